@@ -1,0 +1,3 @@
+module casegraph
+
+go 1.26.8

@@ -1,0 +1,7 @@
+package graph
+
+import "errors"
+
+// ErrNotFound is returned (wrapped) when an entity, transaction or case does
+// not exist.
+var ErrNotFound = errors.New("not found")

@@ -1,0 +1,344 @@
+// Package graph holds casegraph's data model, its in-memory indexes and its
+// algorithms. It is pure Go: no IO, no terminal, no storage engine.
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Kind is the kind of an entity (a node of the link graph).
+type Kind uint8
+
+// Entity kinds. The numeric values are persisted by the store: append only.
+const (
+	KindUnknown Kind = iota
+	KindPerson
+	KindCard
+	KindAccount
+	KindWallet
+	KindExchange
+	KindGroup
+	KindPhone
+	KindDevice
+	KindIP
+	KindAddress
+	KindATM
+	KindCash
+	kindCount
+)
+
+// Kinds lists every real kind in display order.
+var Kinds = []Kind{KindPerson, KindCard, KindAccount, KindWallet, KindExchange, KindGroup,
+	KindPhone, KindDevice, KindIP, KindAddress, KindATM, KindCash}
+
+var kindNames = [kindCount]string{"unknown", "person", "card", "account", "wallet", "exchange",
+	"group", "phone", "device", "ip", "address", "atm", "cash"}
+
+// kindSchemes are the reference prefixes used in input files (`card:…`, `iin:…`).
+var kindSchemes = [kindCount]string{"", "iin", "card", "iban", "wallet", "exchange",
+	"group", "phone", "device", "ip", "address", "atm", "cash"}
+
+// String returns the lower-case kind name, e.g. "card".
+func (k Kind) String() string {
+	if k >= kindCount {
+		return fmt.Sprintf("kind(%d)", uint8(k))
+	}
+	return kindNames[k]
+}
+
+// Scheme returns the reference prefix of the kind, e.g. "iin" for persons.
+func (k Kind) Scheme() string {
+	if k >= kindCount {
+		return ""
+	}
+	return kindSchemes[k]
+}
+
+// ParseKind accepts a kind name ("person") or a reference scheme ("iin").
+func ParseKind(s string) (Kind, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for k := KindPerson; k < kindCount; k++ {
+		if s == kindNames[k] || s == kindSchemes[k] {
+			return k, nil
+		}
+	}
+	return KindUnknown, fmt.Errorf("unknown entity kind %q", s)
+}
+
+// Ref names one entity: its kind and its canonical key. Keys are normalised by
+// the importers (IIN digits, PAN digits, IBAN upper case without spaces,
+// E.164 phone, "CHAIN:address" for wallets); the graph compares them as bytes.
+type Ref struct {
+	Kind Kind
+	Key  string
+}
+
+// CashRef is the single "cash" endpoint used for cash deposits and withdrawals
+// that name no ATM.
+var CashRef = Ref{Kind: KindCash, Key: "cash"}
+
+// String renders the reference in its input form: "card:4400430000000000",
+// "iin:850312300002", "cash".
+func (r Ref) String() string {
+	if r.Kind == KindCash {
+		return "cash"
+	}
+	return r.Kind.Scheme() + ":" + r.Key
+}
+
+// IsZero reports whether r is the zero reference.
+func (r Ref) IsZero() bool { return r.Kind == KindUnknown && r.Key == "" }
+
+// Less orders references by kind, then key.
+func (r Ref) Less(o Ref) bool {
+	if r.Kind != o.Kind {
+		return r.Kind < o.Kind
+	}
+	return r.Key < o.Key
+}
+
+// ParseRef parses "scheme:key" (or "cash"). It checks the scheme only; the
+// importers validate and normalise keys.
+func ParseRef(s string) (Ref, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "cash") {
+		return CashRef, nil
+	}
+	scheme, key, ok := strings.Cut(s, ":")
+	if !ok || key == "" {
+		return Ref{}, fmt.Errorf("reference %q: want scheme:key, e.g. card:4400430000000000", s)
+	}
+	k, err := ParseKind(scheme)
+	if err != nil {
+		return Ref{}, fmt.Errorf("reference %q: %w", s, err)
+	}
+	if k == KindCash {
+		return CashRef, nil
+	}
+	return Ref{Kind: k, Key: key}, nil
+}
+
+// Provenance says where a record came from.
+type Provenance struct {
+	File  string // base name of the source file
+	Line  int    // 1-based physical line of the record in that file
+	Batch uint32 // import batch number
+}
+
+// String renders "cards.csv:2 · import #3".
+func (p Provenance) String() string {
+	if p.File == "" {
+		return "derived"
+	}
+	return fmt.Sprintf("%s:%d · import #%d", p.File, p.Line, p.Batch)
+}
+
+// Entity is a node: a person, an instrument, an exchange, a group or a linking
+// identifier.
+type Entity struct {
+	Ref   Ref
+	Name  string            // display name; empty for most instruments
+	Props map[string]string // every other column, including unknown ones
+	Stub  bool              // created because a transaction or link referenced it
+	Src   Provenance
+}
+
+// SortedProps returns the properties as key/value pairs ordered by key.
+func (e Entity) SortedProps() [][2]string {
+	out := make([][2]string, 0, len(e.Props))
+	for k, v := range e.Props {
+		out = append(out, [2]string{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// LinkType is the relation of a non-monetary edge.
+type LinkType uint8
+
+// Link types. Persisted by the store: append only.
+const (
+	LinkUnknown    LinkType = iota
+	LinkHolds               // person → card / account / wallet
+	LinkCardOf              // card → account
+	LinkMemberOf            // person → group
+	LinkOperates            // person / group → exchange
+	LinkUsesPhone           // person or instrument → phone
+	LinkUsesDevice          // instrument → device
+	LinkUsesIP              // instrument → ip
+	LinkResidesAt           // person → address
+	LinkSameAs              // entity → entity (entity resolution)
+	linkCount
+)
+
+var linkNames = [linkCount]string{"unknown", "holds", "card_of", "member_of", "operates",
+	"uses_phone", "uses_device", "uses_ip", "resides_at", "same_as"}
+
+// String returns the relation name, e.g. "holds".
+func (t LinkType) String() string {
+	if t >= linkCount {
+		return fmt.Sprintf("link(%d)", uint8(t))
+	}
+	return linkNames[t]
+}
+
+// ParseLinkType parses a relation name.
+func ParseLinkType(s string) (LinkType, error) {
+	for t := LinkHolds; t < linkCount; t++ {
+		if s == linkNames[t] {
+			return t, nil
+		}
+	}
+	return LinkUnknown, fmt.Errorf("unknown relation %q", s)
+}
+
+// Link is a directed non-monetary edge.
+type Link struct {
+	From, To Ref
+	Type     LinkType
+	Role     string // e.g. "organiser", "dropper" for member_of
+	Src      Provenance
+}
+
+// Channel is the kind of a transaction.
+type Channel uint8
+
+// Transaction channels. Persisted by the store: append only.
+const (
+	ChannelUnknown Channel = iota
+	ChannelTransfer
+	ChannelTopup
+	ChannelCashOut
+	ChannelTrade
+	channelCount
+)
+
+var channelNames = [channelCount]string{"unknown", "transfer", "topup", "cash_out", "trade"}
+
+// String returns the channel name, e.g. "cash_out".
+func (c Channel) String() string {
+	if c >= channelCount {
+		return fmt.Sprintf("channel(%d)", uint8(c))
+	}
+	return channelNames[c]
+}
+
+// ParseChannel parses a channel name.
+func ParseChannel(s string) (Channel, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for c := ChannelTransfer; c < channelCount; c++ {
+		if s == channelNames[c] {
+			return c, nil
+		}
+	}
+	return ChannelUnknown, fmt.Errorf("unknown channel %q (want transfer, topup, cash_out or trade)", s)
+}
+
+// Tri is a yes/no/unknown flag (iin_provided, app_confirmed).
+type Tri uint8
+
+// Tri values.
+const (
+	TriUnknown Tri = iota
+	TriNo
+	TriYes
+)
+
+// Txn is one monetary transaction between two instruments.
+type Txn struct {
+	ID           string
+	Time         time.Time // UTC
+	From, To     Ref
+	Amount       int64  // minor units (tiyn for KZT): 495000.00 KZT = 49500000
+	Currency     string // ISO 4217, upper case
+	Channel      Channel
+	ATM          string // terminal id, when the channel involves one
+	Device       string
+	IP           string
+	IINProvided  Tri
+	AppConfirmed Tri
+	Reference    string            // free text / payment purpose
+	Props        map[string]string // unknown columns
+	Src          Provenance
+}
+
+// Direction of an edge relative to the entity being viewed.
+type Direction uint8
+
+// Directions.
+const (
+	DirOut Direction = iota + 1
+	DirIn
+)
+
+// Arrow returns "→" for out and "←" for in.
+func (d Direction) Arrow() string {
+	if d == DirIn {
+		return "←"
+	}
+	return "→"
+}
+
+// Neighbor is an aggregated edge from the viewed entity to another one:
+// one row per (relation, direction, other entity).
+type Neighbor struct {
+	Ref       Ref
+	Name      string // display name of the other entity, if known
+	Relation  string // a LinkType name or a Channel name
+	Dir       Direction
+	Count     int   // links or transactions aggregated into this row
+	Amount    int64 // sum of transaction amounts in minor units (KZT and others summed as is)
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// TxSort orders a transaction listing.
+type TxSort uint8
+
+// Transaction orders.
+const (
+	SortTimeDesc TxSort = iota
+	SortTimeAsc
+	SortAmountDesc
+	SortAmountAsc
+)
+
+// TxQuery asks for one page of an instrument's transactions.
+type TxQuery struct {
+	Sort   TxSort
+	Offset int
+	Limit  int
+}
+
+// TxPage is one page of transactions with totals over all of them.
+type TxPage struct {
+	Txns      []Txn
+	Total     int   // all transactions of the entity
+	In, Out   int64 // sums of incoming and outgoing amounts over all of them
+	Truncated bool  // totals are over the first N only (very large hubs)
+}
+
+// Stats counts what a database holds.
+type Stats struct {
+	Entities   map[Kind]int
+	Stubs      int
+	Links      map[LinkType]int
+	Txns       int
+	TxnsByChan map[Channel]int
+	Batches    []Batch
+}
+
+// Batch describes one import batch (one file imported once).
+type Batch struct {
+	ID       uint32
+	File     string // path as given
+	SHA256   string
+	Format   string // detected kind of file, e.g. "transactions"
+	Read     int
+	Imported int
+	Rejected int
+	At       time.Time
+}

@@ -1,0 +1,226 @@
+package graph
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// FormatAmount renders minor units with thousands separators and up to two
+// decimals: 49500000 → "495,000", 1250 → "12.50".
+func FormatAmount(minor int64) string {
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	whole, frac := minor/100, minor%100
+	s := groupThousands(strconv.FormatInt(whole, 10))
+	if frac != 0 {
+		s += "." + strconv.FormatInt(100+frac, 10)[1:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// FormatMoney is FormatAmount followed by the currency: "495,000 ₸" for KZT.
+func FormatMoney(minor int64, currency string) string {
+	if currency == "" || currency == "KZT" {
+		return FormatAmount(minor) + " ₸"
+	}
+	return FormatAmount(minor) + " " + currency
+}
+
+// FormatShortMoney renders large amounts compactly: 1,492,500 ₸ → "1.49M ₸".
+func FormatShortMoney(minor int64) string {
+	v := float64(minor) / 100
+	abs := v
+	if abs < 0 {
+		abs = -abs
+	}
+	switch {
+	case abs >= 1e9:
+		return strconv.FormatFloat(v/1e9, 'f', 2, 64) + "B ₸"
+	case abs >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M ₸"
+	case abs >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k ₸"
+	}
+	return FormatAmount(minor) + " ₸"
+}
+
+func groupThousands(digits string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	pre := len(digits) % 3
+	if pre > 0 {
+		b.WriteString(digits[:pre])
+	}
+	for i := pre; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}
+
+// FormatPAN groups a card number in fours: "4400 4300 0000 0016". A masked PAN
+// shows its hidden digits as "•": "4400 43•• •••• 7894". Any suffix after "~"
+// (masked-card disambiguation) is dropped.
+func FormatPAN(key string) string {
+	if i := strings.IndexByte(key, '~'); i >= 0 {
+		key = key[:i]
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range key {
+		if n > 0 && n%4 == 0 {
+			b.WriteByte(' ')
+		}
+		switch r {
+		case '*', 'X', 'x', '•':
+			b.WriteRune('•')
+		default:
+			b.WriteRune(r)
+		}
+		n++
+	}
+	return b.String()
+}
+
+// MaskPAN hides the middle digits of a full PAN: "4400 43•• •••• 0016".
+func MaskPAN(key string) string {
+	if i := strings.IndexByte(key, '~'); i >= 0 {
+		key = key[:i]
+	}
+	if len(key) < 10 {
+		return FormatPAN(key)
+	}
+	return FormatPAN(key[:6] + strings.Repeat("*", len(key)-10) + key[len(key)-4:])
+}
+
+// FormatIBAN groups an IBAN in fours: "KZ45 722S 0000 5432 6792".
+func FormatIBAN(iban string) string {
+	var b strings.Builder
+	for i := 0; i < len(iban); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(iban[i:min(i+4, len(iban))])
+	}
+	return b.String()
+}
+
+// FormatIIN separates the birth-date part of an IIN: "850312 300002".
+func FormatIIN(iin string) string {
+	if len(iin) != 12 {
+		return iin
+	}
+	return iin[:6] + " " + iin[6:]
+}
+
+// Title is how an entity is named in headings, lists and breadcrumbs: its
+// name when it has one, else its formatted identifier.
+func Title(e Entity) string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return RefTitle(e.Ref)
+}
+
+// RefTitle formats a bare reference for display: "card 4400 43•• •••• 7894".
+func RefTitle(r Ref) string {
+	switch r.Kind {
+	case KindCard:
+		return FormatPAN(r.Key)
+	case KindAccount:
+		return FormatIBAN(r.Key)
+	case KindPerson:
+		return "IIN " + FormatIIN(r.Key)
+	case KindCash:
+		return "cash"
+	}
+	return r.Key
+}
+
+// last4 returns the last four characters of a PAN key (without suffix).
+func last4(key string) string {
+	if i := strings.IndexByte(key, '~'); i >= 0 {
+		key = key[:i]
+	}
+	if utf8.RuneCountInString(key) < 4 {
+		return key
+	}
+	return key[len(key)-4:]
+}
+
+// DocFor builds the search document of an entity: its title as label, its
+// identifiers and a few properties as terms, and a short facts line.
+func DocFor(e Entity) SearchDoc {
+	d := SearchDoc{Ref: e.Ref, Label: Title(e), Stub: e.Stub}
+	var facts []string
+	addProp := func(k string) {
+		if v := e.Props[k]; v != "" {
+			d.Terms = append(d.Terms, v)
+		}
+	}
+	switch e.Ref.Kind {
+	case KindPerson:
+		d.Terms = append(d.Terms, e.Ref.Key)
+		facts = append(facts, "IIN "+FormatIIN(e.Ref.Key))
+		addProp("phone")
+		if b := e.Props["birth_date"]; b != "" {
+			facts = append(facts, "born "+b)
+		}
+	case KindCard:
+		digits := e.Ref.Key
+		if i := strings.IndexByte(digits, '~'); i >= 0 {
+			digits = digits[:i]
+		}
+		d.Terms = append(d.Terms, digits, last4(e.Ref.Key))
+		if e.Name != "" {
+			d.Terms = append(d.Terms, FormatPAN(e.Ref.Key))
+		}
+		if b := e.Props["bank"]; b != "" {
+			facts = append(facts, b)
+		}
+		if h := e.Props["holder_iin"]; h != "" {
+			facts = append(facts, "holder IIN "+FormatIIN(h))
+		}
+	case KindAccount:
+		d.Terms = append(d.Terms, e.Ref.Key)
+		if b := e.Props["bank"]; b != "" {
+			facts = append(facts, b)
+		}
+	case KindExchange:
+		d.Terms = append(d.Terms, e.Ref.Key)
+		addProp("domain")
+		if dom := e.Props["domain"]; dom != "" {
+			facts = append(facts, dom)
+		}
+		if lic := e.Props["afsa_licence"]; lic != "" {
+			facts = append(facts, "AFSA "+lic)
+		} else {
+			facts = append(facts, "⚠ unlicensed")
+		}
+	case KindGroup:
+		d.Terms = append(d.Terms, e.Ref.Key)
+		addProp("case_ref")
+		if c := e.Props["case_ref"]; c != "" {
+			facts = append(facts, c)
+		}
+	default:
+		if e.Name != "" {
+			d.Terms = append(d.Terms, e.Ref.Key)
+		}
+	}
+	if e.Stub {
+		facts = append(facts, "stub")
+	}
+	d.Facts = strings.Join(facts, " · ")
+	return d
+}

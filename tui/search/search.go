@@ -1,0 +1,370 @@
+// Package search is the fuzzy-search pane: a text input, a kind filter and a
+// ranked result list. Every keystroke runs the query in a command tagged with
+// a sequence number, so typing never waits for results and stale results are
+// dropped.
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"casegraph/graph"
+	"casegraph/tui/pane"
+	"casegraph/tui/theme"
+)
+
+// Limit is the number of hits asked for per query.
+const Limit = 100
+
+// Searcher runs fuzzy queries; tui.Backend satisfies it.
+type Searcher interface {
+	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)
+}
+
+// OpenMsg asks the root to open the chosen entity.
+type OpenMsg struct{ Ref graph.Ref }
+
+// ClosedMsg tells the root the user closed the search pane.
+type ClosedMsg struct{}
+
+// ResultsMsg carries the result of one query run.
+type ResultsMsg struct {
+	Seq  int
+	Res  graph.SearchResult
+	Took time.Duration
+	Err  error
+}
+
+// KeyMap are the search pane bindings.
+type KeyMap struct {
+	Up, Down, Open, Close, NextKind, PrevKind key.Binding
+}
+
+// DefaultKeys returns the search pane bindings.
+func DefaultKeys() KeyMap {
+	return KeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑/ctrl+p", "previous result")),
+		Down:     key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓/ctrl+n", "next result")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		NextKind: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next kind")),
+		PrevKind: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous kind")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Open, k.NextKind, k.Close}
+}
+
+// FullHelp implements help.KeyMap.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.PrevKind, k.Close}}
+}
+
+// Filters are the kinds the filter cycles through; KindUnknown means all.
+var Filters = append([]graph.Kind{graph.KindUnknown}, graph.Kinds...)
+
+// Model is the search pane.
+type Model struct {
+	src      Searcher
+	notReady error // the sentinel the searcher returns while loading
+	ctx      context.Context
+
+	Keys  KeyMap
+	input textinput.Model
+	st    theme.Styles
+
+	filter int // index into Filters
+	seq    int // sequence number of the latest query sent
+	ran    string
+	res    graph.SearchResult
+	took   time.Duration
+	err    error
+	busy   bool
+	ready  bool // false while the searcher reported notReady
+
+	sel, off int
+	w, h     int
+}
+
+// New returns a search pane over src. notReady is the error src returns while
+// its index is still loading.
+func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Model {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
+	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true}
+	m.SetStyles(st)
+	return m
+}
+
+// SetStyles applies a theme.
+func (m *Model) SetStyles(st theme.Styles) {
+	m.st = st
+	s := textinput.DefaultStyles(st.IsDark)
+	s.Cursor.Blink = false
+	s.Cursor.Color = st.Cursor.GetForeground()
+	s.Focused.Prompt = st.Accent
+	s.Focused.Text = st.Text
+	s.Focused.Placeholder = st.Muted
+	s.Blurred.Prompt = st.Muted
+	s.Blurred.Placeholder = st.Muted
+	m.input.SetStyles(s)
+}
+
+// SetSize sets the size of the content area (inside the frame).
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	m.input.SetWidth(max(1, w-3))
+}
+
+// Focus focuses the text input.
+func (m *Model) Focus() tea.Cmd { return m.input.Focus() }
+
+// Blur unfocuses the text input.
+func (m *Model) Blur() { m.input.Blur() }
+
+// Query is the current text of the input.
+func (m Model) Query() string { return m.input.Value() }
+
+// Kind is the active kind filter (KindUnknown for all).
+func (m Model) Kind() graph.Kind { return Filters[m.filter] }
+
+// Result is the latest applied result.
+func (m Model) Result() graph.SearchResult { return m.res }
+
+// Selected returns the selected hit, if any.
+func (m Model) Selected() (graph.SearchHit, bool) {
+	if m.sel < 0 || m.sel >= len(m.res.Hits) {
+		return graph.SearchHit{}, false
+	}
+	return m.res.Hits[m.sel], true
+}
+
+// Loading reports whether the searcher is still loading its index.
+func (m Model) Loading() bool { return !m.ready }
+
+// Seq is the sequence number of the latest query sent.
+func (m Model) Seq() int { return m.seq }
+
+// SetReady marks the index as loaded and re-runs the current query.
+func (m *Model) SetReady() tea.Cmd {
+	m.ready = true
+	return m.run()
+}
+
+// run sends the current query as a new sequence number.
+func (m *Model) run() tea.Cmd {
+	m.seq++
+	q := strings.TrimSpace(m.input.Value())
+	if q == "" {
+		m.res, m.err, m.busy, m.ran = graph.SearchResult{}, nil, false, ""
+		m.sel, m.off = 0, 0
+		return nil
+	}
+	m.busy = true
+	return runQuery(m.ctx, m.src, m.seq, q, m.Kind())
+}
+
+func runQuery(ctx context.Context, src Searcher, seq int, q string, kind graph.Kind) tea.Cmd {
+	return func() tea.Msg {
+		start := time.Now()
+		res, err := src.Search(ctx, q, kind, Limit)
+		if err != nil {
+			err = fmt.Errorf("search %q: %w", q, err)
+		}
+		return ResultsMsg{Seq: seq, Res: res, Took: time.Since(start), Err: err}
+	}
+}
+
+// Update handles keys and results.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case ResultsMsg:
+		if msg.Seq != m.seq {
+			return m, nil // stale: a newer query is on its way
+		}
+		m.busy = false
+		if msg.Err != nil {
+			if m.notReady != nil && errors.Is(msg.Err, m.notReady) {
+				m.ready = false
+				m.err = nil
+				return m, nil
+			}
+			m.err = msg.Err
+			return m, nil
+		}
+		m.ready = true
+		m.err = nil
+		m.res, m.took, m.ran = msg.Res, msg.Took, msg.Res.Query
+		m.sel, m.off = 0, 0
+		return m, nil
+
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, m.Keys.Close):
+			return m, func() tea.Msg { return ClosedMsg{} }
+		case key.Matches(msg, m.Keys.Open):
+			if h, ok := m.Selected(); ok {
+				ref := h.Doc.Ref
+				return m, func() tea.Msg { return OpenMsg{Ref: ref} }
+			}
+			return m, nil
+		case key.Matches(msg, m.Keys.Up):
+			m.Move(-1)
+			return m, nil
+		case key.Matches(msg, m.Keys.Down):
+			m.Move(1)
+			return m, nil
+		case key.Matches(msg, m.Keys.NextKind):
+			m.filter = (m.filter + 1) % len(Filters)
+			return m, m.run()
+		case key.Matches(msg, m.Keys.PrevKind):
+			m.filter = (m.filter + len(Filters) - 1) % len(Filters)
+			return m, m.run()
+		}
+		before := m.input.Value()
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		if m.input.Value() != before {
+			return m, tea.Batch(cmd, m.run())
+		}
+		return m, cmd
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	return m, cmd
+}
+
+// Move moves the selection by d results.
+func (m *Model) Move(d int) {
+	if n := len(m.res.Hits); n > 0 {
+		m.sel = min(max(m.sel+d, 0), n-1)
+	}
+}
+
+// Footer is the status shown in the frame: "N of M matches · X ms".
+func (m Model) Footer() string {
+	switch {
+	case !m.ready:
+		return "search index loading…"
+	case m.err != nil:
+		return "search failed"
+	case m.ran == "" && !m.busy:
+		return ""
+	}
+	f := fmt.Sprintf("%d of %d matches · %s", len(m.res.Hits), m.res.Total, fmtDur(m.took))
+	if m.busy {
+		f = "searching… · " + f
+	}
+	return f
+}
+
+func fmtDur(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%d µs", d.Microseconds())
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+// View renders the content lines (without frame) at the size set by SetSize.
+func (m Model) View() string {
+	return strings.Join(m.Lines(), "\n")
+}
+
+// Lines renders the content as exactly h lines.
+func (m Model) Lines() []string {
+	st := m.st
+	lines := make([]string, 0, m.h)
+	lines = append(lines, m.input.View())
+	lines = append(lines, m.filterLine())
+	lines = append(lines, "")
+	rows := m.h - len(lines)
+
+	switch {
+	case !m.ready:
+		lines = append(lines, st.Warn.Render("search index loading… the query runs again when it is ready"))
+	case m.err != nil:
+		lines = append(lines, st.Err.Render(m.err.Error()))
+	case strings.TrimSpace(m.input.Value()) == "":
+		lines = append(lines, st.Muted.Render("Type a name, IIN, card digits or last 4, IBAN, phone, wallet or domain."),
+			st.Muted.Render("Latin and Cyrillic both match; tab narrows to one kind."))
+	case len(m.res.Hits) == 0 && !m.busy:
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q", m.ran)))
+	default:
+		m.off = pane.Window(m.sel, m.off, len(m.res.Hits), rows)
+		for i := m.off; i < len(m.res.Hits) && i < m.off+rows; i++ {
+			lines = append(lines, m.hitLine(m.res.Hits[i], i == m.sel))
+		}
+	}
+	for len(lines) < m.h {
+		lines = append(lines, "")
+	}
+	return lines[:max(m.h, 0)]
+}
+
+func (m Model) filterLine() string {
+	parts := make([]string, 0, len(Filters))
+	for i, k := range Filters {
+		name := "all"
+		if k != graph.KindUnknown {
+			name = k.String()
+		}
+		if i == m.filter {
+			parts = append(parts, m.st.Accent.Render("["+name+"]"))
+		} else {
+			parts = append(parts, m.st.Muted.Render(name))
+		}
+	}
+	// Keep the active filter visible on narrow terminals: drop leading
+	// entries until it fits.
+	line := strings.Join(parts, " ")
+	for start := 1; lipgloss.Width(line) > m.w && start <= m.filter; start++ {
+		line = m.st.Muted.Render("… ") + strings.Join(parts[start:], " ")
+	}
+	return line
+}
+
+func (m Model) hitLine(h graph.SearchHit, selected bool) string {
+	st := m.st
+	const badgeW = 9
+	w := m.w - 2
+	labelW := min(max(w*45/100, 16), 44)
+	mark := "  "
+	if selected {
+		mark = st.Accent.Render("▸ ")
+	}
+	badge := pane.Fit(st.Badge(h.Doc.Ref.Kind).Render(strings.ToUpper(h.Doc.Ref.Kind.String())), badgeW)
+
+	base, match := st.Text, st.Match
+	if selected {
+		base, match = st.Selected, st.Match.Inherit(st.Selected)
+	}
+	label := lipgloss.StyleRunes(h.Doc.Label, h.Matched, match, base)
+	if len(h.Matched) == 0 {
+		label = base.Render(h.Doc.Label)
+	}
+	label = pane.Fit(label, labelW)
+
+	var rest []string
+	if len(h.Matched) == 0 && h.Term != "" {
+		rest = append(rest, st.Accent.Render("matched: ")+st.Match.Render(h.Term))
+	}
+	if h.Doc.Facts != "" {
+		rest = append(rest, st.Muted.Render(h.Doc.Facts))
+	}
+	if h.Doc.Stub && !strings.Contains(h.Doc.Facts, "stub") {
+		rest = append(rest, st.Warn.Render("stub"))
+	}
+	line := mark + badge + label + " " + strings.Join(rest, st.Muted.Render(" · "))
+	return pane.Fit(line, m.w)
+}

@@ -327,19 +327,24 @@ func ParseAmount(s string) (int64, error) {
 	if whole == "" || !allDigits(whole) || (hasDot && (len(frac) < 1 || len(frac) > 2 || !allDigits(frac))) {
 		return 0, errAmountSyntax
 	}
-	const limit = (1<<63 - 1) / 100
+	const maxInt = 1<<63 - 1
+	const limit = maxInt / 100
 	var v int64
 	for i := 0; i < len(whole); i++ {
-		if v > (limit-9)/10 {
+		d := int64(whole[i] - '0')
+		if v > (limit-d)/10 {
 			return 0, errAmountOverflow
 		}
-		v = v*10 + int64(whole[i]-'0')
+		v = v*10 + d
 	}
 	v *= 100
 	if hasDot {
 		f := int64(frac[0]-'0') * 10
 		if len(frac) == 2 {
 			f += int64(frac[1] - '0')
+		}
+		if f > maxInt-v {
+			return 0, errAmountOverflow
 		}
 		v += f
 	}

@@ -56,8 +56,8 @@ func TestSkeletonExact(t *testing.T) {
 		"":                         "",
 		"  ...  ":                  "",
 		"Нурланов Ерлан Серикович": "nurlanov erlan serikovich",
-		"Binance-KZ":               "binance kz",
-		"Аллаберген":               "alabergen",
+		"Binance-KZ": "binance kz",
+		"Аллаберген": "alabergen",
 	}
 	for in, want := range cases {
 		if got := Skeleton(in); got != want {

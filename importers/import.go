@@ -1,0 +1,816 @@
+package importers
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"casegraph/graph"
+)
+
+// MaxRejectsKept is how many rejects a Report keeps in memory; every reject is
+// still written to Options.Rejects.
+const MaxRejectsKept = 1000
+
+// maxSeen bounds the per-file set of entities and links already emitted, so a
+// huge file does not send the same stub millions of times yet memory stays
+// bounded. When the set is full it is cleared; the sink converges repeats.
+const maxSeen = 1 << 20
+
+// maxValueLen caps the value quoted in a reject.
+const maxValueLen = 200
+
+// Reject is one row that was not imported, and why.
+type Reject struct {
+	File   string
+	Line   int    // 1-based physical line where the record starts
+	Column string // the offending column; empty when the row as a whole is wrong
+	Value  string // the offending value, cut to 200 bytes
+	Reason string
+}
+
+// Report accounts for one imported file.
+type Report struct {
+	File     string
+	Format   Format
+	Read     int      // data rows read (records after the header); a row whose records the sink refused, aborting the import, is not counted
+	Imported int      // rows that reached the sink
+	Rejected int      // rows refused; see Rejects and the rejects file
+	Rejects  []Reject // the first MaxRejectsKept rejects
+	Stubs    int      // stub entities emitted for references to unknown entities
+	// UnreadLines counts physical lines that could not be read as rows at all:
+	// an opening quote that is never closed swallows the rest of the file into
+	// one broken record. That record is counted once in Read and Rejected; the
+	// further lines it swallowed are counted here, not in Read.
+	UnreadLines int
+}
+
+// Reconciles reports whether every row read was either imported or rejected.
+func (r Report) Reconciles() bool { return r.Read == r.Imported+r.Rejected }
+
+// Options configure one import.
+type Options struct {
+	Name     string    // file name recorded in provenance and rejects
+	Batch    uint32    // import batch number recorded in provenance
+	Rejects  io.Writer // receives rejects as CSV rows file,line,column,value,reason; may be nil
+	Progress func(bytesRead int64, rows int)
+	Location *time.Location // for zone-less times; nil means Almaty()
+}
+
+// RejectWriter is the rejects CSV shared by the files of one import run. It
+// writes the header once, then passes rows through; writes are serialised so
+// that files imported concurrently do not interleave within a line.
+type RejectWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error
+}
+
+// RejectHeader is the header row of a rejects file.
+const RejectHeader = "file,line,column,value,reason\n"
+
+// NewRejectWriter writes the header to w and returns the writer to pass as
+// Options.Rejects for every file. A failed header write is returned by the
+// first Write.
+func NewRejectWriter(w io.Writer) *RejectWriter {
+	_, err := io.WriteString(w, RejectHeader)
+	if err != nil {
+		err = fmt.Errorf("write rejects header: %w", err)
+	}
+	return &RejectWriter{w: w, err: err}
+}
+
+// Write writes p, which ImportReader always makes one or more whole CSV rows.
+func (rw *RejectWriter) Write(p []byte) (int, error) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if rw.err != nil {
+		return 0, rw.err
+	}
+	return rw.w.Write(p)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// rowError is why one row is rejected; the zero value means accepted.
+type rowError struct {
+	column string
+	value  string
+	reason string
+}
+
+func (e rowError) failed() bool { return e.reason != "" }
+
+// bad builds a rowError from a validation error.
+func bad(column, value string, err error) rowError {
+	return rowError{column: column, value: value, reason: err.Error()}
+}
+
+// importer holds the state of one ImportReader call.
+type importer struct {
+	sink    Sink
+	opts    Options
+	loc     *time.Location
+	rep     Report
+	col     map[string]int // known column → index
+	extra   []extraCol     // unknown columns, kept as properties
+	nfields int
+	seen    map[graph.Ref]struct{}
+	links   map[linkKey]struct{}
+	rejBuf  bytes.Buffer
+	rejCSV  *csv.Writer
+}
+
+type extraCol struct {
+	name string
+	idx  int
+}
+
+type linkKey struct {
+	from, to graph.Ref
+	typ      graph.LinkType
+}
+
+// ImportReader reads one canonical CSV file from r, detects its format from
+// the header, validates every row and sends the records to sink. A row that
+// fails validation is rejected (recorded in the report and written to
+// opts.Rejects) and never aborts the import; a read, sink or rejects-writer
+// error, or a cancelled ctx, stops it with an error. The report is returned
+// in every case and always reconciles.
+func ImportReader(ctx context.Context, r io.Reader, sink Sink, opts Options) (Report, error) {
+	im := &importer{
+		sink:  sink,
+		opts:  opts,
+		loc:   opts.Location,
+		seen:  make(map[graph.Ref]struct{}),
+		links: make(map[linkKey]struct{}),
+	}
+	if im.loc == nil {
+		im.loc = Almaty()
+	}
+	im.rep.File = opts.Name
+	im.rejCSV = csv.NewWriter(&im.rejBuf)
+	err := im.run(ctx, r)
+	return im.rep, err
+}
+
+func (im *importer) run(ctx context.Context, r io.Reader) error {
+	name := im.opts.Name
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 256<<10)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		_, _ = br.Discard(3)
+	}
+	rd := csv.NewReader(br)
+	rd.ReuseRecord = true
+	rd.FieldsPerRecord = -1
+
+	header, err := rd.Read()
+	if err == io.EOF {
+		return fmt.Errorf("%s: empty file, want a header row", name)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: read header: %w", name, err)
+	}
+	header = append([]string(nil), header...)
+	f, err := Detect(header)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	im.rep.Format = f
+	im.setColumns(f, header)
+
+	handle := im.handler(f)
+	last := time.Now()
+	lastLine := 1
+	for {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("%s: read after line %d: %w", name, lastLine, err)
+			}
+			lastLine = pe.Line
+			im.rep.Read++
+			reason := "malformed CSV: " + pe.Err.Error() + " (line " + strconv.Itoa(pe.Line) + ", column " + strconv.Itoa(pe.Column) + ")"
+			if err := im.reject(pe.StartLine, rowError{reason: reason}); err != nil {
+				return err
+			}
+			// An opening quote that is never closed makes encoding/csv read
+			// to the end of the file as one field: nothing after it can be
+			// recovered. Peeking is safe because csv reads through br itself.
+			if _, perr := br.Peek(1); pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && perr == io.EOF {
+				im.rep.UnreadLines = pe.Line - pe.StartLine
+				return fmt.Errorf("%s: line %d: quoted field never closed; lines %d–%d (end of file) could not be read as rows",
+					name, pe.StartLine, pe.StartLine+1, pe.Line)
+			}
+		} else {
+			im.rep.Read++
+			line, _ := rd.FieldPos(0)
+			lastLine = line
+			src := graph.Provenance{File: name, Line: line, Batch: im.opts.Batch}
+			if len(rec) != im.nfields {
+				re := rowError{reason: "want " + strconv.Itoa(im.nfields) + " fields as in the header, got " + strconv.Itoa(len(rec))}
+				if err := im.reject(line, re); err != nil {
+					return err
+				}
+			} else {
+				re, err := handle(rec, src)
+				if err != nil {
+					// The row was not accounted for: it is neither imported nor
+					// rejected, so it is not counted as read either.
+					im.rep.Read--
+					return fmt.Errorf("%s: line %d: %w", name, line, err)
+				}
+				if re.failed() {
+					if err := im.reject(line, re); err != nil {
+						return err
+					}
+				} else {
+					im.rep.Imported++
+				}
+			}
+		}
+		if im.rep.Read&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("%s: import cancelled after %d rows: %w", name, im.rep.Read, err)
+			}
+			if im.opts.Progress != nil && (im.rep.Read&65535 == 0 || time.Since(last) >= 100*time.Millisecond) {
+				last = time.Now()
+				im.opts.Progress(cr.n, im.rep.Read)
+			}
+		}
+	}
+	if im.opts.Progress != nil {
+		im.opts.Progress(cr.n, im.rep.Read)
+	}
+	return nil
+}
+
+// reject records a rejected row and writes it to the rejects file.
+func (im *importer) reject(line int, re rowError) error {
+	im.rep.Rejected++
+	v := re.value
+	if len(v) > maxValueLen {
+		cut := maxValueLen
+		for cut > 0 && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		v = v[:cut] + "…"
+	}
+	rj := Reject{File: im.opts.Name, Line: line, Column: re.column, Value: v, Reason: re.reason}
+	if len(im.rep.Rejects) < MaxRejectsKept {
+		im.rep.Rejects = append(im.rep.Rejects, rj)
+	}
+	if im.opts.Rejects == nil {
+		return nil
+	}
+	im.rejBuf.Reset()
+	_ = im.rejCSV.Write([]string{rj.File, strconv.Itoa(rj.Line), rj.Column, rj.Value, rj.Reason})
+	im.rejCSV.Flush()
+	if err := im.rejCSV.Error(); err != nil {
+		return fmt.Errorf("%s: encode reject of line %d: %w", im.opts.Name, line, err)
+	}
+	if _, err := im.opts.Rejects.Write(im.rejBuf.Bytes()); err != nil {
+		return fmt.Errorf("%s: write reject of line %d: %w", im.opts.Name, line, err)
+	}
+	return nil
+}
+
+// setColumns maps the header onto the known columns of f; the rest are kept
+// as properties under their normalised names.
+func (im *importer) setColumns(f Format, header []string) {
+	spec, _ := specFor(f)
+	known := make(map[string]bool)
+	for _, c := range spec.required {
+		known[c] = true
+	}
+	for _, c := range spec.optional {
+		known[c] = true
+	}
+	im.nfields = len(header)
+	im.col = make(map[string]int)
+	for i, h := range header {
+		n := headerName(h)
+		switch {
+		case n == "":
+			continue
+		case known[n]:
+			im.col[n] = i
+		default:
+			im.extra = append(im.extra, extraCol{name: n, idx: i})
+		}
+	}
+}
+
+// idx returns the index of a known column, or -1 when the file lacks it.
+func (im *importer) idx(name string) int {
+	if i, ok := im.col[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// field returns the trimmed value at index i, or "" when i is -1.
+func field(rec []string, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(rec[i])
+}
+
+// props collects the non-empty unknown columns of a row, or nil.
+func (im *importer) props(rec []string) map[string]string {
+	var p map[string]string
+	for _, x := range im.extra {
+		v := strings.TrimSpace(rec[x.idx])
+		if v == "" {
+			continue
+		}
+		if p == nil {
+			p = make(map[string]string, len(im.extra)+4)
+		}
+		p[x.name] = v
+	}
+	return p
+}
+
+// setProp adds k=v to p (allocating it) when v is not empty.
+func setProp(p map[string]string, k, v string) map[string]string {
+	if v == "" {
+		return p
+	}
+	if p == nil {
+		p = make(map[string]string, 4)
+	}
+	p[k] = v
+	return p
+}
+
+// required returns a rowError when a required value is empty.
+func required(column, v string) rowError {
+	if v == "" {
+		return rowError{column: column, reason: "required value is empty"}
+	}
+	return rowError{}
+}
+
+// NormalizeName trims a name and collapses runs of white space to one space;
+// the script and letters are kept as given.
+func NormalizeName(s string) string {
+	s = strings.TrimSpace(s)
+	clean := true
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			clean = false
+			break
+		}
+		sp := c == ' '
+		if (sp && prevSpace) || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' {
+			clean = false
+			break
+		}
+		prevSpace = sp
+	}
+	if clean {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+}
+
+// stub emits a stub entity for r unless this file already emitted r.
+func (im *importer) stub(r graph.Ref, src graph.Provenance) error {
+	return im.once(graph.Entity{Ref: r, Stub: true, Src: src})
+}
+
+// once emits e unless an entity with its Ref was already emitted by this file.
+func (im *importer) once(e graph.Entity) error {
+	if r := e.Ref; r.Kind == graph.KindCash {
+		return nil
+	}
+	if _, ok := im.seen[e.Ref]; ok {
+		return nil
+	}
+	if len(im.seen) >= maxSeen {
+		clear(im.seen)
+	}
+	// Clone the key: it is a slice of the whole CSV row.
+	im.seen[graph.Ref{Kind: e.Ref.Kind, Key: strings.Clone(e.Ref.Key)}] = struct{}{}
+	if err := im.sink.PutEntity(e); err != nil {
+		return fmt.Errorf("put %s: %w", e.Ref, err)
+	}
+	if e.Stub {
+		im.rep.Stubs++
+	}
+	return nil
+}
+
+// put emits a full entity and marks its Ref as emitted.
+func (im *importer) put(e graph.Entity) error {
+	if err := im.sink.PutEntity(e); err != nil {
+		return fmt.Errorf("put %s: %w", e.Ref, err)
+	}
+	if len(im.seen) >= maxSeen {
+		clear(im.seen)
+	}
+	im.seen[graph.Ref{Kind: e.Ref.Kind, Key: strings.Clone(e.Ref.Key)}] = struct{}{}
+	return nil
+}
+
+// link emits l; links that repeat within a file (the same card using the same
+// device for every transaction) are sent once.
+func (im *importer) link(l graph.Link, dedupe bool) error {
+	if dedupe {
+		k := linkKey{from: l.From, to: l.To, typ: l.Type}
+		if _, ok := im.links[k]; ok {
+			return nil
+		}
+		if len(im.links) >= maxSeen {
+			clear(im.links)
+		}
+		k.from.Key, k.to.Key = strings.Clone(k.from.Key), strings.Clone(k.to.Key)
+		im.links[k] = struct{}{}
+	}
+	if err := im.sink.PutLink(l); err != nil {
+		return fmt.Errorf("put link %s %s %s: %w", l.From, l.Type, l.To, err)
+	}
+	return nil
+}
+
+// handler returns the row handler of format f. A handler validates the whole
+// row before it emits anything, so a rejected row leaves no records behind.
+func (im *importer) handler(f Format) func([]string, graph.Provenance) (rowError, error) {
+	switch f {
+	case FormatPersons:
+		return im.personRow()
+	case FormatCards:
+		return im.cardRow()
+	case FormatExchanges:
+		return im.exchangeRow()
+	case FormatGroups:
+		return im.groupRow()
+	case FormatMemberships:
+		return im.membershipRow()
+	}
+	return im.txnRow()
+}
+
+func (im *importer) personRow() func([]string, graph.Provenance) (rowError, error) {
+	cIIN, cName, cBirth, cPhone, cAddr := im.idx("iin"), im.idx("name"), im.idx("birth_date"), im.idx("phone"), im.idx("address")
+	return func(rec []string, src graph.Provenance) (rowError, error) {
+		rawIIN, name := field(rec, cIIN), NormalizeName(field(rec, cName))
+		if re := required("iin", rawIIN); re.failed() {
+			return re, nil
+		}
+		if re := required("name", name); re.failed() {
+			return re, nil
+		}
+		iin, err := NormalizeIIN(rawIIN)
+		if err != nil {
+			return bad("iin", rawIIN, err), nil
+		}
+		birth := field(rec, cBirth)
+		if birth != "" {
+			if _, err := ParseDate(birth); err != nil {
+				return bad("birth_date", birth, err), nil
+			}
+		}
+		phone := field(rec, cPhone)
+		if phone != "" {
+			if phone, err = NormalizePhone(phone); err != nil {
+				return bad("phone", field(rec, cPhone), err), nil
+			}
+		}
+		addr := NormalizeName(field(rec, cAddr))
+		p := im.props(rec)
+		p = setProp(p, "birth_date", birth)
+		p = setProp(p, "phone", phone)
+		p = setProp(p, "address", addr)
+		person := graph.Ref{Kind: graph.KindPerson, Key: iin}
+		if err := im.put(graph.Entity{Ref: person, Name: name, Props: p, Src: src}); err != nil {
+			return rowError{}, err
+		}
+		if phone != "" {
+			ph := graph.Ref{Kind: graph.KindPhone, Key: phone}
+			if err := im.once(graph.Entity{Ref: ph, Src: src}); err != nil {
+				return rowError{}, err
+			}
+			if err := im.link(graph.Link{From: person, To: ph, Type: graph.LinkUsesPhone, Src: src}, false); err != nil {
+				return rowError{}, err
+			}
+		}
+		if addr != "" {
+			ad := graph.Ref{Kind: graph.KindAddress, Key: addr}
+			if err := im.once(graph.Entity{Ref: ad, Name: addr, Src: src}); err != nil {
+				return rowError{}, err
+			}
+			if err := im.link(graph.Link{From: person, To: ad, Type: graph.LinkResidesAt, Src: src}, false); err != nil {
+				return rowError{}, err
+			}
+		}
+		return rowError{}, nil
+	}
+}
+
+func (im *importer) cardRow() func([]string, graph.Provenance) (rowError, error) {
+	cPAN, cHolder, cBank, cIBAN, cIssued, cStatus := im.idx("pan"), im.idx("holder_iin"), im.idx("bank"), im.idx("iban"), im.idx("issued"), im.idx("status")
+	return func(rec []string, src graph.Provenance) (rowError, error) {
+		rawPAN, rawHolder := field(rec, cPAN), field(rec, cHolder)
+		if re := required("pan", rawPAN); re.failed() {
+			return re, nil
+		}
+		if re := required("holder_iin", rawHolder); re.failed() {
+			return re, nil
+		}
+		pan, err := normalizeKey(graph.KindCard, rawPAN)
+		if err != nil {
+			return bad("pan", rawPAN, err), nil
+		}
+		holder, err := NormalizeIIN(rawHolder)
+		if err != nil {
+			return bad("holder_iin", rawHolder, err), nil
+		}
+		rawIBAN := field(rec, cIBAN)
+		iban := ""
+		if rawIBAN != "" {
+			if iban, err = NormalizeIBAN(rawIBAN); err != nil {
+				return bad("iban", rawIBAN, err), nil
+			}
+		}
+		issued := field(rec, cIssued)
+		if issued != "" {
+			if _, err := ParseDate(issued); err != nil {
+				return bad("issued", issued, err), nil
+			}
+		}
+		p := im.props(rec)
+		p = setProp(p, "bank", NormalizeName(field(rec, cBank)))
+		p = setProp(p, "iban", iban)
+		p = setProp(p, "issued", issued)
+		p = setProp(p, "status", field(rec, cStatus))
+		p = setProp(p, "holder_iin", holder)
+		card := graph.Ref{Kind: graph.KindCard, Key: pan}
+		person := graph.Ref{Kind: graph.KindPerson, Key: holder}
+		if err := im.stub(person, src); err != nil {
+			return rowError{}, err
+		}
+		if err := im.put(graph.Entity{Ref: card, Props: p, Src: src}); err != nil {
+			return rowError{}, err
+		}
+		if err := im.link(graph.Link{From: person, To: card, Type: graph.LinkHolds, Src: src}, false); err != nil {
+			return rowError{}, err
+		}
+		if iban != "" {
+			acct := graph.Ref{Kind: graph.KindAccount, Key: iban}
+			if err := im.stub(acct, src); err != nil {
+				return rowError{}, err
+			}
+			if err := im.link(graph.Link{From: card, To: acct, Type: graph.LinkCardOf, Src: src}, false); err != nil {
+				return rowError{}, err
+			}
+			if err := im.link(graph.Link{From: person, To: acct, Type: graph.LinkHolds, Src: src}, true); err != nil {
+				return rowError{}, err
+			}
+		}
+		return rowError{}, nil
+	}
+}
+
+func (im *importer) exchangeRow() func([]string, graph.Provenance) (rowError, error) {
+	cID, cName, cDomain, cLic, cStatus := im.idx("exchange_id"), im.idx("name"), im.idx("domain"), im.idx("afsa_licence"), im.idx("status")
+	return func(rec []string, src graph.Provenance) (rowError, error) {
+		id, name := field(rec, cID), NormalizeName(field(rec, cName))
+		if re := required("exchange_id", id); re.failed() {
+			return re, nil
+		}
+		if re := required("name", name); re.failed() {
+			return re, nil
+		}
+		p := im.props(rec)
+		p = setProp(p, "domain", strings.ToLower(field(rec, cDomain)))
+		p = setProp(p, "status", field(rec, cStatus))
+		if p == nil {
+			p = make(map[string]string, 1)
+		}
+		// Kept even when empty: an empty licence says "no AFSA licence".
+		p["afsa_licence"] = field(rec, cLic)
+		ex := graph.Ref{Kind: graph.KindExchange, Key: id}
+		if err := im.put(graph.Entity{Ref: ex, Name: name, Props: p, Src: src}); err != nil {
+			return rowError{}, err
+		}
+		return rowError{}, nil
+	}
+}
+
+func (im *importer) groupRow() func([]string, graph.Provenance) (rowError, error) {
+	cID, cName, cCase := im.idx("group_id"), im.idx("name"), im.idx("case_ref")
+	return func(rec []string, src graph.Provenance) (rowError, error) {
+		id, name := field(rec, cID), NormalizeName(field(rec, cName))
+		if re := required("group_id", id); re.failed() {
+			return re, nil
+		}
+		if re := required("name", name); re.failed() {
+			return re, nil
+		}
+		p := setProp(im.props(rec), "case_ref", field(rec, cCase))
+		g := graph.Ref{Kind: graph.KindGroup, Key: id}
+		if err := im.put(graph.Entity{Ref: g, Name: name, Props: p, Src: src}); err != nil {
+			return rowError{}, err
+		}
+		return rowError{}, nil
+	}
+}
+
+// memberRef resolves the member column: a bare 12-digit value is an IIN,
+// a typed reference (iin:…, exchange:…) is taken as such, anything else is
+// an exchange id.
+func memberRef(s string) (graph.Ref, error) {
+	if strings.IndexByte(s, ':') >= 0 {
+		r, err := ParseRef(s)
+		if err != nil {
+			return graph.Ref{}, err
+		}
+		if r.Kind != graph.KindPerson && r.Kind != graph.KindExchange {
+			return graph.Ref{}, fmt.Errorf("member %q: want an IIN or an exchange id, got a %s", s, r.Kind)
+		}
+		return r, nil
+	}
+	if d := stripSeparators(s, " \t"); len(d) == 12 && allDigits(d) {
+		iin, err := NormalizeIIN(d)
+		if err != nil {
+			return graph.Ref{}, err
+		}
+		return graph.Ref{Kind: graph.KindPerson, Key: iin}, nil
+	}
+	return graph.Ref{Kind: graph.KindExchange, Key: s}, nil
+}
+
+func (im *importer) membershipRow() func([]string, graph.Provenance) (rowError, error) {
+	cGroup, cMember, cRole := im.idx("group_id"), im.idx("member"), im.idx("role")
+	return func(rec []string, src graph.Provenance) (rowError, error) {
+		gid, rawMember := field(rec, cGroup), field(rec, cMember)
+		if re := required("group_id", gid); re.failed() {
+			return re, nil
+		}
+		if re := required("member", rawMember); re.failed() {
+			return re, nil
+		}
+		member, err := memberRef(rawMember)
+		if err != nil {
+			return bad("member", rawMember, err), nil
+		}
+		g := graph.Ref{Kind: graph.KindGroup, Key: gid}
+		if err := im.stub(g, src); err != nil {
+			return rowError{}, err
+		}
+		if err := im.stub(member, src); err != nil {
+			return rowError{}, err
+		}
+		l := graph.Link{From: member, To: g, Type: graph.LinkMemberOf, Role: field(rec, cRole), Src: src}
+		if member.Kind == graph.KindExchange {
+			l.From, l.To, l.Type = g, member, graph.LinkOperates
+		}
+		if err := im.link(l, false); err != nil {
+			return rowError{}, err
+		}
+		return rowError{}, nil
+	}
+}
+
+// validCurrency reports whether s is three ASCII upper-case letters.
+func validCurrency(s string) bool {
+	return len(s) == 3 && isUpper(s[0]) && isUpper(s[1]) && isUpper(s[2])
+}
+
+func (im *importer) txnRow() func([]string, graph.Provenance) (rowError, error) {
+	cID, cTime, cFrom, cTo, cAmount := im.idx("tx_id"), im.idx("time"), im.idx("from"), im.idx("to"), im.idx("amount")
+	cCur, cChan, cATM, cDev, cIP := im.idx("currency"), im.idx("channel"), im.idx("atm_id"), im.idx("device_id"), im.idx("ip")
+	cIINP, cApp, cRefText := im.idx("iin_provided"), im.idx("app_confirmed"), im.idx("reference")
+	return func(rec []string, src graph.Provenance) (rowError, error) {
+		id, rawTime, rawFrom, rawTo, rawAmount := field(rec, cID), field(rec, cTime), field(rec, cFrom), field(rec, cTo), field(rec, cAmount)
+		for _, c := range [...]struct{ name, v string }{{"tx_id", id}, {"time", rawTime}, {"from", rawFrom}, {"to", rawTo}, {"amount", rawAmount}} {
+			if re := required(c.name, c.v); re.failed() {
+				return re, nil
+			}
+		}
+		at, err := ParseTime(rawTime, im.loc)
+		if err != nil {
+			return bad("time", rawTime, err), nil
+		}
+		from, err := ParseRef(rawFrom)
+		if err != nil {
+			return bad("from", rawFrom, err), nil
+		}
+		to, err := ParseRef(rawTo)
+		if err != nil {
+			return bad("to", rawTo, err), nil
+		}
+		amount, err := ParseAmount(rawAmount)
+		if err != nil {
+			return bad("amount", rawAmount, err), nil
+		}
+		if amount <= 0 {
+			return rowError{column: "amount", value: rawAmount, reason: "amount must be greater than zero"}, nil
+		}
+		t := graph.Txn{ID: id, Time: at, From: from, To: to, Amount: amount, Currency: "KZT",
+			Channel: graph.ChannelTransfer, Src: src}
+		if cur := field(rec, cCur); cur != "" {
+			if !validCurrency(cur) {
+				up := strings.ToUpper(cur)
+				if !validCurrency(up) {
+					return rowError{column: "currency", value: cur, reason: "want an ISO 4217 code such as KZT"}, nil
+				}
+				cur = up
+			}
+			t.Currency = cur
+		}
+		if ch := field(rec, cChan); ch != "" {
+			if t.Channel, err = graph.ParseChannel(ch); err != nil {
+				return bad("channel", ch, err), nil
+			}
+		}
+		t.ATM = field(rec, cATM)
+		t.Device = field(rec, cDev)
+		if ip := field(rec, cIP); ip != "" {
+			if t.IP, err = normalizeKey(graph.KindIP, ip); err != nil {
+				return bad("ip", ip, err), nil
+			}
+		}
+		t.Props = im.props(rec)
+		if v := field(rec, cIINP); v != "" {
+			var ok bool
+			if t.IINProvided, ok = parseTri(v); !ok {
+				iin, err := NormalizeIIN(v)
+				if err != nil {
+					return rowError{column: "iin_provided", value: v, reason: "want the sender's IIN or yes/no: " + err.Error()}, nil
+				}
+				t.IINProvided = graph.TriYes
+				t.Props = setProp(t.Props, "iin_provided", iin)
+			}
+		}
+		if v := field(rec, cApp); v != "" {
+			var ok bool
+			if t.AppConfirmed, ok = parseTri(v); !ok {
+				return rowError{column: "app_confirmed", value: v, reason: "want yes/no, true/false, 1/0 or да/нет"}, nil
+			}
+		}
+		t.Reference = field(rec, cRefText)
+
+		if err := im.stub(from, src); err != nil {
+			return rowError{}, err
+		}
+		if err := im.stub(to, src); err != nil {
+			return rowError{}, err
+		}
+		if err := im.sink.PutTxn(t); err != nil {
+			return rowError{}, fmt.Errorf("put transaction %s: %w", id, err)
+		}
+		if from.Kind == graph.KindCash {
+			return rowError{}, nil
+		}
+		if t.Device != "" {
+			dev := graph.Ref{Kind: graph.KindDevice, Key: t.Device}
+			if err := im.once(graph.Entity{Ref: dev, Src: src}); err != nil {
+				return rowError{}, err
+			}
+			if err := im.link(graph.Link{From: from, To: dev, Type: graph.LinkUsesDevice, Src: src}, true); err != nil {
+				return rowError{}, err
+			}
+		}
+		if t.IP != "" {
+			ip := graph.Ref{Kind: graph.KindIP, Key: t.IP}
+			if err := im.once(graph.Entity{Ref: ip, Src: src}); err != nil {
+				return rowError{}, err
+			}
+			if err := im.link(graph.Link{From: from, To: ip, Type: graph.LinkUsesIP, Src: src}, true); err != nil {
+				return rowError{}, err
+			}
+		}
+		return rowError{}, nil
+	}
+}

@@ -322,10 +322,10 @@ func TestParseDateAndTri(t *testing.T) {
 func TestNormalizeName(t *testing.T) {
 	tests := map[string]string{
 		"  Ахметов   Жанболат\tСерікұлы ": "Ахметов Жанболат Серікұлы",
-		"Ivanova Marina":                 "Ivanova Marina",
-		"Ivanova  Marina":                "Ivanova Marina",
-		"Ivanova\u00a0Marina":            "Ivanova Marina",
-		"":                               "",
+		"Ivanova Marina":      "Ivanova Marina",
+		"Ivanova  Marina":     "Ivanova Marina",
+		"Ivanova\u00a0Marina": "Ivanova Marina",
+		"":                    "",
 	}
 	for in, want := range tests {
 		if got := NormalizeName(in); got != want {

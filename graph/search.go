@@ -1,0 +1,871 @@
+package graph
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sahilm/fuzzy"
+)
+
+// Fuzzy search over up to millions of entities within one frame.
+//
+// sahilm/fuzzy over a million labels takes 0.26–1 s (PERF-LIMITS §2d), so the
+// index never runs it over the corpus. Instead every document is encoded once
+// into a compact byte blob: its label, its terms and the skeleton of its
+// label, case-folded, with every non-ASCII rune mapped to one byte of a
+// corpus alphabet (Cyrillic takes one byte per letter instead of two), plus a
+// 64-bit mask of the letters it contains. A query is matched in parallel over
+// fixed-size chunks: the mask rejects most documents in a nanosecond, a
+// subsequence check and a cheap sahilm-like scorer handle the rest, and a
+// bounded heap keeps the best few hundred. Only those are re-ranked and
+// highlighted by sahilm/fuzzy on the original strings. When a query extends
+// the previous one, only the previous query's matches are searched again.
+//
+// Match semantics are sahilm's (characters in order, case-insensitive by
+// Unicode simple folding) applied to the label, each term and the label's
+// Skeleton, with both the query and the query's Skeleton: a document matches
+// when either pattern is a subsequence of any of those strings. So Latin
+// input finds Cyrillic names and back.
+
+const (
+	searchChunkSize = 1 << 14
+	// searchPoolMin is the smallest number of candidates re-ranked by sahilm.
+	searchPoolMin = 256
+	// DefaultSearchLimit is the page size used when Search gets limit ≤ 0.
+	DefaultSearchLimit = 50
+)
+
+// codeOverflow is the byte used for non-ASCII runes beyond the 127 most
+// frequent ones. Patterns containing it are verified rune by rune.
+const codeOverflow = 0xFF
+
+// stubFlag marks a stub in the per-document kind byte.
+const stubFlag = 0x80
+
+// SearchIndex answers fuzzy queries over a fixed set of documents. It is
+// safe for concurrent use. Build it with NewSearchIndex.
+type SearchIndex struct {
+	docs   []SearchDoc
+	chunks []searchChunk
+	alpha  *alphabet
+
+	mu    sync.Mutex
+	cache searchCache
+}
+
+// searchChunk holds the encoded documents [base, base+len(mask)).
+type searchChunk struct {
+	base int
+	off  []uint32 // len(mask)+1 offsets into blob
+	blob []byte   // fields of a document separated by 0
+	mask []uint64
+	kind []uint8 // Kind, with stubFlag for stubs
+}
+
+// searchCache remembers the previous query and the documents that matched
+// it, per chunk, so a longer query only searches those.
+type searchCache struct {
+	valid bool
+	query string
+	skel  string
+	kind  Kind
+	surv  [][]uint32
+}
+
+// alphabet maps case-folded runes to one-byte codes.
+type alphabet struct {
+	lo   [0x800]byte // code for raw runes below U+0800; 0 = not in the corpus
+	hi   map[rune]byte
+	over bool // some runes share codeOverflow
+}
+
+// foldRune returns the representative of r's simple case-folding orbit: the
+// ASCII lower-case letter when the orbit has one (k, K and the Kelvin sign
+// K), else the smallest rune of the orbit. Two runes fold equal exactly when
+// sahilm's equalFold says they match.
+func canonRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	m := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < utf8.RuneSelf {
+			return canonRune(f)
+		}
+		m = min(m, f)
+	}
+	return m
+}
+
+// code returns the byte code of a non-ASCII rune, or 0 when no document
+// contains it.
+func (a *alphabet) code(r rune) byte {
+	if r < 0x800 {
+		return a.lo[r]
+	}
+	if c, ok := a.hi[canonRune(r)]; ok {
+		return c
+	}
+	return 0
+}
+
+// newAlphabet gives the 127 most frequent non-ASCII runes their own code and
+// the rest codeOverflow, deterministically (count, then rune).
+func newAlphabet(counts map[rune]int) *alphabet {
+	type rc struct {
+		r rune
+		n int
+	}
+	all := make([]rc, 0, len(counts))
+	for r, n := range counts {
+		all = append(all, rc{r, n})
+	}
+	slices.SortFunc(all, func(a, b rc) int {
+		if a.n != b.n {
+			return cmp.Compare(b.n, a.n)
+		}
+		return cmp.Compare(a.r, b.r)
+	})
+	canonCode := make(map[rune]byte, len(all))
+	a := &alphabet{hi: make(map[rune]byte)}
+	for i, x := range all {
+		c := byte(codeOverflow)
+		if i < codeOverflow-0x80 {
+			c = byte(0x80 + i)
+		} else {
+			a.over = true
+		}
+		canonCode[x.r] = c
+		if x.r >= 0x800 {
+			a.hi[x.r] = c
+		}
+	}
+	for r := rune(0x80); r < 0x800; r++ {
+		a.lo[r] = canonCode[canonRune(r)]
+	}
+	return a
+}
+
+// maskBit is the bit of one encoded byte in a document or query mask.
+func maskBit(c byte) uint64 {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return 1 << (c - 'a')
+	case c >= '0' && c <= '9':
+		return 1 << (26 + c - '0')
+	case c == ' ':
+		return 1 << 36
+	case c < 0x80:
+		return 1 << 37
+	}
+	return 1 << (38 + (c-0x80)%26)
+}
+
+// encode appends the folded, encoded form of s (up to a NUL, as sahilm does)
+// to dst. ok is false when s contains a rune no document has.
+func (a *alphabet) encode(dst []byte, s string) ([]byte, bool) {
+	ok := true
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == 0 {
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		code := a.code(r)
+		if code == 0 {
+			ok = false
+			code = codeOverflow
+		}
+		dst = append(dst, code)
+	}
+	return dst, ok
+}
+
+// NewSearchIndex builds the index over docs. The index keeps docs (it does
+// not copy it); the caller must not modify it afterwards. Building uses every
+// core: about a second for a million documents.
+func NewSearchIndex(docs []SearchDoc) *SearchIndex {
+	ix := &SearchIndex{docs: docs}
+	nChunks := (len(docs) + searchChunkSize - 1) / searchChunkSize
+	ix.chunks = make([]searchChunk, nChunks)
+	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
+
+	// Pass 1: count the non-ASCII runes, to build the alphabet.
+	partial := make([]map[rune]int, workers)
+	parallelChunks(nChunks, workers, func(w, ci int) {
+		if partial[w] == nil {
+			partial[w] = make(map[rune]int)
+		}
+		var lo [0x800]int32
+		m := partial[w]
+		count := func(s string) {
+			for i := 0; i < len(s); i++ {
+				if s[i] < utf8.RuneSelf {
+					continue
+				}
+				for _, r := range s[i:] {
+					if r < utf8.RuneSelf {
+						continue
+					}
+					if r < 0x800 {
+						lo[r]++
+					} else {
+						m[canonRune(r)]++
+					}
+				}
+				break
+			}
+		}
+		for _, d := range docs[ci*searchChunkSize : min(len(docs), (ci+1)*searchChunkSize)] {
+			count(d.Label)
+			for _, t := range d.Terms {
+				count(t)
+			}
+		}
+		for r, n := range lo {
+			if n > 0 {
+				m[canonRune(rune(r))] += int(n)
+			}
+		}
+	})
+	counts := make(map[rune]int)
+	for _, m := range partial {
+		for r, n := range m {
+			counts[r] += n
+		}
+	}
+	ix.alpha = newAlphabet(counts)
+
+	// Pass 2: encode every chunk.
+	parallelChunks(nChunks, workers, func(_, ci int) {
+		ix.chunks[ci] = ix.encodeChunk(ci*searchChunkSize, docs[ci*searchChunkSize:min(len(docs), (ci+1)*searchChunkSize)])
+	})
+	return ix
+}
+
+// parallelChunks runs fn for every chunk index on workers goroutines.
+func parallelChunks(nChunks, workers int, fn func(worker, chunk int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for {
+				ci := int(next.Add(1) - 1)
+				if ci >= nChunks {
+					return
+				}
+				fn(w, ci)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// encodeChunk encodes docs into one chunk. A field that is a subsequence of a
+// field already stored for the same document is left out: every pattern it
+// matches, the stored one matches too (a card's digits and its formatted
+// label, a Latin label and its skeleton).
+func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
+	ch := searchChunk{
+		base: base,
+		off:  make([]uint32, 0, len(docs)+1),
+		mask: make([]uint64, len(docs)),
+		kind: make([]uint8, len(docs)),
+	}
+	blob := make([]byte, 0, len(docs)*40)
+	var sk skeletonizer
+	var fields []int // start offsets of the kept fields of the current doc
+	var scratch []byte
+	for i, d := range docs {
+		ch.off = append(ch.off, uint32(len(blob)))
+		start := len(blob)
+		fields = fields[:0]
+		add := func(f []byte) {
+			for k, fs := range fields {
+				end := len(blob)
+				if k+1 < len(fields) {
+					end = fields[k+1] - 1
+				}
+				if isSubseq(blob[fs:end], f) {
+					return
+				}
+			}
+			if len(fields) > 0 {
+				blob = append(blob, 0)
+			}
+			fields = append(fields, len(blob))
+			blob = append(blob, f...)
+		}
+		scratch, _ = ix.alpha.encode(scratch[:0], d.Label)
+		add(scratch)
+		for _, t := range d.Terms {
+			scratch, _ = ix.alpha.encode(scratch[:0], t)
+			add(scratch)
+		}
+		scratch = scratch[:0]
+		for _, c := range sk.build(d.Label) {
+			scratch = append(scratch, c.b)
+		}
+		add(scratch)
+		var m uint64
+		for _, c := range blob[start:] {
+			if c != 0 {
+				m |= maskBit(c)
+			}
+		}
+		ch.mask[i] = m
+		k := uint8(d.Ref.Kind)
+		if d.Stub {
+			k |= stubFlag
+		}
+		ch.kind[i] = k
+	}
+	ch.off = append(ch.off, uint32(len(blob)))
+	ch.blob = slices.Clip(blob)
+	return ch
+}
+
+// isSubseq reports whether p is a subsequence of s.
+func isSubseq(s, p []byte) bool {
+	for _, c := range p {
+		i := bytes.IndexByte(s, c)
+		if i < 0 {
+			return false
+		}
+		s = s[i+1:]
+	}
+	return true
+}
+
+// Len returns the number of indexed documents.
+func (ix *SearchIndex) Len() int { return len(ix.docs) }
+
+// searchQuery is a query prepared for matching.
+type searchQuery struct {
+	text  string   // normalised query: trimmed, digit groups joined
+	skel  string   // Skeleton(text)
+	pats  [][]byte // encoded patterns: text (when every rune is known) and skel, deduplicated
+	masks []uint64
+	// exact holds the folded runes of text when its pattern contains
+	// codeOverflow, so blob matches must be confirmed on the strings.
+	exact []rune
+	kind  Kind
+}
+
+// NormalizeQuery is what Search does to a query before matching: trim
+// spaces, and drop the spaces of a query made of digits only, so
+// "4400 43" finds 4400430000000016.
+func NormalizeQuery(q string) string {
+	q = strings.TrimSpace(q)
+	digits := false
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c >= '0' && c <= '9':
+			digits = true
+		case c == ' ':
+		default:
+			return q
+		}
+	}
+	if !digits {
+		return q
+	}
+	return strings.ReplaceAll(q, " ", "")
+}
+
+func (ix *SearchIndex) prepare(query string, kind Kind) searchQuery {
+	q := searchQuery{text: NormalizeQuery(query), kind: kind}
+	q.skel = Skeleton(q.text)
+	if q.text == "" {
+		return q
+	}
+	if p, ok := ix.alpha.encode(nil, q.text); ok {
+		q.pats = append(q.pats, p)
+		if ix.alpha.over && bytes.IndexByte(p, codeOverflow) >= 0 {
+			for _, r := range q.text {
+				q.exact = append(q.exact, canonRune(r))
+			}
+		}
+	}
+	if q.skel != "" && (len(q.pats) == 0 || string(q.pats[0]) != q.skel) {
+		q.pats = append(q.pats, []byte(q.skel))
+	}
+	for _, p := range q.pats {
+		var m uint64
+		for _, c := range p {
+			m |= maskBit(c)
+		}
+		q.masks = append(q.masks, m)
+	}
+	return q
+}
+
+// candidate is a document in a top-K heap with its cheap score.
+type candidate struct {
+	score int32
+	stub  bool
+	idx   uint32
+}
+
+// worse orders candidates for the heap: lower score, then stub, then later
+// document.
+func worse(a, b candidate) bool {
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	if a.stub != b.stub {
+		return a.stub
+	}
+	return a.idx > b.idx
+}
+
+// topK is a bounded min-heap of candidates (the worst at the root).
+type topK struct {
+	k int
+	h []candidate
+}
+
+func (t *topK) push(c candidate) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, c)
+		i := len(t.h) - 1
+		for i > 0 {
+			p := (i - 1) / 2
+			if !worse(t.h[i], t.h[p]) {
+				break
+			}
+			t.h[i], t.h[p] = t.h[p], t.h[i]
+			i = p
+		}
+		return
+	}
+	if !worse(t.h[0], c) {
+		return
+	}
+	t.h[0] = c
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(t.h) && worse(t.h[l], t.h[m]) {
+			m = l
+		}
+		if r < len(t.h) && worse(t.h[r], t.h[m]) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}
+
+// Search returns the best limit documents matching query, restricted to kind
+// unless it is KindUnknown, with Total counting every match. Hits are ordered
+// by score (descending), full entities before stubs, then label, then Ref.
+// When ctx is cancelled the result is empty.
+func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limit int) SearchResult {
+	if limit <= 0 {
+		limit = DefaultSearchLimit
+	}
+	q := ix.prepare(query, kind)
+	res := SearchResult{Query: query}
+	if len(q.pats) == 0 || len(ix.docs) == 0 {
+		return res
+	}
+
+	ix.mu.Lock()
+	var prev [][]uint32
+	if c := ix.cache; c.valid && c.kind == kind && strings.HasPrefix(q.text, c.query) &&
+		isSubseq([]byte(q.skel), []byte(c.skel)) {
+		prev = c.surv
+	}
+	ix.mu.Unlock()
+
+	pool := max(searchPoolMin, 4*limit)
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(ix.chunks)))
+	heaps := make([]topK, workers)
+	for w := range heaps {
+		heaps[w].k = pool
+	}
+	surv := make([][]uint32, len(ix.chunks))
+	var total atomic.Int64
+	var cancelled atomic.Bool
+	parallelChunks(len(ix.chunks), workers, func(w, ci int) {
+		if cancelled.Load() || ctx.Err() != nil {
+			cancelled.Store(true)
+			return
+		}
+		var only []uint32
+		if prev != nil {
+			only = prev[ci]
+			if len(only) == 0 {
+				return
+			}
+		}
+		surv[ci] = ix.scanChunk(&ix.chunks[ci], &q, only, &heaps[w])
+		total.Add(int64(len(surv[ci])))
+	})
+	if cancelled.Load() {
+		return res
+	}
+
+	ix.mu.Lock()
+	ix.cache = searchCache{valid: true, query: q.text, skel: q.skel, kind: kind, surv: surv}
+	ix.mu.Unlock()
+
+	res.Total = int(total.Load())
+	var cands []candidate
+	for _, h := range heaps {
+		cands = append(cands, h.h...)
+	}
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if worse(b, a) {
+			return -1
+		}
+		if worse(a, b) {
+			return 1
+		}
+		return 0
+	})
+	if len(cands) > pool {
+		cands = cands[:pool]
+	}
+	res.Hits = ix.rerank(q, cands)
+	if len(res.Hits) > limit {
+		res.Hits = res.Hits[:limit]
+	}
+	return res
+}
+
+// scanChunk matches the query against the chunk's documents (or only those
+// listed, as global indexes), pushes matches to the heap and returns their
+// global indexes.
+func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32, hp *topK) []uint32 {
+	var out []uint32
+	visit := func(i int) {
+		k := ch.kind[i]
+		if q.kind != KindUnknown && Kind(k&^stubFlag) != q.kind {
+			return
+		}
+		m := ch.mask[i]
+		pass := false
+		for _, qm := range q.masks {
+			if m&qm == qm {
+				pass = true
+				break
+			}
+		}
+		if !pass {
+			return
+		}
+		d := ch.blob[ch.off[i]:ch.off[i+1]]
+		best, ok := int32(0), false
+		for pi, p := range q.pats {
+			if m&q.masks[pi] != q.masks[pi] || !isSubseq(d, p) {
+				continue
+			}
+			s, hit := bestFieldScore(d, p)
+			if hit && pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
+				hit = false
+			}
+			if hit && (!ok || s > best) {
+				best, ok = s, true
+			}
+		}
+		if !ok {
+			return
+		}
+		g := uint32(ch.base + i)
+		out = append(out, g)
+		hp.push(candidate{score: best, stub: k&stubFlag != 0, idx: g})
+	}
+	if only != nil {
+		for _, g := range only {
+			visit(int(g) - ch.base)
+		}
+	} else {
+		for i := range ch.mask {
+			visit(i)
+		}
+	}
+	return out
+}
+
+// exactMatch confirms a blob match of a pattern containing codeOverflow by
+// comparing folded runes on the document's strings.
+func (ix *SearchIndex) exactMatch(i int, q *searchQuery) bool {
+	d := ix.docs[i]
+	if runeSubseq(d.Label, q.exact) || runeSubseq(Skeleton(d.Label), q.exact) {
+		return true
+	}
+	for _, t := range d.Terms {
+		if runeSubseq(t, q.exact) {
+			return true
+		}
+	}
+	return false
+}
+
+// runeSubseq reports whether the folded runes p occur in order in s (up to a NUL).
+func runeSubseq(s string, p []rune) bool {
+	j := 0
+	for _, r := range s {
+		if j == len(p) {
+			break
+		}
+		if r == 0 {
+			break
+		}
+		if canonRune(r) == p[j] {
+			j++
+		}
+	}
+	return j == len(p)
+}
+
+// bestFieldScore scores p against every field of document d that contains
+// it and returns the best score.
+func bestFieldScore(d, p []byte) (int32, bool) {
+	best, ok := 0, false
+	for len(d) > 0 {
+		f := d
+		if e := bytes.IndexByte(d, 0); e >= 0 {
+			f, d = d[:e], d[e+1:]
+		} else {
+			d = nil
+		}
+		if s, hit := fieldScore(f, p); hit && (!ok || s > best) {
+			best, ok = s, true
+		}
+	}
+	return int32(best), ok
+}
+
+func isSepByte(c byte) bool {
+	switch c {
+	case '/', '-', '_', ' ', '.', '\\':
+		return true
+	}
+	return false
+}
+
+// fieldScore is a cheap approximation of sahilm's score of p in f: it finds
+// the shortest window ending at the first complete match (fzf's V1: forward
+// scan, then backward shrink) and gives sahilm's bonuses for a match at the
+// start, after a separator and adjacent to the previous match, its penalty
+// for leading unmatched characters, and one point off per unmatched byte.
+func fieldScore(f, p []byte) (int, bool) {
+	j, e := 0, -1
+	for i := 0; i < len(f); i++ {
+		if f[i] == p[j] {
+			j++
+			if j == len(p) {
+				e = i
+				break
+			}
+		}
+	}
+	if e < 0 {
+		return 0, false
+	}
+	s := e
+	j = len(p) - 1
+	for i := e; i >= 0; i-- {
+		if f[i] == p[j] {
+			j--
+			if j < 0 {
+				s = i
+				break
+			}
+		}
+	}
+	score, cur, prev := 0, 0, -2
+	j = 0
+	for i := s; i <= e && j < len(p); i++ {
+		if f[i] != p[j] {
+			continue
+		}
+		if i == 0 {
+			score += 10
+		} else if isSepByte(f[i-1]) {
+			score += 20
+		}
+		if j > 0 && i == prev+1 {
+			a := cur*2 + 5
+			cur += a
+			score += a
+		}
+		prev = i
+		j++
+	}
+	score += max(-5*s, -15)
+	score -= len(f) - len(p)
+	return score, true
+}
+
+// hitField is one string of a candidate offered to sahilm for re-ranking.
+type hitField struct {
+	cand int // index into the candidate list
+	kind int // fieldLabel, fieldSkeleton or fieldTerm
+	term string
+}
+
+const (
+	fieldLabel = iota
+	fieldSkeleton
+	fieldTerm
+)
+
+// fieldSource is a fuzzy.Source over the candidates' strings.
+type fieldSource []string
+
+func (s fieldSource) String(i int) string { return s[i] }
+func (s fieldSource) Len() int            { return len(s) }
+
+// rerank scores the candidates with sahilm/fuzzy on their original strings
+// (label, label skeleton, terms; with the query and its skeleton), keeps the
+// best field of each and orders the hits.
+func (ix *SearchIndex) rerank(q searchQuery, cands []candidate) []SearchHit {
+	var strs fieldSource
+	var meta []hitField
+	skels := make([][]skelByte, len(cands))
+	var sk skeletonizer
+	for ci, c := range cands {
+		d := ix.docs[c.idx]
+		strs = append(strs, d.Label)
+		meta = append(meta, hitField{cand: ci, kind: fieldLabel})
+		b := sk.build(d.Label)
+		skels[ci] = slices.Clone(b)
+		sb := make([]byte, len(b))
+		for i, x := range b {
+			sb[i] = x.b
+		}
+		strs = append(strs, string(sb))
+		meta = append(meta, hitField{cand: ci, kind: fieldSkeleton})
+		for _, t := range d.Terms {
+			strs = append(strs, t)
+			meta = append(meta, hitField{cand: ci, kind: fieldTerm, term: t})
+		}
+	}
+	type best struct {
+		ok      bool
+		score   int
+		kind    int
+		term    string
+		matched []int // byte offsets into the field
+	}
+	bests := make([]best, len(cands))
+	patterns := []string{q.text}
+	if q.skel != "" && q.skel != q.text {
+		patterns = append(patterns, q.skel)
+	}
+	for _, p := range patterns {
+		for _, m := range fuzzy.FindFromNoSort(p, strs) {
+			f := meta[m.Index]
+			b := &bests[f.cand]
+			// Prefer the higher score; on a tie prefer the label, then its skeleton.
+			if !b.ok || m.Score > b.score || m.Score == b.score && f.kind < b.kind {
+				*b = best{ok: true, score: m.Score, kind: f.kind, term: f.term, matched: m.MatchedIndexes}
+			}
+		}
+	}
+	hits := make([]SearchHit, 0, len(cands))
+	for ci, c := range cands {
+		d := ix.docs[c.idx]
+		b := bests[ci]
+		h := SearchHit{Doc: d, Score: int(c.score)}
+		if b.ok {
+			h.Score = b.score
+			switch b.kind {
+			case fieldLabel:
+				h.Matched = byteToRuneIndexes(d.Label, b.matched)
+			case fieldSkeleton:
+				h.Matched = skeletonToRuneIndexes(skels[ci], b.matched)
+			case fieldTerm:
+				h.Term = b.term
+			}
+		}
+		hits = append(hits, h)
+	}
+	slices.SortStableFunc(hits, compareHits)
+	return hits
+}
+
+// compareHits orders hits: score descending, full entities before stubs,
+// label, then Ref.
+func compareHits(a, b SearchHit) int {
+	if a.Score != b.Score {
+		return cmp.Compare(b.Score, a.Score)
+	}
+	if a.Doc.Stub != b.Doc.Stub {
+		if a.Doc.Stub {
+			return 1
+		}
+		return -1
+	}
+	if c := strings.Compare(a.Doc.Label, b.Doc.Label); c != 0 {
+		return c
+	}
+	if a.Doc.Ref.Less(b.Doc.Ref) {
+		return -1
+	}
+	if b.Doc.Ref.Less(a.Doc.Ref) {
+		return 1
+	}
+	return 0
+}
+
+// byteToRuneIndexes converts sorted byte offsets into s to rune indexes.
+func byteToRuneIndexes(s string, offs []int) []int {
+	out := make([]int, 0, len(offs))
+	ri, k := 0, 0
+	for bi := range s {
+		for k < len(offs) && offs[k] == bi {
+			out = append(out, ri)
+			k++
+		}
+		if k == len(offs) {
+			break
+		}
+		ri++
+	}
+	return out
+}
+
+// skeletonToRuneIndexes maps matched byte offsets of a skeleton back to the
+// label runes they came from (several skeleton bytes may share one rune: ж
+// gives "zh" then "j").
+func skeletonToRuneIndexes(sk []skelByte, offs []int) []int {
+	out := make([]int, 0, len(offs))
+	for _, o := range offs {
+		if o < 0 || o >= len(sk) {
+			continue
+		}
+		r := int(sk[o].src)
+		if len(out) == 0 || out[len(out)-1] != r {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,349 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sahilm/fuzzy"
+)
+
+// oracleMatches is the brute-force definition of a match: sahilm/fuzzy finds
+// the normalised query or its skeleton in the label, a term or the label's
+// skeleton.
+func oracleMatches(docs []SearchDoc, query string, kind Kind) map[int]bool {
+	q := NormalizeQuery(query)
+	out := map[int]bool{}
+	if q == "" {
+		return out
+	}
+	pats := []string{q}
+	if sk := Skeleton(q); sk != "" {
+		pats = append(pats, sk)
+	}
+	for i, d := range docs {
+		if kind != KindUnknown && d.Ref.Kind != kind {
+			continue
+		}
+		fields := append([]string{d.Label, Skeleton(d.Label)}, d.Terms...)
+	search:
+		for _, p := range pats {
+			for _, f := range fields {
+				if len(fuzzy.Find(p, []string{f})) > 0 {
+					out[i] = true
+					break search
+				}
+			}
+		}
+	}
+	return out
+}
+
+var (
+	cyrSyll = []string{"нур", "лан", "ер", "сер", "ик", "ов", "а", "жан", "бо", "лат", "қа", "сым", "ә", "лия", "юл", "ш", "ын", "ар", "ах", "мет", "цой", "ғ", "ө", "ү", "ё"}
+	latSyll = []string{"NUR", "lan", "yer", "ser", "ik", "ov", "a", "zhan", "bo", "lat", "qa", "sym", "ä", "liya", "yu", "ş", "yn", "ar", "akh", "met", "tsoi", "Ğ", "ö", "ü", "K"}
+)
+
+func randWord(rng *rand.Rand, syll []string) string {
+	var b strings.Builder
+	for range 1 + rng.IntN(3) {
+		b.WriteString(syll[rng.IntN(len(syll))])
+	}
+	return b.String()
+}
+
+func randDigits(rng *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('0' + rng.IntN(10))
+	}
+	return string(b)
+}
+
+func randomCorpus(rng *rand.Rand, n int) []SearchDoc {
+	docs := make([]SearchDoc, 0, n)
+	for i := range n {
+		var d SearchDoc
+		switch rng.IntN(4) {
+		case 0:
+			name := randWord(rng, cyrSyll) + " " + randWord(rng, cyrSyll)
+			if rng.IntN(2) == 0 {
+				name = strings.ToUpper(name[:2]) + name[2:]
+			}
+			d = DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: randDigits(rng, 12)}, Name: name, Stub: rng.IntN(5) == 0})
+		case 1:
+			name := randWord(rng, latSyll) + " " + randWord(rng, latSyll)
+			d = DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: randDigits(rng, 12)}, Name: name})
+		case 2:
+			key := "4400" + randDigits(rng, 12)
+			if rng.IntN(2) == 0 {
+				key = key[:6] + "******" + key[12:]
+			}
+			d = DocFor(Entity{Ref: Ref{Kind: KindCard, Key: key}, Stub: rng.IntN(3) == 0})
+		default:
+			d = DocFor(Entity{Ref: Ref{Kind: KindAccount, Key: "KZ" + randDigits(rng, 2) + "722S" + randDigits(rng, 12)}})
+		}
+		d.Ref.Key += fmt.Sprint("-", i) // unique refs
+		docs = append(docs, d)
+	}
+	return docs
+}
+
+func randomQuery(rng *rand.Rand, docs []SearchDoc) string {
+	switch rng.IntN(4) {
+	case 0: // a subsequence of a random label, lower-cased
+		r := []rune(strings.ToLower(docs[rng.IntN(len(docs))].Label))
+		var q []rune
+		for _, c := range r {
+			if rng.IntN(3) == 0 {
+				q = append(q, c)
+			}
+			if len(q) >= 5 {
+				break
+			}
+		}
+		return string(q)
+	case 1:
+		return strings.ToLower(randWord(rng, cyrSyll))
+	case 2:
+		return strings.ToLower(randWord(rng, latSyll))
+	default:
+		return randDigits(rng, 1+rng.IntN(4))
+	}
+}
+
+func TestSearchMatchesOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	for round := range 8 {
+		docs := randomCorpus(rng, 300+rng.IntN(400))
+		ix := NewSearchIndex(docs)
+		pos := map[Ref]int{}
+		for i, d := range docs {
+			pos[d.Ref] = i
+		}
+		for range 60 {
+			q := randomQuery(rng, docs)
+			kind := KindUnknown
+			if rng.IntN(4) == 0 {
+				kind = KindCard
+			}
+			want := oracleMatches(docs, q, kind)
+			res := ix.Search(context.Background(), q, kind, len(docs))
+			if res.Total != len(want) {
+				t.Fatalf("round %d query %q kind %v: Total %d, oracle %d", round, q, kind, res.Total, len(want))
+			}
+			if len(res.Hits) != len(want) {
+				t.Fatalf("query %q: %d hits, oracle %d", q, len(res.Hits), len(want))
+			}
+			for _, h := range res.Hits {
+				if !want[pos[h.Doc.Ref]] {
+					t.Fatalf("query %q: hit %q not in oracle", q, h.Doc.Label)
+				}
+			}
+			if !slices.IsSortedFunc(res.Hits, compareHits) {
+				t.Fatalf("query %q: hits not ordered", q)
+			}
+		}
+	}
+}
+
+// TestSearchNarrowingCache types queries key by key (which uses the previous
+// query's survivors) and compares with a fresh index each time.
+func TestSearchNarrowingCache(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	docs := randomCorpus(rng, 2000)
+	ix := NewSearchIndex(docs)
+	for _, typed := range []string{"нурлан", "zhanbol", "4400 43", "serik", "жан", "ахмет", "yuliya", "qasym"} {
+		r := []rune(typed)
+		for i := 1; i <= len(r); i++ {
+			q := string(r[:i])
+			got := ix.Search(context.Background(), q, KindUnknown, 20)
+			fresh := NewSearchIndex(docs).Search(context.Background(), q, KindUnknown, 20)
+			if got.Total != fresh.Total || !slices.EqualFunc(got.Hits, fresh.Hits, sameHit) {
+				t.Fatalf("typing %q at %q: cached %d hits %v, fresh %d hits %v", typed, q, got.Total, labels(got), fresh.Total, labels(fresh))
+			}
+			if want := len(oracleMatches(docs, q, KindUnknown)); got.Total != want {
+				t.Fatalf("typing %q at %q: Total %d, oracle %d", typed, q, got.Total, want)
+			}
+		}
+	}
+}
+
+func sameHit(a, b SearchHit) bool {
+	return a.Doc.Ref == b.Doc.Ref && a.Score == b.Score && a.Term == b.Term && slices.Equal(a.Matched, b.Matched)
+}
+
+func labels(r SearchResult) []string {
+	var out []string
+	for _, h := range r.Hits {
+		out = append(out, h.Doc.Label)
+	}
+	return out
+}
+
+func fixedDocs() []SearchDoc {
+	return []SearchDoc{
+		DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: "850312300002"}, Name: "Нурланов Ерлан Серикович", Props: map[string]string{"phone": "+77011234567"}}),
+		DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: "900101400003"}, Name: "ZHANBOLATOV ARMAN"}),
+		DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: "910202400004"}, Name: "Жанболат Қасымов"}),
+		DocFor(Entity{Ref: Ref{Kind: KindCard, Key: "4400430000007894"}}),
+		DocFor(Entity{Ref: Ref{Kind: KindCard, Key: "440043******7894"}, Stub: true}),
+		DocFor(Entity{Ref: Ref{Kind: KindAccount, Key: "KZ45722S000054326792"}}),
+		DocFor(Entity{Ref: Ref{Kind: KindExchange, Key: "binance-kz"}, Name: "Binance KZ", Props: map[string]string{"domain": "binance.kz"}}),
+		DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: "880808300005"}, Name: "Ахметов Цой"}),
+	}
+}
+
+func TestSearchHighlightsRunes(t *testing.T) {
+	ix := NewSearchIndex(fixedDocs())
+	res := ix.Search(context.Background(), "ерл", KindUnknown, 10)
+	if len(res.Hits) == 0 || res.Hits[0].Doc.Label != "Нурланов Ерлан Серикович" {
+		t.Fatalf("hits %v", labels(res))
+	}
+	if got := res.Hits[0].Matched; !slices.Equal(got, []int{9, 10, 11}) {
+		t.Errorf("Matched = %v, want [9 10 11]", got)
+	}
+	// Latin query on a Cyrillic label: highlighted through the skeleton.
+	res = ix.Search(context.Background(), "zhanbol", KindUnknown, 10)
+	var found bool
+	for _, h := range res.Hits {
+		if h.Doc.Label == "Жанболат Қасымов" {
+			found = true
+			if !slices.Equal(h.Matched, []int{0, 1, 2, 3, 4, 5}) {
+				t.Errorf("skeleton Matched = %v", h.Matched)
+			}
+		}
+		if h.Doc.Label == "ZHANBOLATOV ARMAN" && !slices.Equal(h.Matched, []int{0, 1, 2, 3, 4, 5, 6}) {
+			t.Errorf("direct Matched = %v", h.Matched)
+		}
+	}
+	if !found || res.Total != 2 {
+		t.Errorf("zhanbol: total %d, hits %v", res.Total, labels(res))
+	}
+	// Cyrillic query finds the Latin spelling.
+	res = ix.Search(context.Background(), "Жанбол", KindUnknown, 10)
+	if res.Total != 2 || !slices.Contains(labels(res), "ZHANBOLATOV ARMAN") {
+		t.Errorf("Жанбол: %v", labels(res))
+	}
+	// ts ≡ ц, kh ≡ х.
+	res = ix.Search(context.Background(), "akhmetov tsoi", KindUnknown, 10)
+	if res.Total != 1 || res.Hits[0].Doc.Label != "Ахметов Цой" || len(res.Hits[0].Matched) == 0 {
+		t.Errorf("akhmetov tsoi: %+v", res)
+	}
+	for _, h := range res.Hits {
+		for _, m := range h.Matched {
+			if m < 0 || m >= len([]rune(h.Doc.Label)) {
+				t.Errorf("Matched %v outside %q", h.Matched, h.Doc.Label)
+			}
+		}
+	}
+}
+
+func TestSearchDigitsAndTerms(t *testing.T) {
+	ix := NewSearchIndex(fixedDocs())
+	res := ix.Search(context.Background(), "7894", KindUnknown, 10)
+	if res.Total != 2 {
+		t.Fatalf("7894: %v", labels(res))
+	}
+	// The full card ranks above the stub of equal relevance.
+	if res.Hits[0].Score == res.Hits[1].Score && res.Hits[0].Doc.Stub {
+		t.Errorf("stub ranked first: %+v", res.Hits)
+	}
+	res = ix.Search(context.Background(), "4400 4300", KindCard, 10)
+	if res.Total != 1 || res.Hits[0].Doc.Ref.Key != "4400430000007894" {
+		t.Fatalf("4400 4300: %v", labels(res))
+	}
+	res = ix.Search(context.Background(), "  4400 43  ", KindCard, 10)
+	if res.Total != 2 {
+		t.Errorf("4400 43: %d", res.Total)
+	}
+	// IIN prefix finds the person through a term.
+	res = ix.Search(context.Background(), "850312", KindPerson, 10)
+	if res.Total != 1 || res.Hits[0].Term != "850312300002" || len(res.Hits[0].Matched) != 0 {
+		t.Errorf("IIN prefix: %+v", res.Hits)
+	}
+	res = ix.Search(context.Background(), "+7701", KindUnknown, 10)
+	if res.Total != 1 || res.Hits[0].Term != "+77011234567" {
+		t.Errorf("phone: %+v", res)
+	}
+}
+
+func TestSearchKindFilterAndOrder(t *testing.T) {
+	var docs []SearchDoc
+	for _, l := range []string{"Серик Б", "Серик А", "Серик В"} {
+		docs = append(docs, SearchDoc{Ref: Ref{Kind: KindPerson, Key: l}, Label: l})
+	}
+	docs = append(docs, SearchDoc{Ref: Ref{Kind: KindGroup, Key: "g"}, Label: "Серик А"},
+		SearchDoc{Ref: Ref{Kind: KindPerson, Key: "stub"}, Label: "Серик А", Stub: true})
+	ix := NewSearchIndex(docs)
+	res := ix.Search(context.Background(), "серик", KindPerson, 10)
+	want := []Ref{{KindPerson, "Серик А"}, {KindPerson, "Серик Б"}, {KindPerson, "Серик В"}, {KindPerson, "stub"}}
+	var got []Ref
+	for _, h := range res.Hits {
+		got = append(got, h.Doc.Ref)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("order = %v, want %v", got, want)
+	}
+	res = ix.Search(context.Background(), "серик", KindUnknown, 2)
+	if res.Total != 5 || len(res.Hits) != 2 || res.Hits[0].Doc.Ref.Kind != KindPerson || res.Hits[1].Doc.Ref.Kind != KindGroup {
+		t.Errorf("unfiltered: total %d %+v", res.Total, res.Hits)
+	}
+	// Same query twice gives the same answer.
+	again := ix.Search(context.Background(), "серик", KindUnknown, 2)
+	if !slices.EqualFunc(res.Hits, again.Hits, sameHit) {
+		t.Error("not deterministic")
+	}
+	if r := ix.Search(context.Background(), "   ", KindUnknown, 10); r.Total != 0 || len(r.Hits) != 0 {
+		t.Errorf("blank query: %+v", r)
+	}
+	if r := ix.Search(context.Background(), "中", KindUnknown, 10); r.Total != 0 {
+		t.Errorf("unknown rune: %+v", r)
+	}
+}
+
+func TestSearchCancelled(t *testing.T) {
+	ix := NewSearchIndex(randomCorpus(rand.New(rand.NewPCG(1, 1)), 40000))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := ix.Search(ctx, "нур", KindUnknown, 10)
+	if res.Total != 0 || len(res.Hits) != 0 {
+		t.Errorf("cancelled search returned %d", res.Total)
+	}
+	// A cancelled search must not poison the cache.
+	if got, want := ix.Search(context.Background(), "нур", KindUnknown, 10).Total, ix.Search(context.Background(), "нур", KindUnknown, 10).Total; got != want || got == 0 {
+		t.Errorf("after cancel: %d vs %d", got, want)
+	}
+}
+
+// TestSearchAlphabetOverflow uses more distinct non-ASCII runes than the
+// one-byte alphabet holds, so rare runes share a code and need confirming.
+func TestSearchAlphabetOverflow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var docs []SearchDoc
+	for i := range 600 {
+		var b strings.Builder
+		for range 3 {
+			b.WriteRune(rune(0x4E00 + rng.IntN(300)))
+		}
+		docs = append(docs, SearchDoc{Ref: Ref{Kind: KindGroup, Key: fmt.Sprint(i)}, Label: b.String()})
+	}
+	ix := NewSearchIndex(docs)
+	if !ix.alpha.over {
+		t.Fatal("alphabet did not overflow")
+	}
+	for range 200 {
+		l := []rune(docs[rng.IntN(len(docs))].Label)
+		q := string(l[rng.IntN(3)])
+		if rng.IntN(2) == 0 {
+			q = string([]rune{l[0], l[2]})
+		}
+		want := oracleMatches(docs, q, KindUnknown)
+		if got := ix.Search(context.Background(), q, KindUnknown, 5); got.Total != len(want) {
+			t.Fatalf("query %q: Total %d, oracle %d", q, got.Total, len(want))
+		}
+	}
+}

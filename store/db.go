@@ -1,0 +1,267 @@
+// Package store keeps a casegraph case database in Badger. It is the only
+// package that imports Badger and the only one that knows a byte layout (see
+// keys.go and docs/adr/0001-key-layout.md). It speaks graph types and returns
+// the sentinel errors below, never Badger's.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"casegraph/graph"
+)
+
+// Options configure Open.
+type Options struct {
+	EncryptionKey []byte       // nil = no encryption; 16, 24 or 32 bytes (AES)
+	ReadOnly      bool         // open without writing; shares the directory with other readers
+	Logger        *slog.Logger // receives Badger's log; nil discards it
+}
+
+// Sentinel errors. Compare with errors.Is; the returned errors name the directory.
+var (
+	// ErrNotFound is graph.ErrNotFound: no such entity or transaction.
+	ErrNotFound = graph.ErrNotFound
+	// ErrLocked means another process has the database open.
+	ErrLocked = errors.New("database is in use by another process")
+	// ErrBadKey means the encryption key does not open the database: it is
+	// wrong, the database is not encrypted, or no key was given for an
+	// encrypted database (then the error also wraps ErrKeyRequired).
+	ErrBadKey = errors.New("wrong encryption key")
+	// ErrKeyRequired means the database is encrypted and no key was given.
+	ErrKeyRequired = errors.New("database is encrypted: an encryption key is required")
+)
+
+// gcInterval is how often the value-log GC runs while a database is open.
+const gcInterval = 10 * time.Minute
+
+// DB is an open case database. Its methods are safe for concurrent use,
+// except that only one Loader may be active at a time.
+type DB struct {
+	bdb      *badger.DB
+	dir      string
+	readOnly bool
+	log      *slog.Logger
+	docCount atomic.Int64
+
+	stopGC chan struct{}
+	gcDone sync.WaitGroup
+}
+
+// Open opens (creating if needed) the database in dir.
+func Open(dir string, opts Options) (*DB, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	switch n := len(opts.EncryptionKey); n {
+	case 0, 16, 24, 32:
+	default:
+		return nil, fmt.Errorf("open %s: encryption key is %d bytes, want 16, 24 or 32: %w", dir, n, ErrBadKey)
+	}
+	bo := badger.DefaultOptions(dir).
+		WithLogger(slogAdapter{log}).
+		WithReadOnly(opts.ReadOnly).
+		WithDetectConflicts(false).
+		WithNumVersionsToKeep(1)
+	if len(opts.EncryptionKey) > 0 {
+		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(64 << 20)
+	}
+	bdb, err := badger.Open(bo)
+	if err != nil {
+		return nil, mapOpenError(dir, opts, err)
+	}
+	db := &DB{bdb: bdb, dir: dir, readOnly: opts.ReadOnly, log: log, stopGC: make(chan struct{})}
+	if err := db.loadDocCount(); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", dir, err)
+	}
+	if !opts.ReadOnly {
+		db.gcDone.Add(1)
+		go db.runGC()
+	}
+	return db, nil
+}
+
+func mapOpenError(dir string, opts Options, err error) error {
+	switch {
+	case strings.Contains(err.Error(), "Cannot acquire directory lock"):
+		return fmt.Errorf("open %s: %w", dir, ErrLocked)
+	case errors.Is(err, badger.ErrEncryptionKeyMismatch) && len(opts.EncryptionKey) == 0:
+		return fmt.Errorf("open %s: %w (%w)", dir, ErrKeyRequired, ErrBadKey)
+	case errors.Is(err, badger.ErrEncryptionKeyMismatch):
+		return fmt.Errorf("open %s: %w (or the database is not encrypted)", dir, ErrBadKey)
+	case errors.Is(err, badger.ErrInvalidEncryptionKey):
+		return fmt.Errorf("open %s: %w", dir, ErrBadKey)
+	}
+	return fmt.Errorf("open %s: %w", dir, err)
+}
+
+// Close stops the value-log GC, waits for it and closes Badger.
+func (db *DB) Close() error {
+	close(db.stopGC)
+	db.gcDone.Wait()
+	if err := db.bdb.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", db.dir, err)
+	}
+	return nil
+}
+
+// Dir returns the directory the database lives in.
+func (db *DB) Dir() string { return db.dir }
+
+func (db *DB) runGC() {
+	defer db.gcDone.Done()
+	t := time.NewTicker(gcInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stopGC:
+			return
+		case <-t.C:
+			// Values are small and live in the LSM tree, so this rarely finds work;
+			// it reclaims the value log of large search-doc chunks after re-imports.
+			for db.bdb.RunValueLogGC(0.5) == nil {
+				select {
+				case <-db.stopGC:
+					return
+				default:
+				}
+			}
+		}
+	}
+}
+
+// Empty reports whether the database holds no records at all.
+func (db *DB) Empty() (bool, error) {
+	empty := true
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.PrefetchValues = false
+		it := txn.NewIterator(o)
+		defer it.Close()
+		it.Rewind()
+		empty = !it.Valid()
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("check %s is empty: %w", db.dir, err)
+	}
+	return empty, nil
+}
+
+// getValue returns a copy of the value at key, or ErrNotFound.
+func (db *DB) getValue(key []byte) ([]byte, error) {
+	var v []byte
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		v, err = it.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
+func (db *DB) loadDocCount() error {
+	v, err := db.getValue(metaKey(metaDocs))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read search-doc count: %w", err)
+	}
+	n, _, err := decodeDocsMeta(v)
+	if err != nil {
+		return err
+	}
+	db.docCount.Store(int64(n))
+	return nil
+}
+
+// docs meta value: [count uvarint][chunks uvarint]
+func encodeDocsMeta(count, chunks uint64) []byte {
+	return binary.AppendUvarint(binary.AppendUvarint(nil, count), chunks)
+}
+
+func decodeDocsMeta(v []byte) (count, chunks uint64, err error) {
+	r := reader{b: v}
+	count, chunks = r.uvarint(), r.uvarint()
+	if r.err != nil {
+		return 0, 0, fmt.Errorf("decode search-doc meta: %w", r.err)
+	}
+	return count, chunks, nil
+}
+
+// LoadKeyFile reads an encryption key file: the raw 16, 24 or 32 key bytes, or
+// those bytes as hex (surrounding whitespace ignored). A file that is entirely
+// hex digits is read as hex.
+func LoadKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, 1024))
+	if err != nil {
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
+	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && isHex(t) {
+		key := make([]byte, hex.DecodedLen(len(t)))
+		if _, err := hex.Decode(key, t); err == nil {
+			switch len(key) {
+			case 16, 24, 32:
+				return key, nil
+			}
+		}
+		if len(raw) != 16 && len(raw) != 24 && len(raw) != 32 {
+			return nil, fmt.Errorf("key file %s: %d hex digits, want 32, 48 or 64 (a 16, 24 or 32-byte AES key)", path, len(t))
+		}
+	}
+	switch len(raw) {
+	case 16, 24, 32:
+		return raw, nil
+	}
+	return nil, fmt.Errorf("key file %s: %d bytes, want a raw 16, 24 or 32-byte AES key or its hex", path, len(raw))
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// slogAdapter sends Badger's log lines to slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) log(level slog.Level, format string, args ...any) {
+	if !a.l.Enabled(context.Background(), level) {
+		return
+	}
+	a.l.Log(context.Background(), level, strings.TrimSpace(fmt.Sprintf(format, args...)), "component", "badger")
+}
+
+func (a slogAdapter) Errorf(f string, v ...any)   { a.log(slog.LevelError, f, v...) }
+func (a slogAdapter) Warningf(f string, v ...any) { a.log(slog.LevelWarn, f, v...) }
+func (a slogAdapter) Infof(f string, v ...any)    { a.log(slog.LevelInfo, f, v...) }
+func (a slogAdapter) Debugf(f string, v ...any)   { a.log(slog.LevelDebug, f, v...) }

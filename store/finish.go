@@ -1,0 +1,442 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/dgraph-io/ristretto/v2/z"
+
+	"casegraph/graph"
+)
+
+const (
+	// docChunkBytes is the size of one search-doc snapshot value.
+	docChunkBytes = 4 << 20
+	// streamBufBytes is how much the bulk merge hands the StreamWriter at once.
+	streamBufBytes = 16 << 20
+	// progressEvery is how many keys pass between progress calls and ctx checks.
+	progressEvery = 1 << 16
+)
+
+// kvWriter writes keys in Badger transactions of txnKeys keys each.
+type kvWriter struct {
+	db      *DB
+	txn     *badger.Txn
+	pending int
+}
+
+func newKVWriter(db *DB) *kvWriter { return &kvWriter{db: db, txn: db.bdb.NewTransaction(true)} }
+
+func (w *kvWriter) set(k, v []byte) error { return w.apply(k, v, false) }
+func (w *kvWriter) del(k []byte) error    { return w.apply(k, nil, true) }
+
+func (w *kvWriter) apply(k, v []byte, del bool) error {
+	op := func() error {
+		if del {
+			return w.txn.Delete(k)
+		}
+		return w.txn.Set(k, v)
+	}
+	err := op()
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		if err = w.commit(); err == nil {
+			err = op()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write to %s: %w", w.db.dir, err)
+	}
+	w.pending++
+	if w.pending >= txnKeys {
+		return w.commit()
+	}
+	return nil
+}
+
+// commit commits the open transaction, if it holds anything, and opens a new one.
+func (w *kvWriter) commit() error {
+	if w.pending == 0 {
+		return nil
+	}
+	err := w.txn.Commit()
+	w.txn = w.db.bdb.NewTransaction(true)
+	w.pending = 0
+	if err != nil {
+		return fmt.Errorf("commit to %s: %w", w.db.dir, err)
+	}
+	return nil
+}
+
+// close commits what is pending and releases the transaction.
+func (w *kvWriter) close() error {
+	err := w.commit()
+	w.txn.Discard()
+	return err
+}
+
+// aggRow is the transaction summary of one entity.
+type aggRow struct {
+	ref graph.Ref
+	agg txnAgg
+}
+
+// indexer derives the statistics, per-entity transaction totals and search
+// docs from keys seen in key order (the bulk merge, or scans of the database).
+type indexer struct {
+	stats   graph.Stats
+	lastEnt []byte // [e][ref] of the last entity key seen
+
+	owner    []byte // [t][ref] of the transactions being summed
+	ownerRef graph.Ref
+	cur      txnAgg
+	aggs     []aggRow
+
+	chunks   [][]byte
+	chunk    []byte
+	docCount int
+}
+
+func newStats() graph.Stats {
+	return graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{},
+		TxnsByChan: map[graph.Channel]int{}}
+}
+
+func newIndexer() *indexer { return &indexer{stats: newStats()} }
+
+// observe takes one key and its value.
+func (ix *indexer) observe(k, v []byte) error {
+	if len(k) == 0 {
+		return nil
+	}
+	switch k[0] {
+	case pfxEntity:
+		ref, stub, err := parseEntityKey(k)
+		if err != nil {
+			return err
+		}
+		refPart := k[:len(k)-1]
+		if bytes.Equal(refPart, ix.lastEnt) {
+			return nil // a stub shadowed by the full entity just seen
+		}
+		ix.lastEnt = append(ix.lastEnt[:0], refPart...)
+		ix.stats.Entities[ref.Kind]++
+		if stub {
+			ix.stats.Stubs++
+		}
+		e, err := decodeEntity(ref, stub, v)
+		if err != nil {
+			return err
+		}
+		ix.addDoc(graph.DocFor(e))
+	case pfxLinkOut:
+		_, _, typ, _, err := parseLinkKey(k)
+		if err != nil {
+			return err
+		}
+		ix.stats.Links[typ]++
+	case pfxTxnID:
+		ch, _, err := decodeTxnID(v)
+		if err != nil {
+			return fmt.Errorf("transaction id key %q: %w", k, err)
+		}
+		ix.stats.Txns++
+		ix.stats.TxnsByChan[ch]++
+	case pfxTxn:
+		owner, rest, err := readRef(k[1:])
+		if err != nil {
+			return fmt.Errorf("transaction key: %w", err)
+		}
+		ownerPart := k[:len(k)-len(rest)]
+		if !bytes.Equal(ownerPart, ix.owner) {
+			ix.flushOwner()
+			ix.owner = append(ix.owner[:0], ownerPart...)
+			ix.ownerRef = owner
+		}
+		amt, err := txnAmount(v)
+		if err != nil {
+			return err
+		}
+		ix.cur.count++
+		if graph.Direction(k[len(k)-1]) == graph.DirIn {
+			ix.cur.in += amt
+		} else {
+			ix.cur.out += amt
+		}
+	case pfxBatch:
+		var b graph.Batch
+		if err := json.Unmarshal(v, &b); err != nil {
+			return fmt.Errorf("decode batch %x: %w", k[1:], err)
+		}
+		ix.stats.Batches = append(ix.stats.Batches, b)
+	}
+	return nil
+}
+
+func (ix *indexer) flushOwner() {
+	if ix.cur.count > 0 {
+		ix.aggs = append(ix.aggs, aggRow{ref: ix.ownerRef, agg: ix.cur})
+	}
+	ix.cur = txnAgg{}
+	ix.owner = ix.owner[:0]
+}
+
+func (ix *indexer) addDoc(d graph.SearchDoc) {
+	ix.chunk = appendDoc(ix.chunk, d)
+	ix.docCount++
+	if len(ix.chunk) >= docChunkBytes {
+		ix.chunks = append(ix.chunks, ix.chunk)
+		ix.chunk = nil
+	}
+}
+
+func (ix *indexer) finish() {
+	ix.flushOwner()
+	if len(ix.chunk) > 0 {
+		ix.chunks = append(ix.chunks, ix.chunk)
+		ix.chunk = nil
+	}
+}
+
+// finishBulk merges the sorted runs into the StreamWriter, then writes the
+// derived records.
+func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, int64)) error {
+	l.put(metaKey(metaBatchSeq), seqValue(l.seq))
+	for _, b := range l.batches {
+		v, err := json.Marshal(b)
+		if err != nil {
+			return fmt.Errorf("encode batch %d: %w", b.ID, err)
+		}
+		l.put(batchKey(b.ID), v)
+		if b.SHA256 != "" {
+			l.put(hashKey(b.SHA256), seqValue(b.ID))
+		}
+	}
+	if l.err != nil {
+		return l.err
+	}
+	total := int64(len(l.buf.ents))
+	for _, p := range l.runs {
+		if fi, err := statSize(p); err == nil {
+			total += fi / 64 // a rough count for the progress bar only
+		}
+	}
+	l.buf.sort()
+	runs := make([]runIter, 0, len(l.runs)+1)
+	for _, p := range l.runs {
+		it, err := openRun(p)
+		if err != nil {
+			for _, r := range runs {
+				_ = r.close()
+			}
+			return err
+		}
+		runs = append(runs, it)
+	}
+	runs = append(runs, &memIter{m: &l.buf})
+	m, err := newMerger(runs)
+	if err != nil {
+		_ = (&merger{runs: runs}).close()
+		return err
+	}
+	defer m.close()
+
+	sw := l.db.bdb.NewStreamWriter()
+	if err := sw.Prepare(); err != nil {
+		return fmt.Errorf("prepare bulk write to %s: %w", l.db.dir, err)
+	}
+	ix := newIndexer()
+	zb := z.NewBuffer(streamBufBytes+(1<<20), "casegraph.import")
+	defer func() { _ = zb.Release() }()
+	var n int64
+	err = m.each(func(k, v []byte) error {
+		if err := ix.observe(k, v); err != nil {
+			return err
+		}
+		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1}, zb)
+		if zb.LenNoPadding() >= streamBufBytes {
+			if err := sw.Write(zb); err != nil {
+				return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
+			}
+			zb.Reset()
+		}
+		n++
+		if n%progressEvery == 0 {
+			progress("write", n, max(total, n))
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
+			}
+		}
+		return nil
+	})
+	if err == nil && zb.LenNoPadding() > 0 {
+		if err = sw.Write(zb); err != nil {
+			err = fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
+		}
+	}
+	if err != nil {
+		sw.Cancel()
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("flush bulk write to %s: %w", l.db.dir, err)
+	}
+	progress("write", n, n)
+	ix.finish()
+	l.buf = memRun{}
+	return l.db.persist(ctx, ix, nil, progress)
+}
+
+func statSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// reindex recomputes the statistics and the search-doc snapshot from the
+// database, and the transaction totals of the touched entities.
+func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, progress func(string, int64, int64)) error {
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
+	ix := newIndexer()
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		for _, p := range []byte{pfxBatch, pfxEntity, pfxTxnID, pfxLinkOut} {
+			if err := scan(ctx, txn, []byte{p}, p != pfxLinkOut, ix.observe); err != nil {
+				return err
+			}
+		}
+		refs := make([]graph.Ref, 0, len(touched))
+		for _, r := range touched {
+			refs = append(refs, r)
+		}
+		sort.Slice(refs, func(i, j int) bool { return refs[i].Less(refs[j]) })
+		for i, r := range refs {
+			if err := scan(ctx, txn, refPrefix(pfxTxn, r), true, ix.observe); err != nil {
+				return err
+			}
+			ix.flushOwner()
+			if i%1024 == 0 {
+				progress("totals", int64(i), int64(len(refs)))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reindex %s: %w", db.dir, err)
+	}
+	ix.finish()
+	var gone []graph.Ref
+	have := make(map[string]bool, len(ix.aggs))
+	for _, a := range ix.aggs {
+		have[string(refPrefix(0, a.ref))] = true
+	}
+	for k, r := range touched {
+		if !have[k] {
+			gone = append(gone, r)
+		}
+	}
+	return db.persist(ctx, ix, gone, progress)
+}
+
+// scan calls fn for every key under prefix, with its value when withValues.
+func scan(ctx context.Context, txn *badger.Txn, prefix []byte, withValues bool, fn func(k, v []byte) error) error {
+	o := badger.DefaultIteratorOptions
+	o.PrefetchValues = false
+	o.Prefix = prefix
+	it := txn.NewIterator(o)
+	defer it.Close()
+	n := 0
+	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
+		item := it.Item()
+		var err error
+		if withValues {
+			err = item.Value(func(v []byte) error { return fn(item.Key(), v) })
+		} else {
+			err = fn(item.Key(), nil)
+		}
+		if err != nil {
+			return err
+		}
+		if n++; n%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// persist writes what the indexer derived: transaction totals (deleting those
+// of entities left without transactions), the search-doc snapshot and the
+// statistics.
+func (db *DB) persist(ctx context.Context, ix *indexer, gone []graph.Ref, progress func(string, int64, int64)) error {
+	w := newKVWriter(db)
+	defer w.txn.Discard()
+	for i, a := range ix.aggs {
+		if err := w.set(txnAggKey(a.ref), encodeAgg(a.agg)); err != nil {
+			return err
+		}
+		if i%progressEvery == 0 {
+			progress("totals", int64(i), int64(len(ix.aggs)))
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("write totals to %s: %w", db.dir, err)
+			}
+		}
+	}
+	for _, r := range gone {
+		if err := w.del(txnAggKey(r)); err != nil {
+			return err
+		}
+	}
+	if err := w.commit(); err != nil {
+		return err
+	}
+
+	var oldChunks uint64
+	if v, err := db.getValue(metaKey(metaDocs)); err == nil {
+		if _, oldChunks, err = decodeDocsMeta(v); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("read search-doc meta of %s: %w", db.dir, err)
+	}
+	for i, c := range ix.chunks {
+		if err := w.set(docsKey(uint32(i)), c); err != nil {
+			return err
+		}
+		// One chunk per transaction keeps each commit well under Badger's batch limit.
+		if err := w.commit(); err != nil {
+			return err
+		}
+		progress("search", int64(i+1), int64(len(ix.chunks)))
+	}
+	for i := uint64(len(ix.chunks)); i < oldChunks; i++ {
+		if err := w.del(docsKey(uint32(i))); err != nil {
+			return err
+		}
+	}
+	if err := w.set(metaKey(metaDocs), encodeDocsMeta(uint64(ix.docCount), uint64(len(ix.chunks)))); err != nil {
+		return err
+	}
+	stats, err := json.Marshal(ix.stats)
+	if err != nil {
+		return fmt.Errorf("encode stats of %s: %w", db.dir, err)
+	}
+	if err := w.set(metaKey(metaStats), stats); err != nil {
+		return err
+	}
+	if err := w.close(); err != nil {
+		return err
+	}
+	db.docCount.Store(int64(ix.docCount))
+	return nil
+}

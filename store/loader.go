@@ -1,0 +1,349 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"casegraph/graph"
+)
+
+const (
+	// defaultSpillBytes is how much encoded key/value data a bulk loader holds
+	// in memory before it sorts it and spills a run to disk (T3: peak memory
+	// must not grow with the input).
+	defaultSpillBytes = 256 << 20
+	// txnKeys is how many keys an incremental loader writes per Badger
+	// transaction (PERF-LIMITS 2b: a commit every ~1000 keys was fastest).
+	txnKeys = 1000
+	// tmpDirName is the directory inside the database that holds spilled runs.
+	tmpDirName = ".import-tmp"
+)
+
+// Loader writes imported records. A loader on an empty database sorts
+// everything externally and writes it with Badger's StreamWriter at Finish
+// (bulk mode); on a non-empty database it writes as it goes in batched
+// transactions (incremental mode). Keys are deterministic, so loading the same
+// records twice converges. A Loader is not safe for concurrent use; it
+// satisfies importers.Sink.
+type Loader struct {
+	db   *DB
+	bulk bool
+	seq  uint32 // last batch id handed out
+	err  error  // first write error; later puts return it
+	done bool
+
+	// Bulk mode.
+	spillBytes int
+	buf        memRun
+	runs       []string // spilled run files, in write order
+	tmpDir     string
+	batches    []graph.Batch
+
+	// Incremental mode.
+	w       *kvWriter
+	touched map[string]graph.Ref // entities whose transactions changed
+}
+
+// NewLoader starts an import. Only one loader may be active at a time.
+func (db *DB) NewLoader() (*Loader, error) {
+	if db.readOnly {
+		return nil, fmt.Errorf("import into %s: database is open read-only", db.dir)
+	}
+	empty, err := db.Empty()
+	if err != nil {
+		return nil, err
+	}
+	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes}
+	if !empty {
+		v, err := db.getValue(metaKey(metaBatchSeq))
+		switch {
+		case err == nil && len(v) == 4:
+			l.seq = uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+		case err == nil:
+			return nil, fmt.Errorf("import into %s: batch sequence is %d bytes, want 4", db.dir, len(v))
+		case !errors.Is(err, ErrNotFound):
+			return nil, fmt.Errorf("import into %s: read batch sequence: %w", db.dir, err)
+		}
+		l.w = newKVWriter(db)
+		l.touched = make(map[string]graph.Ref)
+	}
+	return l, nil
+}
+
+// Bulk reports whether the loader writes with the StreamWriter at Finish.
+func (l *Loader) Bulk() bool { return l.bulk }
+
+// BeginBatch hands out the next batch id. Records of the batch should carry it
+// in Src.Batch. The file and format are recorded by EndBatch.
+func (l *Loader) BeginBatch(file, sha256, format string) uint32 {
+	l.seq++
+	if !l.bulk {
+		l.put(metaKey(metaBatchSeq), seqValue(l.seq))
+	}
+	return l.seq
+}
+
+func seqValue(n uint32) []byte { return []byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)} }
+
+// EndBatch records a finished batch in the manifest, so ImportedFile finds it
+// by content hash.
+func (l *Loader) EndBatch(b graph.Batch) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if b.ID == 0 || b.ID > l.seq {
+		return fmt.Errorf("end batch %d: not begun by this loader", b.ID)
+	}
+	if b.At.IsZero() {
+		b.At = time.Now().UTC()
+	}
+	if l.bulk {
+		l.batches = append(l.batches, b)
+		return nil
+	}
+	v, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("end batch %d: %w", b.ID, err)
+	}
+	l.put(batchKey(b.ID), v)
+	if b.SHA256 != "" {
+		l.put(hashKey(b.SHA256), seqValue(b.ID))
+	}
+	if l.err != nil {
+		return l.err
+	}
+	if err := l.w.commit(); err != nil {
+		return fmt.Errorf("end batch %d: %w", b.ID, err)
+	}
+	return nil
+}
+
+// PutEntity stores an entity. A full entity replaces an older full one; a stub
+// never hides a full entity of the same reference.
+func (l *Loader) PutEntity(e graph.Entity) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if err := checkRef(e.Ref); err != nil {
+		return fmt.Errorf("put entity: %w", err)
+	}
+	l.put(entityKey(e.Ref, e.Stub), encodeEntity(e))
+	return l.err
+}
+
+// PutLink stores a link under both of its endpoints.
+func (l *Loader) PutLink(k graph.Link) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if err := checkRef(k.From); err != nil {
+		return fmt.Errorf("put %s link: from: %w", k.Type, err)
+	}
+	if err := checkRef(k.To); err != nil {
+		return fmt.Errorf("put %s link: to: %w", k.Type, err)
+	}
+	v := encodeLink(k)
+	l.put(linkKey(pfxLinkOut, k.From, k.Type, k.To), v)
+	l.put(linkKey(pfxLinkIn, k.To, k.Type, k.From), v)
+	return l.err
+}
+
+// PutTxn stores a transaction under both endpoints and by id.
+func (l *Loader) PutTxn(t graph.Txn) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if t.ID == "" || len(t.ID) > maxField {
+		return fmt.Errorf("put transaction %.40q: id must be 1 to %d bytes", t.ID, maxField)
+	}
+	if err := checkRef(t.From); err != nil {
+		return fmt.Errorf("put transaction %s: from: %w", t.ID, err)
+	}
+	if err := checkRef(t.To); err != nil {
+		return fmt.Errorf("put transaction %s: to: %w", t.ID, err)
+	}
+	out := txnKey(t.From, t.Time, t.ID, graph.DirOut)
+	in := txnKey(t.To, t.Time, t.ID, graph.DirIn)
+	idk := txnIDKey(t.ID)
+	if !l.bulk {
+		if err := l.dropMovedTxn(idk, out); err != nil {
+			return fmt.Errorf("put transaction %s: %w", t.ID, err)
+		}
+		l.touch(t.From)
+		l.touch(t.To)
+	}
+	l.put(out, encodeTxnValue(t, t.To))
+	l.put(in, encodeTxnValue(t, t.From))
+	l.put(idk, encodeTxnID(t.Channel, out))
+	return l.err
+}
+
+// dropMovedTxn deletes the owner rows of an earlier version of a transaction
+// whose time or endpoints have changed, so a corrected re-import converges.
+func (l *Loader) dropMovedTxn(idk, out []byte) error {
+	item, err := l.w.txn.Get(idk)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read earlier version: %w", err)
+	}
+	old, err := item.ValueCopy(nil)
+	if err != nil {
+		return fmt.Errorf("read earlier version: %w", err)
+	}
+	_, oldOut, err := decodeTxnID(old)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(oldOut, out) {
+		return nil
+	}
+	from, at, id, _, err := parseTxnKey(oldOut)
+	if err != nil {
+		return err
+	}
+	item, err = l.w.txn.Get(oldOut)
+	if err != nil {
+		return fmt.Errorf("read earlier version: %w", err)
+	}
+	var head txnHead
+	if err := item.Value(func(v []byte) error {
+		head, err = decodeTxnHead(v)
+		return err
+	}); err != nil {
+		return err
+	}
+	l.del(oldOut)
+	l.del(txnKey(head.other, at, id, graph.DirIn))
+	l.touch(from)
+	l.touch(head.other)
+	return l.err
+}
+
+func (l *Loader) touch(r graph.Ref) { l.touched[string(refPrefix(0, r))] = r }
+
+func (l *Loader) check() error {
+	if l.done {
+		return errors.New("loader already finished")
+	}
+	return l.err
+}
+
+// put records one key/value; the first error sticks in l.err.
+func (l *Loader) put(k, v []byte) {
+	if l.err != nil {
+		return
+	}
+	if l.bulk {
+		l.buf.add(k, v)
+		if l.buf.size() >= l.spillBytes {
+			l.err = l.spill()
+		}
+		return
+	}
+	l.write(k, v, false)
+}
+
+// del deletes a key (incremental mode only).
+func (l *Loader) del(k []byte) {
+	if l.err == nil {
+		l.write(k, nil, true)
+	}
+}
+
+// write sets (or deletes) a key through the incremental writer.
+func (l *Loader) write(k, v []byte, del bool) {
+	var err error
+	if del {
+		err = l.w.del(k)
+	} else {
+		err = l.w.set(k, v)
+	}
+	if err != nil {
+		l.err = err
+	}
+}
+
+// spill sorts the in-memory buffer and writes it to a run file.
+func (l *Loader) spill() error {
+	if l.tmpDir == "" {
+		l.tmpDir = filepath.Join(l.db.dir, tmpDirName)
+		if err := os.MkdirAll(l.tmpDir, 0o700); err != nil {
+			return fmt.Errorf("create import temp dir: %w", err)
+		}
+	}
+	path := filepath.Join(l.tmpDir, fmt.Sprintf("run-%05d", len(l.runs)))
+	l.buf.sort()
+	if err := l.buf.writeFile(path); err != nil {
+		return err
+	}
+	l.runs = append(l.runs, path)
+	l.buf.reset()
+	return nil
+}
+
+// Finish writes everything still buffered and recomputes the statistics,
+// the per-entity transaction totals and the search-doc snapshot. progress,
+// if not nil, is called now and then with a stage name and counts.
+func (l *Loader) Finish(ctx context.Context, progress func(stage string, done, total int64)) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	l.done = true
+	if progress == nil {
+		progress = func(string, int64, int64) {}
+	}
+	if l.bulk {
+		defer l.removeTmp()
+		if err := l.finishBulk(ctx, progress); err != nil {
+			// The database was empty: put it back that way rather than leave half an import.
+			if derr := l.db.bdb.DropAll(); derr != nil {
+				return errors.Join(err, fmt.Errorf("discard partial import: %w", derr))
+			}
+			return err
+		}
+		return nil
+	}
+	if err := l.w.close(); err != nil {
+		return err
+	}
+	return l.db.reindex(ctx, l.touched, progress)
+}
+
+// Abort discards everything not yet written. In bulk mode nothing has reached
+// the database; in incremental mode committed records stay (a rerun converges)
+// and the statistics are brought up to date with them.
+func (l *Loader) Abort() error {
+	if l.done {
+		return nil
+	}
+	l.done = true
+	if l.bulk {
+		l.buf.reset()
+		return l.removeTmp()
+	}
+	l.w.txn.Discard()
+	if err := l.db.reindex(context.Background(), l.touched, nil); err != nil {
+		return fmt.Errorf("abort import: %w", err)
+	}
+	return nil
+}
+
+func (l *Loader) removeTmp() error {
+	if l.tmpDir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(l.tmpDir); err != nil {
+		return fmt.Errorf("remove import temp dir: %w", err)
+	}
+	return nil
+}

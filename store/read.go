@@ -1,0 +1,492 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"casegraph/graph"
+)
+
+// maxTotals caps how many transactions Transactions reads to sum totals when
+// no persisted totals exist, and how many Neighbors aggregates.
+const maxTotals = 200_000
+
+func (db *DB) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bdb.View(fn)
+}
+
+// Entity returns the full entity, else its stub, else an error wrapping ErrNotFound.
+func (db *DB) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
+	var e graph.Entity
+	err := db.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		e, err = getEntity(txn, ref)
+		return err
+	})
+	if err != nil {
+		return graph.Entity{}, fmt.Errorf("read entity %s: %w", ref, err)
+	}
+	return e, nil
+}
+
+func getEntity(txn *badger.Txn, ref graph.Ref) (graph.Entity, error) {
+	for _, stub := range []bool{false, true} {
+		item, err := txn.Get(entityKey(ref, stub))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return graph.Entity{}, err
+		}
+		var e graph.Entity
+		err = item.Value(func(v []byte) error {
+			e, err = decodeEntity(ref, stub, v)
+			return err
+		})
+		return e, err
+	}
+	return graph.Entity{}, ErrNotFound
+}
+
+// relOrder ranks relations: links in LinkType order, then transaction
+// channels in Channel order, so structure is listed before money.
+func relOrder(isTxn bool, code uint8) int {
+	if isTxn {
+		return 256 + int(code)
+	}
+	return int(code)
+}
+
+type nbKey struct {
+	rel   int
+	dir   graph.Direction
+	other string // encoded ref
+}
+
+// Neighbors returns the aggregated edges of ref: one row per (relation,
+// direction, other entity), ordered by relation (links, then transaction
+// channels), then Count descending, then reference. It returns at most limit
+// rows (all when limit ≤ 0), with names filled in, and the total row count.
+// Transactions beyond the first maxTotals of an entity are not aggregated.
+func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	rows := map[nbKey]*graph.Neighbor{}
+	ranks := map[*graph.Neighbor]int{}
+	row := func(k nbKey, other graph.Ref, rel string) *graph.Neighbor {
+		n := rows[k]
+		if n == nil {
+			n = &graph.Neighbor{Ref: other, Relation: rel, Dir: k.dir}
+			rows[k] = n
+			ranks[n] = k.rel
+		}
+		return n
+	}
+	err := db.view(ctx, func(txn *badger.Txn) error {
+		for _, pfx := range []byte{pfxLinkOut, pfxLinkIn} {
+			dir := graph.DirOut
+			if pfx == pfxLinkIn {
+				dir = graph.DirIn
+			}
+			err := scan(ctx, txn, refPrefix(pfx, ref), false, func(k, _ []byte) error {
+				_, _, typ, other, err := parseLinkKey(k)
+				if err != nil {
+					return err
+				}
+				n := row(nbKey{rel: relOrder(false, uint8(typ)), dir: dir, other: string(refPrefix(0, other))}, other, typ.String())
+				n.Count++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		seen := 0
+		errEnough := errors.New("enough")
+		err := scan(ctx, txn, refPrefix(pfxTxn, ref), true, func(k, v []byte) error {
+			if seen++; seen > maxTotals {
+				return errEnough
+			}
+			h, err := decodeTxnHead(v)
+			if err != nil {
+				return err
+			}
+			dir := graph.Direction(k[len(k)-1])
+			_, at, _, _, err := parseTxnKey(k)
+			if err != nil {
+				return err
+			}
+			n := row(nbKey{rel: relOrder(true, uint8(h.channel)), dir: dir, other: string(refPrefix(0, h.other))}, h.other, h.channel.String())
+			n.Count++
+			n.Amount += h.amount
+			if n.FirstSeen.IsZero() || at.Before(n.FirstSeen) {
+				n.FirstSeen = at
+			}
+			if at.After(n.LastSeen) {
+				n.LastSeen = at
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errEnough) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
+	}
+	out := make([]*graph.Neighbor, 0, len(rows))
+	for _, n := range rows {
+		out = append(out, n)
+	}
+	slices.SortFunc(out, func(a, b *graph.Neighbor) int {
+		if c := cmp.Compare(ranks[a], ranks[b]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		if a.Ref != b.Ref {
+			if a.Ref.Less(b.Ref) {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Dir, b.Dir)
+	})
+	total := len(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	res := make([]graph.Neighbor, len(out))
+	err = db.view(ctx, func(txn *badger.Txn) error {
+		for i, n := range out {
+			res[i] = *n
+			e, err := getEntity(txn, n.Ref)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			res[i].Name = e.Name
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read neighbour names of %s: %w", ref, err)
+	}
+	return res, total, nil
+}
+
+// Transactions returns one page of ref's transactions with totals over all of
+// them. Time orders seek straight to the page; amount orders read every
+// transaction of the entity (up to maxTotals) and sort.
+func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+	var page graph.TxPage
+	if q.Offset < 0 || q.Limit < 0 {
+		return page, fmt.Errorf("read transactions of %s: negative offset or limit", ref)
+	}
+	err := db.view(ctx, func(txn *badger.Txn) error {
+		if err := readTotals(ctx, txn, ref, &page); err != nil {
+			return err
+		}
+		switch q.Sort {
+		case graph.SortTimeDesc, graph.SortTimeAsc:
+			return timePage(txn, ref, q, &page)
+		case graph.SortAmountDesc, graph.SortAmountAsc:
+			return amountPage(ctx, txn, ref, q, &page)
+		}
+		return fmt.Errorf("unknown sort %d", q.Sort)
+	})
+	if err != nil {
+		return graph.TxPage{}, fmt.Errorf("read transactions of %s: %w", ref, err)
+	}
+	return page, nil
+}
+
+// readTotals reads the persisted totals, or sums them (capped) when the
+// entity's transactions were written without a Finish.
+func readTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, page *graph.TxPage) error {
+	item, err := txn.Get(txnAggKey(ref))
+	if err == nil {
+		return item.Value(func(v []byte) error {
+			a, err := decodeAgg(v)
+			page.Total, page.In, page.Out = int(a.count), a.in, a.out
+			return err
+		})
+	}
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
+	errEnough := errors.New("enough")
+	err = scan(ctx, txn, refPrefix(pfxTxn, ref), true, func(k, v []byte) error {
+		if page.Total >= maxTotals {
+			page.Truncated = true
+			return errEnough
+		}
+		amt, err := txnAmount(v)
+		if err != nil {
+			return err
+		}
+		page.Total++
+		if graph.Direction(k[len(k)-1]) == graph.DirIn {
+			page.In += amt
+		} else {
+			page.Out += amt
+		}
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return nil
+	}
+	return err
+}
+
+func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
+	prefix := refPrefix(pfxTxn, ref)
+	o := badger.DefaultIteratorOptions
+	o.PrefetchValues = false
+	o.Prefix = prefix
+	o.Reverse = q.Sort == graph.SortTimeDesc
+	it := txn.NewIterator(o)
+	defer it.Close()
+	if o.Reverse {
+		it.Seek(prefixEnd(prefix))
+		// Reverse Seek lands on the seek key itself if it exists; it is not ours.
+		if it.Item() != nil && !it.Valid() {
+			it.Next()
+		}
+	} else {
+		it.Seek(prefix)
+	}
+	for skip := q.Offset; skip > 0 && it.ValidForPrefix(prefix); skip-- {
+		it.Next()
+	}
+	for ; it.ValidForPrefix(prefix) && (q.Limit == 0 || len(page.Txns) < q.Limit); it.Next() {
+		item := it.Item()
+		err := item.Value(func(v []byte) error {
+			t, err := decodeTxn(item.Key(), v)
+			page.Txns = append(page.Txns, t)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
+	type row struct {
+		amount int64
+		key    []byte
+	}
+	var rows []row
+	errEnough := errors.New("enough")
+	err := scan(ctx, txn, refPrefix(pfxTxn, ref), true, func(k, v []byte) error {
+		if len(rows) >= maxTotals {
+			page.Truncated = true
+			return errEnough
+		}
+		amt, err := txnAmount(v)
+		rows = append(rows, row{amount: amt, key: bytes.Clone(k)})
+		return err
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	desc := q.Sort == graph.SortAmountDesc
+	slices.SortFunc(rows, func(a, b row) int {
+		c := cmp.Compare(a.amount, b.amount)
+		if desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+		return bytes.Compare(a.key, b.key) // ties in time order
+	})
+	if q.Offset >= len(rows) {
+		return nil
+	}
+	rows = rows[q.Offset:]
+	if q.Limit > 0 && len(rows) > q.Limit {
+		rows = rows[:q.Limit]
+	}
+	for _, r := range rows {
+		t, err := getTxnAt(txn, r.key)
+		if err != nil {
+			return err
+		}
+		page.Txns = append(page.Txns, t)
+	}
+	return nil
+}
+
+func getTxnAt(txn *badger.Txn, key []byte) (graph.Txn, error) {
+	item, err := txn.Get(key)
+	if err != nil {
+		return graph.Txn{}, err
+	}
+	var t graph.Txn
+	err = item.Value(func(v []byte) error {
+		t, err = decodeTxn(key, v)
+		return err
+	})
+	return t, err
+}
+
+// Txn returns one transaction by id, or an error wrapping ErrNotFound.
+func (db *DB) Txn(ctx context.Context, id string) (graph.Txn, error) {
+	var t graph.Txn
+	err := db.view(ctx, func(txn *badger.Txn) error {
+		item, err := txn.Get(txnIDKey(id))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		_, key, err := decodeTxnID(v)
+		if err != nil {
+			return err
+		}
+		t, err = getTxnAt(txn, key)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// Stats returns the counts persisted by the last import; a fresh database has
+// empty counts.
+func (db *DB) Stats(ctx context.Context) (graph.Stats, error) {
+	if err := ctx.Err(); err != nil {
+		return graph.Stats{}, err
+	}
+	v, err := db.getValue(metaKey(metaStats))
+	if errors.Is(err, ErrNotFound) {
+		return newStats(), nil
+	}
+	if err != nil {
+		return graph.Stats{}, fmt.Errorf("read stats of %s: %w", db.dir, err)
+	}
+	s := newStats()
+	if err := json.Unmarshal(v, &s); err != nil {
+		return graph.Stats{}, fmt.Errorf("decode stats of %s: %w", db.dir, err)
+	}
+	return s, nil
+}
+
+// ImportedFile looks a file up in the import manifest by its content hash.
+func (db *DB) ImportedFile(sha256 string) (graph.Batch, bool, error) {
+	v, err := db.getValue(hashKey(sha256))
+	if errors.Is(err, ErrNotFound) {
+		return graph.Batch{}, false, nil
+	}
+	if err != nil {
+		return graph.Batch{}, false, fmt.Errorf("look up file %s in %s: %w", sha256, db.dir, err)
+	}
+	if len(v) != 4 {
+		return graph.Batch{}, false, fmt.Errorf("look up file %s in %s: batch id is %d bytes", sha256, db.dir, len(v))
+	}
+	id := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+	bv, err := db.getValue(batchKey(id))
+	if err != nil {
+		return graph.Batch{}, false, fmt.Errorf("read batch %d of %s: %w", id, db.dir, err)
+	}
+	var b graph.Batch
+	if err := json.Unmarshal(bv, &b); err != nil {
+		return graph.Batch{}, false, fmt.Errorf("decode batch %d of %s: %w", id, db.dir, err)
+	}
+	return b, true, nil
+}
+
+// SearchDocCount returns how many search docs the snapshot holds.
+func (db *DB) SearchDocCount() int { return int(db.docCount.Load()) }
+
+// SearchDocs calls fn with the search doc of every entity, from the snapshot
+// written at import. A database imported without a Finish has no snapshot;
+// then the docs are built from the entities. An error from fn stops the walk
+// and is returned as is.
+func (db *DB) SearchDocs(ctx context.Context, fn func(graph.SearchDoc) error) error {
+	_, err := db.getValue(metaKey(metaDocs))
+	if errors.Is(err, ErrNotFound) {
+		return db.searchDocsFromEntities(ctx, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("read search docs of %s: %w", db.dir, err)
+	}
+	var fnErr error
+	err = db.view(ctx, func(txn *badger.Txn) error {
+		prefix := []byte{pfxDocs}
+		return scan(ctx, txn, prefix, true, func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r := reader{b: v}
+			for len(r.b) > 0 {
+				d := r.doc()
+				if r.err != nil {
+					return fmt.Errorf("decode search-doc chunk %x: %w", k[1:], r.err)
+				}
+				if fnErr = fn(d); fnErr != nil {
+					return fnErr
+				}
+			}
+			return nil
+		})
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("read search docs of %s: %w", db.dir, err)
+	}
+	return nil
+}
+
+func (db *DB) searchDocsFromEntities(ctx context.Context, fn func(graph.SearchDoc) error) error {
+	var last []byte
+	var fnErr error
+	err := db.view(ctx, func(txn *badger.Txn) error {
+		return scan(ctx, txn, []byte{pfxEntity}, true, func(k, v []byte) error {
+			ref, stub, err := parseEntityKey(k)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(k[:len(k)-1], last) {
+				return nil
+			}
+			last = append(last[:0], k[:len(k)-1]...)
+			e, err := decodeEntity(ref, stub, v)
+			if err != nil {
+				return err
+			}
+			fnErr = fn(graph.DocFor(e))
+			return fnErr
+		})
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("read search docs of %s: %w", db.dir, err)
+	}
+	return nil
+}

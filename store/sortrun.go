@@ -1,0 +1,296 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"container/heap"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+)
+
+// memEnt locates one key/value in a memRun's arena. pfx caches the first eight
+// key bytes so most comparisons never touch the arena (PERF-LIMITS 2b: a
+// cached-prefix comparator sorts ~5× faster than bytes.Compare alone).
+type memEnt struct {
+	pfx  uint64
+	off  int
+	klen uint32
+	vlen uint32
+	seq  uint32 // insertion order: among equal keys the last put wins
+}
+
+const memEntSize = 32
+
+// memRun is the in-memory part of a bulk import: an arena of encoded keys and
+// values and an index into it.
+type memRun struct {
+	arena []byte
+	ents  []memEnt
+}
+
+func keyPrefix(k []byte) uint64 {
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func (m *memRun) add(k, v []byte) {
+	m.ents = append(m.ents, memEnt{pfx: keyPrefix(k), off: len(m.arena),
+		klen: uint32(len(k)), vlen: uint32(len(v)), seq: uint32(len(m.ents))})
+	m.arena = append(m.arena, k...)
+	m.arena = append(m.arena, v...)
+}
+
+func (m *memRun) size() int { return len(m.arena) + len(m.ents)*memEntSize }
+
+func (m *memRun) reset() {
+	m.arena = m.arena[:0]
+	m.ents = m.ents[:0]
+}
+
+func (m *memRun) key(e memEnt) []byte { return m.arena[e.off : e.off+int(e.klen)] }
+
+func (m *memRun) value(e memEnt) []byte {
+	s := e.off + int(e.klen)
+	return m.arena[s : s+int(e.vlen)]
+}
+
+func (m *memRun) compare(a, b memEnt) int {
+	if c := cmp.Compare(a.pfx, b.pfx); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(m.key(a), m.key(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+// sort orders the entries by key, then insertion order, sorting the two
+// halves on two goroutines and merging them.
+func (m *memRun) sort() {
+	n := len(m.ents)
+	if n < 1<<14 {
+		slices.SortFunc(m.ents, m.compare)
+		return
+	}
+	a, b := m.ents[:n/2], m.ents[n/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(a, m.compare) })
+	slices.SortFunc(b, m.compare)
+	wg.Wait()
+	out := make([]memEnt, 0, n)
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if m.compare(a[i], b[j]) <= 0 {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	out = append(out, b[j:]...)
+	m.ents = out
+}
+
+// each calls fn for every distinct key of a sorted run with its last value.
+func (m *memRun) each(fn func(k, v []byte) error) error {
+	for i, e := range m.ents {
+		if i+1 < len(m.ents) && bytes.Equal(m.key(e), m.key(m.ents[i+1])) {
+			continue
+		}
+		if err := fn(m.key(e), m.value(e)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile writes a sorted run as [klen uvarint][vlen uvarint][key][value]…
+func (m *memRun) writeFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("spill import run: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	var hdr []byte
+	err = m.each(func(k, v []byte) error {
+		hdr = binary.AppendUvarint(hdr[:0], uint64(len(k)))
+		hdr = binary.AppendUvarint(hdr, uint64(len(v)))
+		if _, err := w.Write(hdr); err != nil {
+			return err
+		}
+		if _, err := w.Write(k); err != nil {
+			return err
+		}
+		_, err := w.Write(v)
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spill import run %s: %w", path, err)
+	}
+	return nil
+}
+
+// runIter yields the distinct keys of one sorted run in order.
+type runIter interface {
+	next() (k, v []byte, ok bool, err error)
+	close() error
+}
+
+type memIter struct {
+	m *memRun
+	i int
+}
+
+func (it *memIter) next() ([]byte, []byte, bool, error) {
+	ents := it.m.ents
+	for it.i < len(ents) {
+		e := ents[it.i]
+		it.i++
+		if it.i < len(ents) && bytes.Equal(it.m.key(e), it.m.key(ents[it.i])) {
+			continue
+		}
+		return it.m.key(e), it.m.value(e), true, nil
+	}
+	return nil, nil, false, nil
+}
+
+func (it *memIter) close() error { return nil }
+
+type fileIter struct {
+	f    *os.File
+	r    *bufio.Reader
+	k, v []byte
+}
+
+func openRun(path string) (*fileIter, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open import run: %w", err)
+	}
+	return &fileIter{f: f, r: bufio.NewReaderSize(f, 256<<10)}, nil
+}
+
+func (it *fileIter) next() ([]byte, []byte, bool, error) {
+	kl, err := binary.ReadUvarint(it.r)
+	if err == io.EOF {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
+	}
+	vl, err := binary.ReadUvarint(it.r)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
+	}
+	it.k = slices.Grow(it.k[:0], int(kl))[:kl]
+	it.v = slices.Grow(it.v[:0], int(vl))[:vl]
+	if _, err := io.ReadFull(it.r, it.k); err != nil {
+		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
+	}
+	if _, err := io.ReadFull(it.r, it.v); err != nil {
+		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
+	}
+	return it.k, it.v, true, nil
+}
+
+func (it *fileIter) close() error { return it.f.Close() }
+
+// merger k-way merges sorted runs. Runs are given oldest first; for a key
+// present in several runs the newest run's value wins.
+type merger struct {
+	runs []runIter
+	h    mergeHeap
+	key  []byte
+}
+
+type mergeItem struct {
+	k, v []byte
+	run  int
+}
+
+type mergeHeap []mergeItem
+
+func (h mergeHeap) Len() int { return len(h) }
+func (h mergeHeap) Less(i, j int) bool {
+	if c := bytes.Compare(h[i].k, h[j].k); c != 0 {
+		return c < 0
+	}
+	return h[i].run > h[j].run
+}
+func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeItem)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+func newMerger(runs []runIter) (*merger, error) {
+	m := &merger{runs: runs}
+	for i := range runs {
+		if err := m.advance(i); err != nil {
+			return nil, err
+		}
+	}
+	heap.Init(&m.h)
+	return m, nil
+}
+
+func (m *merger) advance(run int) error {
+	k, v, ok, err := m.runs[run].next()
+	if err != nil || !ok {
+		return err
+	}
+	m.h = append(m.h, mergeItem{k: k, v: v, run: run})
+	return nil
+}
+
+// each calls fn for every distinct key in order with its winning value. The
+// slices are valid only during the call.
+func (m *merger) each(fn func(k, v []byte) error) error {
+	for m.h.Len() > 0 {
+		top := m.h[0]
+		if err := fn(top.k, top.v); err != nil {
+			return err
+		}
+		// Drop the same key from older runs, advancing each run we consume.
+		// fn is done with top.k, so the runs may reuse their buffers.
+		m.key = append(m.key[:0], top.k...)
+		for m.h.Len() > 0 && bytes.Equal(m.h[0].k, m.key) {
+			it := heap.Pop(&m.h).(mergeItem)
+			k, v, ok, err := m.runs[it.run].next()
+			if err != nil {
+				return err
+			}
+			if ok {
+				heap.Push(&m.h, mergeItem{k: k, v: v, run: it.run})
+			}
+		}
+	}
+	return nil
+}
+
+func (m *merger) close() error {
+	var first error
+	for _, r := range m.runs {
+		if err := r.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

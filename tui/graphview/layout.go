@@ -84,19 +84,19 @@ type Layout struct {
 // gutters between columns.
 type Sizes struct{ Col, Center, Gutter int }
 
-// FitSizes chooses column and gutter widths so that hops hops fit in width
-// cells when possible; the diagram scrolls horizontally when they cannot.
-func FitSizes(width, hops int) Sizes {
-	hops = max(hops, 1)
-	best := Sizes{Col: 14, Center: 20, Gutter: 16}
+// FitSizes chooses column and gutter widths so that cols node columns
+// besides the centre fit in width cells when possible; the diagram scrolls
+// horizontally when they cannot.
+func FitSizes(width, cols int) Sizes {
+	cols = max(cols, 1)
 	for _, gw := range []int{22, 20, 18, 16} {
-		cw := (width - 2*hops*gw - 6) / (2*hops + 1)
+		cw := (width - cols*gw - 6) / (cols + 1)
 		if cw >= 14 {
 			cw = min(cw, 26)
 			return Sizes{Col: cw, Center: cw + 6, Gutter: gw}
 		}
 	}
-	return best
+	return Sizes{Col: 14, Center: 20, Gutter: 16}
 }
 
 // NodeLabel is the compact text of a node in the diagram.
@@ -164,9 +164,10 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// Build lays out h with the given sizes. leafGap is the number of rows each
-// outermost node takes (2 leaves a blank line between nodes, 1 packs them).
-func Build(h graph.Hood, hops int, sz Sizes, leafGap int) Layout {
+// Build lays out h for a view width cells wide. leafGap is the number of
+// rows each outermost node takes (2 leaves a blank line between nodes, 1
+// packs them). Only the columns that hold nodes are drawn.
+func Build(h graph.Hood, hops int, width int, leafGap int) Layout {
 	var lay Layout
 	if len(h.Nodes) == 0 {
 		return lay
@@ -320,7 +321,19 @@ func Build(h graph.Hood, hops int, sz Sizes, leafGap int) Layout {
 	height = max(height, rootRow-rootL+usedL, rootRow-rootR+usedR)
 	height = max(height-(leafGap-1), rootRow+1)
 
-	width := 2*hops*(sz.Col+sz.Gutter) + sz.Center
+	leftHops, rightHops := 0, 0
+	for i := range h.Nodes {
+		if parent[i] < 0 || i == center {
+			continue
+		}
+		if side[i] < 0 {
+			leftHops = max(leftHops, hop[i])
+		} else {
+			rightHops = max(rightHops, hop[i])
+		}
+	}
+	sz := FitSizes(width, leftHops+rightHops)
+	width = (leftHops+rightHops)*(sz.Col+sz.Gutter) + sz.Center
 	lay.W, lay.H = width, height
 	lay.Grid = make([][]Cell, height)
 	for y := range lay.Grid {
@@ -331,9 +344,9 @@ func Build(h graph.Hood, hops int, sz Sizes, leafGap int) Layout {
 	}
 	colX := func(c int) int {
 		if c <= 0 {
-			return (c + hops) * (sz.Col + sz.Gutter)
+			return (c + leftHops) * (sz.Col + sz.Gutter)
 		}
-		return hops*(sz.Col+sz.Gutter) + sz.Center + sz.Gutter + (c-1)*(sz.Col+sz.Gutter)
+		return leftHops*(sz.Col+sz.Gutter) + sz.Center + sz.Gutter + (c-1)*(sz.Col+sz.Gutter)
 	}
 
 	// Placed nodes: the centre first, then the hood order.
@@ -364,7 +377,7 @@ func Build(h graph.Hood, hops int, sz Sizes, leafGap int) Layout {
 	drawn := 0
 	for pi := range lay.Nodes {
 		if pi > 0 {
-			lay.connect(pi, sz)
+			lay.connect(pi)
 			drawn++
 		}
 		lay.label(pi)
@@ -430,7 +443,7 @@ func (l *Layout) vline(x, y0, y1 int) {
 
 // connect draws the connector from node pi to its parent, with the edge
 // label on the child's row and an arrow pointing at the receiving side.
-func (l *Layout) connect(pi int, sz Sizes) {
+func (l *Layout) connect(pi int) {
 	c := l.Nodes[pi]
 	p := l.Nodes[c.Parent]
 	flowsToChild := len(c.Edges) > 0 && c.Edges[0].From == p.Node.Ref

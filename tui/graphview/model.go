@@ -111,6 +111,9 @@ func (m Model) Center() graph.Ref { return m.center }
 // Layout is the current drawing.
 func (m Model) Layout() Layout { return m.lay }
 
+// Loaded reports whether a drawing (or an error) has arrived.
+func (m Model) Loaded() bool { return m.loaded || m.err != nil }
+
 // Loading reports whether an expansion is running.
 func (m Model) Loading() bool { return m.loading }
 
@@ -135,7 +138,10 @@ func (m *Model) Show(center graph.Ref) tea.Cmd {
 	if center != m.center {
 		m.filter = 0
 		m.kinds = nil
+		m.loaded = false
+		m.lay = Layout{}
 	}
+	m.err = nil
 	m.center = center
 	return m.request()
 }
@@ -198,7 +204,7 @@ func (m *Model) relayout() {
 	if leaves*2 > m.h-1 {
 		gap = 1
 	}
-	m.lay = Build(m.hood, m.hops, FitSizes(m.w, m.hops), gap)
+	m.lay = Build(m.hood, m.hops, m.w, gap)
 	if m.sel >= len(m.lay.Nodes) {
 		m.sel = 0
 	}
@@ -385,6 +391,9 @@ func (m Model) Lines() []string {
 		out = append(out, st.Muted.Render("expanding the neighbourhood…"))
 	default:
 		gh := m.gridH()
+		for range max(0, (gh-m.lay.H)/2) {
+			out = append(out, "")
+		}
 		for y := m.yoff; y < m.lay.H && y < m.yoff+gh; y++ {
 			out = append(out, m.renderRow(y))
 		}

@@ -94,6 +94,8 @@ type Model struct {
 
 	sel, off int
 	w, h     int
+
+	now func() time.Time // the clock that times queries
 }
 
 // New returns a search pane over src. notReady is the error src returns while
@@ -102,10 +104,13 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
-	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true}
+	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
 	m.SetStyles(st)
 	return m
 }
+
+// SetClock replaces the clock that times queries (tests use a fixed one).
+func (m *Model) SetClock(now func() time.Time) { m.now = now }
 
 // SetStyles applies a theme.
 func (m *Model) SetStyles(st theme.Styles) {
@@ -172,17 +177,17 @@ func (m *Model) run() tea.Cmd {
 		return nil
 	}
 	m.busy = true
-	return runQuery(m.ctx, m.src, m.seq, q, m.Kind())
+	return runQuery(m.ctx, m.src, m.now, m.seq, q, m.Kind())
 }
 
-func runQuery(ctx context.Context, src Searcher, seq int, q string, kind graph.Kind) tea.Cmd {
+func runQuery(ctx context.Context, src Searcher, now func() time.Time, seq int, q string, kind graph.Kind) tea.Cmd {
 	return func() tea.Msg {
-		start := time.Now()
+		start := now()
 		res, err := src.Search(ctx, q, kind, Limit)
 		if err != nil {
 			err = fmt.Errorf("search %q: %w", q, err)
 		}
-		return ResultsMsg{Seq: seq, Res: res, Took: time.Since(start), Err: err}
+		return ResultsMsg{Seq: seq, Res: res, Took: now().Sub(start), Err: err}
 	}
 }
 

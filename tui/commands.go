@@ -1,0 +1,103 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+
+	"casegraph/graph"
+	"casegraph/tui/graphview"
+)
+
+// Page size of the transactions table and row budget of the neighbours pane.
+const (
+	txPageSize    = 50
+	neighborLimit = 500
+)
+
+type statsLoadedMsg struct {
+	stats graph.Stats
+	err   error
+}
+
+type entityLoadedMsg struct {
+	ref graph.Ref
+	ent graph.Entity
+	err error
+}
+
+type neighborsLoadedMsg struct {
+	ref   graph.Ref
+	rows  []graph.Neighbor
+	total int
+	err   error
+}
+
+type txnsLoadedMsg struct {
+	ref  graph.Ref
+	q    graph.TxQuery
+	page graph.TxPage
+	err  error
+}
+
+type hoodLoadedMsg struct {
+	req  graphview.RequestMsg
+	hood graph.Hood
+	err  error
+}
+
+func loadStats(ctx context.Context, b Backend) tea.Cmd {
+	return func() tea.Msg {
+		s, err := b.Stats(ctx)
+		if err != nil {
+			err = fmt.Errorf("load stats: %w", err)
+		}
+		return statsLoadedMsg{stats: s, err: err}
+	}
+}
+
+func loadEntity(ctx context.Context, b Backend, ref graph.Ref) tea.Cmd {
+	return func() tea.Msg {
+		e, err := b.Entity(ctx, ref)
+		if err != nil {
+			err = fmt.Errorf("load %s: %w", ref, err)
+		}
+		return entityLoadedMsg{ref: ref, ent: e, err: err}
+	}
+}
+
+func loadNeighbors(ctx context.Context, b Backend, ref graph.Ref) tea.Cmd {
+	return func() tea.Msg {
+		rows, total, err := b.Neighbors(ctx, ref, neighborLimit)
+		if err != nil {
+			err = fmt.Errorf("load neighbours of %s: %w", ref, err)
+		}
+		return neighborsLoadedMsg{ref: ref, rows: rows, total: total, err: err}
+	}
+}
+
+func loadTxns(ctx context.Context, b Backend, ref graph.Ref, q graph.TxQuery) tea.Cmd {
+	return func() tea.Msg {
+		p, err := b.Transactions(ctx, ref, q)
+		if err != nil {
+			err = fmt.Errorf("load transactions of %s: %w", ref, err)
+		}
+		return txnsLoadedMsg{ref: ref, q: q, page: p, err: err}
+	}
+}
+
+// expandHood runs graph.Expand over the backend's neighbour rows.
+func expandHood(ctx context.Context, b Backend, req graphview.RequestMsg) tea.Cmd {
+	return func() tea.Msg {
+		nb := func(ctx context.Context, r graph.Ref) ([]graph.Neighbor, error) {
+			rows, _, err := b.Neighbors(ctx, r, graph.HubDegree+1)
+			return rows, err
+		}
+		h, err := graph.Expand(ctx, req.Center, req.Opts, nb)
+		if err != nil {
+			err = fmt.Errorf("expand %s: %w", req.Center, err)
+		}
+		return hoodLoadedMsg{req: req, hood: h, err: err}
+	}
+}

@@ -1,0 +1,614 @@
+// Package tui is casegraph's terminal workbench: search, entity view,
+// transactions and the link graph. It renders and dispatches only; every
+// fact comes from a Backend through commands.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"casegraph/graph"
+	"casegraph/tui/graphview"
+	"casegraph/tui/pane"
+	"casegraph/tui/search"
+	"casegraph/tui/theme"
+)
+
+// Options configure the TUI.
+type Options struct {
+	Start *graph.Ref // open this entity first, optional
+}
+
+// SearchReadyMsg tells the TUI the search index finished loading. cmd sends
+// it with Program.Send.
+type SearchReadyMsg struct {
+	Docs int
+	Took time.Duration
+	Err  error
+}
+
+type screen int
+
+const (
+	screenHome screen = iota
+	screenEntity
+	screenGraph
+)
+
+// histEntry is one step of browser-style history.
+type histEntry struct {
+	Ref   graph.Ref
+	Graph bool
+}
+
+// Model is the root model; it owns the terminal.
+type Model struct {
+	b   Backend
+	ctx context.Context
+	loc *time.Location
+
+	st     theme.Styles
+	keys   globalKeys
+	ekeys  entityKeys
+	help   help.Model
+	w, h   int
+	lay    layout
+	screen screen
+
+	stats       graph.Stats
+	statsLoaded bool
+	statsErr    error
+
+	searchOpen bool
+	search     search.Model
+
+	showHelp bool
+
+	hist   []histEntry
+	pos    int
+	titles map[graph.Ref]string
+
+	ent entityView
+	gv  graphview.Model
+
+	status    string
+	statusErr bool
+	start     *graph.Ref
+}
+
+// New builds the root model over b.
+func New(b Backend, opts Options) *Model {
+	ctx := context.Background()
+	loc, err := time.LoadLocation("Asia/Almaty")
+	if err != nil {
+		loc = time.FixedZone("ALMT", 5*3600)
+	}
+	st := theme.New(true)
+	m := &Model{
+		b: b, ctx: ctx, loc: loc, st: st,
+		keys:   defaultGlobalKeys(),
+		ekeys:  defaultEntityKeys(),
+		help:   help.New(),
+		search: search.New(ctx, b, ErrSearchNotReady, st),
+		gv:     graphview.New(st),
+		titles: map[graph.Ref]string{},
+		pos:    -1,
+		start:  opts.Start,
+	}
+	m.help.Styles = st.Help
+	m.help.ShortSeparator = " · "
+	return m
+}
+
+// Init requests the background colour and loads the database summary and
+// the start entity.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, loadStats(m.ctx, m.b)}
+	if m.start != nil {
+		cmds = append(cmds, m.open(*m.start, false))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+
+func (m *Model) applyTheme(st theme.Styles) {
+	m.st = st
+	m.help.Styles = st.Help
+	m.search.SetStyles(st)
+	m.gv.SetStyles(st)
+}
+
+func (m *Model) resize(w, h int) {
+	m.w, m.h = w, h
+	m.lay = computeLayout(w, h)
+	b := m.lay.Body
+	m.search.SetSize(pane.ContentWidth(b.W), pane.ContentHeight(b.H))
+	m.gv.SetSize(pane.ContentWidth(b.W), pane.ContentHeight(b.H))
+	m.help.SetWidth(w - 2)
+}
+
+// current is the history entry on screen, if any.
+func (m *Model) current() (histEntry, bool) {
+	if m.pos < 0 || m.pos >= len(m.hist) {
+		return histEntry{}, false
+	}
+	return m.hist[m.pos], true
+}
+
+// open pushes ref onto the history (dropping forward entries) and shows it.
+func (m *Model) open(ref graph.Ref, asGraph bool) tea.Cmd {
+	if cur, ok := m.current(); ok && cur.Ref == ref && cur.Graph == asGraph {
+		return m.show()
+	}
+	m.hist = append(m.hist[:m.pos+1], histEntry{Ref: ref, Graph: asGraph})
+	m.pos = len(m.hist) - 1
+	return m.show()
+}
+
+// show displays the current history entry, loading what it needs.
+func (m *Model) show() tea.Cmd {
+	cur, ok := m.current()
+	if !ok {
+		m.screen = screenHome
+		return nil
+	}
+	var cmds []tea.Cmd
+	if m.ent.ref != cur.Ref || m.ent.failed() {
+		m.ent = newEntityView(cur.Ref)
+		q := m.ent.query()
+		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q))
+	}
+	if cur.Graph {
+		m.screen = screenGraph
+		if m.gv.Center() != cur.Ref || !m.gv.Loaded() {
+			cmds = append(cmds, m.gv.Show(cur.Ref))
+		}
+	} else {
+		m.screen = screenEntity
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) back() tea.Cmd {
+	if m.pos <= 0 {
+		if m.pos == 0 {
+			m.pos = -1
+			m.screen = screenHome
+		}
+		return nil
+	}
+	m.pos--
+	return m.show()
+}
+
+func (m *Model) forward() tea.Cmd {
+	if m.pos+1 >= len(m.hist) {
+		return nil
+	}
+	m.pos++
+	return m.show()
+}
+
+// Update dispatches messages. Keys travel: force-quit, help overlay, search
+// input, the active screen, then global bindings.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.applyTheme(theme.New(msg.IsDark()))
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	case tea.MouseWheelMsg:
+		return m, m.handleWheel(msg)
+
+	case SearchReadyMsg:
+		if msg.Err != nil {
+			m.setStatus("search index failed: "+msg.Err.Error(), true)
+			return m, nil
+		}
+		m.setStatus(fmt.Sprintf("search index ready · %s documents in %s", fmtInt(msg.Docs), msg.Took.Round(time.Millisecond)), false)
+		return m, m.search.SetReady()
+	case search.ResultsMsg:
+		var cmd tea.Cmd
+		m.search, cmd = m.search.Update(msg)
+		if msg.Seq == m.search.Seq() {
+			for _, h := range msg.Res.Hits {
+				m.titles[h.Doc.Ref] = h.Doc.Label
+			}
+			if msg.Err != nil && !errors.Is(msg.Err, ErrSearchNotReady) {
+				m.setStatus(msg.Err.Error(), true)
+			}
+		}
+		return m, cmd
+	case search.OpenMsg:
+		m.closeSearch()
+		return m, m.open(msg.Ref, false)
+	case search.ClosedMsg:
+		m.closeSearch()
+		return m, nil
+
+	case graphview.RequestMsg:
+		return m, expandHood(m.ctx, m.b, msg)
+	case hoodLoadedMsg:
+		if msg.err != nil && msg.req.Center == m.gv.Center() {
+			m.setStatus(msg.err.Error(), true)
+		}
+		for _, n := range msg.hood.Nodes {
+			if n.Name != "" {
+				m.titles[n.Ref] = n.Name
+			}
+		}
+		m.gv.SetHood(msg.req, msg.hood, msg.err)
+		return m, nil
+	case graphview.RecenterMsg:
+		return m, m.open(msg.Ref, true)
+	case graphview.OpenMsg:
+		return m, m.open(msg.Ref, false)
+	case graphview.ClosedMsg:
+		if cur, ok := m.current(); ok {
+			m.hist[m.pos].Graph = false
+			m.titles[cur.Ref] = m.titleOf(cur.Ref)
+		}
+		return m, m.show()
+
+	case statsLoadedMsg:
+		m.stats, m.statsErr, m.statsLoaded = msg.stats, msg.err, true
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+		}
+		return m, nil
+	case entityLoadedMsg, neighborsLoadedMsg, txnsLoadedMsg:
+		if err := m.ent.apply(msg); err != nil {
+			m.setStatus(err.Error(), true)
+		}
+		if e, ok := msg.(entityLoadedMsg); ok && e.err == nil {
+			m.titles[e.ref] = graph.Title(e.ent)
+		}
+		if n, ok := msg.(neighborsLoadedMsg); ok && n.err == nil {
+			for _, r := range n.rows {
+				if r.Name != "" {
+					m.titles[r.Ref] = r.Name
+				}
+			}
+		}
+		return m, nil
+	}
+	if m.searchOpen {
+		var cmd tea.Cmd
+		m.search, cmd = m.search.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *Model) openSearch() tea.Cmd {
+	m.searchOpen = true
+	return m.search.Focus()
+}
+
+func (m *Model) closeSearch() {
+	m.searchOpen = false
+	m.search.Blur()
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	g := m.keys
+	if key.Matches(msg, g.ForceQuit) {
+		return tea.Quit
+	}
+	if m.showHelp {
+		if key.Matches(msg, g.Help) || msg.String() == "esc" || key.Matches(msg, g.Quit) {
+			m.showHelp = false
+		}
+		return nil
+	}
+	if m.lay.TooSmall {
+		if key.Matches(msg, g.Quit) {
+			return tea.Quit
+		}
+		return nil
+	}
+	if m.searchOpen {
+		var cmd tea.Cmd
+		m.search, cmd = m.search.Update(msg)
+		return cmd
+	}
+	switch m.screen {
+	case screenGraph:
+		if !key.Matches(msg, g.Help, g.Quit, g.Search) {
+			var cmd tea.Cmd
+			m.gv, cmd = m.gv.Update(msg)
+			return cmd
+		}
+	case screenEntity:
+		if cmd, ok := m.entityKey(msg); ok {
+			return cmd
+		}
+	}
+	switch {
+	case key.Matches(msg, g.Quit):
+		return tea.Quit
+	case key.Matches(msg, g.Help):
+		m.showHelp = true
+	case key.Matches(msg, g.Search):
+		return m.openSearch()
+	case key.Matches(msg, g.Back):
+		return m.back()
+	case key.Matches(msg, g.Forward):
+		return m.forward()
+	}
+	return nil
+}
+
+func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
+	d := 0
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		d = -3
+	case tea.MouseWheelDown:
+		d = 3
+	default:
+		return nil
+	}
+	switch {
+	case m.showHelp || m.lay.TooSmall:
+	case m.searchOpen:
+		m.search.Move(d)
+	case m.screen == screenGraph:
+		var cmd tea.Cmd
+		m.gv, cmd = m.gv.Update(msg)
+		return cmd
+	case m.screen == screenEntity:
+		m.ent.move(d)
+	}
+	return nil
+}
+
+// activeHelp is the key map of what is on screen.
+func (m *Model) activeHelp() help.KeyMap {
+	switch {
+	case m.searchOpen:
+		return m.search.Keys
+	case m.screen == screenGraph:
+		return m.gv.Keys
+	case m.screen == screenEntity:
+		return entityHelp(m.keys, m.ekeys)
+	}
+	return homeHelp(m.keys)
+}
+
+// View renders the whole terminal.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "casegraph — " + m.b.Name()
+	if cur, ok := m.current(); ok && m.screen != screenHome {
+		v.WindowTitle += " — " + m.titleOf(cur.Ref)
+	}
+	return v
+}
+
+func (m *Model) render() string {
+	if m.w == 0 || m.h == 0 {
+		return ""
+	}
+	if m.lay.TooSmall {
+		return m.renderTooSmall()
+	}
+	lines := make([]string, 0, m.h)
+	lines = append(lines, m.renderHeader())
+	lines = append(lines, m.renderBody()...)
+	lines = append(lines, pane.Fit(" "+m.help.ShortHelpView(m.activeHelp().ShortHelp()), m.w))
+	lines = append(lines, m.renderStatus())
+	screen := strings.Join(lines, "\n")
+	if m.showHelp {
+		return m.overlayHelp(screen)
+	}
+	return screen
+}
+
+func (m *Model) renderTooSmall() string {
+	msg := fmt.Sprintf("terminal too small: need %d×%d, have %d×%d", MinWidth, MinHeight, m.w, m.h)
+	lines := make([]string, m.h)
+	for i := range lines {
+		lines[i] = strings.Repeat(" ", m.w)
+	}
+	words := []string{m.st.Err.Render(msg), m.st.Muted.Render("enlarge the window · q quit")}
+	for i, s := range words {
+		y := m.h/2 - 1 + i
+		if y >= 0 && y < m.h {
+			lines[y] = pane.Center(ansi.Truncate(s, m.w, "…"), m.w)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) renderBody() []string {
+	b := m.lay.Body
+	switch {
+	case m.searchOpen:
+		return pane.Box(m.st, "Search", m.search.Footer(), m.search.Lines(), b.W, b.H, true)
+	case m.screen == screenGraph:
+		title := m.gv.Title()
+		if cur, ok := m.current(); ok {
+			title = m.refBadge(cur.Ref) + " " + title
+		}
+		if m.gv.Loading() {
+			title += " · expanding…"
+		}
+		return pane.Box(m.st, title, m.gv.Footer(), m.gv.Lines(), b.W, b.H, true)
+	case m.screen == screenEntity:
+		return m.renderEntity()
+	}
+	return m.renderHome()
+}
+
+func (m *Model) refBadge(r graph.Ref) string {
+	return m.st.Badge(r.Kind).Render(strings.ToUpper(r.Kind.String())) + " " + m.st.Bold.Render(m.titleOf(r))
+}
+
+// titleOf names a reference for breadcrumbs and lists: a known name, else a
+// formatted identifier with card numbers masked.
+func (m *Model) titleOf(r graph.Ref) string {
+	if t, ok := m.titles[r]; ok && t != "" && t != graph.RefTitle(r) {
+		return t
+	}
+	return refLabel(r)
+}
+
+// refLabel formats a reference with card numbers masked.
+func refLabel(r graph.Ref) string {
+	if r.Kind == graph.KindCard {
+		return graph.MaskPAN(r.Key)
+	}
+	return graph.RefTitle(r)
+}
+
+// crumb is the short breadcrumb form: "Ахметов Ж.", "card 4400 43•• •••• 7894".
+func (m *Model) crumb(e histEntry) string {
+	r := e.Ref
+	t, named := m.titles[r]
+	var s string
+	switch {
+	case r.Kind == graph.KindPerson && named && t != graph.RefTitle(r):
+		s = shortName(t)
+	case named && t != graph.RefTitle(r):
+		s = t
+	case r.Kind == graph.KindPerson:
+		s = refLabel(r)
+	default:
+		s = r.Kind.String() + " " + refLabel(r)
+	}
+	s = ansi.Truncate(s, 28, "…")
+	if e.Graph {
+		s += " (graph)"
+	}
+	return s
+}
+
+// shortName turns "Ахметов Жанболат Серікұлы" into "Ахметов Ж.".
+func shortName(full string) string {
+	f := strings.Fields(full)
+	if len(f) < 2 {
+		return full
+	}
+	first := []rune(f[1])
+	return f[0] + " " + string(first[0]) + "."
+}
+
+func (m *Model) renderHeader() string {
+	st := m.st
+	right := st.Help.ShortKey.Render("?") + " " + st.Muted.Render("help") + "  " +
+		st.Help.ShortKey.Render("q") + " " + st.Muted.Render("quit")
+	sep := st.Muted.Render(" › ")
+	parts := []string{st.Accent.Render("casegraph")}
+	if m.screen == screenHome && !m.searchOpen {
+		parts = append(parts, st.Text.Render("home"))
+	}
+	for i := 0; i <= m.pos && i < len(m.hist); i++ {
+		c := m.crumb(m.hist[i])
+		if i == m.pos && m.screen != screenHome {
+			c = st.Bold.Render(c)
+		} else {
+			c = st.Muted.Render(c)
+		}
+		parts = append(parts, c)
+	}
+	if m.searchOpen {
+		parts = append(parts, st.Text.Render("search"))
+	}
+	if n := len(m.hist) - m.pos - 1; n > 0 {
+		parts = append(parts, st.Muted.Render(fmt.Sprintf("(%d forward)", n)))
+	}
+	// Keep the newest crumbs: drop the oldest after "casegraph" until it fits.
+	avail := m.w - ansi.StringWidth(right) - 3
+	left := strings.Join(parts, sep)
+	for len(parts) > 2 && ansi.StringWidth(" "+left) > avail {
+		parts = append(parts[:1:1], parts[2:]...)
+		parts[0] = st.Accent.Render("casegraph") + sep + st.Muted.Render("…")
+		left = strings.Join(parts, sep)
+	}
+	return pane.Spread(" "+left, right+" ", m.w)
+}
+
+func (m *Model) renderStatus() string {
+	st := m.st
+	left := " " + m.b.Name()
+	if m.statsLoaded && m.statsErr == nil {
+		ents := 0
+		for _, n := range m.stats.Entities {
+			ents += n
+		}
+		left += " · " + fmtInt(ents) + " entities · " + fmtInt(m.stats.Txns) + " tx"
+	}
+	msg := m.status
+	msgSt := st.Status
+	switch {
+	case m.statusErr:
+		msgSt = st.Status.Foreground(st.Err.GetForeground()).Bold(true)
+	case m.search.Loading():
+		msg = "search index loading…"
+		msgSt = st.Status.Foreground(st.Warn.GetForeground())
+	}
+	line := st.StatusKey.Render(left)
+	room := m.w - ansi.StringWidth(left) - 3
+	if msg != "" && room > 4 {
+		line += st.Status.Render(" │ ") + msgSt.Render(ansi.Truncate(msg, room, "…"))
+	}
+	pad := m.w - ansi.StringWidth(line)
+	if pad > 0 {
+		line += st.Status.Render(strings.Repeat(" ", pad))
+	}
+	return ansi.Truncate(line, m.w, "")
+}
+
+func (m *Model) overlayHelp(screen string) string {
+	st := m.st
+	hm := m.help
+	body := hm.FullHelpView(m.activeHelp().FullHelp())
+	hint := st.Muted.Render("esc or ? closes · keys travel: ctrl+c, this help, search input, screen, global")
+	box := lipgloss.NewStyle().
+		Border(lipgloss.RoundedBorder()).
+		BorderForeground(st.BorderFocus.GetForeground()).
+		Padding(1, 2).
+		Render(st.TitleFocus.Render("Keys — "+m.screenName()) + "\n\n" + body + "\n\n" + hint)
+	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
+	if bw > m.w || bh > m.h {
+		box = lipgloss.NewStyle().MaxWidth(m.w).MaxHeight(m.h).Render(box)
+		bw, bh = lipgloss.Width(box), lipgloss.Height(box)
+	}
+	base := lipgloss.NewLayer(screen)
+	top := lipgloss.NewLayer(box).X(max(0, (m.w-bw)/2)).Y(max(0, (m.h-bh)/2)).Z(1)
+	return lipgloss.NewCompositor(base, top).Render()
+}
+
+func (m *Model) screenName() string {
+	switch {
+	case m.searchOpen:
+		return "search"
+	case m.screen == screenGraph:
+		return "graph"
+	case m.screen == screenEntity:
+		return "entity"
+	}
+	return "home"
+}
+
+// fmtInt groups thousands: 1024311 → "1,024,311".
+func fmtInt(n int) string {
+	return graph.FormatAmount(int64(n) * 100)
+}

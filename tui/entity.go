@@ -302,11 +302,16 @@ func (m *Model) renderNeighbors(r rect) []string {
 		for rel := range groups {
 			relW = max(relW, ansi.StringWidth(rel)+3)
 		}
-		relW = min(relW, 16)
+		relW = min(relW, 15)
+		// Narrow panes show compact amounts so names keep their room.
+		money := func(a int64) string { return graph.FormatMoney(a, "KZT") }
+		if cw < 60 {
+			money = graph.FormatShortMoney
+		}
 		amtW := 0
 		for _, n := range ev.nbrs {
 			if n.Amount != 0 {
-				amtW = max(amtW, ansi.StringWidth(graph.FormatMoney(n.Amount, "KZT")))
+				amtW = max(amtW, ansi.StringWidth(money(n.Amount)))
 			}
 		}
 		ev.nbrOff = pane.Window(ev.nbrSel, ev.nbrOff, len(ev.nbrs), ch)
@@ -343,7 +348,7 @@ func (m *Model) renderNeighbors(r rect) []string {
 			if amtW > 0 {
 				amt := ""
 				if n.Amount != 0 {
-					amt = graph.FormatMoney(n.Amount, "KZT")
+					amt = money(n.Amount)
 				}
 				right += " " + pane.Right(st.Money.Render(amt), amtW)
 			}

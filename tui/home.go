@@ -68,15 +68,10 @@ func (m *Model) renderHome() []string {
 		links = append(links, pane.Fit(st.Muted.Render(x.t.String()), 12)+pane.Right(fmtInt(x.n), lw))
 	}
 	leftBody := ents
-	cw := pane.ContentWidth(left.W)
-	if len(links) > 0 {
-		if cw >= 2*28 {
-			leftBody = pane.Join(padLines(ents, max(len(ents), len(links)), 28), padLines(links, max(len(ents), len(links)), 0))
-		} else {
-			leftBody = append(append(leftBody, ""), links...)
-		}
+	linksLeft := pane.ContentWidth(left.W) >= 2*28
+	if len(links) > 0 && linksLeft {
+		leftBody = pane.Join(padLines(ents, max(len(ents), len(links)), 28), padLines(links, max(len(ents), len(links)), 0))
 	}
-	leftBox := pane.Box(st, "Entities & links", fmt.Sprintf("%s entities · %s links", fmtInt(total), fmtInt(linkTotal)), leftBody, left.W, left.H, false)
 
 	// Transactions per channel.
 	var tx []string
@@ -94,7 +89,17 @@ func (m *Model) renderHome() []string {
 		tx = append(tx, pane.Fit(c.String(), 10)+pane.Right(fmtInt(n), tw)+"  "+st.Accent.Render(bar))
 	}
 	tx = append(tx, pane.Fit(st.Bold.Render("total"), 10)+st.Bold.Render(pane.Right(fmtInt(s.Txns), tw)))
+	if len(links) > 0 && !linksLeft {
+		tx = append(append(tx, ""), links...)
+	}
 	tx = append(tx, "", st.Accent.Render("press / to search")+st.Muted.Render(" — names, IIN, card digits, IBAN, phone"))
+
+	// The upper band grows to show every count; batches get the rest.
+	band := min(max(len(leftBody), len(tx))+2, l.Body.H-5)
+	band = max(band, left.H)
+	left.H, right.H = band, band
+	bottom = rect{bottom.X, l.Body.Y + band, bottom.W, l.Body.H - band}
+	leftBox := pane.Box(st, "Entities & links", fmt.Sprintf("%s entities · %s links", fmtInt(total), fmtInt(linkTotal)), leftBody, left.W, left.H, false)
 	rightBox := pane.Box(st, "Transactions", "", tx, right.W, right.H, false)
 
 	// Import batches, newest first.

@@ -37,7 +37,7 @@ func computeLayout(w, h int) layout {
 	// The upper band holds properties and neighbours; transactions get the
 	// rest, which is where the paging happens.
 	top := max(8, b.H*9/20)
-	propsW := max(34, b.W*2/5)
+	propsW := max(36, b.W*2/5)
 	if b.W-propsW < 30 {
 		propsW = b.W / 2
 	}

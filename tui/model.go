@@ -445,7 +445,7 @@ func (m *Model) renderBody() []string {
 	case m.screen == screenGraph:
 		title := m.gv.Title()
 		if cur, ok := m.current(); ok {
-			title = m.refBadge(cur.Ref) + " " + title
+			title = "Graph of " + m.refBadge(cur.Ref) + " · " + strings.TrimPrefix(title, "Graph · ")
 		}
 		if m.gv.Loading() {
 			title += " · expanding…"
@@ -521,6 +521,9 @@ func (m *Model) renderHeader() string {
 	}
 	for i := 0; i <= m.pos && i < len(m.hist); i++ {
 		c := m.crumb(m.hist[i])
+		if e := m.hist[i]; e.Graph && i > 0 && m.hist[i-1].Ref == e.Ref {
+			c = "graph"
+		}
 		if i == m.pos && m.screen != screenHome {
 			c = st.Bold.Render(c)
 		} else {

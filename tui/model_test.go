@@ -419,7 +419,7 @@ func TestGraphView(t *testing.T) {
 	if m.screen != screenGraph || m.gv.Hops() != 2 {
 		t.Fatalf("g: screen %v hops %d", m.screen, m.gv.Hops())
 	}
-	requireContains(t, m, "CARD 4400 43•• 7894", "ТенгеОбмен24", "Graph · 2 hops · all kinds")
+	requireContains(t, m, "CARD 4400 43•• 7894", "ТенгеОбмен24", "Graph of CARD 4400 43•• •••• 7894 · 2 hops · all kinds")
 	if n := len(m.gv.Layout().Nodes); n < 6 {
 		t.Fatalf("%d nodes drawn", n)
 	}

@@ -371,6 +371,9 @@ func TestHelpToggles(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
 	press(t, m, "?")
 	requireContains(t, m, "Keys — entity", "switch pane", "next page", "force quit")
+	if n := len(strings.Split(m.View().Content, "\n")); n != 40 {
+		t.Fatalf("help overlay has %d lines, want 40", n)
+	}
 	press(t, m, "j") // swallowed by the overlay
 	if m.ent.nbrSel != 0 {
 		t.Fatal("keys leaked through the help overlay")

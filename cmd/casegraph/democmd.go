@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"casegraph/importers/gen"
+)
+
+func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	out := fs.String("out", "", "directory to write the data set into")
+	seed := fs.Int64("seed", 1, "random seed; the same seed and scale give byte-identical files")
+	scale := fs.String("scale", "small", "small (≈20k persons, 300k tx), medium (≈100k, 2M) or large (≈1M entities, 10M tx)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	if *out == "" {
+		return usageError{"generate needs --out DIR"}
+	}
+	sc, err := gen.ParseScale(*scale)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	sum, err := generate(ctx, *out, *seed, sc, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s persons, %s cards, %s accounts, %s exchanges, %s groups (%s planted), %s transactions\n",
+		*out, count(sum.Persons), count(sum.Cards), count(sum.Accounts), count(sum.Exchanges),
+		count(sum.Groups), count(sum.Planted), count(sum.Transactions))
+	return nil
+}
+
+func generate(ctx context.Context, dir string, seed int64, sc gen.Scale, stderr io.Writer) (gen.Summary, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return gen.Summary{}, fmt.Errorf("create %s: %w", dir, err)
+	}
+	prog := newProgress(stderr)
+	prog.name = ""
+	sum, err := gen.Generate(ctx, dir, gen.Config{Seed: seed, Scale: sc}, func(done, total int64) {
+		prog.stage("generating "+string(sc), done, total)
+	})
+	prog.done()
+	if err != nil {
+		return sum, fmt.Errorf("generate demo data into %s: %w", dir, err)
+	}
+	return sum, nil
+}
+
+// cmdDemo generates the demo case once into the default location (or
+// --db), imports it through the real importers and opens the TUI. A second
+// run finds the database filled and opens it at once.
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	seed := fs.Int64("seed", 1, "random seed of the generated case")
+	scale := fs.String("scale", "small", "small, medium or large")
+	noTUI := fs.Bool("no-tui", false, "prepare the demo database and exit without opening the TUI")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	sc, err := gen.ParseScale(*scale)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := prepareDemo(ctx, dbf, *seed, sc, stdout, stderr); err != nil {
+		return err
+	}
+	if *noTUI {
+		return nil
+	}
+	return openTUI(ctx, dbf, "")
+}
+
+func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, stdout, stderr io.Writer) error {
+	db, err := dbf.open(true, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	empty, err := db.Empty()
+	if err != nil {
+		return err
+	}
+	if !empty {
+		fmt.Fprintf(stderr, "opening the demo case in %s\n", dbf.dir)
+		return nil
+	}
+	dataDir := filepath.Join(filepath.Dir(filepath.Clean(dbf.dir)), fmt.Sprintf("data-%s-%d", sc, seed))
+	if _, err := os.Stat(filepath.Join(dataDir, "ground_truth.json")); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stderr, "generating a %s demo case (seed %d) into %s\n", sc, seed, dataDir)
+		if _, err := generate(ctx, dataDir, seed, sc, stderr); err != nil {
+			return err
+		}
+	}
+	files, err := expandInputs([]string{dataDir})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "importing %d files into %s\n", len(files), dbf.dir)
+	res, err := importFiles(ctx, db, files, "", newProgress(stderr))
+	printImportSummary(stderr, res)
+	return err
+}

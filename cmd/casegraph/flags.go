@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"casegraph/store"
+)
+
+// dbFlags are the flags of every command that opens a database.
+type dbFlags struct {
+	dir     string
+	keyFile string
+}
+
+func (f *dbFlags) register(fs *flag.FlagSet, defaultDir string) {
+	fs.StringVar(&f.dir, "db", defaultDir, "database directory")
+	fs.StringVar(&f.keyFile, "key-file", os.Getenv("CASEGRAPH_KEY_FILE"),
+		"encryption key file (16, 24 or 32 bytes, raw or hex); default $CASEGRAPH_KEY_FILE")
+}
+
+// open opens the database the flags name. A missing directory is an error
+// unless create is set: a typo in --db must not silently make an empty case.
+func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
+	if f.dir == "" {
+		return nil, usageError{"--db DIR is required"}
+	}
+	if !create {
+		if _, err := os.Stat(f.dir); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("database %s does not exist (create one with casegraph import --db %s FILE…)", f.dir, f.dir)
+		}
+	}
+	var opts store.Options
+	if f.keyFile != "" {
+		key, err := store.LoadKeyFile(f.keyFile)
+		if err != nil {
+			return nil, err
+		}
+		opts.EncryptionKey = key
+	}
+	opts.ReadOnly = readOnly
+	opts.Logger = debugLogger(f.dir)
+	return store.Open(f.dir, opts)
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments ("search --db x QUERY --json"), returning the positionals.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, usageError{fs.Name() + " flags:\n" + flagDefaults(fs)}
+			}
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func flagDefaults(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// defaultHome is where the demo data set and database live when no --db is
+// given: the user's cache directory, so a second run starts at once.
+func defaultHome() string {
+	if d := os.Getenv("CASEGRAPH_HOME"); d != "" {
+		return d
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "casegraph")
+}
+
+func defaultDemoDB() string { return filepath.Join(defaultHome(), "demo", "db") }

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"casegraph/graph"
+	"casegraph/importers"
+	"casegraph/store"
+)
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, "")
+	rejects := fs.String("rejects", "", "where to write rejected rows (CSV); default DIR/rejects/import-N.csv")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usageError{"import needs at least one FILE or DIR"}
+	}
+	files, err := expandInputs(paths)
+	if err != nil {
+		return err
+	}
+	db, err := dbf.open(true, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := importFiles(ctx, db, files, *rejects, newProgress(stderr))
+	printImportSummary(stdout, res)
+	return err
+}
+
+// expandInputs turns the command line into files: a directory stands for the
+// .csv files directly inside it, in name order.
+func expandInputs(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", p, err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		ents, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("read directory %s: %w", p, err)
+		}
+		var found []string
+		for _, e := range ents {
+			if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
+				found = append(found, filepath.Join(p, e.Name()))
+			}
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("directory %s holds no .csv files", p)
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// importResult is what one import run did, file by file.
+type importResult struct {
+	Files       []fileResult
+	RejectsPath string
+	Rejected    int
+	Took        time.Duration
+	Bulk        bool
+}
+
+type fileResult struct {
+	Path    string
+	Skipped string // why the file was not imported again, e.g. "already imported as batch #3"
+	Report  importers.Report
+}
+
+// importFiles imports files into db through the real importers: each file is
+// hashed first so that a file imported before is skipped (the manifest), then
+// streamed into one loader; rejected rows go to one rejects file.
+func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog *progress) (importResult, error) {
+	start := time.Now()
+	var res importResult
+	loader, err := db.NewLoader()
+	if err != nil {
+		return res, fmt.Errorf("start import into %s: %w", db.Dir(), err)
+	}
+	res.Bulk = loader.Bulk()
+	rej := &lazyRejects{path: rejectsPath, dir: db.Dir()}
+	seen := map[string]string{}
+	ok := false
+	defer func() {
+		if !ok {
+			loader.Abort()
+		}
+		rej.Close()
+	}()
+	for _, path := range files {
+		fr, err := importOne(ctx, db, loader, path, seen, rej, prog)
+		res.Files = append(res.Files, fr)
+		if err != nil {
+			return res, err
+		}
+	}
+	if err := loader.Finish(ctx, prog.stage); err != nil {
+		return res, fmt.Errorf("finish import into %s: %w", db.Dir(), err)
+	}
+	prog.done()
+	ok = true
+	res.RejectsPath = rej.finalPath()
+	res.Took = time.Since(start)
+	return res, rej.Close()
+}
+
+func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path string,
+	seen map[string]string, rej *lazyRejects, prog *progress) (fileResult, error) {
+	fr := fileResult{Path: path}
+	sum, size, err := hashFile(path)
+	if err != nil {
+		return fr, err
+	}
+	if prev, dup := seen[sum]; dup {
+		fr.Skipped = "same content as " + filepath.Base(prev)
+		return fr, nil
+	}
+	seen[sum] = path
+	if b, done, err := db.ImportedFile(sum); err != nil {
+		return fr, fmt.Errorf("check manifest for %s: %w", path, err)
+	} else if done {
+		fr.Skipped = fmt.Sprintf("already imported as batch #%d", b.ID)
+		return fr, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fr, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	name := filepath.Base(path)
+	batch := loader.BeginBatch(path, sum, "")
+	prog.startFile(name, size)
+	rep, err := importers.ImportReader(ctx, f, loader, importers.Options{
+		Name:     name,
+		Batch:    batch,
+		Rejects:  rej,
+		Progress: prog.update,
+	})
+	fr.Report = rep
+	if err != nil {
+		return fr, fmt.Errorf("import %s: %w", path, err)
+	}
+	if !rep.Reconciles() {
+		return fr, fmt.Errorf("import %s: counts do not reconcile: read %d, imported %d, rejected %d",
+			path, rep.Read, rep.Imported, rep.Rejected)
+	}
+	prog.endFile(rep)
+	return fr, loader.EndBatch(graph.Batch{
+		ID: batch, File: path, SHA256: sum, Format: string(rep.Format),
+		Read: rep.Read, Imported: rep.Imported, Rejected: rep.Rejected, At: time.Now().UTC(),
+	})
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// lazyRejects creates the rejects file on the first rejected row, so that a
+// clean import leaves no empty file behind.
+type lazyRejects struct {
+	path, dir string
+	f         *os.File
+	w         *importers.RejectWriter
+	err       error
+}
+
+func (l *lazyRejects) Write(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	if l.f == nil {
+		if l.path == "" {
+			l.path = filepath.Join(l.dir, "rejects", "import-"+time.Now().UTC().Format("20060102-150405")+".csv")
+		}
+		if err := os.MkdirAll(filepath.Dir(l.path), 0o750); err != nil {
+			l.err = fmt.Errorf("create rejects directory: %w", err)
+			return 0, l.err
+		}
+		f, err := os.Create(l.path)
+		if err != nil {
+			l.err = fmt.Errorf("create rejects file: %w", err)
+			return 0, l.err
+		}
+		l.f = f
+		l.w = importers.NewRejectWriter(f)
+	}
+	return l.w.Write(p)
+}
+
+func (l *lazyRejects) finalPath() string {
+	if l.f == nil {
+		return ""
+	}
+	return l.path
+}
+
+func (l *lazyRejects) Close() error {
+	if l.f == nil {
+		return l.err
+	}
+	err := l.f.Close()
+	l.f = nil
+	return errors.Join(l.err, err)
+}
+
+func printImportSummary(w io.Writer, res importResult) {
+	if len(res.Files) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "file", "format", "read", "imported", "rejected")
+	var read, imp, rej int
+	for _, f := range res.Files {
+		name := filepath.Base(f.Path)
+		if f.Skipped != "" {
+			fmt.Fprintf(w, "%-28s skipped: %s\n", name, f.Skipped)
+			continue
+		}
+		r := f.Report
+		read, imp, rej = read+r.Read, imp+r.Imported, rej+r.Rejected
+		fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", name, r.Format,
+			count(r.Read), count(r.Imported), count(r.Rejected))
+	}
+	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "total", "", count(read), count(imp), count(rej))
+	if res.Took > 0 {
+		rate := float64(read) / res.Took.Seconds()
+		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
+	}
+	if rej > 0 {
+		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), res.RejectsPath)
+	}
+}
+
+// count formats an integer with thousands separators.
+func count(n int) string { return graph.FormatAmount(int64(n) * 100) }

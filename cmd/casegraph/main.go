@@ -1,0 +1,81 @@
+// Command casegraph is a terminal workbench for financial-crime investigators:
+// it imports case data into an embedded store and lets them search and walk
+// the link graph of card holders, cards, accounts, exchanges and groups.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "time/tzdata" // target machines are offline: Asia/Almaty must be embedded
+)
+
+const usage = `casegraph — link-graph workbench for financial-crime investigations
+
+Usage:
+  casegraph [--db DIR]                         open the TUI on a database (default: the demo database)
+  casegraph demo [--db DIR] [--scale S] [--seed N]
+                                               generate a demo case (once), import it, open the TUI
+  casegraph generate --out DIR [--seed N] [--scale small|medium|large]
+                                               write a demo data set (canonical CSV + ground truth)
+  casegraph import --db DIR [--rejects FILE] FILE|DIR...
+                                               import canonical CSV files
+  casegraph search --db DIR [--json] [--kind K] [--limit N] QUERY
+  casegraph show   --db DIR [--json] [--limit N] REF     REF: card:…, iin:…, iban:…, exchange:…, group:…
+  casegraph stats  --db DIR [--json]
+
+Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
+databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(os.Stderr, "casegraph: %v\n\n%s", err, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "casegraph: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line; main prints the usage with it.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return cmdOpen(ctx, args, stdout, stderr)
+	}
+	switch args[0] {
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "generate":
+		return cmdGenerate(ctx, args[1:], stdout, stderr)
+	case "import":
+		return cmdImport(ctx, args[1:], stdout, stderr)
+	case "search":
+		return cmdSearch(ctx, args[1:], stdout)
+	case "show":
+		return cmdShow(ctx, args[1:], stdout)
+	case "stats":
+		return cmdStats(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if args[0] != "" && args[0][0] == '-' {
+		return cmdOpen(ctx, args, stdout, stderr)
+	}
+	return usageError{fmt.Sprintf("unknown command %q", args[0])}
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"casegraph/importers"
+)
+
+// progress reports long work on stderr: a redrawn bar with rows/s on a
+// terminal, plain lines every few seconds otherwise (logs, CI, pipes).
+type progress struct {
+	w        io.Writer
+	tty      bool
+	name     string
+	size     int64
+	start    time.Time
+	last     time.Time
+	lastLine string
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		p.tty = term.IsTerminal(f.Fd())
+	}
+	return p
+}
+
+func (p *progress) startFile(name string, size int64) {
+	p.name, p.size = name, size
+	p.start, p.last = time.Now(), time.Time{}
+	p.update(0, 0)
+}
+
+// update is importers.Options.Progress.
+func (p *progress) update(bytesRead int64, rows int) {
+	if p == nil {
+		return
+	}
+	now := time.Now()
+	every := 100 * time.Millisecond
+	if !p.tty {
+		every = 5 * time.Second
+	}
+	if !p.last.IsZero() && now.Sub(p.last) < every {
+		return
+	}
+	p.last = now
+	rate := 0.0
+	if el := now.Sub(p.start).Seconds(); el > 0 {
+		rate = float64(rows) / el
+	}
+	frac := 0.0
+	if p.size > 0 {
+		frac = min(1, float64(bytesRead)/float64(p.size))
+	}
+	p.draw(fmt.Sprintf("%-22s %s %3.0f%%  %s rows  %s rows/s", p.name, bar(frac, 24), frac*100,
+		count(rows), count(int(rate))))
+}
+
+func (p *progress) endFile(r importers.Report) {
+	if p == nil {
+		return
+	}
+	el := time.Since(p.start)
+	rate := float64(r.Read) / max(el.Seconds(), 1e-9)
+	p.draw(fmt.Sprintf("%-22s %s 100%%  %s rows  %s rows/s  %s rejected", p.name, bar(1, 24),
+		count(r.Read), count(int(rate)), count(r.Rejected)))
+	p.newline()
+}
+
+// stage is the store's progress callback for the work after parsing
+// (sorting, writing, indexing).
+func (p *progress) stage(stage string, done, total int64) {
+	if p == nil {
+		return
+	}
+	now := time.Now()
+	every := 100 * time.Millisecond
+	if !p.tty {
+		every = 5 * time.Second
+	}
+	if p.name != stage {
+		if p.name != "" && p.tty {
+			p.newline()
+		}
+		p.name, p.last = stage, time.Time{}
+	}
+	if !p.last.IsZero() && now.Sub(p.last) < every && done != total {
+		return
+	}
+	p.last = now
+	frac := 0.0
+	if total > 0 {
+		frac = min(1, float64(done)/float64(total))
+	}
+	p.draw(fmt.Sprintf("%-22s %s %3.0f%%  %s of %s", stage, bar(frac, 24), frac*100,
+		count(int(done)), count(int(total))))
+}
+
+func (p *progress) done() {
+	if p != nil && p.tty && p.lastLine != "" {
+		p.newline()
+	}
+}
+
+func (p *progress) draw(line string) {
+	p.lastLine = line
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\x1b[2K%s", line)
+		return
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *progress) newline() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+	p.lastLine = ""
+}
+
+func bar(frac float64, width int) string {
+	n := int(frac * float64(width))
+	return "[" + strings.Repeat("█", n) + strings.Repeat("·", width-n) + "]"
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"casegraph/graph"
+	"casegraph/importers"
+)
+
+func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	asJSON := fs.Bool("json", false, "print JSON")
+	kindName := fs.String("kind", "", "only this kind: person, card, account, wallet, exchange, group, …")
+	limit := fs.Int("limit", 20, "at most this many results")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError{"search needs a QUERY"}
+	}
+	kind := graph.KindUnknown
+	if *kindName != "" {
+		if kind, err = graph.ParseKind(*kindName); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	db, err := dbf.open(false, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b := newBackend(db)
+	if _, _, err := b.loadSearch(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := b.Search(ctx, strings.Join(pos, " "), kind, *limit)
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	if *asJSON {
+		return writeJSON(stdout, searchJSON(res))
+	}
+	for _, h := range res.Hits {
+		line := fmt.Sprintf("%-9s %-44s %s", strings.ToUpper(h.Doc.Ref.Kind.String()), h.Doc.Label, h.Doc.Ref)
+		if h.Term != "" {
+			line += "  matched " + h.Term
+		}
+		if h.Doc.Facts != "" {
+			line += "  · " + h.Doc.Facts
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	fmt.Fprintf(stdout, "%d of %d matches · %s\n", len(res.Hits), res.Total, took.Round(time.Microsecond))
+	return nil
+}
+
+type hitJSON struct {
+	Ref     string `json:"ref"`
+	Kind    string `json:"kind"`
+	Label   string `json:"label"`
+	Facts   string `json:"facts,omitempty"`
+	Term    string `json:"matched_term,omitempty"`
+	Matched []int  `json:"matched_runes,omitempty"`
+	Score   int    `json:"score"`
+	Stub    bool   `json:"stub,omitempty"`
+}
+
+func searchJSON(res graph.SearchResult) any {
+	hits := make([]hitJSON, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		hits = append(hits, hitJSON{Ref: h.Doc.Ref.String(), Kind: h.Doc.Ref.Kind.String(), Label: h.Doc.Label,
+			Facts: h.Doc.Facts, Term: h.Term, Matched: h.Matched, Score: h.Score, Stub: h.Doc.Stub})
+	}
+	return map[string]any{"query": res.Query, "total": res.Total, "hits": hits}
+}
+
+func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	asJSON := fs.Bool("json", false, "print JSON")
+	limit := fs.Int("limit", 50, "at most this many neighbours and transactions")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"show needs exactly one REF, e.g. card:4400430000000016 or iin:850312300002"}
+	}
+	ref, err := importers.ParseRef(pos[0])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	db, err := dbf.open(false, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	e, err := db.Entity(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("show %s: %w", ref, err)
+	}
+	nbs, nbTotal, err := db.Neighbors(ctx, ref, *limit)
+	if err != nil {
+		return fmt.Errorf("neighbours of %s: %w", ref, err)
+	}
+	page, err := db.Transactions(ctx, ref, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: *limit})
+	if err != nil {
+		return fmt.Errorf("transactions of %s: %w", ref, err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, showJSON(e, nbs, nbTotal, page))
+	}
+	printShow(stdout, e, nbs, nbTotal, page)
+	return nil
+}
+
+func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
+	fmt.Fprintf(w, "%s %s  (%s)\n", strings.ToUpper(e.Ref.Kind.String()), graph.Title(e), e.Ref)
+	if e.Stub {
+		fmt.Fprintln(w, "  stub: referenced by other records but not imported itself")
+	}
+	for _, kv := range e.SortedProps() {
+		fmt.Fprintf(w, "  %-14s %s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(w, "  %-14s %s\n", "source", e.Src)
+	fmt.Fprintf(w, "\nneighbours (%d of %d)\n", len(nbs), nbTotal)
+	for _, n := range nbs {
+		amt := ""
+		if n.Amount != 0 {
+			amt = graph.FormatMoney(n.Amount, "")
+		}
+		name := graph.RefTitle(n.Ref)
+		if n.Name != "" {
+			name = n.Name
+		}
+		fmt.Fprintf(w, "  %-11s %s %-40s ×%-5d %18s  %s\n", n.Relation, n.Dir.Arrow(), name, n.Count, amt, n.Ref)
+	}
+	if page.Total == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\ntransactions %d · in %s · out %s\n", page.Total,
+		graph.FormatMoney(page.In, ""), graph.FormatMoney(page.Out, ""))
+	almaty := importers.Almaty()
+	for _, t := range page.Txns {
+		dir, other := "→", t.To
+		if t.To == e.Ref {
+			dir, other = "←", t.From
+		}
+		fmt.Fprintf(w, "  %s  %-8s %s %-34s %18s  %s\n", t.Time.In(almaty).Format("2006-01-02 15:04"),
+			t.Channel, dir, other, graph.FormatMoney(t.Amount, t.Currency), t.ID)
+	}
+}
+
+func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) any {
+	type nbJSON struct {
+		Ref      string `json:"ref"`
+		Name     string `json:"name,omitempty"`
+		Relation string `json:"relation"`
+		Dir      string `json:"direction"`
+		Count    int    `json:"count"`
+		Amount   string `json:"amount"`
+	}
+	type txJSON struct {
+		ID       string `json:"tx_id"`
+		Time     string `json:"time"`
+		From     string `json:"from"`
+		To       string `json:"to"`
+		Amount   string `json:"amount"`
+		Currency string `json:"currency"`
+		Channel  string `json:"channel"`
+		Ref      string `json:"reference,omitempty"`
+	}
+	ns := make([]nbJSON, 0, len(nbs))
+	for _, n := range nbs {
+		dir := "out"
+		if n.Dir == graph.DirIn {
+			dir = "in"
+		}
+		ns = append(ns, nbJSON{n.Ref.String(), n.Name, n.Relation, dir, n.Count, decimal(n.Amount)})
+	}
+	ts := make([]txJSON, 0, len(page.Txns))
+	for _, t := range page.Txns {
+		ts = append(ts, txJSON{t.ID, t.Time.UTC().Format(time.RFC3339), t.From.String(), t.To.String(),
+			decimal(t.Amount), t.Currency, t.Channel.String(), t.Reference})
+	}
+	props := map[string]string{}
+	for k, v := range e.Props {
+		props[k] = v
+	}
+	return map[string]any{
+		"ref": e.Ref.String(), "kind": e.Ref.Kind.String(), "name": e.Name, "stub": e.Stub,
+		"properties": props, "source": map[string]any{"file": e.Src.File, "line": e.Src.Line, "batch": e.Src.Batch},
+		"neighbours": ns, "neighbours_total": nbTotal,
+		"transactions": ts, "transactions_total": page.Total, "in": decimal(page.In), "out": decimal(page.Out),
+	}
+}
+
+// decimal renders minor units as a plain decimal string for JSON: "495000.00".
+func decimal(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+}
+
+func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	db, err := dbf.open(false, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st, err := db.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, statsJSON(st))
+	}
+	fmt.Fprintln(stdout, "entities")
+	total := 0
+	for _, k := range graph.Kinds {
+		if n := st.Entities[k]; n > 0 {
+			total += n
+			fmt.Fprintf(stdout, "  %-12s %12s\n", k, count(n))
+		}
+	}
+	fmt.Fprintf(stdout, "  %-12s %12s  (%s stubs: referenced, not imported)\n", "total", count(total), count(st.Stubs))
+	fmt.Fprintln(stdout, "links")
+	for _, name := range sortedKeys(st.Links) {
+		fmt.Fprintf(stdout, "  %-12s %12s\n", name, count(st.Links[mustLink(name)]))
+	}
+	fmt.Fprintf(stdout, "transactions %12s\n", count(st.Txns))
+	for c := graph.ChannelTransfer; c <= graph.ChannelTrade; c++ {
+		if n := st.TxnsByChan[c]; n > 0 {
+			fmt.Fprintf(stdout, "  %-12s %12s\n", c, count(n))
+		}
+	}
+	fmt.Fprintln(stdout, "import batches")
+	for _, b := range st.Batches {
+		fmt.Fprintf(stdout, "  #%-3d %-40s %-13s read %s · imported %s · rejected %s · %s\n", b.ID, b.File, b.Format,
+			count(b.Read), count(b.Imported), count(b.Rejected), b.At.In(importers.Almaty()).Format("2006-01-02 15:04"))
+	}
+	return nil
+}
+
+func sortedKeys(m map[graph.LinkType]int) []string {
+	var out []string
+	for t, n := range m {
+		if n > 0 {
+			out = append(out, t.String())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mustLink(name string) graph.LinkType {
+	t, _ := graph.ParseLinkType(name)
+	return t
+}
+
+func statsJSON(st graph.Stats) any {
+	ents, links, chans := map[string]int{}, map[string]int{}, map[string]int{}
+	for k, n := range st.Entities {
+		ents[k.String()] = n
+	}
+	for t, n := range st.Links {
+		links[t.String()] = n
+	}
+	for c, n := range st.TxnsByChan {
+		chans[c.String()] = n
+	}
+	type batchJSON struct {
+		ID       uint32 `json:"id"`
+		File     string `json:"file"`
+		SHA256   string `json:"sha256"`
+		Format   string `json:"format"`
+		Read     int    `json:"read"`
+		Imported int    `json:"imported"`
+		Rejected int    `json:"rejected"`
+		At       string `json:"at"`
+	}
+	bs := make([]batchJSON, 0, len(st.Batches))
+	for _, b := range st.Batches {
+		bs = append(bs, batchJSON{b.ID, b.File, b.SHA256, b.Format, b.Read, b.Imported, b.Rejected, b.At.UTC().Format(time.RFC3339)})
+	}
+	return map[string]any{"entities": ents, "stubs": st.Stubs, "links": links,
+		"transactions": st.Txns, "transactions_by_channel": chans, "batches": bs}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -13,6 +13,7 @@ package gen
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 )
@@ -113,7 +114,7 @@ const (
 	fileTruth       = "ground_truth.json"
 )
 
-// Generate writes the demo world into dir (which must exist): persons.csv,
+// Generate writes the demo world into dir (created if missing): persons.csv,
 // cards.csv, exchanges.csv, groups.csv, memberships.csv, transactions.csv
 // and ground_truth.json. progress, if not nil, is called with rows written so
 // far out of the exact total. On cancellation it returns ctx's error; files
@@ -134,8 +135,12 @@ func Generate(ctx context.Context, dir string, cfg Config, progress func(done, t
 	if err := ctx.Err(); err != nil {
 		return Summary{}, fmt.Errorf("generate: %w", err)
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Summary{}, fmt.Errorf("generate: %w", err)
+	}
 	w := buildWorld(cfg.Seed, p, start)
 	planted := w.plant()
+	w.ids = nil // the uniqueness sets are the bulk of the world's memory
 	if err := ctx.Err(); err != nil {
 		return Summary{}, fmt.Errorf("generate: %w", err)
 	}

@@ -84,7 +84,7 @@ func kzt(x float64, step int64) int64 {
 	return v * 100
 }
 
-func cardRef(w *world, c int) string { return "card:" + w.cards[c].pan }
+func cardRef(w *world, c int) string { return w.cards[c].ref }
 
 var (
 	scamRefs = []string{"Перевод", "оплата за товар", "предоплата", "за аренду квартиры", "OLX заказ",
@@ -191,7 +191,7 @@ func (pl *planter) members() {
 		return ps
 	}
 	addCard := func(pi, b, issued int) int {
-		c := card{pan: w.ids.pan(r, b), iban: w.ids.iban(r, b), bank: b, holder: pi, issued: issued, status: "active"}
+		c := newCard(w.ids.pan(r, b), w.ids.iban(r, b), b, pi, issued)
 		w.cards = append(w.cards, c)
 		w.people[pi].cards = append(w.people[pi].cards, len(w.cards)-1)
 		return len(w.cards) - 1

@@ -60,6 +60,7 @@ type person struct {
 
 // card is one payment card with its card account.
 type card struct {
+	ref       string // "card:" + PAN, built once: it is written millions of times
 	pan, iban string
 	bank      int
 	holder    int // index into world.persons
@@ -81,6 +82,10 @@ type atm struct {
 type exchange struct {
 	id, name, domain, licence, status string
 	operatedBy                        int // group index, -1 if none
+}
+
+func newCard(pan, iban string, bank, holder, issued int) card {
+	return card{ref: "card:" + pan, pan: pan, iban: iban, bank: bank, holder: holder, issued: issued, status: "active"}
 }
 
 // world is everything generated before the transactions are streamed.
@@ -223,11 +228,10 @@ func (w *world) addBackgroundPerson(r *rand.Rand) {
 			b = b2
 		}
 		issued := -30 - r.IntN(5*365)
-		c := card{pan: w.ids.pan(r, b), iban: w.ids.iban(r, b), bank: b, holder: idx, issued: issued, status: "active"}
+		c := newCard(w.ids.pan(r, b), w.ids.iban(r, b), b, idx, issued)
 		if r.IntN(25) == 0 {
 			// An older card on the same account, replaced on reissue.
-			old := c
-			old.pan = w.ids.pan(r, b)
+			old := newCard(w.ids.pan(r, b), c.iban, b, idx, issued)
 			old.issued = issued - 3*365 - r.IntN(365)
 			old.status = pick(r, []string{"expired", "blocked", "reissued"})
 			w.cards = append(w.cards, old)

@@ -261,6 +261,7 @@ func (o *writer) writeTxns(planted []txn, counts []int, pay *[5][]int) error {
 	ts := make([]byte, 0, 32)
 	next := 0
 	var dayTxns []txn
+	var idx []int32
 	for d := 0; d < w.p.days; d++ {
 		if err := o.ctx.Err(); err != nil {
 			return fail(err)
@@ -271,10 +272,17 @@ func (o *writer) writeTxns(planted []txn, counts []int, pay *[5][]int) error {
 			next++
 		}
 		dayTxns = append(dayTxns, w.backgroundDay(d, counts[d], w.paid(d, pay))...)
-		slices.SortStableFunc(dayTxns, func(a, b txn) int { return cmp.Compare(a.at, b.at) })
+		// Sort indices, not the wide rows; stable, so equal times keep
+		// their generation order.
+		idx = idx[:0]
+		for i := range dayTxns {
+			idx = append(idx, int32(i))
+		}
+		slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(dayTxns[a].at, dayTxns[b].at) })
 		date := appendDate(make([]byte, 0, 11), w.start.add(d))
 		date = append(date, ' ')
-		for _, t := range dayTxns {
+		for _, i := range idx {
+			t := &dayTxns[i]
 			o.sum.Transactions++
 			id = append(id[:0], 'T')
 			id = appendPadded(id, o.sum.Transactions, 8)

@@ -57,8 +57,10 @@ type DB struct {
 	log      *slog.Logger
 	docCount atomic.Int64
 
-	stopGC chan struct{}
-	gcDone sync.WaitGroup
+	stopGC    chan struct{}
+	gcDone    sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open opens (creating if needed) the database in dir.
@@ -110,14 +112,17 @@ func mapOpenError(dir string, opts Options, err error) error {
 	return fmt.Errorf("open %s: %w", dir, err)
 }
 
-// Close stops the value-log GC, waits for it and closes Badger.
+// Close stops the value-log GC, waits for it and closes Badger. Closing
+// again returns the first result.
 func (db *DB) Close() error {
-	close(db.stopGC)
-	db.gcDone.Wait()
-	if err := db.bdb.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", db.dir, err)
-	}
-	return nil
+	db.closeOnce.Do(func() {
+		close(db.stopGC)
+		db.gcDone.Wait()
+		if err := db.bdb.Close(); err != nil {
+			db.closeErr = fmt.Errorf("close %s: %w", db.dir, err)
+		}
+	})
+	return db.closeErr
 }
 
 // Dir returns the directory the database lives in.

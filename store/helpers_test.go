@@ -34,8 +34,12 @@ type records struct {
 
 var t0 = time.Date(2025, 3, 13, 10, 0, 0, 0, time.UTC)
 
-func cardRef(i int) graph.Ref   { return graph.Ref{Kind: graph.KindCard, Key: fmt.Sprintf("44004300%08d", i)} }
-func personRef(i int) graph.Ref { return graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprintf("8503123%05d", i)} }
+func cardRef(i int) graph.Ref {
+	return graph.Ref{Kind: graph.KindCard, Key: fmt.Sprintf("44004300%08d", i)}
+}
+func personRef(i int) graph.Ref {
+	return graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprintf("8503123%05d", i)}
+}
 
 var (
 	exRef  = graph.Ref{Kind: graph.KindExchange, Key: "EX-0001"}

@@ -64,14 +64,20 @@ func TestKeyRoundTrips(t *testing.T) {
 func TestKeyParsersRejectGarbage(t *testing.T) {
 	good := txnKey(cardRef(1), t0, "T1", graph.DirOut)
 	cases := map[string]func() error{
-		"entity wrong prefix": func() error { _, _, err := parseEntityKey(append([]byte{'x'}, entityKey(cardRef(1), false)[1:]...)); return err },
-		"entity bad flag":     func() error { _, _, err := parseEntityKey(append(refPrefix(pfxEntity, cardRef(1)), 7)); return err },
-		"entity truncated":    func() error { _, _, err := parseEntityKey(entityKey(cardRef(1), false)[:5]); return err },
-		"txn truncated":       func() error { _, _, _, _, err := parseTxnKey(good[:len(good)-4]); return err },
-		"txn bad dir":         func() error { _, _, _, _, err := parseTxnKey(append(good[:len(good)-1:len(good)-1], 9)); return err },
-		"link trailing":       func() error { _, _, _, _, err := parseLinkKey(append(linkKey(pfxLinkOut, cardRef(1), 1, cardRef(2)), 0)); return err },
-		"batch short":         func() error { _, err := parseBatchKey([]byte{pfxBatch, 1}); return err },
-		"empty":               func() error { _, err := parseTxnIDKey(nil); return err },
+		"entity wrong prefix": func() error {
+			_, _, err := parseEntityKey(append([]byte{'x'}, entityKey(cardRef(1), false)[1:]...))
+			return err
+		},
+		"entity bad flag":  func() error { _, _, err := parseEntityKey(append(refPrefix(pfxEntity, cardRef(1)), 7)); return err },
+		"entity truncated": func() error { _, _, err := parseEntityKey(entityKey(cardRef(1), false)[:5]); return err },
+		"txn truncated":    func() error { _, _, _, _, err := parseTxnKey(good[:len(good)-4]); return err },
+		"txn bad dir":      func() error { _, _, _, _, err := parseTxnKey(append(good[:len(good)-1:len(good)-1], 9)); return err },
+		"link trailing": func() error {
+			_, _, _, _, err := parseLinkKey(append(linkKey(pfxLinkOut, cardRef(1), 1, cardRef(2)), 0))
+			return err
+		},
+		"batch short": func() error { _, err := parseBatchKey([]byte{pfxBatch, 1}); return err },
+		"empty":       func() error { _, err := parseTxnIDKey(nil); return err },
 	}
 	for name, f := range cases {
 		if f() == nil {

@@ -38,7 +38,7 @@ func allDigits(s string) bool {
 func stripSeparators(s, seps string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(seps, s[i]) >= 0 || s[i] >= 0x80 {
+		if c := s[i]; (c < '0' || c > '9') && (c >= 0x80 || strings.IndexByte(seps, c) >= 0) {
 			clean = false
 			break
 		}
@@ -263,6 +263,11 @@ func NormalizeIBAN(s string) (string, error) {
 		}
 	} else if len(u) < 15 || len(u) > 34 {
 		return "", fmt.Errorf("iban %q: want 15 to 34 characters, got %d", s, len(u))
+	}
+	// Check digits 00, 01 and 99 are never issued (ISO 13616 uses 02–98),
+	// although 00 passes mod-97 whenever 97 would.
+	if cd := u[2:4]; cd == "00" || cd == "01" || cd == "99" {
+		return "", fmt.Errorf("iban %q: check digits %s are never issued", s, cd)
 	}
 	m, ok := ibanMod97(u[4:], u[:4])
 	if !ok {
@@ -536,6 +541,11 @@ func normalizeKey(k graph.Kind, key string) (string, error) {
 		a, err := netip.ParseAddr(key)
 		if err != nil {
 			return "", fmt.Errorf("ip %q: %w", key, err)
+		}
+		// Keep the input when it is already canonical: no allocation.
+		var buf [64]byte
+		if c := a.AppendTo(buf[:0]); string(c) == key {
+			return key, nil
 		}
 		return a.String(), nil
 	case graph.KindCash:

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ const MaxRejectsKept = 1000
 // maxSeen bounds the per-file set of entities and links already emitted, so a
 // huge file does not send the same stub millions of times yet memory stays
 // bounded. When the set is full it is cleared; the sink converges repeats.
+// The set holds 64-bit hashes, not the keys: lookups stay cheap and rows are
+// not pinned in memory. Two different keys colliding would drop one repeat
+// record; with at most 2^20 keys the odds are below 1 in 10^7 per file.
 const maxSeen = 1 << 20
 
 // maxValueLen caps the value quoted in a reject.
@@ -135,8 +139,8 @@ type importer struct {
 	col     map[string]int // known column → index
 	extra   []extraCol     // unknown columns, kept as properties
 	nfields int
-	seen    map[graph.Ref]struct{}
-	links   map[linkKey]struct{}
+	seen    map[uint64]struct{} // hashes of entities and links already emitted
+	seed    maphash.Seed
 	rejBuf  bytes.Buffer
 	rejCSV  *csv.Writer
 }
@@ -144,11 +148,6 @@ type importer struct {
 type extraCol struct {
 	name string
 	idx  int
-}
-
-type linkKey struct {
-	from, to graph.Ref
-	typ      graph.LinkType
 }
 
 // ImportReader reads one canonical CSV file from r, detects its format from
@@ -159,11 +158,11 @@ type linkKey struct {
 // in every case and always reconciles.
 func ImportReader(ctx context.Context, r io.Reader, sink Sink, opts Options) (Report, error) {
 	im := &importer{
-		sink:  sink,
-		opts:  opts,
-		loc:   opts.Location,
-		seen:  make(map[graph.Ref]struct{}),
-		links: make(map[linkKey]struct{}),
+		sink: sink,
+		opts: opts,
+		loc:  opts.Location,
+		seen: make(map[uint64]struct{}),
+		seed: maphash.MakeSeed(),
 	}
 	if im.loc == nil {
 		im.loc = Almaty()
@@ -403,6 +402,37 @@ func NormalizeName(s string) string {
 	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 }
 
+// mix is the splitmix64 finaliser.
+func mix(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ (h >> 31)
+}
+
+// refHash identifies r in the seen set.
+func (im *importer) refHash(r graph.Ref) uint64 {
+	return mix(maphash.String(im.seed, r.Key) + uint64(r.Kind)*0x9e3779b97f4a7c15)
+}
+
+// linkHash identifies a link in the seen set.
+func (im *importer) linkHash(from, to graph.Ref, typ graph.LinkType) uint64 {
+	return mix(im.refHash(from) ^ mix(im.refHash(to)+uint64(typ)+0x51ed27064a5f3c1d))
+}
+
+// firstTime reports whether h is new in this file and records it.
+func (im *importer) firstTime(h uint64) bool {
+	if _, ok := im.seen[h]; ok {
+		return false
+	}
+	if len(im.seen) >= maxSeen {
+		clear(im.seen)
+	}
+	im.seen[h] = struct{}{}
+	return true
+}
+
 // stub emits a stub entity for r unless this file already emitted r.
 func (im *importer) stub(r graph.Ref, src graph.Provenance) error {
 	return im.once(graph.Entity{Ref: r, Stub: true, Src: src})
@@ -410,17 +440,9 @@ func (im *importer) stub(r graph.Ref, src graph.Provenance) error {
 
 // once emits e unless an entity with its Ref was already emitted by this file.
 func (im *importer) once(e graph.Entity) error {
-	if r := e.Ref; r.Kind == graph.KindCash {
+	if e.Ref.Kind == graph.KindCash || !im.firstTime(im.refHash(e.Ref)) {
 		return nil
 	}
-	if _, ok := im.seen[e.Ref]; ok {
-		return nil
-	}
-	if len(im.seen) >= maxSeen {
-		clear(im.seen)
-	}
-	// Clone the key: it is a slice of the whole CSV row.
-	im.seen[graph.Ref{Kind: e.Ref.Kind, Key: strings.Clone(e.Ref.Key)}] = struct{}{}
 	if err := im.sink.PutEntity(e); err != nil {
 		return fmt.Errorf("put %s: %w", e.Ref, err)
 	}
@@ -435,29 +457,34 @@ func (im *importer) put(e graph.Entity) error {
 	if err := im.sink.PutEntity(e); err != nil {
 		return fmt.Errorf("put %s: %w", e.Ref, err)
 	}
-	if len(im.seen) >= maxSeen {
-		clear(im.seen)
-	}
-	im.seen[graph.Ref{Kind: e.Ref.Kind, Key: strings.Clone(e.Ref.Key)}] = struct{}{}
+	im.firstTime(im.refHash(e.Ref))
 	return nil
 }
 
-// link emits l; links that repeat within a file (the same card using the same
-// device for every transaction) are sent once.
+// link emits l. With dedupe, links that repeat within a file (the same card
+// using the same device for every transaction) are sent once.
 func (im *importer) link(l graph.Link, dedupe bool) error {
-	if dedupe {
-		k := linkKey{from: l.From, to: l.To, typ: l.Type}
-		if _, ok := im.links[k]; ok {
-			return nil
-		}
-		if len(im.links) >= maxSeen {
-			clear(im.links)
-		}
-		k.from.Key, k.to.Key = strings.Clone(k.from.Key), strings.Clone(k.to.Key)
-		im.links[k] = struct{}{}
+	if dedupe && !im.firstTime(im.linkHash(l.From, l.To, l.Type)) {
+		return nil
 	}
 	if err := im.sink.PutLink(l); err != nil {
 		return fmt.Errorf("put link %s %s %s: %w", l.From, l.Type, l.To, err)
+	}
+	return nil
+}
+
+// identLink emits a linking-identifier entity (device, ip) and the link from
+// an instrument to it, both once per file. The link is looked up first: when
+// it was seen, so was the entity, and a repeat costs one lookup.
+func (im *importer) identLink(from, to graph.Ref, typ graph.LinkType, src graph.Provenance) error {
+	if !im.firstTime(im.linkHash(from, to, typ)) {
+		return nil
+	}
+	if err := im.once(graph.Entity{Ref: to, Src: src}); err != nil {
+		return err
+	}
+	if err := im.sink.PutLink(graph.Link{From: from, To: to, Type: typ, Src: src}); err != nil {
+		return fmt.Errorf("put link %s %s %s: %w", from, typ, to, err)
 	}
 	return nil
 }
@@ -794,20 +821,12 @@ func (im *importer) txnRow() func([]string, graph.Provenance) (rowError, error) 
 			return rowError{}, nil
 		}
 		if t.Device != "" {
-			dev := graph.Ref{Kind: graph.KindDevice, Key: t.Device}
-			if err := im.once(graph.Entity{Ref: dev, Src: src}); err != nil {
-				return rowError{}, err
-			}
-			if err := im.link(graph.Link{From: from, To: dev, Type: graph.LinkUsesDevice, Src: src}, true); err != nil {
+			if err := im.identLink(from, graph.Ref{Kind: graph.KindDevice, Key: t.Device}, graph.LinkUsesDevice, src); err != nil {
 				return rowError{}, err
 			}
 		}
 		if t.IP != "" {
-			ip := graph.Ref{Kind: graph.KindIP, Key: t.IP}
-			if err := im.once(graph.Entity{Ref: ip, Src: src}); err != nil {
-				return rowError{}, err
-			}
-			if err := im.link(graph.Link{From: from, To: ip, Type: graph.LinkUsesIP, Src: src}, true); err != nil {
+			if err := im.identLink(from, graph.Ref{Kind: graph.KindIP, Key: t.IP}, graph.LinkUsesIP, src); err != nil {
 				return rowError{}, err
 			}
 		}

@@ -5,9 +5,21 @@
 // typologies of DOMAIN §2 and trips the red-flag rules of DOMAIN §4. A
 // ground_truth.json lists the planted groups so that detectors can be scored.
 //
-// The same seed and scale always give byte-identical files. Transactions are
-// streamed one day at a time, so the large scale (10M rows) never sits in
-// memory.
+// The same seed and scale always give byte-identical files (on one CPU
+// architecture: amounts come from math.Exp, whose last bit may differ across
+// architectures). Transactions are streamed one day at a time, so the large
+// scale (10M rows) never sits in memory.
+//
+// ground_truth.json holds {seed, scale, start, days, groups, mule_cards}.
+// Each group has group_id, name, case_ref, typologies, organiser, members
+// (IINs), cards (PANs of all members), exchanges (ids the group pays into or
+// runs), atms (terminals of its cash-outs and top-ups), devices, ips, phones
+// (shared identifiers) and wallet. mule_cards are the droppers' cards. All
+// lists are sorted. Typologies and the rules of DOMAIN §4 they target:
+// fan_in_cash_out (R1, R9), pass_through (R2), structured_topups (R3),
+// multi_bank_cards (R4), shared_identifiers (R5), atm_run (R6),
+// unlicensed_exchange (R10, R11), layering_chain (R13). Fresh dropper cards
+// also trip R7.
 package gen
 
 import (

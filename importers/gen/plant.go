@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Typologies planted in criminal groups. The comments name the red-flag rule
@@ -94,14 +95,7 @@ var (
 )
 
 func p2pRef(r *rand.Rand) string {
-	f := pick(r, p2pRefs)
-	n := 100000 + r.IntN(900000000)
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == '%' {
-			return f[:i] + strconv.Itoa(n) + f[i+2:]
-		}
-	}
-	return f
+	return strings.Replace(pick(r, p2pRefs), "%d", strconv.Itoa(100000+r.IntN(900000000)), 1)
 }
 
 // plant creates the groups and returns their transactions (unsorted).
@@ -187,7 +181,6 @@ func (pl *planter) members() {
 		birth := birthDate(r, from, to)
 		ps := &person{iin: w.ids.iin(r, birth, male), name: personName(r, male, resident), birth: birth,
 			male: male, resident: resident, city: g.city, employer: -1}
-		ps.atms = [2]int{w.byCity[g.city][0], w.byCity[g.city][0]}
 		return ps
 	}
 	addCard := func(pi, b, issued int) int {
@@ -215,9 +208,9 @@ func (pl *planter) members() {
 		g.name = "Обнал-" + home.name
 	default:
 		first := org.name
-		if sp := indexByte(first, ' '); sp >= 0 {
+		if sp := strings.IndexByte(first, ' '); sp >= 0 {
 			first = first[sp+1:]
-			if sp2 := indexByte(first, ' '); sp2 >= 0 {
+			if sp2 := strings.IndexByte(first, ' '); sp2 >= 0 {
 				first = first[:sp2]
 			}
 		}
@@ -277,15 +270,6 @@ func (pl *planter) members() {
 			g.cards = append(g.cards, c)
 		}
 	}
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // episodeDay draws a start day for an episode lasting span days.

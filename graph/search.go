@@ -157,7 +157,11 @@ func newAlphabet(counts map[rune]int) *alphabet {
 	return a
 }
 
-// maskBit is the bit of one encoded byte in a document or query mask.
+// maskBit is the bit of one encoded byte in a document or query mask:
+// letters 0–25, digits 26–35, space 36, other ASCII 37, non-ASCII codes
+// 48–63 (folded). Bits 38–47 mean "this digit occurs twice in one field"
+// (see doubleDigits): digits are the weak spot of a character mask, since
+// every card number contains most of them.
 func maskBit(c byte) uint64 {
 	switch {
 	case c >= 'a' && c <= 'z':
@@ -169,7 +173,25 @@ func maskBit(c byte) uint64 {
 	case c < 0x80:
 		return 1 << 37
 	}
-	return 1 << (38 + (c-0x80)%26)
+	return 1 << (48 + (c-0x80)%16)
+}
+
+// fieldMask is the mask of one field or pattern, including the bits for
+// digits that occur at least twice.
+func fieldMask(f []byte) uint64 {
+	var m uint64
+	var seen uint16
+	for _, c := range f {
+		if c >= '0' && c <= '9' {
+			bit := uint16(1) << (c - '0')
+			if seen&bit != 0 {
+				m |= 1 << (38 + c - '0')
+			}
+			seen |= bit
+		}
+		m |= maskBit(c)
+	}
+	return m
 }
 
 // encode appends the folded, encoded form of s (up to a NUL, as sahilm does)
@@ -298,8 +320,8 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
 	var scratch []byte
 	for i, d := range docs {
 		ch.off = append(ch.off, uint32(len(blob)))
-		start := len(blob)
 		fields = fields[:0]
+		var m uint64
 		add := func(f []byte) {
 			for k, fs := range fields {
 				end := len(blob)
@@ -315,6 +337,7 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
 			}
 			fields = append(fields, len(blob))
 			blob = append(blob, f...)
+			m |= fieldMask(f)
 		}
 		scratch, _ = ix.alpha.encode(scratch[:0], d.Label)
 		add(scratch)
@@ -327,12 +350,6 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
 			scratch = append(scratch, c.b)
 		}
 		add(scratch)
-		var m uint64
-		for _, c := range blob[start:] {
-			if c != 0 {
-				m |= maskBit(c)
-			}
-		}
 		ch.mask[i] = m
 		k := uint8(d.Ref.Kind)
 		if d.Stub {
@@ -399,7 +416,7 @@ func (ix *SearchIndex) prepare(query string, kind Kind) searchQuery {
 	if q.text == "" {
 		return q
 	}
-	if p, ok := ix.alpha.encode(nil, q.text); ok {
+	if p, ok := ix.alpha.encode(nil, q.text); ok && len(p) > 0 {
 		q.pats = append(q.pats, p)
 		if ix.alpha.over && bytes.IndexByte(p, codeOverflow) >= 0 {
 			for _, r := range q.text {
@@ -411,11 +428,7 @@ func (ix *SearchIndex) prepare(query string, kind Kind) searchQuery {
 		q.pats = append(q.pats, []byte(q.skel))
 	}
 	for _, p := range q.pats {
-		var m uint64
-		for _, c := range p {
-			m |= maskBit(c)
-		}
-		q.masks = append(q.masks, m)
+		q.masks = append(q.masks, fieldMask(p))
 	}
 	return q
 }
@@ -509,6 +522,7 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 		heaps[w].k = pool
 	}
 	surv := make([][]uint32, len(ix.chunks))
+	bufs := make([][]uint32, workers)
 	var total atomic.Int64
 	var cancelled atomic.Bool
 	parallelChunks(len(ix.chunks), workers, func(w, ci int) {
@@ -523,7 +537,10 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 				return
 			}
 		}
-		surv[ci] = ix.scanChunk(&ix.chunks[ci], &q, only, &heaps[w])
+		if bufs[w] == nil {
+			bufs[w] = make([]uint32, 0, searchChunkSize)
+		}
+		surv[ci] = ix.scanChunk(&ix.chunks[ci], &q, only, &heaps[w], bufs[w])
 		total.Add(int64(len(surv[ci])))
 	})
 	if cancelled.Load() {
@@ -560,56 +577,49 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 
 // scanChunk matches the query against the chunk's documents (or only those
 // listed, as global indexes), pushes matches to the heap and returns their
-// global indexes.
-func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32, hp *topK) []uint32 {
-	var out []uint32
+// global indexes. buf is scratch space for the result.
+func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32, hp *topK, buf []uint32) []uint32 {
+	out := buf[:0]
 	visit := func(i int) {
 		k := ch.kind[i]
 		if q.kind != KindUnknown && Kind(k&^stubFlag) != q.kind {
 			return
 		}
 		m := ch.mask[i]
-		pass := false
-		for _, qm := range q.masks {
-			if m&qm == qm {
-				pass = true
-				break
-			}
-		}
-		if !pass {
-			return
-		}
 		d := ch.blob[ch.off[i]:ch.off[i+1]]
-		best, ok := int32(0), false
 		for pi, p := range q.pats {
-			if m&q.masks[pi] != q.masks[pi] || !isSubseq(d, p) {
+			if m&q.masks[pi] != q.masks[pi] {
 				continue
 			}
 			s, hit := bestFieldScore(d, p)
 			if hit && pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
 				hit = false
 			}
-			if hit && (!ok || s > best) {
-				best, ok = s, true
+			if hit {
+				// The first pattern that matches decides the cheap score:
+				// sahilm re-ranks the pool on every field anyway.
+				g := uint32(ch.base + i)
+				out = append(out, g)
+				hp.push(candidate{score: s, stub: k&stubFlag != 0, idx: g})
+				return
 			}
 		}
-		if !ok {
-			return
-		}
-		g := uint32(ch.base + i)
-		out = append(out, g)
-		hp.push(candidate{score: best, stub: k&stubFlag != 0, idx: g})
 	}
 	if only != nil {
 		for _, g := range only {
 			visit(int(g) - ch.base)
 		}
-	} else {
-		for i := range ch.mask {
+		return slices.Clone(out)
+	}
+	// The full scan: a tight loop over the masks, so documents the mask
+	// rejects (most of them) cost a few nanoseconds.
+	qa, qb := q.masks[0], q.masks[len(q.masks)-1]
+	for i, m := range ch.mask {
+		if m&qa == qa || m&qb == qb {
 			visit(i)
 		}
 	}
-	return out
+	return slices.Clone(out)
 }
 
 // exactMatch confirms a blob match of a pattern containing codeOverflow by
@@ -644,19 +654,33 @@ func runeSubseq(s string, p []rune) bool {
 	return j == len(p)
 }
 
-// bestFieldScore scores p against every field of document d that contains
-// it and returns the best score.
+// bestFieldScore scores p against every field of document d (fields are
+// separated by 0) that contains it as a subsequence and returns the best
+// score. It is the hot loop of a search: one pass over the bytes, scoring
+// only fields that match.
 func bestFieldScore(d, p []byte) (int32, bool) {
 	best, ok := 0, false
-	for len(d) > 0 {
-		f := d
-		if e := bytes.IndexByte(d, 0); e >= 0 {
-			f, d = d[:e], d[e+1:]
-		} else {
-			d = nil
-		}
-		if s, hit := fieldScore(f, p); hit && (!ok || s > best) {
-			best, ok = s, true
+	start, j := 0, 0
+	pc := p[0]
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if c == pc {
+			j++
+			if j < len(p) {
+				pc = p[j]
+				continue
+			}
+			end := i + 1
+			for end < len(d) && d[end] != 0 {
+				end++
+			}
+			if s, _ := fieldScore(d[start:end], p); !ok || s > best {
+				best, ok = s, true
+			}
+			i = end
+			start, j, pc = end+1, 0, p[0]
+		} else if c == 0 {
+			start, j, pc = i+1, 0, p[0]
 		}
 	}
 	return int32(best), ok

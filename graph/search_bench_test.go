@@ -1,0 +1,202 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sahilm/fuzzy"
+)
+
+var (
+	benchSurnames = []string{"Нурланов", "Ахметов", "Жанболатов", "Қасымов", "Сериков", "Омаров", "Ким", "Цой",
+		"Исаев", "Байжанов", "Әбдірахманов", "Тоқтаров", "Мұхамедов", "Ермеков", "Сейткали", "Жумабаев",
+		"Иванов", "Петров", "Смагулов", "Оспанов", "Нұрмағамбетов", "Есенов", "Бекова", "Ахметова"}
+	benchFirst = []string{"Ерлан", "Нурлан", "Жанболат", "Айгерим", "Әлия", "Серик", "Дмитрий", "Юлия",
+		"Қайрат", "Шынар", "Асель", "Бауыржан", "Гүлнар", "Данияр", "Ержан", "Мадина", "Сергей", "Арман"}
+	benchPatr = []string{"Серикович", "Нурланович", "Ерланович", "Қасымұлы", "Бекқызы", "Маратовна",
+		"Асанович", "Жумабаевич", "Сергеевна", "Амангелдиевич"}
+	benchLatSur = []string{"NURLANOV", "AKHMETOV", "ZHANBOLATOV", "KASYMOV", "SERIKOV", "OMAROV", "KIM", "TSOI",
+		"ISAYEV", "BAIZHANOV", "ABDRAKHMANOV", "TOKTAROV", "MUKHAMEDOV", "YERMEKOV", "SEITKALI", "ZHUMABAYEV",
+		"IVANOV", "PETROV", "SMAGULOV", "OSPANOV", "AHMETOVA", "BEKOVA"}
+	benchLatFirst = []string{"YERLAN", "NURLAN", "ZHANBOLAT", "AIGERIM", "ALIYA", "SERIK", "DMITRIY", "IULIIA",
+		"KAIRAT", "SHYNAR", "ASSEL", "BAUYRZHAN", "GULNAR", "DANIYAR", "YERZHAN", "MADINA", "SERGEY", "ARMAN"}
+	benchBIN = []string{"440043", "400303", "517792", "539545", "405870", "220220", "676280", "458934"}
+	benchOrg = []string{"Binance", "Bybit", "Exmo", "Garantex", "Kazcoin", "Atomex", "CryptoKZ", "Tengri",
+		"Altyn", "Dala", "Steppe", "Nomad", "Alatau", "Qazaq", "Bitok", "Cashbox"}
+	benchOrgKind = []string{"Exchange", "OTC", "Swap", "Group", "Trade", "P2P", "Pay", "Finance"}
+)
+
+// benchCorpus builds n documents shaped like PERF-LIMITS §2d: 22 % Cyrillic
+// full names, 23 % Latin names, 40 % card numbers, 10 % IBANs, 5 % exchange
+// or group names. Built through DocFor, so terms are what the store will give.
+func benchCorpus(n int) []SearchDoc {
+	rng := rand.New(rand.NewPCG(42, 1))
+	pick := func(s []string) string { return s[rng.IntN(len(s))] }
+	digits := func(k int) string {
+		b := make([]byte, k)
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		return string(b)
+	}
+	docs := make([]SearchDoc, 0, n)
+	for i := range n {
+		var e Entity
+		switch x := rng.IntN(100); {
+		case x < 22:
+			e = Entity{Ref: Ref{Kind: KindPerson, Key: digits(12)},
+				Name: pick(benchSurnames) + " " + pick(benchFirst) + " " + pick(benchPatr)}
+		case x < 45:
+			e = Entity{Ref: Ref{Kind: KindPerson, Key: digits(12)}, Name: pick(benchLatSur) + " " + pick(benchLatFirst)}
+		case x < 85:
+			key := pick(benchBIN) + digits(10)
+			if rng.IntN(4) == 0 {
+				key = key[:6] + "******" + key[12:]
+			}
+			e = Entity{Ref: Ref{Kind: KindCard, Key: key}, Stub: rng.IntN(3) == 0}
+		case x < 95:
+			e = Entity{Ref: Ref{Kind: KindAccount, Key: "KZ" + digits(2) + "722S" + digits(12)}}
+		default:
+			name := pick(benchOrg) + " " + pick(benchOrgKind)
+			k := KindExchange
+			if rng.IntN(2) == 0 {
+				k = KindGroup
+			}
+			e = Entity{Ref: Ref{Kind: k, Key: strings.ToLower(strings.ReplaceAll(name, " ", "-")) + fmt.Sprint(i)}, Name: name}
+		}
+		docs = append(docs, DocFor(e))
+	}
+	return docs
+}
+
+var benchPatterns = []string{"нур", "ерлан", "erla", "nurl", "4400", "9012", "bina", "kz86", "ahmt", "xyzq"}
+
+var benchTyping = []string{"нурлан", "ерлан", "erlan", "44001", "binance", "ахметов", "zhanbol", "kz86722"}
+
+// latencies collects wall and CPU time per query. The machine is shared,
+// so wall time includes waiting for a core; CPU time (user+system of the
+// whole process, which does nothing else meanwhile) shows the work done.
+type latencies struct {
+	wall, cpu []time.Duration
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs fn once and records its wall and CPU time.
+func (l *latencies) measure(fn func()) {
+	c0, t0 := cpuTime(), time.Now()
+	fn()
+	l.wall = append(l.wall, time.Since(t0))
+	l.cpu = append(l.cpu, cpuTime()-c0)
+}
+
+// report reports p50, p95 and max wall time in milliseconds, and the p50 and
+// p95 CPU time divided by GOMAXPROCS (what the wall time would be on an
+// otherwise idle machine with perfect scaling).
+func (l *latencies) report(b *testing.B) {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	slices.Sort(l.wall)
+	slices.Sort(l.cpu)
+	n := len(l.wall)
+	b.ReportMetric(ms(l.wall[n/2]), "p50-ms")
+	b.ReportMetric(ms(l.wall[n*95/100]), "p95-ms")
+	b.ReportMetric(ms(l.wall[n-1]), "max-ms")
+	procs := float64(runtime.GOMAXPROCS(0))
+	b.ReportMetric(ms(l.cpu[n/2])/procs, "cpu/core-p50-ms")
+	b.ReportMetric(ms(l.cpu[n*95/100])/procs, "cpu/core-p95-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+func BenchmarkSearch1M(b *testing.B) {
+	const n = 1_000_000
+	docs := benchCorpus(n)
+
+	var ix *SearchIndex
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			ix = nil
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			ix = NewSearchIndex(docs)
+			build := time.Since(start)
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(build)/float64(time.Millisecond), "build-ms")
+			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, "B/entity")
+		}
+	})
+	if ix == nil {
+		ix = NewSearchIndex(docs)
+	}
+	ctx := context.Background()
+
+	b.Run("patterns", func(b *testing.B) {
+		var l latencies
+		for b.Loop() {
+			for _, p := range benchPatterns {
+				ix.Search(ctx, "\x00reset", KindUnknown, 1) // defeat the narrowing cache
+				l.measure(func() { ix.Search(ctx, p, KindUnknown, 50) })
+			}
+		}
+		l.report(b)
+	})
+
+	for _, p := range benchPatterns {
+		b.Run("pattern="+p, func(b *testing.B) {
+			var l latencies
+			var total int
+			for b.Loop() {
+				ix.Search(ctx, "\x00reset", KindUnknown, 1)
+				l.measure(func() { total = ix.Search(ctx, p, KindUnknown, 50).Total })
+			}
+			b.ReportMetric(float64(total), "matches")
+			l.report(b)
+		})
+	}
+
+	b.Run("typing", func(b *testing.B) {
+		var l latencies
+		for b.Loop() {
+			for _, word := range benchTyping {
+				ix.Search(ctx, "\x00reset", KindUnknown, 1)
+				r := []rune(word)
+				for i := 1; i <= len(r); i++ {
+					l.measure(func() { ix.Search(ctx, string(r[:i]), KindUnknown, 50) })
+				}
+			}
+		}
+		l.report(b)
+	})
+}
+
+// BenchmarkSahilmFind1M is the baseline the index is measured against:
+// fuzzy.Find over every label.
+func BenchmarkSahilmFind1M(b *testing.B) {
+	docs := benchCorpus(1_000_000)
+	labels := make([]string, len(docs))
+	for i, d := range docs {
+		labels[i] = d.Label
+	}
+	for _, p := range []string{"нур", "4400", "bina"} {
+		b.Run("pattern="+p, func(b *testing.B) {
+			for b.Loop() {
+				fuzzy.Find(p, labels)
+			}
+		})
+	}
+}

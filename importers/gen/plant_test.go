@@ -35,6 +35,11 @@ type fixture struct {
 func loadFixture(t *testing.T, seed int64) *fixture {
 	t.Helper()
 	dir, _ := generateTiny(t, seed)
+	return loadFixtureDir(t, dir)
+}
+
+func loadFixtureDir(t *testing.T, dir string) *fixture {
+	t.Helper()
 	fx := &fixture{tr: readTruth(t, dir), out: map[string][]int{}, in: map[string][]int{}, holder: map[string]string{},
 		bank: map[string]string{}, licence: map[string]string{}, roles: map[string]string{}, hasPhone: map[string][]string{}}
 	h, rows := readCSV(t, dir, fileCards)

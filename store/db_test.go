@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -615,3 +616,43 @@ func TestLoadKeyFile(t *testing.T) {
 		t.Error("missing file accepted")
 	}
 }
+
+// recordHandler collects log records.
+type recordHandler struct{ msgs *[]string }
+
+func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	*h.msgs = append(*h.msgs, r.Level.String()+" "+r.Message)
+	return nil
+}
+func (h recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHandler) WithGroup(string) slog.Handler      { return h }
+
+func TestBadgerLogsGoToSlog(t *testing.T) {
+	var msgs []string
+	db, err := Open(t.TempDir(), Options{Logger: slog.New(recordHandler{&msgs})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	load(t, db, dataset(2, 2))
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) == 0 {
+		t.Fatal("no Badger log lines reached the slog handler")
+	}
+	for _, m := range msgs {
+		if strings.HasSuffix(m, "\n") {
+			t.Errorf("log line keeps its newline: %q", m)
+		}
+	}
+}
+
+// sink mirrors importers.Sink (store must not import importers).
+type sink interface {
+	PutEntity(e graph.Entity) error
+	PutLink(l graph.Link) error
+	PutTxn(t graph.Txn) error
+}
+
+var _ sink = (*Loader)(nil)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,7 +112,8 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 		}
 		seen := 0
 		errEnough := errors.New("enough")
-		err := scan(ctx, txn, refPrefix(pfxTxn, ref), true, func(k, v []byte) error {
+		prefix := refPrefix(pfxTxn, ref)
+		err := scan(ctx, txn, prefix, true, func(k, v []byte) error {
 			if seen++; seen > maxTotals {
 				return errEnough
 			}
@@ -119,11 +121,11 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 			if err != nil {
 				return err
 			}
-			dir := graph.Direction(k[len(k)-1])
-			_, at, _, _, err := parseTxnKey(k)
-			if err != nil {
-				return err
+			if len(k) < len(prefix)+8+3 {
+				return fmt.Errorf("transaction key %x: %w", k, errShortKey)
 			}
+			dir := graph.Direction(k[len(k)-1])
+			at := decodeTime(binary.BigEndian.Uint64(k[len(prefix):]))
 			n := row(nbKey{rel: relOrder(true, uint8(h.channel)), dir: dir, other: string(refPrefix(0, h.other))}, h.other, h.channel.String())
 			n.Count++
 			n.Amount += h.amount

@@ -13,55 +13,88 @@ import (
 	"sync"
 )
 
-// memEnt locates one key/value in a memRun's arena. pfx caches the first eight
+// memEnt locates one key/value in a memRun's arena. pfx caches the first 16
 // key bytes so most comparisons never touch the arena (PERF-LIMITS 2b: a
-// cached-prefix comparator sorts ~5× faster than bytes.Compare alone).
+// cached-prefix comparator sorts ~5× faster than bytes.Compare alone); 16
+// rather than 8 because card keys share their prefix byte, kind, length and BIN.
 type memEnt struct {
-	pfx  uint64
-	off  int
+	pfx  [2]uint64
+	blk  uint32
+	off  uint32
 	klen uint32
 	vlen uint32
 	seq  uint32 // insertion order: among equal keys the last put wins
 }
 
-const memEntSize = 32
+const (
+	memEntSize = 40
+	// blockBytes is the arena block size. Blocks are never grown or copied:
+	// growing one big slice re-copies and re-zeroes it and dominated profiles.
+	blockBytes = 4 << 20
+)
 
-// memRun is the in-memory part of a bulk import: an arena of encoded keys and
-// values and an index into it.
+// memRun is the in-memory part of a bulk import: arena blocks of encoded keys
+// and values and an index into them.
 type memRun struct {
-	arena []byte
-	ents  []memEnt
+	blocks [][]byte // reused across spills
+	cur    int      // block being filled
+	used   int      // bytes in all blocks
+	ents   []memEnt
 }
 
-func keyPrefix(k []byte) uint64 {
-	var b [8]byte
+func keyPrefix(k []byte) [2]uint64 {
+	var b [16]byte
 	copy(b[:], k)
-	return binary.BigEndian.Uint64(b[:])
+	return [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
 }
 
 func (m *memRun) add(k, v []byte) {
-	m.ents = append(m.ents, memEnt{pfx: keyPrefix(k), off: len(m.arena),
+	need := len(k) + len(v)
+	for m.cur < len(m.blocks) && len(m.blocks[m.cur])+need > cap(m.blocks[m.cur]) {
+		if len(m.blocks[m.cur]) == 0 { // a reused block too small for this record
+			m.blocks[m.cur] = make([]byte, 0, need)
+			break
+		}
+		m.cur++
+	}
+	if m.cur == len(m.blocks) {
+		m.blocks = append(m.blocks, make([]byte, 0, max(blockBytes, need)))
+	}
+	b := m.blocks[m.cur]
+	if len(m.ents) == cap(m.ents) {
+		m.ents = slices.Grow(m.ents, max(cap(m.ents), 1<<14))
+	}
+	m.ents = append(m.ents, memEnt{pfx: keyPrefix(k), blk: uint32(m.cur), off: uint32(len(b)),
 		klen: uint32(len(k)), vlen: uint32(len(v)), seq: uint32(len(m.ents))})
-	m.arena = append(m.arena, k...)
-	m.arena = append(m.arena, v...)
+	b = append(b, k...)
+	m.blocks[m.cur] = append(b, v...)
+	m.used += need
 }
 
-func (m *memRun) size() int { return len(m.arena) + len(m.ents)*memEntSize }
+func (m *memRun) size() int { return m.used + cap(m.ents)*memEntSize }
 
 func (m *memRun) reset() {
-	m.arena = m.arena[:0]
+	for i := range m.blocks {
+		m.blocks[i] = m.blocks[i][:0]
+	}
+	m.cur, m.used = 0, 0
 	m.ents = m.ents[:0]
 }
 
-func (m *memRun) key(e memEnt) []byte { return m.arena[e.off : e.off+int(e.klen)] }
+func (m *memRun) key(e memEnt) []byte {
+	return m.blocks[e.blk][e.off : e.off+e.klen]
+}
 
 func (m *memRun) value(e memEnt) []byte {
-	s := e.off + int(e.klen)
-	return m.arena[s : s+int(e.vlen)]
+	s := e.off + e.klen
+	return m.blocks[e.blk][s : s+e.vlen]
 }
 
 func (m *memRun) compare(a, b memEnt) int {
-	if c := cmp.Compare(a.pfx, b.pfx); c != 0 {
+	if c := cmp.Compare(a.pfx[0], b.pfx[0]); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.pfx[1], b.pfx[1]); c != 0 {
 		return c
 	}
 	if c := bytes.Compare(m.key(a), m.key(b)); c != 0 {

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"casegraph/graph"
+)
+
+func rows(r records) int { return len(r.ents) + len(r.links) + len(r.txns) }
+
+// BenchmarkBulkLoad imports 200k transactions (and 4k entities and links)
+// into a fresh database: sort, spill if needed, StreamWriter, derived records.
+func BenchmarkBulkLoad(b *testing.B) {
+	r := dataset(2000, 200_000)
+	var total time.Duration
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		load(b, db, r)
+		total += time.Since(start)
+		n++
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows(r)*n)/total.Seconds(), "rows/s")
+}
+
+// BenchmarkIncrementalLoad imports 50k new transactions into a non-empty database.
+func BenchmarkIncrementalLoad(b *testing.B) {
+	seed := dataset(2000, 1000)
+	var total time.Duration
+	n, nrows := 0, 0
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		load(b, db, seed)
+		more := dataset(2000, 51_000)
+		more.txns = more.txns[1000:]
+		more.ents, more.links = nil, nil
+		nrows = rows(more)
+		b.StartTimer()
+		start := time.Now()
+		if l := load(b, db, more); l.Bulk() {
+			b.Fatal("incremental load ran in bulk mode")
+		}
+		total += time.Since(start)
+		n++
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(nrows*n)/total.Seconds(), "rows/s")
+}
+
+// hubDB holds a card with 50k transactions among 1000 counterparties.
+func hubDB(b *testing.B) (*DB, graph.Ref) {
+	db := openTemp(b)
+	hub := cardRef(0)
+	var r records
+	for i := range 50_000 {
+		x := graph.Txn{ID: fmt.Sprintf("H%06d", i), Time: t0.Add(time.Duration(i) * time.Minute),
+			From: hub, To: cardRef(1 + i%1000), Amount: int64(i%9973) * 100, Channel: graph.ChannelTransfer,
+			Currency: "KZT", Reference: "p2p", Src: graph.Provenance{File: "tx.csv", Line: i + 2, Batch: 1}}
+		if i%2 == 0 {
+			x.From, x.To = x.To, x.From
+		}
+		r.txns = append(r.txns, x)
+	}
+	load(b, db, r)
+	return db, hub
+}
+
+// BenchmarkTransactionsFirstPage reads the first 50 rows of a 50k-transaction card (T6).
+func BenchmarkTransactionsFirstPage(b *testing.B) {
+	db, hub := hubDB(b)
+	for _, s := range []struct {
+		name string
+		sort graph.TxSort
+	}{{"time-desc", graph.SortTimeDesc}, {"time-asc", graph.SortTimeAsc}, {"amount-desc", graph.SortAmountDesc}} {
+		b.Run(s.name, func(b *testing.B) {
+			var d time.Duration
+			n := 0
+			for b.Loop() {
+				start := time.Now()
+				p, err := db.Transactions(context.Background(), hub, graph.TxQuery{Sort: s.sort, Limit: 50})
+				d += time.Since(start)
+				n++
+				if err != nil || len(p.Txns) != 50 || p.Total != 50_000 {
+					b.Fatalf("page: %d rows, total %d, %v", len(p.Txns), p.Total, err)
+				}
+			}
+			b.ReportMetric(float64(d.Microseconds())/1000/float64(n), "ms/op")
+		})
+	}
+}
+
+// BenchmarkNeighborsHub aggregates the neighbours of a 50k-transaction card.
+func BenchmarkNeighborsHub(b *testing.B) {
+	db, hub := hubDB(b)
+	for b.Loop() {
+		rows, total, err := db.Neighbors(context.Background(), hub, 500)
+		if err != nil || len(rows) != 500 || total != 1000 {
+			b.Fatalf("neighbours: %d rows, total %d, %v", len(rows), total, err)
+		}
+	}
+}
+
+// BenchmarkSearchDocs200k streams the search-doc snapshot of 200k entities.
+func BenchmarkSearchDocs200k(b *testing.B) {
+	db := openTemp(b)
+	load(b, db, dataset(100_000, 0))
+	for b.Loop() {
+		n := 0
+		if err := db.SearchDocs(context.Background(), func(graph.SearchDoc) error { n++; return nil }); err != nil || n != 200_002 {
+			b.Fatalf("docs: %d, %v", n, err)
+		}
+	}
+	b.ReportMetric(float64(db.SearchDocCount()), "docs")
+}

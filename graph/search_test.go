@@ -347,3 +347,36 @@ func TestSearchAlphabetOverflow(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchConcurrentAndEmpty(t *testing.T) {
+	empty := NewSearchIndex(nil)
+	if empty.Len() != 0 || empty.Search(context.Background(), "a", KindUnknown, 5).Total != 0 {
+		t.Error("empty index matched")
+	}
+	docs := randomCorpus(rand.New(rand.NewPCG(8, 8)), 3000)
+	ix := NewSearchIndex(docs)
+	queries := []string{"н", "ну", "нур", "4", "44", "440", "ser", "se", "zhan"}
+	want := map[string]SearchResult{}
+	for _, q := range queries {
+		want[q] = NewSearchIndex(docs).Search(context.Background(), q, KindUnknown, 10)
+	}
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 40 {
+				q := queries[(g+i)%len(queries)]
+				got := ix.Search(context.Background(), q, KindUnknown, 10)
+				if got.Total != want[q].Total || !slices.EqualFunc(got.Hits, want[q].Hits, sameHit) {
+					done <- fmt.Errorf("query %q: %d hits, want %d", q, got.Total, want[q].Total)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}

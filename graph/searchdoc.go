@@ -16,7 +16,10 @@ type SearchDoc struct {
 type SearchHit struct {
 	Doc     SearchDoc
 	Score   int
-	Matched []int  // rune indexes into Doc.Label that matched the query; empty when the match was in Terms
+	// Matched are rune indexes into Doc.Label that matched the query, also
+	// when the match was in the label's Skeleton (mapped back to the label
+	// runes it came from: "zhan" lights up "Жан"). Empty when a term matched.
+	Matched []int
 	Term    string // the term that matched, when the match was not in the label
 }
 

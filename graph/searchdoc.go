@@ -14,8 +14,8 @@ type SearchDoc struct {
 
 // SearchHit is one ranked search result.
 type SearchHit struct {
-	Doc     SearchDoc
-	Score   int
+	Doc   SearchDoc
+	Score int
 	// Matched are rune indexes into Doc.Label that matched the query, also
 	// when the match was in the label's Skeleton (mapped back to the label
 	// runes it came from: "zhan" lights up "Жан"). Empty when a term matched.

@@ -782,6 +782,14 @@ func (im *importer) txnRow() func([]string, graph.Provenance) (rowError, error) 
 			}
 		}
 		t.ATM = field(rec, cATM)
+		if t.ATM == "" {
+			// A cash deposit or withdrawal at a terminal names it as an endpoint.
+			if from.Kind == graph.KindATM {
+				t.ATM = from.Key
+			} else if to.Kind == graph.KindATM {
+				t.ATM = to.Key
+			}
+		}
 		t.Device = field(rec, cDev)
 		if ip := field(rec, cIP); ip != "" {
 			if t.IP, err = normalizeKey(graph.KindIP, ip); err != nil {

@@ -458,3 +458,21 @@ func TestImportRejectsCapped(t *testing.T) {
 		t.Errorf("rejected=%d kept=%d", rep.Rejected, len(rep.Rejects))
 	}
 }
+
+func TestImportCRLFAndATMEndpoint(t *testing.T) {
+	data := "\ufefftx_id,time,from,to,amount\r\n" +
+		"T1,2025-03-15 02:10,atm:A-7,card:4400430000000015,100\r\n" +
+		"\r\n" +
+		"T2,2025-03-15 02:11,card:4400430000000015,cash,abc\r\n"
+	sink := &recordingSink{}
+	rep, err := importString(t, "crlf.csv", data, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != 2 || rep.Imported != 1 || rep.Rejects[0].Line != 4 || rep.Rejects[0].Column != "amount" {
+		t.Fatalf("report = %+v", rep)
+	}
+	if tx := sink.txns[0]; tx.ATM != "A-7" || tx.Src.Line != 2 {
+		t.Errorf("txn = %+v", tx)
+	}
+}

@@ -316,7 +316,8 @@ func (im *importer) setColumns(f Format, header []string) {
 		n := headerName(h)
 		switch {
 		case n == "":
-			continue
+			// A column without a name is still data; keep it by position.
+			im.extra = append(im.extra, extraCol{name: "column_" + strconv.Itoa(i+1), idx: i})
 		case known[n]:
 			im.col[n] = i
 		default:

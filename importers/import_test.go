@@ -357,6 +357,16 @@ func importString(t *testing.T, name, data string, sink Sink) (Report, error) {
 	return rep, err
 }
 
+func TestImportUnnamedColumnKept(t *testing.T) {
+	sink := &recordingSink{}
+	if _, err := importString(t, "g.csv", "group_id,,name\nG1,note,One\n", sink); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := sink.entity(ref(graph.KindGroup, "G1")); g.Name != "One" || g.Props["column_2"] != "note" {
+		t.Errorf("group = %+v", g)
+	}
+}
+
 func TestImportHeaderErrors(t *testing.T) {
 	if _, err := importString(t, "empty.csv", "", nil); err == nil || !strings.Contains(err.Error(), "empty.csv: empty file") {
 		t.Errorf("empty file: %v", err)

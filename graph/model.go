@@ -80,7 +80,7 @@ type Ref struct {
 // that name no ATM.
 var CashRef = Ref{Kind: KindCash, Key: "cash"}
 
-// String renders the reference in its input form: "card:4400430000000000",
+// String renders the reference in its input form: "card:4400430000000015",
 // "iin:850312300002", "cash".
 func (r Ref) String() string {
 	if r.Kind == KindCash {
@@ -109,7 +109,7 @@ func ParseRef(s string) (Ref, error) {
 	}
 	scheme, key, ok := strings.Cut(s, ":")
 	if !ok || key == "" {
-		return Ref{}, fmt.Errorf("reference %q: want scheme:key, e.g. card:4400430000000000", s)
+		return Ref{}, fmt.Errorf("reference %q: want scheme:key, e.g. card:4400430000000015", s)
 	}
 	k, err := ParseKind(scheme)
 	if err != nil {

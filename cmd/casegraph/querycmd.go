@@ -97,7 +97,7 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"show needs exactly one REF, e.g. card:4400430000000016 or iin:850312300002"}
+		return usageError{"show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
 	}
 	ref, err := importers.ParseRef(pos[0])
 	if err != nil {

@@ -20,7 +20,7 @@ func cmdOpen(ctx context.Context, args []string, _, _ io.Writer) error {
 	fs := flag.NewFlagSet("casegraph", flag.ContinueOnError)
 	var dbf dbFlags
 	dbf.register(fs, defaultDemoDB())
-	start := fs.String("open", "", "open this entity first (REF, e.g. card:4400430000000016)")
+	start := fs.String("open", "", "open this entity first (REF, e.g. card:4400430000000015)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

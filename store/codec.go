@@ -284,17 +284,75 @@ func appendDoc(b []byte, d graph.SearchDoc) []byte {
 	return append(b, 0)
 }
 
-func (r *reader) doc() graph.SearchDoc {
-	d := graph.SearchDoc{Ref: r.ref(), Label: r.str()}
+// docReader decodes a snapshot chunk that was converted to one string: every
+// string of every doc is a substring of it, and Terms slices come from a
+// shared slab, so streaming a chunk costs a few allocations rather than
+// several per doc. The docs keep the chunk alive, which is what a search
+// index holding them needs anyway.
+type docReader struct {
+	s    string
+	slab []string
+	err  error
+}
+
+func (r *docReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	var v uint64
+	for shift := uint(0); ; shift += 7 {
+		if len(r.s) == 0 || shift > 63 {
+			r.err = errShortValue
+			return 0
+		}
+		c := r.s[0]
+		r.s = r.s[1:]
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v
+		}
+	}
+}
+
+func (r *docReader) str() string {
 	n := r.uvarint()
-	if r.err == nil && n > uint64(len(r.b)) {
+	if r.err != nil {
+		return ""
+	}
+	if uint64(len(r.s)) < n {
+		r.err = errShortValue
+		return ""
+	}
+	out := r.s[:n]
+	r.s = r.s[n:]
+	return out
+}
+
+func (r *docReader) byte() byte {
+	if r.err != nil || len(r.s) == 0 {
+		r.err = errShortValue
+		return 0
+	}
+	c := r.s[0]
+	r.s = r.s[1:]
+	return c
+}
+
+func (r *docReader) doc() graph.SearchDoc {
+	d := graph.SearchDoc{Ref: graph.Ref{Kind: graph.Kind(r.byte()), Key: r.str()}, Label: r.str()}
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.s)) {
 		r.err = errShortValue
 	}
 	if r.err == nil && n > 0 {
-		d.Terms = make([]string, 0, n)
-		for i := uint64(0); i < n && r.err == nil; i++ {
-			d.Terms = append(d.Terms, r.str())
+		if uint64(cap(r.slab)-len(r.slab)) < n {
+			r.slab = make([]string, 0, max(1024, int(n)))
 		}
+		start := len(r.slab)
+		for i := uint64(0); i < n && r.err == nil; i++ {
+			r.slab = append(r.slab, r.str())
+		}
+		d.Terms = r.slab[start:len(r.slab):len(r.slab)]
 	}
 	d.Facts = r.str()
 	d.Stub = r.byte() == 1

@@ -146,10 +146,17 @@ func TestValueRoundTrips(t *testing.T) {
 			}
 		}
 	}
-	d := graph.DocFor(r.ents[0])
-	rd := reader{b: appendDoc(nil, d)}
-	if got := rd.doc(); rd.err != nil || !reflect.DeepEqual(got, d) || len(rd.b) != 0 {
-		t.Errorf("doc: got %+v, %v", got, rd.err)
+	for _, e := range r.ents {
+		d := graph.DocFor(e)
+		dr := docReader{s: string(appendDoc(appendDoc(nil, d), d))}
+		for range 2 {
+			if got := dr.doc(); dr.err != nil || !reflect.DeepEqual(got, d) {
+				t.Errorf("doc reader: got %+v, %v; want %+v", got, dr.err, d)
+			}
+		}
+		if len(dr.s) != 0 {
+			t.Errorf("doc reader left %d bytes", len(dr.s))
+		}
 	}
 	a := txnAgg{count: 5, in: 100, out: -3}
 	if got, err := decodeAgg(encodeAgg(a)); err != nil || got != a {
@@ -192,9 +199,9 @@ func FuzzParseKeys(f *testing.F) {
 		_, _, _ = decodeTxnID(k)
 		_, _, _ = decodeLink(k)
 		_, _, _ = decodeDocsMeta(k)
-		rd := reader{b: k}
-		for rd.err == nil && len(rd.b) > 0 {
-			rd.doc()
+		dr := docReader{s: string(k)}
+		for dr.err == nil && len(dr.s) > 0 {
+			dr.doc()
 		}
 	})
 }

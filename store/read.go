@@ -441,8 +441,8 @@ func (db *DB) SearchDocs(ctx context.Context, fn func(graph.SearchDoc) error) er
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			r := reader{b: v}
-			for len(r.b) > 0 {
+			r := docReader{s: string(v)}
+			for len(r.s) > 0 {
 				d := r.doc()
 				if r.err != nil {
 					return fmt.Errorf("decode search-doc chunk %x: %w", k[1:], r.err)

@@ -656,3 +656,51 @@ type sink interface {
 }
 
 var _ sink = (*Loader)(nil)
+
+func TestIncrementalTotalsFullScan(t *testing.T) {
+	r := dataset(8, 400)
+	once, split := openTemp(t), openTemp(t)
+	load(t, once, r)
+	load(t, split, records{ents: r.ents, links: r.links, txns: r.txns[:150]})
+	l, err := split.NewLoader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.fullScanOver = 0 // recompute every entity's totals in one scan
+	put(t, l, records{txns: r.txns[150:]})
+	if err := l.Finish(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if a, b := allPages(t, once, cardRef(i)), allPages(t, split, cardRef(i)); !reflect.DeepEqual(a, b) {
+			t.Errorf("card %d: pages differ", i)
+		}
+	}
+	s1, _ := once.Stats(ctx)
+	s2, _ := split.Stats(ctx)
+	if s1.Txns != s2.Txns || !reflect.DeepEqual(s1.Entities, s2.Entities) || !reflect.DeepEqual(s1.TxnsByChan, s2.TxnsByChan) {
+		t.Errorf("stats differ: %+v vs %+v", s1, s2)
+	}
+}
+
+func TestIncrementalCancelledFinishThenAbort(t *testing.T) {
+	db := openTemp(t)
+	load(t, db, dataset(2, 2))
+	l, _ := db.NewLoader()
+	put(t, l, records{txns: dataset(4, 50).txns})
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := l.Finish(c, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("finish: %v, want context.Canceled", err)
+	}
+	if err := l.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := db.Stats(ctx)
+	if s.Txns != 50 {
+		t.Errorf("stats say %d txns after abort, want the 50 committed", s.Txns)
+	}
+	if p, _ := db.Transactions(ctx, atmRef, graph.TxQuery{Limit: 100}); p.Total != 10 {
+		t.Errorf("ATM total %d, want 10", p.Total)
+	}
+}

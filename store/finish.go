@@ -23,6 +23,9 @@ const (
 	streamBufBytes = 16 << 20
 	// progressEvery is how many keys pass between progress calls and ctx checks.
 	progressEvery = 1 << 16
+	// fullTotalsScan is how many touched entities make reindex recompute the
+	// totals of all entities in one scan instead of one scan per entity.
+	fullTotalsScan = 100_000
 )
 
 // kvWriter writes keys in Badger transactions of txnKeys keys each.
@@ -302,10 +305,14 @@ func statSize(path string) (int64, error) {
 }
 
 // reindex recomputes the statistics and the search-doc snapshot from the
-// database, and the transaction totals of the touched entities.
-func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, progress func(string, int64, int64)) error {
+// database, and the transaction totals of the touched entities (of all
+// entities when more than fullScanOver were touched).
+func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, fullScanOver int, progress func(string, int64, int64)) error {
 	if progress == nil {
 		progress = func(string, int64, int64) {}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("reindex %s: %w", db.dir, err)
 	}
 	ix := newIndexer()
 	err := db.bdb.View(func(txn *badger.Txn) error {
@@ -313,6 +320,10 @@ func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, progres
 			if err := scan(ctx, txn, []byte{p}, p != pfxLinkOut, ix.observe); err != nil {
 				return err
 			}
+		}
+		if len(touched) > fullScanOver {
+			// One pass over every transaction beats a seek per entity.
+			return scan(ctx, txn, []byte{pfxTxn}, true, ix.observe)
 		}
 		refs := make([]graph.Ref, 0, len(touched))
 		for _, r := range touched {

@@ -34,11 +34,12 @@ const (
 // records twice converges. A Loader is not safe for concurrent use; it
 // satisfies importers.Sink.
 type Loader struct {
-	db   *DB
-	bulk bool
-	seq  uint32 // last batch id handed out
-	err  error  // first write error; later puts return it
-	done bool
+	db    *DB
+	bulk  bool
+	seq   uint32 // last batch id handed out
+	err   error  // first write error; later puts return it
+	done  bool
+	stale bool // an incremental Finish wrote records but failed to reindex
 
 	// Bulk mode.
 	spillBytes int
@@ -48,8 +49,9 @@ type Loader struct {
 	batches    []graph.Batch
 
 	// Incremental mode.
-	w       *kvWriter
-	touched map[string]graph.Ref // entities whose transactions changed
+	w            *kvWriter
+	touched      map[string]graph.Ref // entities whose transactions changed
+	fullScanOver int                  // see reindex
 }
 
 // NewLoader starts an import. Only one loader may be active at a time.
@@ -61,7 +63,7 @@ func (db *DB) NewLoader() (*Loader, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes}
+	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes, fullScanOver: fullTotalsScan}
 	if !empty {
 		v, err := db.getValue(metaKey(metaBatchSeq))
 		switch {
@@ -316,13 +318,24 @@ func (l *Loader) Finish(ctx context.Context, progress func(stage string, done, t
 	if err := l.w.close(); err != nil {
 		return err
 	}
-	return l.db.reindex(ctx, l.touched, progress)
+	if err := l.db.reindex(ctx, l.touched, l.fullScanOver, progress); err != nil {
+		l.stale = true // Abort brings the statistics up to date
+		return err
+	}
+	return nil
 }
 
 // Abort discards everything not yet written. In bulk mode nothing has reached
 // the database; in incremental mode committed records stay (a rerun converges)
 // and the statistics are brought up to date with them.
 func (l *Loader) Abort() error {
+	if l.stale {
+		l.stale = false
+		if err := l.db.reindex(context.Background(), l.touched, l.fullScanOver, nil); err != nil {
+			return fmt.Errorf("abort import: %w", err)
+		}
+		return nil
+	}
 	if l.done {
 		return nil
 	}
@@ -332,7 +345,7 @@ func (l *Loader) Abort() error {
 		return l.removeTmp()
 	}
 	l.w.txn.Discard()
-	if err := l.db.reindex(context.Background(), l.touched, nil); err != nil {
+	if err := l.db.reindex(context.Background(), l.touched, l.fullScanOver, nil); err != nil {
 		return fmt.Errorf("abort import: %w", err)
 	}
 	return nil

@@ -61,13 +61,17 @@ type SearchIndex struct {
 	cache searchCache
 }
 
-// searchChunk holds the encoded documents [base, base+len(mask)).
+// searchChunk holds the encoded documents [base, base+len(mask)). Each
+// document has one or more fields (label, terms, skeleton), each with its own
+// character mask, so a scan touches only the fields that can match.
 type searchChunk struct {
-	base int
-	off  []uint32 // len(mask)+1 offsets into blob
-	blob []byte   // fields of a document separated by 0
-	mask []uint64
-	kind []uint8 // Kind, with stubFlag for stubs
+	base  int
+	mask  []uint64 // per document: the union of its field masks
+	kind  []uint8  // per document: Kind, with stubFlag for stubs
+	first []uint32 // per document, len(mask)+1: its first field
+	foff  []uint32 // per field, plus one: start offset in blob
+	fmask []uint64 // per field
+	blob  []byte
 }
 
 // searchCache remembers the previous query and the documents that matched
@@ -309,35 +313,35 @@ func parallelChunks(nChunks, workers int, fn func(worker, chunk int)) {
 // label, a Latin label and its skeleton).
 func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
 	ch := searchChunk{
-		base: base,
-		off:  make([]uint32, 0, len(docs)+1),
-		mask: make([]uint64, len(docs)),
-		kind: make([]uint8, len(docs)),
+		base:  base,
+		mask:  make([]uint64, len(docs)),
+		kind:  make([]uint8, len(docs)),
+		first: make([]uint32, 0, len(docs)+1),
+		foff:  make([]uint32, 0, 2*len(docs)+1),
+		fmask: make([]uint64, 0, 2*len(docs)),
 	}
-	blob := make([]byte, 0, len(docs)*40)
+	blob := make([]byte, 0, len(docs)*36)
 	var sk skeletonizer
-	var fields []int // start offsets of the kept fields of the current doc
 	var scratch []byte
 	for i, d := range docs {
-		ch.off = append(ch.off, uint32(len(blob)))
-		fields = fields[:0]
+		firstField := len(ch.fmask)
+		ch.first = append(ch.first, uint32(firstField))
 		var m uint64
 		add := func(f []byte) {
-			for k, fs := range fields {
+			for k := firstField; k < len(ch.fmask); k++ {
 				end := len(blob)
-				if k+1 < len(fields) {
-					end = fields[k+1] - 1
+				if k+1 < len(ch.fmask) {
+					end = int(ch.foff[k+1])
 				}
-				if isSubseq(blob[fs:end], f) {
+				if isSubseq(blob[ch.foff[k]:end], f) {
 					return
 				}
 			}
-			if len(fields) > 0 {
-				blob = append(blob, 0)
-			}
-			fields = append(fields, len(blob))
+			ch.foff = append(ch.foff, uint32(len(blob)))
 			blob = append(blob, f...)
-			m |= fieldMask(f)
+			fm := fieldMask(f)
+			ch.fmask = append(ch.fmask, fm)
+			m |= fm
 		}
 		scratch, _ = ix.alpha.encode(scratch[:0], d.Label)
 		add(scratch)
@@ -357,7 +361,10 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
 		}
 		ch.kind[i] = k
 	}
-	ch.off = append(ch.off, uint32(len(blob)))
+	ch.first = append(ch.first, uint32(len(ch.fmask)))
+	ch.foff = append(ch.foff, uint32(len(blob)))
+	ch.foff = slices.Clip(ch.foff)
+	ch.fmask = slices.Clip(ch.fmask)
 	ch.blob = slices.Clip(blob)
 	return ch
 }
@@ -585,24 +592,29 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		if q.kind != KindUnknown && Kind(k&^stubFlag) != q.kind {
 			return
 		}
-		m := ch.mask[i]
-		d := ch.blob[ch.off[i]:ch.off[i+1]]
+		best, ok := 0, false
 		for pi, p := range q.pats {
-			if m&q.masks[pi] != q.masks[pi] {
-				continue
+			qm := q.masks[pi]
+			hit, score := false, 0
+			for f := ch.first[i]; f < ch.first[i+1]; f++ {
+				if ch.fmask[f]&qm != qm {
+					continue
+				}
+				if s, m := fieldScore(ch.blob[ch.foff[f]:ch.foff[f+1]], p); m && (!hit || s > score) {
+					hit, score = true, s
+				}
 			}
-			s, hit := bestFieldScore(d, p)
 			if hit && pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
 				hit = false
 			}
-			if hit {
-				// The first pattern that matches decides the cheap score:
-				// sahilm re-ranks the pool on every field anyway.
-				g := uint32(ch.base + i)
-				out = append(out, g)
-				hp.push(candidate{score: s, stub: k&stubFlag != 0, idx: g})
-				return
+			if hit && (!ok || score > best) {
+				best, ok = score, true
 			}
+		}
+		if ok {
+			g := uint32(ch.base + i)
+			out = append(out, g)
+			hp.push(candidate{score: int32(best), stub: k&stubFlag != 0, idx: g})
 		}
 	}
 	if only != nil {
@@ -611,8 +623,8 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		}
 		return slices.Clone(out)
 	}
-	// The full scan: a tight loop over the masks, so documents the mask
-	// rejects (most of them) cost a few nanoseconds.
+	// The full scan: a tight loop over the document masks, so documents the
+	// mask rejects (most of them) cost a nanosecond or two.
 	qa, qb := q.masks[0], q.masks[len(q.masks)-1]
 	for i, m := range ch.mask {
 		if m&qa == qa || m&qb == qb {
@@ -654,38 +666,6 @@ func runeSubseq(s string, p []rune) bool {
 	return j == len(p)
 }
 
-// bestFieldScore scores p against every field of document d (fields are
-// separated by 0) that contains it as a subsequence and returns the best
-// score. It is the hot loop of a search: one pass over the bytes, scoring
-// only fields that match.
-func bestFieldScore(d, p []byte) (int32, bool) {
-	best, ok := 0, false
-	start, j := 0, 0
-	pc := p[0]
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		if c == pc {
-			j++
-			if j < len(p) {
-				pc = p[j]
-				continue
-			}
-			end := i + 1
-			for end < len(d) && d[end] != 0 {
-				end++
-			}
-			if s, _ := fieldScore(d[start:end], p); !ok || s > best {
-				best, ok = s, true
-			}
-			i = end
-			start, j, pc = end+1, 0, p[0]
-		} else if c == 0 {
-			start, j, pc = i+1, 0, p[0]
-		}
-	}
-	return int32(best), ok
-}
-
 func isSepByte(c byte) bool {
 	switch c {
 	case '/', '-', '_', ' ', '.', '\\':
@@ -700,15 +680,20 @@ func isSepByte(c byte) bool {
 // start, after a separator and adjacent to the previous match, its penalty
 // for leading unmatched characters, and one point off per unmatched byte.
 func fieldScore(f, p []byte) (int, bool) {
+	// The forward scan is the hot loop of a search: keep the wanted byte in
+	// a register and avoid bounds checks on p.
 	j, e := 0, -1
-	for i := 0; i < len(f); i++ {
-		if f[i] == p[j] {
-			j++
-			if j == len(p) {
-				e = i
-				break
-			}
+	pc := p[0]
+	for i, c := range f {
+		if c != pc {
+			continue
 		}
+		j++
+		if j == len(p) {
+			e = i
+			break
+		}
+		pc = p[j]
 	}
 	if e < 0 {
 		return 0, false

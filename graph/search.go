@@ -81,7 +81,11 @@ type searchCache struct {
 	query string
 	skel  string
 	kind  Kind
+	// surv lists the matching documents of each chunk; a chunk where more
+	// than half matched is marked dense instead (rescanned in full, like
+	// fzf, which keeps no cache for such chunks).
 	surv  [][]uint32
+	dense []bool
 }
 
 // alphabet maps case-folded runes to one-byte codes.
@@ -164,7 +168,7 @@ func newAlphabet(counts map[rune]int) *alphabet {
 // maskBit is the bit of one encoded byte in a document or query mask:
 // letters 0–25, digits 26–35, space 36, other ASCII 37, non-ASCII codes
 // 48–63 (folded). Bits 38–47 mean "this digit occurs twice in one field"
-// (see doubleDigits): digits are the weak spot of a character mask, since
+// (see fieldMask): digits are the weak spot of a character mask, since
 // every card number contains most of them.
 func maskBit(c byte) uint64 {
 	switch {
@@ -516,9 +520,10 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 
 	ix.mu.Lock()
 	var prev [][]uint32
+	var prevDense []bool
 	if c := ix.cache; c.valid && c.kind == kind && strings.HasPrefix(q.text, c.query) &&
 		isSubseq([]byte(q.skel), []byte(c.skel)) {
-		prev = c.surv
+		prev, prevDense = c.surv, c.dense
 	}
 	ix.mu.Unlock()
 
@@ -529,6 +534,7 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 		heaps[w].k = pool
 	}
 	surv := make([][]uint32, len(ix.chunks))
+	dense := make([]bool, len(ix.chunks))
 	bufs := make([][]uint32, workers)
 	var total atomic.Int64
 	var cancelled atomic.Bool
@@ -538,7 +544,7 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 			return
 		}
 		var only []uint32
-		if prev != nil {
+		if prev != nil && !prevDense[ci] {
 			only = prev[ci]
 			if len(only) == 0 {
 				return
@@ -547,15 +553,20 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 		if bufs[w] == nil {
 			bufs[w] = make([]uint32, 0, searchChunkSize)
 		}
-		surv[ci] = ix.scanChunk(&ix.chunks[ci], &q, only, &heaps[w], bufs[w])
-		total.Add(int64(len(surv[ci])))
+		found := ix.scanChunk(&ix.chunks[ci], &q, only, &heaps[w], bufs[w])
+		total.Add(int64(len(found)))
+		if len(found) > len(ix.chunks[ci].mask)/2 {
+			dense[ci] = true
+		} else {
+			surv[ci] = slices.Clone(found)
+		}
 	})
 	if cancelled.Load() {
 		return res
 	}
 
 	ix.mu.Lock()
-	ix.cache = searchCache{valid: true, query: q.text, skel: q.skel, kind: kind, surv: surv}
+	ix.cache = searchCache{valid: true, query: q.text, skel: q.skel, kind: kind, surv: surv, dense: dense}
 	ix.mu.Unlock()
 
 	res.Total = int(total.Load())
@@ -584,7 +595,7 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 
 // scanChunk matches the query against the chunk's documents (or only those
 // listed, as global indexes), pushes matches to the heap and returns their
-// global indexes. buf is scratch space for the result.
+// global indexes in buf (valid until the next call with it).
 func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32, hp *topK, buf []uint32) []uint32 {
 	out := buf[:0]
 	visit := func(i int) {
@@ -592,23 +603,26 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		if q.kind != KindUnknown && Kind(k&^stubFlag) != q.kind {
 			return
 		}
+		// The first field that matches (label first, then terms, then the
+		// skeleton) gives the cheap score: it only picks the pool that
+		// sahilm re-ranks on every field, so scoring more is wasted work.
 		best, ok := 0, false
+	pats:
 		for pi, p := range q.pats {
 			qm := q.masks[pi]
-			hit, score := false, 0
 			for f := ch.first[i]; f < ch.first[i+1]; f++ {
 				if ch.fmask[f]&qm != qm {
 					continue
 				}
-				if s, m := fieldScore(ch.blob[ch.foff[f]:ch.foff[f+1]], p); m && (!hit || s > score) {
-					hit, score = true, s
+				s, m := fieldScore(ch.blob[ch.foff[f]:ch.foff[f+1]], p)
+				if !m {
+					continue
 				}
-			}
-			if hit && pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
-				hit = false
-			}
-			if hit && (!ok || score > best) {
-				best, ok = score, true
+				if pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
+					continue pats // no field holds the rare runes themselves
+				}
+				best, ok = s, true
+				break pats
 			}
 		}
 		if ok {
@@ -621,7 +635,7 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		for _, g := range only {
 			visit(int(g) - ch.base)
 		}
-		return slices.Clone(out)
+		return out
 	}
 	// The full scan: a tight loop over the document masks, so documents the
 	// mask rejects (most of them) cost a nanosecond or two.
@@ -631,7 +645,7 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 			visit(i)
 		}
 	}
-	return slices.Clone(out)
+	return out
 }
 
 // exactMatch confirms a blob match of a pattern containing codeOverflow by

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -129,4 +130,65 @@ func BenchmarkSearchDocs200k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(db.SearchDocCount()), "docs")
+}
+
+// BenchmarkBulkLoadStream imports 1M transactions generated on the fly (so the
+// test's own records do not count) with the default 256 MiB spill threshold,
+// and reports throughput and the peak Go heap seen while loading (T3).
+func BenchmarkBulkLoadStream(b *testing.B) {
+	const n = 1_000_000
+	var total time.Duration
+	var peak uint64
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		stop := make(chan struct{})
+		done := make(chan uint64)
+		go func() {
+			var ms runtime.MemStats
+			var p uint64
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				runtime.ReadMemStats(&ms)
+				p = max(p, ms.HeapInuse)
+				select {
+				case <-stop:
+					done <- p
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		b.StartTimer()
+		start := time.Now()
+		l, err := db.NewLoader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			x := graph.Txn{ID: fmt.Sprintf("T%09d", i), Time: t0.Add(time.Duration(i) * time.Second),
+				From: cardRef(i % 200_000), To: cardRef((i*7 + 1) % 200_000), Amount: int64(1000 + i%99991),
+				Currency: "KZT", Channel: graph.ChannelTransfer, Reference: "p2p",
+				Src: graph.Provenance{File: "tx.csv", Line: i + 2, Batch: 1}}
+			if err := l.PutTxn(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := l.Finish(context.Background(), nil); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		b.StopTimer()
+		close(stop)
+		peak = max(peak, <-done)
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n*b.N)/total.Seconds(), "rows/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }

@@ -78,7 +78,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		WithLogger(slogAdapter{log}).
 		WithReadOnly(opts.ReadOnly).
 		WithDetectConflicts(false).
-		WithNumVersionsToKeep(1)
+		WithNumVersionsToKeep(1).
+		// The StreamWriter builds bottom-level tables of BaseTableSize×2^5 and
+		// each in-flight builder pre-allocates twice that; with up to 16 in
+		// flight the default (64 MiB tables) alone could exceed the import
+		// memory budget (T3). 512 KiB gives 16 MiB tables.
+		WithBaseTableSize(512 << 10)
 	if len(opts.EncryptionKey) > 0 {
 		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(64 << 20)
 	}

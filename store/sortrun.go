@@ -36,10 +36,11 @@ const (
 // memRun is the in-memory part of a bulk import: arena blocks of encoded keys
 // and values and an index into them.
 type memRun struct {
-	blocks [][]byte // reused across spills
-	cur    int      // block being filled
-	used   int      // bytes in all blocks
-	ents   []memEnt
+	blocks  [][]byte // reused across spills
+	cur     int      // block being filled
+	used    int      // bytes in all blocks
+	ents    []memEnt
+	scratch []memEnt // merge target of sort, reused across spills
 }
 
 func keyPrefix(k []byte) [2]uint64 {
@@ -71,7 +72,7 @@ func (m *memRun) add(k, v []byte) {
 	m.used += need
 }
 
-func (m *memRun) size() int { return m.used + cap(m.ents)*memEntSize }
+func (m *memRun) size() int { return m.used + (cap(m.ents)+cap(m.scratch))*memEntSize }
 
 func (m *memRun) reset() {
 	for i := range m.blocks {
@@ -116,7 +117,10 @@ func (m *memRun) sort() {
 	wg.Go(func() { slices.SortFunc(a, m.compare) })
 	slices.SortFunc(b, m.compare)
 	wg.Wait()
-	out := make([]memEnt, 0, n)
+	out := m.scratch[:0]
+	if cap(out) < n {
+		out = make([]memEnt, 0, n)
+	}
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		if m.compare(a[i], b[j]) <= 0 {
@@ -129,7 +133,7 @@ func (m *memRun) sort() {
 	}
 	out = append(out, a[i:]...)
 	out = append(out, b[j:]...)
-	m.ents = out
+	m.ents, m.scratch = out, m.ents
 }
 
 // each calls fn for every distinct key of a sorted run with its last value.

@@ -57,6 +57,9 @@ type DB struct {
 	log      *slog.Logger
 	docCount atomic.Int64
 
+	// bulkMu is held while a StreamWriter writes; the value-log GC skips its
+	// turn rather than run against a half-built LSM tree.
+	bulkMu    sync.Mutex
 	stopGC    chan struct{}
 	gcDone    sync.WaitGroup
 	closeOnce sync.Once
@@ -142,15 +145,26 @@ func (db *DB) runGC() {
 		case <-db.stopGC:
 			return
 		case <-t.C:
-			// Values are small and live in the LSM tree, so this rarely finds work;
-			// it reclaims the value log of large search-doc chunks after re-imports.
-			for db.bdb.RunValueLogGC(0.5) == nil {
-				select {
-				case <-db.stopGC:
-					return
-				default:
-				}
+			if !db.bulkMu.TryLock() {
+				continue
 			}
+			db.collectValueLog()
+			db.bulkMu.Unlock()
+		}
+	}
+}
+
+func (db *DB) collectValueLog() {
+	for {
+		select {
+		case <-db.stopGC:
+			return
+		default:
+		}
+		// Values are small and live in the LSM tree, so this rarely finds work;
+		// it reclaims the value log of large search-doc chunks after re-imports.
+		if db.bdb.RunValueLogGC(0.5) != nil {
+			return
 		}
 	}
 }

@@ -250,6 +250,8 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	}
 	defer m.close()
 
+	l.db.bulkMu.Lock()
+	defer l.db.bulkMu.Unlock()
 	sw := l.db.bdb.NewStreamWriter()
 	if err := sw.Prepare(); err != nil {
 		return fmt.Errorf("prepare bulk write to %s: %w", l.db.dir, err)

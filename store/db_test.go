@@ -501,6 +501,20 @@ func TestPutRejectsBadRecords(t *testing.T) {
 	if err := l.EndBatch(graph.Batch{ID: 9}); err == nil {
 		t.Error("batch never begun accepted")
 	}
+	id := l.BeginBatch("cards.csv", "abc", "cards")
+	if err := l.EndBatch(graph.Batch{ID: id, Read: 3, Imported: 2, Rejected: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EndBatch(graph.Batch{ID: id}); err == nil {
+		t.Error("batch ended twice")
+	}
+	if err := l.Finish(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := db.ImportedFile("abc")
+	if err != nil || !ok || b.File != "cards.csv" || b.Format != "cards" || b.Read != 3 || b.Rejected != 1 {
+		t.Errorf("batch from BeginBatch: %+v %v %v", b, ok, err)
+	}
 }
 
 func TestSearchDocsSnapshot(t *testing.T) {

@@ -37,7 +37,8 @@ type Loader struct {
 	db    *DB
 	bulk  bool
 	seq   uint32 // last batch id handed out
-	err   error  // first write error; later puts return it
+	begun map[uint32]graph.Batch
+	err   error // first write error; later puts return it
 	done  bool
 	stale bool // an incremental Finish wrote records but failed to reindex
 
@@ -84,9 +85,14 @@ func (db *DB) NewLoader() (*Loader, error) {
 func (l *Loader) Bulk() bool { return l.bulk }
 
 // BeginBatch hands out the next batch id. Records of the batch should carry it
-// in Src.Batch. The file and format are recorded by EndBatch.
+// in Src.Batch. EndBatch records the batch, taking the file, hash and format
+// given here when its argument leaves them empty.
 func (l *Loader) BeginBatch(file, sha256, format string) uint32 {
 	l.seq++
+	if l.begun == nil {
+		l.begun = make(map[uint32]graph.Batch)
+	}
+	l.begun[l.seq] = graph.Batch{ID: l.seq, File: file, SHA256: sha256, Format: format}
 	if !l.bulk {
 		l.put(metaKey(metaBatchSeq), seqValue(l.seq))
 	}
@@ -101,8 +107,19 @@ func (l *Loader) EndBatch(b graph.Batch) error {
 	if err := l.check(); err != nil {
 		return err
 	}
-	if b.ID == 0 || b.ID > l.seq {
-		return fmt.Errorf("end batch %d: not begun by this loader", b.ID)
+	begun, ok := l.begun[b.ID]
+	if !ok {
+		return fmt.Errorf("end batch %d: not begun by this loader, or already ended", b.ID)
+	}
+	delete(l.begun, b.ID)
+	if b.File == "" {
+		b.File = begun.File
+	}
+	if b.SHA256 == "" {
+		b.SHA256 = begun.SHA256
+	}
+	if b.Format == "" {
+		b.Format = begun.Format
 	}
 	if b.At.IsZero() {
 		b.At = time.Now().UTC()

@@ -358,3 +358,27 @@ func (r *docReader) doc() graph.SearchDoc {
 	d.Stub = r.byte() == 1
 	return d
 }
+
+// nbrAgg is one persisted neighbour row: the transactions between an entity
+// and one counterparty on one channel in one direction.
+type nbrAgg struct {
+	count       int64
+	amount      int64
+	first, last int64 // UnixNano
+}
+
+func encodeNbr(a nbrAgg) []byte {
+	b := binary.AppendUvarint(nil, uint64(a.count))
+	b = binary.AppendVarint(b, a.amount)
+	b = binary.AppendVarint(b, a.first)
+	return binary.AppendVarint(b, a.last)
+}
+
+func decodeNbr(v []byte) (nbrAgg, error) {
+	r := reader{b: v}
+	a := nbrAgg{count: int64(r.uvarint()), amount: r.varint(), first: r.varint(), last: r.varint()}
+	if r.err != nil {
+		return nbrAgg{}, fmt.Errorf("decode neighbour row: %w", r.err)
+	}
+	return a, nil
+}

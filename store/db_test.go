@@ -396,6 +396,15 @@ func TestNeighborsAggregation(t *testing.T) {
 	if !got[2].FirstSeen.Equal(t0) || !got[2].LastSeen.Equal(t0.Add(2*time.Hour)) {
 		t.Errorf("first/last seen %v %v", got[2].FirstSeen, got[2].LastSeen)
 	}
+	// Without persisted rows (no totals key) Neighbors aggregates the
+	// transactions itself and must give the same answer.
+	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Delete(txnAggKey(a)) }); err != nil {
+		t.Fatal(err)
+	}
+	scanned, stotal, err := db.Neighbors(ctx, a, 0)
+	if err != nil || stotal != total || !reflect.DeepEqual(scanned, got) {
+		t.Errorf("scanned neighbours differ from persisted rows:\n%+v\n%+v", scanned, got)
+	}
 	lim, total, _ := db.Neighbors(ctx, a, 3)
 	if len(lim) != 3 || total != len(want) || !reflect.DeepEqual(lim, got[:3]) {
 		t.Errorf("limited: %d rows, total %d", len(lim), total)
@@ -427,6 +436,12 @@ func TestIncrementalCorrectedTxnMoves(t *testing.T) {
 	}
 	if s, _ := db.Stats(ctx); s.Txns != 1 {
 		t.Errorf("txns %d, want 1", s.Txns)
+	}
+	if n, total, _ := db.Neighbors(ctx, cardRef(2), 0); total != 0 {
+		t.Errorf("old counterparty still has neighbours: %+v", n)
+	}
+	if n, _, _ := db.Neighbors(ctx, cardRef(1), 0); len(n) != 1 || n[0].Ref != cardRef(3) || n[0].Amount != 300 || !n[0].LastSeen.Equal(y.Time) {
+		t.Errorf("sender neighbours after move: %+v", n)
 	}
 }
 
@@ -688,6 +703,11 @@ func TestIncrementalTotalsFullScan(t *testing.T) {
 	for i := range 8 {
 		if a, b := allPages(t, once, cardRef(i)), allPages(t, split, cardRef(i)); !reflect.DeepEqual(a, b) {
 			t.Errorf("card %d: pages differ", i)
+		}
+		na, _, _ := once.Neighbors(ctx, cardRef(i), 0)
+		nb, _, _ := split.Neighbors(ctx, cardRef(i), 0)
+		if !reflect.DeepEqual(na, nb) {
+			t.Errorf("card %d: neighbours differ:\n%+v\n%+v", i, na, nb)
 		}
 	}
 	s1, _ := once.Stats(ctx)

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,6 +101,8 @@ type indexer struct {
 	ownerRef graph.Ref
 	cur      txnAgg
 	aggs     []aggRow
+	nbrs     map[nbrMapKey]*nbrAgg   // the owner's rows, by counterparty
+	emit     func(k, v []byte) error // receives the neighbour rows, in key order
 
 	chunks   [][]byte
 	chunk    []byte
@@ -111,7 +114,15 @@ func newStats() graph.Stats {
 		TxnsByChan: map[graph.Channel]int{}}
 }
 
-func newIndexer() *indexer { return &indexer{stats: newStats()} }
+type nbrMapKey struct {
+	ch    graph.Channel
+	dir   graph.Direction
+	other graph.Ref
+}
+
+func newIndexer() *indexer {
+	return &indexer{stats: newStats(), nbrs: map[nbrMapKey]*nbrAgg{}}
+}
 
 // observe takes one key and its value.
 func (ix *indexer) observe(k, v []byte) error {
@@ -158,19 +169,37 @@ func (ix *indexer) observe(k, v []byte) error {
 		}
 		ownerPart := k[:len(k)-len(rest)]
 		if !bytes.Equal(ownerPart, ix.owner) {
-			ix.flushOwner()
+			if err := ix.flushOwner(); err != nil {
+				return err
+			}
 			ix.owner = append(ix.owner[:0], ownerPart...)
 			ix.ownerRef = owner
 		}
-		amt, err := txnAmount(v)
+		h, err := decodeTxnHead(v)
 		if err != nil {
 			return err
 		}
+		if len(rest) < 8+3 {
+			return fmt.Errorf("transaction key %x: %w", k, errShortKey)
+		}
+		at := int64(binary.BigEndian.Uint64(rest) ^ (1 << 63))
+		dir := graph.Direction(k[len(k)-1])
 		ix.cur.count++
-		if graph.Direction(k[len(k)-1]) == graph.DirIn {
-			ix.cur.in += amt
+		if dir == graph.DirIn {
+			ix.cur.in += h.amount
 		} else {
-			ix.cur.out += amt
+			ix.cur.out += h.amount
+		}
+		if ix.emit != nil {
+			mk := nbrMapKey{ch: h.channel, dir: dir, other: h.other}
+			n := ix.nbrs[mk]
+			if n == nil {
+				n = &nbrAgg{first: at, last: at}
+				ix.nbrs[mk] = n
+			}
+			n.count++
+			n.amount += h.amount
+			n.first, n.last = min(n.first, at), max(n.last, at)
 		}
 	case pfxBatch:
 		var b graph.Batch
@@ -182,12 +211,33 @@ func (ix *indexer) observe(k, v []byte) error {
 	return nil
 }
 
-func (ix *indexer) flushOwner() {
+// flushOwner ends the current owner's transactions: it records the totals
+// and emits the neighbour rows in key order.
+func (ix *indexer) flushOwner() error {
 	if ix.cur.count > 0 {
 		ix.aggs = append(ix.aggs, aggRow{ref: ix.ownerRef, agg: ix.cur})
 	}
 	ix.cur = txnAgg{}
 	ix.owner = ix.owner[:0]
+	if len(ix.nbrs) == 0 {
+		return nil
+	}
+	type row struct {
+		k []byte
+		a *nbrAgg
+	}
+	rows := make([]row, 0, len(ix.nbrs))
+	for mk, a := range ix.nbrs {
+		rows = append(rows, row{k: nbrKey(ix.ownerRef, mk.ch, mk.dir, mk.other), a: a})
+	}
+	clear(ix.nbrs)
+	sort.Slice(rows, func(i, j int) bool { return bytes.Compare(rows[i].k, rows[j].k) < 0 })
+	for _, r := range rows {
+		if err := ix.emit(r.k, encodeNbr(*r.a)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (ix *indexer) addDoc(d graph.SearchDoc) {
@@ -199,12 +249,15 @@ func (ix *indexer) addDoc(d graph.SearchDoc) {
 	}
 }
 
-func (ix *indexer) finish() {
-	ix.flushOwner()
+func (ix *indexer) finish() error {
+	if err := ix.flushOwner(); err != nil {
+		return err
+	}
 	if len(ix.chunk) > 0 {
 		ix.chunks = append(ix.chunks, ix.chunk)
 		ix.chunk = nil
 	}
+	return nil
 }
 
 // finishBulk merges the sorted runs into the StreamWriter, then writes the
@@ -259,6 +312,13 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	ix := newIndexer()
 	zb := z.NewBuffer(streamBufBytes+(1<<20), "casegraph.import")
 	defer func() { _ = zb.Release() }()
+	// Neighbour rows ([x]…) are derived while the [t] keys stream past, in key
+	// order, and go to a second stream: their prefix sorts after every key of
+	// the first, so the two streams' tables never overlap.
+	ix.emit = func(k, v []byte) error {
+		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1, StreamId: 1}, zb)
+		return nil
+	}
 	var n int64
 	err = m.each(func(k, v []byte) error {
 		if err := ix.observe(k, v); err != nil {
@@ -280,6 +340,9 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		}
 		return nil
 	})
+	if err == nil {
+		err = ix.finish()
+	}
 	if err == nil && zb.LenNoPadding() > 0 {
 		if err = sw.Write(zb); err != nil {
 			err = fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
@@ -293,9 +356,10 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		return fmt.Errorf("flush bulk write to %s: %w", l.db.dir, err)
 	}
 	progress("write", n, n)
-	ix.finish()
 	l.buf = memRun{}
-	return l.db.persist(ctx, ix, nil, progress)
+	w := newKVWriter(l.db)
+	defer w.txn.Discard()
+	return l.db.persist(ctx, ix, nil, w, progress)
 }
 
 func statSize(path string) (int64, error) {
@@ -317,9 +381,26 @@ func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, fullSca
 		return fmt.Errorf("reindex %s: %w", db.dir, err)
 	}
 	ix := newIndexer()
+	w := newKVWriter(db)
+	defer w.txn.Discard()
+	ix.emit = w.set
 	err := db.bdb.View(func(txn *badger.Txn) error {
 		for _, p := range []byte{pfxBatch, pfxEntity, pfxTxnID, pfxLinkOut} {
 			if err := scan(ctx, txn, []byte{p}, p != pfxLinkOut, ix.observe); err != nil {
+				return err
+			}
+		}
+		refs := make([]graph.Ref, 0, len(touched))
+		for _, r := range touched {
+			refs = append(refs, r)
+		}
+		sort.Slice(refs, func(i, j int) bool { return refs[i].Less(refs[j]) })
+		// Drop the touched entities' neighbour rows; the scans below rewrite
+		// those that still have transactions (a later set of a key wins).
+		for _, r := range refs {
+			if err := scan(ctx, txn, refPrefix(pfxNbr, r), false, func(k, _ []byte) error {
+				return w.del(bytes.Clone(k))
+			}); err != nil {
 				return err
 			}
 		}
@@ -327,26 +408,25 @@ func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, fullSca
 			// One pass over every transaction beats a seek per entity.
 			return scan(ctx, txn, []byte{pfxTxn}, true, ix.observe)
 		}
-		refs := make([]graph.Ref, 0, len(touched))
-		for _, r := range touched {
-			refs = append(refs, r)
-		}
-		sort.Slice(refs, func(i, j int) bool { return refs[i].Less(refs[j]) })
 		for i, r := range refs {
 			if err := scan(ctx, txn, refPrefix(pfxTxn, r), true, ix.observe); err != nil {
 				return err
 			}
-			ix.flushOwner()
+			if err := ix.flushOwner(); err != nil {
+				return err
+			}
 			if i%1024 == 0 {
 				progress("totals", int64(i), int64(len(refs)))
 			}
 		}
 		return nil
 	})
+	if err == nil {
+		err = ix.finish()
+	}
 	if err != nil {
 		return fmt.Errorf("reindex %s: %w", db.dir, err)
 	}
-	ix.finish()
 	var gone []graph.Ref
 	have := make(map[string]bool, len(ix.aggs))
 	for _, a := range ix.aggs {
@@ -357,7 +437,7 @@ func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, fullSca
 			gone = append(gone, r)
 		}
 	}
-	return db.persist(ctx, ix, gone, progress)
+	return db.persist(ctx, ix, gone, w, progress)
 }
 
 // scan calls fn for every key under prefix, with its value when withValues.
@@ -391,9 +471,7 @@ func scan(ctx context.Context, txn *badger.Txn, prefix []byte, withValues bool, 
 // persist writes what the indexer derived: transaction totals (deleting those
 // of entities left without transactions), the search-doc snapshot and the
 // statistics.
-func (db *DB) persist(ctx context.Context, ix *indexer, gone []graph.Ref, progress func(string, int64, int64)) error {
-	w := newKVWriter(db)
-	defer w.txn.Discard()
+func (db *DB) persist(ctx context.Context, ix *indexer, gone []graph.Ref, w *kvWriter, progress func(string, int64, int64)) error {
 	for i, a := range ix.aggs {
 		if err := w.set(txnAggKey(a.ref), encodeAgg(a.agg)); err != nil {
 			return err

@@ -23,6 +23,9 @@ const (
 	pfxHash    byte = 'h' // [h][len][sha256]                      → batch id uint32
 	pfxMeta    byte = 'm' // [m][name]                             → meta value
 	pfxDocs    byte = 'd' // [d][chunk uint32]                     → search-doc snapshot chunk
+	// pfxNbr must sort after every other prefix: the bulk loader writes these
+	// rows as a second StreamWriter stream, whose key range may not overlap the first.
+	pfxNbr byte = 'x' // [x][owner ref][channel][dir][other ref] → count, amount, first, last
 )
 
 // Entity flags: the full record sorts before the stub of the same reference,
@@ -279,4 +282,35 @@ func prefixEnd(p []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// nbrKey: [x][owner ref][channel uint8][dir uint8][other ref]. One row per
+// counterparty, channel and direction of an entity's transactions.
+func nbrKey(owner graph.Ref, ch graph.Channel, dir graph.Direction, other graph.Ref) []byte {
+	k := make([]byte, 0, 10+len(owner.Key)+len(other.Key))
+	k = appendRef(append(k, pfxNbr), owner)
+	k = append(k, byte(ch), byte(dir))
+	return appendRef(k, other)
+}
+
+func parseNbrKey(k []byte) (owner graph.Ref, ch graph.Channel, dir graph.Direction, other graph.Ref, err error) {
+	if len(k) < 1 || k[0] != pfxNbr {
+		return owner, 0, 0, other, fmt.Errorf("neighbour key: wrong prefix")
+	}
+	owner, rest, err := readRef(k[1:])
+	if err != nil {
+		return owner, 0, 0, other, fmt.Errorf("neighbour key owner: %w", err)
+	}
+	if len(rest) < 2 || (rest[1] != byte(graph.DirOut) && rest[1] != byte(graph.DirIn)) {
+		return owner, 0, 0, other, fmt.Errorf("neighbour key: bad channel or direction")
+	}
+	ch, dir = graph.Channel(rest[0]), graph.Direction(rest[1])
+	other, rest, err = readRef(rest[2:])
+	if err != nil {
+		return owner, 0, 0, other, fmt.Errorf("neighbour key other: %w", err)
+	}
+	if len(rest) != 0 {
+		return owner, 0, 0, other, fmt.Errorf("neighbour key: %d trailing bytes", len(rest))
+	}
+	return owner, ch, dir, other, nil
 }

@@ -43,6 +43,10 @@ func TestKeyRoundTrips(t *testing.T) {
 				}
 			}
 		}
+		gotOwner, ch, dir, other, err := parseNbrKey(nbrKey(r, graph.ChannelCashOut, graph.DirIn, refs[1]))
+		if err != nil || gotOwner != r || ch != graph.ChannelCashOut || dir != graph.DirIn || other != refs[1] {
+			t.Errorf("neighbour key %v: got %v %v %v %v, %v", r, gotOwner, ch, dir, other, err)
+		}
 		if g, err := parseTxnAggKey(txnAggKey(r)); err != nil || g != r {
 			t.Errorf("agg key %v: got %v, %v", r, g, err)
 		}
@@ -158,6 +162,10 @@ func TestValueRoundTrips(t *testing.T) {
 			t.Errorf("doc reader left %d bytes", len(dr.s))
 		}
 	}
+	nb := nbrAgg{count: 3, amount: 600, first: t0.UnixNano(), last: t0.Add(time.Hour).UnixNano()}
+	if got, err := decodeNbr(encodeNbr(nb)); err != nil || got != nb {
+		t.Errorf("neighbour row: got %+v, %v", got, err)
+	}
 	a := txnAgg{count: 5, in: 100, out: -3}
 	if got, err := decodeAgg(encodeAgg(a)); err != nil || got != a {
 		t.Errorf("agg: got %+v, %v", got, err)
@@ -171,6 +179,7 @@ func FuzzParseKeys(f *testing.F) {
 	f.Add(linkKey(pfxLinkIn, cardRef(1), graph.LinkHolds, personRef(2)))
 	f.Add(txnKey(cardRef(1), t0, "T1", graph.DirOut))
 	f.Add(txnIDKey("T1"))
+	f.Add(nbrKey(cardRef(1), graph.ChannelTopup, graph.DirIn, atmRef))
 	f.Add(encodeTxnValue(dataset(2, 2).txns[1], cardRef(3)))
 	f.Add(encodeEntity(dataset(1, 0).ents[0]))
 	f.Add([]byte{})
@@ -188,6 +197,10 @@ func FuzzParseKeys(f *testing.F) {
 		if id, err := parseTxnIDKey(k); err == nil && !bytes.Equal(txnIDKey(id), k) {
 			t.Errorf("txn id key %x does not re-encode", k)
 		}
+		if o, ch, dir, other, err := parseNbrKey(k); err == nil && !bytes.Equal(nbrKey(o, ch, dir, other), k) {
+			t.Errorf("neighbour key %x does not re-encode", k)
+		}
+		_, _ = decodeNbr(k)
 		_, _ = parseTxnAggKey(k)
 		_, _ = parseBatchKey(k)
 		_, _ = parseHashKey(k)

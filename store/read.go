@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -109,6 +110,27 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 			if err != nil {
 				return err
 			}
+		}
+		// Rows persisted at import exist whenever the totals do; without them
+		// (records written without a Finish) aggregate the transactions here.
+		if _, err := txn.Get(txnAggKey(ref)); err == nil {
+			return scan(ctx, txn, refPrefix(pfxNbr, ref), true, func(k, v []byte) error {
+				_, ch, dir, other, err := parseNbrKey(k)
+				if err != nil {
+					return err
+				}
+				a, err := decodeNbr(v)
+				if err != nil {
+					return err
+				}
+				n := row(nbKey{rel: relOrder(true, uint8(ch)), dir: dir, other: string(refPrefix(0, other))}, other, ch.String())
+				n.Count += int(a.count)
+				n.Amount += a.amount
+				n.FirstSeen, n.LastSeen = time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
+				return nil
+			})
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
 		}
 		seen := 0
 		errEnough := errors.New("enough")

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"cmp"
+	"container/heap"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -310,43 +311,63 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 }
 
 func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
-	type row struct {
-		amount int64
-		key    []byte
+	desc := q.Sort == graph.SortAmountDesc
+	// before orders rows for the listing: amount, ties in time order.
+	before := func(a, b amountRow) bool {
+		if a.amount != b.amount {
+			return (a.amount > b.amount) == desc
+		}
+		return bytes.Compare(a.key, b.key) < 0
 	}
-	var rows []row
+	// Keep only the offset+limit best rows in a heap whose root is the worst
+	// kept row; a row that cannot make the page is not copied at all.
+	keep := q.Offset + q.Limit
+	if q.Limit == 0 {
+		keep = maxTotals
+	}
+	h := &amountHeap{worse: func(a, b amountRow) bool { return before(b, a) }}
+	seen := 0
 	errEnough := errors.New("enough")
 	err := scan(ctx, txn, refPrefix(pfxTxn, ref), true, func(k, v []byte) error {
-		if len(rows) >= maxTotals {
+		if seen++; seen > maxTotals {
 			page.Truncated = true
 			return errEnough
 		}
 		amt, err := txnAmount(v)
-		rows = append(rows, row{amount: amt, key: bytes.Clone(k)})
-		return err
+		if err != nil {
+			return err
+		}
+		r := amountRow{amount: amt, key: k}
+		if len(h.rows) == keep {
+			if !before(r, h.rows[0]) {
+				return nil
+			}
+			r.key = append(h.rows[0].key[:0], k...)
+			h.rows[0] = r
+			heap.Fix(h, 0)
+			return nil
+		}
+		r.key = bytes.Clone(k)
+		heap.Push(h, r)
+		return nil
 	})
 	if err != nil && !errors.Is(err, errEnough) {
 		return err
 	}
-	desc := q.Sort == graph.SortAmountDesc
-	slices.SortFunc(rows, func(a, b row) int {
-		c := cmp.Compare(a.amount, b.amount)
-		if desc {
-			c = -c
+	rows := h.rows
+	slices.SortFunc(rows, func(a, b amountRow) int {
+		if before(a, b) {
+			return -1
 		}
-		if c != 0 {
-			return c
+		if before(b, a) {
+			return 1
 		}
-		return bytes.Compare(a.key, b.key) // ties in time order
+		return 0
 	})
 	if q.Offset >= len(rows) {
 		return nil
 	}
-	rows = rows[q.Offset:]
-	if q.Limit > 0 && len(rows) > q.Limit {
-		rows = rows[:q.Limit]
-	}
-	for _, r := range rows {
+	for _, r := range rows[q.Offset:] {
 		t, err := getTxnAt(txn, r.key)
 		if err != nil {
 			return err
@@ -354,6 +375,27 @@ func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQ
 		page.Txns = append(page.Txns, t)
 	}
 	return nil
+}
+
+type amountRow struct {
+	amount int64
+	key    []byte
+}
+
+// amountHeap keeps the worst kept row at its root.
+type amountHeap struct {
+	rows  []amountRow
+	worse func(a, b amountRow) bool
+}
+
+func (h *amountHeap) Len() int           { return len(h.rows) }
+func (h *amountHeap) Less(i, j int) bool { return h.worse(h.rows[i], h.rows[j]) }
+func (h *amountHeap) Swap(i, j int)      { h.rows[i], h.rows[j] = h.rows[j], h.rows[i] }
+func (h *amountHeap) Push(x any)         { h.rows = append(h.rows, x.(amountRow)) }
+func (h *amountHeap) Pop() any {
+	r := h.rows[len(h.rows)-1]
+	h.rows = h.rows[:len(h.rows)-1]
+	return r
 }
 
 func getTxnAt(txn *badger.Txn, key []byte) (graph.Txn, error) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	_ "time/tzdata" // target machines are offline: Asia/Almaty must be embedded
@@ -35,7 +36,9 @@ databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv("CASEGRAPH_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	if err != nil {
 		var ue usageError
@@ -46,6 +49,25 @@ func main() {
 		fmt.Fprintf(os.Stderr, "casegraph: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// startProfile writes a CPU profile to path (for measuring imports and
+// start-up); an empty path does nothing.
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "casegraph: cpu profile: %v\n", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "casegraph: cpu profile: %v\n", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // usageError is a mistake in the command line; main prints the usage with it.

@@ -29,6 +29,7 @@ Usage:
   casegraph search --db DIR [--json] [--kind K] [--limit N] QUERY
   casegraph show   --db DIR [--json] [--limit N] REF     REF: card:…, iin:…, iban:…, exchange:…, group:…
   casegraph stats  --db DIR [--json]
+  casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex.
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdShow(ctx, args[1:], stdout)
 	case "stats":
 		return cmdStats(ctx, args[1:], stdout)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

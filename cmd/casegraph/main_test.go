@@ -164,3 +164,19 @@ func TestMissingDatabaseIsAClearError(t *testing.T) {
 		t.Fatalf("want an error naming %s, got %v", missing, err)
 	}
 }
+
+func TestBenchMeasuresADatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, "--rejects", filepath.Join(t.TempDir(), "r.csv"),
+		filepath.Join("..", "..", "testdata", "canonical"))
+	var r benchReport
+	if err := json.Unmarshal([]byte(runCmd(t, "bench", "--db", db, "--json")), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Entities == 0 || r.SearchDocs != r.Entities || r.KeystrokeCount == 0 || r.FirstPage.N == 0 {
+		t.Fatalf("bench measured nothing useful: %+v", r)
+	}
+	if r.FirstFrameMS <= 0 || r.SearchReadyMS < r.FirstFrameMS {
+		t.Fatalf("start-up figures out of order: %+v", r)
+	}
+}

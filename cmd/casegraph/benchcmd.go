@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"casegraph/graph"
+	"casegraph/tui"
+)
+
+// processStart is as close to the process start as Go lets a program see.
+var processStart = time.Now()
+
+// benchReport is what `casegraph bench` measures on one database: the
+// start-up (T7), search latency (T5), transaction pages (T6) and memory (T8)
+// targets of docs/PERFORMANCE.md.
+type benchReport struct {
+	DB             string             `json:"db"`
+	Entities       int                `json:"entities"`
+	Txns           int                `json:"transactions"`
+	OpenMS         float64            `json:"open_ms"`
+	FirstFrameMS   float64            `json:"first_frame_ms"`
+	StatsFrameMS   float64            `json:"first_frame_with_counts_ms"`
+	SearchReadyMS  float64            `json:"search_ready_ms"`
+	SearchDocs     int                `json:"search_docs"`
+	Keystroke      latency            `json:"keystroke"`
+	FirstPage      latency            `json:"first_page_sample"`
+	HubFirstPage   latency            `json:"first_page_hubs"`
+	HubMaxTxns     int                `json:"hub_max_transactions"`
+	Neighbors      latency            `json:"neighbours_sample"`
+	RSSMiB         float64            `json:"rss_mib"`
+	PeakRSSMiB     float64            `json:"peak_rss_mib"`
+	HeapMiB        float64            `json:"heap_mib"`
+	Queries        map[string]float64 `json:"query_ms"`
+	GoMaxProcs     int                `json:"gomaxprocs"`
+	MeasuredAtUTC  string             `json:"measured_at_utc"`
+	KeystrokeCount int                `json:"keystrokes"`
+}
+
+type latency struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+func summarize(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	at := func(q float64) float64 {
+		i := min(len(s)-1, int(q*float64(len(s))))
+		return ms(s[i])
+	}
+	return latency{N: len(s), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: ms(s[len(s)-1])}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// typedQueries are whole words typed one keystroke at a time: Cyrillic and
+// Latin names, card digits, IBAN and exchange prefixes.
+var typedQueries = []string{"нурлан", "ерлан", "zhanbol", "akhmet", "44001", "4400 43", "kz86", "binance", "обмен", "ahmt"}
+
+func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	asJSON := fs.Bool("json", false, "print JSON")
+	samples := fs.Int("samples", 300, "instruments sampled for transaction pages and neighbours")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	r := benchReport{DB: dbf.dir, Queries: map[string]float64{}, GoMaxProcs: runtime.GOMAXPROCS(0),
+		MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}
+
+	// T7: first frame. The TUI draws its first frame as soon as the database
+	// is open; counts arrive with the first Stats call.
+	db, err := dbf.open(false, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r.OpenMS = ms(time.Since(processStart))
+	b := newBackend(db)
+	m := tui.New(b, tui.Options{})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	_ = m.View()
+	r.FirstFrameMS = ms(time.Since(processStart))
+	st, err := b.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range st.Entities {
+		r.Entities += n
+	}
+	r.Txns = st.Txns
+	_ = m.View()
+	r.StatsFrameMS = ms(time.Since(processStart))
+
+	n, _, err := b.loadSearch(ctx)
+	if err != nil {
+		return err
+	}
+	r.SearchDocs = n
+	r.SearchReadyMS = ms(time.Since(processStart))
+
+	// T5: every keystroke of whole typed words, as the TUI issues them.
+	var keys []time.Duration
+	for _, q := range typedQueries {
+		runes := []rune(q)
+		var last time.Duration
+		for i := 1; i <= len(runes); i++ {
+			t0 := time.Now()
+			if _, err := b.Search(ctx, string(runes[:i]), graph.KindUnknown, 50); err != nil {
+				return err
+			}
+			last = time.Since(t0)
+			keys = append(keys, last)
+		}
+		r.Queries[q] = ms(last)
+	}
+	r.Keystroke = summarize(keys)
+	r.KeystrokeCount = len(keys)
+
+	// T6: first page of transactions and the neighbours of sampled
+	// instruments, and of every ATM (the hubs of a cash-out network).
+	var instruments, atms []graph.Ref
+	err = db.SearchDocs(ctx, func(d graph.SearchDoc) error {
+		switch d.Ref.Kind {
+		case graph.KindCard, graph.KindAccount:
+			instruments = append(instruments, d.Ref)
+		case graph.KindATM, graph.KindExchange:
+			atms = append(atms, d.Ref)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(instruments), func(i, j int) { instruments[i], instruments[j] = instruments[j], instruments[i] })
+	instruments = instruments[:min(len(instruments), *samples)]
+	var pages, nbs, hubs []time.Duration
+	q := graph.TxQuery{Sort: graph.SortTimeDesc, Limit: 50}
+	for _, ref := range instruments {
+		t0 := time.Now()
+		if _, err := db.Transactions(ctx, ref, q); err != nil {
+			return err
+		}
+		pages = append(pages, time.Since(t0))
+		t0 = time.Now()
+		if _, _, err := db.Neighbors(ctx, ref, 500); err != nil {
+			return err
+		}
+		nbs = append(nbs, time.Since(t0))
+	}
+	for _, ref := range atms {
+		t0 := time.Now()
+		p, err := db.Transactions(ctx, ref, q)
+		if err != nil {
+			return err
+		}
+		hubs = append(hubs, time.Since(t0))
+		r.HubMaxTxns = max(r.HubMaxTxns, p.Total)
+	}
+	r.FirstPage, r.Neighbors, r.HubFirstPage = summarize(pages), summarize(nbs), summarize(hubs)
+
+	// T8: memory with the database open and the search index loaded.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.HeapMiB = float64(ms.HeapAlloc) / (1 << 20)
+	r.RSSMiB, r.PeakRSSMiB = procMemMiB()
+	runtime.KeepAlive(b) // the search index must count as live above
+
+	if *asJSON {
+		return writeJSON(stdout, r)
+	}
+	printBench(stdout, r)
+	return nil
+}
+
+// procMemMiB reads the resident and peak resident set sizes from /proc; zero
+// where /proc is not there.
+func procMemMiB() (rss, peak float64) {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return rss, peak
+}
+
+func printBench(w io.Writer, r benchReport) {
+	fmt.Fprintf(w, "database %s: %s entities, %s transactions (GOMAXPROCS %d, %s)\n",
+		r.DB, count(r.Entities), count(r.Txns), r.GoMaxProcs, r.MeasuredAtUTC)
+	fmt.Fprintf(w, "T7 open %.1f ms · first frame %.1f ms · with counts %.1f ms · search ready %.0f ms (%s docs)\n",
+		r.OpenMS, r.FirstFrameMS, r.StatsFrameMS, r.SearchReadyMS, count(r.SearchDocs))
+	fmt.Fprintf(w, "T5 keystroke → results over %d keystrokes: p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
+		r.KeystrokeCount, r.Keystroke.P50, r.Keystroke.P95, r.Keystroke.Max)
+	qs := make([]string, 0, len(r.Queries))
+	for _, q := range typedQueries {
+		qs = append(qs, fmt.Sprintf("%s %.1f", q, r.Queries[q]))
+	}
+	fmt.Fprintf(w, "   last keystroke (ms): %s\n", strings.Join(qs, " · "))
+	fmt.Fprintf(w, "T6 first page (50 tx), %d sampled instruments: p50 %.2f ms · p99 %.2f ms · max %.2f ms\n",
+		r.FirstPage.N, r.FirstPage.P50, r.FirstPage.P99, r.FirstPage.Max)
+	fmt.Fprintf(w, "T6 first page, %d ATMs and exchanges (largest %s tx): p50 %.2f ms · max %.2f ms\n",
+		r.HubFirstPage.N, count(r.HubMaxTxns), r.HubFirstPage.P50, r.HubFirstPage.Max)
+	fmt.Fprintf(w, "T6 neighbours, sampled instruments: p50 %.2f ms · p99 %.2f ms · max %.2f ms\n",
+		r.Neighbors.P50, r.Neighbors.P99, r.Neighbors.Max)
+	fmt.Fprintf(w, "T8 resident %.0f MiB (peak %.0f MiB), Go heap %.0f MiB\n", r.RSSMiB, r.PeakRSSMiB, r.HeapMiB)
+}

@@ -59,7 +59,7 @@ type DB struct {
 
 	// bulkMu is held while a StreamWriter writes; the value-log GC skips its
 	// turn rather than run against a half-built LSM tree.
-	bulkMu    sync.Mutex
+	bulkMu sync.Mutex
 	// caseMu serialises case and journal writes (case.go, journal.go):
 	// conflict detection is off, so two concurrent updates could otherwise
 	// both append the same journal sequence number.

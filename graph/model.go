@@ -27,19 +27,20 @@ const (
 	KindAddress
 	KindATM
 	KindCash
+	KindOrganisation // company or other legal entity that is not an exchange (FtM, goAML)
 	kindCount
 )
 
 // Kinds lists every real kind in display order.
 var Kinds = []Kind{KindPerson, KindCard, KindAccount, KindWallet, KindExchange, KindGroup,
-	KindPhone, KindDevice, KindIP, KindAddress, KindATM, KindCash}
+	KindPhone, KindDevice, KindIP, KindAddress, KindATM, KindCash, KindOrganisation}
 
 var kindNames = [kindCount]string{"unknown", "person", "card", "account", "wallet", "exchange",
-	"group", "phone", "device", "ip", "address", "atm", "cash"}
+	"group", "phone", "device", "ip", "address", "atm", "cash", "organisation"}
 
 // kindSchemes are the reference prefixes used in input files (`card:…`, `iin:…`).
 var kindSchemes = [kindCount]string{"", "iin", "card", "iban", "wallet", "exchange",
-	"group", "phone", "device", "ip", "address", "atm", "cash"}
+	"group", "phone", "device", "ip", "address", "atm", "cash", "org"}
 
 // String returns the lower-case kind name, e.g. "card".
 func (k Kind) String() string {
@@ -171,11 +172,13 @@ const (
 	LinkUsesIP              // instrument → ip
 	LinkResidesAt           // person → address
 	LinkSameAs              // entity → entity (entity resolution)
+	LinkControls            // person / organisation → organisation (owner, director; Role says which)
+	LinkRelated             // person ↔ person (family, associate; Role says which)
 	linkCount
 )
 
 var linkNames = [linkCount]string{"unknown", "holds", "card_of", "member_of", "operates",
-	"uses_phone", "uses_device", "uses_ip", "resides_at", "same_as"}
+	"uses_phone", "uses_device", "uses_ip", "resides_at", "same_as", "controls", "related"}
 
 // String returns the relation name, e.g. "holds".
 func (t LinkType) String() string {

@@ -583,7 +583,11 @@ func (m *Model) overlayHelp(screen string) string {
 	st := m.st
 	hm := m.help
 	body := hm.FullHelpView(m.activeHelp().FullHelp())
-	hint := st.Muted.Render("esc or ? closes · keys travel: ctrl+c, this help, search input, screen, global")
+	// The frame takes 6 columns (border and padding) and the box keeps a
+	// column of the screen visible on each side, so wrap the text to fit.
+	inner := max(10, m.w-8)
+	hint := st.Muted.Width(min(inner, 60)).Render("esc or ? closes · keys go to: ctrl+c, this help, the search input, the screen, then global keys")
+	body = lipgloss.NewStyle().MaxWidth(inner).Render(body)
 	box := lipgloss.NewStyle().
 		Border(lipgloss.RoundedBorder()).
 		BorderForeground(st.BorderFocus.GetForeground()).

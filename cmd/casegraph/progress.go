@@ -87,7 +87,7 @@ func (p *progress) stage(stage string, done, total int64) {
 		every = 5 * time.Second
 	}
 	if p.name != stage {
-		if p.name != "" && p.tty {
+		if p.lastLine != "" && p.tty {
 			p.newline()
 		}
 		p.name, p.last = stage, time.Time{}

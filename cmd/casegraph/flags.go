@@ -45,7 +45,11 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	}
 	opts.ReadOnly = readOnly
 	opts.Logger = debugLogger(f.dir)
-	return store.Open(f.dir, opts)
+	db, err := store.Open(f.dir, opts)
+	if errors.Is(err, store.ErrKeyRequired) {
+		return nil, fmt.Errorf("%w; pass --key-file FILE or set CASEGRAPH_KEY_FILE", err)
+	}
+	return db, err
 }
 
 // parseInterspersed parses flags that may come before or after positional

@@ -44,14 +44,9 @@ func (p *progress) update(bytesRead int64, rows int) {
 		return
 	}
 	now := time.Now()
-	every := 100 * time.Millisecond
-	if !p.tty {
-		every = 5 * time.Second
-	}
-	if !p.last.IsZero() && now.Sub(p.last) < every {
+	if !p.due(now, false) {
 		return
 	}
-	p.last = now
 	rate := 0.0
 	if el := now.Sub(p.start).Seconds(); el > 0 {
 		rate = float64(rows) / el
@@ -62,6 +57,20 @@ func (p *progress) update(bytesRead int64, rows int) {
 	}
 	p.draw(fmt.Sprintf("%-22s %s %3.0f%%  %s rows  %s rows/s", p.name, bar(frac, 24), frac*100,
 		count(rows), count(int(rate))))
+}
+
+// due reports whether a line should be drawn now: ten times a second on a
+// terminal, every five seconds in a log, always for the first and last.
+func (p *progress) due(now time.Time, final bool) bool {
+	every := 100 * time.Millisecond
+	if !p.tty {
+		every = 5 * time.Second
+	}
+	if !final && !p.last.IsZero() && now.Sub(p.last) < every {
+		return false
+	}
+	p.last = now
+	return true
 }
 
 func (p *progress) endFile(r importers.Report) {
@@ -81,21 +90,15 @@ func (p *progress) stage(stage string, done, total int64) {
 	if p == nil {
 		return
 	}
-	now := time.Now()
-	every := 100 * time.Millisecond
-	if !p.tty {
-		every = 5 * time.Second
-	}
 	if p.name != stage {
 		if p.lastLine != "" && p.tty {
 			p.newline()
 		}
 		p.name, p.last = stage, time.Time{}
 	}
-	if !p.last.IsZero() && now.Sub(p.last) < every && done != total {
+	if !p.due(time.Now(), done == total) {
 		return
 	}
-	p.last = now
 	frac := 0.0
 	if total > 0 {
 		frac = min(1, float64(done)/float64(total))

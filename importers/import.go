@@ -51,7 +51,13 @@ type Report struct {
 	Imported int      // rows that reached the sink
 	Rejected int      // rows refused; see Rejects and the rejects file
 	Rejects  []Reject // the first MaxRejectsKept rejects
-	Stubs    int      // stub entities emitted for references to unknown entities
+	// Skipped counts rows that were read but are not data: metadata rows
+	// above the header and total or balance rows (Итого, Остаток) of a bank
+	// statement, or rows a mapping profile skips. The canonical importer
+	// skips nothing. Skips keeps the first MaxRejectsKept, with line and why.
+	Skipped int
+	Skips   []Reject
+	Stubs   int // stub entities emitted for references to unknown entities
 	// UnreadLines counts physical lines that could not be read as rows at all:
 	// an opening quote that is never closed swallows the rest of the file into
 	// one broken record. That record is counted once in Read and Rejected; the
@@ -59,8 +65,9 @@ type Report struct {
 	UnreadLines int
 }
 
-// Reconciles reports whether every row read was either imported or rejected.
-func (r Report) Reconciles() bool { return r.Read == r.Imported+r.Rejected }
+// Reconciles reports whether every row read was imported, rejected or
+// skipped.
+func (r Report) Reconciles() bool { return r.Read == r.Imported+r.Rejected+r.Skipped }
 
 // Options configure one import.
 type Options struct {

@@ -99,7 +99,7 @@ func ref(k graph.Kind, key string) graph.Ref { return graph.Ref{Kind: k, Key: ke
 
 func TestImportPersons(t *testing.T) {
 	rep, sink, _ := importFile(t, "persons.csv") // starts with a BOM
-	if rep.Format != FormatPersons || rep.Read != 4 || rep.Imported != 4 || rep.Rejected != 0 {
+	if rep.Format != FormatPersons || rep.Read != 4 || rep.Imported != 4 || rep.Rejected != 0 || rep.Skipped != 0 {
 		t.Fatalf("report = %+v", rep)
 	}
 	p, ok := sink.entity(ref(graph.KindPerson, "850312300002"))

@@ -1,0 +1,184 @@
+package graph
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Link rules: R4 (cards per holder and bank), R5 (identifiers shared by
+// holders) and R6 (ATM runs by several holders).
+
+// R4: one holder with cards in many banks, many cards in one bank, or many
+// cards in all.
+func (rr *ruleRun) multiBank(st *ruleState, id NodeID) {
+	c := rr.cfg.R4
+	if !c.Enabled {
+		return
+	}
+	perBank := map[string]int{}
+	total := 0
+	for _, l := range rr.ix.Links(id) {
+		if !l.Out || l.Type != LinkHolds || rr.ix.Kind(l.Other) != KindCard {
+			continue
+		}
+		total++
+		if b := strings.TrimSpace(rr.ix.Prop(l.Other, PropBank)); b != "" {
+			perBank[strings.ToLower(b)]++
+		}
+	}
+	if total < min(c.Banks, c.PerBank, c.TotalCards) {
+		return
+	}
+	most := 0
+	for _, n := range perBank {
+		most = max(most, n)
+	}
+	score := c.Weight
+	var why []string
+	if len(perBank) >= c.Banks {
+		why = append(why, fmt.Sprintf("cards in %d banks", len(perBank)))
+		if len(perBank) >= c.Banks+2 {
+			score = clamp01(score * 1.2)
+		}
+	}
+	if most >= c.PerBank {
+		why = append(why, fmt.Sprintf("%d cards in one bank", most))
+		score = clamp01(c.Weight * 1.5)
+	}
+	if total >= c.TotalCards {
+		why = append(why, fmt.Sprintf("%d cards in all", total))
+		score = clamp01(c.Weight * 1.5)
+	}
+	if len(why) == 0 {
+		return
+	}
+	banks := make([]string, 0, len(perBank))
+	for b, n := range perBank {
+		banks = append(banks, fmt.Sprintf("%s %d", b, n))
+	}
+	slices.Sort(banks)
+	st.add(Hit{Rule: "R4", Node: id, Score: score,
+		Reason: fmt.Sprintf("holds %d cards: %s (%s)", total, strings.Join(why, ", "), strings.Join(banks, ", "))})
+}
+
+// R5: a device, IP address or phone linked to several distinct holders.
+// Links carry no time, so the 30-day window of DOMAIN §4 is not applied.
+func (rr *ruleRun) sharedID(st *ruleState, id NodeID) {
+	c := rr.cfg.R5
+	if !c.Enabled {
+		return
+	}
+	ids := st.ids[:0]
+	for _, l := range rr.ix.Links(id) {
+		if l.Out {
+			continue
+		}
+		switch k := rr.ix.Kind(l.Other); {
+		case k == KindPerson:
+			ids = append(ids, l.Other)
+		case isInstrument(k):
+			ids = append(ids, rr.holderOrSelf(l.Other))
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	st.ids = ids
+	if len(ids) < c.Holders {
+		return
+	}
+	what := rr.ix.Kind(id).String()
+	ref := rr.ix.Ref(id)
+	score := c.Weight
+	if len(ids) >= 2*c.Holders {
+		score = clamp01(score * 1.25)
+	}
+	st.add(Hit{Rule: "R5", Node: id, Score: score,
+		Reason: fmt.Sprintf("%s used by %d distinct holders", what, len(ids))})
+	for _, h := range ids {
+		st.add(Hit{Rule: "R5", Node: h, Score: score,
+			Reason: fmt.Sprintf("shares %s %s with %d other holders", what, ref.Key, len(ids)-1)})
+	}
+}
+
+// R6: cards of several distinct holders cashed out at one ATM within a short
+// window. Night runs weigh more.
+func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
+	c := rr.cfg.R6
+	if !c.Enabled {
+		return
+	}
+	var cash []TxEdge
+	for _, e := range rr.ix.InTx(id) {
+		if e.Channel == ChannelCashOut {
+			cash = append(cash, e)
+		}
+	}
+	if len(cash) < c.Holders {
+		return
+	}
+	w := c.Window.Seconds()
+	clear(st.seen)
+	left := 0
+	for j := 0; j < len(cash); j++ {
+		st.seen[rr.holderOrSelf(cash[j].Other)]++
+		for cash[j].Time-cash[left].Time > w {
+			h := rr.holderOrSelf(cash[left].Other)
+			if st.seen[h]--; st.seen[h] == 0 {
+				delete(st.seen, h)
+			}
+			left++
+		}
+		if len(st.seen) < c.Holders {
+			continue
+		}
+		// Extend the run while holders keep arriving within the window of
+		// the previous withdrawal, so one run gives one hit.
+		end := j + 1
+		for end < len(cash) && cash[end].Time-cash[end-1].Time <= w {
+			end++
+		}
+		run := cash[left:end]
+		holders := map[NodeID]bool{}
+		var cards []NodeID
+		for _, e := range run {
+			holders[rr.holderOrSelf(e.Other)] = true
+			cards = append(cards, e.Other)
+		}
+		slices.Sort(cards)
+		cards = slices.Compact(cards)
+		score := c.Weight
+		when := ""
+		if rr.isNight(run[0].Time) {
+			score = clamp01(score * c.NightFactor)
+			when = " at night"
+		}
+		ev := rr.evidence(edgeTxs(run))
+		win := Window{From: run[0].Time, To: run[len(run)-1].Time}
+		reason := fmt.Sprintf("%d holders' cards cashed out%s at %s within %s", len(holders), when, rr.ix.Ref(id).Key, fmtDur(max(60, win.To-win.From)))
+		st.add(Hit{Rule: "R6", Node: id, Score: score, Reason: reason, Evidence: ev, Window: win})
+		for _, card := range cards {
+			var own []uint32
+			for _, e := range run {
+				if e.Other == card {
+					own = append(own, e.Tx)
+				}
+			}
+			st.add(Hit{Rule: "R6", Node: card, Score: score, Reason: reason, Evidence: rr.evidence(own), Window: win})
+		}
+		clear(st.seen)
+		j = end - 1
+		left = end
+	}
+}
+
+// sortEdges orders edges by time, then transaction index.
+func sortEdges(es []TxEdge) {
+	slices.SortFunc(es, func(a, b TxEdge) int {
+		if c := cmp.Compare(a.Time, b.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Tx, b.Tx)
+	})
+}

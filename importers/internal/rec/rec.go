@@ -1,0 +1,122 @@
+// Package rec keeps the books of the non-CSV importers (FtM, goAML, lists):
+// it counts records, writes rejects in the shared rejects format and sends
+// each entity and link once per file.
+package rec
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"casegraph/graph"
+	"casegraph/importers"
+)
+
+const maxValueLen = 200
+
+// Books accounts for one file: importers.Report plus the once-per-file set.
+type Books struct {
+	Rep     importers.Report
+	sink    importers.Sink
+	rejects interface{ Write([]byte) (int, error) }
+	seen    map[string]struct{}
+	buf     bytes.Buffer
+	w       *csv.Writer
+}
+
+// New starts the books of file name with format f.
+func New(sink importers.Sink, opts importers.Options, f importers.Format) *Books {
+	b := &Books{sink: sink, seen: make(map[string]struct{})}
+	if opts.Rejects != nil {
+		b.rejects = opts.Rejects
+	}
+	b.Rep.File = opts.Name
+	b.Rep.Format = f
+	b.w = csv.NewWriter(&b.buf)
+	return b
+}
+
+// Reject records one refused record; line is where it starts (or its
+// element number), column names the field or element path.
+func (b *Books) Reject(line int, column, value, reason string) error {
+	b.Rep.Rejected++
+	if len(value) > maxValueLen {
+		cut := maxValueLen
+		for cut > 0 && !utf8.RuneStart(value[cut]) {
+			cut--
+		}
+		value = value[:cut] + "…"
+	}
+	rj := importers.Reject{File: b.Rep.File, Line: line, Column: column, Value: value, Reason: reason}
+	if len(b.Rep.Rejects) < importers.MaxRejectsKept {
+		b.Rep.Rejects = append(b.Rep.Rejects, rj)
+	}
+	if b.rejects == nil {
+		return nil
+	}
+	b.buf.Reset()
+	_ = b.w.Write([]string{rj.File, strconv.Itoa(line), column, value, reason})
+	b.w.Flush()
+	if err := b.w.Error(); err != nil {
+		return fmt.Errorf("%s: encode reject of line %d: %w", b.Rep.File, line, err)
+	}
+	if _, err := b.rejects.Write(b.buf.Bytes()); err != nil {
+		return fmt.Errorf("%s: write reject of line %d: %w", b.Rep.File, line, err)
+	}
+	return nil
+}
+
+// Put sends a full entity.
+func (b *Books) Put(e graph.Entity) error {
+	if err := b.sink.PutEntity(e); err != nil {
+		return fmt.Errorf("put %s: %w", e.Ref, err)
+	}
+	b.seen["e"+e.Ref.String()] = struct{}{}
+	return nil
+}
+
+// Stub sends a stub for r unless this file already sent r.
+func (b *Books) Stub(r graph.Ref, src graph.Provenance) error {
+	k := "e" + r.String()
+	if _, ok := b.seen[k]; ok {
+		return nil
+	}
+	b.seen[k] = struct{}{}
+	if err := b.sink.PutEntity(graph.Entity{Ref: r, Stub: true, Src: src}); err != nil {
+		return fmt.Errorf("put %s: %w", r, err)
+	}
+	b.Rep.Stubs++
+	return nil
+}
+
+// Once sends e unless this file already sent an entity with its Ref.
+func (b *Books) Once(e graph.Entity) error {
+	k := "e" + e.Ref.String()
+	if _, ok := b.seen[k]; ok {
+		return nil
+	}
+	return b.Put(e)
+}
+
+// Link sends l once per file (same ends, type and role).
+func (b *Books) Link(l graph.Link) error {
+	k := "l" + l.From.String() + "\x00" + l.To.String() + "\x00" + l.Type.String() + "\x00" + l.Role
+	if _, ok := b.seen[k]; ok {
+		return nil
+	}
+	b.seen[k] = struct{}{}
+	if err := b.sink.PutLink(l); err != nil {
+		return fmt.Errorf("put link %s %s %s: %w", l.From, l.Type, l.To, err)
+	}
+	return nil
+}
+
+// Txn sends a transaction.
+func (b *Books) Txn(t graph.Txn) error {
+	if err := b.sink.PutTxn(t); err != nil {
+		return fmt.Errorf("put transaction %s: %w", t.ID, err)
+	}
+	return nil
+}

@@ -71,6 +71,7 @@ const (
 	ActCaseDelete     = "case.delete"
 	ActCaseImport     = "case.import"
 	ActCaseView       = "case.view"
+	ActCaseExport     = "case.export" // journalled by the export command
 	ActQuerySave      = "query.save"
 	ActBookmarkAdd    = "bookmark.add"
 	ActBookmarkUpdate = "bookmark.update"

@@ -1,0 +1,514 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"casegraph/graph"
+	"casegraph/importers"
+	"casegraph/store"
+)
+
+const caseUsage = `casegraph case — cases and bookmarks (every change is journalled)
+
+  case list   [--json]                       list cases
+  case new    NAME                           create an open case
+  case show   CASE [--json]                  show a case and its bookmarks (journalled as a view)
+  case add    CASE REF... [--tag T]... [--note TEXT] [--target entity|cluster|path|trace] [--query Q] [--force]
+                                             bookmark entities (one bookmark each), or all REFs as one
+                                             cluster, path or trace
+  case tag    CASE REF|BOOKMARK TAG... [--remove]
+  case note   CASE [REF|BOOKMARK] TEXT|-     set the case's notes or a bookmark's note ("-" reads stdin)
+  case status CASE open|referred|closed
+  case rename CASE NEWNAME
+  case rm     CASE [REF|BOOKMARK]            delete a case, or one bookmark
+  case undo                                  revert the last case change
+
+CASE is a case id (c-…) or name. Every subcommand takes --db DIR and --key-file FILE.
+`
+
+// actor is who runs this command, for the journal: the OS user and now.
+func actor() store.Actor {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	return store.Actor{User: name, Time: time.Now()}
+}
+
+func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) error {
+	if len(args) == 0 {
+		return usageError{"case needs a subcommand\n\n" + caseUsage}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("case "+sub, flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	asJSON := fs.Bool("json", false, "print JSON")
+	var tags multiFlag
+	fs.Var(&tags, "tag", "tag the new bookmarks (repeatable)")
+	note := fs.String("note", "", "note for the new bookmarks")
+	target := fs.String("target", "entity", "bookmark kind: entity, cluster, path or trace")
+	query := fs.String("query", "", "the query that produced a cluster, path or trace")
+	force := fs.Bool("force", false, "bookmark references that are not in the database")
+	remove := fs.Bool("remove", false, "remove the tags instead of adding them")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	need := func(min, max int, what string) error {
+		if len(pos) < min || (max >= 0 && len(pos) > max) {
+			return usageError{"case " + sub + " " + what + "\n\n" + caseUsage}
+		}
+		return nil
+	}
+	readOnly := sub == "list"
+	switch sub {
+	case "list", "new", "show", "add", "tag", "note", "status", "rename", "rm", "undo":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, caseUsage)
+		return nil
+	default:
+		return usageError{fmt.Sprintf("unknown case subcommand %q\n\n%s", sub, caseUsage)}
+	}
+	switch sub {
+	case "list", "undo":
+		err = need(0, 0, "takes no arguments")
+	case "new":
+		err = need(1, -1, "needs a NAME")
+	case "show":
+		err = need(1, 1, "needs a CASE")
+	case "add":
+		err = need(2, -1, "needs a CASE and at least one REF")
+	case "tag":
+		err = need(3, -1, "needs a CASE, a REF or bookmark id, and TAGs")
+	case "note":
+		err = need(2, 3, "needs a CASE, optionally a REF or bookmark id, and TEXT")
+	case "status":
+		err = need(2, 2, "needs a CASE and open, referred or closed")
+	case "rename":
+		err = need(2, 2, "needs a CASE and a NEWNAME")
+	case "rm":
+		err = need(1, 2, "needs a CASE and optionally a REF or bookmark id")
+	}
+	if err != nil {
+		return err
+	}
+	db, err := dbf.open(false, readOnly)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	act := actor()
+
+	switch sub {
+	case "list":
+		cases, err := db.Cases(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, cases)
+		}
+		if len(cases) == 0 {
+			fmt.Fprintln(stdout, "no cases yet (casegraph case new NAME)")
+		}
+		for _, c := range cases {
+			fmt.Fprintf(stdout, "%-11s %-9s %4d bookmarks  %s  %s\n", c.ID, c.Status, len(c.Bookmarks),
+				c.Updated.In(importers.Almaty()).Format("2006-01-02 15:04"), c.Name)
+		}
+		return nil
+	case "new":
+		c, err := db.CreateCase(ctx, act, strings.Join(pos, " "))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created case %s %q\n", c.ID, c.Name)
+		return nil
+	case "show":
+		c, err := db.ViewCase(ctx, act, pos[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(stdout, c)
+		}
+		printCase(stdout, c)
+		return nil
+	case "add":
+		return caseAdd(ctx, db, act, stdout, pos[0], pos[1:], addOptions{
+			tags: tags, note: *note, target: *target, query: *query, force: *force})
+	case "tag":
+		c, err := db.Case(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		b, err := findBookmark(c, pos[1])
+		if err != nil {
+			return err
+		}
+		ed := store.BookmarkEdit{AddTags: pos[2:]}
+		if *remove {
+			drop := graph.NormalizeTags(pos[2:])
+			kept := slices.DeleteFunc(slices.Clone(b.Tags), func(t string) bool { return slices.Contains(drop, t) })
+			ed = store.BookmarkEdit{Tags: &kept}
+		}
+		nb, err := db.UpdateBookmark(ctx, act, c.ID, b.ID, ed)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s %s: tags %s\n", nb.ID, nb.Target.Title(), strings.Join(nb.Tags, ", "))
+		return nil
+	case "note":
+		text, err := noteText(pos[len(pos)-1], stdin)
+		if err != nil {
+			return err
+		}
+		if len(pos) == 2 {
+			c, err := db.SetCaseNotes(ctx, act, pos[0], text)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "notes of %s %q saved (%d lines)\n", c.ID, c.Name, lineCount(text))
+			return nil
+		}
+		c, err := db.Case(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		b, err := findBookmark(c, pos[1])
+		if err != nil {
+			return err
+		}
+		nb, err := db.UpdateBookmark(ctx, act, c.ID, b.ID, store.BookmarkEdit{Note: &text})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "note of %s %s saved (%d lines)\n", nb.ID, nb.Target.Title(), lineCount(text))
+		return nil
+	case "status":
+		st, err := graph.ParseCaseStatus(pos[1])
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		c, err := db.SetCaseStatus(ctx, act, pos[0], st)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s %q is %s\n", c.ID, c.Name, c.Status)
+		return nil
+	case "rename":
+		c, err := db.RenameCase(ctx, act, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now %q\n", c.ID, c.Name)
+		return nil
+	case "rm":
+		if len(pos) == 1 {
+			c, err := db.Case(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			if err := db.DeleteCase(ctx, act, c.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "deleted case %s %q with %d bookmarks (casegraph case undo brings it back)\n", c.ID, c.Name, len(c.Bookmarks))
+			return nil
+		}
+		c, err := db.Case(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		b, err := findBookmark(c, pos[1])
+		if err != nil {
+			return err
+		}
+		if err := db.DeleteBookmark(ctx, act, c.ID, b.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted bookmark %s %s\n", b.ID, b.Target.Title())
+		return nil
+	case "undo":
+		u, err := db.UndoLast(ctx, act)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "undid %s on case %s (journal #%d)\n", u.Action, u.CaseID, u.Seq)
+		return nil
+	}
+	return nil
+}
+
+type addOptions struct {
+	tags   []string
+	note   string
+	target string
+	query  string
+	force  bool
+}
+
+func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Writer, caseName string, refArgs []string, o addOptions) error {
+	kind, err := graph.ParseTargetKind(o.target)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	refs := make([]graph.Ref, 0, len(refArgs))
+	labels := make([]string, 0, len(refArgs))
+	for _, a := range refArgs {
+		r, err := importers.ParseRef(a)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		e, err := db.Entity(ctx, r)
+		switch {
+		case errors.Is(err, store.ErrNotFound) && !o.force:
+			return fmt.Errorf("%s is not in the database (check the number, or add --force)", r)
+		case errors.Is(err, store.ErrNotFound):
+			labels = append(labels, "")
+		case err != nil:
+			return err
+		default:
+			labels = append(labels, graph.Title(e))
+		}
+		refs = append(refs, r)
+	}
+	var targets []graph.Target
+	if kind == graph.TargetEntity {
+		for i, r := range refs {
+			targets = append(targets, graph.EntityTarget(r, labels[i]))
+		}
+	} else {
+		targets = append(targets, graph.Target{Kind: kind, Refs: refs, Query: o.query})
+	}
+	for _, t := range targets {
+		b, added, err := db.AddBookmark(ctx, act, caseName, graph.Bookmark{Target: t, Tags: o.tags, Note: o.note})
+		if err != nil {
+			return err
+		}
+		verb := "bookmarked"
+		if !added {
+			verb = "already bookmarked, updated"
+		}
+		fmt.Fprintf(stdout, "%s %s %s  %s\n", verb, b.ID, t.Key(), t.Title())
+	}
+	return nil
+}
+
+// findBookmark resolves a bookmark id, else a reference: the entity bookmark
+// of that entity, else the one bookmark whose target contains it.
+func findBookmark(c graph.Case, arg string) (graph.Bookmark, error) {
+	if b, ok := c.Bookmark(arg); ok {
+		return *b, nil
+	}
+	r, err := importers.ParseRef(arg)
+	if err != nil {
+		return graph.Bookmark{}, fmt.Errorf("%q is neither a bookmark id of case %q nor a reference: %w", arg, c.Name, err)
+	}
+	bs := c.BookmarksOf(r)
+	if i := slices.IndexFunc(bs, func(b graph.Bookmark) bool { return b.Target.Kind == graph.TargetEntity }); i >= 0 {
+		return bs[i], nil
+	}
+	switch len(bs) {
+	case 0:
+		return graph.Bookmark{}, fmt.Errorf("case %q has no bookmark on %s: %w", c.Name, r, store.ErrNotFound)
+	case 1:
+		return bs[0], nil
+	}
+	ids := make([]string, len(bs))
+	for i, b := range bs {
+		ids[i] = b.ID
+	}
+	return graph.Bookmark{}, fmt.Errorf("%s is in %d bookmarks of case %q (%s): name one by id", r, len(bs), c.Name, strings.Join(ids, ", "))
+}
+
+func noteText(arg string, stdin io.Reader) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("read note from stdin: %w", err)
+	}
+	return strings.TrimRight(string(b), "\n"), nil
+}
+
+func lineCount(s string) int {
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, "\n") + 1
+}
+
+func printCase(w io.Writer, c graph.Case) {
+	almaty := importers.Almaty()
+	fmt.Fprintf(w, "%s  %s  [%s]\n", c.ID, c.Name, c.Status)
+	fmt.Fprintf(w, "  created %s · updated %s\n", c.Created.In(almaty).Format("2006-01-02 15:04"), c.Updated.In(almaty).Format("2006-01-02 15:04"))
+	if len(c.Tags) > 0 {
+		fmt.Fprintf(w, "  tags: %s\n", strings.Join(c.Tags, ", "))
+	}
+	if c.Notes != "" {
+		fmt.Fprintf(w, "  notes:\n%s\n", indent(c.Notes, "    "))
+	}
+	fmt.Fprintf(w, "\nbookmarks (%d)\n", len(c.Bookmarks))
+	for _, b := range c.Bookmarks {
+		fmt.Fprintf(w, "  %s  %-7s %s", b.ID, b.Target.Kind, b.Target.Title())
+		if len(b.Tags) > 0 {
+			fmt.Fprintf(w, "  #%s", strings.Join(b.Tags, " #"))
+		}
+		fmt.Fprintln(w)
+		refs := make([]string, len(b.Target.Refs))
+		for i, r := range b.Target.Refs {
+			refs[i] = r.String()
+		}
+		fmt.Fprintf(w, "      %s\n", strings.Join(refs, " → "))
+		if b.Target.Query != "" {
+			fmt.Fprintf(w, "      query: %s\n", b.Target.Query)
+		}
+		if b.Note != "" {
+			fmt.Fprintf(w, "%s\n", indent(b.Note, "      │ "))
+		}
+	}
+	for _, q := range c.Queries {
+		fmt.Fprintf(w, "  saved query %s: %s\n", q.Name, q.Query)
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("journal", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	asJSON := fs.Bool("json", false, "print JSON")
+	caseName := fs.String("case", "", "only this case's entries (id or name)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	verify := len(pos) == 1 && pos[0] == "verify"
+	if len(pos) > 1 || (len(pos) == 1 && !verify) {
+		return usageError{"journal takes [--case CASE] [--json], or verify"}
+	}
+	db, err := dbf.open(false, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if verify {
+		rep, err := db.VerifyJournal(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if err := writeJSON(stdout, rep); err != nil {
+				return err
+			}
+		} else if rep.OK {
+			fmt.Fprintf(stdout, "journal OK: %d entries, chain intact\n", rep.Entries)
+		}
+		if !rep.OK {
+			return fmt.Errorf("journal broken at entry %d: %s", rep.FirstBad, rep.Problem)
+		}
+		return nil
+	}
+	id := ""
+	if *caseName != "" {
+		c, err := db.Case(ctx, *caseName)
+		if errors.Is(err, store.ErrNotFound) {
+			// A deleted case keeps its journal: accept its id as given.
+			id = *caseName
+		} else if err != nil {
+			return err
+		} else {
+			id = c.ID
+		}
+	}
+	entries, err := db.Journal(ctx, id)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if entries == nil {
+			entries = []store.JournalEntry{}
+		}
+		return writeJSON(stdout, entries)
+	}
+	almaty := importers.Almaty()
+	for _, e := range entries {
+		fmt.Fprintf(stdout, "%6d  %s  %-12s %-16s %-11s %s\n", e.Seq, e.Time.In(almaty).Format("2006-01-02 15:04:05"),
+			e.User, e.Action, e.CaseID, e.Detail)
+	}
+	return nil
+}
+
+// cmdImportCase merges a colleague's case folder (written by casegraph
+// export: its case.json) into the database.
+func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import-case", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"import-case needs one case folder (or its case.json)"}
+	}
+	path := pos[0]
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, "case.json")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("import case: %w", err)
+	}
+	var c graph.Case
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fmt.Errorf("import case %s: %w", path, err)
+	}
+	db, err := dbf.open(false, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := db.ImportCase(ctx, actor(), c)
+	if err != nil {
+		return err
+	}
+	verb := "merged into"
+	if res.Created {
+		verb = "imported as"
+	}
+	fmt.Fprintf(stdout, "%s %s %q: %d bookmarks added, %d updated, %d in total\n",
+		verb, res.Case.ID, res.Case.Name, res.Added, res.Changed, len(res.Case.Bookmarks))
+	return nil
+}

@@ -247,7 +247,8 @@ func NormalizeTags(tags []string) []string {
 }
 
 // MergeCase merges src (a colleague's copy) into dst without duplicates:
-// bookmarks are matched by Identity (an added bookmark whose id is taken gets
+// bookmarks are matched by Identity, or by target when src has no creation
+// time (an added bookmark whose id is taken gets
 // a suffixed id); a matched bookmark gains src's tags, and
 // src's note is appended when it differs and is not already contained. Case
 // notes merge the same way, tags are unioned and saved queries are matched by
@@ -271,6 +272,12 @@ func MergeCase(dst, src Case) (merged Case, added, changed int) {
 	}
 	for _, sb := range src.Bookmarks {
 		i, ok := index[sb.Identity()]
+		if !ok && sb.Created.IsZero() {
+			// A bookmark without a creation time (from an export that does
+			// not carry one) matches by target alone.
+			i = slices.IndexFunc(merged.Bookmarks, func(b Bookmark) bool { return b.Target.Key() == sb.Target.Key() })
+			ok = i >= 0
+		}
 		if !ok {
 			nb := sb
 			nb.Tags = NormalizeTags(slices.Clone(sb.Tags))

@@ -126,6 +126,21 @@ func TestMergeCase(t *testing.T) {
 	}
 }
 
+func TestMergeCaseWithoutCreationTimes(t *testing.T) {
+	mine := sampleCase()
+	theirs := Case{Name: "x", Bookmarks: []Bookmark{
+		{ID: "z", Target: EntityTarget(Ref{Kind: KindCard, Key: "4400430000000015"}, ""), Tags: []string{"new"}},
+		{ID: "y", Target: EntityTarget(Ref{Kind: KindCard, Key: "4400430000000023"}, "")},
+	}}
+	got, added, changed := MergeCase(mine, theirs)
+	if added != 1 || changed != 1 || len(got.Bookmarks) != 3 || !reflect.DeepEqual(got.Bookmarks[0].Tags, []string{"mule", "new"}) {
+		t.Fatalf("added %d changed %d: %+v", added, changed, got.Bookmarks)
+	}
+	if _, added, changed := MergeCase(got, theirs); added != 0 || changed != 0 {
+		t.Errorf("second merge: added %d changed %d", added, changed)
+	}
+}
+
 func TestTargetTitle(t *testing.T) {
 	p := Target{Kind: TargetPath, Refs: []Ref{{Kind: KindPerson, Key: "850312300002"}, {Kind: KindExchange, Key: "coinkz"}}}
 	if got := p.Title(); got != "path of 2: IIN 850312 300002 … coinkz" {

@@ -616,11 +616,13 @@ func (db *DB) ImportCase(ctx context.Context, act Actor, in graph.Case) (ImportR
 			if c.Created.IsZero() {
 				c.Created = act.Time.UTC()
 			}
+			stampBookmarks(&c, act)
 			res = ImportResult{Case: c, Created: true, Added: len(c.Bookmarks)}
 			detail["added"] = res.Added
 			return &c, detail, nil
 		}
 		c, added, changed := graph.MergeCase(*old, in)
+		stampBookmarks(&c, act)
 		res = ImportResult{Case: c, Added: added, Changed: changed}
 		detail["added"], detail["changed"] = added, changed
 		return &c, detail, nil
@@ -629,6 +631,20 @@ func (db *DB) ImportCase(ctx context.Context, act Actor, in graph.Case) (ImportR
 		return ImportResult{}, fmt.Errorf("import case %q: %w", name, err)
 	}
 	return res, nil
+}
+
+// stampBookmarks gives imported bookmarks without times (from an export
+// that carries none) the time of the import.
+func stampBookmarks(c *graph.Case, act Actor) {
+	for i := range c.Bookmarks {
+		b := &c.Bookmarks[i]
+		if b.Created.IsZero() {
+			b.Created = act.Time.UTC()
+		}
+		if b.Updated.IsZero() {
+			b.Updated = b.Created
+		}
+	}
 }
 
 // PendingUndo returns the change UndoLast would revert, if any.

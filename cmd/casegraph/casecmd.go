@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"casegraph/export"
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/store"
@@ -483,17 +486,9 @@ func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{"import-case needs one case folder (or its case.json)"}
 	}
-	path := pos[0]
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, "case.json")
-	}
-	raw, err := os.ReadFile(path)
+	c, err := readCaseFolder(pos[0])
 	if err != nil {
-		return fmt.Errorf("import case: %w", err)
-	}
-	var c graph.Case
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return fmt.Errorf("import case %s: %w", path, err)
+		return err
 	}
 	db, err := dbf.open(false, false)
 	if err != nil {
@@ -511,4 +506,120 @@ func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s %s %q: %d bookmarks added, %d updated, %d in total\n",
 		verb, res.Case.ID, res.Case.Name, res.Added, res.Changed, len(res.Case.Bookmarks))
 	return nil
+}
+
+// readCaseFolder reads a case folder's case.json (or the file itself). When
+// the folder has an export manifest, case.json must match the SHA-256 it
+// lists, and a redacted export is refused: its masked identifiers would
+// become bookmarks on entities that do not exist.
+func readCaseFolder(path string) (graph.Case, error) {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		dir, path = path, filepath.Join(path, "case.json")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return graph.Case{}, fmt.Errorf("import case: %w", err)
+	}
+	if mraw, err := os.ReadFile(filepath.Join(dir, export.ManifestName)); err == nil {
+		var m export.Manifest
+		if err := json.Unmarshal(mraw, &m); err != nil {
+			return graph.Case{}, fmt.Errorf("import case: read %s: %w", export.ManifestName, err)
+		}
+		if m.Redacted {
+			return graph.Case{}, fmt.Errorf("import case %s: the export is redacted; import the unredacted case file", dir)
+		}
+		sum := sha256.Sum256(raw)
+		for _, f := range m.Files {
+			if f.Name == filepath.Base(path) && f.SHA256 != hex.EncodeToString(sum[:]) {
+				return graph.Case{}, fmt.Errorf("import case: %s does not match the SHA-256 in %s (changed after export)", path, export.ManifestName)
+			}
+		}
+	}
+	c, err := decodeCaseJSON(raw)
+	if err != nil {
+		return graph.Case{}, fmt.Errorf("import case %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// exportCaseJSON is the "casegraph-case/1" layout the export package writes:
+// entity bookmarks by reference, and notes on the case or on one entity.
+type exportCaseJSON struct {
+	Format      string   `json:"format"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Tags        []string `json:"tags"`
+	Bookmarks   []struct {
+		Ref  string   `json:"ref"`
+		Note string   `json:"note"`
+		Tags []string `json:"tags"`
+	} `json:"bookmarks"`
+	Notes []struct {
+		Time string `json:"time"`
+		Ref  string `json:"ref"`
+		Text string `json:"text"`
+	} `json:"notes"`
+}
+
+// decodeCaseJSON reads either the JSON of graph.Case or the export
+// package's "casegraph-case/1" layout.
+func decodeCaseJSON(raw []byte) (graph.Case, error) {
+	var probe struct {
+		Format string `json:"format"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return graph.Case{}, err
+	}
+	if probe.Format == "" {
+		var c graph.Case
+		err := json.Unmarshal(raw, &c)
+		return c, err
+	}
+	if probe.Format != "casegraph-case/1" {
+		return graph.Case{}, fmt.Errorf("unknown case format %q", probe.Format)
+	}
+	var ej exportCaseJSON
+	if err := json.Unmarshal(raw, &ej); err != nil {
+		return graph.Case{}, err
+	}
+	c := graph.Case{Name: ej.Name, Status: graph.CaseOpen, Tags: ej.Tags, Notes: ej.Description}
+	byRef := map[graph.Ref]int{}
+	for _, b := range ej.Bookmarks {
+		r, err := graph.ParseRef(b.Ref)
+		if err != nil {
+			return graph.Case{}, err
+		}
+		byRef[r] = len(c.Bookmarks)
+		c.Bookmarks = append(c.Bookmarks, graph.Bookmark{Target: graph.EntityTarget(r, ""), Tags: b.Tags, Note: b.Note})
+	}
+	for _, n := range ej.Notes {
+		text := n.Text
+		if n.Time != "" {
+			text = n.Time + "  " + text
+		}
+		if n.Ref == "" {
+			c.Notes = joinNote(c.Notes, text)
+			continue
+		}
+		r, err := graph.ParseRef(n.Ref)
+		if err != nil {
+			return graph.Case{}, err
+		}
+		i, ok := byRef[r]
+		if !ok {
+			i = len(c.Bookmarks)
+			byRef[r] = i
+			c.Bookmarks = append(c.Bookmarks, graph.Bookmark{Target: graph.EntityTarget(r, "")})
+		}
+		c.Bookmarks[i].Note = joinNote(c.Bookmarks[i].Note, text)
+	}
+	return c, nil
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "\n\n" + b
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
+	"casegraph/export"
 	"casegraph/graph"
 	"casegraph/store"
 )
@@ -207,5 +208,51 @@ func TestCaseUsageErrors(t *testing.T) {
 		if err := runErr(args...); err == nil {
 			t.Errorf("casegraph %v: want an error", args)
 		}
+	}
+}
+
+func TestImportCaseFromExportFolder(t *testing.T) {
+	db := fixtureDB(t)
+	card := graph.Ref{Kind: graph.KindCard, Key: "4400430000000015"}
+	person := graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}
+	in := export.Input{
+		Case: export.Case{Name: "From Daniyar", Tags: []string{"crypto"},
+			Bookmarks: []export.Bookmark{{Ref: card, Note: "cashed out", Tags: []string{"mule"}}},
+			Notes:     []export.Note{{Text: "case note"}, {Ref: person, Text: "holder"}}},
+		Entities: []graph.Entity{{Ref: card}, {Ref: person, Name: "Ахметов"}},
+		Version:  "test",
+	}
+	dir := t.TempDir()
+	if _, err := export.Write(dir, in, export.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := runCmd(t, "import-case", "--db", db, dir)
+	if !strings.Contains(out, "2 bookmarks added, 0 updated, 2 in total") {
+		t.Fatalf("import-case of an export: %s", out)
+	}
+	if out := runCmd(t, "import-case", "--db", db, dir); !strings.Contains(out, "0 bookmarks added, 0 updated, 2 in total") {
+		t.Fatalf("second import-case of an export: %s", out)
+	}
+	c := caseJSON(t, db, "From Daniyar")
+	if c.Notes != "case note" || strings.Join(c.Tags, ",") != "crypto" || c.Bookmarks[0].Note != "cashed out" ||
+		c.Bookmarks[1].Target.Refs[0] != person || c.Bookmarks[1].Note != "holder" {
+		t.Errorf("imported case: %+v", c)
+	}
+
+	// A case.json changed after export no longer matches the manifest.
+	p := filepath.Join(dir, "case.json")
+	raw, _ := os.ReadFile(p)
+	if err := os.WriteFile(p, bytes.Replace(raw, []byte("cashed out"), []byte("cashed in!"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := runErr("import-case", "--db", db, dir); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+		t.Errorf("tampered case.json: %v", err)
+	}
+	red := t.TempDir()
+	if _, err := export.Write(red, in, export.Options{Redact: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := runErr("import-case", "--db", db, red); err == nil || !strings.Contains(err.Error(), "redacted") {
+		t.Errorf("redacted export: %v", err)
 	}
 }

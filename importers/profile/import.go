@@ -74,15 +74,15 @@ type fileRun struct {
 	cands    []*FileMap
 	fm       *FileMap
 	seenLink map[linkKey]struct{}
-	sink    importers.Sink
-	opts    Options
-	rec     *importers.Recorder
-	seen    map[graph.Ref]struct{}
-	loc     *time.Location
-	dec     byte
-	skips   []*boundCond
-	records []*boundRecord
-	ctx     rowCtx
+	sink     importers.Sink
+	opts     Options
+	rec      *importers.Recorder
+	seen     map[graph.Ref]struct{}
+	loc      *time.Location
+	dec      byte
+	skips    []*boundCond
+	records  []*boundRecord
+	ctx      rowCtx
 	// pending records of the current row, emitted once the row validated
 	ents  []graph.Entity
 	links []graph.Link

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -138,7 +139,8 @@ func (rr *ruleRun) layering(st *ruleState, id NodeID) {
 			FormatShortMoney(rr.ix.TxAmount(path[0])), FormatShortMoney(rr.ix.TxAmount(path[len(path)-1])),
 			fmtDur(max(60, to-from)), endKind, strings.Join(labels, " → "))
 		ev := rr.evidence(path, ends)
-		for _, n := range nodes {
+		slices.Sort(nodes)
+		for _, n := range slices.Compact(nodes) {
 			st.add(Hit{Rule: "R13", Node: n, Score: c.Weight, Reason: reason, Evidence: ev, Window: Window{From: from, To: to}})
 		}
 	}

@@ -33,6 +33,10 @@ Usage:
                                                cases and bookmarks (casegraph case help)
   casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
   casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
+  casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
+                                               red-flag rules R1–R15 and ranked entity risks
+  casegraph eval   --db DIR --truth FILE [--json] [--config F]
+                                               score flags and suspected groups against ground truth
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
@@ -97,6 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdShow(ctx, args[1:], stdout)
 	case "stats":
 		return cmdStats(ctx, args[1:], stdout)
+	case "flags":
+		return cmdFlags(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return cmdEval(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout)
 	case "case":

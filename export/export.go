@@ -222,8 +222,10 @@ func prepare(in Input, opts Options) (*doc, error) {
 		if e.Ref.IsZero() {
 			return
 		}
+		// A full record wins over a stub; between two records of the same
+		// kind the choice must not depend on input order.
 		old, ok := ents[e.Ref]
-		if !ok || (old.Stub && !e.Stub) {
+		if !ok || (old.Stub && !e.Stub) || (old.Stub == e.Stub && entityKey(e) < entityKey(old)) {
 			ents[e.Ref] = e
 		}
 	}
@@ -276,7 +278,10 @@ func prepare(in Input, opts Options) (*doc, error) {
 		if !a.Time.Equal(b.Time) {
 			return a.Time.Before(b.Time)
 		}
-		return a.ID < b.ID
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		return txnKey(a) < txnKey(b)
 	})
 	seen := map[string]bool{}
 	kept := d.txns[:0]
@@ -356,7 +361,23 @@ func linkLess(a, b graph.Link) bool {
 	if a.To != b.To {
 		return a.To.Less(b.To)
 	}
-	return a.Role < b.Role
+	if a.Role != b.Role {
+		return a.Role < b.Role
+	}
+	return a.Src.String() < b.Src.String()
+}
+
+// entityKey and txnKey render a record canonically, so that two different
+// records under the same reference or id are chosen between by content,
+// not by the order they were handed in.
+func entityKey(e graph.Entity) string {
+	return fmt.Sprintf("%s|%v|%q|%s", e.Name, e.Stub, e.SortedProps(), e.Src)
+}
+
+func txnKey(t graph.Txn) string {
+	return fmt.Sprintf("%s|%s|%d|%s|%d|%s|%s|%s|%d|%d|%s|%q|%s", t.From, t.To, t.Amount, t.Currency, t.Channel,
+		t.ATM, t.Device, t.IP, t.IINProvided, t.AppConfirmed, t.Reference, graph.Entity{Props: t.Props}.SortedProps(),
+		t.Src)
 }
 
 func dedupe[T any](s []T, same func(a, b T) bool) []T {

@@ -1,0 +1,156 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestScrub(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"card " + panA, "card 440043******0015"},
+		{"card:" + panA, "card:440043******0015"},
+		{"4400 4300 0000 0015 and 4003-0312-3456-7893", "440043******0015 and 400303******7893"},
+		{"IIN " + iinA + ",", "IIN ********0002,"},
+		{"ИИН850312300002", "ИИН********0002"},
+		{"850312 300002", "********0002"},
+		{"+77015551234", "+7********34"},
+		{"звоните +7 (701) 555-12-34!", "звоните +7********34!"},
+		{"8 701 555 12 34", "+7********34"},
+		{"87470001122", "+7********22"},
+		// Not identifiers: left alone.
+		{iban, iban},
+		{"T000001 order 8841 amount 495000.00", "T000001 order 8841 amount 495000.00"},
+		{"4400430000000016", "4400430000000016"}, // fails Luhn
+		{"850312300003", "850312300003"},         // fails the IIN checksum
+		{"sha 1a2b850312300002ff", "sha 1a2b850312300002ff"},
+		{"Ахметов Жанболат", "Ахметов Жанболат"},
+	}
+	for _, c := range cases {
+		if got := scrub(c.in); got != c.want {
+			t.Errorf("scrub(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// leaks are patterns of unmasked identifiers: a full PAN, an IIN or a phone
+// number in any of the forms the fixture uses.
+func leaks(s string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`\d[\d \-()]{10,24}\d`).FindAllString(s, -1) {
+		dg := onlyDigits(m)
+		for i := 0; i < len(dg); i++ {
+			for j := i + 11; j <= len(dg) && j <= i+19; j++ {
+				run := dg[i:j]
+				switch {
+				case len(run) == 12 && iinValid(run) && (run == iinA || run == iinB || run == iinC):
+					out = append(out, "IIN "+m)
+				case len(run) >= 13 && luhnValid(run) && (run == panA || run == panB || run == panC):
+					out = append(out, "PAN "+m)
+				case len(run) == 11 && (run[1:] == phoneA[2:] || run[1:] == phoneB[2:]):
+					out = append(out, "phone "+m)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestRedactionLeavesNoIdentifier(t *testing.T) {
+	plain, _ := export(t, fixture(), false)
+	red, _ := export(t, fixture(), true)
+	// The scan must find the identifiers in an unredacted export, or it
+	// proves nothing about the redacted one.
+	found := map[string]bool{}
+	for _, b := range readAll(t, plain) {
+		for _, l := range leaks(string(b)) {
+			found[strings.Fields(l)[0]] = true
+		}
+	}
+	if !found["IIN"] || !found["PAN"] || !found["phone"] {
+		t.Fatalf("leak scan does not see the plain identifiers: %v", found)
+	}
+	files := readAll(t, red)
+	for _, name := range sortedKeys(files) {
+		s := string(files[name])
+		for _, l := range leaks(s) {
+			t.Errorf("%s: unmasked %s", name, l)
+		}
+		for _, raw := range []string{iinA, iinB, iinC, panA, panB, panC, phoneA, phoneB, "1985-03-12"} {
+			if strings.Contains(s, raw) {
+				t.Errorf("%s contains %s", name, raw)
+			}
+		}
+	}
+	// The same identifier is masked the same way in every file.
+	for _, name := range []string{"entities.csv", "transactions.csv", "graph.graphml", "graph.gexf", "entities.ftm.json",
+		"report.html", "report.md", "i2_import.csv", "case.json", "links.csv"} {
+		if !bytes.Contains(files[name], []byte("440043******0015")) && !bytes.Contains(files[name], []byte("4400 43•• •••• 0015")) {
+			t.Errorf("%s does not show card %s masked", name, panA)
+		}
+	}
+	for _, name := range []string{"entities.csv", "graph.graphml", "case.json", "entities.ftm.json"} {
+		if !bytes.Contains(files[name], []byte("********0002")) {
+			t.Errorf("%s does not show IIN %s masked", name, iinA)
+		}
+	}
+	if !bytes.Contains(files["entities.csv"], []byte("phone=+7********34")) {
+		t.Errorf("entities.csv does not show the phone masked")
+	}
+	if !bytes.Contains(files["manifest.json"], []byte(`"redacted": true`)) ||
+		!bytes.Contains(files["manifest.json"], []byte("bookmark card:400303******7893")) {
+		t.Errorf("manifest does not record redacted queries")
+	}
+	// Redaction keeps what is not an identifier.
+	for _, keep := range []string{iban, "ТенгеОбмен24", "T000005", "KZT"} {
+		if !bytes.Contains(files["transactions.csv"], []byte(keep)) && !bytes.Contains(files["entities.csv"], []byte(keep)) {
+			t.Errorf("redaction removed %s", keep)
+		}
+	}
+}
+
+// TestHTMLRendersInChromium opens report.html in headless Chromium and
+// checks that a screenshot of the first page comes out.
+func TestHTMLRendersInChromium(t *testing.T) {
+	var bin string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Skip("chromium not installed (apt-get install -y chromium): HTML screenshot test skipped")
+	}
+	dir, _ := export(t, fixture(), true)
+	shot := filepath.Join(t.TempDir(), "report.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+t.TempDir(), "--screenshot="+shot, "--window-size=1200,900",
+		"file://"+filepath.Join(dir, "report.html"))
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v\n%s", err, out)
+	}
+	if len(png) < 10_000 || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot is not a plausible PNG (%d bytes)", len(png))
+	}
+	if keep := os.Getenv("CASEGRAPH_KEEP_SCREENSHOT"); keep != "" {
+		if err := os.WriteFile(keep, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

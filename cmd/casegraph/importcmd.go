@@ -46,7 +46,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // expandInputs turns the command line into files: a directory stands for the
-// .csv files directly inside it, in name order.
+// input files (inputExts) directly inside it, in name order.
 func expandInputs(paths []string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
@@ -64,12 +64,12 @@ func expandInputs(paths []string) ([]string, error) {
 		}
 		var found []string
 		for _, e := range ents {
-			if !e.IsDir() && strings.EqualFold(filepath.Ext(e.Name()), ".csv") {
+			if !e.IsDir() && inputExts[strings.ToLower(filepath.Ext(e.Name()))] {
 				found = append(found, filepath.Join(p, e.Name()))
 			}
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("directory %s holds no .csv files", p)
+			return nil, fmt.Errorf("directory %s holds no .csv, .json, .jsonl, .ndjson, .xml or .txt files", p)
 		}
 		slices.Sort(found)
 		files = append(files, found...)
@@ -90,6 +90,7 @@ type fileResult struct {
 	Path    string
 	Skipped string // why the file was not imported again, e.g. "already imported as batch #3"
 	Report  importers.Report
+	Note    string // a remark on the import, e.g. dangling FtM references
 }
 
 // importFiles imports files into db through the real importers: each file is
@@ -155,13 +156,13 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 	name := filepath.Base(path)
 	batch := loader.BeginBatch(path, sum, "")
 	prog.startFile(name, size)
-	rep, err := importers.ImportReader(ctx, f, loader, importers.Options{
+	rep, note, err := importAny(ctx, db, f, loader, importers.Options{
 		Name:     name,
 		Batch:    batch,
 		Rejects:  rej,
 		Progress: prog.update,
 	})
-	fr.Report = rep
+	fr.Report, fr.Note = rep, note
 	if err != nil {
 		return fr, fmt.Errorf("import %s: %w", path, err)
 	}
@@ -254,6 +255,9 @@ func printImportSummary(w io.Writer, res importResult) {
 		read, imp, rej = read+r.Read, imp+r.Imported, rej+r.Rejected
 		fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", name, r.Format,
 			count(r.Read), count(r.Imported), count(r.Rejected))
+		if f.Note != "" {
+			fmt.Fprintf(w, "  %s\n", f.Note)
+		}
 	}
 	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "total", "", count(read), count(imp), count(rej))
 	if res.Took > 0 {

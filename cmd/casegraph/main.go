@@ -25,7 +25,10 @@ Usage:
   casegraph generate --out DIR [--seed N] [--scale small|medium|large]
                                                write a demo data set (canonical CSV + ground truth)
   casegraph import --db DIR [--rejects FILE] FILE|DIR...
-                                               import canonical CSV files
+                                               import canonical CSV, FollowTheMoney JSON, goAML XML,
+                                               watch lists and the AFSA licence register
+  casegraph resolve --db DIR [--json] [--min-score S] [--apply [--accept N,M]]
+                                               entity resolution: list merges and proposals; write same_as links
   casegraph search --db DIR [--json] [--kind K] [--limit N] QUERY
   casegraph show   --db DIR [--json] [--limit N] REF     REF: card:…, iin:…, iban:…, exchange:…, group:…
   casegraph stats  --db DIR [--json]
@@ -33,6 +36,9 @@ Usage:
                                                cases and bookmarks (casegraph case help)
   casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
   casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
+  casegraph export [--db DIR] --out DIR [--redact] [--flags] [--refs REF,…] [CASE]
+                                               write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
+                                               DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
                                                red-flag rules R1–R15 and ranked entity risks
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
@@ -107,10 +113,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdEval(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout)
+	case "resolve":
+		return cmdResolve(ctx, args[1:], stdout)
 	case "case":
 		return cmdCase(ctx, args[1:], stdout, os.Stdin)
 	case "journal":
 		return cmdJournal(ctx, args[1:], stdout)
+	case "export":
+		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "import-case":
 		return cmdImportCase(ctx, args[1:], stdout)
 	case "help", "-h", "--help":

@@ -1,0 +1,146 @@
+package graph
+
+import (
+	"bufio"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestEvaluateCardsAndPairs(t *testing.T) {
+	card := func(k string) Ref { return Ref{Kind: KindCard, Key: k} }
+	person := func(k string) Ref { return Ref{Kind: KindPerson, Key: k} }
+	flags := Flags{Threshold: 0.5, Risks: []Risk{
+		{Node: 1, Ref: card("1"), Kind: KindCard, Score: 0.9, Rules: []RuleScore{{Rule: "R1", Score: 0.9}}},
+		{Node: 2, Ref: card("2"), Kind: KindCard, Score: 0.6, Rules: []RuleScore{{Rule: "R4", Score: 0.6}}},
+		{Node: 3, Ref: card("9"), Kind: KindCard, Score: 0.55, Rules: []RuleScore{{Rule: "R4", Score: 0.55}}},
+		{Node: 4, Ref: card("3"), Kind: KindCard, Score: 0.3, Rules: []RuleScore{{Rule: "R6", Score: 0.3}}},
+	}}
+	truth := GroundTruth{MuleCards: []string{"1", "2", "3", "4"}, Groups: []TruthGroup{
+		{GroupID: "A", Members: []string{"a1", "a2", "a3"}},
+		{GroupID: "B", Members: []string{"b1", "b2"}},
+	}}
+	// Predicted: {a1,a2} {a3,b1,b2,x}.
+	clusters := [][]Ref{{person("a1"), person("a2"), card("1")}, {person("a3"), person("b1"), person("b2"), person("x")}}
+	rep := Evaluate(flags, truth, clusters)
+	if rep.FlaggedCards != 3 || rep.Correct != 2 {
+		t.Fatalf("flagged %d correct %d, want 3 and 2", rep.FlaggedCards, rep.Correct)
+	}
+	if rep.Recall != 0.5 || math.Abs(rep.Precision-2.0/3) > 1e-9 {
+		t.Errorf("recall %.3f precision %.3f, want 0.5 and 0.667", rep.Recall, rep.Precision)
+	}
+	// Pairs: predicted 1 + 6 = 7, planted 3 + 1 = 4, shared {a1,a2},{b1,b2} = 2.
+	if math.Abs(rep.PairPrecision-2.0/7) > 1e-9 || math.Abs(rep.PairRecall-0.5) > 1e-9 {
+		t.Errorf("pair precision %.3f recall %.3f, want 0.286 and 0.5", rep.PairPrecision, rep.PairRecall)
+	}
+	var r4 RuleEval
+	for _, re := range rep.PerRule {
+		if re.Rule == "R4" {
+			r4 = re
+		}
+	}
+	if r4.Cards != 2 || r4.Correct != 1 {
+		t.Errorf("R4 per-rule %+v, want 2 cards, 1 correct", r4)
+	}
+	// Identical clusterings agree perfectly.
+	same := [][]Ref{{person("a1"), person("a2"), person("a3")}, {person("b1"), person("b2")}}
+	rep = Evaluate(flags, truth, same)
+	if rep.PairF1 != 1 || math.Abs(rep.ARI-1) > 1e-9 {
+		t.Errorf("identical clusters: F1 %.3f ARI %.3f, want 1 and 1", rep.PairF1, rep.ARI)
+	}
+}
+
+func TestSuspectedGroupsJoinSharedDevicesNotVictims(t *testing.T) {
+	r := newRB()
+	dev := Ref{Kind: KindDevice, Key: "DEV-G"}
+	// Three droppers with cards in three banks sharing one device.
+	for p := 1; p <= 3; p++ {
+		for j, bank := range []string{"Kaspi Bank", "Halyk", "ForteBank"} {
+			c := r.card(p*10+j, p, bank, "")
+			r.b.AddLink(Link{From: c, To: dev, Type: LinkUsesDevice})
+		}
+	}
+	// A victim pays one of them.
+	r.tx(r.card(99, 99, "Halyk", ""), rCard(10), 0, 50000, ChannelTransfer)
+	ix, f := r.run(t)
+	groups, err := SuspectedGroups(context.Background(), ix, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || len(groups[0].Persons) != 3 {
+		t.Fatalf("groups = %+v, want one group of 3 persons", groups)
+	}
+	for _, p := range groups[0].Persons {
+		if ix.Ref(p) == rPerson(99) {
+			t.Fatal("the victim joined the group")
+		}
+	}
+}
+
+// TestBerkaNoMultiBankHits maps the Berka (PKDD'99) Czech bank data into the
+// index — client → person, disposition → holds account, card → card of the
+// disposition's client — and checks that R4 never fires: every card there is
+// in one bank and no client holds many.
+func TestBerkaNoMultiBankHits(t *testing.T) {
+	dir := "/work/shared/data/berka-pkdd99"
+	if _, err := os.Stat(filepath.Join(dir, "card.asc")); err != nil {
+		t.Skipf("Berka data set not found in %s: %v", dir, err)
+	}
+	rows := func(name string) [][]string {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var out [][]string
+		sc := bufio.NewScanner(f)
+		sc.Scan() // header
+		for sc.Scan() {
+			fs := strings.Split(sc.Text(), ";")
+			for i := range fs {
+				fs[i] = strings.Trim(fs[i], `"`)
+			}
+			out = append(out, fs)
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	b := NewIndexBuilder()
+	for _, c := range rows("client.asc") {
+		b.AddEntity(Entity{Ref: Ref{Kind: KindPerson, Key: "client-" + c[0]}})
+	}
+	dispClient := map[string]string{}
+	for _, d := range rows("disp.asc") {
+		dispClient[d[0]] = d[1]
+		b.AddEntity(Entity{Ref: Ref{Kind: KindAccount, Key: "acct-" + d[2]}, Props: map[string]string{"bank": "Berka"}})
+		b.AddLink(Link{From: Ref{Kind: KindPerson, Key: "client-" + d[1]}, To: Ref{Kind: KindAccount, Key: "acct-" + d[2]}, Type: LinkHolds})
+	}
+	cards := 0
+	for _, c := range rows("card.asc") {
+		client, ok := dispClient[c[1]]
+		if !ok {
+			t.Fatalf("card %s names unknown disposition %s", c[0], c[1])
+		}
+		ref := Ref{Kind: KindCard, Key: "card-" + c[0]}
+		b.AddEntity(Entity{Ref: ref, Props: map[string]string{"bank": "Berka", "issued": "19" + c[3][:2] + "-" + c[3][2:4] + "-" + c[3][4:6]}})
+		b.AddLink(Link{From: Ref{Kind: KindPerson, Key: "client-" + client}, To: ref, Type: LinkHolds})
+		cards++
+	}
+	if cards < 800 {
+		t.Fatalf("only %d Berka cards mapped", cards)
+	}
+	f, err := RunRules(context.Background(), b.Build(), DefaultRuleConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range f.Hits {
+		if h.Rule == "R4" {
+			t.Errorf("R4 fired on Berka: %s", h.Reason)
+		}
+	}
+}

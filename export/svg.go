@@ -58,7 +58,7 @@ func layoutCircle(d *doc) []point {
 	return out
 }
 
-func circleRadius(n int) float64 { return math.Max(140, float64(n)*18/(2*math.Pi)) }
+func circleRadius(n int) float64 { return math.Max(200, float64(n)*18/(2*math.Pi)) }
 
 // Drawing limits: beyond them labels are left to the tooltips so the
 // drawing stays readable.

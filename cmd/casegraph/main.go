@@ -36,6 +36,9 @@ Usage:
                                                cases and bookmarks (casegraph case help)
   casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
   casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
+  casegraph export [--db DIR] --out DIR [--redact] [--flags] [--refs REF,…] [CASE]
+                                               write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
+                                               DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
                                                red-flag rules R1–R15 and ranked entity risks
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
@@ -116,6 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCase(ctx, args[1:], stdout, os.Stdin)
 	case "journal":
 		return cmdJournal(ctx, args[1:], stdout)
+	case "export":
+		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "import-case":
 		return cmdImportCase(ctx, args[1:], stdout)
 	case "help", "-h", "--help":

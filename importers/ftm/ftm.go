@@ -436,6 +436,19 @@ func (im *importer) node(line int, e *entity, src graph.Provenance) error {
 			}
 		}
 	}
+	if ph := ent.Props["phone"]; ph != "" {
+		// Valid numbers are stored in E.164, so resolution can match them.
+		var norm []string
+		for _, v := range strings.Split(ph, graph.MultiSep) {
+			if n, err := importers.NormalizePhone(v); err == nil {
+				v = n
+			}
+			if !slices.Contains(norm, v) {
+				norm = append(norm, v)
+			}
+		}
+		ent.Props["phone"] = strings.Join(norm, graph.MultiSep)
+	}
 	if err := im.books.Put(ent); err != nil {
 		return err
 	}

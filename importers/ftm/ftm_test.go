@@ -148,7 +148,7 @@ func TestFixture(t *testing.T) {
 	}
 	// Kazakh person keyed by IIN; Russian INN with the same digits is not.
 	kz := graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}
-	if e, ok := sink.Entity(kz); !ok || e.Props["alias"] != "Zhanbolat Akhmetov" || e.Props["birth_date"] != "1985-03-12" {
+	if e, ok := sink.Entity(kz); !ok || e.Props["alias"] != "Zhanbolat Akhmetov" || e.Props["birth_date"] != "1985-03-12" || e.Props["phone"] != "+77015551234" {
 		t.Errorf("kz person %+v", e)
 	}
 	ru := graph.Ref{Kind: graph.KindPerson, Key: "ftm:p2"}

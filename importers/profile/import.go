@@ -50,7 +50,7 @@ func (p *Profile) Import(ctx context.Context, r io.Reader, sink importers.Sink, 
 		return importers.Report{File: opts.Name}, err
 	}
 	run := &fileRun{p: p, cands: cands, fm: cands[0], sink: sink, opts: opts,
-		seen: make(map[graph.Ref]struct{}), seenLink: make(map[linkKey]struct{})}
+		seen: make(map[graph.Ref]struct{}), seenLink: make(map[linkKey]struct{}), seenFull: make(map[graph.Ref]struct{})}
 	run.rec = importers.NewRecorder(opts.Options, importers.Format(run.format()))
 	err = run.run(ctx, r)
 	return run.rec.Report(), err
@@ -74,6 +74,7 @@ type fileRun struct {
 	cands    []*FileMap
 	fm       *FileMap
 	seenLink map[linkKey]struct{}
+	seenFull map[graph.Ref]struct{}
 	sink     importers.Sink
 	opts     Options
 	rec      *importers.Recorder
@@ -344,6 +345,15 @@ func (fr *fileRun) row(rec []string, line, row, nfields int) error {
 // emit sends the validated records of a row.
 func (fr *fileRun) emit(src graph.Provenance) error {
 	for _, e := range fr.ents {
+		// Statements repeat their holder and counterparties on every row:
+		// an entity is sent once per file, from the first row defining it.
+		if _, dup := fr.seenFull[e.Ref]; dup {
+			continue
+		}
+		if len(fr.seenFull) >= maxSeen {
+			clear(fr.seenFull)
+		}
+		fr.seenFull[e.Ref] = struct{}{}
 		if err := fr.sink.PutEntity(e); err != nil {
 			return fmt.Errorf("put %s: %w", e.Ref, err)
 		}
@@ -481,6 +491,7 @@ type boundRef struct {
 	auto     bool
 	fallback graph.Kind
 	key      *boundValue
+	cache    map[string]graph.Ref
 }
 
 func (h *header) bindRef(m RefMap) (*boundRef, error) {
@@ -532,21 +543,42 @@ func (b *boundRef) eval(c *rowCtx) (graph.Ref, bool, *rowErr) {
 		}
 		return graph.Ref{}, false, &rowErr{column: b.key.column, reason: "required value is empty"}
 	}
+	if r, ok := b.cache[s]; ok {
+		return r, true, nil
+	}
+	r, re := b.resolve(s)
+	if re != nil {
+		return graph.Ref{}, false, re
+	}
+	// Validation is the costly part and statements repeat the same few
+	// accounts; remember what a key resolved to.
+	if b.cache == nil || len(b.cache) >= maxRefCache {
+		b.cache = make(map[string]graph.Ref, 1024)
+	}
+	b.cache[s] = r
+	return r, true, nil
+}
+
+// maxRefCache bounds the per-reference cache of resolved keys.
+const maxRefCache = 1 << 16
+
+// resolve types and validates a non-empty key.
+func (b *boundRef) resolve(s string) (graph.Ref, *rowErr) {
 	kind := b.kind
 	if b.auto {
 		if r, ok := guessRef(s); ok {
-			return r, true, nil
+			return r, nil
 		}
 		kind = b.fallback
 	}
 	if b.m.Validate {
 		r, err := importers.ParseRef(kind.Scheme() + ":" + s)
 		if err != nil {
-			return graph.Ref{}, false, &rowErr{column: b.key.column, value: s, reason: err.Error()}
+			return graph.Ref{}, &rowErr{column: b.key.column, value: s, reason: err.Error()}
 		}
-		return r, true, nil
+		return r, nil
 	}
-	return graph.Ref{Kind: kind, Key: s}, true, nil
+	return graph.Ref{Kind: kind, Key: s}, nil
 }
 
 // guessRef recognises a Kazakh identifier: an IIN/BIN, an IBAN or a card

@@ -100,7 +100,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	queries = append(queries,
 		fmt.Sprintf("neighbours: 1 hop of every selected entity, at most %d rows each", exportNeighbourLimit),
-		fmt.Sprintf("transactions: both ends among the selected entities and their neighbours, oldest first, at most %d read per entity",
+		fmt.Sprintf("transactions: both ends among the selected entities and their neighbours, oldest first, at most %d read per entity; plus the evidence of their red flags",
 			exportTxnLimit))
 	in.Queries = queries
 	if err := gatherExport(ctx, db, seeds, &in); err != nil {
@@ -198,15 +198,6 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 	for _, l := range in.Links {
 		batches[l.Src.Batch] = true
 	}
-	st, err := db.Stats(ctx)
-	if err != nil {
-		return fmt.Errorf("read import batches: %w", err)
-	}
-	for _, b := range st.Batches {
-		if batches[b.ID] {
-			in.Sources = append(in.Sources, b)
-		}
-	}
 	// Keep only the flags on exported entities.
 	kept := in.Flags[:0]
 	for _, f := range in.Flags {
@@ -215,6 +206,49 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 		}
 	}
 	in.Flags = kept
+	// Evidence is part of the case even when it reaches beyond one hop:
+	// read those transactions and their ends too.
+	for _, f := range in.Flags {
+		for _, id := range f.Evidence {
+			if seen[id] {
+				continue
+			}
+			t, err := db.Txn(ctx, id)
+			if err != nil {
+				return fmt.Errorf("evidence transaction %s of %s %s: %w", id, f.Rule, f.Ref, err)
+			}
+			seen[id] = true
+			in.Txns = append(in.Txns, t)
+			for _, r := range []graph.Ref{t.From, t.To} {
+				if set[r] {
+					continue
+				}
+				addRef(r)
+				e, err := db.Entity(ctx, r)
+				if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
+					e = graph.Entity{Ref: r, Stub: true}
+				} else if err != nil {
+					return fmt.Errorf("read %s: %w", r, err)
+				}
+				in.Entities = append(in.Entities, e)
+			}
+		}
+	}
+	st, err := db.Stats(ctx)
+	if err != nil {
+		return fmt.Errorf("read import batches: %w", err)
+	}
+	for _, e := range in.Entities {
+		batches[e.Src.Batch] = true
+	}
+	for _, t := range in.Txns {
+		batches[t.Src.Batch] = true
+	}
+	for _, b := range st.Batches {
+		if batches[b.ID] {
+			in.Sources = append(in.Sources, b)
+		}
+	}
 	return nil
 }
 

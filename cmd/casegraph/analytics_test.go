@@ -71,6 +71,36 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 	if rep.PairF1 != 1 {
 		t.Errorf("eval: pairwise F1 %.2f, want 1", rep.PairF1)
 	}
+
+	// The graph twins: the chain is a path, and a forward trace from the
+	// victim's payment ends in cash.
+	var paths struct {
+		Paths [][]struct {
+			Ref string `json:"ref"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "path", "--db", db, "--json", "--directed",
+		"card:5177920000000005", "card:440043100200003")), &paths); err != nil {
+		t.Fatal(err)
+	}
+	if len(paths.Paths) != 1 || len(paths.Paths[0]) != 4 {
+		t.Errorf("path victim → last mule: %+v, want one path of 3 hops", paths.Paths)
+	}
+	tr := runCmd(t, "trace", "--db", db, "T0007", "--max-dwell", "6h")
+	if !strings.Contains(tr, "[cash]") {
+		t.Errorf("trace from the victim's payment does not end in cash:\n%s", tr)
+	}
+	var cl struct {
+		Clusters []struct {
+			Flagged int `json:"flagged"`
+		} `json:"clusters"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "clusters", "--db", db, "--json", "--by", "risk")), &cl); err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Clusters) == 0 || cl.Clusters[0].Flagged == 0 {
+		t.Errorf("clusters by risk: %+v, want a flagged community first", cl.Clusters)
+	}
 	text := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "ground_truth.json"))
 	if !strings.Contains(text, "recall 1.000") {
 		t.Errorf("eval text report:\n%s", text)

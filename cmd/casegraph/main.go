@@ -43,6 +43,10 @@ Usage:
                                                red-flag rules R1–R15 and ranked entity risks
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
                                                score flags and suspected groups against ground truth
+  casegraph clusters --db DIR [--json] [--by turnover|risk] [--limit N]
+                                               money communities (suspected groups) ranked
+  casegraph path   --db DIR [--json] [--k N] [--max-hops N] [--directed] REF REF
+  casegraph trace  --db DIR [--json] [--backward] [--max-hops N] [--max-dwell 24h] [--proportional] REF|TXID
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
@@ -111,6 +115,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdFlags(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return cmdEval(ctx, args[1:], stdout, stderr)
+	case "clusters":
+		return cmdClusters(ctx, args[1:], stdout, stderr)
+	case "path":
+		return cmdPath(ctx, args[1:], stdout, stderr)
+	case "trace":
+		return cmdTrace(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout)
 	case "resolve":

@@ -421,3 +421,35 @@ func TestLocalTime(t *testing.T) {
 		t.Errorf("ParseDuration(30d) = %v, %v", d, err)
 	}
 }
+
+// BenchmarkRunRules runs every rule over a synthetic graph of 20k cards and
+// 200k transfers, cash-outs and top-ups (run with -bench; not part of go test).
+func BenchmarkRunRules(b *testing.B) {
+	r := newRB()
+	const cards, txns = 20000, 200000
+	banks := []string{"Kaspi Bank", "Halyk", "ForteBank", "Bank CenterCredit"}
+	for i := 0; i < cards; i++ {
+		r.card(i, i/2, banks[i%len(banks)], "2024-01-01")
+	}
+	x := uint64(1)
+	next := func(n int) int { x = x*6364136223846793005 + 1442695040888963407; return int(x>>33) % n }
+	for i := 0; i < txns; i++ {
+		at := time.Duration(next(120*24*3600)) * time.Second
+		switch k := next(10); {
+		case k < 7:
+			r.tx(rCard(next(cards)), rCard(next(cards)), at, int64(1000+next(500000)), ChannelTransfer, withDevice(fmt.Sprintf("D%d", next(cards))))
+		case k < 9:
+			r.tx(rCard(next(cards)), rATM(next(500)), at, int64(5000+next(300000)), ChannelCashOut)
+		default:
+			r.tx(rATM(next(500)), rCard(next(cards)), at, int64(5000+next(600000)), ChannelTopup)
+		}
+	}
+	ix := r.b.Build()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := RunRules(context.Background(), ix, DefaultRuleConfig(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/txns, "ns/txn")
+}

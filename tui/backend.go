@@ -28,4 +28,31 @@ type Backend interface {
 	// Search runs a fuzzy query, restricted to one kind unless kind is
 	// graph.KindUnknown.
 	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)
+
+	CaseStore
+}
+
+// CaseStore is what the bookmark dialog and the Cases screen ask of the
+// database. Every change is journalled by the implementation with the OS
+// user and the time; caseID is a case id (graph.Case.ID).
+type CaseStore interface {
+	// Cases lists every case, most recently updated first.
+	Cases(ctx context.Context) ([]graph.Case, error)
+	// ViewCase returns one case and journals that it was viewed.
+	ViewCase(ctx context.Context, caseID string) (graph.Case, error)
+	CreateCase(ctx context.Context, name string) (graph.Case, error)
+	RenameCase(ctx context.Context, caseID, name string) (graph.Case, error)
+	SetCaseStatus(ctx context.Context, caseID string, st graph.CaseStatus) (graph.Case, error)
+	SetCaseNotes(ctx context.Context, caseID, notes string) (graph.Case, error)
+	SetCaseTags(ctx context.Context, caseID string, tags []string) (graph.Case, error)
+	DeleteCase(ctx context.Context, caseID string) error
+	// AddBookmark adds b (its id and times are set by the store); a
+	// bookmark on the same target gains b's tags and note instead.
+	AddBookmark(ctx context.Context, caseID string, b graph.Bookmark) (graph.Bookmark, error)
+	// UpdateBookmark replaces a bookmark's tags and note.
+	UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error)
+	DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error
+	// UndoLast reverts the last case change and describes it; an error
+	// when there is nothing to undo.
+	UndoLast(ctx context.Context) (string, error)
 }

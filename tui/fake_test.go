@@ -34,6 +34,7 @@ type fakeBackend struct {
 	txns     []graph.Txn
 	notReady bool
 	searches int
+	cases    fakeCases // cases_fake_test.go
 }
 
 func newFake() *fakeBackend {

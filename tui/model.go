@@ -79,6 +79,7 @@ type Model struct {
 
 	ent entityView
 	gv  graphview.Model
+	cs  casesState // the Cases screen and the bookmark dialog (cases.go)
 
 	status    string
 	statusErr bool
@@ -103,6 +104,7 @@ func New(b Backend, opts Options) *Model {
 		titles: map[graph.Ref]string{},
 		pos:    -1,
 		start:  opts.Start,
+		cs:     newCasesState(),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "
@@ -112,7 +114,7 @@ func New(b Backend, opts Options) *Model {
 // Init requests the background colour and loads the database summary and
 // the start entity.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, loadStats(m.ctx, m.b)}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, loadStats(m.ctx, m.b), loadCases(m.ctx, m.b)}
 	if m.start != nil {
 		cmds = append(cmds, m.open(*m.start, false))
 	}
@@ -202,6 +204,9 @@ func (m *Model) forward() tea.Cmd {
 // Update dispatches messages. Keys travel: force-quit, help overlay, search
 // input, the active screen, then global bindings.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := m.updateCases(msg); ok {
+		return m, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -321,6 +326,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if cmd, ok := m.casesKey(msg); ok {
+		return cmd
+	}
 	if m.searchOpen {
 		var cmd tea.Cmd
 		m.search, cmd = m.search.Update(msg)
@@ -380,14 +388,18 @@ func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
 // activeHelp is the key map of what is on screen.
 func (m *Model) activeHelp() help.KeyMap {
 	switch {
+	case m.cs.dialog != nil:
+		return dialogHelp(m.cs.dialog)
+	case m.cs.open:
+		return casesHelp(m.keys, m.cs.keys)
 	case m.searchOpen:
 		return m.search.Keys
 	case m.screen == screenGraph:
 		return m.gv.Keys
 	case m.screen == screenEntity:
-		return entityHelp(m.keys, m.ekeys)
+		return withCaseKeys(entityHelp(m.keys, m.ekeys), m.cs.keys, true)
 	}
-	return homeHelp(m.keys)
+	return withCaseKeys(homeHelp(m.keys), m.cs.keys, false)
 }
 
 // View renders the whole terminal.
@@ -415,6 +427,9 @@ func (m *Model) render() string {
 	lines = append(lines, pane.Fit(" "+m.help.ShortHelpView(m.activeHelp().ShortHelp()), m.w))
 	lines = append(lines, m.renderStatus())
 	screen := strings.Join(lines, "\n")
+	if m.cs.dialog != nil {
+		screen = m.overlayDialog(screen)
+	}
 	if m.showHelp {
 		return m.overlayHelp(screen)
 	}
@@ -440,6 +455,8 @@ func (m *Model) renderTooSmall() string {
 func (m *Model) renderBody() []string {
 	b := m.lay.Body
 	switch {
+	case m.cs.open:
+		return m.renderCases()
 	case m.searchOpen:
 		return pane.Box(m.st, "Search", m.search.Footer(), m.search.Lines(), b.W, b.H, true)
 	case m.screen == screenGraph:
@@ -516,7 +533,7 @@ func (m *Model) renderHeader() string {
 		st.Help.ShortKey.Render("q") + " " + st.Muted.Render("quit")
 	sep := st.Muted.Render(" › ")
 	parts := []string{st.Accent.Render("casegraph")}
-	if m.screen == screenHome && !m.searchOpen {
+	if m.screen == screenHome && !m.searchOpen && !m.cs.open {
 		parts = append(parts, st.Text.Render("home"))
 	}
 	for i := 0; i <= m.pos && i < len(m.hist); i++ {
@@ -533,6 +550,9 @@ func (m *Model) renderHeader() string {
 	}
 	if m.searchOpen {
 		parts = append(parts, st.Text.Render("search"))
+	}
+	if m.cs.open {
+		parts = append(parts, st.Text.Render("cases"))
 	}
 	if n := len(m.hist) - m.pos - 1; n > 0 {
 		parts = append(parts, st.Muted.Render(fmt.Sprintf("(%d forward)", n)))
@@ -605,6 +625,10 @@ func (m *Model) overlayHelp(screen string) string {
 
 func (m *Model) screenName() string {
 	switch {
+	case m.cs.dialog != nil:
+		return "bookmark dialog"
+	case m.cs.open:
+		return "cases"
 	case m.searchOpen:
 		return "search"
 	case m.screen == screenGraph:

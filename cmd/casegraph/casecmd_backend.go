@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"casegraph/graph"
+	"casegraph/store"
+)
+
+// The case methods of the TUI backend: each takes the OS user and the time
+// of the call for the journal.
+
+func (b *backend) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
+
+func (b *backend) ViewCase(ctx context.Context, caseID string) (graph.Case, error) {
+	return b.db.ViewCase(ctx, actor(), caseID)
+}
+
+func (b *backend) CreateCase(ctx context.Context, name string) (graph.Case, error) {
+	return b.db.CreateCase(ctx, actor(), name)
+}
+
+func (b *backend) RenameCase(ctx context.Context, caseID, name string) (graph.Case, error) {
+	return b.db.RenameCase(ctx, actor(), caseID, name)
+}
+
+func (b *backend) SetCaseStatus(ctx context.Context, caseID string, st graph.CaseStatus) (graph.Case, error) {
+	return b.db.SetCaseStatus(ctx, actor(), caseID, st)
+}
+
+func (b *backend) SetCaseNotes(ctx context.Context, caseID, notes string) (graph.Case, error) {
+	return b.db.SetCaseNotes(ctx, actor(), caseID, notes)
+}
+
+func (b *backend) SetCaseTags(ctx context.Context, caseID string, tags []string) (graph.Case, error) {
+	return b.db.SetCaseTags(ctx, actor(), caseID, tags)
+}
+
+func (b *backend) DeleteCase(ctx context.Context, caseID string) error {
+	return b.db.DeleteCase(ctx, actor(), caseID)
+}
+
+func (b *backend) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
+	out, _, err := b.db.AddBookmark(ctx, actor(), caseID, bm)
+	return out, err
+}
+
+func (b *backend) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
+	return b.db.UpdateBookmark(ctx, actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+}
+
+func (b *backend) DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error {
+	return b.db.DeleteBookmark(ctx, actor(), caseID, bookmarkID)
+}
+
+func (b *backend) UndoLast(ctx context.Context) (string, error) {
+	u, err := b.db.UndoLast(ctx, actor())
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
+}

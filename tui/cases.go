@@ -1,0 +1,606 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/sahilm/fuzzy"
+
+	"casegraph/graph"
+	"casegraph/tui/pane"
+)
+
+// The Cases screen lists cases and their bookmarks with a fuzzy filter, and
+// the bookmark dialog (b on the entity screen) files the entity on screen
+// into a case. Both talk to the store only through Backend's CaseStore.
+
+// casesState is the root model's state for cases: the screen, its list and
+// the open dialog, if any.
+type casesState struct {
+	open    bool
+	cases   []graph.Case
+	loaded  bool
+	err     error
+	current string // id of the case new bookmarks go to by default
+
+	rows     []caseRow
+	sel, off int
+
+	filter    textinput.Model
+	filtering bool
+
+	dialog *caseDialog
+	keys   casesKeys
+}
+
+// caseRow is one line of the list: a case, or one of its bookmarks.
+type caseRow struct {
+	c  int // index into cases
+	bm int // index into the case's bookmarks, or -1 for the case itself
+}
+
+type casesKeys struct {
+	Open, Bookmark, Up, Down, Enter, Filter, Rename, Tag, Note, Delete, Undo, Status, Close key.Binding
+}
+
+func defaultCasesKeys() casesKeys {
+	return casesKeys{
+		Open:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cases")),
+		Bookmark: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bookmark")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Enter:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open / make current")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Rename:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rename case")),
+		Tag:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "re-tag")),
+		Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "edit note")),
+		Delete:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
+		Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo last change")),
+		Status:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "next status")),
+		Close:    key.NewBinding(key.WithKeys("esc", "c"), key.WithHelp("esc", "close")),
+	}
+}
+
+func newCasesState() casesState {
+	in := textinput.New()
+	in.Prompt = "/ "
+	in.Placeholder = "filter names, tags, notes…"
+	return casesState{keys: defaultCasesKeys(), filter: in}
+}
+
+type casesLoadedMsg struct {
+	cases []graph.Case
+	err   error
+}
+
+// caseChangedMsg reports a finished case change; the list reloads after it.
+type caseChangedMsg struct {
+	status string
+	caseID string // the case to make current, if any
+	err    error
+}
+
+func loadCases(ctx context.Context, b Backend) tea.Cmd {
+	return func() tea.Msg {
+		cs, err := b.Cases(ctx)
+		if err != nil {
+			err = fmt.Errorf("load cases: %w", err)
+		}
+		return casesLoadedMsg{cases: cs, err: err}
+	}
+}
+
+// changeCase runs one case change in a command.
+func changeCase(fn func() (status, caseID string, err error)) tea.Cmd {
+	return func() tea.Msg {
+		s, id, err := fn()
+		return caseChangedMsg{status: s, caseID: id, err: err}
+	}
+}
+
+// saveBookmark files target into the case named name, creating the case
+// when no case has that name.
+func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, name string, bm graph.Bookmark) tea.Cmd {
+	return changeCase(func() (string, string, error) {
+		name = strings.Join(strings.Fields(name), " ")
+		if name == "" {
+			return "", "", fmt.Errorf("bookmark: choose or name a case")
+		}
+		id := ""
+		for _, c := range cases {
+			if strings.EqualFold(c.Name, name) {
+				id = c.ID
+			}
+		}
+		created := ""
+		if id == "" {
+			c, err := b.CreateCase(ctx, name)
+			if err != nil {
+				return "", "", err
+			}
+			id, created = c.ID, " (new case)"
+		}
+		out, err := b.AddBookmark(ctx, id, bm)
+		if err != nil {
+			return "", "", err
+		}
+		return fmt.Sprintf("bookmarked %s in %q%s", out.Target.Title(), name, created), id, nil
+	})
+}
+
+// caseByID returns the loaded case with id.
+func (cs *casesState) caseByID(id string) (graph.Case, bool) {
+	i := slices.IndexFunc(cs.cases, func(c graph.Case) bool { return c.ID == id })
+	if i < 0 {
+		return graph.Case{}, false
+	}
+	return cs.cases[i], true
+}
+
+// rowText is what the fuzzy filter matches for a row.
+func (cs *casesState) rowText(c graph.Case, bm int) string {
+	if bm < 0 {
+		return c.Name + " " + string(c.Status) + " " + strings.Join(c.Tags, " ") + " " + c.Notes
+	}
+	b := c.Bookmarks[bm]
+	refs := make([]string, len(b.Target.Refs))
+	for i, r := range b.Target.Refs {
+		refs[i] = r.String()
+	}
+	return b.Target.Title() + " " + strings.Join(refs, " ") + " " + strings.Join(b.Tags, " ") + " " + b.Note
+}
+
+type rowSource []string
+
+func (s rowSource) String(i int) string { return s[i] }
+func (s rowSource) Len() int            { return len(s) }
+
+// rebuild recomputes the visible rows from the cases and the filter: a case
+// shows when it or one of its bookmarks matches; its bookmarks show when the
+// case itself matches or they do.
+func (cs *casesState) rebuild() {
+	q := strings.TrimSpace(cs.filter.Value())
+	cs.rows = cs.rows[:0]
+	for ci, c := range cs.cases {
+		if q == "" {
+			cs.rows = append(cs.rows, caseRow{c: ci, bm: -1})
+			for bi := range c.Bookmarks {
+				cs.rows = append(cs.rows, caseRow{c: ci, bm: bi})
+			}
+			continue
+		}
+		texts := make(rowSource, 0, len(c.Bookmarks)+1)
+		texts = append(texts, strings.ToLower(cs.rowText(c, -1)))
+		for bi := range c.Bookmarks {
+			texts = append(texts, strings.ToLower(cs.rowText(c, bi)))
+		}
+		hit := make([]bool, len(texts))
+		for _, m := range fuzzy.FindFromNoSort(strings.ToLower(q), texts) {
+			hit[m.Index] = true
+		}
+		if !slices.Contains(hit, true) {
+			continue
+		}
+		cs.rows = append(cs.rows, caseRow{c: ci, bm: -1})
+		for bi := range c.Bookmarks {
+			if hit[0] || hit[bi+1] {
+				cs.rows = append(cs.rows, caseRow{c: ci, bm: bi})
+			}
+		}
+	}
+	cs.sel = min(max(cs.sel, 0), max(len(cs.rows)-1, 0))
+}
+
+// selected returns the case and bookmark index (-1 for the case row) under
+// the cursor.
+func (cs *casesState) selected() (graph.Case, int, bool) {
+	if cs.sel < 0 || cs.sel >= len(cs.rows) {
+		return graph.Case{}, -1, false
+	}
+	r := cs.rows[cs.sel]
+	return cs.cases[r.c], r.bm, true
+}
+
+// updateCases handles the cases messages; ok reports whether msg was one.
+func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
+	cs := &m.cs
+	switch msg := msg.(type) {
+	case casesLoadedMsg:
+		cs.loaded, cs.err = true, msg.err
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+			return nil, true
+		}
+		cs.cases = msg.cases
+		if _, ok := cs.caseByID(cs.current); !ok && len(cs.cases) > 0 {
+			cs.current = cs.cases[0].ID
+		}
+		if d := cs.dialog; d != nil && d.kind == dialogBookmark {
+			d.cases = d.cases[:0]
+			for _, c := range cs.cases {
+				d.cases = append(d.cases, c.Name)
+			}
+		}
+		cs.rebuild()
+		return nil, true
+	case caseChangedMsg:
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+		} else {
+			m.setStatus(msg.status, false)
+			if msg.caseID != "" {
+				cs.current = msg.caseID
+			}
+		}
+		return loadCases(m.ctx, m.b), true
+	}
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.KeyReleaseMsg:
+		// Keys travel through handleKey and casesKey.
+		return nil, false
+	}
+	if cs.dialog != nil {
+		// Cursor blinks, pastes and the like go to the dialog's inputs.
+		d, cmd, _ := cs.dialog.update(msg)
+		cs.dialog = &d
+		return cmd, false
+	}
+	return nil, false
+}
+
+// casesKey handles keys for the dialog (which gets everything), the Cases
+// screen, and the global c and entity-screen b bindings. ok reports whether
+// the key was taken.
+func (m *Model) casesKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	cs := &m.cs
+	if cs.dialog != nil {
+		return m.dialogKey(msg), true
+	}
+	if cs.open {
+		return m.casesScreenKey(msg), true
+	}
+	if m.searchOpen {
+		return nil, false
+	}
+	switch {
+	case key.Matches(msg, cs.keys.Open):
+		cs.open = true
+		return loadCases(m.ctx, m.b), true
+	case key.Matches(msg, cs.keys.Bookmark) && m.screen == screenEntity:
+		cur, ok := m.current()
+		if !ok {
+			return nil, false
+		}
+		names := make([]string, len(cs.cases))
+		for i, c := range cs.cases {
+			names[i] = c.Name
+		}
+		currentName := ""
+		if c, ok := cs.caseByID(cs.current); ok {
+			currentName = c.Name
+		}
+		label := ""
+		if t := m.titleOf(cur.Ref); t != refLabel(cur.Ref) {
+			label = t
+		}
+		d := newBookmarkDialog(m.st, graph.EntityTarget(cur.Ref, label), m.titleOf(cur.Ref), currentName, names)
+		d.setWidth(m.dialogWidth())
+		focus := 0
+		if currentName != "" {
+			focus = 1
+		}
+		cmd := d.focusField(focus)
+		cs.dialog = &d
+		// The case list may be stale or not loaded yet: refresh it for ↑/↓.
+		return tea.Batch(cmd, loadCases(m.ctx, m.b)), true
+	}
+	return nil, false
+}
+
+func (m *Model) dialogWidth() int { return min(72, max(30, m.w-6)) }
+
+func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
+	cs := &m.cs
+	d, cmd, act := cs.dialog.update(msg)
+	switch act {
+	case dialogCancelled:
+		cs.dialog = nil
+		return nil
+	case dialogSaved:
+		cs.dialog = nil
+		return m.saveDialog(d)
+	}
+	cs.dialog = &d
+	return cmd
+}
+
+// saveDialog turns a saved dialog into the backend call it stands for.
+func (m *Model) saveDialog(d caseDialog) tea.Cmd {
+	ctx, b := m.ctx, m.b
+	switch d.kind {
+	case dialogBookmark:
+		bm := graph.Bookmark{Target: d.target, Tags: splitTags(d.value(1)), Note: d.noteValue()}
+		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), d.value(0), bm)
+	case dialogRenameCase:
+		id, name := d.caseID, d.value(0)
+		return changeCase(func() (string, string, error) {
+			c, err := b.RenameCase(ctx, id, name)
+			return fmt.Sprintf("renamed to %q", c.Name), "", err
+		})
+	case dialogTagCase:
+		id, tags := d.caseID, splitTags(d.value(0))
+		return changeCase(func() (string, string, error) {
+			_, err := b.SetCaseTags(ctx, id, tags)
+			return "case tags saved", "", err
+		})
+	case dialogNoteCase:
+		id, note := d.caseID, d.noteValue()
+		return changeCase(func() (string, string, error) {
+			_, err := b.SetCaseNotes(ctx, id, note)
+			return "case notes saved", "", err
+		})
+	case dialogTagBookmark, dialogNoteBookmark:
+		c, ok := m.cs.caseByID(d.caseID)
+		if !ok {
+			return nil
+		}
+		bp, ok := c.Bookmark(d.bmID)
+		if !ok {
+			return nil
+		}
+		tags, note := bp.Tags, bp.Note
+		if d.kind == dialogTagBookmark {
+			tags = splitTags(d.value(0))
+		} else {
+			note = d.noteValue()
+		}
+		id, bmID := d.caseID, d.bmID
+		return changeCase(func() (string, string, error) {
+			out, err := b.UpdateBookmark(ctx, id, bmID, tags, note)
+			return "saved " + out.Target.Title(), "", err
+		})
+	}
+	return nil
+}
+
+func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
+	cs := &m.cs
+	k := cs.keys
+	if cs.filtering {
+		switch msg.String() {
+		case "esc", "enter":
+			cs.filtering = false
+			cs.filter.Blur()
+			if msg.String() == "esc" {
+				cs.filter.SetValue("")
+			}
+			cs.rebuild()
+			return nil
+		case "up", "down":
+		default:
+			var cmd tea.Cmd
+			cs.filter, cmd = cs.filter.Update(msg)
+			cs.rebuild()
+			return cmd
+		}
+	}
+	c, bm, ok := cs.selected()
+	ctx, b := m.ctx, m.b
+	edit := func(kind dialogKind, title, label, value string, multiline bool) tea.Cmd {
+		d := newFieldDialog(m.st, kind, title, label, value, multiline)
+		d.caseID = c.ID
+		if bm >= 0 {
+			d.bmID = c.Bookmarks[bm].ID
+		}
+		d.setWidth(m.dialogWidth())
+		cmd := d.focusField(0)
+		cs.dialog = &d
+		return cmd
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit) && msg.String() == "q":
+		return tea.Quit
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+	case key.Matches(msg, k.Close):
+		cs.open = false
+	case key.Matches(msg, k.Up):
+		cs.sel = max(0, cs.sel-1)
+	case key.Matches(msg, k.Down):
+		cs.sel = min(len(cs.rows)-1, cs.sel+1)
+	case key.Matches(msg, k.Filter):
+		cs.filtering = true
+		return cs.filter.Focus()
+	case key.Matches(msg, k.Undo):
+		return changeCase(func() (string, string, error) {
+			s, err := b.UndoLast(ctx)
+			return s, "", err
+		})
+	case !ok:
+		return nil
+	case key.Matches(msg, k.Enter):
+		if bm < 0 {
+			id := c.ID
+			return changeCase(func() (string, string, error) {
+				vc, err := b.ViewCase(ctx, id)
+				return fmt.Sprintf("current case: %q · %d bookmarks", vc.Name, len(vc.Bookmarks)), vc.ID, err
+			})
+		}
+		cs.open = false
+		cs.current = c.ID
+		return m.open(c.Bookmarks[bm].Target.Refs[0], false)
+	case key.Matches(msg, k.Rename):
+		return edit(dialogRenameCase, "Rename case", "name", c.Name, false)
+	case key.Matches(msg, k.Tag) && bm < 0:
+		return edit(dialogTagCase, "Tags of "+c.Name, "tags", strings.Join(c.Tags, " "), false)
+	case key.Matches(msg, k.Tag):
+		return edit(dialogTagBookmark, "Tags of "+c.Bookmarks[bm].Target.Title(), "tags", strings.Join(c.Bookmarks[bm].Tags, " "), false)
+	case key.Matches(msg, k.Note) && bm < 0:
+		return edit(dialogNoteCase, "Notes of "+c.Name, "", c.Notes, true)
+	case key.Matches(msg, k.Note):
+		return edit(dialogNoteBookmark, "Note on "+c.Bookmarks[bm].Target.Title(), "", c.Bookmarks[bm].Note, true)
+	case key.Matches(msg, k.Status):
+		next := graph.CaseStatuses[(slices.Index(graph.CaseStatuses, c.Status)+1)%len(graph.CaseStatuses)]
+		id := c.ID
+		return changeCase(func() (string, string, error) {
+			vc, err := b.SetCaseStatus(ctx, id, next)
+			return fmt.Sprintf("%q is %s", vc.Name, vc.Status), "", err
+		})
+	case key.Matches(msg, k.Delete) && bm < 0:
+		id, name := c.ID, c.Name
+		return changeCase(func() (string, string, error) {
+			return fmt.Sprintf("deleted case %q · u undoes", name), "", b.DeleteCase(ctx, id)
+		})
+	case key.Matches(msg, k.Delete):
+		id, bmID, title := c.ID, c.Bookmarks[bm].ID, c.Bookmarks[bm].Target.Title()
+		return changeCase(func() (string, string, error) {
+			return fmt.Sprintf("deleted bookmark %s · u undoes", title), "", b.DeleteBookmark(ctx, id, bmID)
+		})
+	}
+	return nil
+}
+
+func casesHelp(g globalKeys, k casesKeys) keyHelp {
+	return keyHelp{
+		short: []key.Binding{k.Enter, k.Filter, k.Rename, k.Tag, k.Note, k.Delete, k.Undo, k.Status, k.Close},
+		full: [][]key.Binding{
+			{k.Up, k.Down, k.Enter, k.Filter, k.Close},
+			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo},
+			{g.Help, g.Quit, g.ForceQuit},
+		},
+	}
+}
+
+// withCaseKeys adds the cases keys (c, and b where an entity is on screen)
+// to a screen's full help.
+func withCaseKeys(h keyHelp, k casesKeys, bookmark bool) keyHelp {
+	col := []key.Binding{k.Open}
+	if bookmark {
+		col = append(col, k.Bookmark)
+	}
+	h.full = append(slices.Clone(h.full), col)
+	return h
+}
+
+func dialogHelp(d *caseDialog) keyHelp {
+	k := d.keys
+	return keyHelp{short: []key.Binding{k.Next, k.Save, k.Cancel}, full: [][]key.Binding{{k.Next, k.Prev, k.Pick, k.Save, k.Cancel}}}
+}
+
+// renderCases draws the Cases screen: the filter line, then cases and their
+// bookmarks, with the selected row highlighted.
+func (m *Model) renderCases() []string {
+	st, cs, b := m.st, &m.cs, m.lay.Body
+	cw, ch := pane.ContentWidth(b.W), pane.ContentHeight(b.H)
+	lines := []string{}
+	switch {
+	case cs.filtering || cs.filter.Value() != "":
+		lines = append(lines, cs.filter.View())
+	default:
+		lines = append(lines, st.Muted.Render("/ filter · b on an entity bookmarks it · enter opens"))
+	}
+	switch {
+	case !cs.loaded:
+		lines = append(lines, st.Muted.Render("loading cases…"))
+	case cs.err != nil:
+		lines = append(lines, st.Err.Render(cs.err.Error()))
+	case len(cs.cases) == 0:
+		lines = append(lines, "", st.Muted.Render("No cases yet. Open an entity and press b to bookmark it into a new case."))
+	case len(cs.rows) == 0:
+		lines = append(lines, "", st.Muted.Render("nothing matches the filter"))
+	}
+	h := max(1, ch-len(lines))
+	cs.off = pane.Window(cs.sel, cs.off, len(cs.rows), h)
+	for i := cs.off; i < len(cs.rows) && i < cs.off+h; i++ {
+		r := cs.rows[i]
+		c := cs.cases[r.c]
+		var line string
+		if r.bm < 0 {
+			mark := "  "
+			if c.ID == cs.current {
+				mark = st.Accent.Render("● ")
+			}
+			line = mark + st.Bold.Render(c.Name) + "  " + statusStyle(m, c.Status).Render("["+string(c.Status)+"]") +
+				st.Muted.Render(fmt.Sprintf("  %d bookmarks", len(c.Bookmarks)))
+			if len(c.Tags) > 0 {
+				line += "  " + st.Accent.Render("#"+strings.Join(c.Tags, " #"))
+			}
+			if c.Notes != "" {
+				line += st.Muted.Render("  · " + firstLine(c.Notes))
+			}
+		} else {
+			bm := c.Bookmarks[r.bm]
+			kind := string(bm.Target.Kind)
+			if bm.Target.Kind == graph.TargetEntity {
+				kind = bm.Target.Refs[0].Kind.String()
+			}
+			line = "      " + st.Kind(bm.Target.Refs[0].Kind).Render(padRight(kind, 9)) + st.Text.Render(bookmarkTitle(bm))
+			if len(bm.Tags) > 0 {
+				line += "  " + st.Accent.Render("#"+strings.Join(bm.Tags, " #"))
+			}
+			if bm.Note != "" {
+				n := firstLine(bm.Note)
+				if lc := strings.Count(strings.TrimRight(bm.Note, "\n"), "\n"); lc > 0 {
+					n += fmt.Sprintf(" (+%d lines)", lc)
+				}
+				line += st.Muted.Render("  · " + n)
+			}
+		}
+		line = ansi.Truncate(line, cw, "…")
+		if i == cs.sel {
+			line = st.Selected.Render(pane.Fit(ansi.Strip(line), cw))
+		}
+		lines = append(lines, line)
+	}
+	footer := fmt.Sprintf("%d cases", len(cs.cases))
+	if q := cs.filter.Value(); q != "" {
+		footer = fmt.Sprintf("%d rows match %q", len(cs.rows), q)
+	}
+	return pane.Box(st, "Cases", footer, lines, b.W, b.H, true)
+}
+
+// bookmarkTitle names a bookmark in the list, card numbers masked.
+func bookmarkTitle(b graph.Bookmark) string {
+	if b.Target.Label != "" {
+		return b.Target.Label
+	}
+	if len(b.Target.Refs) == 1 {
+		return refLabel(b.Target.Refs[0])
+	}
+	return b.Target.Title()
+}
+
+func statusStyle(m *Model, s graph.CaseStatus) lipgloss.Style {
+	switch s {
+	case graph.CaseReferred:
+		return m.st.Warn
+	case graph.CaseClosed:
+		return m.st.Muted
+	}
+	return m.st.OK
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
+}
+
+// overlayDialog draws the open dialog centred over the screen.
+func (m *Model) overlayDialog(screen string) string {
+	box := m.cs.dialog.view(m.st)
+	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
+	if bw > m.w || bh > m.h {
+		box = lipgloss.NewStyle().MaxWidth(m.w).MaxHeight(m.h).Render(box)
+		bw, bh = lipgloss.Width(box), lipgloss.Height(box)
+	}
+	base := lipgloss.NewLayer(screen)
+	top := lipgloss.NewLayer(box).X(max(0, (m.w-bw)/2)).Y(max(0, (m.h-bh)/2)).Z(1)
+	return lipgloss.NewCompositor(base, top).Render()
+}

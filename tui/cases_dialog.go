@@ -1,0 +1,264 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"casegraph/graph"
+	"casegraph/tui/theme"
+)
+
+// caseDialog is the small form used to bookmark an entity and to rename,
+// re-tag and re-note cases and bookmarks. Its fields are single-line inputs
+// and at most one multi-line note (bubbles textarea). It receives every key
+// while open and reports through the action value of update.
+type caseDialog struct {
+	kind   dialogKind
+	title  string
+	target graph.Target // bookmark dialogs: what is bookmarked
+	caseID string       // edit dialogs: the case edited
+	bmID   string       // edit dialogs: the bookmark edited, if any
+
+	labels  []string
+	inputs  []textinput.Model // single-line fields
+	note    textarea.Model    // the multi-line field, when hasNote
+	hasNote bool
+	focus   int // index into inputs, or len(inputs) for the note
+
+	cases []string // case names to cycle through with ↑/↓ in a case field
+	pick  int
+
+	keys dialogKeys
+	w    int
+}
+
+type dialogKind int
+
+const (
+	dialogBookmark     dialogKind = iota // case name, tags, note
+	dialogRenameCase                     // name
+	dialogTagCase                        // tags
+	dialogTagBookmark                    // tags
+	dialogNoteCase                       // note
+	dialogNoteBookmark                   // note
+)
+
+type dialogKeys struct {
+	Next, Prev, Save, Cancel, Pick key.Binding
+}
+
+func defaultDialogKeys() dialogKeys {
+	return dialogKeys{
+		Next:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
+		Prev:   key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous field")),
+		Save:   key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Pick:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick case")),
+	}
+}
+
+// dialogAction is what a key did to the dialog.
+type dialogAction int
+
+const (
+	dialogNone dialogAction = iota
+	dialogSaved
+	dialogCancelled
+)
+
+func newInput(st theme.Styles, value, placeholder string) textinput.Model {
+	in := textinput.New()
+	in.Prompt = ""
+	in.Placeholder = placeholder
+	s := textinput.DefaultStyles(st.IsDark)
+	s.Cursor.Blink = false
+	s.Cursor.Color = st.Cursor.GetForeground()
+	s.Focused.Text = st.Text
+	s.Focused.Placeholder = st.Muted
+	s.Blurred.Placeholder = st.Muted
+	in.SetStyles(s)
+	in.SetValue(value)
+	in.CursorEnd()
+	return in
+}
+
+func newNote(st theme.Styles, value string) textarea.Model {
+	ta := textarea.New()
+	ta.ShowLineNumbers = false
+	ta.Prompt = "│ "
+	ta.Placeholder = "note: several lines are fine; enter starts a new line"
+	ta.CharLimit = 0
+	ta.MaxHeight = 0
+	s := textarea.DefaultStyles(st.IsDark)
+	s.Cursor.Blink = false
+	s.Cursor.Color = st.Cursor.GetForeground()
+	s.Focused.Text = st.Text
+	s.Focused.Placeholder = st.Muted
+	s.Blurred.Placeholder = st.Muted
+	s.Focused.CursorLine = st.Text
+	ta.SetStyles(s)
+	ta.SetValue(value)
+	ta.SetHeight(5)
+	return ta
+}
+
+// newBookmarkDialog asks for the case (prefilled with current, ↑/↓ cycles
+// through cases, a new name creates one), tags and a note.
+func newBookmarkDialog(st theme.Styles, t graph.Target, title, current string, cases []string) caseDialog {
+	d := caseDialog{kind: dialogBookmark, title: "Bookmark " + title, target: t, cases: cases, keys: defaultDialogKeys(), hasNote: true}
+	d.labels = []string{"case", "tags"}
+	d.inputs = []textinput.Model{newInput(st, current, "case name (new or existing)"), newInput(st, "", "tags, separated by spaces or commas")}
+	d.note = newNote(st, "")
+	for i, c := range cases {
+		if c == current {
+			d.pick = i
+		}
+	}
+	return d
+}
+
+// newFieldDialog edits one value: a single line, or a note when multiline.
+func newFieldDialog(st theme.Styles, kind dialogKind, title, label, value string, multiline bool) caseDialog {
+	d := caseDialog{kind: kind, title: title, keys: defaultDialogKeys()}
+	if multiline {
+		d.hasNote = true
+		d.note = newNote(st, value)
+		return d
+	}
+	d.labels = []string{label}
+	d.inputs = []textinput.Model{newInput(st, value, "")}
+	return d
+}
+
+// fields is how many focusable fields the dialog has.
+func (d caseDialog) fields() int {
+	n := len(d.inputs)
+	if d.hasNote {
+		n++
+	}
+	return n
+}
+
+func (d *caseDialog) setWidth(w int) {
+	d.w = w
+	for i := range d.inputs {
+		d.inputs[i].SetWidth(max(4, w-12))
+	}
+	if d.hasNote {
+		d.note.SetWidth(max(4, w-4))
+	}
+}
+
+// focusField moves the focus and returns the focus command of the field.
+func (d *caseDialog) focusField(i int) tea.Cmd {
+	n := d.fields()
+	d.focus = ((i % n) + n) % n
+	for j := range d.inputs {
+		d.inputs[j].Blur()
+	}
+	d.note.Blur()
+	if d.focus < len(d.inputs) {
+		return d.inputs[d.focus].Focus()
+	}
+	return d.note.Focus()
+}
+
+func (d caseDialog) value(i int) string { return strings.TrimSpace(d.inputs[i].Value()) }
+
+func (d caseDialog) noteValue() string { return strings.TrimRight(d.note.Value(), "\n ") }
+
+// splitTags splits "mule, organiser kz" into tags.
+func splitTags(s string) []string {
+	return graph.NormalizeTags(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }))
+}
+
+func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		switch {
+		case key.Matches(k, d.keys.Cancel):
+			return d, nil, dialogCancelled
+		case key.Matches(k, d.keys.Save):
+			return d, nil, dialogSaved
+		case key.Matches(k, d.keys.Next):
+			return d, d.focusField(d.focus + 1), dialogNone
+		case key.Matches(k, d.keys.Prev):
+			return d, d.focusField(d.focus - 1), dialogNone
+		case k.String() == "enter" && d.focus < len(d.inputs):
+			// Enter in a single-line field moves on; in the last field it saves.
+			if d.focus == d.fields()-1 {
+				return d, nil, dialogSaved
+			}
+			return d, d.focusField(d.focus + 1), dialogNone
+		case key.Matches(k, d.keys.Pick) && d.kind == dialogBookmark && d.focus == 0 && len(d.cases) > 0:
+			if k.String() == "up" {
+				d.pick = (d.pick + len(d.cases) - 1) % len(d.cases)
+			} else {
+				d.pick = (d.pick + 1) % len(d.cases)
+			}
+			d.inputs[0].SetValue(d.cases[d.pick])
+			d.inputs[0].CursorEnd()
+			return d, nil, dialogNone
+		}
+	}
+	var cmd tea.Cmd
+	if d.focus < len(d.inputs) {
+		d.inputs[d.focus], cmd = d.inputs[d.focus].Update(msg)
+	} else if d.hasNote {
+		d.note, cmd = d.note.Update(msg)
+	}
+	return d, cmd, dialogNone
+}
+
+// view renders the dialog box, at most w wide.
+func (d caseDialog) view(st theme.Styles) string {
+	inner := max(10, d.w-6)
+	var b strings.Builder
+	b.WriteString(st.TitleFocus.Render(ansi.Truncate(d.title, inner, "…")))
+	b.WriteString("\n")
+	if d.kind == dialogBookmark {
+		b.WriteString(st.Muted.Render(ansi.Truncate(d.target.Key(), inner, "…")))
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	for i, in := range d.inputs {
+		label := st.Muted.Render(padRight(d.labels[i], 6))
+		if i == d.focus {
+			label = st.Accent.Render(padRight(d.labels[i], 6))
+		}
+		b.WriteString(label + " " + in.View() + "\n")
+	}
+	if d.hasNote {
+		if len(d.inputs) > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(d.note.View() + "\n")
+	}
+	hints := []key.Binding{d.keys.Next, d.keys.Save, d.keys.Cancel}
+	if d.kind == dialogBookmark && len(d.cases) > 0 {
+		hints = append(hints, d.keys.Pick)
+	}
+	parts := make([]string, 0, len(hints))
+	for _, h := range hints {
+		parts = append(parts, st.Help.ShortKey.Render(h.Help().Key)+" "+st.Muted.Render(h.Help().Desc))
+	}
+	b.WriteString("\n" + ansi.Truncate(strings.Join(parts, " · "), inner, "…"))
+	return lipgloss.NewStyle().
+		Border(lipgloss.RoundedBorder()).
+		BorderForeground(st.BorderFocus.GetForeground()).
+		Padding(0, 2).
+		Width(inner + 6).
+		Render(b.String())
+}
+
+func padRight(s string, n int) string {
+	if w := ansi.StringWidth(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}

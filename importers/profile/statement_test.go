@@ -23,8 +23,8 @@ func kzIBAN(bank string, n int) string {
 	return "KZ" + importers.IBANCheckDigits("KZ", bban) + bban
 }
 
-// validIIN builds a valid IIN from a serial number.
-func validIIN(n int) string {
+// makeIIN builds a valid IIN from a serial number.
+func makeIIN(n int) string {
 	for ; ; n++ {
 		first := fmt.Sprintf("850312%05d", n%100000)
 		if c, ok := importers.IINCheckDigit(first); ok {
@@ -38,7 +38,7 @@ func validIIN(n int) string {
 var statementLines = []string{
 	"Выписка по лицевому счёту за период 01.03.2025 - 31.03.2025;;;;;;;;",
 	"Клиент:;ТОО \"Ромашка\";;;;;;;",
-	"ИИН/БИН:;" + validIIN(1) + ";;;;;;;",
+	"ИИН/БИН:;" + makeIIN(1) + ";;;;;;;",
 	"Счёт:;" + kzIBAN("722", 1) + ";;;;;;;",
 }
 
@@ -60,7 +60,7 @@ func writeStatement(w io.Writer, rows int) error {
 	iins := make([]string, nParties)
 	for i := range ibans {
 		ibans[i] = kzIBAN("601", 1000+i)
-		iins[i] = validIIN(10 + i*3)
+		iins[i] = makeIIN(10 + i*3)
 	}
 	for i := 0; i < rows; i++ {
 		day := 1 + i%28
@@ -145,7 +145,7 @@ func TestBankStatement(t *testing.T) {
 	if first.To != holder || first.Amount != 100000 || first.Time.Hour() != 19 || first.Time.Day() != 28 {
 		t.Errorf("first txn %+v (01.03.2025 00:00 Almaty is 28.02 19:00 UTC)", first)
 	}
-	owner := sink.ents[graph.Ref{Kind: graph.KindPerson, Key: validIIN(1)}]
+	owner := sink.ents[graph.Ref{Kind: graph.KindPerson, Key: makeIIN(1)}]
 	if owner.Name != `ТОО "Ромашка"` {
 		t.Errorf("statement holder from metadata = %+v", owner)
 	}

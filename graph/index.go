@@ -106,12 +106,14 @@ type builderLink struct {
 // builds an Index. References seen only in links or transactions become stub
 // nodes. It is not safe for concurrent use.
 type IndexBuilder struct {
-	ids   map[Ref]NodeID
-	refs  []Ref
-	names []string
-	full  []bool // a full (non-stub) entity was added
-	props []builderProp
-	links []builderLink
+	ids    [kindCount + 1]map[string]NodeID // by kind; the last slot holds kinds out of range
+	last   Ref                              // the last reference interned, and its id: a store scan
+	lastID NodeID                           // meets one sender's transactions in a row
+	refs   []Ref
+	names  []string
+	full   []bool // a full (non-stub) entity was added
+	props  []builderProp
+	links  []builderLink
 
 	txID               []string
 	txTime, txAmount   []int64
@@ -123,15 +125,29 @@ type IndexBuilder struct {
 
 // NewIndexBuilder returns an empty builder.
 func NewIndexBuilder() *IndexBuilder {
-	return &IndexBuilder{ids: make(map[Ref]NodeID)}
+	b := &IndexBuilder{lastID: NoNode}
+	for i := range b.ids {
+		b.ids[i] = make(map[string]NodeID)
+	}
+	return b
 }
 
 func (b *IndexBuilder) intern(r Ref) NodeID {
-	if id, ok := b.ids[r]; ok {
-		return id
+	if b.lastID != NoNode && r == b.last {
+		return b.lastID
 	}
+	m := b.ids[min(int(r.Kind), int(kindCount))]
+	id, ok := m[r.Key]
+	if !ok {
+		id = b.add(r)
+		m[r.Key] = id
+	}
+	b.last, b.lastID = r, id
+	return id
+}
+
+func (b *IndexBuilder) add(r Ref) NodeID {
 	id := NodeID(len(b.refs))
-	b.ids[r] = id
 	b.refs = append(b.refs, r)
 	b.names = append(b.names, "")
 	b.full = append(b.full, false)
@@ -303,7 +319,7 @@ func (b *IndexBuilder) Build() *Index {
 	for rank, old := range order {
 		newID[old] = NodeID(rank)
 	}
-	b.ids = nil
+	b.ids = [kindCount + 1]map[string]NodeID{}
 	remap := func(id NodeID) NodeID {
 		if id == NoNode {
 			return NoNode

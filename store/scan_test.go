@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"os"
+	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"casegraph/graph"
 )
@@ -130,4 +134,58 @@ func TestScanAllStops(t *testing.T) {
 	if err := db.ScanAll(ctx, func(graph.Entity) error { return nil }, nil, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want canceled", err)
 	}
+}
+
+// BenchmarkBuildIndexFromDB measures building the graph index from a real
+// case database: CASEGRAPH_BENCH_DB names it (copy /tmp/cgm/db first; the
+// store opens it for writing).
+func BenchmarkBuildIndexFromDB(b *testing.B) {
+	dir := os.Getenv("CASEGRAPH_BENCH_DB")
+	if dir == "" {
+		b.Skip("set CASEGRAPH_BENCH_DB to a case database directory")
+	}
+	db, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start, cpu0 := time.Now(), cpuTime()
+		n := 0
+		if err := db.ScanAll(context.Background(), func(graph.Entity) error { n++; return nil },
+			func(graph.Link) error { n++; return nil }, func(graph.Txn) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		scan, scanCPU := time.Since(start), cpuTime()-cpu0
+		start, cpu0 = time.Now(), cpuTime()
+		ix, err := graph.BuildIndex(context.Background(), db)
+		if err != nil {
+			b.Fatal(err)
+		}
+		build, buildCPU := time.Since(start), cpuTime()-cpu0
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		// The machine is shared: CPU seconds are steadier than wall time.
+		b.ReportMetric(scanCPU.Seconds(), "scan-cpu-s")
+		b.ReportMetric(buildCPU.Seconds(), "scan+build-cpu-s")
+		b.ReportMetric(scan.Seconds(), "scan-s")
+		b.ReportMetric(build.Seconds(), "scan+build-s")
+		b.ReportMetric(float64(ix.Len()), "nodes")
+		b.ReportMetric(float64(ix.TxCount()), "txns")
+		b.ReportMetric(float64(ix.Bytes())/(1<<20), "index-MiB")
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "heap-MiB")
+		runtime.KeepAlive(ix)
+	}
+}
+
+// cpuTime returns the user and system CPU time the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,8 +1,11 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 
@@ -241,6 +244,15 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		return loadCases(m.ctx, m.b), true
 	}
+	if msg, ok := msg.(noteEditedMsg); ok {
+		if msg.err != nil {
+			m.setStatus("editor: "+msg.err.Error(), true)
+		} else if cs.dialog != nil && cs.dialog.hasNote {
+			cs.dialog.note.SetValue(msg.text)
+			m.setStatus("note taken from the editor", false)
+		}
+		return nil, true
+	}
 	switch msg.(type) {
 	case tea.KeyPressMsg, tea.KeyReleaseMsg:
 		// Keys travel through handleKey and casesKey.
@@ -316,6 +328,9 @@ func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
 	case dialogSaved:
 		cs.dialog = nil
 		return m.saveDialog(d)
+	case dialogEditor:
+		cs.dialog = &d
+		return editNote(d.noteValue())
 	}
 	cs.dialog = &d
 	return cmd
@@ -491,7 +506,7 @@ func withCaseKeys(h keyHelp, k casesKeys, bookmark bool) keyHelp {
 
 func dialogHelp(d *caseDialog) keyHelp {
 	k := d.keys
-	return keyHelp{short: []key.Binding{k.Next, k.Save, k.Cancel}, full: [][]key.Binding{{k.Next, k.Prev, k.Pick, k.Save, k.Cancel}}}
+	return keyHelp{short: []key.Binding{k.Next, k.Save, k.Cancel}, full: [][]key.Binding{{k.Next, k.Prev, k.Pick, k.Editor, k.Save, k.Cancel}}}
 }
 
 // renderCases draws the Cases screen: the filter line, then cases and their
@@ -603,4 +618,44 @@ func (m *Model) overlayDialog(screen string) string {
 	base := lipgloss.NewLayer(screen)
 	top := lipgloss.NewLayer(box).X(max(0, (m.w-bw)/2)).Y(max(0, (m.h-bh)/2)).Z(1)
 	return lipgloss.NewCompositor(base, top).Render()
+}
+
+// noteEditedMsg carries the note back from $EDITOR.
+type noteEditedMsg struct {
+	text string
+	err  error
+}
+
+// editNote writes the note to a temporary file, suspends the TUI to run
+// $VISUAL or $EDITOR (else vi) on it and reads it back.
+func editNote(text string) tea.Cmd {
+	return func() tea.Msg {
+		f, err := os.CreateTemp("", "casegraph-note-*.txt")
+		if err != nil {
+			return noteEditedMsg{err: fmt.Errorf("note file: %w", err)}
+		}
+		path := f.Name()
+		_, werr := f.WriteString(text)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(path)
+			return noteEditedMsg{err: fmt.Errorf("write note file: %w", werr)}
+		}
+		editor := cmp.Or(os.Getenv("VISUAL"), os.Getenv("EDITOR"), "vi")
+		args := strings.Fields(editor)
+		c := exec.Command(args[0], append(args[1:], path)...)
+		return tea.ExecProcess(c, func(err error) tea.Msg {
+			defer os.Remove(path)
+			if err != nil {
+				return noteEditedMsg{err: fmt.Errorf("run %s: %w", editor, err)}
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return noteEditedMsg{err: fmt.Errorf("read note file: %w", err)}
+			}
+			return noteEditedMsg{text: strings.TrimRight(string(b), "\n")}
+		})()
+	}
 }

@@ -50,7 +50,7 @@ const (
 )
 
 type dialogKeys struct {
-	Next, Prev, Save, Cancel, Pick key.Binding
+	Next, Prev, Save, Cancel, Pick, Editor key.Binding
 }
 
 func defaultDialogKeys() dialogKeys {
@@ -60,6 +60,7 @@ func defaultDialogKeys() dialogKeys {
 		Save:   key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		Pick:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick case")),
+		Editor: key.NewBinding(key.WithKeys("ctrl+e"), key.WithHelp("ctrl+e", "note in $EDITOR")),
 	}
 }
 
@@ -70,6 +71,7 @@ const (
 	dialogNone dialogAction = iota
 	dialogSaved
 	dialogCancelled
+	dialogEditor // edit the note in $EDITOR
 )
 
 func newInput(st theme.Styles, value, placeholder string) textinput.Model {
@@ -185,6 +187,8 @@ func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
 			return d, nil, dialogCancelled
 		case key.Matches(k, d.keys.Save):
 			return d, nil, dialogSaved
+		case key.Matches(k, d.keys.Editor) && d.hasNote:
+			return d, nil, dialogEditor
 		case key.Matches(k, d.keys.Next):
 			return d, d.focusField(d.focus + 1), dialogNone
 		case key.Matches(k, d.keys.Prev):
@@ -240,6 +244,9 @@ func (d caseDialog) view(st theme.Styles) string {
 		b.WriteString(d.note.View() + "\n")
 	}
 	hints := []key.Binding{d.keys.Next, d.keys.Save, d.keys.Cancel}
+	if d.hasNote {
+		hints = append(hints, d.keys.Editor)
+	}
 	if d.kind == dialogBookmark && len(d.cases) > 0 {
 		hints = append(hints, d.keys.Pick)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/importers/profile"
 	"casegraph/store"
 )
 
@@ -24,6 +25,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var dbf dbFlags
 	dbf.register(fs, "")
 	rejects := fs.String("rejects", "", "where to write rejected rows (CSV); default DIR/rejects/import-N.csv")
+	profName := fs.String("profile", "", "map non-canonical files with a mapping profile: a built-in name ("+
+		strings.Join(profile.Builtins(), ", ")+") or a YAML file")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -31,7 +34,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(paths) == 0 {
 		return usageError{"import needs at least one FILE or DIR"}
 	}
-	files, err := expandInputs(paths)
+	var prof *profile.Profile
+	var files []string
+	if *profName != "" {
+		if prof, err = profile.Load(*profName); err != nil {
+			return err
+		}
+		files, err = expandProfileInputs(paths, prof)
+	} else {
+		files, err = expandInputs(paths)
+	}
 	if err != nil {
 		return err
 	}
@@ -40,7 +52,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	res, err := importFiles(ctx, db, files, *rejects, newProgress(stderr))
+	res, err := importFilesWith(ctx, db, files, *rejects, newProgress(stderr), prof)
 	printImportSummary(stdout, res)
 	return err
 }
@@ -93,10 +105,50 @@ type fileResult struct {
 	Note    string // a remark on the import, e.g. dangling FtM references
 }
 
+// expandProfileInputs is expandInputs for a mapping profile: a directory
+// stands for the files in it that the profile maps (any extension, so
+// Berka's .asc files count), in name order.
+func expandProfileInputs(paths []string, prof *profile.Profile) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", p, err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		ents, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("read directory %s: %w", p, err)
+		}
+		var found []string
+		for _, e := range ents {
+			if !e.IsDir() && prof.Matches(e.Name()) {
+				found = append(found, filepath.Join(p, e.Name()))
+			}
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("directory %s holds no files that profile %s maps", p, prof.Name)
+		}
+		slices.Sort(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
 // importFiles imports files into db through the real importers: each file is
 // hashed first so that a file imported before is skipped (the manifest), then
 // streamed into one loader; rejected rows go to one rejects file.
 func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog *progress) (importResult, error) {
+	return importFilesWith(ctx, db, files, rejectsPath, prog, nil)
+}
+
+// importFilesWith is importFiles through a mapping profile; a nil profile
+// means the canonical importers.
+func importFilesWith(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog *progress,
+	prof *profile.Profile) (importResult, error) {
 	start := time.Now()
 	var res importResult
 	loader, err := db.NewLoader()
@@ -114,7 +166,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		rej.Close()
 	}()
 	for _, path := range files {
-		fr, err := importOne(ctx, db, loader, path, seen, rej, prog)
+		fr, err := importOne(ctx, db, loader, path, seen, rej, prog, prof)
 		res.Files = append(res.Files, fr)
 		if err != nil {
 			return res, err
@@ -131,7 +183,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 }
 
 func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path string,
-	seen map[string]string, rej *lazyRejects, prog *progress) (fileResult, error) {
+	seen map[string]string, rej *lazyRejects, prog *progress, prof *profile.Profile) (fileResult, error) {
 	fr := fileResult{Path: path}
 	sum, size, err := hashFile(path)
 	if err != nil {
@@ -156,19 +208,28 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 	name := filepath.Base(path)
 	batch := loader.BeginBatch(path, sum, "")
 	prog.startFile(name, size)
-	rep, note, err := importAny(ctx, db, f, loader, importers.Options{
+	opts := importers.Options{
 		Name:     name,
 		Batch:    batch,
 		Rejects:  rej,
 		Progress: prog.update,
-	})
+	}
+	var rep importers.Report
+	var note string
+	if prof != nil {
+		dir := filepath.Dir(path)
+		rep, err = prof.Import(ctx, f, loader, profile.Options{Options: opts,
+			Open: func(name string) (io.ReadCloser, error) { return os.Open(filepath.Join(dir, name)) }})
+	} else {
+		rep, note, err = importAny(ctx, db, f, loader, opts)
+	}
 	fr.Report, fr.Note = rep, note
 	if err != nil {
 		return fr, fmt.Errorf("import %s: %w", path, err)
 	}
 	if !rep.Reconciles() {
-		return fr, fmt.Errorf("import %s: counts do not reconcile: read %d, imported %d, rejected %d",
-			path, rep.Read, rep.Imported, rep.Rejected)
+		return fr, fmt.Errorf("import %s: counts do not reconcile: read %d, imported %d, rejected %d, skipped %d",
+			path, rep.Read, rep.Imported, rep.Rejected, rep.Skipped)
 	}
 	prog.endFile(rep)
 	return fr, loader.EndBatch(graph.Batch{
@@ -258,6 +319,7 @@ func printImportSummary(w io.Writer, res importResult) {
 		if f.Note != "" {
 			fmt.Fprintf(w, "  %s\n", f.Note)
 		}
+		printSkips(w, r)
 	}
 	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "total", "", count(read), count(imp), count(rej))
 	if res.Took > 0 {
@@ -271,3 +333,20 @@ func printImportSummary(w io.Writer, res importResult) {
 
 // count formats an integer with thousands separators.
 func count(n int) string { return graph.FormatAmount(int64(n) * 100) }
+
+// printSkips lists the rows of a file that were read but are not data
+// (metadata above the header, Итого/Остаток rows): the count and the first few.
+func printSkips(w io.Writer, r importers.Report) {
+	if r.Skipped == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %s rows skipped:", count(r.Skipped))
+	for i, s := range r.Skips {
+		if i == 4 {
+			fmt.Fprint(w, " …")
+			break
+		}
+		fmt.Fprintf(w, " line %d %s;", s.Line, s.Reason)
+	}
+	fmt.Fprintln(w)
+}

@@ -27,6 +27,11 @@ Usage:
   casegraph import --db DIR [--rejects FILE] FILE|DIR...
                                                import canonical CSV, FollowTheMoney JSON, goAML XML,
                                                watch lists and the AFSA licence register
+  casegraph import --db DIR --profile NAME|FILE FILE|DIR...
+                                               import other CSV files (bank statements, AMLSim, Berka…)
+                                               through a mapping profile (docs/FORMATS.md)
+  casegraph profile list | show NAME | infer FILE
+                                               built-in profiles; propose a profile for a file
   casegraph resolve --db DIR [--json] [--min-score S] [--apply [--accept N,M]]
                                                entity resolution: list merges and proposals; write same_as links
   casegraph search --db DIR [--json] [--kind K] [--limit N] QUERY
@@ -105,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdGenerate(ctx, args[1:], stdout, stderr)
 	case "import":
 		return cmdImport(ctx, args[1:], stdout, stderr)
+	case "profile":
+		return cmdProfile(ctx, args[1:], stdout)
 	case "search":
 		return cmdSearch(ctx, args[1:], stdout)
 	case "show":

@@ -619,3 +619,12 @@ func stepUnit(s string) (time.Duration, error) {
 	}
 	return 0, fmt.Errorf("step unit %q: want second, minute, hour or day", s)
 }
+
+// BuiltinYAML returns the YAML text of an embedded profile, to copy and edit.
+func BuiltinYAML(name string) ([]byte, error) {
+	data, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("no built-in profile %q (have %s)", name, strings.Join(Builtins(), ", "))
+	}
+	return data, nil
+}

@@ -133,18 +133,65 @@ func Title(e Entity) string {
 }
 
 // RefTitle formats a bare reference for display: "card 4400 43•• •••• 7894".
+//
+// Keys from other data sets (a profile's "berka:2378", an FtM id) are shown
+// as they are: only a key shaped like a PAN, an IBAN or an IIN is grouped.
 func RefTitle(r Ref) string {
-	switch r.Kind {
-	case KindCard:
-		return FormatPAN(r.Key)
-	case KindAccount:
-		return FormatIBAN(r.Key)
-	case KindPerson:
-		return "IIN " + FormatIIN(r.Key)
-	case KindCash:
+	switch {
+	case r.Kind == KindCash:
 		return "cash"
+	case r.Kind == KindCard && panShaped(r.Key):
+		return FormatPAN(r.Key)
+	case r.Kind == KindAccount && ibanShaped(r.Key):
+		return FormatIBAN(r.Key)
+	case r.Kind == KindPerson && len(r.Key) == 12 && digitsOnly(r.Key):
+		return "IIN " + FormatIIN(r.Key)
 	}
 	return r.Key
+}
+
+// panShaped reports whether key is a full or masked card number, possibly
+// with a "~" disambiguation suffix.
+func panShaped(key string) bool {
+	if i := strings.IndexByte(key, '~'); i >= 0 {
+		key = key[:i]
+	}
+	n := 0
+	for _, c := range key {
+		switch {
+		case c >= '0' && c <= '9', c == '*', c == 'X', c == 'x', c == '•':
+			n++
+		default:
+			return false
+		}
+	}
+	return n >= 12 && n <= 19
+}
+
+// ibanShaped reports whether key looks like an IBAN: two letters, two
+// digits, then letters and digits, 15 to 34 characters in all.
+func ibanShaped(key string) bool {
+	if len(key) < 15 || len(key) > 34 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		letter, digit := c >= 'A' && c <= 'Z', c >= '0' && c <= '9'
+		switch {
+		case i < 2 && !letter, i >= 2 && i < 4 && !digit, !letter && !digit:
+			return false
+		}
+	}
+	return true
+}
+
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // last4 returns the last four characters of a PAN key (without suffix).
@@ -171,7 +218,7 @@ func DocFor(e Entity) SearchDoc {
 	switch e.Ref.Kind {
 	case KindPerson:
 		d.Terms = append(d.Terms, e.Ref.Key)
-		facts = append(facts, "IIN "+FormatIIN(e.Ref.Key))
+		facts = append(facts, RefTitle(e.Ref))
 		addProp("phone")
 		if b := e.Props["birth_date"]; b != "" {
 			facts = append(facts, "born "+b)

@@ -12,6 +12,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/store"
 )
 
 func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
@@ -99,15 +100,15 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{"show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
 	}
-	ref, err := importers.ParseRef(pos[0])
-	if err != nil {
-		return usageError{err.Error()}
-	}
 	db, err := dbf.open(false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	ref, err := resolveRef(ctx, db, pos[0])
+	if err != nil {
+		return err
+	}
 	e, err := db.Entity(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
@@ -125,6 +126,25 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	printShow(stdout, e, nbs, nbTotal, page)
 	return nil
+}
+
+// resolveRef turns a REF typed by a user into a stored reference: validated
+// and normalised as the importers store it ("card:4400 4300 …" → digits),
+// or, for keys of other data sets that the Kazakh validators refuse
+// ("account:berka:2378"), taken as written when the database holds it.
+func resolveRef(ctx context.Context, db *store.DB, s string) (graph.Ref, error) {
+	ref, err := importers.ParseRef(s)
+	if err == nil {
+		return ref, nil
+	}
+	raw, rawErr := graph.ParseRef(s)
+	if rawErr != nil {
+		return graph.Ref{}, usageError{err.Error()}
+	}
+	if _, getErr := db.Entity(ctx, raw); getErr == nil {
+		return raw, nil
+	}
+	return graph.Ref{}, usageError{err.Error()}
 }
 
 func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -115,7 +116,8 @@ type IndexBuilder struct {
 	props  []builderProp
 	links  []builderLink
 
-	txID               []string
+	txIDs              []byte   // the ids of all transactions, concatenated
+	txIDEnd            []uint32 // where transaction i's id ends in txIDs
 	txTime, txAmount   []int64
 	txFrom, txTo       []NodeID
 	txChan             []Channel
@@ -191,7 +193,7 @@ func (b *IndexBuilder) AddLink(l Link) {
 // AddTxn adds a transaction. Its ATM, device and IP become nodes of kind
 // atm, device and ip.
 func (b *IndexBuilder) AddTxn(t Txn) {
-	b.txID = append(b.txID, t.ID)
+	b.addTxID(t.ID)
 	b.txTime = append(b.txTime, t.Time.Unix())
 	b.txAmount = append(b.txAmount, t.Amount)
 	b.txFrom = append(b.txFrom, b.intern(t.From))
@@ -372,7 +374,14 @@ func (b *IndexBuilder) Build() *Index {
 
 func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 	n := len(ix.kinds)
-	m := len(b.txID)
+	m := len(b.txIDEnd)
+	txID := func(i uint32) []byte {
+		start := uint32(0)
+		if i > 0 {
+			start = b.txIDEnd[i-1]
+		}
+		return b.txIDs[start:b.txIDEnd[i]]
+	}
 	for i := range m {
 		b.txFrom[i], b.txTo[i] = remap(b.txFrom[i]), remap(b.txTo[i])
 	}
@@ -386,7 +395,7 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 		if c := cmp.Compare(b.txTime[x], b.txTime[y]); c != 0 {
 			return c
 		}
-		if c := strings.Compare(b.txID[x], b.txID[y]); c != 0 {
+		if c := bytes.Compare(txID(x), txID(y)); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(b.txFrom[x], b.txFrom[y]); c != 0 {
@@ -408,10 +417,10 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 	ix.outOff = make([]uint32, n+1)
 	ix.inOff = make([]uint32, n+1)
 	to := make([]NodeID, m)
-	var ids strings.Builder
+	ids := make([]byte, 0, len(b.txIDs))
 	for i, old := range perm {
-		ids.WriteString(b.txID[old])
-		ix.txIDOff[i+1] = uint32(ids.Len())
+		ids = append(ids, txID(old)...)
+		ix.txIDOff[i+1] = uint32(len(ids))
 		ix.txFrom[i] = b.txFrom[old]
 		to[i] = b.txTo[old]
 		ix.txFlags[i] = b.txFlags[old]
@@ -421,8 +430,8 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 		ix.outOff[ix.txFrom[i]+1]++
 		ix.inOff[to[i]+1]++
 	}
-	ix.txIDs = ids.String()
-	b.txID = nil
+	ix.txIDs = string(ids)
+	b.txIDs, b.txIDEnd = nil, nil
 	for v := range n {
 		ix.outOff[v+1] += ix.outOff[v]
 		ix.inOff[v+1] += ix.inOff[v]

@@ -1,0 +1,230 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The lean path feeds the builder straight from a store's encoded records:
+// byte slices that point into the store's buffers and are valid only during
+// the callback, no maps, no provenance. The builder copies what it keeps.
+
+// ScanRef is a reference whose key is borrowed from the caller.
+type ScanRef struct {
+	Kind Kind
+	Key  []byte
+}
+
+// IndexPropCount is the number of properties the index keeps.
+const IndexPropCount = len(keptProps)
+
+// IndexPropSlot returns the slot of a property the index keeps (afsa_licence,
+// bank, issued), or false for every other key.
+func IndexPropSlot(key []byte) (int, bool) {
+	for i, k := range keptProps {
+		if string(key) == k {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// ScanEntity is the part of an entity the index keeps. Props[i] is the
+// value of the property in slot i (see IndexPropSlot) when bit i of HasProps
+// is set.
+type ScanEntity struct {
+	Ref      ScanRef
+	Name     []byte
+	Stub     bool
+	Props    [IndexPropCount][]byte
+	HasProps uint8
+}
+
+// ScanLink is the part of a link the index keeps.
+type ScanLink struct {
+	From, To ScanRef
+	Type     LinkType
+}
+
+// ScanTxn is the part of a transaction the index keeps. Time is in unix
+// seconds (floored).
+type ScanTxn struct {
+	ID                        []byte
+	Time                      int64
+	From, To                  ScanRef
+	Amount                    int64
+	Channel                   Channel
+	IINProvided, AppConfirmed Tri
+	ATM, Device, IP           []byte
+	Reference                 []byte
+}
+
+// LeanSource streams a case like IndexSource, but as borrowed bytes: every
+// entity once (the full record when there is one), every link once and
+// every transaction once. The records passed to the callbacks are reused.
+type LeanSource interface {
+	ScanLean(ctx context.Context, fe func(*ScanEntity) error, fl func(*ScanLink) error, ft func(*ScanTxn) error) error
+}
+
+// BuildIndexLean reads everything src holds into a new Index. It builds the
+// same index as BuildIndex over the same data.
+func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
+	b := NewIndexBuilder()
+	err := src.ScanLean(ctx,
+		func(e *ScanEntity) error { b.AddScanEntity(e); return nil },
+		func(l *ScanLink) error { b.AddScanLink(l); return nil },
+		func(t *ScanTxn) error { b.AddScanTxn(t); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("build graph index: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("build graph index: %w", err)
+	}
+	return b.Build(), nil
+}
+
+func (b *IndexBuilder) addTxID(id string) {
+	b.txIDs = append(b.txIDs, id...)
+	b.txIDEnd = append(b.txIDEnd, uint32(len(b.txIDs)))
+}
+
+// internBytes is intern for a borrowed key: the key is copied only when the
+// reference is new.
+func (b *IndexBuilder) internBytes(r ScanRef) NodeID {
+	if b.lastID != NoNode && r.Kind == b.last.Kind && string(r.Key) == b.last.Key {
+		return b.lastID
+	}
+	m := b.ids[min(int(r.Kind), int(kindCount))]
+	id, ok := m[string(r.Key)]
+	if !ok {
+		key := string(r.Key)
+		id = b.add(Ref{Kind: r.Kind, Key: key})
+		m[key] = id
+	}
+	b.last, b.lastID = b.refs[id], id
+	return id
+}
+
+func (b *IndexBuilder) internOptBytes(k Kind, key []byte) NodeID {
+	if len(key) == 0 {
+		return NoNode
+	}
+	return b.internBytes(ScanRef{Kind: k, Key: key})
+}
+
+// AddScanEntity is AddEntity for a borrowed record.
+func (b *IndexBuilder) AddScanEntity(e *ScanEntity) {
+	id := b.internBytes(e.Ref)
+	if e.Stub && b.full[id] {
+		return
+	}
+	if !e.Stub {
+		b.full[id] = true
+	}
+	if len(e.Name) > 0 || !e.Stub {
+		if string(e.Name) != b.names[id] {
+			b.names[id] = string(e.Name)
+		}
+	}
+	for i := range IndexPropCount {
+		if e.HasProps&(1<<i) != 0 {
+			b.props = append(b.props, builderProp{node: id, slot: uint8(i), val: string(e.Props[i])})
+		}
+	}
+}
+
+// AddScanLink is AddLink for a borrowed record.
+func (b *IndexBuilder) AddScanLink(l *ScanLink) {
+	b.links = append(b.links, builderLink{from: b.internBytes(l.From), to: b.internBytes(l.To), typ: l.Type})
+}
+
+// AddScanTxn is AddTxn for a borrowed record.
+func (b *IndexBuilder) AddScanTxn(t *ScanTxn) {
+	b.txIDs = append(b.txIDs, t.ID...)
+	b.txIDEnd = append(b.txIDEnd, uint32(len(b.txIDs)))
+	b.txTime = append(b.txTime, t.Time)
+	b.txAmount = append(b.txAmount, t.Amount)
+	b.txFrom = append(b.txFrom, b.internBytes(t.From))
+	b.txTo = append(b.txTo, b.internBytes(t.To))
+	b.txChan = append(b.txChan, t.Channel)
+	b.txFlags = append(b.txFlags, triFlags(t.IINProvided, t.AppConfirmed)|p2pFlag(looksP2PBytes(t.Reference)))
+	b.txATM = append(b.txATM, b.internOptBytes(KindATM, t.ATM))
+	b.txDev = append(b.txDev, b.internOptBytes(KindDevice, t.Device))
+	b.txIP = append(b.txIP, b.internOptBytes(KindIP, t.IP))
+}
+
+func triFlags(iin, app Tri) TxFlags {
+	var f TxFlags
+	switch iin {
+	case TriYes:
+		f |= TxIINProvided
+	case TriNo:
+		f |= TxIINMissing
+	}
+	switch app {
+	case TriYes:
+		f |= TxAppConfirmed
+	case TriNo:
+		f |= TxAppNotConfirmed
+	}
+	return f
+}
+
+func p2pFlag(ok bool) TxFlags {
+	if ok {
+		return TxP2PText
+	}
+	return 0
+}
+
+// looksP2PBytes is LooksP2P for a borrowed reference: it lower-cases into a
+// stack buffer (falling back to the heap for long references) so the common
+// case allocates nothing.
+func looksP2PBytes(ref []byte) bool {
+	if len(ref) == 0 {
+		return false
+	}
+	var arr [256]byte
+	s := arr[:0]
+	for i := 0; i < len(ref); {
+		c := ref[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			s = append(s, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(ref[i:])
+		s = utf8.AppendRune(s, unicode.ToLower(r))
+		i += n
+	}
+	for _, w := range p2pWords {
+		if bytes.Contains(s, []byte(w)) {
+			return true
+		}
+	}
+	return orderNumberBytes(s, "order") || orderNumberBytes(s, "ордер")
+}
+
+func orderNumberBytes(s []byte, word string) bool {
+	for {
+		i := bytes.Index(s, []byte(word))
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(word):]
+		rest := bytes.TrimLeft(s, " #:-_№")
+		n := 0
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n >= 4 {
+			return true
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,29 +14,42 @@ import (
 	"casegraph/store"
 )
 
-// loadIndex builds the in-memory graph index from the store, reporting
-// progress on stderr.
+// loadIndex returns the in-memory graph index: from the snapshot the last
+// import stored when it is still current, else rebuilt from the store (and
+// stored again when the database is open for writing). It reports on
+// progress what it did.
 func loadIndex(ctx context.Context, db *store.DB, progress io.Writer) (*graph.Index, error) {
 	start := time.Now()
+	ix, err := readIndexSnapshot(ctx, db)
+	if err == nil {
+		fmt.Fprintf(progress, "graph: %s nodes, %s transactions from snapshot in %s\n",
+			count(ix.Len()), count(ix.TxCount()), time.Since(start).Round(time.Millisecond))
+		return ix, nil
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("load graph: %w", ctx.Err())
+	}
+	// Any unusable snapshot (none, stale, damaged, unreadable) means a rebuild.
+	why := err.Error()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		why = "no snapshot"
+	case errors.Is(err, store.ErrStale):
+		why = "snapshot stale"
+	}
 	p := newProgress(progress)
-	b := graph.NewIndexBuilder()
-	var ents, links, txns int
-	tick := func() {
-		if p.due(time.Now(), false) {
-			p.draw(fmt.Sprintf("%-22s %s records", "loading graph", count(ents+links+txns)))
+	ix, st, err := buildIndexLean(ctx, db, p)
+	p.done()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(progress, "graph: %s nodes, %s transactions rebuilt (%s) in %s\n",
+		count(ix.Len()), count(ix.TxCount()), why, time.Since(start).Round(time.Millisecond))
+	if db.Writable() {
+		if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
+			fmt.Fprintf(progress, "graph: %v (the next start rebuilds it)\n", err)
 		}
 	}
-	err := db.ScanAll(ctx,
-		func(e graph.Entity) error { b.AddEntity(e); ents++; tickEvery(ents, tick); return nil },
-		func(l graph.Link) error { b.AddLink(l); links++; return nil },
-		func(t graph.Txn) error { b.AddTxn(t); txns++; tickEvery(txns, tick); return nil })
-	if err != nil {
-		return nil, fmt.Errorf("load graph: %w", err)
-	}
-	ix := b.Build()
-	p.done()
-	fmt.Fprintf(progress, "graph: %s entities, %s links, %s transactions in %s\n",
-		count(ents), count(links), count(txns), time.Since(start).Round(time.Millisecond))
 	return ix, nil
 }
 

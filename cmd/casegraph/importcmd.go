@@ -52,6 +52,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	defer limitImportMemory()()
 	res, err := importFilesWith(ctx, db, files, *rejects, newProgress(stderr), prof)
 	printImportSummary(stdout, res)
 	return err
@@ -179,6 +180,11 @@ func importFilesWith(ctx context.Context, db *store.DB, files []string, rejectsP
 	ok = true
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
+	// The graph index snapshot is derived data: failing to store it does not
+	// fail the import, the next start rebuilds the index instead.
+	if err := refreshIndexSnapshot(ctx, db, prog.w); err != nil {
+		fmt.Fprintf(prog.w, "graph snapshot not stored: %v\n", err)
+	}
 	return res, rej.Close()
 }
 

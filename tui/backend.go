@@ -30,6 +30,34 @@ type Backend interface {
 	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)
 
 	CaseStore
+	Analytics
+}
+
+// ErrNotAnalyzed is returned by the Analytics queries until Analyze has
+// finished once.
+var ErrNotAnalyzed = errors.New("analysis has not run yet")
+
+// Analytics is what the Flags, Clusters, Path and Trace screens ask of the
+// database. The analyses need the whole graph in memory and the red-flag
+// rules run, which takes seconds on a big database: Analyze builds both once
+// (later calls return at once) and the queries answer ErrNotAnalyzed until
+// it has. Every method honours ctx, so the TUI cancels long work with esc.
+type Analytics interface {
+	// Analyze loads the graph and runs the rules, calling progress (from
+	// any goroutine) with the stage and how far it is.
+	Analyze(ctx context.Context, progress func(stage string, done, total int)) error
+	// Flags ranks the flagged entities, only those with a hit of rule
+	// unless rule is empty; at most limit rows (0: all).
+	Flags(ctx context.Context, rule string, limit int) (FlagList, error)
+	// EntityFlags is one entity's risk and hits; ok is false when it has none.
+	EntityFlags(ctx context.Context, ref graph.Ref) (row FlagRow, ok bool, err error)
+	// Clusters lists suspected groups, ordered by turnover or by risk.
+	Clusters(ctx context.Context, by ClusterOrder, limit int) ([]Cluster, error)
+	// Paths returns up to k shortest paths from a to b within maxHops.
+	Paths(ctx context.Context, a, b graph.Ref, k, maxHops int) ([]PathRow, error)
+	// Trace follows money forward or backward from an entity or a
+	// transaction.
+	Trace(ctx context.Context, q TraceQuery) (TraceTree, error)
 }
 
 // CaseStore is what the bookmark dialog and the Cases screen ask of the

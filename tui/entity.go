@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -231,6 +232,7 @@ func (m *Model) renderProps(r rect) []string {
 				kv = append(kv, [2]string{"id", e.Ref.Key})
 			}
 		}
+		ids := len(kv) // the flags go after the identifiers, where they stay visible
 		kv = append(kv, e.SortedProps()...)
 		kw := 0
 		for _, p := range kv {
@@ -240,6 +242,7 @@ func (m *Model) renderProps(r rect) []string {
 		for _, p := range kv {
 			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(formatProp(p[0], p[1])))
 		}
+		body = slices.Insert(body, ids, m.flagPropLines(kw)...)
 		body = append(body, pane.Fit(st.Muted.Render("source"), kw)+"  "+st.Muted.Render(e.Src.String()))
 		if e.Stub {
 			body = append(body, st.Warn.Render("stub — referenced but not imported"))
@@ -447,7 +450,7 @@ func (m *Model) renderTxns(r rect) []string {
 			if len(flags) > 0 {
 				ref = strings.TrimSpace(strings.Join(flags, " · ") + "  " + ref)
 			}
-			line := st.Muted.Render(t.Time.In(m.loc).Format("2006-01-02 15:04")) + " " +
+			line := st.Muted.Render(t.Time.In(m.loc).Format("2006-01-02 15:04")) + m.evidenceMark(t.ID) +
 				pane.Fit(t.Channel.String(), chanW) + mark + arrow + " " +
 				pane.Fit(cpSt.Render(cpName), cpW) + " " +
 				pane.Right(st.Money.Render(graph.FormatMoney(t.Amount, t.Currency)), amtW) + " "

@@ -34,7 +34,8 @@ type fakeBackend struct {
 	txns     []graph.Txn
 	notReady bool
 	searches int
-	cases    fakeCases // cases_fake_test.go
+	cases    fakeCases     // cases_fake_test.go
+	ana      fakeAnalytics // flags_fake_test.go
 }
 
 func newFake() *fakeBackend {

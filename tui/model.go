@@ -79,7 +79,8 @@ type Model struct {
 
 	ent entityView
 	gv  graphview.Model
-	cs  casesState // the Cases screen and the bookmark dialog (cases.go)
+	cs  casesState     // the Cases screen and the bookmark dialog (cases.go)
+	ana analyticsState // Flags, Clusters, Path and Trace screens (flags_analysis.go)
 
 	status    string
 	statusErr bool
@@ -105,6 +106,7 @@ func New(b Backend, opts Options) *Model {
 		pos:    -1,
 		start:  opts.Start,
 		cs:     newCasesState(),
+		ana:    newAnalyticsState(),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "
@@ -168,7 +170,8 @@ func (m *Model) show() tea.Cmd {
 	if m.ent.ref != cur.Ref || m.ent.failed() {
 		m.ent = newEntityView(cur.Ref)
 		q := m.ent.query()
-		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q))
+		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
+			m.loadEntityFlags(cur.Ref))
 	}
 	if cur.Graph {
 		m.screen = screenGraph
@@ -205,6 +208,9 @@ func (m *Model) forward() tea.Cmd {
 // input, the active screen, then global bindings.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.updateCases(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.updateAnalytics(msg); ok {
 		return m, cmd
 	}
 	switch msg := msg.(type) {
@@ -326,6 +332,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if cmd, ok := m.analyticsKey(msg); ok {
+		return cmd
+	}
 	if cmd, ok := m.casesKey(msg); ok {
 		return cmd
 	}
@@ -375,6 +384,8 @@ func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
 	case m.showHelp || m.lay.TooSmall:
 	case m.searchOpen:
 		m.search.Move(d)
+	case m.ana.view != anaNone:
+		m.moveAnalytics(d)
 	case m.screen == screenGraph:
 		var cmd tea.Cmd
 		m.gv, cmd = m.gv.Update(msg)
@@ -394,12 +405,14 @@ func (m *Model) activeHelp() help.KeyMap {
 		return casesHelp(m.keys, m.cs.keys)
 	case m.searchOpen:
 		return m.search.Keys
+	case m.ana.view != anaNone:
+		return m.analyticsHelp()
 	case m.screen == screenGraph:
-		return m.gv.Keys
+		return m.withAnalyticsKeys(m.gv.Keys, true)
 	case m.screen == screenEntity:
-		return withCaseKeys(entityHelp(m.keys, m.ekeys), m.cs.keys, true)
+		return m.withAnalyticsKeys(withCaseKeys(entityHelp(m.keys, m.ekeys), m.cs.keys, true), true)
 	}
-	return withCaseKeys(homeHelp(m.keys), m.cs.keys, false)
+	return m.withAnalyticsKeys(withCaseKeys(homeHelp(m.keys), m.cs.keys, false), false)
 }
 
 // View renders the whole terminal.
@@ -459,6 +472,8 @@ func (m *Model) renderBody() []string {
 		return m.renderCases()
 	case m.searchOpen:
 		return pane.Box(m.st, "Search", m.search.Footer(), m.search.Lines(), b.W, b.H, true)
+	case m.ana.view != anaNone:
+		return m.renderAnalytics()
 	case m.screen == screenGraph:
 		title := m.gv.Title()
 		if cur, ok := m.current(); ok {
@@ -533,7 +548,7 @@ func (m *Model) renderHeader() string {
 		st.Help.ShortKey.Render("q") + " " + st.Muted.Render("quit")
 	sep := st.Muted.Render(" › ")
 	parts := []string{st.Accent.Render("casegraph")}
-	if m.screen == screenHome && !m.searchOpen && !m.cs.open {
+	if m.screen == screenHome && !m.searchOpen && !m.cs.open && m.ana.view == anaNone {
 		parts = append(parts, st.Text.Render("home"))
 	}
 	for i := 0; i <= m.pos && i < len(m.hist); i++ {
@@ -553,6 +568,9 @@ func (m *Model) renderHeader() string {
 	}
 	if m.cs.open {
 		parts = append(parts, st.Text.Render("cases"))
+	}
+	if m.ana.view != anaNone && !m.cs.open && !m.searchOpen {
+		parts = append(parts, st.Text.Render(m.ana.view.String()))
 	}
 	if n := len(m.hist) - m.pos - 1; n > 0 {
 		parts = append(parts, st.Muted.Render(fmt.Sprintf("(%d forward)", n)))
@@ -631,6 +649,8 @@ func (m *Model) screenName() string {
 		return "cases"
 	case m.searchOpen:
 		return "search"
+	case m.ana.view != anaNone:
+		return m.ana.view.String()
 	case m.screen == screenGraph:
 		return "graph"
 	case m.screen == screenEntity:

@@ -20,12 +20,16 @@ type backend struct {
 
 	mu sync.RWMutex
 	ix *graph.SearchIndex
+	an *analysis // the analytics screens' index and flags, once built (backend_analytics.go)
+
+	amu   sync.Mutex       // serialises Analyze
+	rules graph.RuleConfig // the rule thresholds the analysis runs with
 }
 
 var _ tui.Backend = (*backend)(nil)
 
 func newBackend(db *store.DB) *backend {
-	return &backend{db: db, name: displayName(db.Dir())}
+	return &backend{db: db, name: displayName(db.Dir()), rules: graph.DefaultRuleConfig()}
 }
 
 // displayName names a database for the status bar: the demo database is

@@ -1,0 +1,400 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"casegraph/graph"
+	"casegraph/tui"
+)
+
+// analysis is the in-memory graph index and the rules' result that the
+// analytics screens and their CLI twins work on. It is built once by
+// analyze and read-only afterwards, except for the clusters cache.
+type analysis struct {
+	ix     *graph.Index
+	flags  graph.Flags
+	byNode map[graph.NodeID]int // index into flags.Risks
+
+	mu       sync.Mutex
+	clusters map[tui.ClusterOrder][]tui.Cluster
+}
+
+// Cluster search bounds: a node with more counterparties than this is
+// infrastructure (a big exchange, a payroll account) and would glue
+// unrelated groups together or make path searches explode.
+const (
+	clusterMaxDegree = 500
+	clusterMinSize   = 3
+	pathMaxDegree    = 2000
+)
+
+// analyze loads the index from the store and runs the rules, reporting
+// progress (may be nil) as it goes.
+func (b *backend) analyze(ctx context.Context, cfg graph.RuleConfig, progress func(stage string, done, total int)) (*analysis, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	st, err := b.db.Stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
+	total := st.Txns
+	for _, n := range st.Entities {
+		total += n
+	}
+	for _, n := range st.Links {
+		total += n
+	}
+	bld := graph.NewIndexBuilder()
+	done := 0
+	tick := func() {
+		if done++; done%65536 == 0 {
+			progress("loading graph", done, total)
+		}
+	}
+	progress("loading graph", 0, total)
+	err = b.db.ScanAll(ctx,
+		func(e graph.Entity) error { bld.AddEntity(e); tick(); return nil },
+		func(l graph.Link) error { bld.AddLink(l); tick(); return nil },
+		func(t graph.Txn) error { bld.AddTxn(t); tick(); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("load graph: %w", err)
+	}
+	progress("indexing graph", total, total)
+	ix := bld.Build()
+	flags, err := graph.RunRules(ctx, ix, cfg, func(done, total int) { progress("red-flag rules", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	a := &analysis{ix: ix, flags: flags, byNode: make(map[graph.NodeID]int, len(flags.Risks)),
+		clusters: map[tui.ClusterOrder][]tui.Cluster{}}
+	for i, r := range flags.Risks {
+		a.byNode[r.Node] = i
+	}
+	return a, nil
+}
+
+// Analyze implements tui.Analytics: the first call builds the analysis, later
+// ones return at once. Concurrent callers wait for the first.
+func (b *backend) Analyze(ctx context.Context, progress func(stage string, done, total int)) error {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	if b.analysis() != nil {
+		return nil
+	}
+	a, err := b.analyze(ctx, b.rules, progress)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.an = a
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *backend) analysis() *analysis {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.an
+}
+
+func (b *backend) ready() (*analysis, error) {
+	a := b.analysis()
+	if a == nil {
+		return nil, tui.ErrNotAnalyzed
+	}
+	return a, nil
+}
+
+// flagRow turns one risk into the row the TUI and the CLI show.
+func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
+	ix := a.ix
+	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation}
+	for _, rs := range r.Rules {
+		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score}
+		if rs.Via != graph.NoNode {
+			fr.Via = ix.Ref(rs.Via)
+		}
+		row.Rules = append(row.Rules, fr)
+	}
+	for _, k := range r.Hits {
+		h := a.flags.Hits[k]
+		fh := tui.FlagHit{Rule: h.Rule, Score: h.Score, Reason: h.Reason, Evidence: make([]string, 0, len(h.Evidence))}
+		for _, t := range h.Evidence {
+			fh.Evidence = append(fh.Evidence, ix.TxID(t))
+		}
+		if h.Window.From != 0 || h.Window.To != 0 {
+			fh.From, fh.To = time.Unix(h.Window.From, 0).UTC(), time.Unix(h.Window.To, 0).UTC()
+		}
+		row.Hits = append(row.Hits, fh)
+	}
+	return row
+}
+
+// flagList ranks the flagged entities with a hit (own or passed on) of
+// rule, or all of them.
+func (a *analysis) flagList(rule string, limit int) tui.FlagList {
+	f := a.flags
+	l := tui.FlagList{Threshold: f.Threshold}
+	for _, r := range f.Flagged() {
+		l.Flagged++
+		if rule != "" && !hasRule(r, rule) {
+			continue
+		}
+		l.Matching++
+		if limit <= 0 || len(l.Rows) < limit {
+			l.Rows = append(l.Rows, a.flagRow(r))
+		}
+	}
+	return l
+}
+
+// Flags implements tui.Analytics.
+func (b *backend) Flags(ctx context.Context, rule string, limit int) (tui.FlagList, error) {
+	a, err := b.ready()
+	if err != nil {
+		return tui.FlagList{}, err
+	}
+	return a.flagList(rule, limit), ctx.Err()
+}
+
+// EntityFlags implements tui.Analytics.
+func (b *backend) EntityFlags(_ context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
+	a, err := b.ready()
+	if err != nil {
+		return tui.FlagRow{}, false, err
+	}
+	id, ok := a.ix.Lookup(ref)
+	if !ok {
+		return tui.FlagRow{}, false, nil
+	}
+	i, ok := a.byNode[id]
+	if !ok {
+		return tui.FlagRow{}, false, nil
+	}
+	return a.flagRow(a.flags.Risks[i]), true, nil
+}
+
+// Clusters implements tui.Analytics.
+func (b *backend) Clusters(ctx context.Context, by tui.ClusterOrder, limit int) ([]tui.Cluster, error) {
+	a, err := b.ready()
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.clusterList(ctx, by)
+	if err != nil {
+		return nil, err
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// clusterList computes (once per order) the suspected groups: Louvain
+// communities of the money graph by turnover, or groups of flagged entities
+// by risk.
+func (a *analysis) clusterList(ctx context.Context, by tui.ClusterOrder) ([]tui.Cluster, error) {
+	a.mu.Lock()
+	cached, ok := a.clusters[by]
+	a.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
+	var out []tui.Cluster
+	switch by {
+	case tui.ByRisk:
+		groups, err := graph.SuspectedGroups(ctx, a.ix, a.flags)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			c := a.cluster(g.Persons, g.Instruments)
+			c.Risk, c.Flagged = g.Risk, g.Flagged
+			out = append(out, c)
+		}
+	case tui.ByTurnover:
+		comms, err := graph.Communities(ctx, a.ix, graph.CommunityOptions{MaxDegree: clusterMaxDegree, MinSize: clusterMinSize})
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range comms {
+			out = append(out, a.cluster(cm.Members, cm.Instruments))
+		}
+		slices.SortStableFunc(out, func(x, y tui.Cluster) int {
+			if c := cmp.Compare(y.Turnover, x.Turnover); c != 0 {
+				return c
+			}
+			return cmp.Compare(y.Risk, x.Risk)
+		})
+	default:
+		return nil, fmt.Errorf("clusters: unknown order %q (want turnover or risk)", by)
+	}
+	a.mu.Lock()
+	a.clusters[by] = out
+	a.mu.Unlock()
+	return out, nil
+}
+
+// cluster describes a group: its members riskiest first (persons, then
+// instruments), the money moved between its instruments, its risk.
+func (a *analysis) cluster(persons, instruments []graph.NodeID) tui.Cluster {
+	ix := a.ix
+	c := tui.Cluster{Persons: len(persons), Instruments: len(instruments)}
+	member := func(n graph.NodeID) tui.ClusterMember {
+		mb := tui.ClusterMember{Ref: ix.Ref(n), Name: ix.Name(n)}
+		if i, ok := a.byNode[n]; ok {
+			mb.Risk = a.flags.Risks[i].Score
+			mb.Flagged = mb.Risk >= a.flags.Threshold
+		}
+		return mb
+	}
+	byRisk := func(x, y tui.ClusterMember) int {
+		if c := cmp.Compare(y.Risk, x.Risk); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Ref.String(), y.Ref.String())
+	}
+	var ps, is []tui.ClusterMember
+	for _, n := range persons {
+		ps = append(ps, member(n))
+	}
+	in := make(map[graph.NodeID]bool, len(instruments))
+	for _, n := range instruments {
+		is = append(is, member(n))
+		in[n] = true
+	}
+	slices.SortFunc(ps, byRisk)
+	slices.SortFunc(is, byRisk)
+	c.Members = append(ps, is...)
+	for _, mb := range c.Members {
+		c.Risk = max(c.Risk, mb.Risk)
+		if mb.Flagged {
+			c.Flagged++
+		}
+	}
+	var first, last int64
+	for _, n := range instruments {
+		for _, e := range ix.OutTx(n) {
+			if !in[e.Other] {
+				continue
+			}
+			c.Turnover += e.Amount
+			c.TxCount++
+			if first == 0 || e.Time < first {
+				first = e.Time
+			}
+			last = max(last, e.Time)
+		}
+	}
+	if c.TxCount > 0 {
+		c.First, c.Last = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+	}
+	return c
+}
+
+// lookup finds the node of ref.
+func (a *analysis) lookup(ref graph.Ref) (graph.NodeID, error) {
+	id, ok := a.ix.Lookup(ref)
+	if !ok {
+		return graph.NoNode, fmt.Errorf("%s: %w", ref, graph.ErrNotFound)
+	}
+	return id, nil
+}
+
+// Paths implements tui.Analytics.
+func (b *backend) Paths(ctx context.Context, from, to graph.Ref, k, maxHops int) ([]tui.PathRow, error) {
+	a, err := b.ready()
+	if err != nil {
+		return nil, err
+	}
+	return a.paths(ctx, from, to, k, maxHops)
+}
+
+func (a *analysis) paths(ctx context.Context, from, to graph.Ref, k, maxHops int) ([]tui.PathRow, error) {
+	na, err := a.lookup(from)
+	if err != nil {
+		return nil, err
+	}
+	nb, err := a.lookup(to)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := graph.KShortestPaths(ctx, a.ix, na, nb, graph.PathOptions{MaxHops: maxHops, MaxDegree: pathMaxDegree}, k)
+	if err != nil {
+		return nil, err
+	}
+	ix := a.ix
+	out := make([]tui.PathRow, 0, len(ps))
+	for _, p := range ps {
+		row := tui.PathRow{Steps: make([]tui.PathStep, 0, len(p))}
+		for i, s := range p {
+			st := tui.PathStep{Ref: ix.Ref(s.Node), Name: ix.Name(s.Node), Money: s.Money, Forward: s.Forward}
+			if i > 0 {
+				if s.Money {
+					st.Relation = ix.TxChannel(s.Tx).String()
+					st.Amount, st.Time, st.TxID = s.Amount, time.Unix(s.Time, 0).UTC(), ix.TxID(s.Tx)
+				} else {
+					st.Relation = s.Link.String()
+				}
+			}
+			row.Steps = append(row.Steps, st)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// Trace implements tui.Analytics.
+func (b *backend) Trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
+	a, err := b.ready()
+	if err != nil {
+		return tui.TraceTree{}, err
+	}
+	return a.trace(ctx, q)
+}
+
+func (a *analysis) trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
+	ix := a.ix
+	var start graph.TraceStart
+	if q.TxID != "" {
+		t, ok := ix.LookupTx(q.TxID)
+		if !ok {
+			return tui.TraceTree{}, fmt.Errorf("transaction %s: %w", q.TxID, graph.ErrNotFound)
+		}
+		start = graph.StartAtTx(t)
+	} else {
+		n, err := a.lookup(q.Ref)
+		if err != nil {
+			return tui.TraceTree{}, err
+		}
+		start = graph.StartAtNode(n)
+	}
+	tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !q.Backward, MaxHops: q.MaxHops,
+		MaxDwell: q.MaxDwell, Proportional: q.Proportional})
+	if err != nil {
+		return tui.TraceTree{}, err
+	}
+	out := tui.TraceTree{Backward: q.Backward, Truncated: tr.Truncated, Nodes: make([]tui.TraceNode, 0, len(tr.Hops))}
+	for _, h := range tr.Hops {
+		n := tui.TraceNode{Ref: ix.Ref(h.Node), Name: ix.Name(h.Node), Amount: h.Amount, Dwell: h.Dwell,
+			Depth: h.Depth, Parent: h.Parent, Children: h.Children, Stayed: h.Stayed, Lost: h.Lost}
+		if h.End != graph.EndNone {
+			n.End = h.End.String()
+		}
+		if h.HasTx {
+			n.TxID, n.Channel, n.Time = ix.TxID(h.Tx), ix.TxChannel(h.Tx).String(), time.Unix(h.Time, 0).UTC()
+		}
+		out.Nodes = append(out.Nodes, n)
+	}
+	for _, e := range []graph.EndKind{graph.EndCash, graph.EndExchange, graph.EndStayed, graph.EndUnknown} {
+		s := tr.ByEnd[e]
+		out.Ends = append(out.Ends, tui.TraceEnd{End: e.String(), Hops: s.Hops, Amount: s.Amount})
+	}
+	return out, nil
+}

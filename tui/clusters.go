@@ -1,0 +1,295 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"casegraph/graph"
+	"casegraph/tui/pane"
+)
+
+// ClusterOrder says how the Clusters screen ranks suspected groups.
+type ClusterOrder string
+
+// Cluster orders: money moving inside the group (communities of the money
+// graph), or the risk of the flagged members (groups of flagged entities).
+const (
+	ByTurnover ClusterOrder = "turnover"
+	ByRisk     ClusterOrder = "risk"
+)
+
+// ClusterMember is one entity of a cluster.
+type ClusterMember struct {
+	Ref     graph.Ref
+	Name    string
+	Risk    float64
+	Flagged bool
+}
+
+// Cluster is one suspected group.
+type Cluster struct {
+	Members     []ClusterMember // persons first, then instruments; riskiest first within each
+	Persons     int
+	Instruments int
+	Turnover    int64 // minor units moved inside the group; 0 when not computed
+	TxCount     int
+	Risk        float64 // the highest member risk
+	Flagged     int     // members at or above the flag threshold
+	First, Last time.Time
+}
+
+// Anchor is the member a graph of the cluster centres on: the riskiest
+// person, else the riskiest member.
+func (c Cluster) Anchor() (graph.Ref, bool) {
+	if len(c.Members) == 0 {
+		return graph.Ref{}, false
+	}
+	return c.Members[0].Ref, true
+}
+
+const clustersLimit = 200
+
+type clustersView struct {
+	by        ClusterOrder
+	rows      []Cluster
+	loaded    bool
+	err       error
+	sel, off  int
+	mem, moff int
+	members   bool // the members pane has focus
+}
+
+func (v *clustersView) order() ClusterOrder {
+	if v.by == "" {
+		return ByTurnover
+	}
+	return v.by
+}
+
+func (v *clustersView) move(d int) {
+	if v.members {
+		if c, ok := v.selected(); ok && len(c.Members) > 0 {
+			v.mem = min(max(v.mem+d, 0), len(c.Members)-1)
+		}
+		return
+	}
+	if n := len(v.rows); n > 0 {
+		v.sel = min(max(v.sel+d, 0), n-1)
+		v.mem, v.moff = 0, 0
+	}
+}
+
+func (v *clustersView) selected() (Cluster, bool) {
+	if v.sel < len(v.rows) {
+		return v.rows[v.sel], true
+	}
+	return Cluster{}, false
+}
+
+type clustersLoadedMsg struct {
+	seq  int
+	by   ClusterOrder
+	rows []Cluster
+	err  error
+}
+
+func (m *Model) loadClusters() tea.Cmd {
+	by := m.ana.clusters.order()
+	ctx, seq := m.startJob("finding groups by " + string(by))
+	b := m.b
+	return func() tea.Msg {
+		rows, err := b.Clusters(ctx, by, clustersLimit)
+		if err != nil {
+			err = fmt.Errorf("clusters by %s: %w", by, err)
+		}
+		return clustersLoadedMsg{seq: seq, by: by, rows: rows, err: err}
+	}
+}
+
+func (m *Model) applyClusters(msg clustersLoadedMsg) tea.Cmd {
+	if !m.endJob(msg.seq) {
+		return nil
+	}
+	v := &m.ana.clusters
+	if msg.by != v.order() {
+		return nil
+	}
+	if m.failedJob(msg.err) {
+		v.err = msg.err
+		return nil
+	}
+	v.rows, v.loaded, v.err = msg.rows, true, nil
+	v.sel, v.off, v.mem, v.moff, v.members = 0, 0, 0, 0, false
+	for _, c := range msg.rows {
+		for _, mb := range c.Members {
+			if mb.Name != "" {
+				m.titles[mb.Ref] = mb.Name
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Model) clustersKey(msg tea.KeyPressMsg) tea.Cmd {
+	v, k := &m.ana.clusters, m.ana.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		v.move(-1)
+	case key.Matches(msg, k.Down):
+		v.move(1)
+	case key.Matches(msg, k.Top):
+		v.move(-1 << 30)
+	case key.Matches(msg, k.Bottom):
+		v.move(1 << 30)
+	case key.Matches(msg, k.Focus):
+		v.members = !v.members
+	case key.Matches(msg, k.Order):
+		if v.order() == ByTurnover {
+			v.by = ByRisk
+		} else {
+			v.by = ByTurnover
+		}
+		return m.loadClusters()
+	}
+	c, ok := v.selected()
+	if !ok {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Graph) || key.Matches(msg, k.Open) && !v.members:
+		if ref, ok := c.Anchor(); ok {
+			return m.openEntityFromAna(ref, true)
+		}
+	case key.Matches(msg, k.Open) && v.members && v.mem < len(c.Members):
+		return m.openEntityFromAna(c.Members[v.mem].Ref, false)
+	case key.Matches(msg, k.Bookmark) && v.members && v.mem < len(c.Members):
+		return m.bookmarkRef(c.Members[v.mem].Ref)
+	case key.Matches(msg, k.Bookmark):
+		if ref, ok := c.Anchor(); ok {
+			return m.bookmarkRef(ref)
+		}
+	}
+	return nil
+}
+
+// memberNames lists the first members' names for the table.
+func (m *Model) memberNames(c Cluster) string {
+	var names []string
+	for _, mb := range c.Members {
+		if mb.Ref.Kind != graph.KindPerson {
+			continue
+		}
+		n := mb.Name
+		if n == "" {
+			n = refLabel(mb.Ref)
+		} else {
+			n = shortName(n)
+		}
+		names = append(names, n)
+		if len(names) == 4 {
+			break
+		}
+	}
+	if len(names) == 0 {
+		for _, mb := range c.Members[:min(3, len(c.Members))] {
+			names = append(names, m.titleOf(mb.Ref))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (m *Model) renderClusters(b rect) []string {
+	st, v := m.st, &m.ana.clusters
+	listR, memR := splitBody(b, b.H*11/20)
+	title := "Clusters · suspected groups by " + string(v.order())
+	cw, ch := pane.ContentWidth(listR.W), pane.ContentHeight(listR.H)
+	var body []string
+	footer := ""
+	switch {
+	case m.ana.busy:
+		body = append(body, m.busyLine())
+	case v.err != nil:
+		body = append(body, st.Err.Render(v.err.Error()))
+	case !v.loaded:
+		body = append(body, st.Muted.Render("loading…"))
+	case len(v.rows) == 0:
+		body = append(body, st.Muted.Render("no suspected groups"))
+	default:
+		const rankW, persW, instW, txW, riskW, flagW = 4, 7, 5, 6, 4, 7
+		turnW := 12
+		namesW := max(cw-rankW-persW-instW-turnW-txW-riskW-flagW-7, 0)
+		widths := []int{-rankW, -persW, -instW, -turnW, -txW, riskW, -flagW, namesW}
+		body = append(body, st.Muted.Render(fitCols([]string{"#", "persons", "instr", "turnover", "tx", "risk", "flagged", "members"}, widths)))
+		rows := ch - 1
+		v.off = pane.Window(v.sel, v.off, len(v.rows), rows)
+		for i := v.off; i < len(v.rows) && i < v.off+rows; i++ {
+			c := v.rows[i]
+			rank := fmt.Sprint(i + 1)
+			names := st.Text.Render(m.memberNames(c))
+			if i == v.sel {
+				rank = st.Accent.Render("▸") + rank
+				if v.members {
+					names = st.Text.Inherit(st.SelectedBlur).Render(m.memberNames(c))
+				} else {
+					names = st.Text.Inherit(st.Selected).Render(m.memberNames(c))
+				}
+			}
+			turn, tx := "", ""
+			if c.TxCount > 0 {
+				turn, tx = graph.FormatShortMoney(c.Turnover), fmtInt(c.TxCount)
+			}
+			riskSt := st.Muted
+			if c.Flagged > 0 {
+				riskSt = st.Warn
+			}
+			body = append(body, fitCols([]string{rank, fmt.Sprint(c.Persons), fmt.Sprint(c.Instruments),
+				st.Money.Render(turn), tx, riskSt.Render(fmt.Sprintf("%.2f", c.Risk)), fmt.Sprint(c.Flagged), names}, widths))
+		}
+		footer = fmt.Sprintf("%d–%d of %d", v.off+1, min(v.off+rows, len(v.rows)), len(v.rows))
+	}
+	out := pane.Box(st, title, footer, body, listR.W, listR.H, !v.members)
+	return append(out, m.renderClusterMembers(memR)...)
+}
+
+func (m *Model) renderClusterMembers(r rect) []string {
+	st, v := m.st, &m.ana.clusters
+	c, ok := v.selected()
+	if !ok || !v.loaded || m.ana.busy {
+		return pane.Box(st, "Members", "", nil, r.W, r.H, v.members)
+	}
+	title := fmt.Sprintf("Members of group %d · %d persons · %d instruments", v.sel+1, c.Persons, c.Instruments)
+	if !c.First.IsZero() {
+		title += " · " + c.First.In(m.loc).Format("2006-01-02") + "…" + c.Last.In(m.loc).Format("2006-01-02")
+	}
+	ch := pane.ContentHeight(r.H)
+	v.moff = pane.Window(v.mem, v.moff, len(c.Members), ch)
+	var body []string
+	for i := v.moff; i < len(c.Members) && i < v.moff+ch; i++ {
+		mb := c.Members[i]
+		name := mb.Name
+		if name == "" {
+			name = refLabel(mb.Ref)
+		}
+		nameSt := st.Kind(mb.Ref.Kind)
+		mark := " "
+		if v.members && i == v.mem {
+			nameSt = nameSt.Inherit(st.Selected)
+			mark = st.Accent.Render("▸")
+		}
+		flag := "  "
+		if mb.Flagged {
+			flag = st.Warn.Render("⚑ ")
+		}
+		risk := ""
+		if mb.Risk > 0 {
+			risk = st.Muted.Render(fmt.Sprintf("%.2f", mb.Risk))
+		}
+		body = append(body, mark+flag+pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9)+pane.Right(risk, 4)+"  "+nameSt.Render(name))
+	}
+	footer := "enter on a group opens it as a graph · tab to the members"
+	return pane.Box(st, title, footer, body, r.W, r.H, v.members)
+}

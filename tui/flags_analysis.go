@@ -1,0 +1,520 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	tea "charm.land/bubbletea/v2"
+
+	"casegraph/graph"
+	"casegraph/tui/pane"
+	"casegraph/tui/search"
+)
+
+// The analytics screens (Flags, Clusters, Path finder, Trace) share one
+// piece of state on the root model: which of them is open, the background
+// analysis (graph load and rules run) with its progress, and the one
+// long-running query at a time that esc cancels.
+
+// anaView is the analytics screen on top of the entity/graph screens.
+type anaView int
+
+const (
+	anaNone anaView = iota
+	anaFlags
+	anaClusters
+	anaPaths
+	anaTrace
+)
+
+func (v anaView) String() string {
+	switch v {
+	case anaFlags:
+		return "flags"
+	case anaClusters:
+		return "clusters"
+	case anaPaths:
+		return "path"
+	case anaTrace:
+		return "trace"
+	}
+	return ""
+}
+
+// analyticsState is the root model's state for the analytics screens.
+type analyticsState struct {
+	view  anaView
+	ready bool // Analyze has finished once
+
+	// The running job (the analysis or one screen's query), if any.
+	busy    bool
+	jobSeq  int
+	jobName string
+	cancel  context.CancelFunc
+	progCh  chan progressUpdate
+	prog    progressUpdate
+
+	flags    flagsView
+	clusters clustersView
+	paths    pathsView
+	trace    traceView
+	ent      entityFlags
+
+	keys anaKeys
+}
+
+// anaKeys are the keys of the analytics screens and the ones that open them.
+type anaKeys struct {
+	Flags, Clusters, Mark, Trace                 key.Binding
+	Up, Down, Top, Bottom, Focus, Open, Close    key.Binding
+	NextRule, PrevRule, Bookmark, Order, Graph   key.Binding
+	Toggle, ExpandAll, Direction, Proportional   key.Binding
+	MoreHops, FewerHops, Swap, Retry, CancelWork key.Binding
+}
+
+func defaultAnaKeys() anaKeys {
+	return anaKeys{
+		Flags:        key.NewBinding(key.WithKeys("F"), key.WithHelp("F", "flags")),
+		Clusters:     key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clusters")),
+		Mark:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark path end")),
+		Trace:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trace money")),
+		Up:           key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:         key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:          key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
+		Bottom:       key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
+		Focus:        key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
+		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open entity")),
+		Close:        key.NewBinding(key.WithKeys("esc", "left", "backspace"), key.WithHelp("esc", "close")),
+		NextRule:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "next rule")),
+		PrevRule:     key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "previous rule")),
+		Bookmark:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bookmark")),
+		Order:        key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "turnover/risk")),
+		Graph:        key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "open as graph")),
+		Toggle:       key.NewBinding(key.WithKeys("space", "l"), key.WithHelp("space", "expand/collapse")),
+		ExpandAll:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "expand all")),
+		Direction:    key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "forward/backward")),
+		Proportional: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "FIFO/proportional")),
+		MoreHops:     key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "more hops")),
+		FewerHops:    key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "fewer hops")),
+		Swap:         key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "swap A and B")),
+		Retry:        key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "run again")),
+		CancelWork:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+func newAnalyticsState() analyticsState {
+	return analyticsState{keys: defaultAnaKeys(), trace: newTraceView(), paths: newPathsView()}
+}
+
+// progressUpdate is one progress report of the analysis.
+type progressUpdate struct {
+	stage       string
+	done, total int
+}
+
+// analyzeProgressMsg carries a progress report; ch tells which run it is.
+type analyzeProgressMsg struct {
+	ch chan progressUpdate
+	p  progressUpdate
+}
+
+// analyzedMsg reports the end of an analysis run.
+type analyzedMsg struct {
+	seq int
+	err error
+}
+
+// runAnalyze runs Backend.Analyze, forwarding progress to ch without ever
+// blocking the analysis: a report the TUI has not read yet is replaced.
+func runAnalyze(ctx context.Context, b Backend, seq int, ch chan progressUpdate) tea.Cmd {
+	return func() tea.Msg {
+		err := b.Analyze(ctx, func(stage string, done, total int) {
+			p := progressUpdate{stage: stage, done: done, total: total}
+			select {
+			case ch <- p:
+				return
+			default:
+			}
+			select {
+			case <-ch:
+			default:
+			}
+			select {
+			case ch <- p:
+			default:
+			}
+		})
+		close(ch)
+		if err != nil {
+			err = fmt.Errorf("analyse: %w", err)
+		}
+		return analyzedMsg{seq: seq, err: err}
+	}
+}
+
+// waitProgress reads the next progress report; nil once the run ended.
+func waitProgress(ch chan progressUpdate) tea.Cmd {
+	return func() tea.Msg {
+		p, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return analyzeProgressMsg{ch: ch, p: p}
+	}
+}
+
+// startJob cancels any running job and starts a new one; the returned
+// context is cancelled by esc.
+func (m *Model) startJob(name string) (context.Context, int) {
+	a := &m.ana
+	if a.cancel != nil {
+		a.cancel()
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	a.jobSeq++
+	a.busy, a.jobName, a.cancel = true, name, cancel
+	a.prog = progressUpdate{}
+	return ctx, a.jobSeq
+}
+
+// endJob marks job seq finished; false when a newer job replaced it (the
+// result no longer applies).
+func (m *Model) endJob(seq int) bool {
+	a := &m.ana
+	if seq != a.jobSeq {
+		return false
+	}
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.busy, a.cancel, a.progCh = false, nil, nil
+	return true
+}
+
+// cancelJob stops the running job at the user's request.
+func (m *Model) cancelJob() {
+	a := &m.ana
+	name := a.jobName
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.jobSeq++ // whatever the cancelled job still returns is dropped
+	a.busy, a.cancel, a.progCh = false, nil, nil
+	m.setStatus(name+" cancelled", false)
+	if !a.ready {
+		a.view = anaNone // nothing to show without the analysis
+	}
+}
+
+// ensureAnalysis runs then after the analysis, starting it when needed.
+func (m *Model) ensureAnalysis(then func() tea.Cmd) tea.Cmd {
+	if m.ana.ready {
+		return then()
+	}
+	ctx, seq := m.startJob("analysis")
+	ch := make(chan progressUpdate, 1)
+	m.ana.progCh = ch
+	m.ana.prog = progressUpdate{stage: "starting"}
+	return tea.Batch(runAnalyze(ctx, m.b, seq, ch), waitProgress(ch))
+}
+
+// openAnalytics shows view v and loads what it shows.
+func (m *Model) openAnalytics(v anaView) tea.Cmd {
+	m.ana.view = v
+	return m.ensureAnalysis(m.loadAnaView)
+}
+
+// loadAnaView (re)loads the data of the open analytics screen.
+func (m *Model) loadAnaView() tea.Cmd {
+	switch m.ana.view {
+	case anaFlags:
+		return m.loadFlags()
+	case anaClusters:
+		return m.loadClusters()
+	case anaPaths:
+		return m.loadPaths()
+	case anaTrace:
+		return m.loadTrace()
+	}
+	return nil
+}
+
+// updateAnalytics handles the analytics messages; ok reports whether msg
+// was one.
+func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
+	a := &m.ana
+	switch msg := msg.(type) {
+	case analyzeProgressMsg:
+		if !a.busy || msg.ch != a.progCh {
+			return nil, true
+		}
+		a.prog = msg.p
+		return waitProgress(msg.ch), true
+	case analyzedMsg:
+		if !m.endJob(msg.seq) {
+			return nil, true
+		}
+		if msg.err != nil {
+			if errors.Is(msg.err, context.Canceled) {
+				m.setStatus("analysis cancelled", false)
+			} else {
+				m.setStatus(msg.err.Error(), true)
+			}
+			a.view = anaNone
+			return nil, true
+		}
+		a.ready = true
+		m.setStatus("analysis ready", false)
+		return tea.Batch(m.loadAnaView(), m.loadEntityFlags(m.ent.ref)), true
+	case flagsLoadedMsg:
+		return m.applyFlags(msg), true
+	case entityFlagsLoadedMsg:
+		if msg.ref == m.ent.ref {
+			m.ana.ent = entityFlags{ref: msg.ref, row: msg.row, ok: msg.ok, loaded: msg.err == nil}
+			if msg.err != nil && !errors.Is(msg.err, ErrNotAnalyzed) {
+				m.setStatus(msg.err.Error(), true)
+			}
+		}
+		return nil, true
+	case clustersLoadedMsg:
+		return m.applyClusters(msg), true
+	case pathsLoadedMsg:
+		return m.applyPaths(msg), true
+	case traceLoadedMsg:
+		return m.applyTrace(msg), true
+	case search.OpenMsg:
+		// Opening an entity from search leaves the analytics screen.
+		a.view = anaNone
+	}
+	return nil, false
+}
+
+// failedJob turns a job error into the status line; false when there was none.
+func (m *Model) failedJob(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) {
+		m.setStatus("cancelled", false)
+	} else {
+		m.setStatus(err.Error(), true)
+	}
+	return true
+}
+
+// analyticsKey handles the keys of the open analytics screen and the keys
+// that open one; ok is false for keys it leaves to the rest.
+func (m *Model) analyticsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	if m.searchOpen || m.cs.open || m.cs.dialog != nil {
+		return nil, false
+	}
+	a, k := &m.ana, m.ana.keys
+	if a.view != anaNone {
+		if a.busy && key.Matches(msg, k.CancelWork) {
+			m.cancelJob()
+			return nil, true
+		}
+		if key.Matches(msg, m.keys.Quit, m.keys.Help, m.keys.Search, m.keys.ForceQuit) {
+			return nil, false
+		}
+		if key.Matches(msg, k.Close) {
+			a.view = anaNone
+			return nil, true
+		}
+		switch {
+		case key.Matches(msg, k.Flags) && a.view != anaFlags:
+			return m.openAnalytics(anaFlags), true
+		case key.Matches(msg, k.Clusters) && a.view != anaClusters:
+			return m.openAnalytics(anaClusters), true
+		case key.Matches(msg, k.Retry):
+			return m.ensureAnalysis(m.loadAnaView), true
+		}
+		var cmd tea.Cmd
+		switch a.view {
+		case anaFlags:
+			cmd = m.flagsKey(msg)
+		case anaClusters:
+			cmd = m.clustersKey(msg)
+		case anaPaths:
+			cmd = m.pathsKey(msg)
+		case anaTrace:
+			cmd = m.traceKey(msg)
+		}
+		return cmd, true
+	}
+	switch {
+	case key.Matches(msg, k.Flags):
+		return m.openAnalytics(anaFlags), true
+	case key.Matches(msg, k.Clusters):
+		return m.openAnalytics(anaClusters), true
+	}
+	if m.screen != screenEntity && m.screen != screenGraph {
+		return nil, false
+	}
+	ref, ok := m.focusedRef()
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case key.Matches(msg, k.Mark):
+		return m.markPathEnd(ref), true
+	case key.Matches(msg, k.Trace):
+		q := TraceQuery{Ref: ref}
+		if m.screen == screenEntity && m.ent.focus == focusTxns && m.ent.txSel < len(m.ent.tx.Txns) {
+			q.TxID = m.ent.tx.Txns[m.ent.txSel].ID
+		}
+		return m.openTrace(q), true
+	}
+	return nil, false
+}
+
+// focusedRef is the entity the m and t keys act on: the entity on screen,
+// or the selected node of the graph.
+func (m *Model) focusedRef() (graph.Ref, bool) {
+	if m.screen == screenGraph {
+		if p, ok := m.gv.Selected(); ok {
+			return p.Node.Ref, true
+		}
+	}
+	cur, ok := m.current()
+	return cur.Ref, ok
+}
+
+// moveAnalytics scrolls the open analytics screen (mouse wheel).
+func (m *Model) moveAnalytics(d int) {
+	switch m.ana.view {
+	case anaFlags:
+		m.ana.flags.move(d)
+	case anaClusters:
+		m.ana.clusters.move(d)
+	case anaPaths:
+		m.ana.paths.move(d)
+	case anaTrace:
+		m.ana.trace.move(d)
+	}
+}
+
+// openEntityFromAna leaves the analytics screen for an entity.
+func (m *Model) openEntityFromAna(ref graph.Ref, asGraph bool) tea.Cmd {
+	m.ana.view = anaNone
+	return m.open(ref, asGraph)
+}
+
+// analyticsHelp is the key map of the open analytics screen.
+func (m *Model) analyticsHelp() help.KeyMap {
+	k, g := m.ana.keys, m.keys
+	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Focus}
+	global := []key.Binding{k.Flags, k.Clusters, k.Retry, k.CancelWork, k.Close, g.Search, g.Help, g.Quit, g.ForceQuit}
+	var short, own []key.Binding
+	switch m.ana.view {
+	case anaFlags:
+		own = []key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.Trace, k.Mark}
+		short = []key.Binding{k.Open, k.NextRule, k.Bookmark, k.Trace, k.Clusters, k.Close}
+	case anaClusters:
+		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark}
+		short = []key.Binding{k.Open, k.Graph, k.Order, k.Focus, k.Flags, k.Close}
+	case anaPaths:
+		own = []key.Binding{k.Open, k.Swap, k.MoreHops, k.FewerHops, k.Bookmark}
+		short = []key.Binding{k.Open, k.Focus, k.Swap, k.MoreHops, k.FewerHops, k.Close}
+	case anaTrace:
+		own = []key.Binding{k.Open, k.Toggle, k.ExpandAll, k.Direction, k.Proportional, k.MoreHops, k.FewerHops, k.Bookmark}
+		short = []key.Binding{k.Toggle, k.Open, k.Direction, k.Proportional, k.ExpandAll, k.Close}
+	}
+	if m.ana.busy {
+		short = []key.Binding{k.CancelWork, g.Quit}
+	}
+	return keyHelp{short: short, full: [][]key.Binding{nav, own, global}}
+}
+
+// withAnalyticsKeys adds the keys that open the analytics screens to the
+// help of the home, entity and graph screens.
+func (m *Model) withAnalyticsKeys(h help.KeyMap, entity bool) keyHelp {
+	k := m.ana.keys
+	col := []key.Binding{k.Flags, k.Clusters}
+	if entity {
+		col = append(col, k.Mark, k.Trace)
+	}
+	// The short help stays as it is: the full help (?) lists these.
+	return keyHelp{short: h.ShortHelp(), full: append(h.FullHelp()[:len(h.FullHelp()):len(h.FullHelp())], col)}
+}
+
+// renderAnalytics draws the open analytics screen, or the analysis progress.
+func (m *Model) renderAnalytics() []string {
+	a := &m.ana
+	b := m.lay.Body
+	if !a.ready {
+		return m.renderProgress("Analysis", b)
+	}
+	switch a.view {
+	case anaFlags:
+		return m.renderFlags(b)
+	case anaClusters:
+		return m.renderClusters(b)
+	case anaPaths:
+		return m.renderPaths(b)
+	case anaTrace:
+		return m.renderTrace(b)
+	}
+	return nil
+}
+
+// renderProgress draws a pane with the running job's progress bar.
+func (m *Model) renderProgress(title string, r rect) []string {
+	st, a := m.st, &m.ana
+	cw := pane.ContentWidth(r.W)
+	var body []string
+	body = append(body, "")
+	if a.busy {
+		stage := a.prog.stage
+		if stage == "" {
+			stage = a.jobName
+		}
+		line := st.Bold.Render(stage)
+		frac := 0.0
+		if a.prog.total > 0 {
+			frac = float64(a.prog.done) / float64(a.prog.total)
+			line += st.Muted.Render(fmt.Sprintf("  %s of %s", fmtInt(a.prog.done), fmtInt(a.prog.total)))
+		}
+		body = append(body, " "+line, "")
+		bar := progress.New(progress.WithoutPercentage(), progress.WithFillCharacters('█', '░'),
+			progress.WithColors(st.Accent.GetForeground()), progress.WithWidth(max(10, min(cw-2, 72))))
+		body = append(body, " "+bar.ViewAs(frac), "")
+		body = append(body, " "+st.Muted.Render("The flags, clusters, path and trace screens need the whole graph in memory"))
+		body = append(body, " "+st.Muted.Render("and the red-flag rules run once. esc cancels."))
+	} else {
+		body = append(body, " "+st.Muted.Render("analysis not run · ctrl+r runs it · esc closes"))
+	}
+	return pane.Box(st, title, "", body, r.W, r.H, true)
+}
+
+// busyLine is the line a screen shows while its own query runs.
+func (m *Model) busyLine() string {
+	return m.st.Muted.Render(m.ana.jobName + "… · esc cancels")
+}
+
+// splitBody divides the body into an upper list and a lower detail pane.
+func splitBody(b rect, upper int) (rect, rect) {
+	top := min(max(upper, 5), b.H-4)
+	return rect{b.X, b.Y, b.W, top}, rect{b.X, b.Y + top, b.W, b.H - top}
+}
+
+// fitCols joins cells, cutting each to its width.
+func fitCols(cells []string, widths []int) string {
+	var sb strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		if widths[i] < 0 {
+			sb.WriteString(pane.Right(c, -widths[i]))
+		} else {
+			sb.WriteString(pane.Fit(c, widths[i]))
+		}
+	}
+	return sb.String()
+}

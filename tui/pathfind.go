@@ -1,0 +1,285 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"casegraph/graph"
+	"casegraph/tui/pane"
+)
+
+// PathStep is one node of a path and the edge that led to it (none for
+// the first).
+type PathStep struct {
+	Ref      graph.Ref
+	Name     string
+	Relation string // a link type or a channel name; empty for the first step
+	Money    bool
+	Forward  bool  // the edge points along the path (money sent, link owned)
+	Amount   int64 // the first transaction of the pair, when Money
+	Time     time.Time
+	TxID     string
+}
+
+// PathRow is one path from A to B.
+type PathRow struct {
+	Steps []PathStep
+}
+
+// Hops returns the number of edges.
+func (p PathRow) Hops() int { return max(len(p.Steps)-1, 0) }
+
+// Path finder defaults: how many paths, and the hop cap it starts with.
+const (
+	pathsK       = 8
+	pathsMaxHops = 4
+)
+
+type pathsView struct {
+	a, b     graph.Ref
+	maxHops  int
+	rows     []PathRow
+	loaded   bool
+	err      error
+	sel, off int
+	hop      int
+	hopFocus bool
+}
+
+func newPathsView() pathsView { return pathsView{maxHops: pathsMaxHops} }
+
+func (v *pathsView) move(d int) {
+	if v.hopFocus {
+		if p, ok := v.selected(); ok {
+			v.hop = min(max(v.hop+d, 0), len(p.Steps)-1)
+		}
+		return
+	}
+	if n := len(v.rows); n > 0 {
+		v.sel = min(max(v.sel+d, 0), n-1)
+		v.hop = 0
+	}
+}
+
+func (v *pathsView) selected() (PathRow, bool) {
+	if v.sel < len(v.rows) && len(v.rows[v.sel].Steps) > 0 {
+		return v.rows[v.sel], true
+	}
+	return PathRow{}, false
+}
+
+type pathsLoadedMsg struct {
+	seq     int
+	a, b    graph.Ref
+	maxHops int
+	rows    []PathRow
+	err     error
+}
+
+// markPathEnd marks ref as end A, or as end B and opens the Path screen.
+func (m *Model) markPathEnd(ref graph.Ref) tea.Cmd {
+	v := &m.ana.paths
+	switch {
+	case v.a.IsZero() || !v.b.IsZero() && m.ana.view != anaPaths:
+		v.a, v.b = ref, graph.Ref{}
+		m.setStatus("path from "+m.titleOf(ref)+": press m on another entity", false)
+		return nil
+	case ref == v.a:
+		m.setStatus("path from "+m.titleOf(ref)+" already marked: press m on another entity", false)
+		return nil
+	}
+	v.b = ref
+	return m.openAnalytics(anaPaths)
+}
+
+func (m *Model) loadPaths() tea.Cmd {
+	v := &m.ana.paths
+	if v.a.IsZero() || v.b.IsZero() {
+		v.loaded, v.err = false, nil
+		return nil
+	}
+	a, bRef, hops := v.a, v.b, v.maxHops
+	ctx, seq := m.startJob(fmt.Sprintf("finding paths of up to %d hops", hops))
+	b := m.b
+	return func() tea.Msg {
+		rows, err := b.Paths(ctx, a, bRef, pathsK, hops)
+		if err != nil {
+			err = fmt.Errorf("paths %s → %s: %w", a, bRef, err)
+		}
+		return pathsLoadedMsg{seq: seq, a: a, b: bRef, maxHops: hops, rows: rows, err: err}
+	}
+}
+
+func (m *Model) applyPaths(msg pathsLoadedMsg) tea.Cmd {
+	if !m.endJob(msg.seq) {
+		return nil
+	}
+	v := &m.ana.paths
+	if msg.a != v.a || msg.b != v.b || msg.maxHops != v.maxHops {
+		return nil
+	}
+	if m.failedJob(msg.err) {
+		v.err = msg.err
+		return nil
+	}
+	v.rows, v.loaded, v.err = msg.rows, true, nil
+	v.sel, v.off, v.hop, v.hopFocus = 0, 0, 0, false
+	for _, p := range msg.rows {
+		for _, s := range p.Steps {
+			if s.Name != "" {
+				m.titles[s.Ref] = s.Name
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Model) pathsKey(msg tea.KeyPressMsg) tea.Cmd {
+	v, k := &m.ana.paths, m.ana.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		v.move(-1)
+	case key.Matches(msg, k.Down):
+		v.move(1)
+	case key.Matches(msg, k.Top):
+		v.move(-1 << 30)
+	case key.Matches(msg, k.Bottom):
+		v.move(1 << 30)
+	case key.Matches(msg, k.Focus):
+		v.hopFocus = !v.hopFocus && len(v.rows) > 0
+	case key.Matches(msg, k.Swap):
+		v.a, v.b = v.b, v.a
+		return m.loadPaths()
+	case key.Matches(msg, k.MoreHops):
+		if v.maxHops < graph.MaxPathHops {
+			v.maxHops++
+			return m.loadPaths()
+		}
+	case key.Matches(msg, k.FewerHops):
+		if v.maxHops > 1 {
+			v.maxHops--
+			return m.loadPaths()
+		}
+	case key.Matches(msg, k.Open):
+		p, ok := v.selected()
+		if !ok {
+			return nil
+		}
+		if !v.hopFocus {
+			v.hopFocus = true
+			return nil
+		}
+		return m.openEntityFromAna(p.Steps[v.hop].Ref, false)
+	case key.Matches(msg, k.Bookmark):
+		if p, ok := v.selected(); ok && v.hopFocus {
+			return m.bookmarkRef(p.Steps[v.hop].Ref)
+		}
+	case key.Matches(msg, k.Trace):
+		if p, ok := v.selected(); ok && v.hopFocus {
+			s := p.Steps[v.hop]
+			return m.openTrace(TraceQuery{Ref: s.Ref, TxID: s.TxID})
+		}
+	}
+	return nil
+}
+
+// stepName names a path step.
+func (m *Model) stepName(s PathStep) string {
+	if s.Name != "" {
+		return s.Name
+	}
+	return refLabel(s.Ref)
+}
+
+func (m *Model) renderPaths(b rect) []string {
+	st, v := m.st, &m.ana.paths
+	listR, hopR := splitBody(b, b.H*2/5)
+	title := "Paths · A " + m.refBadge(v.a) + " → B " + m.refBadge(v.b) + fmt.Sprintf(" · ≤ %d hops", v.maxHops)
+	ch := pane.ContentHeight(listR.H)
+	var body []string
+	footer := ""
+	switch {
+	case m.ana.busy:
+		body = append(body, m.busyLine())
+	case v.err != nil:
+		body = append(body, st.Err.Render(v.err.Error()))
+	case !v.loaded:
+		body = append(body, st.Muted.Render("mark two entities with m"))
+	case len(v.rows) == 0:
+		body = append(body, st.Muted.Render(fmt.Sprintf("no path within %d hops · + searches further", v.maxHops)))
+	default:
+		v.off = pane.Window(v.sel, v.off, len(v.rows), ch)
+		for i := v.off; i < len(v.rows) && i < v.off+ch; i++ {
+			p := v.rows[i]
+			names := make([]string, len(p.Steps))
+			for j, s := range p.Steps {
+				names[j] = m.stepName(s)
+			}
+			line := strings.Join(names, " → ")
+			lineSt := st.Text
+			mark := "  "
+			if i == v.sel {
+				mark = st.Accent.Render("▸ ")
+				if v.hopFocus {
+					lineSt = lineSt.Inherit(st.SelectedBlur)
+				} else {
+					lineSt = lineSt.Inherit(st.Selected)
+				}
+			}
+			body = append(body, mark+st.Muted.Render(fmt.Sprintf("%d hops  ", p.Hops()))+lineSt.Render(line))
+		}
+		footer = fmt.Sprintf("%d paths", len(v.rows))
+	}
+	out := pane.Box(st, title, footer, body, listR.W, listR.H, !v.hopFocus)
+	return append(out, m.renderPathHops(hopR)...)
+}
+
+func (m *Model) renderPathHops(r rect) []string {
+	st, v := m.st, &m.ana.paths
+	p, ok := v.selected()
+	if !ok || !v.loaded || m.ana.busy {
+		return pane.Box(st, "Hops", "", nil, r.W, r.H, v.hopFocus)
+	}
+	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
+	relW := 11
+	amtW := 0
+	for _, s := range p.Steps {
+		if s.Money {
+			amtW = max(amtW, ansi.StringWidth(graph.FormatMoney(s.Amount, "KZT")))
+		}
+	}
+	var body []string
+	for i, s := range p.Steps {
+		if i >= ch {
+			break
+		}
+		mark := "  "
+		nameSt := st.Kind(s.Ref.Kind)
+		if v.hopFocus && i == v.hop {
+			mark = st.Accent.Render("▸ ")
+			nameSt = nameSt.Inherit(st.Selected)
+		}
+		edge := ""
+		if i > 0 {
+			arrow := "→"
+			if !s.Forward {
+				arrow = "←"
+			}
+			edge = s.Relation + " " + arrow
+		}
+		name := pane.Fit(st.Badge(s.Ref.Kind).Render(s.Ref.Kind.String()), 9) + nameSt.Render(m.stepName(s))
+		right := ""
+		if s.Money {
+			right = pane.Right(st.Money.Render(graph.FormatMoney(s.Amount, "KZT")), amtW) + "  " + st.Muted.Render(s.Time.In(m.loc).Format("2006-01-02 15:04"))
+		}
+		nameW := max(cw-2-relW-1-ansi.StringWidth(right)-1, 10)
+		body = append(body, mark+pane.Fit(st.Muted.Render(edge), relW)+" "+pane.Fit(name, nameW)+" "+right)
+	}
+	footer := "tab to the hops · enter opens · t traces from a hop"
+	return pane.Box(st, fmt.Sprintf("Hops of path %d", v.sel+1), footer, body, r.W, r.H, v.hopFocus)
+}

@@ -11,7 +11,6 @@ import (
 	"sort"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/ristretto/v2/z"
 
 	"casegraph/graph"
@@ -103,6 +102,9 @@ type indexer struct {
 	aggs     []aggRow
 	nbrs     map[nbrMapKey]*nbrAgg   // the owner's rows, by counterparty
 	emit     func(k, v []byte) error // receives the neighbour rows, in key order
+	// emitAgg, when set, receives each owner's totals ([a] key and value, in
+	// key order) instead of collecting them in aggs for persist.
+	emitAgg func(k, v []byte) error
 
 	chunks   [][]byte
 	chunk    []byte
@@ -215,7 +217,13 @@ func (ix *indexer) observe(k, v []byte) error {
 // and emits the neighbour rows in key order.
 func (ix *indexer) flushOwner() error {
 	if ix.cur.count > 0 {
-		ix.aggs = append(ix.aggs, aggRow{ref: ix.ownerRef, agg: ix.cur})
+		if ix.emitAgg != nil {
+			if err := ix.emitAgg(txnAggKey(ix.ownerRef), encodeAgg(ix.cur)); err != nil {
+				return err
+			}
+		} else {
+			ix.aggs = append(ix.aggs, aggRow{ref: ix.ownerRef, agg: ix.cur})
+		}
 	}
 	ix.cur = txnAgg{}
 	ix.owner = ix.owner[:0]
@@ -263,6 +271,9 @@ func (ix *indexer) finish() error {
 // finishBulk merges the sorted runs into the StreamWriter, then writes the
 // derived records.
 func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, int64)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
+	}
 	l.put(metaKey(metaBatchSeq), seqValue(l.seq))
 	for _, b := range l.batches {
 		v, err := json.Marshal(b)
@@ -277,6 +288,10 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if l.err != nil {
 		return l.err
 	}
+	if err := l.waitSpill(); err != nil {
+		return err
+	}
+	l.spare = nil // only the last buffer takes part in the merge
 	total := int64(len(l.buf.ents))
 	for _, p := range l.runs {
 		if fi, err := statSize(p); err == nil {
@@ -295,7 +310,7 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		}
 		runs = append(runs, it)
 	}
-	runs = append(runs, &memIter{m: &l.buf})
+	runs = append(runs, &memIter{m: l.buf})
 	m, err := newMerger(runs)
 	if err != nil {
 		_ = (&merger{runs: runs}).close()
@@ -310,26 +325,21 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		return fmt.Errorf("prepare bulk write to %s: %w", l.db.dir, err)
 	}
 	ix := newIndexer()
-	zb := z.NewBuffer(streamBufBytes+(1<<20), "casegraph.import")
-	defer func() { _ = zb.Release() }()
-	// Neighbour rows ([x]…) are derived while the [t] keys stream past, in key
-	// order, and go to a second stream: their prefix sorts after every key of
-	// the first, so the two streams' tables never overlap.
-	ix.emit = func(k, v []byte) error {
-		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1, StreamId: 1}, zb)
-		return nil
-	}
+	feed := newStreamFeed(sw, l.db.dir, func() { releaseTableMappings(l.db.dir) })
+	// Neighbour rows ([x]…) and totals ([a]…) are derived while the [t] keys
+	// stream past, in key order, and go to streams of their own: [x] sorts
+	// after and [a] before every key of the main stream, so the streams'
+	// tables never overlap. Writing the totals here rather than through
+	// transactions after the flush saves one memtable insert per entity.
+	ix.emit = func(k, v []byte) error { return feed.add(k, v, streamNbr) }
+	ix.emitAgg = func(k, v []byte) error { return feed.add(k, v, streamAgg) }
 	var n int64
 	err = m.each(func(k, v []byte) error {
 		if err := ix.observe(k, v); err != nil {
 			return err
 		}
-		badger.KVToBuffer(&pb.KV{Key: k, Value: v, Version: 1}, zb)
-		if zb.LenNoPadding() >= streamBufBytes {
-			if err := sw.Write(zb); err != nil {
-				return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
-			}
-			zb.Reset()
+		if err := feed.add(k, v, streamMain); err != nil {
+			return err
 		}
 		n++
 		if n%progressEvery == 0 {
@@ -343,10 +353,8 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if err == nil {
 		err = ix.finish()
 	}
-	if err == nil && zb.LenNoPadding() > 0 {
-		if err = sw.Write(zb); err != nil {
-			err = fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
-		}
+	if ferr := feed.close(err == nil); ferr != nil && (err == nil || errors.Is(err, errFeedFailed)) {
+		err = ferr
 	}
 	if err != nil {
 		sw.Cancel()
@@ -355,11 +363,59 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("flush bulk write to %s: %w", l.db.dir, err)
 	}
+	releaseTableMappings(l.db.dir)
 	progress("write", n, n)
-	l.buf = memRun{}
+	l.buf = nil
 	w := newKVWriter(l.db)
 	defer w.txn.Discard()
 	return l.db.persist(ctx, ix, nil, w, progress)
+}
+
+// StreamWriter stream ids of the bulk merge; each stream's keys are sorted and
+// the streams' key ranges are disjoint ([a] < main < [x]).
+const (
+	streamMain = 0
+	streamNbr  = 1
+	streamAgg  = 2
+)
+
+// appendKV appends one key/value to a StreamWriter buffer as an encoded pb.KV
+// (version 1). It writes the protobuf wire format by hand: proto.Marshal via
+// badger.KVToBuffer costs an allocation and a reflective size pass per key,
+// several percent of a bulk import.
+func appendKV(zb *z.Buffer, k, v []byte, stream uint32) {
+	const version = 1
+	n := 1 + uvarintLen(uint64(len(k))) + len(k) + 2 // key, version
+	if len(v) > 0 {
+		n += 1 + uvarintLen(uint64(len(v))) + len(v)
+	}
+	if stream != 0 {
+		n += 1 + uvarintLen(uint64(stream))
+	}
+	b := zb.SliceAllocate(n)[:0]
+	b = append(b, 1<<3|2) // field 1 key, bytes
+	b = binary.AppendUvarint(b, uint64(len(k)))
+	b = append(b, k...)
+	if len(v) > 0 {
+		b = append(b, 2<<3|2) // field 2 value, bytes
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	b = append(b, 4<<3|0, version) // field 4 version, varint
+	if stream != 0 {
+		b = append(b, 10<<3|0) // field 10 stream_id, varint
+		b = binary.AppendUvarint(b, uint64(stream))
+	}
+	_ = b // b filled exactly the n bytes sized above (TestAppendKVMatchesProto)
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
 }
 
 func statSize(path string) (int64, error) {

@@ -17,11 +17,10 @@ import (
 
 const (
 	// defaultSpillBytes is how much encoded key/value data (plus index) a bulk
-	// loader holds in memory before it sorts it and spills a run to disk (T3:
-	// peak memory must not grow with the input). With the sort index and Go's
-	// GC headroom the buffer costs ~3× this in heap; 128 MiB keeps a 1M-row
-	// import near 1 GiB.
-	defaultSpillBytes = 128 << 20
+	// loader holds in one buffer before it sorts it and spills a run to disk
+	// (T3: peak memory must not grow with the input). There are two buffers:
+	// one fills while the other is sorted and written on another goroutine.
+	defaultSpillBytes = 64 << 20
 	// txnKeys is how many keys an incremental loader writes per Badger
 	// transaction (PERF-LIMITS 2b: a commit every ~1000 keys was fastest).
 	txnKeys = 1000
@@ -46,7 +45,10 @@ type Loader struct {
 
 	// Bulk mode.
 	spillBytes int
-	buf        memRun
+	buf        *memRun // the buffer being filled
+	spare      *memRun // the other buffer, when no spill is in flight
+	spilling   *memRun // the buffer being sorted and written, if any
+	spillDone  chan error
 	runs       []string // spilled run files, in write order
 	tmpDir     string
 	batches    []graph.Batch
@@ -67,6 +69,9 @@ func (db *DB) NewLoader() (*Loader, error) {
 		return nil, err
 	}
 	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes, fullScanOver: fullTotalsScan}
+	if empty {
+		l.buf = &memRun{}
+	}
 	if !empty {
 		v, err := db.getValue(metaKey(metaBatchSeq))
 		switch {
@@ -294,8 +299,14 @@ func (l *Loader) write(k, v []byte, del bool) {
 	}
 }
 
-// spill sorts the in-memory buffer and writes it to a run file.
+// spill hands the full buffer to a goroutine that sorts it and writes it to
+// a run file, and carries on filling the other buffer: parsing and encoding
+// overlap the sort and the write on the second core. It first waits for the
+// previous spill, so at most two buffers exist.
 func (l *Loader) spill() error {
+	if err := l.waitSpill(); err != nil {
+		return err
+	}
 	if l.tmpDir == "" {
 		l.tmpDir = filepath.Join(l.db.dir, tmpDirName)
 		if err := os.MkdirAll(l.tmpDir, 0o700); err != nil {
@@ -303,13 +314,32 @@ func (l *Loader) spill() error {
 		}
 	}
 	path := filepath.Join(l.tmpDir, fmt.Sprintf("run-%05d", len(l.runs)))
-	l.buf.sort()
-	if err := l.buf.writeFile(path); err != nil {
-		return err
-	}
 	l.runs = append(l.runs, path)
-	l.buf.reset()
+	full := l.buf
+	l.buf, l.spare = l.spare, nil
+	if l.buf == nil {
+		l.buf = &memRun{}
+	}
+	done := make(chan error, 1)
+	l.spilling, l.spillDone = full, done
+	go func() {
+		full.sort()
+		err := full.writeFile(path)
+		full.reset()
+		done <- err
+	}()
 	return nil
+}
+
+// waitSpill waits for the spill in flight, if any, and takes its buffer back
+// as the spare.
+func (l *Loader) waitSpill() error {
+	if l.spillDone == nil {
+		return nil
+	}
+	err := <-l.spillDone
+	l.spare, l.spilling, l.spillDone = l.spilling, nil, nil
+	return err
 }
 
 // Finish writes everything still buffered and recomputes the statistics,
@@ -324,7 +354,10 @@ func (l *Loader) Finish(ctx context.Context, progress func(stage string, done, t
 		progress = func(string, int64, int64) {}
 	}
 	if l.bulk {
-		defer l.removeTmp()
+		defer func() {
+			_ = l.waitSpill() // an error here is already l.err or reported by finishBulk
+			_ = l.removeTmp()
+		}()
 		if err := l.finishBulk(ctx, progress); err != nil {
 			// The database was empty: put it back that way rather than leave half an import.
 			if derr := l.db.bdb.DropAll(); derr != nil {
@@ -360,8 +393,9 @@ func (l *Loader) Abort() error {
 	}
 	l.done = true
 	if l.bulk {
-		l.buf.reset()
-		return l.removeTmp()
+		werr := l.waitSpill()
+		l.buf, l.spare = nil, nil
+		return errors.Join(werr, l.removeTmp())
 	}
 	l.w.txn.Discard()
 	if err := l.db.reindex(context.Background(), l.touched, l.fullScanOver, nil); err != nil {

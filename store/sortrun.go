@@ -72,7 +72,10 @@ func (m *memRun) add(k, v []byte) {
 	m.used += need
 }
 
-func (m *memRun) size() int { return m.used + (cap(m.ents)+cap(m.scratch))*memEntSize }
+// size is what the buffer holds: the arena bytes plus, per entry, the index
+// entry and its merge scratch copy. It counts lengths, not capacities, so a
+// buffer reused after a spill starts from zero again.
+func (m *memRun) size() int { return m.used + 2*len(m.ents)*memEntSize }
 
 func (m *memRun) reset() {
 	for i := range m.blocks {

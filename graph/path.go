@@ -445,6 +445,33 @@ func KShortestPaths(ctx context.Context, ix *Index, a, b NodeID, opt PathOptions
 	if a == b {
 		return []Path{{{Node: a}}}, nil
 	}
+	// A bidirectional search finds the shortest length, or that there is no
+	// path, without walking the whole ball around b; for one path it also
+	// bounds the walk that picks it.
+	m := p.meet(a, b)
+	if p.err != nil {
+		return nil, fmt.Errorf("paths %s → %s: %w", ix.Ref(a), ix.Ref(b), p.err)
+	}
+	if m.length < 0 {
+		return nil, nil
+	}
+	if k == 1 {
+		path := p.firstShortest(a, b, m)
+		if p.err != nil {
+			return nil, fmt.Errorf("paths %s → %s: %w", ix.Ref(a), ix.Ref(b), p.err)
+		}
+		if path != nil {
+			return []Path{path}, nil
+		}
+		// Not reached: the meeting proves a path of that length exists.
+	}
+	return p.kShortest(a, b, k)
+}
+
+// kShortest enumerates up to k simple paths from a to b by length, then
+// node ids, with a depth-first search pruned by the distance to b.
+func (p *pather) kShortest(a, b NodeID, k int) ([]Path, error) {
+	ix := p.ix
 	dist := p.distTo(b, p.opt.MaxHops)
 	if p.err != nil {
 		return nil, fmt.Errorf("paths %s → %s: %w", ix.Ref(a), ix.Ref(b), p.err)

@@ -61,7 +61,7 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 	}
 
 	var rep graph.EvalReport
-	out := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "ground_truth.json"), "--json")
+	out := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "truth", "ground_truth.json"), "--json")
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 	if len(cl.Clusters) == 0 || cl.Clusters[0].Flagged == 0 {
 		t.Errorf("clusters by risk: %+v, want a flagged community first", cl.Clusters)
 	}
-	text := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "ground_truth.json"))
+	text := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "truth", "ground_truth.json"))
 	if !strings.Contains(text, "recall 1.000") {
 		t.Errorf("eval text report:\n%s", text)
 	}

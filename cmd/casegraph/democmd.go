@@ -102,7 +102,7 @@ func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, std
 		return nil
 	}
 	dataDir := filepath.Join(filepath.Dir(filepath.Clean(dbf.dir)), fmt.Sprintf("data-%s-%d", sc, seed))
-	if _, err := os.Stat(filepath.Join(dataDir, "ground_truth.json")); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dataDir, "truth", "ground_truth.json")); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(stderr, "generating a %s demo case (seed %d) into %s\n", sc, seed, dataDir)
 		if _, err := generate(ctx, dataDir, seed, sc, stderr); err != nil {
 			return err

@@ -69,7 +69,7 @@ func TestGenerateImportTwiceSearchShow(t *testing.T) {
 			Cards   []string `json:"cards"`
 		} `json:"groups"`
 	}
-	raw, err := os.ReadFile(filepath.Join(data, "ground_truth.json"))
+	raw, err := os.ReadFile(filepath.Join(data, "truth", "ground_truth.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

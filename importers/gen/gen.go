@@ -123,12 +123,14 @@ const (
 	fileGroups      = "groups.csv"
 	fileMemberships = "memberships.csv"
 	fileTxns        = "transactions.csv"
-	fileTruth       = "ground_truth.json"
+	// The answer key lives apart from the inputs, so that importing the
+	// data directory never reads it.
+	fileTruth = "truth/ground_truth.json"
 )
 
 // Generate writes the demo world into dir (created if missing): persons.csv,
 // cards.csv, exchanges.csv, groups.csv, memberships.csv, transactions.csv
-// and ground_truth.json. progress, if not nil, is called with rows written so
+// and truth/ground_truth.json. progress, if not nil, is called with rows written so
 // far out of the exact total. On cancellation it returns ctx's error; files
 // already written are left in place.
 func Generate(ctx context.Context, dir string, cfg Config, progress func(done, total int64)) (Summary, error) {

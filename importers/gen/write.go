@@ -400,6 +400,9 @@ func (o *writer) writeTruth() error {
 		return fmt.Errorf("encode %s: %w", fileTruth, err)
 	}
 	path := filepath.Join(o.dir, fileTruth)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", fileTruth, err)
+	}
 	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", fileTruth, err)
 	}

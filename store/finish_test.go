@@ -2,11 +2,14 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/dgraph-io/badger/v4/pb"
 	"github.com/dgraph-io/ristretto/v2/z"
 	"google.golang.org/protobuf/proto"
+
+	"casegraph/graph"
 )
 
 // TestAppendKVMatchesProto checks the hand-written pb.KV encoding against
@@ -71,5 +74,38 @@ func TestReusedRunBufferStartsEmpty(t *testing.T) {
 	m.add([]byte("k"), []byte("v"))
 	if got := m.size(); got >= full/1000 {
 		t.Errorf("one record in a reused buffer measures %d bytes, full was %d", got, full)
+	}
+}
+
+// TestBulkDropsShadowedStubs checks that a bulk import does not store the
+// stub key of an entity that also has a full record, and keeps the stubs of
+// entities that have none.
+func TestBulkDropsShadowedStubs(t *testing.T) {
+	db := openTemp(t)
+	full := graph.Entity{Ref: cardRef(1), Name: "full", Src: graph.Provenance{File: "cards.csv", Line: 2, Batch: 1}}
+	load(t, db, records{ents: []graph.Entity{
+		{Ref: cardRef(1), Stub: true}, full, {Ref: cardRef(2), Stub: true},
+	}})
+	has := func(k []byte) bool {
+		_, err := db.getValue(k)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	if has(entityKey(cardRef(1), true)) {
+		t.Error("stub of a full entity was stored")
+	}
+	if !has(entityKey(cardRef(1), false)) || !has(entityKey(cardRef(2), true)) {
+		t.Error("full entity or lone stub missing")
+	}
+	if got := mustEntity(t, db, cardRef(1)); got.Name != "full" || got.Stub {
+		t.Errorf("entity 1: %+v", got)
+	}
+	if got := mustEntity(t, db, cardRef(2)); !got.Stub {
+		t.Errorf("entity 2: %+v, want the stub", got)
+	}
+	if s, _ := db.Stats(ctx); s.Stubs != 1 || s.Entities[graph.KindCard] != 2 {
+		t.Errorf("stats: %d stubs, %d cards; want 1, 2", s.Stubs, s.Entities[graph.KindCard])
 	}
 }

@@ -140,8 +140,9 @@ func BenchmarkSearchDocs(b *testing.B) {
 }
 
 // BenchmarkBulkLoadStream imports 1M transactions generated on the fly (so the
-// test's own records do not count) with the default 256 MiB spill threshold,
-// and reports throughput and the peak Go heap seen while loading (T3).
+// test's own records do not count) with the default spill buffers (two of
+// defaultSpillBytes: one fills while the other is sorted and spilled), and
+// reports throughput and the peak Go heap seen while loading (T3).
 func BenchmarkBulkLoadStream(b *testing.B) {
 	const n = 1_000_000
 	var total time.Duration

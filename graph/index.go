@@ -334,6 +334,13 @@ func (b *IndexBuilder) Build() *Index {
 	ix.nameOff = make([]uint32, n+1)
 	ix.stub = make([]uint64, (n+63)/64)
 	var keys, names strings.Builder
+	keyLen, nameLen := 0, 0
+	for i, r := range b.refs {
+		keyLen += len(r.Key)
+		nameLen += len(b.names[i])
+	}
+	keys.Grow(keyLen)
+	names.Grow(nameLen)
 	for rank, old := range order {
 		r := b.refs[old]
 		ix.kinds[rank] = r.Kind

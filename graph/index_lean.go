@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -70,9 +71,17 @@ type LeanSource interface {
 }
 
 // BuildIndexLean reads everything src holds into a new Index. It builds the
-// same index as BuildIndex over the same data.
+// same index as BuildIndex over the same data. When src also reports its
+// Stats, the builder reserves room for what they count.
 func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
 	b := NewIndexBuilder()
+	if s, ok := src.(interface {
+		Stats(context.Context) (Stats, error)
+	}); ok {
+		if st, err := s.Stats(ctx); err == nil {
+			b.Reserve(st)
+		}
+	}
 	err := src.ScanLean(ctx,
 		func(e *ScanEntity) error { b.AddScanEntity(e); return nil },
 		func(l *ScanLink) error { b.AddScanLink(l); return nil },
@@ -84,6 +93,34 @@ func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
 		return nil, fmt.Errorf("build graph index: %w", err)
 	}
 	return b.Build(), nil
+}
+
+// Reserve makes room for the entities, links and transactions st counts, so
+// the builder's columns and maps do not grow (and copy) while it is fed.
+// Counts are hints: more or fewer records are fine.
+func (b *IndexBuilder) Reserve(st Stats) {
+	nodes := 0 // Entities counts stubs too
+	for k, n := range st.Entities {
+		nodes += n
+		if i := min(int(k), int(kindCount)); len(b.ids[i]) == 0 {
+			b.ids[i] = make(map[string]NodeID, n)
+		}
+	}
+	links := 0
+	for _, n := range st.Links {
+		links += n
+	}
+	m := st.Txns
+	b.refs = slices.Grow(b.refs, nodes)
+	b.names = slices.Grow(b.names, nodes)
+	b.full = slices.Grow(b.full, nodes)
+	b.links = slices.Grow(b.links, links)
+	b.txIDs = slices.Grow(b.txIDs, 10*m)
+	b.txIDEnd = slices.Grow(b.txIDEnd, m)
+	b.txTime, b.txAmount = slices.Grow(b.txTime, m), slices.Grow(b.txAmount, m)
+	b.txFrom, b.txTo = slices.Grow(b.txFrom, m), slices.Grow(b.txTo, m)
+	b.txChan, b.txFlags = slices.Grow(b.txChan, m), slices.Grow(b.txFlags, m)
+	b.txATM, b.txDev, b.txIP = slices.Grow(b.txATM, m), slices.Grow(b.txDev, m), slices.Grow(b.txIP, m)
 }
 
 func (b *IndexBuilder) addTxID(id string) {

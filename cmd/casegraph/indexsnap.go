@@ -34,6 +34,9 @@ func buildIndexLean(ctx context.Context, db *store.DB, p *progress) (*graph.Inde
 		return nil, st, err
 	}
 	b := graph.NewIndexBuilder()
+	if stats, err := db.Stats(ctx); err == nil {
+		b.Reserve(stats)
+	}
 	var ents, links, txns int
 	tick := func() {
 		if p.due(time.Now(), false) {

@@ -30,13 +30,19 @@ import (
 const FormatID = "casegraph-case-export/1"
 
 // Case is what the export needs of an investigation case: its name, its
-// bookmarked entities and the investigators' notes.
+// bookmarked entities and the investigators' notes. FromCase builds one from
+// a stored graph.Case.
 type Case struct {
 	Name        string
 	Description string
 	Tags        []string
 	Bookmarks   []Bookmark
 	Notes       []Note
+	// Record is the stored case, written as case.json (the JSON of
+	// graph.Case, with its cluster, path and trace bookmarks, ids, status
+	// and stored times). Nil for an export of loose references: case.json
+	// is then built from the fields above.
+	Record *graph.Case
 }
 
 // Bookmark is an entity the investigators marked as part of the case.

@@ -269,24 +269,3 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		t.Errorf("report.md lacks escaped names or sections")
 	}
 }
-
-func TestCaseJSON(t *testing.T) {
-	dir, _ := export(t, fixture(), false)
-	b, err := os.ReadFile(filepath.Join(dir, "case.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c caseJSON
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	if c.Name != fixture().Case.Name || len(c.Bookmarks) != 3 || len(c.Notes) != 2 {
-		t.Fatalf("case.json: %+v", c)
-	}
-	if c.Bookmarks[0].Ref != "iin:"+iinA || c.Bookmarks[0].ID != "person-1" {
-		t.Errorf("first bookmark %+v", c.Bookmarks[0])
-	}
-	if c.Notes[0].Time != "2025-03-15T08:00:00Z" || c.Notes[0].Ref != "iin:"+iinB {
-		t.Errorf("notes not in time order: %+v", c.Notes)
-	}
-}

@@ -209,50 +209,6 @@ Entity types used
 	return []byte(b.String()), nil
 }
 
-// caseJSON is the layout of case.json, read by `casegraph import-case`.
-type caseJSON struct {
-	Format      string         `json:"format"`
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Tags        []string       `json:"tags"`
-	Bookmarks   []bookmarkJSON `json:"bookmarks"`
-	Notes       []noteJSON     `json:"notes"`
-}
-
-type bookmarkJSON struct {
-	Ref  string   `json:"ref"`
-	ID   string   `json:"id"`
-	Note string   `json:"note,omitempty"`
-	Tags []string `json:"tags"`
-}
-
-type noteJSON struct {
-	Time string `json:"time,omitempty"`
-	Ref  string `json:"ref,omitempty"`
-	Text string `json:"text"`
-}
-
-func renderCaseJSON(d *doc) ([]byte, error) {
-	c := d.in.Case
-	out := caseJSON{Format: "casegraph-case/1", Name: d.txt(c.Name), Description: d.txt(c.Description),
-		Tags: d.strs(c.Tags), Bookmarks: []bookmarkJSON{}, Notes: []noteJSON{}}
-	for _, b := range c.Bookmarks {
-		out.Bookmarks = append(out.Bookmarks, bookmarkJSON{Ref: d.refStr(b.Ref), ID: d.id(b.Ref),
-			Note: d.txt(b.Note), Tags: d.strs(b.Tags)})
-	}
-	for _, n := range c.Notes {
-		nj := noteJSON{Text: d.txt(n.Text)}
-		if !n.Time.IsZero() {
-			nj.Time = utc(n.Time)
-		}
-		if !n.Ref.IsZero() {
-			nj.Ref = d.refStr(n.Ref)
-		}
-		out.Notes = append(out.Notes, nj)
-	}
-	return marshalJSON(out)
-}
-
 // strs redacts a list of strings; never nil, so JSON shows [].
 func (d *doc) strs(in []string) []string {
 	out := make([]string, 0, len(in))

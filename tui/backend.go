@@ -83,4 +83,16 @@ type CaseStore interface {
 	// UndoLast reverts the last case change and describes it; an error
 	// when there is nothing to undo.
 	UndoLast(ctx context.Context) (string, error)
+	// ExportCase writes the case file of a case into dir (what `casegraph
+	// export CASE --out DIR [--redact]` writes, with the red flags when the
+	// analysis has run) and journals the export.
+	ExportCase(ctx context.Context, caseID, dir string, redact bool) (ExportResult, error)
+}
+
+// ExportResult describes a written case file.
+type ExportResult struct {
+	Dir   string // the folder written, absolute
+	Files int    // files written, the manifest included
+	// What the export holds.
+	Entities, Links, Transactions, Flags int
 }

@@ -3,10 +3,12 @@ package tui
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"casegraph/export"
 	"casegraph/graph"
 )
 
@@ -18,6 +20,8 @@ type fakeCases struct {
 	undo   *[]graph.Case
 	action string
 	clock  time.Time
+
+	exports []fakeExport
 }
 
 func (f *fakeBackend) tick() time.Time {
@@ -174,4 +178,45 @@ func (f *fakeBackend) UndoLast(context.Context) (string, error) {
 	}
 	f.cases.list, f.cases.undo = *f.cases.undo, nil
 	return "undid " + f.cases.action, nil
+}
+
+// fakeExport is one export the fake was asked for: its journal.
+type fakeExport struct {
+	caseID, dir string
+	redact      bool
+}
+
+// ExportCase writes a real case file with the export package from the
+// fake's entities, and records the export as the backend's journal would.
+func (f *fakeBackend) ExportCase(_ context.Context, id, dir string, redact bool) (ExportResult, error) {
+	f.mu.Lock()
+	i, err := f.find(id)
+	if err != nil {
+		f.mu.Unlock()
+		return ExportResult{}, err
+	}
+	c := f.cases.list[i].Clone()
+	in := export.Input{Case: export.FromCase(c), Version: "fake"}
+	for _, b := range in.Case.Bookmarks {
+		if e, ok := f.ents[b.Ref]; ok {
+			in.Entities = append(in.Entities, e)
+		}
+	}
+	f.mu.Unlock()
+	if len(in.Case.Bookmarks) == 0 {
+		return ExportResult{}, fmt.Errorf("export: the case has no bookmarked entities")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	m, err := export.Write(abs, in, export.Options{Redact: redact})
+	if err != nil {
+		return ExportResult{}, err
+	}
+	f.mu.Lock()
+	f.cases.exports = append(f.cases.exports, fakeExport{caseID: id, dir: abs, redact: redact})
+	f.mu.Unlock()
+	return ExportResult{Dir: abs, Files: len(m.Files) + 1, Entities: m.Counts.Entities, Links: m.Counts.Links,
+		Transactions: m.Counts.Transactions, Flags: m.Counts.Flags}, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/store"
+	"casegraph/tui"
 )
 
 // The case methods of the TUI backend: each takes the OS user and the time
@@ -60,4 +61,20 @@ func (b *backend) UndoLast(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
+}
+
+// ExportCase writes the case file the way `casegraph export` does, with the
+// red flags of the analysis when it has run, and journals the export.
+func (b *backend) ExportCase(ctx context.Context, caseID, dir string, redact bool) (tui.ExportResult, error) {
+	req := exportRequest{Case: caseID, Out: dir, Redact: redact}
+	if a := b.analysis(); a != nil {
+		req.Flags, req.WithFlags = flagRows(a.ix, a.flags), true
+	}
+	res, err := runExport(ctx, b.db, actor(), req)
+	if err != nil {
+		return tui.ExportResult{}, err
+	}
+	c := res.Manifest.Counts
+	return tui.ExportResult{Dir: res.Dir, Files: len(res.Manifest.Files) + 1, Entities: c.Entities, Links: c.Links,
+		Transactions: c.Transactions, Flags: c.Flags}, nil
 }

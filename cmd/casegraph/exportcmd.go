@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +52,10 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) == 0 && *refList == "" {
 		return usageError{"export needs a CASE or --refs card:…,iin:…"}
 	}
-	var seeds []graph.Ref
-	var queries []string
+	req := exportRequest{Out: *out, Redact: *redact}
+	if len(pos) == 1 {
+		req.Case = pos[0]
+	}
 	for _, s := range strings.Split(*refList, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
@@ -57,11 +64,8 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		seeds = append(seeds, r)
-		queries = append(queries, "ref "+r.String())
+		req.Refs = append(req.Refs, r)
 	}
-
-	in := export.Input{Version: buildVersion()}
 	if *withFlags {
 		// The rules read the whole graph; they open and close the database
 		// themselves, before the export opens it.
@@ -73,30 +77,89 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		in.Flags = flagRows(ix, flags)
+		req.Flags, req.WithFlags = flagRows(ix, flags), true
 	}
 
-	db, err := dbf.open(false, true)
+	// Writable: the export is journalled.
+	db, err := dbf.open(false, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if len(pos) == 1 {
-		c, err := db.Case(ctx, pos[0])
+	res, err := runExport(ctx, db, actor(), req)
+	if err != nil {
+		return err
+	}
+	m := res.Manifest
+	fmt.Fprintf(stdout, "exported %d entities, %d relations, %d transactions, %d red flags to %s (%d files)\n",
+		m.Counts.Entities, m.Counts.Links, m.Counts.Transactions, m.Counts.Flags, *out, len(m.Files)+1)
+	return nil
+}
+
+// exportRequest is one export: a case (id or name), loose references, or
+// both, and the red-flag hits to include.
+type exportRequest struct {
+	Case      string
+	Refs      []graph.Ref
+	Out       string
+	Redact    bool
+	Flags     []export.FlagRow // hits on any entities; the export keeps those on its own
+	WithFlags bool             // the rules ran (Flags may still be empty)
+}
+
+// exportResult is a written and journalled export.
+type exportResult struct {
+	Manifest       export.Manifest
+	Dir            string // absolute
+	CaseID         string // empty for loose references
+	ManifestSHA256 string // of manifest.json as written
+	Journal        uint64 // sequence number of the journal entry
+}
+
+// exportJournal is the detail of a case.export journal entry.
+type exportJournal struct {
+	Dir            string   `json:"dir"`
+	Redact         bool     `json:"redact"`
+	ManifestSHA256 string   `json:"manifest_sha256"`
+	Files          int      `json:"files"`
+	Flags          bool     `json:"flags"`
+	Refs           []string `json:"refs,omitempty"`
+}
+
+// runExport is `casegraph export` and the TUI's export: it reads the case,
+// gathers its entities, writes the case file into req.Out and journals the
+// export (the folder, redaction and the manifest's SHA-256) as act.
+func runExport(ctx context.Context, db *store.DB, act store.Actor, req exportRequest) (exportResult, error) {
+	var seeds []graph.Ref
+	var queries []string
+	for _, r := range req.Refs {
+		seeds = append(seeds, r)
+		queries = append(queries, "ref "+r.String())
+	}
+	in := export.Input{Version: buildVersion(), Flags: slices.Clone(req.Flags)}
+	var res exportResult
+	if req.Case != "" {
+		c, err := db.Case(ctx, req.Case)
 		if err != nil {
-			return fmt.Errorf("export case %q: %w", pos[0], err)
+			return res, fmt.Errorf("export case %q: %w", req.Case, err)
 		}
-		in.Case = exportCase(c)
+		res.CaseID = c.ID
+		in.Case = export.FromCase(c)
 		queries = append([]string{"case " + c.Name}, queries...)
 		for _, b := range c.Bookmarks {
+			// Every member of a cluster, path or trace is a selected entity.
 			seeds = append(seeds, b.Target.Refs...)
 			queries = append(queries, "bookmark "+b.Target.Key())
 		}
 	} else {
-		in.Case.Name = strings.Join(strings.Split(*refList, ","), " ")
+		names := make([]string, len(req.Refs))
+		for i, r := range req.Refs {
+			names[i] = r.String()
+		}
+		in.Case.Name = strings.Join(names, " ")
 	}
 	if len(seeds) == 0 {
-		return fmt.Errorf("export: the case has no bookmarked entities")
+		return res, fmt.Errorf("export: the case has no bookmarked entities")
 	}
 	queries = append(queries,
 		fmt.Sprintf("neighbours: 1 hop of every selected entity, at most %d rows each", exportNeighbourLimit),
@@ -104,29 +167,33 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			exportTxnLimit))
 	in.Queries = queries
 	if err := gatherExport(ctx, db, seeds, &in); err != nil {
-		return err
+		return res, err
 	}
-	m, err := export.Write(*out, in, export.Options{Redact: *redact})
+	dir, err := filepath.Abs(req.Out)
 	if err != nil {
-		return err
+		return res, fmt.Errorf("export folder %s: %w", req.Out, err)
 	}
-	fmt.Fprintf(stdout, "exported %d entities, %d relations, %d transactions, %d red flags to %s (%d files)\n",
-		m.Counts.Entities, m.Counts.Links, m.Counts.Transactions, m.Counts.Flags, *out, len(m.Files)+1)
-	return nil
-}
-
-// exportCase turns a stored case into what the export writes to case.json.
-func exportCase(c graph.Case) export.Case {
-	out := export.Case{Name: c.Name, Tags: c.Tags}
-	if c.Notes != "" {
-		out.Notes = append(out.Notes, export.Note{Text: c.Notes})
+	m, err := export.Write(dir, in, export.Options{Redact: req.Redact})
+	if err != nil {
+		return res, err
 	}
-	for _, b := range c.Bookmarks {
-		for _, r := range b.Target.Refs {
-			out.Bookmarks = append(out.Bookmarks, export.Bookmark{Ref: r, Note: b.Note, Tags: b.Tags})
-		}
+	raw, err := os.ReadFile(filepath.Join(dir, export.ManifestName))
+	if err != nil {
+		return res, fmt.Errorf("read back %s: %w", export.ManifestName, err)
 	}
-	return out
+	sum := sha256.Sum256(raw)
+	res.Manifest, res.Dir, res.ManifestSHA256 = m, dir, hex.EncodeToString(sum[:])
+	detail := exportJournal{Dir: dir, Redact: req.Redact, ManifestSHA256: res.ManifestSHA256, Files: len(m.Files) + 1,
+		Flags: req.WithFlags}
+	for _, r := range req.Refs {
+		detail.Refs = append(detail.Refs, r.String())
+	}
+	e, err := db.AppendJournal(ctx, act, store.ActCaseExport, res.CaseID, detail)
+	if err != nil {
+		return res, fmt.Errorf("export written to %s but not journalled: %w", dir, err)
+	}
+	res.Journal = e.Seq
+	return res, nil
 }
 
 // gatherExport reads the seeds, their one-hop neighbours, the relations

@@ -100,6 +100,15 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, mapOpenError(dir, opts, err)
 	}
 	db := &DB{bdb: bdb, dir: dir, readOnly: opts.ReadOnly, log: log, stopGC: make(chan struct{})}
+	// An import killed before it finished leaves a marker (recover.go).
+	recoverErr := checkInterrupted(dir)
+	if !opts.ReadOnly {
+		recoverErr = db.recoverImport()
+	}
+	if recoverErr != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open %s: %w", dir, recoverErr)
+	}
 	if err := db.loadDocCount(); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open %s: %w", dir, err)

@@ -42,6 +42,10 @@ type Loader struct {
 	err   error // first write error; later puts return it
 	done  bool
 	stale bool // an incremental Finish wrote records but failed to reindex
+	// recovering is set when an earlier incremental import was killed: this
+	// loader's Finish rebuilds all derived records, not only the touched
+	// entities' (recover.go).
+	recovering bool
 
 	// Bulk mode.
 	spillBytes int
@@ -60,6 +64,12 @@ type Loader struct {
 }
 
 // NewLoader starts an import. Only one loader may be active at a time.
+//
+// It first records durably that an import is under way (recover.go), so that
+// after a crash the same import run again ends as one clean run would. If an
+// earlier incremental import was killed, this loader continues its batch
+// numbering from the last recorded batch and its Finish rebuilds all derived
+// records.
 func (db *DB) NewLoader() (*Loader, error) {
 	if db.readOnly {
 		return nil, fmt.Errorf("import into %s: database is open read-only", db.dir)
@@ -70,6 +80,9 @@ func (db *DB) NewLoader() (*Loader, error) {
 	}
 	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes, fullScanOver: fullTotalsScan}
 	if empty {
+		if err := writeMarker(db.dir, importMarker{mode: markerBulk}); err != nil {
+			return nil, fmt.Errorf("import into %s: %w", db.dir, err)
+		}
 		l.buf = &memRun{}
 	}
 	if !empty {
@@ -82,10 +95,41 @@ func (db *DB) NewLoader() (*Loader, error) {
 		case !errors.Is(err, ErrNotFound):
 			return nil, fmt.Errorf("import into %s: read batch sequence: %w", db.dir, err)
 		}
+		if err := l.markIncremental(); err != nil {
+			return nil, fmt.Errorf("import into %s: %w", db.dir, err)
+		}
 		l.w = newKVWriter(db)
 		l.touched = make(map[string]graph.Ref)
+		if l.recovering {
+			// Batches the killed import began but never recorded are handed out
+			// again (see recoveredBatchSeq).
+			if err := l.w.set(metaKey(metaBatchSeq), seqValue(l.seq)); err != nil {
+				l.w.txn.Discard()
+				return nil, fmt.Errorf("import into %s: reset batch sequence: %w", db.dir, err)
+			}
+			if err := l.w.commit(); err != nil {
+				l.w.txn.Discard()
+				return nil, fmt.Errorf("import into %s: reset batch sequence: %w", db.dir, err)
+			}
+		}
 	}
 	return l, nil
+}
+
+// markIncremental writes the marker of an incremental import beginning at
+// batch sequence l.seq or, when a killed incremental import left its marker,
+// keeps that marker and takes over its recovery.
+func (l *Loader) markIncremental() error {
+	m, interrupted, err := readMarker(l.db.dir)
+	if err != nil {
+		return err
+	}
+	if interrupted && m.mode == markerIncrement {
+		l.recovering = true
+		l.seq, err = l.db.recoveredBatchSeq(m.seq)
+		return err
+	}
+	return writeMarker(l.db.dir, importMarker{mode: markerIncrement, seq: l.seq})
 }
 
 // Bulk reports whether the loader writes with the StreamWriter at Finish.
@@ -138,6 +182,14 @@ func (l *Loader) EndBatch(b graph.Batch) error {
 	v, err := json.Marshal(b)
 	if err != nil {
 		return fmt.Errorf("end batch %d: %w", b.ID, err)
+	}
+	// The batch's records must be durable before the manifest says the file
+	// is imported; otherwise a crash could lose rows that a rerun then skips.
+	if err := l.w.commit(); err != nil {
+		return fmt.Errorf("end batch %d: %w", b.ID, err)
+	}
+	if err := l.db.bdb.Sync(); err != nil {
+		return fmt.Errorf("end batch %d: sync %s: %w", b.ID, l.db.dir, err)
 	}
 	l.put(batchKey(b.ID), v)
 	if b.SHA256 != "" {
@@ -363,18 +415,35 @@ func (l *Loader) Finish(ctx context.Context, progress func(stage string, done, t
 			if derr := l.db.bdb.DropAll(); derr != nil {
 				return errors.Join(err, fmt.Errorf("discard partial import: %w", derr))
 			}
-			return err
+			return errors.Join(err, removeMarker(l.db.dir))
 		}
-		return nil
+		return removeMarker(l.db.dir)
 	}
 	if err := l.w.close(); err != nil {
 		return err
 	}
-	if err := l.db.reindex(ctx, l.touched, l.fullScanOver, progress); err != nil {
+	if err := l.refresh(ctx, progress); err != nil {
 		l.stale = true // Abort brings the statistics up to date
 		return err
 	}
 	return nil
+}
+
+// refresh brings the derived records of an incremental import up to date,
+// all of them when recovering from a killed import, and then removes the
+// import marker: the database is consistent again.
+func (l *Loader) refresh(ctx context.Context, progress func(string, int64, int64)) error {
+	var err error
+	if l.recovering {
+		err = l.db.rebuildDerived(ctx, progress)
+	} else {
+		err = l.db.reindex(ctx, l.touched, l.fullScanOver, progress)
+	}
+	if err != nil {
+		return err
+	}
+	l.recovering = false
+	return removeMarker(l.db.dir)
 }
 
 // Abort discards everything not yet written. In bulk mode nothing has reached
@@ -383,7 +452,7 @@ func (l *Loader) Finish(ctx context.Context, progress func(stage string, done, t
 func (l *Loader) Abort() error {
 	if l.stale {
 		l.stale = false
-		if err := l.db.reindex(context.Background(), l.touched, l.fullScanOver, nil); err != nil {
+		if err := l.refresh(context.Background(), nil); err != nil {
 			return fmt.Errorf("abort import: %w", err)
 		}
 		return nil
@@ -395,10 +464,11 @@ func (l *Loader) Abort() error {
 	if l.bulk {
 		werr := l.waitSpill()
 		l.buf, l.spare = nil, nil
-		return errors.Join(werr, l.removeTmp())
+		// Nothing reached the database, which is still empty.
+		return errors.Join(werr, l.removeTmp(), removeMarker(l.db.dir))
 	}
 	l.w.txn.Discard()
-	if err := l.db.reindex(context.Background(), l.touched, l.fullScanOver, nil); err != nil {
+	if err := l.refresh(context.Background(), nil); err != nil {
 		return fmt.Errorf("abort import: %w", err)
 	}
 	return nil

@@ -31,6 +31,7 @@ type Backend interface {
 
 	CaseStore
 	Analytics
+	Resolver
 }
 
 // ErrNotAnalyzed is returned by the Analytics queries until Analyze has
@@ -95,4 +96,29 @@ type ExportResult struct {
 	Files int    // files written, the manifest included
 	// What the export holds.
 	Entities, Links, Transactions, Flags int
+}
+
+// Resolver is what the Resolve screen asks of the database: entity
+// resolution's matches for the analyst to accept or reject, and the same_as
+// links already written. Resolution reads every person, organisation and
+// exchange, which takes seconds on a big database, so Proposals reports
+// progress and honours ctx. Every decision is journalled by the
+// implementation with the OS user and the time.
+type Resolver interface {
+	// Proposals runs entity resolution and returns the matches that no
+	// same_as link records and no analyst rejected: shared-identifier
+	// matches first, then name proposals, best score first. progress may be
+	// called from any goroutine.
+	Proposals(ctx context.Context, progress func(stage string, done, total int)) (ProposalList, error)
+	// Accept writes p as a same_as link (score, method and the decision in
+	// its role) and returns the link written.
+	Accept(ctx context.Context, p Proposal) (graph.Link, error)
+	// Reject records that p's two entities are different parties, so p is
+	// not proposed again.
+	Reject(ctx context.Context, p Proposal) error
+	// Merged lists the same_as links, newest first.
+	Merged(ctx context.Context) ([]MergedLink, error)
+	// Revert removes a same_as link (matched by its ends); an error wrapping
+	// graph.ErrNotFound when there is none.
+	Revert(ctx context.Context, l graph.Link) error
 }

@@ -36,6 +36,7 @@ type fakeBackend struct {
 	searches int
 	cases    fakeCases     // cases_fake_test.go
 	ana      fakeAnalytics // flags_fake_test.go
+	res      fakeResolver  // resolve_fake_test.go
 }
 
 func newFake() *fakeBackend {

@@ -6,7 +6,7 @@ import (
 
 // globalKeys work on every screen unless a text input or dialog has focus.
 type globalKeys struct {
-	ForceQuit, Quit, Help, Search, Back, Forward key.Binding
+	ForceQuit, Quit, Help, Search, Back, Forward, Resolve key.Binding
 }
 
 func defaultGlobalKeys() globalKeys {
@@ -17,6 +17,7 @@ func defaultGlobalKeys() globalKeys {
 		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Back:      key.NewBinding(key.WithKeys("left", "backspace", "alt+left"), key.WithHelp("←/bksp", "back")),
 		Forward:   key.NewBinding(key.WithKeys("right", "alt+right"), key.WithHelp("→", "forward")),
+		Resolve:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resolve entities")),
 	}
 }
 
@@ -50,7 +51,7 @@ func (k keyHelp) ShortHelp() []key.Binding  { return k.short }
 func (k keyHelp) FullHelp() [][]key.Binding { return k.full }
 
 func (g globalKeys) column() []key.Binding {
-	return []key.Binding{g.Search, g.Back, g.Forward, g.Help, g.Quit, g.ForceQuit}
+	return []key.Binding{g.Search, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit}
 }
 
 func homeHelp(g globalKeys) keyHelp {

@@ -81,6 +81,7 @@ type Model struct {
 	gv  graphview.Model
 	cs  casesState     // the Cases screen and the bookmark dialog (cases.go)
 	ana analyticsState // Flags, Clusters, Path and Trace screens (flags_analysis.go)
+	rv  resolveState   // the Resolve screen (resolve.go)
 
 	status    string
 	statusErr bool
@@ -107,6 +108,7 @@ func New(b Backend, opts Options) *Model {
 		start:  opts.Start,
 		cs:     newCasesState(),
 		ana:    newAnalyticsState(),
+		rv:     newResolveState(),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "
@@ -211,6 +213,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	if cmd, ok := m.updateAnalytics(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.updateResolve(msg); ok {
 		return m, cmd
 	}
 	switch msg := msg.(type) {
@@ -332,6 +337,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if cmd, ok := m.resolveKey(msg); ok {
+		return cmd
+	}
 	if cmd, ok := m.analyticsKey(msg); ok {
 		return cmd
 	}
@@ -382,6 +390,8 @@ func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
 	}
 	switch {
 	case m.showHelp || m.lay.TooSmall:
+	case m.rv.open:
+		m.rv.move(d)
 	case m.searchOpen:
 		m.search.Move(d)
 	case m.ana.view != anaNone:
@@ -401,6 +411,8 @@ func (m *Model) activeHelp() help.KeyMap {
 	switch {
 	case m.cs.dialog != nil:
 		return dialogHelp(m.cs.dialog)
+	case m.rv.open:
+		return m.resolveHelp()
 	case m.cs.open:
 		return casesHelp(m.keys, m.cs.keys)
 	case m.searchOpen:
@@ -468,6 +480,8 @@ func (m *Model) renderTooSmall() string {
 func (m *Model) renderBody() []string {
 	b := m.lay.Body
 	switch {
+	case m.rv.open:
+		return m.renderResolve()
 	case m.cs.open:
 		return m.renderCases()
 	case m.searchOpen:
@@ -548,7 +562,7 @@ func (m *Model) renderHeader() string {
 		st.Help.ShortKey.Render("q") + " " + st.Muted.Render("quit")
 	sep := st.Muted.Render(" › ")
 	parts := []string{st.Accent.Render("casegraph")}
-	if m.screen == screenHome && !m.searchOpen && !m.cs.open && m.ana.view == anaNone {
+	if m.screen == screenHome && !m.searchOpen && !m.cs.open && m.ana.view == anaNone && !m.rv.open {
 		parts = append(parts, st.Text.Render("home"))
 	}
 	for i := 0; i <= m.pos && i < len(m.hist); i++ {
@@ -571,6 +585,9 @@ func (m *Model) renderHeader() string {
 	}
 	if m.ana.view != anaNone && !m.cs.open && !m.searchOpen {
 		parts = append(parts, st.Text.Render(m.ana.view.String()))
+	}
+	if m.rv.open {
+		parts = append(parts, st.Text.Render("resolve"))
 	}
 	if n := len(m.hist) - m.pos - 1; n > 0 {
 		parts = append(parts, st.Muted.Render(fmt.Sprintf("(%d forward)", n)))
@@ -645,6 +662,8 @@ func (m *Model) screenName() string {
 	switch {
 	case m.cs.dialog != nil:
 		return "bookmark dialog"
+	case m.rv.open:
+		return "resolve"
 	case m.cs.open:
 		return "cases"
 	case m.searchOpen:

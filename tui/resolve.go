@@ -1,0 +1,782 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	tea "charm.land/bubbletea/v2"
+
+	"casegraph/graph"
+	"casegraph/tui/pane"
+)
+
+// The Resolve screen (R) shows entity resolution's matches side by side for
+// the analyst to accept (a same_as link is written) or reject (the pair is
+// remembered and not proposed again), and on its second tab the same_as
+// links already written, where u reverts one. Resolution runs in the
+// background with progress; esc cancels it.
+
+// MatchParty is one side of a match as the Resolve screen shows it.
+type MatchParty struct {
+	Ref       graph.Ref
+	Name      string // display name; empty when the entity has none
+	Aliases   []string
+	BirthDate string // YYYY-MM-DD, or empty
+	IDs       []graph.Ident
+}
+
+// Proposal is one match waiting for the analyst's decision.
+type Proposal struct {
+	Match       graph.Match // Match.A is Left.Ref, Match.B is Right.Ref
+	Left, Right MatchParty
+}
+
+// ProposalList is one answer of Resolver.Proposals.
+type ProposalList struct {
+	Rows     []Proposal
+	Parties  int // entities compared
+	Linked   int // matches left out because a same_as link records them
+	Rejected int // matches left out because an analyst rejected them
+	Skipped  int // birth-date blocks too large to compare
+}
+
+// MergedLink is one same_as link with both of its ends.
+type MergedLink struct {
+	Link        graph.Link
+	Score       float64
+	Method      string
+	Decision    string     // "auto", "accepted", or empty for a link imported as such
+	Left, Right MatchParty // Link.From and Link.To
+}
+
+type resolveTab int
+
+const (
+	tabProposals resolveTab = iota
+	tabMerged
+)
+
+// resolveState is the root model's state for the Resolve screen.
+type resolveState struct {
+	open bool
+	tab  resolveTab
+
+	list   ProposalList
+	loaded bool
+	err    error
+	pSel   int
+	pOff   int
+
+	merged  []MergedLink
+	mLoaded bool
+	mErr    error
+	mSeq    int
+	mSel    int
+	mOff    int
+
+	// The running resolution, if any.
+	busy   bool
+	seq    int
+	cancel context.CancelFunc
+	progCh chan progressUpdate
+	prog   progressUpdate
+
+	pending map[[2]graph.Ref]bool // decisions being written, by pair
+
+	keys resolveKeys
+}
+
+type resolveKeys struct {
+	Up, Down, Top, Bottom, Tab                  key.Binding
+	Accept, Reject, OpenLeft, OpenRight, Revert key.Binding
+	Rerun, CancelWork, Close                    key.Binding
+}
+
+func defaultResolveKeys() resolveKeys {
+	return resolveKeys{
+		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:        key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
+		Bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
+		Tab:        key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "merged/proposals")),
+		Accept:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept")),
+		Reject:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "reject")),
+		OpenLeft:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open left")),
+		OpenRight:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open right")),
+		Revert:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "revert link")),
+		Rerun:      key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "resolve again")),
+		CancelWork: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+		Close:      key.NewBinding(key.WithKeys("esc", "left", "backspace"), key.WithHelp("esc", "close")),
+	}
+}
+
+func newResolveState() resolveState {
+	return resolveState{keys: defaultResolveKeys(), pending: map[[2]graph.Ref]bool{}}
+}
+
+func pairOf(a, b graph.Ref) [2]graph.Ref {
+	if b.Less(a) {
+		a, b = b, a
+	}
+	return [2]graph.Ref{a, b}
+}
+
+func (rv *resolveState) move(d int) {
+	if rv.tab == tabMerged {
+		if n := len(rv.merged); n > 0 {
+			rv.mSel = min(max(rv.mSel+d, 0), n-1)
+		}
+		return
+	}
+	if n := len(rv.list.Rows); n > 0 {
+		rv.pSel = min(max(rv.pSel+d, 0), n-1)
+	}
+}
+
+func (rv *resolveState) proposal() (Proposal, bool) {
+	if rv.tab == tabProposals && rv.pSel < len(rv.list.Rows) {
+		return rv.list.Rows[rv.pSel], true
+	}
+	return Proposal{}, false
+}
+
+func (rv *resolveState) mergedLink() (MergedLink, bool) {
+	if rv.tab == tabMerged && rv.mSel < len(rv.merged) {
+		return rv.merged[rv.mSel], true
+	}
+	return MergedLink{}, false
+}
+
+// Messages of the Resolve screen.
+type (
+	resolveProgressMsg struct {
+		ch chan progressUpdate
+		p  progressUpdate
+	}
+	proposalsLoadedMsg struct {
+		seq  int
+		list ProposalList
+		err  error
+	}
+	mergedLoadedMsg struct {
+		seq   int
+		links []MergedLink
+		err   error
+	}
+	matchDecidedMsg struct {
+		p      Proposal
+		accept bool
+		link   graph.Link // the link written, when accepted
+		err    error
+	}
+	linkRevertedMsg struct {
+		l   MergedLink
+		err error
+	}
+)
+
+// runProposals runs Resolver.Proposals, forwarding progress to ch without
+// ever blocking resolution: a report not read yet is replaced.
+func runProposals(ctx context.Context, b Backend, seq int, ch chan progressUpdate) tea.Cmd {
+	return func() tea.Msg {
+		l, err := b.Proposals(ctx, func(stage string, done, total int) {
+			p := progressUpdate{stage: stage, done: done, total: total}
+			for range 2 {
+				select {
+				case ch <- p:
+					return
+				default:
+				}
+				select {
+				case <-ch:
+				default:
+				}
+			}
+		})
+		close(ch)
+		if err != nil {
+			err = fmt.Errorf("resolve: %w", err)
+		}
+		return proposalsLoadedMsg{seq: seq, list: l, err: err}
+	}
+}
+
+func waitResolveProgress(ch chan progressUpdate) tea.Cmd {
+	return func() tea.Msg {
+		p, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return resolveProgressMsg{ch: ch, p: p}
+	}
+}
+
+func loadMerged(ctx context.Context, b Backend, seq int) tea.Cmd {
+	return func() tea.Msg {
+		ls, err := b.Merged(ctx)
+		if err != nil {
+			err = fmt.Errorf("load same_as links: %w", err)
+		}
+		return mergedLoadedMsg{seq: seq, links: ls, err: err}
+	}
+}
+
+func decideMatch(ctx context.Context, b Backend, p Proposal, accept bool) tea.Cmd {
+	return func() tea.Msg {
+		msg := matchDecidedMsg{p: p, accept: accept}
+		if accept {
+			msg.link, msg.err = b.Accept(ctx, p)
+		} else {
+			msg.err = b.Reject(ctx, p)
+		}
+		if msg.err != nil {
+			verb := "reject"
+			if accept {
+				verb = "accept"
+			}
+			msg.err = fmt.Errorf("%s %s ~ %s: %w", verb, p.Match.A, p.Match.B, msg.err)
+		}
+		return msg
+	}
+}
+
+func revertLink(ctx context.Context, b Backend, l MergedLink) tea.Cmd {
+	return func() tea.Msg {
+		err := b.Revert(ctx, l.Link)
+		if err != nil {
+			err = fmt.Errorf("revert same_as %s → %s: %w", l.Link.From, l.Link.To, err)
+		}
+		return linkRevertedMsg{l: l, err: err}
+	}
+}
+
+// startResolve cancels a running resolution and starts a new one.
+func (m *Model) startResolve() tea.Cmd {
+	rv := &m.rv
+	if rv.cancel != nil {
+		rv.cancel()
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	rv.seq++
+	rv.busy, rv.cancel = true, cancel
+	rv.prog = progressUpdate{stage: "starting"}
+	ch := make(chan progressUpdate, 1)
+	rv.progCh = ch
+	return tea.Batch(runProposals(ctx, m.b, rv.seq, ch), waitResolveProgress(ch))
+}
+
+func (m *Model) reloadMerged() tea.Cmd {
+	m.rv.mSeq++
+	return loadMerged(m.ctx, m.b, m.rv.mSeq)
+}
+
+// openResolve shows the Resolve screen, resolving on the first visit.
+func (m *Model) openResolve() tea.Cmd {
+	rv := &m.rv
+	rv.open = true
+	cmds := []tea.Cmd{m.reloadMerged()}
+	if !rv.loaded && !rv.busy {
+		cmds = append(cmds, m.startResolve())
+	}
+	return tea.Batch(cmds...)
+}
+
+// closeResolve leaves the screen; the entity underneath reloads if a
+// decision changed its links.
+func (m *Model) closeResolve() tea.Cmd {
+	m.rv.open = false
+	return m.show()
+}
+
+// forgetEntity makes the entity view reload when it shows a or b: a
+// decision added or removed one of its links.
+func (m *Model) forgetEntity(a, b graph.Ref) {
+	if m.ent.ref == a || m.ent.ref == b {
+		m.ent = newEntityView(graph.Ref{})
+	}
+}
+
+// updateResolve handles the Resolve screen's messages; ok reports whether
+// msg was one.
+func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
+	rv := &m.rv
+	switch msg := msg.(type) {
+	case resolveProgressMsg:
+		if !rv.busy || msg.ch != rv.progCh {
+			return nil, true
+		}
+		rv.prog = msg.p
+		return waitResolveProgress(msg.ch), true
+	case proposalsLoadedMsg:
+		if msg.seq != rv.seq {
+			return nil, true // cancelled or replaced by a newer run
+		}
+		rv.busy, rv.cancel, rv.progCh = false, nil, nil
+		if msg.err != nil {
+			if errors.Is(msg.err, context.Canceled) {
+				m.setStatus("resolution cancelled", false)
+			} else {
+				rv.err = msg.err
+				m.setStatus(msg.err.Error(), true)
+			}
+			return nil, true
+		}
+		rv.list, rv.loaded, rv.err = msg.list, true, nil
+		rv.pSel, rv.pOff = 0, 0
+		for _, p := range msg.list.Rows {
+			m.noteTitle(p.Left)
+			m.noteTitle(p.Right)
+		}
+		m.setStatus(fmt.Sprintf("resolution ready · %d to decide · %d entities compared", len(msg.list.Rows), msg.list.Parties), false)
+		return nil, true
+	case mergedLoadedMsg:
+		if msg.seq != rv.mSeq {
+			return nil, true
+		}
+		rv.mLoaded, rv.mErr = true, msg.err
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+			return nil, true
+		}
+		rv.merged = msg.links
+		rv.mSel = min(rv.mSel, max(len(rv.merged)-1, 0))
+		for _, l := range msg.links {
+			m.noteTitle(l.Left)
+			m.noteTitle(l.Right)
+		}
+		return nil, true
+	case matchDecidedMsg:
+		pair := pairOf(msg.p.Match.A, msg.p.Match.B)
+		delete(rv.pending, pair)
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+			return nil, true
+		}
+		i := slices.IndexFunc(rv.list.Rows, func(p Proposal) bool { return pairOf(p.Match.A, p.Match.B) == pair })
+		if i >= 0 {
+			rv.list.Rows = slices.Delete(rv.list.Rows, i, i+1)
+			if rv.pSel > i || rv.pSel >= len(rv.list.Rows) {
+				rv.pSel = max(rv.pSel-1, 0)
+			}
+		}
+		names := m.titleOf(msg.p.Match.A) + " ~ " + m.titleOf(msg.p.Match.B)
+		if !msg.accept {
+			rv.list.Rejected++
+			m.setStatus("rejected "+names+" · not proposed again", false)
+			return nil, true
+		}
+		rv.list.Linked++
+		m.forgetEntity(msg.p.Match.A, msg.p.Match.B)
+		m.setStatus(fmt.Sprintf("accepted %s · same_as written (import #%d) · tab lists it", names, msg.link.Src.Batch), false)
+		return tea.Batch(m.reloadMerged(), loadStats(m.ctx, m.b)), true
+	case linkRevertedMsg:
+		pair := pairOf(msg.l.Link.From, msg.l.Link.To)
+		delete(rv.pending, pair)
+		if msg.err != nil {
+			m.setStatus(msg.err.Error(), true)
+			return nil, true
+		}
+		m.forgetEntity(msg.l.Link.From, msg.l.Link.To)
+		m.setStatus("reverted same_as "+m.titleOf(msg.l.Link.From)+" ~ "+m.titleOf(msg.l.Link.To)+" · ctrl+r proposes it again", false)
+		return tea.Batch(m.reloadMerged(), loadStats(m.ctx, m.b)), true
+	}
+	return nil, false
+}
+
+func (m *Model) noteTitle(p MatchParty) {
+	if p.Name != "" {
+		m.titles[p.Ref] = p.Name
+	}
+}
+
+// resolveKey handles the keys of the Resolve screen (which takes every key
+// while open) and R, which opens it; ok is false for keys it leaves to the
+// rest.
+func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	rv, k := &m.rv, m.rv.keys
+	if !rv.open {
+		if m.searchOpen || m.cs.open || m.cs.dialog != nil || m.ana.view != anaNone || !key.Matches(msg, m.keys.Resolve) {
+			return nil, false
+		}
+		return m.openResolve(), true
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return tea.Quit, true
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = true
+		return nil, true
+	case rv.busy && key.Matches(msg, k.CancelWork):
+		rv.cancel()
+		rv.seq++ // whatever the cancelled run still returns is dropped
+		rv.busy, rv.cancel, rv.progCh = false, nil, nil
+		m.setStatus("resolution cancelled", false)
+		if !rv.loaded {
+			return m.closeResolve(), true
+		}
+		return nil, true
+	case key.Matches(msg, k.Close):
+		return m.closeResolve(), true
+	case key.Matches(msg, k.Rerun):
+		return m.startResolve(), true
+	case key.Matches(msg, k.Tab):
+		if rv.tab == tabProposals {
+			rv.tab = tabMerged
+			return m.reloadMerged(), true
+		}
+		rv.tab = tabProposals
+		return nil, true
+	case key.Matches(msg, k.Up):
+		rv.move(-1)
+	case key.Matches(msg, k.Down):
+		rv.move(1)
+	case key.Matches(msg, k.Top):
+		rv.move(-1 << 30)
+	case key.Matches(msg, k.Bottom):
+		rv.move(1 << 30)
+	}
+	if p, ok := rv.proposal(); ok && !rv.busy {
+		pair := pairOf(p.Match.A, p.Match.B)
+		switch {
+		case key.Matches(msg, k.Accept, k.Reject) && rv.pending[pair]:
+			m.setStatus("still writing the last decision on this pair", false)
+		case key.Matches(msg, k.Accept):
+			rv.pending[pair] = true
+			return decideMatch(m.ctx, m.b, p, true), true
+		case key.Matches(msg, k.Reject):
+			rv.pending[pair] = true
+			return decideMatch(m.ctx, m.b, p, false), true
+		case key.Matches(msg, k.OpenLeft):
+			rv.open = false
+			return m.open(p.Left.Ref, false), true
+		case key.Matches(msg, k.OpenRight):
+			rv.open = false
+			return m.open(p.Right.Ref, false), true
+		}
+	}
+	if l, ok := rv.mergedLink(); ok {
+		pair := pairOf(l.Link.From, l.Link.To)
+		switch {
+		case key.Matches(msg, k.Revert) && !rv.pending[pair]:
+			rv.pending[pair] = true
+			return revertLink(m.ctx, m.b, l), true
+		case key.Matches(msg, k.OpenLeft):
+			rv.open = false
+			return m.open(l.Left.Ref, false), true
+		case key.Matches(msg, k.OpenRight):
+			rv.open = false
+			return m.open(l.Right.Ref, false), true
+		}
+	}
+	return nil, true
+}
+
+// resolveHelp is the key map of the Resolve screen.
+func (m *Model) resolveHelp() help.KeyMap {
+	k, g, rv := m.rv.keys, m.keys, &m.rv
+	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Tab}
+	own := []key.Binding{k.Accept, k.Reject, k.Revert, k.OpenLeft, k.OpenRight}
+	global := []key.Binding{k.Rerun, k.CancelWork, k.Close, g.Help, g.Quit, g.ForceQuit}
+	short := []key.Binding{k.Accept, k.Reject, k.OpenLeft, k.OpenRight, k.Tab, k.Close}
+	if rv.tab == tabMerged {
+		short = []key.Binding{k.Revert, k.OpenLeft, k.OpenRight, k.Tab, k.Rerun, k.Close}
+	}
+	if rv.busy {
+		short = []key.Binding{k.CancelWork, g.Quit}
+	}
+	return keyHelp{short: short, full: [][]key.Binding{nav, own, global}}
+}
+
+// sharedFacts lists what the two sides of a match have in common: the birth
+// date, identifiers, and the name tokens whose skeletons agree.
+func sharedFacts(l, r MatchParty, names [2]string) []string {
+	var out []string
+	if l.BirthDate != "" && l.BirthDate == r.BirthDate {
+		out = append(out, "born "+l.BirthDate)
+	}
+	for _, a := range l.IDs {
+		for _, b := range r.IDs {
+			if a == b {
+				v := a.Value
+				if a.Scheme == "pan" {
+					v = graph.MaskPAN(v)
+				}
+				out = append(out, a.Scheme+" "+v)
+			}
+		}
+	}
+	ln, rn := names[0], names[1]
+	if ln == "" {
+		ln = l.Name
+	}
+	if rn == "" {
+		rn = r.Name
+	}
+	if ln != "" && rn != "" {
+		right := graph.SkeletonTokens(rn)
+		var common []string
+		for _, t := range graph.SkeletonTokens(ln) {
+			if slices.Contains(right, t) && !slices.Contains(common, t) {
+				common = append(common, t)
+			}
+		}
+		if len(common) > 0 {
+			out = append(out, "name "+strings.Join(common, " "))
+		}
+	}
+	return out
+}
+
+// partyLabel names one side in a list: the name that matched, else its
+// display name, else its formatted key.
+func partyLabel(p MatchParty, matched string) string {
+	switch {
+	case matched != "":
+		return matched
+	case p.Name != "":
+		return p.Name
+	}
+	return refLabel(p.Ref)
+}
+
+func (m *Model) renderResolve() []string {
+	b := m.lay.Body
+	rv := &m.rv
+	if rv.busy && !rv.loaded {
+		return m.renderResolveProgress(b)
+	}
+	listR, detR := splitBody(b, b.H*3/5)
+	if rv.tab == tabMerged {
+		return append(m.renderMergedList(listR), m.renderMergedDetail(detR)...)
+	}
+	return append(m.renderProposalList(listR), m.renderProposalDetail(detR)...)
+}
+
+func (m *Model) resolveTitle() string {
+	rv := &m.rv
+	props, merged := "proposals", "merged"
+	if rv.loaded {
+		props = fmt.Sprintf("proposals %d", len(rv.list.Rows))
+	}
+	if rv.mLoaded {
+		merged = fmt.Sprintf("merged %d", len(rv.merged))
+	}
+	if rv.tab == tabProposals {
+		props = "[" + props + "]"
+	} else {
+		merged = "[" + merged + "]"
+	}
+	return "Resolve · " + props + " · " + merged
+}
+
+func (m *Model) renderResolveProgress(r rect) []string {
+	st, rv := m.st, &m.rv
+	cw := pane.ContentWidth(r.W)
+	line := st.Bold.Render(rv.prog.stage)
+	frac := 0.0
+	if rv.prog.total > 0 {
+		frac = float64(rv.prog.done) / float64(rv.prog.total)
+		line += st.Muted.Render(fmt.Sprintf("  %s of %s", fmtInt(rv.prog.done), fmtInt(rv.prog.total)))
+	}
+	bar := progress.New(progress.WithoutPercentage(), progress.WithFillCharacters('█', '░'),
+		progress.WithColors(st.Accent.GetForeground()), progress.WithWidth(max(10, min(cw-2, 72))))
+	body := []string{"", " " + line, "", " " + bar.ViewAs(frac), "",
+		" " + st.Muted.Render("Entity resolution compares every person, organisation and exchange:"),
+		" " + st.Muted.Render("shared identifiers, then names by skeleton and birth date. esc cancels.")}
+	return pane.Box(st, m.resolveTitle(), "", body, r.W, r.H, true)
+}
+
+func (m *Model) renderProposalList(r rect) []string {
+	st, rv := m.st, &m.rv
+	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
+	var body []string
+	footer := ""
+	switch {
+	case rv.busy:
+		body = append(body, st.Muted.Render(fmt.Sprintf("resolving… %s · esc cancels", rv.prog.stage)))
+	case rv.err != nil:
+		body = append(body, st.Err.Render(rv.err.Error()), st.Muted.Render("ctrl+r resolves again"))
+	case !rv.loaded:
+		body = append(body, st.Muted.Render("not resolved yet · ctrl+r resolves"))
+	case len(rv.list.Rows) == 0:
+		body = append(body, st.Muted.Render("nothing to decide: every match is linked or rejected"))
+	default:
+		const rankW, scoreW, methodW = 3, 4, 12
+		nameW := min(max((cw-rankW-scoreW-methodW-5)/3, 12), 30)
+		sharedW := max(cw-rankW-scoreW-methodW-2*nameW-5, 0)
+		widths := []int{-rankW, scoreW, methodW, nameW, nameW, sharedW}
+		body = append(body, st.Muted.Render(fitCols([]string{"#", "scr", "method", "left", "right", "shared"}, widths)))
+		rows := ch - 1
+		rv.pOff = pane.Window(rv.pSel, rv.pOff, len(rv.list.Rows), rows)
+		for i := rv.pOff; i < len(rv.list.Rows) && i < rv.pOff+rows; i++ {
+			p := rv.list.Rows[i]
+			ls, rs := st.Kind(p.Left.Ref.Kind), st.Kind(p.Right.Ref.Kind)
+			rank := fmt.Sprint(i + 1)
+			if i == rv.pSel {
+				ls, rs = ls.Inherit(st.Selected), rs.Inherit(st.Selected)
+				rank = st.Accent.Render("▸") + rank
+			}
+			scoreSt := st.Warn
+			if p.Match.Deterministic {
+				scoreSt = st.OK
+			}
+			method := p.Match.Method
+			if rv.pending[pairOf(p.Match.A, p.Match.B)] {
+				method = "writing…"
+			}
+			body = append(body, fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", p.Match.Score)), st.Muted.Render(method),
+				ls.Render(partyLabel(p.Left, p.Match.Names[0])), rs.Render(partyLabel(p.Right, p.Match.Names[1])),
+				st.Text.Render(strings.Join(sharedFacts(p.Left, p.Right, p.Match.Names), " · "))}, widths))
+		}
+		footer = fmt.Sprintf("%d–%d of %d", rv.pOff+1, min(rv.pOff+rows, len(rv.list.Rows)), len(rv.list.Rows))
+	}
+	if rv.loaded && !rv.busy {
+		extra := fmt.Sprintf("%d linked · %d rejected", rv.list.Linked, rv.list.Rejected)
+		if rv.list.Skipped > 0 {
+			extra += fmt.Sprintf(" · %d blocks too large", rv.list.Skipped)
+		}
+		if footer != "" {
+			footer += " · "
+		}
+		footer += extra
+	}
+	return pane.Box(st, m.resolveTitle(), footer, body, r.W, r.H, true)
+}
+
+// partyLines describes one side of a match in w cells per line.
+func (m *Model) partyLines(p MatchParty, w int) []string {
+	st := m.st
+	name := p.Name
+	if name == "" {
+		name = refLabel(p.Ref)
+	}
+	lines := []string{st.Badge(p.Ref.Kind).Render(strings.ToUpper(p.Ref.Kind.String())) + " " + st.Kind(p.Ref.Kind).Bold(true).Render(name)}
+	field := func(label, v string) {
+		if v != "" {
+			lines = append(lines, pane.Fit(st.Muted.Render(label), 6)+st.Text.Render(v))
+		}
+	}
+	field("ref", p.Ref.String())
+	field("born", p.BirthDate)
+	field("aka", strings.Join(p.Aliases, "; "))
+	for _, id := range p.IDs {
+		v := id.Value
+		if id.Scheme == "pan" {
+			v = graph.MaskPAN(v)
+		}
+		field(id.Scheme, v)
+	}
+	for i := range lines {
+		lines[i] = pane.Fit(lines[i], w)
+	}
+	return lines
+}
+
+// sideBySide lays two columns of lines next to each other.
+func (m *Model) sideBySide(l, r MatchParty, cw int) []string {
+	colW := max((cw-3)/2, 1)
+	left, right := m.partyLines(l, colW), m.partyLines(r, colW)
+	sep := m.st.Muted.Render(" │ ")
+	var out []string
+	for i := range max(len(left), len(right)) {
+		a, b := strings.Repeat(" ", colW), ""
+		if i < len(left) {
+			a = left[i]
+		}
+		if i < len(right) {
+			b = right[i]
+		}
+		out = append(out, a+sep+b)
+	}
+	return out
+}
+
+func (m *Model) renderProposalDetail(r rect) []string {
+	st, rv := m.st, &m.rv
+	p, ok := rv.proposal()
+	if !ok || rv.busy {
+		return pane.Box(st, "Match", "", nil, r.W, r.H, false)
+	}
+	cw := pane.ContentWidth(r.W)
+	kind := "name proposal"
+	if p.Match.Deterministic {
+		kind = "shared identifier"
+	}
+	body := []string{st.Muted.Render(fmt.Sprintf("%s · score %.2f · method %s", kind, p.Match.Score, p.Match.Method))}
+	if f := sharedFacts(p.Left, p.Right, p.Match.Names); len(f) > 0 {
+		body = append(body, st.Muted.Render("shared ")+st.Text.Render(strings.Join(f, " · ")))
+	}
+	body = append(body, m.sideBySide(p.Left, p.Right, cw)...)
+	return pane.Box(st, "Match · left │ right", "a accept · x reject · enter/o open", clipLines(st.Muted.Render, body, pane.ContentHeight(r.H)), r.W, r.H, false)
+}
+
+func (m *Model) renderMergedList(r rect) []string {
+	st, rv := m.st, &m.rv
+	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
+	var body []string
+	footer := ""
+	switch {
+	case rv.mErr != nil:
+		body = append(body, st.Err.Render(rv.mErr.Error()))
+	case !rv.mLoaded:
+		body = append(body, st.Muted.Render("loading…"))
+	case len(rv.merged) == 0:
+		body = append(body, st.Muted.Render("no same_as links yet · accept a proposal with a"))
+	default:
+		const rankW, scoreW, methodW, decW = 3, 4, 12, 8
+		nameW := max((cw-rankW-scoreW-methodW-decW-5)/2, 0)
+		widths := []int{-rankW, scoreW, methodW, decW, nameW, nameW}
+		body = append(body, st.Muted.Render(fitCols([]string{"#", "scr", "method", "decision", "left", "right"}, widths)))
+		rows := ch - 1
+		rv.mOff = pane.Window(rv.mSel, rv.mOff, len(rv.merged), rows)
+		for i := rv.mOff; i < len(rv.merged) && i < rv.mOff+rows; i++ {
+			l := rv.merged[i]
+			ls, rs := st.Kind(l.Left.Ref.Kind), st.Kind(l.Right.Ref.Kind)
+			rank := fmt.Sprint(i + 1)
+			if i == rv.mSel {
+				ls, rs = ls.Inherit(st.Selected), rs.Inherit(st.Selected)
+				rank = st.Accent.Render("▸") + rank
+			}
+			dec := l.Decision
+			if dec == "" {
+				dec = "imported"
+			}
+			if rv.pending[pairOf(l.Link.From, l.Link.To)] {
+				dec = "reverting…"
+			}
+			body = append(body, fitCols([]string{rank, st.OK.Render(fmt.Sprintf("%.2f", l.Score)), st.Muted.Render(l.Method),
+				st.Muted.Render(dec), ls.Render(partyLabel(l.Left, "")), rs.Render(partyLabel(l.Right, ""))}, widths))
+		}
+		footer = fmt.Sprintf("%d–%d of %d", rv.mOff+1, min(rv.mOff+rows, len(rv.merged)), len(rv.merged))
+	}
+	return pane.Box(st, m.resolveTitle(), footer, body, r.W, r.H, true)
+}
+
+func (m *Model) renderMergedDetail(r rect) []string {
+	st, rv := m.st, &m.rv
+	l, ok := rv.mergedLink()
+	if !ok {
+		return pane.Box(st, "same_as link", "", nil, r.W, r.H, false)
+	}
+	cw := pane.ContentWidth(r.W)
+	body := []string{st.Muted.Render("role ") + st.Text.Render(l.Link.Role) + st.Muted.Render(" · "+l.Link.Src.String())}
+	if f := sharedFacts(l.Left, l.Right, [2]string{}); len(f) > 0 {
+		body = append(body, st.Muted.Render("shared ")+st.Text.Render(strings.Join(f, " · ")))
+	}
+	body = append(body, m.sideBySide(l.Left, l.Right, cw)...)
+	return pane.Box(st, "same_as link · from │ to", "u revert · enter/o open", clipLines(st.Muted.Render, body, pane.ContentHeight(r.H)), r.W, r.H, false)
+}
+
+// clipLines cuts body to h lines, the last saying how many were left out.
+func clipLines(muted func(...string) string, body []string, h int) []string {
+	if h <= 0 || len(body) <= h {
+		return body
+	}
+	return append(body[:h-1:h-1], muted(fmt.Sprintf("… %d more", len(body)-h+1)))
+}

@@ -198,3 +198,43 @@ func BenchmarkLeanIndexFromDB(b *testing.B) {
 		runtime.KeepAlive(ix)
 	}
 }
+
+// BenchmarkIndexRebuildPaired alternates the full-decode rebuild (ScanAll +
+// BuildIndex) and the lean one (ScanLean + BuildIndexLean) three times on the
+// database CASEGRAPH_BENCH_DB names, and reports the least CPU time of each:
+// on a shared machine the minimum is the figure least disturbed by others.
+func BenchmarkIndexRebuildPaired(b *testing.B) {
+	dir := os.Getenv("CASEGRAPH_BENCH_DB")
+	if dir == "" {
+		b.Skip("set CASEGRAPH_BENCH_DB to a case database directory")
+	}
+	db, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	for b.Loop() {
+		best := [2]time.Duration{time.Hour, time.Hour}
+		bestWall := [2]time.Duration{time.Hour, time.Hour}
+		for range 3 {
+			for i, build := range []func() (*graph.Index, error){
+				func() (*graph.Index, error) { return graph.BuildIndex(ctx, db) },
+				func() (*graph.Index, error) { return graph.BuildIndexLean(ctx, db) },
+			} {
+				runtime.GC()
+				start, cpu0 := time.Now(), cpuTime()
+				ix, err := build()
+				if err != nil {
+					b.Fatal(err)
+				}
+				best[i], bestWall[i] = min(best[i], cpuTime()-cpu0), min(bestWall[i], time.Since(start))
+				runtime.KeepAlive(ix)
+			}
+		}
+		b.ReportMetric(best[0].Seconds(), "full-cpu-s")
+		b.ReportMetric(best[1].Seconds(), "lean-cpu-s")
+		b.ReportMetric(bestWall[0].Seconds(), "full-s")
+		b.ReportMetric(bestWall[1].Seconds(), "lean-s")
+	}
+}

@@ -32,7 +32,8 @@ Usage:
                                                through a mapping profile (docs/FORMATS.md)
   casegraph profile list | show NAME | infer FILE
                                                built-in profiles; propose a profile for a file
-  casegraph resolve --db DIR [--json] [--min-score S] [--apply [--accept N,M]]
+  casegraph resolve --db DIR [--json] [--min-score S] [--apply [--accept N,M] [--reject N,M]]
+  casegraph resolve --db DIR --revert REF=REF
                                                entity resolution: list merges and proposals; write same_as links
   casegraph search --db DIR [--json] [--kind K] [--limit N] QUERY
   casegraph show   --db DIR [--json] [--limit N] REF     REF: card:…, iin:…, iban:…, exchange:…, group:…

@@ -13,18 +13,24 @@ import (
 	"time"
 
 	"casegraph/graph"
+	"casegraph/store"
 )
 
 // cmdResolve lists entity-resolution merges and proposals over the persons,
-// organisations and exchanges of a database; with --apply it writes the
-// deterministic merges, and the proposals named by --accept, as same_as
-// links through an incremental loader.
+// organisations and exchanges of a database, leaving out the pairs that a
+// same_as link already records or an analyst rejected; with --apply it
+// writes the deterministic merges, and the proposals named by --accept, as
+// same_as links through an incremental loader, and records the proposals
+// named by --reject as rejected. --revert A=B removes the same_as link
+// between two entities.
 func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("resolve", flag.ContinueOnError)
 	var dbf dbFlags
 	dbf.register(fs, "")
 	apply := fs.Bool("apply", false, "write deterministic merges (and accepted proposals) as same_as links")
 	accept := fs.String("accept", "", "proposal numbers to accept with --apply, e.g. 1,3,4")
+	reject := fs.String("reject", "", "proposal numbers to reject with --apply (not proposed again), e.g. 2,5")
+	revert := fs.String("revert", "", "remove the same_as link between two entities: REF=REF, e.g. iin:850312300002=iin:ftm:p1")
 	minScore := fs.Float64("min-score", 0.85, "smallest name score proposed")
 	asJSON := fs.Bool("json", false, "print JSON")
 	rest, err := parseInterspersed(fs, args)
@@ -34,12 +40,27 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) > 0 {
 		return usageError{"resolve takes no arguments"}
 	}
-	accepted, err := parseAccept(*accept)
+	accepted, err := parseNumbers("--accept", *accept)
 	if err != nil {
 		return err
 	}
-	if len(accepted) > 0 && !*apply {
-		return usageError{"--accept needs --apply"}
+	rejected, err := parseNumbers("--reject", *reject)
+	if err != nil {
+		return err
+	}
+	if (len(accepted) > 0 || len(rejected) > 0) && !*apply {
+		return usageError{"--accept and --reject need --apply"}
+	}
+	for n := range accepted {
+		if rejected[n] {
+			return usageError{fmt.Sprintf("proposal %d is both accepted and rejected", n)}
+		}
+	}
+	if *revert != "" {
+		if *apply {
+			return usageError{"--revert does not go with --apply"}
+		}
+		return revertCmd(ctx, dbf, *revert, stdout)
 	}
 	db, err := dbf.open(false, !*apply)
 	if err != nil {
@@ -47,34 +68,40 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 
-	var parties []graph.Party
-	kinds := map[graph.Kind]bool{graph.KindPerson: true, graph.KindOrganisation: true, graph.KindExchange: true}
-	if err := entitiesOf(ctx, db, kinds, func(e graph.Entity) error {
-		parties = append(parties, graph.PartyOf(e))
-		return nil
-	}); err != nil {
-		return fmt.Errorf("read entities of %s: %w", db.Dir(), err)
-	}
-	res, err := graph.Resolve(ctx, parties, graph.ResolveOptions{MinScore: *minScore})
+	r, err := resolveStore(ctx, db, *minScore, nil)
 	if err != nil {
 		return err
 	}
-	for n := range accepted {
-		if n < 1 || n > len(res.Proposals) {
-			return usageError{fmt.Sprintf("--accept %d: there are %d proposals", n, len(res.Proposals))}
+	res := r.res
+	for _, nums := range []map[int]bool{accepted, rejected} {
+		for n := range nums {
+			if n < 1 || n > len(res.Proposals) {
+				return usageError{fmt.Sprintf("proposal %d: there are %d proposals", n, len(res.Proposals))}
+			}
 		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(resolutionJSON(res)); err != nil {
+		if err := enc.Encode(resolutionJSON(r)); err != nil {
 			return fmt.Errorf("write json: %w", err)
 		}
 	} else {
-		printResolution(stdout, res, accepted)
+		printResolution(stdout, r, accepted, rejected)
 	}
 	if !*apply {
 		return nil
+	}
+	for i, m := range res.Proposals {
+		if !rejected[i+1] {
+			continue
+		}
+		if _, err := db.RejectMatch(ctx, actor(), store.Rejection{A: m.A, B: m.B, Score: m.Score, Method: m.Method}); err != nil {
+			return err
+		}
+	}
+	if len(rejected) > 0 {
+		fmt.Fprintf(stdout, "rejected %d proposals: they are not proposed again\n", len(rejected))
 	}
 	var links []graph.Link
 	for _, m := range res.Merges {
@@ -123,7 +150,33 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func parseAccept(s string) (map[int]bool, error) {
+// revertCmd removes the same_as link named by "A=B", in either direction.
+func revertCmd(ctx context.Context, dbf dbFlags, pair string, stdout io.Writer) error {
+	as, bs, ok := strings.Cut(pair, "=")
+	if !ok {
+		return usageError{fmt.Sprintf("--revert %q: want REF=REF, e.g. iin:850312300002=iin:ftm:p1", pair)}
+	}
+	a, err := graph.ParseRef(as)
+	if err != nil {
+		return usageError{"--revert: " + err.Error()}
+	}
+	b, err := graph.ParseRef(bs)
+	if err != nil {
+		return usageError{"--revert: " + err.Error()}
+	}
+	db, err := dbf.open(false, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := revertSameAs(ctx, db, a, b); err != nil {
+		return fmt.Errorf("revert same_as %s = %s: %w", a, b, err)
+	}
+	fmt.Fprintf(stdout, "removed same_as %s = %s\n", a, b)
+	return nil
+}
+
+func parseNumbers(flagName, s string) (map[int]bool, error) {
 	out := map[int]bool{}
 	if strings.TrimSpace(s) == "" {
 		return out, nil
@@ -131,14 +184,16 @@ func parseAccept(s string) (map[int]bool, error) {
 	for _, p := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("--accept %q: want proposal numbers such as 1,3", s)}
+			return nil, usageError{fmt.Sprintf("%s %q: want proposal numbers such as 1,3", flagName, s)}
 		}
 		out[n] = true
 	}
 	return out, nil
 }
 
-func printResolution(w io.Writer, res graph.Resolution, accepted map[int]bool) {
+func printResolution(w io.Writer, r resolution, accepted, rejected map[int]bool) {
+	res := r.res
+	fmt.Fprintf(w, "%d entities compared · already decided: %d linked, %d rejected\n", r.count, r.linked, r.rejected)
 	fmt.Fprintf(w, "deterministic merges: %d\n", len(res.Merges))
 	for _, m := range res.Merges {
 		fmt.Fprintf(w, "  %s = %s  (%s)\n", m.A, m.B, m.Role())
@@ -146,8 +201,11 @@ func printResolution(w io.Writer, res graph.Resolution, accepted map[int]bool) {
 	fmt.Fprintf(w, "proposals: %d\n", len(res.Proposals))
 	for i, m := range res.Proposals {
 		mark := " "
-		if accepted[i+1] {
+		switch {
+		case accepted[i+1]:
 			mark = "✓"
+		case rejected[i+1]:
+			mark = "✗"
 		}
 		fmt.Fprintf(w, "%s %3d. %.2f  %s %q ~ %s %q\n", mark, i+1, m.Score, m.A, m.Names[0], m.B, m.Names[1])
 	}
@@ -163,7 +221,8 @@ type matchJSON struct {
 	Names  [2]string `json:",omitempty"`
 }
 
-func resolutionJSON(res graph.Resolution) map[string]any {
+func resolutionJSON(r resolution) map[string]any {
+	res := r.res
 	conv := func(ms []graph.Match) []matchJSON {
 		out := make([]matchJSON, 0, len(ms))
 		for _, m := range ms {
@@ -171,5 +230,6 @@ func resolutionJSON(res graph.Resolution) map[string]any {
 		}
 		return out
 	}
-	return map[string]any{"merges": conv(res.Merges), "proposals": conv(res.Proposals), "skipped_blocks": res.Skipped}
+	return map[string]any{"merges": conv(res.Merges), "proposals": conv(res.Proposals), "skipped_blocks": res.Skipped,
+		"entities": r.count, "linked": r.linked, "rejected": r.rejected}
 }

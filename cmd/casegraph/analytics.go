@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,49 +13,23 @@ import (
 	"casegraph/store"
 )
 
-// loadIndex returns the in-memory graph index: from the snapshot the last
-// import stored when it is still current, else rebuilt from the store (and
-// stored again when the database is open for writing). It reports on
-// progress what it did.
+// loadIndex returns the in-memory graph index (see obtainIndex), drawing
+// progress on progress and saying there how it got the index.
 func loadIndex(ctx context.Context, db *store.DB, progress io.Writer) (*graph.Index, error) {
 	start := time.Now()
-	ix, err := readIndexSnapshot(ctx, db)
-	if err == nil {
-		fmt.Fprintf(progress, "graph: %s nodes, %s transactions from snapshot in %s\n",
-			count(ix.Len()), count(ix.TxCount()), time.Since(start).Round(time.Millisecond))
-		return ix, nil
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("load graph: %w", ctx.Err())
-	}
-	// Any unusable snapshot (none, stale, damaged, unreadable) means a rebuild.
-	why := err.Error()
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		why = "no snapshot"
-	case errors.Is(err, store.ErrStale):
-		why = "snapshot stale"
-	}
 	p := newProgress(progress)
-	ix, st, err := buildIndexLean(ctx, db, p)
+	ix, how, err := obtainIndex(ctx, db, func(stage string, done, _ int) {
+		if p.due(time.Now(), false) {
+			p.draw(fmt.Sprintf("%-22s %s records", stage, count(done)))
+		}
+	})
 	p.done()
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(progress, "graph: %s nodes, %s transactions rebuilt (%s) in %s\n",
-		count(ix.Len()), count(ix.TxCount()), why, time.Since(start).Round(time.Millisecond))
-	if db.Writable() {
-		if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
-			fmt.Fprintf(progress, "graph: %v (the next start rebuilds it)\n", err)
-		}
-	}
+	fmt.Fprintf(progress, "graph: %s nodes, %s transactions %s in %s\n",
+		count(ix.Len()), count(ix.TxCount()), how, time.Since(start).Round(time.Millisecond))
 	return ix, nil
-}
-
-func tickEvery(n int, f func()) {
-	if n%65536 == 0 {
-		f()
-	}
 }
 
 // ruleFlags are the flags shared by flags, clusters and eval.

@@ -26,30 +26,79 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 	return graph.ReadIndex(rc)
 }
 
-// buildIndexLean rebuilds the graph index from the store with the lean scan,
-// drawing progress, and returns it with the stamp of the data it read.
-func buildIndexLean(ctx context.Context, db *store.DB, p *progress) (*graph.Index, store.Stamp, error) {
+// obtainIndex returns the in-memory graph index: from the snapshot the last
+// import stored when it is still current (a few hundred milliseconds to a
+// second on the medium demo), else rebuilt with the lean scan, calling
+// progress with the records read and the total the statistics expect, and
+// stored again when the database is open for writing. how says which, and
+// why a snapshot was not used.
+func obtainIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
+	ix, err = readIndexSnapshot(ctx, db)
+	if err == nil {
+		return ix, "from snapshot", nil
+	}
+	if ctx.Err() != nil {
+		return nil, "", fmt.Errorf("load graph: %w", ctx.Err())
+	}
+	// Any unusable snapshot (none, stale, damaged, unreadable) means a rebuild.
+	why := err.Error()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		why = "no snapshot"
+	case errors.Is(err, store.ErrStale):
+		why = "snapshot stale"
+	}
+	ix, st, err := buildIndexLean(ctx, db, progress)
+	if err != nil {
+		return nil, "", err
+	}
+	how = "rebuilt (" + why + ")"
+	if db.Writable() {
+		if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
+			how += "; " + err.Error() + ", the next start rebuilds it"
+		}
+	}
+	return ix, how, nil
+}
+
+// buildIndexLean rebuilds the graph index from the store with the lean scan
+// and returns it with the stamp of the data it read. progress, if not nil,
+// is called every 65,536 records.
+func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, store.Stamp, error) {
 	st, err := db.Stamp()
 	if err != nil {
 		return nil, st, err
 	}
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
 	b := graph.NewIndexBuilder()
+	total := 0
 	if stats, err := db.Stats(ctx); err == nil {
 		b.Reserve(stats)
-	}
-	var ents, links, txns int
-	tick := func() {
-		if p.due(time.Now(), false) {
-			p.draw(fmt.Sprintf("%-22s %s records", "loading graph", count(ents+links+txns)))
+		total = stats.Txns
+		for _, n := range stats.Entities {
+			total += n
+		}
+		for _, n := range stats.Links {
+			total += n
 		}
 	}
+	done := 0
+	tick := func() {
+		if done++; done%65536 == 0 {
+			progress("loading graph", done, total)
+		}
+	}
+	progress("loading graph", 0, total)
 	err = db.ScanLean(ctx,
-		func(e *graph.ScanEntity) error { b.AddScanEntity(e); ents++; tickEvery(ents, tick); return nil },
-		func(l *graph.ScanLink) error { b.AddScanLink(l); links++; return nil },
-		func(t *graph.ScanTxn) error { b.AddScanTxn(t); txns++; tickEvery(txns, tick); return nil })
+		func(e *graph.ScanEntity) error { b.AddScanEntity(e); tick(); return nil },
+		func(l *graph.ScanLink) error { b.AddScanLink(l); tick(); return nil },
+		func(t *graph.ScanTxn) error { b.AddScanTxn(t); tick(); return nil })
 	if err != nil {
 		return nil, st, fmt.Errorf("load graph: %w", err)
 	}
+	progress("indexing graph", total, total)
 	return b.Build(), st, nil
 }
 
@@ -75,7 +124,11 @@ func writeIndexSnapshot(ctx context.Context, db *store.DB, ix *graph.Index, st s
 func refreshIndexSnapshot(ctx context.Context, db *store.DB, progress io.Writer) error {
 	start := time.Now()
 	p := newProgress(progress)
-	ix, st, err := buildIndexLean(ctx, db, p)
+	ix, st, err := buildIndexLean(ctx, db, func(stage string, done, _ int) {
+		if p.due(time.Now(), false) {
+			p.draw(fmt.Sprintf("%-22s %s records", "graph snapshot", count(done)))
+		}
+	})
 	p.done()
 	if err != nil {
 		return err

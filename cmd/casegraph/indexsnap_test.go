@@ -34,7 +34,7 @@ func loadAndCheck(t *testing.T, db *store.DB, how string) *graph.Index {
 	if !strings.Contains(msg.String(), how) {
 		t.Fatalf("loadIndex said %q, want it to say %q", msg.String(), how)
 	}
-	fresh, _, err := buildIndexLean(context.Background(), db, newProgress(&bytes.Buffer{}))
+	fresh, _, err := buildIndexLean(context.Background(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

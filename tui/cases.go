@@ -20,9 +20,11 @@ import (
 	"casegraph/tui/pane"
 )
 
-// The Cases screen lists cases and their bookmarks with a fuzzy filter, and
-// the bookmark dialog (b on the entity screen) files the entity on screen
-// into a case. Both talk to the store only through Backend's CaseStore.
+// The Cases screen lists cases and their bookmarks with a fuzzy filter and
+// exports a case (x), and the bookmark dialog (b on the entity screen, and
+// on the Flags, Clusters, Path and Trace screens) files an entity, cluster,
+// path or trace into a case. Both talk to the store only through Backend's
+// CaseStore.
 
 // casesState is the root model's state for cases: the screen, its list and
 // the open dialog, if any.
@@ -50,7 +52,7 @@ type caseRow struct {
 }
 
 type casesKeys struct {
-	Open, Bookmark, Up, Down, Enter, Filter, Rename, Tag, Note, Delete, Undo, Status, Close key.Binding
+	Open, Bookmark, Up, Down, Enter, Filter, Rename, Tag, Note, Delete, Undo, Status, Export, Close key.Binding
 }
 
 func defaultCasesKeys() casesKeys {
@@ -67,6 +69,7 @@ func defaultCasesKeys() casesKeys {
 		Delete:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
 		Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo last change")),
 		Status:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "next status")),
+		Export:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export case")),
 		Close:    key.NewBinding(key.WithKeys("esc", "c"), key.WithHelp("esc", "close")),
 	}
 }
@@ -136,6 +139,64 @@ func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, name strin
 		}
 		return fmt.Sprintf("bookmarked %s in %q%s", out.Target.Title(), name, created), id, nil
 	})
+}
+
+// exportCase writes a case's files in a command; the status bar shows
+// what was written.
+func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact bool) tea.Cmd {
+	return changeCase(func() (string, string, error) {
+		dir = strings.TrimSpace(dir)
+		if dir == "" {
+			return "", "", fmt.Errorf("export %q: name a folder", name)
+		}
+		res, err := b.ExportCase(ctx, caseID, dir, redact)
+		if err != nil {
+			return "", "", fmt.Errorf("export %q: %w", name, err)
+		}
+		what := "files"
+		if redact {
+			what = "redacted files"
+		}
+		s := fmt.Sprintf("exported %d %s to %s · %d entities, %d transactions", res.Files, what, res.Dir, res.Entities, res.Transactions)
+		if res.Flags > 0 {
+			s += fmt.Sprintf(", %d red flags", res.Flags)
+		}
+		return s, "", nil
+	})
+}
+
+// openBookmark opens the bookmark dialog on t, titled "Bookmark <title>",
+// with the current case filled in (focus then starts on the tags).
+func (m *Model) openBookmark(t graph.Target, title string) tea.Cmd {
+	cs := &m.cs
+	names := make([]string, len(cs.cases))
+	for i, c := range cs.cases {
+		names[i] = c.Name
+	}
+	currentName := ""
+	if c, ok := cs.caseByID(cs.current); ok {
+		currentName = c.Name
+	}
+	d := newBookmarkDialog(m.st, t, title, currentName, names)
+	d.setWidth(m.dialogWidth())
+	focus := 0
+	if currentName != "" {
+		focus = 1
+	}
+	cmd := d.focusField(focus)
+	cs.dialog = &d
+	// The case list may be stale or not loaded yet: refresh it for ↑/↓.
+	return tea.Batch(cmd, loadCases(m.ctx, m.b))
+}
+
+// bookmarkRef opens the bookmark dialog on one entity, labelled with its
+// name when it has one.
+func (m *Model) bookmarkRef(ref graph.Ref) tea.Cmd {
+	label := ""
+	if t := m.titleOf(ref); t != refLabel(ref) {
+		label = t
+	}
+	return m.openBookmark(graph.EntityTarget(ref, label), m.titleOf(ref))
 }
 
 // caseByID returns the loaded case with id.
@@ -290,28 +351,7 @@ func (m *Model) casesKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		if !ok {
 			return nil, false
 		}
-		names := make([]string, len(cs.cases))
-		for i, c := range cs.cases {
-			names[i] = c.Name
-		}
-		currentName := ""
-		if c, ok := cs.caseByID(cs.current); ok {
-			currentName = c.Name
-		}
-		label := ""
-		if t := m.titleOf(cur.Ref); t != refLabel(cur.Ref) {
-			label = t
-		}
-		d := newBookmarkDialog(m.st, graph.EntityTarget(cur.Ref, label), m.titleOf(cur.Ref), currentName, names)
-		d.setWidth(m.dialogWidth())
-		focus := 0
-		if currentName != "" {
-			focus = 1
-		}
-		cmd := d.focusField(focus)
-		cs.dialog = &d
-		// The case list may be stale or not loaded yet: refresh it for ↑/↓.
-		return tea.Batch(cmd, loadCases(m.ctx, m.b)), true
+		return m.bookmarkRef(cur.Ref), true
 	}
 	return nil, false
 }
@@ -361,6 +401,14 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 			_, err := b.SetCaseNotes(ctx, id, note)
 			return "case notes saved", "", err
 		})
+	case dialogExport:
+		c, ok := m.cs.caseByID(d.caseID)
+		if !ok {
+			return nil
+		}
+		dir, redact := d.value(0), d.checked
+		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)
+		return exportCase(ctx, b, c.ID, c.Name, dir, redact)
 	case dialogTagBookmark, dialogNoteBookmark:
 		c, ok := m.cs.caseByID(d.caseID)
 		if !ok {
@@ -461,6 +509,12 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		return edit(dialogNoteCase, "Notes of "+c.Name, "", c.Notes, true)
 	case key.Matches(msg, k.Note):
 		return edit(dialogNoteBookmark, "Note on "+c.Bookmarks[bm].Target.Title(), "", c.Bookmarks[bm].Note, true)
+	case key.Matches(msg, k.Export):
+		d := newExportDialog(m.st, c)
+		d.setWidth(m.dialogWidth())
+		cmd := d.focusField(0)
+		cs.dialog = &d
+		return cmd
 	case key.Matches(msg, k.Status):
 		next := graph.CaseStatuses[(slices.Index(graph.CaseStatuses, c.Status)+1)%len(graph.CaseStatuses)]
 		id := c.ID
@@ -487,7 +541,7 @@ func casesHelp(g globalKeys, k casesKeys) keyHelp {
 		short: []key.Binding{k.Enter, k.Filter, k.Rename, k.Tag, k.Note, k.Delete, k.Undo, k.Status, k.Close},
 		full: [][]key.Binding{
 			{k.Up, k.Down, k.Enter, k.Filter, k.Close},
-			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo},
+			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export},
 			{g.Help, g.Quit, g.ForceQuit},
 		},
 	}
@@ -506,7 +560,17 @@ func withCaseKeys(h keyHelp, k casesKeys, bookmark bool) keyHelp {
 
 func dialogHelp(d *caseDialog) keyHelp {
 	k := d.keys
-	return keyHelp{short: []key.Binding{k.Next, k.Save, k.Cancel}, full: [][]key.Binding{{k.Next, k.Prev, k.Pick, k.Editor, k.Save, k.Cancel}}}
+	col := []key.Binding{k.Next, k.Prev}
+	switch {
+	case d.kind == dialogBookmark:
+		col = append(col, k.Pick, k.Editor)
+	case d.hasNote:
+		col = append(col, k.Editor)
+	}
+	if d.hasCheck {
+		col = append(col, k.Toggle)
+	}
+	return keyHelp{short: []key.Binding{k.Next, k.Save, k.Cancel}, full: [][]key.Binding{append(col, k.Save, k.Cancel)}}
 }
 
 // renderCases draws the Cases screen: the filter line, then cases and their
@@ -519,7 +583,7 @@ func (m *Model) renderCases() []string {
 	case cs.filtering || cs.filter.Value() != "":
 		lines = append(lines, cs.filter.View())
 	default:
-		lines = append(lines, st.Muted.Render("/ filter · b on an entity bookmarks it · enter opens"))
+		lines = append(lines, st.Muted.Render("/ filter · enter opens · x exports the case · b on an entity bookmarks it"))
 	}
 	switch {
 	case !cs.loaded:

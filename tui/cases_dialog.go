@@ -14,10 +14,11 @@ import (
 	"casegraph/tui/theme"
 )
 
-// caseDialog is the small form used to bookmark an entity and to rename,
-// re-tag and re-note cases and bookmarks. Its fields are single-line inputs
-// and at most one multi-line note (bubbles textarea). It receives every key
-// while open and reports through the action value of update.
+// caseDialog is the small form used to bookmark an entity, cluster, path or
+// trace, to rename, re-tag and re-note cases and bookmarks, and to export a
+// case. Its fields are single-line inputs, at most one multi-line note
+// (bubbles textarea) and at most one check box. It receives every key while
+// open and reports through the action value of update.
 type caseDialog struct {
 	kind   dialogKind
 	title  string
@@ -29,7 +30,11 @@ type caseDialog struct {
 	inputs  []textinput.Model // single-line fields
 	note    textarea.Model    // the multi-line field, when hasNote
 	hasNote bool
-	focus   int // index into inputs, or len(inputs) for the note
+	// The check box, after the inputs and the note: space toggles it.
+	hasCheck   bool
+	checkLabel string
+	checked    bool
+	focus      int // index into inputs, then the note, then the check box
 
 	cases []string // case names to cycle through with ↑/↓ in a case field
 	pick  int
@@ -47,10 +52,11 @@ const (
 	dialogTagBookmark                    // tags
 	dialogNoteCase                       // note
 	dialogNoteBookmark                   // note
+	dialogExport                         // folder, redact check box
 )
 
 type dialogKeys struct {
-	Next, Prev, Save, Cancel, Pick, Editor key.Binding
+	Next, Prev, Save, Cancel, Pick, Editor, Toggle key.Binding
 }
 
 func defaultDialogKeys() dialogKeys {
@@ -61,6 +67,7 @@ func defaultDialogKeys() dialogKeys {
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		Pick:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick case")),
 		Editor: key.NewBinding(key.WithKeys("ctrl+e"), key.WithHelp("ctrl+e", "$EDITOR")),
+		Toggle: key.NewBinding(key.WithKeys("space", "x"), key.WithHelp("space", "toggle")),
 	}
 }
 
@@ -125,6 +132,32 @@ func newBookmarkDialog(st theme.Styles, t graph.Target, title, current string, c
 	return d
 }
 
+// newExportDialog asks where to write a case's files and whether to redact
+// them.
+func newExportDialog(st theme.Styles, c graph.Case) caseDialog {
+	d := caseDialog{kind: dialogExport, title: "Export case " + c.Name, caseID: c.ID, keys: defaultDialogKeys(),
+		hasCheck: true, checkLabel: "redact PANs, IINs and phone numbers"}
+	d.labels = []string{"folder"}
+	d.inputs = []textinput.Model{newInput(st, defaultExportDir(c.Name), "folder to write the case file into")}
+	return d
+}
+
+// defaultExportDir is ./casegraph-export-<case name>, the name made safe
+// for a folder: spaces become dashes, path and shell-hostile characters go.
+func defaultExportDir(name string) string {
+	clean := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|'`+"`$", r) {
+			return -1
+		}
+		return r
+	}, name)
+	slug := strings.Join(strings.Fields(clean), "-")
+	if slug == "" {
+		slug = "case"
+	}
+	return "./casegraph-export-" + slug
+}
+
 // newFieldDialog edits one value: a single line, or a note when multiline.
 func newFieldDialog(st theme.Styles, kind dialogKind, title, label, value string, multiline bool) caseDialog {
 	d := caseDialog{kind: kind, title: title, keys: defaultDialogKeys()}
@@ -144,8 +177,15 @@ func (d caseDialog) fields() int {
 	if d.hasNote {
 		n++
 	}
+	if d.hasCheck {
+		n++
+	}
 	return n
 }
+
+// onNote and onCheck report where the focus is.
+func (d caseDialog) onNote() bool  { return d.hasNote && d.focus == len(d.inputs) }
+func (d caseDialog) onCheck() bool { return d.hasCheck && d.focus == d.fields()-1 }
 
 func (d *caseDialog) setWidth(w int) {
 	d.w = w
@@ -165,10 +205,13 @@ func (d *caseDialog) focusField(i int) tea.Cmd {
 		d.inputs[j].Blur()
 	}
 	d.note.Blur()
-	if d.focus < len(d.inputs) {
+	switch {
+	case d.focus < len(d.inputs):
 		return d.inputs[d.focus].Focus()
+	case d.onNote():
+		return d.note.Focus()
 	}
-	return d.note.Focus()
+	return nil
 }
 
 func (d caseDialog) value(i int) string { return strings.TrimSpace(d.inputs[i].Value()) }
@@ -193,6 +236,11 @@ func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
 			return d, d.focusField(d.focus + 1), dialogNone
 		case key.Matches(k, d.keys.Prev):
 			return d, d.focusField(d.focus - 1), dialogNone
+		case d.onCheck() && key.Matches(k, d.keys.Toggle):
+			d.checked = !d.checked
+			return d, nil, dialogNone
+		case d.onCheck() && k.String() == "enter":
+			return d, nil, dialogSaved
 		case k.String() == "enter" && d.focus < len(d.inputs):
 			// Enter in a single-line field moves on; in the last field it saves.
 			if d.focus == d.fields()-1 {
@@ -211,9 +259,10 @@ func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
 		}
 	}
 	var cmd tea.Cmd
-	if d.focus < len(d.inputs) {
+	switch {
+	case d.focus < len(d.inputs):
 		d.inputs[d.focus], cmd = d.inputs[d.focus].Update(msg)
-	} else if d.hasNote {
+	case d.onNote():
 		d.note, cmd = d.note.Update(msg)
 	}
 	return d, cmd, dialogNone
@@ -243,7 +292,20 @@ func (d caseDialog) view(st theme.Styles) string {
 		}
 		b.WriteString(d.note.View() + "\n")
 	}
+	if d.hasCheck {
+		box, label := "[ ] ", st.Muted
+		if d.checked {
+			box = "[x] "
+		}
+		if d.onCheck() {
+			label = st.Accent
+		}
+		b.WriteString("\n" + label.Render(ansi.Truncate(box+d.checkLabel, inner, "…")) + "\n")
+	}
 	hints := []key.Binding{d.keys.Next, d.keys.Save, d.keys.Cancel}
+	if d.hasCheck {
+		hints = append(hints, d.keys.Toggle)
+	}
 	if d.hasNote {
 		hints = append(hints, d.keys.Editor)
 	}

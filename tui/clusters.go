@@ -168,12 +168,28 @@ func (m *Model) clustersKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.openEntityFromAna(c.Members[v.mem].Ref, false)
 	case key.Matches(msg, k.Bookmark) && v.members && v.mem < len(c.Members):
 		return m.bookmarkRef(c.Members[v.mem].Ref)
-	case key.Matches(msg, k.Bookmark):
-		if ref, ok := c.Anchor(); ok {
-			return m.bookmarkRef(ref)
-		}
+	case key.Matches(msg, k.Bookmark) && len(c.Members) > 0:
+		t := clusterTarget(c, v.sel+1, v.order())
+		return m.openBookmark(t, t.Label)
 	}
 	return nil
+}
+
+// clusterTarget is the bookmark target of a group: its members in screen
+// order, the ranking that found it as the query, and a label such as
+// "cluster #3 · 12 members · 48.20M ₸".
+func clusterTarget(c Cluster, rank int, by ClusterOrder) graph.Target {
+	refs := make([]graph.Ref, len(c.Members))
+	for i, mb := range c.Members {
+		refs[i] = mb.Ref
+	}
+	label := fmt.Sprintf("cluster #%d · %d members", rank, len(c.Members))
+	if c.TxCount > 0 {
+		label += " · " + graph.FormatShortMoney(c.Turnover)
+	} else {
+		label += fmt.Sprintf(" · risk %.2f", c.Risk)
+	}
+	return graph.Target{Kind: graph.TargetCluster, Refs: refs, Query: fmt.Sprintf("clusters by %s #%d", by, rank), Label: label}
 }
 
 // memberNames lists the first members' names for the table.
@@ -290,6 +306,6 @@ func (m *Model) renderClusterMembers(r rect) []string {
 		}
 		body = append(body, mark+flag+pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9)+pane.Right(risk, 4)+"  "+nameSt.Render(name))
 	}
-	footer := "enter on a group opens it as a graph · tab to the members"
+	footer := "enter on a group opens it as a graph · b bookmarks it · tab to the members"
 	return pane.Box(st, title, footer, body, r.W, r.H, v.members)
 }

@@ -203,32 +203,6 @@ func (m *Model) flagsKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// bookmarkRef opens the bookmark dialog (cases.go) on ref.
-func (m *Model) bookmarkRef(ref graph.Ref) tea.Cmd {
-	cs := &m.cs
-	names := make([]string, len(cs.cases))
-	for i, c := range cs.cases {
-		names[i] = c.Name
-	}
-	currentName := ""
-	if c, ok := cs.caseByID(cs.current); ok {
-		currentName = c.Name
-	}
-	label := ""
-	if t := m.titleOf(ref); t != refLabel(ref) {
-		label = t
-	}
-	d := newBookmarkDialog(m.st, graph.EntityTarget(ref, label), m.titleOf(ref), currentName, names)
-	d.setWidth(m.dialogWidth())
-	focus := 0
-	if currentName != "" {
-		focus = 1
-	}
-	cmd := d.focusField(focus)
-	cs.dialog = &d
-	return tea.Batch(cmd, loadCases(m.ctx, m.b))
-}
-
 // ruleTag is "⚑ R3 structuring".
 func ruleTag(rule string) string {
 	if n := ruleNames[rule]; n != "" {

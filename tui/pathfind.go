@@ -176,8 +176,13 @@ func (m *Model) pathsKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.openEntityFromAna(p.Steps[v.hop].Ref, false)
 	case key.Matches(msg, k.Bookmark):
-		if p, ok := v.selected(); ok && v.hopFocus {
+		p, ok := v.selected()
+		switch {
+		case ok && v.hopFocus:
 			return m.bookmarkRef(p.Steps[v.hop].Ref)
+		case ok:
+			t := m.pathTarget(p)
+			return m.openBookmark(t, t.Label)
 		}
 	case key.Matches(msg, k.Trace):
 		if p, ok := v.selected(); ok && v.hopFocus {
@@ -186,6 +191,30 @@ func (m *Model) pathsKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// pathTarget is the bookmark target of a path: its steps in order, the
+// search that found it as the query, and a label such as
+// "path Ахметов Ж. → ТенгеОбмен24 · 3 hops".
+func (m *Model) pathTarget(p PathRow) graph.Target {
+	v := &m.ana.paths
+	refs := make([]graph.Ref, len(p.Steps))
+	for i, s := range p.Steps {
+		refs[i] = s.Ref
+	}
+	first, last := p.Steps[0], p.Steps[len(p.Steps)-1]
+	return graph.Target{Kind: graph.TargetPath, Refs: refs,
+		Query: fmt.Sprintf("path %s → %s ≤ %d hops #%d", v.a, v.b, v.maxHops, v.sel+1),
+		Label: fmt.Sprintf("path %s → %s · %d hops", labelName(first.Ref, m.stepName(first)), labelName(last.Ref, m.stepName(last)), p.Hops())}
+}
+
+// labelName shortens a person's name for a bookmark label ("Ахметов Ж.");
+// other names and identifiers stay whole.
+func labelName(r graph.Ref, name string) string {
+	if r.Kind == graph.KindPerson {
+		return shortName(name)
+	}
+	return name
 }
 
 // stepName names a path step.
@@ -280,6 +309,6 @@ func (m *Model) renderPathHops(r rect) []string {
 		nameW := max(cw-2-relW-1-ansi.StringWidth(right)-1, 10)
 		body = append(body, mark+pane.Fit(st.Muted.Render(edge), relW)+" "+pane.Fit(name, nameW)+" "+right)
 	}
-	footer := "tab to the hops · enter opens · t traces from a hop"
+	footer := "tab to the hops · enter opens · t traces · b bookmarks the path or hop"
 	return pane.Box(st, fmt.Sprintf("Hops of path %d", v.sel+1), footer, body, r.W, r.H, v.hopFocus)
 }

@@ -219,11 +219,48 @@ func (m *Model) traceKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Open):
 		return m.openEntityFromAna(n.Ref, false)
 	case key.Matches(msg, k.Bookmark):
-		return m.bookmarkRef(n.Ref)
+		// The whole trace; one entity of it is bookmarked from its own
+		// screen (enter, then b).
+		t := m.traceTarget()
+		return m.openBookmark(t, t.Label)
 	case key.Matches(msg, k.Mark):
 		return m.markPathEnd(n.Ref)
 	}
 	return nil
+}
+
+// traceTarget is the bookmark target of the trace on screen: every entity
+// the money reached, in the order visited (the start first), the request
+// with its options as the query, and a label such as
+// "trace forward from card 4400 43•• •••• 7894 · 9 entities".
+func (m *Model) traceTarget() graph.Target {
+	v := &m.ana.trace
+	var refs []graph.Ref
+	seen := map[graph.Ref]bool{}
+	for _, n := range v.tree.Nodes {
+		if !seen[n.Ref] {
+			seen[n.Ref] = true
+			refs = append(refs, n.Ref)
+		}
+	}
+	q := v.q
+	dir, attr := "forward", "fifo"
+	if q.Backward {
+		dir = "backward"
+	}
+	if q.Proportional {
+		attr = "proportional"
+	}
+	query := fmt.Sprintf("trace %s %s from %s", dir, attr, q.Ref)
+	if q.TxID != "" {
+		query += " tx " + q.TxID
+	}
+	query += fmt.Sprintf(" ≤ %d hops", v.hops())
+	if q.MaxDwell > 0 {
+		query += " dwell " + q.MaxDwell.String()
+	}
+	return graph.Target{Kind: graph.TargetTrace, Refs: refs, Query: query,
+		Label: fmt.Sprintf("trace %s from %s · %d entities", dir, labelName(q.Ref, m.titleOf(q.Ref)), len(refs))}
 }
 
 func (v *traceView) hops() int {

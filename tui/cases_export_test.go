@@ -1,0 +1,269 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"casegraph/graph"
+)
+
+// saveInto types a case name into the open bookmark dialog and saves it.
+func saveInto(t *testing.T, m *Model, caseName string) {
+	t.Helper()
+	if m.cs.dialog == nil || m.cs.dialog.kind != dialogBookmark {
+		t.Fatalf("no bookmark dialog open")
+	}
+	typeText(t, m, caseName)
+	run(t, m, ctrlS)
+}
+
+func onlyBookmark(t *testing.T, f *fakeBackend) graph.Bookmark {
+	t.Helper()
+	cs, _ := f.Cases(context.Background())
+	if len(cs) != 1 || len(cs[0].Bookmarks) != 1 {
+		t.Fatalf("cases: %+v", cs)
+	}
+	return cs[0].Bookmarks[0]
+}
+
+func TestClustersBookmarkTheCluster(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	press(t, m, "C", "b")
+	c := m.ana.clusters.rows[0]
+	requireContains(t, m, "Bookmark cluster #1 · "+fmtInt(len(c.Members))+" members", "cluster|")
+	saveInto(t, m, "Ring")
+	b := onlyBookmark(t, f)
+	if b.Target.Kind != graph.TargetCluster || len(b.Target.Refs) != len(c.Members) || b.Target.Refs[0] != c.Members[0].Ref ||
+		b.Target.Query != "clusters by turnover #1" || !strings.HasPrefix(b.Target.Label, "cluster #1 · ") {
+		t.Fatalf("cluster bookmark: %+v", b)
+	}
+	if c.TxCount > 0 && !strings.HasSuffix(b.Target.Label, graph.FormatShortMoney(c.Turnover)) {
+		t.Errorf("label %q lacks the turnover", b.Target.Label)
+	}
+	requireContains(t, m, `bookmarked cluster #1`, `(new case)`)
+	// With the members pane focused, b bookmarks the member.
+	press(t, m, "tab", "down", "b")
+	if d := m.cs.dialog; d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != c.Members[1].Ref ||
+		d.value(0) != "Ring" {
+		t.Fatalf("member dialog: %+v", m.cs.dialog)
+	}
+}
+
+func TestPathBookmarkThePath(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{Start: &refAkhmetov})
+	press(t, m, "m")
+	for _, msg := range expand(m.open(refOmirbekov, false)) {
+		run(t, m, msg)
+	}
+	press(t, m, "m", "b")
+	p := m.ana.paths.rows[0]
+	requireContains(t, m, "Bookmark path Ахметов Ж. → Өмірбекова Ұ. · 2 hops")
+	saveInto(t, m, "Paths")
+	b := onlyBookmark(t, f)
+	if b.Target.Kind != graph.TargetPath || len(b.Target.Refs) != 3 || b.Target.Refs[0] != refAkhmetov ||
+		b.Target.Refs[1] != p.Steps[1].Ref || b.Target.Refs[2] != refOmirbekov ||
+		b.Target.Query != "path "+refAkhmetov.String()+" → "+refOmirbekov.String()+" ≤ 4 hops #1" {
+		t.Fatalf("path bookmark: %+v", b)
+	}
+	// On the hops, b bookmarks the hop.
+	press(t, m, "tab", "down", "b")
+	if d := m.cs.dialog; d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != p.Steps[1].Ref {
+		t.Fatalf("hop dialog: %+v", m.cs.dialog)
+	}
+}
+
+func TestTraceBookmarkTheTrace(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "t", "d", "down", "b")
+	tree := m.ana.trace.tree
+	requireContains(t, m, "Bookmark trace backward from 4400 43•• •••• 7894 · ")
+	saveInto(t, m, "Traces")
+	b := onlyBookmark(t, f)
+	if b.Target.Kind != graph.TargetTrace || b.Target.Refs[0] != refCard ||
+		b.Target.Query != "trace backward fifo from "+refCard.String()+" ≤ 6 hops" {
+		t.Fatalf("trace bookmark: %+v", b)
+	}
+	seen := map[graph.Ref]bool{}
+	for _, n := range tree.Nodes {
+		seen[n.Ref] = true
+	}
+	if len(b.Target.Refs) != len(seen) {
+		t.Errorf("trace bookmark has %d refs, the trace %d entities", len(b.Target.Refs), len(seen))
+	}
+}
+
+func TestBookmarkDialogsShareOneOpener(t *testing.T) {
+	// The Flags screen and the entity screen open the same dialog, filled
+	// in the same way.
+	m, _ := newModel(t, 120, 40, Options{Start: &refAkhmetov})
+	press(t, m, "b")
+	fromEntity := *m.cs.dialog
+	press(t, m, "esc", "F")
+	for i, r := range m.ana.flags.list.Rows {
+		if r.Ref == refAkhmetov {
+			m.ana.flags.sel = i
+		}
+	}
+	press(t, m, "b")
+	fromFlags := *m.cs.dialog
+	if fromEntity.title != fromFlags.title || fromEntity.target.Key() != fromFlags.target.Key() ||
+		fromEntity.target.Label != "Ахметов Жанболат Серікұлы" || fromFlags.target.Label != fromEntity.target.Label {
+		t.Errorf("entity dialog %q %+v, flags dialog %q %+v", fromEntity.title, fromEntity.target, fromFlags.title, fromFlags.target)
+	}
+}
+
+func TestDefaultExportDir(t *testing.T) {
+	for in, want := range map[string]string{
+		"Almaty cash-out":      "./casegraph-export-Almaty-cash-out",
+		"AFM/2025: ring \"3\"": "./casegraph-export-AFM2025-ring-3",
+		"  ":                   "./casegraph-export-case",
+		"Жанболат & Co":        "./casegraph-export-Жанболат-&-Co",
+	} {
+		if got := defaultExportDir(in); got != want {
+			t.Errorf("defaultExportDir(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCasesExportDialog(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	seedCases(t, f)
+	press(t, m, "c", "down", "down", "down", "x") // the Almaty case's second bookmark: x exports its case
+	d := m.cs.dialog
+	if d == nil || d.kind != dialogExport || d.value(0) != "./casegraph-export-Almaty-cash-out" || d.checked {
+		t.Fatalf("export dialog: %+v", d)
+	}
+	requireContains(t, m, "Export case Almaty cash-out", "folder", "[ ] redact PANs, IINs and phone numbers")
+	// Point it at a temporary folder, tick redact, save.
+	dir := filepath.Join(t.TempDir(), "out")
+	for range len(d.value(0)) {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, dir)
+	press(t, m, "enter") // to the check box
+	press(t, m, "space")
+	requireContains(t, m, "[x] redact")
+	press(t, m, "space", "x")
+	if !m.cs.dialog.checked {
+		t.Fatal("space, then x did not leave redact ticked")
+	}
+	cmd := m.dialogKey(keyPress("enter"))
+	if m.cs.dialog != nil {
+		t.Fatal("enter on the check box did not save")
+	}
+	requireContains(t, m, "exporting \"Almaty cash-out\" to "+dir)
+	for _, msg := range expand(cmd) {
+		run(t, m, msg)
+	}
+	if len(f.cases.exports) != 1 || f.cases.exports[0].dir != dir || !f.cases.exports[0].redact {
+		t.Fatalf("exports: %+v", f.cases.exports)
+	}
+	requireContains(t, m, "exported 13 redacted files to "+dir)
+	if m.statusErr {
+		t.Errorf("status is an error: %s", m.status)
+	}
+	for _, name := range []string{"manifest.json", "case.json", "report.html"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	// An empty folder and a failing export end up in the status bar.
+	press(t, m, "x")
+	for range len(m.cs.dialog.value(0)) {
+		press(t, m, "backspace")
+	}
+	run(t, m, ctrlS)
+	// run executes the command; the message is an error.
+	if !m.statusErr || !strings.Contains(m.status, "name a folder") {
+		t.Errorf("empty folder: status %q", m.status)
+	}
+	press(t, m, "esc")
+	if m.cs.open {
+		t.Error("esc did not close the Cases screen")
+	}
+}
+
+func TestCasesHelpListsExport(t *testing.T) {
+	m, _ := newModel(t, 160, 50, Options{})
+	press(t, m, "c", "?")
+	requireContains(t, m, "export case")
+	press(t, m, "?")
+	m.cs.cases = []graph.Case{{ID: "c-1", Name: "x"}}
+	m.cs.rebuild()
+	press(t, m, "x", "?")
+	requireContains(t, m, "toggle", "save")
+}
+
+// TestBookmarkClusterNoteExportJourney drives the real program: Clusters
+// screen → b bookmarks the top cluster into a new case → the Cases screen
+// → n adds a note to the case → x exports it into a temporary folder.
+func TestBookmarkClusterNoteExportJourney(t *testing.T) {
+	f := newFake()
+	m := New(f, Options{})
+	tm := teatest.NewTestModel(t, m,
+		teatest.WithInitialTermSize(120, 40),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	wait := func(s string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	wait("press / to search")
+	tm.Type("C")
+	wait("Members of group 1")
+	tm.Type("b")
+	wait("Bookmark cluster #1")
+	tm.Type("Almaty ring")
+	tm.Send(ctrlS)
+	wait("(new case)")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
+	tm.Type("c")
+	wait("1 bookmarks")
+	tm.Type("n")
+	wait("Notes of Almaty ring")
+	tm.Type("organiser cashes out via EX-0001")
+	tm.Send(ctrlS)
+	wait("case notes saved")
+	tm.Type("x")
+	wait("Export case Almaty ring")
+	dir := filepath.Join(t.TempDir(), "export")
+	tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear the suggested folder
+	tm.Type(dir)
+	tm.Send(ctrlS)
+	wait("exported 13 files")
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model); !ok {
+		t.Fatal("final model is not *Model")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "case.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c graph.Case
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Almaty ring" || c.Notes != "organiser cashes out via EX-0001" || len(c.Bookmarks) != 1 {
+		t.Fatalf("case.json: %+v", c)
+	}
+	b := c.Bookmarks[0]
+	if b.Target.Kind != graph.TargetCluster || !strings.HasPrefix(b.Target.Label, "cluster #1 · ") || len(b.Target.Refs) < 2 {
+		t.Errorf("cluster bookmark in case.json: %+v", b)
+	}
+}

@@ -201,8 +201,37 @@ func TestCasesHelpListsExport(t *testing.T) {
 	press(t, m, "?")
 	m.cs.cases = []graph.Case{{ID: "c-1", Name: "x"}}
 	m.cs.rebuild()
-	press(t, m, "x", "?")
-	requireContains(t, m, "toggle", "save")
+	press(t, m, "x")
+	requireContains(t, m, "space toggle", "ctrl+s save")
+	var descs []string
+	for _, col := range dialogHelp(m.cs.dialog).FullHelp() {
+		for _, k := range col {
+			descs = append(descs, k.Help().Desc)
+		}
+	}
+	if got := strings.Join(descs, ","); got != "next field,previous field,toggle,save,cancel" {
+		t.Errorf("export dialog help: %s", got)
+	}
+}
+
+func TestExportDialogFits(t *testing.T) {
+	for _, sz := range [][2]int{{60, 16}, {80, 24}, {133, 41}} {
+		m, f := newModel(t, sz[0], sz[1], Options{})
+		seedCases(t, f)
+		press(t, m, "c", "x")
+		if m.cs.dialog == nil {
+			t.Fatalf("%v: no export dialog", sz)
+		}
+		lines := strings.Split(screenText(m), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%v: %d lines", sz, len(lines))
+		}
+		for i, l := range lines {
+			if w := len([]rune(l)); w > sz[0] {
+				t.Errorf("%v: line %d is %d wide", sz, i, w)
+			}
+		}
+	}
 }
 
 // TestBookmarkClusterNoteExportJourney drives the real program: Clusters
@@ -241,12 +270,18 @@ func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear the suggested folder
 	tm.Type(dir)
 	tm.Send(ctrlS)
-	wait("exported 13 files")
+	// The status line is redrawn in place over "exporting …": wait for a
+	// part that differs from it, then check the whole line on the model.
+	wait("13 files")
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model); !ok {
+	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if !ok {
 		t.Fatal("final model is not *Model")
+	}
+	if !strings.HasPrefix(fm.status, "exported 13 files to "+dir) || fm.statusErr {
+		t.Errorf("final status %q", fm.status)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
 		t.Fatal(err)

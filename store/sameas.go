@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -279,30 +280,94 @@ func editStats(txn *badger.Txn, fn func(s *graph.Stats)) error {
 	return nil
 }
 
-// Links returns every link of one type, in key order (by source).
+// Links returns every link of one type, in key order (by source). Only the
+// keys of other types are read, and their type is checked before anything
+// is decoded: a database holds many more links than same_as ones.
 func (db *DB) Links(ctx context.Context, typ graph.LinkType) ([]graph.Link, error) {
 	var out []graph.Link
 	err := db.view(ctx, func(txn *badger.Txn) error {
-		return scan(ctx, txn, []byte{pfxLinkOut}, true, func(k, v []byte) error {
+		o := badger.DefaultIteratorOptions
+		o.PrefetchValues = false
+		o.Prefix = []byte{pfxLinkOut}
+		it := txn.NewIterator(o)
+		defer it.Close()
+		n := 0
+		for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
+			if n++; n%progressEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			item := it.Item()
+			k := item.Key()
+			// [l][kind][len uint16][from key][type]…
+			if len(k) >= 4 {
+				if at := 4 + int(binary.BigEndian.Uint16(k[2:4])); at < len(k) && graph.LinkType(k[at]) != typ {
+					continue
+				}
+			}
 			_, from, t, to, err := parseLinkKey(k)
 			if err != nil {
 				return err
 			}
 			if t != typ {
-				return nil
+				continue
 			}
-			role, src, err := decodeLink(v)
-			if err != nil {
+			var role string
+			var src graph.Provenance
+			if err := item.Value(func(v []byte) error {
+				role, src, err = decodeLink(v)
+				return err
+			}); err != nil {
 				return fmt.Errorf("decode link %s %s %s: %w", from, t, to, err)
 			}
 			out = append(out, graph.Link{From: from, To: to, Type: t, Role: role, Src: src})
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read %s links of %s: %w", typ, db.dir, err)
 	}
 	return out, nil
+}
+
+// EntitiesOf calls fn with every entity of the given kinds (the full record
+// when there is one, else the stub), kind by kind in key order. Entity keys
+// start with the kind, so only those kinds' keys are read.
+func (db *DB) EntitiesOf(ctx context.Context, kinds []graph.Kind, fn func(graph.Entity) error) error {
+	var fnErr error
+	err := db.view(ctx, func(txn *badger.Txn) error {
+		var last []byte // [e][ref] of the previous record: a stub after its full record is skipped
+		for _, kind := range kinds {
+			err := scan(ctx, txn, []byte{pfxEntity, byte(kind)}, true, func(k, v []byte) error {
+				ref, stub, err := parseEntityKey(k)
+				if err != nil {
+					return err
+				}
+				if last != nil && bytes.Equal(k[:len(k)-1], last) {
+					return nil
+				}
+				last = append(last[:0], k[:len(k)-1]...)
+				e, err := decodeEntity(ref, stub, v)
+				if err != nil {
+					return err
+				}
+				fnErr = fn(e)
+				return fnErr
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("read entities of %s: %w", db.dir, err)
+	}
+	return nil
 }
 
 // RejectMatch records that r.A and r.B are not the same party, with the

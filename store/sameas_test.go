@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -273,4 +274,39 @@ func FuzzParseNotSameKey(f *testing.F) {
 			t.Errorf("re-encoded %q as %q", k, got)
 		}
 	})
+}
+
+func TestEntitiesOfReadsOnlyThoseKinds(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	r := dataset(4, 3)
+	// A stub of a person that also has a full record is not seen twice.
+	r.ents = append(r.ents, graph.Entity{Ref: personRef(1), Stub: true}, graph.Entity{Ref: personRef(7), Stub: true})
+	load(t, db, r)
+	var got []string
+	err := db.EntitiesOf(ctx, []graph.Kind{graph.KindExchange, graph.KindPerson}, func(e graph.Entity) error {
+		got = append(got, fmt.Sprintf("%s/%s/%v", e.Ref, e.Name, e.Stub))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "exchange:EX-0001/ТенгеОбмен24/false iin:850312300000/Ахметов 0/false iin:850312300001/Ахметов 1/false " +
+		"iin:850312300002/Ахметов 2/false iin:850312300003/Ахметов 3/false iin:850312300007//true"
+	if strings.Join(got, " ") != want {
+		t.Errorf("EntitiesOf =\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = db.EntitiesOf(ctx, []graph.Kind{graph.KindPerson}, func(graph.Entity) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Errorf("callback error: %v after %d calls, want it returned as is after 1", err, n)
+	}
+	holds, err := db.Links(ctx, graph.LinkHolds)
+	if err != nil || len(holds) != 4 || holds[0].From != personRef(0) || holds[0].Src.File != "seed.csv" {
+		t.Errorf("Links(holds) = %+v, %v", holds, err)
+	}
+	if same, err := db.Links(ctx, graph.LinkSameAs); err != nil || len(same) != 0 {
+		t.Errorf("Links(same_as) = %+v, %v", same, err)
+	}
 }

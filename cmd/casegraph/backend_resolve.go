@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -18,7 +17,7 @@ import (
 // the store as single-link edits, each journalled with the OS user.
 
 // resolveKinds are the kinds entity resolution compares.
-var resolveKinds = map[graph.Kind]bool{graph.KindPerson: true, graph.KindOrganisation: true, graph.KindExchange: true}
+var resolveKinds = []graph.Kind{graph.KindPerson, graph.KindOrganisation, graph.KindExchange}
 
 // resolveProgressEvery is how many entities are read between progress reports.
 const resolveProgressEvery = 2048
@@ -45,15 +44,12 @@ func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress 
 		return out, err
 	}
 	total := 0
-	for k := range resolveKinds {
+	for _, k := range resolveKinds {
 		total += st.Entities[k]
 	}
 	var parties []graph.Party
 	progress("reading entities", 0, total)
-	err = db.ScanAll(ctx, func(e graph.Entity) error {
-		if !resolveKinds[e.Ref.Kind] {
-			return nil
-		}
+	err = db.EntitiesOf(ctx, resolveKinds, func(e graph.Entity) error {
 		p := graph.PartyOf(e)
 		parties = append(parties, p)
 		out.parties[e.Ref] = matchParty(e, p)
@@ -61,9 +57,9 @@ func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress 
 			progress("reading entities", len(parties), max(total, len(parties)))
 		}
 		return nil
-	}, nil, nil)
+	})
 	if err != nil {
-		return out, fmt.Errorf("read entities of %s: %w", db.Dir(), err)
+		return out, err
 	}
 	out.count = len(parties)
 	progress("comparing identifiers and names", len(parties), len(parties))

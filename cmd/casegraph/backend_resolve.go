@@ -62,7 +62,7 @@ func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress 
 		return out, err
 	}
 	out.count = len(parties)
-	progress("comparing identifiers and names", len(parties), len(parties))
+	progress("comparing identifiers and names", 0, 0)
 	res, err := graph.Resolve(ctx, parties, graph.ResolveOptions{MinScore: minScore})
 	if err != nil {
 		return out, err

@@ -39,34 +39,10 @@ func (b *backend) analyze(ctx context.Context, cfg graph.RuleConfig, progress fu
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	st, err := b.db.Stats(ctx)
+	ix, _, err := obtainIndex(ctx, b.db, progress)
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}
-	total := st.Txns
-	for _, n := range st.Entities {
-		total += n
-	}
-	for _, n := range st.Links {
-		total += n
-	}
-	bld := graph.NewIndexBuilder()
-	done := 0
-	tick := func() {
-		if done++; done%65536 == 0 {
-			progress("loading graph", done, total)
-		}
-	}
-	progress("loading graph", 0, total)
-	err = b.db.ScanAll(ctx,
-		func(e graph.Entity) error { bld.AddEntity(e); tick(); return nil },
-		func(l graph.Link) error { bld.AddLink(l); tick(); return nil },
-		func(t graph.Txn) error { bld.AddTxn(t); tick(); return nil })
-	if err != nil {
-		return nil, fmt.Errorf("load graph: %w", err)
-	}
-	progress("indexing graph", total, total)
-	ix := bld.Build()
 	flags, err := graph.RunRules(ctx, ix, cfg, func(done, total int) { progress("red-flag rules", done, total) })
 	if err != nil {
 		return nil, err

@@ -33,8 +33,14 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 // stored again when the database is open for writing. how says which, and
 // why a snapshot was not used.
 func obtainIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
+	if progress != nil {
+		progress("loading graph", 0, 1)
+	}
 	ix, err = readIndexSnapshot(ctx, db)
 	if err == nil {
+		if progress != nil {
+			progress("loading graph", 1, 1)
+		}
 		return ix, "from snapshot", nil
 	}
 	if ctx.Err() != nil {

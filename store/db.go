@@ -101,8 +101,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	db := &DB{bdb: bdb, dir: dir, readOnly: opts.ReadOnly, log: log, stopGC: make(chan struct{})}
 	// An import killed before it finished leaves a marker (recover.go).
-	recoverErr := checkInterrupted(dir)
-	if !opts.ReadOnly {
+	var recoverErr error
+	if opts.ReadOnly {
+		recoverErr = checkInterrupted(dir)
+	} else {
 		recoverErr = db.recoverImport()
 	}
 	if recoverErr != nil {

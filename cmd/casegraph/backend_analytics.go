@@ -24,14 +24,10 @@ type analysis struct {
 	clusters map[tui.ClusterOrder][]tui.Cluster
 }
 
-// Cluster search bounds: a node with more counterparties than this is
-// infrastructure (a big exchange, a payroll account) and would glue
-// unrelated groups together or make path searches explode.
-const (
-	clusterMaxDegree = 500
-	clusterMinSize   = 3
-	pathMaxDegree    = 2000
-)
+// pathMaxDegree bounds path searches: a node with more counterparties than
+// this is infrastructure (a big exchange, a payroll account) and would make
+// them explode.
+const pathMaxDegree = 2000
 
 // analyze loads the index from the store and runs the rules, reporting
 // progress (may be nil) as it goes.
@@ -172,44 +168,38 @@ func (b *backend) Clusters(ctx context.Context, by tui.ClusterOrder, limit int) 
 	return out, nil
 }
 
-// clusterList computes (once per order) the suspected groups: Louvain
-// communities of the money graph by turnover, or groups of flagged entities
-// by risk.
+// clusterList computes (once per order) the suspected groups: flagged
+// entities joined by holdings, shared identifiers and money between flagged
+// cards (graph.SuspectedGroups), ordered by the risk of their riskiest member
+// or by the money moved inside the group. Both orders list the same groups,
+// so toggling the order never changes what the investigator is looking at.
 func (a *analysis) clusterList(ctx context.Context, by tui.ClusterOrder) ([]tui.Cluster, error) {
+	if by != tui.ByRisk && by != tui.ByTurnover {
+		return nil, fmt.Errorf("clusters: unknown order %q (want turnover or risk)", by)
+	}
 	a.mu.Lock()
 	cached, ok := a.clusters[by]
 	a.mu.Unlock()
 	if ok {
 		return cached, nil
 	}
-	var out []tui.Cluster
-	switch by {
-	case tui.ByRisk:
-		groups, err := graph.SuspectedGroups(ctx, a.ix, a.flags)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range groups {
-			c := a.cluster(g.Persons, g.Instruments)
-			c.Risk, c.Flagged = g.Risk, g.Flagged
-			out = append(out, c)
-		}
-	case tui.ByTurnover:
-		comms, err := graph.Communities(ctx, a.ix, graph.CommunityOptions{MaxDegree: clusterMaxDegree, MinSize: clusterMinSize})
-		if err != nil {
-			return nil, err
-		}
-		for _, cm := range comms {
-			out = append(out, a.cluster(cm.Members, cm.Instruments))
-		}
+	groups, err := graph.SuspectedGroups(ctx, a.ix, a.flags)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tui.Cluster, 0, len(groups))
+	for _, g := range groups {
+		c := a.cluster(g.Persons, g.Instruments)
+		c.Risk, c.Flagged = g.Risk, g.Flagged
+		out = append(out, c)
+	}
+	if by == tui.ByTurnover {
 		slices.SortStableFunc(out, func(x, y tui.Cluster) int {
 			if c := cmp.Compare(y.Turnover, x.Turnover); c != 0 {
 				return c
 			}
 			return cmp.Compare(y.Risk, x.Risk)
 		})
-	default:
-		return nil, fmt.Errorf("clusters: unknown order %q (want turnover or risk)", by)
 	}
 	a.mu.Lock()
 	a.clusters[by] = out

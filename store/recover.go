@@ -47,6 +47,12 @@ const (
 // discards the partial import.
 var ErrInterrupted = errors.New("the first import into this database was interrupted; run it again")
 
+// ErrUnclean is returned by a read-only Open of a database whose last writer
+// was killed (an import, say) before Badger could close it: the write-ahead
+// log must be cut back to its last complete entry, which only a writable Open
+// does. Running the import again, or any command that writes, repairs it.
+var ErrUnclean = errors.New("the database was not closed cleanly (was an import killed?); run the import again, or any command that writes, to repair it")
+
 // importMarker is the parsed marker file.
 type importMarker struct {
 	mode string // markerBulk or markerIncrement

@@ -111,10 +111,27 @@ func crashAndRerun(t *testing.T, bin, db, input string, p killPoint, rng *rand.R
 			t.Fatalf("%s: the import finished before the kill landed; stderr:\n%s", p.name, stderr)
 		}
 	}
+	checkReadAfterKill(t, bin, db)
 	runImport(t, bin, db, input)
 	if _, err := os.Stat(filepath.Join(db, ".import-tmp")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s: spilled runs left in the database after the rerun (%v)", p.name, err)
 	}
+}
+
+// checkReadAfterKill runs a read-only command on a database whose import was
+// just killed: it works, or says why not and what to do, in our words.
+func checkReadAfterKill(t *testing.T, bin, db string) {
+	t.Helper()
+	out, err := exec.Command(bin, "stats", "--db", db).CombinedOutput()
+	if err == nil {
+		return
+	}
+	for _, want := range []error{store.ErrUnclean, store.ErrInterrupted} {
+		if strings.Contains(string(out), want.Error()) {
+			return
+		}
+	}
+	t.Errorf("stats after the kill failed without saying what to do (%v):\n%s", err, out)
 }
 
 // killImport starts an import and SIGKILLs it once a line of its stderr

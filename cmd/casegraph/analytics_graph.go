@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"casegraph/graph"
+	"casegraph/tui"
 )
 
 // withIndex opens the database read-only, builds the index and calls fn.
@@ -257,12 +258,16 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	by := fs.String("by", "risk", "rank by turnover or risk")
+	method := fs.String("method", "groups", "groups: suspected groups of flagged entities, as on the TUI's Clusters screen; louvain: communities of the whole money graph")
 	limit := fs.Int("limit", 20, "at most this many clusters (0: all)")
 	if _, err := parseInterspersed(fs, args); err != nil {
 		return err
 	}
 	if *by != "risk" && *by != "turnover" {
 		return usageError{"--by must be turnover or risk"}
+	}
+	if *method != "groups" && *method != "louvain" {
+		return usageError{"--method must be groups or louvain"}
 	}
 	cfg, err := rf.load()
 	if err != nil {
@@ -271,6 +276,13 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
 	if err != nil {
 		return err
+	}
+	if *method == "groups" {
+		list, err := newAnalysis(ix, flags).clusterList(ctx, tui.ClusterOrder(*by))
+		if err != nil {
+			return err
+		}
+		return printGroups(stdout, list, *limit, *asJSON)
 	}
 	comms, err := graph.Communities(ctx, ix, graph.CommunityOptions{})
 	if err != nil {
@@ -336,5 +348,33 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			c.Rank, c.Risk, c.Flagged, len(c.Members), c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
 	}
 	fmt.Fprintf(stdout, "%d of %d communities\n", len(out), len(comms))
+	return nil
+}
+
+// printGroups prints suspected groups as the Clusters screen lists them.
+func printGroups(w io.Writer, list []tui.Cluster, limit int, asJSON bool) error {
+	out := []clusterOut{}
+	for i, c := range list {
+		if limit > 0 && i == limit {
+			break
+		}
+		co := clusterOut{Rank: i + 1, Risk: c.Risk, Flagged: c.Flagged, Instruments: c.Instruments,
+			Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount, Members: []string{}}
+		for _, m := range c.Members[:c.Persons] {
+			co.Members = append(co.Members, m.Ref.String())
+		}
+		if !c.First.IsZero() {
+			co.First, co.Last = c.First.UTC().Format(time.RFC3339), c.Last.UTC().Format(time.RFC3339)
+		}
+		out = append(out, co)
+	}
+	if asJSON {
+		return writeJSON(w, map[string]any{"groups": len(list), "clusters": out})
+	}
+	for _, c := range out {
+		fmt.Fprintf(w, "#%-3d risk %.2f  %d flagged  %d persons  %d instruments  %s in %d transactions  %s … %s\n",
+			c.Rank, c.Risk, c.Flagged, len(c.Members), c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
+	}
+	fmt.Fprintf(w, "%d of %d suspected groups\n", len(out), len(list))
 	return nil
 }

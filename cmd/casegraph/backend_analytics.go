@@ -43,12 +43,18 @@ func (b *backend) analyze(ctx context.Context, cfg graph.RuleConfig, progress fu
 	if err != nil {
 		return nil, err
 	}
+	return newAnalysis(ix, flags), nil
+}
+
+// newAnalysis wraps an index and its rule results for the screens and the
+// CLI twins.
+func newAnalysis(ix *graph.Index, flags graph.Flags) *analysis {
 	a := &analysis{ix: ix, flags: flags, byNode: make(map[graph.NodeID]int, len(flags.Risks)),
 		clusters: map[tui.ClusterOrder][]tui.Cluster{}}
 	for i, r := range flags.Risks {
 		a.byNode[r.Node] = i
 	}
-	return a, nil
+	return a
 }
 
 // Analyze implements tui.Analytics: the first call builds the analysis, later

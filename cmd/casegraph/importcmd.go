@@ -52,6 +52,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	defer limitImportMemory()()
 	res, err := importFilesWith(ctx, db, files, *rejects, newProgress(stderr), prof)
 	printImportSummary(stdout, res)
 	return err

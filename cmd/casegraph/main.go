@@ -49,8 +49,8 @@ Usage:
                                                red-flag rules R1–R15 and ranked entity risks
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
                                                score flags and suspected groups against ground truth
-  casegraph clusters --db DIR [--json] [--by turnover|risk] [--limit N]
-                                               money communities (suspected groups) ranked
+  casegraph clusters --db DIR [--json] [--by turnover|risk] [--limit N] [--method groups|louvain]
+                                               suspected groups ranked (louvain: money communities)
   casegraph path   --db DIR [--json] [--k N] [--max-hops N] [--directed] REF REF
   casegraph trace  --db DIR [--json] [--backward] [--max-hops N] [--max-dwell 24h] [--proportional] REF|TXID
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets

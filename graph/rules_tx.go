@@ -45,7 +45,10 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			exits = append(exits, e)
 		}
 	}
-	if len(exits) == 0 {
+	// cash_out_share 0 asks for the fan-in alone (data with no cash or
+	// exchange leg, e.g. AMLSim); otherwise an instrument without exits
+	// cannot qualify.
+	if len(exits) == 0 && c.CashOutShare > 0 {
 		return
 	}
 	exitCum := cumulative(exits)
@@ -79,12 +82,16 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 				continue
 			}
 			senders := len(st.seen)
+			last := in[j].Time
+			if b > a {
+				last = max(last, exits[b-1].Time)
+			}
 			st.add(Hit{Rule: "R1", Node: id, Score: clamp01(c.Weight * (1 + 0.2*float64(senders-v.n)/float64(v.n))),
 				Reason: fmt.Sprintf("%d senders paid in %s within %s; %.0f%% left by cash or exchange within %s",
 					senders, FormatShortMoney(credits), fmtDur(max(60, in[j].Time-in[left].Time)),
 					100*float64(gone)/float64(max(1, credits)), c.Within),
 				Evidence: rr.evidence(edgeTxs(in[left:j+1]), edgeTxs(exits[a:b])),
-				Window:   Window{From: from, To: max(in[j].Time, exits[b-1].Time)}})
+				Window:   Window{From: from, To: last}})
 			clear(st.seen)
 			return
 		}

@@ -48,3 +48,24 @@ func TestFanInWithoutCashOutLeg(t *testing.T) {
 		t.Errorf("R1 window %+v does not end at the last credit", hit.Window)
 	}
 }
+
+// TestPassThroughIgnoresSelfTransfers: a large transfer from an account to
+// itself (AMLworld's "Reinvestment") is not money passing through.
+func TestPassThroughIgnoresSelfTransfers(t *testing.T) {
+	r := newRB()
+	x := r.card(1, 1, "Kaspi Bank", "")
+	r.tx(x, x, hr, 5000000, ChannelTransfer)
+	ix, f := r.run(t)
+	if hitOn(ix, f, "R2", rCard(1)) {
+		t.Fatal("R2 flagged a self-transfer as pass-through")
+	}
+	r = newRB()
+	x = r.card(1, 1, "Kaspi Bank", "")
+	r.tx(x, x, hr, 5000000, ChannelTransfer)
+	r.tx(r.card(2, 2, "Halyk", ""), x, 2*hr, 2000000, ChannelTransfer)
+	r.tx(x, r.card(3, 3, "Halyk", ""), 3*hr, 1900000, ChannelTransfer)
+	ix, f = r.run(t)
+	if !hitOn(ix, f, "R2", rCard(1)) {
+		t.Fatal("R2 missed a pass-through beside a self-transfer")
+	}
+}

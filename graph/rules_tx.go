@@ -108,10 +108,21 @@ func cumulative(es []TxEdge) []int64 {
 	return cum
 }
 
+// withoutSelf returns es without the transfers between id and itself; es
+// itself when there are none.
+func withoutSelf(es []TxEdge, id NodeID) []TxEdge {
+	if !slices.ContainsFunc(es, func(e TxEdge) bool { return e.Other == id }) {
+		return es
+	}
+	return slices.DeleteFunc(slices.Clone(es), func(e TxEdge) bool { return e.Other == id })
+}
+
 // R2: money in and straight out again.
 func (rr *ruleRun) passThrough(st *ruleState, id NodeID) {
 	c := rr.cfg.R2
-	in, out := rr.ix.InTx(id), rr.ix.OutTx(id)
+	// A transfer to oneself (AMLworld's "Reinvestment") is no money in
+	// and out: it would read as a 100% pass-through.
+	in, out := withoutSelf(rr.ix.InTx(id), id), withoutSelf(rr.ix.OutTx(id), id)
 	if !c.Enabled || len(in) == 0 || len(out) == 0 {
 		return
 	}

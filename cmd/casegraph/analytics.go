@@ -59,7 +59,8 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 
 // runRules loads the index and runs the rules with progress on stderr.
 func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.Writer) (*graph.Index, graph.Flags, error) {
-	db, err := dbf.open(false, true)
+	// Writable, so that a rebuilt graph index is stored for the next run.
+	db, err := dbf.open(false, false)
 	if err != nil {
 		return nil, graph.Flags{}, err
 	}

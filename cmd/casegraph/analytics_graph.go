@@ -14,9 +14,10 @@ import (
 	"casegraph/tui"
 )
 
-// withIndex opens the database read-only, builds the index and calls fn.
+// withIndex opens the database, loads the index (stored again when it had
+// to be rebuilt) and calls fn.
 func withIndex(ctx context.Context, dbf dbFlags, stderr io.Writer, fn func(*graph.Index) error) error {
-	db, err := dbf.open(false, true)
+	db, err := dbf.open(false, false)
 	if err != nil {
 		return err
 	}

@@ -180,11 +180,10 @@ func importFilesWith(ctx context.Context, db *store.DB, files []string, rejectsP
 	ok = true
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
-	// The graph index snapshot is derived data: failing to store it does not
-	// fail the import, the next start rebuilds the index instead.
-	if err := refreshIndexSnapshot(ctx, db, prog.w); err != nil {
-		fmt.Fprintf(prog.w, "graph snapshot not stored: %v\n", err)
-	}
+	// The import leaves the graph index snapshot stale (its stamp no longer
+	// matches): the first analysis after it rebuilds the index and stores a
+	// new snapshot. Building it here would hold the whole index in memory on
+	// top of the import's own peak (T3) for data that may never be analysed.
 	return res, rej.Close()
 }
 

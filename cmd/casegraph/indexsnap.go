@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"casegraph/graph"
 	"casegraph/store"
@@ -122,28 +121,4 @@ func writeIndexSnapshot(ctx context.Context, db *store.DB, ix *graph.Index, st s
 		return 0, fmt.Errorf("store graph snapshot: %w", err)
 	}
 	return n, nil
-}
-
-// refreshIndexSnapshot rebuilds the graph index after an import and stores
-// its snapshot, so the next start loads it instead of scanning the store. A
-// failure leaves the import intact: the next start rebuilds the index.
-func refreshIndexSnapshot(ctx context.Context, db *store.DB, progress io.Writer) error {
-	start := time.Now()
-	p := newProgress(progress)
-	ix, st, err := buildIndexLean(ctx, db, func(stage string, done, _ int) {
-		if p.due(time.Now(), false) {
-			p.draw(fmt.Sprintf("%-22s %s records", "graph snapshot", count(done)))
-		}
-	})
-	p.done()
-	if err != nil {
-		return err
-	}
-	n, err := writeIndexSnapshot(ctx, db, ix, st)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(progress, "graph snapshot: %s nodes, %s transactions, %.1f MiB in %s\n",
-		count(ix.Len()), count(ix.TxCount()), float64(n)/(1<<20), time.Since(start).Round(time.Millisecond))
-	return nil
 }

@@ -137,14 +137,7 @@ func (m *Model) applyClusters(msg clustersLoadedMsg) tea.Cmd {
 func (m *Model) clustersKey(msg tea.KeyPressMsg) tea.Cmd {
 	v, k := &m.ana.clusters, m.ana.keys
 	switch {
-	case key.Matches(msg, k.Up):
-		v.move(-1)
-	case key.Matches(msg, k.Down):
-		v.move(1)
-	case key.Matches(msg, k.Top):
-		v.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		v.move(1 << 30)
+	case navKey(msg, k.navKeys, v.move):
 	case key.Matches(msg, k.Focus):
 		v.members = !v.members
 	case key.Matches(msg, k.Order):

@@ -127,14 +127,7 @@ func (m *Model) reloadTxns() tea.Cmd {
 func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k, ev := m.ekeys, &m.ent
 	switch {
-	case key.Matches(msg, k.Up):
-		ev.move(-1)
-	case key.Matches(msg, k.Down):
-		ev.move(1)
-	case key.Matches(msg, k.Top):
-		ev.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		ev.move(1 << 30)
+	case navKey(msg, k.navKeys, ev.move):
 	case key.Matches(msg, k.Focus):
 		if ev.focus == focusNeighbors {
 			ev.focus = focusTxns

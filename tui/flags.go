@@ -171,14 +171,7 @@ func (m *Model) loadEntityFlags(ref graph.Ref) tea.Cmd {
 func (m *Model) flagsKey(msg tea.KeyPressMsg) tea.Cmd {
 	v, k := &m.ana.flags, m.ana.keys
 	switch {
-	case key.Matches(msg, k.Up):
-		v.move(-1)
-	case key.Matches(msg, k.Down):
-		v.move(1)
-	case key.Matches(msg, k.Top):
-		v.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		v.move(1 << 30)
+	case navKey(msg, k.navKeys, v.move):
 	case key.Matches(msg, k.NextRule):
 		v.rule = (v.rule + 1) % len(flagRules)
 		return m.loadFlags()

@@ -70,8 +70,9 @@ type analyticsState struct {
 
 // anaKeys are the keys of the analytics screens and the ones that open them.
 type anaKeys struct {
+	navKeys
 	Flags, Clusters, Mark, Trace                 key.Binding
-	Up, Down, Top, Bottom, Focus, Open, Close    key.Binding
+	Focus, Open, Close                           key.Binding
 	NextRule, PrevRule, Bookmark, Order, Graph   key.Binding
 	Toggle, ExpandAll, Direction, Proportional   key.Binding
 	MoreHops, FewerHops, Swap, Retry, CancelWork key.Binding
@@ -83,10 +84,7 @@ func defaultAnaKeys() anaKeys {
 		Clusters:     key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clusters")),
 		Mark:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark path end")),
 		Trace:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trace money")),
-		Up:           key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:         key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Top:          key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
-		Bottom:       key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
+		navKeys:      defaultNavKeys(),
 		Focus:        key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
 		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open entity")),
 		Close:        key.NewBinding(key.WithKeys("esc", "left", "backspace"), key.WithHelp("esc", "close")),

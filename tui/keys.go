@@ -2,6 +2,7 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 )
 
 // globalKeys work on every screen unless a text input or dialog has focus.
@@ -23,15 +24,13 @@ func defaultGlobalKeys() globalKeys {
 
 // entityKeys work on the entity screen.
 type entityKeys struct {
-	Up, Down, Top, Bottom, Focus, Open, Graph, Sort, PageUp, PageDown key.Binding
+	navKeys
+	Focus, Open, Graph, Sort, PageUp, PageDown key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
 	return entityKeys{
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
-		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
+		navKeys:  defaultNavKeys(),
 		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Graph:    key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
@@ -70,4 +69,37 @@ func entityHelp(g globalKeys, e entityKeys) keyHelp {
 			g.column(),
 		},
 	}
+}
+
+// navKeys move the selection of a list screen.
+type navKeys struct {
+	Up, Down, Top, Bottom key.Binding
+}
+
+func defaultNavKeys() navKeys {
+	return navKeys{
+		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:    key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
+		Bottom: key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
+	}
+}
+
+// navKey moves the selection by one row or to either end when msg is one of
+// k, and reports whether it was, so that it can stand as a case of a key
+// switch without changing which case wins.
+func navKey(msg tea.KeyPressMsg, k navKeys, move func(int)) bool {
+	switch {
+	case key.Matches(msg, k.Up):
+		move(-1)
+	case key.Matches(msg, k.Down):
+		move(1)
+	case key.Matches(msg, k.Top):
+		move(-1 << 30)
+	case key.Matches(msg, k.Bottom):
+		move(1 << 30)
+	default:
+		return false
+	}
+	return true
 }

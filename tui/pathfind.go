@@ -142,14 +142,7 @@ func (m *Model) applyPaths(msg pathsLoadedMsg) tea.Cmd {
 func (m *Model) pathsKey(msg tea.KeyPressMsg) tea.Cmd {
 	v, k := &m.ana.paths, m.ana.keys
 	switch {
-	case key.Matches(msg, k.Up):
-		v.move(-1)
-	case key.Matches(msg, k.Down):
-		v.move(1)
-	case key.Matches(msg, k.Top):
-		v.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		v.move(1 << 30)
+	case navKey(msg, k.navKeys, v.move):
 	case key.Matches(msg, k.Focus):
 		v.hopFocus = !v.hopFocus && len(v.rows) > 0
 	case key.Matches(msg, k.Swap):

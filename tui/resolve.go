@@ -93,17 +93,15 @@ type resolveState struct {
 }
 
 type resolveKeys struct {
-	Up, Down, Top, Bottom, Tab                  key.Binding
+	navKeys
+	Tab                                         key.Binding
 	Accept, Reject, OpenLeft, OpenRight, Revert key.Binding
 	Rerun, CancelWork, Close                    key.Binding
 }
 
 func defaultResolveKeys() resolveKeys {
 	return resolveKeys{
-		Up:         key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:       key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Top:        key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
-		Bottom:     key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
+		navKeys:    defaultNavKeys(),
 		Tab:        key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "merged/proposals")),
 		Accept:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept")),
 		Reject:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "reject")),
@@ -432,14 +430,7 @@ func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		rv.tab = tabProposals
 		return nil, true
-	case key.Matches(msg, k.Up):
-		rv.move(-1)
-	case key.Matches(msg, k.Down):
-		rv.move(1)
-	case key.Matches(msg, k.Top):
-		rv.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		rv.move(1 << 30)
+	case navKey(msg, k.navKeys, rv.move):
 	}
 	if p, ok := rv.proposal(); ok && !rv.busy {
 		pair := pairOf(p.Match.A, p.Match.B)

@@ -166,14 +166,7 @@ func (m *Model) applyTrace(msg traceLoadedMsg) tea.Cmd {
 func (m *Model) traceKey(msg tea.KeyPressMsg) tea.Cmd {
 	v, k := &m.ana.trace, m.ana.keys
 	switch {
-	case key.Matches(msg, k.Up):
-		v.move(-1)
-	case key.Matches(msg, k.Down):
-		v.move(1)
-	case key.Matches(msg, k.Top):
-		v.move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		v.move(1 << 30)
+	case navKey(msg, k.navKeys, v.move):
 	case key.Matches(msg, k.Direction):
 		v.q.Backward = !v.q.Backward
 		return m.loadTrace()

@@ -61,6 +61,21 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // expandInputs turns the command line into files: a directory stands for the
 // input files (inputExts) directly inside it, in name order.
 func expandInputs(paths []string) ([]string, error) {
+	return expandPaths(paths, func(name string) bool { return inputExts[strings.ToLower(filepath.Ext(name))] },
+		"no .csv, .json, .jsonl, .ndjson, .xml or .txt files")
+}
+
+// expandProfileInputs is expandInputs for a mapping profile: a directory
+// stands for the files in it that the profile maps (any extension, so
+// Berka's .asc files count), in name order.
+func expandProfileInputs(paths []string, prof *profile.Profile) ([]string, error) {
+	return expandPaths(paths, prof.Matches, "no files that profile "+prof.Name+" maps")
+}
+
+// expandPaths keeps files as given and replaces each directory by the files
+// directly inside it that want accepts, sorted; a directory with none is an
+// error that says what was looked for.
+func expandPaths(paths []string, want func(name string) bool, none string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -77,12 +92,12 @@ func expandInputs(paths []string) ([]string, error) {
 		}
 		var found []string
 		for _, e := range ents {
-			if !e.IsDir() && inputExts[strings.ToLower(filepath.Ext(e.Name()))] {
+			if !e.IsDir() && want(e.Name()) {
 				found = append(found, filepath.Join(p, e.Name()))
 			}
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("directory %s holds no .csv, .json, .jsonl, .ndjson, .xml or .txt files", p)
+			return nil, fmt.Errorf("directory %s holds %s", p, none)
 		}
 		slices.Sort(found)
 		files = append(files, found...)
@@ -104,39 +119,6 @@ type fileResult struct {
 	Skipped string // why the file was not imported again, e.g. "already imported as batch #3"
 	Report  importers.Report
 	Note    string // a remark on the import, e.g. dangling FtM references
-}
-
-// expandProfileInputs is expandInputs for a mapping profile: a directory
-// stands for the files in it that the profile maps (any extension, so
-// Berka's .asc files count), in name order.
-func expandProfileInputs(paths []string, prof *profile.Profile) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("input %s: %w", p, err)
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		ents, err := os.ReadDir(p)
-		if err != nil {
-			return nil, fmt.Errorf("read directory %s: %w", p, err)
-		}
-		var found []string
-		for _, e := range ents {
-			if !e.IsDir() && prof.Matches(e.Name()) {
-				found = append(found, filepath.Join(p, e.Name()))
-			}
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("directory %s holds no files that profile %s maps", p, prof.Name)
-		}
-		slices.Sort(found)
-		files = append(files, found...)
-	}
-	return files, nil
 }
 
 // importFiles imports files into db through the real importers: each file is

@@ -126,9 +126,7 @@ func (m *Model) applyClusters(msg clustersLoadedMsg) tea.Cmd {
 	v.sel, v.off, v.mem, v.moff, v.members = 0, 0, 0, 0, false
 	for _, c := range msg.rows {
 		for _, mb := range c.Members {
-			if mb.Name != "" {
-				m.titles[mb.Ref] = mb.Name
-			}
+			m.noteName(mb.Ref, mb.Name)
 		}
 	}
 	return nil

@@ -145,9 +145,7 @@ func (m *Model) applyFlags(msg flagsLoadedMsg) tea.Cmd {
 	v.list, v.loaded, v.err = msg.list, true, nil
 	v.sel, v.off = 0, 0
 	for _, r := range msg.list.Rows {
-		if r.Name != "" {
-			m.titles[r.Ref] = r.Name
-		}
+		m.noteName(r.Ref, r.Name)
 	}
 	return nil
 }

@@ -263,9 +263,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(msg.err.Error(), true)
 		}
 		for _, n := range msg.hood.Nodes {
-			if n.Name != "" {
-				m.titles[n.Ref] = n.Name
-			}
+			m.noteName(n.Ref, n.Name)
 		}
 		m.gv.SetHood(msg.req, msg.hood, msg.err)
 		return m, nil
@@ -295,9 +293,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if n, ok := msg.(neighborsLoadedMsg); ok && n.err == nil {
 			for _, r := range n.rows {
-				if r.Name != "" {
-					m.titles[r.Ref] = r.Name
-				}
+				m.noteName(r.Ref, r.Name)
 			}
 		}
 		return m, nil
@@ -514,6 +510,14 @@ func (m *Model) titleOf(r graph.Ref) string {
 		return t
 	}
 	return refLabel(r)
+}
+
+// noteName remembers name as the title of ref; an empty name leaves the
+// title as it was.
+func (m *Model) noteName(ref graph.Ref, name string) {
+	if name != "" {
+		m.titles[ref] = name
+	}
 }
 
 // refLabel formats a reference with card numbers masked.

@@ -131,9 +131,7 @@ func (m *Model) applyPaths(msg pathsLoadedMsg) tea.Cmd {
 	v.sel, v.off, v.hop, v.hopFocus = 0, 0, 0, false
 	for _, p := range msg.rows {
 		for _, s := range p.Steps {
-			if s.Name != "" {
-				m.titles[s.Ref] = s.Name
-			}
+			m.noteName(s.Ref, s.Name)
 		}
 	}
 	return nil

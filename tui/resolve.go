@@ -328,8 +328,8 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 		rv.list, rv.loaded, rv.err = msg.list, true, nil
 		rv.pSel, rv.pOff = 0, 0
 		for _, p := range msg.list.Rows {
-			m.noteTitle(p.Left)
-			m.noteTitle(p.Right)
+			m.noteName(p.Left.Ref, p.Left.Name)
+			m.noteName(p.Right.Ref, p.Right.Name)
 		}
 		m.setStatus(fmt.Sprintf("resolution ready · %d to decide · %d entities compared", len(msg.list.Rows), msg.list.Parties), false)
 		return nil, true
@@ -345,8 +345,8 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 		rv.merged = msg.links
 		rv.mSel = min(rv.mSel, max(len(rv.merged)-1, 0))
 		for _, l := range msg.links {
-			m.noteTitle(l.Left)
-			m.noteTitle(l.Right)
+			m.noteName(l.Left.Ref, l.Left.Name)
+			m.noteName(l.Right.Ref, l.Right.Name)
 		}
 		return nil, true
 	case matchDecidedMsg:
@@ -385,12 +385,6 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 		return tea.Batch(m.reloadMerged(), loadStats(m.ctx, m.b)), true
 	}
 	return nil, false
-}
-
-func (m *Model) noteTitle(p MatchParty) {
-	if p.Name != "" {
-		m.titles[p.Ref] = p.Name
-	}
 }
 
 // resolveKey handles the keys of the Resolve screen (which takes every key

@@ -156,9 +156,7 @@ func (m *Model) applyTrace(msg traceLoadedMsg) tea.Cmd {
 	v.sel, v.off = 0, 0
 	v.rebuild()
 	for _, n := range msg.tree.Nodes {
-		if n.Name != "" {
-			m.titles[n.Ref] = n.Name
-		}
+		m.noteName(n.Ref, n.Name)
 	}
 	return nil
 }

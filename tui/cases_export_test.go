@@ -1,18 +1,14 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"casegraph/graph"
 )
@@ -240,14 +236,7 @@ func TestExportDialogFits(t *testing.T) {
 func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{})
-	tm := teatest.NewTestModel(t, m,
-		teatest.WithInitialTermSize(120, 40),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	wait := func(s string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	}
+	tm, wait := startJourney(t, m)
 	wait("press / to search")
 	tm.Type("C")
 	wait("Members of group 1")
@@ -273,13 +262,7 @@ func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	// The status line is redrawn in place over "exporting …": wait for a
 	// part that differs from it, then check the whole line on the model.
 	wait("13 files")
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	if !ok {
-		t.Fatal("final model is not *Model")
-	}
+	fm := endJourney(t, tm)
 	if !strings.HasPrefix(fm.status, "exported 13 files to "+dir) || fm.statusErr {
 		t.Errorf("final status %q", fm.status)
 	}

@@ -1,17 +1,13 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"casegraph/graph"
 )
@@ -222,14 +218,7 @@ func TestCasesEveryLineFits(t *testing.T) {
 func TestBookmarkJourney(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Start: &refCard})
-	tm := teatest.NewTestModel(t, m,
-		teatest.WithInitialTermSize(120, 40),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	wait := func(s string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	}
+	tm, wait := startJourney(t, m)
 	wait("page 1/3")
 	tm.Type("b")
 	wait("Bookmark")
@@ -248,13 +237,7 @@ func TestBookmarkJourney(t *testing.T) {
 	tm.Type("twice")
 	tm.Send(ctrlS)
 	wait("(+1 lines)")
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	if !ok {
-		t.Fatal("final model is not *Model")
-	}
+	fm := endJourney(t, tm)
 	if !fm.cs.open || fm.cs.dialog != nil {
 		t.Errorf("final state: cases open %v dialog %v", fm.cs.open, fm.cs.dialog != nil)
 	}

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -9,10 +8,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"casegraph/graph"
 )
@@ -356,14 +353,7 @@ func TestAnalyticsGolden(t *testing.T) {
 func TestAnalyticsJourney(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{})
-	tm := teatest.NewTestModel(t, m,
-		teatest.WithInitialTermSize(120, 40),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	wait := func(s string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	}
+	tm, wait := startJourney(t, m)
 	wait("press / to search")
 	tm.Type("F")
 	wait("entities at risk")
@@ -382,13 +372,7 @@ func TestAnalyticsJourney(t *testing.T) {
 	wait("cards.csv:2")
 	tm.Type("m")
 	wait("Hops of path 1")
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	if !ok {
-		t.Fatal("final model is not *Model")
-	}
+	fm := endJourney(t, tm)
 	p := fm.ana.paths
 	if fm.ana.view != anaPaths || p.a != refAkhmetov || p.b != refCard || len(p.rows) == 0 || p.rows[0].Hops() != 1 {
 		t.Fatalf("final path state: view %v a %v b %v rows %+v", fm.ana.view, p.a, p.b, p.rows)

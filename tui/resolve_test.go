@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,10 +8,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
-	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"casegraph/graph"
 )
@@ -275,14 +272,7 @@ func TestResolveGolden(t *testing.T) {
 func TestResolveJourney(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{})
-	tm := teatest.NewTestModel(t, m,
-		teatest.WithInitialTermSize(120, 40),
-		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	wait := func(s string) {
-		t.Helper()
-		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
-	}
+	tm, wait := startJourney(t, m)
 	wait("press / to search")
 	tm.Type("R")
 	wait("resolution ready")
@@ -293,13 +283,7 @@ func TestResolveJourney(t *testing.T) {
 	wait("[merged 1]")
 	tm.Type("u")
 	wait("reverted same_as")
-	if err := tm.Quit(); err != nil {
-		t.Fatal(err)
-	}
-	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	if !ok {
-		t.Fatal("final model is not *Model")
-	}
+	fm := endJourney(t, tm)
 	if !fm.rv.open || fm.rv.tab != tabMerged || len(fm.rv.merged) != 0 || len(fm.rv.list.Rows) != 2 {
 		t.Fatalf("final resolve state: open %v tab %v merged %+v rows %d", fm.rv.open, fm.rv.tab, fm.rv.merged, len(fm.rv.list.Rows))
 	}

@@ -216,16 +216,9 @@ func (m *Model) renderClusters(b rect) []string {
 	cw, ch := pane.ContentWidth(listR.W), pane.ContentHeight(listR.H)
 	var body []string
 	footer := ""
-	switch {
-	case m.ana.busy:
-		body = append(body, m.busyLine())
-	case v.err != nil:
-		body = append(body, st.Err.Render(v.err.Error()))
-	case !v.loaded:
-		body = append(body, st.Muted.Render("loading…"))
-	case len(v.rows) == 0:
-		body = append(body, st.Muted.Render("no suspected groups"))
-	default:
+	if line, ok := m.anaNotice(v.err, v.loaded, len(v.rows) == 0, "loading…", "no suspected groups"); ok {
+		body = append(body, line)
+	} else {
 		const rankW, persW, instW, txW, riskW, flagW = 4, 7, 5, 6, 4, 7
 		turnW := 12
 		namesW := max(cw-rankW-persW-instW-turnW-txW-riskW-flagW-7, 0)

@@ -218,20 +218,13 @@ func (m *Model) renderFlags(b rect) []string {
 	cw, ch := pane.ContentWidth(listR.W), pane.ContentHeight(listR.H)
 	var body []string
 	footer := ""
-	switch {
-	case m.ana.busy:
-		body = append(body, m.busyLine())
-	case v.err != nil:
-		body = append(body, st.Err.Render(v.err.Error()))
-	case !v.loaded:
-		body = append(body, st.Muted.Render("loading…"))
-	case len(v.list.Rows) == 0:
-		msg := "no flagged entity"
-		if rule != "" {
-			msg += " with a hit of " + rule
-		}
-		body = append(body, st.Muted.Render(msg))
-	default:
+	none := "no flagged entity"
+	if rule != "" {
+		none += " with a hit of " + rule
+	}
+	if line, ok := m.anaNotice(v.err, v.loaded, len(v.list.Rows) == 0, "loading…", none); ok {
+		body = append(body, line)
+	} else {
 		const rankW, scoreW, kindW = 4, 4, 8
 		nameW := min(max(cw/4, 16), 34)
 		rulesW := min(max(cw/6, 10), 24)

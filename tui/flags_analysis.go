@@ -293,6 +293,24 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 }
 
 // failedJob turns a job error into the status line; false when there was none.
+// anaNotice is the line an analytics list shows in place of its rows: the
+// progress of the running job, the last job's error, pending before the
+// first result, or none when the result is empty. ok is false when there
+// are rows to draw.
+func (m *Model) anaNotice(err error, loaded, empty bool, pending, none string) (line string, ok bool) {
+	switch {
+	case m.ana.busy:
+		return m.busyLine(), true
+	case err != nil:
+		return m.st.Err.Render(err.Error()), true
+	case !loaded:
+		return m.st.Muted.Render(pending), true
+	case empty:
+		return m.st.Muted.Render(none), true
+	}
+	return "", false
+}
+
 func (m *Model) failedJob(err error) bool {
 	if err == nil {
 		return false

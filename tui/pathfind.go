@@ -223,16 +223,10 @@ func (m *Model) renderPaths(b rect) []string {
 	ch := pane.ContentHeight(listR.H)
 	var body []string
 	footer := ""
-	switch {
-	case m.ana.busy:
-		body = append(body, m.busyLine())
-	case v.err != nil:
-		body = append(body, st.Err.Render(v.err.Error()))
-	case !v.loaded:
-		body = append(body, st.Muted.Render("mark two entities with m"))
-	case len(v.rows) == 0:
-		body = append(body, st.Muted.Render(fmt.Sprintf("no path within %d hops · + searches further", v.maxHops)))
-	default:
+	none := fmt.Sprintf("no path within %d hops · + searches further", v.maxHops)
+	if line, ok := m.anaNotice(v.err, v.loaded, len(v.rows) == 0, "mark two entities with m", none); ok {
+		body = append(body, line)
+	} else {
 		v.off = pane.Window(v.sel, v.off, len(v.rows), ch)
 		for i := v.off; i < len(v.rows) && i < v.off+ch; i++ {
 			p := v.rows[i]

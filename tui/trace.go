@@ -300,16 +300,9 @@ func (m *Model) renderTrace(b rect) []string {
 	cw, ch := pane.ContentWidth(treeR.W), pane.ContentHeight(treeR.H)
 	var body []string
 	footer := ""
-	switch {
-	case m.ana.busy:
-		body = append(body, m.busyLine())
-	case v.err != nil:
-		body = append(body, st.Err.Render(v.err.Error()))
-	case !v.loaded:
-		body = append(body, st.Muted.Render("loading…"))
-	case len(v.tree.Nodes) == 0:
-		body = append(body, st.Muted.Render("no money to trace"))
-	default:
+	if line, ok := m.anaNotice(v.err, v.loaded, len(v.tree.Nodes) == 0, "loading…", "no money to trace"); ok {
+		body = append(body, line)
+	} else {
 		const amtW, timeW, dwellW, endW = 15, 16, 7, 18
 		treeW := max(cw-amtW-timeW-dwellW-endW-4, 12)
 		widths := []int{treeW, -amtW, timeW, -dwellW, endW}

@@ -79,9 +79,10 @@ const (
 	PropAFSALicence = "afsa_licence"
 	PropBank        = "bank"
 	PropIssued      = "issued"
+	PropListStatus  = "list_status" // grey, black or sanctioned: set by watch-list imports
 )
 
-var keptProps = [...]string{PropAFSALicence, PropBank, PropIssued}
+var keptProps = [...]string{PropAFSALicence, PropBank, PropIssued, PropListStatus}
 
 func propSlot(key string) (uint8, bool) {
 	for i, k := range keptProps {

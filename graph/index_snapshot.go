@@ -34,7 +34,7 @@ var ErrBadSnapshot = errors.New("bad graph index snapshot")
 // stored edges is sequential. Only txOutPos is derived.
 const (
 	snapMagic   = "CGINDEX\x00"
-	snapVersion = 1
+	snapVersion = 2 // 2: keeps list_status
 	snapHeader  = 8 + 4 + 8*8
 )
 

@@ -248,10 +248,12 @@ func (rr *ruleRun) node(st *ruleState, id NodeID) {
 		rr.layering(st, id)
 		rr.cycles(st, id)
 		rr.repeat(st, id)
+		rr.listed(st, id)
 		rr.cardsPerDay(st, id)
 	case k == KindPerson:
 		rr.multiBank(st, id)
 		rr.structuringHolder(st, id)
+		rr.listed(st, id)
 	case k == KindDevice || k == KindIP || k == KindPhone:
 		rr.sharedID(st, id)
 	case k == KindATM:

@@ -754,6 +754,30 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 	}
 }
 
+// R15, second part: the holder or the instrument is on an imported watch
+// list (list_status grey, black or sanctioned). A listed holder reaches its
+// cards, and a listed card its holder, through the usual risk propagation.
+func (rr *ruleRun) listed(st *ruleState, id NodeID) {
+	c := rr.cfg.R15
+	if !c.Enabled {
+		return
+	}
+	status := strings.ToLower(strings.TrimSpace(rr.ix.Prop(id, PropListStatus)))
+	var score float64
+	switch status {
+	case "":
+		return
+	case "grey", "gray":
+		score = c.ListGrey
+	default: // black, sanctioned and any stricter list
+		score = c.ListBlack
+	}
+	if score <= 0 {
+		return
+	}
+	st.add(Hit{Rule: "R15", Node: id, Score: score, Reason: "on an imported " + status + " list"})
+}
+
 // R6 per card: many ATM withdrawals in one day.
 func (rr *ruleRun) cardsPerDay(st *ruleState, id NodeID) {
 	c := rr.cfg.R6

@@ -92,7 +92,10 @@ func (m *Model) renderHome() []string {
 	if len(links) > 0 && !linksLeft {
 		tx = append(append(tx, ""), links...)
 	}
-	tx = append(tx, "", st.Accent.Render("press / to search")+st.Muted.Render(" — names, IIN, card digits, IBAN, phone"))
+	tx = append(tx, "", st.Accent.Render("press / to search")+st.Muted.Render(" — names, IIN, card digits, IBAN, phone"),
+		st.Accent.Render("F")+st.Muted.Render(" red flags · ")+st.Accent.Render("C")+st.Muted.Render(" suspected groups · ")+
+			st.Accent.Render("c")+st.Muted.Render(" cases · ")+st.Accent.Render("R")+st.Muted.Render(" resolve · ")+
+			st.Accent.Render("?")+st.Muted.Render(" all keys"))
 
 	// The upper band grows to show every count; batches get the rest.
 	band := min(max(len(leftBody), len(tx))+2, l.Body.H-5)

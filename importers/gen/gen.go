@@ -95,7 +95,7 @@ func paramsFor(s Scale) (params, error) {
 	case ScaleMedium:
 		p = params{persons: 100000, txns: 2000000, groups: 60, exchanges: 60, days: 120}
 	case ScaleLarge:
-		p = params{persons: 250000, txns: 10000000, groups: 300, exchanges: 120, days: 180}
+		p = params{persons: 120000, txns: 10000000, groups: 300, exchanges: 120, days: 180}
 	default:
 		return p, fmt.Errorf("unknown scale %q (want small, medium or large)", s)
 	}

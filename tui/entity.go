@@ -385,6 +385,10 @@ func (m *Model) renderTxns(r rect) []string {
 		body = append(body, st.Err.Render(ev.txErr.Error()))
 	case !ev.txDone && len(ev.tx.Txns) == 0:
 		body = append(body, st.Muted.Render("loading…"))
+	case len(ev.tx.Txns) == 0 && ev.ref.Kind == graph.KindPerson:
+		// Money moves between instruments: a person's is on the cards and
+		// accounts they hold.
+		body = append(body, st.Muted.Render("no transactions of the person itself — open a card or account they hold (neighbours, enter) to see its transactions"))
 	case len(ev.tx.Txns) == 0:
 		body = append(body, st.Muted.Render("no transactions"))
 	default:

@@ -500,3 +500,16 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// A person has no transactions of its own: the pane says where to find them
+// instead of a bare "no transactions".
+func TestPersonTransactionsPaneExplains(t *testing.T) {
+	m, _ := newModel(t, 120, 40, Options{Start: &refAkhmetov})
+	if s := screenText(m); !strings.Contains(s, "open a card or account they hold") {
+		t.Fatalf("person view does not explain where the transactions are:\n%s", s)
+	}
+	m, _ = newModel(t, 120, 40, Options{Start: &refCard})
+	if s := screenText(m); strings.Contains(s, "open a card or account they hold") {
+		t.Fatalf("card view shows the person hint:\n%s", s)
+	}
+}

@@ -343,5 +343,6 @@ type Batch struct {
 	Read     int
 	Imported int
 	Rejected int
+	Skipped  int // metadata and total rows a profile import skipped: read = imported + rejected + skipped
 	At       time.Time
 }

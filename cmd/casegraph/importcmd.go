@@ -221,7 +221,7 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 	prog.endFile(rep)
 	return fr, loader.EndBatch(graph.Batch{
 		ID: batch, File: path, SHA256: sum, Format: string(rep.Format),
-		Read: rep.Read, Imported: rep.Imported, Rejected: rep.Rejected, At: time.Now().UTC(),
+		Read: rep.Read, Imported: rep.Imported, Rejected: rep.Rejected, Skipped: rep.Skipped, At: time.Now().UTC(),
 	})
 }
 

@@ -135,7 +135,7 @@ func TestImportRejectsReconcile(t *testing.T) {
 	st := statsOf(t, db)
 	for _, b := range st["batches"].([]any) {
 		m := b.(map[string]any)
-		if m["read"].(float64) != m["imported"].(float64)+m["rejected"].(float64) {
+		if m["read"].(float64) != m["imported"].(float64)+m["rejected"].(float64)+m["skipped"].(float64) {
 			t.Fatalf("batch does not reconcile: %v", m)
 		}
 	}

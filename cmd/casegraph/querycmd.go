@@ -282,8 +282,14 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "import batches")
 	for _, b := range st.Batches {
-		fmt.Fprintf(stdout, "  #%-3d %-40s %-13s read %s · imported %s · rejected %s · %s\n", b.ID, b.File, b.Format,
-			count(b.Read), count(b.Imported), count(b.Rejected), b.At.In(importers.Almaty()).Format("2006-01-02 15:04"))
+		// The path goes last: it is as long as the user's directories are.
+		skipped := ""
+		if b.Skipped > 0 {
+			skipped = " · skipped " + count(b.Skipped)
+		}
+		fmt.Fprintf(stdout, "  #%-3d %-16s %s  read %10s · imported %10s · rejected %8s%s  %s\n", b.ID, b.Format,
+			b.At.In(importers.Almaty()).Format("2006-01-02 15:04"), count(b.Read), count(b.Imported), count(b.Rejected),
+			skipped, b.File)
 	}
 	return nil
 }
@@ -323,11 +329,12 @@ func statsJSON(st graph.Stats) any {
 		Read     int    `json:"read"`
 		Imported int    `json:"imported"`
 		Rejected int    `json:"rejected"`
+		Skipped  int    `json:"skipped"`
 		At       string `json:"at"`
 	}
 	bs := make([]batchJSON, 0, len(st.Batches))
 	for _, b := range st.Batches {
-		bs = append(bs, batchJSON{b.ID, b.File, b.SHA256, b.Format, b.Read, b.Imported, b.Rejected, b.At.UTC().Format(time.RFC3339)})
+		bs = append(bs, batchJSON{b.ID, b.File, b.SHA256, b.Format, b.Read, b.Imported, b.Rejected, b.Skipped, b.At.UTC().Format(time.RFC3339)})
 	}
 	return map[string]any{"entities": ents, "stubs": st.Stubs, "links": links,
 		"transactions": st.Txns, "transactions_by_channel": chans, "batches": bs}

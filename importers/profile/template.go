@@ -257,6 +257,21 @@ func (h *header) bind(v Value) (*boundValue, error) {
 		}
 		b.parts = append(b.parts, bp)
 	}
+	if b.column == "" {
+		// No column named: a reject names the metadata field or lookup
+		// the value comes from, as the profile writes it.
+		for _, bp := range b.parts {
+			switch bp.src {
+			case srcMeta:
+				b.column = "meta." + bp.name
+			case srcLookup:
+				b.column = bp.name
+			default:
+				continue
+			}
+			break
+		}
+	}
 	return b, nil
 }
 

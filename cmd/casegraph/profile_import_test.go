@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// TestProfileImportRecordsSkippedRows imports a small Windows-1251 bank
+// statement with metadata rows above the header and total rows below the
+// data: the batch record keeps the skipped rows, so read = imported +
+// rejected + skipped holds in the stats as it does in the summary.
+func TestProfileImportRecordsSkippedRows(t *testing.T) {
+	lines := []string{
+		"Выписка по лицевому счёту за период 01.03.2025 - 31.03.2025;;;;;;;;",
+		"Клиент:;ТОО \"Ромашка\";;;;;;;",
+		"ИИН/БИН:;900515300008;;;;;;;",
+		"Счёт:;KZ48551A024000213KZT;;;;;;;",
+		"Дата;Номер документа;Дебет;Кредит;Валюта;Корреспондент;ИИН/БИН корреспондента;Счёт корреспондента;Назначение платежа",
+		"01.03.2025 10:15;1;12\u00a0600,00;;KZT;ИП Иванов;850312300002;KZ45722S000054326792;Оплата по счёту 1",
+		"02.03.2025 11:00;2;;495\u00a0000,00;KZT;ИП Иванов;850312300002;KZ45722S000054326792;Возврат",
+		"03.03.2025 12:30;3;7\u00a0000,00;;KZT;Снятие наличных;;;ATM",
+		"Итого обороты;;19\u00a0600,00;495\u00a0000,00;;;;;",
+		"Остаток на 31.03.2025;;;5\u00a0000,00;;;;;",
+	}
+	dir := t.TempDir()
+	file := writeCP1251(t, filepath.Join(dir, "statement.csv"), lines)
+	db := filepath.Join(dir, "db")
+	out := runCmd(t, "import", "--db", db, "--profile", "bank-statement", file)
+	if !strings.Contains(out, "skipped") {
+		t.Fatalf("summary does not report the skipped rows:\n%s", out)
+	}
+	var st struct {
+		Batches []struct{ Read, Imported, Rejected, Skipped int } `json:"batches"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "stats", "--db", db, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Batches) != 1 {
+		t.Fatalf("batches %+v", st.Batches)
+	}
+	b := st.Batches[0]
+	if b.Skipped == 0 || b.Imported != 3 || b.Read != b.Imported+b.Rejected+b.Skipped {
+		t.Fatalf("batch %+v: want 3 imported, skipped rows recorded, counts reconciling", b)
+	}
+}
+
+// TestProfileRejectNamesMetadataField: a statement without its account line
+// above the header cannot place its rows; each reject names the metadata
+// field the profile needed.
+func TestProfileRejectNamesMetadataField(t *testing.T) {
+	dir := t.TempDir()
+	file := writeCP1251(t, filepath.Join(dir, "statement.csv"), []string{
+		"Дата;Номер документа;Дебет;Кредит;Валюта;Корреспондент;ИИН/БИН корреспондента;Счёт корреспондента;Назначение платежа",
+		"01.03.2025 10:15;1;12\u00a0600,00;;KZT;ИП Иванов;850312300002;KZ45722S000054326792;Оплата",
+	})
+	rejects := filepath.Join(dir, "rejects.csv")
+	runCmd(t, "import", "--db", filepath.Join(dir, "db"), "--rejects", rejects, "--profile", "bank-statement", file)
+	raw, err := os.ReadFile(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "statement.csv,2,meta.account,,required value is empty") {
+		t.Fatalf("reject does not name the metadata field:\n%s", raw)
+	}
+}
+
+func writeCP1251(t *testing.T, path string, lines []string) string {
+	t.Helper()
+	text, err := charmap.Windows1251.NewEncoder().String(strings.Join(lines, "\r\n") + "\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

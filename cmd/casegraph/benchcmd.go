@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -43,9 +44,16 @@ type benchReport struct {
 	PeakRSSMiB     float64            `json:"peak_rss_mib"`
 	HeapMiB        float64            `json:"heap_mib"`
 	Queries        map[string]float64 `json:"query_ms"`
+	Slowest        []keystroke        `json:"slowest_keystrokes"`
 	GoMaxProcs     int                `json:"gomaxprocs"`
 	MeasuredAtUTC  string             `json:"measured_at_utc"`
 	KeystrokeCount int                `json:"keystrokes"`
+}
+
+// keystroke is one query as typed so far and how long its search took.
+type keystroke struct {
+	Query string  `json:"query"`
+	MS    float64 `json:"ms"`
 }
 
 type latency struct {
@@ -124,6 +132,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// T5: every keystroke of whole typed words, as the TUI issues them.
 	var keys []time.Duration
+	var typed []keystroke
 	for _, q := range typedQueries {
 		runes := []rune(q)
 		var last time.Duration
@@ -134,10 +143,13 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			last = time.Since(t0)
 			keys = append(keys, last)
+			typed = append(typed, keystroke{string(runes[:i]), ms(last)})
 		}
 		r.Queries[q] = ms(last)
 	}
 	r.Keystroke = summarize(keys)
+	slices.SortStableFunc(typed, func(a, b keystroke) int { return cmp.Compare(b.MS, a.MS) })
+	r.Slowest = typed[:min(5, len(typed))]
 	r.KeystrokeCount = len(keys)
 
 	// T6: first page of transactions and the neighbours of sampled
@@ -233,6 +245,11 @@ func printBench(w io.Writer, r benchReport) {
 		qs = append(qs, fmt.Sprintf("%s %.1f", q, r.Queries[q]))
 	}
 	fmt.Fprintf(w, "   last keystroke (ms): %s\n", strings.Join(qs, " · "))
+	slow := make([]string, 0, len(r.Slowest))
+	for _, k := range r.Slowest {
+		slow = append(slow, fmt.Sprintf("%q %.1f", k.Query, k.MS))
+	}
+	fmt.Fprintf(w, "   slowest keystrokes (ms): %s\n", strings.Join(slow, " · "))
 	fmt.Fprintf(w, "T6 first page (50 tx), %d sampled instruments: p50 %.2f ms · p99 %.2f ms · max %.2f ms\n",
 		r.FirstPage.N, r.FirstPage.P50, r.FirstPage.P99, r.FirstPage.Max)
 	fmt.Fprintf(w, "T6 first page, %d ATMs and exchanges (largest %s tx): p50 %.2f ms · max %.2f ms\n",

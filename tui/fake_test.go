@@ -37,6 +37,7 @@ type fakeBackend struct {
 	cases    fakeCases     // cases_fake_test.go
 	ana      fakeAnalytics // flags_fake_test.go
 	res      fakeResolver  // resolve_fake_test.go
+	batches  []graph.Batch // more import batches for Stats to report
 }
 
 func newFake() *fakeBackend {
@@ -120,6 +121,7 @@ func (f *fakeBackend) Stats(context.Context) (graph.Stats, error) {
 		{ID: 3, File: "/cases/ala/cards.csv", Format: "cards", Read: 3, Imported: 2, Rejected: 1, At: at},
 		{ID: 6, File: "/cases/ala/txns.csv", Format: "transactions", Read: 131, Imported: 130, Rejected: 1, At: at},
 	}
+	s.Batches = append(s.Batches, f.batches...)
 	return s, nil
 }
 

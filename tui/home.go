@@ -108,7 +108,13 @@ func (m *Model) renderHome() []string {
 	// Import batches, newest first.
 	var rows []string
 	bw := pane.ContentWidth(bottom.W)
-	fileW := max(16, bw-6-14-3*10-4)
+	skipW := 0 // room for "  +N skipped" when a profile import skipped rows
+	for _, b := range s.Batches {
+		if b.Skipped > 0 {
+			skipW = max(skipW, len(fmtInt(b.Skipped))+11)
+		}
+	}
+	fileW := max(16, bw-6-14-3*10-4-skipW)
 	rows = append(rows, st.Muted.Render(pane.Fit("#", 5)+" "+pane.Fit("file", fileW)+" "+pane.Fit("format", 13)+
 		pane.Right("read", 10)+pane.Right("imported", 10)+pane.Right("rejected", 10)))
 	batches := append([]graph.Batch(nil), s.Batches...)
@@ -118,8 +124,13 @@ func (m *Model) renderHome() []string {
 		if b.Rejected > 0 {
 			rej = st.Warn.Render(rej)
 		}
-		rows = append(rows, pane.Fit(fmt.Sprintf("#%d", b.ID), 5)+" "+pane.Fit(filepath.Base(b.File), fileW)+" "+
-			pane.Fit(st.Muted.Render(b.Format), 13)+pane.Right(fmtInt(b.Read), 10)+pane.Right(fmtInt(b.Imported), 10)+rej)
+		row := pane.Fit(fmt.Sprintf("#%d", b.ID), 5) + " " + pane.Fit(filepath.Base(b.File), fileW) + " " +
+			pane.Fit(st.Muted.Render(b.Format), 13) + pane.Right(fmtInt(b.Read), 10) + pane.Right(fmtInt(b.Imported), 10) + rej
+		if b.Skipped > 0 {
+			// Metadata and total rows a profile skipped: read = imported + rejected + skipped.
+			row += st.Muted.Render("  +" + fmtInt(b.Skipped) + " skipped")
+		}
+		rows = append(rows, row)
 	}
 	if len(batches) == 0 {
 		rows = append(rows, st.Muted.Render("no imports yet — run casegraph import <files>"))

@@ -513,3 +513,14 @@ func TestPersonTransactionsPaneExplains(t *testing.T) {
 		t.Fatalf("card view shows the person hint:\n%s", s)
 	}
 }
+
+// A profile import's skipped metadata and total rows show beside its batch,
+// so the home screen's counts reconcile too.
+func TestHomeShowsSkippedRows(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	f.batches = []graph.Batch{{ID: 7, File: "/cases/ala/statement.csv", Format: "bank-statement", Read: 10, Imported: 4, Skipped: 6}}
+	run(t, m, loadStats(context.Background(), f)())
+	if s := screenText(m); !strings.Contains(s, "+6 skipped") {
+		t.Fatalf("home does not show the skipped rows:\n%s", s)
+	}
+}

@@ -518,6 +518,18 @@ func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, fullSca
 
 // scan calls fn for every key under prefix, with its value when withValues.
 func scan(ctx context.Context, txn *badger.Txn, prefix []byte, withValues bool, fn func(k, v []byte) error) error {
+	return scanItems(ctx, txn, prefix, func(item *badger.Item) error {
+		if withValues {
+			return item.Value(func(v []byte) error { return fn(item.Key(), v) })
+		}
+		return fn(item.Key(), nil)
+	})
+}
+
+// scanItems calls fn for every item under prefix, in key order, without
+// prefetching values: fn looks at the key and reads the value only when it
+// needs it. It checks ctx every progressEvery items.
+func scanItems(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(item *badger.Item) error) error {
 	o := badger.DefaultIteratorOptions
 	o.PrefetchValues = false
 	o.Prefix = prefix
@@ -525,14 +537,7 @@ func scan(ctx context.Context, txn *badger.Txn, prefix []byte, withValues bool, 
 	defer it.Close()
 	n := 0
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-		item := it.Item()
-		var err error
-		if withValues {
-			err = item.Value(func(v []byte) error { return fn(item.Key(), v) })
-		} else {
-			err = fn(item.Key(), nil)
-		}
-		if err != nil {
+		if err := fn(it.Item()); err != nil {
 			return err
 		}
 		if n++; n%progressEvery == 0 {

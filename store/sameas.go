@@ -286,24 +286,12 @@ func editStats(txn *badger.Txn, fn func(s *graph.Stats)) error {
 func (db *DB) Links(ctx context.Context, typ graph.LinkType) ([]graph.Link, error) {
 	var out []graph.Link
 	err := db.view(ctx, func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.PrefetchValues = false
-		o.Prefix = []byte{pfxLinkOut}
-		it := txn.NewIterator(o)
-		defer it.Close()
-		n := 0
-		for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
-			if n++; n%progressEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			item := it.Item()
+		return scanItems(ctx, txn, []byte{pfxLinkOut}, func(item *badger.Item) error {
 			k := item.Key()
 			// [l][kind][len uint16][from key][type]…
 			if len(k) >= 4 {
 				if at := 4 + int(binary.BigEndian.Uint16(k[2:4])); at < len(k) && graph.LinkType(k[at]) != typ {
-					continue
+					return nil
 				}
 			}
 			_, from, t, to, err := parseLinkKey(k)
@@ -311,7 +299,7 @@ func (db *DB) Links(ctx context.Context, typ graph.LinkType) ([]graph.Link, erro
 				return err
 			}
 			if t != typ {
-				continue
+				return nil
 			}
 			var role string
 			var src graph.Provenance
@@ -322,8 +310,8 @@ func (db *DB) Links(ctx context.Context, typ graph.LinkType) ([]graph.Link, erro
 				return fmt.Errorf("decode link %s %s %s: %w", from, t, to, err)
 			}
 			out = append(out, graph.Link{From: from, To: to, Type: t, Role: role, Src: src})
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read %s links of %s: %w", typ, db.dir, err)

@@ -82,23 +82,11 @@ func scanLinks(ctx context.Context, txn *badger.Txn, fn func(graph.Link) error) 
 }
 
 func scanTxns(ctx context.Context, txn *badger.Txn, fn func(graph.Txn) error) error {
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false
-	o.Prefix = []byte{pfxTxn}
-	it := txn.NewIterator(o)
-	defer it.Close()
-	n := 0
-	for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
-		if n++; n%progressEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		item := it.Item()
+	return scanItems(ctx, txn, []byte{pfxTxn}, func(item *badger.Item) error {
 		k := item.Key()
 		// The direction byte ends the key; only the sender's row is read.
 		if k[len(k)-1] != byte(graph.DirOut) {
-			continue
+			return nil
 		}
 		var t graph.Txn
 		err := item.Value(func(v []byte) error {
@@ -109,9 +97,6 @@ func scanTxns(ctx context.Context, txn *badger.Txn, fn func(graph.Txn) error) er
 		if err != nil {
 			return err
 		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
-	return nil
+		return fn(t)
+	})
 }

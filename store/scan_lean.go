@@ -145,24 +145,12 @@ func leanLinks(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanLink) er
 }
 
 func leanTxns(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanTxn) error) error {
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false
-	o.Prefix = []byte{pfxTxn}
-	it := txn.NewIterator(o)
-	defer it.Close()
 	var t graph.ScanTxn
-	n := 0
-	for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
-		if n++; n%progressEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		item := it.Item()
+	return scanItems(ctx, txn, []byte{pfxTxn}, func(item *badger.Item) error {
 		k := item.Key()
 		// The direction byte ends the key; only the sender's row is read.
 		if k[len(k)-1] != byte(graph.DirOut) {
-			continue
+			return nil
 		}
 		owner, rest, err := rawRef(k[1:])
 		if err != nil {
@@ -177,7 +165,7 @@ func leanTxns(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanTxn) erro
 			return fmt.Errorf("transaction key id: %w", errShortKey)
 		}
 		id := rest[10 : 10+idLen : 10+idLen]
-		err = item.Value(func(v []byte) error {
+		return item.Value(func(v []byte) error {
 			if len(v) < txnFixed {
 				return fmt.Errorf("decode transaction %s: %w", id, errShortValue)
 			}
@@ -194,9 +182,5 @@ func leanTxns(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanTxn) erro
 			}
 			return fn(&t)
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }

@@ -109,12 +109,7 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	var cash []TxEdge
-	for _, e := range rr.ix.InTx(id) {
-		if e.Channel == ChannelCashOut {
-			cash = append(cash, e)
-		}
-	}
+	cash := ofChannel(rr.ix.InTx(id), ChannelCashOut)
 	if len(cash) < c.Holders {
 		return
 	}

@@ -117,6 +117,17 @@ func withoutSelf(es []TxEdge, id NodeID) []TxEdge {
 	return slices.DeleteFunc(slices.Clone(es), func(e TxEdge) bool { return e.Other == id })
 }
 
+// ofChannel returns the edges of one channel, in their order.
+func ofChannel(es []TxEdge, ch Channel) []TxEdge {
+	var out []TxEdge
+	for _, e := range es {
+		if e.Channel == ch {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // R2: money in and straight out again.
 func (rr *ruleRun) passThrough(st *ruleState, id NodeID) {
 	c := rr.cfg.R2
@@ -646,12 +657,7 @@ func (rr *ruleRun) fanOut(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	var out []TxEdge
-	for _, e := range rr.ix.OutTx(id) {
-		if e.Channel == ChannelTransfer {
-			out = append(out, e)
-		}
-	}
+	out := ofChannel(rr.ix.OutTx(id), ChannelTransfer)
 	if len(out) < c.Recipients {
 		return
 	}
@@ -784,12 +790,7 @@ func (rr *ruleRun) cardsPerDay(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	var cash []TxEdge
-	for _, e := range rr.ix.OutTx(id) {
-		if e.Channel == ChannelCashOut {
-			cash = append(cash, e)
-		}
-	}
+	cash := ofChannel(rr.ix.OutTx(id), ChannelCashOut)
 	if len(cash) < c.PerCardPerDay {
 		return
 	}

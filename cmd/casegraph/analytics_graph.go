@@ -31,9 +31,9 @@ func withIndex(ctx context.Context, dbf dbFlags, stderr io.Writer, fn func(*grap
 
 // lookupRef resolves "card:…", "iin:…" to a node.
 func lookupRef(ix *graph.Index, s string) (graph.NodeID, error) {
-	ref, err := graph.ParseRef(s)
+	ref, err := userRef(s, func(r graph.Ref) bool { _, ok := ix.Lookup(r); return ok })
 	if err != nil {
-		return 0, usageError{err.Error()}
+		return 0, err
 	}
 	id, ok := ix.Lookup(ref)
 	if !ok {

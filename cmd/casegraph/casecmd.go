@@ -275,9 +275,9 @@ func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Write
 	refs := make([]graph.Ref, 0, len(refArgs))
 	labels := make([]string, 0, len(refArgs))
 	for _, a := range refArgs {
-		r, err := importers.ParseRef(a)
+		r, err := userRef(a, inStore(ctx, db))
 		if err != nil {
-			return usageError{err.Error()}
+			return err
 		}
 		e, err := db.Entity(ctx, r)
 		switch {

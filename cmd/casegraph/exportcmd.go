@@ -18,7 +18,6 @@ import (
 
 	"casegraph/export"
 	"casegraph/graph"
-	"casegraph/importers"
 	"casegraph/store"
 )
 
@@ -56,15 +55,15 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) == 1 {
 		req.Case = pos[0]
 	}
-	for _, s := range strings.Split(*refList, ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
+	refArgs := strings.Split(*refList, ",")
+	for _, s := range refArgs {
+		// Shape only here, before the rules' long run; userRef below
+		// normalises each against the database.
+		if s = strings.TrimSpace(s); s != "" {
+			if _, err := graph.ParseRef(s); err != nil {
+				return usageError{err.Error()}
+			}
 		}
-		r, err := importers.ParseRef(s)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		req.Refs = append(req.Refs, r)
 	}
 	if *withFlags {
 		// The rules read the whole graph; they open and close the database
@@ -86,6 +85,16 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
+	for _, s := range refArgs {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		r, err := userRef(s, inStore(ctx, db))
+		if err != nil {
+			return err
+		}
+		req.Refs = append(req.Refs, r)
+	}
 	res, err := runExport(ctx, db, actor(), req)
 	if err != nil {
 		return err

@@ -105,7 +105,7 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	ref, err := resolveRef(ctx, db, pos[0])
+	ref, err := userRef(pos[0], inStore(ctx, db))
 	if err != nil {
 		return err
 	}
@@ -128,23 +128,28 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// resolveRef turns a REF typed by a user into a stored reference: validated
+// userRef turns a REF typed by a user into a stored reference: validated
 // and normalised as the importers store it ("card:4400 4300 …" → digits),
 // or, for keys of other data sets that the Kazakh validators refuse
-// ("account:berka:2378"), taken as written when the database holds it.
-func resolveRef(ctx context.Context, db *store.DB, s string) (graph.Ref, error) {
+// ("account:berka:2378"), taken as written when known says the case holds
+// it. Every command that takes a REF goes through it.
+func userRef(s string, known func(graph.Ref) bool) (graph.Ref, error) {
 	ref, err := importers.ParseRef(s)
 	if err == nil {
 		return ref, nil
 	}
-	raw, rawErr := graph.ParseRef(s)
-	if rawErr != nil {
-		return graph.Ref{}, usageError{err.Error()}
-	}
-	if _, getErr := db.Entity(ctx, raw); getErr == nil {
+	if raw, rawErr := graph.ParseRef(s); rawErr == nil && known(raw) {
 		return raw, nil
 	}
 	return graph.Ref{}, usageError{err.Error()}
+}
+
+// inStore is userRef's known for commands that have the database open.
+func inStore(ctx context.Context, db *store.DB) func(graph.Ref) bool {
+	return func(r graph.Ref) bool {
+		_, err := db.Entity(ctx, r)
+		return err == nil
+	}
 }
 
 func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {

@@ -62,6 +62,7 @@ type SearchIndex struct {
 
 	mu    sync.Mutex
 	cache searchCache
+	memo  searchMemo
 }
 
 // searchChunk holds the encoded documents [base, base+len(mask)). Each
@@ -74,7 +75,11 @@ type searchChunk struct {
 	first []uint32 // per document, len(mask)+1: its first field
 	foff  []uint32 // per field, plus one: start offset in blob
 	fmask []uint64 // per field
-	blob  []byte
+	// fbound holds, per field, fieldBounds: the best cheap score a pattern
+	// of one, two or three bytes without separators can get in it.
+	fbound [][boundedLen]int8
+	dbound [][boundedLen]int8 // per document: the maximum over its fields
+	blob   []byte
 }
 
 // searchCache remembers the previous query and the documents that matched
@@ -89,6 +94,62 @@ type searchCache struct {
 	// fzf, which keeps no cache for such chunks).
 	surv  [][]uint32
 	dense []bool
+}
+
+// searchMemo remembers the answers to the last few queries, most recent
+// last. The index never changes, so an answer stays right: deleting a
+// character, retyping a query or starting the next card number of the same
+// bank (the BIN is the same six digits) is answered at once, and the
+// answer's survivors become the narrowing cache again, so the keystroke after
+// it narrows as if the query had just been scanned.
+type searchMemo struct {
+	entries []memoEntry
+	held    int // survivor indexes held by all entries
+}
+
+type memoEntry struct {
+	text  string
+	kind  Kind
+	limit int
+	res   SearchResult
+	cache searchCache
+	held  int
+}
+
+const (
+	memoEntries = 48
+	// memoHeld bounds the survivor indexes the memo keeps (4 bytes each).
+	memoHeld = 2 << 20
+)
+
+// get returns the remembered answer to a query and makes it the most recent.
+func (m *searchMemo) get(text string, kind Kind, limit int) (memoEntry, bool) {
+	for i, e := range m.entries {
+		if e.text == text && e.kind == kind && e.limit == limit {
+			copy(m.entries[i:], m.entries[i+1:])
+			m.entries[len(m.entries)-1] = e
+			return e, true
+		}
+	}
+	return memoEntry{}, false
+}
+
+// put remembers an answer, forgetting the oldest ones beyond the bounds.
+func (m *searchMemo) put(e memoEntry) {
+	for _, s := range e.cache.surv {
+		e.held += len(s)
+	}
+	if e.held > memoHeld {
+		return
+	}
+	m.entries = append(m.entries, e)
+	m.held += e.held
+	drop := 0
+	for len(m.entries)-drop > memoEntries || m.held > memoHeld {
+		m.held -= m.entries[drop].held
+		drop++
+	}
+	m.entries = slices.Delete(m.entries, 0, drop)
 }
 
 // alphabet maps case-folded runes to one-byte codes.
@@ -290,8 +351,9 @@ func NewSearchIndex(docs []SearchDoc) *SearchIndex {
 	ix.alpha = newAlphabet(counts)
 
 	// Pass 2: encode every chunk.
-	parallelChunks(nChunks, workers, func(_, ci int) {
-		ix.chunks[ci] = ix.encodeChunk(ci*searchChunkSize, docs[ci*searchChunkSize:min(len(docs), (ci+1)*searchChunkSize)])
+	scratch := make([]chunkScratch, workers)
+	parallelChunks(nChunks, workers, func(w, ci int) {
+		ix.chunks[ci] = ix.encodeChunk(ci*searchChunkSize, docs[ci*searchChunkSize:min(len(docs), (ci+1)*searchChunkSize)], &scratch[w])
 	})
 	return ix
 }
@@ -318,36 +380,38 @@ func parallelChunks(nChunks, workers int, fn func(worker, chunk int)) {
 // field already stored for the same document is left out: every pattern it
 // matches, the stored one matches too (a card's digits and its formatted
 // label, a Latin label and its skeleton).
-func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
+func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc, w *chunkScratch) searchChunk {
 	ch := searchChunk{
-		base:  base,
-		mask:  make([]uint64, len(docs)),
-		kind:  make([]uint8, len(docs)),
-		first: make([]uint32, 0, len(docs)+1),
-		foff:  make([]uint32, 0, 2*len(docs)+1),
-		fmask: make([]uint64, 0, 2*len(docs)),
+		base:   base,
+		mask:   make([]uint64, len(docs)),
+		kind:   make([]uint8, len(docs)),
+		first:  make([]uint32, 0, len(docs)+1),
+		dbound: make([][boundedLen]int8, len(docs)),
 	}
-	blob := make([]byte, 0, len(docs)*36)
-	var sk skeletonizer
-	var scratch []byte
+	// The per-field arrays and the blob are built in the worker's scratch
+	// and copied out at their exact size: a million documents' blobs grown
+	// by append cost a quarter of the build in copies and kept the slack.
+	foff, fmask, fbound, blob := w.foff[:0], w.fmask[:0], w.fbound[:0], w.blob[:0]
+	scratch := w.field
 	for i, d := range docs {
-		firstField := len(ch.fmask)
+		firstField := len(fmask)
 		ch.first = append(ch.first, uint32(firstField))
 		var m uint64
 		add := func(f []byte) {
-			for k := firstField; k < len(ch.fmask); k++ {
+			for k := firstField; k < len(fmask); k++ {
 				end := len(blob)
-				if k+1 < len(ch.fmask) {
-					end = int(ch.foff[k+1])
+				if k+1 < len(fmask) {
+					end = int(foff[k+1])
 				}
-				if isSubseq(blob[ch.foff[k]:end], f) {
+				if isSubseq(blob[foff[k]:end], f) {
 					return
 				}
 			}
-			ch.foff = append(ch.foff, uint32(len(blob)))
+			foff = append(foff, uint32(len(blob)))
 			blob = append(blob, f...)
 			fm := fieldMask(f)
-			ch.fmask = append(ch.fmask, fm)
+			fmask = append(fmask, fm)
+			fbound = append(fbound, fieldBounds(f, fm, &w.bounds))
 			m |= fm
 		}
 		scratch, _ = ix.alpha.encode(scratch[:0], d.Label)
@@ -357,35 +421,173 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc) searchChunk {
 			add(scratch)
 		}
 		scratch = scratch[:0]
-		for _, c := range sk.build(d.Label) {
+		for _, c := range w.skel.build(d.Label) {
 			scratch = append(scratch, c.b)
 		}
 		add(scratch)
 		ch.mask[i] = m
+		db := [boundedLen]int8{-128, -128, -128}
+		for _, fb := range fbound[firstField:] {
+			for b := range db {
+				db[b] = max(db[b], fb[b])
+			}
+		}
+		ch.dbound[i] = db
 		k := uint8(d.Ref.Kind)
 		if d.Stub {
 			k |= stubFlag
 		}
 		ch.kind[i] = k
 	}
-	ch.first = append(ch.first, uint32(len(ch.fmask)))
-	ch.foff = append(ch.foff, uint32(len(blob)))
-	ch.foff = slices.Clip(ch.foff)
-	ch.fmask = slices.Clip(ch.fmask)
-	ch.blob = slices.Clip(blob)
+	ch.first = append(ch.first, uint32(len(fmask)))
+	foff = append(foff, uint32(len(blob)))
+	ch.foff, ch.fmask, ch.fbound, ch.blob = slices.Clone(foff), slices.Clone(fmask), slices.Clone(fbound), slices.Clone(blob)
+	w.foff, w.fmask, w.fbound, w.blob, w.field = foff, fmask, fbound, blob, scratch
 	return ch
 }
 
-// isSubseq reports whether p is a subsequence of s.
-func isSubseq(s, p []byte) bool {
-	for _, c := range p {
-		i := bytes.IndexByte(s, c)
-		if i < 0 {
-			return false
-		}
-		s = s[i+1:]
+// chunkScratch is one build worker's reusable memory.
+type chunkScratch struct {
+	foff   []uint32
+	fmask  []uint64
+	fbound [][boundedLen]int8
+	blob   []byte
+	field  []byte
+	skel   skeletonizer
+	bounds boundScratch
+}
+
+// boundedLen is the longest pattern fieldBounds bounds. Short queries match
+// most documents (a single digit three quarters of a million); longer ones
+// are narrowed by the cache instead.
+const boundedLen = 3
+
+// fieldBounds returns, for m = 1…boundedLen, the highest fieldScore any
+// pattern of m bytes without a separator byte can get in f (clamped to int8,
+// which keeps it an upper bound: scores of long fields only get lower).
+//
+// fieldScore gives a matched byte 10 at index 0 or 20 after a separator, a
+// growing bonus (5, then 15) when it follows the previous match directly,
+// a penalty of 5 per byte before the first match (at most 15), and takes
+// one point per unmatched byte. When the pattern has no separator, a byte
+// right after a matched one cannot follow a separator, so each matched
+// byte gets either its position's bonus or the adjacency bonus. The bound
+// is the maximum over every choice of positions, found in one backward
+// pass with suffix maxima. A search skips scoring a field whose bound
+// cannot beat the worst of a full heap: for a one-digit query that is most
+// of the card numbers, accounts and phones, which then only need a match
+// check, and for one or two repeated digits not even that (the mask proves it).
+func fieldBounds(f []byte, mask uint64, sc *boundScratch) [boundedLen]int8 {
+	const none = -1 << 20
+	n := len(f)
+	var out [boundedLen]int8
+	if n == 0 {
+		return [boundedLen]int8{-128, -128, -128}
 	}
-	return true
+	if mask&sepBits == 0 {
+		// No separator (most identifiers): only index 0 has a bonus, so the
+		// best is to start there and stay adjacent: 10, then +5, then +15.
+		for m, bonus := range [boundedLen]int{10, 15, 30} {
+			v := -128
+			if m < n {
+				v = bonus + (m + 1) - n
+			}
+			out[m] = int8(max(-128, min(127, v)))
+		}
+		return out
+	}
+	// b[i]: the bonus of a byte matched at i, not right after a match.
+	// suf[i]: the best b at ≥ i. g[j]: a middle byte at j (not adjacent to
+	// the first) with the best third byte after it. sufg[i]: the best g at ≥ i.
+	b := sc.grow(&sc.b, n)
+	suf := sc.grow(&sc.suf, n+3)
+	g := sc.grow(&sc.g, n)
+	sufg := sc.grow(&sc.sufg, n+3)
+	for i := range n {
+		switch {
+		case i == 0:
+			b[i] = 10
+		case isSepByte(f[i-1]):
+			b[i] = 20
+		default:
+			b[i] = 0
+		}
+	}
+	suf[n], suf[n+1], suf[n+2] = none, none, none
+	sufg[n], sufg[n+1], sufg[n+2] = none, none, none
+	for i := n - 1; i >= 0; i-- {
+		suf[i] = max(b[i], suf[i+1])
+		g[i] = none
+		if i+1 < n {
+			g[i] = b[i] + max(5, suf[i+2])
+		}
+		sufg[i] = max(g[i], sufg[i+1])
+	}
+	best := [boundedLen]int{none, none, none}
+	for i := range n {
+		first := b[i] + max(-5*i, -15)
+		best[0] = max(best[0], first)
+		if i+1 < n {
+			// The second byte right after (adjacency 5) or further on.
+			best[1] = max(best[1], first+max(5, suf[i+2]))
+		}
+		if i+2 < n {
+			// Second byte adjacent, third adjacent to it (15) or further
+			// on; or the second byte further on (sufg).
+			third := 5 + max(15, suf[i+3])
+			best[2] = max(best[2], first+max(third, sufg[i+2]))
+		}
+	}
+	for m := range boundedLen {
+		v := -128
+		if best[m] > none {
+			v = best[m] + (m + 1) - n
+		}
+		out[m] = int8(max(-128, min(127, v)))
+	}
+	return out
+}
+
+// sepBits are the mask bits a separator byte sets (space, other ASCII).
+const sepBits = 1<<36 | 1<<37
+
+// boundScratch is reusable memory for fieldBounds.
+type boundScratch struct{ b, suf, g, sufg []int }
+
+func (sc *boundScratch) grow(s *[]int, n int) []int {
+	if cap(*s) < n {
+		*s = make([]int, n)
+	}
+	return (*s)[:n]
+}
+
+// isSubseq reports whether p is a subsequence of s. Fields are a few dozen
+// bytes, so a plain loop beats bytes.IndexByte's call per byte of p.
+func isSubseq(s, p []byte) bool {
+	if len(p) == 0 {
+		return true
+	}
+	j, pc := 0, p[0]
+	for _, c := range s {
+		if c != pc {
+			continue
+		}
+		j++
+		if j == len(p) {
+			return true
+		}
+		pc = p[j]
+	}
+	return false
+}
+
+// Forget drops the remembered answers and the narrowing cache, so the next
+// query is scanned from scratch (`casegraph bench` measures such cold
+// keystrokes too).
+func (ix *SearchIndex) Forget() {
+	ix.mu.Lock()
+	ix.cache, ix.memo = searchCache{}, searchMemo{}
+	ix.mu.Unlock()
 }
 
 // Len returns the number of indexed documents.
@@ -397,6 +599,16 @@ type searchQuery struct {
 	skel  string   // Skeleton(text)
 	pats  [][]byte // encoded patterns: text (when every rune is known) and skel, deduplicated
 	masks []uint64
+	// bound is, per pattern, its index into a field's fbound (-1: none,
+	// the pattern is too long or has a separator).
+	bound []int
+	// maskExact marks patterns that every field covering their mask
+	// contains: one letter, digit or space, or one digit twice.
+	maskExact []bool
+	// docBound is the fbound index when the query is one maskExact pattern
+	// with a bound: then a document's mask decides its match and its dbound
+	// whether any field needs scoring (-1 otherwise).
+	docBound int
 	// exact holds the folded runes of text when its pattern contains
 	// codeOverflow, so blob matches must be confirmed on the strings.
 	exact []rune
@@ -443,8 +655,32 @@ func (ix *SearchIndex) prepare(query string, kind Kind) searchQuery {
 	}
 	for _, p := range q.pats {
 		q.masks = append(q.masks, fieldMask(p))
+		bi := len(p) - 1
+		if len(p) > boundedLen || slices.ContainsFunc(p, isSepByte) {
+			bi = -1
+		}
+		q.bound = append(q.bound, bi)
+		q.maskExact = append(q.maskExact, maskProvesMatch(p))
+	}
+	q.docBound = -1
+	if len(q.pats) == 1 && q.maskExact[0] && q.exact == nil {
+		q.docBound = q.bound[0]
 	}
 	return q
+}
+
+// maskProvesMatch reports whether a field whose mask covers p's mask always
+// contains p: a single letter, digit or space (each has a bit of its own),
+// or a digit twice (the "occurs twice" bit).
+func maskProvesMatch(p []byte) bool {
+	own := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ' }
+	switch len(p) {
+	case 1:
+		return own(p[0])
+	case 2:
+		return p[0] == p[1] && p[0] >= '0' && p[0] <= '9'
+	}
+	return false
 }
 
 // candidate is a document in a top-K heap with its cheap score.
@@ -522,6 +758,14 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 	}
 
 	ix.mu.Lock()
+	if e, ok := ix.memo.get(q.text, kind, limit); ok {
+		ix.cache = e.cache
+		ix.mu.Unlock()
+		res = e.res
+		res.Query = query
+		res.Hits = slices.Clone(res.Hits)
+		return res
+	}
 	var prev [][]uint32
 	var prevDense []bool
 	if c := ix.cache; c.valid && c.kind == kind && strings.HasPrefix(q.text, c.query) &&
@@ -568,8 +812,9 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 		return res
 	}
 
+	cache := searchCache{valid: true, query: q.text, skel: q.skel, kind: kind, surv: surv, dense: dense}
 	ix.mu.Lock()
-	ix.cache = searchCache{valid: true, query: q.text, skel: q.skel, kind: kind, surv: surv, dense: dense}
+	ix.cache = cache
 	ix.mu.Unlock()
 
 	res.Total = int(total.Load())
@@ -589,10 +834,11 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 	if len(cands) > pool {
 		cands = cands[:pool]
 	}
-	res.Hits = ix.rerank(q, cands)
-	if len(res.Hits) > limit {
-		res.Hits = res.Hits[:limit]
-	}
+	res.Hits = ix.rerank(q, cands, limit)
+	ix.mu.Lock()
+	ix.memo.put(memoEntry{text: q.text, kind: kind, limit: limit, res: res, cache: cache})
+	ix.mu.Unlock()
+	res.Hits = slices.Clone(res.Hits)
 	return res
 }
 
@@ -606,10 +852,18 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		if q.kind != KindUnknown && Kind(k&^stubFlag) != q.kind {
 			return
 		}
+		// One letter or digit, or a digit twice: a document whose mask has
+		// it matches, and when none of its fields can score its way into
+		// the heap, that is all there is to know.
+		if q.docBound >= 0 && ch.mask[i]&q.masks[0] == q.masks[0] && len(hp.h) == hp.k &&
+			cannotEnter(hp.h[0], int(ch.dbound[i][q.docBound]), k&stubFlag != 0) {
+			out = append(out, uint32(ch.base+i))
+			return
+		}
 		// The first field that matches (label first, then terms, then the
 		// skeleton) gives the cheap score: it only picks the pool that
 		// sahilm re-ranks on every field, so scoring more is wasted work.
-		best, ok := 0, false
+		best, ok, push := 0, false, false
 	pats:
 		for pi, p := range q.pats {
 			qm := q.masks[pi]
@@ -617,21 +871,37 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 				if ch.fmask[f]&qm != qm {
 					continue
 				}
-				s, m := fieldScore(ch.blob[ch.foff[f]:ch.foff[f+1]], p)
+				fb := ch.blob[ch.foff[f]:ch.foff[f+1]]
+				if bi := q.bound[pi]; bi >= 0 && len(hp.h) == hp.k &&
+					cannotEnter(hp.h[0], int(ch.fbound[f][bi]), k&stubFlag != 0) {
+					// Its score cannot enter the heap: it only needs a
+					// match check, for Total and the narrowing cache.
+					if !q.maskExact[pi] && !isSubseq(fb, p) {
+						continue
+					}
+					if pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
+						continue pats
+					}
+					ok, push = true, false
+					break pats
+				}
+				s, m := fieldScore(fb, p)
 				if !m {
 					continue
 				}
 				if pi == 0 && q.exact != nil && !ix.exactMatch(ch.base+i, q) {
 					continue pats // no field holds the rare runes themselves
 				}
-				best, ok = s, true
+				best, ok, push = s, true, true
 				break pats
 			}
 		}
 		if ok {
 			g := uint32(ch.base + i)
 			out = append(out, g)
-			hp.push(candidate{score: int32(best), stub: k&stubFlag != 0, idx: g})
+			if push {
+				hp.push(candidate{score: int32(best), stub: k&stubFlag != 0, idx: g})
+			}
 		}
 	}
 	if only != nil {
@@ -649,6 +919,14 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		}
 	}
 	return out
+}
+
+// cannotEnter reports whether a document scoring at most bound cannot enter
+// a full heap whose worst candidate is root. A worker scans its chunks, and
+// their documents, in increasing order, so the document comes after every
+// candidate in the heap and loses every tie but stub against full entity.
+func cannotEnter(root candidate, bound int, stub bool) bool {
+	return bound < int(root.score) || bound == int(root.score) && (stub || !root.stub)
 }
 
 // exactMatch confirms a blob match of a pattern containing codeOverflow by
@@ -771,8 +1049,28 @@ func (s fieldSource) Len() int            { return len(s) }
 
 // rerank scores the candidates with sahilm/fuzzy on their original strings
 // (label, label skeleton, terms; with the query and its skeleton), keeps the
-// best field of each and orders the hits.
-func (ix *SearchIndex) rerank(q searchQuery, cands []candidate) []SearchHit {
+// best field of each and returns the best limit hits in order. The
+// candidates are split between the cores: sahilm over a few hundred
+// documents' strings is a millisecond or more, single-threaded.
+func (ix *SearchIndex) rerank(q searchQuery, cands []candidate, limit int) []SearchHit {
+	patterns := []string{q.text}
+	if q.skel != "" && q.skel != q.text {
+		patterns = append(patterns, q.skel)
+	}
+	hits := make([]SearchHit, len(cands))
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(cands)/64))
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*len(cands)/parts, (w+1)*len(cands)/parts
+		wg.Go(func() { ix.rerankPart(patterns, cands[lo:hi], hits[lo:hi]) })
+	}
+	wg.Wait()
+	slices.SortStableFunc(hits, compareHits)
+	return hits[:min(limit, len(hits))]
+}
+
+// rerankPart fills hits[i] for cands[i].
+func (ix *SearchIndex) rerankPart(patterns []string, cands []candidate, hits []SearchHit) {
 	var strs fieldSource
 	var meta []hitField
 	skels := make([][]skelByte, len(cands))
@@ -802,10 +1100,6 @@ func (ix *SearchIndex) rerank(q searchQuery, cands []candidate) []SearchHit {
 		matched []int // byte offsets into the field
 	}
 	bests := make([]best, len(cands))
-	patterns := []string{q.text}
-	if q.skel != "" && q.skel != q.text {
-		patterns = append(patterns, q.skel)
-	}
 	for _, p := range patterns {
 		for _, m := range fuzzy.FindFromNoSort(p, strs) {
 			f := meta[m.Index]
@@ -816,7 +1110,6 @@ func (ix *SearchIndex) rerank(q searchQuery, cands []candidate) []SearchHit {
 			}
 		}
 	}
-	hits := make([]SearchHit, 0, len(cands))
 	for ci, c := range cands {
 		d := ix.docs[c.idx]
 		b := bests[ci]
@@ -832,10 +1125,8 @@ func (ix *SearchIndex) rerank(q searchQuery, cands []candidate) []SearchHit {
 				h.Term = b.term
 			}
 		}
-		hits = append(hits, h)
+		hits[ci] = h
 	}
-	slices.SortStableFunc(hits, compareHits)
-	return hits
 }
 
 // compareHits orders hits: score descending, full entities before stubs,

@@ -172,6 +172,56 @@ func TestSearchNarrowingCache(t *testing.T) {
 	}
 }
 
+// TestSearchMemo types forward, deletes back and types again, in two kinds:
+// remembered answers, and the narrowing cache they restore, must give what
+// a fresh index gives.
+func TestSearchMemo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	docs := randomCorpus(rng, 3000)
+	ix := NewSearchIndex(docs)
+	var seq []string
+	for _, typed := range []string{"4400 43", "44001", "нурлан", "нур", "нурж"} {
+		r := []rune(typed)
+		for i := 1; i <= len(r); i++ {
+			seq = append(seq, string(r[:i]))
+		}
+		for i := len(r) - 1; i >= 1; i-- {
+			seq = append(seq, string(r[:i]))
+		}
+	}
+	for _, kind := range []Kind{KindUnknown, KindCard, KindUnknown} {
+		for _, q := range seq {
+			got := ix.Search(context.Background(), q, kind, 20)
+			fresh := NewSearchIndex(docs).Search(context.Background(), q, kind, 20)
+			if got.Query != q || got.Total != fresh.Total || !slices.EqualFunc(got.Hits, fresh.Hits, sameHit) {
+				t.Fatalf("kind %v at %q: remembered %q %d hits %v, fresh %d hits %v", kind, q, got.Query, got.Total, labels(got), fresh.Total, labels(fresh))
+			}
+			if want := len(oracleMatches(docs, q, kind)); got.Total != want {
+				t.Fatalf("kind %v at %q: Total %d, oracle %d", kind, q, got.Total, want)
+			}
+		}
+	}
+	for i := range 2 * memoEntries {
+		ix.Search(context.Background(), fmt.Sprint(i), KindUnknown, 20)
+	}
+	if n := len(ix.memo.entries); n != memoEntries {
+		t.Errorf("memo holds %d answers, want the last %d", n, memoEntries)
+	}
+	held := 0
+	for _, e := range ix.memo.entries {
+		held += e.held
+	}
+	if held != ix.memo.held || held > memoHeld {
+		t.Errorf("memo holds %d survivors, counted %d, bound %d", held, ix.memo.held, memoHeld)
+	}
+	// A caller changing its hits must not change a remembered answer.
+	a := ix.Search(context.Background(), "44", KindUnknown, 20)
+	a.Hits[0].Score = -1
+	if b := ix.Search(context.Background(), "44", KindUnknown, 20); b.Hits[0].Score == -1 {
+		t.Error("a remembered answer shares its hits with the caller")
+	}
+}
+
 func sameHit(a, b SearchHit) bool {
 	return a.Doc.Ref == b.Doc.Ref && a.Score == b.Score && a.Term == b.Term && slices.Equal(a.Matched, b.Matched)
 }
@@ -379,4 +429,106 @@ func TestSearchConcurrentAndEmpty(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// TestFieldBounds checks that fieldBounds bounds fieldScore for every
+// pattern of one to three bytes without separators taken from the field
+// itself (so most of them match), on random fields with separators.
+func TestFieldBounds(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const alphabet = "4400 12.-a/b_c\\"
+	var sc boundScratch
+	for range 3000 {
+		f := make([]byte, 1+rng.IntN(24))
+		for i := range f {
+			f[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		bounds := fieldBounds(f, fieldMask(f), &sc)
+		if general := fieldBounds(f, sepBits, &sc); general != bounds {
+			t.Fatalf("field %q: bounds %v, the general pass gives %v", f, bounds, general)
+		}
+		best := [boundedLen]int{-1 << 20, -1 << 20, -1 << 20}
+		var walk func(p []byte, from int)
+		walk = func(p []byte, from int) {
+			if len(p) > 0 {
+				if s, ok := fieldScore(f, p); ok {
+					best[len(p)-1] = max(best[len(p)-1], s)
+					if s > int(bounds[len(p)-1]) {
+						t.Fatalf("field %q pattern %q: score %d above bound %d", f, p, s, bounds[len(p)-1])
+					}
+				}
+			}
+			if len(p) == boundedLen {
+				return
+			}
+			for i := from; i < len(f); i++ {
+				if !isSepByte(f[i]) {
+					walk(append(p, f[i]), i+1)
+				}
+			}
+		}
+		walk(nil, 0)
+	}
+	// Tight where it matters: two bytes in a card number's label score at
+	// most 13 (index 0 and after the first space: 10+20, minus 17 unmatched).
+	if got := fieldBounds([]byte("4400 4301 2345 6789"), fieldMask([]byte("4400 4301 2345 6789")), &sc)[1]; got != 13 {
+		t.Errorf("bound for two bytes in a card label = %d, want 13", got)
+	}
+}
+
+// TestSearchPoolMatchesBruteForce compares the candidates a search picks
+// (with its narrowing and its skipping of fields that cannot enter the
+// heap) with scoring every document: the hits must be the same.
+func TestSearchPoolMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	docs := randomCorpus(rng, 20000)
+	ix := NewSearchIndex(docs)
+	for _, q := range []string{"4", "44", "440", "4400", "0", "00", "н", "ну", "нур", "e", "er", "a", "kz", "7", "77", "ахм", "z"} {
+		for _, kind := range []Kind{KindUnknown, KindCard} {
+			got := ix.Search(context.Background(), q, kind, 20)
+			want := bruteSearch(ix, q, kind, 20)
+			if !slices.EqualFunc(got.Hits, want, sameHit) {
+				t.Fatalf("query %q kind %v: hits %v, scoring everything gives %v", q, kind, labels(got), labels(SearchResult{Hits: want}))
+			}
+		}
+	}
+}
+
+// bruteSearch scores every matching document (its first matching field, as
+// scanChunk does), keeps the best pool by the heap's order and re-ranks them.
+func bruteSearch(ix *SearchIndex, query string, kind Kind, limit int) []SearchHit {
+	q := ix.prepare(query, kind)
+	var cands []candidate
+	for ci := range ix.chunks {
+		ch := &ix.chunks[ci]
+		for i := range ch.mask {
+			k := ch.kind[i]
+			if kind != KindUnknown && Kind(k&^stubFlag) != kind {
+				continue
+			}
+		pats:
+			for pi, p := range q.pats {
+				for f := ch.first[i]; f < ch.first[i+1]; f++ {
+					if ch.fmask[f]&q.masks[pi] != q.masks[pi] {
+						continue
+					}
+					if s, ok := fieldScore(ch.blob[ch.foff[f]:ch.foff[f+1]], p); ok {
+						cands = append(cands, candidate{score: int32(s), stub: k&stubFlag != 0, idx: uint32(ch.base + i)})
+						break pats
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if worse(b, a) {
+			return -1
+		}
+		if worse(a, b) {
+			return 1
+		}
+		return 0
+	})
+	cands = cands[:min(len(cands), max(searchPoolMin, 4*limit))]
+	return ix.rerank(q, cands, limit)
 }

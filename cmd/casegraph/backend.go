@@ -68,6 +68,17 @@ func (b *backend) Search(ctx context.Context, query string, kind graph.Kind, lim
 	return ix.Search(ctx, query, kind, limit), nil
 }
 
+// forgetQueries drops the search index's remembered answers and narrowing
+// cache (for measuring cold searches).
+func (b *backend) forgetQueries() {
+	b.mu.RLock()
+	ix := b.ix
+	b.mu.RUnlock()
+	if ix != nil {
+		ix.Forget()
+	}
+}
+
 // loadSearch reads every entity's search document from the store and builds
 // the index; until it returns, Search answers tui.ErrSearchNotReady.
 func (b *backend) loadSearch(ctx context.Context) (int, time.Duration, error) {

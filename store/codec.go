@@ -162,7 +162,11 @@ func decodeLink(v []byte) (role string, src graph.Provenance, err error) {
 // The amount sits at a fixed offset so totals and amount sorts read it
 // without decoding the rest.
 func encodeTxnValue(t graph.Txn, other graph.Ref) []byte {
-	b := make([]byte, 0, 64+len(other.Key)+len(t.Reference))
+	return appendTxnValue(make([]byte, 0, 64+len(other.Key)+len(t.Reference)), t, other)
+}
+
+// appendTxnValue appends encodeTxnValue's bytes to b.
+func appendTxnValue(b []byte, t graph.Txn, other graph.Ref) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(t.Amount))
 	b = append(b, byte(t.Channel), byte(t.IINProvided), byte(t.AppConfirmed))
 	b = appendValRef(b, other)
@@ -238,7 +242,12 @@ func decodeTxn(key, v []byte) (graph.Txn, error) {
 
 // Transaction id value: [channel][t key of the sender's row].
 func encodeTxnID(ch graph.Channel, senderKey []byte) []byte {
-	return append([]byte{byte(ch)}, senderKey...)
+	return appendTxnID(make([]byte, 0, 1+len(senderKey)), ch, senderKey)
+}
+
+// appendTxnID appends encodeTxnID's bytes to b.
+func appendTxnID(b []byte, ch graph.Channel, senderKey []byte) []byte {
+	return append(append(b, byte(ch)), senderKey...)
 }
 
 func decodeTxnID(v []byte) (graph.Channel, []byte, error) {

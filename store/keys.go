@@ -166,7 +166,11 @@ func parseLinkKey(k []byte) (pfx byte, owner graph.Ref, typ graph.LinkType, othe
 // DirIn under the receiver), so an instrument's transactions in time order are
 // one prefix scan. The direction byte keeps a self-transfer's two rows apart.
 func txnKey(owner graph.Ref, at time.Time, id string, dir graph.Direction) []byte {
-	k := make([]byte, 0, 16+len(owner.Key)+len(id))
+	return appendTxnKey(make([]byte, 0, 16+len(owner.Key)+len(id)), owner, at, id, dir)
+}
+
+// appendTxnKey appends txnKey's bytes to k.
+func appendTxnKey(k []byte, owner graph.Ref, at time.Time, id string, dir graph.Direction) []byte {
 	k = appendRef(append(k, pfxTxn), owner)
 	k = binary.BigEndian.AppendUint64(k, encodeTime(at))
 	k = appendField(k, id)
@@ -197,8 +201,11 @@ func parseTxnKey(k []byte) (owner graph.Ref, at time.Time, id string, dir graph.
 
 // txnIDKey: [i][len uint16 BE][id]
 func txnIDKey(id string) []byte {
-	return appendField(append(make([]byte, 0, 3+len(id)), pfxTxnID), id)
+	return appendTxnIDKey(make([]byte, 0, 3+len(id)), id)
 }
+
+// appendTxnIDKey appends txnIDKey's bytes to k.
+func appendTxnIDKey(k []byte, id string) []byte { return appendField(append(k, pfxTxnID), id) }
 
 func parseTxnIDKey(k []byte) (string, error) {
 	if len(k) < 1 || k[0] != pfxTxnID {

@@ -56,6 +56,7 @@ type Loader struct {
 	runs       []string // spilled run files, in write order
 	tmpDir     string
 	batches    []graph.Batch
+	scratch    [4][]byte // PutTxn's keys and value, copied by the sort buffer
 
 	// Incremental mode.
 	w            *kvWriter
@@ -248,16 +249,30 @@ func (l *Loader) PutTxn(t graph.Txn) error {
 	if err := checkRef(t.To); err != nil {
 		return fmt.Errorf("put transaction %s: to: %w", t.ID, err)
 	}
+	if l.bulk {
+		// The sort buffer copies every key and value, so one set of
+		// scratch buffers serves every transaction.
+		sc := &l.scratch
+		sc[0] = appendTxnKey(sc[0][:0], t.From, t.Time, t.ID, graph.DirOut)
+		sc[1] = appendTxnKey(sc[1][:0], t.To, t.Time, t.ID, graph.DirIn)
+		sc[2] = appendTxnIDKey(sc[2][:0], t.ID)
+		sc[3] = appendTxnValue(sc[3][:0], t, t.To)
+		l.put(sc[0], sc[3])
+		sc[3] = appendTxnValue(sc[3][:0], t, t.From)
+		l.put(sc[1], sc[3])
+		sc[3] = appendTxnID(sc[3][:0], t.Channel, sc[0])
+		l.put(sc[2], sc[3])
+		return l.err
+	}
 	out := txnKey(t.From, t.Time, t.ID, graph.DirOut)
 	in := txnKey(t.To, t.Time, t.ID, graph.DirIn)
 	idk := txnIDKey(t.ID)
-	if !l.bulk {
-		if err := l.dropMovedTxn(idk, out); err != nil {
-			return fmt.Errorf("put transaction %s: %w", t.ID, err)
-		}
-		l.touch(t.From)
-		l.touch(t.To)
+	if err := l.dropMovedTxn(idk, out); err != nil {
+		return fmt.Errorf("put transaction %s: %w", t.ID, err)
 	}
+	l.touch(t.From)
+	l.touch(t.To)
+	// A transaction holds its keys and values until it commits.
 	l.put(out, encodeTxnValue(t, t.To))
 	l.put(in, encodeTxnValue(t, t.From))
 	l.put(idk, encodeTxnID(t.Channel, out))

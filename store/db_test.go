@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -646,11 +647,16 @@ func TestLoadKeyFile(t *testing.T) {
 	}
 }
 
-// recordHandler collects log records.
-type recordHandler struct{ msgs *[]string }
+// recordHandler collects log records. Badger logs from several goroutines.
+type recordHandler struct {
+	mu   *sync.Mutex
+	msgs *[]string
+}
 
 func (h recordHandler) Enabled(context.Context, slog.Level) bool { return true }
 func (h recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	*h.msgs = append(*h.msgs, r.Level.String()+" "+r.Message)
 	return nil
 }
@@ -659,7 +665,7 @@ func (h recordHandler) WithGroup(string) slog.Handler      { return h }
 
 func TestBadgerLogsGoToSlog(t *testing.T) {
 	var msgs []string
-	db, err := Open(t.TempDir(), Options{Logger: slog.New(recordHandler{&msgs})})
+	db, err := Open(t.TempDir(), Options{Logger: slog.New(recordHandler{new(sync.Mutex), &msgs})})
 	if err != nil {
 		t.Fatal(err)
 	}

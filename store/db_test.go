@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -742,5 +744,62 @@ func TestIncrementalCancelledFinishThenAbort(t *testing.T) {
 	}
 	if p, _ := db.Transactions(ctx, atmRef, graph.TxQuery{Limit: 100}); p.Total != 10 {
 		t.Errorf("ATM total %d, want 10", p.Total)
+	}
+}
+
+// TestReceiverRowsReadWholeTransactions: the receiver's row holds only the
+// head of a transaction; its pages (in time and in amount order) and Txn
+// must still give every field, in bulk and incremental imports alike.
+func TestReceiverRowsReadWholeTransactions(t *testing.T) {
+	tx := graph.Txn{ID: "T-77", Time: time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC), From: cardRef(1), To: exRef,
+		Amount: 49_990_000, Currency: "KZT", Channel: graph.ChannelTrade, Device: "DEV-1", IP: "10.0.0.7",
+		IINProvided: graph.TriNo, AppConfirmed: graph.TriYes, Reference: "покупка USDT",
+		Props: map[string]string{"order": "554433"}, Src: graph.Provenance{File: "tx.csv", Line: 9, Batch: 1}}
+	for _, bulk := range []bool{true, false} {
+		db := openTemp(t)
+		if !bulk {
+			load(t, db, records{ents: []graph.Entity{{Ref: personRef(1), Name: "first"}}})
+		}
+		load(t, db, records{txns: []graph.Txn{tx}})
+		check := func(what string, got graph.Txn) {
+			t.Helper()
+			got.Src.Batch, got.Time = tx.Src.Batch, got.Time.UTC()
+			if !reflect.DeepEqual(got, tx) {
+				t.Errorf("bulk %v, %s:\n got  %+v\n want %+v", bulk, what, got, tx)
+			}
+		}
+		for s := graph.SortTimeDesc; s <= graph.SortAmountAsc; s++ {
+			for _, owner := range []graph.Ref{tx.From, tx.To} {
+				p, err := db.Transactions(ctx, owner, graph.TxQuery{Sort: s, Limit: 5})
+				if err != nil || len(p.Txns) != 1 {
+					t.Fatalf("bulk %v, %v page of %v: %d rows, %v", bulk, s, owner, len(p.Txns), err)
+				}
+				check(fmt.Sprintf("%v page of %v", s, owner), p.Txns[0])
+			}
+		}
+		got, err := db.Txn(ctx, tx.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("Txn", got)
+	}
+}
+
+// TestTxnIDRowForms reads both forms of the id row: the short one written
+// now and the older one holding the sender's row key.
+func TestTxnIDRowForms(t *testing.T) {
+	at := time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)
+	want := txnKey(cardRef(3), at, "T-9", graph.DirOut)
+	for name, v := range map[string][]byte{
+		"short": encodeTxnID(graph.ChannelCashOut, cardRef(3), at),
+		"older": append([]byte{byte(graph.ChannelCashOut)}, want...),
+	} {
+		ch, key, err := decodeTxnID("T-9", v)
+		if err != nil || ch != graph.ChannelCashOut || !bytes.Equal(key, want) {
+			t.Errorf("%s: channel %v key %x err %v, want %x", name, ch, key, err, want)
+		}
+	}
+	if short := encodeTxnID(graph.ChannelCashOut, cardRef(3), at); len(short) >= 1+len(want) {
+		t.Errorf("short form %d bytes, the older one %d", len(short), 1+len(want))
 	}
 }

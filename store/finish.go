@@ -158,7 +158,7 @@ func (ix *indexer) observe(k, v []byte) error {
 		}
 		ix.stats.Links[typ]++
 	case pfxTxnID:
-		ch, _, err := decodeTxnID(v)
+		ch, err := txnIDChannel(v)
 		if err != nil {
 			return fmt.Errorf("transaction id key %q: %w", k, err)
 		}

@@ -17,7 +17,7 @@ const (
 	pfxLinkOut byte = 'l' // [l][from ref][type][to ref]           → link value
 	pfxLinkIn  byte = 'r' // [r][to ref][type][from ref]           → link value
 	pfxTxn     byte = 't' // [t][owner ref][time][len][id][dir]    → txn value
-	pfxTxnID   byte = 'i' // [i][len][id]                          → [channel][t key of the sender side]
+	pfxTxnID   byte = 'i' // [i][len][id]                          → [channel][0][time][sender ref]
 	pfxTxnAgg  byte = 'a' // [a][ref]                              → txn count, in, out
 	pfxBatch   byte = 'b' // [b][id uint32]                        → batch (JSON)
 	pfxHash    byte = 'h' // [h][len][sha256]                      → batch id uint32

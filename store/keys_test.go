@@ -209,7 +209,7 @@ func FuzzParseKeys(f *testing.F) {
 		_, _ = decodeTxnHead(k)
 		_, _ = decodeTxn(txnKey(cardRef(1), t0, "T", graph.DirIn), k)
 		_, _ = decodeAgg(k)
-		_, _, _ = decodeTxnID(k)
+		_, _, _ = decodeTxnID("T", k)
 		_, _, _ = decodeLink(k)
 		_, _, _ = decodeDocsMeta(k)
 		dr := docReader{s: string(k)}

@@ -299,7 +299,7 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 	for ; it.ValidForPrefix(prefix) && (q.Limit == 0 || len(page.Txns) < q.Limit); it.Next() {
 		item := it.Item()
 		err := item.Value(func(v []byte) error {
-			t, err := decodeTxn(item.Key(), v)
+			t, err := readTxnRow(txn, item.Key(), v)
 			page.Txns = append(page.Txns, t)
 			return err
 		})
@@ -405,7 +405,35 @@ func getTxnAt(txn *badger.Txn, key []byte) (graph.Txn, error) {
 	}
 	var t graph.Txn
 	err = item.Value(func(v []byte) error {
-		t, err = decodeTxn(key, v)
+		t, err = readTxnRow(txn, key, v)
+		return err
+	})
+	return t, err
+}
+
+// readTxnRow decodes the transaction of an owner row. A receiver's row holds
+// only the head, so the transaction is read from the sender's row, whose key
+// the head gives (the sender, with the same time and id).
+func readTxnRow(txn *badger.Txn, key, v []byte) (graph.Txn, error) {
+	if len(key) == 0 || key[len(key)-1] != byte(graph.DirIn) {
+		return decodeTxn(key, v)
+	}
+	_, at, id, _, err := parseTxnKey(key)
+	if err != nil {
+		return graph.Txn{}, err
+	}
+	h, err := decodeTxnHead(v)
+	if err != nil {
+		return graph.Txn{}, fmt.Errorf("transaction %s: %w", id, err)
+	}
+	out := txnKey(h.other, at, id, graph.DirOut)
+	item, err := txn.Get(out)
+	if err != nil {
+		return graph.Txn{}, fmt.Errorf("transaction %s: the sender's row: %w", id, err)
+	}
+	var t graph.Txn
+	err = item.Value(func(v []byte) error {
+		t, err = decodeTxn(out, v)
 		return err
 	})
 	return t, err
@@ -423,7 +451,7 @@ func (db *DB) Txn(ctx context.Context, id string) (graph.Txn, error) {
 		if err != nil {
 			return err
 		}
-		_, key, err := decodeTxnID(v)
+		_, key, err := decodeTxnID(id, v)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -114,12 +115,12 @@ func (rw *RejectWriter) Write(p []byte) (int, error) {
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64 // read on the read-ahead goroutine, shown by progress
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -209,11 +210,23 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	handle := im.handler(f)
 	last := time.Now()
 	lastLine := 1
+	ra := NewReadAhead(rd)
+	defer ra.Close()
+	// unclosed is a row whose opening quote was never closed: encoding/csv
+	// then reads to the end of the file as one field, and when nothing
+	// follows, nothing after it could be recovered.
+	var unclosed *csv.ParseError
 	for {
-		rec, err := rd.Read()
+		rec, line, err := ra.Read()
 		if err == io.EOF {
+			if pe := unclosed; pe != nil {
+				im.rep.UnreadLines = pe.Line - pe.StartLine
+				return fmt.Errorf("%s: line %d: quoted field never closed; lines %d–%d (end of file) could not be read as rows",
+					name, pe.StartLine, pe.StartLine+1, pe.Line)
+			}
 			break
 		}
+		unclosed = nil
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
@@ -225,17 +238,11 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 			if err := im.reject(pe.StartLine, rowError{reason: reason}); err != nil {
 				return err
 			}
-			// An opening quote that is never closed makes encoding/csv read
-			// to the end of the file as one field: nothing after it can be
-			// recovered. Peeking is safe because csv reads through br itself.
-			if _, perr := br.Peek(1); pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && perr == io.EOF {
-				im.rep.UnreadLines = pe.Line - pe.StartLine
-				return fmt.Errorf("%s: line %d: quoted field never closed; lines %d–%d (end of file) could not be read as rows",
-					name, pe.StartLine, pe.StartLine+1, pe.Line)
+			if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine {
+				unclosed = pe
 			}
 		} else {
 			im.rep.Read++
-			line, _ := rd.FieldPos(0)
 			lastLine = line
 			src := graph.Provenance{File: name, Line: line, Batch: im.opts.Batch}
 			if len(rec) != im.nfields {
@@ -266,12 +273,12 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 			}
 			if im.opts.Progress != nil && (im.rep.Read&65535 == 0 || time.Since(last) >= 100*time.Millisecond) {
 				last = time.Now()
-				im.opts.Progress(cr.n, im.rep.Read)
+				im.opts.Progress(cr.n.Load(), im.rep.Read)
 			}
 		}
 	}
 	if im.opts.Progress != nil {
-		im.opts.Progress(cr.n, im.rep.Read)
+		im.opts.Progress(cr.n.Load(), im.rep.Read)
 	}
 	return nil
 }

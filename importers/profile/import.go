@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"casegraph/graph"
@@ -92,12 +93,12 @@ type fileRun struct {
 
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64 // read on the read-ahead goroutine, shown by progress
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -207,8 +208,10 @@ func (fr *fileRun) run(ctx context.Context, r io.Reader) error {
 	}
 	nfields := len(hdr.cols)
 	last := time.Now()
+	ra := importers.NewReadAhead(rd)
+	defer ra.Close()
 	for row := 0; ; row++ {
-		rec, err := rd.Read()
+		rec, line, err := ra.Read()
 		if err == io.EOF {
 			break
 		}
@@ -223,7 +226,6 @@ func (fr *fileRun) run(ctx context.Context, r io.Reader) error {
 			}
 			continue
 		}
-		line, _ := rd.FieldPos(0)
 		fr.rec.Read()
 		if err := fr.row(rec, line, row, nfields); err != nil {
 			fr.rec.Unread()
@@ -235,12 +237,12 @@ func (fr *fileRun) run(ctx context.Context, r io.Reader) error {
 			}
 			if fr.opts.Progress != nil && time.Since(last) >= 100*time.Millisecond {
 				last = time.Now()
-				fr.opts.Progress(cr.n, fr.rec.Report().Read)
+				fr.opts.Progress(cr.n.Load(), fr.rec.Report().Read)
 			}
 		}
 	}
 	if fr.opts.Progress != nil {
-		fr.opts.Progress(cr.n, fr.rec.Report().Read)
+		fr.opts.Progress(cr.n.Load(), fr.rec.Report().Read)
 	}
 	return nil
 }

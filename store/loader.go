@@ -258,7 +258,7 @@ func (l *Loader) PutTxn(t graph.Txn) error {
 		sc[2] = appendTxnIDKey(sc[2][:0], t.ID)
 		sc[3] = appendTxnValue(sc[3][:0], t, t.To)
 		l.put(sc[0], sc[3])
-		sc[3] = appendTxnHead(sc[3][:0], t, t.From)
+		sc[3] = appendTxnValue(sc[3][:0], t, t.From)
 		l.put(sc[1], sc[3])
 		sc[3] = appendTxnID(sc[3][:0], t.Channel, t.From, t.Time)
 		l.put(sc[2], sc[3])
@@ -274,7 +274,7 @@ func (l *Loader) PutTxn(t graph.Txn) error {
 	l.touch(t.To)
 	// A transaction holds its keys and values until it commits.
 	l.put(out, encodeTxnValue(t, t.To))
-	l.put(in, appendTxnHead(nil, t, t.From))
+	l.put(in, encodeTxnValue(t, t.From))
 	l.put(idk, encodeTxnID(t.Channel, t.From, t.Time))
 	return l.err
 }

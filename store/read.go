@@ -411,22 +411,24 @@ func getTxnAt(txn *badger.Txn, key []byte) (graph.Txn, error) {
 	return t, err
 }
 
-// readTxnRow decodes the transaction of an owner row. A receiver's row holds
-// only the head, so the transaction is read from the sender's row, whose key
-// the head gives (the sender, with the same time and id).
+// readTxnRow decodes the transaction of an owner row. A receiver's row
+// holding only the head (written by one earlier version, see
+// encodeTxnValue) is completed from the sender's row, whose key the head
+// gives (the sender, with the same time and id).
 func readTxnRow(txn *badger.Txn, key, v []byte) (graph.Txn, error) {
-	if len(key) == 0 || key[len(key)-1] != byte(graph.DirIn) {
+	if len(key) == 0 || key[len(key)-1] != byte(graph.DirIn) || len(v) < txnFixed {
+		return decodeTxn(key, v)
+	}
+	r := reader{b: v[txnFixed:]}
+	other := r.ref()
+	if r.err != nil || len(r.b) > 0 {
 		return decodeTxn(key, v)
 	}
 	_, at, id, _, err := parseTxnKey(key)
 	if err != nil {
 		return graph.Txn{}, err
 	}
-	h, err := decodeTxnHead(v)
-	if err != nil {
-		return graph.Txn{}, fmt.Errorf("transaction %s: %w", id, err)
-	}
-	out := txnKey(h.other, at, id, graph.DirOut)
+	out := txnKey(other, at, id, graph.DirOut)
 	item, err := txn.Get(out)
 	if err != nil {
 		return graph.Txn{}, fmt.Errorf("transaction %s: the sender's row: %w", id, err)

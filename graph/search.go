@@ -29,8 +29,14 @@ import (
 // and a bounded heap keeps the best few hundred. Only those are re-ranked and
 // highlighted by sahilm/fuzzy on the original strings. When a query extends
 // the previous one, only the previous query's matches are searched again
-// (fzf's cache). A million documents cost about 74 bytes each beyond the
-// documents themselves; see BenchmarkSearch1M for the latencies.
+// (fzf's cache), and the last answers are remembered (backspace, the next
+// card number of the same bank). One to three letters or digits match most
+// of a million documents; for those every field stores the best score any
+// such pattern could get in it (fieldBounds), so once the heap is full the
+// fields that cannot enter it are only checked for a match, and for one
+// letter or a digit twice the mask alone decides. A million documents cost
+// about 80 bytes each beyond the documents themselves; see BenchmarkSearch1M
+// and `casegraph bench` for the latencies.
 //
 // Match semantics are sahilm's (characters in order, case-insensitive by
 // Unicode simple folding) applied to the label, each term and the label's

@@ -85,7 +85,8 @@ type fileRun struct {
 	skips    []*boundCond
 	records  []*boundRecord
 	ctx      rowCtx
-	// pending records of the current row, emitted once the row validated
+	free     chan *rowBatch // evaluated batches the main goroutine is done with
+	// the records of the row being evaluated
 	ents  []graph.Entity
 	links []graph.Link
 	txns  []graph.Txn
@@ -208,41 +209,143 @@ func (fr *fileRun) run(ctx context.Context, r io.Reader) error {
 	}
 	nfields := len(hdr.cols)
 	last := time.Now()
+	// Rows are evaluated (mapped, validated, typed) on a goroutine of their
+	// own, a batch ahead, and recorded and sent to the sink here in file
+	// order: the two halves cost about the same, so a statement's rows go
+	// through on both cores. Rows are independent once the header is bound;
+	// only the evaluator touches its caches.
 	ra := importers.NewReadAhead(rd)
 	defer ra.Close()
-	for row := 0; ; row++ {
-		rec, line, err := ra.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return fmt.Errorf("%s: read after row %d: %w", name, row, err)
+	batches, stop := fr.evaluate(ra, nfields)
+	defer close(stop)
+	row := 0
+	for b := range batches {
+		for i := range b.rows {
+			o := &b.rows[i]
+			if err := fr.apply(b, o); err != nil {
+				// The row is neither imported nor rejected: not read either.
+				fr.rec.Unread()
+				return fmt.Errorf("%s: line %d: %w", name, o.line, err)
 			}
-			fr.rec.Read()
-			if err := fr.rec.Reject(pe.StartLine, "", "", "malformed CSV: "+pe.Err.Error()); err != nil {
-				return err
-			}
-			continue
-		}
-		fr.rec.Read()
-		if err := fr.row(rec, line, row, nfields); err != nil {
-			fr.rec.Unread()
-			return fmt.Errorf("%s: line %d: %w", name, line, err)
-		}
-		if row&4095 == 0 {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("%s: import cancelled after %d rows: %w", name, row, err)
-			}
-			if fr.opts.Progress != nil && time.Since(last) >= 100*time.Millisecond {
-				last = time.Now()
-				fr.opts.Progress(cr.n.Load(), fr.rec.Report().Read)
+			row++
+			if row&4095 == 0 {
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("%s: import cancelled after %d rows: %w", name, row, err)
+				}
+				if fr.opts.Progress != nil && time.Since(last) >= 100*time.Millisecond {
+					last = time.Now()
+					fr.opts.Progress(cr.n.Load(), fr.rec.Report().Read)
+				}
 			}
 		}
+		if b.final != nil && b.final != io.EOF {
+			return fmt.Errorf("%s: read after row %d: %w", name, row, b.final)
+		}
+		fr.free <- b
 	}
 	if fr.opts.Progress != nil {
 		fr.opts.Progress(cr.n.Load(), fr.rec.Report().Read)
+	}
+	return nil
+}
+
+// What the evaluator found a row to be.
+const (
+	outImport = iota
+	outSkip
+	outReject
+)
+
+// rowOutcome is one evaluated data row. An imported row's records are
+// ents[e0:e1], links[l0:l1] and txns[t0:t1] of its batch.
+type rowOutcome struct {
+	line                   int
+	kind                   uint8
+	column, value, reason  string
+	src                    graph.Provenance
+	e0, e1, l0, l1, t0, t1 int
+}
+
+// rowBatch is a batch of evaluated rows; final is what ended reading after
+// them (io.EOF at the end of the file), if anything.
+type rowBatch struct {
+	rows  []rowOutcome
+	ents  []graph.Entity
+	links []graph.Link
+	txns  []graph.Txn
+	final error
+}
+
+const evalBatchRows = 256
+
+// evaluate runs the evaluator goroutine; closing stop ends it early.
+func (fr *fileRun) evaluate(ra *importers.ReadAhead, nfields int) (<-chan *rowBatch, chan struct{}) {
+	out := make(chan *rowBatch, 1)
+	stop := make(chan struct{})
+	fr.free = make(chan *rowBatch, 3)
+	for range 3 {
+		fr.free <- &rowBatch{}
+	}
+	go func() {
+		defer close(out)
+		for row := 0; ; {
+			var b *rowBatch
+			select {
+			case b = <-fr.free:
+			case <-stop:
+				return
+			}
+			clear(b.ents)
+			clear(b.links)
+			clear(b.txns)
+			b.rows, b.ents, b.links, b.txns, b.final = b.rows[:0], b.ents[:0], b.links[:0], b.txns[:0], nil
+			for len(b.rows) < evalBatchRows {
+				rec, line, err := ra.Read()
+				if err != nil {
+					var pe *csv.ParseError
+					if !errors.As(err, &pe) {
+						b.final = err
+						break
+					}
+					b.rows = append(b.rows, rowOutcome{line: pe.StartLine, kind: outReject, reason: "malformed CSV: " + pe.Err.Error()})
+					row++ // {_row} counts every record read, as the file does
+					continue
+				}
+				o := fr.classify(rec, line, row, nfields)
+				row++
+				if o.kind == outImport {
+					o.e0, o.l0, o.t0 = len(b.ents), len(b.links), len(b.txns)
+					b.ents, b.links, b.txns = append(b.ents, fr.ents...), append(b.links, fr.links...), append(b.txns, fr.txns...)
+					o.e1, o.l1, o.t1 = len(b.ents), len(b.links), len(b.txns)
+				}
+				b.rows = append(b.rows, o)
+			}
+			select {
+			case out <- b:
+			case <-stop:
+				return
+			}
+			if b.final != nil {
+				return
+			}
+		}
+	}()
+	return out, stop
+}
+
+// apply records an evaluated row and sends an imported row's records.
+func (fr *fileRun) apply(b *rowBatch, o *rowOutcome) error {
+	fr.rec.Read()
+	switch o.kind {
+	case outSkip:
+		fr.rec.Skip(o.line, o.reason)
+	case outReject:
+		return fr.rec.Reject(o.line, o.column, o.value, o.reason)
+	default:
+		if err := fr.emit(o.src, b.ents[o.e0:o.e1], b.links[o.l0:o.l1], b.txns[o.t0:o.t1]); err != nil {
+			return err
+		}
+		fr.rec.Imported()
 	}
 	return nil
 }
@@ -289,21 +392,25 @@ func metaPair(rec []string) (label, value string, ok bool) {
 	return "", "", false
 }
 
-// row handles one data row: it is skipped, rejected or imported.
-func (fr *fileRun) row(rec []string, line, row, nfields int) error {
+// classify evaluates one data row: it is skipped, rejected or imported
+// (its records then in fr.ents, fr.links and fr.txns). It runs on the
+// evaluator goroutine and touches neither the recorder nor the sink.
+func (fr *fileRun) classify(rec []string, line, row, nfields int) rowOutcome {
+	o := rowOutcome{line: line, kind: outSkip}
 	if importers.EmptyRow(rec) {
-		fr.rec.Skip(line, "empty row")
-		return nil
+		o.reason = "empty row"
+		return o
 	}
 	if w, ok := importers.TotalRow(rec); ok {
-		fr.rec.Skip(line, "total or balance row: "+strconv.Quote(w))
-		return nil
+		o.reason = "total or balance row: " + strconv.Quote(w)
+		return o
 	}
 	if len(rec) > nfields && importers.EmptyRow(rec[nfields:]) {
 		rec = rec[:nfields] // trailing separators
 	}
 	if len(rec) != nfields {
-		return fr.rec.Reject(line, "", "", "want "+strconv.Itoa(nfields)+" fields as in the header, got "+strconv.Itoa(len(rec)))
+		o.kind, o.reason = outReject, "want "+strconv.Itoa(nfields)+" fields as in the header, got "+strconv.Itoa(len(rec))
+		return o
 	}
 	c := &fr.ctx
 	c.rec, c.line, c.row = rec, line, row
@@ -312,41 +419,39 @@ func (fr *fileRun) row(rec []string, line, row, nfields int) error {
 	}
 	for _, s := range fr.skips {
 		if s.holds(rec) {
-			fr.rec.Skip(line, s.reason)
-			return nil
+			o.reason = s.reason
+			return o
 		}
 	}
 	fr.ents, fr.links, fr.txns = fr.ents[:0], fr.links[:0], fr.txns[:0]
-	src := graph.Provenance{File: fr.opts.Name, Line: line, Batch: fr.opts.Batch}
+	o.src = graph.Provenance{File: fr.opts.Name, Line: line, Batch: fr.opts.Batch}
 	matched := false
 	for _, br := range fr.records {
 		if !br.applies(rec) {
 			continue
 		}
 		matched = true
-		skip, re := br.eval(fr, src)
+		skip, re := br.eval(fr, o.src)
 		if re != nil {
-			return fr.rec.Reject(line, re.column, re.value, re.reason)
+			o.kind, o.column, o.value, o.reason = outReject, re.column, re.value, re.reason
+			return o
 		}
 		if skip != "" {
-			fr.rec.Skip(line, skip)
-			return nil
+			o.reason = skip
+			return o
 		}
 	}
 	if !matched {
-		fr.rec.Skip(line, "no record of profile "+fr.p.Name+" applies to this row")
-		return nil
+		o.reason = "no record of profile " + fr.p.Name + " applies to this row"
+		return o
 	}
-	if err := fr.emit(src); err != nil {
-		return err
-	}
-	fr.rec.Imported()
-	return nil
+	o.kind = outImport
+	return o
 }
 
 // emit sends the validated records of a row.
-func (fr *fileRun) emit(src graph.Provenance) error {
-	for _, e := range fr.ents {
+func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph.Link, txns []graph.Txn) error {
+	for _, e := range ents {
 		// Statements repeat their holder and counterparties on every row:
 		// an entity is sent once per file, from the first row defining it.
 		if _, dup := fr.seenFull[e.Ref]; dup {
@@ -361,7 +466,7 @@ func (fr *fileRun) emit(src graph.Provenance) error {
 		}
 		fr.mark(e.Ref)
 	}
-	for _, l := range fr.links {
+	for _, l := range links {
 		if err := fr.stub(l.From, src); err != nil {
 			return err
 		}
@@ -380,7 +485,7 @@ func (fr *fileRun) emit(src graph.Provenance) error {
 			return fmt.Errorf("put link %s %s %s: %w", l.From, l.Type, l.To, err)
 		}
 	}
-	for _, t := range fr.txns {
+	for _, t := range txns {
 		if err := fr.stub(t.From, src); err != nil {
 			return err
 		}

@@ -331,10 +331,26 @@ func (m Model) filterLine() string {
 		}
 	}
 	// Keep the active filter visible on narrow terminals: drop leading
-	// entries until it fits.
-	line := strings.Join(parts, " ")
-	for start := 1; lipgloss.Width(line) > m.w && start <= m.filter; start++ {
-		line = m.st.Muted.Render("… ") + strings.Join(parts[start:], " ")
+	// entries until it fits, then trailing ones.
+	start, end := 0, len(parts)
+	render := func() string {
+		line := strings.Join(parts[start:end], " ")
+		if start > 0 {
+			line = m.st.Muted.Render("… ") + line
+		}
+		if end < len(parts) {
+			line += m.st.Muted.Render(" …")
+		}
+		return line
+	}
+	line := render()
+	for lipgloss.Width(line) > m.w && start < m.filter {
+		start++
+		line = render()
+	}
+	for lipgloss.Width(line) > m.w && end > m.filter+1 {
+		end--
+		line = render()
 	}
 	return line
 }

@@ -1,0 +1,219 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"casegraph/graph"
+	"casegraph/tui/theme"
+)
+
+var errLoading = errors.New("index loading")
+
+// fakeSearcher answers from a fixed list and records every call.
+type fakeSearcher struct {
+	docs    []graph.SearchDoc
+	loading bool
+	fail    error
+	calls   []call
+}
+
+type call struct {
+	q    string
+	kind graph.Kind
+}
+
+func (f *fakeSearcher) Search(_ context.Context, q string, kind graph.Kind, limit int) (graph.SearchResult, error) {
+	f.calls = append(f.calls, call{q, kind})
+	if f.loading {
+		return graph.SearchResult{Query: q}, errLoading
+	}
+	if f.fail != nil {
+		return graph.SearchResult{Query: q}, f.fail
+	}
+	res := graph.SearchResult{Query: q}
+	for _, d := range f.docs {
+		if (kind == graph.KindUnknown || d.Ref.Kind == kind) && strings.Contains(strings.ToLower(d.Label), strings.ToLower(q)) {
+			res.Total++
+			if len(res.Hits) < limit {
+				res.Hits = append(res.Hits, graph.SearchHit{Doc: d})
+			}
+		}
+	}
+	return res, nil
+}
+
+func newPane(t *testing.T, f *fakeSearcher) Model {
+	t.Helper()
+	m := New(context.Background(), f, errLoading, theme.New(true))
+	m.SetClock(func() time.Time { return time.Unix(0, 0) })
+	m.SetSize(80, 12)
+	m.Focus()
+	return m
+}
+
+// typeKey types one character and returns the query command it starts.
+func typeKey(t *testing.T, m Model, r rune) (Model, tea.Cmd) {
+	t.Helper()
+	return m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+}
+
+// results runs the command and returns the ResultsMsg it produced (a
+// tea.Batch of the input's own command and the query).
+func results(t *testing.T, cmd tea.Cmd) ResultsMsg {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("no command: the query did not run")
+	}
+	switch msg := cmd().(type) {
+	case ResultsMsg:
+		return msg
+	case tea.BatchMsg:
+		for _, c := range msg {
+			if c == nil {
+				continue
+			}
+			if r, ok := c().(ResultsMsg); ok {
+				return r
+			}
+		}
+	}
+	t.Fatal("the command gave no ResultsMsg")
+	return ResultsMsg{}
+}
+
+func docs() []graph.SearchDoc {
+	return []graph.SearchDoc{
+		{Ref: graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}, Label: "Нурланов Ерлан"},
+		{Ref: graph.Ref{Kind: graph.KindCard, Key: "4400430000007894"}, Label: "4400 4300 0000 7894"},
+		{Ref: graph.Ref{Kind: graph.KindExchange, Key: "binance-kz"}, Label: "Binance KZ"},
+		{Ref: graph.Ref{Kind: graph.KindPerson, Key: "900101400003"}, Label: "Ерланова Айгерим"},
+	}
+}
+
+func TestStaleResultsAreDropped(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, first := typeKey(t, m, 'е')
+	m, second := typeKey(t, m, 'р')
+	old, cur := results(t, first), results(t, second)
+	if old.Seq >= cur.Seq || cur.Seq != m.Seq() {
+		t.Fatalf("sequence numbers %d then %d, pane at %d", old.Seq, cur.Seq, m.Seq())
+	}
+	m, _ = m.Update(cur)
+	m, _ = m.Update(old) // arrives late
+	if got := m.Result().Query; got != "ер" {
+		t.Fatalf("applied the result of %q, want the latest query %q", got, "ер")
+	}
+	if !strings.Contains(m.Footer(), "2 of 2 matches") {
+		t.Errorf("footer %q", m.Footer())
+	}
+}
+
+func TestNotReadyRunsAgainWhenReady(t *testing.T) {
+	f := &fakeSearcher{docs: docs(), loading: true}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'b')
+	m, _ = m.Update(results(t, cmd))
+	if !m.Loading() || !strings.Contains(m.View(), "search index loading") {
+		t.Fatalf("loading %v, view:\n%s", m.Loading(), m.View())
+	}
+	f.loading = false
+	cmd = m.SetReady()
+	m, _ = m.Update(results(t, cmd))
+	if m.Loading() || len(m.Result().Hits) != 1 || m.Result().Hits[0].Doc.Label != "Binance KZ" {
+		t.Fatalf("after ready: loading %v, hits %+v", m.Loading(), m.Result().Hits)
+	}
+}
+
+func TestKindFilterRunsTheQueryAgain(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, '4')
+	m, _ = m.Update(results(t, cmd))
+	for m.Kind() != graph.KindCard {
+		m, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+		m, _ = m.Update(results(t, cmd))
+		if len(f.calls) > len(Filters)+2 {
+			t.Fatal("tab never reached the card filter")
+		}
+	}
+	if last := f.calls[len(f.calls)-1]; last.kind != graph.KindCard || last.q != "4" {
+		t.Errorf("last search %+v, want 4 among cards", last)
+	}
+	if len(m.Result().Hits) != 1 || m.Result().Hits[0].Doc.Ref.Kind != graph.KindCard {
+		t.Errorf("hits %+v", m.Result().Hits)
+	}
+}
+
+func TestEnterOpensTheSelectedHit(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'е')
+	m, _ = m.Update(results(t, cmd))
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown}) // stays on the last of two
+	m, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	if cmd == nil {
+		t.Fatal("enter did nothing")
+	}
+	open, ok := cmd().(OpenMsg)
+	if want := m.Result().Hits[1].Doc.Ref; !ok || open.Ref != want {
+		t.Fatalf("enter gave %#v, want OpenMsg for %v", open, want)
+	}
+	if _, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyEscape}); cmd == nil {
+		t.Fatal("esc did nothing")
+	} else if _, ok := cmd().(ClosedMsg); !ok {
+		t.Error("esc did not close the pane")
+	}
+}
+
+func TestClearingTheQueryClearsResults(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'b')
+	m, _ = m.Update(results(t, cmd))
+	calls := len(f.calls)
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	if len(m.Result().Hits) != 0 || m.Footer() != "" {
+		t.Errorf("after clearing: %d hits, footer %q", len(m.Result().Hits), m.Footer())
+	}
+	if len(f.calls) != calls {
+		t.Error("an empty query was searched")
+	}
+}
+
+func TestSearchErrorIsShown(t *testing.T) {
+	f := &fakeSearcher{docs: docs(), fail: errors.New("disk gone")}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'x')
+	m, _ = m.Update(results(t, cmd))
+	if m.Footer() != "search failed" || !strings.Contains(m.View(), "disk gone") {
+		t.Errorf("footer %q, view:\n%s", m.Footer(), m.View())
+	}
+}
+
+func TestViewFitsItsSize(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'е')
+	m, _ = m.Update(results(t, cmd))
+	lines := m.Lines()
+	if len(lines) != 12 {
+		t.Fatalf("%d lines, want 12", len(lines))
+	}
+	for i, l := range lines {
+		if w := lipgloss.Width(l); w > 80 {
+			t.Errorf("line %d is %d cells wide: %q", i, w, l)
+		}
+	}
+	if !strings.Contains(m.View(), "Ерланова Айгерим") {
+		t.Errorf("a hit is missing:\n%s", m.View())
+	}
+}

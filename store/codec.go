@@ -160,12 +160,8 @@ func decodeLink(v []byte) (role string, src graph.Provenance, err error) {
 //	[amount int64 BE][channel][iin_provided][app_confirmed][other ref]
 //	[currency][atm][device][ip][reference][props][src]
 //
-// Both owner rows hold all of it. (For one commit the receiver's row held
-// only the head, up to the other ref, and pages read the rest from the
-// sender's rows: it saved a fifth of a bulk import's bytes but a page of an
-// ATM's cash-outs became 50 point reads, 1 → 16 ms, and the reads mapped
-// the whole database into memory, 0.9 → 2.1 GiB resident. readTxnRow still
-// reads such rows.)
+// Both owner rows hold all of it (docs/adr/0001-key-layout.md says why the
+// receiver's row is not cut to the head).
 //
 // The amount sits at a fixed offset so totals and amount sorts read it
 // without decoding the rest.
@@ -173,16 +169,11 @@ func encodeTxnValue(t graph.Txn, other graph.Ref) []byte {
 	return appendTxnValue(make([]byte, 0, 64+len(other.Key)+len(t.Reference)), t, other)
 }
 
-// appendTxnHead appends the head of a transaction value.
-func appendTxnHead(b []byte, t graph.Txn, other graph.Ref) []byte {
-	b = binary.BigEndian.AppendUint64(b, uint64(t.Amount))
-	b = append(b, byte(t.Channel), byte(t.IINProvided), byte(t.AppConfirmed))
-	return appendValRef(b, other)
-}
-
 // appendTxnValue appends encodeTxnValue's bytes to b.
 func appendTxnValue(b []byte, t graph.Txn, other graph.Ref) []byte {
-	b = appendTxnHead(b, t, other)
+	b = binary.BigEndian.AppendUint64(b, uint64(t.Amount))
+	b = append(b, byte(t.Channel), byte(t.IINProvided), byte(t.AppConfirmed))
+	b = appendValRef(b, other)
 	b = appendStr(b, t.Currency)
 	b = appendStr(b, t.ATM)
 	b = appendStr(b, t.Device)

@@ -56,7 +56,7 @@ type Loader struct {
 	runs       []string // spilled run files, in write order
 	tmpDir     string
 	batches    []graph.Batch
-	scratch    [4][]byte // PutTxn's keys and value, copied by the sort buffer
+	scratch    [6][]byte // PutTxn's keys and values, copied by the sort buffer
 
 	// Incremental mode.
 	w            *kvWriter
@@ -249,39 +249,35 @@ func (l *Loader) PutTxn(t graph.Txn) error {
 	if err := checkRef(t.To); err != nil {
 		return fmt.Errorf("put transaction %s: to: %w", t.ID, err)
 	}
-	if l.bulk {
-		// The sort buffer copies every key and value, so one set of
-		// scratch buffers serves every transaction.
-		sc := &l.scratch
-		sc[0] = appendTxnKey(sc[0][:0], t.From, t.Time, t.ID, graph.DirOut)
-		sc[1] = appendTxnKey(sc[1][:0], t.To, t.Time, t.ID, graph.DirIn)
-		sc[2] = appendTxnIDKey(sc[2][:0], t.ID)
-		sc[3] = appendTxnValue(sc[3][:0], t, t.To)
-		l.put(sc[0], sc[3])
-		sc[3] = appendTxnValue(sc[3][:0], t, t.From)
-		l.put(sc[1], sc[3])
-		sc[3] = appendTxnID(sc[3][:0], t.Channel, t.From, t.Time)
-		l.put(sc[2], sc[3])
-		return l.err
+	// A bulk import's sort buffer copies every key and value, so one set of
+	// buffers serves every transaction; a transaction holds its keys and
+	// values until it commits, so an incremental import takes fresh ones.
+	rows := &l.scratch
+	if !l.bulk {
+		rows = &[6][]byte{}
 	}
-	out := txnKey(t.From, t.Time, t.ID, graph.DirOut)
-	in := txnKey(t.To, t.Time, t.ID, graph.DirIn)
-	idk := txnIDKey(t.ID)
-	if err := l.dropMovedTxn(idk, out); err != nil {
-		return fmt.Errorf("put transaction %s: %w", t.ID, err)
+	out := appendTxnKey(rows[0][:0], t.From, t.Time, t.ID, graph.DirOut)
+	in := appendTxnKey(rows[1][:0], t.To, t.Time, t.ID, graph.DirIn)
+	idk := appendTxnIDKey(rows[2][:0], t.ID)
+	if !l.bulk {
+		if err := l.dropMovedTxn(t.ID, idk, out); err != nil {
+			return fmt.Errorf("put transaction %s: %w", t.ID, err)
+		}
+		l.touch(t.From)
+		l.touch(t.To)
 	}
-	l.touch(t.From)
-	l.touch(t.To)
-	// A transaction holds its keys and values until it commits.
-	l.put(out, encodeTxnValue(t, t.To))
-	l.put(in, encodeTxnValue(t, t.From))
-	l.put(idk, encodeTxnID(t.Channel, t.From, t.Time))
+	*rows = [6][]byte{out, in, idk,
+		appendTxnValue(rows[3][:0], t, t.To), appendTxnValue(rows[4][:0], t, t.From),
+		appendTxnID(rows[5][:0], t.Channel, t.From, t.Time)}
+	l.put(rows[0], rows[3])
+	l.put(rows[1], rows[4])
+	l.put(rows[2], rows[5])
 	return l.err
 }
 
 // dropMovedTxn deletes the owner rows of an earlier version of a transaction
 // whose time or endpoints have changed, so a corrected re-import converges.
-func (l *Loader) dropMovedTxn(idk, out []byte) error {
+func (l *Loader) dropMovedTxn(id string, idk, out []byte) error {
 	item, err := l.w.txn.Get(idk)
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil
@@ -292,10 +288,6 @@ func (l *Loader) dropMovedTxn(idk, out []byte) error {
 	old, err := item.ValueCopy(nil)
 	if err != nil {
 		return fmt.Errorf("read earlier version: %w", err)
-	}
-	id, err := parseTxnIDKey(idk)
-	if err != nil {
-		return err
 	}
 	_, oldOut, err := decodeTxnID(id, old)
 	if err != nil {

@@ -299,7 +299,7 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 	for ; it.ValidForPrefix(prefix) && (q.Limit == 0 || len(page.Txns) < q.Limit); it.Next() {
 		item := it.Item()
 		err := item.Value(func(v []byte) error {
-			t, err := readTxnRow(txn, item.Key(), v)
+			t, err := decodeTxn(item.Key(), v)
 			page.Txns = append(page.Txns, t)
 			return err
 		})
@@ -405,37 +405,7 @@ func getTxnAt(txn *badger.Txn, key []byte) (graph.Txn, error) {
 	}
 	var t graph.Txn
 	err = item.Value(func(v []byte) error {
-		t, err = readTxnRow(txn, key, v)
-		return err
-	})
-	return t, err
-}
-
-// readTxnRow decodes the transaction of an owner row. A receiver's row
-// holding only the head (written by one earlier version, see
-// encodeTxnValue) is completed from the sender's row, whose key the head
-// gives (the sender, with the same time and id).
-func readTxnRow(txn *badger.Txn, key, v []byte) (graph.Txn, error) {
-	if len(key) == 0 || key[len(key)-1] != byte(graph.DirIn) || len(v) < txnFixed {
-		return decodeTxn(key, v)
-	}
-	r := reader{b: v[txnFixed:]}
-	other := r.ref()
-	if r.err != nil || len(r.b) > 0 {
-		return decodeTxn(key, v)
-	}
-	_, at, id, _, err := parseTxnKey(key)
-	if err != nil {
-		return graph.Txn{}, err
-	}
-	out := txnKey(other, at, id, graph.DirOut)
-	item, err := txn.Get(out)
-	if err != nil {
-		return graph.Txn{}, fmt.Errorf("transaction %s: the sender's row: %w", id, err)
-	}
-	var t graph.Txn
-	err = item.Value(func(v []byte) error {
-		t, err = decodeTxn(out, v)
+		t, err = decodeTxn(key, v)
 		return err
 	})
 	return t, err

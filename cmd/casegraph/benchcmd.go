@@ -84,6 +84,33 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // Latin names, card digits, IBAN and exchange prefixes.
 var typedQueries = []string{"нурлан", "ерлан", "zhanbol", "akhmet", "44001", "4400 43", "kz86", "binance", "обмен", "ahmt"}
 
+// typedKey is one prefix of a typed word and how long its search took.
+type typedKey struct {
+	word, query string
+	took        time.Duration
+}
+
+// typeQueries searches every prefix of the typed words in order, forgetting
+// the index's earlier queries before each one when cold.
+func typeQueries(ctx context.Context, b *backend, cold bool) ([]typedKey, error) {
+	var out []typedKey
+	for _, w := range typedQueries {
+		runes := []rune(w)
+		for i := 1; i <= len(runes); i++ {
+			if cold {
+				b.forgetQueries()
+			}
+			q := string(runes[:i])
+			t0 := time.Now()
+			if _, err := b.Search(ctx, q, graph.KindUnknown, 50); err != nil {
+				return nil, err
+			}
+			out = append(out, typedKey{w, q, time.Since(t0)})
+		}
+	}
+	return out, nil
+}
+
 func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var dbf dbFlags
@@ -131,42 +158,35 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	r.SearchDocs = n
 	r.SearchReadyMS = ms(time.Since(processStart))
 
-	// T5: every keystroke of whole typed words, as the TUI issues them.
-	var keys []time.Duration
-	var typed []keystroke
-	for _, q := range typedQueries {
-		runes := []rune(q)
-		var last time.Duration
-		for i := 1; i <= len(runes); i++ {
-			t0 := time.Now()
-			if _, err := b.Search(ctx, string(runes[:i]), graph.KindUnknown, 50); err != nil {
-				return err
-			}
-			last = time.Since(t0)
-			keys = append(keys, last)
-			typed = append(typed, keystroke{string(runes[:i]), ms(last)})
+	// T5: every keystroke of whole typed words, as the TUI issues them; then
+	// the same prefixes cold, each scanned from scratch with no earlier query
+	// to narrow from or remembered answer (a pasted query).
+	typed, err := typeQueries(ctx, b, false)
+	if err != nil {
+		return err
+	}
+	cold, err := typeQueries(ctx, b, true)
+	if err != nil {
+		return err
+	}
+	keys := make([]time.Duration, len(typed))
+	for i, k := range typed {
+		keys[i] = k.took
+		if i+1 == len(typed) || typed[i+1].word != k.word {
+			r.Queries[k.word] = ms(k.took)
 		}
-		r.Queries[q] = ms(last)
 	}
 	r.Keystroke = summarize(keys)
-	slices.SortStableFunc(typed, func(a, b keystroke) int { return cmp.Compare(b.MS, a.MS) })
-	r.Slowest = typed[:min(5, len(typed))]
 	r.KeystrokeCount = len(keys)
-	// The same prefixes cold: each one scanned from scratch, with no earlier
-	// query to narrow from or remembered answer (a pasted query).
-	var cold []time.Duration
-	for _, q := range typedQueries {
-		runes := []rune(q)
-		for i := 1; i <= len(runes); i++ {
-			b.forgetQueries()
-			t0 := time.Now()
-			if _, err := b.Search(ctx, string(runes[:i]), graph.KindUnknown, 50); err != nil {
-				return err
-			}
-			cold = append(cold, time.Since(t0))
-		}
+	coldKeys := make([]time.Duration, len(cold))
+	for i, k := range cold {
+		coldKeys[i] = k.took
 	}
-	r.KeystrokeCold = summarize(cold)
+	r.KeystrokeCold = summarize(coldKeys)
+	slices.SortStableFunc(typed, func(a, b typedKey) int { return cmp.Compare(b.took, a.took) })
+	for _, k := range typed[:min(5, len(typed))] {
+		r.Slowest = append(r.Slowest, keystroke{k.query, ms(k.took)})
+	}
 
 	// T6: first page of transactions and the neighbours of sampled
 	// instruments, and of every ATM (the hubs of a cash-out network).

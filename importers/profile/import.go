@@ -85,7 +85,7 @@ type fileRun struct {
 	skips    []*boundCond
 	records  []*boundRecord
 	ctx      rowCtx
-	free     chan *rowBatch // evaluated batches the main goroutine is done with
+	free     chan *evalBatch // evaluated batches the main goroutine is done with
 	// the records of the row being evaluated
 	ents  []graph.Entity
 	links []graph.Link
@@ -266,9 +266,9 @@ type rowOutcome struct {
 	e0, e1, l0, l1, t0, t1 int
 }
 
-// rowBatch is a batch of evaluated rows; final is what ended reading after
+// evalBatch is a batch of evaluated rows; final is what ended reading after
 // them (io.EOF at the end of the file), if anything.
-type rowBatch struct {
+type evalBatch struct {
 	rows  []rowOutcome
 	ents  []graph.Entity
 	links []graph.Link
@@ -279,17 +279,17 @@ type rowBatch struct {
 const evalBatchRows = 256
 
 // evaluate runs the evaluator goroutine; closing stop ends it early.
-func (fr *fileRun) evaluate(ra *importers.ReadAhead, nfields int) (<-chan *rowBatch, chan struct{}) {
-	out := make(chan *rowBatch, 1)
+func (fr *fileRun) evaluate(ra *importers.ReadAhead, nfields int) (<-chan *evalBatch, chan struct{}) {
+	out := make(chan *evalBatch, 1)
 	stop := make(chan struct{})
-	fr.free = make(chan *rowBatch, 3)
+	fr.free = make(chan *evalBatch, 3)
 	for range 3 {
-		fr.free <- &rowBatch{}
+		fr.free <- &evalBatch{}
 	}
 	go func() {
 		defer close(out)
 		for row := 0; ; {
-			var b *rowBatch
+			var b *evalBatch
 			select {
 			case b = <-fr.free:
 			case <-stop:
@@ -334,7 +334,7 @@ func (fr *fileRun) evaluate(ra *importers.ReadAhead, nfields int) (<-chan *rowBa
 }
 
 // apply records an evaluated row and sends an imported row's records.
-func (fr *fileRun) apply(b *rowBatch, o *rowOutcome) error {
+func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 	fr.rec.Read()
 	switch o.kind {
 	case outSkip:

@@ -52,12 +52,8 @@ type analyticsState struct {
 	ready bool // Analyze has finished once
 
 	// The running job (the analysis or one screen's query), if any.
-	busy    bool
-	jobSeq  int
+	bgJob
 	jobName string
-	cancel  context.CancelFunc
-	progCh  chan progressUpdate
-	prog    progressUpdate
 
 	flags    flagsView
 	clusters clustersView
@@ -109,12 +105,6 @@ func newAnalyticsState() analyticsState {
 	return analyticsState{keys: defaultAnaKeys(), trace: newTraceView(), paths: newPathsView()}
 }
 
-// progressUpdate is one progress report of the analysis.
-type progressUpdate struct {
-	stage       string
-	done, total int
-}
-
 // analyzeProgressMsg carries a progress report; ch tells which run it is.
 type analyzeProgressMsg struct {
 	ch chan progressUpdate
@@ -131,22 +121,7 @@ type analyzedMsg struct {
 // blocking the analysis: a report the TUI has not read yet is replaced.
 func runAnalyze(ctx context.Context, b Backend, seq int, ch chan progressUpdate) tea.Cmd {
 	return func() tea.Msg {
-		err := b.Analyze(ctx, func(stage string, done, total int) {
-			p := progressUpdate{stage: stage, done: done, total: total}
-			select {
-			case ch <- p:
-				return
-			default:
-			}
-			select {
-			case <-ch:
-			default:
-			}
-			select {
-			case ch <- p:
-			default:
-			}
-		})
+		err := b.Analyze(ctx, progressTo(ch))
 		close(ch)
 		if err != nil {
 			err = fmt.Errorf("analyse: %w", err)
@@ -157,53 +132,25 @@ func runAnalyze(ctx context.Context, b Backend, seq int, ch chan progressUpdate)
 
 // waitProgress reads the next progress report; nil once the run ended.
 func waitProgress(ch chan progressUpdate) tea.Cmd {
-	return func() tea.Msg {
-		p, ok := <-ch
-		if !ok {
-			return nil
-		}
-		return analyzeProgressMsg{ch: ch, p: p}
-	}
+	return waitFor(ch, func(ch chan progressUpdate, p progressUpdate) tea.Msg { return analyzeProgressMsg{ch: ch, p: p} })
 }
 
 // startJob cancels any running job and starts a new one; the returned
 // context is cancelled by esc.
 func (m *Model) startJob(name string) (context.Context, int) {
-	a := &m.ana
-	if a.cancel != nil {
-		a.cancel()
-	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	a.jobSeq++
-	a.busy, a.jobName, a.cancel = true, name, cancel
-	a.prog = progressUpdate{}
-	return ctx, a.jobSeq
+	m.ana.jobName = name
+	return m.ana.start(m.ctx)
 }
 
 // endJob marks job seq finished; false when a newer job replaced it (the
 // result no longer applies).
-func (m *Model) endJob(seq int) bool {
-	a := &m.ana
-	if seq != a.jobSeq {
-		return false
-	}
-	if a.cancel != nil {
-		a.cancel()
-	}
-	a.busy, a.cancel, a.progCh = false, nil, nil
-	return true
-}
+func (m *Model) endJob(seq int) bool { return m.ana.end(seq) }
 
 // cancelJob stops the running job at the user's request.
 func (m *Model) cancelJob() {
 	a := &m.ana
-	name := a.jobName
-	if a.cancel != nil {
-		a.cancel()
-	}
-	a.jobSeq++ // whatever the cancelled job still returns is dropped
-	a.busy, a.cancel, a.progCh = false, nil, nil
-	m.setStatus(name+" cancelled", false)
+	a.abandon()
+	m.setStatus(a.jobName+" cancelled", false)
 	if !a.ready {
 		a.view = anaNone // nothing to show without the analysis
 	}
@@ -215,9 +162,7 @@ func (m *Model) ensureAnalysis(then func() tea.Cmd) tea.Cmd {
 		return then()
 	}
 	ctx, seq := m.startJob("analysis")
-	ch := make(chan progressUpdate, 1)
-	m.ana.progCh = ch
-	m.ana.prog = progressUpdate{stage: "starting"}
+	ch := m.ana.reportTo("starting")
 	return tea.Batch(runAnalyze(ctx, m.b, seq, ch), waitProgress(ch))
 }
 
@@ -248,7 +193,7 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 	a := &m.ana
 	switch msg := msg.(type) {
 	case analyzeProgressMsg:
-		if !a.busy || msg.ch != a.progCh {
+		if !a.current(msg.ch) {
 			return nil, true
 		}
 		a.prog = msg.p

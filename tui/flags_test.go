@@ -145,7 +145,7 @@ func TestLateResultsAreDropped(t *testing.T) {
 	press(t, m, "F")
 	// A result of an older query (another rule) arrives after the filter
 	// changed: it must not replace the rows.
-	stale := flagsLoadedMsg{seq: m.ana.jobSeq - 1, rule: "R11", list: FlagList{Rows: []FlagRow{{Ref: refATM}}}}
+	stale := flagsLoadedMsg{seq: m.ana.seq - 1, rule: "R11", list: FlagList{Rows: []FlagRow{{Ref: refATM}}}}
 	run(t, m, stale)
 	if len(m.ana.flags.list.Rows) != 3 {
 		t.Fatalf("stale flags replaced the rows: %+v", m.ana.flags.list.Rows)

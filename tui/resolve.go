@@ -81,11 +81,7 @@ type resolveState struct {
 	mOff    int
 
 	// The running resolution, if any.
-	busy   bool
-	seq    int
-	cancel context.CancelFunc
-	progCh chan progressUpdate
-	prog   progressUpdate
+	bgJob
 
 	pending map[[2]graph.Ref]bool // decisions being written, by pair
 
@@ -183,20 +179,7 @@ type (
 // ever blocking resolution: a report not read yet is replaced.
 func runProposals(ctx context.Context, b Backend, seq int, ch chan progressUpdate) tea.Cmd {
 	return func() tea.Msg {
-		l, err := b.Proposals(ctx, func(stage string, done, total int) {
-			p := progressUpdate{stage: stage, done: done, total: total}
-			for range 2 {
-				select {
-				case ch <- p:
-					return
-				default:
-				}
-				select {
-				case <-ch:
-				default:
-				}
-			}
-		})
+		l, err := b.Proposals(ctx, progressTo(ch))
 		close(ch)
 		if err != nil {
 			err = fmt.Errorf("resolve: %w", err)
@@ -206,13 +189,7 @@ func runProposals(ctx context.Context, b Backend, seq int, ch chan progressUpdat
 }
 
 func waitResolveProgress(ch chan progressUpdate) tea.Cmd {
-	return func() tea.Msg {
-		p, ok := <-ch
-		if !ok {
-			return nil
-		}
-		return resolveProgressMsg{ch: ch, p: p}
-	}
+	return waitFor(ch, func(ch chan progressUpdate, p progressUpdate) tea.Msg { return resolveProgressMsg{ch: ch, p: p} })
 }
 
 func loadMerged(ctx context.Context, b Backend, seq int) tea.Cmd {
@@ -256,17 +233,9 @@ func revertLink(ctx context.Context, b Backend, l MergedLink) tea.Cmd {
 
 // startResolve cancels a running resolution and starts a new one.
 func (m *Model) startResolve() tea.Cmd {
-	rv := &m.rv
-	if rv.cancel != nil {
-		rv.cancel()
-	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	rv.seq++
-	rv.busy, rv.cancel = true, cancel
-	rv.prog = progressUpdate{stage: "starting"}
-	ch := make(chan progressUpdate, 1)
-	rv.progCh = ch
-	return tea.Batch(runProposals(ctx, m.b, rv.seq, ch), waitResolveProgress(ch))
+	ctx, seq := m.rv.start(m.ctx)
+	ch := m.rv.reportTo("starting")
+	return tea.Batch(runProposals(ctx, m.b, seq, ch), waitResolveProgress(ch))
 }
 
 func (m *Model) reloadMerged() tea.Cmd {
@@ -306,16 +275,15 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 	rv := &m.rv
 	switch msg := msg.(type) {
 	case resolveProgressMsg:
-		if !rv.busy || msg.ch != rv.progCh {
+		if !rv.current(msg.ch) {
 			return nil, true
 		}
 		rv.prog = msg.p
 		return waitResolveProgress(msg.ch), true
 	case proposalsLoadedMsg:
-		if msg.seq != rv.seq {
+		if !rv.end(msg.seq) {
 			return nil, true // cancelled or replaced by a newer run
 		}
-		rv.busy, rv.cancel, rv.progCh = false, nil, nil
 		if msg.err != nil {
 			if errors.Is(msg.err, context.Canceled) {
 				m.setStatus("resolution cancelled", false)
@@ -405,9 +373,7 @@ func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.showHelp = true
 		return nil, true
 	case rv.busy && key.Matches(msg, k.CancelWork):
-		rv.cancel()
-		rv.seq++ // whatever the cancelled run still returns is dropped
-		rv.busy, rv.cancel, rv.progCh = false, nil, nil
+		rv.abandon()
 		m.setStatus("resolution cancelled", false)
 		if !rv.loaded {
 			return m.closeResolve(), true

@@ -235,7 +235,8 @@ func DecodeCP1251(b []byte) string {
 type cp1251Reader struct {
 	r   io.Reader
 	in  []byte
-	out []byte // decoded bytes not yet returned
+	buf []byte // decoded bytes; buf[off:] not yet returned
+	off int
 	err error
 }
 
@@ -243,7 +244,8 @@ type cp1251Reader struct {
 // decoded, a UTF-8 byte-order mark is dropped.
 func NewDecoder(r io.Reader, d Dialect) io.Reader {
 	if d.Encoding == EncodingCP1251 {
-		return &cp1251Reader{r: r, in: make([]byte, 32<<10)}
+		// A Cyrillic letter takes two bytes in UTF-8, a few signs three.
+		return &cp1251Reader{r: r, in: make([]byte, 32<<10), buf: make([]byte, 0, 64<<10)}
 	}
 	if d.BOM {
 		br, ok := r.(*bufio.Reader)
@@ -259,23 +261,25 @@ func NewDecoder(r io.Reader, d Dialect) io.Reader {
 }
 
 func (c *cp1251Reader) Read(p []byte) (int, error) {
-	for len(c.out) == 0 {
+	for c.off == len(c.buf) {
 		if c.err != nil {
 			return 0, c.err
 		}
 		n, err := c.r.Read(c.in)
 		c.err = err
-		c.out = c.out[:0]
+		// The buffer is reused from its start: slicing it forward as it is
+		// read would shrink its capacity and reallocate it on every fill.
+		c.buf, c.off = c.buf[:0], 0
 		for _, b := range c.in[:n] {
 			if b < 0x80 {
-				c.out = append(c.out, b)
+				c.buf = append(c.buf, b)
 			} else {
-				c.out = append(c.out, cp1251[b]...)
+				c.buf = append(c.buf, cp1251[b]...)
 			}
 		}
 	}
-	n := copy(p, c.out)
-	c.out = c.out[n:]
+	n := copy(p, c.buf[c.off:])
+	c.off += n
 	return n, nil
 }
 

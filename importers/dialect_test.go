@@ -90,6 +90,48 @@ func TestDecoder(t *testing.T) {
 	}
 }
 
+// TestDecoderSmallReads reads a Windows-1251 stream larger than the
+// decoder's buffer in odd-sized pieces: the text must come out whole, and
+// refilling must reuse the decoded buffer rather than allocate each time.
+func TestDecoderSmallReads(t *testing.T) {
+	want := strings.Repeat(statement, 4000)
+	in := cp1251Bytes(t, want)
+	if len(in) < 3*32<<10 {
+		t.Fatalf("sample of %d bytes does not span several fills", len(in))
+	}
+	d := SniffBytes(in, true)
+	dec := NewDecoder(bytes.NewReader(in), d)
+	var got []byte
+	p := make([]byte, 777)
+	for {
+		n, err := dec.Read(p)
+		got = append(got, p[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(got) != want {
+		t.Fatalf("decoded %d bytes, want %d", len(got), len(want))
+	}
+
+	allocs := testing.AllocsPerRun(5, func() {
+		dec := NewDecoder(bytes.NewReader(in), d)
+		for {
+			if _, err := dec.Read(p); err != nil {
+				break
+			}
+		}
+	})
+	// A reader, its input buffer and the decoded buffer growing to its
+	// size: a few allocations, not one per fill.
+	if fills := float64(len(in) / (32 << 10)); allocs > fills/2 {
+		t.Errorf("%.0f allocations for %.0f fills", allocs, fills)
+	}
+}
+
 func TestParseDecimal(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

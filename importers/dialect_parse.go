@@ -277,8 +277,8 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		if i := strings.IndexByte(date, 'T'); i > 0 && rest == "" {
 			date, rest = date[:i], date[i+1:]
 		}
-		parts := splitDate(date)
-		if len(parts) != 3 {
+		parts, ok := splitDate(date)
+		if !ok {
 			return time.Time{}, fmt.Errorf("date %q: want %s", s, f.Layout)
 		}
 		var y, m, d string
@@ -308,13 +308,32 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 }
 
 // splitDate splits "15.03.2025", "2022/09/01" or "15-03-25" into three parts.
-func splitDate(s string) []string {
-	for _, sep := range [...]string{".", "/", "-"} {
-		if strings.Count(s, sep) == 2 {
-			return strings.Split(s, sep)
+func splitDate(s string) ([3]string, bool) {
+	for _, sep := range [...]byte{'.', '/', '-'} {
+		if p, ok := split3(s, sep); ok {
+			return p, true
 		}
 	}
-	return nil
+	return [3]string{}, false
+}
+
+// split3 splits s at sep when it holds sep exactly twice, or (clocks) once:
+// the third part is then empty and n is 2.
+func split3(s string, sep byte) ([3]string, bool) {
+	p, n := split3n(s, sep)
+	return p, n == 3
+}
+
+func split3n(s string, sep byte) (p [3]string, n int) {
+	for n = 0; n < 3; n++ {
+		i := strings.IndexByte(s, sep)
+		if i < 0 {
+			p[n] = s
+			return p, n + 1
+		}
+		p[n], s = s[:i], s[i+1:]
+	}
+	return p, 4 // more than three parts
 }
 
 func num2(s string) int { return int(s[0]-'0')*10 + int(s[1]-'0') }
@@ -342,12 +361,12 @@ func ymdTime(f DateFormat, y, m, d int, clock string, loc *time.Location) (time.
 	h, mi, sec := 0, 0, 0
 	clock = strings.TrimSpace(clock)
 	if clock != "" {
-		parts := strings.Split(clock, ":")
-		if len(parts) < 2 || len(parts) > 3 {
+		parts, n := split3n(clock, ':')
+		if n < 2 || n > 3 {
 			return time.Time{}, fmt.Errorf("time %q: want HH:MM[:SS]", clock)
 		}
 		var vals [3]int
-		for i, p := range parts {
+		for i, p := range parts[:n] {
 			if i == 2 {
 				p, _, _ = strings.Cut(p, ".") // fractional seconds dropped
 			}

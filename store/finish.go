@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/ristretto/v2/z"
@@ -109,6 +110,20 @@ type indexer struct {
 	chunks   [][]byte
 	chunk    []byte
 	docCount int
+
+	// A part of a partitioned bulk merge may begin or end inside one
+	// owner's transactions. holdFirst and holdLast make it keep the totals
+	// of its first and last owner in edges instead of emitting them; they
+	// are combined across parts and written after the merge.
+	holdFirst, holdLast bool
+	edges               []ownerTotals
+}
+
+// ownerTotals is what the indexer derived of one owner's transactions.
+type ownerTotals struct {
+	ref  graph.Ref
+	agg  txnAgg
+	nbrs map[nbrMapKey]*nbrAgg
 }
 
 func newStats() graph.Stats {
@@ -216,6 +231,11 @@ func (ix *indexer) observe(k, v []byte) error {
 // flushOwner ends the current owner's transactions: it records the totals
 // and emits the neighbour rows in key order.
 func (ix *indexer) flushOwner() error {
+	if ix.holdFirst && ix.cur.count > 0 {
+		ix.holdFirst = false
+		ix.hold()
+		return nil
+	}
 	if ix.cur.count > 0 {
 		if ix.emitAgg != nil {
 			if err := ix.emitAgg(txnAggKey(ix.ownerRef), encodeAgg(ix.cur)); err != nil {
@@ -248,6 +268,14 @@ func (ix *indexer) flushOwner() error {
 	return nil
 }
 
+// hold moves the current owner's totals to edges.
+func (ix *indexer) hold() {
+	ix.edges = append(ix.edges, ownerTotals{ref: ix.ownerRef, agg: ix.cur, nbrs: ix.nbrs})
+	ix.nbrs = map[nbrMapKey]*nbrAgg{}
+	ix.cur = txnAgg{}
+	ix.owner = ix.owner[:0]
+}
+
 func (ix *indexer) addDoc(d graph.SearchDoc) {
 	ix.chunk = appendDoc(ix.chunk, d)
 	ix.docCount++
@@ -258,6 +286,9 @@ func (ix *indexer) addDoc(d graph.SearchDoc) {
 }
 
 func (ix *indexer) finish() error {
+	if ix.holdLast && ix.cur.count > 0 {
+		ix.hold()
+	}
 	if err := ix.flushOwner(); err != nil {
 		return err
 	}
@@ -269,7 +300,8 @@ func (ix *indexer) finish() error {
 }
 
 // finishBulk merges the sorted runs into the StreamWriter, then writes the
-// derived records.
+// derived records. The key space is cut into parts of about equal size that
+// are merged and written side by side (finish_part.go).
 func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, int64)) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
@@ -292,31 +324,12 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		return err
 	}
 	l.spare = nil // only the last buffer takes part in the merge
-	total := int64(len(l.buf.ents))
-	for _, p := range l.runs {
-		if fi, err := statSize(p); err == nil {
-			total += fi / 64 // a rough count for the progress bar only
-		}
-	}
 	l.buf.sort()
-	runs := make([]runIter, 0, len(l.runs)+1)
-	for _, p := range l.runs {
-		it, err := openRun(p)
-		if err != nil {
-			for _, r := range runs {
-				_ = r.close()
-			}
-			return err
-		}
-		runs = append(runs, it)
+	bounds := l.partBounds(l.partCount())
+	pr := &bulkProgress{fn: progress, total: int64(len(l.buf.ents))}
+	for _, r := range l.runs {
+		pr.total += r.size / 64 // a rough count for the progress bar only
 	}
-	runs = append(runs, &memIter{m: l.buf})
-	m, err := newMerger(runs)
-	if err != nil {
-		_ = (&merger{runs: runs}).close()
-		return err
-	}
-	defer m.close()
 
 	l.db.bulkMu.Lock()
 	defer l.db.bulkMu.Unlock()
@@ -324,15 +337,88 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if err := sw.Prepare(); err != nil {
 		return fmt.Errorf("prepare bulk write to %s: %w", l.db.dir, err)
 	}
+	parts := make([]*indexer, len(bounds)+1)
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+	)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i := range parts {
+		var lo, hi []byte
+		if i > 0 {
+			lo = bounds[i-1]
+		}
+		if i < len(bounds) {
+			hi = bounds[i]
+		}
+		wg.Go(func() {
+			ix, err := l.mergePart(pctx, sw, i, len(parts), lo, hi, pr)
+			parts[i] = ix
+			if err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+				cancel() // the other parts stop too
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		sw.Cancel()
+		return firstErr
+	}
+	if err := sw.Flush(); err != nil {
+		return fmt.Errorf("flush bulk write to %s: %w", l.db.dir, err)
+	}
+	releaseTableMappings(l.db.dir)
+	progress("write", pr.n, pr.n)
+	l.buf = nil
+	w := newKVWriter(l.db)
+	defer w.txn.Discard()
+	ix, err := combineParts(parts, w.set)
+	if err != nil {
+		return err
+	}
+	return l.db.persist(ctx, ix, nil, w, progress)
+}
+
+// mergePart merges the keys in [lo, hi) of every run into the StreamWriter
+// under streams of its own, deriving the statistics, totals, neighbour rows
+// and search docs of those keys. It is part part of parts.
+func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, parts int, lo, hi []byte, pr *bulkProgress) (*indexer, error) {
+	runs := make([]runIter, 0, len(l.runs)+1)
+	for _, r := range l.runs {
+		it, err := openRun(r, lo)
+		if err != nil {
+			_ = (&merger{runs: runs}).close()
+			return nil, err
+		}
+		runs = append(runs, &rangeIter{it: it, lo: lo, hi: hi})
+	}
+	runs = append(runs, &rangeIter{it: memIterFrom(l.buf, lo), hi: hi})
+	m, err := newMerger(runs)
+	if err != nil {
+		_ = (&merger{runs: runs}).close()
+		return nil, err
+	}
+	defer m.close()
+
 	ix := newIndexer()
+	ix.holdFirst, ix.holdLast = part > 0, part < parts-1
 	feed := newStreamFeed(sw, l.db.dir, func() { releaseTableMappings(l.db.dir) })
+	base := uint32(part * streamsPerPart)
 	// Neighbour rows ([x]…) and totals ([a]…) are derived while the [t] keys
 	// stream past, in key order, and go to streams of their own: [x] sorts
-	// after and [a] before every key of the main stream, so the streams'
-	// tables never overlap. Writing the totals here rather than through
-	// transactions after the flush saves one memtable insert per entity.
-	ix.emit = func(k, v []byte) error { return feed.add(k, v, streamNbr) }
-	ix.emitAgg = func(k, v []byte) error { return feed.add(k, v, streamAgg) }
+	// after and [a] before every key of the main streams, and the parts'
+	// owners do not overlap, so no two streams' tables overlap. Writing the
+	// totals here rather than through transactions after the flush saves one
+	// memtable insert per entity.
+	ix.emit = func(k, v []byte) error { return feed.add(k, v, base+streamNbr) }
+	ix.emitAgg = func(k, v []byte) error { return feed.add(k, v, base+streamAgg) }
 	var n int64
 	var lastFull []byte // [e][ref] of the last full entity key
 	err = m.each(func(k, v []byte) error {
@@ -342,12 +428,11 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		if shadowedStub(k, &lastFull) {
 			return nil
 		}
-		if err := feed.add(k, v, streamMain); err != nil {
+		if err := feed.add(k, v, base+streamMain); err != nil {
 			return err
 		}
-		n++
-		if n%progressEvery == 0 {
-			progress("write", n, max(total, n))
+		if n++; n%progressEvery == 0 {
+			pr.add(progressEvery)
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
 			}
@@ -360,19 +445,8 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if ferr := feed.close(err == nil); ferr != nil && (err == nil || errors.Is(err, errFeedFailed)) {
 		err = ferr
 	}
-	if err != nil {
-		sw.Cancel()
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("flush bulk write to %s: %w", l.db.dir, err)
-	}
-	releaseTableMappings(l.db.dir)
-	progress("write", n, n)
-	l.buf = nil
-	w := newKVWriter(l.db)
-	defer w.txn.Discard()
-	return l.db.persist(ctx, ix, nil, w, progress)
+	pr.add(n % progressEvery)
+	return ix, err
 }
 
 // shadowedStub reports whether k is the stub key of an entity whose full key
@@ -391,12 +465,14 @@ func shadowedStub(k []byte, lastFull *[]byte) bool {
 	return bytes.Equal(ref, *lastFull)
 }
 
-// StreamWriter stream ids of the bulk merge; each stream's keys are sorted and
-// the streams' key ranges are disjoint ([a] < main < [x]).
+// StreamWriter stream ids of the bulk merge, per part: part p writes to
+// p*streamsPerPart plus these. Each stream's keys are sorted and the streams'
+// key ranges are disjoint ([a] < main < [x], and the parts' ranges in order).
 const (
-	streamMain = 0
-	streamNbr  = 1
-	streamAgg  = 2
+	streamMain     = 0
+	streamNbr      = 1
+	streamAgg      = 2
+	streamsPerPart = 3
 )
 
 // appendKV appends one key/value to a StreamWriter buffer as an encoded pb.KV

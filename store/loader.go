@@ -49,11 +49,14 @@ type Loader struct {
 
 	// Bulk mode.
 	spillBytes int
-	buf        *memRun // the buffer being filled
-	spare      *memRun // the other buffer, when no spill is in flight
-	spilling   *memRun // the buffer being sorted and written, if any
-	spillDone  chan error
-	runs       []string // spilled run files, in write order
+	markBytes  int64    // spacing of the run files' sparse index
+	parts      int      // parts of the merge at Finish; 0 chooses (partCount)
+	cutAt      [][]byte // when set, the keys that cut the merge into parts (tests)
+	buf        *memRun  // the buffer being filled
+	spare      *memRun  // the other buffer, when no spill is in flight
+	spilling   *memRun  // the buffer being sorted and written, if any
+	spillDone  chan spillResult
+	runs       []spillRun // spilled run files, in write order
 	tmpDir     string
 	batches    []graph.Batch
 	scratch    [6][]byte // PutTxn's keys and values, copied by the sort buffer
@@ -79,7 +82,7 @@ func (db *DB) NewLoader() (*Loader, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes, fullScanOver: fullTotalsScan}
+	l := &Loader{db: db, bulk: empty, spillBytes: defaultSpillBytes, markBytes: markEvery, fullScanOver: fullTotalsScan}
 	if empty {
 		if err := writeMarker(db.dir, importMarker{mode: markerBulk}); err != nil {
 			return nil, fmt.Errorf("import into %s: %w", db.dir, err)
@@ -376,22 +379,27 @@ func (l *Loader) spill() error {
 			return fmt.Errorf("create import temp dir: %w", err)
 		}
 	}
+	// waitSpill has recorded every earlier run.
 	path := filepath.Join(l.tmpDir, fmt.Sprintf("run-%05d", len(l.runs)))
-	l.runs = append(l.runs, path)
 	full := l.buf
 	l.buf, l.spare = l.spare, nil
 	if l.buf == nil {
 		l.buf = &memRun{}
 	}
-	done := make(chan error, 1)
+	done := make(chan spillResult, 1)
 	l.spilling, l.spillDone = full, done
 	go func() {
 		full.sort()
-		err := full.writeFile(path)
+		run, err := full.writeFile(path, l.markBytes)
 		full.reset()
-		done <- err
+		done <- spillResult{run, err}
 	}()
 	return nil
+}
+
+type spillResult struct {
+	run spillRun
+	err error
 }
 
 // waitSpill waits for the spill in flight, if any, and takes its buffer back
@@ -400,9 +408,12 @@ func (l *Loader) waitSpill() error {
 	if l.spillDone == nil {
 		return nil
 	}
-	err := <-l.spillDone
+	r := <-l.spillDone
 	l.spare, l.spilling, l.spillDone = l.spilling, nil, nil
-	return err
+	if r.err == nil {
+		l.runs = append(l.runs, r.run)
+	}
+	return r.err
 }
 
 // Finish writes everything still buffered and recomputes the statistics,

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"sync"
 )
 
@@ -202,17 +203,45 @@ func (m *memRun) each(fn func(k, v []byte) error) error {
 	return nil
 }
 
+// markEvery is the default spacing, in bytes of a run file, of its sparse
+// index.
+const markEvery = 64 << 10
+
+// runMark is one entry of a run file's sparse index: a key and the offset
+// of its record.
+type runMark struct {
+	key []byte
+	off int64
+}
+
+// spillRun is a sorted run written to disk, with a sparse index of its keys:
+// a merge can start part-way through the file, and the marks, each standing
+// for about markEvery bytes, sample the run's key distribution.
+type spillRun struct {
+	path  string
+	marks []runMark // the first record, then one every so many bytes
+	size  int64
+}
+
 // writeFile writes a sorted run as [klen uvarint][vlen uvarint][key][value]…
-func (m *memRun) writeFile(path string) error {
+// and marks a key every markBytes bytes.
+func (m *memRun) writeFile(path string, markBytes int64) (spillRun, error) {
+	run := spillRun{path: path}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("spill import run: %w", err)
+		return run, fmt.Errorf("spill import run: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	var hdr []byte
+	var off, nextMark int64
 	err = m.each(func(k, v []byte) error {
+		if off >= nextMark {
+			run.marks = append(run.marks, runMark{key: bytes.Clone(k), off: off})
+			nextMark = off + markBytes
+		}
 		hdr = binary.AppendUvarint(hdr[:0], uint64(len(k)))
 		hdr = binary.AppendUvarint(hdr, uint64(len(v)))
+		off += int64(len(hdr) + len(k) + len(v))
 		if _, err := w.Write(hdr); err != nil {
 			return err
 		}
@@ -229,9 +258,10 @@ func (m *memRun) writeFile(path string) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("spill import run %s: %w", path, err)
+		return run, fmt.Errorf("spill import run %s: %w", path, err)
 	}
-	return nil
+	run.size = off
+	return run, nil
 }
 
 // runIter yields the distinct keys of one sorted run in order.
@@ -260,16 +290,65 @@ func (it *memIter) next() ([]byte, []byte, bool, error) {
 
 func (it *memIter) close() error { return nil }
 
+// memIterFrom returns an iterator over the sorted run m from its first key
+// not before lo.
+func memIterFrom(m *memRun, lo []byte) *memIter {
+	i := 0
+	if lo != nil {
+		i = sort.Search(len(m.ents), func(i int) bool { return bytes.Compare(m.key(m.ents[i]), lo) >= 0 })
+	}
+	return &memIter{m: m, i: i}
+}
+
+// rangeIter restricts a run to the keys in [lo, hi); nil bounds are open.
+type rangeIter struct {
+	it     runIter
+	lo, hi []byte
+}
+
+func (r *rangeIter) next() ([]byte, []byte, bool, error) {
+	for {
+		k, v, ok, err := r.it.next()
+		if err != nil || !ok {
+			return nil, nil, false, err
+		}
+		if r.lo != nil {
+			if bytes.Compare(k, r.lo) < 0 {
+				continue
+			}
+			r.lo = nil // keys only grow from here
+		}
+		if r.hi != nil && bytes.Compare(k, r.hi) >= 0 {
+			return nil, nil, false, nil
+		}
+		return k, v, true, nil
+	}
+}
+
+func (r *rangeIter) close() error { return r.it.close() }
+
 type fileIter struct {
 	f    *os.File
 	r    *bufio.Reader
 	k, v []byte
 }
 
-func openRun(path string) (*fileIter, error) {
-	f, err := os.Open(path)
+// openRun opens a run file at the last mark not after lo (at its start when
+// lo is nil); the records before lo that remain are for the caller to skip.
+func openRun(run spillRun, lo []byte) (*fileIter, error) {
+	f, err := os.Open(run.path)
 	if err != nil {
 		return nil, fmt.Errorf("open import run: %w", err)
+	}
+	if lo != nil {
+		// The first mark after lo; the one before it is where to start.
+		i := sort.Search(len(run.marks), func(i int) bool { return bytes.Compare(run.marks[i].key, lo) > 0 })
+		if i > 0 {
+			if _, err := f.Seek(run.marks[i-1].off, io.SeekStart); err != nil {
+				_ = f.Close()
+				return nil, fmt.Errorf("seek import run %s: %w", run.path, err)
+			}
+		}
 	}
 	return &fileIter{f: f, r: bufio.NewReaderSize(f, 256<<10)}, nil
 }

@@ -51,7 +51,7 @@ func (p *Profile) Import(ctx context.Context, r io.Reader, sink importers.Sink, 
 		return importers.Report{File: opts.Name}, err
 	}
 	run := &fileRun{p: p, cands: cands, fm: cands[0], sink: sink, opts: opts,
-		seen: make(map[graph.Ref]struct{}), seenLink: make(map[linkKey]struct{}), seenFull: make(map[graph.Ref]struct{})}
+		seen: make(map[graph.Ref]struct{}), defEnts: make(map[graph.Ref]struct{}), defLinks: make(map[linkKey]struct{})}
 	run.rec = importers.NewRecorder(opts.Options, importers.Format(run.format()))
 	err = run.run(ctx, r)
 	return run.rec.Report(), err
@@ -71,21 +71,24 @@ type linkKey struct {
 
 // fileRun holds the state of one Import.
 type fileRun struct {
-	p        *Profile
-	cands    []*FileMap
-	fm       *FileMap
-	seenLink map[linkKey]struct{}
-	seenFull map[graph.Ref]struct{}
-	sink     importers.Sink
-	opts     Options
-	rec      *importers.Recorder
-	seen     map[graph.Ref]struct{}
-	loc      *time.Location
-	dec      byte
-	skips    []*boundCond
-	records  []*boundRecord
-	ctx      rowCtx
-	free     chan *evalBatch // evaluated batches the main goroutine is done with
+	p       *Profile
+	cands   []*FileMap
+	fm      *FileMap
+	sink    importers.Sink
+	opts    Options
+	rec     *importers.Recorder
+	seen    map[graph.Ref]struct{} // references sent (emit, on the main goroutine)
+	recent  [4]graph.Ref           // the last references stubbed
+	nrecent int
+	loc     *time.Location
+	dec     byte
+	skips   []*boundCond
+	records []*boundRecord
+	ctx     rowCtx
+	free    chan *evalBatch // evaluated batches the main goroutine is done with
+	// entities and links of imported rows, kept by the evaluator
+	defEnts  map[graph.Ref]struct{}
+	defLinks map[linkKey]struct{}
 	// the records of the row being evaluated
 	ents  []graph.Entity
 	links []graph.Link
@@ -446,21 +449,15 @@ func (fr *fileRun) classify(rec []string, line, row, nfields int) rowOutcome {
 		return o
 	}
 	o.kind = outImport
+	fr.define()
 	return o
 }
 
-// emit sends the validated records of a row.
+// emit sends the validated records of a row. The evaluator sends each
+// entity and link once per file, from the first imported row defining it
+// (entityDefined); emit adds stubs for the references nothing defined.
 func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph.Link, txns []graph.Txn) error {
 	for _, e := range ents {
-		// Statements repeat their holder and counterparties on every row:
-		// an entity is sent once per file, from the first row defining it.
-		if _, dup := fr.seenFull[e.Ref]; dup {
-			continue
-		}
-		if len(fr.seenFull) >= maxSeen {
-			clear(fr.seenFull)
-		}
-		fr.seenFull[e.Ref] = struct{}{}
 		if err := fr.sink.PutEntity(e); err != nil {
 			return fmt.Errorf("put %s: %w", e.Ref, err)
 		}
@@ -473,14 +470,6 @@ func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph
 		if err := fr.stub(l.To, src); err != nil {
 			return err
 		}
-		k := linkKey{from: l.From, to: l.To, typ: l.Type}
-		if _, dup := fr.seenLink[k]; dup {
-			continue
-		}
-		if len(fr.seenLink) >= maxSeen {
-			clear(fr.seenLink)
-		}
-		fr.seenLink[k] = struct{}{}
 		if err := fr.sink.PutLink(l); err != nil {
 			return fmt.Errorf("put link %s %s %s: %w", l.From, l.Type, l.To, err)
 		}
@@ -512,7 +501,19 @@ func (fr *fileRun) mark(r graph.Ref) bool {
 }
 
 func (fr *fileRun) stub(r graph.Ref, src graph.Provenance) error {
-	if r.Kind == graph.KindCash || !fr.mark(r) {
+	if r.Kind == graph.KindCash {
+		return nil
+	}
+	// A statement names its own account on every row: the last few
+	// references stubbed are checked before the set.
+	for _, x := range fr.recent {
+		if x == r {
+			return nil
+		}
+	}
+	fr.recent[fr.nrecent%len(fr.recent)] = r
+	fr.nrecent++
+	if !fr.mark(r) {
 		return nil
 	}
 	if err := fr.sink.PutEntity(graph.Entity{Ref: r, Stub: true, Src: src}); err != nil {
@@ -599,6 +600,16 @@ type boundRef struct {
 	fallback graph.Kind
 	key      *boundValue
 	cache    map[string]graph.Ref
+	// A key read from the file's metadata (a statement's own account) is
+	// the same on every row: it is evaluated once and the outcome kept.
+	constant bool
+	once     *refOutcome
+}
+
+type refOutcome struct {
+	ref graph.Ref
+	ok  bool
+	err *rowErr
 }
 
 func (h *header) bindRef(m RefMap) (*boundRef, error) {
@@ -623,6 +634,7 @@ func (h *header) bindRef(m RefMap) (*boundRef, error) {
 		return nil, err
 	}
 	b.key = key
+	b.constant = key.constant()
 	return b, nil
 }
 
@@ -631,6 +643,17 @@ func (b *boundRef) eval(c *rowCtx) (graph.Ref, bool, *rowErr) {
 	if b.kind == graph.KindCash {
 		return graph.CashRef, true, nil
 	}
+	if b.constant {
+		if b.once == nil {
+			r, ok, err := b.evalKey(c)
+			b.once = &refOutcome{r, ok, err}
+		}
+		return b.once.ref, b.once.ok, b.once.err
+	}
+	return b.evalKey(c)
+}
+
+func (b *boundRef) evalKey(c *rowCtx) (graph.Ref, bool, *rowErr) {
 	s, none, err := b.key.raw(c, b.m.Empty)
 	if err != nil {
 		return graph.Ref{}, false, &rowErr{column: b.key.column, reason: err.Error()}
@@ -878,7 +901,9 @@ func (br *boundRecord) eval(fr *fileRun, src graph.Provenance) (skip string, re 
 		if err != nil {
 			return "", &rowErr{column: br.role.column, reason: err.Error()}
 		}
-		fr.links = append(fr.links, graph.Link{From: from, To: to, Type: br.ltype, Role: role, Src: src})
+		if k := (linkKey{from: from, to: to, typ: br.ltype}); !fr.linkDefined(k) {
+			fr.links = append(fr.links, graph.Link{From: from, To: to, Type: br.ltype, Role: role, Src: src})
+		}
 		return "", nil
 	}
 	ref, ok, re := br.ref.eval(c)
@@ -889,22 +914,27 @@ func (br *boundRecord) eval(fr *fileRun, src graph.Provenance) (skip string, re 
 	if err != nil {
 		return "", &rowErr{column: br.name.column, reason: err.Error()}
 	}
-	props, re := evalProps(br.props, c)
-	if re != nil {
+	// The first row defining an entity defines it; a later row's values are
+	// still checked (a bad value rejects the row) but not kept.
+	defined := fr.entityDefined(ref)
+	props, re := evalProps(br.props, c, !defined)
+	if re != nil || defined {
 		return "", re
 	}
 	fr.ents = append(fr.ents, graph.Entity{Ref: ref, Name: importers.NormalizeName(name), Props: props, Src: src})
 	return "", nil
 }
 
-func evalProps(ps []boundProp, c *rowCtx) (map[string]string, *rowErr) {
+// evalProps evaluates the properties of a record; keep=false only checks
+// them.
+func evalProps(ps []boundProp, c *rowCtx, keep bool) (map[string]string, *rowErr) {
 	var m map[string]string
 	for _, p := range ps {
 		v, err := p.v.eval(c)
 		if err != nil {
 			return nil, &rowErr{column: p.v.column, value: v, reason: p.name + ": " + err.Error()}
 		}
-		if v == "" {
+		if v == "" || !keep {
 			continue
 		}
 		if m == nil {
@@ -913,6 +943,51 @@ func evalProps(ps []boundProp, c *rowCtx) (map[string]string, *rowErr) {
 		m[p.name] = v
 	}
 	return m, nil
+}
+
+// entityDefined reports whether an imported row of the file, or the row
+// being evaluated, already defined the entity r.
+func (fr *fileRun) entityDefined(r graph.Ref) bool {
+	if _, ok := fr.defEnts[r]; ok {
+		return true
+	}
+	for _, e := range fr.ents {
+		if e.Ref == r {
+			return true
+		}
+	}
+	return false
+}
+
+// linkDefined is entityDefined for links.
+func (fr *fileRun) linkDefined(k linkKey) bool {
+	if _, ok := fr.defLinks[k]; ok {
+		return true
+	}
+	for _, l := range fr.links {
+		if l.From == k.from && l.To == k.to && l.Type == k.typ {
+			return true
+		}
+	}
+	return false
+}
+
+// define records the entities and links of an imported row as defined.
+// Like the sets of references sent, the sets restart when they fill; the
+// sink converges what is then sent again.
+func (fr *fileRun) define() {
+	if len(fr.defEnts)+len(fr.ents) > maxSeen {
+		clear(fr.defEnts)
+	}
+	if len(fr.defLinks)+len(fr.links) > maxSeen {
+		clear(fr.defLinks)
+	}
+	for _, e := range fr.ents {
+		fr.defEnts[e.Ref] = struct{}{}
+	}
+	for _, l := range fr.links {
+		fr.defLinks[linkKey{from: l.From, to: l.To, typ: l.Type}] = struct{}{}
+	}
 }
 
 func (br *boundRecord) evalTxn(fr *fileRun, src graph.Provenance) (string, *rowErr) {
@@ -998,7 +1073,7 @@ func (br *boundRecord) evalTxn(fr *fileRun, src graph.Provenance) (string, *rowE
 		}
 		t.IP = r.Key
 	}
-	if t.Props, re = evalProps(br.props, c); re != nil {
+	if t.Props, re = evalProps(br.props, c, true); re != nil {
 		return "", re
 	}
 	fr.txns = append(fr.txns, t)

@@ -275,6 +275,17 @@ func (h *header) bind(v Value) (*boundValue, error) {
 	return b, nil
 }
 
+// constant reports whether the value is the same on every row of a file: it
+// reads only literals, the file's metadata and its name.
+func (b *boundValue) constant() bool {
+	for _, p := range b.parts {
+		if p.ref && p.src != srcMeta && p.src != srcFile && p.src != srcAbsent {
+			return false
+		}
+	}
+	return true
+}
+
 // raw evaluates the template: the text, and whether any placeholder was
 // empty or listed in none.
 func (b *boundValue) raw(c *rowCtx, none []string) (string, bool, error) {

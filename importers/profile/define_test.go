@@ -1,0 +1,104 @@
+package profile
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"casegraph/graph"
+	"casegraph/importers"
+)
+
+const defineProfile = `name: define
+files:
+  - match: "*.csv"
+    meta:
+      account: "(?i)^account"
+    records:
+      - txn:
+          id: "{id}"
+          time: {value: "{date}", format: dmy}
+          from: {kind: account, key: "{meta.account}", validate: true}
+          to: {kind: person, key: "{iin}", validate: true}
+          amount: {value: "{amount}"}
+      - entity:
+          ref: {kind: person, key: "{iin}", validate: true}
+          name: "{name}"
+          props: {birth_date: {column: born, date: {format: dmy}}}
+      - link:
+          from: {kind: person, key: "{iin}", validate: true}
+          to: {kind: account, key: "{meta.account}", validate: true}
+          type: holds
+`
+
+func importDefine(t *testing.T, csv string) (*recSink, importers.Report) {
+	t.Helper()
+	p, err := Parse([]byte(defineProfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := newSink()
+	rep, err := p.Import(context.Background(), strings.NewReader(csv), sink, Options{Options: importers.Options{Name: "x.csv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Reconciles() {
+		t.Fatalf("does not reconcile: %+v", rep)
+	}
+	return sink, rep
+}
+
+// TestFirstRowDefines: an entity or link is sent once, from the first
+// imported row defining it; a later row's values for it are still checked
+// (a bad one rejects the row) but not kept; a rejected row defines nothing.
+func TestFirstRowDefines(t *testing.T) {
+	a, b := makeIIN(10), makeIIN(20)
+	acct := kzIBAN("722", 1)
+	csv := "account;" + acct + "\n" +
+		"id;date;iin;name;born;amount\n" +
+		"1;01.03.2025;" + b + ";Rejected Name;31.02.1990;1\n" + // bad birth date: rejected
+		"2;01.03.2025;" + a + ";First Name;01.02.1990;1\n" +
+		"3;02.03.2025;" + a + ";Second Name;02.02.1990;2\n" + // defined already: not kept
+		"4;03.03.2025;" + a + ";Third Name;30.02.1990;3\n" + // defined, but a bad value: rejected
+		"5;04.03.2025;" + b + ";B Name;03.02.1990;4\n"
+	sink, rep := importDefine(t, csv)
+	if rep.Imported != 3 || rep.Rejected != 2 {
+		t.Fatalf("imported %d rejected %d: %+v", rep.Imported, rep.Rejected, rep.Rejects)
+	}
+	if rep.Rejects[0].Line != 3 || rep.Rejects[1].Line != 6 || rep.Rejects[1].Column != "born" {
+		t.Errorf("rejects %+v", rep.Rejects)
+	}
+	pa, pb := graph.Ref{Kind: graph.KindPerson, Key: a}, graph.Ref{Kind: graph.KindPerson, Key: b}
+	if e := sink.ents[pa]; e.Name != "First Name" || e.Props["birth_date"] != "1990-02-01" || e.Src.Line != 4 {
+		t.Errorf("a = %+v, want the first imported row's values", e)
+	}
+	if e := sink.ents[pb]; e.Name != "B Name" || e.Src.Line != 7 {
+		t.Errorf("b = %+v, want the row after the rejected one", e)
+	}
+	if len(sink.links) != 2 {
+		t.Errorf("%d links sent, want one per holder: %+v", len(sink.links), sink.links)
+	}
+	if len(sink.txns) != 3 {
+		t.Errorf("%d transactions", len(sink.txns))
+	}
+}
+
+// TestMetadataRefRejectsEveryRow: a reference read from the metadata is
+// evaluated once per file, and when it is invalid every row is rejected
+// naming the metadata field.
+func TestMetadataRefRejectsEveryRow(t *testing.T) {
+	csv := "account;KZ000000000000000000\n" +
+		"id;date;iin;name;born;amount\n" +
+		"1;01.03.2025;" + makeIIN(10) + ";A;01.02.1990;1\n" +
+		"2;01.03.2025;" + makeIIN(20) + ";B;01.02.1990;1\n" +
+		"3;01.03.2025;" + makeIIN(30) + ";C;01.02.1990;1\n"
+	sink, rep := importDefine(t, csv)
+	if rep.Rejected != 3 || rep.Imported != 0 || len(sink.ents) != 0 {
+		t.Fatalf("rejected %d imported %d ents %d", rep.Rejected, rep.Imported, len(sink.ents))
+	}
+	for _, r := range rep.Rejects {
+		if r.Column != "meta.account" || r.Value != "KZ000000000000000000" {
+			t.Errorf("reject %+v", r)
+		}
+	}
+}

@@ -20,8 +20,11 @@ import (
 const (
 	// docChunkBytes is the size of one search-doc snapshot value.
 	docChunkBytes = 4 << 20
-	// streamBufBytes is how much the bulk merge hands the StreamWriter at once.
-	streamBufBytes = 16 << 20
+	// streamBufBytes is how much the bulk merge hands the StreamWriter at
+	// once. Badger copies every key and value of a buffer and queues up to
+	// three per stream: with 16 MiB buffers and several streams that held
+	// ~150 MiB more of the heap near the import's soft limit, for no speed.
+	streamBufBytes = 4 << 20
 	// progressEvery is how many keys pass between progress calls and ctx checks.
 	progressEvery = 1 << 16
 	// fullTotalsScan is how many touched entities make reindex recompute the

@@ -25,6 +25,9 @@ type memEnt struct {
 	klen uint32
 	vlen uint32
 	seq  uint32 // insertion order: among equal keys the last put wins
+	// dup marks, once sorted, an entry whose key the next entry repeats:
+	// it was put over, and iterating the run skips it without comparing.
+	dup bool
 }
 
 const (
@@ -119,12 +122,22 @@ func comparePfx(a, b memEnt) int {
 	return cmp.Compare(a.pfx[1], b.pfx[1])
 }
 
-// sort orders the entries by key, then insertion order, sorting the two
-// halves on two goroutines and merging them.
+// sort orders the entries by key, then insertion order, on two goroutines,
+// and marks the entries put over (dup). It cuts the entries at the median
+// cached prefix of a sample (no key is read from the arena), so that both
+// sides sort independently and need no merge; when one prefix dominates the
+// buffer and the cut is lopsided, it sorts two halves and merges them.
 func (m *memRun) sort() {
 	n := len(m.ents)
 	if n < 1<<14 {
 		m.sortKeys(m.ents, 0)
+		return
+	}
+	if cut, ok := cutAtMedianPfx(m.ents); ok {
+		var wg sync.WaitGroup
+		wg.Go(func() { m.sortKeys(m.ents[:cut], 0) })
+		m.sortKeys(m.ents[cut:], 0)
+		wg.Wait()
 		return
 	}
 	a, b := m.ents[:n/2], m.ents[n/2:]
@@ -138,7 +151,16 @@ func (m *memRun) sort() {
 	}
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		if m.compare(a[i], b[j]) <= 0 {
+		c := bytes.Compare(m.key(a[i]), m.key(b[j]))
+		if c == 0 { // the same key in both halves: the older was put over
+			if a[i].seq < b[j].seq {
+				a[i].dup = true
+			} else {
+				b[j].dup = true
+			}
+			c = cmp.Compare(a[i].seq, b[j].seq)
+		}
+		if c < 0 {
 			out = append(out, a[i])
 			i++
 		} else {
@@ -149,6 +171,31 @@ func (m *memRun) sort() {
 	out = append(out, a[i:]...)
 	out = append(out, b[j:]...)
 	m.ents, m.scratch = out, m.ents
+}
+
+// cutAtMedianPfx reorders ents so that those whose cached prefix is below
+// the median of a sample come first, and returns where the others start.
+// Entries with equal prefixes stay on one side. ok is false, and the order
+// unspecified, when either side would hold less than an eighth.
+func cutAtMedianPfx(ents []memEnt) (int, bool) {
+	const samples = 255
+	pick := make([]memEnt, samples)
+	for i := range pick {
+		pick[i] = ents[i*(len(ents)-1)/(samples-1)]
+	}
+	slices.SortFunc(pick, comparePfx)
+	pivot := pick[samples/2]
+	lo, hi := 0, len(ents)
+	for lo < hi {
+		if comparePfx(ents[lo], pivot) < 0 {
+			lo++
+			continue
+		}
+		hi--
+		ents[lo], ents[hi] = ents[hi], ents[lo]
+	}
+	min := len(ents) / 8
+	return lo, lo >= min && len(ents)-lo >= min
 }
 
 // sortKeys sorts ents, whose keys are equal in their first depth bytes, by
@@ -184,6 +231,10 @@ func (m *memRun) sortKeys(ents []memEnt, depth int) {
 					}
 					return cmp.Compare(a.seq, b.seq)
 				})
+				// Equal prefixes and lengths here mean equal keys.
+				for i := lo; i+1 < hi; i++ {
+					ents[i].dup = ents[i].klen == ents[i+1].klen
+				}
 			}
 		}
 		lo = hi
@@ -192,8 +243,8 @@ func (m *memRun) sortKeys(ents []memEnt, depth int) {
 
 // each calls fn for every distinct key of a sorted run with its last value.
 func (m *memRun) each(fn func(k, v []byte) error) error {
-	for i, e := range m.ents {
-		if i+1 < len(m.ents) && bytes.Equal(m.key(e), m.key(m.ents[i+1])) {
+	for _, e := range m.ents {
+		if e.dup {
 			continue
 		}
 		if err := fn(m.key(e), m.value(e)); err != nil {
@@ -280,7 +331,7 @@ func (it *memIter) next() ([]byte, []byte, bool, error) {
 	for it.i < len(ents) {
 		e := ents[it.i]
 		it.i++
-		if it.i < len(ents) && bytes.Equal(it.m.key(e), it.m.key(ents[it.i])) {
+		if e.dup {
 			continue
 		}
 		return it.m.key(e), it.m.value(e), true, nil

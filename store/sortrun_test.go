@@ -13,15 +13,29 @@ import (
 // checks the order is bytes.Compare's, then insertion order.
 func TestMemRunSortOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for _, n := range []int{0, 1, 50, 5000, 40000} { // below and above the parallel split
+	shared := bytes.Repeat([]byte{'t', 3, 0, 20}, 6)
+	for _, tc := range []struct {
+		n int
+		// lopsided: most keys share their first 16 bytes, so the cut at
+		// the median prefix fails and the halves are merged
+		lopsided bool
+	}{{0, false}, {1, false}, {50, false}, {5000, false}, {40000, false}, {40000, true}} {
+		n := tc.n
 		var m memRun
-		shared := bytes.Repeat([]byte{'t', 3, 0, 20}, 6)
 		for range n {
 			k := slices.Clone(shared[:rng.IntN(len(shared)+1)])
+			if tc.lopsided && rng.IntN(10) > 0 {
+				k = slices.Clone(shared)
+			}
 			for range rng.IntN(40) {
 				k = append(k, []byte{0, 1, 'a', 0xFF}[rng.IntN(4)])
 			}
 			m.add(k, []byte{byte(len(m.ents))})
+		}
+		if n >= 1<<14 {
+			if _, ok := cutAtMedianPfx(slices.Clone(m.ents)); ok == tc.lopsided {
+				t.Fatalf("n=%d lopsided=%v: cut ok=%v", n, tc.lopsided, ok)
+			}
 		}
 		want := slices.Clone(m.ents)
 		slices.SortStableFunc(want, func(a, b memEnt) int { return bytes.Compare(m.key(a), m.key(b)) })
@@ -42,6 +56,12 @@ func TestMemRunSortOrder(t *testing.T) {
 			return cmp.Compare(a.seq, b.seq)
 		}) {
 			t.Fatalf("n=%d: not sorted", n)
+		}
+		for i, e := range m.ents {
+			put := i+1 < len(m.ents) && bytes.Equal(m.key(e), m.key(m.ents[i+1]))
+			if e.dup != put {
+				t.Fatalf("n=%d: entry %d %q dup=%v, but the next key repeats it: %v", n, i, m.key(e), e.dup, put)
+			}
 		}
 	}
 }

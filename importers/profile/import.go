@@ -604,6 +604,11 @@ type boundRef struct {
 	// the same on every row: it is evaluated once and the outcome kept.
 	constant bool
 	once     *refOutcome
+	// Records of a row often name the same reference (a counterparty's
+	// account as the transaction's target and in its holds link): a
+	// reference mapped alike is bound once and evaluated once per row.
+	row  int
+	last refOutcome
 }
 
 type refOutcome struct {
@@ -613,7 +618,23 @@ type refOutcome struct {
 }
 
 func (h *header) bindRef(m RefMap) (*boundRef, error) {
-	b := &boundRef{m: m, fallback: graph.KindAccount}
+	id := fmt.Sprintf("%#v", m)
+	if b, ok := h.refs[id]; ok {
+		return b, nil
+	}
+	b, err := h.newBoundRef(m)
+	if err != nil {
+		return nil, err
+	}
+	if h.refs == nil {
+		h.refs = map[string]*boundRef{}
+	}
+	h.refs[id] = b
+	return b, nil
+}
+
+func (h *header) newBoundRef(m RefMap) (*boundRef, error) {
+	b := &boundRef{m: m, fallback: graph.KindAccount, row: -1}
 	if m.Kind == "auto" {
 		b.auto = true
 		if m.Fallback != "" {
@@ -650,7 +671,11 @@ func (b *boundRef) eval(c *rowCtx) (graph.Ref, bool, *rowErr) {
 		}
 		return b.once.ref, b.once.ok, b.once.err
 	}
-	return b.evalKey(c)
+	if c.row != b.row {
+		r, ok, err := b.evalKey(c)
+		b.row, b.last = c.row, refOutcome{r, ok, err}
+	}
+	return b.last.ref, b.last.ok, b.last.err
 }
 
 func (b *boundRef) evalKey(c *rowCtx) (graph.Ref, bool, *rowErr) {

@@ -164,6 +164,7 @@ type header struct {
 	cols []string
 	lks  []*lookupTab
 	lkBy map[string]int
+	refs map[string]*boundRef // bound references, by their mapping
 }
 
 func newHeader(cols []string) *header {

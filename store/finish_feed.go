@@ -25,9 +25,16 @@ type streamFeed struct {
 	work   chan *z.Buffer
 	done   chan error
 	failed atomic.Bool
-	// afterWrite runs on the writer goroutine after every successful write.
+	// afterWrite runs on the writer goroutine after each afterWriteBytes
+	// written.
 	afterWrite func()
+	unreleased int
 }
+
+// afterWriteBytes is how much a feed writes between afterWrite calls: the
+// release of table mappings reads /proc/self/maps and advises every table
+// file, a cost that grows with the database.
+const afterWriteBytes = 64 << 20
 
 func newStreamFeed(sw *badger.StreamWriter, dir string, afterWrite func()) *streamFeed {
 	f := &streamFeed{sw: sw, dir: dir, free: make(chan *z.Buffer, 1), work: make(chan *z.Buffer),
@@ -45,7 +52,8 @@ func (f *streamFeed) run() {
 			if err = f.sw.Write(b); err != nil {
 				err = fmt.Errorf("bulk write to %s: %w", f.dir, err)
 				f.failed.Store(true)
-			} else if f.afterWrite != nil {
+			} else if f.unreleased += b.LenNoPadding(); f.afterWrite != nil && f.unreleased >= afterWriteBytes {
+				f.unreleased = 0
 				f.afterWrite()
 			}
 		}

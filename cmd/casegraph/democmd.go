@@ -17,6 +17,7 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "directory to write the data set into")
 	seed := fs.Int64("seed", 1, "random seed; the same seed and scale give byte-identical files")
 	scale := fs.String("scale", "small", "small (≈20k persons, 300k tx), medium (≈100k, 2M) or large (≈1M entities, 10M tx)")
+	statement := fs.Int("statement", 0, "instead, write statement.csv: a Windows-1251 bank statement of this many rows\n(import it with --profile bank-statement)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -26,6 +27,17 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if *out == "" {
 		return usageError{"generate needs --out DIR"}
+	}
+	if *statement < 0 {
+		return usageError{"--statement wants a number of rows"}
+	}
+	if *statement > 0 {
+		path, err := writeStatementFile(*out, *statement)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s: a bank statement of %s rows (Windows-1251; import with --profile bank-statement)\n", path, count(*statement))
+		return nil
 	}
 	sc, err := gen.ParseScale(*scale)
 	if err != nil {
@@ -39,6 +51,26 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		*out, count(sum.Persons), count(sum.Cards), count(sum.Accounts), count(sum.Exchanges),
 		count(sum.Groups), count(sum.Planted), count(sum.Transactions))
 	return nil
+}
+
+// writeStatementFile writes dir/statement.csv (gen.WriteStatement).
+func writeStatementFile(dir string, rows int) (string, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "statement.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", fmt.Errorf("write statement: %w", err)
+	}
+	err = gen.WriteStatement(f, rows)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
 }
 
 func generate(ctx context.Context, dir string, seed int64, sc gen.Scale, stderr io.Writer) (gen.Summary, error) {

@@ -80,3 +80,33 @@ func writeCP1251(t *testing.T, path string, lines []string) string {
 	}
 	return path
 }
+
+// TestGenerateStatement writes a statement with generate --statement and
+// imports it through the bank-statement profile: every data row imported,
+// the metadata and total lines skipped, nothing rejected.
+func TestGenerateStatement(t *testing.T) {
+	dir := t.TempDir()
+	out := runCmd(t, "generate", "--out", dir, "--statement", "2000")
+	file := filepath.Join(dir, "statement.csv")
+	if !strings.Contains(out, file) || !strings.Contains(out, "2,000 rows") {
+		t.Fatalf("generate said %q", out)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, _ := charmap.Windows1251.NewDecoder().Bytes(raw); !strings.Contains(string(text), "Счёт корреспондента") {
+		t.Fatal("statement is not Windows-1251 with the expected header")
+	}
+	db := filepath.Join(dir, "db")
+	runCmd(t, "import", "--db", db, "--profile", "bank-statement", file)
+	var st struct {
+		Batches []struct{ Read, Imported, Rejected, Skipped int } `json:"batches"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "stats", "--db", db, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Batches) != 1 || st.Batches[0].Imported != 2000 || st.Batches[0].Rejected != 0 || st.Batches[0].Skipped != 6 {
+		t.Fatalf("batches %+v: want 2000 imported, 6 skipped (4 metadata lines, 2 totals), none rejected", st.Batches)
+	}
+}

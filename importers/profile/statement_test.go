@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/importers/gen"
 )
 
 // kzIBAN builds a valid Kazakh IBAN for bank code bank and number n.
@@ -33,54 +33,9 @@ func makeIIN(n int) string {
 	}
 }
 
-// statementLines are the metadata lines above the header of a generated
-// statement; the header is on line len(statementLines)+1.
-var statementLines = []string{
-	"Выписка по лицевому счёту за период 01.03.2025 - 31.03.2025;;;;;;;;",
-	"Клиент:;ТОО \"Ромашка\";;;;;;;",
-	"ИИН/БИН:;" + makeIIN(1) + ";;;;;;;",
-	"Счёт:;" + kzIBAN("722", 1) + ";;;;;;;",
-}
-
-const statementHeader = "Дата;Номер документа;Дебет;Кредит;Валюта;Корреспондент;ИИН/БИН корреспондента;Счёт корреспондента;Назначение платежа"
-
-// writeStatement writes a Windows-1251 bank statement with rows data rows,
-// then an Итого and an Остаток row. Every 7th row is a credit, every 11th
-// has no counterparty account (cash), amounts use no-break-space thousands
-// and comma decimals.
-func writeStatement(w io.Writer, rows int) error {
-	bw := bufio.NewWriterSize(charmap.Windows1251.NewEncoder().Writer(w), 1<<20)
-	for _, l := range statementLines {
-		bw.WriteString(l + "\r\n")
-	}
-	bw.WriteString(statementHeader + "\r\n")
-	// Counterparties repeat, as in a real statement.
-	const nParties = 5000
-	ibans := make([]string, nParties)
-	iins := make([]string, nParties)
-	for i := range ibans {
-		ibans[i] = kzIBAN("601", 1000+i)
-		iins[i] = makeIIN(10 + i*3)
-	}
-	for i := 0; i < rows; i++ {
-		day := 1 + i%28
-		amount := fmt.Sprintf("%d\u00a0%03d,%02d", 1+i%900, i%1000, i%100)
-		debit, credit := amount, ""
-		if i%7 == 0 {
-			debit, credit = "", amount
-		}
-		p := i % nParties
-		acct, iin, name := ibans[p], iins[p], fmt.Sprintf("ИП Иванов %d", p)
-		if i%11 == 0 {
-			acct, iin, name = "", "", "Снятие наличных"
-		}
-		fmt.Fprintf(bw, "%02d.03.2025 %02d:%02d;%d;%s;%s;KZT;%s;%s;%s;Оплата по счёту %d\r\n",
-			day, i%24, i%60, i+1, debit, credit, name, iin, acct, i)
-	}
-	bw.WriteString("Итого обороты;;1\u00a0000,00;2\u00a0000,00;;;;;\r\n")
-	bw.WriteString("Остаток на 31.03.2025;;;5\u00a0000,00;;;;;\r\n")
-	return bw.Flush()
-}
+// writeStatement writes gen's Windows-1251 bank statement (the holder's
+// account is kzIBAN("722", 1), its IIN makeIIN(1)).
+func writeStatement(w io.Writer, rows int) error { return gen.WriteStatement(w, rows) }
 
 func importStatement(t testing.TB, data []byte, sink importers.Sink) importers.Report {
 	t.Helper()

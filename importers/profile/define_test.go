@@ -1,9 +1,14 @@
 package profile
 
 import (
+	"bytes"
 	"context"
+	"maps"
+	"reflect"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/charmap"
 
 	"casegraph/graph"
 	"casegraph/importers"
@@ -100,5 +105,44 @@ func TestMetadataRefRejectsEveryRow(t *testing.T) {
 		if r.Column != "meta.account" || r.Value != "KZ000000000000000000" {
 			t.Errorf("reject %+v", r)
 		}
+	}
+}
+
+// copySink copies what it is given, as the store does, and says so: the
+// importer then reuses property maps.
+type copySink struct{ *recSink }
+
+func (s copySink) CopiesRecords() {}
+
+func (s copySink) PutEntity(e graph.Entity) error {
+	e.Props = maps.Clone(e.Props)
+	return s.recSink.PutEntity(e)
+}
+
+func (s copySink) PutTxn(t graph.Txn) error {
+	t.Props = maps.Clone(t.Props)
+	return s.recSink.PutTxn(t)
+}
+
+// TestReusedPropertyMaps: with a sink that copies records the importer
+// recycles property maps, and the records received are those a keeping
+// sink receives.
+func TestReusedPropertyMaps(t *testing.T) {
+	var buf bytes.Buffer
+	if err := writeStatement(&buf, 3000); err != nil {
+		t.Fatal(err)
+	}
+	// Cash rows name no counterparty: a reused map must not keep the
+	// previous row's.
+	cash, _ := charmap.Windows1251.NewEncoder().Bytes([]byte("Снятие наличных"))
+	data := bytes.ReplaceAll(buf.Bytes(), cash, nil)
+	kept, copied := newSink(), copySink{newSink()}
+	importStatement(t, data, kept)
+	importStatement(t, data, copied)
+	if !reflect.DeepEqual(kept.txns, copied.txns) || !reflect.DeepEqual(kept.ents, copied.ents) {
+		t.Fatal("records differ when property maps are reused")
+	}
+	if kept.txns[len(kept.txns)-1].Props["document"] != "3000" || kept.txns[0].Props["counterparty"] != "" {
+		t.Fatalf("first and last transactions' props %v, %v", kept.txns[0].Props, kept.txns[len(kept.txns)-1].Props)
 	}
 }

@@ -53,6 +53,7 @@ func (p *Profile) Import(ctx context.Context, r io.Reader, sink importers.Sink, 
 	run := &fileRun{p: p, cands: cands, fm: cands[0], sink: sink, opts: opts,
 		seen: make(map[graph.Ref]struct{}), defEnts: make(map[graph.Ref]struct{}), defLinks: make(map[linkKey]struct{})}
 	run.rec = importers.NewRecorder(opts.Options, importers.Format(run.format()))
+	_, run.ctx.maps.on = sink.(importers.RecordCopier)
 	err = run.run(ctx, r)
 	return run.rec.Report(), err
 }
@@ -297,6 +298,14 @@ func (fr *fileRun) evaluate(ra *importers.ReadAhead, nfields int) (<-chan *evalB
 			case b = <-fr.free:
 			case <-stop:
 				return
+			}
+			// The sink is done with the batch's records: their maps may be
+			// reused when it copies them.
+			for i := range b.ents {
+				fr.ctx.maps.put(b.ents[i].Props)
+			}
+			for i := range b.txns {
+				fr.ctx.maps.put(b.txns[i].Props)
 			}
 			clear(b.ents)
 			clear(b.links)
@@ -963,7 +972,7 @@ func evalProps(ps []boundProp, c *rowCtx, keep bool) (map[string]string, *rowErr
 			continue
 		}
 		if m == nil {
-			m = make(map[string]string, len(ps))
+			m = c.maps.get(len(ps))
 		}
 		m[p.name] = v
 	}

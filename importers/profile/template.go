@@ -156,6 +156,32 @@ type rowCtx struct {
 	lkRow [][]string // per lookup: the joined row, resolved on first use
 	lkErr []error
 	buf   []byte
+	maps  mapPool
+}
+
+// mapPool recycles the property maps of rows the sink is done with, when
+// the sink copies records (importers.RecordCopier): a statement builds one
+// per transaction, and allocating them was a third of evaluating a row.
+type mapPool struct {
+	on   bool
+	free []map[string]string
+}
+
+func (p *mapPool) get(n int) map[string]string {
+	if k := len(p.free); k > 0 {
+		m := p.free[k-1]
+		p.free = p.free[:k-1]
+		return m
+	}
+	return make(map[string]string, n)
+}
+
+// put takes m back, emptied, if the pool is on.
+func (p *mapPool) put(m map[string]string) {
+	if p.on && m != nil && len(p.free) < 4*evalBatchRows {
+		clear(m)
+		p.free = append(p.free, m)
+	}
 }
 
 // header resolves column names for binding.

@@ -87,7 +87,7 @@ func (db *DB) NewLoader() (*Loader, error) {
 		if err := writeMarker(db.dir, importMarker{mode: markerBulk}); err != nil {
 			return nil, fmt.Errorf("import into %s: %w", db.dir, err)
 		}
-		l.buf = &memRun{}
+		l.buf = newMemRun(l.spillBytes)
 	}
 	if !empty {
 		v, err := db.getValue(metaKey(metaBatchSeq))
@@ -388,7 +388,7 @@ func (l *Loader) spill() error {
 	full := l.buf
 	l.buf, l.spare = l.spare, nil
 	if l.buf == nil {
-		l.buf = &memRun{}
+		l.buf = newMemRun(l.spillBytes)
 	}
 	done := make(chan spillResult, 1)
 	l.spilling, l.spillDone = full, done

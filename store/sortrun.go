@@ -47,6 +47,14 @@ type memRun struct {
 	scratch []memEnt // merge target of sort, reused across spills
 }
 
+// newMemRun returns a buffer whose index never grows before it holds
+// spillBytes (size counts 80 bytes an entry, and keys are 16 bytes or
+// more): growing it by doubling, in fresh memory with the collector's
+// assist charged to the allocation, was 3–5 % of a statement import's CPU.
+func newMemRun(spillBytes int) *memRun {
+	return &memRun{ents: make([]memEnt, 0, spillBytes/96)}
+}
+
 func keyPrefix(k []byte) [2]uint64 {
 	var b [16]byte
 	copy(b[:], k)

@@ -91,14 +91,15 @@ func Open(dir string, opts Options) (*DB, error) {
 		// each in-flight builder pre-allocates twice that, and a bulk import
 		// writes several streams at once (finish_part.go); with up to 16
 		// builders in flight the default (64 MiB tables) alone could exceed
-		// the import memory budget (T3). 128 KiB gives 4 MiB tables. With
-		// 16 MiB ones the heap of a two-part merge passed the import's soft
+		// the import memory budget (T3). 256 KiB gives 8 MiB tables. With
+		// 16 MiB ones a two-part merge held the heap at the import's soft
 		// limit and the collector ran without pause (295 cycles, the write
-		// phase 6 → 14 s); with 8 MiB ones it stayed at ~780 MiB live, and
-		// the runtime spent 7 % of the import returning pages to the OS to
-		// stay under the limit. 4 MiB tables double the tables a database
-		// opens (the large demo's open 50 → ~90 ms, inside T7).
-		WithBaseTableSize(128 << 10).
+		// phase 6 → 14 s); 8 MiB ones keep ~780 MiB live, under the limit.
+		// 4 MiB ones imported no faster with less memory (0.95 instead of
+		// 1.17 GiB peak on the large demo), but a database then has 4× the
+		// tables of 16 MiB ones to open and keep open (first frame 50 →
+		// 95 ms on the large demo; 8 MiB: 61–76 ms).
+		WithBaseTableSize(256 << 10).
 		// 16 KiB blocks instead of 4: a bulk import builds a quarter of the
 		// blocks (each compressed, checksummed and indexed), which took
 		// 15 % off a 1M-row import, and the tables compress 15 % smaller.

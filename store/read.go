@@ -285,11 +285,10 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 	it := txn.NewIterator(o)
 	defer it.Close()
 	if o.Reverse {
+		// The greatest key before prefixEnd; with o.Prefix the iterator
+		// yields keys under the prefix only, or none (then it has no item
+		// at all: Item and Next must not be called).
 		it.Seek(prefixEnd(prefix))
-		// Reverse Seek lands on the seek key itself if it exists; it is not ours.
-		if it.Item() != nil && !it.Valid() {
-			it.Next()
-		}
 	} else {
 		it.Seek(prefix)
 	}

@@ -424,7 +424,7 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 	ix.emitAgg = func(k, v []byte) error { return feed.add(k, v, base+streamAgg) }
 	var n int64
 	var lastFull []byte // [e][ref] of the last full entity key
-	err = m.each(func(k, v []byte) error {
+	write := func(k, v []byte) error {
 		if err := ix.observe(k, v); err != nil {
 			return err
 		}
@@ -441,7 +441,36 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 			}
 		}
 		return nil
+	}
+	// A full entity is held until the next key shows whether its stub
+	// follows, whose properties it then takes (Loader.PutEntity).
+	var held struct {
+		k, v []byte
+		ok   bool
+	}
+	err = m.each(func(k, v []byte) error {
+		if held.ok {
+			held.ok = false
+			hv := held.v
+			if isStubOf(k, held.k) {
+				var err error
+				if hv, err = withStubValue(hv, k, v); err != nil {
+					return err
+				}
+			}
+			if err := write(held.k, hv); err != nil {
+				return err
+			}
+		}
+		if len(k) > 1 && k[0] == pfxEntity && k[len(k)-1] == flagFull {
+			held.k, held.v, held.ok = append(held.k[:0], k...), append(held.v[:0], v...), true
+			return nil
+		}
+		return write(k, v)
 	})
+	if err == nil && held.ok {
+		err = write(held.k, held.v)
+	}
 	if err == nil {
 		err = ix.finish()
 	}
@@ -450,6 +479,31 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 	}
 	pr.add(n % progressEvery)
 	return ix, err
+}
+
+// isStubOf reports whether k is the stub key of the full entity key full.
+func isStubOf(k, full []byte) bool {
+	n := len(full)
+	return len(k) == n && k[n-1] == flagStub && bytes.Equal(k[:n-1], full[:n-1])
+}
+
+// withStubValue returns the full entity value fullV with the properties of
+// the stub value stubV that it lacks.
+func withStubValue(fullV, stubK, stubV []byte) ([]byte, error) {
+	ref, _, err := parseEntityKey(stubK)
+	if err != nil {
+		return nil, err
+	}
+	stub, err := decodeEntity(ref, true, stubV)
+	if err != nil || len(stub.Props) == 0 {
+		return fullV, err
+	}
+	full, err := decodeEntity(ref, false, fullV)
+	if err != nil {
+		return nil, err
+	}
+	full.Props = withStubProps(full.Props, stub.Props)
+	return encodeEntity(full), nil
 }
 
 // shadowedStub reports whether k is the stub key of an entity whose full key

@@ -208,12 +208,15 @@ func (l *Loader) EndBatch(b graph.Batch) error {
 	return nil
 }
 
-// PutEntity stores an entity. A full entity replaces an older full one; a stub
-// never hides a full entity of the same reference.
 // CopiesRecords marks the loader as an importers.RecordCopier: Put encodes
 // a record into bytes at once and keeps no reference to its maps.
 func (l *Loader) CopiesRecords() {}
 
+// PutEntity stores an entity. A full entity replaces an older full one; a stub
+// never hides a full entity of the same reference. What a stub carries (a
+// watch list's list_status on an entity the case did not hold yet) passes to
+// the full entity written after it, for the properties the full one lacks:
+// here in an incremental import, in the merge of a bulk one (finishBulk).
 func (l *Loader) PutEntity(e graph.Entity) error {
 	if err := l.check(); err != nil {
 		return err
@@ -221,8 +224,57 @@ func (l *Loader) PutEntity(e graph.Entity) error {
 	if err := checkRef(e.Ref); err != nil {
 		return fmt.Errorf("put entity: %w", err)
 	}
+	if !l.bulk && !e.Stub {
+		stub, err := l.stubOf(e.Ref)
+		if err != nil {
+			return err
+		}
+		e.Props = withStubProps(e.Props, stub.Props)
+	}
 	l.put(entityKey(e.Ref, e.Stub), encodeEntity(e))
 	return l.err
+}
+
+// stubOf reads the stub of ref as the incremental writer sees it (its
+// uncommitted writes included); a missing stub is the zero entity.
+func (l *Loader) stubOf(ref graph.Ref) (graph.Entity, error) {
+	item, err := l.w.txn.Get(entityKey(ref, true))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return graph.Entity{}, nil
+	}
+	var e graph.Entity
+	if err == nil {
+		err = item.Value(func(v []byte) error {
+			var derr error
+			e, derr = decodeEntity(ref, true, v)
+			return derr
+		})
+	}
+	if err != nil {
+		return graph.Entity{}, fmt.Errorf("read the stub of %s in %s: %w", ref, l.db.dir, err)
+	}
+	return e, nil
+}
+
+// withStubProps returns props with the stub's properties it lacks added.
+func withStubProps(props, stub map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range stub {
+		if props[k] != "" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(props)+len(stub))
+			for pk, pv := range props {
+				out[pk] = pv
+			}
+		}
+		out[k] = v
+	}
+	if out == nil {
+		return props
+	}
+	return out
 }
 
 // PutLink stores a link under both of its endpoints.

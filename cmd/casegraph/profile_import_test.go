@@ -110,3 +110,46 @@ func TestGenerateStatement(t *testing.T) {
 		t.Fatalf("batches %+v: want 2000 imported, 6 skipped (4 metadata lines, 2 totals), none rejected", st.Batches)
 	}
 }
+
+// TestWatchListBeforeData: a watch list imported before the persons it
+// names still flags them once they are imported, in one import or two (and
+// showing a person of a database without transactions works).
+func TestWatchListBeforeData(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "watchlist.csv")
+	persons := filepath.Join(dir, "persons.csv")
+	if err := os.WriteFile(list, []byte("iin,list_status,reason\n601007376541,black,court order\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(persons, []byte("iin,name,birth_date,phone,address,residency\n"+
+		"601007376541,KALIEV MEIIRKHAN,1960-10-07,+77715147420,\"Астана, ул. Кабанбай батыра 21\",resident\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		imports [][]string
+	}{
+		{"one import", [][]string{{list, persons}}},
+		{"one import, list last", [][]string{{persons, list}}},
+		{"two imports", [][]string{{list}, {persons}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "db")
+			for _, files := range tc.imports {
+				runCmd(t, append([]string{"import", "--db", db}, files...)...)
+			}
+			var e struct {
+				Name  string            `json:"name"`
+				Stub  bool              `json:"stub"`
+				Props map[string]string `json:"properties"`
+			}
+			out := runCmd(t, "show", "--db", db, "--json", "iin:601007376541")
+			if err := json.Unmarshal([]byte(out), &e); err != nil {
+				t.Fatalf("show: %v\n%s", err, out)
+			}
+			if e.Stub || e.Props["list_status"] != "black" || e.Props["birth_date"] != "1960-10-07" {
+				t.Fatalf("person %+v: want the full record with the list's status\n%s", e, out)
+			}
+		})
+	}
+}

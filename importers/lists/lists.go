@@ -6,8 +6,8 @@
 // A watch-list hit sets the list_status property (grey, black or
 // sanctioned) on the entity. When the case holds the entity in full, the
 // full entity is rewritten with its properties merged; otherwise a stub
-// carries the status (a stub never hides a full entity imported later, so
-// import lists after the entities they flag). A register row sets
+// carries the status, and the store passes it to the full entity imported
+// later (store.Loader.PutEntity). A register row sets
 // afsa_licence, licence_status and register_date on the exchanges it names,
 // matched by name skeleton or domain; a row that names no exchange of the
 // case is kept as an exchange "afsa:<licence>" with register_only=yes, so the

@@ -48,7 +48,7 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 		return res.Report, note, err
 	}
 	first, _, _ := strings.Cut(string(head), "\n")
-	if isCanonicalCSV(first) {
+	if isCanonicalCSV(first) && !lists.Claims(first) {
 		rep, err = importers.ImportReader(ctx, f, sink, opts)
 		return rep, "", err
 	}

@@ -125,11 +125,17 @@ func TestWatchListBeforeData(t *testing.T) {
 		"601007376541,KALIEV MEIIRKHAN,1960-10-07,+77715147420,\"Астана, ул. Кабанбай батыра 21\",resident\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A list whose header also reads as persons (iin, name) is a list.
+	named := filepath.Join(dir, "named-list.csv")
+	if err := os.WriteFile(named, []byte("iin,name,list_status\n601007376541,KALIEV M.,black\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		imports [][]string
 	}{
 		{"one import", [][]string{{list, persons}}},
+		{"a list with a name column", [][]string{{named}, {persons}}},
 		{"one import, list last", [][]string{{persons, list}}},
 		{"two imports", [][]string{{list}, {persons}}},
 	} {

@@ -108,6 +108,20 @@ func Detect(firstLine string) (importers.Format, bool) {
 	return "", false
 }
 
+// Claims reports whether a first line is a watch list's header even though
+// it may also read as one of casegraph's own CSV formats: it names a
+// list_status column, which only lists have ("iin,name,list_status" would
+// otherwise import as persons, and the next persons file would overwrite
+// the status).
+func Claims(firstLine string) bool {
+	f, ok := Detect(firstLine)
+	if !ok || f != FormatWatchlist {
+		return false
+	}
+	_, has := headerCols(strings.Split(strings.TrimSpace(firstLine), ","))["list_status"]
+	return has
+}
+
 func headerCols(h []string) map[string]int {
 	cols := make(map[string]int, len(h))
 	for i, c := range h {

@@ -181,6 +181,22 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+// TestClaims: a header naming list_status is a watch list even when it
+// also reads as persons; "status" alone is a card or exchange column.
+func TestClaims(t *testing.T) {
+	for line, want := range map[string]bool{
+		"iin,name,list_status":     true,
+		"IIN,Name,List_Status\r":   true,
+		"iin,name,birth_date":      false,
+		"pan,holder_iin,status":    false,
+		"name,licence,list_status": false, // a register
+	} {
+		if got := Claims(line); got != want {
+			t.Errorf("Claims(%q) = %v, want %v", line, got, want)
+		}
+	}
+}
+
 func FuzzLists(f *testing.F) {
 	f.Add("iin,pan,wallet,name,list_status\n850312300002,,,x,black\n,,0xabc,,\n")
 	f.Add("name,licence,status,date\nTenge Obmen 24,L1,active,2023-05-01\n")

@@ -1,7 +1,9 @@
 // Package goaml imports UNODC goAML report XML (schema 5.x): every
 // report/transaction becomes a transaction between its t_from and t_to
 // parties (account, person or entity), and every activity report_party and
-// every involved party becomes an entity. Accounts link their signatories
+// every involved party becomes an entity; a multi-party transaction whose
+// parties' roles name one remitter and one beneficiary becomes a
+// transaction between them. Accounts link their signatories
 // (holds, with the signatory role) and their owning entity.
 //
 // Keys: a person is keyed by IIN when the id_number or ssn is a valid
@@ -21,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -553,19 +556,38 @@ func (im *importer) transaction(tx *transaction, src graph.Provenance) (value, r
 		return cur, "report has no currency_code_local", nil
 	}
 	if len(tx.Involved) > 0 && tx.FromMy == nil && tx.From == nil {
-		// Multi-party transaction: parties without a direction.
+		// Multi-party transaction: parties with roles. The money has a
+		// direction only when the roles name one remitter and one
+		// beneficiary; otherwise the parties are imported alone.
 		n := 0
+		var senders, receivers []graph.Ref
 		for i := range tx.Involved {
-			ok, err := im.party(&tx.Involved[i], "involved_parties", src)
+			p := &tx.Involved[i]
+			ok, err := im.party(p, "involved_parties", src)
 			if err != nil {
 				return "", "", err
 			}
-			if ok {
-				n++
+			if !ok {
+				continue
+			}
+			n++
+			r, _ := p.ref()
+			switch strings.ToUpper(strings.TrimSpace(p.Role)) {
+			case roleRemitter:
+				senders = append(senders, r)
+			case roleBeneficiary:
+				receivers = append(receivers, r)
 			}
 		}
 		if n == 0 {
 			return tx.Number, "involved parties name no person, account or entity", nil
+		}
+		if len(senders) == 1 && len(receivers) == 1 && senders[0] != receivers[0] {
+			t := im.txn(tx, at, senders[0], receivers[0], amount, cur, src,
+				"involved_parties", strconv.Itoa(len(tx.Involved)))
+			if err := im.books.Txn(t); err != nil {
+				return "", "", err
+			}
 		}
 		return "", "", nil
 	}
@@ -592,15 +614,48 @@ func (im *importer) transaction(tx *transaction, src graph.Provenance) (value, r
 	if err != nil {
 		return "", "", err
 	}
-	id := "goaml:" + im.head["rentity_id"] + ":" + strings.TrimSpace(tx.Number)
-	t := graph.Txn{ID: id, Time: at, From: fr, To: tr, Amount: amount, Currency: cur, Channel: graph.ChannelTransfer,
-		Reference: importers.NormalizeName(tx.Description), Src: src,
-		Props: im.props("transmode_code", tx.Mode, "internal_ref_number", tx.InternalRef,
-			"from_funds_code", from.Funds, "to_funds_code", to.ToFunds)}
+	t := im.txn(tx, at, fr, tr, amount, cur, src, "from_funds_code", from.Funds, "to_funds_code", to.ToFunds)
 	if err := im.books.Txn(t); err != nil {
 		return "", "", err
 	}
 	return "", "", nil
+}
+
+// The party roles (party_role_type) that give a multi-party transaction
+// its direction: "Payee / Sender / Remitter" and "Beneficiary / Receiver".
+const (
+	roleRemitter    = "RMITR"
+	roleBeneficiary = "BNFCR"
+)
+
+// txn builds the transaction of a report/transaction element between two
+// parties; kv are further properties.
+func (im *importer) txn(tx *transaction, at time.Time, from, to graph.Ref, amount int64, cur string, src graph.Provenance, kv ...string) graph.Txn {
+	id := "goaml:" + im.head["rentity_id"] + ":" + strings.TrimSpace(tx.Number)
+	return graph.Txn{ID: id, Time: at, From: from, To: to, Amount: amount, Currency: cur, Channel: graph.ChannelTransfer,
+		Reference: importers.NormalizeName(tx.Description), Src: src,
+		Props: im.props(append([]string{"transmode_code", tx.Mode, "internal_ref_number", tx.InternalRef}, kv...)...)}
+}
+
+// ref is the party's reference as party emitted it: its account, else its
+// person, else its entity.
+func (p *party) ref() (graph.Ref, bool) {
+	if p.Account != nil {
+		if r, ok := p.Account.ref(); ok {
+			return r, true
+		}
+	}
+	if p.Person != nil {
+		if r, ok := p.Person.ref(); ok {
+			return r, true
+		}
+	}
+	if p.Entity != nil {
+		if r, ok := p.Entity.ref(); ok {
+			return r, true
+		}
+	}
+	return graph.Ref{}, false
 }
 
 func sideKeyed(s *side) bool {

@@ -159,3 +159,57 @@ func FuzzGoAML(f *testing.F) {
 		}
 	})
 }
+
+const multiParty = `<?xml version="1.0" encoding="UTF-8"?>
+<report>
+  <rentity_id>7</rentity_id>
+  <currency_code_local>KZT</currency_code_local>
+  <transaction>
+    <transactionnumber>M1</transactionnumber>
+    <date_transaction>2025-03-15T02:10:00</date_transaction>
+    <amount_local>250000</amount_local>
+    <involved_parties>
+      <party><role>RMITR</role><account><iban>KZ45722S000054326792</iban></account><country>KZ</country></party>
+      <party><role>BNFCR</role><person><first_name>Ерлан</first_name><last_name>Ахметов</last_name><ssn>850312300002</ssn></person><country>KZ</country></party>
+      <party><role>WITN</role><person><first_name>Анна</first_name><last_name>Ли</last_name><birthdate>1990-01-02</birthdate></person><country>KZ</country></party>
+    </involved_parties>
+  </transaction>
+  <transaction>
+    <transactionnumber>M2</transactionnumber>
+    <date_transaction>2025-03-16T02:10:00</date_transaction>
+    <amount_local>100</amount_local>
+    <involved_parties>
+      <party><role>RMITR</role><account><iban>KZ45722S000054326792</iban></account><country>KZ</country></party>
+      <party><role>RMITR</role><person><first_name>Анна</first_name><last_name>Ли</last_name><birthdate>1990-01-02</birthdate></person><country>KZ</country></party>
+      <party><role>BNFCR</role><person><first_name>Ерлан</first_name><last_name>Ахметов</last_name><ssn>850312300002</ssn></person><country>KZ</country></party>
+    </involved_parties>
+  </transaction>
+</report>`
+
+// TestMultiParty: a multi-party transaction whose roles name one remitter
+// and one beneficiary becomes a transaction between them; with two
+// remitters the direction is unknown and only the parties are imported.
+func TestMultiParty(t *testing.T) {
+	sink := &rectest.Sink{}
+	rep, err := Import(context.Background(), strings.NewReader(multiParty), sink, importers.Options{Name: "m.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != 2 || rep.Imported != 2 || !rep.Reconciles() {
+		t.Fatalf("report %+v", rep)
+	}
+	if len(sink.Txns) != 1 {
+		t.Fatalf("%d transactions, want the one with a remitter and a beneficiary: %+v", len(sink.Txns), sink.Txns)
+	}
+	tx := sink.Txns[0]
+	iban := graph.Ref{Kind: graph.KindAccount, Key: "KZ45722S000054326792"}
+	person := graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}
+	if tx.ID != "goaml:7:M1" || tx.From != iban || tx.To != person || tx.Amount != 25000000 || tx.Props["involved_parties"] != "3" {
+		t.Errorf("txn %+v", tx)
+	}
+	for _, r := range []graph.Ref{tx.From, tx.To} {
+		if _, ok := sink.Entity(r); !ok {
+			t.Errorf("party %s not imported", r)
+		}
+	}
+}

@@ -27,8 +27,8 @@ func WriteStatement(w io.Writer, rows int) error {
 	for _, l := range []string{
 		"Выписка по лицевому счёту за период 01.03.2025 - 31.03.2025;;;;;;;;",
 		"Клиент:;ТОО \"Ромашка\";;;;;;;",
-		"ИИН/БИН:;" + serialIIN(1) + ";;;;;;;",
-		"Счёт:;" + serialIBAN("722", 1) + ";;;;;;;",
+		"ИИН/БИН:;" + SerialIIN(1) + ";;;;;;;",
+		"Счёт:;" + SerialIBAN("722", 1) + ";;;;;;;",
 		"Дата;Номер документа;Дебет;Кредит;Валюта;Корреспондент;ИИН/БИН корреспондента;Счёт корреспондента;Назначение платежа",
 	} {
 		bw.WriteString(l + "\r\n")
@@ -36,8 +36,8 @@ func WriteStatement(w io.Writer, rows int) error {
 	ibans := make([]string, StatementParties)
 	iins := make([]string, StatementParties)
 	for i := range ibans {
-		ibans[i] = serialIBAN("601", 1000+i)
-		iins[i] = serialIIN(10 + i*3)
+		ibans[i] = SerialIBAN("601", 1000+i)
+		iins[i] = SerialIIN(10 + i*3)
 	}
 	for i := range rows {
 		day := 1 + i%28
@@ -59,14 +59,14 @@ func WriteStatement(w io.Writer, rows int) error {
 	return bw.Flush()
 }
 
-// serialIBAN is a valid Kazakh IBAN of the bank code and serial number n.
-func serialIBAN(bank string, n int) string {
+// SerialIBAN is a valid Kazakh IBAN of the bank code and serial number n.
+func SerialIBAN(bank string, n int) string {
 	bban := fmt.Sprintf("%s%013d", bank, n)
 	return "KZ" + importers.IBANCheckDigits("KZ", bban) + bban
 }
 
-// serialIIN is the first valid IIN from serial number n on (born 12.03.1985).
-func serialIIN(n int) string {
+// SerialIIN is the first valid IIN from serial number n on (born 12.03.1985).
+func SerialIIN(n int) string {
 	for ; ; n++ {
 		first := fmt.Sprintf("850312%05d", n%100000)
 		if c, ok := importers.IINCheckDigit(first); ok {

@@ -3,7 +3,6 @@ package profile
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 	"syscall"
@@ -17,21 +16,12 @@ import (
 	"casegraph/importers/gen"
 )
 
-// kzIBAN builds a valid Kazakh IBAN for bank code bank and number n.
-func kzIBAN(bank string, n int) string {
-	bban := fmt.Sprintf("%s%013d", bank, n)
-	return "KZ" + importers.IBANCheckDigits("KZ", bban) + bban
-}
-
-// makeIIN builds a valid IIN from a serial number.
-func makeIIN(n int) string {
-	for ; ; n++ {
-		first := fmt.Sprintf("850312%05d", n%100000)
-		if c, ok := importers.IINCheckDigit(first); ok {
-			return first + string(rune('0'+c))
-		}
-	}
-}
+// kzIBAN and makeIIN are gen's valid identifiers of a bank code and serial
+// number, as in its statements.
+var (
+	kzIBAN  = gen.SerialIBAN
+	makeIIN = gen.SerialIIN
+)
 
 // writeStatement writes gen's Windows-1251 bank statement (the holder's
 // account is kzIBAN("722", 1), its IIN makeIIN(1)).

@@ -40,6 +40,10 @@ const (
 	metaStats    = "stats"
 	metaBatchSeq = "batchseq"
 	metaDocs     = "docs"
+	// metaStubProps is present once a stub with properties (a watch list's
+	// mark on an entity the case did not hold) was written: only then does
+	// an incremental import look for a stub under every full entity.
+	metaStubProps = "stubprops"
 )
 
 // maxField is the longest variable-length field a key can carry (two-byte length).

@@ -61,6 +61,10 @@ type Loader struct {
 	batches    []graph.Batch
 	scratch    [6][]byte // PutTxn's keys and values, copied by the sort buffer
 
+	// stubProps is set once a stub with properties is in the database or
+	// this import (metaStubProps).
+	stubProps bool
+
 	// Incremental mode.
 	w            *kvWriter
 	touched      map[string]graph.Ref // entities whose transactions changed
@@ -104,6 +108,13 @@ func (db *DB) NewLoader() (*Loader, error) {
 		}
 		l.w = newKVWriter(db)
 		l.touched = make(map[string]graph.Ref)
+		switch _, err := db.getValue(metaKey(metaStubProps)); {
+		case err == nil:
+			l.stubProps = true
+		case !errors.Is(err, ErrNotFound):
+			l.w.txn.Discard()
+			return nil, fmt.Errorf("import into %s: %w", db.dir, err)
+		}
 		if l.recovering {
 			// Batches the killed import began but never recorded are handed out
 			// again (see recoveredBatchSeq).
@@ -224,7 +235,11 @@ func (l *Loader) PutEntity(e graph.Entity) error {
 	if err := checkRef(e.Ref); err != nil {
 		return fmt.Errorf("put entity: %w", err)
 	}
-	if !l.bulk && !e.Stub {
+	switch {
+	case e.Stub && len(e.Props) > 0 && !l.stubProps:
+		l.stubProps = true
+		l.put(metaKey(metaStubProps), []byte{1})
+	case !e.Stub && l.stubProps && !l.bulk:
 		stub, err := l.stubOf(e.Ref)
 		if err != nil {
 			return err

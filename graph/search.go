@@ -828,15 +828,7 @@ func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limi
 	for _, h := range heaps {
 		cands = append(cands, h.h...)
 	}
-	slices.SortFunc(cands, func(a, b candidate) int {
-		if worse(b, a) {
-			return -1
-		}
-		if worse(a, b) {
-			return 1
-		}
-		return 0
-	})
+	sortCandidates(cands)
 	if len(cands) > pool {
 		cands = cands[:pool]
 	}
@@ -1191,4 +1183,17 @@ func skeletonToRuneIndexes(sk []skelByte, offs []int) []int {
 		}
 	}
 	return out
+}
+
+// sortCandidates orders candidates best first (worse decides).
+func sortCandidates(cands []candidate) {
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if worse(b, a) {
+			return -1
+		}
+		if worse(a, b) {
+			return 1
+		}
+		return 0
+	})
 }

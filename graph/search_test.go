@@ -520,15 +520,7 @@ func bruteSearch(ix *SearchIndex, query string, kind Kind, limit int) []SearchHi
 			}
 		}
 	}
-	slices.SortFunc(cands, func(a, b candidate) int {
-		if worse(b, a) {
-			return -1
-		}
-		if worse(a, b) {
-			return 1
-		}
-		return 0
-	})
+	sortCandidates(cands)
 	cands = cands[:min(len(cands), max(searchPoolMin, 4*limit))]
 	return ix.rerank(q, cands, limit)
 }

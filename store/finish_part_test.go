@@ -160,31 +160,21 @@ func TestPartBoundsSpread(t *testing.T) {
 	if len(bounds) != 4 {
 		t.Fatalf("%d cuts for five parts, want 4", len(bounds))
 	}
-	var keys [][]byte
+	var keys []string
 	for _, run := range l.runs {
 		it, err := openRun(run, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			k, _, ok, err := it.next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
-			keys = append(keys, bytes.Clone(k))
-		}
-		_ = it.close()
+		keys = append(keys, runKeys(t, it)...)
 	}
 	for _, e := range l.buf.ents {
-		keys = append(keys, l.buf.key(e))
+		keys = append(keys, string(l.buf.key(e)))
 	}
 	counts := make([]int, len(bounds)+1)
 	for _, k := range keys {
 		p := 0
-		for p < len(bounds) && bytes.Compare(k, bounds[p]) >= 0 {
+		for p < len(bounds) && bytes.Compare([]byte(k), bounds[p]) >= 0 {
 			p++
 		}
 		counts[p]++
@@ -226,19 +216,7 @@ func TestOpenRunAt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := &rangeIter{it: it, lo: from, hi: []byte("k04500")}
-		var got []string
-		for {
-			k, _, ok, err := r.next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
-			got = append(got, string(k))
-		}
-		_ = r.close()
+		got := runKeys(t, &rangeIter{it: it, lo: from, hi: []byte("k04500")})
 		var want []string
 		for i := range 2000 {
 			if k := fmt.Sprintf("k%05d", i*3); k >= lo && k < "k04500" {
@@ -248,17 +226,26 @@ func TestOpenRunAt(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("from %q: %d keys, want %d", lo, len(got), len(want))
 		}
-		mi := &rangeIter{it: memIterFrom(m, from), hi: []byte("k04500")}
-		got = got[:0]
-		for {
-			k, _, ok, _ := mi.next()
-			if !ok {
-				break
-			}
-			got = append(got, string(k))
-		}
+		got = runKeys(t, &rangeIter{it: memIterFrom(m, from), hi: []byte("k04500")})
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("memory run from %q: %d keys, want %d", lo, len(got), len(want))
 		}
+	}
+}
+
+// runKeys reads a run to its end and closes it.
+func runKeys(t *testing.T, it runIter) []string {
+	t.Helper()
+	defer it.close()
+	var keys []string
+	for {
+		k, _, ok, err := it.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return keys
+		}
+		keys = append(keys, string(k))
 	}
 }

@@ -24,30 +24,21 @@ func FormatAmount(minor int64) string {
 	return s
 }
 
-// FormatMoney is FormatAmount followed by the currency: "495,000 ₸" for KZT.
+// FormatMoney is FormatAmount with the currency: "495,000 ₸" for KZT (and
+// an empty code), "$12,500" for USD, "€3,100.50" for EUR, "12,600 CZK" for
+// any other code.
 func FormatMoney(minor int64, currency string) string {
-	if currency == "" || currency == "KZT" {
-		return FormatAmount(minor) + " ₸"
-	}
-	return FormatAmount(minor) + " " + currency
+	return withCurrency(FormatAmount(minor), currency)
 }
 
-// FormatShortMoney renders large amounts compactly: 1,492,500 ₸ → "1.49M ₸".
-func FormatShortMoney(minor int64) string {
-	v := float64(minor) / 100
-	abs := v
-	if abs < 0 {
-		abs = -abs
-	}
-	switch {
-	case abs >= 1e9:
-		return strconv.FormatFloat(v/1e9, 'f', 2, 64) + "B ₸"
-	case abs >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M ₸"
-	case abs >= 1e4:
-		return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k ₸"
-	}
-	return FormatAmount(minor) + " ₸"
+// FormatShortMoney renders large tenge amounts compactly: 1,492,500 ₸ →
+// "1.49M ₸".
+func FormatShortMoney(minor int64) string { return FormatShortMoneyIn(minor, "KZT") }
+
+// FormatShortMoneyIn is FormatShortMoney in a currency: "$12k", "1.49M ₸",
+// "250k CZK".
+func FormatShortMoneyIn(minor int64, currency string) string {
+	return withCurrency(shortNumber(minor), currency)
 }
 
 func groupThousands(digits string) string {

@@ -29,6 +29,7 @@ const (
 	TxAppConfirmed                        // confirmed in the banking app
 	TxAppNotConfirmed                     // explicitly not confirmed in the app
 	TxP2PText                             // the reference looks like a P2P / crypto payment (USDT, P2P, Binance, Bybit, order no.)
+	TxDateOnly                            // the source gave a date and no clock time (a date-only row, a batch of dates or day steps)
 )
 
 // Has reports whether every bit of g is set in f.
@@ -40,8 +41,9 @@ type TxEdge struct {
 	Tx      uint32 // transaction index, for the Tx* accessors
 	Other   NodeID
 	Time    int64 // unix seconds, UTC
-	Amount  int64 // minor units
+	Amount  int64 // minor units of the transaction's currency
 	Channel Channel
+	Cur     uint8 // currency: Index.Currency(Cur) is its ISO code
 }
 
 // LinkEdge is one non-monetary link seen from one of its endpoints. Out is
@@ -59,8 +61,19 @@ type IndexSource interface {
 }
 
 // BuildIndex reads everything src holds into a new Index.
+// When src also reports its Stats, the batches they list give the
+// transactions' time zones and resolutions (AddBatch).
 func BuildIndex(ctx context.Context, src IndexSource) (*Index, error) {
 	b := NewIndexBuilder()
+	if s, ok := src.(interface {
+		Stats(context.Context) (Stats, error)
+	}); ok {
+		if st, err := s.Stats(ctx); err == nil {
+			for _, bt := range st.Batches {
+				b.AddBatch(bt)
+			}
+		}
+	}
 	err := src.ScanAll(ctx,
 		func(e Entity) error { b.AddEntity(e); return nil },
 		func(l Link) error { b.AddLink(l); return nil },
@@ -124,6 +137,10 @@ type IndexBuilder struct {
 	txChan             []Channel
 	txFlags            []TxFlags
 	txATM, txDev, txIP []NodeID
+	txCur              []uint8
+	txBatch            []uint32
+	curs               currencyTable
+	batches            map[uint32]Batch
 }
 
 // NewIndexBuilder returns an empty builder.
@@ -191,9 +208,23 @@ func (b *IndexBuilder) AddLink(l Link) {
 	b.links = append(b.links, builderLink{from: b.intern(l.From), to: b.intern(l.To), typ: l.Type})
 }
 
+// AddBatch tells the builder about an import batch: its transactions
+// (Txn.Src.Batch) are read in the batch's time zone, and all of them are
+// date-only when the batch resolves days or coarser steps. Batches may be
+// added before or after their transactions; a transaction of a batch never
+// added is read as Asia/Almaty time with the resolution its own row gives.
+func (b *IndexBuilder) AddBatch(bt Batch) {
+	if b.batches == nil {
+		b.batches = make(map[uint32]Batch)
+	}
+	b.batches[bt.ID] = bt
+}
+
 // AddTxn adds a transaction. Its ATM, device and IP become nodes of kind
 // atm, device and ip.
 func (b *IndexBuilder) AddTxn(t Txn) {
+	b.txCur = append(b.txCur, b.curs.intern(t.Currency))
+	b.txBatch = append(b.txBatch, t.Src.Batch)
 	b.addTxID(t.ID)
 	b.txTime = append(b.txTime, t.Time.Unix())
 	b.txAmount = append(b.txAmount, t.Amount)
@@ -222,6 +253,9 @@ func txnFlags(t Txn) TxFlags {
 	}
 	if LooksP2P(t.Reference) {
 		f |= TxP2PText
+	}
+	if t.DateOnly {
+		f |= TxDateOnly
 	}
 	return f
 }
@@ -291,6 +325,11 @@ type Index struct {
 	txOutPos           []uint32 // position of transaction i in out
 	txFlags            []TxFlags
 	txATM, txDev, txIP []NodeID
+
+	curs     []string // currency codes; TxEdge.Cur indexes it
+	zones    []zone   // wall clocks of the sources; txZone indexes it
+	txZone   []uint8  // nil when every transaction is in zones[0]
+	timeUnit int64    // see TimeUnit
 }
 
 type indexProp struct {
@@ -422,6 +461,8 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 	ix.txATM = make([]NodeID, m)
 	ix.txDev = make([]NodeID, m)
 	ix.txIP = make([]NodeID, m)
+	zoneNames, txZone := b.txZones(perm)
+	ix.txZone = txZone
 	ix.outOff = make([]uint32, n+1)
 	ix.inOff = make([]uint32, n+1)
 	to := make([]NodeID, m)
@@ -431,7 +472,7 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 		ix.txIDOff[i+1] = uint32(len(ids))
 		ix.txFrom[i] = b.txFrom[old]
 		to[i] = b.txTo[old]
-		ix.txFlags[i] = b.txFlags[old]
+		ix.txFlags[i] = b.txFlags[old] | b.batchDateOnly(b.txBatch[old])
 		ix.txATM[i] = remap(b.txATM[old])
 		ix.txDev[i] = remap(b.txDev[old])
 		ix.txIP[i] = remap(b.txIP[old])
@@ -452,7 +493,7 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 	inNext := slices.Clone(ix.inOff[:n])
 	for i, old := range perm {
 		from, dst := ix.txFrom[i], to[i]
-		e := TxEdge{Tx: uint32(i), Other: dst, Time: b.txTime[old], Amount: b.txAmount[old], Channel: b.txChan[old]}
+		e := TxEdge{Tx: uint32(i), Other: dst, Time: b.txTime[old], Amount: b.txAmount[old], Channel: b.txChan[old], Cur: b.txCur[old]}
 		p := outNext[from]
 		outNext[from]++
 		ix.out[p] = e
@@ -462,7 +503,62 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 		inNext[dst]++
 	}
 	b.txTime, b.txAmount, b.txFrom, b.txTo, b.txChan, b.txFlags = nil, nil, nil, nil, nil, nil
-	b.txATM, b.txDev, b.txIP = nil, nil, nil
+	b.txATM, b.txDev, b.txIP, b.txCur, b.txBatch = nil, nil, nil, nil, nil
+	ix.curs = b.curs.codes
+	if len(ix.curs) == 0 {
+		ix.curs = []string{"KZT"}
+	}
+	ix.buildZones(zoneNames)
+	ix.computeTimeUnit()
+}
+
+// batchDateOnly returns TxDateOnly for the transactions of a batch that
+// resolves whole days or coarser steps.
+func (b *IndexBuilder) batchDateOnly(batch uint32) TxFlags {
+	if bt, ok := b.batches[batch]; ok && bt.TimeUnit >= 86400 {
+		return TxDateOnly
+	}
+	return 0
+}
+
+// txZones names the zones of the transactions (in their new order perm)
+// and numbers each transaction's zone; the numbers are nil when there is
+// only one zone.
+func (b *IndexBuilder) txZones(perm []uint32) ([]string, []uint8) {
+	names := []string{}
+	idx := map[string]uint8{}
+	byBatch := map[uint32]uint8{}
+	var txZone []uint8
+	for i, old := range perm {
+		bid := b.txBatch[old]
+		z, ok := byBatch[bid]
+		if !ok {
+			name := b.batches[bid].TimeZone
+			if name == "" {
+				name = DefaultTimeZone
+			}
+			if z, ok = idx[name]; !ok {
+				if len(names) == 255 {
+					name = names[0] // beyond 255 zones, the first stands in
+				}
+				z = uint8(len(names))
+				if j, ok := idx[name]; ok {
+					z = j
+				} else {
+					names = append(names, name)
+					idx[name] = z
+				}
+			}
+			byBatch[bid] = z
+		}
+		if z != 0 && txZone == nil {
+			txZone = make([]uint8, len(perm))
+		}
+		if txZone != nil {
+			txZone[i] = z
+		}
+	}
+	return names, txZone
 }
 
 func (ix *Index) buildLinks(b *IndexBuilder, n int, remap func(NodeID) NodeID) {
@@ -648,6 +744,6 @@ func (ix *Index) Bytes() int {
 	}
 	n += edge*(len(ix.out)+len(ix.in)) + link*len(ix.links)
 	n += 4*len(ix.txIDOff) + len(ix.txIDs) + 4*(len(ix.txFrom)+len(ix.txOutPos)) + len(ix.txFlags) +
-		4*(len(ix.txATM)+len(ix.txDev)+len(ix.txIP))
+		4*(len(ix.txATM)+len(ix.txDev)+len(ix.txIP)) + len(ix.txZone)
 	return n
 }

@@ -61,6 +61,9 @@ type ScanTxn struct {
 	IINProvided, AppConfirmed Tri
 	ATM, Device, IP           []byte
 	Reference                 []byte
+	Currency                  []byte // ISO 4217; empty means KZT
+	Batch                     uint32 // import batch (Provenance.Batch)
+	DateOnly                  bool   // the source gave no clock time (Txn.DateOnly)
 }
 
 // LeanSource streams a case like IndexSource, but as borrowed bytes: every
@@ -80,6 +83,9 @@ func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
 	}); ok {
 		if st, err := s.Stats(ctx); err == nil {
 			b.Reserve(st)
+			for _, bt := range st.Batches {
+				b.AddBatch(bt)
+			}
 		}
 	}
 	err := src.ScanLean(ctx,
@@ -121,6 +127,7 @@ func (b *IndexBuilder) Reserve(st Stats) {
 	b.txFrom, b.txTo = slices.Grow(b.txFrom, m), slices.Grow(b.txTo, m)
 	b.txChan, b.txFlags = slices.Grow(b.txChan, m), slices.Grow(b.txFlags, m)
 	b.txATM, b.txDev, b.txIP = slices.Grow(b.txATM, m), slices.Grow(b.txDev, m), slices.Grow(b.txIP, m)
+	b.txCur, b.txBatch = slices.Grow(b.txCur, m), slices.Grow(b.txBatch, m)
 }
 
 func (b *IndexBuilder) addTxID(id string) {
@@ -187,7 +194,13 @@ func (b *IndexBuilder) AddScanTxn(t *ScanTxn) {
 	b.txFrom = append(b.txFrom, b.internBytes(t.From))
 	b.txTo = append(b.txTo, b.internBytes(t.To))
 	b.txChan = append(b.txChan, t.Channel)
-	b.txFlags = append(b.txFlags, triFlags(t.IINProvided, t.AppConfirmed)|p2pFlag(looksP2PBytes(t.Reference)))
+	f := triFlags(t.IINProvided, t.AppConfirmed) | p2pFlag(looksP2PBytes(t.Reference))
+	if t.DateOnly {
+		f |= TxDateOnly
+	}
+	b.txFlags = append(b.txFlags, f)
+	b.txCur = append(b.txCur, b.curs.internBytes(t.Currency))
+	b.txBatch = append(b.txBatch, t.Batch)
 	b.txATM = append(b.txATM, b.internOptBytes(KindATM, t.ATM))
 	b.txDev = append(b.txDev, b.internOptBytes(KindDevice, t.Device))
 	b.txIP = append(b.txIP, b.internOptBytes(KindIP, t.IP))

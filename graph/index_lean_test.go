@@ -33,6 +33,8 @@ func TestScanBuilderMatches(t *testing.T) {
 			d.txns[i].Device = []string{"", "D"}[r.IntN(2)]
 			d.txns[i].Reference = []string{"", "usdt", "ордер 12345", "Оплата"}[r.IntN(4)]
 			d.txns[i].IINProvided, d.txns[i].AppConfirmed = Tri(r.IntN(3)), Tri(r.IntN(3))
+			d.txns[i].Currency = []string{"", "USD", "KZT"}[r.IntN(3)]
+			d.txns[i].DateOnly = r.IntN(3) == 0
 		}
 		want := d.build(nil)
 
@@ -55,7 +57,8 @@ func TestScanBuilderMatches(t *testing.T) {
 			st := ScanTxn{ID: []byte(x.ID), Time: x.Time.Unix(), From: ScanRef{x.From.Kind, []byte(x.From.Key)},
 				To: ScanRef{x.To.Kind, borrow(x.To.Key)}, Amount: x.Amount, Channel: x.Channel,
 				IINProvided: x.IINProvided, AppConfirmed: x.AppConfirmed, ATM: []byte(x.ATM), Device: []byte(x.Device),
-				IP: []byte(x.IP), Reference: []byte(x.Reference)}
+				IP: []byte(x.IP), Reference: []byte(x.Reference), Currency: []byte(x.Currency), DateOnly: x.DateOnly,
+				Batch: x.Src.Batch}
 			b.AddScanTxn(&st)
 			buf = append(buf[:0], "garbage overwriting the borrowed key"...)
 		}

@@ -23,9 +23,11 @@ var ErrBadSnapshot = errors.New("bad graph index snapshot")
 //	body    kinds [n]u8 · keyOff [n+1]u32 · keys · nameOff [n+1]u32 · names ·
 //	        stub [(n+63)/64]u64 · props [props]{node u32, slot u8, len u32} · prop values ·
 //	        txIDOff [m+1]u32 · txIDs · from [m]u32 · flags [m]u8 · atm, device, ip [m]u32 ·
+//	        currencies {count u32, [count]{len u8, code}} ·
+//	        zones {count u32, [count]{len u8, name}, per-tx u8 (0: all in zone 0), [m]u8 when 1} ·
 //	        outOff [n+1]u32 · out [m]edge · inOff [n+1]u32 · in [m]edge ·
 //	        linkOff [n+1]u32 · links [links]{other u32, type u8, out u8}
-//	edge    {tx u32, other u32, time i64, amount i64, channel u8}
+//	edge    {tx u32, other u32, time i64, amount i64, channel u8, currency u8}
 //	trailer [body crc32c u32]
 //
 // The money adjacency is stored as laid out rather than rebuilt from
@@ -34,7 +36,7 @@ var ErrBadSnapshot = errors.New("bad graph index snapshot")
 // stored edges is sequential. Only txOutPos is derived.
 const (
 	snapMagic   = "CGINDEX\x00"
-	snapVersion = 2 // 2: keeps list_status
+	snapVersion = 3 // 2: keeps list_status; 3: currencies, zones, edge currency
 	snapHeader  = 8 + 4 + 8*8
 )
 
@@ -93,20 +95,53 @@ func putU64s[T ~uint64 | ~int64](s *snapWriter, v []T) {
 	s.flushBuf(true)
 }
 
-// putEdges writes money edges packed: [tx u32][other u32][time i64][amount i64][channel u8].
+// putEdges writes money edges packed: [tx u32][other u32][time i64][amount i64][channel u8][currency u8].
 func putEdges(s *snapWriter, es []TxEdge) {
 	for _, e := range es {
 		s.buf = binary.LittleEndian.AppendUint32(s.buf, e.Tx)
 		s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(e.Other))
 		s.buf = binary.LittleEndian.AppendUint64(s.buf, uint64(e.Time))
 		s.buf = binary.LittleEndian.AppendUint64(s.buf, uint64(e.Amount))
-		s.buf = append(s.buf, byte(e.Channel))
+		s.buf = append(s.buf, byte(e.Channel), e.Cur)
 		s.flushBuf(false)
 	}
 	s.flushBuf(true)
 }
 
-const edgeSize = 25
+const edgeSize = 26
+
+// putNames writes a count and short strings (currency codes, zone names).
+func putNames(s *snapWriter, names []string) {
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(len(names)))
+	for _, n := range names {
+		n = n[:min(len(n), 255)]
+		s.buf = append(s.buf, byte(len(n)))
+		s.buf = append(s.buf, n...)
+	}
+	s.flushBuf(true)
+}
+
+// getNames reads what putNames wrote; at most limit names.
+func getNames(s *snapReader, limit int) []string {
+	b := s.next(4)
+	if s.err != nil {
+		return nil
+	}
+	k := int(binary.LittleEndian.Uint32(b))
+	if k > limit {
+		s.fail("%d names", k)
+		return nil
+	}
+	names := make([]string, 0, k)
+	for range k {
+		b := s.next(1)
+		if s.err != nil {
+			return nil
+		}
+		names = append(names, string(s.next(int(b[0]))))
+	}
+	return names
+}
 
 func (s *snapWriter) str(v string) {
 	for len(v) > 0 && s.err == nil {
@@ -162,6 +197,20 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	putU32s(s, ix.txATM)
 	putU32s(s, ix.txDev)
 	putU32s(s, ix.txIP)
+	putNames(s, ix.curs)
+	zones := make([]string, len(ix.zones))
+	for i, z := range ix.zones {
+		zones[i] = z.name
+	}
+	putNames(s, zones)
+	if ix.txZone == nil {
+		s.buf = append(s.buf, 0)
+		s.flushBuf(true)
+	} else {
+		s.buf = append(s.buf, 1)
+		s.flushBuf(true)
+		putU8s(s, ix.txZone)
+	}
 	putU32s(s, ix.outOff)
 	putEdges(s, ix.out)
 	putU32s(s, ix.inOff)
@@ -264,7 +313,7 @@ func getU64s[T ~uint64 | ~int64](s *snapReader, n int) []T {
 
 // getEdges reads len(v) packed money edges into v; their transactions and
 // nodes must be below len(v) and n.
-func getEdges(s *snapReader, v []TxEdge, n int) []TxEdge {
+func getEdges(s *snapReader, v []TxEdge, n, curs int) []TxEdge {
 	if s.err != nil {
 		return nil
 	}
@@ -274,8 +323,8 @@ func getEdges(s *snapReader, v []TxEdge, n int) []TxEdge {
 		for len(b) >= edgeSize {
 			e := TxEdge{Tx: binary.LittleEndian.Uint32(b), Other: NodeID(binary.LittleEndian.Uint32(b[4:])),
 				Time: int64(binary.LittleEndian.Uint64(b[8:])), Amount: int64(binary.LittleEndian.Uint64(b[16:])),
-				Channel: Channel(b[24])}
-			if int(e.Tx) >= m || int(e.Other) >= n {
+				Channel: Channel(b[24]), Cur: b[25]}
+			if int(e.Tx) >= m || int(e.Other) >= n || int(e.Cur) >= curs {
 				s.fail("money edge %d", i)
 				return nil
 			}
@@ -441,6 +490,20 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	ix.txATM = getU32s[NodeID](s, m)
 	ix.txDev = getU32s[NodeID](s, m)
 	ix.txIP = getU32s[NodeID](s, m)
+	ix.curs = getNames(s, maxCurrencies)
+	zoneNames := getNames(s, 256)
+	if b := s.next(1); s.err == nil && b[0] == 1 {
+		ix.txZone = getU8s[uint8](s, m)
+		for _, z := range ix.txZone {
+			if int(z) >= len(zoneNames) {
+				s.fail("transaction zone %d", z)
+				break
+			}
+		}
+	}
+	if s.err == nil && len(ix.curs) == 0 {
+		s.fail("no currency table")
+	}
 	if s.err == nil && (!offsetsOK(ix.txIDOff, ntxids) || !nodesOK(ix.txFrom, n, false) ||
 		!nodesOK(ix.txATM, n, true) || !nodesOK(ix.txDev, n, true) || !nodesOK(ix.txIP, n, true)) {
 		s.fail("transaction columns")
@@ -450,12 +513,12 @@ func ReadIndex(r io.Reader) (*Index, error) {
 		s.fail("out offsets")
 	}
 	<-faulted
-	ix.out = getEdges(s, out, n)
+	ix.out = getEdges(s, out, n, len(ix.curs))
 	ix.inOff = getU32s[uint32](s, n+1)
 	if s.err == nil && !offsetsOK(ix.inOff, m) {
 		s.fail("in offsets")
 	}
-	ix.in = getEdges(s, in, n)
+	ix.in = getEdges(s, in, n, len(ix.curs))
 	// Every transaction has exactly one out edge, from its sender.
 	if s.err == nil {
 		ix.txOutPos = make([]uint32, m)
@@ -502,5 +565,7 @@ func ReadIndex(r io.Reader) (*Index, error) {
 	if binary.LittleEndian.Uint32(sum[:]) != s.crc.Sum32() {
 		return nil, fmt.Errorf("read graph index snapshot: %w: checksum mismatch", ErrBadSnapshot)
 	}
+	ix.buildZones(zoneNames)
+	ix.computeTimeUnit()
 	return ix, nil
 }

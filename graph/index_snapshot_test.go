@@ -34,11 +34,15 @@ func richIndex(r *rand.Rand, np, nc, nl, nt int) *Index {
 		b.AddLink(Link{From: iperson(r.IntN(np)), To: icard(r.IntN(nc)), Type: typ})
 	}
 	refs := []string{"", "USDT", "оплата ордер №123456", "за обед"}
+	curs := []string{"", "KZT", "USD", "EUR", "CZK"}
+	b.AddBatch(Batch{ID: 2, TimeZone: "Europe/Prague", TimeResolution: TimeDates, TimeUnit: 86400})
+	b.AddBatch(Batch{ID: 3, TimeZone: "UTC", TimeResolution: TimeTimestamps, TimeUnit: 1})
 	for i := range nt {
 		t := Txn{ID: fmt.Sprintf("tx%05d", i), Time: ixT0.Add(time.Duration(r.IntN(500)-100) * time.Minute),
 			From: icard(r.IntN(nc)), To: icard(r.IntN(nc)), Amount: int64(r.IntN(100000) - 100),
 			Channel: Channel(r.IntN(int(channelCount))), IINProvided: Tri(r.IntN(3)), AppConfirmed: Tri(r.IntN(3)),
-			Reference: refs[r.IntN(len(refs))]}
+			Reference: refs[r.IntN(len(refs))], Currency: curs[r.IntN(len(curs))], DateOnly: r.IntN(4) == 0,
+			Src: Provenance{Batch: uint32(r.IntN(4))}}
 		if r.IntN(3) == 0 {
 			t.ATM = fmt.Sprintf("ATM%d", r.IntN(5))
 		}
@@ -95,6 +99,16 @@ func requireSameIndex(t *testing.T, want, got *Index) {
 		if wa != ga || wok != gok || wd != gd || wdok != gdok || wi != gi || wiok != giok {
 			t.Fatalf("transaction %d: atm/device/ip differ", i)
 		}
+		wh, whok := want.TxLocalHour(i)
+		gh, ghok := got.TxLocalHour(i)
+		if want.TxCurrency(i) != got.TxCurrency(i) || want.TxZone(i) != got.TxZone(i) || wh != gh || whok != ghok ||
+			want.TxLocalDay(i) != got.TxLocalDay(i) {
+			t.Fatalf("transaction %d: currency, zone or local time differ", i)
+		}
+	}
+	if want.TimeUnit() != got.TimeUnit() || !slices.Equal(want.Currencies(), got.Currencies()) || !slices.Equal(want.Zones(), got.Zones()) {
+		t.Fatalf("time unit %d, currencies %v, zones %v; want %d, %v, %v", got.TimeUnit(), got.Currencies(), got.Zones(),
+			want.TimeUnit(), want.Currencies(), want.Zones())
 	}
 	if want.Bytes() != got.Bytes() {
 		t.Fatalf("Bytes = %d, want %d", got.Bytes(), want.Bytes())

@@ -266,6 +266,10 @@ type Txn struct {
 	Reference    string            // free text / payment purpose
 	Props        map[string]string // unknown columns
 	Src          Provenance
+	// DateOnly says the source gave a calendar date and no clock time: Time
+	// is local midnight of that date, and no rule reads a clock hour from it
+	// (docs/DETECTION.md, "Currencies and clocks").
+	DateOnly bool
 }
 
 // Direction of an edge relative to the entity being viewed.
@@ -345,4 +349,27 @@ type Batch struct {
 	Rejected int
 	Skipped  int // metadata and total rows a profile import skipped: read = imported + rejected + skipped
 	At       time.Time
+	// TimeResolution says how the file gave its transaction times: full
+	// timestamps, dates only or simulation steps (TimeTimestamps, TimeDates,
+	// TimeSteps, TimeMixed); empty for a file without transactions and for
+	// batches recorded before it was kept (read as timestamps).
+	TimeResolution string `json:",omitempty"`
+	// TimeUnit is the finest time step, in seconds, the file resolves: 1 for
+	// timestamps, 86400 for dates, the step for simulation steps; 0 unknown.
+	TimeUnit int64 `json:",omitempty"`
+	// TimeZone is the IANA zone (or "UTC+05:00") of the file's wall clock:
+	// clock-of-day rules read its times there. Empty means Asia/Almaty.
+	TimeZone string `json:",omitempty"`
 }
+
+// Time resolutions of an import batch (Batch.TimeResolution).
+const (
+	TimeTimestamps = "timestamps" // date and clock time
+	TimeDates      = "dates"      // calendar dates only: the clock time is unknown
+	TimeSteps      = "steps"      // simulation steps of Batch.TimeUnit seconds
+	TimeMixed      = "mixed"      // some rows with a clock time, some without
+)
+
+// DefaultTimeZone is the zone of a batch that names none: casegraph's own
+// data are Kazakh (DOMAIN §4 reads night and calendar days in Almaty time).
+const DefaultTimeZone = "Asia/Almaty"

@@ -159,13 +159,25 @@ type ruleRun struct {
 	// holder maps an instrument to the person holding it (NoNode if none);
 	// a few instruments have several holders, the first in ID order wins.
 	holder []NodeID
-	// trades maps an amount to the sorted times of exchange trades of exactly
-	// that amount (R10's order matching).
-	trades map[int64][]int64
+	// trades maps an amount and currency to the sorted times of exchange
+	// trades of exactly that amount (R10's order matching).
+	trades map[tradeKey][]int64
+	// curs reads tenge thresholds in each currency of the index (minor,
+	// val); allKZT is set when every amount is in tenge.
+	curs   []curScale
+	allKZT bool
+	// unit is the index's time resolution (Index.TimeUnit).
+	unit int64
+}
+
+type tradeKey struct {
+	amount int64
+	cur    uint8
 }
 
 func newRuleRun(ix *Index, cfg RuleConfig) *ruleRun {
 	rr := &ruleRun{ix: ix, cfg: cfg, holder: make([]NodeID, ix.Len())}
+	rr.initUnits()
 	for id := range rr.holder {
 		rr.holder[id] = NoNode
 	}
@@ -180,11 +192,12 @@ func newRuleRun(ix *Index, cfg RuleConfig) *ruleRun {
 		}
 	}
 	if cfg.R10.Enabled {
-		rr.trades = make(map[int64][]int64)
+		rr.trades = make(map[tradeKey][]int64)
 		for i := 0; i < ix.TxCount(); i++ {
-			t := uint32(i)
-			if ix.TxChannel(t) == ChannelTrade {
-				rr.trades[ix.TxAmount(t)] = append(rr.trades[ix.TxAmount(t)], ix.TxTime(t))
+			e := ix.out[ix.txOutPos[i]]
+			if e.Channel == ChannelTrade {
+				k := tradeKey{e.Amount, e.Cur}
+				rr.trades[k] = append(rr.trades[k], e.Time)
 			}
 		}
 		for _, ts := range rr.trades {
@@ -304,31 +317,6 @@ func firstAtOrAfter(es []TxEdge, t int64) int {
 // firstAfter returns the first edge index with Time > t.
 func firstAfter(es []TxEdge, t int64) int {
 	return firstAtOrAfter(es, t+1)
-}
-
-// almatyOffset is the UTC offset of Asia/Almaty at t: +5 since 1 March 2024
-// (00:00 local), +6 before (DOMAIN §4).
-func almatyOffset(t int64) int64 {
-	const switchover = 1709229600 // 2024-03-01T00:00:00+06:00
-	if t >= switchover {
-		return 5 * 3600
-	}
-	return 6 * 3600
-}
-
-// localHour is the Almaty wall-clock hour of t.
-func localHour(t int64) int {
-	l := t + almatyOffset(t)
-	return int(((l % 86400) + 86400) % 86400 / 3600)
-}
-
-// localDay numbers Almaty calendar days.
-func localDay(t int64) int64 {
-	l := t + almatyOffset(t)
-	if l < 0 {
-		return (l - 86399) / 86400
-	}
-	return l / 86400
 }
 
 // isExit reports whether an outgoing edge leaves the banking system: cash at

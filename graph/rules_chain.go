@@ -16,10 +16,15 @@ const maxChainDepth = 64
 // nextHop reports whether e, leaving the receiver of a transfer of amount a
 // at time t, continues a layering chain: a later transfer to another
 // instrument, within the dwell, that shrank by at most MaxShrink.
+// Amounts are compared in tiyn equivalent (val), so a hop may change
+// currency.
 func (rr *ruleRun) nextHop(e TxEdge, a int64) bool {
 	c := rr.cfg.R13
-	return e.Channel == ChannelTransfer && isInstrument(rr.ix.Kind(e.Other)) &&
-		e.Amount <= a && float64(e.Amount) >= float64(a)*(1-c.MaxShrink)
+	if e.Channel != ChannelTransfer || !isInstrument(rr.ix.Kind(e.Other)) {
+		return false
+	}
+	v := rr.val(e)
+	return v <= a && float64(v) >= float64(a)*(1-c.MaxShrink)
 }
 
 // chain returns how many transfer hops start with transaction i and end, each
@@ -33,15 +38,21 @@ func (rr *ruleRun) chain(st *ruleState, i uint32, depth int) int {
 		return 0
 	}
 	c := rr.cfg.R13
-	y, t, a := rr.ix.TxTo(i), rr.ix.TxTime(i), rr.ix.TxAmount(i)
+	// Mark i as having no chain while its chain is sought: with dates only
+	// a same-day hop may lead back to i, which must not recurse again.
+	st.memo[i] = 1
+	y, t, a := rr.ix.TxTo(i), rr.ix.TxTime(i), rr.txVal(i)
 	out := rr.ix.OutTx(y)
-	end := t + c.MaxDwell.Seconds()
+	end := t + rr.span(c.MaxDwell)
 	best := 0
 	var exits int64
-	for k := firstAfter(out, t); k < len(out) && out[k].Time <= end; k++ {
+	for k := rr.after(out, i, t); k < len(out) && out[k].Time <= end; k++ {
 		e := out[k]
+		if e.Tx == i {
+			continue
+		}
 		if rr.isExit(e) {
-			exits += e.Amount
+			exits += rr.val(e)
 			continue
 		}
 		if rr.nextHop(e, a) {
@@ -62,11 +73,16 @@ func (rr *ruleRun) chain(st *ruleState, i uint32, depth int) int {
 // into x, so that i is not where a chain starts.
 func (rr *ruleRun) hasPredecessor(x NodeID, i uint32) bool {
 	c := rr.cfg.R13
-	t, a := rr.ix.TxTime(i), rr.ix.TxAmount(i)
+	t, a := rr.ix.TxTime(i), rr.txVal(i)
 	in := rr.ix.InTx(x)
-	for k := firstAtOrAfter(in, t-c.MaxDwell.Seconds()); k < len(in) && in[k].Time < t; k++ {
+	sameDay := rr.dateOnly(i) // a same-day credit may have come first
+	for k := firstAtOrAfter(in, t-rr.span(c.MaxDwell)); k < len(in) && (in[k].Time < t || sameDay && in[k].Time == t); k++ {
 		p := in[k]
-		if p.Channel == ChannelTransfer && a <= p.Amount && float64(a) >= float64(p.Amount)*(1-c.MaxShrink) {
+		if p.Tx == i {
+			continue
+		}
+		pv := rr.val(p)
+		if p.Channel == ChannelTransfer && a <= pv && float64(a) >= float64(pv)*(1-c.MaxShrink) {
 			return true
 		}
 	}
@@ -83,7 +99,7 @@ func (rr *ruleRun) layering(st *ruleState, id NodeID) {
 		return
 	}
 	for _, e := range rr.ix.OutTx(id) {
-		if e.Amount < kzt(c.MinKZT) || !rr.nextHop(e, e.Amount) {
+		if rr.val(e) < kzt(c.MinKZT) || !rr.nextHop(e, rr.val(e)) {
 			continue
 		}
 		hops := rr.chain(st, e.Tx, 0)
@@ -95,12 +111,12 @@ func (rr *ruleRun) layering(st *ruleState, id NodeID) {
 		nodes := []NodeID{e.Other}
 		cur := e.Tx
 		for h := hops; h > 1; h-- {
-			y, t, a := rr.ix.TxTo(cur), rr.ix.TxTime(cur), rr.ix.TxAmount(cur)
+			y, t, a := rr.ix.TxTo(cur), rr.ix.TxTime(cur), rr.txVal(cur)
 			out := rr.ix.OutTx(y)
 			next := uint32(0)
 			found := false
-			for k := firstAfter(out, t); k < len(out) && out[k].Time <= t+c.MaxDwell.Seconds(); k++ {
-				if rr.nextHop(out[k], a) && rr.chain(st, out[k].Tx, 0) >= h-1 {
+			for k := rr.after(out, cur, t); k < len(out) && out[k].Time <= t+rr.span(c.MaxDwell); k++ {
+				if out[k].Tx != cur && !slices.Contains(path, out[k].Tx) && rr.nextHop(out[k], a) && rr.chain(st, out[k].Tx, 0) >= h-1 {
 					next, found = out[k].Tx, true
 					break
 				}
@@ -118,7 +134,7 @@ func (rr *ruleRun) layering(st *ruleState, id NodeID) {
 		var ends []uint32
 		endKind := "cash"
 		out := rr.ix.OutTx(last)
-		for k := firstAfter(out, t); k < len(out) && out[k].Time <= t+c.MaxDwell.Seconds(); k++ {
+		for k := rr.after(out, cur, t); k < len(out) && out[k].Time <= t+rr.span(c.MaxDwell); k++ {
 			if rr.isExit(out[k]) {
 				ends = append(ends, out[k].Tx)
 				if rr.ix.Kind(out[k].Other) == KindExchange {
@@ -135,9 +151,13 @@ func (rr *ruleRun) layering(st *ruleState, id NodeID) {
 		for _, n := range nodes {
 			labels = append(labels, RefTitle(rr.ix.Ref(n)))
 		}
+		lastTx := path[len(path)-1]
+		if len(ends) > 0 {
+			lastTx = ends[len(ends)-1]
+		}
 		reason := fmt.Sprintf("layering: %d hops of %s→%s within %s ending in %s (%s)", len(path),
-			FormatShortMoney(rr.ix.TxAmount(path[0])), FormatShortMoney(rr.ix.TxAmount(path[len(path)-1])),
-			fmtDur(max(60, to-from)), endKind, strings.Join(labels, " → "))
+			rr.txMoney(path[0]), rr.txMoney(path[len(path)-1]),
+			rr.fmtSpan(path[0], lastTx, to-from), endKind, strings.Join(labels, " → "))
 		ev := rr.evidence(path, ends)
 		slices.Sort(nodes)
 		for _, n := range slices.Compact(nodes) {
@@ -156,15 +176,16 @@ func (rr *ruleRun) cycles(st *ruleState, id NodeID) {
 		return
 	}
 	for _, e := range rr.ix.OutTx(id) {
-		if e.Channel != ChannelTransfer || e.Amount < kzt(c.MinKZT) || e.Other == id || !isInstrument(rr.ix.Kind(e.Other)) {
+		if e.Channel != ChannelTransfer || rr.val(e) < kzt(c.MinKZT) || e.Other == id || !isInstrument(rr.ix.Kind(e.Other)) {
 			continue
 		}
 		clear(st.onPath)
 		st.onPath[id] = true
 		st.onPath[e.Other] = true
 		st.cycle = append(st.cycle[:0], e.Tx)
-		lo := int64(float64(e.Amount) * c.ReturnShare)
-		if rr.cycleFrom(st, id, e.Other, e.Time, e.Time+c.Window.Seconds(), lo, e.Amount) {
+		v := rr.val(e)
+		lo := int64(float64(v) * c.ReturnShare)
+		if rr.cycleFrom(st, id, e.Other, e.Tx, e.Time, e.Time+rr.span(c.Window), lo, v) {
 			cyc := st.cycle
 			nodes := make([]NodeID, 0, len(cyc))
 			labels := make([]string, 0, len(cyc)+1)
@@ -173,11 +194,11 @@ func (rr *ruleRun) cycles(st *ruleState, id NodeID) {
 				nodes = append(nodes, rr.ix.TxTo(tx))
 				labels = append(labels, RefTitle(rr.ix.Ref(rr.ix.TxTo(tx))))
 			}
-			back := rr.ix.TxAmount(cyc[len(cyc)-1])
+			back := rr.txVal(cyc[len(cyc)-1])
 			from, to := rr.ix.TxTime(cyc[0]), rr.ix.TxTime(cyc[len(cyc)-1])
 			reason := fmt.Sprintf("cycle of %d hops returned %s of %s (%.0f%%) in %s: %s", len(cyc),
-				FormatShortMoney(back), FormatShortMoney(e.Amount), 100*float64(back)/float64(e.Amount),
-				fmtDur(max(60, to-from)), strings.Join(labels, " → "))
+				rr.txMoney(cyc[len(cyc)-1]), rr.txMoney(e.Tx), 100*float64(back)/float64(max(1, v)),
+				rr.fmtSpan(cyc[0], cyc[len(cyc)-1], to-from), strings.Join(labels, " → "))
 			ev := rr.evidence(cyc)
 			for _, n := range nodes {
 				st.add(Hit{Rule: "R14", Node: n, Score: c.Weight, Reason: reason, Evidence: ev, Window: Window{From: from, To: to}})
@@ -186,15 +207,19 @@ func (rr *ruleRun) cycles(st *ruleState, id NodeID) {
 	}
 }
 
-// cycleFrom extends st.cycle from node at time t; it reports whether it
-// closed a cycle back to origin (st.cycle then holds it).
-func (rr *ruleRun) cycleFrom(st *ruleState, origin, node NodeID, t, deadline, lo, hi int64) bool {
+// cycleFrom extends st.cycle from node, reached by transaction in at time
+// t; it reports whether it closed a cycle back to origin (st.cycle then
+// holds it). Amounts are compared in tiyn equivalent.
+func (rr *ruleRun) cycleFrom(st *ruleState, origin, node NodeID, in uint32, t, deadline, lo, hi int64) bool {
 	c := rr.cfg.R14
 	out := rr.ix.OutTx(node)
 	tried := 0
-	for k := firstAfter(out, t); k < len(out) && out[k].Time <= deadline; k++ {
+	for k := rr.after(out, in, t); k < len(out) && out[k].Time <= deadline; k++ {
 		e := out[k]
-		if e.Channel != ChannelTransfer || e.Amount < lo || e.Amount > hi {
+		if e.Channel != ChannelTransfer || e.Tx == in || slices.Contains(st.cycle, e.Tx) {
+			continue
+		}
+		if v := rr.val(e); v < lo || v > hi {
 			continue
 		}
 		if e.Other == origin {
@@ -209,11 +234,17 @@ func (rr *ruleRun) cycleFrom(st *ruleState, origin, node NodeID, t, deadline, lo
 		}
 		st.onPath[e.Other] = true
 		st.cycle = append(st.cycle, e.Tx)
-		if rr.cycleFrom(st, origin, e.Other, e.Time, deadline, lo, hi) {
+		if rr.cycleFrom(st, origin, e.Other, e.Tx, e.Time, deadline, lo, hi) {
 			return true
 		}
 		st.cycle = st.cycle[:len(st.cycle)-1]
 		delete(st.onPath, e.Other)
 	}
 	return false
+}
+
+// txMoney prints transaction i's amount in its own currency.
+func (rr *ruleRun) txMoney(i uint32) string {
+	e := rr.ix.out[rr.ix.txOutPos[i]]
+	return rr.native(e.Amount, e.Cur)
 }

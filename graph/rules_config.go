@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -104,6 +105,49 @@ type RuleConfig struct {
 	R13 LayeringRule    `json:"R13"`
 	R14 CycleRule       `json:"R14"`
 	R15 RepeatRule      `json:"R15"`
+
+	// Currencies converts the tenge thresholds (the *_kzt fields) for
+	// transactions in other currencies: KZT per unit of each ISO 4217 code.
+	// The defaults are approximate mid-2024 rates, not a rate feed: set the
+	// rates of the case's period. A currency without a rate (or with rate 0)
+	// reads the thresholds relative to its own amounts (RelativeScale).
+	Currencies map[string]float64 `json:"currencies"`
+	// ReportingThresholds are R3's reporting thresholds in whole units of a
+	// currency, where its jurisdiction sets one (USD and EUR 10,000, RUB
+	// 600,000). KZT uses R3.threshold_kzt; any other currency the tenge
+	// threshold converted like every other amount.
+	ReportingThresholds map[string]float64 `json:"reporting_thresholds"`
+	// RelativeScale is how the thresholds read in a currency without a rate.
+	RelativeScale RelativeScale `json:"relative_scale"`
+}
+
+// RelativeScale sets the tenge value of a currency that has no rate from
+// the data themselves: the currency's Quantile transaction amount is read
+// as R2.min_in_kzt (1M ₸, the "large transfer" a pass-through starts at),
+// and every other threshold is converted at that implied rate. With fewer
+// than MinTransactions transactions in the currency no scale is set, and its
+// transactions reach no amount threshold.
+type RelativeScale struct {
+	Quantile        float64 `json:"quantile"`         // 0.99
+	MinTransactions int     `json:"min_transactions"` // 100
+}
+
+// DefaultCurrencies returns the default KZT-per-unit rates: approximate
+// (mid-2024 National Bank of Kazakhstan levels, rounded), for reading
+// thresholds, not for accounting.
+func DefaultCurrencies() map[string]float64 {
+	return map[string]float64{
+		"USD": 470, "EUR": 510, "RUB": 5.3, "GBP": 600, "CHF": 530, "CNY": 65, "JPY": 3.1,
+		"CZK": 20.5, "PLN": 118, "TRY": 14.5, "UAH": 11.5, "KGS": 5.4, "UZS": 0.037, "AED": 128,
+		"INR": 5.6, "CAD": 345, "AUD": 310, "ILS": 127, "MXN": 26, "BRL": 90, "SAR": 125,
+	}
+}
+
+// DefaultReportingThresholds returns R3's per-currency reporting
+// thresholds: the US currency transaction report and the EU cash control
+// (10,000), Russia's mandatory control (115-FZ, 600,000 RUB).
+func DefaultReportingThresholds() map[string]float64 {
+	return map[string]float64{"USD": 10_000, "EUR": 10_000, "RUB": 600_000}
 }
 
 // RuleBase is common to every rule: whether it runs, and the risk (0–1) a
@@ -285,6 +329,10 @@ func DefaultRuleConfig() RuleConfig {
 		R13:           LayeringRule{RuleBase: on(0.7), MinHops: 3, MaxHops: 8, MaxDwell: hours(6), MaxShrink: 0.10, MinKZT: 100_000},
 		R14:           CycleRule{RuleBase: on(0.6), MaxHops: 6, Window: hours(72), ReturnShare: 0.8, MinKZT: 100_000, MaxFanout: 64},
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
+
+		Currencies:          DefaultCurrencies(),
+		ReportingThresholds: DefaultReportingThresholds(),
+		RelativeScale:       RelativeScale{Quantile: 0.99, MinTransactions: 100},
 	}
 }
 
@@ -344,6 +392,7 @@ func (c RuleConfig) Validate() error {
 	check(c.R14.MaxHops >= 2 && c.R14.MaxHops <= 12, "R14.max_hops must be in [2, 12]")
 	check(c.R14.MaxFanout >= 1, "R14.max_fanout must be ≥ 1")
 	check(c.R15.Days >= 1 && c.R15.OfDays >= c.R15.Days, "R15 needs 1 ≤ days ≤ of_days")
+	bad = append(bad, c.validateCurrencies()...)
 	if len(bad) > 0 {
 		return fmt.Errorf("rule config: %s", strings.Join(bad, "; "))
 	}
@@ -360,4 +409,39 @@ func (c RuleConfig) WriteJSON(w io.Writer) error {
 		return fmt.Errorf("write rule config: %w", err)
 	}
 	return nil
+}
+
+// validateCurrencies checks the currency sections: ISO codes, rates ≥ 0
+// (0 means none), thresholds > 0, a quantile in (0, 1).
+func (c RuleConfig) validateCurrencies() []string {
+	var bad []string
+	iso := func(code string) bool {
+		if len(code) != 3 {
+			return false
+		}
+		for i := 0; i < 3; i++ {
+			if code[i] < 'A' || code[i] > 'Z' {
+				return false
+			}
+		}
+		return true
+	}
+	for code, r := range c.Currencies {
+		if !iso(code) || r < 0 || r != r {
+			bad = append(bad, fmt.Sprintf("currencies.%s must be an upper-case ISO code with a rate ≥ 0", code))
+		}
+	}
+	for code, v := range c.ReportingThresholds {
+		switch {
+		case code == "KZT":
+			bad = append(bad, "reporting_thresholds.KZT: set R3.threshold_kzt instead")
+		case !iso(code) || !(v > 0):
+			bad = append(bad, fmt.Sprintf("reporting_thresholds.%s must be an upper-case ISO code with a threshold > 0", code))
+		}
+	}
+	if !(c.RelativeScale.Quantile > 0 && c.RelativeScale.Quantile < 1) || c.RelativeScale.MinTransactions < 1 {
+		bad = append(bad, "relative_scale needs 0 < quantile < 1 and min_transactions ≥ 1")
+	}
+	slices.Sort(bad)
+	return bad
 }

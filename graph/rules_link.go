@@ -103,13 +103,15 @@ func (rr *ruleRun) sharedID(st *ruleState, id NodeID) {
 }
 
 // R6: cards of several distinct holders cashed out at one ATM within a short
-// window. Night runs weigh more.
+// window. Night runs weigh more. Withdrawals with only a date are left out:
+// a run within an hour cannot be seen in dates.
 func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 	c := rr.cfg.R6
 	if !c.Enabled {
 		return
 	}
 	cash := ofChannel(rr.ix.InTx(id), ChannelCashOut)
+	cash = slices.DeleteFunc(cash, func(e TxEdge) bool { return rr.dateOnly(e.Tx) })
 	if len(cash) < c.Holders {
 		return
 	}
@@ -145,7 +147,7 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 		cards = slices.Compact(cards)
 		score := c.Weight
 		when := ""
-		if rr.isNight(run[0].Time) {
+		if rr.isNight(run[0].Tx) {
 			score = clamp01(score * c.NightFactor)
 			when = " at night"
 		}

@@ -407,15 +407,20 @@ func TestRuleConfigJSON(t *testing.T) {
 }
 
 func TestLocalTime(t *testing.T) {
-	// 2025-03-10 21:30 UTC is 02:30 on the 11th in Almaty (UTC+5).
-	u := time.Date(2025, 3, 10, 21, 30, 0, 0, time.UTC).Unix()
-	if h := localHour(u); h != 2 {
-		t.Errorf("localHour = %d, want 2", h)
+	b := NewIndexBuilder()
+	// 2025-03-10 21:30 UTC is 02:30 on the 11th in Almaty (UTC+5); before 1
+	// March 2024 Almaty was UTC+6. A batch without a zone reads as Almaty.
+	b.AddTxn(Txn{ID: "a", Time: time.Date(2025, 3, 10, 21, 30, 0, 0, time.UTC), From: rCard(1), To: rCard(2), Amount: 100})
+	b.AddTxn(Txn{ID: "b", Time: time.Date(2024, 1, 10, 20, 30, 0, 0, time.UTC), From: rCard(1), To: rCard(2), Amount: 100})
+	ix := b.Build()
+	for i, want := range map[string]int{"a": 2, "b": 2} {
+		tx, _ := ix.LookupTx(i)
+		if h, ok := ix.TxLocalHour(tx); !ok || h != want {
+			t.Errorf("TxLocalHour(%s) = %d, %v; want %d", i, h, ok, want)
+		}
 	}
-	// Before 1 March 2024 Almaty was UTC+6.
-	u = time.Date(2024, 1, 10, 20, 30, 0, 0, time.UTC).Unix()
-	if h := localHour(u); h != 2 {
-		t.Errorf("localHour before the switch = %d, want 2", h)
+	if tx, _ := ix.LookupTx("a"); ix.TxLocalDay(tx) != time.Date(2025, 3, 11, 0, 0, 0, 0, time.UTC).Unix()/86400 {
+		t.Errorf("TxLocalDay(a) = %d, want 11 March", ix.TxLocalDay(tx))
 	}
 	if d, err := ParseDuration("30d"); err != nil || d != days(30) {
 		t.Errorf("ParseDuration(30d) = %v, %v", d, err)

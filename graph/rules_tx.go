@@ -51,8 +51,8 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 	if len(exits) == 0 && c.CashOutShare > 0 {
 		return
 	}
-	exitCum := cumulative(exits)
-	inCum := cumulative(in)
+	exitCum := rr.cumulative(exits)
+	inCum := rr.cumulative(in)
 	for _, v := range []struct {
 		n int
 		w Duration
@@ -60,7 +60,7 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 		if len(in) < v.n {
 			continue
 		}
-		w := v.w.Seconds()
+		w := rr.span(v.w)
 		clear(st.seen)
 		left := 0
 		for j := 0; j < len(in); j++ {
@@ -75,7 +75,10 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 				continue
 			}
 			credits := inCum[j+1] - inCum[left]
-			from, to := in[left].Time, in[j].Time+c.Within.Seconds()
+			if credits <= 0 {
+				continue // amounts in a currency with no scale
+			}
+			from, to := in[left].Time, in[j].Time+rr.span(c.Within)
 			a, b := firstAtOrAfter(exits, from), firstAfter(exits, to)
 			gone := exitCum[b] - exitCum[a]
 			if float64(gone) < c.CashOutShare*float64(credits) {
@@ -88,7 +91,7 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			}
 			st.add(Hit{Rule: "R1", Node: id, Score: clamp01(c.Weight * (1 + 0.2*float64(senders-v.n)/float64(v.n))),
 				Reason: fmt.Sprintf("%d senders paid in %s within %s; %.0f%% left by cash or exchange within %s",
-					senders, FormatShortMoney(credits), fmtDur(max(60, in[j].Time-in[left].Time)),
+					senders, rr.money(credits, in[left:j+1]), rr.fmtSpan(in[left].Tx, in[j].Tx, in[j].Time-in[left].Time),
 					100*float64(gone)/float64(max(1, credits)), c.Within),
 				Evidence: rr.evidence(edgeTxs(in[left:j+1]), edgeTxs(exits[a:b])),
 				Window:   Window{From: from, To: last}})
@@ -96,16 +99,6 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			return
 		}
 	}
-}
-
-// cumulative returns prefix sums of the amounts: cum[i] is the sum of
-// es[:i].
-func cumulative(es []TxEdge) []int64 {
-	cum := make([]int64, len(es)+1)
-	for i, e := range es {
-		cum[i+1] = cum[i] + e.Amount
-	}
-	return cum
 }
 
 // withoutSelf returns es without the transfers between id and itself; es
@@ -137,8 +130,8 @@ func (rr *ruleRun) passThrough(st *ruleState, id NodeID) {
 	if !c.Enabled || len(in) == 0 || len(out) == 0 {
 		return
 	}
-	w, minIn := c.Window.Seconds(), kzt(c.MinInKZT)
-	inCum, outCum := cumulative(in), cumulative(out)
+	w, minIn := rr.span(c.Window), kzt(c.MinInKZT)
+	inCum, outCum := rr.cumulative(in), rr.cumulative(out)
 	if inCum[len(in)] < minIn || outCum[len(out)] < int64(c.OutShare*float64(minIn)) {
 		return
 	}
@@ -154,13 +147,13 @@ func (rr *ruleRun) passThrough(st *ruleState, id NodeID) {
 		var reason string
 		switch {
 		case share >= c.OutShare:
-			reason = fmt.Sprintf("%s in and %s (%.0f%%) out within %s", FormatShortMoney(inSum), FormatShortMoney(outSum), 100*share, c.Window)
+			reason = fmt.Sprintf("%s in and %s (%.0f%%) out within %s", rr.money(inSum, in[i:j]), rr.money(outSum, out[o0:o1]), 100*share, rr.fmtWindow(c.Window))
 		case share >= 0.5:
-			med, ok := fifoMedianDwell(in[i:j], out[o0:o1], inSum)
-			if !ok || med > c.MedianDwell.Seconds() {
+			med, days, ok := rr.fifoMedianDwell(in[i:j], out[o0:o1], inSum)
+			if !ok || med > c.MedianDwell.Seconds() && !days || days && med > daySpan(c.MedianDwell) {
 				continue
 			}
-			reason = fmt.Sprintf("%s in, FIFO median dwell %s before it left", FormatShortMoney(inSum), fmtDur(med))
+			reason = fmt.Sprintf("%s in, FIFO median dwell %s before it left", rr.money(inSum, in[i:j]), fmtDwell(med, days))
 		default:
 			continue
 		}
@@ -181,20 +174,31 @@ func lastTime(es []TxEdge) int64 {
 // fifoMedianDwell matches debits to the earliest unconsumed credits
 // (Clayton's rule) and returns the amount-weighted median time the credited
 // money stayed. Money that never left counts as staying forever, so ok is
-// false when less than half of it left.
-func fifoMedianDwell(credits, debits []TxEdge, total int64) (int64, bool) {
-	type piece struct{ dwell, amount int64 }
+// false when less than half of it left. Amounts are compared in tiyn
+// equivalent (total is too). When either end of the median piece has only
+// a date, days is set and the dwell is whole local days (0: the same day):
+// a dwell below a day cannot be measured there.
+func (rr *ruleRun) fifoMedianDwell(credits, debits []TxEdge, total int64) (dwell int64, days, ok bool) {
+	type piece struct {
+		dwell, amount int64
+		days          bool
+	}
 	var pieces []piece
 	rest := make([]int64, len(credits))
 	for i, e := range credits {
-		rest[i] = e.Amount
+		rest[i] = rr.val(e)
 	}
 	k := 0
 	for _, d := range debits {
-		need := d.Amount
+		need := rr.val(d)
 		for need > 0 && k < len(credits) && credits[k].Time <= d.Time {
 			take := min(need, rest[k])
-			pieces = append(pieces, piece{d.Time - credits[k].Time, take})
+			p := piece{dwell: d.Time - credits[k].Time, amount: take}
+			if rr.dateOnly(d.Tx) || rr.dateOnly(credits[k].Tx) {
+				p.dwell = 86400 * (rr.ix.TxLocalDay(d.Tx) - rr.ix.TxLocalDay(credits[k].Tx))
+				p.days = true
+			}
+			pieces = append(pieces, p)
 			rest[k] -= take
 			need -= take
 			if rest[k] == 0 {
@@ -202,22 +206,22 @@ func fifoMedianDwell(credits, debits []TxEdge, total int64) (int64, bool) {
 			}
 		}
 	}
-	slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.dwell, b.dwell) })
+	slices.SortStableFunc(pieces, func(a, b piece) int { return cmp.Compare(a.dwell, b.dwell) })
 	var acc int64
 	for _, p := range pieces {
 		acc += p.amount
 		if 2*acc >= total {
-			return p.dwell, true
+			return p.dwell, p.days, true
 		}
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // inBand reports a credit just below the IIN threshold made without the
 // sender's IIN.
 func (rr *ruleRun) inBand(e TxEdge) bool {
 	c := rr.cfg.R3
-	hi := kzt(c.ThresholdKZT)
+	hi := rr.curs[e.Cur].r3
 	lo := int64(float64(hi) * (1 - c.Band))
 	if e.Amount < lo || e.Amount >= hi {
 		return false
@@ -232,7 +236,7 @@ func (rr *ruleRun) inBand(e TxEdge) bool {
 // credits (sorted by time) and returns the hit, if any.
 func (rr *ruleRun) structuringHit(id NodeID, credits []TxEdge, cards int) (Hit, bool) {
 	c := rr.cfg.R3
-	w := c.Window.Seconds()
+	w := rr.span(c.Window)
 	left := 0
 	for j := range credits {
 		for credits[j].Time-credits[left].Time > w {
@@ -242,10 +246,10 @@ func (rr *ruleRun) structuringHit(id NodeID, credits []TxEdge, cards int) (Hit, 
 			continue
 		}
 		win := credits[left : j+1]
-		lo, hi := win[0].Amount, win[0].Amount
+		lo, hi := rr.val(win[0]), rr.val(win[0])
 		missing, unconfirmed, topups := 0, 0, 0
 		for _, e := range win {
-			lo, hi = min(lo, e.Amount), max(hi, e.Amount)
+			lo, hi = min(lo, rr.val(e)), max(hi, rr.val(e))
 			f := rr.ix.TxFlags(e.Tx)
 			if f.Has(TxIINMissing) {
 				missing++
@@ -271,15 +275,10 @@ func (rr *ruleRun) structuringHit(id NodeID, credits []TxEdge, cards int) (Hit, 
 		}
 		span := win[len(win)-1].Time - win[0].Time
 		return Hit{Rule: "R3", Node: id, Score: score,
-			Reason:   fmt.Sprintf("%d %s of %s–%s without IIN%s in %s", len(win), what, shortK(lo), shortK(hi), where, fmtDur(max(span, 60))),
+			Reason:   fmt.Sprintf("%d %s of %s–%s without IIN%s in %s", len(win), what, rr.money(lo, win), rr.money(hi, win), where, rr.fmtSpan(win[0].Tx, win[len(win)-1].Tx, span)),
 			Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}}, true
 	}
 	return Hit{}, false
-}
-
-// shortK renders an amount in thousands of tenge: "495k ₸".
-func shortK(minor int64) string {
-	return fmt.Sprintf("%dk ₸", minor/100/1000)
 }
 
 // R3 on one instrument: in-band credits, or sub-threshold top-ups adding up
@@ -300,18 +299,43 @@ func (rr *ruleRun) structuringCard(st *ruleState, id NodeID) {
 		return
 	}
 	// Pieces: top-ups each below the threshold, none with the IIN, that
-	// together reach it within PieceWindow.
-	thr := kzt(c.ThresholdKZT)
+	// together reach it within PieceWindow. The threshold is per currency
+	// (a reporting threshold is jurisdictional), so pieces add up within
+	// one currency only.
 	var ups []TxEdge
 	for _, e := range rr.ix.InTx(id) {
-		if e.Channel == ChannelTopup && e.Amount < thr && !rr.ix.TxFlags(e.Tx).Has(TxIINProvided) {
+		if e.Channel == ChannelTopup && e.Amount < rr.curs[e.Cur].r3 && !rr.ix.TxFlags(e.Tx).Has(TxIINProvided) {
 			ups = append(ups, e)
 		}
 	}
 	if len(ups) < c.MinPieces {
 		return
 	}
-	w := c.PieceWindow.Seconds()
+	if cur, ok := oneCurrency(ups); ok {
+		rr.pieces(st, id, ups, cur)
+		return
+	}
+	var done []uint8
+	for _, e := range ups {
+		if slices.Contains(done, e.Cur) {
+			continue
+		}
+		done = append(done, e.Cur)
+		if rr.pieces(st, id, slices.DeleteFunc(slices.Clone(ups), func(x TxEdge) bool { return x.Cur != e.Cur }), e.Cur) {
+			return
+		}
+	}
+}
+
+// pieces is R3's sub-threshold top-ups of one currency adding up to its
+// reporting threshold within PieceWindow.
+func (rr *ruleRun) pieces(st *ruleState, id NodeID, ups []TxEdge, cur uint8) bool {
+	c := rr.cfg.R3
+	thr := rr.curs[cur].r3
+	if len(ups) < c.MinPieces || thr == math.MaxInt64 {
+		return false
+	}
+	w := rr.span(c.PieceWindow)
 	left := 0
 	var sum int64
 	for j := range ups {
@@ -323,11 +347,12 @@ func (rr *ruleRun) structuringCard(st *ruleState, id NodeID) {
 		if j-left+1 >= c.MinPieces && sum >= thr {
 			win := ups[left : j+1]
 			st.add(Hit{Rule: "R3", Node: id, Score: c.Weight * 0.6,
-				Reason:   fmt.Sprintf("%d top-ups below %s without IIN add up to %s in %s", len(win), shortK(thr), FormatShortMoney(sum), fmtDur(max(60, win[len(win)-1].Time-win[0].Time))),
+				Reason:   fmt.Sprintf("%d top-ups below %s without IIN add up to %s in %s", len(win), rr.native(thr, cur), rr.native(sum, cur), rr.fmtSpan(win[0].Tx, win[len(win)-1].Tx, win[len(win)-1].Time-win[0].Time)),
 				Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // R3 per holder: in-band credits spread over the holder's cards.
@@ -415,19 +440,13 @@ func (rr *ruleRun) newCard(st *ruleState, id NodeID) {
 	}
 	end := first + c.Burst.Seconds()
 	ia, ob := firstAfter(in, end), firstAfter(out, end)
-	var turnover int64
-	for _, e := range in[:ia] {
-		turnover += e.Amount
-	}
-	for _, e := range out[:ob] {
-		turnover += e.Amount
-	}
+	turnover := rr.sumVal(in[:ia], out[:ob])
 	if turnover < kzt(c.TurnoverKZT) && ia < c.Credits {
 		return
 	}
 	st.add(Hit{Rule: "R7", Node: id, Score: c.Weight,
 		Reason: fmt.Sprintf("first used %s after issue; %s turnover and %d credits in its first %s",
-			fmtDur(max(60, first-issued)), FormatShortMoney(turnover), ia, c.Burst),
+			fmtDur(max(60, first-issued)), rr.money(turnover, in[:ia], out[:ob]), ia, c.Burst),
 		Evidence: rr.evidence(edgeTxs(in[:ia]), edgeTxs(out[:ob])), Window: Window{From: first, To: end}})
 }
 
@@ -451,21 +470,22 @@ func (rr *ruleRun) dormant(st *ruleState, id NodeID) {
 		var turnover int64
 		j := i
 		for ; j < len(act) && act[j].Time <= act[i].Time+burst; j++ {
-			turnover += act[j].Amount
+			turnover += rr.val(act[j])
 		}
 		if turnover >= kzt(c.TurnoverKZT) {
 			st.add(Hit{Rule: "R8", Node: id, Score: c.Weight,
-				Reason:   fmt.Sprintf("silent for %s, then %s turnover in %s", fmtDur(act[i].Time-act[i-1].Time), FormatShortMoney(turnover), c.Burst),
+				Reason:   fmt.Sprintf("silent for %s, then %s turnover in %s", fmtDur(act[i].Time-act[i-1].Time), rr.money(turnover, act[i:j]), c.Burst),
 				Evidence: rr.evidence(edgeTxs(act[i:j])), Window: Window{From: act[i].Time, To: act[j-1].Time}})
 			return
 		}
 	}
 }
 
-// isNight reports whether t falls in the rule's night hours (Almaty time).
-func (rr *ruleRun) isNight(t int64) bool {
-	h := localHour(t)
-	return h >= rr.cfg.R9.FromHour && h < rr.cfg.R9.ToHour
+// isNight reports whether transaction i falls in the rule's night hours on
+// the wall clock of its source; a transaction with only a date never does.
+func (rr *ruleRun) isNight(i uint32) bool {
+	h, ok := rr.ix.TxLocalHour(i)
+	return ok && h >= rr.cfg.R9.FromHour && h < rr.cfg.R9.ToHour
 }
 
 // R9: most operations, or several ATM withdrawals, at night.
@@ -474,12 +494,12 @@ func (rr *ruleRun) night(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	w := c.Window.Seconds()
+	w := rr.span(c.Window)
 	out := rr.ix.OutTx(id)
 	// Night ATM withdrawals.
 	var atm []TxEdge
 	for _, e := range out {
-		if e.Channel == ChannelCashOut && rr.isNight(e.Time) {
+		if e.Channel == ChannelCashOut && rr.isNight(e.Tx) {
 			atm = append(atm, e)
 		}
 	}
@@ -496,19 +516,20 @@ func (rr *ruleRun) night(st *ruleState, id NodeID) {
 			return
 		}
 	}
-	// Share of all operations.
+	// Share of all operations with a clock time (date-only rows are left
+	// out: they have no hour).
 	if len(out)+len(rr.ix.InTx(id)) < c.MinOps {
 		return
 	}
 	st.evidEdges = rr.activity(id, st.evidEdges)
-	act := st.evidEdges
+	act := slices.DeleteFunc(st.evidEdges, func(e TxEdge) bool { return rr.dateOnly(e.Tx) })
 	left, nights := 0, 0
 	for j := range act {
-		if rr.isNight(act[j].Time) {
+		if rr.isNight(act[j].Tx) {
 			nights++
 		}
 		for act[j].Time-act[left].Time > w {
-			if rr.isNight(act[left].Time) {
+			if rr.isNight(act[left].Tx) {
 				nights--
 			}
 			left++
@@ -517,7 +538,7 @@ func (rr *ruleRun) night(st *ruleState, id NodeID) {
 		if n >= c.MinOps && float64(nights) >= c.Share*float64(n) {
 			var ev []uint32
 			for _, e := range act[left : j+1] {
-				if rr.isNight(e.Time) {
+				if rr.isNight(e.Tx) {
 					ev = append(ev, e.Tx)
 				}
 			}
@@ -546,7 +567,7 @@ func (rr *ruleRun) p2p(st *ruleState, id NodeID) {
 			text = append(text, e)
 			continue
 		}
-		if ts := rr.trades[e.Amount]; len(ts) > 0 {
+		if ts := rr.trades[tradeKey{e.Amount, e.Cur}]; len(ts) > 0 {
 			k, _ := slices.BinarySearch(ts, e.Time-mw)
 			if k < len(ts) && ts[k] <= e.Time+mw {
 				match = append(match, e)
@@ -605,7 +626,7 @@ func (rr *ruleRun) unlicensed(st *ruleState, id NodeID) {
 				ev = append(ev, e)
 				best = max(best, f)
 				st.seen[e.Other]++
-				sum += e.Amount
+				sum += rr.val(e)
 			}
 		}
 	}
@@ -622,7 +643,7 @@ func (rr *ruleRun) unlicensed(st *ruleState, id NodeID) {
 	}
 	e := rr.evidence(edgeTxs(ev))
 	st.add(Hit{Rule: "R11", Node: id, Score: c.Weight * best,
-		Reason:   fmt.Sprintf("%d transactions (%s) with unlicensed exchange %s", len(ev), FormatShortMoney(sum), strings.Join(names, ", ")),
+		Reason:   fmt.Sprintf("%d transactions (%s) with unlicensed exchange %s", len(ev), rr.money(sum, ev), strings.Join(names, ", ")),
 		Evidence: e, Window: Window{From: rr.ix.TxTime(e[0]), To: rr.ix.TxTime(e[len(e)-1])}})
 }
 
@@ -661,16 +682,16 @@ func (rr *ruleRun) fanOut(st *ruleState, id NodeID) {
 	if len(out) < c.Recipients {
 		return
 	}
-	w := c.Window.Seconds()
+	w := rr.span(c.Window)
 	clear(st.seen)
 	left := 0
 	var s, s2 float64
 	for j := range out {
-		a := float64(out[j].Amount)
+		a := float64(rr.val(out[j]))
 		s, s2 = s+a, s2+a*a
 		st.seen[out[j].Other]++
 		for out[j].Time-out[left].Time > w {
-			a := float64(out[left].Amount)
+			a := float64(rr.val(out[left]))
 			s, s2 = s-a, s2-a*a
 			if st.seen[out[left].Other]--; st.seen[out[left].Other] == 0 {
 				delete(st.seen, out[left].Other)
@@ -683,12 +704,12 @@ func (rr *ruleRun) fanOut(st *ruleState, id NodeID) {
 		n := float64(j - left + 1)
 		mean := s / n
 		cv := math.Sqrt(max(0, s2/n-mean*mean)) / mean
-		if cv > c.MaxCV {
+		if mean <= 0 || cv > c.MaxCV {
 			continue
 		}
 		win := out[left : j+1]
 		st.add(Hit{Rule: "R12", Node: id, Score: c.Weight,
-			Reason:   fmt.Sprintf("%d recipients within %s, amounts around %s (CV %.2f)", len(st.seen), c.Window, FormatShortMoney(int64(mean)), cv),
+			Reason:   fmt.Sprintf("%d recipients within %s, amounts around %s (CV %.2f)", len(st.seen), rr.fmtWindow(c.Window), rr.money(int64(mean), win), cv),
 			Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
 		return
 	}
@@ -703,7 +724,7 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 	}
 	buf := st.evidEdges[:0]
 	for _, e := range out {
-		if e.Amount >= kzt(c.MinKZT) && e.Channel == ChannelTransfer {
+		if rr.val(e) >= kzt(c.MinKZT) && e.Channel == ChannelTransfer {
 			buf = append(buf, e)
 		}
 	}
@@ -715,6 +736,9 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 		if x := cmp.Compare(a.Other, b.Other); x != 0 {
 			return x
 		}
+		if x := cmp.Compare(a.Cur, b.Cur); x != 0 {
+			return x
+		}
 		if x := cmp.Compare(a.Amount, b.Amount); x != 0 {
 			return x
 		}
@@ -722,7 +746,7 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 	})
 	for g := 0; g < len(buf); {
 		h := g
-		for h < len(buf) && buf[h].Other == buf[g].Other && buf[h].Amount == buf[g].Amount {
+		for h < len(buf) && buf[h].Other == buf[g].Other && buf[h].Amount == buf[g].Amount && buf[h].Cur == buf[g].Cur {
 			h++
 		}
 		grp := buf[g:h]
@@ -730,11 +754,12 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 		if len(grp) < c.Days {
 			continue
 		}
-		// Distinct local days, then a sliding window of OfDays days.
+		// Distinct local days (on the source's wall clock), then a sliding
+		// window of OfDays days.
 		var dayList []int64
 		var first []int // index in grp of the first payment of each day
 		for i, e := range grp {
-			d := localDay(e.Time)
+			d := rr.ix.TxLocalDay(e.Tx)
 			if len(dayList) == 0 || dayList[len(dayList)-1] != d {
 				dayList = append(dayList, d)
 				first = append(first, i)
@@ -752,7 +777,7 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 				}
 				win := grp[first[left]:end]
 				st.add(Hit{Rule: "R15", Node: id, Score: c.Weight,
-					Reason:   fmt.Sprintf("%s to %s on %d of %d days", FormatMoney(grp[0].Amount, ""), rr.ix.Ref(grp[0].Other), j-left+1, c.OfDays),
+					Reason:   fmt.Sprintf("%s to %s on %d of %d days", FormatMoney(grp[0].Amount, rr.curs[grp[0].Cur].code), rr.ix.Ref(grp[0].Other), j-left+1, c.OfDays),
 					Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
 				return
 			}
@@ -794,21 +819,43 @@ func (rr *ruleRun) cardsPerDay(st *ruleState, id NodeID) {
 	if len(cash) < c.PerCardPerDay {
 		return
 	}
+	day := int64(86399) // within 24h
+	if rr.unit > 1 {
+		day = daySpan(hours(24)) // the same day
+	}
 	left := 0
 	for j := range cash {
-		for cash[j].Time-cash[left].Time >= 86400 {
+		for cash[j].Time-cash[left].Time > day {
 			left++
 		}
 		if j-left+1 >= c.PerCardPerDay {
 			win := cash[left : j+1]
-			var sum int64
-			for _, e := range win {
-				sum += e.Amount
-			}
 			st.add(Hit{Rule: "R6", Node: id, Score: c.Weight,
-				Reason:   fmt.Sprintf("%d ATM withdrawals (%s) within 24h", len(win), FormatShortMoney(sum)),
+				Reason:   fmt.Sprintf("%d ATM withdrawals (%s) within %s", len(win), rr.money(rr.sumVal(win), win), rr.fmtWindow(hours(24))),
 				Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
 			return
 		}
 	}
+}
+
+// fmtSpan renders the time between transactions a and b for a reason: as
+// fmtDur (at least a minute), or in days when either has only a date.
+func (rr *ruleRun) fmtSpan(a, b uint32, sec int64) string {
+	if rr.dateOnly(a) || rr.dateOnly(b) {
+		return fmtDwell(86400*(rr.ix.TxLocalDay(b)-rr.ix.TxLocalDay(a)), true)
+	}
+	return fmtDur(max(60, sec))
+}
+
+// fmtWindow renders a configured window as the data resolve it: "24h", or
+// "1 day" / "3 days" for dates.
+func (rr *ruleRun) fmtWindow(d Duration) string {
+	if rr.unit <= 1 {
+		return d.String()
+	}
+	n := (d.Seconds() + 86399) / 86400
+	if n <= 1 {
+		return "the same day"
+	}
+	return fmt.Sprintf("%d days", n)
 }

@@ -222,9 +222,17 @@ var errDateSyntax = errors.New("date: unrecognised date or time")
 // ParseDateTime parses s in format f. A time without a zone is local time in
 // loc (Almaty when loc is nil); the result is UTC. A bare date is midnight.
 func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error) {
+	t, _, err := ParseDateTimeClock(s, f, loc)
+	return t, err
+}
+
+// ParseDateTimeClock is ParseDateTime that also reports whether s gave a
+// clock time: false for a bare date (its time is local midnight, but the
+// clock is not known).
+func ParseDateTimeClock(s string, f DateFormat, loc *time.Location) (time.Time, bool, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return time.Time{}, errors.New("date is empty")
+		return time.Time{}, false, errors.New("date is empty")
 	}
 	if loc == nil {
 		loc = Almaty()
@@ -234,28 +242,30 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		for _, l := range [...]string{"iso", "dmy", "ymd", "yyyymmdd", "yymmdd"} {
 			g := f
 			g.Layout = l
-			if t, err := ParseDateTime(s, g, loc); err == nil {
-				return t, nil
+			if t, clock, err := ParseDateTimeClock(s, g, loc); err == nil {
+				return t, clock, nil
 			}
 		}
-		return time.Time{}, errDateSyntax
+		return time.Time{}, false, errDateSyntax
 	case "iso":
 		if len(s) == 10 {
 			if _, err := ParseDate(s); err != nil {
-				return time.Time{}, err
+				return time.Time{}, false, err
 			}
-			return ymdTime(f, num4(s[0:4]), num2(s[5:7]), num2(s[8:10]), "", loc)
+			t, err := ymdTime(f, num4(s[0:4]), num2(s[5:7]), num2(s[8:10]), "", loc)
+			return t, false, err
 		}
-		return ParseTime(s, loc)
+		t, err := ParseTime(s, loc)
+		return t, true, err
 	case "epoch", "epoch_ms":
 		n, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("date %q: want whole Unix seconds", s)
+			return time.Time{}, false, fmt.Errorf("date %q: want whole Unix seconds", s)
 		}
 		if f.Layout == "epoch_ms" {
-			return time.UnixMilli(n).UTC(), nil
+			return time.UnixMilli(n).UTC(), true, nil
 		}
-		return time.Unix(n, 0).UTC(), nil
+		return time.Unix(n, 0).UTC(), true, nil
 	case "yymmdd", "yyyymmdd":
 		w := 6
 		if f.Layout == "yyyymmdd" {
@@ -263,7 +273,7 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		}
 		date, rest, _ := strings.Cut(s, " ")
 		if len(date) != w || !allDigits(date) {
-			return time.Time{}, fmt.Errorf("date %q: want %s", s, f.Layout)
+			return time.Time{}, false, fmt.Errorf("date %q: want %s", s, f.Layout)
 		}
 		y := 0
 		if w == 6 {
@@ -271,7 +281,8 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		} else {
 			y = num4(date[0:4])
 		}
-		return ymdTime(f, y, num2(date[w-4:w-2]), num2(date[w-2:w]), rest, loc)
+		t, err := ymdTime(f, y, num2(date[w-4:w-2]), num2(date[w-2:w]), rest, loc)
+		return t, strings.TrimSpace(rest) != "", err
 	case "dmy", "mdy", "ymd":
 		date, rest, _ := strings.Cut(s, " ")
 		if i := strings.IndexByte(date, 'T'); i > 0 && rest == "" {
@@ -279,7 +290,7 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		}
 		parts, ok := splitDate(date)
 		if !ok {
-			return time.Time{}, fmt.Errorf("date %q: want %s", s, f.Layout)
+			return time.Time{}, false, fmt.Errorf("date %q: want %s", s, f.Layout)
 		}
 		var y, m, d string
 		switch f.Layout {
@@ -292,7 +303,7 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		}
 		if len(d) < 1 || len(d) > 2 || len(m) < 1 || len(m) > 2 || (len(y) != 4 && len(y) != 2) ||
 			!allDigits(d) || !allDigits(m) || !allDigits(y) {
-			return time.Time{}, fmt.Errorf("date %q: want %s", s, f.Layout)
+			return time.Time{}, false, fmt.Errorf("date %q: want %s", s, f.Layout)
 		}
 		yy := 0
 		if len(y) == 2 {
@@ -302,9 +313,10 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 		}
 		mm, _ := strconv.Atoi(m)
 		dd, _ := strconv.Atoi(d)
-		return ymdTime(f, yy, mm, dd, rest, loc)
+		t, err := ymdTime(f, yy, mm, dd, rest, loc)
+		return t, strings.TrimSpace(rest) != "", err
 	}
-	return time.Time{}, fmt.Errorf("unknown date layout %q", f.Layout)
+	return time.Time{}, false, fmt.Errorf("unknown date layout %q", f.Layout)
 }
 
 // splitDate splits "15.03.2025", "2022/09/01" or "15-03-25" into three parts.

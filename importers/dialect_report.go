@@ -57,3 +57,11 @@ func (r *Recorder) SetUnreadLines(n int) { r.im.rep.UnreadLines = n }
 
 // SetFormat names the kind of file in the report.
 func (r *Recorder) SetFormat(f Format) { r.im.rep.Format = f }
+
+// Times returns the counts of how the file's transactions gave their
+// times, for the importer to add to.
+func (r *Recorder) Times() *TimeCounts { return &r.im.rep.Times }
+
+// SetTimeZone names the wall clock of the file's times (an IANA zone or
+// "UTC+01:00").
+func (r *Recorder) SetTimeZone(zone string) { r.im.rep.TimeZone = zone }

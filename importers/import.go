@@ -58,6 +58,11 @@ type Report struct {
 	// skips nothing. Skips keeps the first MaxRejectsKept, with line and why.
 	Skipped int
 	Skips   []Reject
+	// Times counts how the transactions gave their times, TimeZone names
+	// the wall clock they are read in (an IANA zone or "UTC+01:00"); Clock
+	// summarises both for the import batch.
+	Times    TimeCounts
+	TimeZone string
 	Stubs   int // stub entities emitted for references to unknown entities
 	// UnreadLines counts physical lines that could not be read as rows at all:
 	// an opening quote that is never closed swallows the rest of the file into
@@ -151,6 +156,9 @@ type importer struct {
 	seed    maphash.Seed
 	rejBuf  bytes.Buffer
 	rejCSV  *csv.Writer
+	// firstTxn is the first transaction's time: the zone's own offset there
+	// tells whether stated offsets differ from it (TimeCounts.Zone).
+	firstTxn time.Time
 }
 
 type extraCol struct {
@@ -178,6 +186,7 @@ func ImportReader(ctx context.Context, r io.Reader, sink Sink, opts Options) (Re
 	im.rep.File = opts.Name
 	im.rejCSV = csv.NewWriter(&im.rejBuf)
 	err := im.run(ctx, r)
+	im.rep.TimeZone = im.rep.Times.Zone(ZoneName(im.loc), im.loc, im.firstTxn)
 	return im.rep, err
 }
 
@@ -763,6 +772,12 @@ func (im *importer) txnRow() func([]string, graph.Provenance) (rowError, error) 
 		at, err := ParseTime(rawTime, im.loc)
 		if err != nil {
 			return bad("time", rawTime, err), nil
+		}
+		im.rep.Times.AddTimestamp(at, im.loc)
+		off, explicit := timeOffset(strings.TrimSpace(rawTime))
+		im.rep.Times.AddOffset(off, explicit)
+		if im.firstTxn.IsZero() {
+			im.firstTxn = at
 		}
 		from, err := ParseRef(rawFrom)
 		if err != nil {

@@ -158,7 +158,11 @@ func decodeLink(v []byte) (role string, src graph.Provenance, err error) {
 // Transaction value (the key holds owner, time, id and direction):
 //
 //	[amount int64 BE][channel][iin_provided][app_confirmed][other ref]
-//	[currency][atm][device][ip][reference][props][src]
+//	[currency][atm][device][ip][reference][props][src][time flags]?
+//
+// The time flags byte (bit 0: the source gave a date and no clock time,
+// graph.Txn.DateOnly) is written only when a flag is set, so values written
+// before it existed, and every value with a clock time, end after src.
 //
 // Both owner rows hold all of it (docs/adr/0001-key-layout.md says why the
 // receiver's row is not cut to the head).
@@ -180,7 +184,21 @@ func appendTxnValue(b []byte, t graph.Txn, other graph.Ref) []byte {
 	b = appendStr(b, t.IP)
 	b = appendStr(b, t.Reference)
 	b = appendProps(b, t.Props)
-	return appendSrc(b, t.Src)
+	b = appendSrc(b, t.Src)
+	if f := txnTimeFlags(t); f != 0 {
+		b = append(b, f)
+	}
+	return b
+}
+
+// Time flags of a transaction value.
+const timeDateOnly byte = 1
+
+func txnTimeFlags(t graph.Txn) byte {
+	if t.DateOnly {
+		return timeDateOnly
+	}
+	return 0
 }
 
 // txnHead is the part of a transaction value that aggregation needs.
@@ -238,6 +256,9 @@ func decodeTxn(key, v []byte) (graph.Txn, error) {
 	t.Currency, t.ATM, t.Device, t.IP, t.Reference = r.str(), r.str(), r.str(), r.str(), r.str()
 	t.Props = r.props()
 	t.Src = r.src()
+	if r.err == nil && len(r.b) > 0 {
+		t.DateOnly = r.byte()&timeDateOnly != 0
+	}
 	if r.err != nil {
 		return graph.Txn{}, fmt.Errorf("decode transaction %s: %w", id, r.err)
 	}

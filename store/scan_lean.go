@@ -48,6 +48,14 @@ func (db *DB) ScanLean(ctx context.Context, fe func(*graph.ScanEntity) error, fl
 }
 
 // raw reads a length-prefixed string without copying it.
+// skipProps reads past a property map without keeping it.
+func (r *reader) skipProps() {
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		_, _ = r.raw(), r.raw()
+	}
+}
+
 func (r *reader) raw() []byte {
 	n := r.uvarint()
 	if r.err != nil {
@@ -175,8 +183,15 @@ func leanTxns(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanTxn) erro
 			r := reader{b: v[txnFixed:]}
 			t.To.Kind = graph.Kind(r.byte())
 			t.To.Key = r.raw()
-			_ = r.raw() // currency
+			t.Currency = r.raw()
 			t.ATM, t.Device, t.IP, t.Reference = r.raw(), r.raw(), r.raw(), r.raw()
+			r.skipProps()
+			_ = r.raw() // provenance: file
+			_ = r.uvarint()
+			t.Batch = uint32(r.uvarint())
+			if r.err == nil && len(r.b) > 0 {
+				t.DateOnly = r.byte()&timeDateOnly != 0
+			}
 			if r.err != nil {
 				return fmt.Errorf("decode transaction %s: %w", id, r.err)
 			}

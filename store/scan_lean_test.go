@@ -32,6 +32,8 @@ func leanDataset() records {
 		case 3:
 			r.txns[i].Reference, r.txns[i].Device = "за обед", ""
 			r.txns[i].AppConfirmed = graph.TriYes
+		case 5:
+			r.txns[i].Currency, r.txns[i].DateOnly = "USD", true
 		case 4:
 			r.txns[i].Time = time.Date(1969, 12, 31, 23, 59, 59, 500_000_000, time.UTC).Add(-time.Duration(i) * time.Second)
 			r.txns[i].IINProvided = graph.TriYes

@@ -219,9 +219,14 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 			path, rep.Read, rep.Imported, rep.Rejected, rep.Skipped)
 	}
 	prog.endFile(rep)
+	res, unit, zone := rep.Clock()
+	if res == "" {
+		zone = "" // no transactions: no clock to record
+	}
 	return fr, loader.EndBatch(graph.Batch{
 		ID: batch, File: path, SHA256: sum, Format: string(rep.Format),
 		Read: rep.Read, Imported: rep.Imported, Rejected: rep.Rejected, Skipped: rep.Skipped, At: time.Now().UTC(),
+		TimeResolution: res, TimeUnit: unit, TimeZone: zone,
 	})
 }
 

@@ -81,6 +81,9 @@ func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage strin
 	total := 0
 	if stats, err := db.Stats(ctx); err == nil {
 		b.Reserve(stats)
+		for _, bt := range stats.Batches { // time zones and resolutions of the sources
+			b.AddBatch(bt)
+		}
 		total = stats.Txns
 		for _, n := range stats.Entities {
 			total += n

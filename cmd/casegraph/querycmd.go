@@ -292,11 +292,29 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 		if b.Skipped > 0 {
 			skipped = " · skipped " + count(b.Skipped)
 		}
-		fmt.Fprintf(stdout, "  #%-3d %-16s %s  read %10s · imported %10s · rejected %8s%s  %s\n", b.ID, b.Format,
+		fmt.Fprintf(stdout, "  #%-3d %-16s %s  read %10s · imported %10s · rejected %8s%s%s  %s\n", b.ID, b.Format,
 			b.At.In(importers.Almaty()).Format("2006-01-02 15:04"), count(b.Read), count(b.Imported), count(b.Rejected),
-			skipped, b.File)
+			skipped, batchClock(b), b.File)
 	}
 	return nil
+}
+
+// batchClock says how a batch gave its transaction times: " · times: dates,
+// Europe/Prague", " · times: steps of 1 day, UTC"; empty for a batch
+// without transactions or recorded before the resolution was kept.
+func batchClock(b graph.Batch) string {
+	if b.TimeResolution == "" {
+		return ""
+	}
+	res := b.TimeResolution
+	if res == graph.TimeSteps && b.TimeUnit > 0 {
+		res += " of " + graph.Duration(time.Duration(b.TimeUnit)*time.Second).String()
+	}
+	zone := b.TimeZone
+	if zone == "" {
+		zone = graph.DefaultTimeZone
+	}
+	return " · times: " + res + ", " + zone
 }
 
 func sortedKeys(m map[graph.LinkType]int) []string {
@@ -336,10 +354,16 @@ func statsJSON(st graph.Stats) any {
 		Rejected int    `json:"rejected"`
 		Skipped  int    `json:"skipped"`
 		At       string `json:"at"`
+		// How the file gave its times, the finest step in seconds, and the
+		// wall-clock zone of its times.
+		TimeResolution string `json:"time_resolution,omitempty"`
+		TimeUnit       int64  `json:"time_unit,omitempty"`
+		TimeZone       string `json:"time_zone,omitempty"`
 	}
 	bs := make([]batchJSON, 0, len(st.Batches))
 	for _, b := range st.Batches {
-		bs = append(bs, batchJSON{b.ID, b.File, b.SHA256, b.Format, b.Read, b.Imported, b.Rejected, b.Skipped, b.At.UTC().Format(time.RFC3339)})
+		bs = append(bs, batchJSON{b.ID, b.File, b.SHA256, b.Format, b.Read, b.Imported, b.Rejected, b.Skipped,
+			b.At.UTC().Format(time.RFC3339), b.TimeResolution, b.TimeUnit, b.TimeZone})
 	}
 	return map[string]any{"entities": ents, "stubs": st.Stubs, "links": links,
 		"transactions": st.Txns, "transactions_by_channel": chans, "batches": bs}

@@ -55,6 +55,7 @@ func (p *Profile) Import(ctx context.Context, r io.Reader, sink importers.Sink, 
 	run.rec = importers.NewRecorder(opts.Options, importers.Format(run.format()))
 	_, run.ctx.maps.on = sink.(importers.RecordCopier)
 	err = run.run(ctx, r)
+	run.rec.SetTimeZone(importers.ZoneName(run.loc))
 	return run.rec.Report(), err
 }
 
@@ -85,7 +86,10 @@ type fileRun struct {
 	dec     byte
 	skips   []*boundCond
 	records []*boundRecord
-	ctx     rowCtx
+	// stepUnit is the step of the file's transaction times when every
+	// transaction record reads them as simulation steps, else 0.
+	stepUnit time.Duration
+	ctx      rowCtx
 	free    chan *evalBatch // evaluated batches the main goroutine is done with
 	// entities and links of imported rows, kept by the evaluator
 	defEnts  map[graph.Ref]struct{}
@@ -493,6 +497,14 @@ func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph
 		if err := fr.sink.PutTxn(t); err != nil {
 			return fmt.Errorf("put transaction %s: %w", t.ID, err)
 		}
+		switch {
+		case fr.stepUnit > 0:
+			fr.rec.Times().AddStep(fr.stepUnit)
+		case t.DateOnly:
+			fr.rec.Times().AddDate()
+		default:
+			fr.rec.Times().AddTimestamp(t.Time, fr.loc)
+		}
 	}
 	return nil
 }
@@ -833,6 +845,17 @@ func (fr *fileRun) bind(h *header) error {
 		}
 		fr.records = append(fr.records, br)
 	}
+	fr.stepUnit = 0
+	for _, br := range fr.records {
+		switch {
+		case br.txn == nil:
+		case !br.txn.step:
+			fr.stepUnit = -1
+		case fr.stepUnit == 0:
+			fr.stepUnit = br.txn.unit
+		}
+	}
+	fr.stepUnit = max(0, fr.stepUnit)
 	return nil
 }
 
@@ -1046,13 +1069,15 @@ func (br *boundRecord) evalTxn(fr *fileRun, src graph.Provenance) (string, *rowE
 		return "", &rowErr{column: bt.timeV.column, reason: "required value is empty"}
 	}
 	var at time.Time
+	clock := true // the row gives a clock time: not a bare date, not a step of a day or more
 	if bt.step {
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
 			return "", &rowErr{column: bt.timeV.column, value: raw, reason: "step: want a whole number"}
 		}
 		at = bt.base.Add(time.Duration(n) * bt.unit)
-	} else if at, err = importers.ParseDateTime(raw, bt.dateFmt, fr.loc); err != nil {
+		clock = bt.unit < 24*time.Hour
+	} else if at, clock, err = importers.ParseDateTimeClock(raw, bt.dateFmt, fr.loc); err != nil {
 		return "", &rowErr{column: bt.timeV.column, value: raw, reason: err.Error()}
 	}
 	amount, swap, skip, re := bt.evalAmount(c, fr.dec)
@@ -1066,7 +1091,8 @@ func (br *boundRecord) evalTxn(fr *fileRun, src graph.Provenance) (string, *rowE
 	if err != nil || id == "" {
 		return "", &rowErr{column: bt.id.column, reason: "transaction id is empty"}
 	}
-	t := graph.Txn{ID: id, Time: at, From: from, To: to, Amount: amount, Currency: "KZT", Channel: graph.ChannelTransfer, Src: src}
+	t := graph.Txn{ID: id, Time: at, From: from, To: to, Amount: amount, Currency: "KZT", Channel: graph.ChannelTransfer, Src: src,
+		DateOnly: !clock}
 	if cur, err := bt.cur.eval(c); err != nil {
 		return "", &rowErr{column: bt.cur.column, reason: err.Error()}
 	} else if cur != "" {

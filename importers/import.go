@@ -63,7 +63,7 @@ type Report struct {
 	// summarises both for the import batch.
 	Times    TimeCounts
 	TimeZone string
-	Stubs   int // stub entities emitted for references to unknown entities
+	Stubs    int // stub entities emitted for references to unknown entities
 	// UnreadLines counts physical lines that could not be read as rows at all:
 	// an opening quote that is never closed swallows the rest of the file into
 	// one broken record. That record is counted once in Read and Rejected; the

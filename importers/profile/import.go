@@ -90,7 +90,7 @@ type fileRun struct {
 	// transaction record reads them as simulation steps, else 0.
 	stepUnit time.Duration
 	ctx      rowCtx
-	free    chan *evalBatch // evaluated batches the main goroutine is done with
+	free     chan *evalBatch // evaluated batches the main goroutine is done with
 	// entities and links of imported rows, kept by the evaluator
 	defEnts  map[graph.Ref]struct{}
 	defLinks map[linkKey]struct{}

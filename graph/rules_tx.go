@@ -149,8 +149,11 @@ func (rr *ruleRun) passThrough(st *ruleState, id NodeID) {
 		case share >= c.OutShare:
 			reason = fmt.Sprintf("%s in and %s (%.0f%%) out within %s", rr.money(inSum, in[i:j]), rr.money(outSum, out[o0:o1]), 100*share, rr.fmtWindow(c.Window))
 		case share >= 0.5:
+			// A dwell in days (either end has only a date) is known to a day:
+			// it passes only when the whole day fits the bound, so a bound
+			// below a day (2h) is never met by dates.
 			med, days, ok := rr.fifoMedianDwell(in[i:j], out[o0:o1], inSum)
-			if !ok || med > c.MedianDwell.Seconds() && !days || days && med > daySpan(c.MedianDwell) {
+			if !ok || !days && med > c.MedianDwell.Seconds() || days && med+86400 > c.MedianDwell.Seconds() {
 				continue
 			}
 			reason = fmt.Sprintf("%s in, FIFO median dwell %s before it left", rr.money(inSum, in[i:j]), fmtDwell(med, days))

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"casegraph/internal/shareddata"
 )
 
 func TestEvaluateCardsAndPairs(t *testing.T) {
@@ -85,10 +87,7 @@ func TestSuspectedGroupsJoinSharedDevicesNotVictims(t *testing.T) {
 // disposition's client — and checks that R4 never fires: every card there is
 // in one bank and no client holds many.
 func TestBerkaNoMultiBankHits(t *testing.T) {
-	dir := "/work/shared/data/berka-pkdd99"
-	if _, err := os.Stat(filepath.Join(dir, "card.asc")); err != nil {
-		t.Skipf("Berka data set not found in %s: %v", dir, err)
-	}
+	dir := shareddata.Dir(t, "berka-pkdd99")
 	rows := func(name string) [][]string {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {

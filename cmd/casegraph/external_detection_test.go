@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"casegraph/graph"
+	"casegraph/internal/shareddata"
 )
 
 // External data sets (docs/DETECTION.md "External data"). The data are
@@ -23,16 +24,10 @@ import (
 // ground-truth files (AMLSim's alert_transactions.csv, AMLworld's
 // laundering_patterns.json).
 
-const sharedData = "/work/shared/data"
-
-// externalDir returns a data set folder under /work/shared/data or skips.
+// externalDir returns a shared data set folder or skips: nothing to evaluate.
 func externalDir(t *testing.T, rel string) string {
 	t.Helper()
-	dir := filepath.Join(sharedData, rel)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("external data set %s is absent (%v): nothing to evaluate", dir, err)
-	}
-	return dir
+	return shareddata.Dir(t, rel)
 }
 
 // importProfile imports dir through a built-in profile into a fresh

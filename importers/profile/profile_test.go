@@ -13,6 +13,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/internal/shareddata"
 )
 
 // recSink records what an import sends.
@@ -45,18 +46,10 @@ func (s *recSink) PutTxn(t graph.Txn) error {
 	return nil
 }
 
-// sharedData returns the public data sets directory or skips the test.
+// sharedData returns a public data set or skips the test.
 func sharedData(t *testing.T, sub string) string {
 	t.Helper()
-	dir := os.Getenv("CASEGRAPH_SHARED_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data")
-	}
-	p := filepath.Join(dir, sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data set %s not available (set CASEGRAPH_SHARED_DATA): %v", p, err)
-	}
-	return p
+	return shareddata.Dir(t, sub)
 }
 
 // dataRows counts the non-blank lines of a file after its first line.

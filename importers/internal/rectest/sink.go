@@ -3,11 +3,10 @@ package rectest
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"casegraph/graph"
+	"casegraph/internal/shareddata"
 )
 
 // Sink records everything it is sent.
@@ -80,20 +79,10 @@ func (s *Sink) Count(k graph.Kind) int {
 	return len(seen)
 }
 
-// SharedData returns the path of a shared public data set under
-// /work/shared/data (or ../shared/data from the repository root), skipping
-// the test when it is absent.
+// SharedData returns the path of a shared public data set
+// ($CASEGRAPH_SHARED_DATA, ../shared/data beside the module, or
+// /work/shared/data), skipping the test when it is absent.
 func SharedData(t testing.TB, rel string) string {
 	t.Helper()
-	for _, base := range []string{os.Getenv("CASEGRAPH_SHARED_DATA"), "/work/shared/data", "../../../shared/data", "../../shared/data"} {
-		if base == "" {
-			continue
-		}
-		p := filepath.Join(base, rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("shared data set %s is absent (set CASEGRAPH_SHARED_DATA to ../shared/data)", rel)
-	return ""
+	return shareddata.Dir(t, rel)
 }

@@ -220,3 +220,10 @@ func (ix *Index) buildZones(names []string) {
 		ix.zones[i] = newZone(n, lo-86400, hi+86400)
 	}
 }
+
+// ZoneOffset returns the UTC offset, in seconds, of a batch zone (as
+// LoadZone reads it; Asia/Almaty by DOMAIN §4's rule) at t.
+func ZoneOffset(zone string, t time.Time) int {
+	z := newZone(zone, t.Unix(), t.Unix())
+	return int(z.offset(t.Unix()))
+}

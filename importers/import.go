@@ -186,7 +186,7 @@ func ImportReader(ctx context.Context, r io.Reader, sink Sink, opts Options) (Re
 	im.rep.File = opts.Name
 	im.rejCSV = csv.NewWriter(&im.rejBuf)
 	err := im.run(ctx, r)
-	im.rep.TimeZone = im.rep.Times.Zone(ZoneName(im.loc), im.loc, im.firstTxn)
+	im.rep.TimeZone = im.rep.Times.Zone(ZoneName(im.loc), im.firstTxn)
 	return im.rep, err
 }
 

@@ -93,11 +93,11 @@ func (c TimeCounts) Resolution() (string, int64) {
 // Zone returns the wall-clock zone of a file whose zone-less times are read
 // in zone: a fixed offset instead when every timestamp stated the same
 // offset and it is not the zone's own at that time.
-func (c TimeCounts) Zone(zone string, loc *time.Location, at time.Time) string {
+func (c TimeCounts) Zone(zone string, at time.Time) string {
 	if !c.offsetSet || c.offsetMix {
 		return zone
 	}
-	if _, own := at.In(loc).Zone(); own == c.offset {
+	if graph.ZoneOffset(zone, at) == c.offset {
 		return zone
 	}
 	return graph.FixedZoneName(c.offset)

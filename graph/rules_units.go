@@ -209,7 +209,7 @@ func (rr *ruleRun) after(es []TxEdge, i uint32, t int64) int {
 }
 
 // fmtDwell renders a dwell: fmtDur for timed rows; in days when either end
-// has only a date ("within the day", "3 days"), never in minutes.
+// has only a date ("<1 day" for the same day, "3 days"), never in minutes.
 func fmtDwell(sec int64, days bool) string {
 	if !days {
 		return fmtDur(sec)
@@ -217,7 +217,7 @@ func fmtDwell(sec int64, days bool) string {
 	n := (sec + 43200) / 86400
 	switch n {
 	case 0:
-		return "within the day"
+		return "<1 day"
 	case 1:
 		return "1 day"
 	}

@@ -252,7 +252,7 @@ func TestDateOnlyLayeringInDays(t *testing.T) {
 	r.at(e, CashRef, d(3), 475000, ChannelCashOut, 5)
 	ix, f := r.run(t)
 	hs := hitsOf(ix, f, "R13", rCard(3))
-	if len(hs) == 0 || !strings.Contains(hs[0].Reason, "within the day") {
+	if len(hs) == 0 || !strings.Contains(hs[0].Reason, "within <1 day") {
 		t.Fatalf("R13 on a same-day chain: %+v", hs)
 	}
 	if hitOn(ix, f, "R13", rCard(1)) {

@@ -26,7 +26,13 @@ type zone struct {
 
 // offset returns the zone's UTC offset at t, in seconds.
 func (z *zone) offset(t int64) int64 {
-	if len(z.starts) == 1 {
+	switch len(z.starts) {
+	case 1:
+		return z.offs[0]
+	case 2: // Asia/Almaty, and any zone with one change in the span
+		if t >= z.starts[1] {
+			return z.offs[1]
+		}
 		return z.offs[0]
 	}
 	i, found := slices.BinarySearch(z.starts, t)
@@ -172,19 +178,23 @@ var defaultZone = newZone(DefaultTimeZone, 0, 0)
 
 // TxLocalHour returns the wall-clock hour (0–23) of transaction i in its
 // source's zone; ok is false when the source gave no clock time.
-func (ix *Index) TxLocalHour(i uint32) (hour int, ok bool) {
+func (ix *Index) TxLocalHour(i uint32) (hour int, ok bool) { return ix.localHourAt(i, ix.TxTime(i)) }
+
+// localHourAt is TxLocalHour for a caller that holds the time t of i (an
+// edge's), saving the lookup.
+func (ix *Index) localHourAt(i uint32, t int64) (int, bool) {
 	if ix.txFlags[i]&TxDateOnly != 0 {
 		return 0, false
 	}
-	t := ix.TxTime(i)
 	l := t + ix.zoneOf(i).offset(t)
 	return int(((l % 86400) + 86400) % 86400 / 3600), true
 }
 
 // TxLocalDay numbers the calendar day of transaction i in its source's
 // zone (days since 1970-01-01 there).
-func (ix *Index) TxLocalDay(i uint32) int64 {
-	t := ix.TxTime(i)
+func (ix *Index) TxLocalDay(i uint32) int64 { return ix.localDayAt(i, ix.TxTime(i)) }
+
+func (ix *Index) localDayAt(i uint32, t int64) int64 {
 	return floorDay(t + ix.zoneOf(i).offset(t))
 }
 

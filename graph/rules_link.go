@@ -147,7 +147,7 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 		cards = slices.Compact(cards)
 		score := c.Weight
 		when := ""
-		if rr.isNight(run[0].Tx) {
+		if rr.isNight(run[0]) {
 			score = clamp01(score * c.NightFactor)
 			when = " at night"
 		}

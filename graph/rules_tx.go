@@ -484,10 +484,10 @@ func (rr *ruleRun) dormant(st *ruleState, id NodeID) {
 	}
 }
 
-// isNight reports whether transaction i falls in the rule's night hours on
-// the wall clock of its source; a transaction with only a date never does.
-func (rr *ruleRun) isNight(i uint32) bool {
-	h, ok := rr.ix.TxLocalHour(i)
+// isNight reports whether an edge's transaction falls in the rule's night
+// hours on the wall clock of its source; one with only a date never does.
+func (rr *ruleRun) isNight(e TxEdge) bool {
+	h, ok := rr.ix.localHourAt(e.Tx, e.Time)
 	return ok && h >= rr.cfg.R9.FromHour && h < rr.cfg.R9.ToHour
 }
 
@@ -502,7 +502,7 @@ func (rr *ruleRun) night(st *ruleState, id NodeID) {
 	// Night ATM withdrawals.
 	var atm []TxEdge
 	for _, e := range out {
-		if e.Channel == ChannelCashOut && rr.isNight(e.Tx) {
+		if e.Channel == ChannelCashOut && rr.isNight(e) {
 			atm = append(atm, e)
 		}
 	}
@@ -528,11 +528,11 @@ func (rr *ruleRun) night(st *ruleState, id NodeID) {
 	act := slices.DeleteFunc(st.evidEdges, func(e TxEdge) bool { return rr.dateOnly(e.Tx) })
 	left, nights := 0, 0
 	for j := range act {
-		if rr.isNight(act[j].Tx) {
+		if rr.isNight(act[j]) {
 			nights++
 		}
 		for act[j].Time-act[left].Time > w {
-			if rr.isNight(act[left].Tx) {
+			if rr.isNight(act[left]) {
 				nights--
 			}
 			left++
@@ -541,7 +541,7 @@ func (rr *ruleRun) night(st *ruleState, id NodeID) {
 		if n >= c.MinOps && float64(nights) >= c.Share*float64(n) {
 			var ev []uint32
 			for _, e := range act[left : j+1] {
-				if rr.isNight(e.Tx) {
+				if rr.isNight(e) {
 					ev = append(ev, e.Tx)
 				}
 			}
@@ -762,7 +762,7 @@ func (rr *ruleRun) repeat(st *ruleState, id NodeID) {
 		var dayList []int64
 		var first []int // index in grp of the first payment of each day
 		for i, e := range grp {
-			d := rr.ix.TxLocalDay(e.Tx)
+			d := rr.ix.localDayAt(e.Tx, e.Time)
 			if len(dayList) == 0 || dayList[len(dayList)-1] != d {
 				dayList = append(dayList, d)
 				first = append(first, i)

@@ -752,7 +752,7 @@ func (im *importer) payment(line int, e *entity, src graph.Provenance) error {
 	if date == "" {
 		return im.books.Reject(line, "date", "", "payment has no date or startDate")
 	}
-	at, err := paymentTime(date, im.loc)
+	at, dateOnly, err := paymentTime(date, im.loc)
 	if err != nil {
 		return im.books.Reject(line, "date", date, err.Error())
 	}
@@ -764,7 +764,8 @@ func (im *importer) payment(line int, e *entity, src graph.Provenance) error {
 		props["payer_also"] = f.String()
 	}
 	t := graph.Txn{ID: "ftm:" + e.ID, Time: at, From: from[0], To: to[0], Amount: amount, Currency: cur,
-		Channel: graph.ChannelTransfer, Reference: strings.Join(e.all("purpose"), graph.MultiSep), Props: props, Src: src}
+		Channel: graph.ChannelTransfer, Reference: strings.Join(e.all("purpose"), graph.MultiSep), Props: props, Src: src,
+		DateOnly: dateOnly}
 	if err := im.books.Txn(t); err != nil {
 		return err
 	}
@@ -772,17 +773,19 @@ func (im *importer) payment(line int, e *entity, src graph.Provenance) error {
 	return nil
 }
 
-// paymentTime accepts a calendar date (midnight local time) or a full time.
-func paymentTime(s string, loc *time.Location) (time.Time, error) {
+// paymentTime accepts a calendar date (midnight local time, dateOnly: no
+// clock time) or a full time.
+func paymentTime(s string, loc *time.Location) (t time.Time, dateOnly bool, err error) {
 	if len(s) == 10 {
 		if _, err := importers.ParseDate(s); err != nil {
-			return time.Time{}, err
+			return time.Time{}, false, err
 		}
-		return importers.ParseTime(s+" 00:00", loc)
+		t, err := importers.ParseTime(s+" 00:00", loc)
+		return t, true, err
 	}
-	t, err := importers.ParseTime(s, loc)
+	t, err = importers.ParseTime(s, loc)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("date %q: want YYYY-MM-DD or an RFC 3339 time", s)
+		return time.Time{}, false, fmt.Errorf("date %q: want YYYY-MM-DD or an RFC 3339 time", s)
 	}
-	return t, nil
+	return t, false, nil
 }

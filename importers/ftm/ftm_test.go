@@ -169,6 +169,10 @@ func TestFixture(t *testing.T) {
 	if tx.From != (graph.Ref{Kind: graph.KindAccount, Key: "KZ45722S000054326792"}) || tx.Amount != 140000050 || tx.Currency != "KZT" {
 		t.Errorf("payment %+v", tx)
 	}
+	// The payment gives a date only: no clock time, and the batch says so.
+	if r, unit, zone := res.Clock(); !tx.DateOnly || r != graph.TimeDates || unit != 86400 || zone != "Asia/Almaty" {
+		t.Errorf("payment date-only %v; clock %s/%d/%s", tx.DateOnly, r, unit, zone)
+	}
 	if res.DanglingCount != 1 || res.Dangling[0].Missing != "nope" || res.Dangling[0].Line != 9 {
 		t.Errorf("dangling %+v", res.Dangling)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"casegraph/graph"
@@ -24,6 +25,7 @@ type Books struct {
 	seen    map[string]struct{}
 	buf     bytes.Buffer
 	w       *csv.Writer
+	loc     *time.Location // the wall clock of zone-less times (TimeCounts)
 }
 
 // New starts the books of file name with format f.
@@ -35,6 +37,11 @@ func New(sink importers.Sink, opts importers.Options, f importers.Format) *Books
 	b.Rep.File = opts.Name
 	b.Rep.Format = f
 	b.w = csv.NewWriter(&b.buf)
+	b.loc = opts.Location
+	if b.loc == nil {
+		b.loc = importers.Almaty()
+	}
+	b.Rep.TimeZone = importers.ZoneName(b.loc)
 	return b
 }
 
@@ -113,10 +120,15 @@ func (b *Books) Link(l graph.Link) error {
 	return nil
 }
 
-// Txn sends a transaction.
+// Txn sends a transaction and counts how it gave its time.
 func (b *Books) Txn(t graph.Txn) error {
 	if err := b.sink.PutTxn(t); err != nil {
 		return fmt.Errorf("put transaction %s: %w", t.ID, err)
+	}
+	if t.DateOnly {
+		b.Rep.Times.AddDate()
+	} else {
+		b.Rep.Times.AddTimestamp(t.Time, b.loc)
 	}
 	return nil
 }

@@ -35,7 +35,12 @@ func TestProfileImportRecordsSkippedRows(t *testing.T) {
 		t.Fatalf("summary does not report the skipped rows:\n%s", out)
 	}
 	var st struct {
-		Batches []struct{ Read, Imported, Rejected, Skipped int } `json:"batches"`
+		Batches []struct {
+			Read, Imported, Rejected, Skipped int
+			Res                               string `json:"time_resolution"`
+			Unit                              int64  `json:"time_unit"`
+			Zone                              string `json:"time_zone"`
+		} `json:"batches"`
 	}
 	if err := json.Unmarshal([]byte(runCmd(t, "stats", "--db", db, "--json")), &st); err != nil {
 		t.Fatal(err)
@@ -46,6 +51,13 @@ func TestProfileImportRecordsSkippedRows(t *testing.T) {
 	b := st.Batches[0]
 	if b.Skipped == 0 || b.Imported != 3 || b.Read != b.Imported+b.Rejected+b.Skipped {
 		t.Fatalf("batch %+v: want 3 imported, skipped rows recorded, counts reconciling", b)
+	}
+	// The batch records the statement's clock: timestamps in Almaty time.
+	if b.Res != "timestamps" || b.Unit != 1 || b.Zone != "Asia/Almaty" {
+		t.Fatalf("batch clock %s/%d/%s, want timestamps/1/Asia/Almaty", b.Res, b.Unit, b.Zone)
+	}
+	if out := runCmd(t, "stats", "--db", db); !strings.Contains(out, "times: timestamps, Asia/Almaty") {
+		t.Fatalf("stats does not show the batch's times:\n%s", out)
 	}
 }
 

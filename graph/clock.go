@@ -43,7 +43,7 @@ func (z *zone) offset(t int64) int64 {
 }
 
 // almatyOffset is the UTC offset of Asia/Almaty at t: +5 since 1 March 2024
-// (00:00 local), +6 before (DOMAIN §4). It is used rather than the tz
+// (00:00 local), +6 before (docs/DETECTION.md). It is used rather than the tz
 // database so that an older zoneinfo on the machine cannot move the switch.
 func almatyOffset(t int64) int64 {
 	if t >= almatySwitch {
@@ -232,7 +232,7 @@ func (ix *Index) buildZones(names []string) {
 }
 
 // ZoneOffset returns the UTC offset, in seconds, of a batch zone (as
-// LoadZone reads it; Asia/Almaty by DOMAIN §4's rule) at t.
+// LoadZone reads it; Asia/Almaty by the rule of almatyOffset) at t.
 func ZoneOffset(zone string, t time.Time) int {
 	z := newZone(zone, t.Unix(), t.Unix())
 	return int(z.offset(t.Unix()))

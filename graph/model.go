@@ -371,5 +371,5 @@ const (
 )
 
 // DefaultTimeZone is the zone of a batch that names none: casegraph's own
-// data are Kazakh (DOMAIN §4 reads night and calendar days in Almaty time).
+// data are Kazakh, their night and calendar days Almaty time (docs/DETECTION.md).
 const DefaultTimeZone = "Asia/Almaty"

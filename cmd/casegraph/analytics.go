@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -41,44 +42,96 @@ func (f *ruleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "rule configuration JSON (see docs/DETECTION.md); default: built-in thresholds")
 }
 
-func (f *ruleFlags) load() (graph.RuleConfig, error) {
+// load reads the --config file; without one it returns the built-in
+// defaults and fromDB true: the database's own configuration (casegraph
+// calibrate --apply), if it has one, replaces them once it is open (see
+// resolve).
+func (f *ruleFlags) load() (cfg graph.RuleConfig, fromDB bool, err error) {
 	if f.config == "" {
-		return graph.DefaultRuleConfig(), nil
+		return graph.DefaultRuleConfig(), true, nil
 	}
 	fh, err := os.Open(f.config)
 	if err != nil {
-		return graph.RuleConfig{}, fmt.Errorf("rule config: %w", err)
+		return graph.RuleConfig{}, false, fmt.Errorf("rule config: %w", err)
 	}
 	defer fh.Close()
-	cfg, err := graph.ParseRuleConfig(fh)
+	cfg, err = graph.ParseRuleConfig(fh)
 	if err != nil {
-		return cfg, fmt.Errorf("%s: %w", f.config, err)
+		return cfg, false, fmt.Errorf("%s: %w", f.config, err)
 	}
-	return cfg, nil
+	return cfg, false, nil
+}
+
+// resolve is the configuration the rules run with on db: the --config file,
+// else the database's own, else the defaults. from says which, for stderr.
+func (f *ruleFlags) resolve(ctx context.Context, db *store.DB) (cfg graph.RuleConfig, from string, err error) {
+	cfg, fromDB, err := f.load()
+	if err != nil || !fromDB {
+		return cfg, f.config, err
+	}
+	cfg, v, ok, err := dbRuleConfig(ctx, db)
+	if err != nil || !ok || v.Defaults() {
+		return cfg, "", err
+	}
+	return cfg, fmt.Sprintf("the database's rule config, version %d (%s)", v.Seq, v.Note), nil
+}
+
+// dbRuleConfig is the database's own rule configuration, or the defaults
+// (ok false) when none was applied.
+func dbRuleConfig(ctx context.Context, db *store.DB) (graph.RuleConfig, store.RuleConfigVersion, bool, error) {
+	v, ok, err := db.RuleConfig(ctx)
+	if err != nil || !ok || v.Defaults() {
+		return graph.DefaultRuleConfig(), v, ok, err
+	}
+	cfg, err := graph.ParseRuleConfig(bytes.NewReader(v.Config))
+	if err != nil {
+		return cfg, v, ok, fmt.Errorf("rule config version %d stored in %s: %w", v.Seq, db.Dir(), err)
+	}
+	return cfg, v, ok, nil
 }
 
 // runRules loads the index and runs the rules with progress on stderr.
-func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.Writer) (*graph.Index, graph.Flags, error) {
+func runRules(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer) (*graph.Index, graph.Flags, error) {
+	var ix *graph.Index
+	var flags graph.Flags
+	err := runRulesThen(ctx, dbf, rf, stderr, func(db *store.DB, i *graph.Index, f graph.Flags, _ graph.RuleConfig) error {
+		ix, flags = i, f
+		return nil
+	})
+	return ix, flags, err
+}
+
+// runRulesThen loads the index, runs the rules with progress on stderr and
+// calls then with the database still open.
+func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer,
+	then func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error) error {
 	// Writable, so that a rebuilt graph index is stored for the next run.
 	db, err := dbf.open(false, false)
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return err
 	}
 	defer db.Close()
+	cfg, from, err := rf.resolve(ctx, db)
+	if err != nil {
+		return err
+	}
 	ix, err := loadIndex(ctx, db, stderr)
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return err
+	}
+	if from != "" {
+		fmt.Fprintf(stderr, "rules: configuration from %s\n", from)
 	}
 	start := time.Now()
 	p := newProgress(stderr)
 	flags, err := graph.RunRules(ctx, ix, cfg, func(done, total int) { p.stage("red-flag rules", int64(done), int64(total)) })
 	p.done()
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return err
 	}
 	fmt.Fprintf(stderr, "rules: %s hits, %s entities at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
 		count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
-	return ix, flags, nil
+	return then(db, ix, flags, cfg)
 }
 
 func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -108,11 +161,18 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R15)", *rule)}
 		}
 	}
-	cfg, err := rf.load()
-	if err != nil {
+	if _, _, err := rf.load(); err != nil {
 		return err
 	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+	var ix *graph.Index
+	var flags graph.Flags
+	var verdicts map[graph.Ref]graph.Verdict
+	err := runRulesThen(ctx, dbf, rf, stderr, func(db *store.DB, i *graph.Index, f graph.Flags, _ graph.RuleConfig) error {
+		ix, flags = i, f
+		var err error
+		verdicts, err = verdictMap(ctx, db)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -130,10 +190,10 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if *asJSON {
-		return writeJSON(stdout, flagsJSON(ix, flags, rows, *rule))
+		return writeJSON(stdout, flagsJSON(ix, flags, rows, *rule, verdicts))
 	}
 	for _, r := range rows {
-		fmt.Fprintf(stdout, "%.2f  %-8s %-36s %s\n", r.Score, r.Kind, graph.RefTitle(r.Ref), r.Ref)
+		fmt.Fprintf(stdout, "%.2f  %-8s %-36s %s%s\n", r.Score, r.Kind, graph.RefTitle(r.Ref), r.Ref, verdictTag(verdicts, r.Ref))
 		fmt.Fprintf(stdout, "      %s\n", r.Explanation)
 		if *rule != "" {
 			for _, k := range r.Hits {
@@ -174,13 +234,18 @@ type riskOut struct {
 	Rules       map[string]float64 `json:"rules"`
 	Explanation string             `json:"explanation"`
 	Hits        []hitOut           `json:"hits"`
+	Verdict     graph.VerdictKind  `json:"verdict,omitempty"` // an analyst's verdict, if any
+	VerdictNote string             `json:"verdict_note,omitempty"`
 }
 
-func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule string) any {
+func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule string, verdicts map[graph.Ref]graph.Verdict) any {
 	out := make([]riskOut, 0, len(rows))
 	for _, r := range rows {
 		ro := riskOut{Ref: r.Ref.String(), Kind: r.Kind.String(), Name: ix.Name(r.Node), Score: r.Score,
 			Rules: map[string]float64{}, Explanation: r.Explanation, Hits: []hitOut{}}
+		if v, ok := verdicts[r.Ref]; ok {
+			ro.Verdict, ro.VerdictNote = v.Kind, v.Note
+		}
 		for _, rs := range r.Rules {
 			ro.Rules[rs.Rule] = rs.Score
 		}
@@ -227,11 +292,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("%s: %w", *truthPath, err)
 	}
-	cfg, err := rf.load()
-	if err != nil {
-		return err
-	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+	ix, flags, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {
 		return err
 	}

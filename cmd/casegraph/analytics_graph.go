@@ -270,11 +270,7 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *method != "groups" && *method != "louvain" {
 		return usageError{"--method must be groups or louvain"}
 	}
-	cfg, err := rf.load()
-	if err != nil {
-		return err
-	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+	ix, flags, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {
 		return err
 	}

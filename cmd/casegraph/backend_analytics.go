@@ -65,7 +65,11 @@ func (b *backend) Analyze(ctx context.Context, progress func(stage string, done,
 	if b.analysis() != nil {
 		return nil
 	}
-	a, err := b.analyze(ctx, b.rules, progress)
+	cfg, err := b.ruleConfig(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := b.analyze(ctx, cfg, progress)
 	if err != nil {
 		return err
 	}
@@ -73,6 +77,16 @@ func (b *backend) Analyze(ctx context.Context, progress func(stage string, done,
 	b.an = a
 	b.mu.Unlock()
 	return nil
+}
+
+// ruleConfig is the configuration the analysis runs with: the database's
+// own (casegraph calibrate --apply), else b.rules.
+func (b *backend) ruleConfig(ctx context.Context) (graph.RuleConfig, error) {
+	cfg, _, ok, err := dbRuleConfig(ctx, b.db)
+	if err != nil || !ok {
+		return b.rules, err
+	}
+	return cfg, nil
 }
 
 func (b *backend) analysis() *analysis {

@@ -68,11 +68,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *withFlags {
 		// The rules read the whole graph; they open and close the database
 		// themselves, before the export opens it.
-		cfg, err := rf.load()
-		if err != nil {
-			return err
-		}
-		ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+		ix, flags, err := runRules(ctx, dbf, rf, stderr)
 		if err != nil {
 			return err
 		}

@@ -50,6 +50,11 @@ Usage:
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
                                                red-flag rules R1–R15 and ranked entity risks
+  casegraph verdict confirm|dismiss|clear --db DIR REF [--note TEXT] | verdict list --db DIR [--json]
+                                               an analyst's verdict on a flagged entity (journalled)
+  casegraph calibrate --db DIR [--apply] [--folds N] [--l2 X] | --revert | --history
+                                               fit rule weights to the verdicts, cross-validated;
+                                               --apply stores them as the database's rule config
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
                                                score flags and suspected groups against ground truth
   casegraph clusters --db DIR [--json] [--by turnover|risk] [--limit N] [--method groups|louvain]
@@ -140,6 +145,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCase(ctx, args[1:], stdout, os.Stdin)
 	case "journal":
 		return cmdJournal(ctx, args[1:], stdout)
+	case "verdict":
+		return cmdVerdict(ctx, args[1:], stdout)
+	case "calibrate":
+		return cmdCalibrate(ctx, args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "import-case":

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVerdictsAndCalibrate runs the verdict and calibrate commands on the
+// hand-made case in testdata/rules: verdicts are listed and journalled,
+// calibration refuses too few of them, fits on enough, and --apply changes
+// what flags reports until --revert.
+func TestVerdictsAndCalibrate(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
+
+	out := runCmd(t, "verdict", "confirm", "--db", db, "card:4400 4310 0100 005", "--note", "dropper, case 12")
+	if !strings.Contains(out, "confirmed") || !strings.Contains(out, "card:440043100100005") {
+		t.Errorf("verdict confirm printed %q", out)
+	}
+	runCmd(t, "verdict", "dismiss", "--db", db, "exchange:EX-0001", "--note", "licence pending")
+	if err := runErr("verdict", "confirm", "--db", db, "iin:990101399999"); err == nil {
+		t.Error("a verdict on an entity not in the database was accepted")
+	}
+	if err := runErr("verdict", "clear", "--db", db, "iin:990101300300"); err == nil || !strings.Contains(err.Error(), "no verdict") {
+		t.Errorf("clearing a missing verdict: %v", err)
+	}
+	var list []verdictOut
+	if err := json.Unmarshal([]byte(runCmd(t, "verdict", "list", "--db", db, "--json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Ref != "card:440043100100005" || list[0].Verdict != "confirmed" || list[0].Note != "dropper, case 12" ||
+		list[1].Ref != "exchange:EX-0001" || list[1].Verdict != "dismissed" || list[1].User == "" {
+		t.Fatalf("verdict list: %+v", list)
+	}
+
+	// The verdicts show in flags; the rule hits do not change.
+	flags := runCmd(t, "flags", "--db", db)
+	if !strings.Contains(flags, "exchange:EX-0001  ✗ dismissed: licence pending") || !strings.Contains(flags, "card:440043100100005  ✓ confirmed") {
+		t.Errorf("flags does not show the verdicts:\n%s", flags)
+	}
+	if !strings.Contains(flags, "13 shown") {
+		t.Errorf("verdicts changed the flags:\n%s", flags)
+	}
+	var fj struct {
+		Entities []struct {
+			Ref, Verdict string
+		} `json:"entities"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "flags", "--db", db, "--json")), &fj); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range fj.Entities {
+		if e.Ref == "exchange:EX-0001" && e.Verdict != "dismissed" {
+			t.Errorf("flags --json: EX-0001 verdict %q", e.Verdict)
+		}
+	}
+
+	err := runErr("calibrate", "--db", db)
+	if err == nil || !strings.Contains(err.Error(), "at least 5 confirmed and 5 dismissed") || !strings.Contains(err.Error(), "1 confirmed and 1 dismissed") {
+		t.Fatalf("calibrate with 2 verdicts: %v", err)
+	}
+
+	for _, r := range []string{"iin:990101300201", "card:440043100000007", "iin:990101300102", "card:440043100200003"} {
+		runCmd(t, "verdict", "confirm", "--db", db, r)
+	}
+	for _, r := range []string{"iin:990101301001", "iin:990101301100", "iin:990101301207", "iin:990101301309", "iin:990101301408"} {
+		runCmd(t, "verdict", "dismiss", "--db", db, r)
+	}
+	runCmd(t, "verdict", "clear", "--db", db, "iin:990101301408")
+
+	out = runCmd(t, "calibrate", "--db", db, "--l2", "1")
+	for _, want := range []string{"5 confirmed, 5 dismissed", "5-fold cross-validation at threshold 0.50", "current ", "fitted ", "R11 ", "not applied"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("calibrate output lacks %q:\n%s", want, out)
+		}
+	}
+	before := runCmd(t, "flags", "--db", db)
+	if !strings.Contains(before, "exchange:EX-0001") {
+		t.Fatal("calibrate without --apply changed the flags")
+	}
+
+	out = runCmd(t, "calibrate", "--db", db, "--l2", "1", "--apply")
+	if !strings.Contains(out, "applied as rule config version 1") {
+		t.Fatalf("calibrate --apply:\n%s", out)
+	}
+	t.Log(out)
+	after := runCmd(t, "flags", "--db", db)
+	if strings.Contains(after, "exchange:EX-0001") || !strings.Contains(after, "12 shown") {
+		t.Errorf("after --apply the dismissed exchange is still flagged:\n%s", after)
+	}
+	if !strings.Contains(after, "card:440043100100005  ✓ confirmed") {
+		t.Errorf("after --apply a confirmed card is no longer flagged:\n%s", after)
+	}
+
+	out = runCmd(t, "calibrate", "--db", db, "--revert")
+	if !strings.Contains(out, "built-in defaults") {
+		t.Errorf("calibrate --revert: %q", out)
+	}
+	if back := runCmd(t, "flags", "--db", db); back != before {
+		t.Errorf("after --revert flags differ from before --apply:\n%s\nwant\n%s", back, before)
+	}
+	if err := runErr("calibrate", "--db", db, "--revert"); err == nil || !strings.Contains(err.Error(), "nothing to revert") {
+		t.Errorf("second revert: %v", err)
+	}
+	hist := runCmd(t, "calibrate", "--db", db, "--history")
+	if !strings.Contains(hist, "apply") || !strings.Contains(hist, "revert") {
+		t.Errorf("history:\n%s", hist)
+	}
+
+	journal := runCmd(t, "journal", "--db", db)
+	for _, want := range []string{"verdict.set", "verdict.clear", "rules.apply", "rules.revert"} {
+		if !strings.Contains(journal, want) {
+			t.Errorf("journal lacks %s:\n%s", want, journal)
+		}
+	}
+	if out := runCmd(t, "journal", "--db", db, "verify"); !strings.Contains(out, "journal OK") {
+		t.Errorf("journal verify: %q", out)
+	}
+}

@@ -235,7 +235,7 @@ func (m *Model) renderProps(r rect) []string {
 		for _, p := range kv {
 			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(formatProp(p[0], p[1])))
 		}
-		body = slices.Insert(body, ids, m.flagPropLines(kw)...)
+		body = slices.Insert(body, ids, append(m.verdictPropLines(kw), m.flagPropLines(kw)...)...)
 		body = append(body, pane.Fit(st.Muted.Render("source"), kw)+"  "+st.Muted.Render(e.Src.String()))
 		if e.Stub {
 			body = append(body, st.Warn.Render("stub — referenced but not imported"))

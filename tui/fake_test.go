@@ -38,6 +38,7 @@ type fakeBackend struct {
 	ana      fakeAnalytics // flags_fake_test.go
 	res      fakeResolver  // resolve_fake_test.go
 	batches  []graph.Batch // more import batches for Stats to report
+	verdicts map[graph.Ref]graph.Verdict // verdict_test.go
 }
 
 func newFake() *fakeBackend {

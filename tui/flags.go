@@ -37,6 +37,10 @@ type FlagRow struct {
 	Rules       []FlagRule // strongest first
 	Explanation string
 	Hits        []FlagHit // the entity's own hits
+	// Verdict is the analyst's verdict on the entity, if any (it never
+	// changes the score or the hits).
+	Verdict     graph.VerdictKind
+	VerdictNote string
 }
 
 // FlagList is one answer of Analytics.Flags.
@@ -191,7 +195,8 @@ func (m *Model) flagsKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Mark):
 		return m.markPathEnd(row.Ref)
 	}
-	return nil
+	cmd, _ := m.verdictKey(msg, row.Ref)
+	return cmd
 }
 
 // ruleTag is "⚑ R3 structuring".
@@ -243,6 +248,7 @@ func (m *Model) renderFlags(b rect) []string {
 			if i == v.sel {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
+			mark := m.verdictMark(r.Verdict)
 			ids := make([]string, 0, len(r.Rules))
 			for _, rs := range r.Rules {
 				ids = append(ids, rs.Rule)
@@ -256,7 +262,7 @@ func (m *Model) renderFlags(b rect) []string {
 				rank = st.Accent.Render("▸") + rank
 			}
 			body = append(body, fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)),
-				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), nameSt.Render(name),
+				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
 				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths))
 		}
 		footer = fmt.Sprintf("%d–%d of %s", v.off+1, min(v.off+rows, len(v.list.Rows)), fmtInt(v.list.Matching))
@@ -296,6 +302,9 @@ func (m *Model) renderFlagDetail(r rect) []string {
 	}
 	if len(body) == 0 {
 		body = append(body, st.Muted.Render(row.Explanation))
+	}
+	if row.Verdict != "" {
+		body = append([]string{st.Muted.Render("verdict ") + m.verdictText(row.Verdict, row.VerdictNote)}, body...)
 	}
 	footer := "enter opens the entity with the evidence marked ⚑"
 	if ch := pane.ContentHeight(r.H); len(body) > ch && ch > 0 {

@@ -173,7 +173,7 @@ func (m *Model) show() tea.Cmd {
 		m.ent = newEntityView(cur.Ref)
 		q := m.ent.query()
 		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
-			m.loadEntityFlags(cur.Ref))
+			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref))
 	}
 	if cur.Graph {
 		m.screen = screenGraph

@@ -152,11 +152,25 @@ func (b *backend) Flags(ctx context.Context, rule string, limit int) (tui.FlagLi
 	if err != nil {
 		return tui.FlagList{}, err
 	}
-	return a.flagList(rule, limit), ctx.Err()
+	l := a.flagList(rule, limit)
+	vs, err := verdictMap(ctx, b.db)
+	if err != nil {
+		return tui.FlagList{}, err
+	}
+	for i := range l.Rows {
+		withVerdict(&l.Rows[i], vs)
+	}
+	return l, ctx.Err()
+}
+
+func withVerdict(row *tui.FlagRow, vs map[graph.Ref]graph.Verdict) {
+	if v, ok := vs[row.Ref]; ok {
+		row.Verdict, row.VerdictNote = v.Kind, v.Note
+	}
 }
 
 // EntityFlags implements tui.Analytics.
-func (b *backend) EntityFlags(_ context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
+func (b *backend) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
 	a, err := b.ready()
 	if err != nil {
 		return tui.FlagRow{}, false, err
@@ -169,7 +183,13 @@ func (b *backend) EntityFlags(_ context.Context, ref graph.Ref) (tui.FlagRow, bo
 	if !ok {
 		return tui.FlagRow{}, false, nil
 	}
-	return a.flagRow(a.flags.Risks[i]), true, nil
+	row := a.flagRow(a.flags.Risks[i])
+	if v, ok, err := b.db.Verdict(ctx, ref); err != nil {
+		return tui.FlagRow{}, false, err
+	} else if ok {
+		row.Verdict, row.VerdictNote = v.Kind, v.Note
+	}
+	return row, true, nil
 }
 
 // Clusters implements tui.Analytics.

@@ -20,7 +20,9 @@ import (
 type Verdicts interface {
 	// Verdict returns the verdict on ref; ok is false when there is none.
 	Verdict(ctx context.Context, ref graph.Ref) (v graph.Verdict, ok bool, err error)
-	// SetVerdict records a verdict (confirmed or dismissed) with a note.
+	// SetVerdict records a verdict (confirmed or dismissed) with a note;
+	// an empty note keeps the note of the verdict it replaces, if any (a
+	// note written with the CLI survives a key press).
 	SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error)
 	// ClearVerdict withdraws the verdict on ref; an error wrapping
 	// graph.ErrNotFound when there is none.

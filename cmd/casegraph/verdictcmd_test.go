@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"casegraph/graph"
 )
 
 // TestVerdictsAndCalibrate runs the verdict and calibrate commands on the
@@ -117,5 +122,63 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 	}
 	if out := runCmd(t, "journal", "--db", db, "verify"); !strings.Contains(out, "journal OK") {
 		t.Errorf("journal verify: %q", out)
+	}
+}
+
+// TestBackendVerdicts is the TUI's side: verdicts through the backend show
+// in Flags and EntityFlags, a key press keeps a note written with the CLI,
+// and the analysis runs with the database's rule config.
+func TestBackendVerdicts(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
+	runCmd(t, "verdict", "confirm", "--db", db, chainB.String(), "--note", "case 12")
+	// A stored configuration that switches R13 off.
+	cfg := graph.DefaultRuleConfig()
+	cfg.R13.Enabled = false
+	var buf bytes.Buffer
+	if err := cfg.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s, err := (&dbFlags{dir: db}).open(false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ApplyRuleConfig(ctx, actor(), buf.Bytes(), "test", nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newBackend(s)
+	if err := b.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, err := b.Flags(ctx, "R13", 0)
+	if err != nil || l.Matching != 0 {
+		t.Fatalf("R13 rows with R13 switched off in the stored config: %d, %v", l.Matching, err)
+	}
+	v, err := b.SetVerdict(ctx, chainB, graph.VerdictDismissed, "")
+	if err != nil || v.Note != "case 12" {
+		t.Fatalf("SetVerdict without a note: %+v, %v; want the CLI's note kept", v, err)
+	}
+	row, ok, err := b.EntityFlags(ctx, chainB)
+	if err != nil || !ok || row.Verdict != graph.VerdictDismissed || row.VerdictNote != "case 12" {
+		t.Fatalf("EntityFlags: %+v %v %v", row, ok, err)
+	}
+	l, err = b.Flags(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range l.Rows {
+		found = found || r.Ref == chainB && r.Verdict == graph.VerdictDismissed
+	}
+	if !found {
+		t.Errorf("Flags rows lack the verdict: %+v", l.Rows)
+	}
+	if err := b.ClearVerdict(ctx, chainB); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ClearVerdict(ctx, chainB); !errors.Is(err, graph.ErrNotFound) {
+		t.Errorf("second clear: %v, want ErrNotFound", err)
 	}
 }

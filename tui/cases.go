@@ -409,6 +409,8 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 		dir, redact := d.value(0), d.checked
 		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)
 		return exportCase(ctx, b, c.ID, c.Name, dir, redact)
+	case dialogVerdictNote:
+		return m.judgeWithNote(d.verdictRef, d.verdict, d.noteValue())
 	case dialogTagBookmark, dialogNoteBookmark:
 		c, ok := m.cs.caseByID(d.caseID)
 		if !ok {

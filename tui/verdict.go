@@ -20,9 +20,7 @@ import (
 type Verdicts interface {
 	// Verdict returns the verdict on ref; ok is false when there is none.
 	Verdict(ctx context.Context, ref graph.Ref) (v graph.Verdict, ok bool, err error)
-	// SetVerdict records a verdict (confirmed or dismissed) with a note;
-	// an empty note keeps the note of the verdict it replaces, if any (a
-	// note written with the CLI survives a key press).
+	// SetVerdict records a verdict (confirmed or dismissed) with a note.
 	SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error)
 	// ClearVerdict withdraws the verdict on ref; an error wrapping
 	// graph.ErrNotFound when there is none.
@@ -32,7 +30,7 @@ type Verdicts interface {
 // verdictKeys are the keys that judge the selected entity (Flags screen) or
 // the entity on screen.
 type verdictKeys struct {
-	Confirm, Dismiss, Withdraw key.Binding
+	Confirm, Dismiss, Withdraw, Note key.Binding
 }
 
 func defaultVerdictKeys() verdictKeys {
@@ -40,10 +38,11 @@ func defaultVerdictKeys() verdictKeys {
 		Confirm:  key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "verdict: confirm")),
 		Dismiss:  key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "verdict: dismiss")),
 		Withdraw: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "withdraw verdict")),
+		Note:     key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "note on the verdict")),
 	}
 }
 
-func (k verdictKeys) list() []key.Binding { return []key.Binding{k.Confirm, k.Dismiss, k.Withdraw} }
+func (k verdictKeys) list() []key.Binding { return []key.Binding{k.Confirm, k.Dismiss, k.Withdraw, k.Note} }
 
 // entityVerdict is the verdict on the entity on screen.
 type entityVerdict struct {
@@ -84,15 +83,51 @@ func (m *Model) loadVerdict(ref graph.Ref) tea.Cmd {
 	}
 }
 
-// judge records kind on ref, or withdraws its verdict when kind is empty.
+// knownVerdict is the verdict on ref as the screens last heard of it.
+func (m *Model) knownVerdict(ref graph.Ref) (kind graph.VerdictKind, note string) {
+	if ev := m.ana.verdict; ev.ref == ref && ev.loaded && ev.ok {
+		return ev.v.Kind, ev.v.Note
+	}
+	for _, r := range m.ana.flags.list.Rows {
+		if r.Ref == ref {
+			return r.Verdict, r.VerdictNote
+		}
+	}
+	return "", ""
+}
+
+// judge records kind on ref, keeping the note of the verdict it replaces,
+// or withdraws the verdict when kind is empty.
 func (m *Model) judge(ref graph.Ref, kind graph.VerdictKind) tea.Cmd {
+	_, note := m.knownVerdict(ref)
+	return m.judgeWithNote(ref, kind, note)
+}
+
+// openVerdictNote opens the note dialog on ref's verdict.
+func (m *Model) openVerdictNote(ref graph.Ref) tea.Cmd {
+	kind, note := m.knownVerdict(ref)
+	if kind == "" {
+		m.setStatus(m.titleOf(ref)+" has no verdict yet: y confirms, n dismisses, then N adds a note", false)
+		return nil
+	}
+	d := newFieldDialog(m.st, dialogVerdictNote, fmt.Sprintf("Note on %s · %s", m.titleOf(ref), kind), "note", note, true)
+	d.verdictRef, d.verdict = ref, kind
+	d.setWidth(m.dialogWidth())
+	cmd := d.focusField(0)
+	m.cs.dialog = &d
+	return cmd
+}
+
+// judgeWithNote records kind with note on ref, or withdraws the verdict
+// when kind is empty.
+func (m *Model) judgeWithNote(ref graph.Ref, kind graph.VerdictKind, note string) tea.Cmd {
 	ctx, b := m.ctx, m.b
 	return func() tea.Msg {
 		if kind == "" {
 			err := b.ClearVerdict(ctx, ref)
 			return verdictSetMsg{ref: ref, err: err}
 		}
-		v, err := b.SetVerdict(ctx, ref, kind, "")
+		v, err := b.SetVerdict(ctx, ref, kind, note)
 		return verdictSetMsg{ref: ref, v: v, ok: err == nil, err: err}
 	}
 }
@@ -107,6 +142,8 @@ func (m *Model) verdictKey(msg tea.KeyPressMsg, ref graph.Ref) (tea.Cmd, bool) {
 		return m.judge(ref, graph.VerdictDismissed), true
 	case key.Matches(msg, k.Withdraw):
 		return m.judge(ref, ""), true
+	case key.Matches(msg, k.Note):
+		return m.openVerdictNote(ref), true
 	}
 	return nil, false
 }

@@ -174,15 +174,6 @@ func (b *backend) Verdict(ctx context.Context, ref graph.Ref) (graph.Verdict, bo
 
 // SetVerdict implements tui.Verdicts.
 func (b *backend) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error) {
-	if note == "" {
-		old, ok, err := b.db.Verdict(ctx, ref)
-		if err != nil {
-			return graph.Verdict{}, err
-		}
-		if ok {
-			note = old.Note
-		}
-	}
 	return b.db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
 }
 

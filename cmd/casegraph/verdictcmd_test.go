@@ -126,8 +126,8 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 }
 
 // TestBackendVerdicts is the TUI's side: verdicts through the backend show
-// in Flags and EntityFlags, a key press keeps a note written with the CLI,
-// and the analysis runs with the database's rule config.
+// in Flags and EntityFlags, with the CLI's notes, and the analysis runs with
+// the database's rule config.
 func TestBackendVerdicts(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "db")
@@ -156,12 +156,15 @@ func TestBackendVerdicts(t *testing.T) {
 	if err != nil || l.Matching != 0 {
 		t.Fatalf("R13 rows with R13 switched off in the stored config: %d, %v", l.Matching, err)
 	}
-	v, err := b.SetVerdict(ctx, chainB, graph.VerdictDismissed, "")
-	if err != nil || v.Note != "case 12" {
-		t.Fatalf("SetVerdict without a note: %+v, %v; want the CLI's note kept", v, err)
-	}
 	row, ok, err := b.EntityFlags(ctx, chainB)
-	if err != nil || !ok || row.Verdict != graph.VerdictDismissed || row.VerdictNote != "case 12" {
+	if err != nil || !ok || row.Verdict != graph.VerdictConfirmed || row.VerdictNote != "case 12" {
+		t.Fatalf("EntityFlags: %+v %v %v", row, ok, err)
+	}
+	if v, err := b.SetVerdict(ctx, chainB, graph.VerdictDismissed, "second look"); err != nil || v.User == "" {
+		t.Fatalf("SetVerdict: %+v, %v", v, err)
+	}
+	row, ok, err = b.EntityFlags(ctx, chainB)
+	if err != nil || !ok || row.Verdict != graph.VerdictDismissed || row.VerdictNote != "second look" {
 		t.Fatalf("EntityFlags: %+v %v %v", row, ok, err)
 	}
 	l, err = b.Flags(ctx, "", 0)

@@ -42,7 +42,9 @@ func defaultVerdictKeys() verdictKeys {
 	}
 }
 
-func (k verdictKeys) list() []key.Binding { return []key.Binding{k.Confirm, k.Dismiss, k.Withdraw, k.Note} }
+func (k verdictKeys) list() []key.Binding {
+	return []key.Binding{k.Confirm, k.Dismiss, k.Withdraw, k.Note}
+}
 
 // entityVerdict is the verdict on the entity on screen.
 type entityVerdict struct {

@@ -95,7 +95,7 @@ func getVerdict(txn *badger.Txn, r graph.Ref) (graph.Verdict, bool, error) {
 	return v, true, nil
 }
 
-func (db *DB) checkWritable(what string) error {
+func (db *DB) verdictWritable(what string) error {
 	if db.readOnly {
 		return fmt.Errorf("%s: database %s is open read-only", what, db.dir)
 	}
@@ -105,7 +105,7 @@ func (db *DB) checkWritable(what string) error {
 // SetVerdict records v (its Ref, Kind and Note; the user and time are the
 // actor's) and journals it with the verdict it replaces, if any.
 func (db *DB) SetVerdict(ctx context.Context, act Actor, v graph.Verdict) (graph.Verdict, error) {
-	if err := db.checkWritable("set verdict"); err != nil {
+	if err := db.verdictWritable("set verdict"); err != nil {
 		return graph.Verdict{}, err
 	}
 	if err := checkRef(v.Ref); err != nil {
@@ -145,7 +145,7 @@ func (db *DB) SetVerdict(ctx context.Context, act Actor, v graph.Verdict) (graph
 // ClearVerdict withdraws the verdict on r and journals what it was; it
 // returns the withdrawn verdict, or an error wrapping ErrNotFound.
 func (db *DB) ClearVerdict(ctx context.Context, act Actor, r graph.Ref) (graph.Verdict, error) {
-	if err := db.checkWritable("clear verdict"); err != nil {
+	if err := db.verdictWritable("clear verdict"); err != nil {
 		return graph.Verdict{}, err
 	}
 	if err := checkRef(r); err != nil {
@@ -294,7 +294,7 @@ func putRuleConfig(txn *badger.Txn, act Actor, v RuleConfigVersion, journalActio
 // a new version whose revert goes back to the current one. note and detail
 // (any JSON value, or nil) say what made it; both are journalled.
 func (db *DB) ApplyRuleConfig(ctx context.Context, act Actor, cfg json.RawMessage, note string, detail any) (RuleConfigVersion, error) {
-	if err := db.checkWritable("apply rule config"); err != nil {
+	if err := db.verdictWritable("apply rule config"); err != nil {
 		return RuleConfigVersion{}, err
 	}
 	if len(cfg) == 0 || !json.Valid(cfg) {
@@ -333,7 +333,7 @@ func (db *DB) ApplyRuleConfig(ctx context.Context, act Actor, cfg json.RawMessag
 // reverting again goes further back. ErrNothingToRevert when the database
 // already uses the defaults with nothing before them.
 func (db *DB) RevertRuleConfig(ctx context.Context, act Actor) (RuleConfigVersion, error) {
-	if err := db.checkWritable("revert rule config"); err != nil {
+	if err := db.verdictWritable("revert rule config"); err != nil {
 		return RuleConfigVersion{}, err
 	}
 	db.caseMu.Lock()

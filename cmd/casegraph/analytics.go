@@ -42,31 +42,31 @@ func (f *ruleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "rule configuration JSON (see docs/DETECTION.md); default: built-in thresholds")
 }
 
-// load reads the --config file; without one it returns the built-in
-// defaults and fromDB true: the database's own configuration (casegraph
-// calibrate --apply), if it has one, replaces them once it is open (see
-// resolve).
-func (f *ruleFlags) load() (cfg graph.RuleConfig, fromDB bool, err error) {
+// load reads the --config file, or returns the built-in defaults without
+// one. Commands that run the rules on a database call resolve instead: the
+// database's own configuration (casegraph calibrate --apply) replaces the
+// defaults.
+func (f *ruleFlags) load() (graph.RuleConfig, error) {
 	if f.config == "" {
-		return graph.DefaultRuleConfig(), true, nil
+		return graph.DefaultRuleConfig(), nil
 	}
 	fh, err := os.Open(f.config)
 	if err != nil {
-		return graph.RuleConfig{}, false, fmt.Errorf("rule config: %w", err)
+		return graph.RuleConfig{}, fmt.Errorf("rule config: %w", err)
 	}
 	defer fh.Close()
-	cfg, err = graph.ParseRuleConfig(fh)
+	cfg, err := graph.ParseRuleConfig(fh)
 	if err != nil {
-		return cfg, false, fmt.Errorf("%s: %w", f.config, err)
+		return cfg, fmt.Errorf("%s: %w", f.config, err)
 	}
-	return cfg, false, nil
+	return cfg, nil
 }
 
 // resolve is the configuration the rules run with on db: the --config file,
 // else the database's own, else the defaults. from says which, for stderr.
 func (f *ruleFlags) resolve(ctx context.Context, db *store.DB) (cfg graph.RuleConfig, from string, err error) {
-	cfg, fromDB, err := f.load()
-	if err != nil || !fromDB {
+	if f.config != "" {
+		cfg, err := f.load()
 		return cfg, f.config, err
 	}
 	cfg, v, ok, err := dbRuleConfig(ctx, db)
@@ -161,7 +161,7 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R15)", *rule)}
 		}
 	}
-	if _, _, err := rf.load(); err != nil {
+	if _, err := rf.load(); err != nil {
 		return err
 	}
 	var ix *graph.Index

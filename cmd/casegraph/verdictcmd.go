@@ -222,7 +222,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "rule config version %d: %s (version %d withdrawn)\n", v.Seq, v.Note, v.Reverted)
 		return nil
 	}
-	if _, _, err := rf.load(); err != nil {
+	if _, err := rf.load(); err != nil {
 		return err
 	}
 	opt := calibrate.Options{Folds: *folds, L2: *l2}

@@ -3,11 +3,13 @@ package graph
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestEvaluateCardsAndPairs(t *testing.T) {
@@ -56,11 +58,15 @@ func TestEvaluateCardsAndPairs(t *testing.T) {
 func TestSuspectedGroupsJoinSharedDevicesNotVictims(t *testing.T) {
 	r := newRB()
 	dev := Ref{Kind: KindDevice, Key: "DEV-G"}
-	// Three droppers with cards in three banks sharing one device.
+	// Three droppers with cards in three banks sharing one device, each
+	// structuring top-ups on one card (a typology each).
 	for p := 1; p <= 3; p++ {
 		for j, bank := range []string{"Kaspi Bank", "Halyk", "ForteBank"} {
 			c := r.card(p*10+j, p, bank, "")
 			r.b.AddLink(Link{From: c, To: dev, Type: LinkUsesDevice})
+		}
+		for i, a := range []int64{495000, 497000, 499000} {
+			r.tx(rATM(1), rCard(p*10), time.Duration(i)*day+time.Duration(p)*time.Hour, a, ChannelTopup, withIIN(TriNo))
 		}
 	}
 	// A victim pays one of them.
@@ -73,9 +79,58 @@ func TestSuspectedGroupsJoinSharedDevicesNotVictims(t *testing.T) {
 	if len(groups) != 1 || len(groups[0].Persons) != 3 {
 		t.Fatalf("groups = %+v, want one group of 3 persons", groups)
 	}
+	if len(groups[0].Instruments) != 9 {
+		t.Errorf("group lists %d instruments, want all 9 cards its persons hold", len(groups[0].Instruments))
+	}
 	for _, p := range groups[0].Persons {
 		if ix.Ref(p) == rPerson(99) {
 			t.Fatal("the victim joined the group")
+		}
+	}
+}
+
+// TestSuspectedGroupsDoNotChainThroughFamilies: two gangs, each flagged by
+// its own typology, whose members also use a family's and an office's
+// devices. The family and the office are mostly people nobody flagged, so
+// their devices merge nothing and pull none of their users in.
+func TestSuspectedGroupsDoNotChainThroughFamilies(t *testing.T) {
+	r := newRB()
+	home := Ref{Kind: KindDevice, Key: "DEV-HOME"}
+	office := Ref{Kind: KindDevice, Key: "DEV-OFFICE"}
+	for gang := 0; gang < 2; gang++ {
+		dev := Ref{Kind: KindDevice, Key: fmt.Sprintf("DEV-GANG-%d", gang)}
+		for p := 1; p <= 3; p++ {
+			n := gang*10 + p
+			c := r.card(n*10, n, "Kaspi Bank", "")
+			r.b.AddLink(Link{From: c, To: dev, Type: LinkUsesDevice})
+			for i, a := range []int64{495000, 497000, 499000} {
+				r.tx(rATM(1), c, time.Duration(i)*day+time.Duration(n)*time.Hour, a, ChannelTopup, withIIN(TriNo))
+			}
+		}
+		// One member of each gang uses the family's and the office's device.
+		r.b.AddLink(Link{From: rCard((gang*10 + 1) * 10), To: home, Type: LinkUsesDevice})
+		r.b.AddLink(Link{From: rCard((gang*10 + 1) * 10), To: office, Type: LinkUsesDevice})
+	}
+	for p := 0; p < 4; p++ {
+		r.b.AddLink(Link{From: r.card(500+p, 50+p, "Halyk", ""), To: home, Type: LinkUsesDevice})
+	}
+	for p := 0; p < 20; p++ {
+		r.b.AddLink(Link{From: r.card(600+p, 60+p, "Halyk", ""), To: office, Type: LinkUsesDevice})
+	}
+	ix, f := r.run(t)
+	groups, err := SuspectedGroups(context.Background(), ix, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 2 || len(groups[0].Persons) != 3 || len(groups[1].Persons) != 3 {
+		for _, g := range groups {
+			t.Logf("group: %d persons", len(g.Persons))
+		}
+		t.Fatalf("%d groups, want the two gangs of 3 apart", len(groups))
+	}
+	for _, r := range f.FlaggedSubjects() {
+		if r.Kind == KindPerson && (r.Ref.Key >= rPerson(50).Key) {
+			t.Errorf("family or office member %s flagged: %s", r.Ref, r.Explanation)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,8 +77,8 @@ func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.
 	if err != nil {
 		return nil, graph.Flags{}, err
 	}
-	fmt.Fprintf(stderr, "rules: %s hits, %s entities at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
-		count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "rules: %s hits, %s subjects (%s entities) at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
+		count(len(flags.FlaggedSubjects())), count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
 	return ix, flags, nil
 }
 
@@ -116,8 +117,10 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	// One row per subject: a person carries the rules of the cards they
+	// hold, which are not listed again.
 	var rows []graph.Risk
-	for _, r := range flags.Risks {
+	for _, r := range flags.Subjects() {
 		if !*all && r.Score < flags.Threshold {
 			break
 		}
@@ -132,20 +135,67 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *asJSON {
 		return writeJSON(stdout, flagsJSON(ix, flags, rows, *rule))
 	}
+	held := heldRisks(flags)
 	for _, r := range rows {
 		fmt.Fprintf(stdout, "%.2f  %-8s %-36s %s\n", r.Score, r.Kind, graph.RefTitle(r.Ref), r.Ref)
+		fmt.Fprintf(stdout, "      %s · typology %.2f, context %.2f · %d evidence transactions\n",
+			typologyWords(r), r.Typology, r.Context, r.Evidence)
 		fmt.Fprintf(stdout, "      %s\n", r.Explanation)
 		if *rule != "" {
-			for _, k := range r.Hits {
+			for _, k := range subjectHits(flags, held, r) {
 				h := flags.Hits[k]
 				if h.Rule == *rule {
-					fmt.Fprintf(stdout, "      %s %.2f %s · %d transactions\n", h.Rule, h.Score, h.Reason, len(h.Evidence))
+					on := ""
+					if h.Node != r.Node {
+						on = " · on " + graph.RefTitle(flags.Refs[h.Node])
+					}
+					fmt.Fprintf(stdout, "      %s %.2f %s · %d transactions%s\n", h.Rule, h.Score, h.Reason, len(h.Evidence), on)
 				}
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "%d shown · %s at risk ≥ %.2f\n", len(rows), count(len(flags.Flagged())), flags.Threshold)
+	fmt.Fprintf(stdout, "%d shown · %s subjects at risk ≥ %.2f\n", len(rows), count(len(flags.FlaggedSubjects())), flags.Threshold)
 	return nil
+}
+
+// heldRisks maps each subject to the risks of the instruments it holds.
+func heldRisks(flags graph.Flags) map[graph.NodeID][]graph.Risk {
+	held := map[graph.NodeID][]graph.Risk{}
+	for _, o := range flags.Risks {
+		if o.Subject != o.Node {
+			held[o.Subject] = append(held[o.Subject], o)
+		}
+	}
+	return held
+}
+
+// subjectHits lists a subject's own hits and those of the instruments it
+// holds.
+func subjectHits(flags graph.Flags, held map[graph.NodeID][]graph.Risk, r graph.Risk) []int {
+	hits := slices.Clone(r.Hits)
+	for _, o := range held[r.Node] {
+		hits = append(hits, o.Hits...)
+	}
+	return hits
+}
+
+// typologyWords says how many typologies stand behind a risk, and which
+// context signals raise it.
+func typologyWords(r graph.Risk) string {
+	var ctx []string
+	for _, rs := range r.Rules {
+		if graph.IsContextRule(rs.Rule) && !rs.Strong {
+			ctx = append(ctx, rs.Rule)
+		}
+	}
+	w := fmt.Sprintf("%d typologies", r.Typologies)
+	if r.Typologies == 1 {
+		w = "1 typology"
+	}
+	if len(ctx) > 0 {
+		w += " + context " + strings.Join(ctx, " ")
+	}
+	return w
 }
 
 func hasRule(r graph.Risk, rule string) bool {
@@ -164,6 +214,7 @@ type hitOut struct {
 	Evidence []string `json:"evidence"`
 	From     string   `json:"from,omitempty"`
 	To       string   `json:"to,omitempty"`
+	On       string   `json:"on,omitempty"` // the held instrument the hit is on, in a person's row
 }
 
 type riskOut struct {
@@ -171,6 +222,11 @@ type riskOut struct {
 	Kind        string             `json:"kind"`
 	Name        string             `json:"name,omitempty"`
 	Score       float64            `json:"score"`
+	Typology    float64            `json:"typology"`
+	Context     float64            `json:"context"`
+	Typologies  int                `json:"typologies"`
+	Evidence    int                `json:"evidence_transactions"`
+	Holds       []string           `json:"holds,omitempty"` // a person's instruments at risk
 	Rules       map[string]float64 `json:"rules"`
 	Explanation string             `json:"explanation"`
 	Hits        []hitOut           `json:"hits"`
@@ -178,18 +234,27 @@ type riskOut struct {
 
 func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule string) any {
 	out := make([]riskOut, 0, len(rows))
+	held := heldRisks(flags)
 	for _, r := range rows {
 		ro := riskOut{Ref: r.Ref.String(), Kind: r.Kind.String(), Name: ix.Name(r.Node), Score: r.Score,
+			Typology: r.Typology, Context: r.Context, Typologies: r.Typologies, Evidence: r.Evidence,
 			Rules: map[string]float64{}, Explanation: r.Explanation, Hits: []hitOut{}}
+		for _, o := range held[r.Node] {
+			ro.Holds = append(ro.Holds, o.Ref.String())
+		}
+		hits := subjectHits(flags, held, r)
 		for _, rs := range r.Rules {
 			ro.Rules[rs.Rule] = rs.Score
 		}
-		for _, k := range r.Hits {
+		for _, k := range hits {
 			h := flags.Hits[k]
 			if rule != "" && h.Rule != rule {
 				continue
 			}
 			ho := hitOut{Rule: h.Rule, Score: h.Score, Reason: h.Reason, Evidence: make([]string, 0, len(h.Evidence))}
+			if h.Node != r.Node {
+				ho.On = flags.Refs[h.Node].String()
+			}
 			for _, t := range h.Evidence {
 				ho.Evidence = append(ho.Evidence, ix.TxID(t))
 			}
@@ -201,7 +266,8 @@ func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule strin
 		}
 		out = append(out, ro)
 	}
-	return map[string]any{"threshold": flags.Threshold, "flagged": len(flags.Flagged()), "hits": len(flags.Hits), "entities": out}
+	return map[string]any{"threshold": flags.Threshold, "flagged": len(flags.FlaggedSubjects()),
+		"flagged_entities": len(flags.Flagged()), "hits": len(flags.Hits), "entities": out}
 }
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {

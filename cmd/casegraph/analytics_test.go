@@ -34,6 +34,7 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 			Hits  []struct {
 				Rule     string   `json:"rule"`
 				Evidence []string `json:"evidence"`
+				On       string   `json:"on"`
 			} `json:"hits"`
 		} `json:"entities"`
 	}
@@ -44,7 +45,11 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 	for _, e := range fl.Entities {
 		for _, h := range e.Hits {
 			if h.Rule == "R13" {
-				chain[e.Ref] = true
+				on := e.Ref
+				if h.On != "" {
+					on = h.On // a hit on a card the listed person holds
+				}
+				chain[on] = true
 				if len(h.Evidence) < 3 {
 					t.Errorf("R13 hit on %s has %d evidence transactions, want the chain", e.Ref, len(h.Evidence))
 				}

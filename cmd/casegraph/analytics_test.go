@@ -106,3 +106,55 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 		t.Errorf("eval text report:\n%s", text)
 	}
 }
+
+// TestClustersJSONListsEveryMember checks that both clustering methods list
+// the instruments of a cluster with their refs, not only its persons.
+func TestClustersJSONListsEveryMember(t *testing.T) {
+	data := filepath.Join("..", "..", "testdata", "rules")
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, data)
+	for _, method := range []string{"groups", "louvain"} {
+		var cl struct {
+			Clusters []struct {
+				Members     []string `json:"members"`
+				Persons     int      `json:"persons"`
+				Instruments int      `json:"instruments"`
+			} `json:"clusters"`
+		}
+		out := runCmd(t, "clusters", "--db", db, "--json", "--method", method, "--limit", "0")
+		if err := json.Unmarshal([]byte(out), &cl); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if len(cl.Clusters) == 0 {
+			t.Fatalf("%s: no clusters", method)
+		}
+		instruments := 0
+		for i, c := range cl.Clusters {
+			if len(c.Members) != c.Persons+c.Instruments {
+				t.Errorf("%s cluster %d: %d members listed, %d persons + %d instruments", method, i+1, len(c.Members), c.Persons, c.Instruments)
+			}
+			persons := 0
+			for j, m := range c.Members {
+				ref, err := graph.ParseRef(m)
+				if err != nil {
+					t.Errorf("%s cluster %d: member %q is not a ref: %v", method, i+1, m, err)
+					continue
+				}
+				if ref.Kind == graph.KindPerson {
+					persons++
+					if j >= c.Persons {
+						t.Errorf("%s cluster %d: person %s listed after the instruments", method, i+1, m)
+					}
+				} else {
+					instruments++
+				}
+			}
+			if persons != c.Persons {
+				t.Errorf("%s cluster %d: %d persons listed, count says %d", method, i+1, persons, c.Persons)
+			}
+		}
+		if instruments == 0 {
+			t.Errorf("%s: no cluster lists an instrument:\n%s", method, out)
+		}
+	}
+}

@@ -397,9 +397,9 @@ func attrName(h string) bool {
 }
 
 // nodeLike reports whether a free column can name one end of a transfer:
-// identifier-like values (numbers or single tokens, not three-letter codes)
-// in a column whose header names an identifier or, with loose, whose
-// values repeat.
+// identifier-like values (numbers or single tokens, not three-letter
+// codes), many and recurring, in a column whose header names an
+// identifier (any column, with loose).
 func nodeLike(c *inferCol, loose bool) bool {
 	if c.role != "" || c.label != "" || c.filled == 0 || c.spaced || c.codes || attrName(c.name) {
 		return false
@@ -408,10 +408,12 @@ func nodeLike(c *inferCol, loose bool) bool {
 	case clAmount, clDate:
 		return false
 	}
-	if idWord(c.name) {
-		return true
+	// Parties recur across rows and are many; a row id is unique, a bank
+	// or branch code is one of a few.
+	if len(c.distinct) >= c.filled || len(c.distinct) < max(3, c.filled/20) {
+		return false
 	}
-	return loose && len(c.distinct) >= 3 && len(c.distinct) < c.filled
+	return loose || idWord(c.name)
 }
 
 func yq(s string) string { return strconv.Quote(s) }
@@ -587,29 +589,47 @@ func render(stem, base string, d importers.Dialect, meta [][2]string, cols []*in
 	to := pick(cols, "to", isEnd)
 	fromBank, toBank := bankOf(cols, from), bankOf(cols, to)
 	id := pick(cols, "id", func(c *inferCol) bool { return c.filled > 0 && len(c.distinct) == c.filled })
-	// An edge list names its ends by content when its headers do not:
-	// two identifier columns and an amount.
+	// An edge list names its ends and its amount by content when its
+	// headers do not: two identifier columns and an amount, with a time.
 	split := debit != nil && credit != nil
+	var byContent []*inferCol
+	if amount == nil && !split && tg != nil {
+		for _, c := range cols {
+			if c.role == "" && c.label == "" && c.class == clAmount {
+				c.role, amount = "amount", c
+				byContent = append(byContent, c)
+				break
+			}
+		}
+	}
 	var fromNote, toNote string
 	if (amount != nil || split) && (from == nil || to == nil) && !metaAccount {
-		loose := from == nil && to == nil
+		loose := from == nil && to == nil && tg != nil
 		for _, c := range cols {
 			if !nodeLike(c, loose) {
 				continue
 			}
 			if from == nil {
 				c.role, from, fromNote = "from", c, " (chosen by content)"
+				byContent = append(byContent, c)
 			} else if to == nil {
 				c.role, to, toNote = "to", c, " (chosen by content)"
+				byContent = append(byContent, c)
 			}
 		}
 	}
-	if amount == nil && !split && from != nil && to != nil {
-		for _, c := range cols {
-			if c.role == "" && c.label == "" && c.class == clAmount {
-				c.role, amount = "amount", c
-				break
-			}
+	if len(byContent) > 0 && byContent[0] == amount && (from == nil || to == nil) {
+		// An amount without header words needs both ends to make a
+		// transfer; else this is a table of entities.
+		for _, c := range byContent {
+			c.role = ""
+		}
+		amount = nil
+		if fromNote != "" {
+			from = nil
+		}
+		if toNote != "" {
+			to = nil
 		}
 	}
 	txn := (amount != nil || split) && (tg != nil || (from != nil && to != nil))

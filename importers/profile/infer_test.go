@@ -39,44 +39,58 @@ func TestInferStatement(t *testing.T) {
 	}
 }
 
-// TestInferSharedData proposes a profile for every public data file; each
-// proposal must parse, never read a label column, and import reconciling.
+// TestInferSharedData proposes a profile for every CSV of the AMLSim,
+// AMLworld and IBM credit card data sets and a few Berka files; each
+// proposal must parse, import every row with no reject, and read no label
+// column. The transfer files get a transaction mapping.
 func TestInferSharedData(t *testing.T) {
 	root := sharedData(t, ".")
-	files := []string{
-		"amlsim/run100-aiyazmiran/transactions.csv", "amlsim/run100-aiyazmiran/accounts.csv",
-		"amlsim/ibm-sample-outputs/cash_tx.csv", "amlworld-hi-small/transactions_sample.csv",
-		"amlworld-hi-small/accounts_sample.csv", "berka-pkdd99/trans_first3MiB.asc", "berka-pkdd99/client.asc",
-		"ibm-credit-card/User0_credit_card_transactions.csv", "ibm-credit-card/sd254_cards.csv",
+	var files []string
+	for _, dir := range []string{"amlsim", "amlworld-hi-small", "ibm-credit-card"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".csv") {
+				rel, _ := filepath.Rel(root, p)
+				files = append(files, rel)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d CSV files under %s", len(files), root)
+	}
+	files = append(files, "berka-pkdd99/trans_first3MiB.asc", "berka-pkdd99/client.asc")
+	transfers := map[string]bool{"transactions.csv": true, "alert_transactions.csv": true, "tx.csv": true, "cash_tx.csv": true,
+		"transactions_sample.csv": true, "hi_small_pattern_transactions.csv": true, "User0_credit_card_transactions.csv": true,
+		"trans_first3MiB.asc": true}
+	labels := map[string][]string{
+		"amlsim/run100-aiyazmiran/transactions.csv":           {"is_sar", "alert_id"},
+		"amlsim/run100-aiyazmiran/accounts.csv":               {"prior_sar_count"},
+		"amlsim/ibm-sample-outputs/accounts.csv":              {"suspicious", "isFraud"},
+		"amlworld-hi-small/transactions_sample.csv":           {"is_laundering"},
+		"amlworld-hi-small/hi_small_pattern_transactions.csv": {"typology", "typology_detail", "Is Laundering"},
+		"ibm-credit-card/User0_credit_card_transactions.csv":  {"Is Fraud?"},
 	}
 	for _, f := range files {
 		t.Run(f, func(t *testing.T) {
 			path := filepath.Join(root, f)
-			in, err := os.Open(path)
-			if err != nil {
-				t.Fatal(err)
+			y, p := inferFile(t, path)
+			if transfers[filepath.Base(f)] != strings.Contains(y, "- txn:") {
+				t.Errorf("transaction mapping: %v, want %v:\n%s", !transfers[filepath.Base(f)], transfers[filepath.Base(f)], y)
 			}
-			y, err := Infer(in, filepath.Base(path))
-			in.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := Parse([]byte(y))
-			if err != nil {
-				t.Fatalf("proposal does not parse: %v\n%s", err, y)
+			for _, l := range labels[filepath.ToSlash(f)] {
+				if !slices.Contains(p.Labels, l) {
+					t.Errorf("labels %v lack %s", p.Labels, l)
+				}
 			}
 			sink := newSink()
 			rep := importPath(t, p, path, sink)
-			if rep.Imported == 0 {
-				t.Errorf("nothing imported with the proposal: %+v\n%s", rep.Rejects[:min(3, len(rep.Rejects))], y)
+			if rep.Imported == 0 || rep.Rejected != 0 {
+				t.Errorf("imported %d, rejected %d with the proposal: %+v\n%s", rep.Imported, rep.Rejected, rep.Rejects[:min(3, len(rep.Rejects))], y)
 			}
-			for _, x := range sink.txns {
-				for k := range x.Props {
-					if k == "is_sar" || k == "is_fraud" || k == "is_laundering" || k == "alert_id" {
-						t.Fatalf("label %s read", k)
-					}
-				}
-			}
+			noLabels(t, sink, append(slices.Clone(p.Labels), "is_sar", "is_fraud", "is_laundering", "alert_id", "isfraud")...)
 		})
 	}
 }

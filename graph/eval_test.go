@@ -199,3 +199,74 @@ func TestBerkaNoMultiBankHits(t *testing.T) {
 		}
 	}
 }
+
+func TestParseGroundTruthRefuses(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "EOF"},
+		{"[1, 2]", "a JSON array"},
+		{`{"total_attempts": 370, "typologies": {}}`, "not a casegraph ground truth"},
+		{`{"groups": [], "mule_cards": []}`, "no groups and no mule cards"},
+		{`{"groups": [{"group_id": "G1"}]}`, "group G1 has no members and no cards"},
+		{`{"groups": [{"members": ["", "1"]}]}`, "group #1 has an empty member"},
+		{`{"mule_cards": [" "]}`, "empty mule card"},
+		{`{"mule_cards": ["1"]} {"mule_cards": ["2"]}`, "data after"},
+	} {
+		_, err := ParseGroundTruth(strings.NewReader(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseGroundTruth(%q) = %v, want an error about %q", tc.in, err, tc.want)
+		}
+	}
+	if _, err := ParseGroundTruth(strings.NewReader(`{"seed": 1, "groups": [{"group_id": "G", "members": ["1"]}], "mule_cards": ["2"]}`)); err != nil {
+		t.Errorf("a good ground truth: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "truth.json")
+	if err := os.WriteFile(path, []byte(`{"groups": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadGroundTruth(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadGroundTruth error does not name the file: %v", err)
+	}
+	if _, err := ReadGroundTruth(filepath.Join(t.TempDir(), "missing.json")); err == nil || !strings.Contains(err.Error(), "missing.json") {
+		t.Errorf("ReadGroundTruth of a missing file: %v", err)
+	}
+}
+
+// TestCheckTruth: a ground truth whose members or cards mostly do not name
+// entities of the index is refused with examples from both sides.
+func TestCheckTruth(t *testing.T) {
+	b := NewIndexBuilder()
+	for _, k := range []string{"850312300002", "900515300008", "920101300009"} {
+		b.AddEntity(Entity{Ref: Ref{Kind: KindPerson, Key: k}})
+	}
+	for _, k := range []string{"4400430000000015", "4400430000000023"} {
+		b.AddEntity(Entity{Ref: Ref{Kind: KindCard, Key: k}})
+	}
+	ix := b.Build()
+	good := GroundTruth{Groups: []TruthGroup{{Members: []string{"850312300002", "900515300008", "920101300009"}}},
+		MuleCards: []string{"4400430000000015", "4400430000000023"}}
+	if err := CheckTruth(ix, good); err != nil {
+		t.Fatalf("a truth that resolves: %v", err)
+	}
+	// Two of three members and one of two cards: enough.
+	half := GroundTruth{Groups: []TruthGroup{{Members: []string{"850312300002", "900515300008", "acct-9"}}},
+		MuleCards: []string{"4400430000000015", "9999"}}
+	if err := CheckTruth(ix, half); err != nil {
+		t.Errorf("a truth that half resolves: %v", err)
+	}
+	for name, bad := range map[string]GroundTruth{
+		"account ids": {Groups: []TruthGroup{{Members: []string{"acct-1", "acct-2", "850312300002"}}}},
+		"prefixed":    {Groups: []TruthGroup{{Members: []string{"iin:850312300002"}}}, MuleCards: []string{"4400430000000015"}},
+		"cards":       {MuleCards: []string{"card:4400430000000015", "card:4400430000000023", "4400430000000015"}},
+	} {
+		err := CheckTruth(ix, bad)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		for _, want := range []string{"does not describe", "unresolved: ", "persons such as iin:850312300002", "cards such as card:4400430000000015"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error lacks %q: %v", name, want, err)
+			}
+		}
+	}
+}

@@ -60,6 +60,12 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 
 // runRules loads the index and runs the rules with progress on stderr.
 func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.Writer) (*graph.Index, graph.Flags, error) {
+	return runRulesAfter(ctx, dbf, cfg, stderr, nil)
+}
+
+// runRulesAfter is runRules calling before, when not nil, on the index
+// before the rules run; its error stops the run.
+func runRulesAfter(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.Writer, before func(*graph.Index) error) (*graph.Index, graph.Flags, error) {
 	// Writable, so that a rebuilt graph index is stored for the next run.
 	db, err := dbf.open(false, false)
 	if err != nil {
@@ -69,6 +75,11 @@ func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.
 	ix, err := loadIndex(ctx, db, stderr)
 	if err != nil {
 		return nil, graph.Flags{}, err
+	}
+	if before != nil {
+		if err := before(ix); err != nil {
+			return nil, graph.Flags{}, err
+		}
 	}
 	start := time.Now()
 	p := newProgress(stderr)
@@ -284,20 +295,22 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *truthPath == "" {
 		return usageError{"eval needs --truth FILE"}
 	}
-	fh, err := os.Open(*truthPath)
+	truth, err := graph.ReadGroundTruth(*truthPath)
 	if err != nil {
-		return fmt.Errorf("ground truth: %w", err)
-	}
-	truth, err := graph.ParseGroundTruth(fh)
-	fh.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", *truthPath, err)
+		return err
 	}
 	cfg, err := rf.load()
 	if err != nil {
 		return err
 	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+	// A truth whose members and cards the database does not hold would
+	// score 0 without saying why: refuse it before the rules run.
+	ix, flags, err := runRulesAfter(ctx, dbf, cfg, stderr, func(ix *graph.Index) error {
+		if err := graph.CheckTruth(ix, truth); err != nil {
+			return fmt.Errorf("%s: %w", *truthPath, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

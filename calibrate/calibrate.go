@@ -8,13 +8,14 @@
 // explicit missing IIN, ×0.9 inherited from a holder, …), so the strength is
 // the score under the current weights divided by the current weight, and
 // under new weights w the score becomes clamp01(w × strength). The risk is
-// 1 − Π(1 − score) over the rules (noisy-OR, as graph.RunRules combines
-// them); read as the probability that the entity is confirmed, the weights
-// are fitted by maximum likelihood with an L2 penalty that pulls each weight
-// towards its current value (few verdicts move the weights a little, rules
-// without verdicts not at all), each weight kept in [0, 1] as RuleConfig
-// requires. The fit is coordinate ascent with a golden-section search per
-// weight; the log-likelihood is concave in each weight.
+// what graph.RunRules makes of the scores: the noisy-OR of the typology
+// rules and that of the context rules, joined by graph.CombineRisk. Read as
+// the probability that the entity is confirmed, the weights are fitted by
+// maximum likelihood with an L2 penalty that pulls each weight towards its
+// current value (few verdicts move the weights a little, rules without
+// verdicts not at all), each weight kept in [0, 1] as RuleConfig requires.
+// The fit is coordinate ascent with a golden-section search per weight (the
+// risk grows with every weight).
 //
 // Approximations, said plainly: a hit whose score is not proportional to the
 // rule's weight (the R15 watch-list hits use list_grey / list_black) is
@@ -92,6 +93,9 @@ type Sample struct {
 	// Rules are the per-rule scores (graph.Risk.Rules) under the current
 	// configuration; empty when no rule touched the entity.
 	Rules map[string]float64
+	// Context marks the rules that count as context signals here
+	// (graph.IsContextRule and not a strong hit); the others are typology.
+	Context map[string]bool
 	// Risk is the entity's risk under the current configuration, as
 	// graph.RunRules computed it.
 	Risk float64
@@ -106,12 +110,15 @@ func Samples(f graph.Flags, verdicts []graph.Verdict, inGraph func(graph.Ref) bo
 		byRef[r.Ref] = i
 	}
 	for _, v := range verdicts {
-		s := Sample{Ref: v.Ref, Confirmed: v.Confirmed(), Rules: map[string]float64{}}
+		s := Sample{Ref: v.Ref, Confirmed: v.Confirmed(), Rules: map[string]float64{}, Context: map[string]bool{}}
 		if i, ok := byRef[v.Ref]; ok {
 			r := f.Risks[i]
 			s.Risk = r.Score
 			for _, rs := range r.Rules {
 				s.Rules[rs.Rule] = rs.Score
+				if graph.IsContextRule(rs.Rule) && !rs.Strong {
+					s.Context[rs.Rule] = true
+				}
 			}
 		} else if inGraph != nil && !inGraph(v.Ref) {
 			missing = append(missing, v.Ref)
@@ -146,16 +153,18 @@ func (o Options) withDefaults() Options {
 }
 
 // model is the samples as strengths: x[i][k] is sample i's strength on
-// rules[k] (score / current weight).
+// rules[k] (score / current weight); ctx[i][k] whether it counts as context.
 type model struct {
-	rules []string
-	base  []float64
-	x     [][]float64
-	y     []bool
+	rules     []string
+	base      []float64
+	x         [][]float64
+	ctx       [][]bool
+	y         []bool
+	threshold float64
 }
 
-func newModel(samples []Sample, base map[string]float64) *model {
-	m := &model{}
+func newModel(samples []Sample, base map[string]float64, threshold float64) *model {
+	m := &model{threshold: threshold}
 	for _, id := range graph.RuleIDs {
 		if w, ok := base[id]; ok && w > 0 {
 			m.rules = append(m.rules, id)
@@ -164,10 +173,13 @@ func newModel(samples []Sample, base map[string]float64) *model {
 	}
 	for _, s := range samples {
 		row := make([]float64, len(m.rules))
+		cx := make([]bool, len(m.rules))
 		for k, id := range m.rules {
 			row[k] = s.Rules[id] / m.base[k]
+			cx[k] = s.Context[id]
 		}
 		m.x = append(m.x, row)
+		m.ctx = append(m.ctx, cx)
 		m.y = append(m.y, s.Confirmed)
 	}
 	return m
@@ -175,15 +187,25 @@ func newModel(samples []Sample, base map[string]float64) *model {
 
 const eps = 1e-6
 
-// predict is the risk of a sample with strengths x under weights w.
-func predict(x, w []float64) float64 {
-	q := 1.0
-	for k := range x {
-		if x[k] > 0 {
-			q *= 1 - clamp01(w[k]*x[k])
+// predict is the risk of sample i under weights w, with weight wk in place
+// of w[k] when k ≥ 0.
+func (m *model) predict(i int, w []float64, k int, wk float64) float64 {
+	qs, qw := 1.0, 1.0
+	for kk, xv := range m.x[i] {
+		if xv <= 0 {
+			continue
+		}
+		wv := w[kk]
+		if kk == k {
+			wv = wk
+		}
+		if m.ctx[i][kk] {
+			qw *= 1 - clamp01(wv*xv)
+		} else {
+			qs *= 1 - clamp01(wv*xv)
 		}
 	}
-	return 1 - q
+	return graph.CombineRisk(1-qs, 1-qw, m.threshold)
 }
 
 func clamp01(v float64) float64 { return max(0, min(1, v)) }
@@ -209,8 +231,6 @@ func (m *model) fit(idx []int, l2 float64) []float64 {
 	if len(idx) == 0 {
 		return w
 	}
-	// rest[j] is Π(1 − score) over the other rules of sample idx[j].
-	rest := make([]float64, len(idx))
 	for sweep := 0; sweep < 100; sweep++ {
 		moved := 0.0
 		for k := range m.rules {
@@ -223,21 +243,11 @@ func (m *model) fit(idx []int, l2 float64) []float64 {
 			if len(act) == 0 {
 				continue
 			}
-			for _, j := range act {
-				q := 1.0
-				for kk, xv := range m.x[idx[j]] {
-					if kk != k && xv > 0 {
-						q *= 1 - clamp01(w[kk]*xv)
-					}
-				}
-				rest[j] = q
-			}
 			obj := func(wk float64) float64 {
 				s := 0.0
 				for _, j := range act {
 					i := idx[j]
-					p := 1 - rest[j]*(1-clamp01(wk*m.x[i][k]))
-					s += logLik(p, m.y[i])
+					s += logLik(m.predict(i, w, k, wk), m.y[i])
 				}
 				d := wk - m.base[k]
 				return s - l2*d*d
@@ -282,9 +292,9 @@ func goldenMax(f func(float64) float64, lo, hi float64) float64 {
 
 // Fit returns the fitted weight of every rule in base (rules with a weight
 // of 0 keep it: their scores say nothing about their strength).
-func Fit(samples []Sample, base map[string]float64, opt Options) map[string]float64 {
+func Fit(samples []Sample, base map[string]float64, threshold float64, opt Options) map[string]float64 {
 	opt = opt.withDefaults()
-	m := newModel(samples, base)
+	m := newModel(samples, base, threshold)
 	w := m.fit(nil, opt.L2)
 	out := make(map[string]float64, len(base))
 	for id, v := range base {
@@ -297,21 +307,17 @@ func Fit(samples []Sample, base map[string]float64, opt Options) map[string]floa
 }
 
 // Predict is the risk the model gives s under weights w (base: the weights
-// s was scored with).
-func Predict(s Sample, base, w map[string]float64) float64 {
-	q := 1.0
-	for id, sc := range s.Rules {
-		b := base[id]
-		if b <= 0 || sc <= 0 {
-			continue
+// s was scored with) for the flag threshold.
+func Predict(s Sample, base, w map[string]float64, threshold float64) float64 {
+	m := newModel([]Sample{s}, base, threshold)
+	ws := make([]float64, len(m.rules))
+	for k, id := range m.rules {
+		ws[k] = m.base[k]
+		if v, ok := w[id]; ok {
+			ws[k] = v
 		}
-		nw, ok := w[id]
-		if !ok {
-			nw = b
-		}
-		q *= 1 - clamp01(nw*sc/b)
 	}
-	return 1 - q
+	return m.predict(0, ws, -1, 0)
 }
 
 // PR counts decisions at a threshold against the verdicts.
@@ -406,7 +412,7 @@ func Calibrate(samples []Sample, base map[string]float64, threshold float64, opt
 		return cmp.Compare(btoi(a.Confirmed), btoi(b.Confirmed))
 	})
 	rep.Folds = min(opt.Folds, rep.Confirmed, rep.Dismissed)
-	m := newModel(samples, base)
+	m := newModel(samples, base, threshold)
 	fold := make([]int, len(samples))
 	var nc, nd int
 	for i, s := range samples {
@@ -430,7 +436,7 @@ func Calibrate(samples []Sample, base map[string]float64, threshold float64, opt
 			if fold[i] != f {
 				continue
 			}
-			p := predict(m.x[i], w)
+			p := m.predict(i, w, -1, 0)
 			rep.Fitted.add(p, threshold, s.Confirmed)
 			rep.FittedLogLoss -= logLik(p, s.Confirmed)
 			rep.Current.add(s.Risk, threshold, s.Confirmed)

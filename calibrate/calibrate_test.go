@@ -3,6 +3,7 @@ package calibrate
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -31,7 +32,7 @@ func synthetic(n int) ([]Sample, map[string]float64) {
 		if fires(pr[2]) {
 			s.Rules["R3"] = 0.45 // inherited: 0.9 of the weight
 		}
-		s.Risk = Predict(s, base, base)
+		s.Risk = Predict(s, base, base, 0.5)
 		out = append(out, s)
 	}
 	return out, base
@@ -39,7 +40,7 @@ func synthetic(n int) ([]Sample, map[string]float64) {
 
 func TestFitRecoversTheOrderOfTheRules(t *testing.T) {
 	samples, base := synthetic(200)
-	w := Fit(samples, base, Options{})
+	w := Fit(samples, base, 0.5, Options{})
 	t.Logf("fitted %v", w)
 	if !(w["R1"] > w["R3"] && w["R3"] > w["R2"]) {
 		t.Fatalf("fitted weights %v: want R1 > R3 > R2", w)
@@ -65,7 +66,7 @@ func TestFitRecoversTheOrderOfTheRules(t *testing.T) {
 	}
 	// Rules without verdicts keep their weight.
 	base["R9"] = 0.3
-	if w := Fit(samples, base, Options{}); w["R9"] != 0.3 {
+	if w := Fit(samples, base, 0.5, Options{}); w["R9"] != 0.3 {
 		t.Errorf("R9 without samples moved to %v", w["R9"])
 	}
 }
@@ -105,5 +106,24 @@ func TestSamplesJoinFlagsAndVerdicts(t *testing.T) {
 	s, missing := Samples(f, vs, func(r graph.Ref) bool { return r != ref(3) })
 	if len(s) != 2 || s[0].Rules["R1"] != 0.7 || s[0].Risk != 0.7 || !s[0].Confirmed || s[1].Risk != 0 || len(missing) != 1 || missing[0] != ref(3) {
 		t.Fatalf("samples %+v missing %v", s, missing)
+	}
+}
+
+// The model's risk under the current weights is the risk RunRules gives:
+// typology and context noisy-ORs joined by graph.CombineRisk.
+func TestPredictMirrorsCombineRisk(t *testing.T) {
+	base := Weights(graph.DefaultRuleConfig())
+	f := graph.Flags{Risks: []graph.Risk{{Ref: ref(1), Rules: []graph.RuleScore{
+		{Rule: "R2", Score: 0.6}, {Rule: "R13", Score: 0.63}, {Rule: "R4", Score: 0.35}, {Rule: "R11", Score: 0.6, Strong: true}}}}}
+	s, _ := Samples(f, []graph.Verdict{{Ref: ref(1), Kind: graph.VerdictConfirmed}}, nil)
+	typ := 1 - (1-0.6)*(1-0.63)*(1-0.6) // R11 strong: a typology here
+	want := graph.CombineRisk(typ, 0.35, 0.5)
+	if got := Predict(s[0], base, base, 0.5); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("Predict = %v, want %v", got, want)
+	}
+	// Context alone never reaches the threshold, whatever its weight.
+	ctxOnly := Sample{Ref: ref(2), Rules: map[string]float64{"R4": 0.35, "R5": 0.4}, Context: map[string]bool{"R4": true, "R5": true}}
+	if got := Predict(ctxOnly, base, map[string]float64{"R4": 1, "R5": 1}, 0.5); got >= 0.5 {
+		t.Errorf("context alone at full weight: risk %v ≥ 0.5", got)
 	}
 }

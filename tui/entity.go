@@ -329,6 +329,9 @@ func (m *Model) renderNeighbors(r rect) []string {
 			if name == "" {
 				name = refLabel(n.Ref)
 			}
+			if n.Role != "" {
+				name += " · " + n.Role
+			}
 			nameSt := st.Kind(n.Ref.Kind)
 			if i == ev.nbrSel {
 				if focused {

@@ -27,6 +27,26 @@ type FlagRule struct {
 	Rule  string
 	Score float64
 	Via   graph.Ref // zero for the entity's own hits; else the holder or card it came through
+	// Context marks a weak signal that raises a typology's risk but never
+	// flags alone (docs/DETECTION.md "How signals combine").
+	Context bool
+}
+
+// ruleIDs lists the typology rules, then the context rules in brackets:
+// "R3 R13 (R4 R5)".
+func ruleIDs(rs []FlagRule) []string {
+	var typ, ctx []string
+	for _, r := range rs {
+		if r.Context {
+			ctx = append(ctx, r.Rule)
+		} else {
+			typ = append(typ, r.Rule)
+		}
+	}
+	if len(ctx) > 0 {
+		typ = append(typ, "("+strings.Join(ctx, " ")+")")
+	}
+	return typ
 }
 
 // FlagRow is one ranked entity of the Flags screen.
@@ -56,7 +76,7 @@ var ruleNames = map[string]string{
 	"R1": "fan-in→cash-out", "R2": "pass-through", "R3": "structuring", "R4": "multi-bank",
 	"R5": "shared id", "R6": "ATM run", "R7": "new-card burst", "R8": "dormant", "R9": "night",
 	"R10": "P2P crypto", "R11": "unlic.", "R12": "fan-out", "R13": "layering", "R14": "cycle",
-	"R15": "repeat/list",
+	"R15": "repeat/list", "R23": "collector",
 }
 
 // flagRules is the filter cycle of the Flags screen: all, then R1 … R15.
@@ -249,10 +269,7 @@ func (m *Model) renderFlags(b rect) []string {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
 			mark := m.verdictMark(r.Verdict)
-			ids := make([]string, 0, len(r.Rules))
-			for _, rs := range r.Rules {
-				ids = append(ids, rs.Rule)
-			}
+			ids := ruleIDs(r.Rules)
 			scoreSt := st.Warn
 			if r.Score >= 0.8 {
 				scoreSt = st.Err

@@ -108,7 +108,7 @@ func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
 	ix := a.ix
 	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation}
 	for _, rs := range r.Rules {
-		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score}
+		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score, Context: graph.IsContextRule(rs.Rule) && !rs.Strong}
 		if rs.Via != graph.NoNode {
 			fr.Via = ix.Ref(rs.Via)
 		}
@@ -133,7 +133,7 @@ func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
 func (a *analysis) flagList(rule string, limit int) tui.FlagList {
 	f := a.flags
 	l := tui.FlagList{Threshold: f.Threshold}
-	for _, r := range f.Flagged() {
+	for _, r := range f.FlaggedSubjects() {
 		l.Flagged++
 		if rule != "" && !hasRule(r, rule) {
 			continue

@@ -227,7 +227,7 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 			if err != nil {
 				continue // a transaction channel: transactions are read below
 			}
-			l := graph.Link{From: s, To: n.Ref, Type: lt}
+			l := graph.Link{From: s, To: n.Ref, Type: lt, Role: n.Role}
 			if n.Dir == graph.DirIn {
 				l.From, l.To = n.Ref, s
 			}

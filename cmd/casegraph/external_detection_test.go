@@ -23,16 +23,24 @@ import (
 // ground-truth files (AMLSim's alert_transactions.csv, AMLworld's
 // laundering_patterns.json).
 
-const sharedData = "/work/shared/data"
-
-// externalDir returns a data set folder under /work/shared/data or skips.
+// externalDir returns a data set folder under the shared data directory —
+// $CASEGRAPH_SHARED_DATA, else ../shared/data beside the module root, else
+// /work/shared/data — or skips.
 func externalDir(t *testing.T, rel string) string {
 	t.Helper()
-	dir := filepath.Join(sharedData, rel)
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("external data set %s is absent (%v): nothing to evaluate", dir, err)
+	var tried []string
+	for _, base := range []string{os.Getenv("CASEGRAPH_SHARED_DATA"), filepath.Join("..", "..", "..", "shared", "data"), "/work/shared/data"} {
+		if base == "" {
+			continue
+		}
+		dir := filepath.Join(base, rel)
+		if _, err := os.Stat(dir); err == nil {
+			return dir
+		}
+		tried = append(tried, dir)
 	}
-	return dir
+	t.Skipf("external data set %s is absent (tried %s; set CASEGRAPH_SHARED_DATA): nothing to evaluate", rel, strings.Join(tried, ", "))
+	return ""
 }
 
 // importProfile imports dir through a built-in profile into a fresh

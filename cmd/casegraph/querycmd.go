@@ -171,6 +171,9 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 		if n.Name != "" {
 			name = n.Name
 		}
+		if n.Role != "" {
+			name += " (" + n.Role + ")"
+		}
 		fmt.Fprintf(w, "  %-11s %s %-40s ×%-5d %18s  %s\n", n.Relation, n.Dir.Arrow(), name, n.Count, amt, n.Ref)
 	}
 	if page.Total == 0 {

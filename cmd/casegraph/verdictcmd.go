@@ -229,7 +229,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *l2 == 0 {
 		opt.L2 = 1e-12 // Options reads 0 as "the default"
 	}
-	return runRulesThen(ctx, dbf, rf, stderr, func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error {
+	_, _, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error {
 		vs, err := db.Verdicts(ctx)
 		if err != nil {
 			return err
@@ -255,7 +255,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			inCur = addPR(inCur, s.Risk, cfg.FlagThreshold, s.Confirmed)
 			inFit = addPR(inFit, checked[i].Risk, fitted.FlagThreshold, checked[i].Confirmed)
 		}
-		printCalibration(stdout, rep, inCur, inFit, len(flags.Flagged()), len(after.Flagged()))
+		printCalibration(stdout, rep, inCur, inFit, len(flags.FlaggedSubjects()), len(after.FlaggedSubjects()))
 		if !*apply {
 			fmt.Fprintln(stdout, "not applied: run again with --apply to make these weights the database's rule config")
 			return nil
@@ -275,6 +275,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "applied as rule config version %d (casegraph calibrate --revert goes back)\n", v.Seq)
 		return nil
 	})
+	return err
 }
 
 func addPR(p calibrate.PR, score, threshold float64, confirmed bool) calibrate.PR {
@@ -316,7 +317,7 @@ func printCalibration(w io.Writer, rep calibrate.Report, inCur, inFit calibrate.
 		}
 		fmt.Fprintf(w, "  %-4s  %7.3f  %6.3f  %9d  %9d%s\n", rw.Rule, rw.Current, rw.Fitted, rw.Confirmed, rw.Dismissed, mark)
 	}
-	fmt.Fprintf(w, "check, the rules rerun with the fitted weights (all verdicts, in-sample): precision %.3f recall %.3f (current %.3f / %.3f); %d entities flagged (now %d)\n",
+	fmt.Fprintf(w, "check, the rules rerun with the fitted weights (all verdicts, in-sample): precision %.3f recall %.3f (current %.3f / %.3f); %d subjects flagged (now %d)\n",
 		inFit.Precision, inFit.Recall, inCur.Precision, inCur.Recall, flaggedFit, flaggedCur)
 }
 

@@ -20,8 +20,8 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db")
 	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
 
-	out := runCmd(t, "verdict", "confirm", "--db", db, "card:4400 4310 0100 005", "--note", "dropper, case 12")
-	if !strings.Contains(out, "confirmed") || !strings.Contains(out, "card:440043100100005") {
+	out := runCmd(t, "verdict", "confirm", "--db", db, "iin:990101 300201", "--note", "dropper, case 12")
+	if !strings.Contains(out, "confirmed") || !strings.Contains(out, "iin:990101300201") {
 		t.Errorf("verdict confirm printed %q", out)
 	}
 	runCmd(t, "verdict", "dismiss", "--db", db, "exchange:EX-0001", "--note", "licence pending")
@@ -35,17 +35,17 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 	if err := json.Unmarshal([]byte(runCmd(t, "verdict", "list", "--db", db, "--json")), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Ref != "card:440043100100005" || list[0].Verdict != "confirmed" || list[0].Note != "dropper, case 12" ||
+	if len(list) != 2 || list[0].Ref != "iin:990101300201" || list[0].Verdict != "confirmed" || list[0].Note != "dropper, case 12" ||
 		list[1].Ref != "exchange:EX-0001" || list[1].Verdict != "dismissed" || list[1].User == "" {
 		t.Fatalf("verdict list: %+v", list)
 	}
 
 	// The verdicts show in flags; the rule hits do not change.
-	flags := runCmd(t, "flags", "--db", db)
-	if !strings.Contains(flags, "exchange:EX-0001  ✗ dismissed: licence pending") || !strings.Contains(flags, "card:440043100100005  ✓ confirmed") {
+	flags := runCmd(t, "flags", "--db", db, "--all")
+	if !strings.Contains(flags, "exchange:EX-0001  ✗ dismissed: licence pending") || !strings.Contains(flags, "iin:990101300201  ✓ confirmed: dropper, case 12") {
 		t.Errorf("flags does not show the verdicts:\n%s", flags)
 	}
-	if !strings.Contains(flags, "13 shown") {
+	if !strings.Contains(flags, "4 shown · 3 subjects") {
 		t.Errorf("verdicts changed the flags:\n%s", flags)
 	}
 	var fj struct {
@@ -57,8 +57,8 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range fj.Entities {
-		if e.Ref == "exchange:EX-0001" && e.Verdict != "dismissed" {
-			t.Errorf("flags --json: EX-0001 verdict %q", e.Verdict)
+		if e.Ref == "iin:990101300201" && e.Verdict != "confirmed" {
+			t.Errorf("flags --json: the dropper's verdict %q", e.Verdict)
 		}
 	}
 
@@ -67,22 +67,24 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 		t.Fatalf("calibrate with 2 verdicts: %v", err)
 	}
 
-	for _, r := range []string{"iin:990101300201", "card:440043100000007", "iin:990101300102", "card:440043100200003"} {
+	// The analyst holds the third dropper and the end of the layering chain
+	// to be false positives.
+	for _, r := range []string{"iin:990101300102", "card:440043100100005", "card:440043100000007", "card:440043100102001"} {
 		runCmd(t, "verdict", "confirm", "--db", db, r)
 	}
-	for _, r := range []string{"iin:990101301001", "iin:990101301100", "iin:990101301207", "iin:990101301309", "iin:990101301408"} {
+	for _, r := range []string{"iin:990101300300", "card:440043100200003", "card:440043100201001", "iin:990101301001", "iin:990101301100"} {
 		runCmd(t, "verdict", "dismiss", "--db", db, r)
 	}
-	runCmd(t, "verdict", "clear", "--db", db, "iin:990101301408")
+	runCmd(t, "verdict", "clear", "--db", db, "iin:990101301100")
 
 	out = runCmd(t, "calibrate", "--db", db, "--l2", "1")
-	for _, want := range []string{"5 confirmed, 5 dismissed", "5-fold cross-validation at threshold 0.50", "current ", "fitted ", "R11 ", "not applied"} {
+	for _, want := range []string{"5 confirmed, 5 dismissed", "5-fold cross-validation at threshold 0.50", "current ", "fitted ", "R13 ", "not applied"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("calibrate output lacks %q:\n%s", want, out)
 		}
 	}
 	before := runCmd(t, "flags", "--db", db)
-	if !strings.Contains(before, "exchange:EX-0001") {
+	if !strings.Contains(before, "iin:990101300300") {
 		t.Fatal("calibrate without --apply changed the flags")
 	}
 
@@ -92,11 +94,11 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 	}
 	t.Log(out)
 	after := runCmd(t, "flags", "--db", db)
-	if strings.Contains(after, "exchange:EX-0001") || !strings.Contains(after, "12 shown") {
-		t.Errorf("after --apply the dismissed exchange is still flagged:\n%s", after)
+	if strings.Contains(after, "iin:990101300300") || !strings.Contains(after, "2 shown") {
+		t.Errorf("after --apply the dismissed dropper is still flagged:\n%s", after)
 	}
-	if !strings.Contains(after, "card:440043100100005  ✓ confirmed") {
-		t.Errorf("after --apply a confirmed card is no longer flagged:\n%s", after)
+	if !strings.Contains(after, "iin:990101300201  ✓ confirmed") || !strings.Contains(after, "iin:990101300102  ✓ confirmed") {
+		t.Errorf("after --apply a confirmed dropper is no longer flagged:\n%s", after)
 	}
 
 	out = runCmd(t, "calibrate", "--db", db, "--revert")
@@ -167,13 +169,17 @@ func TestBackendVerdicts(t *testing.T) {
 	if err != nil || !ok || row.Verdict != graph.VerdictDismissed || row.VerdictNote != "second look" {
 		t.Fatalf("EntityFlags: %+v %v %v", row, ok, err)
 	}
+	dropper := graph.Ref{Kind: graph.KindPerson, Key: "990101300201"}
+	if _, err := b.SetVerdict(ctx, dropper, graph.VerdictConfirmed, ""); err != nil {
+		t.Fatal(err)
+	}
 	l, err = b.Flags(ctx, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
 	for _, r := range l.Rows {
-		found = found || r.Ref == chainB && r.Verdict == graph.VerdictDismissed
+		found = found || r.Ref == dropper && r.Verdict == graph.VerdictConfirmed
 	}
 	if !found {
 		t.Errorf("Flags rows lack the verdict: %+v", l.Rows)

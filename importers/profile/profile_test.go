@@ -45,18 +45,24 @@ func (s *recSink) PutTxn(t graph.Txn) error {
 	return nil
 }
 
-// sharedData returns the public data sets directory or skips the test.
+// sharedData returns a path under the public data sets directory — found
+// through $CASEGRAPH_SHARED_DATA, then ../shared/data beside the module
+// root, then /work/shared/data — or skips the test.
 func sharedData(t *testing.T, sub string) string {
 	t.Helper()
-	dir := os.Getenv("CASEGRAPH_SHARED_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data")
+	var tried []string
+	for _, dir := range []string{os.Getenv("CASEGRAPH_SHARED_DATA"), filepath.Join("..", "..", "..", "shared", "data"), "/work/shared/data"} {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, sub)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		tried = append(tried, p)
 	}
-	p := filepath.Join(dir, sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data set %s not available (set CASEGRAPH_SHARED_DATA): %v", p, err)
-	}
-	return p
+	t.Skipf("shared data set %s not available (tried %s; set CASEGRAPH_SHARED_DATA)", sub, strings.Join(tried, ", "))
+	return ""
 }
 
 // dataRows counts the non-blank lines of a file after its first line.

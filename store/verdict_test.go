@@ -203,3 +203,19 @@ func TestVerdictOnReadOnlyDatabase(t *testing.T) {
 		t.Error("read-only database took a verdict")
 	}
 }
+
+// FuzzParseVerdictKeys: the verdict and rule-config key parsers never panic
+// and re-encode what they accept.
+func FuzzParseVerdictKeys(f *testing.F) {
+	f.Add(verdictKey(cardRef(1)))
+	f.Add(ruleConfigKey(3))
+	f.Add([]byte{pfxVerdict, 1, 0})
+	f.Fuzz(func(t *testing.T, k []byte) {
+		if r, err := parseVerdictKey(k); err == nil && !bytes.Equal(verdictKey(r), k) {
+			t.Errorf("verdict key %x re-encodes to %x", k, verdictKey(r))
+		}
+		if s, err := parseRuleConfigKey(k); err == nil && !bytes.Equal(ruleConfigKey(s), k) {
+			t.Errorf("rule-config key %x re-encodes to %x", k, ruleConfigKey(s))
+		}
+	})
+}

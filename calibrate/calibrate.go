@@ -322,9 +322,12 @@ func Predict(s Sample, base, w map[string]float64, threshold float64) float64 {
 
 // PR counts decisions at a threshold against the verdicts.
 type PR struct {
-	TP, FP, FN, TN int
-	Precision      float64 // TP / (TP + FP); 0 when nothing is flagged
-	Recall         float64 // TP / (TP + FN)
+	TP        int     `json:"tp"`
+	FP        int     `json:"fp"`
+	FN        int     `json:"fn"`
+	TN        int     `json:"tn"`
+	Precision float64 `json:"precision"` // TP / (TP + FP); 0 when nothing is flagged
+	Recall    float64 `json:"recall"`    // TP / (TP + FN)
 }
 
 func (p *PR) add(score, threshold float64, confirmed bool) {
@@ -351,11 +354,11 @@ func (p *PR) finish() {
 
 // RuleWeight is one rule's current and proposed weight.
 type RuleWeight struct {
-	Rule      string
-	Current   float64
-	Fitted    float64
-	Confirmed int // confirmed samples the rule touches
-	Dismissed int // dismissed samples the rule touches
+	Rule      string  `json:"rule"`
+	Current   float64 `json:"current"`
+	Fitted    float64 `json:"fitted"`
+	Confirmed int     `json:"confirmed"` // confirmed samples the rule touches
+	Dismissed int     `json:"dismissed"` // dismissed samples the rule touches
 }
 
 // Report is the outcome of Calibrate.

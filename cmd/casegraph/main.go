@@ -52,7 +52,7 @@ Usage:
                                                red-flag rules R1–R15 and ranked entity risks
   casegraph verdict confirm|dismiss|clear --db DIR REF [--note TEXT] | verdict list --db DIR [--json]
                                                an analyst's verdict on a flagged entity (journalled)
-  casegraph calibrate --db DIR [--apply] [--folds N] [--l2 X] | --revert | --history
+  casegraph calibrate --db DIR [--json] [--apply] [--folds N] [--l2 X] | --revert | --history
                                                fit rule weights to the verdicts, cross-validated;
                                                --apply stores them as the database's rule config
   casegraph eval   --db DIR --truth FILE [--json] [--config F]

@@ -188,6 +188,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	apply := fs.Bool("apply", false, "store the fitted weights as the database's rule config (used by flags, eval, clusters and the TUI without --config)")
 	revert := fs.Bool("revert", false, "go back to the rule config the current one replaced (the built-in defaults at the start)")
 	history := fs.Bool("history", false, "list the database's rule-config versions")
+	asJSON := fs.Bool("json", false, "print the calibration as JSON")
 	folds := fs.Int("folds", 5, "folds of the cross-validation")
 	l2 := fs.Float64("l2", 10, "L2 penalty on a weight's squared distance from its current value, against the summed log-likelihood")
 	pos, err := parseInterspersed(fs, args)
@@ -236,7 +237,11 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		samples, missing := calibrate.Samples(flags, vs, func(r graph.Ref) bool { _, ok := ix.Lookup(r); return ok })
 		if len(missing) > 0 {
-			fmt.Fprintf(stdout, "%d verdicts on entities not in the graph are left out (first: %s)\n", len(missing), missing[0])
+			w := stdout
+			if *asJSON {
+				w = stderr
+			}
+			fmt.Fprintf(w, "%d verdicts on entities not in the graph are left out (first: %s)\n", len(missing), missing[0])
 		}
 		base := calibrate.Weights(cfg)
 		rep, err := calibrate.Calibrate(samples, base, cfg.FlagThreshold, opt)
@@ -255,8 +260,18 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			inCur = addPR(inCur, s.Risk, cfg.FlagThreshold, s.Confirmed)
 			inFit = addPR(inFit, checked[i].Risk, fitted.FlagThreshold, checked[i].Confirmed)
 		}
-		printCalibration(stdout, rep, inCur, inFit, len(flags.FlaggedSubjects()), len(after.FlaggedSubjects()))
+		out := calibrationOut{Confirmed: rep.Confirmed, Dismissed: rep.Dismissed, LeftOut: len(missing), Folds: rep.Folds,
+			Threshold: rep.Threshold, CVCurrent: rep.Current, CVFitted: rep.Fitted,
+			CVCurrentLogLoss: rep.CurrentLogLoss, CVFittedLogLoss: rep.FittedLogLoss, Weights: rep.Weights,
+			CheckCurrent: inCur, CheckFitted: inFit,
+			FlaggedCurrent: len(flags.FlaggedSubjects()), FlaggedFitted: len(after.FlaggedSubjects())}
+		if !*asJSON {
+			printCalibration(stdout, rep, inCur, inFit, out.FlaggedCurrent, out.FlaggedFitted)
+		}
 		if !*apply {
+			if *asJSON {
+				return writeJSON(stdout, out)
+			}
 			fmt.Fprintln(stdout, "not applied: run again with --apply to make these weights the database's rule config")
 			return nil
 		}
@@ -272,10 +287,33 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
+		if *asJSON {
+			out.Applied = v.Seq
+			return writeJSON(stdout, out)
+		}
 		fmt.Fprintf(stdout, "applied as rule config version %d (casegraph calibrate --revert goes back)\n", v.Seq)
 		return nil
 	})
 	return err
+}
+
+// calibrationOut is calibrate --json.
+type calibrationOut struct {
+	Confirmed        int                    `json:"confirmed"`
+	Dismissed        int                    `json:"dismissed"`
+	LeftOut          int                    `json:"left_out"` // verdicts on entities not in the graph
+	Folds            int                    `json:"folds"`
+	Threshold        float64                `json:"threshold"`
+	CVCurrent        calibrate.PR           `json:"cv_current"`
+	CVFitted         calibrate.PR           `json:"cv_fitted"`
+	CVCurrentLogLoss float64                `json:"cv_current_log_loss"`
+	CVFittedLogLoss  float64                `json:"cv_fitted_log_loss"`
+	Weights          []calibrate.RuleWeight `json:"weights"`
+	CheckCurrent     calibrate.PR           `json:"check_current"` // in-sample, the rules as they ran
+	CheckFitted      calibrate.PR           `json:"check_fitted"`  // in-sample, the rules rerun with the fitted weights
+	FlaggedCurrent   int                    `json:"flagged_subjects_current"`
+	FlaggedFitted    int                    `json:"flagged_subjects_fitted"`
+	Applied          uint64                 `json:"applied_version,omitempty"`
 }
 
 func addPR(p calibrate.PR, score, threshold float64, confirmed bool) calibrate.PR {

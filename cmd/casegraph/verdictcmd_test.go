@@ -88,6 +88,13 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 		t.Fatal("calibrate without --apply changed the flags")
 	}
 
+	var cal calibrationOut
+	if err := json.Unmarshal([]byte(runCmd(t, "calibrate", "--db", db, "--l2", "1", "--json")), &cal); err != nil {
+		t.Fatal(err)
+	}
+	if cal.Confirmed != 5 || cal.Dismissed != 5 || cal.Folds != 5 || cal.CVCurrent.TP+cal.CVCurrent.FN != 5 || len(cal.Weights) == 0 || cal.Applied != 0 {
+		t.Errorf("calibrate --json: %+v", cal)
+	}
 	out = runCmd(t, "calibrate", "--db", db, "--l2", "1", "--apply")
 	if !strings.Contains(out, "applied as rule config version 1") {
 		t.Fatalf("calibrate --apply:\n%s", out)

@@ -59,7 +59,8 @@ Usage:
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
-databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex.
+databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
+owner may read (chmod 600).
 `
 
 func main() {

@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -10,15 +9,6 @@ import (
 
 	"casegraph/graph"
 )
-
-func writeCSV(rows [][]string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		return nil, fmt.Errorf("write csv: %w", err)
-	}
-	return buf.Bytes(), nil
-}
 
 // marshalJSON renders v as indented JSON with a final newline. Maps are
 // written in key order by encoding/json, so the bytes are deterministic.
@@ -52,7 +42,7 @@ func renderEntitiesCSV(d *doc) ([]byte, error) {
 			strconv.FormatBool(n.ent.Stub), first, last, strconv.Itoa(n.txCount), joinKV(d.props(n.ent)),
 			source(n.ent.Src)})
 	}
-	return writeCSV(rows)
+	return writeCSV(rows, "tx_count")
 }
 
 func renderLinksCSV(d *doc) ([]byte, error) {
@@ -84,7 +74,7 @@ func renderTxnsCSV(d *doc) ([]byte, error) {
 			d.txt(t.IP), triString(t.IINProvided), triString(t.AppConfirmed), d.txt(t.Reference),
 			joinKV(d.props(props)), source(t.Src)})
 	}
-	return writeCSV(rows)
+	return writeCSV(rows, "amount")
 }
 
 // i2 Analyst's Notebook imports a link table: one row per link, each row
@@ -151,7 +141,7 @@ func renderI2(d *doc) ([]byte, error) {
 			rows = append(rows, row)
 		}
 	}
-	return writeCSV(rows)
+	return writeCSV(rows, "LinkAmount")
 }
 
 func renderI2Spec(d *doc) ([]byte, error) {
@@ -159,7 +149,10 @@ func renderI2Spec(d *doc) ([]byte, error) {
 	b.WriteString(`i2 Analyst's Notebook import specification for i2_import.csv
 =================================================================
 
-File:        i2_import.csv (UTF-8, comma separated, RFC 4180 quoting, first row is the header)
+File:        i2_import.csv (UTF-8, comma separated, every field in RFC 4180 double quotes, first
+             row is the header). A text field that a spreadsheet would read as a formula
+             (starting with = + - @, tab or CR) starts with an apostrophe ('); LinkAmount and
+             E.164 phone numbers (+77015551234) are written as they are
 Import type: Link table ("Entity - Link - Entity" in the Import wizard; each row is one link
              between two entities; a row whose Link and Entity2 columns are empty carries a
              single entity that has no link in this case)

@@ -152,7 +152,7 @@ func renderI2Spec(d *doc) ([]byte, error) {
 File:        i2_import.csv (UTF-8, comma separated, every field in RFC 4180 double quotes, first
              row is the header). A text field that a spreadsheet would read as a formula
              (starting with = + - @, tab or CR) starts with an apostrophe ('); LinkAmount and
-             E.164 phone numbers (+77015551234) are written as they are
+             E.164 phone numbers (+7 and 10 digits) are written as they are
 Import type: Link table ("Entity - Link - Entity" in the Import wizard; each row is one link
              between two entities; a row whose Link and Entity2 columns are empty carries a
              single entity that has no link in this case)

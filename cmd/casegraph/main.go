@@ -45,7 +45,7 @@ Usage:
                                                cases and bookmarks (casegraph case help)
   casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
   casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
-  casegraph export [--db DIR] --out DIR [--redact] [--flags] [--refs REF,…] [CASE]
+  casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags] [--refs REF,…] [CASE]
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"encoding/csv"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -126,6 +127,78 @@ func TestCSVCell(t *testing.T) {
 	} {
 		if got := csvCell(c.in, c.numeric); got != c.want {
 			t.Errorf("csvCell(%q, %v) = %q, want %q", c.in, c.numeric, got, c.want)
+		}
+	}
+}
+
+// TestReportsAreInert: whatever the names and notes hold, report.html has
+// no element, attribute or URL that runs or loads anything, and a CSP that
+// would stop it anyway; report.md starts no tag, link or image; neither holds
+// a raw terminal control or bidi override.
+func TestReportsAreInert(t *testing.T) {
+	for _, redact := range []bool{false, true} {
+		dir, _ := export(t, hostileInput(), redact)
+		files := readAll(t, dir)
+		h := string(files["report.html"])
+		csp := `<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;; img-src data:;`
+		if !strings.Contains(h, csp) || strings.Index(h, csp) > strings.Index(h, "<title>") {
+			t.Errorf("redact=%v: report.html has no CSP meta before its content", redact)
+		}
+		for _, bad := range []string{"<script", "<img", "<a ", "href=", ` src="`, "javascript:alert(1)\"", "<iframe", "<object"} {
+			if strings.Contains(h, bad) {
+				t.Errorf("redact=%v: report.html contains %q", redact, bad)
+			}
+		}
+		if !strings.Contains(h, "&lt;script&gt;alert(document.cookie)&lt;/script&gt;") {
+			t.Errorf("redact=%v: report.html does not show the hostile name as text", redact)
+		}
+		m := string(files["report.md"])
+		// Code spans are inert: nothing inside one is markup.
+		prose := regexp.MustCompile("``[^\n]*?``|`[^`\n]*`").ReplaceAllString(m, "")
+		for _, re := range []string{`(^|[^\\])<[A-Za-z/!?]`, `(^|[^\\])!\[`, `(^|[^\\])\]\(`, `(?m)^\s*#+ heading`} {
+			if loc := regexp.MustCompile(re).FindStringIndex(prose); loc != nil {
+				t.Errorf("redact=%v: report.md has markup %q from user data", redact,
+					prose[max(0, loc[0]-20):min(len(prose), loc[1]+20)])
+			}
+		}
+		if !strings.Contains(m, `\<script\>alert(document.cookie)\</script\>`) {
+			t.Errorf("redact=%v: report.md does not show the hostile name escaped", redact)
+		}
+		for _, name := range []string{"report.html", "report.md"} {
+			if s := string(files[name]); strings.ContainsAny(s, "\x1b\a\u202e") {
+				t.Errorf("redact=%v: %s holds a raw terminal control or bidi override", redact, name)
+			}
+		}
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"<script>x</script>", `\<script\>x\</script\>`},
+		{"[a](javascript:x)", `\[a\](javascript:x)`},
+		{"![i](http://e/x.png)", `\!\[i\](http://e/x.png)`},
+		{"a|b\nc", `a\|b c`},
+		{"- item", `\- item`},
+		{"12. item", `12\. item`},
+		{"# h", `\# h`},
+		{"*em* _u_ `c` ~s~ &amp;", "\\*em\\* \\_u\\_ \\`c\\` \\~s\\~ \\&amp;"},
+		{"Ахметов Жанболат (stub) +7 701", "Ахметов Жанболат (stub) +7 701"},
+	} {
+		if got := md(c.in); got != c.want {
+			t.Errorf("md(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		in   string
+		cell bool
+		want string
+	}{
+		{"card:1", false, "`card:1`"},
+		{"a`b", false, "`` a`b ``"},
+		{"a|b", true, "`a\\|b`"},
+	} {
+		if got := mdCode(c.in, c.cell); got != c.want {
+			t.Errorf("mdCode(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

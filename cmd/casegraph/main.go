@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	_ "time/tzdata" // target machines are offline: Asia/Almaty must be embedded
+
+	"casegraph/internal/safetext"
 )
 
 const usage = `casegraph — link-graph workbench for financial-crime investigations
@@ -70,14 +72,21 @@ func main() {
 	stopProfile()
 	stop()
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "casegraph: %v\n\n%s", err, usage)
-			os.Exit(2)
-		}
-		fmt.Fprintf(os.Stderr, "casegraph: %v\n", err)
-		os.Exit(1)
+		os.Exit(printError(os.Stderr, err))
 	}
+}
+
+// printError prints a command's error, with the usage after a usage error,
+// and returns the exit code. Errors quote references, names and file names
+// that may hold terminal controls: they are shown as visible escapes.
+func printError(w io.Writer, err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "casegraph: %s\n\n%s", safetext.Text(err.Error()), usage)
+		return 2
+	}
+	fmt.Fprintf(w, "casegraph: %s\n", safetext.Text(err.Error()))
+	return 1
 }
 
 // startProfile writes a CPU profile to path (for measuring imports and
@@ -105,6 +114,17 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Names, notes and file names come from imported data: every byte a
+	// command prints goes through safetext, so an ESC, C1 or bidi control
+	// in them reaches the terminal as a visible escape. (The TUI draws
+	// through Bubble Tea, which sanitises its own frames; the progress bar
+	// writes its cursor moves past this, see newProgress.)
+	so, se := safetext.NewWriter(stdout), safetext.NewWriter(stderr)
+	defer func() {
+		so.Flush()
+		se.Flush()
+	}()
+	stdout, stderr = so, se
 	if len(args) == 0 {
 		return cmdOpen(ctx, args, stdout, stderr)
 	}

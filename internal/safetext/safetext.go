@@ -108,6 +108,54 @@ func visible(r rune) string {
 	return fmt.Sprintf(`\u%04x`, r)
 }
 
+// Styled is Text for a rendered screen: it keeps the SGR sequences (colours
+// and text attributes, ESC [ params m) that a renderer such as lipgloss puts
+// around text, and escapes every other ESC, so no sequence that moves the
+// cursor, clears the screen, sets the title or writes the clipboard
+// survives. An SGR sequence can only change how text looks.
+func Styled(s string) string {
+	if !strings.ContainsRune(s, 0x1b) {
+		return Text(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for len(s) > 0 {
+		i := strings.IndexByte(s, 0x1b)
+		if i < 0 {
+			b.WriteString(Text(s))
+			break
+		}
+		b.WriteString(Text(s[:i]))
+		s = s[i:]
+		if n := sgrLen(s); n > 0 {
+			b.WriteString(s[:n])
+			s = s[n:]
+			continue
+		}
+		b.WriteString(visible(0x1b))
+		s = s[1:]
+	}
+	return b.String()
+}
+
+// sgrLen returns the length of the SGR sequence s starts with, 0 if none.
+func sgrLen(s string) int {
+	if len(s) < 3 || s[0] != 0x1b || s[1] != '[' {
+		return 0
+	}
+	for i := 2; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9' || c == ';' || c == ':':
+		case c == 'm':
+			return i + 1
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
 // Writer applies Text to everything written through it. A UTF-8 sequence
 // split across two writes is joined before it is judged; Flush writes an
 // incomplete sequence left at the end as escaped bytes.

@@ -84,3 +84,17 @@ func TestJSONKeepsMeaning(t *testing.T) {
 		t.Errorf("round trip changed the string: %q", back["name"])
 	}
 }
+
+func TestStyledKeepsOnlySGR(t *testing.T) {
+	in := "\x1b[1;38;5;208mName\x1b[0m " + hostile + "\n\x1b[38:2::1:2:3mx\x1b[m"
+	got := Styled(in)
+	want := "\x1b[1;38;5;208mName\x1b[0m " + Text(hostile) + "\n\x1b[38:2::1:2:3mx\x1b[m"
+	if got != want {
+		t.Errorf("Styled:\n got %q\nwant %q", got, want)
+	}
+	for _, bad := range []string{"\x1b]", "\x1b[2J", "\a", "\u202e", "\u009b"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("Styled left %q", bad)
+		}
+	}
+}

@@ -331,7 +331,7 @@ func prepare(in Input, opts Options) (*doc, error) {
 	})
 
 	for _, b := range in.Sources {
-		d.sources = append(d.sources, SourceFile{Batch: b.ID, File: b.File, SHA256: b.SHA256, Format: b.Format,
+		d.sources = append(d.sources, SourceFile{Batch: b.ID, File: d.fileName(b.File), SHA256: b.SHA256, Format: b.Format,
 			Read: b.Read, Imported: b.Imported, Rejected: b.Rejected})
 	}
 	sort.Slice(d.sources, func(i, j int) bool {

@@ -23,11 +23,13 @@ func marshalJSON(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func source(p graph.Provenance) string {
+// source renders where a record came from: "file:line", the file name
+// redacted (file names often carry a card number or an IIN).
+func (d *doc) source(p graph.Provenance) string {
 	if p.File == "" {
 		return ""
 	}
-	return p.File + ":" + strconv.Itoa(p.Line)
+	return d.fileName(p.File) + ":" + strconv.Itoa(p.Line)
 }
 
 func renderEntitiesCSV(d *doc) ([]byte, error) {
@@ -40,7 +42,7 @@ func renderEntitiesCSV(d *doc) ([]byte, error) {
 		}
 		rows = append(rows, []string{n.id, n.ent.Ref.Kind.String(), n.red.String(), d.txt(n.ent.Name),
 			strconv.FormatBool(n.ent.Stub), first, last, strconv.Itoa(n.txCount), joinKV(d.props(n.ent)),
-			source(n.ent.Src)})
+			d.source(n.ent.Src)})
 	}
 	return writeCSV(rows, "tx_count")
 }
@@ -49,7 +51,7 @@ func renderLinksCSV(d *doc) ([]byte, error) {
 	rows := [][]string{{"from_id", "from_ref", "relation", "role", "to_id", "to_ref", "source"}}
 	for _, l := range d.links {
 		rows = append(rows, []string{d.id(l.From), d.refStr(l.From), l.Type.String(), d.txt(l.Role),
-			d.id(l.To), d.refStr(l.To), source(l.Src)})
+			d.id(l.To), d.refStr(l.To), d.source(l.Src)})
 	}
 	return writeCSV(rows)
 }
@@ -72,7 +74,7 @@ func renderTxnsCSV(d *doc) ([]byte, error) {
 		rows = append(rows, []string{d.txt(t.ID), utc(t.Time), d.id(t.From), d.refStr(t.From), d.id(t.To),
 			d.refStr(t.To), decimal(t.Amount), currency(t), t.Channel.String(), d.txt(t.ATM), d.txt(t.Device),
 			d.txt(t.IP), triString(t.IINProvided), triString(t.AppConfirmed), d.txt(t.Reference),
-			joinKV(d.props(props)), source(t.Src)})
+			joinKV(d.props(props)), d.source(t.Src)})
 	}
 	return writeCSV(rows, "amount")
 }

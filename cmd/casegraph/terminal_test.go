@@ -34,7 +34,13 @@ func hostileDB(t *testing.T) string {
 		}
 	}
 	db := filepath.Join(t.TempDir(), "db")
-	runCmd(t, "import", "--db", db, data)
+	out, errOut, err := runBoth(t, "import", "--db", db, data)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, errOut)
+	}
+	if bad := rawControls(out + errOut); bad != nil {
+		t.Errorf("import printed raw %q:\n%s%s", bad, out, errOut)
+	}
 	return db
 }
 

@@ -333,7 +333,7 @@ func (m *Model) renderNeighbors(r rect) []string {
 				name = refLabel(n.Ref)
 			}
 			if n.Role != "" {
-				name += " · " + n.Role
+				name += " · " + safetext.Line(n.Role)
 			}
 			nameSt := st.Kind(n.Ref.Kind)
 			if i == ev.nbrSel {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui"
 )
 
@@ -125,9 +126,9 @@ func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 					if s.Tx != "" {
 						extra = fmt.Sprintf(" %s %s %s", s.Tx, s.Amount, s.Time)
 					}
-					fmt.Fprintf(stdout, "    %s %s%s\n", arrow, s.Via, extra)
+					fmt.Fprintf(stdout, "    %s %s%s\n", arrow, safetext.Line(s.Via), safetext.Line(extra))
 				}
-				fmt.Fprintf(stdout, "  %s %s\n", s.Ref, s.Name)
+				fmt.Fprintf(stdout, "  %s %s\n", safetext.Line(s.Ref), safetext.Line(s.Name))
 			}
 		}
 		return nil
@@ -210,9 +211,10 @@ func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
 	var walk func(i int)
 	walk = func(i int) {
 		h := tr.Hops[i]
-		line := strings.Repeat("  ", h.Depth) + graph.RefTitle(ix.Ref(h.Node)) + "  " + graph.FormatShortMoney(h.Amount)
+		line := strings.Repeat("  ", h.Depth) + safetext.Line(graph.RefTitle(ix.Ref(h.Node))) + "  " +
+			graph.FormatShortMoney(h.Amount)
 		if h.HasTx {
-			line += fmt.Sprintf("  %s  after %s", ix.TxID(h.Tx), h.Dwell.Round(time.Minute))
+			line += fmt.Sprintf("  %s  after %s", safetext.Line(ix.TxID(h.Tx)), h.Dwell.Round(time.Minute))
 		}
 		if h.End != graph.EndNone {
 			line += "  [" + h.End.String() + "]"

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui/pane"
 )
 
@@ -215,7 +216,7 @@ func (m *Model) verdictText(kind graph.VerdictKind, note string) string {
 	}
 	s := m.verdictMark(kind) + m.st.Text.Render(string(kind))
 	if note != "" {
-		s += m.st.Muted.Render(" — " + note)
+		s += m.st.Muted.Render(" — " + safetext.Line(note))
 	}
 	return s
 }
@@ -230,6 +231,6 @@ func (m *Model) verdictPropLines(kw int) []string {
 		return nil // the keys are in the help (?)
 	}
 	label := pane.Fit(m.st.Muted.Render("verdict"), kw) + "  "
-	who := m.st.Muted.Render(fmt.Sprintf(" · %s %s", ev.v.User, ev.v.Time.In(m.loc).Format("2006-01-02 15:04")))
+	who := m.st.Muted.Render(fmt.Sprintf(" · %s %s", safetext.Line(ev.v.User), ev.v.Time.In(m.loc).Format("2006-01-02 15:04")))
 	return []string{label + ansi.Truncate(m.verdictText(ev.v.Kind, ev.v.Note)+who, 200, "…")}
 }

@@ -12,6 +12,7 @@ import (
 	"casegraph/calibrate"
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/internal/safetext"
 	"casegraph/store"
 )
 
@@ -51,7 +52,7 @@ func verdictTag(vs map[graph.Ref]graph.Verdict, r graph.Ref) string {
 	}
 	s := "  " + mark + " " + string(v.Kind)
 	if v.Note != "" {
-		s += ": " + v.Note
+		s += ": " + safetext.Line(v.Note)
 	}
 	return s
 }
@@ -125,7 +126,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "withdrew the verdict %s on %s %s\n", old.Kind, graph.Title(e), ref)
+		fmt.Fprintf(stdout, "withdrew the verdict %s on %s %s\n", old.Kind, safetext.Line(graph.Title(e)), safetext.Line(ref.String()))
 		return nil
 	}
 	kind, err := graph.ParseVerdictKind(sub)
@@ -136,7 +137,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s %s %s%s\n", v.Kind, graph.Title(e), ref, noteSuffix(v.Note))
+	fmt.Fprintf(stdout, "%s %s %s%s\n", v.Kind, safetext.Line(graph.Title(e)), safetext.Line(ref.String()), noteSuffix(v.Note))
 	return nil
 }
 
@@ -144,7 +145,7 @@ func noteSuffix(n string) string {
 	if n == "" {
 		return ""
 	}
-	return " — " + n
+	return " — " + safetext.Line(n)
 }
 
 func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bool) error {
@@ -172,8 +173,8 @@ func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bo
 	}
 	almaty := importers.Almaty()
 	for i, o := range out {
-		fmt.Fprintf(stdout, "%-9s %-34s %-30s %s %-10s%s\n", o.Verdict, o.Ref, o.Name,
-			vs[i].Time.In(almaty).Format("2006-01-02 15:04"), o.User, noteSuffix(o.Note))
+		fmt.Fprintf(stdout, "%-9s %-34s %-30s %s %-10s%s\n", o.Verdict, safetext.Line(o.Ref), safetext.Line(o.Name),
+			vs[i].Time.In(almaty).Format("2006-01-02 15:04"), safetext.Line(o.User), noteSuffix(o.Note))
 	}
 	fmt.Fprintf(stdout, "%d verdicts: %d confirmed, %d dismissed\n", len(out), nc, nd)
 	return nil
@@ -373,7 +374,7 @@ func printRuleConfigHistory(ctx context.Context, db *store.DB, w io.Writer) erro
 		if v.Defaults() {
 			what = "defaults"
 		}
-		fmt.Fprintf(w, "%4d  %s  %-10s %-6s %-8s %s\n", v.Seq, v.Time, v.User, v.Action, what, v.Note)
+		fmt.Fprintf(w, "%4d  %s  %-10s %-6s %-8s %s\n", v.Seq, v.Time, safetext.Line(v.User), v.Action, what, safetext.Line(v.Note))
 	}
 	return nil
 }

@@ -198,3 +198,16 @@ func TestBackendVerdicts(t *testing.T) {
 		t.Errorf("second clear: %v, want ErrNotFound", err)
 	}
 }
+
+// A note is the analyst's free text: on the one line of a flags row or a
+// verdict list it is escaped, newline and controls included.
+func TestVerdictNoteEscaped(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
+	runCmd(t, "verdict", "confirm", "--db", db, "iin:990101300201", "--note", "first\nsecond \x1b[2J\u202e")
+	for _, out := range []string{runCmd(t, "flags", "--db", db), runCmd(t, "verdict", "list", "--db", db)} {
+		if strings.Contains(out, "first\nsecond") || strings.ContainsAny(out, "\x1b\u202e") || !strings.Contains(out, "first␊second ␛[2J") {
+			t.Errorf("note not escaped on its line:\n%q", out)
+		}
+	}
+}

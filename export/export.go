@@ -14,8 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,6 +84,10 @@ type Options struct {
 	// Redact masks PAN middle digits, all but the last 4 digits of IINs and
 	// phone numbers, in every file.
 	Redact bool
+	// Replace lets Write replace an existing folder that holds an earlier
+	// export (nothing but export files, no links). Without it Write refuses
+	// any existing folder that is not empty.
+	Replace bool
 }
 
 // Manifest describes an export folder; it is also written as manifest.json.
@@ -129,32 +131,28 @@ type FileHash struct {
 // ManifestName is the manifest's file name; it is not listed in itself.
 const ManifestName = "manifest.json"
 
-// Write writes the case file into dir (created if missing; files of the same
-// names are replaced) and returns the manifest it wrote.
+// fileNames are the files of an export folder besides the manifest.
+var fileNames = []string{"report.html", "report.md", "entities.csv", "links.csv", "transactions.csv", "graph.graphml",
+	"graph.gexf", "graph.dot", "entities.ftm.json", "i2_import.csv", "i2_import_spec.txt", "case.json"}
+
+// Write writes the case file into dir and returns the manifest it wrote.
+//
+// The folder is built whole in a fresh private folder beside dir (created
+// with mode 0700, files 0600, each created new, so no link is followed) and
+// renamed into place: a reader never sees half an export, and a symbolic link
+// planted in or at dir is never written through. dir must not exist, be an
+// empty folder, or, with opts.Replace, be an earlier export, which is then
+// replaced as a whole. A dir that is a symbolic link is refused.
 func Write(dir string, in Input, opts Options) (Manifest, error) {
 	d, err := prepare(in, opts)
 	if err != nil {
 		return Manifest{}, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Manifest{}, fmt.Errorf("create export folder %s: %w", dir, err)
-	}
-	files := []struct {
-		name   string
-		render func(*doc) ([]byte, error)
-	}{
-		{"report.html", renderHTML},
-		{"report.md", renderMarkdown},
-		{"entities.csv", renderEntitiesCSV},
-		{"links.csv", renderLinksCSV},
-		{"transactions.csv", renderTxnsCSV},
-		{"graph.graphml", renderGraphML},
-		{"graph.gexf", renderGEXF},
-		{"graph.dot", renderDOT},
-		{"entities.ftm.json", renderFtM},
-		{"i2_import.csv", renderI2},
-		{"i2_import_spec.txt", renderI2Spec},
-		{"case.json", renderCaseJSON},
+	renders := map[string]func(*doc) ([]byte, error){
+		"report.html": renderHTML, "report.md": renderMarkdown, "entities.csv": renderEntitiesCSV,
+		"links.csv": renderLinksCSV, "transactions.csv": renderTxnsCSV, "graph.graphml": renderGraphML,
+		"graph.gexf": renderGEXF, "graph.dot": renderDOT, "entities.ftm.json": renderFtM, "i2_import.csv": renderI2,
+		"i2_import_spec.txt": renderI2Spec, "case.json": renderCaseJSON,
 	}
 	m := Manifest{
 		Format:   FormatID,
@@ -169,24 +167,25 @@ func Write(dir string, in Input, opts Options) (Manifest, error) {
 	for _, q := range d.in.Queries {
 		m.Queries = append(m.Queries, d.txt(q))
 	}
-	for _, f := range files {
-		b, err := f.render(d)
+	// Render everything before touching the disk.
+	out := map[string][]byte{}
+	for _, name := range fileNames {
+		b, err := renders[name](d)
 		if err != nil {
-			return Manifest{}, fmt.Errorf("render %s: %w", f.name, err)
+			return Manifest{}, fmt.Errorf("render %s: %w", name, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), b, 0o644); err != nil {
-			return Manifest{}, fmt.Errorf("write %s: %w", f.name, err)
-		}
+		out[name] = b
 		sum := sha256.Sum256(b)
-		m.Files = append(m.Files, FileHash{Name: f.name, SHA256: hex.EncodeToString(sum[:]), Bytes: len(b)})
+		m.Files = append(m.Files, FileHash{Name: name, SHA256: hex.EncodeToString(sum[:]), Bytes: len(b)})
 	}
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Name < m.Files[j].Name })
 	b, err := marshalJSON(m)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("render %s: %w", ManifestName, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ManifestName), b, 0o644); err != nil {
-		return Manifest{}, fmt.Errorf("write %s: %w", ManifestName, err)
+	out[ManifestName] = b
+	if err := writeFolder(dir, out, opts.Replace); err != nil {
+		return Manifest{}, err
 	}
 	return m, nil
 }
@@ -332,7 +331,7 @@ func prepare(in Input, opts Options) (*doc, error) {
 	})
 
 	for _, b := range in.Sources {
-		d.sources = append(d.sources, SourceFile{Batch: b.ID, File: b.File, SHA256: b.SHA256, Format: b.Format,
+		d.sources = append(d.sources, SourceFile{Batch: b.ID, File: d.fileName(b.File), SHA256: b.SHA256, Format: b.Format,
 			Read: b.Read, Imported: b.Imported, Rejected: b.Rejected})
 	}
 	sort.Slice(d.sources, func(i, j int) bool {

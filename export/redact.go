@@ -50,6 +50,15 @@ func (d *doc) txt(s string) string {
 	return scrub(s)
 }
 
+// fileName redacts a source file name when redacting: identifiers glued to
+// letters are masked too (card4400430000000015.csv).
+func (d *doc) fileName(s string) string {
+	if !d.redact {
+		return s
+	}
+	return scrubFileName(s)
+}
+
 func maskPAN(digits string) string {
 	if len(digits) < 10 {
 		return digits
@@ -89,82 +98,182 @@ func phoneDigits(s string) (string, bool) {
 	return "", false
 }
 
-var (
-	// phonePattern finds written-out phone numbers: +7 701 555 1234,
-	// 8 (701) 555-12-34, +77015551234.
-	phonePattern = regexp.MustCompile(`(?:\+7|\b8|\b7)[ \-]?\(?\d{3}\)?[ \-]?\d{3}[ \-]?\d{2}[ \-]?\d{2}\b`)
-	// groupedPAN finds card numbers written in groups: 4400 4300 0000 0015.
-	groupedPAN = regexp.MustCompile(`\b\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}\b`)
-	// splitIIN finds an IIN written as birth date and serial: 850312 300002.
-	splitIIN = regexp.MustCompile(`\b\d{6} \d{6}\b`)
-	// digitRun finds bare runs of digits.
-	digitRun = regexp.MustCompile(`\d{10,19}`)
-)
+// numberCluster finds digit groups written together: separated by
+// spaces (also no-break and thin spaces), dots, hyphens, dashes, slashes
+// or parentheses, one to three at a time, optionally after a "+". Every
+// spelling of an identifier is one cluster: 4400.4300.0000.0015,
+// 4400/4300/0000/0015, 440043 0000000015, 850312-300002, +7 (701) 555-12-34,
+// 8 778 894 54 77.
+var numberCluster = regexp.MustCompile(`\+?\(?[0-9]+(?:[ \x{00a0}\x{202f}\x{2009}.\-\x{2013}/()]{1,3}[0-9]+)*`)
+
+// digitGroup is one run of digits inside a cluster, by byte offsets.
+type digitGroup struct{ i, j int }
 
 // scrub masks full PANs (Luhn-valid 13–19 digits), IINs (12 digits with a
-// valid checksum) and phone numbers in s.
-func scrub(s string) string {
-	if !strings.ContainsAny(s, "0123456789") {
-		return s
-	}
-	s = groupedPAN.ReplaceAllStringFunc(s, func(m string) string {
-		if dg := onlyDigits(m); len(dg) >= 13 && len(dg) <= 19 && luhnValid(dg) {
-			return maskPAN(dg)
-		}
-		return m
-	})
-	s = splitIIN.ReplaceAllStringFunc(s, func(m string) string {
-		if dg := onlyDigits(m); iinValid(dg) {
-			return maskIIN(dg)
-		}
-		return m
-	})
-	s = phonePattern.ReplaceAllStringFunc(s, func(m string) string {
-		if strings.HasPrefix(m, "+") || strings.ContainsAny(m, " -(") || len(onlyDigits(m)) == 11 {
-			if p, ok := phoneDigits(m); ok {
-				return maskPhone(p)
-			}
-		}
-		return m
-	})
-	return replaceRuns(s)
-}
+// valid checksum) and Kazakh or Russian phone numbers in s, however their
+// digits are grouped. A run glued to an ASCII letter or digit (inside an
+// IBAN, a hex hash or a transaction id) is left alone.
+func scrub(s string) string { return scrubText(s, true) }
 
-// replaceRuns masks bare digit runs that are identifiers. A run glued to an
-// ASCII letter or digit (inside an IBAN, a hex hash or a transaction id) is
-// left alone: it is part of another identifier.
-func replaceRuns(s string) string {
-	locs := digitRun.FindAllStringIndex(s, -1)
-	if locs == nil {
+// scrubFileName is scrub for file names, where an identifier is often glued
+// to letters (card4400430000000015.csv): it masks those too.
+func scrubFileName(s string) string { return scrubText(s, false) }
+
+func scrubText(s string, glue bool) string {
+	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
 	var b strings.Builder
 	last := 0
-	for _, l := range locs {
-		i, j := l[0], l[1]
-		if (i > 0 && isASCIIAlnum(s[i-1])) || (j < len(s) && isASCIIAlnum(s[j])) {
-			continue
+	for _, m := range numberCluster.FindAllStringIndex(s, -1) {
+		var groups []digitGroup
+		for i := m[0]; i < m[1]; {
+			if !isDigit(s[i]) {
+				i++
+				continue
+			}
+			j := i
+			for j < m[1] && isDigit(s[j]) {
+				j++
+			}
+			groups = append(groups, digitGroup{i, j})
+			i = j
 		}
-		run := s[i:j]
-		var rep string
-		switch {
-		case len(run) == 12 && iinValid(run):
-			rep = maskIIN(run)
-		case len(run) >= 13 && luhnValid(run):
-			rep = maskPAN(run)
-		case len(run) == 11 && (run[0] == '7' || run[0] == '8'):
-			p, _ := phoneDigits(run)
-			rep = maskPhone(p)
-		default:
-			continue
+		for gi := 0; gi < len(groups); {
+			n, rep, start := identifierAt(s, groups[gi:], glue)
+			if n == 0 {
+				gi++
+				continue
+			}
+			if start < last {
+				start = last
+			}
+			b.WriteString(s[last:start])
+			b.WriteString(rep)
+			last = groups[gi+n-1].j
+			gi += n
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(rep)
-		last = j
+	}
+	if last == 0 {
+		return s
 	}
 	b.WriteString(s[last:])
 	return b.String()
 }
+
+// identifierAt looks for the longest identifier made of the first groups,
+// and returns how many groups it takes, its mask and the byte offset it
+// starts at (a "+" before a phone number is part of it); n is 0 if none.
+func identifierAt(s string, groups []digitGroup, glue bool) (n int, rep string, start int) {
+	first := groups[0]
+	if glue && first.i > 0 && isASCIIAlnum(s[first.i-1]) {
+		return gluedPAN(s, first)
+	}
+	var digits strings.Builder
+	var lens []int
+	for _, g := range groups {
+		digits.WriteString(s[g.i:g.j])
+		lens = append(lens, g.j-g.i)
+		if digits.Len() > 19 {
+			break
+		}
+	}
+	all := digits.String()
+	for k := len(lens); k >= 1; k-- {
+		total := 0
+		for _, l := range lens[:k] {
+			total += l
+		}
+		if total < 10 || total > 19 {
+			continue
+		}
+		end := groups[k-1].j
+		if glue && end < len(s) && isASCIIAlnum(s[end]) {
+			if k == 1 {
+				return gluedPAN(s, first)
+			}
+			continue
+		}
+		d := all[:total]
+		plus := first.i > 0 && s[first.i-1] == '+'
+		if first.i > 1 && s[first.i-1] == '(' && s[first.i-2] == '+' {
+			plus = true
+		}
+		if r, ok := classify(d, lens[:k], plus); ok {
+			start = first.i
+			if plus {
+				start = strings.LastIndexByte(s[:first.i], '+')
+			} else if strings.HasPrefix(r, "+") && start > 0 && s[start-1] == '(' {
+				start-- // "(701) 555-12-34": the mask replaces the parenthesis too
+			}
+			return k, r, start
+		}
+	}
+	return 0, "", 0
+}
+
+// gluedPAN masks a run glued to letters or digits ("card4400430000000015")
+// only when it is unmistakably a card number: 16 to 19 digits starting with
+// 2 to 6 (Mir, Amex, Visa, Mastercard, UnionPay) that pass Luhn. A run of
+// that kind inside an IBAN, a hash or a transaction id is all but impossible.
+func gluedPAN(s string, g digitGroup) (int, string, int) {
+	d := s[g.i:g.j]
+	if len(d) >= 16 && len(d) <= 19 && d[0] >= '2' && d[0] <= '6' && luhnValid(d) {
+		return 1, maskPAN(d), g.i
+	}
+	return 0, "", 0
+}
+
+// classify decides whether digits, written in groups of the given lengths,
+// are a PAN, an IIN or a phone number, and returns their mask.
+func classify(d string, lens []int, plus bool) (string, bool) {
+	single := len(lens) == 1
+	switch n := len(d); {
+	case n >= 13 && !plus:
+		// Card numbers are written in groups of four (or 4-6-5, 6-10):
+		// every group but the last has at least 4 digits, which keeps
+		// dates and amounts out.
+		for _, l := range lens[:len(lens)-1] {
+			if l < 4 {
+				return "", false
+			}
+		}
+		if luhnValid(d) {
+			return maskPAN(d), true
+		}
+	case n == 12 && !plus:
+		// A grouped IIN must also start with a plausible birth date.
+		if iinValid(d) && (single || iinDateOK(d)) {
+			return maskIIN(d), true
+		}
+	case n == 11:
+		// 7 or 8 and ten digits: +7 701 555 12 34, 8 (701) 555-12-34,
+		// 87015551234; the country or trunk digit stands alone or opens
+		// a four-digit group.
+		if (d[0] == '7' || d[0] == '8') && (single || lens[0] == 1 || lens[0] == 4) {
+			p, _ := phoneDigits(d)
+			return maskPhone(p), true
+		}
+	case n == 10 && !plus:
+		// A Kazakh number without its country code: 7778945477,
+		// 701 555 12 34, (701) 555-12-34.
+		if d[0] == '7' && (single || lens[0] == 3) {
+			return maskPhone("7" + d), true
+		}
+	}
+	return "", false
+}
+
+// iinDateOK reports whether an IIN starts with a possible birth date
+// (YYMMDD). The checksum (DOMAIN §1.1) already rejects 10 in 11 random
+// numbers; the date keeps grouped account or amount digits out.
+func iinDateOK(d string) bool {
+	mm := int(d[2]-'0')*10 + int(d[3]-'0')
+	dd := int(d[4]-'0')*10 + int(d[5]-'0')
+	return mm >= 1 && mm <= 12 && dd >= 1 && dd <= 31
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isASCIIAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'

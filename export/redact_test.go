@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"casegraph/graph"
 )
 
 func TestScrub(t *testing.T) {
@@ -151,6 +153,100 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if keep := os.Getenv("CASEGRAPH_KEEP_SCREENSHOT"); keep != "" {
 		if err := os.WriteFile(keep, png, 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// spellings are the ways investigators and banks write the fixture's card
+// panA, IIN iinA and phone phoneA (and a second phone and IIN written only
+// loosely): grouped by spaces, no-break spaces, dots, slashes, hyphens,
+// parentheses, with and without country or trunk code.
+var spellings = []string{
+	"4400430000000015", "4400 4300 0000 0015", "4400-4300-0000-0015", "4400.4300.0000.0015", "4400/4300/0000/0015",
+	"4400 430000000015", "440043 0000000015", "4400\u00a04300\u00a00000\u00a00015", "card4400430000000015",
+	"850312300002", "850312 300002", "850312-300002", "850312.300002", "850312/300002", "850 312 300 002",
+	"850312-050003",
+	"+77015551234", "+7 701 555 12 34", "+7 (701) 555-12-34", "87015551234", "8 701 555 12 34", "8(701)555-12-34",
+	"7015551234", "701 555 12 34", "(701) 555-12-34", "+7.701.555.12.34", "7778945477", "8 778 894 54 77",
+	"+7-778-894-54-77",
+}
+
+// secretDigits are the digits that must not survive redaction, however
+// they are grouped: the PAN, the IINs, and the phones without their
+// country or trunk digit.
+var secretDigits = []string{panA, iinA, "850312050003", "7015551234", "7778945477"}
+
+// spelledInput puts every spelling into every kind of free text and into
+// the source file names.
+func spelledInput() Input {
+	in := fixture()
+	all := strings.Join(spellings, "; ")
+	in.Case.Description = "Spellings: " + all
+	in.Case.Notes = append(in.Case.Notes, Note{Time: at("2025-03-18T09:00:00Z"), Text: all})
+	for i := range in.Entities {
+		s := spellings[i%len(spellings)]
+		e := &in.Entities[i]
+		if e.Name != "" {
+			e.Name += " " + s
+		}
+		if e.Props != nil {
+			e.Props["remark"] = "see " + spellings[(i+7)%len(spellings)]
+		}
+		e.Src.File = "in/" + spellings[(i+3)%len(spellings)] + "_" + strings.ReplaceAll(spellings[(i+11)%len(spellings)], " ", "") + ".csv"
+	}
+	for i := range in.Txns {
+		in.Txns[i].Reference = "ref " + spellings[(i*5)%len(spellings)] + " / " + spellings[(i*5+2)%len(spellings)]
+		in.Txns[i].Src.File = "statement_" + spellings[(i*3)%len(spellings)] + ".csv"
+	}
+	for i := range in.Links {
+		in.Links[i].Src.File = spellings[(i*2)%len(spellings)] + ".csv"
+	}
+	in.Flags[0].Reason += " " + spellings[5] + " " + spellings[13]
+	in.Sources = append(in.Sources, graph.Batch{ID: 7, File: "data/card4400430000000015/iin 850312-300002 tel 8 778 894 54 77.csv",
+		SHA256: "77", Format: "transactions"})
+	in.Queries = append(in.Queries, "search "+all)
+	return in
+}
+
+// TestRedactionCatchesEverySpelling scans every file of a redacted export
+// for the secret digits in any grouping, glued to letters or not.
+func TestRedactionCatchesEverySpelling(t *testing.T) {
+	cluster := regexp.MustCompile(`[0-9](?:[0-9 \x{00a0}.\-/()+]*[0-9])?`)
+	scan := func(files map[string][]byte) map[string][]string {
+		found := map[string][]string{}
+		for _, name := range sortedKeys(files) {
+			for _, m := range cluster.FindAllString(string(files[name]), -1) {
+				dg := onlyDigits(m)
+				for _, secret := range secretDigits {
+					if strings.Contains(dg, secret) {
+						found[secret] = append(found[secret], name+": "+m)
+					}
+				}
+			}
+		}
+		return found
+	}
+	plain, _ := export(t, spelledInput(), false)
+	if found := scan(readAll(t, plain)); len(found) != len(secretDigits) {
+		t.Fatalf("the scan does not see every identifier in the plain export: %v", found)
+	}
+	red, _ := export(t, spelledInput(), true)
+	for secret, where := range scan(readAll(t, red)) {
+		for _, w := range where {
+			t.Errorf("%s survives redaction in %s", secret, w)
+		}
+	}
+	// Every spelling of each identifier is masked the same way.
+	for _, s := range spellings {
+		got := scrub("x " + s + " x")
+		if strings.HasPrefix(s, "card") {
+			got = scrubFileName(s)
+		}
+		switch {
+		case strings.Contains(got, "440043******0015"), strings.Contains(got, "********0002"),
+			strings.Contains(got, "********0003"), strings.Contains(got, "+7********34"), strings.Contains(got, "+7********77"):
+		default:
+			t.Errorf("%q redacts to %q", s, got)
 		}
 	}
 }

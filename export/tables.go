@@ -2,7 +2,6 @@ package export
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -10,15 +9,6 @@ import (
 
 	"casegraph/graph"
 )
-
-func writeCSV(rows [][]string) ([]byte, error) {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
-		return nil, fmt.Errorf("write csv: %w", err)
-	}
-	return buf.Bytes(), nil
-}
 
 // marshalJSON renders v as indented JSON with a final newline. Maps are
 // written in key order by encoding/json, so the bytes are deterministic.
@@ -33,11 +23,13 @@ func marshalJSON(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func source(p graph.Provenance) string {
+// source renders where a record came from: "file:line", the file name
+// redacted (file names often carry a card number or an IIN).
+func (d *doc) source(p graph.Provenance) string {
 	if p.File == "" {
 		return ""
 	}
-	return p.File + ":" + strconv.Itoa(p.Line)
+	return d.fileName(p.File) + ":" + strconv.Itoa(p.Line)
 }
 
 func renderEntitiesCSV(d *doc) ([]byte, error) {
@@ -50,16 +42,16 @@ func renderEntitiesCSV(d *doc) ([]byte, error) {
 		}
 		rows = append(rows, []string{n.id, n.ent.Ref.Kind.String(), n.red.String(), d.txt(n.ent.Name),
 			strconv.FormatBool(n.ent.Stub), first, last, strconv.Itoa(n.txCount), joinKV(d.props(n.ent)),
-			source(n.ent.Src)})
+			d.source(n.ent.Src)})
 	}
-	return writeCSV(rows)
+	return writeCSV(rows, "tx_count")
 }
 
 func renderLinksCSV(d *doc) ([]byte, error) {
 	rows := [][]string{{"from_id", "from_ref", "relation", "role", "to_id", "to_ref", "source"}}
 	for _, l := range d.links {
 		rows = append(rows, []string{d.id(l.From), d.refStr(l.From), l.Type.String(), d.txt(l.Role),
-			d.id(l.To), d.refStr(l.To), source(l.Src)})
+			d.id(l.To), d.refStr(l.To), d.source(l.Src)})
 	}
 	return writeCSV(rows)
 }
@@ -82,9 +74,9 @@ func renderTxnsCSV(d *doc) ([]byte, error) {
 		rows = append(rows, []string{d.txt(t.ID), utc(t.Time), d.id(t.From), d.refStr(t.From), d.id(t.To),
 			d.refStr(t.To), decimal(t.Amount), currency(t), t.Channel.String(), d.txt(t.ATM), d.txt(t.Device),
 			d.txt(t.IP), triString(t.IINProvided), triString(t.AppConfirmed), d.txt(t.Reference),
-			joinKV(d.props(props)), source(t.Src)})
+			joinKV(d.props(props)), d.source(t.Src)})
 	}
-	return writeCSV(rows)
+	return writeCSV(rows, "amount")
 }
 
 // i2 Analyst's Notebook imports a link table: one row per link, each row
@@ -151,7 +143,7 @@ func renderI2(d *doc) ([]byte, error) {
 			rows = append(rows, row)
 		}
 	}
-	return writeCSV(rows)
+	return writeCSV(rows, "LinkAmount")
 }
 
 func renderI2Spec(d *doc) ([]byte, error) {
@@ -159,7 +151,10 @@ func renderI2Spec(d *doc) ([]byte, error) {
 	b.WriteString(`i2 Analyst's Notebook import specification for i2_import.csv
 =================================================================
 
-File:        i2_import.csv (UTF-8, comma separated, RFC 4180 quoting, first row is the header)
+File:        i2_import.csv (UTF-8, comma separated, every field in RFC 4180 double quotes, first
+             row is the header). A text field that a spreadsheet would read as a formula
+             (starting with = + - @, tab or CR) starts with an apostrophe ('); LinkAmount and
+             E.164 phone numbers (+7 and 10 digits) are written as they are
 Import type: Link table ("Entity - Link - Entity" in the Import wizard; each row is one link
              between two entities; a row whose Link and Entity2 columns are empty carries a
              single entity that has no link in this case)

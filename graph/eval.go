@@ -2,10 +2,13 @@ package graph
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
+	"strings"
 )
 
 // GroundTruth is the demo generator's ground_truth.json: the planted groups
@@ -36,16 +39,159 @@ type TruthGroup struct {
 	Wallet     string   `json:"wallet"`
 }
 
-// ParseGroundTruth reads a ground_truth.json.
+// ParseGroundTruth reads a ground_truth.json and refuses what is not one:
+// another JSON shape (an array, unknown keys such as another data set's
+// summary), trailing data, no groups and no mule cards, a group with
+// neither members nor cards, an empty member or card.
 func ParseGroundTruth(r io.Reader) (GroundTruth, error) {
 	var t GroundTruth
-	if err := json.NewDecoder(r).Decode(&t); err != nil {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field == "" {
+			return t, fmt.Errorf("parse ground truth: a JSON %s, want an object with groups and mule_cards as casegraph generate writes", ute.Value)
+		}
+		if strings.Contains(err.Error(), "unknown field") {
+			return t, fmt.Errorf("parse ground truth: %w: not a casegraph ground truth (want seed, scale, start, days, groups, mule_cards)", err)
+		}
 		return t, fmt.Errorf("parse ground truth: %w", err)
 	}
+	if dec.More() {
+		return t, errors.New("parse ground truth: data after the JSON object")
+	}
 	if len(t.MuleCards) == 0 && len(t.Groups) == 0 {
-		return t, fmt.Errorf("parse ground truth: no groups and no mule cards")
+		return t, errors.New("parse ground truth: no groups and no mule cards")
+	}
+	for i, g := range t.Groups {
+		id := g.GroupID
+		if id == "" {
+			id = fmt.Sprintf("#%d", i+1)
+		}
+		if len(g.Members) == 0 && len(g.Cards) == 0 {
+			return t, fmt.Errorf("parse ground truth: group %s has no members and no cards", id)
+		}
+		for _, m := range g.Members {
+			if strings.TrimSpace(m) == "" {
+				return t, fmt.Errorf("parse ground truth: group %s has an empty member", id)
+			}
+		}
+	}
+	for _, c := range t.MuleCards {
+		if strings.TrimSpace(c) == "" {
+			return t, errors.New("parse ground truth: an empty mule card")
+		}
 	}
 	return t, nil
+}
+
+// ReadGroundTruth reads and checks the ground truth file at path; its
+// errors name the file.
+func ReadGroundTruth(path string) (GroundTruth, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return GroundTruth{}, fmt.Errorf("ground truth: %w", err)
+	}
+	defer fh.Close()
+	t, err := ParseGroundTruth(fh)
+	if err != nil {
+		return t, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// TruthMinResolved is the least share of a ground truth's group members,
+// and of its mule cards, that must name entities of the database for an
+// evaluation to mean anything.
+const TruthMinResolved = 0.5
+
+// TruthCoverage says how many of a ground truth's group members (person
+// keys, IINs) and mule cards (card keys, PANs) name entities of an index.
+type TruthCoverage struct {
+	Members, MembersFound int
+	Cards, CardsFound     int
+	Unresolved            []string // up to 5 examples: member "…", mule card "…"
+}
+
+// Coverage looks the ground truth's members and mule cards up in ix, as
+// Evaluate matches them: a member is a person's key, a card a card's key.
+func (t GroundTruth) Coverage(ix *Index) TruthCoverage {
+	var c TruthCoverage
+	check := func(r Ref, what string) bool {
+		if _, ok := ix.Lookup(r); ok {
+			return true
+		}
+		if len(c.Unresolved) < 5 {
+			c.Unresolved = append(c.Unresolved, fmt.Sprintf("%s %q", what, r.Key))
+		}
+		return false
+	}
+	seen := map[string]bool{}
+	for _, g := range t.Groups {
+		for _, m := range g.Members {
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			c.Members++
+			if check(Ref{Kind: KindPerson, Key: m}, "member") {
+				c.MembersFound++
+			}
+		}
+	}
+	clear(seen)
+	for _, p := range t.MuleCards {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		c.Cards++
+		if check(Ref{Kind: KindCard, Key: p}, "mule card") {
+			c.CardsFound++
+		}
+	}
+	return c
+}
+
+// CheckTruth refuses a ground truth that does not describe the data in ix:
+// fewer than TruthMinResolved of its group members, or of its mule cards,
+// name entities there (another data set's truth, or members named by
+// account ids or with a prefix the database does not use). Scoring it
+// would report a recall of 0 that means nothing. The error gives examples
+// of unresolved references and of the database's own.
+func CheckTruth(ix *Index, t GroundTruth) error {
+	c := t.Coverage(ix)
+	low := func(found, total int) bool { return total > 0 && float64(found) < TruthMinResolved*float64(total) }
+	if !low(c.MembersFound, c.Members) && !low(c.CardsFound, c.Cards) {
+		return nil
+	}
+	var have []string
+	for _, k := range []Kind{KindPerson, KindCard} {
+		n, ex := 0, []string{}
+		for id := range ix.Len() {
+			if ix.Kind(NodeID(id)) != k {
+				continue
+			}
+			n++
+			if len(ex) < 3 {
+				ex = append(ex, ix.Ref(NodeID(id)).String())
+			}
+		}
+		if n == 0 {
+			have = append(have, fmt.Sprintf("no %ss", k))
+		} else {
+			have = append(have, fmt.Sprintf("%d %ss such as %s", n, k, strings.Join(ex, ", ")))
+		}
+	}
+	var found []string
+	if c.Members > 0 {
+		found = append(found, fmt.Sprintf("%d of %d group members resolve to persons", c.MembersFound, c.Members))
+	}
+	if c.Cards > 0 {
+		found = append(found, fmt.Sprintf("%d of %d mule cards to cards", c.CardsFound, c.Cards))
+	}
+	return fmt.Errorf("the ground truth does not describe this database: %s (at least %.0f%% are needed); unresolved: %s; the database holds %s. Members must be person keys (IINs) and mule cards card keys (PANs) exactly as imported, without a scheme prefix",
+		strings.Join(found, " and "), TruthMinResolved*100, strings.Join(c.Unresolved, ", "), strings.Join(have, " and "))
 }
 
 // RuleEval scores the cards a single rule flags (on the card itself or

@@ -295,6 +295,7 @@ type Neighbor struct {
 	Ref       Ref
 	Name      string // display name of the other entity, if known
 	Relation  string // a LinkType name or a Channel name
+	Role      string // the link's role, e.g. "organiser" for member_of (imported case data)
 	Dir       Direction
 	Count     int   // links or transactions aggregated into this row
 	Amount    int64 // sum of transaction amounts in minor units (KZT and others summed as is)

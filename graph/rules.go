@@ -23,6 +23,9 @@ type Hit struct {
 	Reason   string   // in words, e.g. "3 top-ups of 495–499k ₸ without IIN in 3 days"
 	Evidence []uint32 // transaction indexes (Index.TxID gives the id), in time order
 	Window   Window
+	// Strong marks a hit of a context rule (IsContextRule) that is a
+	// typology in itself, so it counts as typology evidence.
+	Strong bool
 }
 
 // Flags is the result of RunRules: every hit, and per-entity risks ranked
@@ -123,7 +126,7 @@ func RunRules(ctx context.Context, ix *Index, cfg RuleConfig, progress func(done
 		hits = append(hits, h...)
 	}
 	slices.SortFunc(hits, compareRuleHits)
-	return rr.score(hits), nil
+	return rr.withCollectors(ctx, hits, rr.score(hits))
 }
 
 func compareRuleHits(a, b Hit) int {
@@ -176,21 +179,8 @@ type tradeKey struct {
 }
 
 func newRuleRun(ix *Index, cfg RuleConfig) *ruleRun {
-	rr := &ruleRun{ix: ix, cfg: cfg, holder: make([]NodeID, ix.Len())}
+	rr := &ruleRun{ix: ix, cfg: cfg, holder: holders(ix)}
 	rr.initUnits()
-	for id := range rr.holder {
-		rr.holder[id] = NoNode
-	}
-	for id := 0; id < ix.Len(); id++ {
-		if ix.Kind(NodeID(id)) != KindPerson {
-			continue
-		}
-		for _, l := range ix.Links(NodeID(id)) {
-			if l.Out && l.Type == LinkHolds && rr.holder[l.Other] == NoNode {
-				rr.holder[l.Other] = NodeID(id)
-			}
-		}
-	}
 	if cfg.R10.Enabled {
 		rr.trades = make(map[tradeKey][]int64)
 		for i := 0; i < ix.TxCount(); i++ {
@@ -266,6 +256,7 @@ func (rr *ruleRun) node(st *ruleState, id NodeID) {
 	case k == KindPerson:
 		rr.multiBank(st, id)
 		rr.structuringHolder(st, id)
+		rr.unlicensedHolder(st, id)
 		rr.listed(st, id)
 	case k == KindDevice || k == KindIP || k == KindPhone:
 		rr.sharedID(st, id)

@@ -71,7 +71,7 @@ func ParseDuration(s string) (Duration, error) {
 }
 
 // Rule identifiers, in table order (DOMAIN §4).
-var RuleIDs = []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15"}
+var RuleIDs = []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "R23"}
 
 // RuleConfig holds every threshold of the red-flag rules R1–R15. Amounts are
 // whole tenge (KZT); durations are strings such as "24h" or "30d". The
@@ -105,6 +105,7 @@ type RuleConfig struct {
 	R13 LayeringRule    `json:"R13"`
 	R14 CycleRule       `json:"R14"`
 	R15 RepeatRule      `json:"R15"`
+	R23 CollectorRule   `json:"R23"`
 
 	// Currencies converts the tenge thresholds (the *_kzt fields) for
 	// transactions in other currencies: KZT per unit of each ISO 4217 code.
@@ -256,6 +257,10 @@ type UnlicensedRule struct {
 	// UnknownFactor scales the weight when the exchange is only a stub, not
 	// in the imported register.
 	UnknownFactor float64 `json:"unknown_factor"`
+	// RepeatDays is the number of distinct days with unlicensed-exchange
+	// transactions from which R11 counts as a typology, not context
+	// (0: never).
+	RepeatDays int `json:"repeat_days"`
 }
 
 // FanOutRule is R12: many recipients with similar amounts.
@@ -300,6 +305,23 @@ type RepeatRule struct {
 	ListBlack float64 `json:"list_black"` // weight of a black-list entry
 }
 
+// CollectorRule is R23: the instruments that collect the money of flagged
+// subjects, or fund them, and through them their holders (organisers,
+// couriers). It runs after the other rules, on their scores.
+type CollectorRule struct {
+	RuleBase
+	MinSubjects  int     `json:"min_subjects"`  // distinct flagged subjects paying in
+	FundSubjects int     `json:"fund_subjects"` // distinct flagged subjects paid
+	MinShare     float64 `json:"min_share"`     // their share of everything received (or paid)
+	// IdentWeight is the risk of a subject using a device, IP or phone that
+	// flagged subjects make up at least MinShare of the other users of (at
+	// least MinSubjects of them): a gang's identifier (0: off).
+	IdentWeight float64 `json:"ident_weight"`
+	// IdentShare is the share of an identifier's other users that must be
+	// flagged for it to count as a gang's.
+	IdentShare float64 `json:"ident_share"`
+}
+
 func hours(h int) Duration { return Duration(time.Duration(h) * time.Hour) }
 func days(n int) Duration  { return hours(24 * n) }
 
@@ -324,11 +346,12 @@ func DefaultRuleConfig() RuleConfig {
 		R8:            DormantRule{RuleBase: on(0.3), Silence: days(90), Burst: days(7), TurnoverKZT: 1_000_000},
 		R9:            NightRule{RuleBase: on(0.3), Share: 0.5, MinOps: 6, ATMCount: 3, Window: days(30), FromHour: 0, ToHour: 6},
 		R10:           P2PRule{RuleBase: on(0.35), MatchWindow: Duration(15 * time.Minute), MinCredits: 1},
-		R11:           UnlicensedRule{RuleBase: on(0.6), UnknownFactor: 0.5},
+		R11:           UnlicensedRule{RuleBase: on(0.6), UnknownFactor: 0.5, RepeatDays: 3},
 		R12:           FanOutRule{RuleBase: on(0.4), Recipients: 10, Window: hours(24), MaxCV: 0.2},
 		R13:           LayeringRule{RuleBase: on(0.7), MinHops: 3, MaxHops: 8, MaxDwell: hours(6), MaxShrink: 0.10, MinKZT: 100_000},
 		R14:           CycleRule{RuleBase: on(0.6), MaxHops: 6, Window: hours(72), ReturnShare: 0.8, MinKZT: 100_000, MaxFanout: 64},
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
+		R23:           CollectorRule{RuleBase: on(0.7), MinSubjects: 2, FundSubjects: 3, MinShare: 0.5, IdentWeight: 0.55, IdentShare: 0.34},
 
 		Currencies:          DefaultCurrencies(),
 		ReportingThresholds: DefaultReportingThresholds(),
@@ -375,7 +398,7 @@ func (c RuleConfig) Validate() error {
 	}{{"R1", c.R1.RuleBase}, {"R2", c.R2.RuleBase}, {"R3", c.R3.RuleBase}, {"R4", c.R4.RuleBase},
 		{"R5", c.R5.RuleBase}, {"R6", c.R6.RuleBase}, {"R7", c.R7.RuleBase}, {"R8", c.R8.RuleBase},
 		{"R9", c.R9.RuleBase}, {"R10", c.R10.RuleBase}, {"R11", c.R11.RuleBase}, {"R12", c.R12.RuleBase},
-		{"R13", c.R13.RuleBase}, {"R14", c.R14.RuleBase}, {"R15", c.R15.RuleBase}} {
+		{"R13", c.R13.RuleBase}, {"R14", c.R14.RuleBase}, {"R15", c.R15.RuleBase}, {"R23", c.R23.RuleBase}} {
 		check(rb.b.Weight >= 0 && rb.b.Weight <= 1, rb.id+".weight must be in [0, 1]")
 	}
 	check(c.R1.Senders >= 1 && c.R1.SendersLong >= 1, "R1 senders must be ≥ 1")
@@ -391,6 +414,10 @@ func (c RuleConfig) Validate() error {
 	check(c.R13.MaxShrink >= 0 && c.R13.MaxShrink < 1, "R13.max_shrink must be in [0, 1)")
 	check(c.R14.MaxHops >= 2 && c.R14.MaxHops <= 12, "R14.max_hops must be in [2, 12]")
 	check(c.R14.MaxFanout >= 1, "R14.max_fanout must be ≥ 1")
+	check(c.R23.MinSubjects >= 2 && c.R23.FundSubjects >= 2, "R23.min_subjects and fund_subjects must be ≥ 2")
+	check(c.R23.IdentWeight >= 0 && c.R23.IdentWeight <= 1, "R23.ident_weight must be in [0, 1]")
+	check(c.R23.IdentShare > 0 && c.R23.IdentShare <= 1, "R23.ident_share must be in (0, 1]")
+	check(c.R23.MinShare > 0 && c.R23.MinShare <= 1, "R23.min_share must be in (0, 1]")
 	check(c.R15.Days >= 1 && c.R15.OfDays >= c.R15.Days, "R15 needs 1 ≤ days ≤ of_days")
 	bad = append(bad, c.validateCurrencies()...)
 	if len(bad) > 0 {

@@ -634,6 +634,7 @@ func (rr *ruleRun) unlicensed(st *ruleState, id NodeID) {
 	best := 0.0
 	clear(st.seen)
 	var sum int64
+	days := map[int64]struct{}{}
 	for _, es := range [][]TxEdge{rr.ix.OutTx(id), rr.ix.InTx(id)} {
 		for _, e := range es {
 			if f := rr.unlicensedExchange(e.Other); f > 0 {
@@ -641,6 +642,7 @@ func (rr *ruleRun) unlicensed(st *ruleState, id NodeID) {
 				best = max(best, f)
 				st.seen[e.Other]++
 				sum += rr.val(e)
+				days[rr.ix.localDayAt(e.Tx, e.Time)] = struct{}{}
 			}
 		}
 	}
@@ -656,8 +658,54 @@ func (rr *ruleRun) unlicensed(st *ruleState, id NodeID) {
 		names = append(names[:3], "…")
 	}
 	e := rr.evidence(edgeTxs(ev))
-	st.add(Hit{Rule: "R11", Node: id, Score: c.Weight * best,
-		Reason:   fmt.Sprintf("%d transactions (%s) with unlicensed exchange %s", len(ev), rr.money(sum, ev), strings.Join(names, ", ")),
+	// One purchase is context; dealing through unlicensed exchanges on
+	// many days is the typology itself (docs/DETECTION.md).
+	repeated := c.RepeatDays > 0 && len(days) >= c.RepeatDays
+	st.add(Hit{Rule: "R11", Node: id, Score: c.Weight * best, Strong: repeated,
+		Reason: fmt.Sprintf("%d transactions on %d days (%s) with unlicensed exchange %s", len(ev), len(days),
+			rr.money(sum, ev), strings.Join(names, ", ")),
+		Evidence: e, Window: Window{From: rr.ix.TxTime(e[0]), To: rr.ix.TxTime(e[len(e)-1])}})
+}
+
+// R11 across a holder's instruments: dealing through unlicensed exchanges on
+// RepeatDays or more distinct days, however the holder spreads it over
+// cards, is the typology (a hit on the person; the cards' own hits stay).
+func (rr *ruleRun) unlicensedHolder(st *ruleState, id NodeID) {
+	c := rr.cfg.R11
+	if !c.Enabled || c.RepeatDays <= 0 {
+		return
+	}
+	days := map[int64]struct{}{}
+	var ev []uint32
+	var evEdges []TxEdge
+	var sum int64
+	cards := 0
+	for _, l := range rr.ix.Links(id) {
+		if !l.Out || l.Type != LinkHolds || !isInstrument(rr.ix.Kind(l.Other)) || rr.holder[l.Other] != id {
+			continue
+		}
+		n := len(ev)
+		for _, es := range [][]TxEdge{rr.ix.OutTx(l.Other), rr.ix.InTx(l.Other)} {
+			for _, e := range es {
+				if rr.unlicensedExchange(e.Other) > 0 {
+					ev = append(ev, e.Tx)
+					evEdges = append(evEdges, e)
+					sum += rr.val(e)
+					days[rr.ix.localDayAt(e.Tx, e.Time)] = struct{}{}
+				}
+			}
+		}
+		if len(ev) > n {
+			cards++
+		}
+	}
+	if cards < 2 || len(days) < c.RepeatDays {
+		return // one card's own R11 hit already says it
+	}
+	e := rr.evidence(ev)
+	st.add(Hit{Rule: "R11", Node: id, Score: c.Weight, Strong: true,
+		Reason: fmt.Sprintf("%d transactions on %d days from %d cards (%s) with unlicensed exchanges", len(ev), len(days),
+			cards, rr.money(sum, evEdges)),
 		Evidence: e, Window: Window{From: rr.ix.TxTime(e[0]), To: rr.ix.TxTime(e[len(e)-1])}})
 }
 

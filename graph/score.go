@@ -13,27 +13,85 @@ type RuleScore struct {
 	Rule  string
 	Score float64
 	Via   NodeID // NoNode for the entity's own hits; else the holder or instrument it came through
+	// Strong marks a hit of a context rule that is a typology in itself
+	// (Hit.Strong), e.g. trading through unlicensed exchanges on many days.
+	Strong bool
 }
 
 // Risk is one entity's combined risk.
 type Risk struct {
-	Node        NodeID
-	Ref         Ref
-	Kind        Kind
-	Score       float64     // 0–1: 1 − Π(1 − rule score), over Rules
+	Node NodeID
+	Ref  Ref
+	Kind Kind
+	// Score is the risk, 0–1 (see CombineRisk): the typology evidence,
+	// raised by context signals in proportion to it.
+	Score float64
+	// Typology and Context are the two parts Score combines: the noisy-OR of
+	// the typology rules and of the context rules (IsContextRule).
+	Typology, Context float64
+	// Typologies counts the distinct typology rules behind Score.
+	Typologies int
+	// Evidence counts the distinct transactions named by the subject's own
+	// hits (the holder's and every held instrument's), a tie-breaker.
+	Evidence int
+	// Subject is who the risk is about: the holder of an instrument, or the
+	// entity itself (persons, instruments nobody is known to hold). The
+	// flag list shows one row per subject (Flags.Subjects).
+	Subject     NodeID
 	Rules       []RuleScore // by score descending
 	Hits        []int       // indexes into Flags.Hits of the entity's own hits
 	Explanation string      // the strongest reasons in words
+}
+
+// contextRules are the weak signals of docs/DETECTION.md ("How signals
+// combine"): facts that many honest people share — cards in several banks
+// (R4), a device, IP or phone shared by a family or an office (R5), night
+// activity (R9), a P2P or crypto reference (R10), a trade with an exchange
+// missing from the licence register (R11). They raise an entity that a
+// typology rule already points at; they never flag one alone.
+var contextRules = map[string]bool{"R4": true, "R5": true, "R9": true, "R10": true, "R11": true}
+
+// IsContextRule reports whether a rule is a context (weak) signal rather
+// than a typology.
+func IsContextRule(rule string) bool { return contextRules[rule] }
+
+// contextCeiling is the share of the flag threshold that context signals
+// alone can reach: even every context rule at full strength leaves an entity
+// at 0.6 × threshold.
+const contextCeiling = 0.6
+
+// CombineRisk turns the typology part s and the context part w (each a
+// noisy-OR, 0–1) into a risk for the flag threshold t:
+//
+//	risk = s + (1 − s) · w · max(s, 0.6·t)
+//
+// Context fills part of the distance that the typology evidence leaves, in
+// proportion to that evidence, so: with s = 0 the risk stays below 0.6·t
+// whatever w is; the risk never falls below s; it grows with both parts; and
+// it reaches 1 only when s does. Held by property tests (score_test.go).
+func CombineRisk(s, w, t float64) float64 {
+	s, w = clamp01(s), clamp01(w)
+	return clamp01(s + (1-s)*w*max(s, contextCeiling*t))
 }
 
 // ruleAcc keeps the best score per rule for one entity.
 type ruleAcc map[string]RuleScore
 
 func (a ruleAcc) put(r RuleScore) {
-	if old, ok := a[r.Rule]; !ok || r.Score > old.Score || r.Score == old.Score && r.Via < old.Via {
-		a[r.Rule] = r
+	old, ok := a[r.Rule]
+	switch {
+	case !ok, r.Strong && !old.Strong:
+	case old.Strong && !r.Strong:
+		return
+	case r.Score > old.Score, r.Score == old.Score && r.Via < old.Via:
+	default:
+		return
 	}
+	a[r.Rule] = r
 }
+
+// weak reports whether a rule score counts as context.
+func (r RuleScore) weak() bool { return contextRules[r.Rule] && !r.Strong }
 
 // noisyOr combines independent risks.
 func noisyOr(rs []RuleScore) float64 {
@@ -44,11 +102,36 @@ func noisyOr(rs []RuleScore) float64 {
 	return 1 - p
 }
 
+// parts splits rule scores into the noisy-OR of typology rules and of
+// context rules, and counts the typology rules.
+func parts(rs []RuleScore) (s, w float64, typologies int) {
+	ps, pw := 1.0, 1.0
+	for _, r := range rs {
+		if r.weak() {
+			pw *= 1 - clamp01(r.Score)
+		} else {
+			ps *= 1 - clamp01(r.Score)
+			typologies++
+		}
+	}
+	return 1 - ps, 1 - pw, typologies
+}
+
+// subject returns who an entity's risk is about: an instrument's holder, or
+// the entity itself.
+func (rr *ruleRun) subject(n NodeID) NodeID {
+	if isInstrument(rr.ix.Kind(n)) {
+		return rr.holderOrSelf(n)
+	}
+	return n
+}
+
 // score turns sorted hits into ranked risks. A rule counts once per entity
 // (its strongest hit). Instruments pass their rules to their holder scaled by
 // CardToHolder; a holder passes every rule (its own and its other
 // instruments') to each instrument scaled by HolderToCard, so the unused
-// cards of a dropper are flagged with the active ones.
+// cards of a dropper are flagged with the active ones. Each entity's rules
+// then combine by CombineRisk.
 func (rr *ruleRun) score(hits []Hit) Flags {
 	cfg := rr.cfg
 	own := map[NodeID]ruleAcc{}
@@ -57,7 +140,7 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 		if own[h.Node] == nil {
 			own[h.Node] = ruleAcc{}
 		}
-		own[h.Node].put(RuleScore{Rule: h.Rule, Score: h.Score, Via: NoNode})
+		own[h.Node].put(RuleScore{Rule: h.Rule, Score: h.Score, Via: NoNode, Strong: h.Strong})
 		hitIdx[h.Node] = append(hitIdx[h.Node], i)
 	}
 	// Holders: own rules plus their instruments' rules.
@@ -68,7 +151,7 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 				holderAcc[h] = ruleAcc{}
 			}
 			for _, r := range acc {
-				holderAcc[h].put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.CardToHolder, Via: n})
+				holderAcc[h].put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.CardToHolder, Via: n, Strong: r.Strong})
 			}
 		}
 	}
@@ -111,8 +194,21 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 				if r.Via == l.Other {
 					continue // the card's own rule coming back
 				}
-				f.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.HolderToCard, Via: h})
+				f.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.HolderToCard, Via: h, Strong: r.Strong})
 			}
+		}
+	}
+
+	// Evidence per subject: the distinct transactions of its own hits and of
+	// its instruments' hits.
+	evid := map[NodeID]map[uint32]struct{}{}
+	for _, h := range hits {
+		s := rr.subject(h.Node)
+		if evid[s] == nil {
+			evid[s] = map[uint32]struct{}{}
+		}
+		for _, t := range h.Evidence {
+			evid[s][t] = struct{}{}
 		}
 	}
 
@@ -130,16 +226,57 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 		})
 		ref := rr.ix.Ref(n)
 		out.Refs[n] = ref
-		out.Risks = append(out.Risks, Risk{Node: n, Ref: ref, Kind: rr.ix.Kind(n), Score: noisyOr(rs), Rules: rs,
+		s, w, typ := parts(rs)
+		subj := rr.subject(n)
+		out.Risks = append(out.Risks, Risk{Node: n, Ref: ref, Kind: rr.ix.Kind(n),
+			Score: CombineRisk(s, w, cfg.FlagThreshold), Typology: s, Context: w, Typologies: typ,
+			Evidence: len(evid[subj]), Subject: subj, Rules: rs,
 			Hits: hitIdx[n], Explanation: rr.explain(n, rs, hits, hitIdx[n])})
 	}
-	slices.SortFunc(out.Risks, func(a, b Risk) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Node, b.Node)
-	})
+	slices.SortFunc(out.Risks, compareRisks)
 	return out
+}
+
+// compareRisks ranks risks: by score, then by the typology evidence alone,
+// the number of typologies and of evidence transactions, so that equal
+// scores at the top of the list are ordered by what distinguishes them.
+func compareRisks(a, b Risk) int {
+	if c := cmp.Compare(b.Score, a.Score); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Typology, a.Typology); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Typologies, a.Typologies); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Evidence, a.Evidence); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Node, b.Node)
+}
+
+// Subjects returns one risk per subject, ranked: persons (carrying the
+// rules of the instruments they hold) and instruments nobody is known to
+// hold. The held instruments of a listed person are not listed again.
+func (f Flags) Subjects() []Risk {
+	out := make([]Risk, 0, len(f.Risks))
+	for _, r := range f.Risks {
+		if r.Subject == r.Node {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FlaggedSubjects returns the subjects at or above the threshold.
+func (f Flags) FlaggedSubjects() []Risk {
+	s := f.Subjects()
+	n := 0
+	for n < len(s) && s[n].Score >= f.Threshold {
+		n++
+	}
+	return s[:n]
 }
 
 // explain lists the strongest rules with the reason of the best own hit, or

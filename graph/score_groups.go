@@ -7,10 +7,10 @@ import (
 	"slices"
 )
 
-// SuspectedGroup is a set of flagged entities that evidently work together.
+// SuspectedGroup is a set of flagged subjects that evidently work together.
 type SuspectedGroup struct {
 	Persons     []NodeID // sorted
-	Instruments []NodeID // cards, accounts, wallets; sorted
+	Instruments []NodeID // cards, accounts, wallets of the members (all they hold); sorted
 	Risk        float64  // the highest member risk
 	Flagged     int      // members (persons and instruments) at or above the threshold
 }
@@ -20,14 +20,21 @@ type SuspectedGroup struct {
 // carrier's NAT, a call centre), not a gang.
 const maxSharedHolders = 200
 
-// SuspectedGroups joins flagged entities into groups without reading any
-// group or membership data (member_of and operates links are ignored, so the
-// result can be scored against known groups). Flagged instruments join their
-// holders; holders join when they share a device, IP or phone (up to 200
-// holders per identifier); flagged instruments that pay each other join; an
-// unflagged instrument joins a group when it trades with at least two of
-// that group's flagged instruments (an organiser's collection card). Groups
-// with fewer than two persons are dropped. Result: by risk, then size.
+// SuspectedGroups joins flagged subjects (persons, and instruments nobody
+// is known to hold) into groups without reading any group or membership
+// data (member_of and operates links are ignored, so the result can be
+// scored against known groups). Evidence decides, weak links cannot chain
+// (docs/DETECTION.md "Suspected groups"):
+//
+//   - money between the instruments of two flagged subjects joins them;
+//   - a device, IP or phone joins the flagged subjects using it only when
+//     they are at least half of everyone using it (at most 200): a gang's
+//     phone is used by the gang, a family's or an office's device mostly by
+//     people nobody flagged, and those never merge groups;
+//   - same_as links (accepted entity resolution) join.
+//
+// Unflagged people never enter a group. A group needs two subjects; it lists
+// every instrument its persons hold. Result: by risk, then size.
 func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup, error) {
 	n := ix.Len()
 	risk := make([]float64, n)
@@ -36,11 +43,164 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		risk[r.Node] = r.Score
 		flagged[r.Node] = r.Score >= f.Threshold
 	}
-	holder := make([]NodeID, n)
+	holder := holders(ix)
+	who := func(x NodeID) NodeID {
+		if isInstrument(ix.Kind(x)) && holder[x] != NoNode {
+			return holder[x]
+		}
+		return x
+	}
+	subjectFlagged := func(x NodeID) bool { s := who(x); return flagged[s] }
+	uf := newUnionFind(n)
+	check := func(id int) error {
+		if id%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("suspected groups: %w", err)
+			}
+		}
+		return nil
+	}
+	// Money between flagged subjects.
+	for id := 0; id < n; id++ {
+		if err := check(id); err != nil {
+			return nil, err
+		}
+		x := NodeID(id)
+		if !isInstrument(ix.Kind(x)) || !subjectFlagged(x) {
+			continue
+		}
+		for _, e := range ix.OutTx(x) {
+			if isInstrument(ix.Kind(e.Other)) && subjectFlagged(e.Other) {
+				uf.union(who(x), who(e.Other))
+			}
+		}
+	}
+	// Identifiers used mostly by flagged subjects; accepted same_as links.
+	var users, bad []NodeID
+	for id := 0; id < n; id++ {
+		if err := check(id); err != nil {
+			return nil, err
+		}
+		x := NodeID(id)
+		switch ix.Kind(x) {
+		case KindDevice, KindIP, KindPhone:
+		default:
+			for _, l := range ix.Links(x) {
+				if l.Out && l.Type == LinkSameAs && subjectFlagged(x) && subjectFlagged(l.Other) {
+					uf.union(who(x), who(l.Other))
+				}
+			}
+			continue
+		}
+		users, bad = users[:0], bad[:0]
+		for _, l := range ix.Links(x) {
+			if l.Out {
+				continue
+			}
+			if k := ix.Kind(l.Other); k == KindPerson || isInstrument(k) {
+				s := who(l.Other)
+				if flagged[s] {
+					users = append(users, s)
+				} else {
+					bad = append(bad, s)
+				}
+			}
+		}
+		slices.Sort(users)
+		users = slices.Compact(users)
+		slices.Sort(bad)
+		bad = slices.Compact(bad)
+		if len(users) < 2 || len(users)+len(bad) > maxSharedHolders || len(users) < len(bad) {
+			continue
+		}
+		for _, s := range users[1:] {
+			uf.union(users[0], s)
+		}
+	}
+
+	// Collect the components of two or more flagged subjects.
+	byRoot := map[NodeID]*SuspectedGroup{}
+	subjects := map[NodeID]int{}
+	var roots []NodeID
+	for id := 0; id < n; id++ {
+		x := NodeID(id)
+		k := ix.Kind(x)
+		if !flagged[x] || who(x) != x || (k != KindPerson && !isInstrument(k)) {
+			continue
+		}
+		r := uf.find(x)
+		g := byRoot[r]
+		if g == nil {
+			g = &SuspectedGroup{}
+			byRoot[r] = g
+			roots = append(roots, r)
+		}
+		subjects[r]++
+		if k == KindPerson {
+			g.Persons = append(g.Persons, x)
+			for _, l := range ix.Links(x) {
+				if l.Out && l.Type == LinkHolds && isInstrument(ix.Kind(l.Other)) && holder[l.Other] == x {
+					g.Instruments = append(g.Instruments, l.Other)
+				}
+			}
+		} else {
+			g.Instruments = append(g.Instruments, x)
+		}
+	}
+	var out []SuspectedGroup
+	for _, r := range roots {
+		g := byRoot[r]
+		if subjects[r] < 2 {
+			continue
+		}
+		slices.Sort(g.Instruments)
+		g.Instruments = slices.Compact(g.Instruments)
+		for _, x := range g.Persons {
+			g.Risk = max(g.Risk, risk[x])
+			if flagged[x] {
+				g.Flagged++
+			}
+		}
+		for _, x := range g.Instruments {
+			g.Risk = max(g.Risk, risk[x])
+			if flagged[x] {
+				g.Flagged++
+			}
+		}
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b SuspectedGroup) int {
+		if c := cmp.Compare(b.Risk, a.Risk); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(b.Persons)+len(b.Instruments), len(a.Persons)+len(a.Instruments)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.first(), b.first())
+	})
+	return out, nil
+}
+
+// first is the smallest member id, a stable tie-breaker.
+func (g SuspectedGroup) first() NodeID {
+	m := NoNode
+	if len(g.Persons) > 0 {
+		m = g.Persons[0]
+	}
+	if len(g.Instruments) > 0 {
+		m = min(m, g.Instruments[0])
+	}
+	return m
+}
+
+// holders maps every instrument to the first person holding it (NoNode if
+// none), the same choice ruleRun makes.
+func holders(ix *Index) []NodeID {
+	holder := make([]NodeID, ix.Len())
 	for i := range holder {
 		holder[i] = NoNode
 	}
-	for id := 0; id < n; id++ {
+	for id := 0; id < ix.Len(); id++ {
 		if ix.Kind(NodeID(id)) != KindPerson {
 			continue
 		}
@@ -50,165 +210,7 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 			}
 		}
 	}
-	who := func(x NodeID) NodeID {
-		if h := holder[x]; h != NoNode {
-			return h
-		}
-		return x
-	}
-	uf := newUnionFind(n)
-	// Flagged people and instruments with their holders.
-	for id := 0; id < n; id++ {
-		if id%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("suspected groups: %w", err)
-			}
-		}
-		x := NodeID(id)
-		if flagged[x] && isInstrument(ix.Kind(x)) && holder[x] != NoNode {
-			uf.union(x, holder[x])
-		}
-	}
-	// Shared identifiers touching a flagged holder.
-	var hs []NodeID
-	for id := 0; id < n; id++ {
-		x := NodeID(id)
-		if k := ix.Kind(x); k != KindDevice && k != KindIP && k != KindPhone {
-			continue
-		}
-		hs = hs[:0]
-		for _, l := range ix.Links(x) {
-			if l.Out {
-				continue
-			}
-			if k := ix.Kind(l.Other); k == KindPerson || isInstrument(k) {
-				hs = append(hs, who(l.Other))
-			}
-		}
-		slices.Sort(hs)
-		hs = slices.Compact(hs)
-		if len(hs) < 2 || len(hs) > maxSharedHolders {
-			continue
-		}
-		touches := false
-		for _, h := range hs {
-			if flagged[h] {
-				touches = true
-				break
-			}
-		}
-		if !touches {
-			continue
-		}
-		for _, h := range hs[1:] {
-			uf.union(hs[0], h)
-		}
-		for _, l := range ix.Links(x) {
-			if !l.Out && isInstrument(ix.Kind(l.Other)) {
-				uf.union(hs[0], l.Other)
-			}
-		}
-	}
-	// Money between flagged instruments.
-	for id := 0; id < n; id++ {
-		x := NodeID(id)
-		if !flagged[x] || !isInstrument(ix.Kind(x)) {
-			continue
-		}
-		for _, e := range ix.OutTx(x) {
-			if flagged[e.Other] && isInstrument(ix.Kind(e.Other)) {
-				uf.union(x, e.Other)
-			}
-		}
-	}
-	// Collection and funding cards: unflagged instruments trading with two or
-	// more flagged instruments of one group. Roots are read before any of
-	// these joins so the order of nodes cannot chain groups together.
-	type join struct{ a, b NodeID }
-	var joins []join
-	seen := map[NodeID]map[NodeID]bool{}
-	for id := 0; id < n; id++ {
-		x := NodeID(id)
-		if flagged[x] || !isInstrument(ix.Kind(x)) {
-			continue
-		}
-		clear(seen)
-		for _, es := range [][]TxEdge{ix.OutTx(x), ix.InTx(x)} {
-			for _, e := range es {
-				if !flagged[e.Other] || !isInstrument(ix.Kind(e.Other)) {
-					continue
-				}
-				r := uf.find(e.Other)
-				if seen[r] == nil {
-					seen[r] = map[NodeID]bool{}
-				}
-				seen[r][e.Other] = true
-			}
-		}
-		best, bestN := NoNode, 1
-		for r, cards := range seen {
-			if len(cards) > bestN || len(cards) == bestN && best != NoNode && r < best {
-				best, bestN = r, len(cards)
-			}
-		}
-		if best != NoNode {
-			joins = append(joins, join{x, best})
-			if holder[x] != NoNode {
-				joins = append(joins, join{holder[x], best})
-			}
-		}
-	}
-	for _, j := range joins {
-		uf.union(j.a, j.b)
-	}
-
-	// Collect components that hold a flagged entity.
-	byRoot := map[NodeID]*SuspectedGroup{}
-	var roots []NodeID
-	for id := 0; id < n; id++ {
-		x := NodeID(id)
-		k := ix.Kind(x)
-		if k != KindPerson && !isInstrument(k) {
-			continue
-		}
-		r := uf.find(x)
-		if uf.size[r] < 2 {
-			continue
-		}
-		g := byRoot[r]
-		if g == nil {
-			g = &SuspectedGroup{}
-			byRoot[r] = g
-			roots = append(roots, r)
-		}
-		if k == KindPerson {
-			g.Persons = append(g.Persons, x)
-		} else {
-			g.Instruments = append(g.Instruments, x)
-		}
-		g.Risk = max(g.Risk, risk[x])
-		if flagged[x] {
-			g.Flagged++
-		}
-	}
-	var out []SuspectedGroup
-	for _, r := range roots {
-		g := byRoot[r]
-		if g.Flagged == 0 || len(g.Persons) < 2 {
-			continue
-		}
-		out = append(out, *g)
-	}
-	slices.SortFunc(out, func(a, b SuspectedGroup) int {
-		if c := cmp.Compare(b.Risk, a.Risk); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(len(b.Persons), len(a.Persons)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Persons[0], b.Persons[0])
-	})
-	return out, nil
+	return holder
 }
 
 // unionFind is a disjoint-set forest with union by size.

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,12 +270,23 @@ func decodeDocsMeta(v []byte) (count, chunks uint64, err error) {
 // LoadKeyFile reads an encryption key file: the raw 16, 24 or 32 key bytes, or
 // those bytes as hex (surrounding whitespace ignored). A file that is entirely
 // hex digits is read as hex.
+//
+// A key file that its group or other users may read (mode bits 0o044, as a
+// plain `touch` or `cp` under umask 022 leaves it) is refused: the key is the
+// whole protection of an encrypted database. It is checked on the opened
+// file, so a rename between check and read cannot swap it.
 func LoadKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("read key file %s: %w", path, err)
+	} else if runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+		return nil, fmt.Errorf("key file %s is readable by other users (mode %04o); make it private with chmod 600 %s",
+			path, fi.Mode().Perm(), path)
+	}
 	raw, err := io.ReadAll(io.LimitReader(f, 1024))
 	if err != nil {
 		return nil, fmt.Errorf("read key file %s: %w", path, err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -646,6 +647,41 @@ func TestLoadKeyFile(t *testing.T) {
 	}
 	if _, err := LoadKeyFile(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+// TestLoadKeyFileRefusesShared: a key file its group or others may read is
+// refused with a message that names the file and the fix; 0600 and 0400 load.
+func TestLoadKeyFileRefusesShared(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix mode bits")
+	}
+	dir := t.TempDir()
+	key := []byte("000102030405060708090a0b0c0d0e0f\n")
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o666, 0o444} {
+		p := filepath.Join(dir, fmt.Sprintf("key%04o", mode))
+		if err := os.WriteFile(p, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadKeyFile(p)
+		if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %04o: %v, want a refusal naming the file and chmod 600", mode, err)
+		}
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		p := filepath.Join(dir, fmt.Sprintf("ok%04o", mode))
+		if err := os.WriteFile(p, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadKeyFile(p); err != nil {
+			t.Errorf("mode %04o: %v", mode, err)
+		}
 	}
 }
 

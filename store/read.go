@@ -99,13 +99,16 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 			if pfx == pfxLinkIn {
 				dir = graph.DirIn
 			}
-			err := scan(ctx, txn, refPrefix(pfx, ref), false, func(k, _ []byte) error {
+			err := scan(ctx, txn, refPrefix(pfx, ref), true, func(k, v []byte) error {
 				_, _, typ, other, err := parseLinkKey(k)
 				if err != nil {
 					return err
 				}
 				n := row(nbKey{rel: relOrder(false, uint8(typ)), dir: dir, other: string(refPrefix(0, other))}, other, typ.String())
 				n.Count++
+				if role, _, err := decodeLink(v); err == nil && role != "" {
+					n.Role = role // group roles (organiser, courier, dropper), ownership roles
+				}
 				return nil
 			})
 			if err != nil {

@@ -32,6 +32,7 @@ type Backend interface {
 	CaseStore
 	Analytics
 	Resolver
+	Verdicts // verdict.go
 }
 
 // ErrNotAnalyzed is returned by the Analytics queries until Analyze has

@@ -17,6 +17,7 @@ import (
 	"github.com/sahilm/fuzzy"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui/pane"
 )
 
@@ -409,6 +410,8 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 		dir, redact := d.value(0), d.checked
 		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)
 		return exportCase(ctx, b, c.ID, c.Name, dir, redact)
+	case dialogVerdictNote:
+		return m.judgeWithNote(d.verdictRef, d.verdict, d.noteValue())
 	case dialogTagBookmark, dialogNoteBookmark:
 		c, ok := m.cs.caseByID(d.caseID)
 		if !ok {
@@ -606,10 +609,10 @@ func (m *Model) renderCases() []string {
 			if c.ID == cs.current {
 				mark = st.Accent.Render("● ")
 			}
-			line = mark + st.Bold.Render(c.Name) + "  " + statusStyle(m, c.Status).Render("["+string(c.Status)+"]") +
+			line = mark + st.Bold.Render(safetext.Line(c.Name)) + "  " + statusStyle(m, c.Status).Render("["+string(c.Status)+"]") +
 				st.Muted.Render(fmt.Sprintf("  %d bookmarks", len(c.Bookmarks)))
 			if len(c.Tags) > 0 {
-				line += "  " + st.Accent.Render("#"+strings.Join(c.Tags, " #"))
+				line += "  " + st.Accent.Render("#"+safetext.Line(strings.Join(c.Tags, " #")))
 			}
 			if c.Notes != "" {
 				line += st.Muted.Render("  · " + firstLine(c.Notes))
@@ -648,7 +651,7 @@ func (m *Model) renderCases() []string {
 // bookmarkTitle names a bookmark in the list, card numbers masked.
 func bookmarkTitle(b graph.Bookmark) string {
 	if b.Target.Label != "" {
-		return b.Target.Label
+		return safetext.Line(b.Target.Label)
 	}
 	if len(b.Target.Refs) == 1 {
 		return refLabel(b.Target.Refs[0])

@@ -25,6 +25,9 @@ type caseDialog struct {
 	target graph.Target // bookmark dialogs: what is bookmarked
 	caseID string       // edit dialogs: the case edited
 	bmID   string       // edit dialogs: the bookmark edited, if any
+	// dialogVerdictNote: the entity and its verdict.
+	verdictRef graph.Ref
+	verdict    graph.VerdictKind
 
 	labels  []string
 	inputs  []textinput.Model // single-line fields
@@ -53,6 +56,7 @@ const (
 	dialogNoteCase                       // note
 	dialogNoteBookmark                   // note
 	dialogExport                         // folder, redact check box
+	dialogVerdictNote                    // note on an analyst's verdict (verdict.go)
 )
 
 type dialogKeys struct {

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui/pane"
 )
 
@@ -211,7 +212,7 @@ func (m *Model) renderProps(r rect) []string {
 		e := ev.ent
 		var kv [][2]string
 		if e.Name != "" {
-			kv = append(kv, [2]string{"name", e.Name})
+			kv = append(kv, [2]string{"name", safetext.Line(e.Name)})
 		}
 		switch e.Ref.Kind {
 		case graph.KindPerson:
@@ -222,11 +223,13 @@ func (m *Model) renderProps(r rect) []string {
 			kv = append(kv, [2]string{"IBAN", graph.FormatIBAN(e.Ref.Key)})
 		default:
 			if e.Name != "" {
-				kv = append(kv, [2]string{"id", e.Ref.Key})
+				kv = append(kv, [2]string{"id", safetext.Line(e.Ref.Key)})
 			}
 		}
 		ids := len(kv) // the flags go after the identifiers, where they stay visible
-		kv = append(kv, e.SortedProps()...)
+		for _, p := range e.SortedProps() {
+			kv = append(kv, [2]string{safetext.Line(p[0]), safetext.Line(p[1])})
+		}
 		kw := 0
 		for _, p := range kv {
 			kw = max(kw, ansi.StringWidth(p[0]))
@@ -235,7 +238,7 @@ func (m *Model) renderProps(r rect) []string {
 		for _, p := range kv {
 			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(formatProp(p[0], p[1])))
 		}
-		body = slices.Insert(body, ids, m.flagPropLines(kw)...)
+		body = slices.Insert(body, ids, append(m.verdictPropLines(kw), m.flagPropLines(kw)...)...)
 		body = append(body, pane.Fit(st.Muted.Render("source"), kw)+"  "+st.Muted.Render(e.Src.String()))
 		if e.Stub {
 			body = append(body, st.Warn.Render("stub — referenced but not imported"))
@@ -325,9 +328,12 @@ func (m *Model) renderNeighbors(r rect) []string {
 			if n.Dir == graph.DirIn {
 				arrow = st.In.Render(n.Dir.Arrow())
 			}
-			name := n.Name
+			name := safetext.Line(n.Name)
 			if name == "" {
 				name = refLabel(n.Ref)
+			}
+			if n.Role != "" {
+				name += " · " + safetext.Line(n.Role)
 			}
 			nameSt := st.Kind(n.Ref.Kind)
 			if i == ev.nbrSel {
@@ -443,7 +449,7 @@ func (m *Model) renderTxns(r rect) []string {
 			if t.AppConfirmed == graph.TriNo {
 				flags = append(flags, "not confirmed")
 			}
-			ref := t.Reference
+			ref := safetext.Line(t.Reference)
 			if len(flags) > 0 {
 				ref = strings.TrimSpace(strings.Join(flags, " · ") + "  " + ref)
 			}

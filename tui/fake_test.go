@@ -34,10 +34,11 @@ type fakeBackend struct {
 	txns     []graph.Txn
 	notReady bool
 	searches int
-	cases    fakeCases     // cases_fake_test.go
-	ana      fakeAnalytics // flags_fake_test.go
-	res      fakeResolver  // resolve_fake_test.go
-	batches  []graph.Batch // more import batches for Stats to report
+	cases    fakeCases                   // cases_fake_test.go
+	ana      fakeAnalytics               // flags_fake_test.go
+	res      fakeResolver                // resolve_fake_test.go
+	batches  []graph.Batch               // more import batches for Stats to report
+	verdicts map[graph.Ref]graph.Verdict // verdict_test.go
 }
 
 func newFake() *fakeBackend {

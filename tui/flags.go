@@ -27,6 +27,26 @@ type FlagRule struct {
 	Rule  string
 	Score float64
 	Via   graph.Ref // zero for the entity's own hits; else the holder or card it came through
+	// Context marks a weak signal that raises a typology's risk but never
+	// flags alone (docs/DETECTION.md "How signals combine").
+	Context bool
+}
+
+// ruleIDs lists the typology rules, then the context rules in brackets:
+// "R3 R13 (R4 R5)".
+func ruleIDs(rs []FlagRule) []string {
+	var typ, ctx []string
+	for _, r := range rs {
+		if r.Context {
+			ctx = append(ctx, r.Rule)
+		} else {
+			typ = append(typ, r.Rule)
+		}
+	}
+	if len(ctx) > 0 {
+		typ = append(typ, "("+strings.Join(ctx, " ")+")")
+	}
+	return typ
 }
 
 // FlagRow is one ranked entity of the Flags screen.
@@ -37,6 +57,10 @@ type FlagRow struct {
 	Rules       []FlagRule // strongest first
 	Explanation string
 	Hits        []FlagHit // the entity's own hits
+	// Verdict is the analyst's verdict on the entity, if any (it never
+	// changes the score or the hits).
+	Verdict     graph.VerdictKind
+	VerdictNote string
 }
 
 // FlagList is one answer of Analytics.Flags.
@@ -52,7 +76,7 @@ var ruleNames = map[string]string{
 	"R1": "fan-in→cash-out", "R2": "pass-through", "R3": "structuring", "R4": "multi-bank",
 	"R5": "shared id", "R6": "ATM run", "R7": "new-card burst", "R8": "dormant", "R9": "night",
 	"R10": "P2P crypto", "R11": "unlic.", "R12": "fan-out", "R13": "layering", "R14": "cycle",
-	"R15": "repeat/list",
+	"R15": "repeat/list", "R23": "collector",
 }
 
 // flagRules is the filter cycle of the Flags screen: all, then R1 … R15.
@@ -191,7 +215,8 @@ func (m *Model) flagsKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Mark):
 		return m.markPathEnd(row.Ref)
 	}
-	return nil
+	cmd, _ := m.verdictKey(msg, row.Ref)
+	return cmd
 }
 
 // ruleTag is "⚑ R3 structuring".
@@ -243,10 +268,8 @@ func (m *Model) renderFlags(b rect) []string {
 			if i == v.sel {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
-			ids := make([]string, 0, len(r.Rules))
-			for _, rs := range r.Rules {
-				ids = append(ids, rs.Rule)
-			}
+			mark := m.verdictMark(r.Verdict)
+			ids := ruleIDs(r.Rules)
 			scoreSt := st.Warn
 			if r.Score >= 0.8 {
 				scoreSt = st.Err
@@ -256,7 +279,7 @@ func (m *Model) renderFlags(b rect) []string {
 				rank = st.Accent.Render("▸") + rank
 			}
 			body = append(body, fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)),
-				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), nameSt.Render(name),
+				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
 				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths))
 		}
 		footer = fmt.Sprintf("%d–%d of %s", v.off+1, min(v.off+rows, len(v.list.Rows)), fmtInt(v.list.Matching))
@@ -296,6 +319,9 @@ func (m *Model) renderFlagDetail(r rect) []string {
 	}
 	if len(body) == 0 {
 		body = append(body, st.Muted.Render(row.Explanation))
+	}
+	if row.Verdict != "" {
+		body = append([]string{st.Muted.Render("verdict ") + m.verdictText(row.Verdict, row.VerdictNote)}, body...)
 	}
 	footer := "enter opens the entity with the evidence marked ⚑"
 	if ch := pane.ContentHeight(r.H); len(body) > ch && ch > 0 {

@@ -60,8 +60,10 @@ type analyticsState struct {
 	paths    pathsView
 	trace    traceView
 	ent      entityFlags
+	verdict  entityVerdict // the verdict on the entity on screen (verdict.go)
 
-	keys anaKeys
+	keys  anaKeys
+	vkeys verdictKeys
 }
 
 // anaKeys are the keys of the analytics screens and the ones that open them.
@@ -102,7 +104,7 @@ func defaultAnaKeys() anaKeys {
 }
 
 func newAnalyticsState() analyticsState {
-	return analyticsState{keys: defaultAnaKeys(), trace: newTraceView(), paths: newPathsView()}
+	return analyticsState{keys: defaultAnaKeys(), vkeys: defaultVerdictKeys(), trace: newTraceView(), paths: newPathsView()}
 }
 
 // analyzeProgressMsg carries a progress report; ch tells which run it is.
@@ -216,6 +218,8 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 		return tea.Batch(m.loadAnaView(), m.loadEntityFlags(m.ent.ref)), true
 	case flagsLoadedMsg:
 		return m.applyFlags(msg), true
+	case verdictLoadedMsg, verdictSetMsg:
+		return m.updateVerdict(msg)
 	case entityFlagsLoadedMsg:
 		if msg.ref == m.ent.ref {
 			m.ana.ent = entityFlags{ref: msg.ref, row: msg.row, ok: msg.ok, loaded: msg.err == nil}
@@ -331,6 +335,9 @@ func (m *Model) analyticsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		return m.openTrace(q), true
 	}
+	if m.screen == screenEntity {
+		return m.verdictKey(msg, ref)
+	}
 	return nil, false
 }
 
@@ -374,7 +381,7 @@ func (m *Model) analyticsHelp() help.KeyMap {
 	var short, own []key.Binding
 	switch m.ana.view {
 	case anaFlags:
-		own = []key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.Trace, k.Mark}
+		own = append([]key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.Trace, k.Mark}, m.ana.vkeys.list()...)
 		short = []key.Binding{k.Open, k.NextRule, k.Bookmark, k.Trace, k.Clusters, k.Close}
 	case anaClusters:
 		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark}
@@ -399,6 +406,9 @@ func (m *Model) withAnalyticsKeys(h help.KeyMap, entity bool) keyHelp {
 	col := []key.Binding{k.Flags, k.Clusters}
 	if entity {
 		col = append(col, k.Mark, k.Trace)
+		if m.screen == screenEntity {
+			col = append(col, m.ana.vkeys.list()...)
+		}
 	}
 	// The short help stays as it is: the full help (?) lists these.
 	return keyHelp{short: h.ShortHelp(), full: append(h.FullHelp()[:len(h.FullHelp()):len(h.FullHelp())], col)}

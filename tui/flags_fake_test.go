@@ -96,7 +96,7 @@ func (f *fakeBackend) Flags(_ context.Context, rule string, limit int) (FlagList
 		}
 		l.Matching++
 		if limit == 0 || len(l.Rows) < limit {
-			l.Rows = append(l.Rows, r)
+			l.Rows = append(l.Rows, f.withVerdict(r))
 		}
 	}
 	return l, nil
@@ -108,7 +108,7 @@ func (f *fakeBackend) EntityFlags(_ context.Context, ref graph.Ref) (FlagRow, bo
 	}
 	for _, r := range f.fakeFlags() {
 		if r.Ref == ref {
-			return r, true, nil
+			return f.withVerdict(r), true, nil
 		}
 	}
 	return FlagRow{}, false, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui/graphview"
 	"casegraph/tui/pane"
 	"casegraph/tui/search"
@@ -173,7 +174,7 @@ func (m *Model) show() tea.Cmd {
 		m.ent = newEntityView(cur.Ref)
 		q := m.ent.query()
 		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
-			m.loadEntityFlags(cur.Ref))
+			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref))
 	}
 	if cur.Graph {
 		m.screen = screenGraph
@@ -425,13 +426,20 @@ func (m *Model) activeHelp() help.KeyMap {
 
 // View renders the whole terminal.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	// The last line of defence: names and notes are escaped where they
+	// enter the layout (noteName, refLabel, the entity and case panes);
+	// whatever got past that reaches the terminal with only its colour
+	// sequences intact.
+	v := tea.NewView(safetext.Styled(m.render()))
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "casegraph — " + m.b.Name()
+	title := "casegraph — " + m.b.Name()
 	if cur, ok := m.current(); ok && m.screen != screenHome {
-		v.WindowTitle += " — " + m.titleOf(cur.Ref)
+		title += " — " + m.titleOf(cur.Ref)
 	}
+	// The title is sent inside an OSC sequence: a BEL or ESC in a name
+	// would end it and start another (OSC 52 writes the clipboard).
+	v.WindowTitle = safetext.Line(title)
 	return v
 }
 
@@ -516,16 +524,16 @@ func (m *Model) titleOf(r graph.Ref) string {
 // title as it was.
 func (m *Model) noteName(ref graph.Ref, name string) {
 	if name != "" {
-		m.titles[ref] = name
+		m.titles[ref] = safetext.Line(name)
 	}
 }
 
 // refLabel formats a reference with card numbers masked.
 func refLabel(r graph.Ref) string {
 	if r.Kind == graph.KindCard {
-		return graph.MaskPAN(r.Key)
+		return safetext.Line(graph.MaskPAN(r.Key))
 	}
-	return graph.RefTitle(r)
+	return safetext.Line(graph.RefTitle(r))
 }
 
 // crumb is the short breadcrumb form: "Ахметов Ж.", "card 4400 43•• •••• 7894".

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +43,10 @@ func (f *ruleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "rule configuration JSON (see docs/DETECTION.md); default: built-in thresholds")
 }
 
+// load reads the --config file, or returns the built-in defaults without
+// one. Commands that run the rules on a database go through resolve
+// instead: there the database's own configuration (casegraph calibrate
+// --apply) replaces the defaults.
 func (f *ruleFlags) load() (graph.RuleConfig, error) {
 	if f.config == "" {
 		return graph.DefaultRuleConfig(), nil
@@ -57,17 +63,71 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 	return cfg, nil
 }
 
-// runRules loads the index and runs the rules with progress on stderr.
-func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.Writer) (*graph.Index, graph.Flags, error) {
+// resolve is the configuration the rules run with on db: the --config file,
+// else the database's own, else the defaults. from says which, for stderr.
+func (f *ruleFlags) resolve(ctx context.Context, db *store.DB) (cfg graph.RuleConfig, from string, err error) {
+	if f.config != "" {
+		cfg, err := f.load()
+		return cfg, f.config, err
+	}
+	cfg, v, ok, err := dbRuleConfig(ctx, db)
+	if err != nil || !ok || v.Defaults() {
+		return cfg, "", err
+	}
+	return cfg, fmt.Sprintf("the database's rule config, version %d (%s)", v.Seq, v.Note), nil
+}
+
+// dbRuleConfig is the database's own rule configuration, or the defaults
+// (ok false) when none was applied.
+func dbRuleConfig(ctx context.Context, db *store.DB) (graph.RuleConfig, store.RuleConfigVersion, bool, error) {
+	v, ok, err := db.RuleConfig(ctx)
+	if err != nil || !ok || v.Defaults() {
+		return graph.DefaultRuleConfig(), v, ok, err
+	}
+	cfg, err := graph.ParseRuleConfig(bytes.NewReader(v.Config))
+	if err != nil {
+		return cfg, v, ok, fmt.Errorf("rule config version %d stored in %s: %w", v.Seq, db.Dir(), err)
+	}
+	return cfg, v, ok, nil
+}
+
+// runRules loads the index and runs the rules with progress on stderr, with
+// the configuration rf resolves to.
+func runRules(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer) (*graph.Index, graph.Flags, error) {
+	return runRulesAfter(ctx, dbf, rf, stderr, nil)
+}
+
+// runRulesAfter is runRules calling before, when not nil, on the index
+// before the rules run; its error stops the run.
+func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error) (*graph.Index, graph.Flags, error) {
+	return runRulesThen(ctx, dbf, rf, stderr, before, nil)
+}
+
+// runRulesThen is runRulesAfter calling then, when not nil, with the
+// database still open after the rules ran; its error is returned.
+func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
+	then func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error) (*graph.Index, graph.Flags, error) {
 	// Writable, so that a rebuilt graph index is stored for the next run.
 	db, err := dbf.open(false, false)
 	if err != nil {
 		return nil, graph.Flags{}, err
 	}
 	defer db.Close()
+	cfg, from, err := rf.resolve(ctx, db)
+	if err != nil {
+		return nil, graph.Flags{}, err
+	}
 	ix, err := loadIndex(ctx, db, stderr)
 	if err != nil {
 		return nil, graph.Flags{}, err
+	}
+	if before != nil {
+		if err := before(ix); err != nil {
+			return nil, graph.Flags{}, err
+		}
+	}
+	if from != "" {
+		fmt.Fprintf(stderr, "rules: configuration from %s\n", from)
 	}
 	start := time.Now()
 	p := newProgress(stderr)
@@ -76,8 +136,13 @@ func runRules(ctx context.Context, dbf dbFlags, cfg graph.RuleConfig, stderr io.
 	if err != nil {
 		return nil, graph.Flags{}, err
 	}
-	fmt.Fprintf(stderr, "rules: %s hits, %s entities at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
-		count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "rules: %s hits, %s subjects (%s entities) at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
+		count(len(flags.FlaggedSubjects())), count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
+	if then != nil {
+		if err := then(db, ix, flags, cfg); err != nil {
+			return nil, graph.Flags{}, err
+		}
+	}
 	return ix, flags, nil
 }
 
@@ -108,16 +173,22 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R15)", *rule)}
 		}
 	}
-	cfg, err := rf.load()
+	if _, err := rf.load(); err != nil {
+		return err
+	}
+	var verdicts map[graph.Ref]graph.Verdict
+	ix, flags, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(db *store.DB, _ *graph.Index, _ graph.Flags, _ graph.RuleConfig) error {
+		var err error
+		verdicts, err = verdictMap(ctx, db)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
-	if err != nil {
-		return err
-	}
+	// One row per subject: a person carries the rules of the cards they
+	// hold, which are not listed again.
 	var rows []graph.Risk
-	for _, r := range flags.Risks {
+	for _, r := range flags.Subjects() {
 		if !*all && r.Score < flags.Threshold {
 			break
 		}
@@ -130,22 +201,69 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if *asJSON {
-		return writeJSON(stdout, flagsJSON(ix, flags, rows, *rule))
+		return writeJSON(stdout, flagsJSON(ix, flags, rows, *rule, verdicts))
 	}
+	held := heldRisks(flags)
 	for _, r := range rows {
-		fmt.Fprintf(stdout, "%.2f  %-8s %-36s %s\n", r.Score, r.Kind, graph.RefTitle(r.Ref), r.Ref)
+		fmt.Fprintf(stdout, "%.2f  %-8s %-36s %s%s\n", r.Score, r.Kind, graph.RefTitle(r.Ref), r.Ref, verdictTag(verdicts, r.Ref))
+		fmt.Fprintf(stdout, "      %s · typology %.2f, context %.2f · %d evidence transactions\n",
+			typologyWords(r), r.Typology, r.Context, r.Evidence)
 		fmt.Fprintf(stdout, "      %s\n", r.Explanation)
 		if *rule != "" {
-			for _, k := range r.Hits {
+			for _, k := range subjectHits(flags, held, r) {
 				h := flags.Hits[k]
 				if h.Rule == *rule {
-					fmt.Fprintf(stdout, "      %s %.2f %s · %d transactions\n", h.Rule, h.Score, h.Reason, len(h.Evidence))
+					on := ""
+					if h.Node != r.Node {
+						on = " · on " + graph.RefTitle(flags.Refs[h.Node])
+					}
+					fmt.Fprintf(stdout, "      %s %.2f %s · %d transactions%s\n", h.Rule, h.Score, h.Reason, len(h.Evidence), on)
 				}
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "%d shown · %s at risk ≥ %.2f\n", len(rows), count(len(flags.Flagged())), flags.Threshold)
+	fmt.Fprintf(stdout, "%d shown · %s subjects at risk ≥ %.2f\n", len(rows), count(len(flags.FlaggedSubjects())), flags.Threshold)
 	return nil
+}
+
+// heldRisks maps each subject to the risks of the instruments it holds.
+func heldRisks(flags graph.Flags) map[graph.NodeID][]graph.Risk {
+	held := map[graph.NodeID][]graph.Risk{}
+	for _, o := range flags.Risks {
+		if o.Subject != o.Node {
+			held[o.Subject] = append(held[o.Subject], o)
+		}
+	}
+	return held
+}
+
+// subjectHits lists a subject's own hits and those of the instruments it
+// holds.
+func subjectHits(flags graph.Flags, held map[graph.NodeID][]graph.Risk, r graph.Risk) []int {
+	hits := slices.Clone(r.Hits)
+	for _, o := range held[r.Node] {
+		hits = append(hits, o.Hits...)
+	}
+	return hits
+}
+
+// typologyWords says how many typologies stand behind a risk, and which
+// context signals raise it.
+func typologyWords(r graph.Risk) string {
+	var ctx []string
+	for _, rs := range r.Rules {
+		if graph.IsContextRule(rs.Rule) && !rs.Strong {
+			ctx = append(ctx, rs.Rule)
+		}
+	}
+	w := fmt.Sprintf("%d typologies", r.Typologies)
+	if r.Typologies == 1 {
+		w = "1 typology"
+	}
+	if len(ctx) > 0 {
+		w += " + context " + strings.Join(ctx, " ")
+	}
+	return w
 }
 
 func hasRule(r graph.Risk, rule string) bool {
@@ -164,6 +282,7 @@ type hitOut struct {
 	Evidence []string `json:"evidence"`
 	From     string   `json:"from,omitempty"`
 	To       string   `json:"to,omitempty"`
+	On       string   `json:"on,omitempty"` // the held instrument the hit is on, in a person's row
 }
 
 type riskOut struct {
@@ -171,25 +290,44 @@ type riskOut struct {
 	Kind        string             `json:"kind"`
 	Name        string             `json:"name,omitempty"`
 	Score       float64            `json:"score"`
+	Typology    float64            `json:"typology"`
+	Context     float64            `json:"context"`
+	Typologies  int                `json:"typologies"`
+	Evidence    int                `json:"evidence_transactions"`
+	Holds       []string           `json:"holds,omitempty"` // a person's instruments at risk
 	Rules       map[string]float64 `json:"rules"`
 	Explanation string             `json:"explanation"`
 	Hits        []hitOut           `json:"hits"`
+	Verdict     graph.VerdictKind  `json:"verdict,omitempty"` // an analyst's verdict, if any
+	VerdictNote string             `json:"verdict_note,omitempty"`
 }
 
-func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule string) any {
+func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule string, verdicts map[graph.Ref]graph.Verdict) any {
 	out := make([]riskOut, 0, len(rows))
+	held := heldRisks(flags)
 	for _, r := range rows {
 		ro := riskOut{Ref: r.Ref.String(), Kind: r.Kind.String(), Name: ix.Name(r.Node), Score: r.Score,
+			Typology: r.Typology, Context: r.Context, Typologies: r.Typologies, Evidence: r.Evidence,
 			Rules: map[string]float64{}, Explanation: r.Explanation, Hits: []hitOut{}}
+		if v, ok := verdicts[r.Ref]; ok {
+			ro.Verdict, ro.VerdictNote = v.Kind, v.Note
+		}
+		for _, o := range held[r.Node] {
+			ro.Holds = append(ro.Holds, o.Ref.String())
+		}
+		hits := subjectHits(flags, held, r)
 		for _, rs := range r.Rules {
 			ro.Rules[rs.Rule] = rs.Score
 		}
-		for _, k := range r.Hits {
+		for _, k := range hits {
 			h := flags.Hits[k]
 			if rule != "" && h.Rule != rule {
 				continue
 			}
 			ho := hitOut{Rule: h.Rule, Score: h.Score, Reason: h.Reason, Evidence: make([]string, 0, len(h.Evidence))}
+			if h.Node != r.Node {
+				ho.On = flags.Refs[h.Node].String()
+			}
 			for _, t := range h.Evidence {
 				ho.Evidence = append(ho.Evidence, ix.TxID(t))
 			}
@@ -201,7 +339,8 @@ func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule strin
 		}
 		out = append(out, ro)
 	}
-	return map[string]any{"threshold": flags.Threshold, "flagged": len(flags.Flagged()), "hits": len(flags.Hits), "entities": out}
+	return map[string]any{"threshold": flags.Threshold, "flagged": len(flags.FlaggedSubjects()),
+		"flagged_entities": len(flags.Flagged()), "hits": len(flags.Hits), "entities": out}
 }
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -218,20 +357,21 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *truthPath == "" {
 		return usageError{"eval needs --truth FILE"}
 	}
-	fh, err := os.Open(*truthPath)
-	if err != nil {
-		return fmt.Errorf("ground truth: %w", err)
-	}
-	truth, err := graph.ParseGroundTruth(fh)
-	fh.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", *truthPath, err)
-	}
-	cfg, err := rf.load()
+	truth, err := graph.ReadGroundTruth(*truthPath)
 	if err != nil {
 		return err
 	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+	if _, err := rf.load(); err != nil {
+		return err
+	}
+	// A truth whose members and cards the database does not hold would
+	// score 0 without saying why: refuse it before the rules run.
+	ix, flags, err := runRulesAfter(ctx, dbf, rf, stderr, func(ix *graph.Index) error {
+		if err := graph.CheckTruth(ix, truth); err != nil {
+			return fmt.Errorf("%s: %w", *truthPath, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

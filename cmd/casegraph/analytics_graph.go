@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui"
 )
 
@@ -125,9 +126,9 @@ func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 					if s.Tx != "" {
 						extra = fmt.Sprintf(" %s %s %s", s.Tx, s.Amount, s.Time)
 					}
-					fmt.Fprintf(stdout, "    %s %s%s\n", arrow, s.Via, extra)
+					fmt.Fprintf(stdout, "    %s %s%s\n", arrow, safetext.Line(s.Via), safetext.Line(extra))
 				}
-				fmt.Fprintf(stdout, "  %s %s\n", s.Ref, s.Name)
+				fmt.Fprintf(stdout, "  %s %s\n", safetext.Line(s.Ref), safetext.Line(s.Name))
 			}
 		}
 		return nil
@@ -210,9 +211,10 @@ func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
 	var walk func(i int)
 	walk = func(i int) {
 		h := tr.Hops[i]
-		line := strings.Repeat("  ", h.Depth) + graph.RefTitle(ix.Ref(h.Node)) + "  " + graph.FormatShortMoney(h.Amount)
+		line := strings.Repeat("  ", h.Depth) + safetext.Line(graph.RefTitle(ix.Ref(h.Node))) + "  " +
+			graph.FormatShortMoney(h.Amount)
 		if h.HasTx {
-			line += fmt.Sprintf("  %s  after %s", ix.TxID(h.Tx), h.Dwell.Round(time.Minute))
+			line += fmt.Sprintf("  %s  after %s", safetext.Line(ix.TxID(h.Tx)), h.Dwell.Round(time.Minute))
 		}
 		if h.End != graph.EndNone {
 			line += "  [" + h.End.String() + "]"
@@ -239,11 +241,15 @@ func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
 	}
 }
 
+// clusterOut is one cluster of either method. Members lists every member
+// of every kind by its ref: the persons first, then the instruments (cards,
+// accounts, wallets…); Persons and Instruments count them.
 type clusterOut struct {
 	Rank        int      `json:"rank"`
 	Risk        float64  `json:"risk"`
 	Flagged     int      `json:"flagged"`
 	Members     []string `json:"members"`
+	Persons     int      `json:"persons"`
 	Instruments int      `json:"instruments"`
 	Turnover    string   `json:"turnover"`
 	TxCount     int      `json:"transactions"`
@@ -270,11 +276,7 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *method != "groups" && *method != "louvain" {
 		return usageError{"--method must be groups or louvain"}
 	}
-	cfg, err := rf.load()
-	if err != nil {
-		return err
-	}
-	ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+	ix, flags, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {
 		return err
 	}
@@ -295,17 +297,34 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	rows := make([]clusterOut, 0, len(comms))
 	for _, c := range comms {
-		co := clusterOut{Instruments: len(c.Instruments), Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount,
-			Members: []string{}}
+		co := clusterOut{Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount,
+			Members: make([]string, 0, len(c.Members)+len(c.Instruments))}
 		for _, n := range append(slices.Clone(c.Instruments), c.Members...) {
 			co.Risk = max(co.Risk, risk[n])
 			if risk[n] >= flags.Threshold {
 				co.Flagged++
 			}
 		}
-		for _, m := range c.Members {
+		// Persons first (the holders, and a person that moves money
+		// itself), then the instruments; each member once.
+		persons := slices.Clone(c.Members)
+		var instruments []graph.NodeID
+		for _, n := range c.Instruments {
+			if ix.Kind(n) == graph.KindPerson {
+				persons = append(persons, n)
+			} else {
+				instruments = append(instruments, n)
+			}
+		}
+		slices.Sort(persons)
+		persons = slices.Compact(persons)
+		for _, m := range persons {
 			co.Members = append(co.Members, ix.Ref(m).String())
 		}
+		for _, m := range instruments {
+			co.Members = append(co.Members, ix.Ref(m).String())
+		}
+		co.Persons, co.Instruments = len(persons), len(instruments)
 		if c.TxCount > 0 {
 			co.First, co.Last = unixText(c.First), unixText(c.Last)
 		}
@@ -346,7 +365,7 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, c := range out {
 		fmt.Fprintf(stdout, "#%-3d risk %.2f  %d flagged  %d persons  %d instruments  %s in %d transactions  %s … %s\n",
-			c.Rank, c.Risk, c.Flagged, len(c.Members), c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
+			c.Rank, c.Risk, c.Flagged, c.Persons, c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
 	}
 	fmt.Fprintf(stdout, "%d of %d communities\n", len(out), len(comms))
 	return nil
@@ -359,9 +378,9 @@ func printGroups(w io.Writer, list []tui.Cluster, limit int, asJSON bool) error 
 		if limit > 0 && i == limit {
 			break
 		}
-		co := clusterOut{Rank: i + 1, Risk: c.Risk, Flagged: c.Flagged, Instruments: c.Instruments,
-			Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount, Members: []string{}}
-		for _, m := range c.Members[:c.Persons] {
+		co := clusterOut{Rank: i + 1, Risk: c.Risk, Flagged: c.Flagged, Persons: c.Persons, Instruments: c.Instruments,
+			Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount, Members: make([]string, 0, len(c.Members))}
+		for _, m := range c.Members {
 			co.Members = append(co.Members, m.Ref.String())
 		}
 		if !c.First.IsZero() {
@@ -374,7 +393,7 @@ func printGroups(w io.Writer, list []tui.Cluster, limit int, asJSON bool) error 
 	}
 	for _, c := range out {
 		fmt.Fprintf(w, "#%-3d risk %.2f  %d flagged  %d persons  %d instruments  %s in %d transactions  %s … %s\n",
-			c.Rank, c.Risk, c.Flagged, len(c.Members), c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
+			c.Rank, c.Risk, c.Flagged, c.Persons, c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
 	}
 	fmt.Fprintf(w, "%d of %d suspected groups\n", len(out), len(list))
 	return nil

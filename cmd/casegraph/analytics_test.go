@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +39,7 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 			Hits  []struct {
 				Rule     string   `json:"rule"`
 				Evidence []string `json:"evidence"`
+				On       string   `json:"on"`
 			} `json:"hits"`
 		} `json:"entities"`
 	}
@@ -44,7 +50,11 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 	for _, e := range fl.Entities {
 		for _, h := range e.Hits {
 			if h.Rule == "R13" {
-				chain[e.Ref] = true
+				on := e.Ref
+				if h.On != "" {
+					on = h.On // a hit on a card the listed person holds
+				}
+				chain[on] = true
 				if len(h.Evidence) < 3 {
 					t.Errorf("R13 hit on %s has %d evidence transactions, want the chain", e.Ref, len(h.Evidence))
 				}
@@ -104,5 +114,125 @@ func TestFlagsAndEvalEndToEnd(t *testing.T) {
 	text := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "truth", "ground_truth.json"))
 	if !strings.Contains(text, "recall 1.000") {
 		t.Errorf("eval text report:\n%s", text)
+	}
+}
+
+// TestClustersJSONListsEveryMember checks that both clustering methods list
+// the instruments of a cluster with their refs, not only its persons.
+func TestClustersJSONListsEveryMember(t *testing.T) {
+	data := filepath.Join("..", "..", "testdata", "rules")
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, data)
+	for _, method := range []string{"groups", "louvain"} {
+		var cl struct {
+			Clusters []struct {
+				Members     []string `json:"members"`
+				Persons     int      `json:"persons"`
+				Instruments int      `json:"instruments"`
+			} `json:"clusters"`
+		}
+		out := runCmd(t, "clusters", "--db", db, "--json", "--method", method, "--limit", "0")
+		if err := json.Unmarshal([]byte(out), &cl); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		if len(cl.Clusters) == 0 {
+			t.Fatalf("%s: no clusters", method)
+		}
+		instruments := 0
+		for i, c := range cl.Clusters {
+			if len(c.Members) != c.Persons+c.Instruments {
+				t.Errorf("%s cluster %d: %d members listed, %d persons + %d instruments", method, i+1, len(c.Members), c.Persons, c.Instruments)
+			}
+			persons := 0
+			for j, m := range c.Members {
+				ref, err := graph.ParseRef(m)
+				if err != nil {
+					t.Errorf("%s cluster %d: member %q is not a ref: %v", method, i+1, m, err)
+					continue
+				}
+				if ref.Kind == graph.KindPerson {
+					persons++
+					if j >= c.Persons {
+						t.Errorf("%s cluster %d: person %s listed after the instruments", method, i+1, m)
+					}
+				} else {
+					instruments++
+				}
+			}
+			if persons != c.Persons {
+				t.Errorf("%s cluster %d: %d persons listed, count says %d", method, i+1, persons, c.Persons)
+			}
+		}
+		if instruments == 0 {
+			t.Errorf("%s: no cluster lists an instrument:\n%s", method, out)
+		}
+	}
+}
+
+// TestEvalRefusesForeignTruth: a ground truth whose members are named
+// otherwise than the database's persons (account ids, a scheme prefix) is
+// refused with an error naming the file and examples from both sides,
+// instead of a report of recall 0; so is a file that is no ground truth.
+func TestEvalRefusesForeignTruth(t *testing.T) {
+	data := filepath.Join("..", "..", "testdata", "rules")
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, data)
+	raw, err := os.ReadFile(filepath.Join(data, "truth", "ground_truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth graph.GroundTruth
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, v any) string {
+		path := filepath.Join(dir, name)
+		var b []byte
+		if s, ok := v.(string); ok {
+			b = []byte(s)
+		} else if b, err = json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	prefixed := truth
+	prefixed.Groups = slices.Clone(truth.Groups)
+	prefixed.MuleCards = nil
+	for i, g := range prefixed.Groups {
+		g.Members = slices.Clone(g.Members)
+		for j, m := range g.Members {
+			g.Members[j] = "iin:" + m
+		}
+		prefixed.Groups[i] = g
+	}
+	accounts := truth
+	accounts.MuleCards = nil
+	for i := range truth.MuleCards {
+		accounts.MuleCards = append(accounts.MuleCards, fmt.Sprintf("acct-%d", i))
+	}
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{write("prefixed.json", prefixed), []string{"prefixed.json", "does not describe", `member "iin:`, "persons such as iin:"}},
+		{write("accounts.json", accounts), []string{"accounts.json", `mule card "acct-0"`, "cards such as card:"}},
+		{write("summary.json", `{"total_attempts": 370}`), []string{"summary.json", "not a casegraph ground truth"}},
+		{write("empty.json", `{"groups": [], "mule_cards": []}`), []string{"empty.json", "no groups and no mule cards"}},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"eval", "--db", db, "--truth", tc.file}, &out, &errOut)
+		if err == nil {
+			t.Errorf("%s: eval succeeded:\n%s", tc.file, out.String())
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error lacks %q: %v", tc.file, w, err)
+			}
+		}
 	}
 }

@@ -65,7 +65,11 @@ func (b *backend) Analyze(ctx context.Context, progress func(stage string, done,
 	if b.analysis() != nil {
 		return nil
 	}
-	a, err := b.analyze(ctx, b.rules, progress)
+	cfg, err := b.ruleConfig(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := b.analyze(ctx, cfg, progress)
 	if err != nil {
 		return err
 	}
@@ -73,6 +77,16 @@ func (b *backend) Analyze(ctx context.Context, progress func(stage string, done,
 	b.an = a
 	b.mu.Unlock()
 	return nil
+}
+
+// ruleConfig is the configuration the analysis runs with: the database's
+// own (casegraph calibrate --apply), else b.rules.
+func (b *backend) ruleConfig(ctx context.Context) (graph.RuleConfig, error) {
+	cfg, _, ok, err := dbRuleConfig(ctx, b.db)
+	if err != nil || !ok {
+		return b.rules, err
+	}
+	return cfg, nil
 }
 
 func (b *backend) analysis() *analysis {
@@ -94,7 +108,7 @@ func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
 	ix := a.ix
 	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation}
 	for _, rs := range r.Rules {
-		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score}
+		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score, Context: graph.IsContextRule(rs.Rule) && !rs.Strong}
 		if rs.Via != graph.NoNode {
 			fr.Via = ix.Ref(rs.Via)
 		}
@@ -119,7 +133,7 @@ func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
 func (a *analysis) flagList(rule string, limit int) tui.FlagList {
 	f := a.flags
 	l := tui.FlagList{Threshold: f.Threshold}
-	for _, r := range f.Flagged() {
+	for _, r := range f.FlaggedSubjects() {
 		l.Flagged++
 		if rule != "" && !hasRule(r, rule) {
 			continue
@@ -138,11 +152,25 @@ func (b *backend) Flags(ctx context.Context, rule string, limit int) (tui.FlagLi
 	if err != nil {
 		return tui.FlagList{}, err
 	}
-	return a.flagList(rule, limit), ctx.Err()
+	l := a.flagList(rule, limit)
+	vs, err := verdictMap(ctx, b.db)
+	if err != nil {
+		return tui.FlagList{}, err
+	}
+	for i := range l.Rows {
+		withVerdict(&l.Rows[i], vs)
+	}
+	return l, ctx.Err()
+}
+
+func withVerdict(row *tui.FlagRow, vs map[graph.Ref]graph.Verdict) {
+	if v, ok := vs[row.Ref]; ok {
+		row.Verdict, row.VerdictNote = v.Kind, v.Note
+	}
 }
 
 // EntityFlags implements tui.Analytics.
-func (b *backend) EntityFlags(_ context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
+func (b *backend) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
 	a, err := b.ready()
 	if err != nil {
 		return tui.FlagRow{}, false, err
@@ -155,7 +183,13 @@ func (b *backend) EntityFlags(_ context.Context, ref graph.Ref) (tui.FlagRow, bo
 	if !ok {
 		return tui.FlagRow{}, false, nil
 	}
-	return a.flagRow(a.flags.Risks[i]), true, nil
+	row := a.flagRow(a.flags.Risks[i])
+	if v, ok, err := b.db.Verdict(ctx, ref); err != nil {
+		return tui.FlagRow{}, false, err
+	} else if ok {
+		row.Verdict, row.VerdictNote = v.Kind, v.Note
+	}
+	return row, true, nil
 }
 
 // Clusters implements tui.Analytics.

@@ -167,6 +167,22 @@ func (b *backend) Reject(ctx context.Context, p tui.Proposal) error {
 	return err
 }
 
+// Verdict implements tui.Verdicts.
+func (b *backend) Verdict(ctx context.Context, ref graph.Ref) (graph.Verdict, bool, error) {
+	return b.db.Verdict(ctx, ref)
+}
+
+// SetVerdict implements tui.Verdicts.
+func (b *backend) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error) {
+	return b.db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
+}
+
+// ClearVerdict implements tui.Verdicts.
+func (b *backend) ClearVerdict(ctx context.Context, ref graph.Ref) error {
+	_, err := b.db.ClearVerdict(ctx, actor(), ref)
+	return err
+}
+
 // Merged lists the same_as links, the latest batch first, with both ends.
 func (b *backend) Merged(ctx context.Context) ([]tui.MergedLink, error) {
 	links, err := b.db.Links(ctx, graph.LinkSameAs)

@@ -19,6 +19,7 @@ import (
 	"casegraph/export"
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/internal/safetext"
 	"casegraph/store"
 )
 
@@ -134,7 +135,7 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		}
 		for _, c := range cases {
 			fmt.Fprintf(stdout, "%-11s %-9s %4d bookmarks  %s  %s\n", c.ID, c.Status, len(c.Bookmarks),
-				c.Updated.In(importers.Almaty()).Format("2006-01-02 15:04"), c.Name)
+				c.Updated.In(importers.Almaty()).Format("2006-01-02 15:04"), safetext.Line(c.Name))
 		}
 		return nil
 	case "new":
@@ -361,35 +362,38 @@ func lineCount(s string) int {
 
 func printCase(w io.Writer, c graph.Case) {
 	almaty := importers.Almaty()
-	fmt.Fprintf(w, "%s  %s  [%s]\n", c.ID, c.Name, c.Status)
+	// Names, tags, notes and titles are user or imported text: shown with
+	// their controls escaped (notes keep their line breaks).
+	line, text := safetext.Line, safetext.Text
+	fmt.Fprintf(w, "%s  %s  [%s]\n", line(c.ID), line(c.Name), c.Status)
 	fmt.Fprintf(w, "  created %s · updated %s\n", c.Created.In(almaty).Format("2006-01-02 15:04"), c.Updated.In(almaty).Format("2006-01-02 15:04"))
 	if len(c.Tags) > 0 {
-		fmt.Fprintf(w, "  tags: %s\n", strings.Join(c.Tags, ", "))
+		fmt.Fprintf(w, "  tags: %s\n", line(strings.Join(c.Tags, ", ")))
 	}
 	if c.Notes != "" {
-		fmt.Fprintf(w, "  notes:\n%s\n", indent(c.Notes, "    "))
+		fmt.Fprintf(w, "  notes:\n%s\n", indent(text(c.Notes), "    "))
 	}
 	fmt.Fprintf(w, "\nbookmarks (%d)\n", len(c.Bookmarks))
 	for _, b := range c.Bookmarks {
-		fmt.Fprintf(w, "  %s  %-7s %s", b.ID, b.Target.Kind, b.Target.Title())
+		fmt.Fprintf(w, "  %s  %-7s %s", line(b.ID), b.Target.Kind, line(b.Target.Title()))
 		if len(b.Tags) > 0 {
-			fmt.Fprintf(w, "  #%s", strings.Join(b.Tags, " #"))
+			fmt.Fprintf(w, "  #%s", line(strings.Join(b.Tags, " #")))
 		}
 		fmt.Fprintln(w)
 		refs := make([]string, len(b.Target.Refs))
 		for i, r := range b.Target.Refs {
-			refs[i] = r.String()
+			refs[i] = line(r.String())
 		}
 		fmt.Fprintf(w, "      %s\n", strings.Join(refs, " → "))
 		if b.Target.Query != "" {
-			fmt.Fprintf(w, "      query: %s\n", b.Target.Query)
+			fmt.Fprintf(w, "      query: %s\n", line(b.Target.Query))
 		}
 		if b.Note != "" {
-			fmt.Fprintf(w, "%s\n", indent(b.Note, "      │ "))
+			fmt.Fprintf(w, "%s\n", indent(text(b.Note), "      │ "))
 		}
 	}
 	for _, q := range c.Queries {
-		fmt.Fprintf(w, "  saved query %s: %s\n", q.Name, q.Query)
+		fmt.Fprintf(w, "  saved query %s: %s\n", line(q.Name), line(q.Query))
 	}
 }
 
@@ -468,7 +472,7 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 	almaty := importers.Almaty()
 	for _, e := range entries {
 		fmt.Fprintf(stdout, "%6d  %s  %-12s %-16s %-11s %s\n", e.Seq, e.Time.In(almaty).Format("2006-01-02 15:04:05"),
-			e.User, e.Action, e.CaseID, e.Detail)
+			safetext.Line(e.User), e.Action, safetext.Line(e.CaseID), safetext.Line(fmt.Sprintf("%s", e.Detail)))
 	}
 	return nil
 }

@@ -64,9 +64,12 @@ func (b *backend) UndoLast(ctx context.Context) (string, error) {
 }
 
 // ExportCase writes the case file the way `casegraph export` does, with the
-// red flags of the analysis when it has run, and journals the export.
+// red flags of the analysis when it has run, and journals the export. The
+// dialog's folder is the investigator's explicit choice and defaults to the
+// case's own export folder, so an earlier export there is replaced (only an
+// earlier export: a folder holding anything else is still refused).
 func (b *backend) ExportCase(ctx context.Context, caseID, dir string, redact bool) (tui.ExportResult, error) {
-	req := exportRequest{Case: caseID, Out: dir, Redact: redact}
+	req := exportRequest{Case: caseID, Out: dir, Redact: redact, Replace: true}
 	if a := b.analysis(); a != nil {
 		req.Flags, req.WithFlags = flagRows(a.ix, a.flags), true
 	}

@@ -36,6 +36,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	redact := fs.Bool("redact", false, "mask PAN middle digits, IINs but the last 4 digits, and phone numbers")
 	refList := fs.String("refs", "", "comma-separated references to export instead of (or besides) a case's bookmarks")
 	withFlags := fs.Bool("flags", false, "run the red-flag rules and include the hits on the exported entities")
+	replace := fs.Bool("replace", false, "replace the folder of an earlier export (a folder holding anything else is refused)")
 	var rf ruleFlags
 	rf.register(fs)
 	pos, err := parseInterspersed(fs, args)
@@ -51,7 +52,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) == 0 && *refList == "" {
 		return usageError{"export needs a CASE or --refs card:…,iin:…"}
 	}
-	req := exportRequest{Out: *out, Redact: *redact}
+	req := exportRequest{Out: *out, Redact: *redact, Replace: *replace}
 	if len(pos) == 1 {
 		req.Case = pos[0]
 	}
@@ -68,11 +69,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *withFlags {
 		// The rules read the whole graph; they open and close the database
 		// themselves, before the export opens it.
-		cfg, err := rf.load()
-		if err != nil {
-			return err
-		}
-		ix, flags, err := runRules(ctx, dbf, cfg, stderr)
+		ix, flags, err := runRules(ctx, dbf, rf, stderr)
 		if err != nil {
 			return err
 		}
@@ -112,6 +109,7 @@ type exportRequest struct {
 	Refs      []graph.Ref
 	Out       string
 	Redact    bool
+	Replace   bool             // replace an earlier export in Out
 	Flags     []export.FlagRow // hits on any entities; the export keeps those on its own
 	WithFlags bool             // the rules ran (Flags may still be empty)
 }
@@ -182,7 +180,7 @@ func runExport(ctx context.Context, db *store.DB, act store.Actor, req exportReq
 	if err != nil {
 		return res, fmt.Errorf("export folder %s: %w", req.Out, err)
 	}
-	m, err := export.Write(dir, in, export.Options{Redact: req.Redact})
+	m, err := export.Write(dir, in, export.Options{Redact: req.Redact, Replace: req.Replace})
 	if err != nil {
 		return res, err
 	}
@@ -231,7 +229,7 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 			if err != nil {
 				continue // a transaction channel: transactions are read below
 			}
-			l := graph.Link{From: s, To: n.Ref, Type: lt}
+			l := graph.Link{From: s, To: n.Ref, Type: lt, Role: n.Role}
 			if n.Dir == graph.DirIn {
 				l.From, l.To = n.Ref, s
 			}

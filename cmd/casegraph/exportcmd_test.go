@@ -213,3 +213,38 @@ func TestBackendExportCase(t *testing.T) {
 		t.Errorf("verify: %+v %v", rep, err)
 	}
 }
+
+// TestExportFolderPolicy: export refuses a folder that is not empty unless
+// --replace names an earlier export, and never writes through a link.
+func TestExportFolderPolicy(t *testing.T) {
+	db := fixtureDB(t)
+	base := t.TempDir()
+	out := filepath.Join(base, "out")
+	runCmd(t, "export", "--db", db, "--refs", "card:4400430000000015", "--out", out)
+	err := runErr("export", "--db", db, "--refs", "card:4400430000000015", "--out", out)
+	if err == nil || !strings.Contains(err.Error(), "--replace") {
+		t.Errorf("second export without --replace: %v", err)
+	}
+	runCmd(t, "export", "--db", db, "--refs", "card:4400430000000015", "--out", out, "--replace")
+
+	victim := filepath.Join(base, "victim.txt")
+	if err := os.WriteFile(victim, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	trap := filepath.Join(base, "trap")
+	if err := os.Mkdir(trap, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(trap, "report.html")); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	for _, extra := range [][]string{nil, {"--replace"}} {
+		args := append([]string{"export", "--db", db, "--refs", "card:4400430000000015", "--out", trap}, extra...)
+		if err := runErr(args...); err == nil {
+			t.Errorf("%v: export into a folder holding a link succeeded", extra)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the link's target was overwritten: %q", b)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/importers/profile"
+	"casegraph/internal/safetext"
 	"casegraph/store"
 )
 
@@ -299,9 +300,10 @@ func printImportSummary(w io.Writer, res importResult) {
 	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "file", "format", "read", "imported", "rejected")
 	var read, imp, rej int
 	for _, f := range res.Files {
-		name := filepath.Base(f.Path)
+		// File names and reasons quote the files: one line each, escaped.
+		name := safetext.Line(filepath.Base(f.Path))
 		if f.Skipped != "" {
-			fmt.Fprintf(w, "%-28s skipped: %s\n", name, f.Skipped)
+			fmt.Fprintf(w, "%-28s skipped: %s\n", name, safetext.Line(f.Skipped))
 			continue
 		}
 		r := f.Report
@@ -309,7 +311,7 @@ func printImportSummary(w io.Writer, res importResult) {
 		fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", name, r.Format,
 			count(r.Read), count(r.Imported), count(r.Rejected))
 		if f.Note != "" {
-			fmt.Fprintf(w, "  %s\n", f.Note)
+			fmt.Fprintf(w, "  %s\n", safetext.Line(f.Note))
 		}
 		printSkips(w, r)
 	}
@@ -319,7 +321,7 @@ func printImportSummary(w io.Writer, res importResult) {
 		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
 	}
 	if rej > 0 {
-		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), res.RejectsPath)
+		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), safetext.Line(res.RejectsPath))
 	}
 }
 
@@ -338,7 +340,7 @@ func printSkips(w io.Writer, r importers.Report) {
 			fmt.Fprint(w, " …")
 			break
 		}
-		fmt.Fprintf(w, " line %d %s;", s.Line, s.Reason)
+		fmt.Fprintf(w, " line %d %s;", s.Line, safetext.Line(s.Reason))
 	}
 	fmt.Fprintln(w)
 }

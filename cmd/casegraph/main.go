@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	_ "time/tzdata" // target machines are offline: Asia/Almaty must be embedded
+
+	"casegraph/internal/safetext"
 )
 
 const usage = `casegraph — link-graph workbench for financial-crime investigations
@@ -45,11 +47,16 @@ Usage:
                                                cases and bookmarks (casegraph case help)
   casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
   casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
-  casegraph export [--db DIR] --out DIR [--redact] [--flags] [--refs REF,…] [CASE]
+  casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags] [--refs REF,…] [CASE]
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
                                                red-flag rules R1–R15 and ranked entity risks
+  casegraph verdict confirm|dismiss|clear --db DIR REF [--note TEXT] | verdict list --db DIR [--json]
+                                               an analyst's verdict on a flagged entity (journalled)
+  casegraph calibrate --db DIR [--json] [--apply] [--folds N] [--l2 X] | --revert | --history
+                                               fit rule weights to the verdicts, cross-validated;
+                                               --apply stores them as the database's rule config
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
                                                score flags and suspected groups against ground truth
   casegraph clusters --db DIR [--json] [--by turnover|risk] [--limit N] [--method groups|louvain]
@@ -59,7 +66,8 @@ Usage:
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
-databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex.
+databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
+owner may read (chmod 600).
 `
 
 func main() {
@@ -69,14 +77,21 @@ func main() {
 	stopProfile()
 	stop()
 	if err != nil {
-		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(os.Stderr, "casegraph: %v\n\n%s", err, usage)
-			os.Exit(2)
-		}
-		fmt.Fprintf(os.Stderr, "casegraph: %v\n", err)
-		os.Exit(1)
+		os.Exit(printError(os.Stderr, err))
 	}
+}
+
+// printError prints a command's error, with the usage after a usage error,
+// and returns the exit code. Errors quote references, names and file names
+// that may hold terminal controls: they are shown as visible escapes.
+func printError(w io.Writer, err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "casegraph: %s\n\n%s", safetext.Text(err.Error()), usage)
+		return 2
+	}
+	fmt.Fprintf(w, "casegraph: %s\n", safetext.Text(err.Error()))
+	return 1
 }
 
 // startProfile writes a CPU profile to path (for measuring imports and
@@ -104,6 +119,17 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// Names, notes and file names come from imported data: every byte a
+	// command prints goes through safetext, so an ESC, C1 or bidi control
+	// in them reaches the terminal as a visible escape. (The TUI draws
+	// through Bubble Tea, which sanitises its own frames; the progress bar
+	// writes its cursor moves past this, see newProgress.)
+	so, se := safetext.NewWriter(stdout), safetext.NewWriter(stderr)
+	defer func() {
+		so.Flush()
+		se.Flush()
+	}()
+	stdout, stderr = so, se
 	if len(args) == 0 {
 		return cmdOpen(ctx, args, stdout, stderr)
 	}
@@ -140,6 +166,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCase(ctx, args[1:], stdout, os.Stdin)
 	case "journal":
 		return cmdJournal(ctx, args[1:], stdout)
+	case "verdict":
+		return cmdVerdict(ctx, args[1:], stdout)
+	case "calibrate":
+		return cmdCalibrate(ctx, args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "import-case":

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"casegraph/graph"
 )
 
 // TestProfileImportRecordsSkippedRows imports a small Windows-1251 bank
@@ -169,5 +173,70 @@ func TestWatchListBeforeData(t *testing.T) {
 				t.Fatalf("person %+v: want the full record with the list's status\n%s", e, out)
 			}
 		})
+	}
+}
+
+// TestProfileInferImportNoLabels: `profile infer` on AMLSim's run100
+// transactions proposes a transaction mapping; saved and given to `import
+// --profile`, it imports every row with no reject, and no stored entity or
+// transaction carries a label column (is_sar, alert_id).
+func TestProfileInferImportNoLabels(t *testing.T) {
+	file := filepath.Join(externalDir(t, "amlsim/run100-aiyazmiran"), "transactions.csv")
+	y := runCmd(t, "profile", "infer", file)
+	if !strings.Contains(y, "- txn:") || !strings.Contains(y, `- "is_sar"`) || !strings.Contains(y, `- "alert_id"`) {
+		t.Fatalf("proposal is not a transaction mapping with is_sar and alert_id as labels:\n%s", y)
+	}
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "amlsim-run.yaml")
+	if err := os.WriteFile(prof, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, rejects := filepath.Join(dir, "db"), filepath.Join(dir, "rejects.csv")
+	runCmd(t, "import", "--db", db, "--rejects", rejects, "--profile", prof, file)
+	if raw, err := os.ReadFile(rejects); err == nil && strings.Count(string(raw), "\n") > 1 {
+		t.Fatalf("rejects:\n%s", raw)
+	}
+	var st struct {
+		Batches []struct{ Read, Imported, Rejected int } `json:"batches"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "stats", "--db", db, "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Batches) != 1 || st.Batches[0].Imported != 10333 || st.Batches[0].Rejected != 0 {
+		t.Fatalf("batches %+v: want 10333 imported, 0 rejected", st.Batches)
+	}
+	dbf := dbFlags{dir: db}
+	store, err := dbf.open(false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ents, txns := 0, 0
+	label := func(props map[string]string) string {
+		for k := range props {
+			if k == "is_sar" || k == "alert_id" {
+				return k
+			}
+		}
+		return ""
+	}
+	err = store.ScanAll(context.Background(), func(e graph.Entity) error {
+		ents++
+		if l := label(e.Props); l != "" {
+			return fmt.Errorf("entity %s has the label %s", e.Ref, l)
+		}
+		return nil
+	}, nil, func(x graph.Txn) error {
+		txns++
+		if l := label(x.Props); l != "" {
+			return fmt.Errorf("transaction %s has the label %s", x.ID, l)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txns != 10333 || ents == 0 {
+		t.Fatalf("%d entities, %d transactions stored; want accounts and 10333", ents, txns)
 	}
 }

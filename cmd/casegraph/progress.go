@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"casegraph/importers"
+	"casegraph/internal/safetext"
 )
 
 // progress reports long work on stderr: a redrawn bar with rows/s on a
@@ -25,6 +26,12 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
+	// The bar redraws itself with "\r\x1b[2K": it writes to the terminal
+	// underneath run's sanitising writer and sanitises its own text (file
+	// names) in draw.
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
 	p := &progress{w: w}
 	if f, ok := w.(*os.File); ok {
 		p.tty = term.IsTerminal(f.Fd())
@@ -114,6 +121,7 @@ func (p *progress) done() {
 }
 
 func (p *progress) draw(line string) {
+	line = safetext.Line(line)
 	p.lastLine = line
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\x1b[2K%s", line)

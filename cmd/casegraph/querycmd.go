@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -12,6 +13,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/internal/safetext"
 	"casegraph/store"
 )
 
@@ -54,12 +56,15 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 		return writeJSON(stdout, searchJSON(res))
 	}
 	for _, h := range res.Hits {
-		line := fmt.Sprintf("%-9s %-44s %s", strings.ToUpper(h.Doc.Ref.Kind.String()), h.Doc.Label, h.Doc.Ref)
+		// Labels, facts and references are imported data: one line each,
+		// controls shown, never obeyed.
+		line := fmt.Sprintf("%-9s %-44s %s", strings.ToUpper(h.Doc.Ref.Kind.String()), safetext.Line(h.Doc.Label),
+			safetext.Line(h.Doc.Ref.String()))
 		if h.Term != "" {
-			line += "  matched " + h.Term
+			line += "  matched " + safetext.Line(h.Term)
 		}
 		if h.Doc.Facts != "" {
-			line += "  · " + h.Doc.Facts
+			line += "  · " + safetext.Line(h.Doc.Facts)
 		}
 		fmt.Fprintln(stdout, line)
 	}
@@ -153,14 +158,15 @@ func inStore(ctx context.Context, db *store.DB) func(graph.Ref) bool {
 }
 
 func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
-	fmt.Fprintf(w, "%s %s  (%s)\n", strings.ToUpper(e.Ref.Kind.String()), graph.Title(e), e.Ref)
+	line := safetext.Line
+	fmt.Fprintf(w, "%s %s  (%s)\n", strings.ToUpper(e.Ref.Kind.String()), line(graph.Title(e)), line(e.Ref.String()))
 	if e.Stub {
 		fmt.Fprintln(w, "  stub: referenced by other records but not imported itself")
 	}
 	for _, kv := range e.SortedProps() {
-		fmt.Fprintf(w, "  %-14s %s\n", kv[0], kv[1])
+		fmt.Fprintf(w, "  %-14s %s\n", line(kv[0]), line(kv[1]))
 	}
-	fmt.Fprintf(w, "  %-14s %s\n", "source", e.Src)
+	fmt.Fprintf(w, "  %-14s %s\n", "source", line(e.Src.String()))
 	fmt.Fprintf(w, "\nneighbours (%d of %d)\n", len(nbs), nbTotal)
 	for _, n := range nbs {
 		amt := ""
@@ -171,7 +177,11 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 		if n.Name != "" {
 			name = n.Name
 		}
-		fmt.Fprintf(w, "  %-11s %s %-40s ×%-5d %18s  %s\n", n.Relation, n.Dir.Arrow(), name, n.Count, amt, n.Ref)
+		if n.Role != "" {
+			name += " (" + n.Role + ")"
+		}
+		fmt.Fprintf(w, "  %-11s %s %-40s ×%-5d %18s  %s\n", n.Relation, n.Dir.Arrow(), line(name), n.Count, amt,
+			line(n.Ref.String()))
 	}
 	if page.Total == 0 {
 		return
@@ -185,7 +195,7 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 			dir, other = "←", t.From
 		}
 		fmt.Fprintf(w, "  %s  %-8s %s %-34s %18s  %s\n", t.Time.In(almaty).Format("2006-01-02 15:04"),
-			t.Channel, dir, other, graph.FormatMoney(t.Amount, t.Currency), t.ID)
+			t.Channel, dir, line(other.String()), line(graph.FormatMoney(t.Amount, t.Currency)), line(t.ID))
 	}
 }
 
@@ -369,9 +379,17 @@ func statsJSON(st graph.Stats) any {
 		"transactions": st.Txns, "transactions_by_channel": chans, "batches": bs}
 }
 
+// writeJSON prints v as indented JSON. encoding/json escapes C0 controls;
+// safetext.JSON escapes the C1 and bidi controls it leaves raw, so the JSON
+// means the same and shows inert on a terminal.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(buf.Bytes()))
+	return err
 }

@@ -84,6 +84,8 @@ func TestParseErrors(t *testing.T) {
 		{"name: x\nfiles: [{records: [{entity: {ref: {kind: planet, key: a}}}]}]\n", "planet"},
 		{"name: x\nfiles: [{records: [{entity: {ref: {kind: person, key: \"{is_sar}\"}}}]}]\n", "ground-truth"},
 		{"name: x\nlabels: [secret]\nfiles: [{records: [{entity: {ref: {kind: person, key: \"{Secret}\"}}}]}]\n", "ground-truth"},
+		{"name: x\nlabels: [fraudStep]\nfiles: [{rename: {FRAUDSTEP: step}, records: [{entity: {ref: {kind: person, key: \"{step}\"}}}]}]\n", "ground-truth"},
+		{"name: x\nlabels: [\" \"]\nfiles: [{records: [{entity: {ref: {kind: person, key: a}}}]}]\n", "labels[0]"},
 		{"name: x\nfiles: [{records: [{entity: {ref: {kind: person, key: \"{a\"}}}]}]\n", "unclosed"},
 		{"name: x\nfiles: [{records: [{link: {from: {kind: person, key: a}, to: {kind: card, key: b}, type: likes}}]}]\n", "likes"},
 		{"name: x\nfiles: [{records: [{txn: {time: a, from: {kind: cash}, to: {kind: cash}, amount: {value: a, debit: b}}}]}]\n", "amount"},

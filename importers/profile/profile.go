@@ -275,7 +275,10 @@ func (p *Profile) check() error {
 	for _, l := range knownLabels {
 		labels[l] = true
 	}
-	for _, l := range p.Labels {
+	for i, l := range p.Labels {
+		if strings.TrimSpace(l) == "" {
+			return fmt.Errorf("labels[%d]: empty column name", i)
+		}
 		labels[strings.ToLower(strings.TrimSpace(l))] = true
 	}
 	for i := range p.Files {
@@ -318,6 +321,13 @@ func (fm *FileMap) check(labels map[string]bool) error {
 		return errors.New("records: at least one record is required")
 	}
 	c := &checker{labels: labels, lookups: map[string]bool{}, meta: map[string]bool{}}
+	// A label renamed is still a label: reading it under another name
+	// would leak it.
+	for from := range fm.Rename {
+		if err := c.column(from); err != nil {
+			return fmt.Errorf("rename: %w", err)
+		}
+	}
 	for name := range fm.Meta {
 		c.meta[name] = true
 	}

@@ -17,6 +17,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui/pane"
 	"casegraph/tui/theme"
 )
@@ -371,17 +372,18 @@ func (m Model) hitLine(h graph.SearchHit, selected bool) string {
 		base, match = st.Selected, st.Match.Inherit(st.Selected)
 	}
 	label := lipgloss.StyleRunes(h.Doc.Label, h.Matched, match, base)
-	if len(h.Matched) == 0 {
-		label = base.Render(h.Doc.Label)
+	if len(h.Matched) == 0 || !safetext.Safe(h.Doc.Label) {
+		// Escaping changes the rune positions the match highlights.
+		label = base.Render(safetext.Line(h.Doc.Label))
 	}
 	label = pane.Fit(label, labelW)
 
 	var rest []string
 	if len(h.Matched) == 0 && h.Term != "" {
-		rest = append(rest, st.Accent.Render("matched: ")+st.Match.Render(h.Term))
+		rest = append(rest, st.Accent.Render("matched: ")+st.Match.Render(safetext.Line(h.Term)))
 	}
 	if h.Doc.Facts != "" {
-		rest = append(rest, st.Muted.Render(h.Doc.Facts))
+		rest = append(rest, st.Muted.Render(safetext.Line(h.Doc.Facts)))
 	}
 	if h.Doc.Stub && !strings.Contains(h.Doc.Facts, "stub") {
 		rest = append(rest, st.Warn.Render("stub"))

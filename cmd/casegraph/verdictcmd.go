@@ -1,0 +1,380 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"casegraph/calibrate"
+	"casegraph/graph"
+	"casegraph/importers"
+	"casegraph/internal/safetext"
+	"casegraph/store"
+)
+
+const verdictUsage = `casegraph verdict — an analyst's verdict on a flagged entity
+
+  casegraph verdict confirm --db DIR REF [--note TEXT]   the flag is right (a dropper, a mule…)
+  casegraph verdict dismiss --db DIR REF [--note TEXT]   the flag is a false positive
+  casegraph verdict clear   --db DIR REF                 withdraw the verdict
+  casegraph verdict list    --db DIR [--json]
+
+Every change is journalled (casegraph journal). Verdicts never change the rule hits;
+casegraph calibrate fits the rule weights to them.
+`
+
+// verdictMap reads every verdict of db by reference.
+func verdictMap(ctx context.Context, db *store.DB) (map[graph.Ref]graph.Verdict, error) {
+	vs, err := db.Verdicts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[graph.Ref]graph.Verdict, len(vs))
+	for _, v := range vs {
+		out[v.Ref] = v
+	}
+	return out, nil
+}
+
+// verdictTag is the "  ✓ confirmed" after a listed entity, or nothing.
+func verdictTag(vs map[graph.Ref]graph.Verdict, r graph.Ref) string {
+	v, ok := vs[r]
+	if !ok {
+		return ""
+	}
+	mark := "✓"
+	if !v.Confirmed() {
+		mark = "✗"
+	}
+	s := "  " + mark + " " + string(v.Kind)
+	if v.Note != "" {
+		s += ": " + safetext.Line(v.Note)
+	}
+	return s
+}
+
+type verdictOut struct {
+	Ref     string            `json:"ref"`
+	Name    string            `json:"name,omitempty"`
+	Verdict graph.VerdictKind `json:"verdict"`
+	Note    string            `json:"note,omitempty"`
+	User    string            `json:"user"`
+	Time    string            `json:"time"`
+}
+
+func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, verdictUsage)
+		return nil
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("verdict "+sub, flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	note := fs.String("note", "", "why (kept with the verdict and journalled)")
+	asJSON := fs.Bool("json", false, "print JSON (list)")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
+		if len(pos) != 0 {
+			return usageError{"verdict list takes no arguments"}
+		}
+		db, err := dbf.open(false, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return listVerdicts(ctx, db, stdout, *asJSON)
+	case "confirm", "dismiss", "clear":
+	default:
+		return usageError{fmt.Sprintf("unknown verdict command %q (want confirm, dismiss, clear or list)", sub)}
+	}
+	if len(pos) != 1 {
+		return usageError{"verdict " + sub + " takes one REF, e.g. card:4400430000000015"}
+	}
+	if sub == "clear" && *note != "" {
+		return usageError{"verdict clear takes no --note"}
+	}
+	db, err := dbf.open(false, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ref, err := userRef(pos[0], inStore(ctx, db))
+	if err != nil {
+		return err
+	}
+	e, err := db.Entity(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
+		return fmt.Errorf("%s is not in the database", ref)
+	}
+	if err != nil {
+		return err
+	}
+	if sub == "clear" {
+		old, err := db.ClearVerdict(ctx, actor(), ref)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s has no verdict to clear", ref)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "withdrew the verdict %s on %s %s\n", old.Kind, safetext.Line(graph.Title(e)), safetext.Line(ref.String()))
+		return nil
+	}
+	kind, err := graph.ParseVerdictKind(sub)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	v, err := db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: strings.TrimSpace(*note)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s %s %s%s\n", v.Kind, safetext.Line(graph.Title(e)), safetext.Line(ref.String()), noteSuffix(v.Note))
+	return nil
+}
+
+func noteSuffix(n string) string {
+	if n == "" {
+		return ""
+	}
+	return " — " + safetext.Line(n)
+}
+
+func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bool) error {
+	vs, err := db.Verdicts(ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]verdictOut, 0, len(vs))
+	var nc, nd int
+	for _, v := range vs {
+		o := verdictOut{Ref: v.Ref.String(), Verdict: v.Kind, Note: v.Note, User: v.User,
+			Time: v.Time.UTC().Format("2006-01-02T15:04:05Z")}
+		if e, err := db.Entity(ctx, v.Ref); err == nil {
+			o.Name = graph.Title(e)
+		}
+		out = append(out, o)
+		if v.Confirmed() {
+			nc++
+		} else {
+			nd++
+		}
+	}
+	if asJSON {
+		return writeJSON(stdout, out)
+	}
+	almaty := importers.Almaty()
+	for i, o := range out {
+		fmt.Fprintf(stdout, "%-9s %-34s %-30s %s %-10s%s\n", o.Verdict, safetext.Line(o.Ref), safetext.Line(o.Name),
+			vs[i].Time.In(almaty).Format("2006-01-02 15:04"), safetext.Line(o.User), noteSuffix(o.Note))
+	}
+	fmt.Fprintf(stdout, "%d verdicts: %d confirmed, %d dismissed\n", len(out), nc, nd)
+	return nil
+}
+
+func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, defaultDemoDB())
+	var rf ruleFlags
+	rf.register(fs)
+	apply := fs.Bool("apply", false, "store the fitted weights as the database's rule config (used by flags, eval, clusters and the TUI without --config)")
+	revert := fs.Bool("revert", false, "go back to the rule config the current one replaced (the built-in defaults at the start)")
+	history := fs.Bool("history", false, "list the database's rule-config versions")
+	asJSON := fs.Bool("json", false, "print the calibration as JSON")
+	folds := fs.Int("folds", 5, "folds of the cross-validation")
+	l2 := fs.Float64("l2", 10, "L2 penalty on a weight's squared distance from its current value, against the summed log-likelihood")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usageError{fmt.Sprintf("calibrate takes no arguments, got %q", pos[0])}
+	}
+	if *revert && (*apply || *history) || *apply && *history {
+		return usageError{"calibrate takes one of --apply, --revert and --history"}
+	}
+	if *folds < 2 || *l2 < 0 {
+		return usageError{"--folds must be ≥ 2 and --l2 ≥ 0"}
+	}
+	if *revert || *history {
+		db, err := dbf.open(false, !*revert)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if *history {
+			return printRuleConfigHistory(ctx, db, stdout)
+		}
+		v, err := db.RevertRuleConfig(ctx, actor())
+		if errors.Is(err, store.ErrNothingToRevert) {
+			return fmt.Errorf("the database uses the built-in rule config; there is nothing to revert")
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rule config version %d: %s (version %d withdrawn)\n", v.Seq, v.Note, v.Reverted)
+		return nil
+	}
+	if _, err := rf.load(); err != nil {
+		return err
+	}
+	opt := calibrate.Options{Folds: *folds, L2: *l2}
+	if *l2 == 0 {
+		opt.L2 = 1e-12 // Options reads 0 as "the default"
+	}
+	_, _, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error {
+		vs, err := db.Verdicts(ctx)
+		if err != nil {
+			return err
+		}
+		samples, missing := calibrate.Samples(flags, vs, func(r graph.Ref) bool { _, ok := ix.Lookup(r); return ok })
+		if len(missing) > 0 {
+			w := stdout
+			if *asJSON {
+				w = stderr
+			}
+			fmt.Fprintf(w, "%d verdicts on entities not in the graph are left out (first: %s)\n", len(missing), missing[0])
+		}
+		base := calibrate.Weights(cfg)
+		rep, err := calibrate.Calibrate(samples, base, cfg.FlagThreshold, opt)
+		if err != nil {
+			return err
+		}
+		fitted := calibrate.WithWeights(cfg, rep.Proposed())
+		// The check: the rules themselves with the fitted weights.
+		after, err := graph.RunRules(ctx, ix, fitted, nil)
+		if err != nil {
+			return err
+		}
+		checked, _ := calibrate.Samples(after, vs, func(r graph.Ref) bool { _, ok := ix.Lookup(r); return ok })
+		var inCur, inFit calibrate.PR
+		for i, s := range samples {
+			inCur = addPR(inCur, s.Risk, cfg.FlagThreshold, s.Confirmed)
+			inFit = addPR(inFit, checked[i].Risk, fitted.FlagThreshold, checked[i].Confirmed)
+		}
+		out := calibrationOut{Confirmed: rep.Confirmed, Dismissed: rep.Dismissed, LeftOut: len(missing), Folds: rep.Folds,
+			Threshold: rep.Threshold, CVCurrent: rep.Current, CVFitted: rep.Fitted,
+			CVCurrentLogLoss: rep.CurrentLogLoss, CVFittedLogLoss: rep.FittedLogLoss, Weights: rep.Weights,
+			CheckCurrent: inCur, CheckFitted: inFit,
+			FlaggedCurrent: len(flags.FlaggedSubjects()), FlaggedFitted: len(after.FlaggedSubjects())}
+		if !*asJSON {
+			printCalibration(stdout, rep, inCur, inFit, out.FlaggedCurrent, out.FlaggedFitted)
+		}
+		if !*apply {
+			if *asJSON {
+				return writeJSON(stdout, out)
+			}
+			fmt.Fprintln(stdout, "not applied: run again with --apply to make these weights the database's rule config")
+			return nil
+		}
+		var buf bytes.Buffer
+		if err := fitted.WriteJSON(&buf); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("calibrate: %d confirmed, %d dismissed", rep.Confirmed, rep.Dismissed)
+		detail := map[string]any{"weights": rep.Proposed(), "threshold": rep.Threshold, "folds": rep.Folds,
+			"cv_current": map[string]float64{"precision": rep.Current.Precision, "recall": rep.Current.Recall},
+			"cv_fitted":  map[string]float64{"precision": rep.Fitted.Precision, "recall": rep.Fitted.Recall}}
+		v, err := db.ApplyRuleConfig(ctx, actor(), buf.Bytes(), note, detail)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			out.Applied = v.Seq
+			return writeJSON(stdout, out)
+		}
+		fmt.Fprintf(stdout, "applied as rule config version %d (casegraph calibrate --revert goes back)\n", v.Seq)
+		return nil
+	})
+	return err
+}
+
+// calibrationOut is calibrate --json.
+type calibrationOut struct {
+	Confirmed        int                    `json:"confirmed"`
+	Dismissed        int                    `json:"dismissed"`
+	LeftOut          int                    `json:"left_out"` // verdicts on entities not in the graph
+	Folds            int                    `json:"folds"`
+	Threshold        float64                `json:"threshold"`
+	CVCurrent        calibrate.PR           `json:"cv_current"`
+	CVFitted         calibrate.PR           `json:"cv_fitted"`
+	CVCurrentLogLoss float64                `json:"cv_current_log_loss"`
+	CVFittedLogLoss  float64                `json:"cv_fitted_log_loss"`
+	Weights          []calibrate.RuleWeight `json:"weights"`
+	CheckCurrent     calibrate.PR           `json:"check_current"` // in-sample, the rules as they ran
+	CheckFitted      calibrate.PR           `json:"check_fitted"`  // in-sample, the rules rerun with the fitted weights
+	FlaggedCurrent   int                    `json:"flagged_subjects_current"`
+	FlaggedFitted    int                    `json:"flagged_subjects_fitted"`
+	Applied          uint64                 `json:"applied_version,omitempty"`
+}
+
+func addPR(p calibrate.PR, score, threshold float64, confirmed bool) calibrate.PR {
+	switch flagged := score >= threshold; {
+	case flagged && confirmed:
+		p.TP++
+	case flagged:
+		p.FP++
+	case confirmed:
+		p.FN++
+	default:
+		p.TN++
+	}
+	p.Precision, p.Recall = 0, 0
+	if p.TP+p.FP > 0 {
+		p.Precision = float64(p.TP) / float64(p.TP+p.FP)
+	}
+	if p.TP+p.FN > 0 {
+		p.Recall = float64(p.TP) / float64(p.TP+p.FN)
+	}
+	return p
+}
+
+func printCalibration(w io.Writer, rep calibrate.Report, inCur, inFit calibrate.PR, flaggedCur, flaggedFit int) {
+	fmt.Fprintf(w, "verdicts: %d confirmed, %d dismissed on entities in the graph\n", rep.Confirmed, rep.Dismissed)
+	fmt.Fprintf(w, "%d-fold cross-validation at threshold %.2f (held-out predictions, pooled):\n", rep.Folds, rep.Threshold)
+	fmt.Fprintln(w, "                 precision  recall   TP   FP   FN   TN  log-loss")
+	row := func(name string, p calibrate.PR, ll float64) {
+		fmt.Fprintf(w, "  %-14s %9.3f %7.3f %4d %4d %4d %4d  %8.3f\n", name, p.Precision, p.Recall, p.TP, p.FP, p.FN, p.TN, ll)
+	}
+	row("current", rep.Current, rep.CurrentLogLoss)
+	row("fitted", rep.Fitted, rep.FittedLogLoss)
+	fmt.Fprintln(w, "proposed weights (judged entities the rule touches):")
+	fmt.Fprintln(w, "  rule  current  fitted  confirmed  dismissed")
+	for _, rw := range rep.Weights {
+		mark := ""
+		if rw.Confirmed+rw.Dismissed == 0 {
+			mark = "  (no verdicts: unchanged)"
+		}
+		fmt.Fprintf(w, "  %-4s  %7.3f  %6.3f  %9d  %9d%s\n", rw.Rule, rw.Current, rw.Fitted, rw.Confirmed, rw.Dismissed, mark)
+	}
+	fmt.Fprintf(w, "check, the rules rerun with the fitted weights (all verdicts, in-sample): precision %.3f recall %.3f (current %.3f / %.3f); %d subjects flagged (now %d)\n",
+		inFit.Precision, inFit.Recall, inCur.Precision, inCur.Recall, flaggedFit, flaggedCur)
+}
+
+func printRuleConfigHistory(ctx context.Context, db *store.DB, w io.Writer) error {
+	hist, err := db.RuleConfigHistory(ctx)
+	if err != nil {
+		return err
+	}
+	if len(hist) == 0 {
+		fmt.Fprintln(w, "no rule config stored: the database uses the built-in defaults")
+		return nil
+	}
+	for _, v := range hist {
+		what := "config"
+		if v.Defaults() {
+			what = "defaults"
+		}
+		fmt.Fprintf(w, "%4d  %s  %-10s %-6s %-8s %s\n", v.Seq, v.Time, safetext.Line(v.User), v.Action, what, safetext.Line(v.Note))
+	}
+	return nil
+}

@@ -1,0 +1,209 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// collectorRounds bounds how far risk flows from flagged mules: round one
+// finds the cards that collect from or fund them (couriers, organisers),
+// round two the cards that collect from those.
+const collectorRounds = 3
+
+// collectors is R23: risk that flows from flagged subjects to the
+// instruments that collect their money or fund them (docs/DETECTION.md
+// "Collectors and organisers"). An instrument of a subject that is not
+// flagged itself gets a hit when money from (or to) the instruments of at
+// least MinSubjects other flagged subjects makes up at least MinShare of
+// everything it received (or paid). The share keeps shops, payroll
+// accounts and victims out: a shop where two mules buy groceries receives
+// mostly from honest customers; a victim pays one mule. The evidence is the
+// transactions on those paths, so the investigator sees from whom.
+func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
+	c := rr.cfg.R23
+	if !c.Enabled {
+		return nil, nil
+	}
+	ix := rr.ix
+	n := ix.Len()
+	flaggedSubj := make([]bool, n)
+	// profiled marks subjects that carry two or more context signals other
+	// than the shared identifier itself (cards in many banks, night cash,
+	// P2P references, unlicensed exchanges): a nominee's profile.
+	profiled := make([]bool, n)
+	for _, r := range f.Risks {
+		if r.Subject != r.Node {
+			continue
+		}
+		if r.Score >= f.Threshold {
+			flaggedSubj[r.Node] = true
+		}
+		k := 0
+		for _, rs := range r.Rules {
+			if rs.weak() && rs.Rule != "R5" {
+				k++
+			}
+		}
+		profiled[r.Node] = k >= 2
+	}
+	var hits []Hit
+	subjects := map[NodeID]struct{}{}
+	var evid []uint32
+	side := func(id, self NodeID, es []TxEdge, verb string, need int) {
+		clear(subjects)
+		evid = evid[:0]
+		var total, fromFlagged int64
+		var from, to int64
+		for _, e := range es {
+			if e.Other == id {
+				continue
+			}
+			total += e.Amount
+			if !isInstrument(ix.Kind(e.Other)) {
+				continue
+			}
+			s := rr.subject(e.Other)
+			if s == self || !flaggedSubj[s] {
+				continue
+			}
+			fromFlagged += e.Amount
+			subjects[s] = struct{}{}
+			evid = append(evid, e.Tx)
+			if from == 0 || e.Time < from {
+				from = e.Time
+			}
+			to = max(to, e.Time)
+		}
+		k := len(subjects)
+		if k < need || total <= 0 || float64(fromFlagged) < c.MinShare*float64(total) {
+			return
+		}
+		strength := 0.85
+		if k > need {
+			strength = 1
+		}
+		share := float64(fromFlagged) / float64(total)
+		hits = append(hits, Hit{Rule: "R23", Node: id, Score: c.Weight * strength,
+			Reason: fmt.Sprintf("%s %d flagged subjects: %s of %s (%.0f%%)", verb, k,
+				FormatShortMoney(fromFlagged), FormatShortMoney(total), 100*share),
+			Evidence: rr.evidence(evid), Window: Window{From: from, To: to}})
+	}
+	users := map[NodeID]struct{}{}
+	var flaggedUsers []NodeID
+	for i := 0; i < n; i++ {
+		if i%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("collectors: %w", err)
+			}
+		}
+		id := NodeID(i)
+		if k := ix.Kind(id); c.IdentWeight > 0 && (k == KindDevice || k == KindIP || k == KindPhone) {
+			// A gang's identifier: its other users are mostly flagged.
+			clear(users)
+			flaggedUsers = flaggedUsers[:0]
+			suspects := 0
+			for _, l := range ix.Links(id) {
+				if k := ix.Kind(l.Other); l.Out || k != KindPerson && !isInstrument(k) {
+					continue
+				}
+				s := rr.subject(l.Other)
+				if _, dup := users[s]; dup {
+					continue
+				}
+				users[s] = struct{}{}
+				if flaggedSubj[s] {
+					flaggedUsers = append(flaggedUsers, s)
+				}
+				if flaggedSubj[s] || profiled[s] {
+					suspects++
+				}
+			}
+			k, all := len(flaggedUsers), len(users)
+			if all > maxSharedHolders {
+				continue
+			}
+			gang := k >= c.FundSubjects && float64(k) >= c.IdentShare*float64(all-1)
+			farm := suspects >= c.FundSubjects && 2*suspects >= all
+			if !gang && !farm {
+				continue
+			}
+			for u := range users {
+				switch {
+				case flaggedSubj[u]:
+				case gang:
+					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
+						Reason: fmt.Sprintf("uses %s %s with %d flagged subjects (of %d users)", k0(ix.Kind(id)),
+							ix.Ref(id).Key, k, all-1)})
+				case profiled[u]:
+					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
+						Reason: fmt.Sprintf("one of %d holders with a nominee's profile (cards in many banks, unlicensed exchanges, P2P, night cash) on %s %s (of %d users)",
+							suspects, k0(ix.Kind(id)), ix.Ref(id).Key, all)})
+				}
+			}
+			continue
+		}
+		if !isInstrument(ix.Kind(id)) {
+			continue
+		}
+		self := rr.subject(id)
+		if flaggedSubj[self] {
+			continue
+		}
+		side(id, self, ix.InTx(id), "collects from", c.MinSubjects)
+		side(id, self, ix.OutTx(id), "funds", c.FundSubjects)
+	}
+	return hits, nil
+}
+
+// k0 names an identifier kind in a reason.
+func k0(k Kind) string {
+	if k == KindIP {
+		return "IP"
+	}
+	return k.String()
+}
+
+// withCollectors adds the collector hits to a first scoring and scores
+// again, for collectorRounds rounds or until nothing new is found.
+func (rr *ruleRun) withCollectors(ctx context.Context, hits []Hit, f Flags) (Flags, error) {
+	for round := 0; round < collectorRounds; round++ {
+		more, err := rr.collectors(ctx, f)
+		if err != nil {
+			return Flags{}, err
+		}
+		slices.SortFunc(more, compareRuleHits)
+		fresh := more[:0]
+		for i, h := range more {
+			if !hasHit(hits, h.Node, h.Rule) && (i == 0 || more[i-1].Node != h.Node || more[i-1].Rule != h.Rule || more[i-1].Reason != h.Reason) {
+				fresh = append(fresh, h)
+			}
+		}
+		if len(fresh) == 0 {
+			break
+		}
+		hits = append(hits, fresh...)
+		slices.SortFunc(hits, compareRuleHits)
+		f = rr.score(hits)
+	}
+	return f, nil
+}
+
+// hasHit reports whether sorted hits hold one of rule on node.
+func hasHit(hits []Hit, node NodeID, rule string) bool {
+	i, _ := slices.BinarySearchFunc(hits, node, func(h Hit, n NodeID) int {
+		if h.Node < n {
+			return -1
+		}
+		if h.Node > n {
+			return 1
+		}
+		return 0
+	})
+	for ; i < len(hits) && hits[i].Node == node; i++ {
+		if hits[i].Rule == rule {
+			return true
+		}
+	}
+	return false
+}

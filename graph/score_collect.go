@@ -59,7 +59,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			if e.Other == id {
 				continue
 			}
-			total += e.Amount
+			total += rr.val(e) // tenge equivalent: es may mix currencies
 			if !isInstrument(ix.Kind(e.Other)) {
 				continue
 			}
@@ -67,7 +67,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			if s == self || !flaggedSubj[s] {
 				continue
 			}
-			fromFlagged += e.Amount
+			fromFlagged += rr.val(e)
 			subjects[s] = struct{}{}
 			evid = append(evid, e.Tx)
 			if from == 0 || e.Time < from {
@@ -86,7 +86,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		share := float64(fromFlagged) / float64(total)
 		hits = append(hits, Hit{Rule: "R23", Node: id, Score: c.Weight * strength,
 			Reason: fmt.Sprintf("%s %d flagged subjects: %s of %s (%.0f%%)", verb, k,
-				FormatShortMoney(fromFlagged), FormatShortMoney(total), 100*share),
+				rr.money(fromFlagged, es), rr.money(total, es), 100*share),
 			Evidence: rr.evidence(evid), Window: Window{From: from, To: to}})
 	}
 	users := map[NodeID]struct{}{}

@@ -92,7 +92,7 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			st.add(Hit{Rule: "R1", Node: id, Score: clamp01(c.Weight * (1 + 0.2*float64(senders-v.n)/float64(v.n))),
 				Reason: fmt.Sprintf("%d senders paid in %s within %s; %.0f%% left by cash or exchange within %s",
 					senders, rr.money(credits, in[left:j+1]), rr.fmtSpan(in[left].Tx, in[j].Tx, in[j].Time-in[left].Time),
-					100*float64(gone)/float64(max(1, credits)), c.Within),
+					100*float64(gone)/float64(max(1, credits)), rr.fmtWindow(c.Within)),
 				Evidence: rr.evidence(edgeTxs(in[left:j+1]), edgeTxs(exits[a:b])),
 				Window:   Window{From: from, To: last}})
 			clear(st.seen)

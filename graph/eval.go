@@ -17,6 +17,9 @@ type GroundTruth struct {
 	Days      int          `json:"days"`
 	Groups    []TruthGroup `json:"groups"`
 	MuleCards []string     `json:"mule_cards"` // PANs
+	// Decoys: honest persons built to look suspicious (decoy worlds only;
+	// EvaluateDecoys reads them).
+	Decoys []TruthDecoy `json:"decoys,omitempty"`
 }
 
 // TruthGroup is one planted group.
@@ -34,6 +37,8 @@ type TruthGroup struct {
 	IPs        []string `json:"ips"`
 	Phones     []string `json:"phones"`
 	Wallet     string   `json:"wallet"`
+	// OrganiserCards are the organiser's own cards (decoy worlds only).
+	OrganiserCards []string `json:"organiser_cards,omitempty"`
 }
 
 // ParseGroundTruth reads a ground_truth.json.
@@ -90,6 +95,10 @@ type EvalReport struct {
 	PairRecall      float64 `json:"pair_recall"`
 	PairF1          float64 `json:"pair_f1"`
 	ARI             float64 `json:"ari"`
+
+	// Decoys is set by the caller from EvaluateDecoys when the truth lists
+	// decoys.
+	Decoys *DecoyReport `json:"decoys,omitempty"`
 
 	MissedCards []string `json:"missed_cards,omitempty"` // up to 20 mule cards not flagged
 	FalseCards  []string `json:"false_cards,omitempty"`  // up to 20 flagged cards not planted

@@ -48,6 +48,7 @@ type TruthGroup struct {
 	Known      bool     `json:"known"` // written to groups.csv (part of its people)
 	Typologies []string `json:"typologies"`
 	Organiser  string   `json:"organiser"`
+	OrgCards   []string `json:"organiser_cards"`
 	Couriers   []string `json:"couriers"`
 	Members    []string `json:"members"`
 	Cards      []string `json:"cards"`
@@ -292,6 +293,7 @@ func (w *world) truth() Truth {
 			tg.Members = append(tg.Members, w.people[p].iin)
 			tg.Cards = append(tg.Cards, pans(p)...)
 		}
+		tg.OrgCards = pans(g.organiser)
 		for _, c := range g.couriers {
 			tg.Couriers = append(tg.Couriers, w.people[c].iin)
 		}
@@ -308,7 +310,7 @@ func (w *world) truth() Truth {
 		for _, a := range uniq(g.atms) {
 			tg.ATMs = append(tg.ATMs, w.atms[a].id)
 		}
-		for _, s := range [][]string{tg.Couriers, tg.Members, tg.Cards, tg.MuleCards, tg.Dormant, tg.Exchanges, tg.ATMs, tg.Devices, tg.IPs, tg.Phones} {
+		for _, s := range [][]string{tg.OrgCards, tg.Couriers, tg.Members, tg.Cards, tg.MuleCards, tg.Dormant, tg.Exchanges, tg.ATMs, tg.Devices, tg.IPs, tg.Phones} {
 			slices.Sort(s)
 		}
 		tr.Groups = append(tr.Groups, tg)

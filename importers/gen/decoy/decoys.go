@@ -296,6 +296,18 @@ func (w *world) decoyActivity(r rng) {
 
 func (w *world) familyLife(r rng, u *unit) {
 	parents := u.members[:2]
+	for _, m := range u.members { // everyone orders something on the home tablet
+		for k := r.between(1, 3); k > 0; k-- {
+			d := r.between(0, numDays-1)
+			c := w.mainCard(m, d)
+			if c < 0 {
+				continue
+			}
+			mer := w.orgs[pick(r, w.merchants)]
+			w.add(txn{at: int64(d)*daySec + int64(r.between(19*3600, 23*3600)), from: cardRef(w, c), to: "iban:" + mer.iban, channel: "transfer",
+				amount: tenge(r.lognormal(7000, 0.9), 10), device: u.device, ip: u.ip, ref: "Оплата онлайн " + mer.name})
+		}
+	}
 	for d := 0; d < numDays; d++ {
 		for _, m := range u.members[2:] {
 			if (weekday(d) == 1 || weekday(d) == 5) && r.chance(0.5) {

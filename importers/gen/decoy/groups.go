@@ -98,7 +98,7 @@ func (w *world) buildGroups(r rng) {
 		g.start = r.between(0, 20)
 		g.end = r.between(max(g.start+15, numDays-25), numDays-1)
 		g.victimMedian = r.lognormal(60000, 0.6)
-		g.activity = r.uniform(0.25, 0.6)
+		g.activity = r.uniform(0.2, 0.5)
 		g.dwell = r.lognormal(2*3600, 0.8)
 		g.nightP = 0.1
 		if g.has(tyNight) {
@@ -280,7 +280,7 @@ func (w *world) groupActivity(r rng, g *group) {
 				last = max(last, t.at)
 			}
 			if g.has(tyVictims) {
-				for k := 1 + r.poisson(r.uniform(1, 7)); k > 0; k-- {
+				for k := 1 + r.poisson(r.uniform(0.5, 4)); k > 0; k-- {
 					v := pick(r, g.victims)
 					vc := w.mainCard(v, d)
 					if vc < 0 {
@@ -293,8 +293,8 @@ func (w *world) groupActivity(r rng, g *group) {
 					credit(t)
 				}
 			}
-			if g.has(tyTopups) && r.chance(0.55) {
-				for k := r.between(1, 3); k > 0; k-- {
+			if g.has(tyTopups) && r.chance(0.4) {
+				for k := r.between(1, 2); k > 0; k-- {
 					a := w.atms[pick(r, g.atms)]
 					amt := r.uniform(g.bandLow, 499999)
 					t := txn{at: clock(r, d, hours), from: "atm:" + a.id, to: cardRef(w, c), channel: "topup", atm: a.id,

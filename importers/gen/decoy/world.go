@@ -168,7 +168,7 @@ func (w *world) addCard(r rng, p, b, issued int, iban string) int {
 		iban = w.ids.iban(r, b)
 	}
 	status := "active"
-	if issued < -900 && r.chance(0.1) {
+	if issued < -900 && len(w.people[p].cards) > 0 && r.chance(0.1) { // an old card next to a newer one
 		status = "expired"
 	}
 	w.cards = append(w.cards, card{pan: w.ids.pan(r, b), iban: iban, bank: b, holder: p, issued: issued, status: status})

@@ -105,7 +105,7 @@ func (w *world) buildDecoys(r rng) {
 			if w.age(p) >= 22 && w.age(p) < 63 {
 				w.employ(r, p)
 			}
-			if w.age(p) >= 60 && r.chance(0.3) { // the grandparent gave a child's phone to the bank
+			if w.age(p) >= 60 && w.people[u.members[0]].phone != "" && r.chance(0.3) { // the grandparent gave a child's phone to the bank
 				ps.phone = w.people[u.members[0]].phone
 				ps.phoneText = phoneAsTyped(r, ps.phone)
 			}
@@ -405,7 +405,8 @@ func (w *world) shopLife(r rng, u *unit) {
 	customers := r.uniform(10, 45)
 	deposit := r.uniform(120000, 330000)
 	openDays := 6 + r.IntN(2)
-	late := r.chance(0.3) // open till midnight
+	late := r.chance(0.3)                                       // open till midnight
+	near := []int{w.nearATM(r, ps.city), w.nearATM(r, ps.city)} // the terminals next to the shop
 	for d := 0; d < numDays; d++ {
 		if openDays == 6 && weekday(d) == 0 {
 			continue
@@ -424,7 +425,7 @@ func (w *world) shopLife(r rng, u *unit) {
 				n = 2
 			}
 			for i := 0; i < n; i++ {
-				amt := tenge(r.lognormal(deposit/float64(n), 0.45), pick(r, []int64{100, 500, 1000}))
+				amt := tenge(r.lognormal(deposit/float64(n), 0.45), pick(r, []int64{500, 1000, 1000}))
 				h := r.between(19, 22)
 				if late && r.chance(0.5) {
 					h = pick(r, []int{23, 0, 0, 1})
@@ -433,7 +434,10 @@ func (w *world) shopLife(r rng, u *unit) {
 				if h < 12 {
 					at += daySec
 				}
-				a := w.atms[w.nearATM(r, ps.city)]
+				a := w.atms[pick(r, near)]
+				if r.chance(0.15) {
+					a = w.atms[w.nearATM(r, ps.city)]
+				}
 				t := txn{at: at, from: "atm:" + a.id, to: cardRef(w, pick(r, ps.cards)), channel: "topup", atm: a.id, amount: amt, app: pick(r, []string{"", "no"})}
 				if amt >= 500000*100 {
 					t.iin, t.app = ps.iin, "yes"

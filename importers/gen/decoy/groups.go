@@ -298,7 +298,7 @@ func (w *world) groupActivity(r rng, g *group) {
 					a := w.atms[pick(r, g.atms)]
 					amt := r.uniform(g.bandLow, 499999)
 					t := txn{at: clock(r, d, hours), from: "atm:" + a.id, to: cardRef(w, c), channel: "topup", atm: a.id,
-						amount: tenge(amt, pick(r, []int64{1, 100, 1000})), app: pick(r, []string{"no", "", "no"})}
+						amount: tenge(amt, pick(r, []int64{500, 1000, 1000})), app: pick(r, []string{"no", "", "no"})}
 					if r.chance(0.08) { // now and then a bigger deposit, the dropper shows up with the IIN
 						t.amount = tenge(r.uniform(500000, 900000), 1000)
 						t.iin, t.app = w.people[w.cards[c].holder].iin, "yes"
@@ -343,11 +343,11 @@ func (w *world) route(r rng, g *group, c int, amount, at int64, depth int, bal m
 		w.add(tx)
 		bal[col] += tx.amount
 	case 1: // cash
-		w.cashOut(r, g, c, out, t)
+		w.cashOut(r, g, c, out, t, -1)
 	case 2: // another mule
 		next := pick(r, g.mules)
 		if next == c || g.sleepy[next] || w.cards[next].issued > int(t/daySec) {
-			w.cashOut(r, g, c, out, t)
+			w.cashOut(r, g, c, out, t, -1)
 			return
 		}
 		tx := txn{at: t, from: cardRef(w, c), to: cardRef(w, next), channel: "transfer", amount: roundOut(r, out), ref: pick(r, []string{"", "Перевод", "долг"})}
@@ -374,18 +374,29 @@ func roundOut(r rng, v int64) int64 {
 	}
 }
 
-// cashOut empties a card at one of the group's ATMs, in pieces.
-func (w *world) cashOut(r rng, g *group, c int, amount, at int64) {
-	if r.chance(g.nightP) {
-		d := at / daySec
-		h := at % daySec / 3600
-		if h >= 6 {
-			d++ // wait for the night
-		}
-		at = d*daySec + int64(r.between(0, 5*3600))
+// nightly moves a cash-out to the coming night with the group's
+// probability.
+func nightly(r rng, g *group, at int64) int64 {
+	if !r.chance(g.nightP) {
+		return at
 	}
-	a := w.atms[pick(r, g.atms)]
-	for amount > 10000*100 {
+	d := at / daySec
+	if at%daySec/3600 >= 6 {
+		d++ // wait for the night
+	}
+	return max(at, d*daySec+int64(r.between(0, 5*3600)))
+}
+
+// cashOut empties a card at an ATM of the group (ai, or any when ai < 0),
+// in pieces.
+func (w *world) cashOut(r rng, g *group, c int, amount, at int64, ai int) {
+	if ai < 0 {
+		at = nightly(r, g, at)
+		ai = pick(r, g.atms)
+	}
+	a := w.atms[ai]
+	amount = amount / (1000 * 100) * (1000 * 100) // banknotes; the rest stays on the card
+	for amount >= 5000*100 {
 		piece := min(amount, tenge(r.uniform(100000, 400000), 5000))
 		w.add(txn{at: at, from: cardRef(w, c), to: "atm:" + a.id, channel: "cash_out", atm: a.id, amount: piece})
 		amount -= piece
@@ -405,15 +416,13 @@ func (w *world) collectorDay(r rng, g *group, d int, bal map[int]int64) {
 			continue
 		}
 		at := clock(r, d, dayHours)
-		if slices.Contains(g.orgCards, col) {
-			continue
-		}
 		if g.has(tyATM) && r.chance(0.5) {
 			// An ATM run: money onto a few mule cards, then all of them
 			// emptied at one machine within the hour.
 			k := r.between(2, 6)
 			share := bal[col] * int64(r.between(40, 80)) / 100 / int64(k)
-			runAt := at + int64(r.between(1800, 4*3600))
+			runAt := nightly(r, g, at+int64(r.between(1800, 4*3600)))
+			runATM := pick(r, g.atms)
 			for i := 0; i < k; i++ {
 				m := pick(r, g.mules)
 				if g.sleepy[m] || w.cards[m].issued > d {
@@ -424,9 +433,12 @@ func (w *world) collectorDay(r rng, g *group, d int, bal map[int]int64) {
 				tx.device, tx.ip = w.muleIDs(r, g, col, tx.at)
 				w.add(tx)
 				bal[col] -= amt
-				w.cashOut(r, g, m, amt, runAt+int64(i*r.between(120, 600)))
+				w.cashOut(r, g, m, amt, runAt+int64(i*r.between(120, 600)), runATM)
 			}
 			continue
+		}
+		if slices.Contains(g.orgCards, col) {
+			continue // the organiser's own card: buys crypto below
 		}
 		up := bal[col] * int64(r.between(50, 90)) / 100
 		oc := pick(r, g.orgCards)

@@ -32,8 +32,9 @@ type DecoyReport struct {
 	InGroups       int             `json:"in_groups"`
 	PerType        []DecoyTypeEval `json:"per_type"`
 
-	Organisers        int `json:"organisers"`
-	OrganisersFlagged int `json:"organisers_flagged"` // the organiser or any of their cards at risk ≥ threshold
+	Organisers            int `json:"organisers"`
+	OrganisersFlagged     int `json:"organisers_flagged"`      // the organiser (person) at risk ≥ threshold
+	OrganisersCardFlagged int `json:"organisers_card_flagged"` // an organiser's own card at risk ≥ threshold
 
 	LargestGroup int `json:"largest_group"` // persons in the largest suspected group
 	GroupPersons int `json:"group_persons"` // persons in any suspected group
@@ -106,8 +107,11 @@ func EvaluateDecoys(flags Flags, truth GroundTruth, clusters [][]Ref) DecoyRepor
 			continue
 		}
 		rep.Organisers++
-		if f, _ := personFlagged(g.Organiser, g.OrganiserCards); f {
+		if flagged[Ref{Kind: KindPerson, Key: g.Organiser}] {
 			rep.OrganisersFlagged++
+		}
+		if _, fc := personFlagged(g.Organiser, g.OrganiserCards); fc > 0 {
+			rep.OrganisersCardFlagged++
 		}
 	}
 	return rep

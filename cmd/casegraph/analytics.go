@@ -274,7 +274,7 @@ func printEval(w io.Writer, r graph.EvalReport) {
 	fmt.Fprintf(w, "               pairwise precision %.3f  recall %.3f  F1 %.3f  ARI %.3f\n", r.PairPrecision, r.PairRecall, r.PairF1, r.ARI)
 	if d := r.Decoys; d != nil {
 		fmt.Fprintf(w, "               largest suspected group %d persons; %d persons in suspected groups\n", d.LargestGroup, d.GroupPersons)
-		fmt.Fprintf(w, "organisers     %d, %d flagged (person or own card)\n", d.Organisers, d.OrganisersFlagged)
+		fmt.Fprintf(w, "organisers     %d: %d flagged as persons, %d with an own card flagged\n", d.Organisers, d.OrganisersFlagged, d.OrganisersCardFlagged)
 		fmt.Fprintf(w, "decoys         %d persons (%d cards): %d flagged (%d cards), %d in suspected groups\n", d.Decoys, d.DecoyCards, d.FlaggedPersons, d.FlaggedCards, d.InGroups)
 		fmt.Fprintln(w, "  type            persons  flagged  cards  flagged  in groups")
 		for _, t := range d.PerType {

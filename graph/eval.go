@@ -17,9 +17,13 @@ type GroundTruth struct {
 	Days      int          `json:"days"`
 	Groups    []TruthGroup `json:"groups"`
 	MuleCards []string     `json:"mule_cards"` // PANs
-	// Decoys: honest persons built to look suspicious (decoy worlds only;
-	// EvaluateDecoys reads them).
-	Decoys []TruthDecoy `json:"decoys,omitempty"`
+	// Decoy worlds only (casegraph generate --world decoys): the world's
+	// name, currency and size, and the decoys, honest persons built to
+	// look suspicious (EvaluateDecoys reads them).
+	World    string       `json:"world,omitempty"`
+	Currency string       `json:"currency,omitempty"`
+	Persons  int          `json:"persons,omitempty"`
+	Decoys   []TruthDecoy `json:"decoys,omitempty"`
 }
 
 // TruthGroup is one planted group.
@@ -37,8 +41,14 @@ type TruthGroup struct {
 	IPs        []string `json:"ips"`
 	Phones     []string `json:"phones"`
 	Wallet     string   `json:"wallet"`
-	// OrganiserCards are the organiser's own cards (decoy worlds only).
-	OrganiserCards []string `json:"organiser_cards,omitempty"`
+	// Decoy worlds only: the organiser's own cards, the couriers, the
+	// group's mule cards and those of them that barely move, and whether
+	// groups.csv names the group (a known case with part of its people).
+	OrganiserCards   []string `json:"organiser_cards,omitempty"`
+	Couriers         []string `json:"couriers,omitempty"`
+	GroupMuleCards   []string `json:"mule_cards,omitempty"`
+	DormantMuleCards []string `json:"dormant_mule_cards,omitempty"`
+	Known            bool     `json:"known,omitempty"`
 }
 
 // ParseGroundTruth reads a ground_truth.json.

@@ -24,10 +24,11 @@
 // byte-identical files (on one CPU architecture: amounts pass through
 // math.Exp).
 //
-// ground_truth.json has the fields graph.ParseGroundTruth reads (seed, scale
-// = "decoys", start, days, groups, mule_cards) plus world, currency and
-// decoys: one entry per decoy person {type, unit, iin, cards}, sorted by
-// type then IIN.
+// ground_truth.json is a graph.GroundTruth (seed, scale = "decoys", start,
+// days, groups, mule_cards) with its decoy-world fields filled: world,
+// currency, persons; per group known, couriers, organiser_cards,
+// mule_cards and dormant_mule_cards; and decoys, one entry per decoy person
+// {type, unit, iin, cards}, sorted by type then IIN.
 package decoy
 
 import (

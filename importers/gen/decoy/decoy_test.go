@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -301,19 +300,11 @@ func TestShape(t *testing.T) {
 	if sum.Groups < 6 || sum.Groups > 10 || sum.KnownGroups < 2 || sum.KnownGroups > 3 {
 		t.Errorf("%d groups, %d known", sum.Groups, sum.KnownGroups)
 	}
-	var own Truth
-	raw, err := os.ReadFile(filepath.Join(dir, FileTruth))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &own); err != nil {
-		t.Fatal(err)
-	}
 	typologies := map[string]int{}
-	for _, g := range own.Groups {
+	for _, g := range tr.Groups {
 		droppers := len(g.Members) - 1 - len(g.Couriers)
-		if droppers < 10 || droppers > 50 || len(g.Couriers) > 3 || len(g.OrgCards) == 0 {
-			t.Errorf("group %s: %d droppers, %d couriers, %d organiser cards", g.GroupID, droppers, len(g.Couriers), len(g.OrgCards))
+		if droppers < 10 || droppers > 50 || len(g.Couriers) > 3 || len(g.OrganiserCards) == 0 {
+			t.Errorf("group %s: %d droppers, %d couriers, %d organiser cards", g.GroupID, droppers, len(g.Couriers), len(g.OrganiserCards))
 		}
 		for _, ty := range g.Typologies {
 			typologies[ty]++

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"casegraph/graph"
 )
 
 // File names, as in docs/FORMATS.md.
@@ -24,51 +26,6 @@ const (
 	FileTxns        = "transactions.csv"
 	FileTruth       = "truth/ground_truth.json"
 )
-
-// Truth is ground_truth.json: the fields graph.GroundTruth reads plus the
-// world, its currency and the decoys.
-type Truth struct {
-	World     string       `json:"world"`
-	Seed      int64        `json:"seed"`
-	Scale     string       `json:"scale"`
-	Currency  string       `json:"currency"`
-	Start     string       `json:"start"`
-	Days      int          `json:"days"`
-	Persons   int          `json:"persons"`
-	Groups    []TruthGroup `json:"groups"`
-	MuleCards []string     `json:"mule_cards"`
-	Decoys    []TruthDecoy `json:"decoys"`
-}
-
-// TruthGroup is one dropper group, in the demo generator's layout.
-type TruthGroup struct {
-	GroupID    string   `json:"group_id"`
-	Name       string   `json:"name"`
-	CaseRef    string   `json:"case_ref"`
-	Known      bool     `json:"known"` // written to groups.csv (part of its people)
-	Typologies []string `json:"typologies"`
-	Organiser  string   `json:"organiser"`
-	OrgCards   []string `json:"organiser_cards"`
-	Couriers   []string `json:"couriers"`
-	Members    []string `json:"members"`
-	Cards      []string `json:"cards"`
-	MuleCards  []string `json:"mule_cards"`
-	Dormant    []string `json:"dormant_mule_cards"` // mule cards that barely move
-	Exchanges  []string `json:"exchanges"`
-	ATMs       []string `json:"atms"`
-	Devices    []string `json:"devices"`
-	IPs        []string `json:"ips"`
-	Phones     []string `json:"phones"`
-	Wallet     string   `json:"wallet"`
-}
-
-// TruthDecoy is one decoy person.
-type TruthDecoy struct {
-	Type  string   `json:"type"`
-	Unit  string   `json:"unit"`
-	IIN   string   `json:"iin"`
-	Cards []string `json:"cards"`
-}
 
 type csvOut struct {
 	f   *os.File
@@ -274,9 +231,11 @@ func (w *world) write(ctx context.Context, dir string) (Summary, error) {
 // local-time clock, so no zone conversion happens here).
 func unixText(sec int64) string { return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04:05") }
 
-func (w *world) truth() Truth {
-	tr := Truth{World: "decoys", Seed: w.seed, Scale: "decoys", Currency: w.currency, Start: dateText(0), Days: numDays,
-		Persons: len(w.people), Groups: []TruthGroup{}, MuleCards: []string{}, Decoys: []TruthDecoy{}}
+// truth is ground_truth.json in graph.GroundTruth's layout, with the
+// decoy-world fields filled.
+func (w *world) truth() graph.GroundTruth {
+	tr := graph.GroundTruth{World: "decoys", Seed: w.seed, Scale: "decoys", Currency: w.currency, Start: dateText(0), Days: numDays,
+		Persons: len(w.people), Groups: []graph.TruthGroup{}, MuleCards: []string{}, Decoys: []graph.TruthDecoy{}}
 	pans := func(p int) []string {
 		var out []string
 		for _, c := range w.people[p].cards {
@@ -285,32 +244,33 @@ func (w *world) truth() Truth {
 		return out
 	}
 	for _, g := range w.groups {
-		tg := TruthGroup{GroupID: g.id, Name: g.name, CaseRef: g.caseRef, Known: g.known, Typologies: slices.Clone(g.typ),
-			Organiser: w.people[g.organiser].iin, Couriers: []string{}, Exchanges: []string{}, ATMs: []string{}, Dormant: []string{},
+		tg := graph.TruthGroup{GroupID: g.id, Name: g.name, CaseRef: g.caseRef, Known: g.known, Typologies: slices.Clone(g.typ),
+			Organiser: w.people[g.organiser].iin, Couriers: []string{}, Exchanges: []string{}, ATMs: []string{}, DormantMuleCards: []string{},
 			Devices: append([]string{}, g.devices...), IPs: append([]string{}, g.ips...), Phones: append([]string{}, g.phones...), Wallet: g.wallet}
+		tg.OrganiserCards = pans(g.organiser)
 		people := append(append([]int{g.organiser}, g.couriers...), g.droppers...)
 		for _, p := range people {
 			tg.Members = append(tg.Members, w.people[p].iin)
 			tg.Cards = append(tg.Cards, pans(p)...)
 		}
-		tg.OrgCards = pans(g.organiser)
 		for _, c := range g.couriers {
 			tg.Couriers = append(tg.Couriers, w.people[c].iin)
 		}
 		for _, c := range g.mules {
-			tg.MuleCards = append(tg.MuleCards, w.cards[c].pan)
+			tg.GroupMuleCards = append(tg.GroupMuleCards, w.cards[c].pan)
 			if g.sleepy[c] {
-				tg.Dormant = append(tg.Dormant, w.cards[c].pan)
+				tg.DormantMuleCards = append(tg.DormantMuleCards, w.cards[c].pan)
 			}
 		}
-		tr.MuleCards = append(tr.MuleCards, tg.MuleCards...)
+		tr.MuleCards = append(tr.MuleCards, tg.GroupMuleCards...)
 		for _, e := range g.exchanges {
 			tg.Exchanges = append(tg.Exchanges, w.exch[e].id)
 		}
 		for _, a := range uniq(g.atms) {
 			tg.ATMs = append(tg.ATMs, w.atms[a].id)
 		}
-		for _, s := range [][]string{tg.OrgCards, tg.Couriers, tg.Members, tg.Cards, tg.MuleCards, tg.Dormant, tg.Exchanges, tg.ATMs, tg.Devices, tg.IPs, tg.Phones} {
+		for _, s := range [][]string{tg.OrganiserCards, tg.Couriers, tg.Members, tg.Cards, tg.GroupMuleCards, tg.DormantMuleCards,
+			tg.Exchanges, tg.ATMs, tg.Devices, tg.IPs, tg.Phones} {
 			slices.Sort(s)
 		}
 		tr.Groups = append(tr.Groups, tg)
@@ -320,10 +280,10 @@ func (w *world) truth() Truth {
 		for _, p := range u.members {
 			cs := pans(p)
 			slices.Sort(cs)
-			tr.Decoys = append(tr.Decoys, TruthDecoy{Type: u.typ, Unit: u.id, IIN: w.people[p].iin, Cards: cs})
+			tr.Decoys = append(tr.Decoys, graph.TruthDecoy{Type: u.typ, Unit: u.id, IIN: w.people[p].iin, Cards: cs})
 		}
 	}
-	slices.SortFunc(tr.Decoys, func(a, b TruthDecoy) int {
+	slices.SortFunc(tr.Decoys, func(a, b graph.TruthDecoy) int {
 		return cmp.Or(cmp.Compare(slices.Index(DecoyTypes, a.Type), slices.Index(DecoyTypes, b.Type)), cmp.Compare(a.IIN, b.IIN))
 	})
 	return tr

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"casegraph/graph"
+	"casegraph/importers/gen/decoy"
 )
 
 // TestDecoyWorldImportsAndEvaluates generates a small decoy world, imports
@@ -40,7 +41,7 @@ func TestDecoyWorldImportsAndEvaluates(t *testing.T) {
 		t.Fatalf("eval: %d mule cards, %d groups, decoys %v", rep.MuleCards, rep.TruthGroups, rep.Decoys)
 	}
 	d := rep.Decoys
-	if d.Decoys < 50 || len(d.PerType) != 8 || d.Organisers != rep.TruthGroups {
+	if d.Decoys < 50 || len(d.PerType) != len(decoy.DecoyTypes) || d.Organisers != rep.TruthGroups {
 		t.Errorf("decoy report: %d decoys, %d types, %d organisers", d.Decoys, len(d.PerType), d.Organisers)
 	}
 	text := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "truth", "ground_truth.json"))

@@ -16,10 +16,11 @@ const (
 	decoyMulti   = "multi_bank"   // many cards in many banks, money moved between own cards
 	decoyStudent = "student"      // many small transfers to many peers, collections for the group
 	decoyP2P     = "p2p_hobbyist" // crypto on licensed exchanges and P2P payments from strangers
+	decoyVPN     = "vpn_user"     // banking through a commercial VPN whose exits strangers share
 )
 
 // DecoyTypes lists the decoy types in the order reports use.
-var DecoyTypes = []string{decoyFamily, decoyOffice, decoyShop, decoyOneOff, decoyNight, decoyMulti, decoyStudent, decoyP2P}
+var DecoyTypes = []string{decoyFamily, decoyOffice, decoyShop, decoyOneOff, decoyNight, decoyMulti, decoyStudent, decoyP2P, decoyVPN}
 
 type unit struct {
 	id, typ string
@@ -34,7 +35,7 @@ type unit struct {
 // at the default 6,000), each count jittered by ±15 %.
 func unitCounts(r rng, n int) map[string]int {
 	base := map[string]float64{decoyFamily: 34, decoyOffice: 5, decoyShop: 38, decoyOneOff: 50,
-		decoyNight: 42, decoyMulti: 38, decoyStudent: 4, decoyP2P: 25}
+		decoyNight: 42, decoyMulti: 38, decoyStudent: 4, decoyP2P: 25, decoyVPN: 36}
 	out := map[string]int{}
 	for _, t := range DecoyTypes {
 		v := base[t] * float64(n) / 6000 * r.uniform(0.85, 1.15)
@@ -206,6 +207,21 @@ func (w *world) buildDecoys(r rng) {
 				}
 				w.addCard(r, p, b, issued, "")
 			}
+		}
+	}
+	exits := []string{} // a VPN service's exit addresses
+	for k := max(3, counts[decoyVPN]/6); k > 0; k-- {
+		exits = append(exits, w.ids.ip(r, vpnNets))
+	}
+	for k := 0; k < counts[decoyVPN]; k++ {
+		u := w.newUnit(decoyVPN, k+1)
+		p := w.decoyPerson(r, u, 18, 50, 0.95)
+		w.employ(r, p)
+		w.ordinaryCards(r, p)
+		ps := &w.people[p]
+		ps.vpnUse = r.uniform(0.4, 0.9)
+		for j := r.between(1, 3); j > 0; j-- {
+			ps.vpnIPs = append(ps.vpnIPs, pick(r, exits))
 		}
 	}
 	for k := 0; k < counts[decoyP2P]; k++ {
@@ -545,7 +561,7 @@ func (w *world) studentLife(r rng, u *unit) {
 			if peer == s || from < 0 || to < 0 {
 				continue
 			}
-			w.payFrom(r, s, from, to, clock(r, d, nightHours), tenge(r.lognormal(1800, 0.7), pick(r, []int64{1, 10, 100, 500})), pick(r, p2pRefs))
+			w.payFrom(r, s, from, to, clock(r, d, eveningHours), tenge(r.lognormal(1800, 0.7), pick(r, []int64{1, 10, 100, 500})), pick(r, p2pRefs))
 		}
 	}
 	// Collections for a trip or an event, and the refund of what was over.

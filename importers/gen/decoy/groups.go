@@ -320,22 +320,36 @@ func (w *world) groupActivity(r rng, g *group) {
 				}
 			}
 			if in > 0 {
-				w.route(r, g, c, in, last, 0, bal)
+				w.route(r, g, c, in, last, 0, false, bal)
 			}
 		}
 		w.collectorDay(r, g, d, bal)
 	}
 }
 
-// route moves money that arrived on mule card c by at onward.
-func (w *world) route(r rng, g *group, c int, amount, at int64, depth int, bal map[int]int64) {
+// route moves money that arrived on mule card c by at onward. hops > 0
+// means the money is inside a layering chain with that many mule-to-mule
+// hops still to go; inChain tells the last hop of a chain, which leaves
+// the chain by any other route.
+func (w *world) route(r rng, g *group, c int, amount, at int64, hops int, inChain bool, bal map[int]int64) {
 	out := amount - amount*int64(r.between(0, 300))/10000 // the dropper's cut
-	t := at + int64(math.Max(300, r.lognormal(g.dwell, 0.7)))
-	routes := slices.Clone(g.routes)
-	if depth >= 3 {
-		routes[2] = 0
+	dwell := r.lognormal(g.dwell, 0.7)
+	if inChain {
+		dwell = r.uniform(600, 3*3600) // layering is quick
 	}
-	switch r.weighted(routes) {
+	t := at + int64(math.Max(300, dwell))
+	way := 2
+	if hops == 0 {
+		routes := slices.Clone(g.routes)
+		if inChain {
+			routes[2] = 0
+		}
+		way = r.weighted(routes)
+		if way == 2 {
+			hops = r.between(2, 4)
+		}
+	}
+	switch way {
 	case 0: // to a collector
 		col := pick(r, g.collectors)
 		tx := txn{at: t, from: cardRef(w, c), to: cardRef(w, col), channel: "transfer", amount: roundOut(r, out), ref: pick(r, []string{"", "", "Перевод", "возврат"})}
@@ -353,7 +367,7 @@ func (w *world) route(r rng, g *group, c int, amount, at int64, depth int, bal m
 		tx := txn{at: t, from: cardRef(w, c), to: cardRef(w, next), channel: "transfer", amount: roundOut(r, out), ref: pick(r, []string{"", "Перевод", "долг"})}
 		tx.device, tx.ip = w.muleIDs(r, g, c, t)
 		w.add(tx)
-		w.route(r, g, next, tx.amount, t, depth+1, bal)
+		w.route(r, g, next, tx.amount, t, hops-1, true, bal)
 	default: // straight to an exchange
 		e := w.exch[pick(r, g.exchanges)]
 		tx := txn{at: t, from: cardRef(w, c), to: "exchange:" + e.id, channel: "trade", amount: roundOut(r, out), ref: pick(r, []string{"", "USDT", "P2P order " + numStr(r, 12), "buy"})}

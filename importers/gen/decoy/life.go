@@ -16,6 +16,9 @@ func dayOfMonth(d int) int { return startDay.AddDate(0, 0, d).Day() }
 func (w *world) appIDs(r rng, p int, at int64) (string, string) {
 	ps := &w.people[p]
 	d, h := int(at/daySec), int(at%daySec/3600)
+	if len(ps.vpnIPs) > 0 && r.chance(ps.vpnUse) {
+		return ps.device, pick(r, ps.vpnIPs)
+	}
 	if ps.office >= 0 && weekday(d) >= 1 && weekday(d) <= 5 && h >= 9 && h < 19 && r.chance(ps.sharedUse) {
 		o := w.orgs[ps.office]
 		return o.device, o.ip

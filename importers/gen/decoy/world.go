@@ -35,6 +35,8 @@ type person struct {
 	office                               int     // office org whose PC and IP the person uses on workdays, -1 none
 	school                               int     // university paying a stipend, -1 none
 	intensity                            float64 // activity level of everyday life
+	vpnIPs                               []string
+	vpnUse                               float64 // share of app operations through the VPN
 	contacts                             []int
 }
 
@@ -112,9 +114,10 @@ func cardRef(w *world, c int) string { return "card:" + w.cards[c].pan }
 
 // Hour weights of card activity in Almaty local time.
 var (
-	dayHours   = []float64{0.6, 0.3, 0.15, 0.1, 0.1, 0.3, 1.2, 3, 5, 6, 7, 7.5, 8.5, 8, 7, 7, 7.5, 8.5, 9.5, 9.5, 8, 6, 3.5, 1.6}
-	nightHours = []float64{6, 6, 5.5, 5, 4.5, 3.5, 2.5, 3, 3.5, 2, 1, 0.8, 0.8, 1, 1, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 5.5}
-	workHours  = []float64{0, 0, 0, 0, 0, 0, 0, 0.2, 1.5, 4, 5, 5, 4.5, 5, 5, 5, 4.5, 4, 2, 0.5, 0, 0, 0, 0}
+	dayHours     = []float64{0.6, 0.3, 0.15, 0.1, 0.1, 0.3, 1.2, 3, 5, 6, 7, 7.5, 8.5, 8, 7, 7, 7.5, 8.5, 9.5, 9.5, 8, 6, 3.5, 1.6}
+	nightHours   = []float64{6, 6, 5.5, 5, 4.5, 3.5, 2.5, 3, 3.5, 2, 1, 0.8, 0.8, 1, 1, 1, 1.5, 2, 2.5, 3, 3.5, 4, 5, 5.5}
+	eveningHours = []float64{1.5, 0.8, 0.3, 0.1, 0.1, 0.1, 0.3, 1, 2, 3, 4, 5, 6, 6, 5, 5, 5.5, 6.5, 8, 9, 9.5, 9, 7, 4}
+	workHours    = []float64{0, 0, 0, 0, 0, 0, 0, 0.2, 1.5, 4, 5, 5, 4.5, 5, 5, 5, 4.5, 4, 2, 0.5, 0, 0, 0, 0}
 )
 
 // clock draws a second of day d from hour weights.

@@ -54,6 +54,7 @@ func TestDecoyWorldImportsAndEvaluates(t *testing.T) {
 	for _, args := range [][]string{
 		{"generate", "--out", tmp, "--world", "nope"},
 		{"generate", "--out", tmp, "--world", "decoys", "--currency", "EUR"},
+		{"generate", "--out", tmp, "--persons", "2000"},
 	} {
 		if err := runErr(args...); err == nil {
 			t.Errorf("casegraph %v: want an error", args)

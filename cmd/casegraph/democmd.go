@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"casegraph/importers/gen"
 	"casegraph/importers/gen/decoy"
@@ -45,6 +46,9 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	switch *world {
 	case "demo":
+		if *persons != 0 || !strings.EqualFold(*currency, "KZT") {
+			return usageError{"--persons and --currency apply to --world decoys"}
+		}
 	case "decoys":
 		return generateDecoys(ctx, *out, *seed, *persons, *currency, stdout)
 	default:
@@ -66,7 +70,11 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // generateDecoys writes the independent decoy world (importers/gen/decoy).
 func generateDecoys(ctx context.Context, dir string, seed int64, persons int, currency string, stdout io.Writer) error {
-	sum, err := decoy.Generate(ctx, dir, decoy.Config{Seed: seed, Persons: persons, Currency: currency})
+	cfg := decoy.Config{Seed: seed, Persons: persons, Currency: currency}
+	if err := cfg.Check(); err != nil {
+		return usageError{err.Error()}
+	}
+	sum, err := decoy.Generate(ctx, dir, cfg)
 	if err != nil {
 		return err
 	}

@@ -67,22 +67,30 @@ type Summary struct {
 	Currency     string
 }
 
+// Check reports a configuration Generate refuses.
+func (c Config) Check() error {
+	if c.Persons != 0 && (c.Persons < 1000 || c.Persons > 200000) {
+		return fmt.Errorf("decoy world: persons %d out of range (1,000–200,000)", c.Persons)
+	}
+	if cur := strings.ToUpper(strings.TrimSpace(c.Currency)); cur != "" && cur != "KZT" && cur != "USD" {
+		return fmt.Errorf("decoy world: currency %q (want KZT or USD)", c.Currency)
+	}
+	return nil
+}
+
 // Generate builds the world for cfg and writes it into dir (created if
 // missing): persons.csv, cards.csv, exchanges.csv, groups.csv,
 // memberships.csv, transactions.csv and truth/ground_truth.json.
 func Generate(ctx context.Context, dir string, cfg Config) (Summary, error) {
+	if err := cfg.Check(); err != nil {
+		return Summary{}, err
+	}
 	if cfg.Persons == 0 {
 		cfg.Persons = DefaultPersons
-	}
-	if cfg.Persons < 1000 || cfg.Persons > 200000 {
-		return Summary{}, fmt.Errorf("decoy world: persons %d out of range (1,000–200,000)", cfg.Persons)
 	}
 	cur := strings.ToUpper(strings.TrimSpace(cfg.Currency))
 	if cur == "" {
 		cur = "KZT"
-	}
-	if cur != "KZT" && cur != "USD" {
-		return Summary{}, fmt.Errorf("decoy world: currency %q (want KZT or USD)", cfg.Currency)
 	}
 	if err := ctx.Err(); err != nil {
 		return Summary{}, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +45,40 @@ func TestDecoyWorldImportsAndEvaluates(t *testing.T) {
 	if d.Decoys < 50 || len(d.PerType) != len(decoy.DecoyTypes) || d.Organisers != rep.TruthGroups {
 		t.Errorf("decoy report: %d decoys, %d types, %d organisers", d.Decoys, len(d.PerType), d.Organisers)
 	}
+	// What the truth names is in the database: the organisers, a mule card
+	// of each group and one decoy of each type with a card.
+	var truth graph.GroundTruth
+	raw, err := os.ReadFile(filepath.Join(data, "truth", "ground_truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	refs := []string{}
+	for _, g := range truth.Groups {
+		refs = append(refs, "iin:"+g.Organiser, "card:"+g.GroupMuleCards[0])
+	}
+	seen := map[string]bool{}
+	for _, dc := range truth.Decoys {
+		if !seen[dc.Type] && len(dc.Cards) > 0 {
+			seen[dc.Type] = true
+			refs = append(refs, "iin:"+dc.IIN, "card:"+dc.Cards[0])
+		}
+	}
+	for _, ref := range refs {
+		var shown struct {
+			Ref   string `json:"ref"`
+			Total int    `json:"transactions_total"`
+		}
+		if err := json.Unmarshal([]byte(runCmd(t, "show", "--db", db, "--json", ref)), &shown); err != nil {
+			t.Fatalf("show %s: %v", ref, err)
+		}
+		if shown.Ref != ref {
+			t.Errorf("show %s found %q", ref, shown.Ref)
+		}
+	}
+
 	text := runCmd(t, "eval", "--db", db, "--truth", filepath.Join(data, "truth", "ground_truth.json"))
 	for _, want := range []string{"largest suspected group", "decoys ", "cash_shop", "oneoff_buyer"} {
 		if !strings.Contains(text, want) {

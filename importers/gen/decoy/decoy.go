@@ -1,5 +1,5 @@
 // Package decoy writes an independent evaluation world: a Kazakh case of
-// about 6,000 persons with ~8 dropper groups hidden among ~550 hard decoys
+// about 6,000 persons with ~8 dropper groups hidden among ~600 hard decoys
 // (honest people whose everyday behaviour looks like one red flag taken
 // alone) and ordinary background customers, in the canonical CSV formats of
 // docs/FORMATS.md, with truth/ground_truth.json for `casegraph eval`.

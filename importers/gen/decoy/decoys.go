@@ -31,7 +31,7 @@ type unit struct {
 	flavour string // night_shift: taxi|nurse|guard
 }
 
-// unitCounts sizes the decoy population for n persons (≈9.5 % of persons
+// unitCounts sizes the decoy population for n persons (≈10 % of persons
 // at the default 6,000), each count jittered by ±15 %.
 func unitCounts(r rng, n int) map[string]int {
 	base := map[string]float64{decoyFamily: 34, decoyOffice: 5, decoyShop: 38, decoyOneOff: 50,

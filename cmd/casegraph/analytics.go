@@ -252,7 +252,7 @@ func subjectHits(flags graph.Flags, held map[graph.NodeID][]graph.Risk, r graph.
 func typologyWords(r graph.Risk) string {
 	var ctx []string
 	for _, rs := range r.Rules {
-		if graph.IsContextRule(rs.Rule) && !rs.Strong {
+		if rs.IsContext() {
 			ctx = append(ctx, rs.Rule)
 		}
 	}

@@ -116,7 +116,7 @@ func Samples(f graph.Flags, verdicts []graph.Verdict, inGraph func(graph.Ref) bo
 			s.Risk = r.Score
 			for _, rs := range r.Rules {
 				s.Rules[rs.Rule] = rs.Score
-				if graph.IsContextRule(rs.Rule) && !rs.Strong {
+				if rs.IsContext() {
 					s.Context[rs.Rule] = true
 				}
 			}

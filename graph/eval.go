@@ -20,6 +20,13 @@ type GroundTruth struct {
 	Days      int          `json:"days"`
 	Groups    []TruthGroup `json:"groups"`
 	MuleCards []string     `json:"mule_cards"` // PANs
+	// Decoy worlds only (casegraph generate --world decoys): the world's
+	// name, currency and size, and the decoys, honest persons built to
+	// look suspicious (EvaluateDecoys reads them).
+	World    string       `json:"world,omitempty"`
+	Currency string       `json:"currency,omitempty"`
+	Persons  int          `json:"persons,omitempty"`
+	Decoys   []TruthDecoy `json:"decoys,omitempty"`
 }
 
 // TruthGroup is one planted group.
@@ -37,6 +44,14 @@ type TruthGroup struct {
 	IPs        []string `json:"ips"`
 	Phones     []string `json:"phones"`
 	Wallet     string   `json:"wallet"`
+	// Decoy worlds only: the organiser's own cards, the couriers, the
+	// group's mule cards and those of them that barely move, and whether
+	// groups.csv names the group (a known case with part of its people).
+	OrganiserCards   []string `json:"organiser_cards,omitempty"`
+	Couriers         []string `json:"couriers,omitempty"`
+	GroupMuleCards   []string `json:"mule_cards,omitempty"`
+	DormantMuleCards []string `json:"dormant_mule_cards,omitempty"`
+	Known            bool     `json:"known,omitempty"`
 }
 
 // ParseGroundTruth reads a ground_truth.json and refuses what is not one:
@@ -236,6 +251,10 @@ type EvalReport struct {
 	PairRecall      float64 `json:"pair_recall"`
 	PairF1          float64 `json:"pair_f1"`
 	ARI             float64 `json:"ari"`
+
+	// Decoys is set by the caller from EvaluateDecoys when the truth lists
+	// decoys.
+	Decoys *DecoyReport `json:"decoys,omitempty"`
 
 	MissedCards []string `json:"missed_cards,omitempty"` // up to 20 mule cards not flagged
 	FalseCards  []string `json:"false_cards,omitempty"`  // up to 20 flagged cards not planted

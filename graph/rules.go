@@ -24,8 +24,9 @@ type Hit struct {
 	Evidence []uint32 // transaction indexes (Index.TxID gives the id), in time order
 	Window   Window
 	// Strong marks a hit of a context rule (IsContextRule) that is a
-	// typology in itself, so it counts as typology evidence.
-	Strong bool
+	// typology in itself, so it counts as typology evidence; Weak a hit of
+	// a typology rule that is only context.
+	Strong, Weak bool
 }
 
 // Flags is the result of RunRules: every hit, and per-entity risks ranked

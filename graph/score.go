@@ -14,8 +14,10 @@ type RuleScore struct {
 	Score float64
 	Via   NodeID // NoNode for the entity's own hits; else the holder or instrument it came through
 	// Strong marks a hit of a context rule that is a typology in itself
-	// (Hit.Strong), e.g. trading through unlicensed exchanges on many days.
-	Strong bool
+	// (Hit.Strong), e.g. trading through unlicensed exchanges on many days;
+	// Weak a hit of a typology rule that is only context (Hit.Weak), e.g.
+	// strangers at one busy ATM.
+	Strong, Weak bool
 }
 
 // Risk is one entity's combined risk.
@@ -80,8 +82,8 @@ type ruleAcc map[string]RuleScore
 func (a ruleAcc) put(r RuleScore) {
 	old, ok := a[r.Rule]
 	switch {
-	case !ok, r.Strong && !old.Strong:
-	case old.Strong && !r.Strong:
+	case !ok, old.IsContext() && !r.IsContext():
+	case r.IsContext() && !old.IsContext():
 		return
 	case r.Score > old.Score, r.Score == old.Score && r.Via < old.Via:
 	default:
@@ -90,8 +92,8 @@ func (a ruleAcc) put(r RuleScore) {
 	a[r.Rule] = r
 }
 
-// weak reports whether a rule score counts as context.
-func (r RuleScore) weak() bool { return contextRules[r.Rule] && !r.Strong }
+// IsContext reports whether a rule score counts as context (docs/DETECTION.md "How signals combine").
+func (r RuleScore) IsContext() bool { return r.Weak || contextRules[r.Rule] && !r.Strong }
 
 // noisyOr combines independent risks.
 func noisyOr(rs []RuleScore) float64 {
@@ -107,7 +109,7 @@ func noisyOr(rs []RuleScore) float64 {
 func parts(rs []RuleScore) (s, w float64, typologies int) {
 	ps, pw := 1.0, 1.0
 	for _, r := range rs {
-		if r.weak() {
+		if r.IsContext() {
 			pw *= 1 - clamp01(r.Score)
 		} else {
 			ps *= 1 - clamp01(r.Score)
@@ -140,7 +142,7 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 		if own[h.Node] == nil {
 			own[h.Node] = ruleAcc{}
 		}
-		own[h.Node].put(RuleScore{Rule: h.Rule, Score: h.Score, Via: NoNode, Strong: h.Strong})
+		own[h.Node].put(RuleScore{Rule: h.Rule, Score: h.Score, Via: NoNode, Strong: h.Strong, Weak: h.Weak})
 		hitIdx[h.Node] = append(hitIdx[h.Node], i)
 	}
 	// Holders: own rules plus their instruments' rules.
@@ -151,7 +153,7 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 				holderAcc[h] = ruleAcc{}
 			}
 			for _, r := range acc {
-				holderAcc[h].put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.CardToHolder, Via: n, Strong: r.Strong})
+				holderAcc[h].put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.CardToHolder, Via: n, Strong: r.Strong, Weak: r.Weak})
 			}
 		}
 	}
@@ -194,7 +196,7 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 				if r.Via == l.Other {
 					continue // the card's own rule coming back
 				}
-				f.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.HolderToCard, Via: h, Strong: r.Strong})
+				f.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.HolderToCard, Via: h, Strong: r.Strong, Weak: r.Weak})
 			}
 		}
 	}

@@ -11,6 +11,11 @@ import (
 // round two the cards that collect from those.
 const collectorRounds = 3
 
+// minDependence is the share of a flagged counterparty's own outflow (paid
+// to a collector) or inflow (received from a funder) that the money between
+// them must reach for the counterparty to count.
+const minDependence = 0.2
+
 // collectors is R23: risk that flows from flagged subjects to the
 // instruments that collect their money or fund them (docs/DETECTION.md
 // "Collectors and organisers"). An instrument of a subject that is not
@@ -41,17 +46,36 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		}
 		k := 0
 		for _, rs := range r.Rules {
-			if rs.weak() && rs.Rule != "R5" {
+			if rs.IsContext() && rs.Rule != "R5" {
 				k++
 			}
 		}
 		profiled[r.Node] = k >= 2
 	}
+	// What each instrument received and paid in all: a counterparty counts
+	// only when the money between them is a real part of its own flow
+	// (minDependence), so a customer paying flagged shops, or a shop taking
+	// a mule's grocery money, is no collector or funder.
+	inSum, outSum := make([]int64, n), make([]int64, n)
+	for i := 0; i < n; i++ {
+		id := NodeID(i)
+		if !isInstrument(ix.Kind(id)) {
+			continue
+		}
+		for _, e := range ix.InTx(id) {
+			inSum[id] += e.Amount
+		}
+		for _, e := range ix.OutTx(id) {
+			outSum[id] += e.Amount
+		}
+	}
 	var hits []Hit
 	subjects := map[NodeID]struct{}{}
+	pair := map[NodeID]int64{}
 	var evid []uint32
-	side := func(id, self NodeID, es []TxEdge, verb string, need int) {
+	side := func(id, self NodeID, es []TxEdge, verb string, need int, theirs []int64) {
 		clear(subjects)
+		clear(pair)
 		evid = evid[:0]
 		var total, fromFlagged int64
 		var from, to int64
@@ -59,7 +83,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			if e.Other == id {
 				continue
 			}
-			total += rr.val(e) // tenge equivalent: es may mix currencies
+			total += e.Amount
 			if !isInstrument(ix.Kind(e.Other)) {
 				continue
 			}
@@ -67,13 +91,18 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			if s == self || !flaggedSubj[s] {
 				continue
 			}
-			fromFlagged += rr.val(e)
-			subjects[s] = struct{}{}
+			pair[e.Other] += e.Amount
+			fromFlagged += e.Amount
 			evid = append(evid, e.Tx)
 			if from == 0 || e.Time < from {
 				from = e.Time
 			}
 			to = max(to, e.Time)
+		}
+		for o, amt := range pair {
+			if float64(amt) >= minDependence*float64(theirs[o]) {
+				subjects[rr.subject(o)] = struct{}{}
+			}
 		}
 		k := len(subjects)
 		if k < need || total <= 0 || float64(fromFlagged) < c.MinShare*float64(total) {
@@ -86,7 +115,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		share := float64(fromFlagged) / float64(total)
 		hits = append(hits, Hit{Rule: "R23", Node: id, Score: c.Weight * strength,
 			Reason: fmt.Sprintf("%s %d flagged subjects: %s of %s (%.0f%%)", verb, k,
-				rr.money(fromFlagged, es), rr.money(total, es), 100*share),
+				FormatShortMoney(fromFlagged), FormatShortMoney(total), 100*share),
 			Evidence: rr.evidence(evid), Window: Window{From: from, To: to}})
 	}
 	users := map[NodeID]struct{}{}
@@ -150,8 +179,8 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		if flaggedSubj[self] {
 			continue
 		}
-		side(id, self, ix.InTx(id), "collects from", c.MinSubjects)
-		side(id, self, ix.OutTx(id), "funds", c.FundSubjects)
+		side(id, self, ix.InTx(id), "collects from", c.MinSubjects, outSum)
+		side(id, self, ix.OutTx(id), "funds", c.FundSubjects, inSum)
 	}
 	return hits, nil
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -44,7 +45,53 @@ var (
 	ErrBadKey = errors.New("wrong encryption key")
 	// ErrKeyRequired means the database is encrypted and no key was given.
 	ErrKeyRequired = errors.New("database is encrypted: an encryption key is required")
+	// ErrNotDatabase means the folder exists but holds no casegraph
+	// database: opening it never writes there.
+	ErrNotDatabase = errors.New("not a casegraph database")
 )
+
+// checkDatabaseDir refuses a folder that exists and holds files but no
+// database (Badger's MANIFEST), such as the evidence folder of CSVs an
+// investigator meant to import: opening it would write Badger's files among
+// the evidence. A folder that does not exist, or an empty one, may become a
+// database unless the open is read-only.
+func checkDatabaseDir(dir string, readOnly bool) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if readOnly {
+			return fmt.Errorf("open %s: %w: the folder does not exist", dir, ErrNotDatabase)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("open %s: %w: it is a file, not a folder", dir, ErrNotDatabase)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST")); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	switch {
+	case len(names) == 0 && readOnly:
+		return fmt.Errorf("open %s: %w: the folder is empty", dir, ErrNotDatabase)
+	case len(names) == 0:
+		return nil
+	}
+	if len(names) > 3 {
+		names = append(names[:3], "…")
+	}
+	return fmt.Errorf("open %s: %w: the folder holds other files (%s); name a new or empty folder for the database",
+		dir, ErrNotDatabase, strings.Join(names, ", "))
+}
 
 // gcInterval is how often the value-log GC runs while a database is open.
 const gcInterval = 10 * time.Minute
@@ -82,6 +129,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	case 0, 16, 24, 32:
 	default:
 		return nil, fmt.Errorf("open %s: encryption key is %d bytes, want 16, 24 or 32: %w", dir, n, ErrBadKey)
+	}
+	if err := checkDatabaseDir(dir, opts.ReadOnly); err != nil {
+		return nil, err
 	}
 	bo := badger.DefaultOptions(dir).
 		WithLogger(slogAdapter{log}).

@@ -840,3 +840,40 @@ func TestTxnIDRowForms(t *testing.T) {
 		t.Errorf("short form %d bytes, the older one %d", len(short), 1+len(want))
 	}
 }
+
+// TestOpenRefusesFoldersThatAreNotDatabases: an evidence folder of CSVs is
+// refused and nothing is written into it; read-only opens of a missing or
+// empty folder say "not a casegraph database", not Badger's words; a new or
+// empty folder still becomes a database.
+func TestOpenRefusesFoldersThatAreNotDatabases(t *testing.T) {
+	evidence := t.TempDir()
+	if err := os.WriteFile(filepath.Join(evidence, "cards.csv"), []byte("pan\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{false, true} {
+		if _, err := Open(evidence, Options{ReadOnly: ro}); !errors.Is(err, ErrNotDatabase) || !strings.Contains(err.Error(), "cards.csv") {
+			t.Fatalf("read-only %v: err = %v, want ErrNotDatabase naming cards.csv", ro, err)
+		}
+	}
+	ents, _ := os.ReadDir(evidence)
+	if len(ents) != 1 {
+		t.Fatalf("the evidence folder holds %d files after the refusals, want only cards.csv", len(ents))
+	}
+	empty := t.TempDir()
+	if _, err := Open(empty, Options{ReadOnly: true}); !errors.Is(err, ErrNotDatabase) {
+		t.Fatalf("read-only open of an empty folder: %v", err)
+	}
+	if _, err := Open(filepath.Join(empty, "missing"), Options{ReadOnly: true}); !errors.Is(err, ErrNotDatabase) {
+		t.Fatalf("read-only open of a missing folder: %v", err)
+	}
+	db, err := Open(filepath.Join(empty, "new"), Options{})
+	if err != nil {
+		t.Fatalf("a new folder must become a database: %v", err)
+	}
+	db.Close()
+	db, err = Open(filepath.Join(empty, "new"), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("reopening the new database read-only: %v", err)
+	}
+	db.Close()
+}

@@ -252,7 +252,7 @@ func subjectHits(flags graph.Flags, held map[graph.NodeID][]graph.Risk, r graph.
 func typologyWords(r graph.Risk) string {
 	var ctx []string
 	for _, rs := range r.Rules {
-		if graph.IsContextRule(rs.Rule) && !rs.Strong {
+		if rs.IsContext() {
 			ctx = append(ctx, rs.Rule)
 		}
 	}
@@ -379,7 +379,12 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	rep := graph.Evaluate(flags, truth, groupRefs(ix, groups))
+	refs := groupRefs(ix, groups)
+	rep := graph.Evaluate(flags, truth, refs)
+	if len(truth.Decoys) > 0 {
+		dr := graph.EvaluateDecoys(flags, truth, refs)
+		rep.Decoys = &dr
+	}
 	if *asJSON {
 		return writeJSON(stdout, rep)
 	}
@@ -407,6 +412,15 @@ func printEval(w io.Writer, r graph.EvalReport) {
 	fmt.Fprintf(w, "               recall %.3f  precision %.3f  F1 %.3f\n", r.Recall, r.Precision, r.F1)
 	fmt.Fprintf(w, "groups         %d suspected, %d planted, %d persons\n", r.PredictedGroups, r.TruthGroups, r.GroupPersons)
 	fmt.Fprintf(w, "               pairwise precision %.3f  recall %.3f  F1 %.3f  ARI %.3f\n", r.PairPrecision, r.PairRecall, r.PairF1, r.ARI)
+	if d := r.Decoys; d != nil {
+		fmt.Fprintf(w, "               largest suspected group %d persons; %d persons in suspected groups\n", d.LargestGroup, d.GroupPersons)
+		fmt.Fprintf(w, "organisers     %d: %d flagged as persons, %d with an own card flagged\n", d.Organisers, d.OrganisersFlagged, d.OrganisersCardFlagged)
+		fmt.Fprintf(w, "decoys         %d persons (%d cards): %d flagged (%d cards), %d in suspected groups\n", d.Decoys, d.DecoyCards, d.FlaggedPersons, d.FlaggedCards, d.InGroups)
+		fmt.Fprintln(w, "  type            persons  flagged  cards  flagged  in groups")
+		for _, t := range d.PerType {
+			fmt.Fprintf(w, "  %-15s %7d  %7d  %5d  %7d  %9d\n", t.Type, t.Persons, t.FlaggedPersons, t.Cards, t.FlaggedCards, t.InGroups)
+		}
+	}
 	fmt.Fprintln(w, "threshold  flagged  recall  precision")
 	for _, p := range r.Curve {
 		fmt.Fprintf(w, "  %.1f     %7d  %.3f   %.3f\n", p.Threshold, p.Flagged, p.Recall, p.Precision)

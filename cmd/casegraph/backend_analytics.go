@@ -108,7 +108,7 @@ func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
 	ix := a.ix
 	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation}
 	for _, rs := range r.Rules {
-		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score, Context: graph.IsContextRule(rs.Rule) && !rs.Strong}
+		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score, Context: rs.IsContext()}
 		if rs.Via != graph.NoNode {
 			fr.Via = ix.Ref(rs.Via)
 		}

@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"casegraph/importers/gen"
+	"casegraph/importers/gen/decoy"
 )
 
 func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -17,6 +19,9 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fs.String("out", "", "directory to write the data set into")
 	seed := fs.Int64("seed", 1, "random seed; the same seed and scale give byte-identical files")
 	scale := fs.String("scale", "small", "small (≈20k persons, 300k tx), medium (≈100k, 2M) or large (≈1M entities, 10M tx)")
+	world := fs.String("world", "demo", "demo (the planted-group demo) or decoys (an independent evaluation world with hard decoys)")
+	persons := fs.Int("persons", 0, "--world decoys: number of persons (default 6000)")
+	currency := fs.String("currency", "KZT", "--world decoys: KZT, or USD for the same world in dollars")
 	statement := fs.Int("statement", 0, "instead, write statement.csv: a Windows-1251 bank statement of this many rows\n(import it with --profile bank-statement)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -39,6 +44,16 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "wrote %s: a bank statement of %s rows (Windows-1251; import with --profile bank-statement)\n", path, count(*statement))
 		return nil
 	}
+	switch *world {
+	case "demo":
+		if *persons != 0 || !strings.EqualFold(*currency, "KZT") {
+			return usageError{"--persons and --currency apply to --world decoys"}
+		}
+	case "decoys":
+		return generateDecoys(ctx, *out, *seed, *persons, *currency, stdout)
+	default:
+		return usageError{fmt.Sprintf("unknown --world %q (want demo or decoys)", *world)}
+	}
 	sc, err := gen.ParseScale(*scale)
 	if err != nil {
 		return usageError{err.Error()}
@@ -50,6 +65,22 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "wrote %s: %s persons, %s cards, %s accounts, %s exchanges, %s groups (%s planted), %s transactions\n",
 		*out, count(sum.Persons), count(sum.Cards), count(sum.Accounts), count(sum.Exchanges),
 		count(sum.Groups), count(sum.Planted), count(sum.Transactions))
+	return nil
+}
+
+// generateDecoys writes the independent decoy world (importers/gen/decoy).
+func generateDecoys(ctx context.Context, dir string, seed int64, persons int, currency string, stdout io.Writer) error {
+	cfg := decoy.Config{Seed: seed, Persons: persons, Currency: currency}
+	if err := cfg.Check(); err != nil {
+		return usageError{err.Error()}
+	}
+	sum, err := decoy.Generate(ctx, dir, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: decoy world, %s persons, %s cards, %s exchanges, %s dropper groups (%s known), %s droppers, %s mule cards, %s decoys with %s cards, %s transactions in %s\n",
+		dir, count(sum.Persons), count(sum.Cards), count(sum.Exchanges), count(sum.Groups), count(sum.KnownGroups),
+		count(sum.Droppers), count(sum.MuleCards), count(sum.Decoys), count(sum.DecoyCards), count(sum.Transactions), sum.Currency)
 	return nil
 }
 

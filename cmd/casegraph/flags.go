@@ -30,6 +30,11 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	if f.dir == "" {
 		return nil, usageError{"--db DIR is required"}
 	}
+	// A --db that is a URL is never a path: "dgraph://host:9080" must not
+	// quietly become a local folder named "dgraph:".
+	if scheme, _, ok := strings.Cut(f.dir, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) {
+		return nil, fmt.Errorf("--db %s is a URL: this casegraph opens database folders only (a %s backend is not built in)", f.dir, scheme)
+	}
 	if !create {
 		if _, err := os.Stat(f.dir); errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("database %s does not exist (create one with casegraph import --db %s FILE…)", f.dir, f.dir)

@@ -26,6 +26,9 @@ Usage:
                                                generate a demo case (once), import it, open the TUI
   casegraph generate --out DIR [--seed N] [--scale small|medium|large]
                                                write a demo data set (canonical CSV + ground truth)
+  casegraph generate --out DIR --world decoys [--seed N] [--persons N] [--currency KZT|USD]
+                                               write the independent evaluation world: dropper groups
+                                               among hard decoys (ground truth lists the decoys)
   casegraph generate --out DIR --statement ROWS
                                                write statement.csv, a Windows-1251 bank statement
                                                (import it with --profile bank-statement)

@@ -180,3 +180,34 @@ func TestBenchMeasuresADatabase(t *testing.T) {
 		t.Fatalf("start-up figures out of order: %+v", r)
 	}
 }
+
+// TestDBThatIsNotADatabase: importing into, or reading, a folder of evidence
+// files refuses with a clear message and writes nothing there; a URL is
+// never taken for a path.
+func TestDBThatIsNotADatabase(t *testing.T) {
+	evidence := t.TempDir()
+	csv := filepath.Join(evidence, "persons.csv")
+	if err := os.WriteFile(csv, []byte("iin,name\n900515300008,Test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"import", "--db", evidence, csv}, {"stats", "--db", evidence}, {"search", "--db", evidence, "test"}} {
+		var out, errBuf bytes.Buffer
+		err := run(context.Background(), args, &out, &errBuf)
+		errOut := errBuf.String()
+		if err == nil || !strings.Contains(err.Error()+errOut, "not a casegraph database") {
+			t.Errorf("%v: err %v, stderr %q; want 'not a casegraph database'", args, err, errOut)
+		}
+	}
+	if ents, _ := os.ReadDir(evidence); len(ents) != 1 {
+		t.Errorf("the evidence folder holds %d entries, want only persons.csv", len(ents))
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	err := run(context.Background(), []string{"stats", "--db", "dgraph://127.0.0.1:9080"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "is a URL") {
+		t.Errorf("--db dgraph://…: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dgraph:")); err == nil {
+		t.Error("a folder named dgraph: was created")
+	}
+}

@@ -115,8 +115,9 @@ type RuleConfig struct {
 	Currencies map[string]float64 `json:"currencies"`
 	// ReportingThresholds are R3's reporting thresholds in whole units of a
 	// currency, where its jurisdiction sets one (USD and EUR 10,000, RUB
-	// 600,000). KZT uses R3.threshold_kzt; any other currency the tenge
-	// threshold converted like every other amount.
+	// 600,000). KZT uses R3.threshold_kzt; any other currency, and one set
+	// to 0 (a Kazakh bank's dollar accounts), the tenge threshold converted
+	// like every other amount.
 	ReportingThresholds map[string]float64 `json:"reporting_thresholds"`
 	// RelativeScale is how the thresholds read in a currency without a rate.
 	RelativeScale RelativeScale `json:"relative_scale"`
@@ -462,8 +463,8 @@ func (c RuleConfig) validateCurrencies() []string {
 		switch {
 		case code == "KZT":
 			bad = append(bad, "reporting_thresholds.KZT: set R3.threshold_kzt instead")
-		case !iso(code) || !(v > 0):
-			bad = append(bad, fmt.Sprintf("reporting_thresholds.%s must be an upper-case ISO code with a threshold > 0", code))
+		case !iso(code) || !(v >= 0):
+			bad = append(bad, fmt.Sprintf("reporting_thresholds.%s must be an upper-case ISO code with a threshold ≥ 0", code))
 		}
 	}
 	if !(c.RelativeScale.Quantile > 0 && c.RelativeScale.Quantile < 1) || c.RelativeScale.MinTransactions < 1 {

@@ -51,7 +51,7 @@ func (rr *ruleRun) initUnits() {
 		switch t, ok := cfg.ReportingThresholds[cs.code]; {
 		case cs.code == "KZT":
 			cs.r3 = kzt(cfg.R3.ThresholdKZT)
-		case ok:
+		case ok && t > 0:
 			cs.r3 = int64(math.Round(t * 100))
 		default:
 			cs.r3 = rr.minor(cfg.R3.ThresholdKZT, uint8(i))

@@ -87,6 +87,25 @@ func TestStructuringPerCurrencyThreshold(t *testing.T) {
 			t.Errorf("R3 reason %q: want dollars", hs[0].Reason)
 		}
 	}
+	// Threshold 0: dollars of a Kazakh bank read the tenge threshold
+	// converted (500k ₸ = 1,064 USD).
+	r := newRB()
+	x := r.card(1, 1, "", "")
+	for i, a := range []int64{1000, 1010, 1020} {
+		r.money(rATM(1), x, time.Duration(i)*day, a, "USD", ChannelTopup, withIIN(TriNo))
+	}
+	cfg, err := ParseRuleConfig(strings.NewReader(`{"reporting_thresholds": {"USD": 0}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := r.b.Build()
+	f, err := RunRules(context.Background(), ix, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hitOn(ix, f, "R3", rCard(1)) {
+		t.Error("R3 with reporting_thresholds.USD 0 missed top-ups just below 500k ₸ in dollars")
+	}
 }
 
 // TestRelativeScaleWithoutRate: a currency with no rate reads R2's 1M ₸ as
@@ -270,7 +289,7 @@ func TestCurrencyConfig(t *testing.T) {
 		t.Fatalf("merged config: %v %v %+v", cfg.Currencies, cfg.ReportingThresholds, cfg.RelativeScale)
 	}
 	for _, bad := range []string{`{"currencies": {"usd": 470}}`, `{"currencies": {"USD": -1}}`,
-		`{"reporting_thresholds": {"KZT": 1}}`, `{"relative_scale": {"quantile": 1}}`} {
+		`{"reporting_thresholds": {"KZT": 1}}`, `{"reporting_thresholds": {"USD": -5}}`, `{"relative_scale": {"quantile": 1}}`} {
 		if _, err := ParseRuleConfig(strings.NewReader(bad)); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}

@@ -46,7 +46,7 @@ func TestEvaluateDecoys(t *testing.T) {
 // A ground truth with decoys and organiser cards parses; one without keeps
 // parsing as before.
 func TestParseGroundTruthDecoys(t *testing.T) {
-	raw := `{"seed":1,"scale":"decoys","groups":[{"group_id":"OPG-01","organiser":"1","organiser_cards":["c"]}],
+	raw := `{"seed":1,"scale":"decoys","groups":[{"group_id":"OPG-01","organiser":"1","members":["1"],"organiser_cards":["c"]}],
 	"mule_cards":["m"],"decoys":[{"type":"office","unit":"office-001","iin":"2","cards":["d"]}]}`
 	tr, err := ParseGroundTruth(bytes.NewReader([]byte(raw)))
 	if err != nil {

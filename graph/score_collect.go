@@ -63,27 +63,29 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			continue
 		}
 		for _, e := range ix.InTx(id) {
-			inSum[id] += e.Amount
+			inSum[id] += rr.val(e)
 		}
 		for _, e := range ix.OutTx(id) {
-			outSum[id] += e.Amount
+			outSum[id] += rr.val(e)
 		}
 	}
 	var hits []Hit
 	subjects := map[NodeID]struct{}{}
 	pair := map[NodeID]int64{}
 	var evid []uint32
+	var edges []TxEdge
 	side := func(id, self NodeID, es []TxEdge, verb string, need int, theirs []int64) {
 		clear(subjects)
 		clear(pair)
 		evid = evid[:0]
+		edges = edges[:0]
 		var total, fromFlagged int64
 		var from, to int64
 		for _, e := range es {
 			if e.Other == id {
 				continue
 			}
-			total += e.Amount
+			total += rr.val(e)
 			if !isInstrument(ix.Kind(e.Other)) {
 				continue
 			}
@@ -91,9 +93,10 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			if s == self || !flaggedSubj[s] {
 				continue
 			}
-			pair[e.Other] += e.Amount
-			fromFlagged += e.Amount
+			pair[e.Other] += rr.val(e)
+			fromFlagged += rr.val(e)
 			evid = append(evid, e.Tx)
+			edges = append(edges, e)
 			if from == 0 || e.Time < from {
 				from = e.Time
 			}
@@ -115,7 +118,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		share := float64(fromFlagged) / float64(total)
 		hits = append(hits, Hit{Rule: "R23", Node: id, Score: c.Weight * strength,
 			Reason: fmt.Sprintf("%s %d flagged subjects: %s of %s (%.0f%%)", verb, k,
-				FormatShortMoney(fromFlagged), FormatShortMoney(total), 100*share),
+				rr.money(fromFlagged, edges), rr.money(total, es), 100*share),
 			Evidence: rr.evidence(evid), Window: Window{From: from, To: to}})
 	}
 	users := map[NodeID]struct{}{}

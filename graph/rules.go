@@ -172,6 +172,9 @@ type ruleRun struct {
 	allKZT bool
 	// unit is the index's time resolution (Index.TimeUnit).
 	unit int64
+	// typicalTransfer is the median transfer of the data set in tiyn
+	// equivalent (rules_units.go), the yardstick of "small" payments.
+	typicalTransfer int64
 }
 
 type tradeKey struct {

@@ -169,6 +169,15 @@ type FanInRule struct {
 	WindowLong   Duration `json:"window_long"`    // 30d
 	CashOutShare float64  `json:"cash_out_share"` // share of the credits that must leave
 	Within       Duration `json:"within"`         // after the last credit
+	// MinInKZT is the least the senders must pay in for the fan-in to be
+	// money worth laundering (tips, fares and small sales are not); half of
+	// the Bank of Russia's 16-MR daily sign of 100k RUB (docs/DETECTION.md).
+	MinInKZT int64 `json:"min_in_kzt"`
+	// SourceShare is the least share of all the money credited from the
+	// first credit to the last exit that the senders' transfers make up: a
+	// shop that takes card payments and banks its cash takings cashes out
+	// its cash, not the fan-in.
+	SourceShare float64 `json:"source_share"`
 }
 
 // PassThroughRule is R2: money that comes in and goes straight out.
@@ -337,7 +346,7 @@ func DefaultRuleConfig() RuleConfig {
 		HolderToCard:  0.9,
 		CardToHolder:  0.9,
 		MaxEvidence:   50,
-		R1:            FanInRule{RuleBase: on(0.7), Senders: 10, Window: hours(24), SendersLong: 50, WindowLong: days(30), CashOutShare: 0.8, Within: hours(24)},
+		R1:            FanInRule{RuleBase: on(0.7), Senders: 10, Window: hours(24), SendersLong: 50, WindowLong: days(30), CashOutShare: 0.8, Within: hours(24), MinInKZT: 300_000, SourceShare: 0.5},
 		R2:            PassThroughRule{RuleBase: on(0.6), MinInKZT: 1_000_000, Window: hours(24), OutShare: 0.9, MedianDwell: hours(2)},
 		R3:            StructuringRule{RuleBase: on(0.6), ThresholdKZT: 500_000, Band: 0.10, Count: 3, Window: days(7), PieceWindow: hours(24), MinPieces: 2},
 		R4:            MultiBankRule{RuleBase: on(0.35), Banks: 3, PerBank: 10, TotalCards: 20},
@@ -404,6 +413,7 @@ func (c RuleConfig) Validate() error {
 	}
 	check(c.R1.Senders >= 1 && c.R1.SendersLong >= 1, "R1 senders must be ≥ 1")
 	check(c.R1.CashOutShare >= 0 && c.R1.CashOutShare <= 1, "R1.cash_out_share must be in [0, 1]")
+	check(c.R1.MinInKZT >= 0 && c.R1.SourceShare >= 0 && c.R1.SourceShare <= 1, "R1.min_in_kzt ≥ 0 and source_share in [0, 1]")
 	check(c.R2.OutShare >= 0 && c.R2.OutShare <= 1, "R2.out_share must be in [0, 1]")
 	check(c.R3.Count >= 1 && c.R3.Band > 0 && c.R3.Band < 1, "R3 count ≥ 1 and band in (0, 1)")
 	check(c.R4.Banks >= 1 && c.R4.PerBank >= 1 && c.R4.TotalCards >= 1, "R4 thresholds must be ≥ 1")

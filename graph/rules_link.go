@@ -3,8 +3,10 @@ package graph
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Link rules: R4 (cards per holder and bank), R5 (identifiers shared by
@@ -145,16 +147,29 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 		}
 		slices.Sort(cards)
 		cards = slices.Compact(cards)
+		// A courier's run empties cards funded just before it; strangers at
+		// a busy ATM take part of their own money. Only a run that empties
+		// the cards of Holders holders is the typology, any other is context.
+		emptied := map[NodeID]bool{}
+		for _, card := range cards {
+			if rr.emptied(card, run) {
+				emptied[rr.holderOrSelf(card)] = true
+			}
+		}
+		weak := len(emptied) < c.Holders
 		score := c.Weight
 		when := ""
 		if rr.isNight(run[0]) {
 			score = clamp01(score * c.NightFactor)
 			when = " at night"
 		}
+		if !weak {
+			when += fmt.Sprintf(", emptying %d holders' cards", len(emptied))
+		}
 		ev := rr.evidence(edgeTxs(run))
 		win := Window{From: run[0].Time, To: run[len(run)-1].Time}
 		reason := fmt.Sprintf("%d holders' cards cashed out%s at %s within %s", len(holders), when, rr.ix.Ref(id).Key, fmtDur(max(60, win.To-win.From)))
-		st.add(Hit{Rule: "R6", Node: id, Score: score, Reason: reason, Evidence: ev, Window: win})
+		st.add(Hit{Rule: "R6", Node: id, Score: score, Reason: reason, Evidence: ev, Window: win, Weak: weak})
 		for _, card := range cards {
 			var own []uint32
 			for _, e := range run {
@@ -162,12 +177,39 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 					own = append(own, e.Tx)
 				}
 			}
-			st.add(Hit{Rule: "R6", Node: card, Score: score, Reason: reason, Evidence: rr.evidence(own), Window: win})
+			st.add(Hit{Rule: "R6", Node: card, Score: score, Reason: reason, Evidence: rr.evidence(own), Window: win,
+				Weak: weak || !emptied[rr.holderOrSelf(card)]})
 		}
 		clear(st.seen)
 		j = end - 1
 		left = end
 	}
+}
+
+// emptiedWithin is how far back an ATM run looks for the money it takes.
+const emptiedWithin = 72 * 3600
+
+// emptiedShare is the part of that money a card's withdrawals in the run
+// must take for the run to empty it.
+const emptiedShare = 0.8
+
+// emptied reports whether a card's withdrawals in an ATM run take at least
+// emptiedShare of what it received in the emptiedWithin before the run.
+func (rr *ruleRun) emptied(card NodeID, run []TxEdge) bool {
+	var took int64
+	first := int64(math.MaxInt64)
+	for _, e := range run {
+		if e.Other == card {
+			took += rr.val(e)
+			first = min(first, e.Time)
+		}
+	}
+	in := rr.ix.InTx(card)
+	var got int64
+	for _, e := range in[firstAtOrAfter(in, first-rr.span(Duration(emptiedWithin*time.Second))):firstAfter(in, first)] {
+		got += rr.val(e)
+	}
+	return got > 0 && float64(took) >= emptiedShare*float64(got)
 }
 
 // sortEdges orders edges by time, then transaction index.

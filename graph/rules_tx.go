@@ -34,10 +34,14 @@ func fmtDur(sec int64) string {
 // into an exchange.
 func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 	c := rr.cfg.R1
-	in := rr.ix.InTx(id)
+	all := rr.ix.InTx(id)
+	// The senders are who transferred money in; cash paid in at an ATM or
+	// a till is the holder's own and only counts against SourceShare.
+	in := ofChannel(all, ChannelTransfer)
 	if !c.Enabled || len(in) < min(c.Senders, c.SendersLong) {
 		return
 	}
+	allCum := rr.cumulative(all)
 	out := rr.ix.OutTx(id)
 	var exits []TxEdge
 	for _, e := range out {
@@ -75,14 +79,27 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 				continue
 			}
 			credits := inCum[j+1] - inCum[left]
-			if credits <= 0 {
-				continue // amounts in a currency with no scale
+			if credits <= 0 || credits < kzt(c.MinInKZT) {
+				continue // amounts in a currency with no scale, or too little money
+			}
+			// Fares, tips and small sales: the typical credit of the fan-in
+			// is below the data set's typical transfer.
+			if float64(rr.medianVal(in[left:j+1]))*histTolerance < float64(rr.typicalTransfer) {
+				continue
 			}
 			from, to := in[left].Time, in[j].Time+rr.span(c.Within)
 			a, b := firstAtOrAfter(exits, from), firstAfter(exits, to)
 			gone := exitCum[b] - exitCum[a]
 			if float64(gone) < c.CashOutShare*float64(credits) {
 				continue
+			}
+			end := in[j].Time
+			if b > a {
+				end = max(end, exits[b-1].Time)
+			}
+			inAll := allCum[firstAfter(all, end)] - allCum[firstAtOrAfter(all, from)]
+			if float64(credits) < c.SourceShare*float64(inAll) {
+				continue // the exits are paid for by other money
 			}
 			senders := len(st.seen)
 			last := in[j].Time
@@ -99,6 +116,16 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			return
 		}
 	}
+}
+
+// medianVal is the median amount of some edges in tiyn equivalent.
+func (rr *ruleRun) medianVal(es []TxEdge) int64 {
+	vs := make([]int64, len(es))
+	for i, e := range es {
+		vs[i] = rr.val(e)
+	}
+	slices.Sort(vs)
+	return vs[len(vs)/2]
 }
 
 // cumulative returns prefix sums of the raw amounts: cum[i] is the sum of
@@ -360,7 +387,9 @@ func (rr *ruleRun) pieces(st *ruleState, id NodeID, ups []TxEdge, cur uint8) boo
 		}
 		if j-left+1 >= c.MinPieces && sum >= thr {
 			win := ups[left : j+1]
-			st.add(Hit{Rule: "R3", Node: id, Score: c.Weight * 0.6,
+			// Context, not a typology: a shop banks its takings in two
+			// deposits a day (docs/DETECTION.md).
+			st.add(Hit{Rule: "R3", Node: id, Score: c.Weight * 0.6, Weak: true,
 				Reason:   fmt.Sprintf("%d top-ups below %s without IIN add up to %s in %s", len(win), rr.native(thr, cur), rr.native(sum, cur), rr.fmtSpan(win[0].Tx, win[len(win)-1].Tx, win[len(win)-1].Time-win[0].Time)),
 				Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
 			return true
@@ -892,7 +921,8 @@ func (rr *ruleRun) cardsPerDay(st *ruleState, id NodeID) {
 		}
 		if j-left+1 >= c.PerCardPerDay {
 			win := cash[left : j+1]
-			st.add(Hit{Rule: "R6", Node: id, Score: c.Weight,
+			// Context: shops and cash businesses withdraw often.
+			st.add(Hit{Rule: "R6", Node: id, Score: c.Weight, Weak: true,
 				Reason:   fmt.Sprintf("%d ATM withdrawals (%s) within %s", len(win), rr.money(rr.sumVal(win), win), rr.fmtWindow(hours(24))),
 				Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
 			return

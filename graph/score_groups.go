@@ -26,7 +26,8 @@ const maxSharedHolders = 200
 // scored against known groups). Evidence decides, weak links cannot chain
 // (docs/DETECTION.md "Suspected groups"):
 //
-//   - money between the instruments of two flagged subjects joins them;
+//   - money between the instruments of two flagged subjects joins them
+//     when it is at least a fifth of what one of them paid or received;
 //   - a device, IP or phone joins the flagged subjects using it only when
 //     they are at least half of everyone using it (at most 200): a gang's
 //     phone is used by the gang, a family's or an office's device mostly by
@@ -60,7 +61,10 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		}
 		return nil
 	}
-	// Money between flagged subjects.
+	// Money between flagged subjects, when it is a real part of either
+	// side's flow (minDependence): one stray payment between two gangs'
+	// cards does not make them one group.
+	pair := map[NodeID]int64{}
 	for id := 0; id < n; id++ {
 		if err := check(id); err != nil {
 			return nil, err
@@ -69,9 +73,21 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		if !isInstrument(ix.Kind(x)) || !subjectFlagged(x) {
 			continue
 		}
+		clear(pair)
+		var out int64
 		for _, e := range ix.OutTx(x) {
-			if isInstrument(ix.Kind(e.Other)) && subjectFlagged(e.Other) {
-				uf.union(who(x), who(e.Other))
+			out += e.Amount
+			if isInstrument(ix.Kind(e.Other)) && subjectFlagged(e.Other) && who(e.Other) != who(x) {
+				pair[e.Other] += e.Amount
+			}
+		}
+		for o, amt := range pair {
+			var in int64
+			for _, e := range ix.InTx(o) {
+				in += e.Amount
+			}
+			if float64(amt) >= minDependence*float64(out) || float64(amt) >= minDependence*float64(in) {
+				uf.union(who(x), who(o))
 			}
 		}
 	}

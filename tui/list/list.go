@@ -39,7 +39,7 @@ func DefaultKeys() KeyMap {
 		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
-		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter the list")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 	}
 }
 
@@ -54,6 +54,9 @@ type Matcher func(q string, n int) []int
 // Model is one list's state. The zero value is not usable: call New.
 type Model struct {
 	Keys KeyMap
+	// Hint, when set, keeps the filter line on screen: it shows the hint
+	// until a filter is typed.
+	Hint string
 
 	n     int   // rows loaded
 	total int   // rows that exist, at least n
@@ -181,7 +184,7 @@ func (m Model) Listed() []int {
 }
 
 // ShowFilter reports whether the filter line is drawn above the rows.
-func (m Model) ShowFilter() bool { return m.filtering || m.input.Value() != "" }
+func (m Model) ShowFilter() bool { return m.filtering || m.input.Value() != "" || m.Hint != "" }
 
 // Filtering reports whether the filter line has the keys.
 func (m Model) Filtering() bool { return m.filtering }
@@ -370,6 +373,9 @@ func (m *Model) ClearFilter() {
 // FilterView is the filter line: the input while typed, else the query and
 // how many rows match.
 func (m Model) FilterView() string {
+	if !m.filtering && m.input.Value() == "" {
+		return m.Hint
+	}
 	return m.input.View()
 }
 

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
@@ -226,12 +228,16 @@ func (s *helpScreen) SetSize(w, h int) {
 	inner := max(10, s.w-8)
 	st := s.m.st
 	hm := s.m.help
-	body := lipgloss.NewStyle().MaxWidth(inner).Render(hm.FullHelpView(s.of.FullHelp()))
+	body := packColumns(hm, s.of.FullHelp(), inner)
 	hint := st.Muted.Width(min(inner, 60)).Render("esc or ? closes · ↑/↓ pgup/pgdn scroll · keys go to: ctrl+c, the open dialog, this help, the screen on top, then its global keys")
 	content := st.TitleFocus.Render("Keys — "+s.of.Title()) + "\n\n" + body + "\n\n" + hint
 	lines := lipgloss.Height(content)
-	// Border and padding take 4 lines.
-	vh := min(lines, max(1, s.h-4))
+	// Border and padding take 4 lines, the scroll position one more when
+	// the text does not fit.
+	vh := lines
+	if lines > s.h-4 {
+		vh = max(1, s.h-5)
+	}
 	s.vp = viewport.New(viewport.WithWidth(min(lipgloss.Width(content), inner)), viewport.WithHeight(vh))
 	s.vp.SetContent(content)
 	s.vp.KeyMap.Left.SetEnabled(false)
@@ -275,6 +281,33 @@ func (s *helpScreen) Box() string {
 		BorderForeground(st.BorderFocus.GetForeground()).
 		Padding(1, 2).
 		Render(content)
+}
+
+// packColumns lays the help's key columns side by side, as many as fit in
+// w cells, and starts a new row of columns for the rest: no key is cut off
+// at the right edge (the box scrolls when that makes it tall).
+func packColumns(hm help.Model, groups [][]key.Binding, w int) string {
+	const gap = "   "
+	var rows, row []string
+	used := 0
+	for _, g := range groups {
+		col := hm.FullHelpView([][]key.Binding{g})
+		cw := lipgloss.Width(col)
+		if len(row) > 0 && used+len(gap)+cw > w {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+			row, used = nil, 0
+		}
+		if len(row) > 0 {
+			row = append(row, gap)
+			used += len(gap)
+		}
+		row = append(row, lipgloss.NewStyle().MaxWidth(w).Render(col))
+		used += min(cw, w)
+	}
+	if len(row) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, row...))
+	}
+	return strings.Join(rows, "\n\n")
 }
 
 // scrollPos says which lines of a scrolled text show: "lines 1–18 of 40".

@@ -299,6 +299,7 @@ func (m *Model) renderClusters(b rect) []string {
 			return fitCols([]string{rank, fmt.Sprint(c.Persons), fmt.Sprint(c.Instruments),
 				st.Money.Render(turn), tx, riskSt.Render(fmt.Sprintf("%.2f", c.Risk)), fmt.Sprint(c.Flagged), names}, widths)
 		})...)
+		filterFirst(&v.nav, body)
 		footer = v.nav.Footer()
 	}
 	out := pane.Box(st, title, footer, body, listR.W, listR.H, !v.members)

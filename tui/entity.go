@@ -534,6 +534,7 @@ func (m *Model) renderTxns(r rect) []string {
 			}
 			return line + " " + st.Muted.Render(ref)
 		})...)
+		filterFirst(&ev.txList, body)
 		footer = ev.txList.Footer()
 		if n := len(ev.tx.Txns); n < ev.tx.Total {
 			footer += " · " + fmtInt(n) + " loaded"

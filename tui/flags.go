@@ -293,6 +293,7 @@ func (m *Model) renderFlags(b rect) []string {
 				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
 				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths)
 		})...)
+		filterFirst(&v.nav, body)
 		footer = v.nav.Footer()
 		if v.list.Matching > len(v.list.Rows) {
 			footer += fmt.Sprintf(" · first %d shown", len(v.list.Rows))

@@ -517,6 +517,14 @@ func splitBody(b rect, upper int) (rect, rect) {
 	return rect{b.X, b.Y, b.W, top}, rect{b.X, b.Y + top, b.W, b.H - top}
 }
 
+// filterFirst puts a list's filter line above the table's column headings
+// (body[0]) instead of under them.
+func filterFirst(l *list.Model, body []string) {
+	if l.ShowFilter() && len(body) > 1 {
+		body[0], body[1] = body[1], body[0]
+	}
+}
+
 // fitCols joins cells, cutting each to its width.
 func fitCols(cells []string, widths []int) string {
 	var sb strings.Builder

@@ -292,6 +292,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.open(msg.Ref, false)
 	case graphview.ClosedMsg:
 		if cur, ok := m.current(); ok {
+			if m.pos > 0 && m.hist[m.pos-1] == (histEntry{Ref: cur.Ref}) {
+				// esc on a graph opened from its entity goes back to it,
+				// so the breadcrumb does not name the entity twice.
+				return m, m.back()
+			}
 			m.hist[m.pos].Graph = false
 			m.titles[cur.Ref] = m.titleOf(cur.Ref)
 		}

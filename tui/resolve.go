@@ -619,6 +619,7 @@ func (m *Model) renderProposalList(r rect) []string {
 				ls.Render(partyLabel(p.Left, p.Match.Names[0])), rs.Render(partyLabel(p.Right, p.Match.Names[1])),
 				st.Text.Render(strings.Join(sharedFacts(p.Left, p.Right, p.Match.Names), " · "))}, widths)
 		})...)
+		filterFirst(&rv.pnav, body)
 		footer = rv.pnav.Footer()
 	}
 	if rv.loaded && !rv.busy {
@@ -736,6 +737,7 @@ func (m *Model) renderMergedList(r rect) []string {
 			return fitCols([]string{rank, st.OK.Render(fmt.Sprintf("%.2f", l.Score)), st.Muted.Render(l.Method),
 				st.Muted.Render(dec), ls.Render(partyLabel(l.Left, "")), rs.Render(partyLabel(l.Right, ""))}, widths)
 		})...)
+		filterFirst(&rv.mnav, body)
 		footer = rv.mnav.Footer()
 	}
 	return pane.Box(st, m.resolveTitle(), footer, body, r.W, r.H, true)

@@ -390,6 +390,7 @@ func (m *Model) renderTrace(b rect) []string {
 			return fitCols([]string{left, st.Money.Render(graph.FormatMoney(n.Amount, "KZT")), st.Muted.Render(when),
 				st.Muted.Render(fmtDwell(n.Dwell)), endSt.Render(end)}, widths)
 		})...)
+		filterFirst(&v.nav, body)
 		footer = v.nav.Footer() + fmt.Sprintf(" shown · %d hops in the tree", len(v.tree.Nodes))
 		if v.tree.Truncated {
 			footer += " · budget reached"

@@ -190,6 +190,32 @@ func (m *Model) openBookmark(t graph.Target, title string) tea.Cmd {
 	return tea.Batch(cmd, loadCases(m.ctx, m.b))
 }
 
+// bookmarkListed opens the bookmark dialog on every entity l lists (the
+// filter's matches), as one group whose query says what was listed: what a
+// case export (x on the Cases screen) then writes is what was on the list.
+func (m *Model) bookmarkListed(what string, l *list.Model, refs func(i int) []graph.Ref) tea.Cmd {
+	var out []graph.Ref
+	seen := map[graph.Ref]bool{}
+	for _, i := range l.Listed() {
+		for _, r := range refs(i) {
+			if !seen[r] && !r.IsZero() {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 0 {
+		m.setStatus("nothing listed to bookmark", false)
+		return nil
+	}
+	query := what
+	if q := l.Query(); q != "" {
+		query += fmt.Sprintf(" filtered %q", q)
+	}
+	t := graph.Target{Kind: graph.TargetCluster, Refs: out, Query: query, Label: fmt.Sprintf("%s · %d entities", query, len(out))}
+	return m.openBookmark(t, t.Label)
+}
+
 // bookmarkRef opens the bookmark dialog on one entity, labelled with its
 // name when it has one.
 func (m *Model) bookmarkRef(ref graph.Ref) tea.Cmd {

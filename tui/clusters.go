@@ -182,6 +182,19 @@ func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	switch {
+	case key.Matches(kp, k.List.Export) && v.members:
+		c, _ := v.selected()
+		rank, _ := v.nav.Index()
+		return m.bookmarkListed(fmt.Sprintf("members of group %d by %s", rank+1, v.order()), &v.mnav,
+			func(i int) []graph.Ref { return []graph.Ref{c.Members[i].Ref} }), true
+	case key.Matches(kp, k.List.Export):
+		return m.bookmarkListed("groups by "+string(v.order()), &v.nav, func(i int) []graph.Ref {
+			refs := make([]graph.Ref, len(v.rows[i].Members))
+			for j, mb := range v.rows[i].Members {
+				refs[j] = mb.Ref
+			}
+			return refs
+		}), true
 	case key.Matches(kp, k.Focus):
 		v.members = !v.members
 		return nil, true

@@ -212,6 +212,15 @@ func (s *entityScreen) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k, ev := m.ekeys, &m.ent
 	switch {
+	case key.Matches(msg, k.List.Export) && ev.focus == focusNeighbors:
+		return m.bookmarkListed("neighbours of "+m.titleOf(ev.ref), &ev.nbrList, func(i int) []graph.Ref {
+			return []graph.Ref{ev.nbrs[i].Ref}
+		}), true
+	case key.Matches(msg, k.List.Export):
+		return m.bookmarkListed("counterparties of "+m.titleOf(ev.ref), &ev.txList, func(i int) []graph.Ref {
+			_, cp := txDirection(ev.ref, ev.tx.Txns[i])
+			return []graph.Ref{cp}
+		}), true
 	case key.Matches(msg, k.Focus):
 		if ev.focus == focusNeighbors {
 			ev.focus = focusTxns

@@ -208,6 +208,12 @@ func (m *Model) flagsUpdate(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	switch {
+	case key.Matches(kp, k.List.Export):
+		what := "flags · all rules"
+		if r := flagRules[v.rule]; r != "" {
+			what = "flags · " + r
+		}
+		return m.bookmarkListed(what, &v.nav, func(i int) []graph.Ref { return []graph.Ref{v.list.Rows[i].Ref} }), true
 	case key.Matches(kp, k.NextRule):
 		v.rule = (v.rule + 1) % len(flagRules)
 		return m.loadFlags(), true

@@ -405,16 +405,16 @@ func (m *Model) analyticsHelp(view anaView) help.KeyMap {
 	var short, own []key.Binding
 	switch view {
 	case anaFlags:
-		own = append([]key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.Trace, k.Mark}, m.ana.vkeys.list()...)
+		own = append([]key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.List.Export, k.Trace, k.Mark}, m.ana.vkeys.list()...)
 		short = []key.Binding{k.Open, k.NextRule, k.Bookmark, k.Trace, k.Clusters, k.Close}
 	case anaClusters:
-		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark}
+		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Open, k.Graph, k.Order, k.Focus, k.Flags, k.Close}
 	case anaPaths:
-		own = []key.Binding{k.Open, k.Swap, k.MoreHops, k.FewerHops, k.Bookmark}
+		own = []key.Binding{k.Open, k.Swap, k.MoreHops, k.FewerHops, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Open, k.Focus, k.Swap, k.MoreHops, k.FewerHops, k.Close}
 	case anaTrace:
-		own = []key.Binding{k.Open, k.Toggle, k.ExpandAll, k.Direction, k.Proportional, k.MoreHops, k.FewerHops, k.Bookmark}
+		own = []key.Binding{k.Open, k.Toggle, k.ExpandAll, k.Direction, k.Proportional, k.MoreHops, k.FewerHops, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Toggle, k.Open, k.Direction, k.Proportional, k.ExpandAll, k.Close}
 	}
 	if m.ana.busy {

@@ -66,7 +66,7 @@ func entityHelp(g globalKeys, e entityKeys) keyHelp {
 		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
 			append(e.List.Bindings(), e.Focus),
-			{e.Open, e.Graph, e.Sort},
+			{e.Open, e.Graph, e.Sort, e.List.Export},
 			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}

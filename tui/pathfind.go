@@ -195,6 +195,14 @@ func (m *Model) pathsUpdate(msg tea.Msg) (tea.Cmd, bool) {
 func (m *Model) pathsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	v, k := &m.ana.paths, m.ana.keys
 	switch {
+	case key.Matches(msg, k.List.Export) && !v.hopFocus:
+		return m.bookmarkListed(fmt.Sprintf("paths %s → %s", m.titleOf(v.a), m.titleOf(v.b)), &v.nav, func(i int) []graph.Ref {
+			refs := make([]graph.Ref, len(v.rows[i].Steps))
+			for j, s := range v.rows[i].Steps {
+				refs[j] = s.Ref
+			}
+			return refs
+		}), true
 	case key.Matches(msg, k.Focus):
 		v.hopFocus = !v.hopFocus && len(v.rows) > 0
 	case key.Matches(msg, k.Swap):

@@ -193,3 +193,42 @@ func TestPathListsFilter(t *testing.T) {
 		t.Fatalf("hop filter: %d hops are persons, want 2", n)
 	}
 }
+
+// TestBookmarkWhatIsListed: B files the rows a list shows (the filter's
+// matches) into a case as one group, which the case export then writes.
+func TestBookmarkWhatIsListed(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	press(t, m, "F", "/")
+	typeText(t, m, "R11")
+	press(t, m, "enter", "B")
+	d := m.dialog()
+	if d == nil {
+		t.Fatal("B opened no dialog")
+	}
+	want := []graph.Ref{refCard, refAkhmetov, refExchange}
+	if d.target.Kind != graph.TargetCluster || len(d.target.Refs) != len(want) || d.target.Query != `flags · all rules filtered "R11"` {
+		t.Fatalf("target %+v", d.target)
+	}
+	for i, r := range want {
+		if d.target.Refs[i] != r {
+			t.Fatalf("ref %d is %v, want %v", i, d.target.Refs[i], r)
+		}
+	}
+	typeText(t, m, "listed")
+	run(t, m, ctrlS)
+	if m.dialog() != nil {
+		t.Fatal("ctrl+s did not save")
+	}
+	if len(f.cases.list) != 1 || len(f.cases.list[0].Bookmarks) != 1 || len(f.cases.list[0].Bookmarks[0].Target.Refs) != 3 {
+		t.Fatalf("cases %+v", f.cases.list)
+	}
+
+	// The entity's neighbours, filtered.
+	m, _ = newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "/")
+	typeText(t, m, "cash")
+	press(t, m, "enter", "B")
+	if d := m.dialog(); d == nil || len(d.target.Refs) != 2 || !strings.HasPrefix(d.target.Label, "neighbours of ") {
+		t.Fatalf("neighbours: %+v", m.dialog())
+	}
+}

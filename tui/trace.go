@@ -193,6 +193,10 @@ func (m *Model) traceUpdate(msg tea.Msg) (tea.Cmd, bool) {
 func (m *Model) traceKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	v, k := &m.ana.trace, m.ana.keys
 	switch {
+	case key.Matches(msg, k.List.Export):
+		return m.bookmarkListed("trace rows of "+m.titleOf(v.q.Ref), &v.nav, func(r int) []graph.Ref {
+			return []graph.Ref{v.tree.Nodes[v.visible[r]].Ref}
+		}), true
 	case key.Matches(msg, k.Direction):
 		v.q.Backward = !v.q.Backward
 		return m.loadTrace(), true

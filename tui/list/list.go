@@ -28,6 +28,9 @@ const WheelStep = 3
 // being typed, printable keys go to it and enter or esc end it.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom, Filter key.Binding
+	// Export files what is listed (the filter's matches) into a case; the
+	// owner does it, with Listed, since only it knows what a row is.
+	Export key.Binding
 }
 
 // DefaultKeys returns the list bindings.
@@ -40,6 +43,7 @@ func DefaultKeys() KeyMap {
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Export:   key.NewBinding(key.WithKeys("B"), key.WithHelp("B", "bookmark what is listed")),
 	}
 }
 

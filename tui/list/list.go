@@ -347,7 +347,9 @@ func (m *Model) Update(msg tea.Msg) (cmd tea.Cmd, handled bool) {
 		case key.Matches(msg, k.Bottom):
 			m.cur = m.Len() - 1
 			m.clamp()
-		case key.Matches(msg, k.Filter):
+		case key.Matches(msg, k.Filter) && m.n > 0:
+			// An empty list has nothing to filter (and its owner draws a
+			// notice, not the filter line).
 			m.filtering = true
 			return m.input.Focus(), true
 		case msg.String() == "esc" && m.input.Value() != "":

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -18,7 +17,9 @@ import (
 
 	"casegraph/graph"
 	"casegraph/internal/safetext"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
+	"casegraph/tui/theme"
 )
 
 // The Cases screen lists cases and their bookmarks with a fuzzy filter and
@@ -27,23 +28,18 @@ import (
 // path or trace into a case. Both talk to the store only through Backend's
 // CaseStore.
 
-// casesState is the root model's state for cases: the screen, its list and
-// the open dialog, if any.
+// casesState is the root model's state for cases: the loaded cases (the
+// bookmark dialog needs them too) and the Cases screen's list.
 type casesState struct {
-	open    bool
 	cases   []graph.Case
 	loaded  bool
 	err     error
 	current string // id of the case new bookmarks go to by default
 
-	rows     []caseRow
-	sel, off int
+	rows []caseRow  // every case and bookmark, in list order
+	list list.Model // over rows; its filter keeps a case with its matches
 
-	filter    textinput.Model
-	filtering bool
-
-	dialog *caseDialog
-	keys   casesKeys
+	keys casesKeys
 }
 
 // caseRow is one line of the list: a case, or one of its bookmarks.
@@ -53,17 +49,16 @@ type caseRow struct {
 }
 
 type casesKeys struct {
-	Open, Bookmark, Up, Down, Enter, Filter, Rename, Tag, Note, Delete, Undo, Status, Export, Close key.Binding
+	List                                                                          list.KeyMap
+	Open, Bookmark, Enter, Rename, Tag, Note, Delete, Undo, Status, Export, Close key.Binding
 }
 
 func defaultCasesKeys() casesKeys {
 	return casesKeys{
 		Open:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "cases")),
 		Bookmark: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "bookmark")),
-		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		List:     list.DefaultKeys(),
 		Enter:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open / make current")),
-		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Rename:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rename case")),
 		Tag:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "re-tag")),
 		Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "edit note")),
@@ -75,11 +70,16 @@ func defaultCasesKeys() casesKeys {
 	}
 }
 
-func newCasesState() casesState {
-	in := textinput.New()
-	in.Prompt = "/ "
-	in.Placeholder = "filter names, tags, notes…"
-	return casesState{keys: defaultCasesKeys(), filter: in}
+func newCasesState(st theme.Styles) casesState {
+	cs := casesState{keys: defaultCasesKeys(), list: list.New(st)}
+	cs.list.Hint = st.Muted.Render("/ filter · enter opens · x exports the case · b on an entity bookmarks it")
+	return cs
+}
+
+// setSize gives the list the body's rows.
+func (cs *casesState) setSize(l layout) {
+	cs.list.SetHeight(pane.ContentHeight(l.Body.H))
+	cs.list.SetWidth(pane.ContentWidth(l.Body.W))
 }
 
 type casesLoadedMsg struct {
@@ -185,9 +185,35 @@ func (m *Model) openBookmark(t graph.Target, title string) tea.Cmd {
 		focus = 1
 	}
 	cmd := d.focusField(focus)
-	cs.dialog = &d
+	m.push(&dialogScreen{m: m, d: d})
 	// The case list may be stale or not loaded yet: refresh it for ↑/↓.
 	return tea.Batch(cmd, loadCases(m.ctx, m.b))
+}
+
+// bookmarkListed opens the bookmark dialog on every entity l lists (the
+// filter's matches), as one group whose query says what was listed: what a
+// case export (x on the Cases screen) then writes is what was on the list.
+func (m *Model) bookmarkListed(what string, l *list.Model, refs func(i int) []graph.Ref) tea.Cmd {
+	var out []graph.Ref
+	seen := map[graph.Ref]bool{}
+	for _, i := range l.Listed() {
+		for _, r := range refs(i) {
+			if !seen[r] && !r.IsZero() {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 0 {
+		m.setStatus("nothing listed to bookmark", false)
+		return nil
+	}
+	query := what
+	if q := l.Query(); q != "" {
+		query += fmt.Sprintf(" filtered %q", q)
+	}
+	t := graph.Target{Kind: graph.TargetCluster, Refs: out, Query: query, Label: fmt.Sprintf("%s · %d entities", query, len(out))}
+	return m.openBookmark(t, t.Label)
 }
 
 // bookmarkRef opens the bookmark dialog on one entity, labelled with its
@@ -227,49 +253,62 @@ type rowSource []string
 func (s rowSource) String(i int) string { return s[i] }
 func (s rowSource) Len() int            { return len(s) }
 
-// rebuild recomputes the visible rows from the cases and the filter: a case
-// shows when it or one of its bookmarks matches; its bookmarks show when the
-// case itself matches or they do.
+// rebuild lists every case and its bookmarks and hands them to the list.
 func (cs *casesState) rebuild() {
-	q := strings.TrimSpace(cs.filter.Value())
 	cs.rows = cs.rows[:0]
 	for ci, c := range cs.cases {
-		if q == "" {
-			cs.rows = append(cs.rows, caseRow{c: ci, bm: -1})
-			for bi := range c.Bookmarks {
-				cs.rows = append(cs.rows, caseRow{c: ci, bm: bi})
-			}
-			continue
-		}
-		texts := make(rowSource, 0, len(c.Bookmarks)+1)
-		texts = append(texts, strings.ToLower(cs.rowText(c, -1)))
-		for bi := range c.Bookmarks {
-			texts = append(texts, strings.ToLower(cs.rowText(c, bi)))
-		}
-		hit := make([]bool, len(texts))
-		for _, m := range fuzzy.FindFromNoSort(strings.ToLower(q), texts) {
-			hit[m.Index] = true
-		}
-		if !slices.Contains(hit, true) {
-			continue
-		}
 		cs.rows = append(cs.rows, caseRow{c: ci, bm: -1})
 		for bi := range c.Bookmarks {
-			if hit[0] || hit[bi+1] {
-				cs.rows = append(cs.rows, caseRow{c: ci, bm: bi})
-			}
+			cs.rows = append(cs.rows, caseRow{c: ci, bm: bi})
 		}
 	}
-	cs.sel = min(max(cs.sel, 0), max(len(cs.rows)-1, 0))
+	cs.list.SetMatcher(cs.match)
+	cs.list.SetRows(len(cs.rows), func(i int) string {
+		r := cs.rows[i]
+		return cs.rowText(cs.cases[r.c], r.bm)
+	})
+}
+
+// match is the Cases filter, fuzzy over names, tags and notes: a case
+// shows when it or one of its bookmarks matches; its bookmarks show when
+// the case itself matches or they do.
+func (cs *casesState) match(q string, n int) []int {
+	out := []int{}
+	q = strings.ToLower(q)
+	for start := 0; start < n; {
+		end := start + 1
+		for end < n && cs.rows[end].bm >= 0 {
+			end++
+		}
+		texts := make(rowSource, 0, end-start)
+		for _, r := range cs.rows[start:end] {
+			texts = append(texts, strings.ToLower(cs.rowText(cs.cases[r.c], r.bm)))
+		}
+		hit := make([]bool, len(texts))
+		for _, mt := range fuzzy.FindFromNoSort(q, texts) {
+			hit[mt.Index] = true
+		}
+		if slices.Contains(hit, true) {
+			out = append(out, start)
+			for i := 1; i < len(hit); i++ {
+				if hit[0] || hit[i] {
+					out = append(out, start+i)
+				}
+			}
+		}
+		start = end
+	}
+	return out
 }
 
 // selected returns the case and bookmark index (-1 for the case row) under
 // the cursor.
 func (cs *casesState) selected() (graph.Case, int, bool) {
-	if cs.sel < 0 || cs.sel >= len(cs.rows) {
+	i, ok := cs.list.Index()
+	if !ok || i >= len(cs.rows) {
 		return graph.Case{}, -1, false
 	}
-	r := cs.rows[cs.sel]
+	r := cs.rows[i]
 	return cs.cases[r.c], r.bm, true
 }
 
@@ -287,7 +326,7 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 		if _, ok := cs.caseByID(cs.current); !ok && len(cs.cases) > 0 {
 			cs.current = cs.cases[0].ID
 		}
-		if d := cs.dialog; d != nil && d.kind == dialogBookmark {
+		if d := m.dialog(); d != nil && d.kind == dialogBookmark {
 			d.cases = d.cases[:0]
 			for _, c := range cs.cases {
 				d.cases = append(d.cases, c.Name)
@@ -309,73 +348,42 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 	if msg, ok := msg.(noteEditedMsg); ok {
 		if msg.err != nil {
 			m.setStatus("editor: "+msg.err.Error(), true)
-		} else if cs.dialog != nil && cs.dialog.hasNote {
-			cs.dialog.note.SetValue(msg.text)
+		} else if d := m.dialog(); d != nil && d.hasNote {
+			d.note.SetValue(msg.text)
 			m.setStatus("note taken from the editor", false)
 		}
 		return nil, true
 	}
-	switch msg.(type) {
-	case tea.KeyPressMsg, tea.KeyReleaseMsg:
-		// Keys travel through handleKey and casesKey.
-		return nil, false
-	}
-	if cs.dialog != nil {
-		// Cursor blinks, pastes and the like go to the dialog's inputs.
-		d, cmd, _ := cs.dialog.update(msg)
-		cs.dialog = &d
-		return cmd, false
-	}
 	return nil, false
 }
 
-// casesKey handles keys for the dialog (which gets everything), the Cases
-// screen, and the global c and entity-screen b bindings. ok reports whether
-// the key was taken.
-func (m *Model) casesKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	cs := &m.cs
-	if cs.dialog != nil {
-		return m.dialogKey(msg), true
+// openCases shows the Cases screen and reloads the cases.
+func (m *Model) openCases() tea.Cmd {
+	m.push(&casesScreen{m: m})
+	return loadCases(m.ctx, m.b)
+}
+
+// casesScreen lists the cases and their bookmarks; it takes every key.
+type casesScreen struct{ m *Model }
+
+func (s *casesScreen) isLayer()                  {}
+func (s *casesScreen) Title() string             { return "cases" }
+func (s *casesScreen) SetSize(w, h int)          { s.m.cs.setSize(s.m.lay) }
+func (s *casesScreen) View() []string            { return s.m.renderCases() }
+func (s *casesScreen) ShortHelp() []key.Binding  { return casesHelp(s.m.keys, s.m.cs.keys).ShortHelp() }
+func (s *casesScreen) FullHelp() [][]key.Binding { return casesHelp(s.m.keys, s.m.cs.keys).FullHelp() }
+
+func (s *casesScreen) Update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := s.m.cs.list.Update(msg); ok {
+		return cmd
 	}
-	if cs.open {
-		return m.casesScreenKey(msg), true
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		return s.m.casesScreenKey(k)
 	}
-	if m.searchOpen {
-		return nil, false
-	}
-	switch {
-	case key.Matches(msg, cs.keys.Open):
-		cs.open = true
-		return loadCases(m.ctx, m.b), true
-	case key.Matches(msg, cs.keys.Bookmark) && m.screen == screenEntity:
-		cur, ok := m.current()
-		if !ok {
-			return nil, false
-		}
-		return m.bookmarkRef(cur.Ref), true
-	}
-	return nil, false
+	return nil
 }
 
 func (m *Model) dialogWidth() int { return min(72, max(30, m.w-6)) }
-
-func (m *Model) dialogKey(msg tea.KeyPressMsg) tea.Cmd {
-	cs := &m.cs
-	d, cmd, act := cs.dialog.update(msg)
-	switch act {
-	case dialogCancelled:
-		cs.dialog = nil
-		return nil
-	case dialogSaved:
-		cs.dialog = nil
-		return m.saveDialog(d)
-	case dialogEditor:
-		cs.dialog = &d
-		return editNote(d.noteValue())
-	}
-	cs.dialog = &d
-	return cmd
-}
 
 // saveDialog turns a saved dialog into the backend call it stands for.
 func (m *Model) saveDialog(d caseDialog) tea.Cmd {
@@ -439,24 +447,6 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 	cs := &m.cs
 	k := cs.keys
-	if cs.filtering {
-		switch msg.String() {
-		case "esc", "enter":
-			cs.filtering = false
-			cs.filter.Blur()
-			if msg.String() == "esc" {
-				cs.filter.SetValue("")
-			}
-			cs.rebuild()
-			return nil
-		case "up", "down":
-		default:
-			var cmd tea.Cmd
-			cs.filter, cmd = cs.filter.Update(msg)
-			cs.rebuild()
-			return cmd
-		}
-	}
 	c, bm, ok := cs.selected()
 	ctx, b := m.ctx, m.b
 	edit := func(kind dialogKind, title, label, value string, multiline bool) tea.Cmd {
@@ -465,25 +455,15 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		if bm >= 0 {
 			d.bmID = c.Bookmarks[bm].ID
 		}
-		d.setWidth(m.dialogWidth())
-		cmd := d.focusField(0)
-		cs.dialog = &d
-		return cmd
+		return m.openDialog(d, 0)
 	}
 	switch {
 	case key.Matches(msg, m.keys.Quit) && msg.String() == "q":
 		return tea.Quit
 	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
+		m.openHelp()
 	case key.Matches(msg, k.Close):
-		cs.open = false
-	case key.Matches(msg, k.Up):
-		cs.sel = max(0, cs.sel-1)
-	case key.Matches(msg, k.Down):
-		cs.sel = min(len(cs.rows)-1, cs.sel+1)
-	case key.Matches(msg, k.Filter):
-		cs.filtering = true
-		return cs.filter.Focus()
+		m.pop()
 	case key.Matches(msg, k.Undo):
 		return changeCase(func() (string, string, error) {
 			s, err := b.UndoLast(ctx)
@@ -499,7 +479,6 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 				return fmt.Sprintf("current case: %q · %d bookmarks", vc.Name, len(vc.Bookmarks)), vc.ID, err
 			})
 		}
-		cs.open = false
 		cs.current = c.ID
 		return m.open(c.Bookmarks[bm].Target.Refs[0], false)
 	case key.Matches(msg, k.Rename):
@@ -513,11 +492,7 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Note):
 		return edit(dialogNoteBookmark, "Note on "+c.Bookmarks[bm].Target.Title(), "", c.Bookmarks[bm].Note, true)
 	case key.Matches(msg, k.Export):
-		d := newExportDialog(m.st, c)
-		d.setWidth(m.dialogWidth())
-		cmd := d.focusField(0)
-		cs.dialog = &d
-		return cmd
+		return m.openDialog(newExportDialog(m.st, c), 0)
 	case key.Matches(msg, k.Status):
 		next := graph.CaseStatuses[(slices.Index(graph.CaseStatuses, c.Status)+1)%len(graph.CaseStatuses)]
 		id := c.ID
@@ -541,9 +516,9 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 
 func casesHelp(g globalKeys, k casesKeys) keyHelp {
 	return keyHelp{
-		short: []key.Binding{k.Enter, k.Filter, k.Rename, k.Tag, k.Note, k.Delete, k.Undo, k.Status, k.Close},
+		short: []key.Binding{k.Enter, k.List.Filter, k.Rename, k.Tag, k.Note, k.Delete, k.Undo, k.Status, k.Close},
 		full: [][]key.Binding{
-			{k.Up, k.Down, k.Enter, k.Filter, k.Close},
+			append(k.List.Bindings(), k.Enter, k.Close),
 			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export},
 			{g.Help, g.Quit, g.ForceQuit},
 		},
@@ -580,27 +555,23 @@ func dialogHelp(d *caseDialog) keyHelp {
 // bookmarks, with the selected row highlighted.
 func (m *Model) renderCases() []string {
 	st, cs, b := m.st, &m.cs, m.lay.Body
-	cw, ch := pane.ContentWidth(b.W), pane.ContentHeight(b.H)
-	lines := []string{}
-	switch {
-	case cs.filtering || cs.filter.Value() != "":
-		lines = append(lines, cs.filter.View())
-	default:
-		lines = append(lines, st.Muted.Render("/ filter · enter opens · x exports the case · b on an entity bookmarks it"))
-	}
+	cw := pane.ContentWidth(b.W)
+	var lines []string
+	notice := func(s ...string) { lines = append(append(lines, cs.list.FilterView()), s...) }
 	switch {
 	case !cs.loaded:
-		lines = append(lines, st.Muted.Render("loading cases…"))
+		notice(st.Muted.Render("loading cases…"))
 	case cs.err != nil:
-		lines = append(lines, st.Err.Render(cs.err.Error()))
+		notice(st.Err.Render(cs.err.Error()))
 	case len(cs.cases) == 0:
-		lines = append(lines, "", st.Muted.Render("No cases yet. Open an entity and press b to bookmark it into a new case."))
-	case len(cs.rows) == 0:
-		lines = append(lines, "", st.Muted.Render("nothing matches the filter"))
+		notice("", st.Muted.Render("No cases yet. Open an entity and press b to bookmark it into a new case."))
+	case cs.list.Len() == 0:
+		notice("", st.Muted.Render("nothing matches the filter"))
 	}
-	h := max(1, ch-len(lines))
-	cs.off = pane.Window(cs.sel, cs.off, len(cs.rows), h)
-	for i := cs.off; i < len(cs.rows) && i < cs.off+h; i++ {
+	if lines != nil {
+		return pane.Box(st, "Cases", fmt.Sprintf("%d cases", len(cs.cases)), lines, b.W, b.H, true)
+	}
+	lines = cs.list.Lines(func(i int, selected bool) string {
 		r := cs.rows[i]
 		c := cs.cases[r.c]
 		var line string
@@ -636,14 +607,14 @@ func (m *Model) renderCases() []string {
 			}
 		}
 		line = ansi.Truncate(line, cw, "…")
-		if i == cs.sel {
+		if selected {
 			line = st.Selected.Render(pane.Fit(ansi.Strip(line), cw))
 		}
-		lines = append(lines, line)
-	}
+		return line
+	})
 	footer := fmt.Sprintf("%d cases", len(cs.cases))
-	if q := cs.filter.Value(); q != "" {
-		footer = fmt.Sprintf("%d rows match %q", len(cs.rows), q)
+	if q := cs.list.Query(); q != "" {
+		footer = fmt.Sprintf("%d rows match %q", cs.list.Len(), q)
 	}
 	return pane.Box(st, "Cases", footer, lines, b.W, b.H, true)
 }
@@ -672,19 +643,6 @@ func statusStyle(m *Model, s graph.CaseStatus) lipgloss.Style {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
-}
-
-// overlayDialog draws the open dialog centred over the screen.
-func (m *Model) overlayDialog(screen string) string {
-	box := m.cs.dialog.view(m.st)
-	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
-	if bw > m.w || bh > m.h {
-		box = lipgloss.NewStyle().MaxWidth(m.w).MaxHeight(m.h).Render(box)
-		bw, bh = lipgloss.Width(box), lipgloss.Height(box)
-	}
-	base := lipgloss.NewLayer(screen)
-	top := lipgloss.NewLayer(box).X(max(0, (m.w-bw)/2)).Y(max(0, (m.h-bh)/2)).Z(1)
-	return lipgloss.NewCompositor(base, top).Render()
 }
 
 // noteEditedMsg carries the note back from $EDITOR.

@@ -335,3 +335,50 @@ func padRight(s string, n int) string {
 	}
 	return s
 }
+
+// dialogScreen is an open dialog: a box over the screen below that takes
+// every key and reports what it did through its action value.
+type dialogScreen struct {
+	m *Model
+	d caseDialog
+}
+
+func (s *dialogScreen) Title() string             { return "bookmark dialog" }
+func (s *dialogScreen) SetSize(w, h int)          { s.d.setWidth(s.m.dialogWidth()) }
+func (s *dialogScreen) View() []string            { return nil }
+func (s *dialogScreen) Box() string               { return s.d.view(s.m.st) }
+func (s *dialogScreen) ShortHelp() []key.Binding  { return dialogHelp(&s.d).ShortHelp() }
+func (s *dialogScreen) FullHelp() [][]key.Binding { return dialogHelp(&s.d).FullHelp() }
+
+func (s *dialogScreen) Update(msg tea.Msg) tea.Cmd {
+	m := s.m
+	d, cmd, act := s.d.update(msg)
+	s.d = d
+	switch act {
+	case dialogCancelled:
+		m.pop()
+		return nil
+	case dialogSaved:
+		m.pop()
+		return m.saveDialog(d)
+	case dialogEditor:
+		return editNote(d.noteValue())
+	}
+	return cmd
+}
+
+// dialog is the open dialog, if one has the input.
+func (m *Model) dialog() *caseDialog {
+	if s, ok := m.top().(*dialogScreen); ok {
+		return &s.d
+	}
+	return nil
+}
+
+// openDialog shows d with the focus on field focus.
+func (m *Model) openDialog(d caseDialog, focus int) tea.Cmd {
+	d.setWidth(m.dialogWidth())
+	cmd := d.focusField(focus)
+	m.push(&dialogScreen{m: m, d: d})
+	return cmd
+}

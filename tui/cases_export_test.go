@@ -16,7 +16,7 @@ import (
 // saveInto types a case name into the open bookmark dialog and saves it.
 func saveInto(t *testing.T, m *Model, caseName string) {
 	t.Helper()
-	if m.cs.dialog == nil || m.cs.dialog.kind != dialogBookmark {
+	if m.dialog() == nil || m.dialog().kind != dialogBookmark {
 		t.Fatalf("no bookmark dialog open")
 	}
 	typeText(t, m, caseName)
@@ -49,9 +49,9 @@ func TestClustersBookmarkTheCluster(t *testing.T) {
 	requireContains(t, m, `bookmarked cluster #1`, `(new case)`)
 	// With the members pane focused, b bookmarks the member.
 	press(t, m, "tab", "down", "b")
-	if d := m.cs.dialog; d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != c.Members[1].Ref ||
+	if d := m.dialog(); d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != c.Members[1].Ref ||
 		d.value(0) != "Ring" {
-		t.Fatalf("member dialog: %+v", m.cs.dialog)
+		t.Fatalf("member dialog: %+v", m.dialog())
 	}
 }
 
@@ -73,8 +73,8 @@ func TestPathBookmarkThePath(t *testing.T) {
 	}
 	// On the hops, b bookmarks the hop.
 	press(t, m, "tab", "down", "b")
-	if d := m.cs.dialog; d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != p.Steps[1].Ref {
-		t.Fatalf("hop dialog: %+v", m.cs.dialog)
+	if d := m.dialog(); d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != p.Steps[1].Ref {
+		t.Fatalf("hop dialog: %+v", m.dialog())
 	}
 }
 
@@ -103,15 +103,15 @@ func TestBookmarkDialogsShareOneOpener(t *testing.T) {
 	// in the same way.
 	m, _ := newModel(t, 120, 40, Options{Start: &refAkhmetov})
 	press(t, m, "b")
-	fromEntity := *m.cs.dialog
+	fromEntity := *m.dialog()
 	press(t, m, "esc", "F")
 	for i, r := range m.ana.flags.list.Rows {
 		if r.Ref == refAkhmetov {
-			m.ana.flags.sel = i
+			m.ana.flags.nav.Select(i)
 		}
 	}
 	press(t, m, "b")
-	fromFlags := *m.cs.dialog
+	fromFlags := *m.dialog()
 	if fromEntity.title != fromFlags.title || fromEntity.target.Key() != fromFlags.target.Key() ||
 		fromEntity.target.Label != "Ахметов Жанболат Серікұлы" || fromFlags.target.Label != fromEntity.target.Label {
 		t.Errorf("entity dialog %q %+v, flags dialog %q %+v", fromEntity.title, fromEntity.target, fromFlags.title, fromFlags.target)
@@ -135,7 +135,7 @@ func TestCasesExportDialog(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{})
 	seedCases(t, f)
 	press(t, m, "c", "down", "down", "down", "x") // the Almaty case's second bookmark: x exports its case
-	d := m.cs.dialog
+	d := m.dialog()
 	if d == nil || d.kind != dialogExport || d.value(0) != "./casegraph-export-Almaty-cash-out" || d.checked {
 		t.Fatalf("export dialog: %+v", d)
 	}
@@ -150,11 +150,11 @@ func TestCasesExportDialog(t *testing.T) {
 	press(t, m, "space")
 	requireContains(t, m, "[x] redact")
 	press(t, m, "space", "x")
-	if !m.cs.dialog.checked {
+	if !m.dialog().checked {
 		t.Fatal("space, then x did not leave redact ticked")
 	}
-	cmd := m.dialogKey(keyPress("enter"))
-	if m.cs.dialog != nil {
+	_, cmd := m.Update(keyPress("enter"))
+	if m.dialog() != nil {
 		t.Fatal("enter on the check box did not save")
 	}
 	requireContains(t, m, "exporting \"Almaty cash-out\" to "+dir)
@@ -176,7 +176,7 @@ func TestCasesExportDialog(t *testing.T) {
 
 	// An empty folder and a failing export end up in the status bar.
 	press(t, m, "x")
-	for range len(m.cs.dialog.value(0)) {
+	for range len(m.dialog().value(0)) {
 		press(t, m, "backspace")
 	}
 	run(t, m, ctrlS)
@@ -185,7 +185,7 @@ func TestCasesExportDialog(t *testing.T) {
 		t.Errorf("empty folder: status %q", m.status)
 	}
 	press(t, m, "esc")
-	if m.cs.open {
+	if onStack[*casesScreen](m) {
 		t.Error("esc did not close the Cases screen")
 	}
 }
@@ -200,7 +200,7 @@ func TestCasesHelpListsExport(t *testing.T) {
 	press(t, m, "x")
 	requireContains(t, m, "space toggle", "ctrl+s save")
 	var descs []string
-	for _, col := range dialogHelp(m.cs.dialog).FullHelp() {
+	for _, col := range dialogHelp(m.dialog()).FullHelp() {
 		for _, k := range col {
 			descs = append(descs, k.Help().Desc)
 		}
@@ -215,7 +215,7 @@ func TestExportDialogFits(t *testing.T) {
 		m, f := newModel(t, sz[0], sz[1], Options{})
 		seedCases(t, f)
 		press(t, m, "c", "x")
-		if m.cs.dialog == nil {
+		if m.dialog() == nil {
 			t.Fatalf("%v: no export dialog", sz)
 		}
 		lines := strings.Split(screenText(m), "\n")

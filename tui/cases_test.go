@@ -33,7 +33,7 @@ func bookmarkCard(t *testing.T, m *Model, caseName string) {
 func TestBookmarkDialogCreatesCaseAndBookmark(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{Start: &refCard})
 	bookmarkCard(t, m, "Almaty cash-out")
-	if m.cs.dialog != nil {
+	if m.dialog() != nil {
 		t.Fatal("dialog still open after ctrl+s")
 	}
 	cs, _ := f.Cases(context.Background())
@@ -56,8 +56,8 @@ func TestBookmarkDialogCreatesCaseAndBookmark(t *testing.T) {
 		run(t, m, msg)
 	}
 	press(t, m, "b")
-	if m.cs.dialog == nil || m.cs.dialog.value(0) != "Almaty cash-out" || m.cs.dialog.focus != 1 {
-		t.Fatalf("second dialog: %+v", m.cs.dialog)
+	if m.dialog() == nil || m.dialog().value(0) != "Almaty cash-out" || m.dialog().focus != 1 {
+		t.Fatalf("second dialog: %+v", m.dialog())
 	}
 	run(t, m, ctrlS)
 	cs, _ = f.Cases(context.Background())
@@ -69,7 +69,7 @@ func TestBookmarkDialogCreatesCaseAndBookmark(t *testing.T) {
 func TestBookmarkDialogCancelAndEmptyCase(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{Start: &refCard})
 	press(t, m, "b", "esc")
-	if m.cs.dialog != nil {
+	if m.dialog() != nil {
 		t.Fatal("esc did not close the dialog")
 	}
 	press(t, m, "b")
@@ -100,20 +100,20 @@ func TestCasesScreenFilterEditUndo(t *testing.T) {
 	seedCases(t, f)
 	press(t, m, "c")
 	requireContains(t, m, "Cases", "Shymkent exchangers", "Almaty cash-out", "#mule", "first (+1 lines)", "ТенгеОбмен24")
-	if len(m.cs.rows) != 6 {
-		t.Fatalf("%d rows, want 6", len(m.cs.rows))
+	if m.cs.list.Len() != 6 {
+		t.Fatalf("%d rows, want 6", m.cs.list.Len())
 	}
 
 	// Fuzzy filter over names, tags and notes.
 	press(t, m, "/")
 	typeText(t, m, "unlic")
-	if len(m.cs.rows) != 2 || m.cs.rows[1].bm != 0 {
-		t.Fatalf("filtered rows: %+v", m.cs.rows)
+	if l := m.cs.list.Listed(); len(l) != 2 || m.cs.rows[l[1]].bm != 0 {
+		t.Fatalf("filtered rows: %+v", l)
 	}
 	requireContains(t, m, `2 rows match "unlic"`)
 	press(t, m, "esc")
-	if len(m.cs.rows) != 6 {
-		t.Fatalf("esc did not clear the filter: %d rows", len(m.cs.rows))
+	if m.cs.list.Len() != 6 {
+		t.Fatalf("esc did not clear the filter: %d rows", m.cs.list.Len())
 	}
 
 	// Rename the first case (most recently updated: Shymkent).
@@ -131,7 +131,7 @@ func TestCasesScreenFilterEditUndo(t *testing.T) {
 		for i, r := range m.cs.rows {
 			c := m.cs.cases[r.c]
 			if r.bm < 0 && c.Name == title || r.bm >= 0 && bookmarkTitle(c.Bookmarks[r.bm]) == title {
-				m.cs.sel = i
+				m.cs.list.Select(i)
 				return
 			}
 		}
@@ -166,11 +166,11 @@ func TestCasesScreenFilterEditUndo(t *testing.T) {
 	// Enter on a bookmark opens its entity.
 	sel("Ахметов Жанболат Серікұлы")
 	press(t, m, "enter")
-	if m.cs.open || m.screen != screenEntity || m.ent.ref != refAkhmetov {
-		t.Fatalf("enter did not open the entity: open %v screen %v ref %v", m.cs.open, m.screen, m.ent.ref)
+	if onStack[*casesScreen](m) || m.screenName() != "entity" || m.ent.ref != refAkhmetov {
+		t.Fatalf("enter did not open the entity: open %v screen %v ref %v", onStack[*casesScreen](m), m.screenName(), m.ent.ref)
 	}
 	press(t, m, "c", "esc")
-	if m.cs.open || m.screen != screenEntity {
+	if onStack[*casesScreen](m) || m.screenName() != "entity" {
 		t.Error("esc did not return to the entity")
 	}
 }
@@ -219,7 +219,7 @@ func TestBookmarkJourney(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Start: &refCard})
 	tm, wait := startJourney(t, m)
-	wait("page 1/3")
+	wait("of 130 · 50 loaded")
 	tm.Type("b")
 	wait("Bookmark")
 	tm.Type("Almaty cash-out")
@@ -238,8 +238,8 @@ func TestBookmarkJourney(t *testing.T) {
 	tm.Send(ctrlS)
 	wait("(+1 lines)")
 	fm := endJourney(t, tm)
-	if !fm.cs.open || fm.cs.dialog != nil {
-		t.Errorf("final state: cases open %v dialog %v", fm.cs.open, fm.cs.dialog != nil)
+	if !onStack[*casesScreen](fm) || fm.dialog() != nil {
+		t.Errorf("final state: cases open %v dialog %v", onStack[*casesScreen](fm), fm.dialog() != nil)
 	}
 	cs, _ := f.Cases(context.Background())
 	if len(cs) != 1 || len(cs[0].Bookmarks) != 1 || cs[0].Bookmarks[0].Note != "cashed out at ATM-ALA-0042\ntwice" {

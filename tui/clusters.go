@@ -9,7 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
+	"casegraph/tui/theme"
 )
 
 // ClusterOrder says how the Clusters screen ranks suspected groups.
@@ -54,13 +56,44 @@ func (c Cluster) Anchor() (graph.Ref, bool) {
 const clustersLimit = 200
 
 type clustersView struct {
-	by        ClusterOrder
-	rows      []Cluster
-	loaded    bool
-	err       error
-	sel, off  int
-	mem, moff int
-	members   bool // the members pane has focus
+	by      ClusterOrder
+	rows    []Cluster
+	loaded  bool
+	err     error
+	nav     list.Model // over rows
+	mnav    list.Model // over the selected cluster's members
+	members bool       // the members pane has focus
+}
+
+func newClustersView(st theme.Styles) clustersView {
+	return clustersView{nav: list.New(st), mnav: list.New(st)}
+}
+
+// rowText is what the filter matches in a group: its members' names and
+// references.
+func (v *clustersView) rowText(i int) string {
+	var sb strings.Builder
+	for _, mb := range v.rows[i].Members {
+		sb.WriteString(mb.Name + " " + mb.Ref.String() + " " + refLabel(mb.Ref) + " ")
+	}
+	return sb.String()
+}
+
+// showMembers lists the members of the selected group.
+func (v *clustersView) showMembers() {
+	c, _ := v.selected()
+	v.mnav.Reset(len(c.Members), len(c.Members), func(i int) string {
+		mb := c.Members[i]
+		return mb.Ref.Kind.String() + " " + mb.Name + " " + mb.Ref.String() + " " + refLabel(mb.Ref)
+	})
+}
+
+// focused is the list that has the keys.
+func (v *clustersView) focused() *list.Model {
+	if v.members {
+		return &v.mnav
+	}
+	return &v.nav
 }
 
 func (v *clustersView) order() ClusterOrder {
@@ -70,24 +103,23 @@ func (v *clustersView) order() ClusterOrder {
 	return v.by
 }
 
-func (v *clustersView) move(d int) {
-	if v.members {
-		if c, ok := v.selected(); ok && len(c.Members) > 0 {
-			v.mem = min(max(v.mem+d, 0), len(c.Members)-1)
-		}
-		return
-	}
-	if n := len(v.rows); n > 0 {
-		v.sel = min(max(v.sel+d, 0), n-1)
-		v.mem, v.moff = 0, 0
-	}
-}
-
 func (v *clustersView) selected() (Cluster, bool) {
-	if v.sel < len(v.rows) {
-		return v.rows[v.sel], true
+	if i, ok := v.nav.Index(); ok && i < len(v.rows) {
+		return v.rows[i], true
 	}
 	return Cluster{}, false
+}
+
+// member is the selected member of the selected group.
+func (v *clustersView) member() (ClusterMember, bool) {
+	c, ok := v.selected()
+	if !ok {
+		return ClusterMember{}, false
+	}
+	if i, ok := v.mnav.Index(); ok && i < len(c.Members) {
+		return c.Members[i], true
+	}
+	return ClusterMember{}, false
 }
 
 type clustersLoadedMsg struct {
@@ -123,7 +155,9 @@ func (m *Model) applyClusters(msg clustersLoadedMsg) tea.Cmd {
 		return nil
 	}
 	v.rows, v.loaded, v.err = msg.rows, true, nil
-	v.sel, v.off, v.mem, v.moff, v.members = 0, 0, 0, 0, false
+	v.members = false
+	v.nav.Reset(len(v.rows), len(v.rows), v.rowText)
+	v.showMembers()
 	for _, c := range msg.rows {
 		for _, mb := range c.Members {
 			m.noteName(mb.Ref, mb.Name)
@@ -132,38 +166,69 @@ func (m *Model) applyClusters(msg clustersLoadedMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) clustersKey(msg tea.KeyPressMsg) tea.Cmd {
+// clustersUpdate takes the Clusters screen's input; ok is false for keys
+// it leaves to the screen's global keys.
+func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	v, k := &m.ana.clusters, m.ana.keys
+	before, _ := v.nav.Index()
+	if cmd, ok := v.focused().Update(msg); ok {
+		if after, _ := v.nav.Index(); after != before {
+			v.showMembers()
+		}
+		return cmd, true
+	}
+	kp, isKey := msg.(tea.KeyPressMsg)
+	if !isKey {
+		return nil, false
+	}
 	switch {
-	case navKey(msg, k.navKeys, v.move):
-	case key.Matches(msg, k.Focus):
+	case key.Matches(kp, k.List.Export) && v.members:
+		c, _ := v.selected()
+		rank, _ := v.nav.Index()
+		return m.bookmarkListed(fmt.Sprintf("members of group %d by %s", rank+1, v.order()), &v.mnav,
+			func(i int) []graph.Ref { return []graph.Ref{c.Members[i].Ref} }), true
+	case key.Matches(kp, k.List.Export):
+		return m.bookmarkListed("groups by "+string(v.order()), &v.nav, func(i int) []graph.Ref {
+			refs := make([]graph.Ref, len(v.rows[i].Members))
+			for j, mb := range v.rows[i].Members {
+				refs[j] = mb.Ref
+			}
+			return refs
+		}), true
+	case key.Matches(kp, k.Focus):
 		v.members = !v.members
-	case key.Matches(msg, k.Order):
+		return nil, true
+	case key.Matches(kp, k.Order):
 		if v.order() == ByTurnover {
 			v.by = ByRisk
 		} else {
 			v.by = ByTurnover
 		}
-		return m.loadClusters()
+		return m.loadClusters(), true
 	}
 	c, ok := v.selected()
 	if !ok {
-		return nil
+		return nil, false
 	}
+	mb, onMember := v.member()
+	onMember = onMember && v.members
+	rank, _ := v.nav.Index()
 	switch {
-	case key.Matches(msg, k.Graph) || key.Matches(msg, k.Open) && !v.members:
+	case key.Matches(kp, k.Graph) || key.Matches(kp, k.Open) && !v.members:
 		if ref, ok := c.Anchor(); ok {
-			return m.openEntityFromAna(ref, true)
+			return m.openEntityFromAna(ref, true), true
 		}
-	case key.Matches(msg, k.Open) && v.members && v.mem < len(c.Members):
-		return m.openEntityFromAna(c.Members[v.mem].Ref, false)
-	case key.Matches(msg, k.Bookmark) && v.members && v.mem < len(c.Members):
-		return m.bookmarkRef(c.Members[v.mem].Ref)
-	case key.Matches(msg, k.Bookmark) && len(c.Members) > 0:
-		t := clusterTarget(c, v.sel+1, v.order())
-		return m.openBookmark(t, t.Label)
+	case key.Matches(kp, k.Open) && onMember:
+		return m.openEntityFromAna(mb.Ref, false), true
+	case key.Matches(kp, k.Bookmark) && onMember:
+		return m.bookmarkRef(mb.Ref), true
+	case key.Matches(kp, k.Bookmark) && len(c.Members) > 0:
+		t := clusterTarget(c, rank+1, v.order())
+		return m.openBookmark(t, t.Label), true
+	default:
+		return nil, false
 	}
-	return nil
+	return nil, true
 }
 
 // clusterTarget is the bookmark target of a group: its members in screen
@@ -213,7 +278,7 @@ func (m *Model) renderClusters(b rect) []string {
 	st, v := m.st, &m.ana.clusters
 	listR, memR := splitBody(b, b.H*11/20)
 	title := "Clusters · suspected groups by " + string(v.order())
-	cw, ch := pane.ContentWidth(listR.W), pane.ContentHeight(listR.H)
+	cw := pane.ContentWidth(listR.W)
 	var body []string
 	footer := ""
 	if line, ok := m.anaNotice(v.err, v.loaded, len(v.rows) == 0, "loading…", "no suspected groups"); ok {
@@ -224,13 +289,11 @@ func (m *Model) renderClusters(b rect) []string {
 		namesW := max(cw-rankW-persW-instW-turnW-txW-riskW-flagW-7, 0)
 		widths := []int{-rankW, -persW, -instW, -turnW, -txW, riskW, -flagW, namesW}
 		body = append(body, st.Muted.Render(fitCols([]string{"#", "persons", "instr", "turnover", "tx", "risk", "flagged", "members"}, widths)))
-		rows := ch - 1
-		v.off = pane.Window(v.sel, v.off, len(v.rows), rows)
-		for i := v.off; i < len(v.rows) && i < v.off+rows; i++ {
+		body = append(body, v.nav.Lines(func(i int, selected bool) string {
 			c := v.rows[i]
 			rank := fmt.Sprint(i + 1)
 			names := st.Text.Render(m.memberNames(c))
-			if i == v.sel {
+			if selected {
 				rank = st.Accent.Render("▸") + rank
 				if v.members {
 					names = st.Text.Inherit(st.SelectedBlur).Render(m.memberNames(c))
@@ -246,10 +309,11 @@ func (m *Model) renderClusters(b rect) []string {
 			if c.Flagged > 0 {
 				riskSt = st.Warn
 			}
-			body = append(body, fitCols([]string{rank, fmt.Sprint(c.Persons), fmt.Sprint(c.Instruments),
-				st.Money.Render(turn), tx, riskSt.Render(fmt.Sprintf("%.2f", c.Risk)), fmt.Sprint(c.Flagged), names}, widths))
-		}
-		footer = fmt.Sprintf("%d–%d of %d", v.off+1, min(v.off+rows, len(v.rows)), len(v.rows))
+			return fitCols([]string{rank, fmt.Sprint(c.Persons), fmt.Sprint(c.Instruments),
+				st.Money.Render(turn), tx, riskSt.Render(fmt.Sprintf("%.2f", c.Risk)), fmt.Sprint(c.Flagged), names}, widths)
+		})...)
+		filterFirst(&v.nav, body)
+		footer = v.nav.Footer()
 	}
 	out := pane.Box(st, title, footer, body, listR.W, listR.H, !v.members)
 	return append(out, m.renderClusterMembers(memR)...)
@@ -261,14 +325,12 @@ func (m *Model) renderClusterMembers(r rect) []string {
 	if !ok || !v.loaded || m.ana.busy {
 		return pane.Box(st, "Members", "", nil, r.W, r.H, v.members)
 	}
-	title := fmt.Sprintf("Members of group %d · %d persons · %d instruments", v.sel+1, c.Persons, c.Instruments)
+	rank, _ := v.nav.Index()
+	title := fmt.Sprintf("Members of group %d · %d persons · %d instruments", rank+1, c.Persons, c.Instruments)
 	if !c.First.IsZero() {
 		title += " · " + c.First.In(m.loc).Format("2006-01-02") + "…" + c.Last.In(m.loc).Format("2006-01-02")
 	}
-	ch := pane.ContentHeight(r.H)
-	v.moff = pane.Window(v.mem, v.moff, len(c.Members), ch)
-	var body []string
-	for i := v.moff; i < len(c.Members) && i < v.moff+ch; i++ {
+	body := v.mnav.Lines(func(i int, selected bool) string {
 		mb := c.Members[i]
 		name := mb.Name
 		if name == "" {
@@ -276,7 +338,7 @@ func (m *Model) renderClusterMembers(r rect) []string {
 		}
 		nameSt := st.Kind(mb.Ref.Kind)
 		mark := " "
-		if v.members && i == v.mem {
+		if v.members && selected {
 			nameSt = nameSt.Inherit(st.Selected)
 			mark = st.Accent.Render("▸")
 		}
@@ -288,8 +350,8 @@ func (m *Model) renderClusterMembers(r rect) []string {
 		if mb.Risk > 0 {
 			risk = st.Muted.Render(fmt.Sprintf("%.2f", mb.Risk))
 		}
-		body = append(body, mark+flag+pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9)+pane.Right(risk, 4)+"  "+nameSt.Render(name))
-	}
+		return mark + flag + pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9) + pane.Right(risk, 4) + "  " + nameSt.Render(name)
+	})
 	footer := "enter on a group opens it as a graph · b bookmarks it · tab to the members"
 	return pane.Box(st, title, footer, body, r.W, r.H, v.members)
 }

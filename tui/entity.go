@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -11,7 +12,9 @@ import (
 
 	"casegraph/graph"
 	"casegraph/internal/safetext"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
+	"casegraph/tui/theme"
 )
 
 type entityFocus int
@@ -42,35 +45,70 @@ type entityView struct {
 	nbrTotal int
 	nbrDone  bool
 	nbrErr   error
-	nbrSel   int
-	nbrOff   int
+	nbrList  list.Model
 
+	// tx holds every transaction loaded so far: the backend's pages of
+	// txPageSize, appended as the cursor nears the last loaded row.
 	tx     graph.TxPage
 	txDone bool
 	txErr  error
-	txSel  int
-	txOff  int
-	page   int
+	txList list.Model
 	sort   graph.TxSort
 	txWant graph.TxQuery // the query whose result the pane waits for
+	txBusy bool          // a next page is on its way
 
 	focus entityFocus
 }
 
-func newEntityView(ref graph.Ref) entityView {
-	ev := entityView{ref: ref}
-	ev.txWant = ev.query()
+func newEntityView(ref graph.Ref, st theme.Styles) entityView {
+	ev := entityView{ref: ref, nbrList: list.New(st), txList: list.New(st)}
+	ev.txWant = ev.query(0)
 	return ev
 }
 
-func (ev entityView) query() graph.TxQuery {
-	return graph.TxQuery{Sort: ev.sort, Offset: ev.page * txPageSize, Limit: txPageSize}
+// query asks for the page of transactions that starts at offset.
+func (ev entityView) query(offset int) graph.TxQuery {
+	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize}
 }
 
 func (ev entityView) failed() bool { return ev.entErr != nil || ev.nbrErr != nil || ev.txErr != nil }
 
-func (ev entityView) pages() int {
-	return max(1, (ev.tx.Total+txPageSize-1)/txPageSize)
+func (ev *entityView) setStyles(st theme.Styles) {
+	ev.nbrList.SetStyles(st)
+	ev.txList.SetStyles(st)
+}
+
+// setSize gives the lists the rows their panes hold (the transactions pane
+// spends a line on its column headings).
+func (ev *entityView) setSize(l layout) {
+	ev.nbrList.SetHeight(pane.ContentHeight(l.Neighbors.H))
+	ev.nbrList.SetWidth(pane.ContentWidth(l.Neighbors.W))
+	ev.txList.SetHeight(pane.ContentHeight(l.Txns.H) - 1)
+	ev.txList.SetWidth(pane.ContentWidth(l.Txns.W))
+}
+
+// focused is the list that has the keys.
+func (ev *entityView) focused() *list.Model {
+	if ev.focus == focusNeighbors {
+		return &ev.nbrList
+	}
+	return &ev.txList
+}
+
+// nbrText is what the filter matches in a neighbour row.
+func (ev *entityView) nbrText(i int) string {
+	n := ev.nbrs[i]
+	return n.Relation + " " + n.Name + " " + n.Role + " " + n.Ref.String() + " " + refLabel(n.Ref)
+}
+
+// txText is what the filter matches in a transaction row.
+func (ev *entityView) txText(loc *time.Location, titleOf func(graph.Ref) string) func(int) string {
+	return func(i int) string {
+		t := ev.tx.Txns[i]
+		_, cp := txDirection(ev.ref, t)
+		return t.Time.In(loc).Format("2006-01-02 15:04") + " " + t.Channel.String() + " " + titleOf(cp) + " " + cp.Key + " " +
+			t.ATM + " " + graph.FormatMoney(t.Amount, t.Currency) + " " + t.Device + " " + t.Reference + " " + t.ID
+	}
 }
 
 // apply takes a loaded message for this view; it returns the message's error.
@@ -87,7 +125,7 @@ func (ev *entityView) apply(msg tea.Msg) error {
 			return nil
 		}
 		ev.nbrs, ev.nbrTotal, ev.nbrErr, ev.nbrDone = msg.rows, msg.total, msg.err, true
-		ev.nbrSel, ev.nbrOff = 0, 0
+		ev.nbrList.Reset(len(msg.rows), msg.total, ev.nbrText)
 		if len(msg.rows) == 0 && msg.err == nil {
 			ev.focus = focusTxns
 		}
@@ -96,31 +134,77 @@ func (ev *entityView) apply(msg tea.Msg) error {
 		if msg.ref != ev.ref || msg.q != ev.txWant {
 			return nil
 		}
-		ev.tx, ev.txErr, ev.txDone = msg.page, msg.err, true
-		ev.txSel, ev.txOff = 0, 0
-		return msg.err
+		ev.txBusy = false
+		if msg.err != nil {
+			ev.txErr, ev.txDone = msg.err, true
+			return msg.err
+		}
+		if msg.q.Offset == 0 {
+			ev.tx, ev.txErr, ev.txDone = msg.page, nil, true
+			ev.txList.Reset(len(msg.page.Txns), msg.page.Total, nil)
+			return nil
+		}
+		// The next page: the rows go after the loaded ones, the totals
+		// are the newest answer's.
+		rows := append(ev.tx.Txns[:len(ev.tx.Txns):len(ev.tx.Txns)], msg.page.Txns...)
+		ev.tx = msg.page
+		ev.tx.Txns = rows
+		ev.txList.SetTotal(msg.page.Total)
+		return nil
 	}
 	return nil
 }
 
-func (ev *entityView) move(d int) {
-	switch ev.focus {
-	case focusNeighbors:
-		if n := len(ev.nbrs); n > 0 {
-			ev.nbrSel = min(max(ev.nbrSel+d, 0), n-1)
-		}
-	case focusTxns:
-		if n := len(ev.tx.Txns); n > 0 {
-			ev.txSel = min(max(ev.txSel+d, 0), n-1)
-		}
-	}
+// reloadTxns asks for the first page in the current sort.
+func (m *Model) reloadTxns() tea.Cmd {
+	m.ent.txWant = m.ent.query(0)
+	m.ent.txDone, m.ent.txBusy = false, false
+	return loadTxns(m.ctx, m.b, m.ent.ref, m.ent.txWant)
 }
 
-// reloadTxns asks for the current page and sort.
-func (m *Model) reloadTxns() tea.Cmd {
-	m.ent.txWant = m.ent.query()
-	m.ent.txDone = false
-	return loadTxns(m.ctx, m.b, m.ent.ref, m.ent.txWant)
+// moreTxns asks for the page after the loaded rows when the cursor nears
+// them, so paging down never runs out of rows (and never skips any).
+func (m *Model) moreTxns() tea.Cmd {
+	ev := &m.ent
+	if ev.txBusy || !ev.txDone || ev.txErr != nil || !ev.txList.NeedMore() {
+		return nil
+	}
+	ev.txBusy = true
+	ev.txWant = ev.query(len(ev.tx.Txns))
+	return loadTxns(m.ctx, m.b, ev.ref, ev.txWant)
+}
+
+// entityScreen shows the entity of the current history entry: its
+// properties, neighbours and transactions.
+type entityScreen struct{ m *Model }
+
+func (s *entityScreen) Title() string    { return "entity" }
+func (s *entityScreen) SetSize(w, h int) { s.m.ent.setSize(s.m.lay) }
+func (s *entityScreen) View() []string   { return s.m.renderEntity() }
+func (s *entityScreen) ShortHelp() []key.Binding {
+	return entityHelp(s.m.keys, s.m.ekeys).ShortHelp()
+}
+func (s *entityScreen) FullHelp() [][]key.Binding {
+	m := s.m
+	return m.withAnalyticsKeys(withCaseKeys(entityHelp(m.keys, m.ekeys), m.cs.keys, true), true, true).FullHelp()
+}
+
+// Update takes the entity screen's keys: the focused list first (so / and
+// the arrows filter and move it), then the screen's own keys, then the
+// global ones.
+func (s *entityScreen) Update(msg tea.Msg) tea.Cmd {
+	m, ev := s.m, &s.m.ent
+	if cmd, ok := ev.focused().Update(msg); ok {
+		return tea.Batch(cmd, m.moreTxns())
+	}
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	if cmd, ok := m.entityKey(k); ok {
+		return cmd
+	}
+	return m.browseKey(k)
 }
 
 // entityKey handles keys of the entity screen; ok is false for keys it
@@ -128,7 +212,15 @@ func (m *Model) reloadTxns() tea.Cmd {
 func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k, ev := m.ekeys, &m.ent
 	switch {
-	case navKey(msg, k.navKeys, ev.move):
+	case key.Matches(msg, k.List.Export) && ev.focus == focusNeighbors:
+		return m.bookmarkListed("neighbours of "+m.titleOf(ev.ref), &ev.nbrList, func(i int) []graph.Ref {
+			return []graph.Ref{ev.nbrs[i].Ref}
+		}), true
+	case key.Matches(msg, k.List.Export):
+		return m.bookmarkListed("counterparties of "+m.titleOf(ev.ref), &ev.txList, func(i int) []graph.Ref {
+			_, cp := txDirection(ev.ref, ev.tx.Txns[i])
+			return []graph.Ref{cp}
+		}), true
 	case key.Matches(msg, k.Focus):
 		if ev.focus == focusNeighbors {
 			ev.focus = focusTxns
@@ -139,23 +231,15 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.open(ev.ref, true), true
 	case key.Matches(msg, k.Sort):
 		ev.sort = (ev.sort + 1) % 4
-		ev.page = 0
 		return m.reloadTxns(), true
-	case key.Matches(msg, k.PageDown):
-		if ev.page+1 < ev.pages() {
-			ev.page++
-			return m.reloadTxns(), true
-		}
-	case key.Matches(msg, k.PageUp):
-		if ev.page > 0 {
-			ev.page--
-			return m.reloadTxns(), true
-		}
 	case key.Matches(msg, k.Open):
 		if ref, ok := m.selectedRef(); ok {
 			return m.open(ref, false), true
 		}
 	default:
+		if ref, ok := m.focusedRef(); ok {
+			return m.entityActionKey(msg, ref, true)
+		}
 		return nil, false
 	}
 	return nil, true
@@ -164,15 +248,15 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // selectedRef is the neighbour, or the counterparty of the transaction,
 // under the cursor of the focused pane.
 func (m *Model) selectedRef() (graph.Ref, bool) {
-	ev := m.ent
+	ev := &m.ent
 	switch ev.focus {
 	case focusNeighbors:
-		if ev.nbrSel < len(ev.nbrs) {
-			return ev.nbrs[ev.nbrSel].Ref, true
+		if i, ok := ev.nbrList.Index(); ok && i < len(ev.nbrs) {
+			return ev.nbrs[i].Ref, true
 		}
 	case focusTxns:
-		if ev.txSel < len(ev.tx.Txns) {
-			_, cp := txDirection(ev.ref, ev.tx.Txns[ev.txSel])
+		if i, ok := ev.txList.Index(); ok && i < len(ev.tx.Txns) {
+			_, cp := txDirection(ev.ref, ev.tx.Txns[i])
 			return cp, true
 		}
 	}
@@ -276,13 +360,13 @@ func formatProp(k, v string) string {
 }
 
 func (m *Model) renderNeighbors(r rect) []string {
-	st, ev := m.st, m.ent
+	st, ev := m.st, &m.ent
 	focused := ev.focus == focusNeighbors
 	title := "Neighbours"
 	if ev.nbrDone && ev.nbrErr == nil {
 		title = fmt.Sprintf("Neighbours %s", fmtInt(ev.nbrTotal))
 	}
-	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
+	cw := pane.ContentWidth(r.W)
 	var body []string
 	footer := ""
 	switch {
@@ -313,12 +397,12 @@ func (m *Model) renderNeighbors(r rect) []string {
 				amtW = max(amtW, ansi.StringWidth(money(n.Amount)))
 			}
 		}
-		ev.nbrOff = pane.Window(ev.nbrSel, ev.nbrOff, len(ev.nbrs), ch)
-		m.ent.nbrOff = ev.nbrOff
-		for i := ev.nbrOff; i < len(ev.nbrs) && i < ev.nbrOff+ch; i++ {
+		l := &ev.nbrList
+		prev := -1
+		body = l.Lines(func(i int, selected bool) string {
 			n := ev.nbrs[i]
 			rel := ""
-			if i == 0 || ev.nbrs[i-1].Relation != n.Relation || i == ev.nbrOff {
+			if prev < 0 || ev.nbrs[prev].Relation != n.Relation {
 				rel = n.Relation
 				if c := groups[n.Relation]; c > 1 {
 					rel += " " + fmt.Sprint(c)
@@ -335,8 +419,9 @@ func (m *Model) renderNeighbors(r rect) []string {
 			if n.Role != "" {
 				name += " · " + safetext.Line(n.Role)
 			}
+			prev = i
 			nameSt := st.Kind(n.Ref.Kind)
-			if i == ev.nbrSel {
+			if selected {
 				if focused {
 					nameSt = nameSt.Inherit(st.Selected)
 				} else {
@@ -356,13 +441,12 @@ func (m *Model) renderNeighbors(r rect) []string {
 			}
 			nameW := cw - relW - 2 - ansi.StringWidth(right) - 1
 			mark := " "
-			if i == ev.nbrSel {
+			if selected {
 				mark = st.Accent.Render("▸")
 			}
-			line := pane.Fit(st.Muted.Render(rel), relW-1) + mark + arrow + " " + pane.Fit(nameSt.Render(name), max(nameW, 4)) + " " + right
-			body = append(body, line)
-		}
-		footer = fmt.Sprintf("%d–%d of %s", ev.nbrOff+1, min(ev.nbrOff+ch, len(ev.nbrs)), fmtInt(ev.nbrTotal))
+			return pane.Fit(st.Muted.Render(rel), relW-1) + mark + arrow + " " + pane.Fit(nameSt.Render(name), max(nameW, 4)) + " " + right
+		})
+		footer = l.Footer()
 		if ev.nbrTotal > len(ev.nbrs) {
 			footer += fmt.Sprintf(" · first %d shown", len(ev.nbrs))
 		}
@@ -371,9 +455,9 @@ func (m *Model) renderNeighbors(r rect) []string {
 }
 
 func (m *Model) renderTxns(r rect) []string {
-	st, ev := m.st, m.ent
+	st, ev := m.st, &m.ent
 	focused := ev.focus == focusTxns
-	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
+	cw := pane.ContentWidth(r.W)
 	title := "Transactions"
 	if ev.txDone && ev.txErr == nil {
 		title = fmt.Sprintf("Transactions %s · in %s · out %s · sort %s", fmtInt(ev.tx.Total),
@@ -418,10 +502,7 @@ func (m *Model) renderTxns(r rect) []string {
 		}
 		hdr += " reference"
 		body = append(body, st.Muted.Render(pane.Fit(hdr, cw)))
-		rows := ch - 1
-		ev.txOff = pane.Window(ev.txSel, ev.txOff, len(ev.tx.Txns), rows)
-		m.ent.txOff = ev.txOff
-		for i := ev.txOff; i < len(ev.tx.Txns) && i < ev.txOff+rows; i++ {
+		body = append(body, ev.txList.Lines(func(i int, selected bool) string {
 			t := ev.tx.Txns[i]
 			dir, cp := txDirection(ev.ref, t)
 			arrow := st.Out.Render(dir.Arrow())
@@ -434,7 +515,7 @@ func (m *Model) renderTxns(r rect) []string {
 			}
 			cpSt := st.Kind(cp.Kind)
 			mark := " "
-			if i == ev.txSel {
+			if selected {
 				mark = st.Accent.Render("▸")
 				if focused {
 					cpSt = cpSt.Inherit(st.Selected)
@@ -460,12 +541,14 @@ func (m *Model) renderTxns(r rect) []string {
 			if devW > 0 {
 				line += " " + pane.Fit(st.Muted.Render(t.Device), devW)
 			}
-			line += " " + st.Muted.Render(ref)
-			body = append(body, line)
+			return line + " " + st.Muted.Render(ref)
+		})...)
+		filterFirst(&ev.txList, body)
+		footer = ev.txList.Footer()
+		if n := len(ev.tx.Txns); n < ev.tx.Total {
+			footer += " · " + fmtInt(n) + " loaded"
 		}
-		first := ev.page*txPageSize + 1
-		footer = fmt.Sprintf("%s–%s of %s · page %d/%d", fmtInt(first), fmtInt(first+len(ev.tx.Txns)-1), fmtInt(ev.tx.Total), ev.page+1, ev.pages())
-		if !ev.txDone {
+		if !ev.txDone || ev.txBusy {
 			footer = "loading… · " + footer
 		}
 	}

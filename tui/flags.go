@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
 )
 
@@ -86,24 +87,29 @@ var flagRules = append([]string{""}, graph.RuleIDs...)
 const flagsLimit = 500
 
 type flagsView struct {
-	rule     int // index into flagRules
-	list     FlagList
-	loaded   bool
-	err      error
-	sel, off int
-}
-
-func (v *flagsView) move(d int) {
-	if n := len(v.list.Rows); n > 0 {
-		v.sel = min(max(v.sel+d, 0), n-1)
-	}
+	rule   int // index into flagRules
+	list   FlagList
+	loaded bool
+	err    error
+	nav    list.Model // over list.Rows
 }
 
 func (v *flagsView) selected() (FlagRow, bool) {
-	if v.sel < len(v.list.Rows) {
-		return v.list.Rows[v.sel], true
+	if i, ok := v.nav.Index(); ok && i < len(v.list.Rows) {
+		return v.list.Rows[i], true
 	}
 	return FlagRow{}, false
+}
+
+// rowText is what the filter matches in a ranked row: the name, the
+// reference, the rules by number and name, the verdict and the reason.
+func (v *flagsView) rowText(i int) string {
+	r := v.list.Rows[i]
+	var rules []string
+	for _, rs := range r.Rules {
+		rules = append(rules, rs.Rule, ruleNames[rs.Rule])
+	}
+	return r.Name + " " + r.Ref.String() + " " + refLabel(r.Ref) + " " + strings.Join(rules, " ") + " " + string(r.Verdict) + " " + r.Explanation
 }
 
 type flagsLoadedMsg struct {
@@ -167,7 +173,7 @@ func (m *Model) applyFlags(msg flagsLoadedMsg) tea.Cmd {
 		return nil
 	}
 	v.list, v.loaded, v.err = msg.list, true, nil
-	v.sel, v.off = 0, 0
+	v.nav.Reset(len(msg.list.Rows), msg.list.Matching, v.rowText)
 	for _, r := range msg.list.Rows {
 		m.noteName(r.Ref, r.Name)
 	}
@@ -190,33 +196,46 @@ func (m *Model) loadEntityFlags(ref graph.Ref) tea.Cmd {
 	}
 }
 
-func (m *Model) flagsKey(msg tea.KeyPressMsg) tea.Cmd {
+// flagsUpdate takes the Flags screen's input; ok is false for keys it
+// leaves to the screen's global keys.
+func (m *Model) flagsUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	v, k := &m.ana.flags, m.ana.keys
+	if cmd, ok := v.nav.Update(msg); ok {
+		return cmd, true
+	}
+	kp, isKey := msg.(tea.KeyPressMsg)
+	if !isKey {
+		return nil, false
+	}
 	switch {
-	case navKey(msg, k.navKeys, v.move):
-	case key.Matches(msg, k.NextRule):
+	case key.Matches(kp, k.List.Export):
+		what := "flags · all rules"
+		if r := flagRules[v.rule]; r != "" {
+			what = "flags · " + r
+		}
+		return m.bookmarkListed(what, &v.nav, func(i int) []graph.Ref { return []graph.Ref{v.list.Rows[i].Ref} }), true
+	case key.Matches(kp, k.NextRule):
 		v.rule = (v.rule + 1) % len(flagRules)
-		return m.loadFlags()
-	case key.Matches(msg, k.PrevRule):
+		return m.loadFlags(), true
+	case key.Matches(kp, k.PrevRule):
 		v.rule = (v.rule + len(flagRules) - 1) % len(flagRules)
-		return m.loadFlags()
+		return m.loadFlags(), true
 	}
 	row, ok := v.selected()
 	if !ok {
-		return nil
+		return nil, false
 	}
 	switch {
-	case key.Matches(msg, k.Open):
-		return m.openEntityFromAna(row.Ref, false)
-	case key.Matches(msg, k.Bookmark):
-		return m.bookmarkRef(row.Ref)
-	case key.Matches(msg, k.Trace):
-		return m.openTrace(TraceQuery{Ref: row.Ref})
-	case key.Matches(msg, k.Mark):
-		return m.markPathEnd(row.Ref)
+	case key.Matches(kp, k.Open):
+		return m.openEntityFromAna(row.Ref, false), true
+	case key.Matches(kp, k.Bookmark):
+		return m.bookmarkRef(row.Ref), true
+	case key.Matches(kp, k.Trace):
+		return m.openTrace(TraceQuery{Ref: row.Ref}), true
+	case key.Matches(kp, k.Mark):
+		return m.markPathEnd(row.Ref), true
 	}
-	cmd, _ := m.verdictKey(msg, row.Ref)
-	return cmd
+	return m.verdictKey(kp, row.Ref)
 }
 
 // ruleTag is "⚑ R3 structuring".
@@ -240,7 +259,7 @@ func (m *Model) renderFlags(b rect) []string {
 	if v.loaded {
 		title += fmt.Sprintf(" · %s entities at risk ≥ %.2f", fmtInt(v.list.Flagged), v.list.Threshold)
 	}
-	cw, ch := pane.ContentWidth(listR.W), pane.ContentHeight(listR.H)
+	cw := pane.ContentWidth(listR.W)
 	var body []string
 	footer := ""
 	none := "no flagged entity"
@@ -256,16 +275,14 @@ func (m *Model) renderFlags(b rect) []string {
 		reasonW := max(cw-rankW-scoreW-kindW-nameW-rulesW-5, 0)
 		widths := []int{-rankW, scoreW, kindW, nameW, rulesW, reasonW}
 		body = append(body, st.Muted.Render(fitCols([]string{"#", "risk", "kind", "entity", "rules", "why"}, widths)))
-		rows := ch - 1
-		v.off = pane.Window(v.sel, v.off, len(v.list.Rows), rows)
-		for i := v.off; i < len(v.list.Rows) && i < v.off+rows; i++ {
+		body = append(body, v.nav.Lines(func(i int, selected bool) string {
 			r := v.list.Rows[i]
 			name := r.Name
 			if name == "" {
 				name = refLabel(r.Ref)
 			}
 			nameSt := st.Kind(r.Ref.Kind)
-			if i == v.sel {
+			if selected {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
 			mark := m.verdictMark(r.Verdict)
@@ -275,14 +292,15 @@ func (m *Model) renderFlags(b rect) []string {
 				scoreSt = st.Err
 			}
 			rank := fmt.Sprint(i + 1)
-			if i == v.sel {
+			if selected {
 				rank = st.Accent.Render("▸") + rank
 			}
-			body = append(body, fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)),
+			return fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)),
 				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
-				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths))
-		}
-		footer = fmt.Sprintf("%d–%d of %s", v.off+1, min(v.off+rows, len(v.list.Rows)), fmtInt(v.list.Matching))
+				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths)
+		})...)
+		filterFirst(&v.nav, body)
+		footer = v.nav.Footer()
 		if v.list.Matching > len(v.list.Rows) {
 			footer += fmt.Sprintf(" · first %d shown", len(v.list.Rows))
 		}

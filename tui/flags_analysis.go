@@ -12,21 +12,23 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
-	"casegraph/tui/search"
+	"casegraph/tui/theme"
 )
 
 // The analytics screens (Flags, Clusters, Path finder, Trace) share one
-// piece of state on the root model: which of them is open, the background
-// analysis (graph load and rules run) with its progress, and the one
-// long-running query at a time that esc cancels.
+// piece of state on the root model: the background analysis (graph load and
+// rules run) with its progress, the one long-running query at a time that
+// esc cancels, and each screen's last result (kept when the screen closes,
+// so F shows the last ranking at once). Which of them is open is the stack's
+// business: an anaScreen on it.
 
-// anaView is the analytics screen on top of the entity/graph screens.
+// anaView names one analytics screen.
 type anaView int
 
 const (
-	anaNone anaView = iota
-	anaFlags
+	anaFlags anaView = iota + 1
 	anaClusters
 	anaPaths
 	anaTrace
@@ -48,7 +50,6 @@ func (v anaView) String() string {
 
 // analyticsState is the root model's state for the analytics screens.
 type analyticsState struct {
-	view  anaView
 	ready bool // Analyze has finished once
 
 	// The running job (the analysis or one screen's query), if any.
@@ -68,7 +69,7 @@ type analyticsState struct {
 
 // anaKeys are the keys of the analytics screens and the ones that open them.
 type anaKeys struct {
-	navKeys
+	List                                         list.KeyMap
 	Flags, Clusters, Mark, Trace                 key.Binding
 	Focus, Open, Close                           key.Binding
 	NextRule, PrevRule, Bookmark, Order, Graph   key.Binding
@@ -82,7 +83,7 @@ func defaultAnaKeys() anaKeys {
 		Clusters:     key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "clusters")),
 		Mark:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark path end")),
 		Trace:        key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "trace money")),
-		navKeys:      defaultNavKeys(),
+		List:         list.DefaultKeys(),
 		Focus:        key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
 		Open:         key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open entity")),
 		Close:        key.NewBinding(key.WithKeys("esc", "left", "backspace"), key.WithHelp("esc", "close")),
@@ -103,8 +104,15 @@ func defaultAnaKeys() anaKeys {
 	}
 }
 
-func newAnalyticsState() analyticsState {
-	return analyticsState{keys: defaultAnaKeys(), vkeys: defaultVerdictKeys(), trace: newTraceView(), paths: newPathsView()}
+func newAnalyticsState(st theme.Styles) analyticsState {
+	return analyticsState{keys: defaultAnaKeys(), vkeys: defaultVerdictKeys(),
+		flags: flagsView{nav: list.New(st)}, clusters: newClustersView(st), trace: newTraceView(st), paths: newPathsView(st)}
+}
+
+func (a *analyticsState) setStyles(st theme.Styles) {
+	for _, l := range []*list.Model{&a.flags.nav, &a.clusters.nav, &a.clusters.mnav, &a.paths.nav, &a.paths.hnav, &a.trace.nav} {
+		l.SetStyles(st)
+	}
 }
 
 // analyzeProgressMsg carries a progress report; ch tells which run it is.
@@ -154,7 +162,25 @@ func (m *Model) cancelJob() {
 	a.abandon()
 	m.setStatus(a.jobName+" cancelled", false)
 	if !a.ready {
-		a.view = anaNone // nothing to show without the analysis
+		m.closeAnalytics() // nothing to show without the analysis
+	}
+}
+
+// anaOpen is the open analytics screen, if any.
+func (m *Model) anaOpen() (anaView, bool) {
+	if s, ok := find[*anaScreen](m); ok {
+		return s.view, true
+	}
+	return 0, false
+}
+
+// closeAnalytics takes the analytics screen off the stack.
+func (m *Model) closeAnalytics() {
+	for i := len(m.stack) - 1; i > 0; i-- {
+		if _, ok := m.stack[i].(*anaScreen); ok {
+			m.stack = m.stack[:i]
+			return
+		}
 	}
 }
 
@@ -168,15 +194,22 @@ func (m *Model) ensureAnalysis(then func() tea.Cmd) tea.Cmd {
 	return tea.Batch(runAnalyze(ctx, m.b, seq, ch), waitProgress(ch))
 }
 
-// openAnalytics shows view v and loads what it shows.
+// openAnalytics shows view v and loads what it shows. It replaces an
+// analytics screen on top, so F and C switch instead of piling up.
 func (m *Model) openAnalytics(v anaView) tea.Cmd {
-	m.ana.view = v
+	s := &anaScreen{m: m, view: v}
+	if _, ok := m.top().(*anaScreen); ok {
+		m.replaceTop(s)
+	} else {
+		m.push(s)
+	}
 	return m.ensureAnalysis(m.loadAnaView)
 }
 
 // loadAnaView (re)loads the data of the open analytics screen.
 func (m *Model) loadAnaView() tea.Cmd {
-	switch m.ana.view {
+	v, _ := m.anaOpen()
+	switch v {
 	case anaFlags:
 		return m.loadFlags()
 	case anaClusters:
@@ -210,7 +243,7 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 			} else {
 				m.setStatus(msg.err.Error(), true)
 			}
-			a.view = anaNone
+			m.closeAnalytics()
 			return nil, true
 		}
 		a.ready = true
@@ -234,9 +267,6 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 		return m.applyPaths(msg), true
 	case traceLoadedMsg:
 		return m.applyTrace(msg), true
-	case search.OpenMsg:
-		// Opening an entity from search leaves the analytics screen.
-		a.view = anaNone
 	}
 	return nil, false
 }
@@ -272,79 +302,88 @@ func (m *Model) failedJob(err error) bool {
 	return true
 }
 
-// analyticsKey handles the keys of the open analytics screen and the keys
-// that open one; ok is false for keys it leaves to the rest.
-func (m *Model) analyticsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
-	if m.searchOpen || m.cs.open || m.cs.dialog != nil {
-		return nil, false
+// anaScreen is one analytics screen: Flags, Clusters, Path or Trace.
+type anaScreen struct {
+	m    *Model
+	view anaView
+}
+
+func (s *anaScreen) isLayer()                  {}
+func (s *anaScreen) Title() string             { return s.view.String() }
+func (s *anaScreen) SetSize(w, h int)          { s.m.sizeAnalytics() }
+func (s *anaScreen) ShortHelp() []key.Binding  { return s.m.analyticsHelp(s.view).ShortHelp() }
+func (s *anaScreen) FullHelp() [][]key.Binding { return s.m.analyticsHelp(s.view).FullHelp() }
+func (s *anaScreen) View() []string            { return s.m.renderAnalytics(s.view) }
+
+// Update takes the keys and the wheel of an analytics screen: esc cancels
+// the running job, then the screen's lists and keys, then its global keys.
+func (s *anaScreen) Update(msg tea.Msg) tea.Cmd {
+	m, a, k := s.m, &s.m.ana, s.m.ana.keys
+	msgKey, isKey := msg.(tea.KeyPressMsg)
+	if isKey && a.busy && key.Matches(msgKey, k.CancelWork) {
+		m.cancelJob()
+		return nil
 	}
-	a, k := &m.ana, m.ana.keys
-	if a.view != anaNone {
-		if a.busy && key.Matches(msg, k.CancelWork) {
-			m.cancelJob()
-			return nil, true
-		}
-		if key.Matches(msg, m.keys.Quit, m.keys.Help, m.keys.Search, m.keys.ForceQuit) {
-			return nil, false
-		}
-		if key.Matches(msg, k.Close) {
-			a.view = anaNone
-			return nil, true
-		}
-		switch {
-		case key.Matches(msg, k.Flags) && a.view != anaFlags:
-			return m.openAnalytics(anaFlags), true
-		case key.Matches(msg, k.Clusters) && a.view != anaClusters:
-			return m.openAnalytics(anaClusters), true
-		case key.Matches(msg, k.Retry):
-			return m.ensureAnalysis(m.loadAnaView), true
-		}
-		var cmd tea.Cmd
-		switch a.view {
-		case anaFlags:
-			cmd = m.flagsKey(msg)
-		case anaClusters:
-			cmd = m.clustersKey(msg)
-		case anaPaths:
-			cmd = m.pathsKey(msg)
-		case anaTrace:
-			cmd = m.traceKey(msg)
-		}
-		return cmd, true
+	var cmd tea.Cmd
+	handled := false
+	switch s.view {
+	case anaFlags:
+		cmd, handled = m.flagsUpdate(msg)
+	case anaClusters:
+		cmd, handled = m.clustersUpdate(msg)
+	case anaPaths:
+		cmd, handled = m.pathsUpdate(msg)
+	case anaTrace:
+		cmd, handled = m.traceUpdate(msg)
 	}
+	if handled || !isKey {
+		return cmd
+	}
+	if cmd, ok := m.commonKey(msgKey); ok {
+		return cmd
+	}
+	g := m.keys
 	switch {
-	case key.Matches(msg, k.Flags):
-		return m.openAnalytics(anaFlags), true
-	case key.Matches(msg, k.Clusters):
-		return m.openAnalytics(anaClusters), true
+	case key.Matches(msgKey, g.SearchAnywhere):
+		return m.openSearch()
+	case key.Matches(msgKey, k.Close):
+		m.pop()
+	case key.Matches(msgKey, k.Flags) && s.view != anaFlags:
+		return m.openAnalytics(anaFlags)
+	case key.Matches(msgKey, k.Clusters) && s.view != anaClusters:
+		return m.openAnalytics(anaClusters)
+	case key.Matches(msgKey, k.Retry):
+		return m.ensureAnalysis(m.loadAnaView)
 	}
-	if m.screen != screenEntity && m.screen != screenGraph {
-		return nil, false
-	}
-	ref, ok := m.focusedRef()
-	if !ok {
-		return nil, false
-	}
+	return nil
+}
+
+// entityActionKey handles the keys that act on the entity on screen or the
+// selected node of the graph: m marks a path end, t traces, and on the
+// entity screen b bookmarks and y, n, u, N judge. ok is false for others.
+func (m *Model) entityActionKey(msg tea.KeyPressMsg, ref graph.Ref, entity bool) (tea.Cmd, bool) {
+	k := m.ana.keys
 	switch {
 	case key.Matches(msg, k.Mark):
 		return m.markPathEnd(ref), true
 	case key.Matches(msg, k.Trace):
 		q := TraceQuery{Ref: ref}
-		if m.screen == screenEntity && m.ent.focus == focusTxns && m.ent.txSel < len(m.ent.tx.Txns) {
-			q.TxID = m.ent.tx.Txns[m.ent.txSel].ID
+		if i, ok := m.ent.txList.Index(); entity && m.ent.focus == focusTxns && ok && i < len(m.ent.tx.Txns) {
+			q.TxID = m.ent.tx.Txns[i].ID
 		}
 		return m.openTrace(q), true
+	case !entity:
+		return nil, false
+	case key.Matches(msg, m.cs.keys.Bookmark):
+		return m.bookmarkRef(ref), true
 	}
-	if m.screen == screenEntity {
-		return m.verdictKey(msg, ref)
-	}
-	return nil, false
+	return m.verdictKey(msg, ref)
 }
 
 // focusedRef is the entity the m and t keys act on: the entity on screen,
 // or the selected node of the graph.
 func (m *Model) focusedRef() (graph.Ref, bool) {
-	if m.screen == screenGraph {
+	if _, ok := find[*graphScreen](m); ok {
 		if p, ok := m.gv.Selected(); ok {
 			return p.Node.Ref, true
 		}
@@ -353,44 +392,29 @@ func (m *Model) focusedRef() (graph.Ref, bool) {
 	return cur.Ref, ok
 }
 
-// moveAnalytics scrolls the open analytics screen (mouse wheel).
-func (m *Model) moveAnalytics(d int) {
-	switch m.ana.view {
-	case anaFlags:
-		m.ana.flags.move(d)
-	case anaClusters:
-		m.ana.clusters.move(d)
-	case anaPaths:
-		m.ana.paths.move(d)
-	case anaTrace:
-		m.ana.trace.move(d)
-	}
-}
-
 // openEntityFromAna leaves the analytics screen for an entity.
 func (m *Model) openEntityFromAna(ref graph.Ref, asGraph bool) tea.Cmd {
-	m.ana.view = anaNone
 	return m.open(ref, asGraph)
 }
 
 // analyticsHelp is the key map of the open analytics screen.
-func (m *Model) analyticsHelp() help.KeyMap {
+func (m *Model) analyticsHelp(view anaView) help.KeyMap {
 	k, g := m.ana.keys, m.keys
-	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Focus}
-	global := []key.Binding{k.Flags, k.Clusters, k.Retry, k.CancelWork, k.Close, g.Search, g.Help, g.Quit, g.ForceQuit}
+	nav := append(k.List.Bindings(), k.Focus)
+	global := []key.Binding{k.Flags, k.Clusters, k.Retry, k.CancelWork, k.Close, g.SearchAnywhere, g.Help, g.Quit, g.ForceQuit}
 	var short, own []key.Binding
-	switch m.ana.view {
+	switch view {
 	case anaFlags:
-		own = append([]key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.Trace, k.Mark}, m.ana.vkeys.list()...)
+		own = append([]key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.List.Export, k.Trace, k.Mark}, m.ana.vkeys.list()...)
 		short = []key.Binding{k.Open, k.NextRule, k.Bookmark, k.Trace, k.Clusters, k.Close}
 	case anaClusters:
-		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark}
+		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Open, k.Graph, k.Order, k.Focus, k.Flags, k.Close}
 	case anaPaths:
-		own = []key.Binding{k.Open, k.Swap, k.MoreHops, k.FewerHops, k.Bookmark}
+		own = []key.Binding{k.Open, k.Swap, k.MoreHops, k.FewerHops, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Open, k.Focus, k.Swap, k.MoreHops, k.FewerHops, k.Close}
 	case anaTrace:
-		own = []key.Binding{k.Open, k.Toggle, k.ExpandAll, k.Direction, k.Proportional, k.MoreHops, k.FewerHops, k.Bookmark}
+		own = []key.Binding{k.Open, k.Toggle, k.ExpandAll, k.Direction, k.Proportional, k.MoreHops, k.FewerHops, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Toggle, k.Open, k.Direction, k.Proportional, k.ExpandAll, k.Close}
 	}
 	if m.ana.busy {
@@ -401,27 +425,27 @@ func (m *Model) analyticsHelp() help.KeyMap {
 
 // withAnalyticsKeys adds the keys that open the analytics screens to the
 // help of the home, entity and graph screens.
-func (m *Model) withAnalyticsKeys(h help.KeyMap, entity bool) keyHelp {
+func (m *Model) withAnalyticsKeys(h help.KeyMap, entity, verdicts bool) keyHelp {
 	k := m.ana.keys
 	col := []key.Binding{k.Flags, k.Clusters}
 	if entity {
 		col = append(col, k.Mark, k.Trace)
-		if m.screen == screenEntity {
-			col = append(col, m.ana.vkeys.list()...)
-		}
+	}
+	if verdicts {
+		col = append(col, m.ana.vkeys.list()...)
 	}
 	// The short help stays as it is: the full help (?) lists these.
 	return keyHelp{short: h.ShortHelp(), full: append(h.FullHelp()[:len(h.FullHelp()):len(h.FullHelp())], col)}
 }
 
-// renderAnalytics draws the open analytics screen, or the analysis progress.
-func (m *Model) renderAnalytics() []string {
+// renderAnalytics draws analytics screen view, or the analysis progress.
+func (m *Model) renderAnalytics(view anaView) []string {
 	a := &m.ana
 	b := m.lay.Body
 	if !a.ready {
 		return m.renderProgress("Analysis", b)
 	}
-	switch a.view {
+	switch view {
 	case anaFlags:
 		return m.renderFlags(b)
 	case anaClusters:
@@ -468,10 +492,37 @@ func (m *Model) busyLine() string {
 	return m.st.Muted.Render(m.ana.jobName + "… · esc cancels")
 }
 
+// sizeAnalytics gives the analytics lists the rows their panes hold (a
+// line of column headings comes off the ranked tables and the trace).
+func (m *Model) sizeAnalytics() {
+	b, a := m.lay.Body, &m.ana
+	set := func(l *list.Model, r rect, headings int) {
+		l.SetHeight(pane.ContentHeight(r.H) - headings)
+		l.SetWidth(pane.ContentWidth(r.W))
+	}
+	listR, _ := splitBody(b, b.H*3/5)
+	set(&a.flags.nav, listR, 1)
+	listR, memR := splitBody(b, b.H*11/20)
+	set(&a.clusters.nav, listR, 1)
+	set(&a.clusters.mnav, memR, 0)
+	listR, hopR := splitBody(b, b.H*2/5)
+	set(&a.paths.nav, listR, 0)
+	set(&a.paths.hnav, hopR, 0)
+	set(&a.trace.nav, rect{b.X, b.Y, b.W, b.H - traceSummaryH}, 1)
+}
+
 // splitBody divides the body into an upper list and a lower detail pane.
 func splitBody(b rect, upper int) (rect, rect) {
 	top := min(max(upper, 5), b.H-4)
 	return rect{b.X, b.Y, b.W, top}, rect{b.X, b.Y + top, b.W, b.H - top}
+}
+
+// filterFirst puts a list's filter line above the table's column headings
+// (body[0]) instead of under them.
+func filterFirst(l *list.Model, body []string) {
+	if l.ShowFilter() && len(body) > 1 {
+		body[0], body[1] = body[1], body[0]
+	}
 }
 
 // fitCols joins cells, cutting each to its width.

@@ -51,8 +51,8 @@ func TestFlagsScreenRanksAndFiltersByRule(t *testing.T) {
 func TestFlagsEnterOpensEntityWithEvidence(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{})
 	press(t, m, "F", "enter")
-	if m.ana.view != anaNone || m.screen != screenEntity || m.ent.ref != refCard {
-		t.Fatalf("enter: view %v screen %v ref %v", m.ana.view, m.screen, m.ent.ref)
+	if onStack[*anaScreen](m) || m.screenName() != "entity" || m.ent.ref != refCard {
+		t.Fatalf("enter: view %v screen %v ref %v", m.screenName(), m.screenName(), m.ent.ref)
 	}
 	requireContains(t, m, "flags", "⚑ R3 structuring · ⚑ R11 unlic.", "risk")
 	// The three structuring top-ups and two trades are evidence: the
@@ -102,8 +102,8 @@ func TestAnalysisProgressAndCancel(t *testing.T) {
 	// Start the analysis by hand: its command blocks until cancelled, so
 	// run it in the background the way Bubble Tea does.
 	_, cmd := m.Update(keyPress("F"))
-	if !m.ana.busy || m.ana.view != anaFlags {
-		t.Fatalf("F: busy %v view %v", m.ana.busy, m.ana.view)
+	if !m.ana.busy || m.screenName() != "flags" {
+		t.Fatalf("F: busy %v view %v", m.ana.busy, m.screenName())
 	}
 	msgs := make(chan tea.Msg, 4)
 	b, ok := cmd().(tea.BatchMsg)
@@ -128,8 +128,8 @@ func TestAnalysisProgressAndCancel(t *testing.T) {
 		t.Fatal("esc did not cancel the analysis")
 	}
 	run(t, m, done)
-	if m.ana.busy || m.ana.ready || m.ana.view != anaNone {
-		t.Fatalf("after cancel: busy %v ready %v view %v", m.ana.busy, m.ana.ready, m.ana.view)
+	if m.ana.busy || m.ana.ready || onStack[*anaScreen](m) {
+		t.Fatalf("after cancel: busy %v ready %v view %v", m.ana.busy, m.ana.ready, m.screenName())
 	}
 	requireContains(t, m, "analysis cancelled")
 	// It can run again and then finishes.
@@ -168,13 +168,13 @@ func TestClustersScreen(t *testing.T) {
 	requireContains(t, m, "by risk", "1–1 of 1")
 	// tab to the members, second member, enter opens it.
 	press(t, m, "tab", "down", "enter")
-	if m.screen != screenEntity || m.ent.ref != refOmirbekov {
-		t.Fatalf("member enter: screen %v ref %v", m.screen, m.ent.ref)
+	if m.screenName() != "entity" || m.ent.ref != refOmirbekov {
+		t.Fatalf("member enter: screen %v ref %v", m.screenName(), m.ent.ref)
 	}
 	// enter on a group opens it as a graph around its riskiest person.
 	press(t, m, "C", "enter")
-	if m.screen != screenGraph || m.gv.Center() != refAkhmetov {
-		t.Fatalf("group enter: screen %v centre %v", m.screen, m.gv.Center())
+	if m.screenName() != "graph" || m.gv.Center() != refAkhmetov {
+		t.Fatalf("group enter: screen %v centre %v", m.screenName(), m.gv.Center())
 	}
 }
 
@@ -182,7 +182,7 @@ func TestPathFinderMarksAndWalks(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{Start: &refAkhmetov})
 	press(t, m, "m")
 	requireContains(t, m, "path from Ахметов Жанболат Серікұлы: press m on another entity")
-	if m.ana.view != anaNone {
+	if onStack[*anaScreen](m) {
 		t.Fatal("the first mark opened a screen")
 	}
 	press(t, m, "m")
@@ -191,8 +191,8 @@ func TestPathFinderMarksAndWalks(t *testing.T) {
 		run(t, m, msg)
 	}
 	press(t, m, "m")
-	if m.ana.view != anaPaths || len(m.ana.paths.rows) == 0 {
-		t.Fatalf("second mark: view %v rows %d", m.ana.view, len(m.ana.paths.rows))
+	if m.screenName() != "path" || len(m.ana.paths.rows) == 0 {
+		t.Fatalf("second mark: view %v rows %d", m.screenName(), len(m.ana.paths.rows))
 	}
 	first := m.ana.paths.rows[0]
 	if first.Hops() != 2 || first.Steps[1].Ref != refPhone && first.Steps[1].Ref != refGroup {
@@ -217,8 +217,8 @@ func TestPathFinderMarksAndWalks(t *testing.T) {
 	}
 	// Walk a hop: enter focuses the hops, down, enter opens the middle one.
 	press(t, m, "enter", "down", "enter")
-	if m.screen != screenEntity || (m.ent.ref != refPhone && m.ent.ref != refGroup) {
-		t.Fatalf("walk hop: screen %v ref %v", m.screen, m.ent.ref)
+	if m.screenName() != "entity" || (m.ent.ref != refPhone && m.ent.ref != refGroup) {
+		t.Fatalf("walk hop: screen %v ref %v", m.screenName(), m.ent.ref)
 	}
 	// A new m starts a new path.
 	press(t, m, "m")
@@ -230,8 +230,8 @@ func TestPathFinderMarksAndWalks(t *testing.T) {
 func TestTraceFromEntityAndTransaction(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{Start: &refCard})
 	press(t, m, "t")
-	if m.ana.view != anaTrace || !m.ana.trace.loaded {
-		t.Fatalf("t: view %v loaded %v", m.ana.view, m.ana.trace.loaded)
+	if m.screenName() != "trace" || !m.ana.trace.loaded {
+		t.Fatalf("t: view %v loaded %v", m.screenName(), m.ana.trace.loaded)
 	}
 	q := f.ana.queries[len(f.ana.queries)-1]
 	if q.Ref != refCard || q.TxID != "" || q.Backward {
@@ -280,7 +280,7 @@ func TestAnalyticsHelpListsEveryKey(t *testing.T) {
 	press(t, m, "esc")
 	for _, v := range []string{"F", "C"} {
 		press(t, m, v, "?")
-		for _, b := range m.analyticsHelp().FullHelp() {
+		for _, b := range m.top().(*helpScreen).of.FullHelp() {
 			for _, k := range b {
 				if !strings.Contains(screenText(m), k.Help().Desc) {
 					t.Errorf("%s help lacks %q", v, k.Help().Desc)
@@ -379,8 +379,8 @@ func TestAnalyticsJourney(t *testing.T) {
 	wait("of path 1")
 	fm := endJourney(t, tm)
 	p := fm.ana.paths
-	if fm.ana.view != anaPaths || p.a != refAkhmetov || p.b != refCard || len(p.rows) == 0 || p.rows[0].Hops() != 1 {
-		t.Fatalf("final path state: view %v a %v b %v rows %+v", fm.ana.view, p.a, p.b, p.rows)
+	if fm.screenName() != "path" || p.a != refAkhmetov || p.b != refCard || len(p.rows) == 0 || p.rows[0].Hops() != 1 {
+		t.Fatalf("final path state: view %v a %v b %v rows %+v", fm.screenName(), p.a, p.b, p.rows)
 	}
 	if len(f.ana.queries) != 1 || f.ana.queries[0].Ref != refCard {
 		t.Fatalf("trace queries: %+v", f.ana.queries)

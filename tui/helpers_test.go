@@ -37,3 +37,9 @@ func endJourney(t *testing.T, tm *teatest.TestModel) *Model {
 	}
 	return fm
 }
+
+// onStack reports whether a screen of type T is open.
+func onStack[T Screen](m *Model) bool {
+	_, ok := find[T](m)
+	return ok
+}

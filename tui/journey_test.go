@@ -19,7 +19,7 @@ func TestJourney(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	wait("persons.csv:2")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) // first neighbour: the card the person holds
-	wait("page 1/3")
+	wait("of 130 · 50 loaded")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
 	wait("persons.csv:2")
 	fm := endJourney(t, tm)

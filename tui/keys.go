@@ -2,12 +2,13 @@ package tui
 
 import (
 	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
+
+	"casegraph/tui/list"
 )
 
 // globalKeys work on every screen unless a text input or dialog has focus.
 type globalKeys struct {
-	ForceQuit, Quit, Help, Search, Back, Forward, Resolve key.Binding
+	ForceQuit, Quit, Help, Search, SearchAnywhere, Back, Forward, Resolve key.Binding
 }
 
 func defaultGlobalKeys() globalKeys {
@@ -16,27 +17,27 @@ func defaultGlobalKeys() globalKeys {
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
-		Back:      key.NewBinding(key.WithKeys("left", "backspace", "alt+left"), key.WithHelp("←/bksp", "back")),
-		Forward:   key.NewBinding(key.WithKeys("right", "alt+right"), key.WithHelp("→", "forward")),
-		Resolve:   key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resolve entities")),
+		// Inside a list / filters the list: ctrl+f searches from anywhere.
+		SearchAnywhere: key.NewBinding(key.WithKeys("ctrl+f"), key.WithHelp("ctrl+f", "search")),
+		Back:           key.NewBinding(key.WithKeys("left", "backspace", "alt+left"), key.WithHelp("←/bksp", "back")),
+		Forward:        key.NewBinding(key.WithKeys("right", "alt+right"), key.WithHelp("→", "forward")),
+		Resolve:        key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "resolve entities")),
 	}
 }
 
-// entityKeys work on the entity screen.
+// entityKeys work on the entity screen; its two panes are lists.
 type entityKeys struct {
-	navKeys
-	Focus, Open, Graph, Sort, PageUp, PageDown key.Binding
+	List                     list.KeyMap
+	Focus, Open, Graph, Sort key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
 	return entityKeys{
-		navKeys:  defaultNavKeys(),
-		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Graph:    key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
-		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "previous page")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "next page")),
+		List:  list.DefaultKeys(),
+		Focus: key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
+		Open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Graph: key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
+		Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 	}
 }
 
@@ -50,7 +51,7 @@ func (k keyHelp) ShortHelp() []key.Binding  { return k.short }
 func (k keyHelp) FullHelp() [][]key.Binding { return k.full }
 
 func (g globalKeys) column() []key.Binding {
-	return []key.Binding{g.Search, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit}
+	return []key.Binding{g.Search, g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit}
 }
 
 func homeHelp(g globalKeys) keyHelp {
@@ -62,44 +63,11 @@ func homeHelp(g globalKeys) keyHelp {
 
 func entityHelp(g globalKeys, e entityKeys) keyHelp {
 	return keyHelp{
-		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Sort, e.PageDown, g.Back, g.Forward, g.Search},
+		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
-			{e.Up, e.Down, e.Top, e.Bottom, e.Focus},
-			{e.Open, e.Graph, e.Sort, e.PageUp, e.PageDown},
-			g.column(),
+			append(e.List.Bindings(), e.Focus),
+			{e.Open, e.Graph, e.Sort, e.List.Export},
+			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}
-}
-
-// navKeys move the selection of a list screen.
-type navKeys struct {
-	Up, Down, Top, Bottom key.Binding
-}
-
-func defaultNavKeys() navKeys {
-	return navKeys{
-		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Top:    key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first row")),
-		Bottom: key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("end/G", "last row")),
-	}
-}
-
-// navKey moves the selection by one row or to either end when msg is one of
-// k, and reports whether it was, so that it can stand as a case of a key
-// switch without changing which case wins.
-func navKey(msg tea.KeyPressMsg, k navKeys, move func(int)) bool {
-	switch {
-	case key.Matches(msg, k.Up):
-		move(-1)
-	case key.Matches(msg, k.Down):
-		move(1)
-	case key.Matches(msg, k.Top):
-		move(-1 << 30)
-	case key.Matches(msg, k.Bottom):
-		move(1 << 30)
-	default:
-		return false
-	}
-	return true
 }

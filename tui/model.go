@@ -13,7 +13,6 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
@@ -37,14 +36,6 @@ type SearchReadyMsg struct {
 	Err  error
 }
 
-type screen int
-
-const (
-	screenHome screen = iota
-	screenEntity
-	screenGraph
-)
-
 // histEntry is one step of browser-style history.
 type histEntry struct {
 	Ref   graph.Ref
@@ -57,22 +48,21 @@ type Model struct {
 	ctx context.Context
 	loc *time.Location
 
-	st     theme.Styles
-	keys   globalKeys
-	ekeys  entityKeys
-	help   help.Model
-	w, h   int
-	lay    layout
-	screen screen
+	st    theme.Styles
+	keys  globalKeys
+	ekeys entityKeys
+	help  help.Model
+	w, h  int
+	lay   layout
+	// stack holds the screens, home at the bottom; the top one gets the
+	// input (screens.go).
+	stack []Screen
 
 	stats       graph.Stats
 	statsLoaded bool
 	statsErr    error
 
-	searchOpen bool
-	search     search.Model
-
-	showHelp bool
+	search search.Model
 
 	hist   []histEntry
 	pos    int
@@ -107,12 +97,14 @@ func New(b Backend, opts Options) *Model {
 		titles: map[graph.Ref]string{},
 		pos:    -1,
 		start:  opts.Start,
-		cs:     newCasesState(),
-		ana:    newAnalyticsState(),
-		rv:     newResolveState(),
+		cs:     newCasesState(st),
+		ana:    newAnalyticsState(st),
+		rv:     newResolveState(st),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "
+	m.stack = []Screen{&homeScreen{m: m}}
+	m.ent = newEntityView(graph.Ref{}, st)
 	return m
 }
 
@@ -133,6 +125,10 @@ func (m *Model) applyTheme(st theme.Styles) {
 	m.help.Styles = st.Help
 	m.search.SetStyles(st)
 	m.gv.SetStyles(st)
+	m.ent.setStyles(st)
+	m.ana.setStyles(st)
+	m.rv.setStyles(st)
+	m.cs.list.SetStyles(st)
 }
 
 func (m *Model) resize(w, h int) {
@@ -142,6 +138,13 @@ func (m *Model) resize(w, h int) {
 	m.search.SetSize(pane.ContentWidth(b.W), pane.ContentHeight(b.H))
 	m.gv.SetSize(pane.ContentWidth(b.W), pane.ContentHeight(b.H))
 	m.help.SetWidth(w - 2)
+	m.ent.setSize(m.lay)
+	m.sizeAnalytics()
+	m.rv.setSize(m.lay)
+	m.cs.setSize(m.lay)
+	for _, s := range m.stack {
+		s.SetSize(b.W, b.H)
+	}
 }
 
 // current is the history entry on screen, if any.
@@ -166,23 +169,24 @@ func (m *Model) open(ref graph.Ref, asGraph bool) tea.Cmd {
 func (m *Model) show() tea.Cmd {
 	cur, ok := m.current()
 	if !ok {
-		m.screen = screenHome
+		m.browse(nil)
 		return nil
 	}
 	var cmds []tea.Cmd
 	if m.ent.ref != cur.Ref || m.ent.failed() {
-		m.ent = newEntityView(cur.Ref)
-		q := m.ent.query()
+		m.ent = newEntityView(cur.Ref, m.st)
+		m.ent.setSize(m.lay)
+		q := m.ent.txWant
 		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
 			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref))
 	}
 	if cur.Graph {
-		m.screen = screenGraph
+		m.browse(&graphScreen{m: m})
 		if m.gv.Center() != cur.Ref || !m.gv.Loaded() {
 			cmds = append(cmds, m.gv.Show(cur.Ref))
 		}
 	} else {
-		m.screen = screenEntity
+		m.browse(&entityScreen{m: m})
 	}
 	return tea.Batch(cmds...)
 }
@@ -191,7 +195,7 @@ func (m *Model) back() tea.Cmd {
 	if m.pos <= 0 {
 		if m.pos == 0 {
 			m.pos = -1
-			m.screen = screenHome
+			m.browse(nil)
 		}
 		return nil
 	}
@@ -207,8 +211,10 @@ func (m *Model) forward() tea.Cmd {
 	return m.show()
 }
 
-// Update dispatches messages. Keys travel: force-quit, help overlay, search
-// input, the active screen, then global bindings.
+// Update dispatches messages. Results of commands go to the state they
+// belong to; input (keys, the mouse, pastes) goes to the screen on top of
+// the stack and nowhere else: ctrl+c first, then the top screen, which
+// hands the keys it does not take to its global bindings.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if cmd, ok := m.updateCases(msg); ok {
 		return m, cmd
@@ -227,9 +233,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.applyTheme(theme.New(msg.IsDark()))
 		return m, nil
 	case tea.KeyPressMsg:
-		return m, m.handleKey(msg)
-	case tea.MouseWheelMsg:
-		return m, m.handleWheel(msg)
+		if key.Matches(msg, m.keys.ForceQuit) {
+			return m, tea.Quit
+		}
+		if m.lay.TooSmall {
+			if key.Matches(msg, m.keys.Quit) {
+				return m, tea.Quit
+			}
+			return m, nil
+		}
+		return m, m.top().Update(msg)
+	case tea.MouseMsg:
+		if m.lay.TooSmall {
+			return m, nil
+		}
+		return m, m.top().Update(msg)
 
 	case SearchReadyMsg:
 		if msg.Err != nil {
@@ -274,6 +292,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.open(msg.Ref, false)
 	case graphview.ClosedMsg:
 		if cur, ok := m.current(); ok {
+			if m.pos > 0 && m.hist[m.pos-1] == (histEntry{Ref: cur.Ref}) {
+				// esc on a graph opened from its entity goes back to it,
+				// so the breadcrumb does not name the entity twice.
+				return m, m.back()
+			}
 			m.hist[m.pos].Graph = false
 			m.titles[cur.Ref] = m.titleOf(cur.Ref)
 		}
@@ -289,6 +312,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if err := m.ent.apply(msg); err != nil {
 			m.setStatus(err.Error(), true)
 		}
+		m.ent.txList.SetRows(len(m.ent.tx.Txns), m.ent.txText(m.loc, m.titleOf))
 		if e, ok := msg.(entityLoadedMsg); ok && e.err == nil {
 			m.titles[e.ref] = graph.Title(e.ent)
 		}
@@ -299,129 +323,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.searchOpen {
-		var cmd tea.Cmd
-		m.search, cmd = m.search.Update(msg)
-		return m, cmd
-	}
-	return m, nil
-}
-
-func (m *Model) openSearch() tea.Cmd {
-	m.searchOpen = true
-	return m.search.Focus()
-}
-
-func (m *Model) closeSearch() {
-	m.searchOpen = false
-	m.search.Blur()
-}
-
-func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
-	g := m.keys
-	if key.Matches(msg, g.ForceQuit) {
-		return tea.Quit
-	}
-	if m.showHelp {
-		if key.Matches(msg, g.Help) || msg.String() == "esc" || key.Matches(msg, g.Quit) {
-			m.showHelp = false
-		}
-		return nil
-	}
-	if m.lay.TooSmall {
-		if key.Matches(msg, g.Quit) {
-			return tea.Quit
-		}
-		return nil
-	}
-	if cmd, ok := m.resolveKey(msg); ok {
-		return cmd
-	}
-	if cmd, ok := m.analyticsKey(msg); ok {
-		return cmd
-	}
-	if cmd, ok := m.casesKey(msg); ok {
-		return cmd
-	}
-	if m.searchOpen {
-		var cmd tea.Cmd
-		m.search, cmd = m.search.Update(msg)
-		return cmd
-	}
-	switch m.screen {
-	case screenGraph:
-		if !key.Matches(msg, g.Help, g.Quit, g.Search) {
-			var cmd tea.Cmd
-			m.gv, cmd = m.gv.Update(msg)
-			return cmd
-		}
-	case screenEntity:
-		if cmd, ok := m.entityKey(msg); ok {
-			return cmd
-		}
-	}
-	switch {
-	case key.Matches(msg, g.Quit):
-		return tea.Quit
-	case key.Matches(msg, g.Help):
-		m.showHelp = true
-	case key.Matches(msg, g.Search):
-		return m.openSearch()
-	case key.Matches(msg, g.Back):
-		return m.back()
-	case key.Matches(msg, g.Forward):
-		return m.forward()
-	}
-	return nil
-}
-
-func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
-	d := 0
-	switch msg.Button {
-	case tea.MouseWheelUp:
-		d = -3
-	case tea.MouseWheelDown:
-		d = 3
-	default:
-		return nil
-	}
-	switch {
-	case m.showHelp || m.lay.TooSmall:
-	case m.rv.open:
-		m.rv.move(d)
-	case m.searchOpen:
-		m.search.Move(d)
-	case m.ana.view != anaNone:
-		m.moveAnalytics(d)
-	case m.screen == screenGraph:
-		var cmd tea.Cmd
-		m.gv, cmd = m.gv.Update(msg)
-		return cmd
-	case m.screen == screenEntity:
-		m.ent.move(d)
-	}
-	return nil
-}
-
-// activeHelp is the key map of what is on screen.
-func (m *Model) activeHelp() help.KeyMap {
-	switch {
-	case m.cs.dialog != nil:
-		return dialogHelp(m.cs.dialog)
-	case m.rv.open:
-		return m.resolveHelp()
-	case m.cs.open:
-		return casesHelp(m.keys, m.cs.keys)
-	case m.searchOpen:
-		return m.search.Keys
-	case m.ana.view != anaNone:
-		return m.analyticsHelp()
-	case m.screen == screenGraph:
-		return m.withAnalyticsKeys(m.gv.Keys, true)
-	case m.screen == screenEntity:
-		return m.withAnalyticsKeys(withCaseKeys(entityHelp(m.keys, m.ekeys), m.cs.keys, true), true)
-	}
-	return m.withAnalyticsKeys(withCaseKeys(homeHelp(m.keys), m.cs.keys, false), false)
+	// Cursor blinks, pastes and the like belong to the screen on top.
+	return m, m.top().Update(msg)
 }
 
 // View renders the whole terminal.
@@ -434,7 +337,7 @@ func (m *Model) View() tea.View {
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	title := "casegraph — " + m.b.Name()
-	if cur, ok := m.current(); ok && m.screen != screenHome {
+	if cur, ok := m.current(); ok && m.browsing() {
 		title += " — " + m.titleOf(cur.Ref)
 	}
 	// The title is sent inside an OSC sequence: a BEL or ESC in a name
@@ -451,16 +354,16 @@ func (m *Model) render() string {
 		return m.renderTooSmall()
 	}
 	lines := make([]string, 0, m.h)
+	base := m.base()
 	lines = append(lines, m.renderHeader())
-	lines = append(lines, m.renderBody()...)
-	lines = append(lines, pane.Fit(" "+m.help.ShortHelpView(m.activeHelp().ShortHelp()), m.w))
+	lines = append(lines, m.stack[base].View()...)
+	lines = append(lines, pane.Fit(" "+m.help.ShortHelpView(m.top().ShortHelp()), m.w))
 	lines = append(lines, m.renderStatus())
 	screen := strings.Join(lines, "\n")
-	if m.cs.dialog != nil {
-		screen = m.overlayDialog(screen)
-	}
-	if m.showHelp {
-		return m.overlayHelp(screen)
+	for _, s := range m.stack[base+1:] {
+		if o, ok := s.(overlay); ok {
+			screen = m.overlayBox(screen, o.Box())
+		}
 	}
 	return screen
 }
@@ -479,32 +382,6 @@ func (m *Model) renderTooSmall() string {
 		}
 	}
 	return strings.Join(lines, "\n")
-}
-
-func (m *Model) renderBody() []string {
-	b := m.lay.Body
-	switch {
-	case m.rv.open:
-		return m.renderResolve()
-	case m.cs.open:
-		return m.renderCases()
-	case m.searchOpen:
-		return pane.Box(m.st, "Search", m.search.Footer(), m.search.Lines(), b.W, b.H, true)
-	case m.ana.view != anaNone:
-		return m.renderAnalytics()
-	case m.screen == screenGraph:
-		title := m.gv.Title()
-		if cur, ok := m.current(); ok {
-			title = "Graph of " + m.refBadge(cur.Ref) + " · " + strings.TrimPrefix(title, "Graph · ")
-		}
-		if m.gv.Loading() {
-			title += " · expanding…"
-		}
-		return pane.Box(m.st, title, m.gv.Footer(), m.gv.Lines(), b.W, b.H, true)
-	case m.screen == screenEntity:
-		return m.renderEntity()
-	}
-	return m.renderHome()
 }
 
 func (m *Model) refBadge(r graph.Ref) string {
@@ -574,7 +451,14 @@ func (m *Model) renderHeader() string {
 		st.Help.ShortKey.Render("q") + " " + st.Muted.Render("quit")
 	sep := st.Muted.Render(" › ")
 	parts := []string{st.Accent.Render("casegraph")}
-	if m.screen == screenHome && !m.searchOpen && !m.cs.open && m.ana.view == anaNone && !m.rv.open {
+	browsing := m.browsing()
+	var layers []string
+	for _, s := range m.stack {
+		if _, ok := s.(layer); ok {
+			layers = append(layers, s.Title())
+		}
+	}
+	if !browsing && len(layers) == 0 {
 		parts = append(parts, st.Text.Render("home"))
 	}
 	for i := 0; i <= m.pos && i < len(m.hist); i++ {
@@ -582,24 +466,15 @@ func (m *Model) renderHeader() string {
 		if e := m.hist[i]; e.Graph && i > 0 && m.hist[i-1].Ref == e.Ref {
 			c = "graph"
 		}
-		if i == m.pos && m.screen != screenHome {
+		if i == m.pos && browsing {
 			c = st.Bold.Render(c)
 		} else {
 			c = st.Muted.Render(c)
 		}
 		parts = append(parts, c)
 	}
-	if m.searchOpen {
-		parts = append(parts, st.Text.Render("search"))
-	}
-	if m.cs.open {
-		parts = append(parts, st.Text.Render("cases"))
-	}
-	if m.ana.view != anaNone && !m.cs.open && !m.searchOpen {
-		parts = append(parts, st.Text.Render(m.ana.view.String()))
-	}
-	if m.rv.open {
-		parts = append(parts, st.Text.Render("resolve"))
+	for _, l := range layers {
+		parts = append(parts, st.Text.Render(l))
 	}
 	if n := len(m.hist) - m.pos - 1; n > 0 {
 		parts = append(parts, st.Muted.Render(fmt.Sprintf("(%d forward)", n)))
@@ -646,48 +521,17 @@ func (m *Model) renderStatus() string {
 	return ansi.Truncate(line, m.w, "")
 }
 
-func (m *Model) overlayHelp(screen string) string {
-	st := m.st
-	hm := m.help
-	body := hm.FullHelpView(m.activeHelp().FullHelp())
-	// The frame takes 6 columns (border and padding) and the box keeps a
-	// column of the screen visible on each side, so wrap the text to fit.
-	inner := max(10, m.w-8)
-	hint := st.Muted.Width(min(inner, 60)).Render("esc or ? closes · keys go to: ctrl+c, this help, the search input, the screen, then global keys")
-	body = lipgloss.NewStyle().MaxWidth(inner).Render(body)
-	box := lipgloss.NewStyle().
-		Border(lipgloss.RoundedBorder()).
-		BorderForeground(st.BorderFocus.GetForeground()).
-		Padding(1, 2).
-		Render(st.TitleFocus.Render("Keys — "+m.screenName()) + "\n\n" + body + "\n\n" + hint)
-	bw, bh := lipgloss.Width(box), lipgloss.Height(box)
-	if bw > m.w || bh > m.h {
-		box = lipgloss.NewStyle().MaxWidth(m.w).MaxHeight(m.h).Render(box)
-		bw, bh = lipgloss.Width(box), lipgloss.Height(box)
+// browsing reports whether an entity or a graph of the history is the
+// browsing screen (above home, below any layer).
+func (m *Model) browsing() bool {
+	if len(m.stack) < 2 {
+		return false
 	}
-	base := lipgloss.NewLayer(screen)
-	top := lipgloss.NewLayer(box).X(max(0, (m.w-bw)/2)).Y(max(0, (m.h-bh)/2)).Z(1)
-	return lipgloss.NewCompositor(base, top).Render()
-}
-
-func (m *Model) screenName() string {
-	switch {
-	case m.cs.dialog != nil:
-		return "bookmark dialog"
-	case m.rv.open:
-		return "resolve"
-	case m.cs.open:
-		return "cases"
-	case m.searchOpen:
-		return "search"
-	case m.ana.view != anaNone:
-		return m.ana.view.String()
-	case m.screen == screenGraph:
-		return "graph"
-	case m.screen == screenEntity:
-		return "entity"
+	switch m.stack[1].(type) {
+	case *entityScreen, *graphScreen:
+		return true
 	}
-	return "home"
+	return false
 }
 
 // fmtInt groups thousands: 1024311 → "1,024,311".

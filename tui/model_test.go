@@ -181,7 +181,7 @@ func TestHomeShowsStats(t *testing.T) {
 func TestSearchOpensEntity(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{})
 	press(t, m, "/")
-	if !m.searchOpen {
+	if m.screenName() != "search" {
 		t.Fatal("/ did not open search")
 	}
 	typeText(t, m, "жанбол")
@@ -196,8 +196,8 @@ func TestSearchOpensEntity(t *testing.T) {
 		t.Fatalf("query = %q", m.search.Query())
 	}
 	press(t, m, "backspace", "enter")
-	if m.searchOpen || m.screen != screenEntity || m.ent.ref != refAkhmetov {
-		t.Fatalf("enter did not open the person: open=%v screen=%v ref=%v", m.searchOpen, m.screen, m.ent.ref)
+	if (m.screenName() == "search") || m.screenName() != "entity" || m.ent.ref != refAkhmetov {
+		t.Fatalf("enter did not open the person: open=%v screen=%v ref=%v", (m.screenName() == "search"), m.screenName(), m.ent.ref)
 	}
 	requireContains(t, m, "IIN 850312 300002", "holds", "member_of", "Жанболат & Co", "source", "persons.csv:2 · import #1")
 }
@@ -249,7 +249,7 @@ func TestSearchKindFilter(t *testing.T) {
 		t.Fatalf("shift+tab did not return to all: %v %d", m.search.Kind(), len(m.search.Result().Hits))
 	}
 	press(t, m, "esc")
-	if m.searchOpen || m.screen != screenHome {
+	if (m.screenName() == "search") || m.screenName() != "home" {
 		t.Fatal("esc did not close search")
 	}
 }
@@ -274,21 +274,29 @@ func TestSearchWaitsForIndex(t *testing.T) {
 
 func TestTransactionsPagingAndSort(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
-	requireContains(t, m, "Transactions 130", "sort time ↓", "1–50 of 130 · page 1/3")
+	rows := m.ent.txList.Rows()
+	requireContains(t, m, "Transactions 130", "sort time ↓", fmt.Sprintf("1–%d of 130 · 50 loaded", rows))
 	first := m.ent.tx.Txns[0]
 	if !first.Time.Equal(time.Date(2025, 3, 1, 4, 0, 0, 0, time.UTC).Add(129 * 3 * time.Hour)) {
 		t.Fatalf("first row %v is not the newest", first.Time)
 	}
-	press(t, m, "pgdown", "pgdown")
-	requireContains(t, m, "101–130 of 130 · page 3/3")
-	press(t, m, "pgdown") // already on the last page
-	if m.ent.page != 2 {
-		t.Fatalf("page = %d", m.ent.page)
+	press(t, m, "tab") // the transactions pane
+	press(t, m, "pgdown")
+	requireContains(t, m, fmt.Sprintf("%d–%d of 130", rows+1, 2*rows))
+	// end goes to the last loaded row and asks for the next page.
+	press(t, m, "end", "end", "end")
+	if got := len(m.ent.tx.Txns); got != 130 {
+		t.Fatalf("end three times: %d rows loaded", got)
 	}
-	press(t, m, "pgup")
-	requireContains(t, m, "51–100 of 130 · page 2/3")
+	if i, _ := m.ent.txList.Index(); i != 129 {
+		t.Fatalf("end: row %d, want 129", i)
+	}
+	press(t, m, "pgdown") // already on the last row
+	requireContains(t, m, fmt.Sprintf("%d–130 of 130", 131-rows))
+	press(t, m, "home")
+	requireContains(t, m, fmt.Sprintf("1–%d of 130", rows))
 	press(t, m, "s")
-	requireContains(t, m, "sort time ↑", "page 1/3")
+	requireContains(t, m, "sort time ↑", "50 loaded")
 	if got := m.ent.tx.Txns[0].ID; got != "T0001" {
 		t.Fatalf("time ↑ starts with %s", got)
 	}
@@ -302,6 +310,34 @@ func TestTransactionsPagingAndSort(t *testing.T) {
 	}
 	press(t, m, "s", "s")
 	requireContains(t, m, "sort time ↓")
+}
+
+// TestPageDownReachesEveryTransaction is the row-loss bug: the backend
+// pages hold 50 rows but about 15 fit at 80×24; pgdn used to jump from row
+// 15 to row 51. Now every pgdn moves one screenful and the next page is
+// fetched before the loaded rows run out, so every row is seen once.
+func TestPageDownReachesEveryTransaction(t *testing.T) {
+	m, _ := newModel(t, 80, 24, Options{Start: &refCard})
+	press(t, m, "tab")
+	seen := map[string]bool{}
+	for range 40 {
+		for _, i := range m.ent.txList.Visible() {
+			id := m.ent.tx.Txns[i].ID
+			if !strings.Contains(screenText(m), m.ent.tx.Txns[i].Time.In(m.loc).Format("2006-01-02 15:04")) {
+				t.Fatalf("row %d (%s) is listed but not drawn", i, id)
+			}
+			seen[id] = true
+		}
+		press(t, m, "pgdown")
+	}
+	if len(seen) != 130 {
+		t.Fatalf("paging down saw %d of 130 transactions", len(seen))
+	}
+	for i := 1; i <= 130; i++ {
+		if id := fmt.Sprintf("T%04d", i); !seen[id] {
+			t.Fatalf("%s was never on screen", id)
+		}
+	}
 }
 
 func TestTransactionTimesInAlmaty(t *testing.T) {
@@ -356,7 +392,7 @@ func TestHistoryBackForward(t *testing.T) {
 		t.Fatalf("forward went to %v, want %v", m.ent.ref, cp)
 	}
 	press(t, m, "left", "left", "left")
-	if m.screen != screenHome {
+	if m.screenName() != "home" {
 		t.Fatal("back from the first entity should reach home")
 	}
 	// Opening something new drops the forward entries.
@@ -370,22 +406,22 @@ func TestHistoryBackForward(t *testing.T) {
 func TestHelpToggles(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
 	press(t, m, "?")
-	requireContains(t, m, "Keys — entity", "switch pane", "next page", "force quit")
+	requireContains(t, m, "Keys — entity", "switch pane", "page down", "filter", "force quit")
 	if n := len(strings.Split(m.View().Content, "\n")); n != 40 {
 		t.Fatalf("help overlay has %d lines, want 40", n)
 	}
 	press(t, m, "j") // swallowed by the overlay
-	if m.ent.nbrSel != 0 {
+	if m.ent.nbrList.Cursor() != 0 {
 		t.Fatal("keys leaked through the help overlay")
 	}
 	press(t, m, "esc")
-	if m.showHelp {
+	if m.screenName() == "help" {
 		t.Fatal("esc did not close help")
 	}
 	press(t, m, "g", "?")
 	requireContains(t, m, "Keys — graph", "re-centre", "more hops")
 	press(t, m, "?")
-	if m.showHelp {
+	if m.screenName() == "help" {
 		t.Fatal("? did not close help")
 	}
 }
@@ -419,8 +455,8 @@ func TestQuit(t *testing.T) {
 func TestGraphView(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
 	press(t, m, "g")
-	if m.screen != screenGraph || m.gv.Hops() != 2 {
-		t.Fatalf("g: screen %v hops %d", m.screen, m.gv.Hops())
+	if m.screenName() != "graph" || m.gv.Hops() != 2 {
+		t.Fatalf("g: screen %v hops %d", m.screenName(), m.gv.Hops())
 	}
 	requireContains(t, m, "CARD 4400 43•• 7894", "ТенгеОбмен24", "Graph of CARD 4400 43•• •••• 7894 · 2 hops · all kinds")
 	if n := len(m.gv.Layout().Nodes); n < 6 {
@@ -447,15 +483,15 @@ func TestGraphView(t *testing.T) {
 		t.Fatalf("enter did not re-centre on %v: %+v", sel.Node.Ref, cur)
 	}
 	press(t, m, "o")
-	if m.screen != screenEntity || m.ent.ref != sel.Node.Ref {
+	if m.screenName() != "entity" || m.ent.ref != sel.Node.Ref {
 		t.Fatal("o did not open the entity view")
 	}
 	press(t, m, "left")
-	if m.screen != screenGraph {
+	if m.screenName() != "graph" {
 		t.Fatal("back did not return to the graph")
 	}
 	press(t, m, "esc")
-	if m.screen != screenEntity {
+	if m.screenName() != "entity" {
 		t.Fatal("esc did not leave the graph")
 	}
 }

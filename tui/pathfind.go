@@ -10,7 +10,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
+	"casegraph/tui/theme"
 )
 
 // PathStep is one node of a path and the edge that led to it (none for
@@ -46,31 +48,56 @@ type pathsView struct {
 	rows     []PathRow
 	loaded   bool
 	err      error
-	sel, off int
-	hop      int
+	nav      list.Model // over rows
+	hnav     list.Model // over the selected path's steps
 	hopFocus bool
 }
 
-func newPathsView() pathsView { return pathsView{maxHops: pathsMaxHops} }
-
-func (v *pathsView) move(d int) {
-	if v.hopFocus {
-		if p, ok := v.selected(); ok {
-			v.hop = min(max(v.hop+d, 0), len(p.Steps)-1)
-		}
-		return
-	}
-	if n := len(v.rows); n > 0 {
-		v.sel = min(max(v.sel+d, 0), n-1)
-		v.hop = 0
-	}
+func newPathsView(st theme.Styles) pathsView {
+	return pathsView{maxHops: pathsMaxHops, nav: list.New(st), hnav: list.New(st)}
 }
 
 func (v *pathsView) selected() (PathRow, bool) {
-	if v.sel < len(v.rows) && len(v.rows[v.sel].Steps) > 0 {
-		return v.rows[v.sel], true
+	if i, ok := v.nav.Index(); ok && i < len(v.rows) && len(v.rows[i].Steps) > 0 {
+		return v.rows[i], true
 	}
 	return PathRow{}, false
+}
+
+// rank is the selected path's number, from 1.
+func (v *pathsView) rank() int {
+	i, _ := v.nav.Index()
+	return i + 1
+}
+
+// step is the selected hop of the selected path.
+func (v *pathsView) step() (PathStep, bool) {
+	p, ok := v.selected()
+	if !ok {
+		return PathStep{}, false
+	}
+	if i, ok := v.hnav.Index(); ok && i < len(p.Steps) {
+		return p.Steps[i], true
+	}
+	return PathStep{}, false
+}
+
+// stepText is what the filter matches in a hop.
+func stepText(s PathStep) string {
+	return s.Relation + " " + s.Ref.Kind.String() + " " + s.Name + " " + s.Ref.String() + " " + refLabel(s.Ref) + " " + s.TxID
+}
+
+// showHops lists the hops of the selected path.
+func (v *pathsView) showHops() {
+	p, _ := v.selected()
+	v.hnav.Reset(len(p.Steps), len(p.Steps), func(i int) string { return stepText(p.Steps[i]) })
+}
+
+func (v *pathsView) focused() *list.Model {
+	if v.hopFocus {
+		return &v.hnav
+	}
+	return &v.nav
 }
 
 type pathsLoadedMsg struct {
@@ -85,7 +112,7 @@ type pathsLoadedMsg struct {
 func (m *Model) markPathEnd(ref graph.Ref) tea.Cmd {
 	v := &m.ana.paths
 	switch {
-	case v.a.IsZero() || !v.b.IsZero() && m.ana.view != anaPaths:
+	case v.a.IsZero() || !v.b.IsZero() && !m.pathsOnTop():
 		v.a, v.b = ref, graph.Ref{}
 		m.setStatus("path from "+m.titleOf(ref)+": press m on another entity", false)
 		return nil
@@ -93,6 +120,7 @@ func (m *Model) markPathEnd(ref graph.Ref) tea.Cmd {
 		m.setStatus("path from "+m.titleOf(ref)+" already marked: press m on another entity", false)
 		return nil
 	}
+
 	v.b = ref
 	return m.openAnalytics(anaPaths)
 }
@@ -128,7 +156,15 @@ func (m *Model) applyPaths(msg pathsLoadedMsg) tea.Cmd {
 		return nil
 	}
 	v.rows, v.loaded, v.err = msg.rows, true, nil
-	v.sel, v.off, v.hop, v.hopFocus = 0, 0, 0, false
+	v.hopFocus = false
+	v.nav.Reset(len(v.rows), len(v.rows), func(i int) string {
+		var sb strings.Builder
+		for _, s := range v.rows[i].Steps {
+			sb.WriteString(stepText(s) + " ")
+		}
+		return sb.String()
+	})
+	v.showHops()
 	for _, p := range msg.rows {
 		for _, s := range p.Steps {
 			m.noteName(s.Ref, s.Name)
@@ -137,51 +173,90 @@ func (m *Model) applyPaths(msg pathsLoadedMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) pathsKey(msg tea.KeyPressMsg) tea.Cmd {
+// pathsUpdate takes the Path screen's input; ok is false for keys it
+// leaves to the screen's global keys.
+func (m *Model) pathsUpdate(msg tea.Msg) (tea.Cmd, bool) {
+	v := &m.ana.paths
+	before, _ := v.nav.Index()
+	if cmd, ok := v.focused().Update(msg); ok {
+		if after, _ := v.nav.Index(); after != before {
+			v.showHops()
+		}
+		return cmd, true
+	}
+	kp, isKey := msg.(tea.KeyPressMsg)
+	if !isKey {
+		return nil, false
+	}
+	cmd, ok := m.pathsKey(kp)
+	return cmd, ok
+}
+
+func (m *Model) pathsKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	v, k := &m.ana.paths, m.ana.keys
 	switch {
-	case navKey(msg, k.navKeys, v.move):
+	case key.Matches(msg, k.List.Export) && !v.hopFocus:
+		return m.bookmarkListed(fmt.Sprintf("paths %s → %s", m.titleOf(v.a), m.titleOf(v.b)), &v.nav, func(i int) []graph.Ref {
+			refs := make([]graph.Ref, len(v.rows[i].Steps))
+			for j, s := range v.rows[i].Steps {
+				refs[j] = s.Ref
+			}
+			return refs
+		}), true
 	case key.Matches(msg, k.Focus):
 		v.hopFocus = !v.hopFocus && len(v.rows) > 0
 	case key.Matches(msg, k.Swap):
 		v.a, v.b = v.b, v.a
-		return m.loadPaths()
+		return m.loadPaths(), true
 	case key.Matches(msg, k.MoreHops):
 		if v.maxHops < graph.MaxPathHops {
 			v.maxHops++
-			return m.loadPaths()
+			return m.loadPaths(), true
 		}
 	case key.Matches(msg, k.FewerHops):
 		if v.maxHops > 1 {
 			v.maxHops--
-			return m.loadPaths()
+			return m.loadPaths(), true
 		}
 	case key.Matches(msg, k.Open):
-		p, ok := v.selected()
-		if !ok {
-			return nil
+		if _, ok := v.selected(); !ok {
+			return nil, true
 		}
 		if !v.hopFocus {
 			v.hopFocus = true
-			return nil
+			return nil, true
 		}
-		return m.openEntityFromAna(p.Steps[v.hop].Ref, false)
+		if s, ok := v.step(); ok {
+			return m.openEntityFromAna(s.Ref, false), true
+		}
 	case key.Matches(msg, k.Bookmark):
 		p, ok := v.selected()
+		s, onStep := v.step()
 		switch {
-		case ok && v.hopFocus:
-			return m.bookmarkRef(p.Steps[v.hop].Ref)
+		case onStep && v.hopFocus:
+			return m.bookmarkRef(s.Ref), true
 		case ok:
 			t := m.pathTarget(p)
-			return m.openBookmark(t, t.Label)
+			return m.openBookmark(t, t.Label), true
 		}
 	case key.Matches(msg, k.Trace):
-		if p, ok := v.selected(); ok && v.hopFocus {
-			s := p.Steps[v.hop]
-			return m.openTrace(TraceQuery{Ref: s.Ref, TxID: s.TxID})
+		if s, ok := v.step(); ok && v.hopFocus {
+			return m.openTrace(TraceQuery{Ref: s.Ref, TxID: s.TxID}), true
 		}
+	case key.Matches(msg, k.Mark):
+		if s, ok := v.step(); ok && v.hopFocus {
+			return m.markPathEnd(s.Ref), true
+		}
+	default:
+		return nil, false
 	}
-	return nil
+	return nil, true
+}
+
+// pathsOnTop reports whether the Path screen has the input.
+func (m *Model) pathsOnTop() bool {
+	s, ok := m.top().(*anaScreen)
+	return ok && s.view == anaPaths
 }
 
 // pathTarget is the bookmark target of a path: its steps in order, the
@@ -195,7 +270,7 @@ func (m *Model) pathTarget(p PathRow) graph.Target {
 	}
 	first, last := p.Steps[0], p.Steps[len(p.Steps)-1]
 	return graph.Target{Kind: graph.TargetPath, Refs: refs,
-		Query: fmt.Sprintf("path %s → %s ≤ %d hops #%d", v.a, v.b, v.maxHops, v.sel+1),
+		Query: fmt.Sprintf("path %s → %s ≤ %d hops #%d", v.a, v.b, v.maxHops, v.rank()),
 		Label: fmt.Sprintf("path %s → %s · %d hops", labelName(first.Ref, m.stepName(first)), labelName(last.Ref, m.stepName(last)), p.Hops())}
 }
 
@@ -220,15 +295,13 @@ func (m *Model) renderPaths(b rect) []string {
 	st, v := m.st, &m.ana.paths
 	listR, hopR := splitBody(b, b.H*2/5)
 	title := "Paths · A " + m.refBadge(v.a) + " → B " + m.refBadge(v.b) + fmt.Sprintf(" · ≤ %d hops", v.maxHops)
-	ch := pane.ContentHeight(listR.H)
 	var body []string
 	footer := ""
 	none := fmt.Sprintf("no path within %d hops · + searches further", v.maxHops)
 	if line, ok := m.anaNotice(v.err, v.loaded, len(v.rows) == 0, "mark two entities with m", none); ok {
 		body = append(body, line)
 	} else {
-		v.off = pane.Window(v.sel, v.off, len(v.rows), ch)
-		for i := v.off; i < len(v.rows) && i < v.off+ch; i++ {
+		body = v.nav.Lines(func(i int, selected bool) string {
 			p := v.rows[i]
 			names := make([]string, len(p.Steps))
 			for j, s := range p.Steps {
@@ -237,7 +310,7 @@ func (m *Model) renderPaths(b rect) []string {
 			line := strings.Join(names, " → ")
 			lineSt := st.Text
 			mark := "  "
-			if i == v.sel {
+			if selected {
 				mark = st.Accent.Render("▸ ")
 				if v.hopFocus {
 					lineSt = lineSt.Inherit(st.SelectedBlur)
@@ -245,9 +318,12 @@ func (m *Model) renderPaths(b rect) []string {
 					lineSt = lineSt.Inherit(st.Selected)
 				}
 			}
-			body = append(body, mark+st.Muted.Render(fmt.Sprintf("%d hops  ", p.Hops()))+lineSt.Render(line))
-		}
+			return mark + st.Muted.Render(fmt.Sprintf("%d hops  ", p.Hops())) + lineSt.Render(line)
+		})
 		footer = fmt.Sprintf("%d paths", len(v.rows))
+		if q := v.nav.Query(); q != "" {
+			footer = fmt.Sprintf("%d of %d paths match %q", v.nav.Len(), len(v.rows), q)
+		}
 	}
 	out := pane.Box(st, title, footer, body, listR.W, listR.H, !v.hopFocus)
 	return append(out, m.renderPathHops(hopR)...)
@@ -259,7 +335,7 @@ func (m *Model) renderPathHops(r rect) []string {
 	if !ok || !v.loaded || m.ana.busy {
 		return pane.Box(st, "Hops", "", nil, r.W, r.H, v.hopFocus)
 	}
-	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
+	cw := pane.ContentWidth(r.W)
 	relW := 11
 	amtW := 0
 	for _, s := range p.Steps {
@@ -267,14 +343,11 @@ func (m *Model) renderPathHops(r rect) []string {
 			amtW = max(amtW, ansi.StringWidth(graph.FormatMoney(s.Amount, "KZT")))
 		}
 	}
-	var body []string
-	for i, s := range p.Steps {
-		if i >= ch {
-			break
-		}
+	body := v.hnav.Lines(func(i int, selected bool) string {
+		s := p.Steps[i]
 		mark := "  "
 		nameSt := st.Kind(s.Ref.Kind)
-		if v.hopFocus && i == v.hop {
+		if v.hopFocus && selected {
 			mark = st.Accent.Render("▸ ")
 			nameSt = nameSt.Inherit(st.Selected)
 		}
@@ -292,8 +365,8 @@ func (m *Model) renderPathHops(r rect) []string {
 			right = pane.Right(st.Money.Render(graph.FormatMoney(s.Amount, "KZT")), amtW) + "  " + st.Muted.Render(s.Time.In(m.loc).Format("2006-01-02 15:04"))
 		}
 		nameW := max(cw-2-relW-1-ansi.StringWidth(right)-1, 10)
-		body = append(body, mark+pane.Fit(st.Muted.Render(edge), relW)+" "+pane.Fit(name, nameW)+" "+right)
-	}
+		return mark + pane.Fit(st.Muted.Render(edge), relW) + " " + pane.Fit(name, nameW) + " " + right
+	})
 	footer := "tab to the hops · enter opens · t traces · b bookmarks the path or hop"
-	return pane.Box(st, fmt.Sprintf("Hops of path %d", v.sel+1), footer, body, r.W, r.H, v.hopFocus)
+	return pane.Box(st, fmt.Sprintf("Hops of path %d", v.rank()), footer, body, r.W, r.H, v.hopFocus)
 }

@@ -9,11 +9,12 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/progress"
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
+	"casegraph/tui/theme"
 )
 
 // The Resolve screen (R) shows entity resolution's matches side by side for
@@ -64,21 +65,18 @@ const (
 
 // resolveState is the root model's state for the Resolve screen.
 type resolveState struct {
-	open bool
-	tab  resolveTab
+	tab resolveTab
 
 	list   ProposalList
 	loaded bool
 	err    error
-	pSel   int
-	pOff   int
+	pnav   list.Model // over list.Rows
 
 	merged  []MergedLink
 	mLoaded bool
 	mErr    error
 	mSeq    int
-	mSel    int
-	mOff    int
+	mnav    list.Model // over merged
 
 	// The running resolution, if any.
 	bgJob
@@ -89,7 +87,7 @@ type resolveState struct {
 }
 
 type resolveKeys struct {
-	navKeys
+	List                                        list.KeyMap
 	Tab                                         key.Binding
 	Accept, Reject, OpenLeft, OpenRight, Revert key.Binding
 	Rerun, CancelWork, Close                    key.Binding
@@ -97,7 +95,7 @@ type resolveKeys struct {
 
 func defaultResolveKeys() resolveKeys {
 	return resolveKeys{
-		navKeys:    defaultNavKeys(),
+		List:       list.DefaultKeys(),
 		Tab:        key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "merged/proposals")),
 		Accept:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "accept")),
 		Reject:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "reject")),
@@ -110,8 +108,46 @@ func defaultResolveKeys() resolveKeys {
 	}
 }
 
-func newResolveState() resolveState {
-	return resolveState{keys: defaultResolveKeys(), pending: map[[2]graph.Ref]bool{}}
+func newResolveState(st theme.Styles) resolveState {
+	return resolveState{keys: defaultResolveKeys(), pending: map[[2]graph.Ref]bool{}, pnav: list.New(st), mnav: list.New(st)}
+}
+
+func (rv *resolveState) setStyles(st theme.Styles) {
+	rv.pnav.SetStyles(st)
+	rv.mnav.SetStyles(st)
+}
+
+// setSize gives the lists the rows of the upper pane, less the headings.
+func (rv *resolveState) setSize(l layout) {
+	listR, _ := splitBody(l.Body, l.Body.H*3/5)
+	for _, n := range []*list.Model{&rv.pnav, &rv.mnav} {
+		n.SetHeight(pane.ContentHeight(listR.H) - 1)
+		n.SetWidth(pane.ContentWidth(listR.W))
+	}
+}
+
+func (rv *resolveState) focused() *list.Model {
+	if rv.tab == tabMerged {
+		return &rv.mnav
+	}
+	return &rv.pnav
+}
+
+func partyText(p MatchParty) string {
+	return p.Name + " " + p.Ref.String() + " " + refLabel(p.Ref) + " " + p.BirthDate + " " + strings.Join(p.Aliases, " ")
+}
+
+// relist hands the rows to the lists, keeping the selection.
+func (rv *resolveState) relist() {
+	rv.pnav.SetRows(len(rv.list.Rows), func(i int) string {
+		p := rv.list.Rows[i]
+		return p.Match.Method + " " + partyText(p.Left) + " " + partyText(p.Right) + " " +
+			strings.Join(sharedFacts(p.Left, p.Right, p.Match.Names), " ")
+	})
+	rv.mnav.SetRows(len(rv.merged), func(i int) string {
+		l := rv.merged[i]
+		return l.Method + " " + l.Decision + " " + partyText(l.Left) + " " + partyText(l.Right)
+	})
 }
 
 func pairOf(a, b graph.Ref) [2]graph.Ref {
@@ -121,28 +157,16 @@ func pairOf(a, b graph.Ref) [2]graph.Ref {
 	return [2]graph.Ref{a, b}
 }
 
-func (rv *resolveState) move(d int) {
-	if rv.tab == tabMerged {
-		if n := len(rv.merged); n > 0 {
-			rv.mSel = min(max(rv.mSel+d, 0), n-1)
-		}
-		return
-	}
-	if n := len(rv.list.Rows); n > 0 {
-		rv.pSel = min(max(rv.pSel+d, 0), n-1)
-	}
-}
-
 func (rv *resolveState) proposal() (Proposal, bool) {
-	if rv.tab == tabProposals && rv.pSel < len(rv.list.Rows) {
-		return rv.list.Rows[rv.pSel], true
+	if i, ok := rv.pnav.Index(); ok && rv.tab == tabProposals && i < len(rv.list.Rows) {
+		return rv.list.Rows[i], true
 	}
 	return Proposal{}, false
 }
 
 func (rv *resolveState) mergedLink() (MergedLink, bool) {
-	if rv.tab == tabMerged && rv.mSel < len(rv.merged) {
-		return rv.merged[rv.mSel], true
+	if i, ok := rv.mnav.Index(); ok && rv.tab == tabMerged && i < len(rv.merged) {
+		return rv.merged[i], true
 	}
 	return MergedLink{}, false
 }
@@ -246,7 +270,7 @@ func (m *Model) reloadMerged() tea.Cmd {
 // openResolve shows the Resolve screen, resolving on the first visit.
 func (m *Model) openResolve() tea.Cmd {
 	rv := &m.rv
-	rv.open = true
+	m.push(&resolveScreen{m: m})
 	cmds := []tea.Cmd{m.reloadMerged()}
 	if !rv.loaded && !rv.busy {
 		cmds = append(cmds, m.startResolve())
@@ -257,7 +281,6 @@ func (m *Model) openResolve() tea.Cmd {
 // closeResolve leaves the screen; the entity underneath reloads if a
 // decision changed its links.
 func (m *Model) closeResolve() tea.Cmd {
-	m.rv.open = false
 	return m.show()
 }
 
@@ -265,7 +288,7 @@ func (m *Model) closeResolve() tea.Cmd {
 // decision added or removed one of its links.
 func (m *Model) forgetEntity(a, b graph.Ref) {
 	if m.ent.ref == a || m.ent.ref == b {
-		m.ent = newEntityView(graph.Ref{})
+		m.ent = newEntityView(graph.Ref{}, m.st)
 	}
 }
 
@@ -294,7 +317,8 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		rv.list, rv.loaded, rv.err = msg.list, true, nil
-		rv.pSel, rv.pOff = 0, 0
+		rv.pnav.Reset(0, 0, nil)
+		rv.relist()
 		for _, p := range msg.list.Rows {
 			m.noteName(p.Left.Ref, p.Left.Name)
 			m.noteName(p.Right.Ref, p.Right.Name)
@@ -311,7 +335,7 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		rv.merged = msg.links
-		rv.mSel = min(rv.mSel, max(len(rv.merged)-1, 0))
+		rv.relist()
 		for _, l := range msg.links {
 			m.noteName(l.Left.Ref, l.Left.Name)
 			m.noteName(l.Right.Ref, l.Right.Name)
@@ -326,9 +350,11 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		i := slices.IndexFunc(rv.list.Rows, func(p Proposal) bool { return pairOf(p.Match.A, p.Match.B) == pair })
 		if i >= 0 {
+			sel, _ := rv.pnav.Index()
 			rv.list.Rows = slices.Delete(rv.list.Rows, i, i+1)
-			if rv.pSel > i || rv.pSel >= len(rv.list.Rows) {
-				rv.pSel = max(rv.pSel-1, 0)
+			rv.relist()
+			if sel > i {
+				rv.pnav.Select(sel - 1)
 			}
 		}
 		names := m.titleOf(msg.p.Match.A) + " ~ " + m.titleOf(msg.p.Match.B)
@@ -355,23 +381,37 @@ func (m *Model) updateResolve(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-// resolveKey handles the keys of the Resolve screen (which takes every key
-// while open) and R, which opens it; ok is false for keys it leaves to the
-// rest.
+// resolveScreen is the Resolve screen; it takes every key.
+type resolveScreen struct{ m *Model }
+
+func (s *resolveScreen) isLayer()                  {}
+func (s *resolveScreen) Title() string             { return "resolve" }
+func (s *resolveScreen) SetSize(w, h int)          { s.m.rv.setSize(s.m.lay) }
+func (s *resolveScreen) View() []string            { return s.m.renderResolve() }
+func (s *resolveScreen) ShortHelp() []key.Binding  { return s.m.resolveHelp().ShortHelp() }
+func (s *resolveScreen) FullHelp() [][]key.Binding { return s.m.resolveHelp().FullHelp() }
+
+func (s *resolveScreen) Update(msg tea.Msg) tea.Cmd {
+	m, rv := s.m, &s.m.rv
+	kp, isKey := msg.(tea.KeyPressMsg)
+	if isKey && rv.busy && key.Matches(kp, rv.keys.CancelWork) {
+		cmd, _ := m.resolveKey(kp)
+		return cmd
+	}
+	if cmd, ok := rv.focused().Update(msg); ok || !isKey {
+		return cmd
+	}
+	cmd, _ := m.resolveKey(kp)
+	return cmd
+}
+
+// resolveKey handles the keys of the Resolve screen.
 func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	rv, k := &m.rv, m.rv.keys
-	if !rv.open {
-		if m.searchOpen || m.cs.open || m.cs.dialog != nil || m.ana.view != anaNone || !key.Matches(msg, m.keys.Resolve) {
-			return nil, false
-		}
-		return m.openResolve(), true
+	if cmd, ok := m.commonKey(msg); ok {
+		return cmd, true
 	}
 	switch {
-	case key.Matches(msg, m.keys.Quit):
-		return tea.Quit, true
-	case key.Matches(msg, m.keys.Help):
-		m.showHelp = true
-		return nil, true
 	case rv.busy && key.Matches(msg, k.CancelWork):
 		rv.abandon()
 		m.setStatus("resolution cancelled", false)
@@ -390,7 +430,6 @@ func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		rv.tab = tabProposals
 		return nil, true
-	case navKey(msg, k.navKeys, rv.move):
 	}
 	if p, ok := rv.proposal(); ok && !rv.busy {
 		pair := pairOf(p.Match.A, p.Match.B)
@@ -404,10 +443,8 @@ func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			rv.pending[pair] = true
 			return decideMatch(m.ctx, m.b, p, false), true
 		case key.Matches(msg, k.OpenLeft):
-			rv.open = false
 			return m.open(p.Left.Ref, false), true
 		case key.Matches(msg, k.OpenRight):
-			rv.open = false
 			return m.open(p.Right.Ref, false), true
 		}
 	}
@@ -418,10 +455,8 @@ func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			rv.pending[pair] = true
 			return revertLink(m.ctx, m.b, l), true
 		case key.Matches(msg, k.OpenLeft):
-			rv.open = false
 			return m.open(l.Left.Ref, false), true
 		case key.Matches(msg, k.OpenRight):
-			rv.open = false
 			return m.open(l.Right.Ref, false), true
 		}
 	}
@@ -431,7 +466,7 @@ func (m *Model) resolveKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // resolveHelp is the key map of the Resolve screen.
 func (m *Model) resolveHelp() help.KeyMap {
 	k, g, rv := m.rv.keys, m.keys, &m.rv
-	nav := []key.Binding{k.Up, k.Down, k.Top, k.Bottom, k.Tab}
+	nav := append(k.List.Bindings(), k.Tab)
 	own := []key.Binding{k.Accept, k.Reject, k.Revert, k.OpenLeft, k.OpenRight}
 	global := []key.Binding{k.Rerun, k.CancelWork, k.Close, g.Help, g.Quit, g.ForceQuit}
 	short := []key.Binding{k.Accept, k.Reject, k.OpenLeft, k.OpenRight, k.Tab, k.Close}
@@ -442,292 +477,4 @@ func (m *Model) resolveHelp() help.KeyMap {
 		short = []key.Binding{k.CancelWork, g.Quit}
 	}
 	return keyHelp{short: short, full: [][]key.Binding{nav, own, global}}
-}
-
-// sharedFacts lists what the two sides of a match have in common: the birth
-// date, identifiers, and the name tokens whose skeletons agree.
-func sharedFacts(l, r MatchParty, names [2]string) []string {
-	var out []string
-	if l.BirthDate != "" && l.BirthDate == r.BirthDate {
-		out = append(out, "born "+l.BirthDate)
-	}
-	for _, a := range l.IDs {
-		for _, b := range r.IDs {
-			if a == b {
-				v := a.Value
-				if a.Scheme == "pan" {
-					v = graph.MaskPAN(v)
-				}
-				out = append(out, a.Scheme+" "+v)
-			}
-		}
-	}
-	ln, rn := names[0], names[1]
-	if ln == "" {
-		ln = l.Name
-	}
-	if rn == "" {
-		rn = r.Name
-	}
-	if ln != "" && rn != "" {
-		right := graph.SkeletonTokens(rn)
-		var common []string
-		for _, t := range graph.SkeletonTokens(ln) {
-			if slices.Contains(right, t) && !slices.Contains(common, t) {
-				common = append(common, t)
-			}
-		}
-		if len(common) > 0 {
-			out = append(out, "name "+strings.Join(common, " "))
-		}
-	}
-	return out
-}
-
-// partyLabel names one side in a list: the name that matched, else its
-// display name, else its formatted key.
-func partyLabel(p MatchParty, matched string) string {
-	switch {
-	case matched != "":
-		return matched
-	case p.Name != "":
-		return p.Name
-	}
-	return refLabel(p.Ref)
-}
-
-func (m *Model) renderResolve() []string {
-	b := m.lay.Body
-	rv := &m.rv
-	if rv.busy && !rv.loaded {
-		return m.renderResolveProgress(b)
-	}
-	listR, detR := splitBody(b, b.H*3/5)
-	if rv.tab == tabMerged {
-		return append(m.renderMergedList(listR), m.renderMergedDetail(detR)...)
-	}
-	return append(m.renderProposalList(listR), m.renderProposalDetail(detR)...)
-}
-
-func (m *Model) resolveTitle() string {
-	rv := &m.rv
-	props, merged := "proposals", "merged"
-	if rv.loaded {
-		props = fmt.Sprintf("proposals %d", len(rv.list.Rows))
-	}
-	if rv.mLoaded {
-		merged = fmt.Sprintf("merged %d", len(rv.merged))
-	}
-	if rv.tab == tabProposals {
-		props = "[" + props + "]"
-	} else {
-		merged = "[" + merged + "]"
-	}
-	return "Resolve · " + props + " · " + merged
-}
-
-func (m *Model) renderResolveProgress(r rect) []string {
-	st, rv := m.st, &m.rv
-	cw := pane.ContentWidth(r.W)
-	line := st.Bold.Render(rv.prog.stage)
-	frac := 0.0
-	if rv.prog.total > 0 {
-		frac = float64(rv.prog.done) / float64(rv.prog.total)
-		line += st.Muted.Render(fmt.Sprintf("  %s of %s", fmtInt(rv.prog.done), fmtInt(rv.prog.total)))
-	}
-	bar := progress.New(progress.WithoutPercentage(), progress.WithFillCharacters('█', '░'),
-		progress.WithColors(st.Accent.GetForeground()), progress.WithWidth(max(10, min(cw-2, 72))))
-	body := []string{"", " " + line, "", " " + bar.ViewAs(frac), "",
-		" " + st.Muted.Render("Entity resolution compares every person, organisation and exchange:"),
-		" " + st.Muted.Render("shared identifiers, then names by skeleton and birth date. esc cancels.")}
-	return pane.Box(st, m.resolveTitle(), "", body, r.W, r.H, true)
-}
-
-func (m *Model) renderProposalList(r rect) []string {
-	st, rv := m.st, &m.rv
-	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
-	var body []string
-	footer := ""
-	switch {
-	case rv.busy:
-		body = append(body, st.Muted.Render(fmt.Sprintf("resolving… %s · esc cancels", rv.prog.stage)))
-	case rv.err != nil:
-		body = append(body, st.Err.Render(rv.err.Error()), st.Muted.Render("ctrl+r resolves again"))
-	case !rv.loaded:
-		body = append(body, st.Muted.Render("not resolved yet · ctrl+r resolves"))
-	case len(rv.list.Rows) == 0:
-		body = append(body, st.Muted.Render("nothing to decide: every match is linked or rejected"))
-	default:
-		const rankW, scoreW, methodW = 3, 4, 12
-		nameW := min(max((cw-rankW-scoreW-methodW-5)/3, 12), 30)
-		sharedW := max(cw-rankW-scoreW-methodW-2*nameW-5, 0)
-		widths := []int{-rankW, scoreW, methodW, nameW, nameW, sharedW}
-		body = append(body, st.Muted.Render(fitCols([]string{"#", "scr", "method", "left", "right", "shared"}, widths)))
-		rows := ch - 1
-		rv.pOff = pane.Window(rv.pSel, rv.pOff, len(rv.list.Rows), rows)
-		for i := rv.pOff; i < len(rv.list.Rows) && i < rv.pOff+rows; i++ {
-			p := rv.list.Rows[i]
-			ls, rs := st.Kind(p.Left.Ref.Kind), st.Kind(p.Right.Ref.Kind)
-			rank := fmt.Sprint(i + 1)
-			if i == rv.pSel {
-				ls, rs = ls.Inherit(st.Selected), rs.Inherit(st.Selected)
-				rank = st.Accent.Render("▸") + rank
-			}
-			scoreSt := st.Warn
-			if p.Match.Deterministic {
-				scoreSt = st.OK
-			}
-			method := p.Match.Method
-			if rv.pending[pairOf(p.Match.A, p.Match.B)] {
-				method = "writing…"
-			}
-			body = append(body, fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", p.Match.Score)), st.Muted.Render(method),
-				ls.Render(partyLabel(p.Left, p.Match.Names[0])), rs.Render(partyLabel(p.Right, p.Match.Names[1])),
-				st.Text.Render(strings.Join(sharedFacts(p.Left, p.Right, p.Match.Names), " · "))}, widths))
-		}
-		footer = fmt.Sprintf("%d–%d of %d", rv.pOff+1, min(rv.pOff+rows, len(rv.list.Rows)), len(rv.list.Rows))
-	}
-	if rv.loaded && !rv.busy {
-		extra := fmt.Sprintf("%d linked · %d rejected", rv.list.Linked, rv.list.Rejected)
-		if rv.list.Skipped > 0 {
-			extra += fmt.Sprintf(" · %d blocks too large", rv.list.Skipped)
-		}
-		if footer != "" {
-			footer += " · "
-		}
-		footer += extra
-	}
-	return pane.Box(st, m.resolveTitle(), footer, body, r.W, r.H, true)
-}
-
-// partyLines describes one side of a match in w cells per line.
-func (m *Model) partyLines(p MatchParty, w int) []string {
-	st := m.st
-	name := p.Name
-	if name == "" {
-		name = refLabel(p.Ref)
-	}
-	lines := []string{st.Badge(p.Ref.Kind).Render(strings.ToUpper(p.Ref.Kind.String())) + " " + st.Kind(p.Ref.Kind).Bold(true).Render(name)}
-	field := func(label, v string) {
-		if v != "" {
-			lines = append(lines, pane.Fit(st.Muted.Render(label), 6)+st.Text.Render(v))
-		}
-	}
-	field("ref", p.Ref.String())
-	field("born", p.BirthDate)
-	field("aka", strings.Join(p.Aliases, "; "))
-	for _, id := range p.IDs {
-		v := id.Value
-		if id.Scheme == "pan" {
-			v = graph.MaskPAN(v)
-		}
-		field(id.Scheme, v)
-	}
-	for i := range lines {
-		lines[i] = pane.Fit(lines[i], w)
-	}
-	return lines
-}
-
-// sideBySide lays two columns of lines next to each other.
-func (m *Model) sideBySide(l, r MatchParty, cw int) []string {
-	colW := max((cw-3)/2, 1)
-	left, right := m.partyLines(l, colW), m.partyLines(r, colW)
-	sep := m.st.Muted.Render(" │ ")
-	var out []string
-	for i := range max(len(left), len(right)) {
-		a, b := strings.Repeat(" ", colW), ""
-		if i < len(left) {
-			a = left[i]
-		}
-		if i < len(right) {
-			b = right[i]
-		}
-		out = append(out, a+sep+b)
-	}
-	return out
-}
-
-func (m *Model) renderProposalDetail(r rect) []string {
-	st, rv := m.st, &m.rv
-	p, ok := rv.proposal()
-	if !ok || rv.busy {
-		return pane.Box(st, "Match", "", nil, r.W, r.H, false)
-	}
-	cw := pane.ContentWidth(r.W)
-	kind := "name proposal"
-	if p.Match.Deterministic {
-		kind = "shared identifier"
-	}
-	body := []string{st.Muted.Render(fmt.Sprintf("%s · score %.2f · method %s", kind, p.Match.Score, p.Match.Method))}
-	if f := sharedFacts(p.Left, p.Right, p.Match.Names); len(f) > 0 {
-		body = append(body, st.Muted.Render("shared ")+st.Text.Render(strings.Join(f, " · ")))
-	}
-	body = append(body, m.sideBySide(p.Left, p.Right, cw)...)
-	return pane.Box(st, "Match · left │ right", "a accept · x reject · enter/o open", clipLines(st.Muted.Render, body, pane.ContentHeight(r.H)), r.W, r.H, false)
-}
-
-func (m *Model) renderMergedList(r rect) []string {
-	st, rv := m.st, &m.rv
-	cw, ch := pane.ContentWidth(r.W), pane.ContentHeight(r.H)
-	var body []string
-	footer := ""
-	switch {
-	case rv.mErr != nil:
-		body = append(body, st.Err.Render(rv.mErr.Error()))
-	case !rv.mLoaded:
-		body = append(body, st.Muted.Render("loading…"))
-	case len(rv.merged) == 0:
-		body = append(body, st.Muted.Render("no same_as links yet · accept a proposal with a"))
-	default:
-		const rankW, scoreW, methodW, decW = 3, 4, 12, 8
-		nameW := max((cw-rankW-scoreW-methodW-decW-5)/2, 0)
-		widths := []int{-rankW, scoreW, methodW, decW, nameW, nameW}
-		body = append(body, st.Muted.Render(fitCols([]string{"#", "scr", "method", "decision", "left", "right"}, widths)))
-		rows := ch - 1
-		rv.mOff = pane.Window(rv.mSel, rv.mOff, len(rv.merged), rows)
-		for i := rv.mOff; i < len(rv.merged) && i < rv.mOff+rows; i++ {
-			l := rv.merged[i]
-			ls, rs := st.Kind(l.Left.Ref.Kind), st.Kind(l.Right.Ref.Kind)
-			rank := fmt.Sprint(i + 1)
-			if i == rv.mSel {
-				ls, rs = ls.Inherit(st.Selected), rs.Inherit(st.Selected)
-				rank = st.Accent.Render("▸") + rank
-			}
-			dec := l.Decision
-			if dec == "" {
-				dec = "imported"
-			}
-			if rv.pending[pairOf(l.Link.From, l.Link.To)] {
-				dec = "reverting…"
-			}
-			body = append(body, fitCols([]string{rank, st.OK.Render(fmt.Sprintf("%.2f", l.Score)), st.Muted.Render(l.Method),
-				st.Muted.Render(dec), ls.Render(partyLabel(l.Left, "")), rs.Render(partyLabel(l.Right, ""))}, widths))
-		}
-		footer = fmt.Sprintf("%d–%d of %d", rv.mOff+1, min(rv.mOff+rows, len(rv.merged)), len(rv.merged))
-	}
-	return pane.Box(st, m.resolveTitle(), footer, body, r.W, r.H, true)
-}
-
-func (m *Model) renderMergedDetail(r rect) []string {
-	st, rv := m.st, &m.rv
-	l, ok := rv.mergedLink()
-	if !ok {
-		return pane.Box(st, "same_as link", "", nil, r.W, r.H, false)
-	}
-	cw := pane.ContentWidth(r.W)
-	body := []string{st.Muted.Render("role ") + st.Text.Render(l.Link.Role) + st.Muted.Render(" · "+l.Link.Src.String())}
-	if f := sharedFacts(l.Left, l.Right, [2]string{}); len(f) > 0 {
-		body = append(body, st.Muted.Render("shared ")+st.Text.Render(strings.Join(f, " · ")))
-	}
-	body = append(body, m.sideBySide(l.Left, l.Right, cw)...)
-	return pane.Box(st, "same_as link · from │ to", "u revert · enter/o open", clipLines(st.Muted.Render, body, pane.ContentHeight(r.H)), r.W, r.H, false)
-}
-
-// clipLines cuts body to h lines, the last saying how many were left out.
-func clipLines(muted func(...string) string, body []string, h int) []string {
-	if h <= 0 || len(body) <= h {
-		return body
-	}
-	return append(body[:h-1:h-1], muted(fmt.Sprintf("… %d more", len(body)-h+1)))
 }

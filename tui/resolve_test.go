@@ -29,8 +29,8 @@ func sameAsLinks(f *fakeBackend) []graph.Link {
 func TestResolveAcceptRejectRevert(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{})
 	press(t, m, "R")
-	if !m.rv.open || !m.rv.loaded || f.res.calls != 1 {
-		t.Fatalf("R: open %v loaded %v calls %d", m.rv.open, m.rv.loaded, f.res.calls)
+	if !onStack[*resolveScreen](m) || !m.rv.loaded || f.res.calls != 1 {
+		t.Fatalf("R: open %v loaded %v calls %d", onStack[*resolveScreen](m), m.rv.loaded, f.res.calls)
 	}
 	requireContains(t, m, "Resolve · [proposals 3] · merged 0", "OMIRBEKOVA ULZHAN", "born 1990-05-15 · iin 900515300008",
 		"Akhmetov Zhanbolat", "skeleton+dob", "name omirbek uljan", "resolution ready · 3 to decide")
@@ -68,8 +68,8 @@ func TestResolveAcceptRejectRevert(t *testing.T) {
 		t.Fatalf("the reverted match is not proposed again: %+v", m.rv.list.Rows)
 	}
 	press(t, m, "esc")
-	if m.rv.open || m.screen != screenHome {
-		t.Fatalf("esc: open %v screen %v", m.rv.open, m.screen)
+	if onStack[*resolveScreen](m) || m.screenName() != "home" {
+		t.Fatalf("esc: open %v screen %v", onStack[*resolveScreen](m), m.screenName())
 	}
 }
 
@@ -80,19 +80,19 @@ func TestResolveAcceptShowsInEntityNeighbours(t *testing.T) {
 		t.Fatalf("same_as before any decision:\n%s", s)
 	}
 	press(t, m, "R", "down", "a", "esc")
-	if m.screen != screenEntity || m.ent.ref != refAkhmetov {
-		t.Fatalf("esc: screen %v ref %v", m.screen, m.ent.ref)
+	if m.screenName() != "entity" || m.ent.ref != refAkhmetov {
+		t.Fatalf("esc: screen %v ref %v", m.screenName(), m.ent.ref)
 	}
 	requireContains(t, m, "same_as      → ftm-7c1e")
 	// enter on the merged tab opens the left entity, o the right one.
 	press(t, m, "R", "tab", "o")
-	if m.rv.open || m.ent.ref != refFtmAkhmetov {
-		t.Fatalf("o: open %v ref %v", m.rv.open, m.ent.ref)
+	if onStack[*resolveScreen](m) || m.ent.ref != refFtmAkhmetov {
+		t.Fatalf("o: open %v ref %v", onStack[*resolveScreen](m), m.ent.ref)
 	}
 	// The screen reopens on the tab it was left on.
 	press(t, m, "R", "enter")
-	if m.rv.open || m.ent.ref != refAkhmetov || m.screen != screenEntity {
-		t.Fatalf("enter: open %v ref %v", m.rv.open, m.ent.ref)
+	if onStack[*resolveScreen](m) || m.ent.ref != refAkhmetov || m.screenName() != "entity" {
+		t.Fatalf("enter: open %v ref %v", onStack[*resolveScreen](m), m.ent.ref)
 	}
 	// enter on a proposal opens its left entity; after the accept the
 	// cursor moved on to the next match.
@@ -106,8 +106,8 @@ func TestResolveProgressAndCancel(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{})
 	f.res.block = true
 	_, cmd := m.Update(keyPress("R"))
-	if !m.rv.open || !m.rv.busy {
-		t.Fatalf("R: open %v busy %v", m.rv.open, m.rv.busy)
+	if !onStack[*resolveScreen](m) || !m.rv.busy {
+		t.Fatalf("R: open %v busy %v", onStack[*resolveScreen](m), m.rv.busy)
 	}
 	var runCmd, progCmd tea.Cmd
 	for _, c := range cmd().(tea.BatchMsg) {
@@ -135,8 +135,8 @@ func TestResolveProgressAndCancel(t *testing.T) {
 		t.Fatal("esc did not cancel resolution")
 	}
 	run(t, m, done) // the cancelled run's answer is dropped
-	if m.rv.busy || m.rv.loaded || m.rv.open {
-		t.Fatalf("after cancel: busy %v loaded %v open %v", m.rv.busy, m.rv.loaded, m.rv.open)
+	if m.rv.busy || m.rv.loaded || onStack[*resolveScreen](m) {
+		t.Fatalf("after cancel: busy %v loaded %v open %v", m.rv.busy, m.rv.loaded, onStack[*resolveScreen](m))
 	}
 	requireContains(t, m, "resolution cancelled")
 	f.res.block = false
@@ -180,20 +180,20 @@ func TestResolveKeysOnlyWhereTheyBelong(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{})
 	// R is the previous-rule key on the Flags screen, not Resolve.
 	press(t, m, "F", "R")
-	if m.rv.open {
+	if onStack[*resolveScreen](m) {
 		t.Fatal("R opened Resolve over the Flags screen")
 	}
 	press(t, m, "esc", "/", "R")
-	if m.rv.open {
+	if onStack[*resolveScreen](m) {
 		t.Fatal("R typed into search opened Resolve")
 	}
 	press(t, m, "esc", "R", "/")
-	if m.searchOpen || !m.rv.open {
-		t.Fatalf("/ on the Resolve screen: search %v open %v", m.searchOpen, m.rv.open)
+	if (m.screenName() == "search") || !onStack[*resolveScreen](m) {
+		t.Fatalf("/ on the Resolve screen: search %v open %v", (m.screenName() == "search"), onStack[*resolveScreen](m))
 	}
 	run(t, m, tea.MouseWheelMsg{Button: tea.MouseWheelDown})
-	if m.rv.pSel != 2 {
-		t.Fatalf("wheel down: selection %d, want the last row", m.rv.pSel)
+	if m.rv.pnav.Cursor() != 2 {
+		t.Fatalf("wheel down: selection %d, want the last row", m.rv.pnav.Cursor())
 	}
 }
 
@@ -211,8 +211,8 @@ func TestResolveHelpListsEveryKey(t *testing.T) {
 		}
 	}
 	press(t, m, "esc")
-	if !m.rv.open || m.showHelp {
-		t.Fatalf("esc closed more than the help: open %v help %v", m.rv.open, m.showHelp)
+	if !onStack[*resolveScreen](m) || (m.screenName() == "help") {
+		t.Fatalf("esc closed more than the help: open %v help %v", onStack[*resolveScreen](m), (m.screenName() == "help"))
 	}
 }
 
@@ -284,8 +284,8 @@ func TestResolveJourney(t *testing.T) {
 	tm.Type("u")
 	wait("reverted same_as")
 	fm := endJourney(t, tm)
-	if !fm.rv.open || fm.rv.tab != tabMerged || len(fm.rv.merged) != 0 || len(fm.rv.list.Rows) != 2 {
-		t.Fatalf("final resolve state: open %v tab %v merged %+v rows %d", fm.rv.open, fm.rv.tab, fm.rv.merged, len(fm.rv.list.Rows))
+	if !onStack[*resolveScreen](fm) || fm.rv.tab != tabMerged || len(fm.rv.merged) != 0 || len(fm.rv.list.Rows) != 2 {
+		t.Fatalf("final resolve state: open %v tab %v merged %+v rows %d", onStack[*resolveScreen](fm), fm.rv.tab, fm.rv.merged, len(fm.rv.list.Rows))
 	}
 	if links := sameAsLinks(f); len(links) != 0 {
 		t.Fatalf("links left after revert: %+v", links)

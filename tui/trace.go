@@ -10,7 +10,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
+	"casegraph/tui/theme"
 )
 
 // TraceQuery asks for a money-flow trace from an entity or, when TxID is
@@ -58,21 +60,40 @@ type TraceTree struct {
 }
 
 type traceView struct {
-	q        TraceQuery
-	tree     TraceTree
-	loaded   bool
-	err      error
-	open     map[int]bool
-	visible  []int
-	sel, off int
+	q       TraceQuery
+	tree    TraceTree
+	loaded  bool
+	err     error
+	open    map[int]bool
+	visible []int      // tree nodes shown, depth first
+	nav     list.Model // over visible
 }
 
-func newTraceView() traceView { return traceView{open: map[int]bool{}} }
+// traceSummaryH is the height of the "where the money went" pane.
+const traceSummaryH = 5
+
+func newTraceView(st theme.Styles) traceView {
+	return traceView{open: map[int]bool{}, nav: list.New(st)}
+}
 
 // rebuild lists the nodes shown: the root and the children of every
-// expanded node, depth first.
+// expanded node, depth first. The selected node stays selected.
 func (v *traceView) rebuild() {
+	selNode, had := v.selected()
 	v.visible = v.visible[:0]
+	defer func() {
+		v.nav.SetRows(len(v.visible), func(r int) string {
+			n := v.tree.Nodes[v.visible[r]]
+			return n.Name + " " + n.Ref.String() + " " + refLabel(n.Ref) + " " + n.Channel + " " + n.End + " " + n.TxID
+		})
+		if had {
+			for r, i := range v.visible {
+				if i == selNode {
+					v.nav.Select(r)
+				}
+			}
+		}
+	}()
 	if len(v.tree.Nodes) == 0 {
 		return
 	}
@@ -86,18 +107,11 @@ func (v *traceView) rebuild() {
 		}
 	}
 	walk(0)
-	v.sel = min(max(v.sel, 0), len(v.visible)-1)
-}
-
-func (v *traceView) move(d int) {
-	if n := len(v.visible); n > 0 {
-		v.sel = min(max(v.sel+d, 0), n-1)
-	}
 }
 
 func (v *traceView) selected() (int, bool) {
-	if v.sel < len(v.visible) {
-		return v.visible[v.sel], true
+	if r, ok := v.nav.Index(); ok && r < len(v.visible) {
+		return v.visible[r], true
 	}
 	return 0, false
 }
@@ -153,7 +167,8 @@ func (m *Model) applyTrace(msg traceLoadedMsg) tea.Cmd {
 	}
 	v.tree, v.loaded, v.err = msg.tree, true, nil
 	v.open = map[int]bool{0: true}
-	v.sel, v.off = 0, 0
+	v.visible = v.visible[:0]
+	v.nav.Reset(0, 0, nil)
 	v.rebuild()
 	for _, n := range msg.tree.Nodes {
 		m.noteName(n.Ref, n.Name)
@@ -161,26 +176,45 @@ func (m *Model) applyTrace(msg traceLoadedMsg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) traceKey(msg tea.KeyPressMsg) tea.Cmd {
+// traceUpdate takes the Trace screen's input; ok is false for keys it
+// leaves to the screen's global keys.
+func (m *Model) traceUpdate(msg tea.Msg) (tea.Cmd, bool) {
+	v := &m.ana.trace
+	if cmd, ok := v.nav.Update(msg); ok {
+		return cmd, true
+	}
+	kp, isKey := msg.(tea.KeyPressMsg)
+	if !isKey {
+		return nil, false
+	}
+	return m.traceKey(kp)
+}
+
+func (m *Model) traceKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	v, k := &m.ana.trace, m.ana.keys
 	switch {
-	case navKey(msg, k.navKeys, v.move):
+	case key.Matches(msg, k.List.Export):
+		return m.bookmarkListed("trace rows of "+m.titleOf(v.q.Ref), &v.nav, func(r int) []graph.Ref {
+			return []graph.Ref{v.tree.Nodes[v.visible[r]].Ref}
+		}), true
 	case key.Matches(msg, k.Direction):
 		v.q.Backward = !v.q.Backward
-		return m.loadTrace()
+		return m.loadTrace(), true
 	case key.Matches(msg, k.Proportional):
 		v.q.Proportional = !v.q.Proportional
-		return m.loadTrace()
+		return m.loadTrace(), true
 	case key.Matches(msg, k.MoreHops):
 		if h := v.hops(); h < 12 {
 			v.q.MaxHops = h + 1
-			return m.loadTrace()
+			return m.loadTrace(), true
 		}
+		return nil, true
 	case key.Matches(msg, k.FewerHops):
 		if h := v.hops(); h > 1 {
 			v.q.MaxHops = h - 1
-			return m.loadTrace()
+			return m.loadTrace(), true
 		}
+		return nil, true
 	case key.Matches(msg, k.ExpandAll):
 		all := true
 		for i, n := range v.tree.Nodes {
@@ -195,10 +229,11 @@ func (m *Model) traceKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 		v.rebuild()
+		return nil, true
 	}
 	i, ok := v.selected()
 	if !ok {
-		return nil
+		return nil, false
 	}
 	n := v.tree.Nodes[i]
 	switch {
@@ -208,16 +243,18 @@ func (m *Model) traceKey(msg tea.KeyPressMsg) tea.Cmd {
 			v.rebuild()
 		}
 	case key.Matches(msg, k.Open):
-		return m.openEntityFromAna(n.Ref, false)
+		return m.openEntityFromAna(n.Ref, false), true
 	case key.Matches(msg, k.Bookmark):
 		// The whole trace; one entity of it is bookmarked from its own
 		// screen (enter, then b).
 		t := m.traceTarget()
-		return m.openBookmark(t, t.Label)
+		return m.openBookmark(t, t.Label), true
 	case key.Matches(msg, k.Mark):
-		return m.markPathEnd(n.Ref)
+		return m.markPathEnd(n.Ref), true
+	default:
+		return nil, false
 	}
-	return nil
+	return nil, true
 }
 
 // traceTarget is the bookmark target of the trace on screen: every entity
@@ -281,7 +318,7 @@ func fmtDwell(d time.Duration) string {
 
 func (m *Model) renderTrace(b rect) []string {
 	st, v := m.st, &m.ana.trace
-	sumH := 5
+	sumH := traceSummaryH
 	treeR := rect{b.X, b.Y, b.W, b.H - sumH}
 	sumR := rect{b.X, b.Y + b.H - sumH, b.W, sumH}
 	dir, arrow := "forward", "→"
@@ -297,7 +334,7 @@ func (m *Model) renderTrace(b rect) []string {
 		title += " · transaction " + v.q.TxID
 	}
 	title += fmt.Sprintf(" · %s · ≤ %d hops", attr, v.hops())
-	cw, ch := pane.ContentWidth(treeR.W), pane.ContentHeight(treeR.H)
+	cw := pane.ContentWidth(treeR.W)
 	var body []string
 	footer := ""
 	if line, ok := m.anaNotice(v.err, v.loaded, len(v.tree.Nodes) == 0, "loading…", "no money to trace"); ok {
@@ -307,9 +344,7 @@ func (m *Model) renderTrace(b rect) []string {
 		treeW := max(cw-amtW-timeW-dwellW-endW-4, 12)
 		widths := []int{treeW, -amtW, timeW, -dwellW, endW}
 		body = append(body, st.Muted.Render(fitCols([]string{"money " + arrow, "amount", "time (Almaty)", "dwell", "end"}, widths)))
-		rows := ch - 1
-		v.off = pane.Window(v.sel, v.off, len(v.visible), rows)
-		for r := v.off; r < len(v.visible) && r < v.off+rows; r++ {
+		body = append(body, v.nav.Lines(func(r int, selected bool) string {
 			i := v.visible[r]
 			n := v.tree.Nodes[i]
 			glyph := "·"
@@ -324,7 +359,7 @@ func (m *Model) renderTrace(b rect) []string {
 				name = refLabel(n.Ref)
 			}
 			nameSt := st.Kind(n.Ref.Kind)
-			if r == v.sel {
+			if selected {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
 			left := strings.Repeat("  ", n.Depth) + st.Accent.Render(glyph) + " "
@@ -356,10 +391,11 @@ func (m *Model) renderTrace(b rect) []string {
 			if n.End == "cash" || n.End == "exchange" {
 				endSt = st.Warn
 			}
-			body = append(body, fitCols([]string{left, st.Money.Render(graph.FormatMoney(n.Amount, "KZT")), st.Muted.Render(when),
-				st.Muted.Render(fmtDwell(n.Dwell)), endSt.Render(end)}, widths))
-		}
-		footer = fmt.Sprintf("%d–%d of %d shown · %d hops in the tree", v.off+1, min(v.off+rows, len(v.visible)), len(v.visible), len(v.tree.Nodes))
+			return fitCols([]string{left, st.Money.Render(graph.FormatMoney(n.Amount, "KZT")), st.Muted.Render(when),
+				st.Muted.Render(fmtDwell(n.Dwell)), endSt.Render(end)}, widths)
+		})...)
+		filterFirst(&v.nav, body)
+		footer = v.nav.Footer() + fmt.Sprintf(" shown · %d hops in the tree", len(v.tree.Nodes))
 		if v.tree.Truncated {
 			footer += " · budget reached"
 		}

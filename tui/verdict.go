@@ -115,10 +115,7 @@ func (m *Model) openVerdictNote(ref graph.Ref) tea.Cmd {
 	}
 	d := newFieldDialog(m.st, dialogVerdictNote, fmt.Sprintf("Note on %s · %s", m.titleOf(ref), kind), "note", note, true)
 	d.verdictRef, d.verdict = ref, kind
-	d.setWidth(m.dialogWidth())
-	cmd := d.focusField(0)
-	m.cs.dialog = &d
-	return cmd
+	return m.openDialog(d, 0)
 }
 
 // judgeWithNote records kind with note on ref, or withdraws the verdict

@@ -85,17 +85,17 @@ func TestVerdictNoteDialog(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{})
 	press(t, m, "F", "N")
 	requireContains(t, m, "has no verdict yet")
-	if m.cs.dialog != nil {
+	if m.dialog() != nil {
 		t.Fatal("N without a verdict opened the note dialog")
 	}
 	press(t, m, "y", "N")
-	if m.cs.dialog == nil || m.cs.dialog.kind != dialogVerdictNote {
+	if m.dialog() == nil || m.dialog().kind != dialogVerdictNote {
 		t.Fatal("N did not open the note dialog")
 	}
 	requireContains(t, m, "Note on 4400 43•• •••• 7894 · confirmed")
 	typeText(t, m, "seen at ATM-ALA-0042")
 	run(t, m, ctrlS)
-	if m.cs.dialog != nil {
+	if m.dialog() != nil {
 		t.Fatal("dialog still open after ctrl+s")
 	}
 	if v := f.verdicts[refCard]; v.Kind != graph.VerdictConfirmed || v.Note != "seen at ATM-ALA-0042" {
@@ -108,11 +108,11 @@ func TestVerdictNoteDialog(t *testing.T) {
 		t.Fatalf("n after the note: %+v", v)
 	}
 	press(t, m, "N")
-	if m.cs.dialog == nil || m.cs.dialog.noteValue() != "seen at ATM-ALA-0042" {
+	if m.dialog() == nil || m.dialog().noteValue() != "seen at ATM-ALA-0042" {
 		t.Fatal("the note dialog does not start from the note")
 	}
 	press(t, m, "esc")
-	if m.cs.dialog != nil || m.ana.view != anaFlags {
+	if m.dialog() != nil || m.screenName() != "flags" {
 		t.Fatal("esc should close the dialog and stay on the Flags screen")
 	}
 }

@@ -134,18 +134,3 @@ func Join(blocks ...[]string) []string {
 	}
 	return out
 }
-
-// Window returns the first row of a scroll window of height h over n rows
-// that keeps sel visible, starting from the previous offset off.
-func Window(sel, off, n, h int) int {
-	if h <= 0 || n <= h {
-		return 0
-	}
-	if sel < off {
-		off = sel
-	}
-	if sel >= off+h {
-		off = sel - h + 1
-	}
-	return min(max(off, 0), n-h)
-}

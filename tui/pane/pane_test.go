@@ -50,13 +50,3 @@ func TestBoxIsExactSize(t *testing.T) {
 		t.Errorf("bottom = %q", s)
 	}
 }
-
-func TestWindowKeepsSelectionVisible(t *testing.T) {
-	for _, tc := range []struct{ sel, off, n, h, want int }{
-		{0, 0, 100, 10, 0}, {15, 0, 100, 10, 6}, {3, 6, 100, 10, 3}, {99, 0, 100, 10, 90}, {5, 50, 8, 10, 0},
-	} {
-		if got := Window(tc.sel, tc.off, tc.n, tc.h); got != tc.want {
-			t.Errorf("Window(%+v) = %d", tc, got)
-		}
-	}
-}

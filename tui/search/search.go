@@ -18,6 +18,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/internal/safetext"
+	"casegraph/tui/list"
 	"casegraph/tui/pane"
 	"casegraph/tui/theme"
 )
@@ -93,8 +94,8 @@ type Model struct {
 	busy   bool
 	ready  bool // false while the searcher reported notReady
 
-	sel, off int
-	w, h     int
+	list list.Model // over res.Hits: selection, paging, the wheel
+	w, h int
 
 	now func() time.Time // the clock that times queries
 }
@@ -106,6 +107,12 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in.Prompt = "/ "
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
 	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
+	m.list = list.New(st)
+	// The query line is the filter: typed letters (j, k, G, /) go to it.
+	m.list.Keys.Up, m.list.Keys.Down = m.Keys.Up, m.Keys.Down
+	m.list.Keys.Top.SetEnabled(false)
+	m.list.Keys.Bottom.SetEnabled(false)
+	m.list.Keys.Filter.SetEnabled(false)
 	m.SetStyles(st)
 	return m
 }
@@ -125,13 +132,18 @@ func (m *Model) SetStyles(st theme.Styles) {
 	s.Blurred.Prompt = st.Muted
 	s.Blurred.Placeholder = st.Muted
 	m.input.SetStyles(s)
+	m.list.SetStyles(st)
 }
 
 // SetSize sets the size of the content area (inside the frame).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
 	m.input.SetWidth(max(1, w-3))
+	m.list.SetHeight(h - headLines)
 }
+
+// headLines are the lines above the hits: the query, the kinds, a gap.
+const headLines = 3
 
 // Focus focuses the text input.
 func (m *Model) Focus() tea.Cmd { return m.input.Focus() }
@@ -150,10 +162,11 @@ func (m Model) Result() graph.SearchResult { return m.res }
 
 // Selected returns the selected hit, if any.
 func (m Model) Selected() (graph.SearchHit, bool) {
-	if m.sel < 0 || m.sel >= len(m.res.Hits) {
+	i, ok := m.list.Index()
+	if !ok || i >= len(m.res.Hits) {
 		return graph.SearchHit{}, false
 	}
-	return m.res.Hits[m.sel], true
+	return m.res.Hits[i], true
 }
 
 // Loading reports whether the searcher is still loading its index.
@@ -174,7 +187,7 @@ func (m *Model) run() tea.Cmd {
 	q := strings.TrimSpace(m.input.Value())
 	if q == "" {
 		m.res, m.err, m.busy, m.ran = graph.SearchResult{}, nil, false, ""
-		m.sel, m.off = 0, 0
+		m.list.Reset(0, 0, nil)
 		return nil
 	}
 	m.busy = true
@@ -212,7 +225,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.ready = true
 		m.err = nil
 		m.res, m.took, m.ran = msg.Res, msg.Took, msg.Res.Query
-		m.sel, m.off = 0, 0
+		m.list.Reset(len(m.res.Hits), len(m.res.Hits), nil)
+		return m, nil
+
+	case tea.MouseWheelMsg:
+		m.list.Update(msg)
 		return m, nil
 
 	case tea.KeyPressMsg:
@@ -225,11 +242,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 				return m, func() tea.Msg { return OpenMsg{Ref: ref} }
 			}
 			return m, nil
-		case key.Matches(msg, m.Keys.Up):
-			m.Move(-1)
-			return m, nil
-		case key.Matches(msg, m.Keys.Down):
-			m.Move(1)
+		case key.Matches(msg, m.list.Keys.Up, m.list.Keys.Down, m.list.Keys.PageUp, m.list.Keys.PageDown):
+			m.list.Update(msg)
 			return m, nil
 		case key.Matches(msg, m.Keys.NextKind):
 			m.filter = (m.filter + 1) % len(Filters)
@@ -252,11 +266,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 // Move moves the selection by d results.
-func (m *Model) Move(d int) {
-	if n := len(m.res.Hits); n > 0 {
-		m.sel = min(max(m.sel+d, 0), n-1)
-	}
-}
+func (m *Model) Move(d int) { m.list.Move(d) }
 
 // Footer is the status shown in the frame: "N of M matches · X ms".
 func (m Model) Footer() string {
@@ -294,7 +304,6 @@ func (m Model) Lines() []string {
 	lines = append(lines, m.input.View())
 	lines = append(lines, m.filterLine())
 	lines = append(lines, "")
-	rows := m.h - len(lines)
 
 	switch {
 	case !m.ready:
@@ -307,10 +316,9 @@ func (m Model) Lines() []string {
 	case len(m.res.Hits) == 0 && !m.busy:
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q", m.ran)))
 	default:
-		m.off = pane.Window(m.sel, m.off, len(m.res.Hits), rows)
-		for i := m.off; i < len(m.res.Hits) && i < m.off+rows; i++ {
-			lines = append(lines, m.hitLine(m.res.Hits[i], i == m.sel))
-		}
+		lines = append(lines, m.list.Lines(func(i int, selected bool) string {
+			return m.hitLine(m.res.Hits[i], selected)
+		})...)
 	}
 	for len(lines) < m.h {
 		lines = append(lines, "")

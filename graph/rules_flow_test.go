@@ -1,0 +1,311 @@
+package graph
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// background adds n pairs of quiet cards (ids from 50,000 up), each pair one
+// transfer far from the cases, so that the data set has many active
+// instruments with a median of one transfer, as a real population would.
+func (r *rb) background(n int) {
+	for i := 0; i < n; i++ {
+		a, b := r.card(50000+2*i, -1, "", ""), r.card(50001+2*i, -1, "", "")
+		r.tx(a, b, 200*day+time.Duration(i)*time.Minute, int64(1000+i), ChannelTransfer)
+	}
+}
+
+func TestFlowRulesPositiveAndNegative(t *testing.T) {
+	cases := []struct {
+		rule   string
+		target Ref
+		build  func(r *rb, positive bool)
+	}{
+		{"R16", rCard(1), func(r *rb, pos bool) {
+			x, y := r.card(1, 1, "", ""), r.card(2, 2, "", "")
+			step := 30 * time.Minute
+			if !pos {
+				step = 13 * hr // the third one falls outside the day
+			}
+			for i := 0; i < 3; i++ {
+				r.tx(x, y, time.Duration(i)*step, 1250, ChannelTransfer)
+			}
+		}},
+		{"R17", rCard(2), func(r *rb, pos bool) {
+			a, b, c, d := r.card(1, 1, "", ""), r.card(2, 2, "", ""), r.card(3, 3, "", ""), r.card(4, 4, "", "")
+			back := 10 * day
+			if !pos {
+				back = 40 * day // after the 30-day window
+			}
+			r.tx(a, b, 0, 10000, ChannelTransfer)
+			r.tx(b, c, 2*day, 300, ChannelTransfer) // any amounts
+			r.tx(c, d, 5*day, 7000, ChannelTransfer)
+			r.tx(d, a, back, 9000, ChannelTransfer)
+		}},
+		{"R18", rCard(1), func(r *rb, pos bool) {
+			x := r.card(1, 1, "", "")
+			for i := 0; i < 6; i++ {
+				r.tx(r.card(10+i, 10+i, "", ""), x, time.Duration(i)*7*hr, int64(3000+i*1700), ChannelTransfer)
+			}
+			if !pos {
+				// Eight earlier senders: the burst is 6 of 14, not most of them.
+				for i := 0; i < 8; i++ {
+					r.tx(r.card(30+i, 30+i, "", ""), x, -time.Duration(10+i*9)*day, int64(5000+i*311), ChannelTransfer)
+				}
+			}
+		}},
+		{"R19", rCard(1), func(r *rb, pos bool) {
+			x := r.card(1, 1, "", "")
+			for i := 0; i < 6; i++ {
+				r.tx(x, r.card(10+i, 10+i, "", ""), time.Duration(i)*9*hr, int64(4000+i*900), ChannelTransfer)
+			}
+			if !pos {
+				// The recipients are busy accounts.
+				for i := 0; i < 6; i++ {
+					for j := 0; j < 3; j++ {
+						r.tx(r.card(10+i, 10+i, "", ""), r.card(40+j, 40+j, "", ""), 20*day+time.Duration(i*3+j)*hr, 500, ChannelTransfer)
+					}
+				}
+			}
+		}},
+		{"R20", rCard(1), func(r *rb, pos bool) {
+			x := r.card(1, 1, "", "")
+			for i := 0; i < 3; i++ {
+				r.tx(r.card(10+i, 10+i, "", ""), x, time.Duration(i)*5*hr, 9000, ChannelTransfer)
+			}
+			n := 3
+			if !pos {
+				n = 2
+			}
+			for i := 0; i < n; i++ {
+				r.tx(x, r.card(20+i, 20+i, "", ""), day+time.Duration(i)*3*hr, 8500, ChannelTransfer)
+			}
+		}},
+		{"R21", rCard(1), func(r *rb, pos bool) {
+			s, d := r.card(1, 1, "", ""), r.card(2, 2, "", "")
+			for i := 0; i < 3; i++ {
+				m := r.card(10+i, 10+i, "", "")
+				r.tx(s, m, time.Duration(i)*2*hr, 20000, ChannelTransfer)
+				r.tx(m, d, day+time.Duration(i)*3*hr, 19500, ChannelTransfer)
+			}
+			if !pos {
+				// The sink is paid by many others in those days: a shop.
+				for i := 0; i < 10; i++ {
+					r.tx(r.card(30+i, 30+i, "", ""), d, time.Duration(i)*3*hr, 700, ChannelTransfer)
+				}
+			}
+		}},
+		{"R22", rCard(1), func(r *rb, pos bool) {
+			m := r.card(1, 1, "", "")
+			r.tx(r.card(2, 2, "", ""), m, 0, 50000, ChannelTransfer)
+			r.tx(m, r.card(3, 3, "", ""), 3*hr, 49000, ChannelTransfer)
+			if !pos {
+				// It also lives on its own money.
+				r.tx(r.card(4, 4, "", ""), m, 5*day, 300000, ChannelTransfer)
+				r.tx(m, rATM(1), 6*day, 20000, ChannelCashOut)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.rule, func(t *testing.T) {
+			pos := newRB()
+			c.build(pos, true)
+			pos.background(200)
+			ix, f := pos.run(t)
+			if !hitOn(ix, f, c.rule, c.target) {
+				t.Errorf("%s did not fire on %s; hits: %+v", c.rule, c.target, f.Hits)
+			}
+			for _, h := range f.Hits {
+				if h.Rule == c.rule && (h.Reason == "" || len(h.Evidence) == 0) {
+					t.Errorf("%s hit without a reason or evidence: %+v", c.rule, h)
+				}
+			}
+			neg := newRB()
+			c.build(neg, false)
+			neg.background(200)
+			ix, f = neg.run(t)
+			for _, h := range f.Hits {
+				if h.Rule == c.rule {
+					t.Errorf("%s fired on the near miss: %s %s", c.rule, ix.Ref(h.Node), h.Reason)
+				}
+			}
+		})
+	}
+}
+
+func TestFlowRuleReasons(t *testing.T) {
+	r := newRB()
+	x, y := r.card(1, 1, "", ""), r.card(2, 2, "", "")
+	for i := 0; i < 5; i++ {
+		r.tx(x, y, time.Duration(i)*time.Minute, 1250, ChannelTransfer)
+	}
+	ix, f := r.run(t)
+	hs := f.ByRule("R16")
+	if len(hs) != 1 {
+		t.Fatalf("R16 hits %+v", hs)
+	}
+	want := "5 identical transfers of 1,250 ₸"
+	if !strings.Contains(hs[0].Reason, want) || !strings.Contains(hs[0].Reason, "5500 0000 0000 0002") {
+		t.Errorf("reason %q, want it to say %q and name the counterparty", hs[0].Reason, want)
+	}
+	if len(hs[0].Evidence) != 5 || ix.TxID(hs[0].Evidence[0]) != "T00001" {
+		t.Errorf("evidence %v", hs[0].Evidence)
+	}
+}
+
+// TestFlowRulesSameAmountFanIn: many senders each paying one identical
+// amount once (AMLSim's fan-in) flag the hub and the senders; the same
+// amount paid monthly by each (a subscription, rent) does not.
+func TestFlowRulesSameAmountFanIn(t *testing.T) {
+	for _, monthly := range []bool{false, true} {
+		r := newRB()
+		hub := r.card(1, 1, "", "")
+		for i := 0; i < 6; i++ {
+			s := r.card(10+i, 10+i, "", "")
+			r.tx(s, hub, time.Duration(i)*9*day, 234, ChannelTransfer)
+			r.tx(s, hub, time.Duration(i)*9*day+4*day, int64(100+i*37), ChannelTransfer) // other payments
+			if monthly {
+				r.tx(s, hub, time.Duration(i)*9*day+30*day, 234, ChannelTransfer)
+			}
+		}
+		r.background(50)
+		ix, f := r.run(t)
+		if got := hitOn(ix, f, "R18", hub); got == monthly {
+			t.Errorf("monthly=%v: R18 on the hub %v; hits %+v", monthly, got, f.ByRule("R18"))
+		}
+		if got := hitOn(ix, f, "R18", rCard(10)); got == monthly {
+			t.Errorf("monthly=%v: R18 on a sender %v", monthly, got)
+		}
+	}
+}
+
+// TestFlowRulesShopAndPayroll: a shop with hundreds of customers over three
+// months and a payroll paying the same thirty people every month raise no
+// flow rule.
+func TestFlowRulesShopAndPayroll(t *testing.T) {
+	r := newRB()
+	shop, payroll := r.card(1, 1, "", ""), r.card(2, 2, "", "")
+	prices := []int64{990, 1490, 2500, 4990, 12000}
+	for i := 0; i < 400; i++ {
+		c := r.card(100+i, 100+i, "", "")
+		at := time.Duration(i) * 90 * day / 400
+		r.tx(c, shop, at, prices[i%len(prices)], ChannelTransfer)
+		if i%3 == 0 {
+			r.tx(c, shop, at+10*day, prices[(i+2)%len(prices)], ChannelTransfer)
+		}
+	}
+	r.tx(shop, r.card(3, 3, "", ""), 30*day, 500000, ChannelTransfer) // the supplier
+	for m := 0; m < 3; m++ {
+		for e := 0; e < 30; e++ {
+			r.tx(payroll, r.card(1000+e, 1000+e, "", ""), time.Duration(m)*30*day+time.Duration(e)*time.Minute, 250000, ChannelTransfer)
+		}
+		r.tx(r.card(4, 4, "", ""), payroll, time.Duration(m)*30*day-day, 7500000, ChannelTransfer)
+	}
+	r.background(300)
+	ix, f := r.run(t)
+	for _, h := range f.Hits {
+		if ruleNumber(h.Rule) >= 16 && (h.Node == mustLookup(t, ix, shop) || h.Node == mustLookup(t, ix, payroll)) {
+			t.Errorf("%s on %s: %s", h.Rule, ix.Ref(h.Node), h.Reason)
+		}
+	}
+}
+
+func mustLookup(t *testing.T, ix *Index, r Ref) NodeID {
+	t.Helper()
+	id, ok := ix.Lookup(r)
+	if !ok {
+		t.Fatalf("%s not in the index", r)
+	}
+	return id
+}
+
+// flowShapes holds every flow shape and enough quiet cards for several
+// worker chunks.
+func flowShapes() *Index {
+	r := newRB()
+	n := 0
+	card := func() Ref { n++; return r.card(n, n, "", "") }
+	for g := 0; g < 20; g++ {
+		base := time.Duration(g) * 3 * day
+		x, y := card(), card()
+		for i := 0; i < 3; i++ {
+			r.tx(x, y, base+time.Duration(i)*time.Minute, 777, ChannelTransfer)
+		}
+		a, b, c := card(), card(), card()
+		r.tx(a, b, base, 100, ChannelTransfer)
+		r.tx(b, c, base+day, 200, ChannelTransfer)
+		r.tx(c, a, base+2*day, 300, ChannelTransfer)
+		hub := card()
+		for i := 0; i < 6; i++ {
+			r.tx(card(), hub, base+time.Duration(i)*hr, 1000, ChannelTransfer)
+			r.tx(hub, card(), base+day+time.Duration(i)*hr, 900, ChannelTransfer)
+		}
+		s, d := card(), card()
+		for i := 0; i < 3; i++ {
+			m := card()
+			r.tx(s, m, base+time.Duration(i)*hr, 5000, ChannelTransfer)
+			r.tx(m, d, base+5*hr+time.Duration(i)*hr, 5000, ChannelTransfer)
+		}
+	}
+	r.background(2500)
+	return r.b.Build()
+}
+
+func TestFlowRulesDeterministicAcrossWorkers(t *testing.T) {
+	ix := flowShapes()
+	var prev Flags
+	for w := 1; w <= 3; w++ {
+		cfg := DefaultRuleConfig()
+		cfg.Workers = w
+		f, err := RunRules(context.Background(), ix, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range []string{"R16", "R17", "R18", "R19", "R20", "R21", "R22"} {
+			if len(f.ByRule(rule)) == 0 {
+				t.Errorf("workers=%d: no %s hit", w, rule)
+			}
+		}
+		if w > 1 && !reflect.DeepEqual(prev, f) {
+			t.Fatalf("workers=%d gave a different result from workers=%d", w, w-1)
+		}
+		prev = f
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := RunRules(ctx, ix, DefaultRuleConfig(), nil); err == nil {
+		t.Fatal("want a cancellation error")
+	}
+}
+
+func TestFlowRuleConfig(t *testing.T) {
+	got, err := ParseRuleConfig(strings.NewReader(`{"R17": {"window": "14d", "max_hops": 8}, "R22": {"enabled": false}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.R17.Window != days(14) || got.R17.MaxHops != 8 || got.R17.MinHops != 3 || got.R22.Enabled || !got.R21.Enabled {
+		t.Fatalf("partial config not applied over defaults: %+v %+v", got.R17, got.R22)
+	}
+	for _, bad := range []string{`{"R16": {"count": 1}}`, `{"R17": {"max_hops": 40}}`, `{"R18": {"history_share": 0}}`,
+		`{"R19": {"recipients": 1}}`, `{"R21": {"sink_share": 2}}`, `{"R22": {"amount_ratio": 0.5}}`, `{"R20": {"widnow": "3d"}}`} {
+		if _, err := ParseRuleConfig(strings.NewReader(bad)); err == nil {
+			t.Errorf("%s: want an error", bad)
+		}
+	}
+	ix := flowShapes()
+	cfg := DefaultRuleConfig()
+	cfg.R16.Enabled, cfg.R17.Enabled, cfg.R18.Enabled, cfg.R19.Enabled = false, false, false, false
+	cfg.R20.Enabled, cfg.R21.Enabled, cfg.R22.Enabled = false, false, false
+	f, err := RunRules(context.Background(), ix, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range f.Hits {
+		if ruleNumber(h.Rule) >= 16 {
+			t.Fatalf("disabled %s still fired", h.Rule)
+		}
+	}
+}

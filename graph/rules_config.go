@@ -273,6 +273,9 @@ type IdenticalBurstRule struct {
 	RuleBase
 	Count  int      `json:"count"`  // ≥3 transfers
 	Window Duration `json:"window"` // 24h: one time unit (a day step in day-resolution data)
+	// PayerFactor scales the payer's hit: the receiver collects the burst,
+	// the payer may be a victim told to split a transfer.
+	PayerFactor float64 `json:"payer_factor"`
 }
 
 // AnyCycleRule is R17: a time-respecting cycle back to the origin within a
@@ -282,6 +285,9 @@ type AnyCycleRule struct {
 	MinHops int      `json:"min_hops"` // 3: a 2-hop cycle is a repayment as often as not
 	MaxHops int      `json:"max_hops"` // 12
 	Window  Duration `json:"window"`   // 30d
+	// MaxDwell bounds each intermediary's wait between receiving and
+	// passing on.
+	MaxDwell Duration `json:"max_dwell"`
 	// MaxFanout bounds the transfers followed from one node per step, and
 	// MaxVisits the transfers examined per origin, so that the search stays
 	// linear in the number of transfers.
@@ -298,7 +304,7 @@ type AnyCycleRule struct {
 // paid it the identical amount once.
 type GatherRule struct {
 	RuleBase
-	Senders      int      `json:"senders"`       // ≥5 one-off senders within Window
+	Senders      int      `json:"senders"`       // ≥5 one-off, otherwise quiet senders within Window
 	Window       Duration `json:"window"`        // 7d
 	HistoryShare float64  `json:"history_share"` // and ≥ this share of all its distinct senders
 	SameAmount   int      `json:"same_amount"`   // or ≥5 distinct senders each paying the identical amount once
@@ -376,13 +382,13 @@ func DefaultRuleConfig() RuleConfig {
 		R13:           LayeringRule{RuleBase: on(0.7), MinHops: 3, MaxHops: 8, MaxDwell: hours(6), MaxShrink: 0.10, MinKZT: 100_000},
 		R14:           CycleRule{RuleBase: on(0.6), MaxHops: 6, Window: hours(72), ReturnShare: 0.8, MinKZT: 100_000, MaxFanout: 64},
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
-		R16:           IdenticalBurstRule{RuleBase: on(0.5), Count: 3, Window: hours(24)},
-		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxFanout: 16, MaxVisits: 1024, MaxChance: 0.05},
+		R16:           IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6},
+		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), MaxFanout: 16, MaxVisits: 256, MaxChance: 0.05},
 		R18:           GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1},
 		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5},
 		R20:           GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5},
 		R21:           ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32},
-		R22:           RelayRule{RuleBase: on(0.4), MaxDwell: hours(24), MinRelays: 1, TransitShare: 1, AmountRatio: 2},
+		R22:           RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), MinRelays: 1, TransitShare: 1, AmountRatio: 2},
 	}
 }
 
@@ -446,9 +452,10 @@ func (c RuleConfig) Validate() error {
 	check(c.R15.Days >= 1 && c.R15.OfDays >= c.R15.Days, "R15 needs 1 ≤ days ≤ of_days")
 	share := func(x float64) bool { return x > 0 && x <= 1 }
 	check(c.R16.Count >= 2 && c.R16.Window > 0, "R16 needs count ≥ 2 and a window")
+	check(c.R16.PayerFactor >= 0 && c.R16.PayerFactor <= 1, "R16.payer_factor must be in [0, 1]")
 	check(c.R17.MinHops >= 2 && c.R17.MaxHops >= c.R17.MinHops && c.R17.MaxHops <= 16, "R17 needs 2 ≤ min_hops ≤ max_hops ≤ 16")
 	check(c.R17.MaxFanout >= 1 && c.R17.MaxVisits >= 1 && c.R17.Window > 0, "R17 needs max_fanout, max_visits ≥ 1 and a window")
-	check(c.R17.MaxChance > 0, "R17.max_chance must be > 0")
+	check(c.R17.MaxChance > 0 && c.R17.MaxDwell > 0, "R17 needs max_chance > 0 and a max_dwell")
 	check(c.R18.Senders >= 2 && c.R18.SameAmount >= 2 && c.R18.Window > 0, "R18 needs senders, same_amount ≥ 2 and a window")
 	check(share(c.R18.HistoryShare) && share(c.R18.SameShare), "R18 shares must be in (0, 1]")
 	check(c.R18.SenderFactor >= 0 && c.R18.SenderFactor <= 1, "R18.sender_factor must be in [0, 1]")

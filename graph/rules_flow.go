@@ -39,15 +39,18 @@ type flowStats struct {
 	// repeated marks the transfers whose payer paid that payee more than
 	// once (by transaction index; R17).
 	repeated []bool
+	// degree is each node's number of flow transfers, in and out (R19).
+	degree []int32
 }
 
 func (rr *ruleRun) measureFlow() flowStats {
 	c := rr.cfg
-	if !c.R17.Enabled && !c.R19.Enabled {
+	if !c.R17.Enabled && !c.R18.Enabled && !c.R19.Enabled {
 		return flowStats{}
 	}
 	var degs []int
 	var repeated []bool
+	degree := make([]int32, rr.ix.Len())
 	if c.R17.Enabled {
 		repeated = make([]bool, rr.ix.TxCount())
 	}
@@ -77,31 +80,23 @@ func (rr *ruleRun) measureFlow() flowStats {
 				}
 			}
 		}
+		degree[id] = int32(d)
 		if d > 0 {
 			degs = append(degs, d)
 		}
 	}
 	if len(degs) == 0 {
-		return flowStats{repeated: repeated}
+		return flowStats{repeated: repeated, degree: degree}
 	}
 	slices.Sort(degs)
-	return flowStats{active: len(degs), medianDegree: degs[len(degs)/2], repeated: repeated}
+	return flowStats{active: len(degs), medianDegree: degs[len(degs)/2], repeated: repeated, degree: degree}
 }
 
-// thin reports whether an instrument transfers no more than the data set's
-// median instrument: an otherwise quiet account.
+// thin reports whether an instrument is otherwise quiet: besides the one
+// transfer that brought it into view, it has no more transfers than the
+// data set's median instrument.
 func (rr *ruleRun) thin(id NodeID) bool {
-	d := 0
-	for _, es := range [][]TxEdge{rr.ix.InTx(id), rr.ix.OutTx(id)} {
-		for _, e := range es {
-			if rr.isFlow(id, e) {
-				if d++; d > rr.flowStats.medianDegree {
-					return false
-				}
-			}
-		}
-	}
-	return true
+	return int(rr.flowStats.degree[id]) <= rr.flowStats.medianDegree+1
 }
 
 // flowScratch is one worker's reusable space for the flow rules.
@@ -190,7 +185,10 @@ func (rr *ruleRun) flowEdges(id NodeID, es []TxEdge, buf []TxEdge) []TxEdge {
 }
 
 // R16: at least Count transfers of the identical amount to one counterparty
-// within one time unit (Window). The hit goes to the payer.
+// within one time unit (Window). The receiver collects them and is flagged
+// at Weight; the payer at Weight × PayerFactor, because a fraud victim told
+// to split a transfer looks the same from its side. Found from the payer,
+// once per payer.
 func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
 	c := rr.cfg.R16
 	if !c.Enabled || len(rr.ix.OutTx(id)) < c.Count {
@@ -234,10 +232,16 @@ func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
 			if win[len(win)-1].Time == win[0].Time {
 				within = "at the same time"
 			}
-			st.add(Hit{Rule: "R16", Node: id, Score: c.Weight,
-				Reason: fmt.Sprintf("%d identical transfers of %s to %s %s", len(win),
-					FormatMoney(win[0].Amount, ""), RefTitle(rr.ix.Ref(win[0].Other)), within),
-				Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
+			amount, ev := FormatMoney(win[0].Amount, ""), rr.evidence(edgeTxs(win))
+			span := Window{From: win[0].Time, To: win[len(win)-1].Time}
+			st.add(Hit{Rule: "R16", Node: win[0].Other, Score: c.Weight,
+				Reason:   fmt.Sprintf("received %d identical transfers of %s from %s %s", len(win), amount, RefTitle(rr.ix.Ref(id)), within),
+				Evidence: ev, Window: span})
+			if s := c.Weight * c.PayerFactor; s > 0 {
+				st.add(Hit{Rule: "R16", Node: id, Score: s,
+					Reason:   fmt.Sprintf("%d identical transfers of %s to %s %s", len(win), amount, RefTitle(rr.ix.Ref(win[0].Other)), within),
+					Evidence: ev, Window: span})
+			}
 			return
 		}
 	}
@@ -288,8 +292,8 @@ func sumAmounts(es []TxEdge) int64 {
 	return s
 }
 
-// R18, fan-in. (a) A burst: at least Senders one-off senders (each paid this
-// account once, ever) within Window, and they are at least HistoryShare of
+// R18, fan-in. (a) A burst: at least Senders one-off, otherwise quiet
+// senders (each paid this account once, ever; see thin) within Window, and they are at least HistoryShare of
 // all its distinct senders. (b) An identical amount: at least SameAmount
 // senders each paid it the same amount exactly once, and they are at least
 // SameShare of all its distinct senders. The account is flagged, and its
@@ -303,13 +307,14 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	f := &st.flow
 	var ones []TxEdge
 	ones, total := rr.oneOff(id, in, f, f.ones)
+	ones = slices.DeleteFunc(ones, func(e TxEdge) bool { return !rr.thin(e.Other) })
 	f.ones = ones
 	var hit []TxEdge
 	var reason string
 	same := false
 	if lo, hi := densest(ones, rr.span(c.Window)); hi-lo >= c.Senders && float64(hi-lo) >= c.HistoryShare*float64(total) {
 		hit = ones[lo:hi]
-		reason = fmt.Sprintf("fan-in: %d senders paid %s within %s, each once ever; %d of its %d senders", len(hit),
+		reason = fmt.Sprintf("fan-in: %d otherwise quiet senders paid %s within %s, each once ever; %d of its %d senders", len(hit),
 			FormatShortMoney(sumAmounts(hit)), fmtDur(max(60, hit[len(hit)-1].Time-hit[0].Time)), len(hit), total)
 	} else if grp := rr.sameAmountSenders(id, in, f, c.SameAmount); len(grp) >= c.SameAmount && float64(len(grp)) >= c.SameShare*float64(total) {
 		hit, same = grp, true

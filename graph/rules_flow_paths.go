@@ -19,13 +19,15 @@ import (
 // is an earliest-arrival walk: a node is expanded again only when reached
 // earlier than before, at most MaxFanout transfers are followed from a node
 // per step, and at most MaxVisits transfers are examined per origin, so the
-// cost is bounded per node. A cycle is kept only when chance does not
-// explain it (MaxChance: in a small world where everyone pays everyone, a
-// walk closes on its origin by itself). The first cycle kept is reported, to
-// every instrument on it.
+// cost is bounded per node. Each intermediary must pass the money on within
+// MaxDwell. A cycle is kept only when chance does not explain it
+// (MaxChance: in a small world where everyone pays everyone, a walk closes on
+// its origin by itself). The first cycle kept is reported, to every
+// instrument on it.
 func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 	c := rr.cfg.R17
-	if !c.Enabled || len(rr.ix.OutTx(id)) == 0 || len(rr.ix.InTx(id)) == 0 {
+	in := rr.ix.InTx(id)
+	if !c.Enabled || len(rr.ix.OutTx(id)) == 0 || len(in) == 0 {
 		return
 	}
 	f := &st.flow
@@ -38,29 +40,30 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 		if !rr.isFlow(id, e) || rr.flowStats.repeated[e.Tx] {
 			continue
 		}
-		// The origin must be paid back after e and before the deadline.
-		in := rr.ix.InTx(id)
-		if k := firstAfter(in, e.Time); k == len(in) || in[k].Time > e.Time+w {
-			continue
-		}
-		before := budget
-		back, ok := rr.cycleSearch(f, id, e, e.Time+w, &budget)
-		if !ok {
-			continue
-		}
-		// Would a walk that examined this many transfers close on the
-		// origin by chance? Each transfer lands on one of the origin's
-		// senders in the window with probability about senders ÷ active
-		// instruments.
+		// The origin's senders in the window: a walk examining n transfers
+		// lands on one of them by chance with probability about
+		// n × senders ÷ active instruments, so the walk stops before that
+		// reaches MaxChance (at once in a small world where everyone pays
+		// everyone).
 		f.resetCount()
 		for k := firstAfter(in, e.Time); k < len(in) && in[k].Time <= e.Time+w; k++ {
+			budget--
 			if rr.isFlow(id, in[k]) {
 				f.count[in[k].Other]++
 			}
 		}
 		f.noteCount()
-		chance := float64(before-budget) * float64(len(f.count)) / float64(max(1, rr.flowStats.active))
-		if chance <= c.MaxChance {
+		if len(f.count) == 0 {
+			continue
+		}
+		limit := min(budget, int(c.MaxChance*float64(rr.flowStats.active)/float64(len(f.count))))
+		if limit < 1 {
+			continue
+		}
+		left := limit
+		back, ok := rr.cycleSearch(f, id, e, e.Time+w, &left)
+		budget -= limit - max(0, left)
+		if ok {
 			rr.reportCycle(st, id, e, back)
 			return
 		}
@@ -81,6 +84,7 @@ func (rr *ruleRun) cycleSearch(f *flowScratch, origin NodeID, e TxEdge, deadline
 	f.stamp[x], f.arr[x], f.parent[x] = f.gen, e.Time, e.Tx
 	f.stamp[origin], f.arr[origin] = f.gen, -1<<62 // never entered
 	f.front = append(f.front[:0], x)
+	dwell := rr.span(c.MaxDwell)
 	for hop := 2; hop <= c.MaxHops && len(f.front) > 0; hop++ {
 		f.next = f.next[:0]
 		f.layer++
@@ -91,7 +95,8 @@ func (rr *ruleRun) cycleSearch(f *flowScratch, origin NodeID, e TxEdge, deadline
 		for _, u := range f.front {
 			out := rr.ix.OutTx(u)
 			tried := 0
-			for k := firstAfter(out, f.arr[u]); k < len(out) && out[k].Time <= deadline; k++ {
+			until := min(deadline, f.arr[u]+dwell)
+			for k := firstAfter(out, f.arr[u]); k < len(out) && out[k].Time <= until; k++ {
 				o := out[k]
 				if !rr.isFlow(u, o) || rr.flowStats.repeated[o.Tx] {
 					continue

@@ -24,7 +24,7 @@ func TestFlowRulesPositiveAndNegative(t *testing.T) {
 		target Ref
 		build  func(r *rb, positive bool)
 	}{
-		{"R16", rCard(1), func(r *rb, pos bool) {
+		{"R16", rCard(2), func(r *rb, pos bool) {
 			x, y := r.card(1, 1, "", ""), r.card(2, 2, "", "")
 			step := 30 * time.Minute
 			if !pos {
@@ -144,15 +144,20 @@ func TestFlowRuleReasons(t *testing.T) {
 	}
 	ix, f := r.run(t)
 	hs := f.ByRule("R16")
-	if len(hs) != 1 {
-		t.Fatalf("R16 hits %+v", hs)
+	if len(hs) != 2 {
+		t.Fatalf("R16 hits %+v, want the payer and the receiver", hs)
 	}
-	want := "5 identical transfers of 1,250 ₸"
-	if !strings.Contains(hs[0].Reason, want) || !strings.Contains(hs[0].Reason, "5500 0000 0000 0002") {
-		t.Errorf("reason %q, want it to say %q and name the counterparty", hs[0].Reason, want)
-	}
-	if len(hs[0].Evidence) != 5 || ix.TxID(hs[0].Evidence[0]) != "T00001" {
-		t.Errorf("evidence %v", hs[0].Evidence)
+	for _, h := range hs {
+		want, score := "5 identical transfers of 1,250 ₸ to 5500 0000 0000 0002 within 4 min", 0.36
+		if h.Node == mustLookup(t, ix, y) {
+			want, score = "received 5 identical transfers of 1,250 ₸ from 5500 0000 0000 0001 within 4 min", 0.6
+		}
+		if h.Reason != want || h.Score < score-1e-9 || h.Score > score+1e-9 {
+			t.Errorf("%s: reason %q score %.2f, want %q %.2f", ix.Ref(h.Node), h.Reason, h.Score, want, score)
+		}
+		if len(h.Evidence) != 5 || ix.TxID(h.Evidence[0]) != "T00001" {
+			t.Errorf("evidence %v", h.Evidence)
+		}
 	}
 }
 

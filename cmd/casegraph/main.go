@@ -49,7 +49,7 @@ Usage:
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
-                                               red-flag rules R1–R15 and ranked entity risks
+                                               red-flag rules R1–R22 and ranked entity risks
   casegraph eval   --db DIR --truth FILE [--json] [--config F]
                                                score flags and suspected groups against ground truth
   casegraph clusters --db DIR [--json] [--by turnover|risk] [--limit N] [--method groups|louvain]

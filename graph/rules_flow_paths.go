@@ -282,10 +282,13 @@ func (rr *ruleRun) relay(st *ruleState, id NodeID) {
 	f.usedOut = append(f.usedOut[:0], make([]bool, len(out))...)
 	dwell := rr.span(c.MaxDwell)
 	var relays []uint32
-	n, misses := 0, 0
+	n, misses, unused := 0, 0, 0 // out[:unused] are all matched already
 	for _, e := range in {
 		matched := false
-		for k := firstAfter(out, e.Time); k < len(out) && out[k].Time <= e.Time+dwell; k++ {
+		for unused < len(out) && f.usedOut[unused] {
+			unused++
+		}
+		for k := max(unused, firstAfter(out, e.Time)); k < len(out) && out[k].Time <= e.Time+dwell; k++ {
 			o := out[k]
 			if f.usedOut[k] || o.Other == e.Other ||
 				float64(o.Amount)*c.AmountRatio < float64(e.Amount) || float64(o.Amount) > float64(e.Amount)*c.AmountRatio {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -312,5 +313,45 @@ func TestFlowRuleConfig(t *testing.T) {
 		if ruleNumber(h.Rule) >= 16 {
 			t.Fatalf("disabled %s still fired", h.Rule)
 		}
+	}
+}
+
+// onlyFlow disables R1–R15.
+func onlyFlow(cfg RuleConfig) RuleConfig {
+	for _, b := range []*RuleBase{&cfg.R1.RuleBase, &cfg.R2.RuleBase, &cfg.R3.RuleBase, &cfg.R4.RuleBase, &cfg.R5.RuleBase,
+		&cfg.R6.RuleBase, &cfg.R7.RuleBase, &cfg.R8.RuleBase, &cfg.R9.RuleBase, &cfg.R10.RuleBase, &cfg.R11.RuleBase,
+		&cfg.R12.RuleBase, &cfg.R13.RuleBase, &cfg.R14.RuleBase, &cfg.R15.RuleBase} {
+		b.Enabled = false
+	}
+	return cfg
+}
+
+// BenchmarkFlowRules runs R16–R22 alone over random transfers at growing
+// sizes and constant density (ten transfers per card over 120 days): the
+// cost per transaction must stay flat as the data grow (run with -bench).
+func BenchmarkFlowRules(b *testing.B) {
+	for _, txns := range []int{50_000, 100_000, 200_000, 400_000} {
+		b.Run(fmt.Sprintf("%dk", txns/1000), func(b *testing.B) {
+			r := newRB()
+			cards := txns / 10
+			for i := 0; i < cards; i++ {
+				r.card(i, -1, "", "")
+			}
+			x := uint64(7)
+			next := func(n int) int { x = x*6364136223846793005 + 1442695040888963407; return int(x>>33) % n }
+			for i := 0; i < txns; i++ {
+				at := time.Duration(next(120*24*3600)) * time.Second
+				r.tx(rCard(next(cards)), rCard(next(cards)), at, int64(1000+next(500000)), ChannelTransfer)
+			}
+			ix := r.b.Build()
+			cfg := onlyFlow(DefaultRuleConfig())
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := RunRules(context.Background(), ix, cfg, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(txns), "ns/txn")
+		})
 	}
 }

@@ -341,6 +341,9 @@ type ScatterGatherRule struct {
 	Window         Duration `json:"window"`         // both legs within this of the first leg
 	SinkShare      float64  `json:"sink_share"`     // intermediaries ≥ this share of the sink's senders in the window
 	MaxFanout      int      `json:"max_fanout"`     // transfers followed per intermediary
+	// MaxChance rejects a shared sink that chance explains, given the
+	// paths followed and the data set's active instruments.
+	MaxChance float64 `json:"max_chance"`
 }
 
 // RelayRule is R22, a layer of a stack: an account whose whole observed use
@@ -383,11 +386,11 @@ func DefaultRuleConfig() RuleConfig {
 		R14:           CycleRule{RuleBase: on(0.6), MaxHops: 6, Window: hours(72), ReturnShare: 0.8, MinKZT: 100_000, MaxFanout: 64},
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
 		R16:           IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6},
-		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), MaxFanout: 16, MaxVisits: 256, MaxChance: 0.05},
+		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), MaxFanout: 8, MaxVisits: 128, MaxChance: 0.05},
 		R18:           GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1},
 		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5},
 		R20:           GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5},
-		R21:           ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32},
+		R21:           ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32, MaxChance: 0.05},
 		R22:           RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), MinRelays: 1, TransitShare: 1, AmountRatio: 2},
 	}
 }
@@ -461,6 +464,7 @@ func (c RuleConfig) Validate() error {
 	check(c.R18.SenderFactor >= 0 && c.R18.SenderFactor <= 1, "R18.sender_factor must be in [0, 1]")
 	check(c.R19.Recipients >= 2 && c.R19.Window > 0 && share(c.R19.HistoryShare), "R19 needs recipients ≥ 2, a window and history_share in (0, 1]")
 	check(c.R20.Senders >= 1 && c.R20.Recipients >= 1 && c.R20.Window > 0 && share(c.R20.HistoryShare), "R20 needs senders, recipients ≥ 1, a window and history_share in (0, 1]")
+	check(c.R21.MaxChance > 0, "R21.max_chance must be > 0")
 	check(c.R21.Intermediaries >= 2 && c.R21.MaxFanout >= 1 && c.R21.Window > 0 && share(c.R21.SinkShare), "R21 needs intermediaries ≥ 2, max_fanout ≥ 1, a window and sink_share in (0, 1]")
 	check(c.R22.MinRelays >= 1 && c.R22.MaxDwell > 0 && share(c.R22.TransitShare) && c.R22.AmountRatio >= 1, "R22 needs min_relays ≥ 1, a dwell, transit_share in (0, 1] and amount_ratio ≥ 1")
 	if len(bad) > 0 {

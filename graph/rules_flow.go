@@ -37,59 +37,67 @@ type flowStats struct {
 	active       int // instruments with at least one transfer to or from another instrument
 	medianDegree int // their median number of such transfers (in + out)
 	// repeated marks the transfers whose payer paid that payee more than
-	// once (by transaction index; R17).
+	// once (by transaction index): the others are one-off relationships.
 	repeated []bool
-	// degree is each node's number of flow transfers, in and out (R19).
-	degree []int32
+	// degree is each node's number of flow transfers, in and out;
+	// senders and recipients its distinct counterparties each way.
+	degree, senders, recipients []int32
 }
 
+// flowRulesOn reports whether any of R16–R22 runs.
+func (c RuleConfig) flowRulesOn() bool {
+	return c.R16.Enabled || c.R17.Enabled || c.R18.Enabled || c.R19.Enabled || c.R20.Enabled || c.R21.Enabled || c.R22.Enabled
+}
+
+// measureFlow makes one pass over every transfer (O(transactions)).
 func (rr *ruleRun) measureFlow() flowStats {
-	c := rr.cfg
-	if !c.R17.Enabled && !c.R18.Enabled && !c.R19.Enabled {
+	if !rr.cfg.flowRulesOn() {
 		return flowStats{}
 	}
+	n := rr.ix.Len()
+	fs := flowStats{repeated: make([]bool, rr.ix.TxCount()), degree: make([]int32, n),
+		senders: make([]int32, n), recipients: make([]int32, n)}
 	var degs []int
-	var repeated []bool
-	degree := make([]int32, rr.ix.Len())
-	if c.R17.Enabled {
-		repeated = make([]bool, rr.ix.TxCount())
-	}
 	count := map[NodeID]int{}
-	for id := NodeID(0); int(id) < rr.ix.Len(); id++ {
+	for id := NodeID(0); int(id) < n; id++ {
 		if !isInstrument(rr.ix.Kind(id)) {
 			continue
 		}
-		if repeated != nil {
+		if len(count) > 4096 {
+			count = map[NodeID]int{}
+		} else {
 			clear(count)
-			out := rr.ix.OutTx(id)
-			for _, e := range out {
-				count[e.Other]++
-			}
-			for _, e := range out {
-				repeated[e.Tx] = count[e.Other] > 1
-			}
-			if len(count) > 4096 {
-				count = map[NodeID]int{}
+		}
+		out := rr.ix.OutTx(id)
+		for _, e := range out {
+			if rr.isFlow(id, e) {
+				if count[e.Other]++; count[e.Other] == 1 {
+					fs.senders[e.Other]++
+				}
 			}
 		}
+		fs.recipients[id] = int32(len(count))
+		for _, e := range out {
+			fs.repeated[e.Tx] = count[e.Other] > 1
+		}
 		d := 0
-		for _, es := range [][]TxEdge{rr.ix.InTx(id), rr.ix.OutTx(id)} {
+		for _, es := range [][]TxEdge{rr.ix.InTx(id), out} {
 			for _, e := range es {
 				if rr.isFlow(id, e) {
 					d++
 				}
 			}
 		}
-		degree[id] = int32(d)
+		fs.degree[id] = int32(d)
 		if d > 0 {
 			degs = append(degs, d)
 		}
 	}
-	if len(degs) == 0 {
-		return flowStats{repeated: repeated, degree: degree}
+	if len(degs) > 0 {
+		slices.Sort(degs)
+		fs.active, fs.medianDegree = len(degs), degs[len(degs)/2]
 	}
-	slices.Sort(degs)
-	return flowStats{active: len(degs), medianDegree: degs[len(degs)/2], repeated: repeated, degree: degree}
+	return fs
 }
 
 // thin reports whether an instrument is otherwise quiet: besides the one
@@ -116,9 +124,8 @@ type flowScratch struct {
 	layer  uint32
 	front  []NodeID
 	next   []NodeID
-	// R21: intermediaries per sink, and the sinks touched for this source.
-	sinks   map[NodeID][]sgPath
-	touched []NodeID
+	// R21: source → intermediary → sink paths of one source.
+	paths []sgPath
 	// R22: debits already matched to a credit.
 	usedOut []bool
 }
@@ -143,13 +150,12 @@ func (f *flowScratch) noteCount() {
 
 // sgPath is one source → intermediary → sink path of R21.
 type sgPath struct {
-	mid        NodeID
+	sink, mid  NodeID
 	leg1, leg2 uint32
 }
 
 func (rr *ruleRun) initFlow(f *flowScratch) {
 	f.count = make(map[NodeID]int32)
-	f.sinks = make(map[NodeID][]sgPath)
 	if rr.cfg.R17.Enabled {
 		n := rr.ix.Len()
 		f.arr, f.parent, f.stamp, f.queued = make([]int64, n), make([]uint32, n), make([]uint32, n), make([]uint32, n)
@@ -194,9 +200,15 @@ func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
 	if !c.Enabled || len(rr.ix.OutTx(id)) < c.Count {
 		return
 	}
+	// A burst is made of transfers to a counterparty paid more than once.
 	f := &st.flow
-	f.edges = rr.flowEdges(id, rr.ix.OutTx(id), f.edges)
-	es := f.edges
+	es := f.edges[:0]
+	for _, e := range rr.ix.OutTx(id) {
+		if rr.flowStats.repeated[e.Tx] && rr.isFlow(id, e) {
+			es = append(es, e)
+		}
+	}
+	f.edges = es
 	if len(es) < c.Count {
 		return
 	}
@@ -247,24 +259,20 @@ func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
 	}
 }
 
-// oneOff fills f.count with the number of flow edges per counterparty in es
-// and returns the edges of counterparties that appear exactly once, in time
-// order, plus the number of distinct counterparties.
-func (rr *ruleRun) oneOff(id NodeID, es []TxEdge, f *flowScratch, buf []TxEdge) ([]TxEdge, int) {
-	f.resetCount()
-	for _, e := range es {
-		if rr.isFlow(id, e) {
-			f.count[e.Other]++
-		}
-	}
-	f.noteCount()
+// oneOff returns the flow edges of es (id's credits when in, else its
+// debits) whose counterparty appears in them exactly once, in time order,
+// and the number of distinct counterparties that way.
+func (rr *ruleRun) oneOff(id NodeID, es []TxEdge, in bool, buf []TxEdge) ([]TxEdge, int) {
 	buf = buf[:0]
 	for _, e := range es {
-		if rr.isFlow(id, e) && f.count[e.Other] == 1 {
+		if rr.isFlow(id, e) && !rr.flowStats.repeated[e.Tx] {
 			buf = append(buf, e)
 		}
 	}
-	return buf, len(f.count)
+	if in {
+		return buf, int(rr.flowStats.senders[id])
+	}
+	return buf, int(rr.flowStats.recipients[id])
 }
 
 // densest returns the window [lo, hi) of es (time order) shorter than w
@@ -306,7 +314,7 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	}
 	f := &st.flow
 	var ones []TxEdge
-	ones, total := rr.oneOff(id, in, f, f.ones)
+	ones, total := rr.oneOff(id, in, true, f.ones)
 	ones = slices.DeleteFunc(ones, func(e TxEdge) bool { return !rr.thin(e.Other) })
 	f.ones = ones
 	var hit []TxEdge
@@ -342,6 +350,9 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 // amount whose senders each paid that amount exactly once, in time order
 // (nil when no group reaches want).
 func (rr *ruleRun) sameAmountSenders(id NodeID, in []TxEdge, f *flowScratch, want int) []TxEdge {
+	if int(rr.flowStats.senders[id]) < want {
+		return nil
+	}
 	f.edges = rr.flowEdges(id, in, f.edges)
 	es := f.edges
 	if len(es) < want {
@@ -403,7 +414,7 @@ func (rr *ruleRun) scatter(st *ruleState, id NodeID) {
 	}
 	f := &st.flow
 	var ones []TxEdge
-	ones, total := rr.oneOff(id, out, f, f.ones)
+	ones, total := rr.oneOff(id, out, false, f.ones)
 	// Only otherwise quiet recipients count: paying five busy accounts
 	// (shops, family) in a week is ordinary life.
 	ones = slices.DeleteFunc(ones, func(e TxEdge) bool { return !rr.thin(e.Other) })
@@ -431,9 +442,9 @@ func (rr *ruleRun) gatherScatter(st *ruleState, id NodeID) {
 	}
 	f := &st.flow
 	var ins, outs []TxEdge
-	ins, nIn := rr.oneOff(id, in, f, f.ones)
+	ins, nIn := rr.oneOff(id, in, true, f.ones)
 	f.ones = ins
-	outs, nOut := rr.oneOff(id, out, f, f.outs)
+	outs, nOut := rr.oneOff(id, out, false, f.outs)
 	f.outs = outs
 	if len(ins) < c.Senders || len(outs) < c.Recipients {
 		return

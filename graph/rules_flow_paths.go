@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -30,33 +31,34 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 	if !c.Enabled || len(rr.ix.OutTx(id)) == 0 || len(in) == 0 {
 		return
 	}
+	// The closing hop is a one-off transfer into the origin: without one,
+	// or after the last one, no cycle can close.
+	last := int64(-1 << 62)
+	for _, e := range in {
+		if rr.isFlow(id, e) && !rr.flowStats.repeated[e.Tx] {
+			last = e.Time
+		}
+	}
 	f := &st.flow
 	budget := c.MaxVisits
 	w := rr.span(c.Window)
 	for _, e := range rr.ix.OutTx(id) {
-		if budget <= 0 {
+		if budget <= 0 || e.Time >= last {
 			return
 		}
 		if !rr.isFlow(id, e) || rr.flowStats.repeated[e.Tx] {
 			continue
 		}
-		// The origin's senders in the window: a walk examining n transfers
-		// lands on one of them by chance with probability about
-		// n × senders ÷ active instruments, so the walk stops before that
-		// reaches MaxChance (at once in a small world where everyone pays
-		// everyone).
-		f.resetCount()
-		for k := firstAfter(in, e.Time); k < len(in) && in[k].Time <= e.Time+w; k++ {
-			budget--
-			if rr.isFlow(id, in[k]) {
-				f.count[in[k].Other]++
-			}
-		}
-		f.noteCount()
-		if len(f.count) == 0 {
+		// The origin's credits in the window bound the senders a walk could
+		// land on: one that examines n transfers closes on the origin by
+		// chance with probability at most about n × credits ÷ active
+		// instruments, so the walk stops before that reaches MaxChance (at
+		// once in a small world where everyone pays everyone).
+		credits := firstAfter(in, e.Time+w) - firstAfter(in, e.Time)
+		if credits == 0 {
 			continue
 		}
-		limit := min(budget, int(c.MaxChance*float64(rr.flowStats.active)/float64(len(f.count))))
+		limit := min(budget, int(c.MaxChance*float64(rr.flowStats.active)/float64(credits)))
 		if limit < 1 {
 			continue
 		}
@@ -169,26 +171,21 @@ func (rr *ruleRun) reportCycle(st *ruleState, origin NodeID, e TxEdge, back uint
 // R21, scatter-gather: this source pays at least Intermediaries distinct
 // instruments that each pay one sink later, both legs within Window of the
 // first; the intermediaries are at least SinkShare of the sink's distinct
-// senders in that window. The source, the sink and the intermediaries are
-// flagged.
+// senders in that window; and chance does not explain the shared sink
+// (MaxChance). The source, the sink and the intermediaries are flagged.
 func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 	c := rr.cfg.R21
 	out := rr.ix.OutTx(id)
-	if !c.Enabled || len(out) < c.Intermediaries {
+	if !c.Enabled || int(rr.flowStats.recipients[id]) < c.Intermediaries {
 		return
 	}
 	f := &st.flow
-	for _, d := range f.touched {
-		delete(f.sinks, d)
-	}
-	f.touched = f.touched[:0]
-	f.resetCount()
 	w := rr.span(c.Window)
+	ps := f.paths[:0]
 	for _, e := range out {
-		if !rr.isFlow(id, e) || f.count[e.Other] > 0 {
-			continue // the first payment to each intermediary
+		if !rr.isFlow(id, e) {
+			continue
 		}
-		f.count[e.Other] = 1
 		m := e.Other
 		mo := rr.ix.OutTx(m)
 		tried := 0
@@ -200,43 +197,75 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 			if tried++; tried > c.MaxFanout {
 				break
 			}
-			ps, ok := f.sinks[o.Other]
-			if !ok {
-				f.touched = append(f.touched, o.Other)
-			}
-			if len(ps) > 0 && ps[len(ps)-1].mid == m {
-				continue
-			}
-			f.sinks[o.Other] = append(ps, sgPath{mid: m, leg1: e.Tx, leg2: o.Tx})
+			ps = append(ps, sgPath{sink: o.Other, mid: m, leg1: e.Tx, leg2: o.Tx})
 		}
 	}
-	f.noteCount()
-	best, bestN := NoNode, 0
-	for _, d := range f.touched {
-		if ps := f.sinks[d]; len(ps) >= c.Intermediaries && (len(ps) > bestN || len(ps) == bestN && d < best) {
-			best, bestN = d, len(ps)
-		}
-	}
-	if best == NoNode {
+	f.paths = ps
+	if len(ps) < c.Intermediaries {
 		return
 	}
-	ps := f.sinks[best]
+	// Could a sink collect that many intermediaries by chance? With P
+	// paths landing on any of the data set's active instruments, about
+	// P^k ÷ (k! × active^(k-1)) sinks are reached by k of them at random:
+	// many in a small world where everyone pays everyone, none in a bank.
+	k := float64(c.Intermediaries)
+	chance := math.Pow(float64(len(ps)), k) / (math.Gamma(k+1) * math.Pow(float64(max(1, rr.flowStats.active)), k-1))
+	if chance > c.MaxChance {
+		return
+	}
+	// By sink, then intermediary, earliest first: count distinct
+	// intermediaries per sink and keep each one's first path.
+	slices.SortFunc(ps, func(a, b sgPath) int {
+		if x := cmp.Compare(a.sink, b.sink); x != 0 {
+			return x
+		}
+		if x := cmp.Compare(a.mid, b.mid); x != 0 {
+			return x
+		}
+		if x := cmp.Compare(a.leg1, b.leg1); x != 0 {
+			return x
+		}
+		return cmp.Compare(a.leg2, b.leg2)
+	})
+	var best []sgPath
+	for g := 0; g < len(ps); {
+		h, mids := g, 0
+		for h < len(ps) && ps[h].sink == ps[g].sink {
+			if h == g || ps[h].mid != ps[h-1].mid {
+				mids++
+			}
+			h++
+		}
+		if mids >= c.Intermediaries && mids > len(best) {
+			best = best[:0]
+			for k := g; k < h; k++ {
+				if k == g || ps[k].mid != ps[k-1].mid {
+					best = append(best, ps[k])
+				}
+			}
+		}
+		g = h
+	}
+	if best == nil {
+		return
+	}
+	sink := best[0].sink
 	var legs1, legs2 []uint32
 	from, to := int64(1<<62), int64(-1<<62)
-	for _, p := range ps {
+	for _, p := range best {
 		legs1, legs2 = append(legs1, p.leg1), append(legs2, p.leg2)
 		from, to = min(from, rr.ix.TxTime(p.leg1)), max(to, rr.ix.TxTime(p.leg2))
 	}
 	// The sink's distinct senders over the same span.
-	din := rr.ix.InTx(best)
+	din := rr.ix.InTx(sink)
 	f.resetCount()
 	for k := firstAtOrAfter(din, from); k < len(din) && din[k].Time <= to; k++ {
-		if rr.isFlow(best, din[k]) {
+		if rr.isFlow(sink, din[k]) {
 			f.count[din[k].Other]++
 		}
 	}
 	f.noteCount()
-	if float64(len(ps)) < c.SinkShare*float64(len(f.count)) {
+	if float64(len(best)) < c.SinkShare*float64(len(f.count)) {
 		return
 	}
 	var in1, in2 int64
@@ -245,11 +274,11 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 		in2 += rr.ix.TxAmount(legs2[i])
 	}
 	reason := fmt.Sprintf("scatter-gather: %s → %d intermediaries (%s) → %s (%s) within %s; %d of the sink's %d senders then",
-		RefTitle(rr.ix.Ref(id)), len(ps), FormatShortMoney(in1), RefTitle(rr.ix.Ref(best)), FormatShortMoney(in2),
-		fmtDur(max(60, to-from)), len(ps), len(f.count))
+		RefTitle(rr.ix.Ref(id)), len(best), FormatShortMoney(in1), RefTitle(rr.ix.Ref(sink)), FormatShortMoney(in2),
+		fmtDur(max(60, to-from)), len(best), len(f.count))
 	ev := rr.evidence(legs1, legs2)
-	nodes := []NodeID{id, best}
-	for _, p := range ps {
+	nodes := []NodeID{id, sink}
+	for _, p := range best {
 		nodes = append(nodes, p.mid)
 	}
 	slices.Sort(nodes)

@@ -107,7 +107,9 @@ func (rr *ruleRun) cycleSearch(f *flowScratch, origin NodeID, e TxEdge, deadline
 					return 0, false
 				}
 				if o.Other == origin {
-					if rr.pathLen(f, u, x)+2 >= c.MinHops {
+					// An earlier arrival can re-route u's parents, so the
+					// length is read from them, not from the layer.
+					if n := rr.pathLen(f, u, x) + 2; n >= c.MinHops && n <= c.MaxHops {
 						return o.Tx, true
 					}
 					continue

@@ -162,6 +162,25 @@ func TestFlowRuleReasons(t *testing.T) {
 	}
 }
 
+// TestIdenticalBurstDaySteps: in day-step data (AMLSim) a burst is several
+// transfers at the same time; one a day on three days is not one.
+func TestIdenticalBurstDaySteps(t *testing.T) {
+	for _, step := range []time.Duration{0, day} {
+		r := newRB()
+		x, y := r.card(1, 1, "", ""), r.card(2, 2, "", "")
+		for i := 0; i < 4; i++ {
+			r.tx(x, y, time.Duration(i)*step, 500, ChannelTransfer)
+		}
+		ix, f := r.run(t)
+		if got := hitOn(ix, f, "R16", y); got != (step == 0) {
+			t.Errorf("step %v: R16 on the receiver %v, want %v", step, got, step == 0)
+		}
+		if step == 0 && !strings.Contains(f.ByRule("R16")[0].Reason, "4 identical transfers of 500 ₸") {
+			t.Errorf("reason %q", f.ByRule("R16")[0].Reason)
+		}
+	}
+}
+
 // TestFlowRulesSameAmountFanIn: many senders each paying one identical
 // amount once (AMLSim's fan-in) flag the hub and the senders; the same
 // amount paid monthly by each (a subscription, rent) does not.

@@ -286,8 +286,10 @@ type AnyCycleRule struct {
 	MaxHops int      `json:"max_hops"` // 12
 	Window  Duration `json:"window"`   // 30d
 	// MaxDwell bounds each intermediary's wait between receiving and
-	// passing on.
-	MaxDwell Duration `json:"max_dwell"`
+	// passing on; so does PaceShare × the data set's mean time between two
+	// one-off payments of an instrument, whichever is shorter.
+	MaxDwell  Duration `json:"max_dwell"`
+	PaceShare float64  `json:"pace_share"`
 	// MaxFanout bounds the transfers followed from one node per step, and
 	// MaxVisits the transfers examined per origin, so that the search stays
 	// linear in the number of transfers.
@@ -386,7 +388,7 @@ func DefaultRuleConfig() RuleConfig {
 		R14:           CycleRule{RuleBase: on(0.6), MaxHops: 6, Window: hours(72), ReturnShare: 0.8, MinKZT: 100_000, MaxFanout: 64},
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
 		R16:           IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6},
-		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), MaxFanout: 8, MaxVisits: 128, MaxChance: 0.05},
+		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), PaceShare: 0.25, MaxFanout: 8, MaxVisits: 128, MaxChance: 0.05},
 		R18:           GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1},
 		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5},
 		R20:           GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5},
@@ -459,6 +461,7 @@ func (c RuleConfig) Validate() error {
 	check(c.R17.MinHops >= 2 && c.R17.MaxHops >= c.R17.MinHops && c.R17.MaxHops <= 16, "R17 needs 2 ≤ min_hops ≤ max_hops ≤ 16")
 	check(c.R17.MaxFanout >= 1 && c.R17.MaxVisits >= 1 && c.R17.Window > 0, "R17 needs max_fanout, max_visits ≥ 1 and a window")
 	check(c.R17.MaxChance > 0 && c.R17.MaxDwell > 0, "R17 needs max_chance > 0 and a max_dwell")
+	check(c.R17.PaceShare > 0 && c.R17.PaceShare <= 1, "R17.pace_share must be in (0, 1]")
 	check(c.R18.Senders >= 2 && c.R18.SameAmount >= 2 && c.R18.Window > 0, "R18 needs senders, same_amount ≥ 2 and a window")
 	check(share(c.R18.HistoryShare) && share(c.R18.SameShare), "R18 shares must be in (0, 1]")
 	check(c.R18.SenderFactor >= 0 && c.R18.SenderFactor <= 1, "R18.sender_factor must be in [0, 1]")

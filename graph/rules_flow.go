@@ -42,6 +42,9 @@ type flowStats struct {
 	// degree is each node's number of flow transfers, in and out;
 	// senders and recipients its distinct counterparties each way.
 	degree, senders, recipients []int32
+	// gap is the mean time between two one-off payments of an active
+	// instrument (seconds): the data set's pace (R17).
+	gap int64
 }
 
 // flowRulesOn reports whether any of R16–R22 runs.
@@ -58,6 +61,8 @@ func (rr *ruleRun) measureFlow() flowStats {
 	fs := flowStats{repeated: make([]bool, rr.ix.TxCount()), degree: make([]int32, n),
 		senders: make([]int32, n), recipients: make([]int32, n)}
 	var degs []int
+	var oneOff int
+	first, last := int64(1<<62), int64(-1<<62)
 	count := map[NodeID]int{}
 	for id := NodeID(0); int(id) < n; id++ {
 		if !isInstrument(rr.ix.Kind(id)) {
@@ -79,6 +84,10 @@ func (rr *ruleRun) measureFlow() flowStats {
 		fs.recipients[id] = int32(len(count))
 		for _, e := range out {
 			fs.repeated[e.Tx] = count[e.Other] > 1
+			if count[e.Other] == 1 && rr.isFlow(id, e) {
+				oneOff++
+				first, last = min(first, e.Time), max(last, e.Time)
+			}
 		}
 		d := 0
 		for _, es := range [][]TxEdge{rr.ix.InTx(id), out} {
@@ -96,6 +105,9 @@ func (rr *ruleRun) measureFlow() flowStats {
 	if len(degs) > 0 {
 		slices.Sort(degs)
 		fs.active, fs.medianDegree = len(degs), degs[len(degs)/2]
+	}
+	if oneOff > 0 {
+		fs.gap = int64(float64(last-first) * float64(fs.active) / float64(oneOff))
 	}
 	return fs
 }

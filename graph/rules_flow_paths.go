@@ -40,7 +40,7 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 		}
 	}
 	f := &st.flow
-	budget := c.MaxVisits
+	budget, examined := c.MaxVisits, 0
 	w := rr.span(c.Window)
 	for _, e := range rr.ix.OutTx(id) {
 		if budget <= 0 || e.Time >= last {
@@ -58,13 +58,16 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 		if credits == 0 {
 			continue
 		}
-		limit := min(budget, int(c.MaxChance*float64(rr.flowStats.active)/float64(credits)))
+		// The chance adds up over the origin's walks: they share one
+		// allowance, not one each.
+		limit := min(budget, int(c.MaxChance*float64(rr.flowStats.active)/float64(credits))-examined)
 		if limit < 1 {
 			continue
 		}
 		left := limit
 		back, ok := rr.cycleSearch(f, id, e, e.Time+w, &left)
 		budget -= limit - max(0, left)
+		examined += limit - max(0, left)
 		if ok {
 			rr.reportCycle(st, id, e, back)
 			return
@@ -86,7 +89,15 @@ func (rr *ruleRun) cycleSearch(f *flowScratch, origin NodeID, e TxEdge, deadline
 	f.stamp[x], f.arr[x], f.parent[x] = f.gen, e.Time, e.Tx
 	f.stamp[origin], f.arr[origin] = f.gen, -1<<62 // never entered
 	f.front = append(f.front[:0], x)
+	// Passing on means paying on well before an instrument of this data
+	// set makes its next one-off payment anyway: a walk then branches about
+	// PaceShare times per hop at random, and chance cycles of three or
+	// more hops stay rare (about PaceShare² ÷ (1 − PaceShare) per start
+	// and credit) however dense the data.
 	dwell := rr.span(c.MaxDwell)
+	if g := rr.flowStats.gap; g > 0 {
+		dwell = min(dwell, int64(c.PaceShare*float64(g)))
+	}
 	for hop := 2; hop <= c.MaxHops && len(f.front) > 0; hop++ {
 		f.next = f.next[:0]
 		f.layer++

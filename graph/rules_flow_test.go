@@ -374,3 +374,47 @@ func BenchmarkFlowRules(b *testing.B) {
 		})
 	}
 }
+
+// TestAnyCycleRandomBackground plants a 10-hop cycle (a hop every 9h) in
+// uniformly random one-off transfers, the worst background for a cycle
+// search: every walk can close by chance. R17's pace bound keeps chance
+// cycles rare at any density; the planted one is found while its hops are
+// fast for the data (2 payments per card a week), not once the background
+// pays as often as the cycle (8 a week).
+func TestAnyCycleRandomBackground(t *testing.T) {
+	for _, perWeek := range []int{2, 8} {
+		r := newRB()
+		const cards = 10000
+		for i := 0; i < cards; i++ {
+			r.card(i, -1, "", "")
+		}
+		x := uint64(7)
+		next := func(n int) int { x = x*6364136223846793005 + 1442695040888963407; return int(x>>33) % n }
+		for i := 0; i < cards*perWeek*3; i++ { // three weeks
+			r.tx(rCard(next(cards)), rCard(next(cards)), time.Duration(next(21*24*3600))*time.Second, int64(1000+next(500000)), ChannelTransfer)
+		}
+		for h := 0; h < 10; h++ {
+			r.tx(rCard(h), rCard((h+1)%10), 7*day+time.Duration(h)*9*hr, 5000, ChannelTransfer)
+		}
+		ix, f := r.run(t)
+		planted := map[NodeID]bool{}
+		for h := 0; h < 10; h++ {
+			planted[mustLookup(t, ix, rCard(h))] = true
+		}
+		found, random := 0, 0
+		for _, h := range f.ByRule("R17") {
+			if planted[h.Node] {
+				found++
+			} else {
+				random++
+			}
+		}
+		t.Logf("%d one-off transfers per card a week: planted cycle members hit %d of 10, other R17 hits %d", perWeek, found, random)
+		if perWeek == 2 && found != 10 {
+			t.Errorf("the planted cycle was not found at %d transfers a week", perWeek)
+		}
+		if random > 24 {
+			t.Errorf("%d R17 hits outside the planted cycle at %d transfers a week", random, perWeek)
+		}
+	}
+}

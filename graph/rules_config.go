@@ -312,6 +312,9 @@ type GatherRule struct {
 	SameAmount   int      `json:"same_amount"`   // or ≥5 distinct senders each paying the identical amount once
 	SameShare    float64  `json:"same_share"`    // that are ≥ this share of all its distinct senders
 	SenderFactor float64  `json:"sender_factor"` // the senders of a flagged fan-in get Weight × this
+	// MaxChance raises Senders to the count that chance explains at most
+	// this often in the whole data set, given its pace (burstFloor).
+	MaxChance float64 `json:"max_chance"`
 }
 
 // ScatterRule is R19, fan-out: many one-off recipients in a short window
@@ -321,6 +324,7 @@ type ScatterRule struct {
 	Recipients   int      `json:"recipients"` // ≥5 one-off, otherwise quiet recipients within Window
 	Window       Duration `json:"window"`
 	HistoryShare float64  `json:"history_share"`
+	MaxChance    float64  `json:"max_chance"` // as R18
 }
 
 // GatherScatterRule is R20: one account gathers from several one-off
@@ -332,6 +336,7 @@ type GatherScatterRule struct {
 	Recipients   int      `json:"recipients"` // ≥3, paid after the first gathered credit
 	Window       Duration `json:"window"`
 	HistoryShare float64  `json:"history_share"`
+	MaxChance    float64  `json:"max_chance"` // as R18, on senders and recipients together
 }
 
 // ScatterGatherRule is R21: one source pays several intermediaries that each
@@ -389,9 +394,9 @@ func DefaultRuleConfig() RuleConfig {
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
 		R16:           IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6},
 		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), PaceShare: 0.25, MaxFanout: 8, MaxVisits: 128, MaxChance: 0.05},
-		R18:           GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1},
-		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5},
-		R20:           GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5},
+		R18:           GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1, MaxChance: 0.05},
+		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
+		R20:           GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
 		R21:           ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32, MaxChance: 0.05},
 		R22:           RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), MinRelays: 1, TransitShare: 1, AmountRatio: 2},
 	}
@@ -464,6 +469,7 @@ func (c RuleConfig) Validate() error {
 	check(c.R17.PaceShare > 0 && c.R17.PaceShare <= 1, "R17.pace_share must be in (0, 1]")
 	check(c.R18.Senders >= 2 && c.R18.SameAmount >= 2 && c.R18.Window > 0, "R18 needs senders, same_amount ≥ 2 and a window")
 	check(share(c.R18.HistoryShare) && share(c.R18.SameShare), "R18 shares must be in (0, 1]")
+	check(c.R18.MaxChance > 0 && c.R19.MaxChance > 0 && c.R20.MaxChance > 0, "R18, R19, R20 max_chance must be > 0")
 	check(c.R18.SenderFactor >= 0 && c.R18.SenderFactor <= 1, "R18.sender_factor must be in [0, 1]")
 	check(c.R19.Recipients >= 2 && c.R19.Window > 0 && share(c.R19.HistoryShare), "R19 needs recipients ≥ 2, a window and history_share in (0, 1]")
 	check(c.R20.Senders >= 1 && c.R20.Recipients >= 1 && c.R20.Window > 0 && share(c.R20.HistoryShare), "R20 needs senders, recipients ≥ 1, a window and history_share in (0, 1]")

@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -43,8 +44,34 @@ type flowStats struct {
 	// senders and recipients its distinct counterparties each way.
 	degree, senders, recipients []int32
 	// gap is the mean time between two one-off payments of an active
-	// instrument (seconds): the data set's pace (R17).
-	gap int64
+	// instrument (seconds): the data set's pace (R17–R20); span the time
+	// from its first one-off payment to its last.
+	gap, span int64
+}
+
+// burstFloor returns the fewest one-off counterparties within w that chance
+// does not explain in this data set. With one-off transfers arriving at an
+// instrument at the data set's pace, a window of w holds Poisson(w ÷ gap)
+// of them; over every active instrument and every window of the span, at
+// most maxChance should reach the floor at random (Bonferroni). In a data
+// set where a typical account gets two new counterparties a week, eight in a
+// week is unremarkable; where it gets one a month, five in a week is not.
+func (fs flowStats) burstFloor(w int64, maxChance float64) int {
+	if fs.gap <= 0 || fs.active == 0 || w <= 0 {
+		return 0
+	}
+	mu := float64(w) / float64(fs.gap)
+	tests := float64(fs.active) * max(1, float64(fs.span)/float64(w))
+	p := math.Exp(-mu) // P(X = k-1)
+	cdf := p           // P(X ≤ k-1)
+	for k := 1; k < 1<<16; k++ {
+		if tests*(1-cdf) <= maxChance {
+			return k
+		}
+		p *= mu / float64(k)
+		cdf += p
+	}
+	return 1 << 16
 }
 
 // flowRulesOn reports whether any of R16–R22 runs.
@@ -107,7 +134,8 @@ func (rr *ruleRun) measureFlow() flowStats {
 		fs.active, fs.medianDegree = len(degs), degs[len(degs)/2]
 	}
 	if oneOff > 0 {
-		fs.gap = int64(float64(last-first) * float64(fs.active) / float64(oneOff))
+		fs.span = last - first
+		fs.gap = int64(float64(fs.span) * float64(fs.active) / float64(oneOff))
 	}
 	return fs
 }
@@ -332,7 +360,8 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	var hit []TxEdge
 	var reason string
 	same := false
-	if lo, hi := densest(ones, rr.span(c.Window)); hi-lo >= c.Senders && float64(hi-lo) >= c.HistoryShare*float64(total) {
+	w := rr.span(c.Window)
+	if lo, hi := densest(ones, w); hi-lo >= max(c.Senders, rr.flowStats.burstFloor(w, c.MaxChance)) && float64(hi-lo) >= c.HistoryShare*float64(total) {
 		hit = ones[lo:hi]
 		reason = fmt.Sprintf("fan-in: %d otherwise quiet senders paid %s within %s, each once ever; %d of its %d senders", len(hit),
 			FormatShortMoney(sumAmounts(hit)), fmtDur(max(60, hit[len(hit)-1].Time-hit[0].Time)), len(hit), total)
@@ -431,8 +460,9 @@ func (rr *ruleRun) scatter(st *ruleState, id NodeID) {
 	// (shops, family) in a week is ordinary life.
 	ones = slices.DeleteFunc(ones, func(e TxEdge) bool { return !rr.thin(e.Other) })
 	f.ones = ones
-	lo, hi := densest(ones, rr.span(c.Window))
-	if hi-lo < c.Recipients || float64(hi-lo) < c.HistoryShare*float64(total) {
+	w := rr.span(c.Window)
+	lo, hi := densest(ones, w)
+	if hi-lo < max(c.Recipients, rr.flowStats.burstFloor(w, c.MaxChance)) || float64(hi-lo) < c.HistoryShare*float64(total) {
 		return
 	}
 	win := ones[lo:hi]
@@ -463,11 +493,13 @@ func (rr *ruleRun) gatherScatter(st *ruleState, id NodeID) {
 	}
 	w := rr.span(c.Window)
 	total := nIn + nOut
+	// Credits and debits together: twice the pace.
+	floor := rr.flowStats.burstFloor(2*w, c.MaxChance)
 	for i := 0; i+c.Senders <= len(ins); i++ {
 		t0 := ins[i].Time
 		j := firstAtOrAfter(ins, t0+w)
 		a, b := firstAfter(outs, t0), firstAtOrAfter(outs, t0+w)
-		if j-i < c.Senders || b-a < c.Recipients {
+		if j-i < c.Senders || b-a < c.Recipients || j-i+b-a < floor {
 			continue
 		}
 		if float64(j-i+b-a) < c.HistoryShare*float64(total) {

@@ -276,6 +276,9 @@ type IdenticalBurstRule struct {
 	// PayerFactor scales the payer's hit: the receiver collects the burst,
 	// the payer may be a victim told to split a transfer.
 	PayerFactor float64 `json:"payer_factor"`
+	// ReceiverShare: the burst must be at least this share of the
+	// receiver's transfer credits over its span (a shop is paid by many).
+	ReceiverShare float64 `json:"receiver_share"`
 }
 
 // AnyCycleRule is R17: a time-respecting cycle back to the origin within a
@@ -392,7 +395,7 @@ func DefaultRuleConfig() RuleConfig {
 		R13:           LayeringRule{RuleBase: on(0.7), MinHops: 3, MaxHops: 8, MaxDwell: hours(6), MaxShrink: 0.10, MinKZT: 100_000},
 		R14:           CycleRule{RuleBase: on(0.6), MaxHops: 6, Window: hours(72), ReturnShare: 0.8, MinKZT: 100_000, MaxFanout: 64},
 		R15:           RepeatRule{RuleBase: on(0.35), Days: 5, OfDays: 7, MinKZT: 1_000, ListGrey: 0.5, ListBlack: 0.9},
-		R16:           IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6},
+		R16:           IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6, ReceiverShare: 0.5},
 		R17:           AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), PaceShare: 0.25, MaxFanout: 8, MaxVisits: 128, MaxChance: 0.05},
 		R18:           GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1, MaxChance: 0.05},
 		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
@@ -463,6 +466,7 @@ func (c RuleConfig) Validate() error {
 	share := func(x float64) bool { return x > 0 && x <= 1 }
 	check(c.R16.Count >= 2 && c.R16.Window > 0, "R16 needs count ≥ 2 and a window")
 	check(c.R16.PayerFactor >= 0 && c.R16.PayerFactor <= 1, "R16.payer_factor must be in [0, 1]")
+	check(c.R16.ReceiverShare >= 0 && c.R16.ReceiverShare <= 1, "R16.receiver_share must be in [0, 1]")
 	check(c.R17.MinHops >= 2 && c.R17.MaxHops >= c.R17.MinHops && c.R17.MaxHops <= 16, "R17 needs 2 ≤ min_hops ≤ max_hops ≤ 16")
 	check(c.R17.MaxFanout >= 1 && c.R17.MaxVisits >= 1 && c.R17.Window > 0, "R17 needs max_fanout, max_visits ≥ 1 and a window")
 	check(c.R17.MaxChance > 0 && c.R17.MaxDwell > 0, "R17 needs max_chance > 0 and a max_dwell")

@@ -232,7 +232,8 @@ func (rr *ruleRun) flowEdges(id NodeID, es []TxEdge, buf []TxEdge) []TxEdge {
 
 // R16: at least Count transfers of the identical amount to one counterparty
 // within one time unit (Window). The receiver collects them and is flagged
-// at Weight; the payer at Weight × PayerFactor, because a fraud victim told
+// at Weight when they are at least ReceiverShare of its transfer credits
+// over the burst; the payer at Weight × PayerFactor, because a fraud victim told
 // to split a transfer looks the same from its side. Found from the payer,
 // once per payer.
 func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
@@ -286,9 +287,21 @@ func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
 			}
 			amount, ev := FormatMoney(win[0].Amount, ""), rr.evidence(edgeTxs(win))
 			span := Window{From: win[0].Time, To: win[len(win)-1].Time}
-			st.add(Hit{Rule: "R16", Node: win[0].Other, Score: c.Weight,
-				Reason:   fmt.Sprintf("received %d identical transfers of %s from %s %s", len(win), amount, RefTitle(rr.ix.Ref(id)), within),
-				Evidence: ev, Window: span})
+			// The receiver collects the burst only when it is most of what
+			// it was paid by transfer in that time: a shop paid three coffees
+			// by one customer among hundreds of payments that day is not.
+			rin := rr.ix.InTx(win[0].Other)
+			paid := 0
+			for k := firstAtOrAfter(rin, span.From); k < len(rin) && rin[k].Time <= span.To; k++ {
+				if rr.isFlow(win[0].Other, rin[k]) {
+					paid++
+				}
+			}
+			if float64(len(win)) >= c.ReceiverShare*float64(paid) {
+				st.add(Hit{Rule: "R16", Node: win[0].Other, Score: c.Weight,
+					Reason:   fmt.Sprintf("received %d identical transfers of %s from %s %s", len(win), amount, RefTitle(rr.ix.Ref(id)), within),
+					Evidence: ev, Window: span})
+			}
 			if s := c.Weight * c.PayerFactor; s > 0 {
 				st.add(Hit{Rule: "R16", Node: id, Score: s,
 					Reason:   fmt.Sprintf("%d identical transfers of %s to %s %s", len(win), amount, RefTitle(rr.ix.Ref(win[0].Other)), within),

@@ -208,8 +208,8 @@ func TestFlowRulesSameAmountFanIn(t *testing.T) {
 }
 
 // TestFlowRulesShopAndPayroll: a shop with hundreds of customers over three
-// months and a payroll paying the same thirty people every month raise no
-// flow rule.
+// months (one buying three coffees in half an hour) and a payroll paying the
+// same thirty people every month raise no flow rule.
 func TestFlowRulesShopAndPayroll(t *testing.T) {
 	r := newRB()
 	shop, payroll := r.card(1, 1, "", ""), r.card(2, 2, "", "")
@@ -223,6 +223,14 @@ func TestFlowRulesShopAndPayroll(t *testing.T) {
 		}
 	}
 	r.tx(shop, r.card(3, 3, "", ""), 30*day, 500000, ChannelTransfer) // the supplier
+	// One customer buys three coffees in half an hour while ten others pay.
+	regular := r.card(5, 5, "", "")
+	for i := 0; i < 3; i++ {
+		r.tx(regular, shop, 40*day+time.Duration(i)*15*time.Minute, 990, ChannelTransfer)
+	}
+	for i := 0; i < 10; i++ {
+		r.tx(r.card(600+i, 600+i, "", ""), shop, 40*day+time.Duration(i)*3*time.Minute, int64(1490+i*100), ChannelTransfer)
+	}
 	for m := 0; m < 3; m++ {
 		for e := 0; e < 30; e++ {
 			r.tx(payroll, r.card(1000+e, 1000+e, "", ""), time.Duration(m)*30*day+time.Duration(e)*time.Minute, 250000, ChannelTransfer)

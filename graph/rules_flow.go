@@ -19,6 +19,9 @@ import (
 //   - concentration: the burst must hold a large share of the account's
 //     counterparties ever (its own history), so a shop with thousands of
 //     customers spread over months is not a fan-in however busy its week;
+//   - the data set's pace (flowStats): a burst must exceed what chance gives
+//     some account anyway, and a cycle must pass money on faster than
+//     accounts pay new counterparties anyway;
 //   - for a sink, the intermediaries must be most of its senders in the
 //     window, so a supermarket paid by a payroll's employees is not a
 //     scatter-gather.
@@ -47,6 +50,8 @@ type flowStats struct {
 	// instrument (seconds): the data set's pace (R17–R20); span the time
 	// from its first one-off payment to its last.
 	gap, span int64
+	// The burst floors of R18, R19 and R20 (burstFloor of their windows).
+	floorIn, floorOut, floorBoth int
 }
 
 // burstFloor returns the fewest one-off counterparties within w that chance
@@ -137,6 +142,11 @@ func (rr *ruleRun) measureFlow() flowStats {
 		fs.span = last - first
 		fs.gap = int64(float64(fs.span) * float64(fs.active) / float64(oneOff))
 	}
+	c := rr.cfg
+	fs.floorIn = fs.burstFloor(rr.span(c.R18.Window), c.R18.MaxChance)
+	fs.floorOut = fs.burstFloor(rr.span(c.R19.Window), c.R19.MaxChance)
+	// R20 counts credits and debits together: twice the pace.
+	fs.floorBoth = fs.burstFloor(2*rr.span(c.R20.Window), c.R20.MaxChance)
 	return fs
 }
 
@@ -233,8 +243,8 @@ func (rr *ruleRun) flowEdges(id NodeID, es []TxEdge, buf []TxEdge) []TxEdge {
 // R16: at least Count transfers of the identical amount to one counterparty
 // within one time unit (Window). The receiver collects them and is flagged
 // at Weight when they are at least ReceiverShare of its transfer credits
-// over the burst; the payer at Weight × PayerFactor, because a fraud victim told
-// to split a transfer looks the same from its side. Found from the payer,
+// over the burst; the payer at Weight × PayerFactor, because a fraud victim
+// told to split a transfer looks the same from its side. Found from the payer,
 // once per payer.
 func (rr *ruleRun) identicalBurst(st *ruleState, id NodeID) {
 	c := rr.cfg.R16
@@ -353,9 +363,10 @@ func sumAmounts(es []TxEdge) int64 {
 	return s
 }
 
-// R18, fan-in. (a) A burst: at least Senders one-off, otherwise quiet
-// senders (each paid this account once, ever; see thin) within Window, and they are at least HistoryShare of
-// all its distinct senders. (b) An identical amount: at least SameAmount
+// R18, fan-in. (a) A burst: at least Senders (or the data set's burst
+// floor) one-off, otherwise quiet senders (each paid this account once,
+// ever; see thin) within Window, and they are at least HistoryShare of all
+// its distinct senders. (b) An identical amount: at least SameAmount
 // senders each paid it the same amount exactly once, and they are at least
 // SameShare of all its distinct senders. The account is flagged, and its
 // senders of an identical amount at Weight × SenderFactor.
@@ -374,7 +385,7 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	var reason string
 	same := false
 	w := rr.span(c.Window)
-	if lo, hi := densest(ones, w); hi-lo >= max(c.Senders, rr.flowStats.burstFloor(w, c.MaxChance)) && float64(hi-lo) >= c.HistoryShare*float64(total) {
+	if lo, hi := densest(ones, w); hi-lo >= max(c.Senders, rr.flowStats.floorIn) && float64(hi-lo) >= c.HistoryShare*float64(total) {
 		hit = ones[lo:hi]
 		reason = fmt.Sprintf("fan-in: %d otherwise quiet senders paid %s within %s, each once ever; %d of its %d senders", len(hit),
 			FormatShortMoney(sumAmounts(hit)), fmtDur(max(60, hit[len(hit)-1].Time-hit[0].Time)), len(hit), total)
@@ -475,7 +486,7 @@ func (rr *ruleRun) scatter(st *ruleState, id NodeID) {
 	f.ones = ones
 	w := rr.span(c.Window)
 	lo, hi := densest(ones, w)
-	if hi-lo < max(c.Recipients, rr.flowStats.burstFloor(w, c.MaxChance)) || float64(hi-lo) < c.HistoryShare*float64(total) {
+	if hi-lo < max(c.Recipients, rr.flowStats.floorOut) || float64(hi-lo) < c.HistoryShare*float64(total) {
 		return
 	}
 	win := ones[lo:hi]
@@ -506,8 +517,7 @@ func (rr *ruleRun) gatherScatter(st *ruleState, id NodeID) {
 	}
 	w := rr.span(c.Window)
 	total := nIn + nOut
-	// Credits and debits together: twice the pace.
-	floor := rr.flowStats.burstFloor(2*w, c.MaxChance)
+	floor := rr.flowStats.floorBoth
 	for i := 0; i+c.Senders <= len(ins); i++ {
 		t0 := ins[i].Time
 		j := firstAtOrAfter(ins, t0+w)

@@ -16,15 +16,16 @@ import (
 // of MinHops–MaxHops transfers from this instrument back to it within
 // Window, whatever the amounts, each hop the only payment between its two
 // ends (a circle of friends or relatives pays each other again and again; a
-// laundering cycle uses each link once). The search from each of the node's payments
-// is an earliest-arrival walk: a node is expanded again only when reached
+// laundering cycle uses each link once). Each intermediary must pass the
+// money on within MaxDwell and within PaceShare of the data set's mean gap
+// between one-off payments. The search from each of the node's payments is
+// an earliest-arrival walk: a node is expanded again only when reached
 // earlier than before, at most MaxFanout transfers are followed from a node
 // per step, and at most MaxVisits transfers are examined per origin, so the
-// cost is bounded per node. Each intermediary must pass the money on within
-// MaxDwell. A cycle is kept only when chance does not explain it
-// (MaxChance: in a small world where everyone pays everyone, a walk closes on
-// its origin by itself). The first cycle kept is reported, to every
-// instrument on it.
+// cost is bounded per node. The walks stop before chance would explain a
+// closing (MaxChance: in a small world where everyone pays everyone, a walk
+// closes on its origin by itself). The first cycle found is reported, to
+// every instrument on it.
 func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 	c := rr.cfg.R17
 	in := rr.ix.InTx(id)

@@ -360,7 +360,8 @@ type ScatterGatherRule struct {
 // is transit, each credit passed on to someone else within MaxDwell.
 type RelayRule struct {
 	RuleBase
-	MaxDwell     Duration `json:"max_dwell"`     // 24h
+	MaxDwell     Duration `json:"max_dwell"`     // 24h, and at most
+	PaceShare    float64  `json:"pace_share"`    // this share of the data set's mean gap between one-off payments (as R17)
 	MinRelays    int      `json:"min_relays"`    // ≥1 credit passed on
 	TransitShare float64  `json:"transit_share"` // ≥ this share of its credits and of its debits are relays
 	AmountRatio  float64  `json:"amount_ratio"`  // the debit is within [credit ÷ r, credit × r]
@@ -401,7 +402,7 @@ func DefaultRuleConfig() RuleConfig {
 		R19:           ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
 		R20:           GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
 		R21:           ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32, MaxChance: 0.05},
-		R22:           RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), MinRelays: 1, TransitShare: 1, AmountRatio: 2},
+		R22:           RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), PaceShare: 0.25, MinRelays: 1, TransitShare: 1, AmountRatio: 2},
 	}
 }
 
@@ -479,6 +480,7 @@ func (c RuleConfig) Validate() error {
 	check(c.R20.Senders >= 1 && c.R20.Recipients >= 1 && c.R20.Window > 0 && share(c.R20.HistoryShare), "R20 needs senders, recipients ≥ 1, a window and history_share in (0, 1]")
 	check(c.R21.MaxChance > 0, "R21.max_chance must be > 0")
 	check(c.R21.Intermediaries >= 2 && c.R21.MaxFanout >= 1 && c.R21.Window > 0 && share(c.R21.SinkShare), "R21 needs intermediaries ≥ 2, max_fanout ≥ 1, a window and sink_share in (0, 1]")
+	check(c.R22.PaceShare > 0 && c.R22.PaceShare <= 1, "R22.pace_share must be in (0, 1]")
 	check(c.R22.MinRelays >= 1 && c.R22.MaxDwell > 0 && share(c.R22.TransitShare) && c.R22.AmountRatio >= 1, "R22 needs min_relays ≥ 1, a dwell, transit_share in (0, 1] and amount_ratio ≥ 1")
 	if len(bad) > 0 {
 		return fmt.Errorf("rule config: %s", strings.Join(bad, "; "))

@@ -323,7 +323,12 @@ func (rr *ruleRun) relay(st *ruleState, id NodeID) {
 		return
 	}
 	f.usedOut = append(f.usedOut[:0], make([]bool, len(out))...)
+	// As R17: passing on means sooner than the data set's accounts pay new
+	// counterparties anyway.
 	dwell := rr.span(c.MaxDwell)
+	if g := rr.flowStats.gap; g > 0 {
+		dwell = min(dwell, int64(c.PaceShare*float64(g)))
+	}
 	var relays []uint32
 	n, misses, unused := 0, 0, 0 // out[:unused] are all matched already
 	for _, e := range in {

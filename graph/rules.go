@@ -17,7 +17,7 @@ type Window struct {
 
 // Hit is one red flag raised by one rule on one entity.
 type Hit struct {
-	Rule     string   // "R1" … "R15"
+	Rule     string   // "R1" … "R22"
 	Node     NodeID   // the flagged entity
 	Score    float64  // risk contributed, 0–1
 	Reason   string   // in words, e.g. "3 top-ups of 495–499k ₸ without IIN in 3 days"
@@ -175,6 +175,10 @@ type ruleRun struct {
 	// typicalTransfer is the median transfer of the data set in tiyn
 	// equivalent (rules_units.go), the yardstick of "small" payments.
 	typicalTransfer int64
+	// flowStats describes the data set's transfer graph for the flow rules
+	// (R17–R21): how many instruments transfer at all and their median
+	// transfer degree.
+	flowStats flowStats
 }
 
 type tradeKey struct {
@@ -198,6 +202,7 @@ func newRuleRun(ix *Index, cfg RuleConfig) *ruleRun {
 			slices.Sort(ts)
 		}
 	}
+	rr.flowStats = rr.measureFlow()
 	return rr
 }
 
@@ -222,6 +227,7 @@ type ruleState struct {
 	evid      []uint32
 	cycle     []uint32
 	onPath    map[NodeID]bool
+	flow      flowScratch // R16–R22
 }
 
 func (rr *ruleRun) newState() *ruleState {
@@ -229,6 +235,7 @@ func (rr *ruleRun) newState() *ruleState {
 	if rr.cfg.R13.Enabled {
 		st.memo = make([]uint8, rr.ix.TxCount())
 	}
+	rr.initFlow(&st.flow)
 	return st
 }
 
@@ -257,6 +264,7 @@ func (rr *ruleRun) node(st *ruleState, id NodeID) {
 		rr.repeat(st, id)
 		rr.listed(st, id)
 		rr.cardsPerDay(st, id)
+		rr.flowRules(st, id)
 	case k == KindPerson:
 		rr.multiBank(st, id)
 		rr.structuringHolder(st, id)

@@ -71,9 +71,10 @@ func ParseDuration(s string) (Duration, error) {
 }
 
 // Rule identifiers, in table order (DOMAIN §4).
-var RuleIDs = []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15", "R23"}
+var RuleIDs = []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
+	"R16", "R17", "R18", "R19", "R20", "R21", "R22", "R23"}
 
-// RuleConfig holds every threshold of the red-flag rules R1–R15. Amounts are
+// RuleConfig holds every threshold of the red-flag rules R1–R23. Amounts are
 // whole tenge (KZT); durations are strings such as "24h" or "30d". The
 // defaults are DOMAIN §4's starting points; a JSON file need only name the
 // fields it changes (see docs/DETECTION.md).
@@ -106,6 +107,15 @@ type RuleConfig struct {
 	R14 CycleRule       `json:"R14"`
 	R15 RepeatRule      `json:"R15"`
 	R23 CollectorRule   `json:"R23"`
+	// Money-flow typologies (docs/DETECTION.md "Flow typologies"): no
+	// amount threshold in a currency, no cash or exchange exit.
+	R16 IdenticalBurstRule `json:"R16"`
+	R17 AnyCycleRule       `json:"R17"`
+	R18 GatherRule         `json:"R18"`
+	R19 ScatterRule        `json:"R19"`
+	R20 GatherScatterRule  `json:"R20"`
+	R21 ScatterGatherRule  `json:"R21"`
+	R22 RelayRule          `json:"R22"`
 
 	// Currencies converts the tenge thresholds (the *_kzt fields) for
 	// transactions in other currencies: KZT per unit of each ISO 4217 code.
@@ -332,6 +342,106 @@ type CollectorRule struct {
 	IdentShare float64 `json:"ident_share"`
 }
 
+// IdenticalBurstRule is R16: several transfers of the identical amount to
+// one counterparty within one time unit of the data.
+type IdenticalBurstRule struct {
+	RuleBase
+	Count  int      `json:"count"`  // ≥3 transfers
+	Window Duration `json:"window"` // 24h: one time unit (a day step in day-resolution data)
+	// PayerFactor scales the payer's hit: the receiver collects the burst,
+	// the payer may be a victim told to split a transfer.
+	PayerFactor float64 `json:"payer_factor"`
+	// ReceiverShare: the burst must be at least this share of the
+	// receiver's transfer credits over its span (a shop is paid by many).
+	ReceiverShare float64 `json:"receiver_share"`
+}
+
+// AnyCycleRule is R17: a time-respecting cycle back to the origin within a
+// long window, whatever the amounts (R14 keeps the amount bound).
+type AnyCycleRule struct {
+	RuleBase
+	MinHops int      `json:"min_hops"` // 3: a 2-hop cycle is a repayment as often as not
+	MaxHops int      `json:"max_hops"` // 12
+	Window  Duration `json:"window"`   // 30d
+	// MaxDwell bounds each intermediary's wait between receiving and
+	// passing on; so does PaceShare × the data set's mean time between two
+	// one-off payments of an instrument, whichever is shorter.
+	MaxDwell  Duration `json:"max_dwell"`
+	PaceShare float64  `json:"pace_share"`
+	// MaxFanout bounds the transfers followed from one node per step, and
+	// MaxVisits the transfers examined per origin, so that the search stays
+	// linear in the number of transfers.
+	MaxFanout int `json:"max_fanout"`
+	MaxVisits int `json:"max_visits"`
+	// MaxChance rejects a cycle that chance explains: the transfers the
+	// search examined times the share of the data set's active instruments
+	// that paid the origin in the window must stay below it.
+	MaxChance float64 `json:"max_chance"`
+}
+
+// GatherRule is R18, fan-in: many one-off senders in a short window that
+// make up most of the account's senders ever, or many senders who each
+// paid it the identical amount once.
+type GatherRule struct {
+	RuleBase
+	Senders      int      `json:"senders"`       // ≥5 one-off, otherwise quiet senders within Window
+	Window       Duration `json:"window"`        // 7d
+	HistoryShare float64  `json:"history_share"` // and ≥ this share of all its distinct senders
+	SameAmount   int      `json:"same_amount"`   // or ≥5 distinct senders each paying the identical amount once
+	SameShare    float64  `json:"same_share"`    // that are ≥ this share of all its distinct senders
+	SenderFactor float64  `json:"sender_factor"` // the senders of a flagged fan-in get Weight × this
+	// MaxChance raises Senders to the count that chance explains at most
+	// this often in the whole data set, given its pace (burstFloor).
+	MaxChance float64 `json:"max_chance"`
+}
+
+// ScatterRule is R19, fan-out: many one-off recipients in a short window
+// that make up most of the account's recipients ever.
+type ScatterRule struct {
+	RuleBase
+	Recipients   int      `json:"recipients"` // ≥5 one-off, otherwise quiet recipients within Window
+	Window       Duration `json:"window"`
+	HistoryShare float64  `json:"history_share"`
+	MaxChance    float64  `json:"max_chance"` // as R18
+}
+
+// GatherScatterRule is R20: one account gathers from several one-off
+// senders and scatters to several one-off recipients within one window that
+// holds most of its counterparties ever.
+type GatherScatterRule struct {
+	RuleBase
+	Senders      int      `json:"senders"`    // ≥3
+	Recipients   int      `json:"recipients"` // ≥3, paid after the first gathered credit
+	Window       Duration `json:"window"`
+	HistoryShare float64  `json:"history_share"`
+	MaxChance    float64  `json:"max_chance"` // as R18, on senders and recipients together
+}
+
+// ScatterGatherRule is R21: one source pays several intermediaries that each
+// pass money on to one sink, whose senders in that window are mostly those
+// intermediaries.
+type ScatterGatherRule struct {
+	RuleBase
+	Intermediaries int      `json:"intermediaries"` // ≥3 distinct
+	Window         Duration `json:"window"`         // both legs within this of the first leg
+	SinkShare      float64  `json:"sink_share"`     // intermediaries ≥ this share of the sink's senders in the window
+	MaxFanout      int      `json:"max_fanout"`     // transfers followed per intermediary
+	// MaxChance rejects a shared sink that chance explains, given the
+	// paths followed and the data set's active instruments.
+	MaxChance float64 `json:"max_chance"`
+}
+
+// RelayRule is R22, a layer of a stack: an account whose whole observed use
+// is transit, each credit passed on to someone else within MaxDwell.
+type RelayRule struct {
+	RuleBase
+	MaxDwell     Duration `json:"max_dwell"`     // 24h, and at most
+	PaceShare    float64  `json:"pace_share"`    // this share of the data set's mean gap between one-off payments (as R17)
+	MinRelays    int      `json:"min_relays"`    // ≥1 credit passed on
+	TransitShare float64  `json:"transit_share"` // ≥ this share of its credits and of its debits are relays
+	AmountRatio  float64  `json:"amount_ratio"`  // the debit is within [credit ÷ r, credit × r]
+}
+
 func hours(h int) Duration { return Duration(time.Duration(h) * time.Hour) }
 func days(n int) Duration  { return hours(24 * n) }
 
@@ -366,6 +476,13 @@ func DefaultRuleConfig() RuleConfig {
 		Currencies:          DefaultCurrencies(),
 		ReportingThresholds: DefaultReportingThresholds(),
 		RelativeScale:       RelativeScale{Quantile: 0.99, MinTransactions: 100},
+		R16:                 IdenticalBurstRule{RuleBase: on(0.6), Count: 3, Window: hours(24), PayerFactor: 0.6, ReceiverShare: 0.5},
+		R17:                 AnyCycleRule{RuleBase: on(0.6), MinHops: 3, MaxHops: 12, Window: days(30), MaxDwell: days(7), PaceShare: 0.25, MaxFanout: 8, MaxVisits: 128, MaxChance: 0.05},
+		R18:                 GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1, MaxChance: 0.05},
+		R19:                 ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
+		R20:                 GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
+		R21:                 ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32, MaxChance: 0.05},
+		R22:                 RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), PaceShare: 0.25, MinRelays: 1, TransitShare: 1, AmountRatio: 2},
 	}
 }
 
@@ -408,7 +525,9 @@ func (c RuleConfig) Validate() error {
 	}{{"R1", c.R1.RuleBase}, {"R2", c.R2.RuleBase}, {"R3", c.R3.RuleBase}, {"R4", c.R4.RuleBase},
 		{"R5", c.R5.RuleBase}, {"R6", c.R6.RuleBase}, {"R7", c.R7.RuleBase}, {"R8", c.R8.RuleBase},
 		{"R9", c.R9.RuleBase}, {"R10", c.R10.RuleBase}, {"R11", c.R11.RuleBase}, {"R12", c.R12.RuleBase},
-		{"R13", c.R13.RuleBase}, {"R14", c.R14.RuleBase}, {"R15", c.R15.RuleBase}, {"R23", c.R23.RuleBase}} {
+		{"R13", c.R13.RuleBase}, {"R14", c.R14.RuleBase}, {"R15", c.R15.RuleBase},
+		{"R16", c.R16.RuleBase}, {"R17", c.R17.RuleBase}, {"R18", c.R18.RuleBase}, {"R19", c.R19.RuleBase},
+		{"R20", c.R20.RuleBase}, {"R21", c.R21.RuleBase}, {"R22", c.R22.RuleBase}, {"R23", c.R23.RuleBase}} {
 		check(rb.b.Weight >= 0 && rb.b.Weight <= 1, rb.id+".weight must be in [0, 1]")
 	}
 	check(c.R1.Senders >= 1 && c.R1.SendersLong >= 1, "R1 senders must be ≥ 1")
@@ -431,6 +550,24 @@ func (c RuleConfig) Validate() error {
 	check(c.R23.MinShare > 0 && c.R23.MinShare <= 1, "R23.min_share must be in (0, 1]")
 	check(c.R15.Days >= 1 && c.R15.OfDays >= c.R15.Days, "R15 needs 1 ≤ days ≤ of_days")
 	bad = append(bad, c.validateCurrencies()...)
+	share := func(x float64) bool { return x > 0 && x <= 1 }
+	check(c.R16.Count >= 2 && c.R16.Window > 0, "R16 needs count ≥ 2 and a window")
+	check(c.R16.PayerFactor >= 0 && c.R16.PayerFactor <= 1, "R16.payer_factor must be in [0, 1]")
+	check(c.R16.ReceiverShare >= 0 && c.R16.ReceiverShare <= 1, "R16.receiver_share must be in [0, 1]")
+	check(c.R17.MinHops >= 2 && c.R17.MaxHops >= c.R17.MinHops && c.R17.MaxHops <= 16, "R17 needs 2 ≤ min_hops ≤ max_hops ≤ 16")
+	check(c.R17.MaxFanout >= 1 && c.R17.MaxVisits >= 1 && c.R17.Window > 0, "R17 needs max_fanout, max_visits ≥ 1 and a window")
+	check(c.R17.MaxChance > 0 && c.R17.MaxDwell > 0, "R17 needs max_chance > 0 and a max_dwell")
+	check(c.R17.PaceShare > 0 && c.R17.PaceShare <= 1, "R17.pace_share must be in (0, 1]")
+	check(c.R18.Senders >= 2 && c.R18.SameAmount >= 2 && c.R18.Window > 0, "R18 needs senders, same_amount ≥ 2 and a window")
+	check(share(c.R18.HistoryShare) && share(c.R18.SameShare), "R18 shares must be in (0, 1]")
+	check(c.R18.MaxChance > 0 && c.R19.MaxChance > 0 && c.R20.MaxChance > 0, "R18, R19, R20 max_chance must be > 0")
+	check(c.R18.SenderFactor >= 0 && c.R18.SenderFactor <= 1, "R18.sender_factor must be in [0, 1]")
+	check(c.R19.Recipients >= 2 && c.R19.Window > 0 && share(c.R19.HistoryShare), "R19 needs recipients ≥ 2, a window and history_share in (0, 1]")
+	check(c.R20.Senders >= 1 && c.R20.Recipients >= 1 && c.R20.Window > 0 && share(c.R20.HistoryShare), "R20 needs senders, recipients ≥ 1, a window and history_share in (0, 1]")
+	check(c.R21.MaxChance > 0, "R21.max_chance must be > 0")
+	check(c.R21.Intermediaries >= 2 && c.R21.MaxFanout >= 1 && c.R21.Window > 0 && share(c.R21.SinkShare), "R21 needs intermediaries ≥ 2, max_fanout ≥ 1, a window and sink_share in (0, 1]")
+	check(c.R22.PaceShare > 0 && c.R22.PaceShare <= 1, "R22.pace_share must be in (0, 1]")
+	check(c.R22.MinRelays >= 1 && c.R22.MaxDwell > 0 && share(c.R22.TransitShare) && c.R22.AmountRatio >= 1, "R22 needs min_relays ≥ 1, a dwell, transit_share in (0, 1] and amount_ratio ≥ 1")
 	if len(bad) > 0 {
 		return fmt.Errorf("rule config: %s", strings.Join(bad, "; "))
 	}

@@ -125,8 +125,12 @@ func TestOrganiserCollectsFromMules(t *testing.T) {
 			r.tx(c, shop, 4*day, 5000, ChannelTransfer)
 		}
 	}
+	// Regular customers over three months.
 	for i := 0; i < 30; i++ {
-		r.tx(r.card(300+i, 300+i, "Halyk", ""), shop, time.Duration(i)*time.Hour, 7000, ChannelTransfer)
+		c := r.card(300+i, 300+i, "Halyk", "")
+		for m := 0; m < 3; m++ {
+			r.tx(c, shop, time.Duration(m)*30*day+time.Duration(i)*time.Hour, 7000, ChannelTransfer)
+		}
 	}
 	r.tx(r.card(99, 99, "Halyk", ""), rCard(10), 0, 50000, ChannelTransfer)
 	ix, f := r.run(t)
@@ -149,6 +153,11 @@ func TestOrganiserCollectsFromMules(t *testing.T) {
 	for _, p := range []int{200, 99} {
 		if s := riskOf(ix, f, rPerson(p)); s >= f.Threshold {
 			t.Errorf("person %d (shop or victim) flagged: %.2f", p, s)
+			for _, r := range f.Risks {
+				if r.Ref == rPerson(p) {
+					t.Log(r.Explanation)
+				}
+			}
 		}
 	}
 	// One row per subject: the organiser's card is not listed beside them.

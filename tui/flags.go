@@ -77,10 +77,12 @@ var ruleNames = map[string]string{
 	"R1": "fan-in→cash-out", "R2": "pass-through", "R3": "structuring", "R4": "multi-bank",
 	"R5": "shared id", "R6": "ATM run", "R7": "new-card burst", "R8": "dormant", "R9": "night",
 	"R10": "P2P crypto", "R11": "unlic.", "R12": "fan-out", "R13": "layering", "R14": "cycle",
-	"R15": "repeat/list", "R23": "collector",
+	"R15": "repeat/list", "R16": "identical burst", "R17": "cycle (any amount)", "R18": "fan-in",
+	"R19": "fan-out (one-off)", "R20": "gather-scatter", "R21": "scatter-gather", "R22": "transit",
+	"R23": "collector",
 }
 
-// flagRules is the filter cycle of the Flags screen: all, then R1 … R15.
+// flagRules is the filter cycle of the Flags screen: all, then R1 … R23.
 var flagRules = append([]string{""}, graph.RuleIDs...)
 
 // flagsLimit bounds the rows the Flags screen asks for.

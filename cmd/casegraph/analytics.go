@@ -170,7 +170,7 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			known = known || id == *rule
 		}
 		if !known {
-			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R15)", *rule)}
+			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R23)", *rule)}
 		}
 	}
 	if _, err := rf.load(); err != nil {

@@ -54,7 +54,7 @@ Usage:
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]
-                                               red-flag rules R1–R15 and ranked entity risks
+                                               red-flag rules R1–R23 and ranked entity risks
   casegraph verdict confirm|dismiss|clear --db DIR REF [--note TEXT] | verdict list --db DIR [--json]
                                                an analyst's verdict on a flagged entity (journalled)
   casegraph calibrate --db DIR [--json] [--apply] [--folds N] [--l2 X] | --revert | --history

@@ -201,7 +201,10 @@ func (rr *ruleRun) cycles(st *ruleState, id NodeID) {
 				rr.fmtSpan(cyc[0], cyc[len(cyc)-1], to-from), strings.Join(labels, " → "))
 			ev := rr.evidence(cyc)
 			for _, n := range nodes {
-				st.add(Hit{Rule: "R14", Node: n, Score: c.Weight, Reason: reason, Evidence: ev, Window: Window{From: from, To: to}})
+				// Money sent and sent back is a loan repaid as often as a
+				// round trip: a two-hop cycle is context (as R17 skips it).
+				st.add(Hit{Rule: "R14", Node: n, Score: c.Weight, Reason: reason, Evidence: ev, Window: Window{From: from, To: to},
+					Weak: len(cyc) <= 2})
 			}
 		}
 	}

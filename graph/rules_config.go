@@ -425,6 +425,7 @@ type ScatterGatherRule struct {
 	Intermediaries int      `json:"intermediaries"` // ≥3 distinct
 	Window         Duration `json:"window"`         // both legs within this of the first leg
 	SinkShare      float64  `json:"sink_share"`     // intermediaries ≥ this share of the sink's senders in the window
+	AmountRatio    float64  `json:"amount_ratio"`   // the gathered leg is within [scattered ÷ r, scattered × r]
 	MaxFanout      int      `json:"max_fanout"`     // transfers followed per intermediary
 	// MaxChance rejects a shared sink that chance explains, given the
 	// paths followed and the data set's active instruments.
@@ -481,7 +482,7 @@ func DefaultRuleConfig() RuleConfig {
 		R18:                 GatherRule{RuleBase: on(0.6), Senders: 5, Window: days(7), HistoryShare: 0.5, SameAmount: 5, SameShare: 0.5, SenderFactor: 1, MaxChance: 0.05},
 		R19:                 ScatterRule{RuleBase: on(0.6), Recipients: 5, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
 		R20:                 GatherScatterRule{RuleBase: on(0.6), Senders: 3, Recipients: 3, Window: days(7), HistoryShare: 0.5, MaxChance: 0.05},
-		R21:                 ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, MaxFanout: 32, MaxChance: 0.05},
+		R21:                 ScatterGatherRule{RuleBase: on(0.7), Intermediaries: 3, Window: days(7), SinkShare: 0.5, AmountRatio: 2, MaxFanout: 32, MaxChance: 0.05},
 		R22:                 RelayRule{RuleBase: on(0.5), MaxDwell: hours(24), PaceShare: 0.25, MinRelays: 1, TransitShare: 1, AmountRatio: 2},
 	}
 }
@@ -564,7 +565,7 @@ func (c RuleConfig) Validate() error {
 	check(c.R18.SenderFactor >= 0 && c.R18.SenderFactor <= 1, "R18.sender_factor must be in [0, 1]")
 	check(c.R19.Recipients >= 2 && c.R19.Window > 0 && share(c.R19.HistoryShare), "R19 needs recipients ≥ 2, a window and history_share in (0, 1]")
 	check(c.R20.Senders >= 1 && c.R20.Recipients >= 1 && c.R20.Window > 0 && share(c.R20.HistoryShare), "R20 needs senders, recipients ≥ 1, a window and history_share in (0, 1]")
-	check(c.R21.MaxChance > 0, "R21.max_chance must be > 0")
+	check(c.R21.MaxChance > 0 && c.R21.AmountRatio >= 1, "R21.max_chance must be > 0 and amount_ratio ≥ 1")
 	check(c.R21.Intermediaries >= 2 && c.R21.MaxFanout >= 1 && c.R21.Window > 0 && share(c.R21.SinkShare), "R21 needs intermediaries ≥ 2, max_fanout ≥ 1, a window and sink_share in (0, 1]")
 	check(c.R22.PaceShare > 0 && c.R22.PaceShare <= 1, "R22.pace_share must be in (0, 1]")
 	check(c.R22.MinRelays >= 1 && c.R22.MaxDwell > 0 && share(c.R22.TransitShare) && c.R22.AmountRatio >= 1, "R22 needs min_relays ≥ 1, a dwell, transit_share in (0, 1] and amount_ratio ≥ 1")

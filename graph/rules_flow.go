@@ -381,7 +381,7 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	if lo, hi := densest(ones, w); hi-lo >= max(c.Senders, rr.flowStats.floorIn) && float64(hi-lo) >= c.HistoryShare*float64(total) {
 		hit = ones[lo:hi]
 		reason = fmt.Sprintf("fan-in: %d otherwise quiet senders paid %s within %s, each once ever; %d of its %d senders", len(hit),
-			FormatShortMoney(sumAmounts(hit)), fmtDur(max(60, hit[len(hit)-1].Time-hit[0].Time)), len(hit), total)
+			rr.money(rr.sumVal(hit), hit), fmtDur(max(60, hit[len(hit)-1].Time-hit[0].Time)), len(hit), total)
 	} else if grp := rr.sameAmountSenders(id, in, f, c.SameAmount); len(grp) >= c.SameAmount && float64(len(grp)) >= c.SameShare*float64(total) {
 		hit, same = grp, true
 		reason = fmt.Sprintf("fan-in: %d senders each paid the identical %s once over %s; %d of its %d senders", len(hit),
@@ -392,16 +392,67 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	}
 	ev := rr.evidence(edgeTxs(hit))
 	win := Window{From: hit[0].Time, To: hit[len(hit)-1].Time}
-	st.add(Hit{Rule: "R18", Node: id, Score: c.Weight, Reason: reason, Evidence: ev, Window: win})
-	// Senders are flagged only when they paid one identical amount: that
+	// Many people paying one identical amount once is also how colleagues
+	// chip in for a gift and a class pays for a trip: when most senders
+	// share a device, IP or phone with the account (an office, a home, a
+	// campus), the identical-amount fan-in is context (docs/DETECTION.md).
+	// A one-off collection gathers within days; identical payments from
+	// one-time payers kept up over weeks are placement (the 2025 AML law's
+	// "same amount to the same account", DOMAIN §2).
+	social := false
+	switch {
+	case !same:
+	case rr.socialCollection(id, hit):
+		social, reason = true, reason+"; most senders share a device, IP or phone with it"
+	case hit[len(hit)-1].Time-hit[0].Time < rr.span(days(7)):
+		social, reason = true, reason+"; gathered within days, like a collection"
+	}
+	st.add(Hit{Rule: "R18", Node: id, Score: c.Weight, Reason: reason, Evidence: ev, Window: win, Weak: social})
+	// Senders are marked only when they paid one identical amount: that
 	// takes coordination. Senders of a burst of varied amounts may be the
 	// victims of a fraud whose money the account collects.
 	if s := c.Weight * c.SenderFactor; same && s > 0 {
 		for _, e := range hit {
 			st.add(Hit{Rule: "R18", Node: e.Other, Score: s, Reason: "sender in a " + reason + " (to " + RefTitle(rr.ix.Ref(id)) + ")",
-				Evidence: ev, Window: win})
+				Evidence: ev, Window: win, Weak: social})
 		}
 	}
+}
+
+// idents lists the devices, IPs and phones an instrument or its holder uses.
+func (rr *ruleRun) idents(x NodeID, into []NodeID) []NodeID {
+	for _, n := range []NodeID{x, rr.holder[x]} {
+		if n == NoNode {
+			continue
+		}
+		for _, l := range rr.ix.Links(n) {
+			if l.Out && (l.Type == LinkUsesDevice || l.Type == LinkUsesIP || l.Type == LinkUsesPhone) {
+				into = append(into, l.Other)
+			}
+		}
+	}
+	return into
+}
+
+// socialCollection reports whether at least half of the senders share a
+// device, IP or phone with the receiving account or its holder.
+func (rr *ruleRun) socialCollection(id NodeID, senders []TxEdge) bool {
+	mine := rr.idents(id, nil)
+	if len(mine) == 0 {
+		return false
+	}
+	shared := 0
+	var theirs []NodeID
+	for _, e := range senders {
+		theirs = rr.idents(e.Other, theirs[:0])
+		for _, t := range theirs {
+			if slices.Contains(mine, t) {
+				shared++
+				break
+			}
+		}
+	}
+	return 2*shared >= len(senders)
 }
 
 // sameAmountSenders returns the largest group of credits of one identical

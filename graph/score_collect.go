@@ -69,12 +69,40 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			outSum[id] += rr.val(e)
 		}
 	}
+	// The base rate: the share of all money between instruments that flagged
+	// subjects paid (or received). Where half the accounts are flagged (a
+	// 100-account simulation), taking half one's money from them is chance,
+	// so a collector must take more than twice the base rate.
+	var all, fromF, toF int64
+	for i := 0; i < n; i++ {
+		id := NodeID(i)
+		if !isInstrument(ix.Kind(id)) {
+			continue
+		}
+		for _, e := range ix.OutTx(id) {
+			if e.Other == id || !isInstrument(ix.Kind(e.Other)) {
+				continue
+			}
+			v := rr.val(e)
+			all += v
+			if flaggedSubj[rr.subject(id)] {
+				fromF += v
+			}
+			if flaggedSubj[rr.subject(e.Other)] {
+				toF += v
+			}
+		}
+	}
+	baseIn, baseOut := 0.0, 0.0
+	if all > 0 {
+		baseIn, baseOut = float64(fromF)/float64(all), float64(toF)/float64(all)
+	}
 	var hits []Hit
 	subjects := map[NodeID]struct{}{}
 	pair := map[NodeID]int64{}
 	var evid []uint32
 	var edges []TxEdge
-	side := func(id, self NodeID, es []TxEdge, verb string, need int, theirs []int64) {
+	side := func(id, self NodeID, es []TxEdge, verb string, need int, theirs []int64, base float64) {
 		clear(subjects)
 		clear(pair)
 		evid = evid[:0]
@@ -108,7 +136,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			}
 		}
 		k := len(subjects)
-		if k < need || total <= 0 || float64(fromFlagged) < c.MinShare*float64(total) {
+		if k < need || total <= 0 || float64(fromFlagged) < c.MinShare*float64(total) || float64(fromFlagged) <= 2*base*float64(total) {
 			return
 		}
 		strength := 0.85
@@ -182,8 +210,8 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		if flaggedSubj[self] {
 			continue
 		}
-		side(id, self, ix.InTx(id), "collects from", c.MinSubjects, outSum)
-		side(id, self, ix.OutTx(id), "funds", c.FundSubjects, inSum)
+		side(id, self, ix.InTx(id), "collects from", c.MinSubjects, outSum, baseIn)
+		side(id, self, ix.OutTx(id), "funds", c.FundSubjects, inSum, baseOut)
 	}
 	return hits, nil
 }

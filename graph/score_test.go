@@ -133,6 +133,11 @@ func TestOrganiserCollectsFromMules(t *testing.T) {
 		}
 	}
 	r.tx(r.card(99, 99, "Halyk", ""), rCard(10), 0, 50000, ChannelTransfer)
+	// The honest population's own payments (the flagged share of all money
+	// is the base rate a collector must stand out from).
+	for i := 0; i < 40; i++ {
+		r.tx(r.card(700+i, 700+i, "Halyk", ""), r.card(800+i, 800+i, "Kaspi Bank", ""), time.Duration(i)*time.Hour, 900000, ChannelTransfer)
+	}
 	ix, f := r.run(t)
 	if s := riskOf(ix, f, rPerson(100)); s < f.Threshold {
 		t.Fatalf("organiser risk %.2f, want flagged", s)

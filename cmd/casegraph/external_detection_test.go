@@ -173,7 +173,11 @@ func TestExternalAMLSimFanIn(t *testing.T) {
 		id, _ := ix.Lookup(accountRef("amlsim:" + hub))
 		ev, ok := found[id]
 		if !ok {
-			t.Errorf("hub amlsim:%s not flagged by R1 (senders_long %d in 180d, cash_out_share 0)", hub, sendersLong)
+			// R1 is fan-in to cash: it now also needs the fan-in's typical
+			// credit to be no smaller than the data's typical transfer, and
+			// AMLSim's alert credits (~$214) are below its median ($550).
+			// R18 finds the fan-in itself (asserted above).
+			t.Logf("hub amlsim:%s not flagged by the re-tuned R1 (senders_long %d in 180d, cash_out_share 0)", hub, sendersLong)
 			continue
 		}
 		var in, out []string

@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"context"
@@ -12,50 +12,50 @@ import (
 // The case methods of the TUI backend: each takes the OS user and the time
 // of the call for the journal.
 
-func (b *backend) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
+func (b *Workbench) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
 
-func (b *backend) ViewCase(ctx context.Context, caseID string) (graph.Case, error) {
+func (b *Workbench) ViewCase(ctx context.Context, caseID string) (graph.Case, error) {
 	return b.db.ViewCase(ctx, actor(), caseID)
 }
 
-func (b *backend) CreateCase(ctx context.Context, name string) (graph.Case, error) {
+func (b *Workbench) CreateCase(ctx context.Context, name string) (graph.Case, error) {
 	return b.db.CreateCase(ctx, actor(), name)
 }
 
-func (b *backend) RenameCase(ctx context.Context, caseID, name string) (graph.Case, error) {
+func (b *Workbench) RenameCase(ctx context.Context, caseID, name string) (graph.Case, error) {
 	return b.db.RenameCase(ctx, actor(), caseID, name)
 }
 
-func (b *backend) SetCaseStatus(ctx context.Context, caseID string, st graph.CaseStatus) (graph.Case, error) {
+func (b *Workbench) SetCaseStatus(ctx context.Context, caseID string, st graph.CaseStatus) (graph.Case, error) {
 	return b.db.SetCaseStatus(ctx, actor(), caseID, st)
 }
 
-func (b *backend) SetCaseNotes(ctx context.Context, caseID, notes string) (graph.Case, error) {
+func (b *Workbench) SetCaseNotes(ctx context.Context, caseID, notes string) (graph.Case, error) {
 	return b.db.SetCaseNotes(ctx, actor(), caseID, notes)
 }
 
-func (b *backend) SetCaseTags(ctx context.Context, caseID string, tags []string) (graph.Case, error) {
+func (b *Workbench) SetCaseTags(ctx context.Context, caseID string, tags []string) (graph.Case, error) {
 	return b.db.SetCaseTags(ctx, actor(), caseID, tags)
 }
 
-func (b *backend) DeleteCase(ctx context.Context, caseID string) error {
+func (b *Workbench) DeleteCase(ctx context.Context, caseID string) error {
 	return b.db.DeleteCase(ctx, actor(), caseID)
 }
 
-func (b *backend) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
+func (b *Workbench) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
 	out, _, err := b.db.AddBookmark(ctx, actor(), caseID, bm)
 	return out, err
 }
 
-func (b *backend) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
+func (b *Workbench) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
 	return b.db.UpdateBookmark(ctx, actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
 }
 
-func (b *backend) DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error {
+func (b *Workbench) DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error {
 	return b.db.DeleteBookmark(ctx, actor(), caseID, bookmarkID)
 }
 
-func (b *backend) UndoLast(ctx context.Context) (string, error) {
+func (b *Workbench) UndoLast(ctx context.Context) (string, error) {
 	u, err := b.db.UndoLast(ctx, actor())
 	if err != nil {
 		return "", err
@@ -68,12 +68,12 @@ func (b *backend) UndoLast(ctx context.Context) (string, error) {
 // dialog's folder is the investigator's explicit choice and defaults to the
 // case's own export folder, so an earlier export there is replaced (only an
 // earlier export: a folder holding anything else is still refused).
-func (b *backend) ExportCase(ctx context.Context, caseID, dir string, redact bool) (tui.ExportResult, error) {
-	req := exportRequest{Case: caseID, Out: dir, Redact: redact, Replace: true}
+func (b *Workbench) ExportCase(ctx context.Context, caseID, dir string, redact bool) (tui.ExportResult, error) {
+	req := ExportRequest{Case: caseID, Out: dir, Redact: redact, Replace: true}
 	if a := b.analysis(); a != nil {
-		req.Flags, req.WithFlags = flagRows(a.ix, a.flags), true
+		req.Flags, req.WithFlags = a.ExportFlags(), true
 	}
-	res, err := runExport(ctx, b.db, actor(), req)
+	res, err := b.Export(ctx, actor(), req)
 	if err != nil {
 		return tui.ExportResult{}, err
 	}

@@ -1,10 +1,14 @@
-package main
+package workbench
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"casegraph/graph"
 	"casegraph/store"
@@ -22,23 +26,25 @@ var resolveKinds = []graph.Kind{graph.KindPerson, graph.KindOrganisation, graph.
 // resolveProgressEvery is how many entities are read between progress reports.
 const resolveProgressEvery = 2048
 
-// resolution is the outcome of resolveStore: the matches still to decide and
+// Resolution is the outcome of Resolve: the matches still to decide and
 // the parties they name.
-type resolution struct {
-	res      graph.Resolution // Merges and Proposals hold only undecided matches
+type Resolution struct {
+	Result   graph.Resolution // Merges and Proposals hold only undecided matches
 	parties  map[graph.Ref]tui.MatchParty
-	count    int // parties compared
-	linked   int // matches left out: a same_as link records them
-	rejected int // matches left out: an analyst rejected them
+	Count    int // parties compared
+	Linked   int // matches left out: a same_as link records them
+	Rejected int // matches left out: an analyst rejected them
 }
 
-// resolveStore reads the parties, resolves them and drops the matches that
-// are decided already.
-func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress func(stage string, done, total int)) (resolution, error) {
+// Resolve reads the persons, organisations and exchanges, resolves them
+// (names scoring below minScore are not proposed; 0: the default) and drops
+// the matches that are decided already. progress may be nil.
+func (b *Workbench) Resolve(ctx context.Context, minScore float64, progress func(stage string, done, total int)) (Resolution, error) {
+	db := b.db
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	out := resolution{parties: map[graph.Ref]tui.MatchParty{}}
+	out := Resolution{parties: map[graph.Ref]tui.MatchParty{}}
 	st, err := db.Stats(ctx)
 	if err != nil {
 		return out, err
@@ -61,7 +67,7 @@ func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress 
 	if err != nil {
 		return out, err
 	}
-	out.count = len(parties)
+	out.Count = len(parties)
 	progress("comparing identifiers and names", 0, 0)
 	res, err := graph.Resolve(ctx, parties, graph.ResolveOptions{MinScore: minScore})
 	if err != nil {
@@ -77,9 +83,9 @@ func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress 
 		for _, m := range ms {
 			switch decided[pairKey(m.A, m.B)] {
 			case decisionLinked:
-				out.linked++
+				out.Linked++
 			case decisionRejected:
-				out.rejected++
+				out.Rejected++
 			default:
 				kept = append(kept, m)
 			}
@@ -87,7 +93,7 @@ func resolveStore(ctx context.Context, db *store.DB, minScore float64, progress 
 		return kept
 	}
 	res.Merges, res.Proposals = keep(res.Merges), keep(res.Proposals)
-	out.res = res
+	out.Result = res
 	return out, nil
 }
 
@@ -137,13 +143,13 @@ func matchParty(e graph.Entity, p graph.Party) tui.MatchParty {
 	return mp
 }
 
-func (b *backend) Proposals(ctx context.Context, progress func(stage string, done, total int)) (tui.ProposalList, error) {
-	r, err := resolveStore(ctx, b.db, 0, progress)
+func (b *Workbench) Proposals(ctx context.Context, progress func(stage string, done, total int)) (tui.ProposalList, error) {
+	r, err := b.Resolve(ctx, 0, progress)
 	if err != nil {
 		return tui.ProposalList{}, err
 	}
-	list := tui.ProposalList{Parties: r.count, Linked: r.linked, Rejected: r.rejected, Skipped: r.res.Skipped}
-	for _, ms := range [][]graph.Match{r.res.Merges, r.res.Proposals} {
+	list := tui.ProposalList{Parties: r.Count, Linked: r.Linked, Rejected: r.Rejected, Skipped: r.Result.Skipped}
+	for _, ms := range [][]graph.Match{r.Result.Merges, r.Result.Proposals} {
 		for _, m := range ms {
 			list.Rows = append(list.Rows, tui.Proposal{Match: m, Left: r.side(m.A), Right: r.side(m.B)})
 		}
@@ -151,40 +157,40 @@ func (b *backend) Proposals(ctx context.Context, progress func(stage string, don
 	return list, nil
 }
 
-func (r resolution) side(ref graph.Ref) tui.MatchParty {
+func (r Resolution) side(ref graph.Ref) tui.MatchParty {
 	if p, ok := r.parties[ref]; ok {
 		return p
 	}
 	return tui.MatchParty{Ref: ref}
 }
 
-func (b *backend) Accept(ctx context.Context, p tui.Proposal) (graph.Link, error) {
+func (b *Workbench) Accept(ctx context.Context, p tui.Proposal) (graph.Link, error) {
 	return b.db.AddLink(ctx, actor(), p.Match.Link("accepted", graph.Provenance{File: "resolve"}))
 }
 
-func (b *backend) Reject(ctx context.Context, p tui.Proposal) error {
+func (b *Workbench) Reject(ctx context.Context, p tui.Proposal) error {
 	_, err := b.db.RejectMatch(ctx, actor(), store.Rejection{A: p.Match.A, B: p.Match.B, Score: p.Match.Score, Method: p.Match.Method})
 	return err
 }
 
 // Verdict implements tui.Verdicts.
-func (b *backend) Verdict(ctx context.Context, ref graph.Ref) (graph.Verdict, bool, error) {
+func (b *Workbench) Verdict(ctx context.Context, ref graph.Ref) (graph.Verdict, bool, error) {
 	return b.db.Verdict(ctx, ref)
 }
 
 // SetVerdict implements tui.Verdicts.
-func (b *backend) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error) {
+func (b *Workbench) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error) {
 	return b.db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
 }
 
 // ClearVerdict implements tui.Verdicts.
-func (b *backend) ClearVerdict(ctx context.Context, ref graph.Ref) error {
+func (b *Workbench) ClearVerdict(ctx context.Context, ref graph.Ref) error {
 	_, err := b.db.ClearVerdict(ctx, actor(), ref)
 	return err
 }
 
 // Merged lists the same_as links, the latest batch first, with both ends.
-func (b *backend) Merged(ctx context.Context) ([]tui.MergedLink, error) {
+func (b *Workbench) Merged(ctx context.Context) ([]tui.MergedLink, error) {
 	links, err := b.db.Links(ctx, graph.LinkSameAs)
 	if err != nil {
 		return nil, err
@@ -208,7 +214,7 @@ func (b *backend) Merged(ctx context.Context) ([]tui.MergedLink, error) {
 	return out, nil
 }
 
-func (b *backend) partyOf(ctx context.Context, ref graph.Ref) (tui.MatchParty, error) {
+func (b *Workbench) partyOf(ctx context.Context, ref graph.Ref) (tui.MatchParty, error) {
 	e, err := b.db.Entity(ctx, ref)
 	if errors.Is(err, graph.ErrNotFound) {
 		return tui.MatchParty{Ref: ref}, nil
@@ -231,14 +237,54 @@ func roleField(role, name string) string {
 
 // Revert removes the same_as link between l's ends, in whichever direction
 // it was written.
-func (b *backend) Revert(ctx context.Context, l graph.Link) error {
-	return revertSameAs(ctx, b.db, l.From, l.To)
+func (b *Workbench) Revert(ctx context.Context, l graph.Link) error {
+	return b.RevertSameAs(ctx, l.From, l.To)
 }
 
-func revertSameAs(ctx context.Context, db *store.DB, a, b graph.Ref) error {
-	_, err := db.RemoveLink(ctx, actor(), graph.Link{From: a, To: b, Type: graph.LinkSameAs})
+// RevertSameAs removes the same_as link between x and y, in whichever
+// direction it was written.
+func (b *Workbench) RevertSameAs(ctx context.Context, x, y graph.Ref) error {
+	_, err := b.db.RemoveLink(ctx, actor(), graph.Link{From: x, To: y, Type: graph.LinkSameAs})
 	if errors.Is(err, store.ErrNotFound) {
-		_, err = db.RemoveLink(ctx, actor(), graph.Link{From: b, To: a, Type: graph.LinkSameAs})
+		_, err = b.db.RemoveLink(ctx, actor(), graph.Link{From: y, To: x, Type: graph.LinkSameAs})
 	}
 	return err
+}
+
+// WriteSameAs writes links (same_as links of accepted matches) as one
+// import batch, through an incremental loader, and returns the batch. The
+// data changed: the workbench drops its analysis.
+func (b *Workbench) WriteSameAs(ctx context.Context, links []graph.Link) (uint32, error) {
+	defer b.dropAnalysis()
+	loader, err := b.db.NewLoader()
+	if err != nil {
+		return 0, fmt.Errorf("start writing same_as links: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			loader.Abort()
+		}
+	}()
+	h := sha256.New()
+	fmt.Fprintf(h, "resolve %s", time.Now().UTC().Format(time.RFC3339Nano))
+	for _, l := range links {
+		fmt.Fprintf(h, "\n%s %s %s", l.From, l.To, l.Role)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	batch := loader.BeginBatch("resolve", sum, "same_as")
+	for _, l := range links {
+		l.Src = graph.Provenance{File: "resolve", Line: 0, Batch: batch}
+		if err := loader.PutLink(l); err != nil {
+			return 0, fmt.Errorf("write same_as %s → %s: %w", l.From, l.To, err)
+		}
+	}
+	if err := loader.EndBatch(graph.Batch{ID: batch, Read: len(links), Imported: len(links), At: time.Now().UTC()}); err != nil {
+		return 0, err
+	}
+	if err := loader.Finish(ctx, nil); err != nil {
+		return 0, fmt.Errorf("finish writing same_as links: %w", err)
+	}
+	ok = true
+	return batch, nil
 }

@@ -1,9 +1,18 @@
-package main
+// Package workbench is the layer every front end of casegraph shares: it
+// owns one open case database (*store.DB), the search index over it, the
+// in-memory graph index and the current analysis (rule configuration, red
+// flags, suspected groups), and answers the TUI (it implements tui.Backend)
+// and the command-line twins through methods.
+//
+// A Workbench is safe for concurrent use: the search index and the analysis
+// are built once behind locks and read-only afterwards, and every write goes
+// through the store, which journals it. A team server can therefore hand one
+// Workbench to every session; cmd/casegraph opens one per command.
+package workbench
 
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -13,52 +22,56 @@ import (
 	"casegraph/tui"
 )
 
-// backend serves the TUI and the scripting commands from the store plus the
-// in-memory search index, which loads in the background.
-type backend struct {
+// Workbench serves the TUI and the scripting commands from the store plus
+// the in-memory search index, which loads in the background, and the
+// analysis, which is built on first use.
+type Workbench struct {
 	db   *store.DB
 	name string
 
 	mu sync.RWMutex
 	ix *graph.SearchIndex
-	an *analysis // the analytics screens' index and flags, once built (backend_analytics.go)
+	an *Analysis // the analytics screens' index and flags, once built (analysis.go)
 
-	amu   sync.Mutex       // serialises Analyze
-	rules graph.RuleConfig // the rule thresholds the analysis runs with
+	amu sync.Mutex // serialises Analyze
 }
 
-var _ tui.Backend = (*backend)(nil)
+var _ tui.Backend = (*Workbench)(nil)
 
-func newBackend(db *store.DB) *backend {
-	return &backend{db: db, name: displayName(db.Dir()), rules: graph.DefaultRuleConfig()}
+// New opens a workbench on db, named name in the status bar ("demo", the
+// database's folder name). The caller keeps closing db.
+func New(db *store.DB, name string) *Workbench {
+	return &Workbench{db: db, name: name}
 }
 
-// displayName names a database for the status bar: the demo database is
-// "demo", any other its directory name.
-func displayName(dir string) string {
-	if filepath.Clean(dir) == filepath.Clean(defaultDemoDB()) {
-		return "demo"
-	}
-	return filepath.Base(filepath.Clean(dir))
-}
+// DB is the open store, for the commands that read or write it directly
+// (cases, journal, verdicts, calibration).
+func (b *Workbench) DB() *store.DB { return b.db }
 
-func (b *backend) Name() string { return b.name }
+// Name implements tui.Backend.
+func (b *Workbench) Name() string { return b.name }
 
-func (b *backend) Stats(ctx context.Context) (graph.Stats, error) { return b.db.Stats(ctx) }
+// Stats implements tui.Backend.
+func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) { return b.db.Stats(ctx) }
 
-func (b *backend) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
+// Entity implements tui.Backend.
+func (b *Workbench) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
 	return b.db.Entity(ctx, ref)
 }
 
-func (b *backend) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+// Neighbors implements tui.Backend.
+func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
 	return b.db.Neighbors(ctx, ref, limit)
 }
 
-func (b *backend) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+// Transactions implements tui.Backend.
+func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
 	return b.db.Transactions(ctx, ref, q)
 }
 
-func (b *backend) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
+// Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
+// has built the index.
+func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
 	b.mu.RLock()
 	ix := b.ix
 	b.mu.RUnlock()
@@ -68,9 +81,9 @@ func (b *backend) Search(ctx context.Context, query string, kind graph.Kind, lim
 	return ix.Search(ctx, query, kind, limit), nil
 }
 
-// forgetQueries drops the search index's remembered answers and narrowing
+// ForgetQueries drops the search index's remembered answers and narrowing
 // cache (for measuring cold searches).
-func (b *backend) forgetQueries() {
+func (b *Workbench) ForgetQueries() {
 	b.mu.RLock()
 	ix := b.ix
 	b.mu.RUnlock()
@@ -79,9 +92,10 @@ func (b *backend) forgetQueries() {
 	}
 }
 
-// loadSearch reads every entity's search document from the store and builds
-// the index; until it returns, Search answers tui.ErrSearchNotReady.
-func (b *backend) loadSearch(ctx context.Context) (int, time.Duration, error) {
+// LoadSearch reads every entity's search document from the store and builds
+// the index; until it returns, Search answers tui.ErrSearchNotReady. It
+// returns the documents indexed and how long it took.
+func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
 	start := time.Now()
 	// Loading allocates a million small documents that all stay live: a
 	// collection cycle during it finds nothing to free. Collect less often

@@ -276,17 +276,18 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *method != "groups" && *method != "louvain" {
 		return usageError{"--method must be groups or louvain"}
 	}
-	ix, flags, err := runRules(ctx, dbf, rf, stderr)
+	a, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {
 		return err
 	}
 	if *method == "groups" {
-		list, err := newAnalysis(ix, flags).clusterList(ctx, tui.ClusterOrder(*by))
+		list, err := a.Groups(ctx, tui.ClusterOrder(*by))
 		if err != nil {
 			return err
 		}
 		return printGroups(stdout, list, *limit, *asJSON)
 	}
+	ix, flags := a.Index(), a.Flags()
 	comms, err := graph.Communities(ctx, ix, graph.CommunityOptions{})
 	if err != nil {
 		return err

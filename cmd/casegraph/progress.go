@@ -39,14 +39,14 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-func (p *progress) startFile(name string, size int64) {
+func (p *progress) StartFile(name string, size int64) {
 	p.name, p.size = name, size
 	p.start, p.last = time.Now(), time.Time{}
-	p.update(0, 0)
+	p.Update(0, 0)
 }
 
-// update is importers.Options.Progress.
-func (p *progress) update(bytesRead int64, rows int) {
+// Update is importers.Options.Progress.
+func (p *progress) Update(bytesRead int64, rows int) {
 	if p == nil {
 		return
 	}
@@ -80,7 +80,7 @@ func (p *progress) due(now time.Time, final bool) bool {
 	return true
 }
 
-func (p *progress) endFile(r importers.Report) {
+func (p *progress) EndFile(r importers.Report) {
 	if p == nil {
 		return
 	}
@@ -91,9 +91,9 @@ func (p *progress) endFile(r importers.Report) {
 	p.newline()
 }
 
-// stage is the store's progress callback for the work after parsing
+// Stage is the store's progress callback for the work after parsing
 // (sorting, writing, indexing).
-func (p *progress) stage(stage string, done, total int64) {
+func (p *progress) Stage(stage string, done, total int64) {
 	if p == nil {
 		return
 	}
@@ -114,7 +114,7 @@ func (p *progress) stage(stage string, done, total int64) {
 		count(int(done)), count(int(total))))
 }
 
-func (p *progress) done() {
+func (p *progress) Done() {
 	if p != nil && p.tty && p.lastLine != "" {
 		p.newline()
 	}

@@ -43,7 +43,7 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	b := newBackend(db)
-	if _, _, err := b.loadSearch(ctx); err != nil {
+	if _, _, err := b.LoadSearch(ctx); err != nil {
 		return err
 	}
 	start := time.Now()

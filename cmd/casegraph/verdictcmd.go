@@ -14,6 +14,7 @@ import (
 	"casegraph/importers"
 	"casegraph/internal/safetext"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
 const verdictUsage = `casegraph verdict — an analyst's verdict on a flagged entity
@@ -26,19 +27,6 @@ const verdictUsage = `casegraph verdict — an analyst's verdict on a flagged en
 Every change is journalled (casegraph journal). Verdicts never change the rule hits;
 casegraph calibrate fits the rule weights to them.
 `
-
-// verdictMap reads every verdict of db by reference.
-func verdictMap(ctx context.Context, db *store.DB) (map[graph.Ref]graph.Verdict, error) {
-	vs, err := db.Verdicts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[graph.Ref]graph.Verdict, len(vs))
-	for _, v := range vs {
-		out[v.Ref] = v
-	}
-	return out, nil
-}
 
 // verdictTag is the "  ✓ confirmed" after a listed entity, or nothing.
 func verdictTag(vs map[graph.Ref]graph.Verdict, r graph.Ref) string {
@@ -231,7 +219,8 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *l2 == 0 {
 		opt.L2 = 1e-12 // Options reads 0 as "the default"
 	}
-	_, _, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error {
+	_, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error {
+		db, ix, flags := wb.DB(), a.Index(), a.Flags()
 		vs, err := db.Verdicts(ctx)
 		if err != nil {
 			return err

@@ -17,18 +17,7 @@ import (
 func importTestdata(t *testing.T, name string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "db")
-	db, err := store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	files, err := ExpandInputs([]string{filepath.Join("..", "testdata", name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(db, "test").Import(context.Background(), files, "", nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	importInto(t, dir, filepath.Join("..", "testdata", name))
 	return dir
 }
 

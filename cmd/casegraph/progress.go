@@ -11,6 +11,7 @@ import (
 
 	"casegraph/importers"
 	"casegraph/internal/safetext"
+	"casegraph/workbench"
 )
 
 // progress reports long work on stderr: a redrawn bar with rows/s on a
@@ -24,6 +25,10 @@ type progress struct {
 	last     time.Time
 	lastLine string
 }
+
+// progress draws imports (workbench.ImportProgress) as well as the stages
+// of other long work.
+var _ workbench.ImportProgress = (*progress)(nil)
 
 func newProgress(w io.Writer) *progress {
 	// The bar redraws itself with "\r\x1b[2K": it writes to the terminal

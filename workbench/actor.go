@@ -22,7 +22,3 @@ func OSActor() store.Actor {
 	}
 	return store.Actor{User: name, Time: time.Now()}
 }
-
-// actor is who makes a change through the workbench. Every front end runs as
-// the OS user today; a server's sessions will name their own.
-func actor() store.Actor { return OSActor() }

@@ -15,48 +15,48 @@ import (
 func (b *Workbench) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
 
 func (b *Workbench) ViewCase(ctx context.Context, caseID string) (graph.Case, error) {
-	return b.db.ViewCase(ctx, actor(), caseID)
+	return b.db.ViewCase(ctx, b.actor(), caseID)
 }
 
 func (b *Workbench) CreateCase(ctx context.Context, name string) (graph.Case, error) {
-	return b.db.CreateCase(ctx, actor(), name)
+	return b.db.CreateCase(ctx, b.actor(), name)
 }
 
 func (b *Workbench) RenameCase(ctx context.Context, caseID, name string) (graph.Case, error) {
-	return b.db.RenameCase(ctx, actor(), caseID, name)
+	return b.db.RenameCase(ctx, b.actor(), caseID, name)
 }
 
 func (b *Workbench) SetCaseStatus(ctx context.Context, caseID string, st graph.CaseStatus) (graph.Case, error) {
-	return b.db.SetCaseStatus(ctx, actor(), caseID, st)
+	return b.db.SetCaseStatus(ctx, b.actor(), caseID, st)
 }
 
 func (b *Workbench) SetCaseNotes(ctx context.Context, caseID, notes string) (graph.Case, error) {
-	return b.db.SetCaseNotes(ctx, actor(), caseID, notes)
+	return b.db.SetCaseNotes(ctx, b.actor(), caseID, notes)
 }
 
 func (b *Workbench) SetCaseTags(ctx context.Context, caseID string, tags []string) (graph.Case, error) {
-	return b.db.SetCaseTags(ctx, actor(), caseID, tags)
+	return b.db.SetCaseTags(ctx, b.actor(), caseID, tags)
 }
 
 func (b *Workbench) DeleteCase(ctx context.Context, caseID string) error {
-	return b.db.DeleteCase(ctx, actor(), caseID)
+	return b.db.DeleteCase(ctx, b.actor(), caseID)
 }
 
 func (b *Workbench) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
-	out, _, err := b.db.AddBookmark(ctx, actor(), caseID, bm)
+	out, _, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
 	return out, err
 }
 
 func (b *Workbench) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
-	return b.db.UpdateBookmark(ctx, actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+	return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
 }
 
 func (b *Workbench) DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error {
-	return b.db.DeleteBookmark(ctx, actor(), caseID, bookmarkID)
+	return b.db.DeleteBookmark(ctx, b.actor(), caseID, bookmarkID)
 }
 
 func (b *Workbench) UndoLast(ctx context.Context) (string, error) {
-	u, err := b.db.UndoLast(ctx, actor())
+	u, err := b.db.UndoLast(ctx, b.actor())
 	if err != nil {
 		return "", err
 	}
@@ -73,7 +73,7 @@ func (b *Workbench) ExportCase(ctx context.Context, caseID, dir string, redact b
 	if a := b.analysis(); a != nil {
 		req.Flags, req.WithFlags = a.ExportFlags(), true
 	}
-	res, err := b.Export(ctx, actor(), req)
+	res, err := b.Export(ctx, b.actor(), req)
 	if err != nil {
 		return tui.ExportResult{}, err
 	}

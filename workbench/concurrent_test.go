@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -101,5 +102,46 @@ func TestImportDropsTheAnalysis(t *testing.T) {
 	}
 	if _, ok := b.analysis().Index().Lookup(graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}); !ok {
 		t.Fatal("the rebuilt analysis lacks the imported person")
+	}
+}
+
+// TestSessionsJournalTheirOwnUser: sessions of one workbench (As) share the
+// analysis, and the journal names each session's user for its changes.
+func TestSessionsJournalTheirOwnUser(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(importTestdata(t, "rules"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := New(db, "test")
+	anna, boris := b.As("anna"), b.As("boris")
+	if err := anna.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if boris.analysis() == nil || boris.analysis() != b.analysis() {
+		t.Fatal("the sessions do not share the analysis")
+	}
+	c, err := anna.CreateCase(ctx, "shared case")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := boris.AddBookmark(ctx, c.ID, graph.Bookmark{Target: graph.EntityTarget(chainB, "")}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := boris.SetVerdict(ctx, chainB, graph.VerdictConfirmed, "")
+	if err != nil || v.User != "boris" {
+		t.Fatalf("verdict by %q, %v; want boris", v.User, err)
+	}
+	es, err := db.Journal(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, e := range es {
+		users = append(users, e.User)
+	}
+	if !slices.Equal(users, []string{"anna", "boris"}) {
+		t.Fatalf("journal users %v, want anna then boris", users)
 	}
 }

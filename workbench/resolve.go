@@ -165,11 +165,11 @@ func (r Resolution) side(ref graph.Ref) tui.MatchParty {
 }
 
 func (b *Workbench) Accept(ctx context.Context, p tui.Proposal) (graph.Link, error) {
-	return b.db.AddLink(ctx, actor(), p.Match.Link("accepted", graph.Provenance{File: "resolve"}))
+	return b.db.AddLink(ctx, b.actor(), p.Match.Link("accepted", graph.Provenance{File: "resolve"}))
 }
 
 func (b *Workbench) Reject(ctx context.Context, p tui.Proposal) error {
-	_, err := b.db.RejectMatch(ctx, actor(), store.Rejection{A: p.Match.A, B: p.Match.B, Score: p.Match.Score, Method: p.Match.Method})
+	_, err := b.db.RejectMatch(ctx, b.actor(), store.Rejection{A: p.Match.A, B: p.Match.B, Score: p.Match.Score, Method: p.Match.Method})
 	return err
 }
 
@@ -180,12 +180,12 @@ func (b *Workbench) Verdict(ctx context.Context, ref graph.Ref) (graph.Verdict, 
 
 // SetVerdict implements tui.Verdicts.
 func (b *Workbench) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error) {
-	return b.db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
+	return b.db.SetVerdict(ctx, b.actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
 }
 
 // ClearVerdict implements tui.Verdicts.
 func (b *Workbench) ClearVerdict(ctx context.Context, ref graph.Ref) error {
-	_, err := b.db.ClearVerdict(ctx, actor(), ref)
+	_, err := b.db.ClearVerdict(ctx, b.actor(), ref)
 	return err
 }
 
@@ -244,9 +244,9 @@ func (b *Workbench) Revert(ctx context.Context, l graph.Link) error {
 // RevertSameAs removes the same_as link between x and y, in whichever
 // direction it was written.
 func (b *Workbench) RevertSameAs(ctx context.Context, x, y graph.Ref) error {
-	_, err := b.db.RemoveLink(ctx, actor(), graph.Link{From: x, To: y, Type: graph.LinkSameAs})
+	_, err := b.db.RemoveLink(ctx, b.actor(), graph.Link{From: x, To: y, Type: graph.LinkSameAs})
 	if errors.Is(err, store.ErrNotFound) {
-		_, err = b.db.RemoveLink(ctx, actor(), graph.Link{From: y, To: x, Type: graph.LinkSameAs})
+		_, err = b.db.RemoveLink(ctx, b.actor(), graph.Link{From: y, To: x, Type: graph.LinkSameAs})
 	}
 	return err
 }

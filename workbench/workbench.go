@@ -14,8 +14,15 @@ import (
 
 // Workbench serves the TUI and the scripting commands from the store plus
 // the in-memory search index, which loads in the background, and the
-// analysis, which is built on first use.
+// analysis, which is built on first use. The sessions of one database (As)
+// share all three.
 type Workbench struct {
+	*shared
+	user string // whom the journal names for changes made here; "" is the OS user
+}
+
+// shared is what the sessions of one database share.
+type shared struct {
 	db   *store.DB
 	name string
 
@@ -31,7 +38,22 @@ var _ tui.Backend = (*Workbench)(nil)
 // New opens a workbench on db, named name in the status bar ("demo", the
 // database's folder name). The caller keeps closing db.
 func New(db *store.DB, name string) *Workbench {
-	return &Workbench{db: db, name: name}
+	return &Workbench{shared: &shared{db: db, name: name}}
+}
+
+// As is a session on the same database whose changes (cases, verdicts,
+// resolution decisions, exports) the journal records as user; it shares
+// the store, the search index and the analysis with b.
+func (b *Workbench) As(user string) *Workbench {
+	return &Workbench{shared: b.shared, user: user}
+}
+
+// actor is who makes a change through b, for the journal, and when.
+func (b *Workbench) actor() store.Actor {
+	if b.user == "" {
+		return OSActor()
+	}
+	return store.Actor{User: b.user, Time: time.Now()}
 }
 
 // DB is the open store, for the commands that read or write it directly

@@ -62,7 +62,7 @@ func TestSessionsShareOneWorkbench(t *testing.T) {
 
 // TestImportDropsTheAnalysis: an import through the workbench changes the
 // data, so the analysis built before it is dropped and the next Analyze
-// builds it again on the new data.
+// builds it again on the new data; the search index finds the new entity.
 func TestImportDropsTheAnalysis(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(importTestdata(t, "rules"), store.Options{})
@@ -75,6 +75,9 @@ func TestImportDropsTheAnalysis(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := b.analysis()
+	if _, _, err := b.LoadSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
 	extra := t.TempDir()
 	csv := "iin,name,phone\n850312300002,Extra Person,+77015550099\n"
 	if err := os.WriteFile(filepath.Join(extra, "persons.csv"), []byte(csv), 0o600); err != nil {
@@ -102,6 +105,10 @@ func TestImportDropsTheAnalysis(t *testing.T) {
 	}
 	if _, ok := b.analysis().Index().Lookup(graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}); !ok {
 		t.Fatal("the rebuilt analysis lacks the imported person")
+	}
+	found, err := b.Search(ctx, "Extra Person", graph.KindPerson, 5)
+	if err != nil || len(found.Hits) == 0 || found.Hits[0].Doc.Ref.Key != "850312300002" {
+		t.Fatalf("search after the import: %+v, %v", found.Hits, err)
 	}
 }
 

@@ -106,14 +106,22 @@ func (noProgress) Done()                      {}
 // so that a file imported before is skipped (the manifest), then streamed
 // into one loader; rejected rows go to one rejects file (rejectsPath, else
 // one under the database folder). prog may be nil. An import changes the
-// data: the workbench drops its analysis, and the next Analyze rebuilds it.
+// data: the workbench drops its analysis, and the next Analyze rebuilds it;
+// a search index already loaded is loaded again.
 func (b *Workbench) Import(ctx context.Context, files []string, rejectsPath string, prog ImportProgress,
 	prof *profile.Profile) (ImportResult, error) {
 	if prog == nil {
 		prog = noProgress{}
 	}
 	defer b.dropAnalysis()
-	return importFiles(ctx, b.db, files, rejectsPath, prog, prof)
+	res, err := importFiles(ctx, b.db, files, rejectsPath, prog, prof)
+	b.mu.RLock()
+	searching := b.ix != nil
+	b.mu.RUnlock()
+	if err == nil && searching {
+		_, _, err = b.LoadSearch(ctx)
+	}
+	return res, err
 }
 
 func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog ImportProgress,

@@ -56,10 +56,6 @@ func (b *Workbench) actor() store.Actor {
 	return store.Actor{User: b.user, Time: time.Now()}
 }
 
-// DB is the open store, for the commands that read or write it directly
-// (cases, journal, verdicts, calibration).
-func (b *Workbench) DB() *store.DB { return b.db }
-
 // Name implements tui.Backend.
 func (b *Workbench) Name() string { return b.name }
 

@@ -9,8 +9,8 @@ import (
 	"casegraph/tui"
 )
 
-// The case methods of the TUI backend: each takes the OS user and the time
-// of the call for the journal.
+// The case methods of tui.CaseStore: each journals the session's user (the
+// OS user for a plain Workbench) and the time of the call.
 
 func (b *Workbench) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
 

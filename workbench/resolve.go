@@ -15,10 +15,11 @@ import (
 	"casegraph/tui"
 )
 
-// The Resolve screen's half of the TUI backend: entity resolution over the
-// persons, organisations and exchanges of the store, minus the matches that
-// a same_as link already records or an analyst rejected; decisions go to
-// the store as single-link edits, each journalled with the OS user.
+// The Resolve screen's half of the TUI backend (tui.Resolver) and the
+// verdicts (tui.Verdicts): entity resolution over the persons,
+// organisations and exchanges of the store, minus the matches that a
+// same_as link already records or an analyst rejected; decisions go to the
+// store as single-link edits, each journalled with the session's user.
 
 // resolveKinds are the kinds entity resolution compares.
 var resolveKinds = []graph.Kind{graph.KindPerson, graph.KindOrganisation, graph.KindExchange}

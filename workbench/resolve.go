@@ -186,8 +186,19 @@ func (b *Workbench) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.Ve
 
 // ClearVerdict implements tui.Verdicts.
 func (b *Workbench) ClearVerdict(ctx context.Context, ref graph.Ref) error {
-	_, err := b.db.ClearVerdict(ctx, b.actor(), ref)
+	_, err := b.WithdrawVerdict(ctx, ref)
 	return err
+}
+
+// WithdrawVerdict clears the verdict on ref and returns the one withdrawn;
+// an error wrapping store.ErrNotFound when there is none.
+func (b *Workbench) WithdrawVerdict(ctx context.Context, ref graph.Ref) (graph.Verdict, error) {
+	return b.db.ClearVerdict(ctx, b.actor(), ref)
+}
+
+// Verdicts lists every analyst's verdict.
+func (b *Workbench) Verdicts(ctx context.Context) ([]graph.Verdict, error) {
+	return b.db.Verdicts(ctx)
 }
 
 // Merged lists the same_as links, the latest batch first, with both ends.

@@ -78,7 +78,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer db.Close()
-		return listVerdicts(ctx, db, stdout, *asJSON)
+		return listVerdicts(ctx, newBackend(db), stdout, *asJSON)
 	case "confirm", "dismiss", "clear":
 	default:
 		return usageError{fmt.Sprintf("unknown verdict command %q (want confirm, dismiss, clear or list)", sub)}
@@ -98,7 +98,8 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, err := db.Entity(ctx, ref)
+	wb := newBackend(db)
+	e, err := wb.Entity(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
 		return fmt.Errorf("%s is not in the database", ref)
 	}
@@ -106,7 +107,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if sub == "clear" {
-		old, err := db.ClearVerdict(ctx, actor(), ref)
+		old, err := wb.WithdrawVerdict(ctx, ref)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%s has no verdict to clear", ref)
 		}
@@ -120,7 +121,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	v, err := db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: strings.TrimSpace(*note)})
+	v, err := wb.SetVerdict(ctx, ref, kind, strings.TrimSpace(*note))
 	if err != nil {
 		return err
 	}
@@ -135,8 +136,8 @@ func noteSuffix(n string) string {
 	return " — " + safetext.Line(n)
 }
 
-func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bool) error {
-	vs, err := db.Verdicts(ctx)
+func listVerdicts(ctx context.Context, wb *workbench.Workbench, stdout io.Writer, asJSON bool) error {
+	vs, err := wb.Verdicts(ctx)
 	if err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bo
 	for _, v := range vs {
 		o := verdictOut{Ref: v.Ref.String(), Verdict: v.Kind, Note: v.Note, User: v.User,
 			Time: v.Time.UTC().Format("2006-01-02T15:04:05Z")}
-		if e, err := db.Entity(ctx, v.Ref); err == nil {
+		if e, err := wb.Entity(ctx, v.Ref); err == nil {
 			o.Name = graph.Title(e)
 		}
 		out = append(out, o)

@@ -75,6 +75,14 @@ func (b *Workbench) ApplyCalibration(ctx context.Context, c Calibration) (store.
 	return b.db.ApplyRuleConfig(ctx, b.actor(), buf.Bytes(), note, detail)
 }
 
+// RevertRuleConfig goes back to the rule config the current one replaced
+// (the built-in defaults at the start), journalled; the workbench drops the
+// analysis, which ran with the withdrawn one.
+func (b *Workbench) RevertRuleConfig(ctx context.Context) (store.RuleConfigVersion, error) {
+	defer b.dropAnalysis()
+	return b.db.RevertRuleConfig(ctx, b.actor())
+}
+
 // CalibrationOut is calibrate --json.
 type CalibrationOut struct {
 	Confirmed        int                    `json:"confirmed"`

@@ -73,7 +73,7 @@ func (b *Workbench) ExportCase(ctx context.Context, caseID, dir string, redact b
 	if a := b.analysis(); a != nil {
 		req.Flags, req.WithFlags = a.ExportFlags(), true
 	}
-	res, err := b.Export(ctx, b.actor(), req)
+	res, err := b.Export(ctx, req)
 	if err != nil {
 		return tui.ExportResult{}, err
 	}

@@ -59,8 +59,9 @@ type ExportJournal struct {
 
 // Export is `casegraph export` and the TUI's export: it reads the case,
 // gathers its entities, writes the case file into req.Out and journals the
-// export (the folder, redaction and the manifest's SHA-256) as act.
-func (b *Workbench) Export(ctx context.Context, act store.Actor, req ExportRequest) (Exported, error) {
+// export (the folder, redaction and the manifest's SHA-256) as the
+// session's user.
+func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, error) {
 	db := b.db
 	var seeds []graph.Ref
 	var queries []string
@@ -120,7 +121,7 @@ func (b *Workbench) Export(ctx context.Context, act store.Actor, req ExportReque
 	for _, r := range req.Refs {
 		detail.Refs = append(detail.Refs, r.String())
 	}
-	e, err := db.AppendJournal(ctx, act, store.ActCaseExport, res.CaseID, detail)
+	e, err := db.AppendJournal(ctx, b.actor(), store.ActCaseExport, res.CaseID, detail)
 	if err != nil {
 		return res, fmt.Errorf("export written to %s but not journalled: %w", dir, err)
 	}

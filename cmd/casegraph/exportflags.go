@@ -75,7 +75,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		req.Refs = append(req.Refs, r)
 	}
-	res, err := newBackend(db).Export(ctx, actor(), req)
+	res, err := newBackend(db).Export(ctx, req)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"casegraph/graph"
-	"casegraph/store"
+	"casegraph/tui"
 	"casegraph/workbench"
 )
 
@@ -95,7 +95,7 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 		if !rejected[i+1] {
 			continue
 		}
-		if _, err := db.RejectMatch(ctx, actor(), store.Rejection{A: m.A, B: m.B, Score: m.Score, Method: m.Method}); err != nil {
+		if err := wb.Reject(ctx, tui.Proposal{Match: m}); err != nil {
 			return err
 		}
 	}

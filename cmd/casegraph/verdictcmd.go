@@ -202,7 +202,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *history {
 			return printRuleConfigHistory(ctx, db, stdout)
 		}
-		v, err := db.RevertRuleConfig(ctx, actor())
+		v, err := newBackend(db).RevertRuleConfig(ctx)
 		if errors.Is(err, store.ErrNothingToRevert) {
 			return fmt.Errorf("the database uses the built-in rule config; there is nothing to revert")
 		}

@@ -1,31 +1,30 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"casegraph/graph"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
-// loadIndex returns the in-memory graph index (see obtainIndex), drawing
-// progress on progress and saying there how it got the index.
+// loadIndex returns the in-memory graph index (see workbench.LoadIndex),
+// drawing progress on progress and saying there how it got the index.
 func loadIndex(ctx context.Context, db *store.DB, progress io.Writer) (*graph.Index, error) {
 	start := time.Now()
 	p := newProgress(progress)
-	ix, how, err := obtainIndex(ctx, db, func(stage string, done, _ int) {
+	ix, how, err := workbench.LoadIndex(ctx, db, func(stage string, done, _ int) {
 		if p.due(time.Now(), false) {
 			p.draw(fmt.Sprintf("%-22s %s records", stage, count(done)))
 		}
 	})
-	p.done()
+	p.Done()
 	if err != nil {
 		return nil, err
 	}
@@ -63,67 +62,51 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 	return cfg, nil
 }
 
-// resolve is the configuration the rules run with on db: the --config file,
-// else the database's own, else the defaults. from says which, for stderr.
-func (f *ruleFlags) resolve(ctx context.Context, db *store.DB) (cfg graph.RuleConfig, from string, err error) {
+// resolve is the configuration the rules run with on wb's database: the
+// --config file, else the database's own, else the defaults. from says
+// which, for stderr.
+func (f *ruleFlags) resolve(ctx context.Context, wb *workbench.Workbench) (cfg graph.RuleConfig, from string, err error) {
 	if f.config != "" {
 		cfg, err := f.load()
 		return cfg, f.config, err
 	}
-	cfg, v, ok, err := dbRuleConfig(ctx, db)
-	if err != nil || !ok || v.Defaults() {
-		return cfg, "", err
-	}
-	return cfg, fmt.Sprintf("the database's rule config, version %d (%s)", v.Seq, v.Note), nil
-}
-
-// dbRuleConfig is the database's own rule configuration, or the defaults
-// (ok false) when none was applied.
-func dbRuleConfig(ctx context.Context, db *store.DB) (graph.RuleConfig, store.RuleConfigVersion, bool, error) {
-	v, ok, err := db.RuleConfig(ctx)
-	if err != nil || !ok || v.Defaults() {
-		return graph.DefaultRuleConfig(), v, ok, err
-	}
-	cfg, err := graph.ParseRuleConfig(bytes.NewReader(v.Config))
-	if err != nil {
-		return cfg, v, ok, fmt.Errorf("rule config version %d stored in %s: %w", v.Seq, db.Dir(), err)
-	}
-	return cfg, v, ok, nil
+	return wb.RuleConfig(ctx)
 }
 
 // runRules loads the index and runs the rules with progress on stderr, with
 // the configuration rf resolves to.
-func runRules(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer) (*graph.Index, graph.Flags, error) {
+func runRules(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer) (*workbench.Analysis, error) {
 	return runRulesAfter(ctx, dbf, rf, stderr, nil)
 }
 
 // runRulesAfter is runRules calling before, when not nil, on the index
 // before the rules run; its error stops the run.
-func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error) (*graph.Index, graph.Flags, error) {
+func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error) (*workbench.Analysis, error) {
 	return runRulesThen(ctx, dbf, rf, stderr, before, nil)
 }
 
 // runRulesThen is runRulesAfter calling then, when not nil, with the
 // database still open after the rules ran; its error is returned.
 func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
-	then func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error) (*graph.Index, graph.Flags, error) {
+	then func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error) (*workbench.Analysis, error) {
 	// Writable, so that a rebuilt graph index is stored for the next run.
 	db, err := dbf.open(false, false)
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return nil, err
 	}
 	defer db.Close()
-	cfg, from, err := rf.resolve(ctx, db)
+	wb := newBackend(db)
+	cfg, from, err := rf.resolve(ctx, wb)
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return nil, err
 	}
 	ix, err := loadIndex(ctx, db, stderr)
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return nil, err
 	}
 	if before != nil {
 		if err := before(ix); err != nil {
-			return nil, graph.Flags{}, err
+			return nil, err
 		}
 	}
 	if from != "" {
@@ -131,19 +114,20 @@ func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writ
 	}
 	start := time.Now()
 	p := newProgress(stderr)
-	flags, err := graph.RunRules(ctx, ix, cfg, func(done, total int) { p.stage("red-flag rules", int64(done), int64(total)) })
-	p.done()
+	a, err := wb.RunRules(ctx, ix, cfg, func(done, total int) { p.Stage("red-flag rules", int64(done), int64(total)) })
+	p.Done()
 	if err != nil {
-		return nil, graph.Flags{}, err
+		return nil, err
 	}
+	flags := a.Flags()
 	fmt.Fprintf(stderr, "rules: %s hits, %s subjects (%s entities) at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
 		count(len(flags.FlaggedSubjects())), count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
 	if then != nil {
-		if err := then(db, ix, flags, cfg); err != nil {
-			return nil, graph.Flags{}, err
+		if err := then(wb, a, cfg); err != nil {
+			return nil, err
 		}
 	}
-	return ix, flags, nil
+	return a, nil
 }
 
 func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -177,9 +161,9 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var verdicts map[graph.Ref]graph.Verdict
-	ix, flags, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(db *store.DB, _ *graph.Index, _ graph.Flags, _ graph.RuleConfig) error {
+	a, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, _ *workbench.Analysis, _ graph.RuleConfig) error {
 		var err error
-		verdicts, err = verdictMap(ctx, db)
+		verdicts, err = wb.VerdictMap(ctx)
 		return err
 	})
 	if err != nil {
@@ -187,30 +171,18 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// One row per subject: a person carries the rules of the cards they
 	// hold, which are not listed again.
-	var rows []graph.Risk
-	for _, r := range flags.Subjects() {
-		if !*all && r.Score < flags.Threshold {
-			break
-		}
-		if *rule != "" && !hasRule(r, *rule) {
-			continue
-		}
-		rows = append(rows, r)
-		if *limit > 0 && len(rows) == *limit {
-			break
-		}
-	}
+	rows := a.Subjects(*rule, *all, *limit)
 	if *asJSON {
-		return writeJSON(stdout, flagsJSON(ix, flags, rows, *rule, verdicts))
+		return writeJSON(stdout, a.Report(rows, *rule, verdicts))
 	}
-	held := heldRisks(flags)
+	flags := a.Flags()
 	for _, r := range rows {
 		fmt.Fprintf(stdout, "%.2f  %-8s %-36s %s%s\n", r.Score, r.Kind, graph.RefTitle(r.Ref), r.Ref, verdictTag(verdicts, r.Ref))
 		fmt.Fprintf(stdout, "      %s · typology %.2f, context %.2f · %d evidence transactions\n",
 			typologyWords(r), r.Typology, r.Context, r.Evidence)
 		fmt.Fprintf(stdout, "      %s\n", r.Explanation)
 		if *rule != "" {
-			for _, k := range subjectHits(flags, held, r) {
+			for _, k := range a.SubjectHits(r) {
 				h := flags.Hits[k]
 				if h.Rule == *rule {
 					on := ""
@@ -224,27 +196,6 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%d shown · %s subjects at risk ≥ %.2f\n", len(rows), count(len(flags.FlaggedSubjects())), flags.Threshold)
 	return nil
-}
-
-// heldRisks maps each subject to the risks of the instruments it holds.
-func heldRisks(flags graph.Flags) map[graph.NodeID][]graph.Risk {
-	held := map[graph.NodeID][]graph.Risk{}
-	for _, o := range flags.Risks {
-		if o.Subject != o.Node {
-			held[o.Subject] = append(held[o.Subject], o)
-		}
-	}
-	return held
-}
-
-// subjectHits lists a subject's own hits and those of the instruments it
-// holds.
-func subjectHits(flags graph.Flags, held map[graph.NodeID][]graph.Risk, r graph.Risk) []int {
-	hits := slices.Clone(r.Hits)
-	for _, o := range held[r.Node] {
-		hits = append(hits, o.Hits...)
-	}
-	return hits
 }
 
 // typologyWords says how many typologies stand behind a risk, and which
@@ -264,83 +215,6 @@ func typologyWords(r graph.Risk) string {
 		w += " + context " + strings.Join(ctx, " ")
 	}
 	return w
-}
-
-func hasRule(r graph.Risk, rule string) bool {
-	for _, rs := range r.Rules {
-		if rs.Rule == rule {
-			return true
-		}
-	}
-	return false
-}
-
-type hitOut struct {
-	Rule     string   `json:"rule"`
-	Score    float64  `json:"score"`
-	Reason   string   `json:"reason"`
-	Evidence []string `json:"evidence"`
-	From     string   `json:"from,omitempty"`
-	To       string   `json:"to,omitempty"`
-	On       string   `json:"on,omitempty"` // the held instrument the hit is on, in a person's row
-}
-
-type riskOut struct {
-	Ref         string             `json:"ref"`
-	Kind        string             `json:"kind"`
-	Name        string             `json:"name,omitempty"`
-	Score       float64            `json:"score"`
-	Typology    float64            `json:"typology"`
-	Context     float64            `json:"context"`
-	Typologies  int                `json:"typologies"`
-	Evidence    int                `json:"evidence_transactions"`
-	Holds       []string           `json:"holds,omitempty"` // a person's instruments at risk
-	Rules       map[string]float64 `json:"rules"`
-	Explanation string             `json:"explanation"`
-	Hits        []hitOut           `json:"hits"`
-	Verdict     graph.VerdictKind  `json:"verdict,omitempty"` // an analyst's verdict, if any
-	VerdictNote string             `json:"verdict_note,omitempty"`
-}
-
-func flagsJSON(ix *graph.Index, flags graph.Flags, rows []graph.Risk, rule string, verdicts map[graph.Ref]graph.Verdict) any {
-	out := make([]riskOut, 0, len(rows))
-	held := heldRisks(flags)
-	for _, r := range rows {
-		ro := riskOut{Ref: r.Ref.String(), Kind: r.Kind.String(), Name: ix.Name(r.Node), Score: r.Score,
-			Typology: r.Typology, Context: r.Context, Typologies: r.Typologies, Evidence: r.Evidence,
-			Rules: map[string]float64{}, Explanation: r.Explanation, Hits: []hitOut{}}
-		if v, ok := verdicts[r.Ref]; ok {
-			ro.Verdict, ro.VerdictNote = v.Kind, v.Note
-		}
-		for _, o := range held[r.Node] {
-			ro.Holds = append(ro.Holds, o.Ref.String())
-		}
-		hits := subjectHits(flags, held, r)
-		for _, rs := range r.Rules {
-			ro.Rules[rs.Rule] = rs.Score
-		}
-		for _, k := range hits {
-			h := flags.Hits[k]
-			if rule != "" && h.Rule != rule {
-				continue
-			}
-			ho := hitOut{Rule: h.Rule, Score: h.Score, Reason: h.Reason, Evidence: make([]string, 0, len(h.Evidence))}
-			if h.Node != r.Node {
-				ho.On = flags.Refs[h.Node].String()
-			}
-			for _, t := range h.Evidence {
-				ho.Evidence = append(ho.Evidence, ix.TxID(t))
-			}
-			if h.Window.From != 0 || h.Window.To != 0 {
-				ho.From = time.Unix(h.Window.From, 0).UTC().Format(time.RFC3339)
-				ho.To = time.Unix(h.Window.To, 0).UTC().Format(time.RFC3339)
-			}
-			ro.Hits = append(ro.Hits, ho)
-		}
-		out = append(out, ro)
-	}
-	return map[string]any{"threshold": flags.Threshold, "flagged": len(flags.FlaggedSubjects()),
-		"flagged_entities": len(flags.Flagged()), "hits": len(flags.Hits), "entities": out}
 }
 
 func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -366,7 +240,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// A truth whose members and cards the database does not hold would
 	// score 0 without saying why: refuse it before the rules run.
-	ix, flags, err := runRulesAfter(ctx, dbf, rf, stderr, func(ix *graph.Index) error {
+	a, err := runRulesAfter(ctx, dbf, rf, stderr, func(ix *graph.Index) error {
 		if err := graph.CheckTruth(ix, truth); err != nil {
 			return fmt.Errorf("%s: %w", *truthPath, err)
 		}
@@ -375,36 +249,15 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	groups, err := graph.SuspectedGroups(ctx, ix, flags)
+	rep, err := a.Evaluate(ctx, truth)
 	if err != nil {
 		return err
-	}
-	refs := groupRefs(ix, groups)
-	rep := graph.Evaluate(flags, truth, refs)
-	if len(truth.Decoys) > 0 {
-		dr := graph.EvaluateDecoys(flags, truth, refs)
-		rep.Decoys = &dr
 	}
 	if *asJSON {
 		return writeJSON(stdout, rep)
 	}
 	printEval(stdout, rep)
 	return nil
-}
-
-func groupRefs(ix *graph.Index, groups []graph.SuspectedGroup) [][]graph.Ref {
-	out := make([][]graph.Ref, 0, len(groups))
-	for _, g := range groups {
-		refs := make([]graph.Ref, 0, len(g.Persons)+len(g.Instruments))
-		for _, n := range g.Persons {
-			refs = append(refs, ix.Ref(n))
-		}
-		for _, n := range g.Instruments {
-			refs = append(refs, ix.Ref(n))
-		}
-		out = append(out, refs)
-	}
-	return out
 }
 
 func printEval(w io.Writer, r graph.EvalReport) {

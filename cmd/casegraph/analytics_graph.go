@@ -1,18 +1,17 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
 	"casegraph/graph"
 	"casegraph/internal/safetext"
 	"casegraph/tui"
+	"casegraph/workbench"
 )
 
 // withIndex opens the database, loads the index (stored again when it had
@@ -43,18 +42,6 @@ func lookupRef(ix *graph.Index, s string) (graph.NodeID, error) {
 	return id, nil
 }
 
-func unixText(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
-
-type stepOut struct {
-	Ref     string `json:"ref"`
-	Name    string `json:"name,omitempty"`
-	Via     string `json:"via,omitempty"`
-	Forward bool   `json:"forward,omitempty"`
-	Tx      string `json:"tx,omitempty"`
-	Amount  string `json:"amount,omitempty"`
-	Time    string `json:"time,omitempty"`
-}
-
 func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("path", flag.ContinueOnError)
 	var dbf dbFlags
@@ -82,31 +69,13 @@ func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		paths, err := graph.KShortestPaths(ctx, ix, a, b, graph.PathOptions{MaxHops: *maxHops, Directed: *directed}, *k)
+		out, err := workbench.PathSteps(ctx, ix, a, b, graph.PathOptions{MaxHops: *maxHops, Directed: *directed}, *k)
 		if err != nil {
 			return err
 		}
-		var out [][]stepOut
-		for _, p := range paths {
-			var steps []stepOut
-			for i, s := range p {
-				so := stepOut{Ref: ix.Ref(s.Node).String(), Name: ix.Name(s.Node)}
-				if i > 0 {
-					so.Forward = s.Forward
-					if s.Money {
-						so.Via = ix.TxChannel(s.Tx).String()
-						so.Tx, so.Amount, so.Time = ix.TxID(s.Tx), graph.FormatMoney(s.Amount, ""), unixText(s.Time)
-					} else {
-						so.Via = s.Link.String()
-					}
-				}
-				steps = append(steps, so)
-			}
-			out = append(out, steps)
-		}
 		if *asJSON {
 			if out == nil {
-				out = [][]stepOut{}
+				out = [][]workbench.PathStep{}
 			}
 			return writeJSON(stdout, map[string]any{"paths": out})
 		}
@@ -168,43 +137,11 @@ func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		if *asJSON {
-			return writeJSON(stdout, traceJSON(ix, tr))
+			return writeJSON(stdout, workbench.TraceReport(ix, tr))
 		}
 		printTrace(stdout, ix, tr)
 		return nil
 	})
-}
-
-type traceHopOut struct {
-	Ref      string `json:"ref"`
-	Tx       string `json:"tx,omitempty"`
-	Amount   int64  `json:"amount_minor"`
-	Time     string `json:"time,omitempty"`
-	Dwell    string `json:"dwell,omitempty"`
-	Depth    int    `json:"depth"`
-	Parent   int    `json:"parent"`
-	End      string `json:"end,omitempty"`
-	Children []int  `json:"children,omitempty"`
-}
-
-func traceJSON(ix *graph.Index, tr graph.FlowTrace) any {
-	hops := make([]traceHopOut, 0, len(tr.Hops))
-	for _, h := range tr.Hops {
-		ho := traceHopOut{Ref: ix.Ref(h.Node).String(), Amount: h.Amount, Depth: h.Depth, Parent: h.Parent,
-			End: h.End.String(), Children: h.Children}
-		if h.HasTx {
-			ho.Tx, ho.Time = ix.TxID(h.Tx), unixText(h.Time)
-			ho.Dwell = h.Dwell.String()
-		}
-		hops = append(hops, ho)
-	}
-	ends := map[string]any{}
-	for k, e := range tr.ByEnd {
-		if name := graph.EndKind(k).String(); name != "" {
-			ends[name] = map[string]int64{"hops": int64(e.Hops), "amount_minor": e.Amount}
-		}
-	}
-	return map[string]any{"forward": tr.Forward, "truncated": tr.Truncated, "hops": hops, "by_depth": tr.ByDepth, "by_end": ends}
 }
 
 func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
@@ -241,22 +178,6 @@ func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
 	}
 }
 
-// clusterOut is one cluster of either method. Members lists every member
-// of every kind by its ref: the persons first, then the instruments (cards,
-// accounts, wallets…); Persons and Instruments count them.
-type clusterOut struct {
-	Rank        int      `json:"rank"`
-	Risk        float64  `json:"risk"`
-	Flagged     int      `json:"flagged"`
-	Members     []string `json:"members"`
-	Persons     int      `json:"persons"`
-	Instruments int      `json:"instruments"`
-	Turnover    string   `json:"turnover"`
-	TxCount     int      `json:"transactions"`
-	First       string   `json:"first,omitempty"`
-	Last        string   `json:"last,omitempty"`
-}
-
 func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("clusters", flag.ContinueOnError)
 	var dbf dbFlags
@@ -276,118 +197,38 @@ func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *method != "groups" && *method != "louvain" {
 		return usageError{"--method must be groups or louvain"}
 	}
-	ix, flags, err := runRules(ctx, dbf, rf, stderr)
+	a, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {
 		return err
 	}
 	if *method == "groups" {
-		list, err := newAnalysis(ix, flags).clusterList(ctx, tui.ClusterOrder(*by))
+		list, err := a.Groups(ctx, tui.ClusterOrder(*by))
 		if err != nil {
 			return err
 		}
 		return printGroups(stdout, list, *limit, *asJSON)
 	}
-	comms, err := graph.Communities(ctx, ix, graph.CommunityOptions{})
+	out, comms, err := a.Communities(ctx, *by == "risk", *limit)
 	if err != nil {
 		return err
 	}
-	risk := make(map[graph.NodeID]float64, len(flags.Risks))
-	for _, r := range flags.Risks {
-		risk[r.Node] = r.Score
-	}
-	rows := make([]clusterOut, 0, len(comms))
-	for _, c := range comms {
-		co := clusterOut{Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount,
-			Members: make([]string, 0, len(c.Members)+len(c.Instruments))}
-		for _, n := range append(slices.Clone(c.Instruments), c.Members...) {
-			co.Risk = max(co.Risk, risk[n])
-			if risk[n] >= flags.Threshold {
-				co.Flagged++
-			}
-		}
-		// Persons first (the holders, and a person that moves money
-		// itself), then the instruments; each member once.
-		persons := slices.Clone(c.Members)
-		var instruments []graph.NodeID
-		for _, n := range c.Instruments {
-			if ix.Kind(n) == graph.KindPerson {
-				persons = append(persons, n)
-			} else {
-				instruments = append(instruments, n)
-			}
-		}
-		slices.Sort(persons)
-		persons = slices.Compact(persons)
-		for _, m := range persons {
-			co.Members = append(co.Members, ix.Ref(m).String())
-		}
-		for _, m := range instruments {
-			co.Members = append(co.Members, ix.Ref(m).String())
-		}
-		co.Persons, co.Instruments = len(persons), len(instruments)
-		if c.TxCount > 0 {
-			co.First, co.Last = unixText(c.First), unixText(c.Last)
-		}
-		rows = append(rows, co)
-	}
-	turnover := make(map[int]int64, len(comms))
-	for i := range comms {
-		turnover[i] = comms[i].Turnover
-	}
-	idx := make([]int, len(rows))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		if *by == "risk" {
-			if c := cmp.Compare(rows[b].Risk, rows[a].Risk); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(rows[b].Flagged, rows[a].Flagged); c != 0 {
-				return c
-			}
-		}
-		return cmp.Compare(turnover[b], turnover[a])
-	})
-	var out []clusterOut
-	for r, i := range idx {
-		if *limit > 0 && r == *limit {
-			break
-		}
-		rows[i].Rank = r + 1
-		out = append(out, rows[i])
-	}
 	if *asJSON {
 		if out == nil {
-			out = []clusterOut{}
+			out = []workbench.ClusterRow{}
 		}
-		return writeJSON(stdout, map[string]any{"communities": len(comms), "clusters": out})
+		return writeJSON(stdout, map[string]any{"communities": comms, "clusters": out})
 	}
 	for _, c := range out {
 		fmt.Fprintf(stdout, "#%-3d risk %.2f  %d flagged  %d persons  %d instruments  %s in %d transactions  %s … %s\n",
 			c.Rank, c.Risk, c.Flagged, c.Persons, c.Instruments, c.Turnover, c.TxCount, c.First, c.Last)
 	}
-	fmt.Fprintf(stdout, "%d of %d communities\n", len(out), len(comms))
+	fmt.Fprintf(stdout, "%d of %d communities\n", len(out), comms)
 	return nil
 }
 
 // printGroups prints suspected groups as the Clusters screen lists them.
 func printGroups(w io.Writer, list []tui.Cluster, limit int, asJSON bool) error {
-	out := []clusterOut{}
-	for i, c := range list {
-		if limit > 0 && i == limit {
-			break
-		}
-		co := clusterOut{Rank: i + 1, Risk: c.Risk, Flagged: c.Flagged, Persons: c.Persons, Instruments: c.Instruments,
-			Turnover: graph.FormatMoney(c.Turnover, ""), TxCount: c.TxCount, Members: make([]string, 0, len(c.Members))}
-		for _, m := range c.Members {
-			co.Members = append(co.Members, m.Ref.String())
-		}
-		if !c.First.IsZero() {
-			co.First, co.Last = c.First.UTC().Format(time.RFC3339), c.Last.UTC().Format(time.RFC3339)
-		}
-		out = append(out, co)
-	}
+	out := workbench.GroupRows(list, limit)
 	if asJSON {
 		return writeJSON(w, map[string]any{"groups": len(list), "clusters": out})
 	}

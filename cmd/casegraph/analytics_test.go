@@ -14,6 +14,9 @@ import (
 	"casegraph/graph"
 )
 
+// chainB is the middle card of the layering chain in testdata/rules.
+var chainB = graph.Ref{Kind: graph.KindCard, Key: "440043100100005"}
+
 // TestFlagsAndEvalEndToEnd imports the hand-made case in testdata/rules
 // (three droppers with cards in three banks, a layering chain to an ATM,
 // structured top-ups and an unlicensed exchange, six ordinary card holders)

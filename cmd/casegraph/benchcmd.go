@@ -18,6 +18,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/tui"
+	"casegraph/workbench"
 )
 
 // processStart is as close to the process start as Go lets a program see.
@@ -92,13 +93,13 @@ type typedKey struct {
 
 // typeQueries searches every prefix of the typed words in order, forgetting
 // the index's earlier queries before each one when cold.
-func typeQueries(ctx context.Context, b *backend, cold bool) ([]typedKey, error) {
+func typeQueries(ctx context.Context, b *workbench.Workbench, cold bool) ([]typedKey, error) {
 	var out []typedKey
 	for _, w := range typedQueries {
 		runes := []rune(w)
 		for i := 1; i <= len(runes); i++ {
 			if cold {
-				b.forgetQueries()
+				b.ForgetQueries()
 			}
 			q := string(runes[:i])
 			t0 := time.Now()
@@ -151,7 +152,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	_ = m.View()
 	r.StatsFrameMS = ms(time.Since(processStart))
 
-	n, _, err := b.loadSearch(ctx)
+	n, _, err := b.LoadSearch(ctx)
 	if err != nil {
 		return err
 	}

@@ -10,17 +10,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"casegraph/export"
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/internal/safetext"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
 const caseUsage = `casegraph case — cases and bookmarks (every change is journalled)
@@ -42,19 +41,7 @@ CASE is a case id (c-…) or name. Every subcommand takes --db DIR and --key-fil
 `
 
 // actor is who runs this command, for the journal: the OS user and now.
-func actor() store.Actor {
-	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if name == "" {
-		name = os.Getenv("USER")
-	}
-	if name == "" {
-		name = "unknown"
-	}
-	return store.Actor{User: name, Time: time.Now()}
-}
+func actor() store.Actor { return workbench.OSActor() }
 
 func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) error {
 	if len(args) == 0 {

@@ -12,6 +12,7 @@ import (
 
 	"casegraph/importers/gen"
 	"casegraph/importers/gen/decoy"
+	"casegraph/workbench"
 )
 
 func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -111,9 +112,9 @@ func generate(ctx context.Context, dir string, seed int64, sc gen.Scale, stderr 
 	prog := newProgress(stderr)
 	prog.name = ""
 	sum, err := gen.Generate(ctx, dir, gen.Config{Seed: seed, Scale: sc}, func(done, total int64) {
-		prog.stage("generating "+string(sc), done, total)
+		prog.Stage("generating "+string(sc), done, total)
 	})
-	prog.done()
+	prog.Done()
 	if err != nil {
 		return sum, fmt.Errorf("generate demo data into %s: %w", dir, err)
 	}
@@ -171,12 +172,12 @@ func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, std
 			return err
 		}
 	}
-	files, err := expandInputs([]string{dataDir})
+	files, err := workbench.ExpandInputs([]string{dataDir})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "importing %d files into %s\n", len(files), dbf.dir)
-	res, err := importFiles(ctx, db, files, "", newProgress(stderr))
+	res, err := newBackend(db).Import(ctx, files, "", newProgress(stderr), nil)
 	printImportSummary(stderr, res)
 	return err
 }

@@ -13,6 +13,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
 type exportEntry struct {
@@ -197,7 +198,7 @@ func TestBackendExportCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := es[len(es)-1]
-	var d exportJournal
+	var d workbench.ExportJournal
 	if err := json.Unmarshal(last.Detail, &d); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"casegraph/importers"
 	"casegraph/internal/safetext"
+	"casegraph/workbench"
 )
 
 // progress reports long work on stderr: a redrawn bar with rows/s on a
@@ -24,6 +25,10 @@ type progress struct {
 	last     time.Time
 	lastLine string
 }
+
+// progress draws imports (workbench.ImportProgress) as well as the stages
+// of other long work.
+var _ workbench.ImportProgress = (*progress)(nil)
 
 func newProgress(w io.Writer) *progress {
 	// The bar redraws itself with "\r\x1b[2K": it writes to the terminal
@@ -39,14 +44,14 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-func (p *progress) startFile(name string, size int64) {
+func (p *progress) StartFile(name string, size int64) {
 	p.name, p.size = name, size
 	p.start, p.last = time.Now(), time.Time{}
-	p.update(0, 0)
+	p.Update(0, 0)
 }
 
-// update is importers.Options.Progress.
-func (p *progress) update(bytesRead int64, rows int) {
+// Update is importers.Options.Progress.
+func (p *progress) Update(bytesRead int64, rows int) {
 	if p == nil {
 		return
 	}
@@ -80,7 +85,7 @@ func (p *progress) due(now time.Time, final bool) bool {
 	return true
 }
 
-func (p *progress) endFile(r importers.Report) {
+func (p *progress) EndFile(r importers.Report) {
 	if p == nil {
 		return
 	}
@@ -91,9 +96,9 @@ func (p *progress) endFile(r importers.Report) {
 	p.newline()
 }
 
-// stage is the store's progress callback for the work after parsing
+// Stage is the store's progress callback for the work after parsing
 // (sorting, writing, indexing).
-func (p *progress) stage(stage string, done, total int64) {
+func (p *progress) Stage(stage string, done, total int64) {
 	if p == nil {
 		return
 	}
@@ -114,7 +119,7 @@ func (p *progress) stage(stage string, done, total int64) {
 		count(int(done)), count(int(total))))
 }
 
-func (p *progress) done() {
+func (p *progress) Done() {
 	if p != nil && p.tty && p.lastLine != "" {
 		p.newline()
 	}

@@ -43,7 +43,7 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 	b := newBackend(db)
-	if _, _, err := b.loadSearch(ctx); err != nil {
+	if _, _, err := b.LoadSearch(ctx); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -114,15 +114,16 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, err := db.Entity(ctx, ref)
+	b := newBackend(db)
+	e, err := b.Entity(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
 	}
-	nbs, nbTotal, err := db.Neighbors(ctx, ref, *limit)
+	nbs, nbTotal, err := b.Neighbors(ctx, ref, *limit)
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
-	page, err := db.Transactions(ctx, ref, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: *limit})
+	page, err := b.Transactions(ctx, ref, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: *limit})
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
@@ -269,7 +270,7 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	st, err := db.Stats(ctx)
+	st, err := newBackend(db).Stats(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"casegraph/graph"
-	"casegraph/store"
+	"casegraph/tui"
+	"casegraph/workbench"
 )
 
 // cmdResolve lists entity-resolution merges and proposals over the persons,
@@ -68,11 +66,12 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer db.Close()
 
-	r, err := resolveStore(ctx, db, *minScore, nil)
+	wb := newBackend(db)
+	r, err := wb.Resolve(ctx, *minScore, nil)
 	if err != nil {
 		return err
 	}
-	res := r.res
+	res := r.Result
 	for _, nums := range []map[int]bool{accepted, rejected} {
 		for n := range nums {
 			if n < 1 || n > len(res.Proposals) {
@@ -96,7 +95,7 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 		if !rejected[i+1] {
 			continue
 		}
-		if _, err := db.RejectMatch(ctx, actor(), store.Rejection{A: m.A, B: m.B, Score: m.Score, Method: m.Method}); err != nil {
+		if err := wb.Reject(ctx, tui.Proposal{Match: m}); err != nil {
 			return err
 		}
 	}
@@ -116,36 +115,10 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "nothing to write")
 		return nil
 	}
-	loader, err := db.NewLoader()
+	batch, err := wb.WriteSameAs(ctx, links)
 	if err != nil {
-		return fmt.Errorf("start writing same_as links: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			loader.Abort()
-		}
-	}()
-	h := sha256.New()
-	fmt.Fprintf(h, "resolve %s", time.Now().UTC().Format(time.RFC3339Nano))
-	for _, l := range links {
-		fmt.Fprintf(h, "\n%s %s %s", l.From, l.To, l.Role)
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	batch := loader.BeginBatch("resolve", sum, "same_as")
-	for _, l := range links {
-		l.Src = graph.Provenance{File: "resolve", Line: 0, Batch: batch}
-		if err := loader.PutLink(l); err != nil {
-			return fmt.Errorf("write same_as %s → %s: %w", l.From, l.To, err)
-		}
-	}
-	if err := loader.EndBatch(graph.Batch{ID: batch, Read: len(links), Imported: len(links), At: time.Now().UTC()}); err != nil {
 		return err
 	}
-	if err := loader.Finish(ctx, nil); err != nil {
-		return fmt.Errorf("finish writing same_as links: %w", err)
-	}
-	ok = true
 	fmt.Fprintf(stdout, "wrote %d same_as links as batch #%d\n", len(links), batch)
 	return nil
 }
@@ -169,7 +142,7 @@ func revertCmd(ctx context.Context, dbf dbFlags, pair string, stdout io.Writer) 
 		return err
 	}
 	defer db.Close()
-	if err := revertSameAs(ctx, db, a, b); err != nil {
+	if err := newBackend(db).RevertSameAs(ctx, a, b); err != nil {
 		return fmt.Errorf("revert same_as %s = %s: %w", a, b, err)
 	}
 	fmt.Fprintf(stdout, "removed same_as %s = %s\n", a, b)
@@ -191,9 +164,9 @@ func parseNumbers(flagName, s string) (map[int]bool, error) {
 	return out, nil
 }
 
-func printResolution(w io.Writer, r resolution, accepted, rejected map[int]bool) {
-	res := r.res
-	fmt.Fprintf(w, "%d entities compared · already decided: %d linked, %d rejected\n", r.count, r.linked, r.rejected)
+func printResolution(w io.Writer, r workbench.Resolution, accepted, rejected map[int]bool) {
+	res := r.Result
+	fmt.Fprintf(w, "%d entities compared · already decided: %d linked, %d rejected\n", r.Count, r.Linked, r.Rejected)
 	fmt.Fprintf(w, "deterministic merges: %d\n", len(res.Merges))
 	for _, m := range res.Merges {
 		fmt.Fprintf(w, "  %s = %s  (%s)\n", m.A, m.B, m.Role())
@@ -221,8 +194,8 @@ type matchJSON struct {
 	Names  [2]string `json:",omitempty"`
 }
 
-func resolutionJSON(r resolution) map[string]any {
-	res := r.res
+func resolutionJSON(r workbench.Resolution) map[string]any {
+	res := r.Result
 	conv := func(ms []graph.Match) []matchJSON {
 		out := make([]matchJSON, 0, len(ms))
 		for _, m := range ms {
@@ -231,5 +204,5 @@ func resolutionJSON(r resolution) map[string]any {
 		return out
 	}
 	return map[string]any{"merges": conv(res.Merges), "proposals": conv(res.Proposals), "skipped_blocks": res.Skipped,
-		"entities": r.count, "linked": r.linked, "rejected": r.rejected}
+		"entities": r.Count, "linked": r.Linked, "rejected": r.Rejected}
 }

@@ -55,7 +55,7 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 	b := newBackend(db)
 	p := tea.NewProgram(tui.New(b, opts), tea.WithContext(ctx))
 	go func() {
-		n, took, err := b.loadSearch(ctx)
+		n, took, err := b.LoadSearch(ctx)
 		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err})
 	}()
 	_, err = p.Run()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +13,7 @@ import (
 	"casegraph/importers"
 	"casegraph/internal/safetext"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
 const verdictUsage = `casegraph verdict — an analyst's verdict on a flagged entity
@@ -26,19 +26,6 @@ const verdictUsage = `casegraph verdict — an analyst's verdict on a flagged en
 Every change is journalled (casegraph journal). Verdicts never change the rule hits;
 casegraph calibrate fits the rule weights to them.
 `
-
-// verdictMap reads every verdict of db by reference.
-func verdictMap(ctx context.Context, db *store.DB) (map[graph.Ref]graph.Verdict, error) {
-	vs, err := db.Verdicts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[graph.Ref]graph.Verdict, len(vs))
-	for _, v := range vs {
-		out[v.Ref] = v
-	}
-	return out, nil
-}
 
 // verdictTag is the "  ✓ confirmed" after a listed entity, or nothing.
 func verdictTag(vs map[graph.Ref]graph.Verdict, r graph.Ref) string {
@@ -91,7 +78,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer db.Close()
-		return listVerdicts(ctx, db, stdout, *asJSON)
+		return listVerdicts(ctx, newBackend(db), stdout, *asJSON)
 	case "confirm", "dismiss", "clear":
 	default:
 		return usageError{fmt.Sprintf("unknown verdict command %q (want confirm, dismiss, clear or list)", sub)}
@@ -111,7 +98,8 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	e, err := db.Entity(ctx, ref)
+	wb := newBackend(db)
+	e, err := wb.Entity(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
 		return fmt.Errorf("%s is not in the database", ref)
 	}
@@ -119,7 +107,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if sub == "clear" {
-		old, err := db.ClearVerdict(ctx, actor(), ref)
+		old, err := wb.WithdrawVerdict(ctx, ref)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%s has no verdict to clear", ref)
 		}
@@ -133,7 +121,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	v, err := db.SetVerdict(ctx, actor(), graph.Verdict{Ref: ref, Kind: kind, Note: strings.TrimSpace(*note)})
+	v, err := wb.SetVerdict(ctx, ref, kind, strings.TrimSpace(*note))
 	if err != nil {
 		return err
 	}
@@ -148,8 +136,8 @@ func noteSuffix(n string) string {
 	return " — " + safetext.Line(n)
 }
 
-func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bool) error {
-	vs, err := db.Verdicts(ctx)
+func listVerdicts(ctx context.Context, wb *workbench.Workbench, stdout io.Writer, asJSON bool) error {
+	vs, err := wb.Verdicts(ctx)
 	if err != nil {
 		return err
 	}
@@ -158,7 +146,7 @@ func listVerdicts(ctx context.Context, db *store.DB, stdout io.Writer, asJSON bo
 	for _, v := range vs {
 		o := verdictOut{Ref: v.Ref.String(), Verdict: v.Kind, Note: v.Note, User: v.User,
 			Time: v.Time.UTC().Format("2006-01-02T15:04:05Z")}
-		if e, err := db.Entity(ctx, v.Ref); err == nil {
+		if e, err := wb.Entity(ctx, v.Ref); err == nil {
 			o.Name = graph.Title(e)
 		}
 		out = append(out, o)
@@ -214,7 +202,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *history {
 			return printRuleConfigHistory(ctx, db, stdout)
 		}
-		v, err := db.RevertRuleConfig(ctx, actor())
+		v, err := newBackend(db).RevertRuleConfig(ctx)
 		if errors.Is(err, store.ErrNothingToRevert) {
 			return fmt.Errorf("the database uses the built-in rule config; there is nothing to revert")
 		}
@@ -231,43 +219,21 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *l2 == 0 {
 		opt.L2 = 1e-12 // Options reads 0 as "the default"
 	}
-	_, _, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(db *store.DB, ix *graph.Index, flags graph.Flags, cfg graph.RuleConfig) error {
-		vs, err := db.Verdicts(ctx)
-		if err != nil {
-			return err
-		}
-		samples, missing := calibrate.Samples(flags, vs, func(r graph.Ref) bool { _, ok := ix.Lookup(r); return ok })
-		if len(missing) > 0 {
+	_, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error {
+		c, err := wb.Calibrate(ctx, a, cfg, opt)
+		if len(c.Missing) > 0 {
 			w := stdout
 			if *asJSON {
 				w = stderr
 			}
-			fmt.Fprintf(w, "%d verdicts on entities not in the graph are left out (first: %s)\n", len(missing), missing[0])
+			fmt.Fprintf(w, "%d verdicts on entities not in the graph are left out (first: %s)\n", len(c.Missing), c.Missing[0])
 		}
-		base := calibrate.Weights(cfg)
-		rep, err := calibrate.Calibrate(samples, base, cfg.FlagThreshold, opt)
 		if err != nil {
 			return err
 		}
-		fitted := calibrate.WithWeights(cfg, rep.Proposed())
-		// The check: the rules themselves with the fitted weights.
-		after, err := graph.RunRules(ctx, ix, fitted, nil)
-		if err != nil {
-			return err
-		}
-		checked, _ := calibrate.Samples(after, vs, func(r graph.Ref) bool { _, ok := ix.Lookup(r); return ok })
-		var inCur, inFit calibrate.PR
-		for i, s := range samples {
-			inCur = addPR(inCur, s.Risk, cfg.FlagThreshold, s.Confirmed)
-			inFit = addPR(inFit, checked[i].Risk, fitted.FlagThreshold, checked[i].Confirmed)
-		}
-		out := calibrationOut{Confirmed: rep.Confirmed, Dismissed: rep.Dismissed, LeftOut: len(missing), Folds: rep.Folds,
-			Threshold: rep.Threshold, CVCurrent: rep.Current, CVFitted: rep.Fitted,
-			CVCurrentLogLoss: rep.CurrentLogLoss, CVFittedLogLoss: rep.FittedLogLoss, Weights: rep.Weights,
-			CheckCurrent: inCur, CheckFitted: inFit,
-			FlaggedCurrent: len(flags.FlaggedSubjects()), FlaggedFitted: len(after.FlaggedSubjects())}
+		out := c.Out
 		if !*asJSON {
-			printCalibration(stdout, rep, inCur, inFit, out.FlaggedCurrent, out.FlaggedFitted)
+			printCalibration(stdout, c.Report, out.CheckCurrent, out.CheckFitted, out.FlaggedCurrent, out.FlaggedFitted)
 		}
 		if !*apply {
 			if *asJSON {
@@ -276,15 +242,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintln(stdout, "not applied: run again with --apply to make these weights the database's rule config")
 			return nil
 		}
-		var buf bytes.Buffer
-		if err := fitted.WriteJSON(&buf); err != nil {
-			return err
-		}
-		note := fmt.Sprintf("calibrate: %d confirmed, %d dismissed", rep.Confirmed, rep.Dismissed)
-		detail := map[string]any{"weights": rep.Proposed(), "threshold": rep.Threshold, "folds": rep.Folds,
-			"cv_current": map[string]float64{"precision": rep.Current.Precision, "recall": rep.Current.Recall},
-			"cv_fitted":  map[string]float64{"precision": rep.Fitted.Precision, "recall": rep.Fitted.Recall}}
-		v, err := db.ApplyRuleConfig(ctx, actor(), buf.Bytes(), note, detail)
+		v, err := wb.ApplyCalibration(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -296,46 +254,6 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return nil
 	})
 	return err
-}
-
-// calibrationOut is calibrate --json.
-type calibrationOut struct {
-	Confirmed        int                    `json:"confirmed"`
-	Dismissed        int                    `json:"dismissed"`
-	LeftOut          int                    `json:"left_out"` // verdicts on entities not in the graph
-	Folds            int                    `json:"folds"`
-	Threshold        float64                `json:"threshold"`
-	CVCurrent        calibrate.PR           `json:"cv_current"`
-	CVFitted         calibrate.PR           `json:"cv_fitted"`
-	CVCurrentLogLoss float64                `json:"cv_current_log_loss"`
-	CVFittedLogLoss  float64                `json:"cv_fitted_log_loss"`
-	Weights          []calibrate.RuleWeight `json:"weights"`
-	CheckCurrent     calibrate.PR           `json:"check_current"` // in-sample, the rules as they ran
-	CheckFitted      calibrate.PR           `json:"check_fitted"`  // in-sample, the rules rerun with the fitted weights
-	FlaggedCurrent   int                    `json:"flagged_subjects_current"`
-	FlaggedFitted    int                    `json:"flagged_subjects_fitted"`
-	Applied          uint64                 `json:"applied_version,omitempty"`
-}
-
-func addPR(p calibrate.PR, score, threshold float64, confirmed bool) calibrate.PR {
-	switch flagged := score >= threshold; {
-	case flagged && confirmed:
-		p.TP++
-	case flagged:
-		p.FP++
-	case confirmed:
-		p.FN++
-	default:
-		p.TN++
-	}
-	p.Precision, p.Recall = 0, 0
-	if p.TP+p.FP > 0 {
-		p.Precision = float64(p.TP) / float64(p.TP+p.FP)
-	}
-	if p.TP+p.FN > 0 {
-		p.Recall = float64(p.TP) / float64(p.TP+p.FN)
-	}
-	return p
 }
 
 func printCalibration(w io.Writer, rep calibrate.Report, inCur, inFit calibrate.PR, flaggedCur, flaggedFit int) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"casegraph/graph"
+	"casegraph/workbench"
 )
 
 // TestVerdictsAndCalibrate runs the verdict and calibrate commands on the
@@ -88,7 +89,7 @@ func TestVerdictsAndCalibrate(t *testing.T) {
 		t.Fatal("calibrate without --apply changed the flags")
 	}
 
-	var cal calibrationOut
+	var cal workbench.CalibrationOut
 	if err := json.Unmarshal([]byte(runCmd(t, "calibrate", "--db", db, "--l2", "1", "--json")), &cal); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"cmp"
@@ -12,16 +12,18 @@ import (
 	"casegraph/tui"
 )
 
-// analysis is the in-memory graph index and the rules' result that the
-// analytics screens and their CLI twins work on. It is built once by
-// analyze and read-only afterwards, except for the clusters cache.
-type analysis struct {
+// Analysis is the in-memory graph index and the rules' result that the
+// analytics screens and their CLI twins work on. It is built once (Analyze,
+// RunRules) and read-only afterwards, except for the caches behind mu: it is
+// safe for concurrent use.
+type Analysis struct {
 	ix     *graph.Index
 	flags  graph.Flags
 	byNode map[graph.NodeID]int // index into flags.Risks
 
 	mu       sync.Mutex
 	clusters map[tui.ClusterOrder][]tui.Cluster
+	held     map[graph.NodeID][]graph.Risk // a subject's instruments at risk, once asked for (flags.go)
 }
 
 // pathMaxDegree bounds path searches: a node with more counterparties than
@@ -31,25 +33,21 @@ const pathMaxDegree = 2000
 
 // analyze loads the index from the store and runs the rules, reporting
 // progress (may be nil) as it goes.
-func (b *backend) analyze(ctx context.Context, cfg graph.RuleConfig, progress func(stage string, done, total int)) (*analysis, error) {
+func (b *Workbench) analyze(ctx context.Context, cfg graph.RuleConfig, progress func(stage string, done, total int)) (*Analysis, error) {
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	ix, _, err := obtainIndex(ctx, b.db, progress)
+	ix, _, err := LoadIndex(ctx, b.db, progress)
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}
-	flags, err := graph.RunRules(ctx, ix, cfg, func(done, total int) { progress("red-flag rules", done, total) })
-	if err != nil {
-		return nil, err
-	}
-	return newAnalysis(ix, flags), nil
+	return b.RunRules(ctx, ix, cfg, func(done, total int) { progress("red-flag rules", done, total) })
 }
 
 // newAnalysis wraps an index and its rule results for the screens and the
 // CLI twins.
-func newAnalysis(ix *graph.Index, flags graph.Flags) *analysis {
-	a := &analysis{ix: ix, flags: flags, byNode: make(map[graph.NodeID]int, len(flags.Risks)),
+func newAnalysis(ix *graph.Index, flags graph.Flags) *Analysis {
+	a := &Analysis{ix: ix, flags: flags, byNode: make(map[graph.NodeID]int, len(flags.Risks)),
 		clusters: map[tui.ClusterOrder][]tui.Cluster{}}
 	for i, r := range flags.Risks {
 		a.byNode[r.Node] = i
@@ -59,13 +57,13 @@ func newAnalysis(ix *graph.Index, flags graph.Flags) *analysis {
 
 // Analyze implements tui.Analytics: the first call builds the analysis, later
 // ones return at once. Concurrent callers wait for the first.
-func (b *backend) Analyze(ctx context.Context, progress func(stage string, done, total int)) error {
+func (b *Workbench) Analyze(ctx context.Context, progress func(stage string, done, total int)) error {
 	b.amu.Lock()
 	defer b.amu.Unlock()
 	if b.analysis() != nil {
 		return nil
 	}
-	cfg, err := b.ruleConfig(ctx)
+	cfg, _, err := b.RuleConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -79,23 +77,24 @@ func (b *backend) Analyze(ctx context.Context, progress func(stage string, done,
 	return nil
 }
 
-// ruleConfig is the configuration the analysis runs with: the database's
-// own (casegraph calibrate --apply), else b.rules.
-func (b *backend) ruleConfig(ctx context.Context) (graph.RuleConfig, error) {
-	cfg, _, ok, err := dbRuleConfig(ctx, b.db)
-	if err != nil || !ok {
-		return b.rules, err
-	}
-	return cfg, nil
+// dropAnalysis forgets the current analysis after the data changed: the
+// next Analyze builds it again.
+func (b *Workbench) dropAnalysis() {
+	b.amu.Lock()
+	defer b.amu.Unlock()
+	b.mu.Lock()
+	b.an = nil
+	b.mu.Unlock()
 }
 
-func (b *backend) analysis() *analysis {
+// analysis is the current analysis, nil until Analyze has finished once.
+func (b *Workbench) analysis() *Analysis {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.an
 }
 
-func (b *backend) ready() (*analysis, error) {
+func (b *Workbench) ready() (*Analysis, error) {
 	a := b.analysis()
 	if a == nil {
 		return nil, tui.ErrNotAnalyzed
@@ -104,7 +103,7 @@ func (b *backend) ready() (*analysis, error) {
 }
 
 // flagRow turns one risk into the row the TUI and the CLI show.
-func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
+func (a *Analysis) flagRow(r graph.Risk) tui.FlagRow {
 	ix := a.ix
 	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation}
 	for _, rs := range r.Rules {
@@ -130,7 +129,7 @@ func (a *analysis) flagRow(r graph.Risk) tui.FlagRow {
 
 // flagList ranks the flagged entities with a hit (own or passed on) of
 // rule, or all of them.
-func (a *analysis) flagList(rule string, limit int) tui.FlagList {
+func (a *Analysis) flagList(rule string, limit int) tui.FlagList {
 	f := a.flags
 	l := tui.FlagList{Threshold: f.Threshold}
 	for _, r := range f.FlaggedSubjects() {
@@ -147,13 +146,13 @@ func (a *analysis) flagList(rule string, limit int) tui.FlagList {
 }
 
 // Flags implements tui.Analytics.
-func (b *backend) Flags(ctx context.Context, rule string, limit int) (tui.FlagList, error) {
+func (b *Workbench) Flags(ctx context.Context, rule string, limit int) (tui.FlagList, error) {
 	a, err := b.ready()
 	if err != nil {
 		return tui.FlagList{}, err
 	}
 	l := a.flagList(rule, limit)
-	vs, err := verdictMap(ctx, b.db)
+	vs, err := b.VerdictMap(ctx)
 	if err != nil {
 		return tui.FlagList{}, err
 	}
@@ -170,7 +169,7 @@ func withVerdict(row *tui.FlagRow, vs map[graph.Ref]graph.Verdict) {
 }
 
 // EntityFlags implements tui.Analytics.
-func (b *backend) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
+func (b *Workbench) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
 	a, err := b.ready()
 	if err != nil {
 		return tui.FlagRow{}, false, err
@@ -193,12 +192,12 @@ func (b *backend) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, 
 }
 
 // Clusters implements tui.Analytics.
-func (b *backend) Clusters(ctx context.Context, by tui.ClusterOrder, limit int) ([]tui.Cluster, error) {
+func (b *Workbench) Clusters(ctx context.Context, by tui.ClusterOrder, limit int) ([]tui.Cluster, error) {
 	a, err := b.ready()
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.clusterList(ctx, by)
+	out, err := a.Groups(ctx, by)
 	if err != nil {
 		return nil, err
 	}
@@ -208,12 +207,12 @@ func (b *backend) Clusters(ctx context.Context, by tui.ClusterOrder, limit int) 
 	return out, nil
 }
 
-// clusterList computes (once per order) the suspected groups: flagged
+// Groups computes (once per order) the suspected groups: flagged
 // entities joined by holdings, shared identifiers and money between flagged
 // cards (graph.SuspectedGroups), ordered by the risk of their riskiest member
 // or by the money moved inside the group. Both orders list the same groups,
 // so toggling the order never changes what the investigator is looking at.
-func (a *analysis) clusterList(ctx context.Context, by tui.ClusterOrder) ([]tui.Cluster, error) {
+func (a *Analysis) Groups(ctx context.Context, by tui.ClusterOrder) ([]tui.Cluster, error) {
 	if by != tui.ByRisk && by != tui.ByTurnover {
 		return nil, fmt.Errorf("clusters: unknown order %q (want turnover or risk)", by)
 	}
@@ -249,7 +248,7 @@ func (a *analysis) clusterList(ctx context.Context, by tui.ClusterOrder) ([]tui.
 
 // cluster describes a group: its members riskiest first (persons, then
 // instruments), the money moved between its instruments, its risk.
-func (a *analysis) cluster(persons, instruments []graph.NodeID) tui.Cluster {
+func (a *Analysis) cluster(persons, instruments []graph.NodeID) tui.Cluster {
 	ix := a.ix
 	c := tui.Cluster{Persons: len(persons), Instruments: len(instruments)}
 	member := func(n graph.NodeID) tui.ClusterMember {
@@ -305,7 +304,7 @@ func (a *analysis) cluster(persons, instruments []graph.NodeID) tui.Cluster {
 }
 
 // lookup finds the node of ref.
-func (a *analysis) lookup(ref graph.Ref) (graph.NodeID, error) {
+func (a *Analysis) lookup(ref graph.Ref) (graph.NodeID, error) {
 	id, ok := a.ix.Lookup(ref)
 	if !ok {
 		return graph.NoNode, fmt.Errorf("%s: %w", ref, graph.ErrNotFound)
@@ -314,7 +313,7 @@ func (a *analysis) lookup(ref graph.Ref) (graph.NodeID, error) {
 }
 
 // Paths implements tui.Analytics.
-func (b *backend) Paths(ctx context.Context, from, to graph.Ref, k, maxHops int) ([]tui.PathRow, error) {
+func (b *Workbench) Paths(ctx context.Context, from, to graph.Ref, k, maxHops int) ([]tui.PathRow, error) {
 	a, err := b.ready()
 	if err != nil {
 		return nil, err
@@ -322,7 +321,7 @@ func (b *backend) Paths(ctx context.Context, from, to graph.Ref, k, maxHops int)
 	return a.paths(ctx, from, to, k, maxHops)
 }
 
-func (a *analysis) paths(ctx context.Context, from, to graph.Ref, k, maxHops int) ([]tui.PathRow, error) {
+func (a *Analysis) paths(ctx context.Context, from, to graph.Ref, k, maxHops int) ([]tui.PathRow, error) {
 	na, err := a.lookup(from)
 	if err != nil {
 		return nil, err
@@ -357,7 +356,7 @@ func (a *analysis) paths(ctx context.Context, from, to graph.Ref, k, maxHops int
 }
 
 // Trace implements tui.Analytics.
-func (b *backend) Trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
+func (b *Workbench) Trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
 	a, err := b.ready()
 	if err != nil {
 		return tui.TraceTree{}, err
@@ -365,7 +364,7 @@ func (b *backend) Trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, e
 	return a.trace(ctx, q)
 }
 
-func (a *analysis) trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
+func (a *Analysis) trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
 	ix := a.ix
 	var start graph.TraceStart
 	if q.TxID != "" {

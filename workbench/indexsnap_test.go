@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"bytes"
@@ -23,16 +23,15 @@ func snapBytes(t *testing.T, ix *graph.Index) []byte {
 }
 
 // loadAndCheck loads the index the way every command does and checks it
-// equals a fresh rebuild and that the progress line says how it was got.
+// equals a fresh rebuild and that LoadIndex says how it was got.
 func loadAndCheck(t *testing.T, db *store.DB, how string) *graph.Index {
 	t.Helper()
-	var msg bytes.Buffer
-	ix, err := loadIndex(context.Background(), db, &msg)
+	ix, msg, err := LoadIndex(context.Background(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg.String(), how) {
-		t.Fatalf("loadIndex said %q, want it to say %q", msg.String(), how)
+	if !strings.Contains(msg, how) {
+		t.Fatalf("LoadIndex said %q, want it to say %q", msg, how)
 	}
 	fresh, _, err := buildIndexLean(context.Background(), db, nil)
 	if err != nil {
@@ -48,14 +47,13 @@ func loadAndCheck(t *testing.T, db *store.DB, how string) *graph.Index {
 // load it; a later import makes it stale and the next writable load rebuilds
 // and stores it again; a damaged snapshot is detected and rebuilt.
 func TestIndexSnapshotLifecycle(t *testing.T) {
-	data := filepath.Join("..", "..", "testdata", "rules")
-	dir := filepath.Join(t.TempDir(), "db")
-	runCmd(t, "import", "--db", dir, data)
+	data := filepath.Join("..", "testdata", "rules")
+	dir := importTestdata(t, "rules")
 
 	// The import stores no snapshot; the first analysis (a CLI twin opens the
 	// database writable) rebuilds the index and stores it, and a read-only
 	// command then finds it.
-	runCmd(t, "flags", "--db", dir, "--json")
+	analyseIn(t, dir)
 	ro, err := store.Open(dir, store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +77,7 @@ func TestIndexSnapshotLifecycle(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(extra, "persons.csv"), []byte(changed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runCmd(t, "import", "--db", dir, extra)
+	importInto(t, dir, extra)
 	db, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -129,4 +127,35 @@ func TestIndexSnapshotLifecycle(t *testing.T) {
 	}
 	loadAndCheck(t, db, graph.ErrBadSnapshot.Error())
 	loadAndCheck(t, db, "from snapshot")
+}
+
+// analyseIn runs the analysis on the database in dir, opened writable, as
+// the CLI twins do.
+func analyseIn(t *testing.T, dir string) {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := New(db, "test").Analyze(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// importInto imports the files of data into the database in dir.
+func importInto(t *testing.T, dir, data string) {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files, err := ExpandInputs([]string{data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(db, "test").Import(context.Background(), files, "", nil, nil); err != nil {
+		t.Fatal(err)
+	}
 }

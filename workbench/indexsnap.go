@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"context"
@@ -25,13 +25,13 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 	return graph.ReadIndex(rc)
 }
 
-// obtainIndex returns the in-memory graph index: from the snapshot the last
-// import stored when it is still current (a few hundred milliseconds to a
+// LoadIndex returns the in-memory graph index of db: from the snapshot the
+// last analysis stored when it is still current (a few hundred milliseconds to a
 // second on the medium demo), else rebuilt with the lean scan, calling
 // progress with the records read and the total the statistics expect, and
 // stored again when the database is open for writing. how says which, and
 // why a snapshot was not used.
-func obtainIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
+func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
 	if progress != nil {
 		progress("loading graph", 0, 1)
 	}

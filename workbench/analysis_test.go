@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"context"
@@ -8,23 +8,30 @@ import (
 	"testing"
 
 	"casegraph/graph"
+	"casegraph/store"
 	"casegraph/tui"
 )
+
+// importTestdata imports the files of testdata/NAME into a new database
+// through the workbench, as casegraph import does, and returns its folder.
+func importTestdata(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "db")
+	importInto(t, dir, filepath.Join("..", "testdata", name))
+	return dir
+}
 
 // analyticsBackend imports the hand-made case in testdata/rules (a layering
 // chain 0007 → 0005 → 0003 → ATM, structured top-ups, an unlicensed
 // exchange) and opens a TUI backend on it.
-func analyticsBackend(t *testing.T) *backend {
+func analyticsBackend(t *testing.T) *Workbench {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "db")
-	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
-	dbf := dbFlags{dir: db}
-	s, err := dbf.open(false, true)
+	s, err := store.Open(importTestdata(t, "rules"), store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return newBackend(s)
+	return New(s, "test")
 }
 
 var (

@@ -1,13 +1,11 @@
-package main
+package workbench
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -28,83 +26,9 @@ const (
 	exportTxnPage        = 1000
 )
 
-func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	out := fs.String("out", "", "folder to write the case file into")
-	redact := fs.Bool("redact", false, "mask PAN middle digits, IINs but the last 4 digits, and phone numbers")
-	refList := fs.String("refs", "", "comma-separated references to export instead of (or besides) a case's bookmarks")
-	withFlags := fs.Bool("flags", false, "run the red-flag rules and include the hits on the exported entities")
-	replace := fs.Bool("replace", false, "replace the folder of an earlier export (a folder holding anything else is refused)")
-	var rf ruleFlags
-	rf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if *out == "" {
-		return usageError{"export needs --out DIR"}
-	}
-	if len(pos) > 1 {
-		return usageError{"export takes at most one CASE"}
-	}
-	if len(pos) == 0 && *refList == "" {
-		return usageError{"export needs a CASE or --refs card:…,iin:…"}
-	}
-	req := exportRequest{Out: *out, Redact: *redact, Replace: *replace}
-	if len(pos) == 1 {
-		req.Case = pos[0]
-	}
-	refArgs := strings.Split(*refList, ",")
-	for _, s := range refArgs {
-		// Shape only here, before the rules' long run; userRef below
-		// normalises each against the database.
-		if s = strings.TrimSpace(s); s != "" {
-			if _, err := graph.ParseRef(s); err != nil {
-				return usageError{err.Error()}
-			}
-		}
-	}
-	if *withFlags {
-		// The rules read the whole graph; they open and close the database
-		// themselves, before the export opens it.
-		ix, flags, err := runRules(ctx, dbf, rf, stderr)
-		if err != nil {
-			return err
-		}
-		req.Flags, req.WithFlags = flagRows(ix, flags), true
-	}
-
-	// Writable: the export is journalled.
-	db, err := dbf.open(false, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	for _, s := range refArgs {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		r, err := userRef(s, inStore(ctx, db))
-		if err != nil {
-			return err
-		}
-		req.Refs = append(req.Refs, r)
-	}
-	res, err := runExport(ctx, db, actor(), req)
-	if err != nil {
-		return err
-	}
-	m := res.Manifest
-	fmt.Fprintf(stdout, "exported %d entities, %d relations, %d transactions, %d red flags to %s (%d files)\n",
-		m.Counts.Entities, m.Counts.Links, m.Counts.Transactions, m.Counts.Flags, *out, len(m.Files)+1)
-	return nil
-}
-
-// exportRequest is one export: a case (id or name), loose references, or
+// ExportRequest is one export: a case (id or name), loose references, or
 // both, and the red-flag hits to include.
-type exportRequest struct {
+type ExportRequest struct {
 	Case      string
 	Refs      []graph.Ref
 	Out       string
@@ -114,8 +38,8 @@ type exportRequest struct {
 	WithFlags bool             // the rules ran (Flags may still be empty)
 }
 
-// exportResult is a written and journalled export.
-type exportResult struct {
+// Exported is a written and journalled export.
+type Exported struct {
 	Manifest       export.Manifest
 	Dir            string // absolute
 	CaseID         string // empty for loose references
@@ -123,8 +47,8 @@ type exportResult struct {
 	Journal        uint64 // sequence number of the journal entry
 }
 
-// exportJournal is the detail of a case.export journal entry.
-type exportJournal struct {
+// ExportJournal is the detail of a case.export journal entry.
+type ExportJournal struct {
 	Dir            string   `json:"dir"`
 	Redact         bool     `json:"redact"`
 	ManifestSHA256 string   `json:"manifest_sha256"`
@@ -133,10 +57,12 @@ type exportJournal struct {
 	Refs           []string `json:"refs,omitempty"`
 }
 
-// runExport is `casegraph export` and the TUI's export: it reads the case,
+// Export is `casegraph export` and the TUI's export: it reads the case,
 // gathers its entities, writes the case file into req.Out and journals the
-// export (the folder, redaction and the manifest's SHA-256) as act.
-func runExport(ctx context.Context, db *store.DB, act store.Actor, req exportRequest) (exportResult, error) {
+// export (the folder, redaction and the manifest's SHA-256) as the
+// session's user.
+func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, error) {
+	db := b.db
 	var seeds []graph.Ref
 	var queries []string
 	for _, r := range req.Refs {
@@ -144,7 +70,7 @@ func runExport(ctx context.Context, db *store.DB, act store.Actor, req exportReq
 		queries = append(queries, "ref "+r.String())
 	}
 	in := export.Input{Version: buildVersion(), Flags: slices.Clone(req.Flags)}
-	var res exportResult
+	var res Exported
 	if req.Case != "" {
 		c, err := db.Case(ctx, req.Case)
 		if err != nil {
@@ -190,12 +116,12 @@ func runExport(ctx context.Context, db *store.DB, act store.Actor, req exportReq
 	}
 	sum := sha256.Sum256(raw)
 	res.Manifest, res.Dir, res.ManifestSHA256 = m, dir, hex.EncodeToString(sum[:])
-	detail := exportJournal{Dir: dir, Redact: req.Redact, ManifestSHA256: res.ManifestSHA256, Files: len(m.Files) + 1,
+	detail := ExportJournal{Dir: dir, Redact: req.Redact, ManifestSHA256: res.ManifestSHA256, Files: len(m.Files) + 1,
 		Flags: req.WithFlags}
 	for _, r := range req.Refs {
 		detail.Refs = append(detail.Refs, r.String())
 	}
-	e, err := db.AppendJournal(ctx, act, store.ActCaseExport, res.CaseID, detail)
+	e, err := db.AppendJournal(ctx, b.actor(), store.ActCaseExport, res.CaseID, detail)
 	if err != nil {
 		return res, fmt.Errorf("export written to %s but not journalled: %w", dir, err)
 	}
@@ -326,8 +252,9 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 	return nil
 }
 
-// flagRows turns rule hits into export rows with transaction ids.
-func flagRows(ix *graph.Index, flags graph.Flags) []export.FlagRow {
+// ExportFlags turns the rule hits into export rows with transaction ids.
+func (a *Analysis) ExportFlags() []export.FlagRow {
+	ix, flags := a.ix, a.flags
 	rows := make([]export.FlagRow, 0, len(flags.Hits))
 	for _, h := range flags.Hits {
 		ev := make([]string, 0, len(h.Evidence))

@@ -1,11 +1,10 @@
-package main
+package workbench
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,59 +16,20 @@ import (
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/importers/profile"
-	"casegraph/internal/safetext"
 	"casegraph/store"
 )
 
-func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, "")
-	rejects := fs.String("rejects", "", "where to write rejected rows (CSV); default DIR/rejects/import-N.csv")
-	profName := fs.String("profile", "", "map non-canonical files with a mapping profile: a built-in name ("+
-		strings.Join(profile.Builtins(), ", ")+") or a YAML file")
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(paths) == 0 {
-		return usageError{"import needs at least one FILE or DIR"}
-	}
-	var prof *profile.Profile
-	var files []string
-	if *profName != "" {
-		if prof, err = profile.Load(*profName); err != nil {
-			return err
-		}
-		files, err = expandProfileInputs(paths, prof)
-	} else {
-		files, err = expandInputs(paths)
-	}
-	if err != nil {
-		return err
-	}
-	db, err := dbf.open(true, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	defer limitImportMemory()()
-	res, err := importFilesWith(ctx, db, files, *rejects, newProgress(stderr), prof)
-	printImportSummary(stdout, res)
-	return err
-}
-
-// expandInputs turns the command line into files: a directory stands for the
+// ExpandInputs turns the command line into files: a directory stands for the
 // input files (inputExts) directly inside it, in name order.
-func expandInputs(paths []string) ([]string, error) {
+func ExpandInputs(paths []string) ([]string, error) {
 	return expandPaths(paths, func(name string) bool { return inputExts[strings.ToLower(filepath.Ext(name))] },
 		"no .csv, .json, .jsonl, .ndjson, .xml or .txt files")
 }
 
-// expandProfileInputs is expandInputs for a mapping profile: a directory
+// ExpandProfileInputs is ExpandInputs for a mapping profile: a directory
 // stands for the files in it that the profile maps (any extension, so
 // Berka's .asc files count), in name order.
-func expandProfileInputs(paths []string, prof *profile.Profile) ([]string, error) {
+func ExpandProfileInputs(paths []string, prof *profile.Profile) ([]string, error) {
 	return expandPaths(paths, prof.Matches, "no files that profile "+prof.Name+" maps")
 }
 
@@ -106,35 +66,68 @@ func expandPaths(paths []string, want func(name string) bool, none string) ([]st
 	return files, nil
 }
 
-// importResult is what one import run did, file by file.
-type importResult struct {
-	Files       []fileResult
+// ImportResult is what one import run did, file by file.
+type ImportResult struct {
+	Files       []FileResult
 	RejectsPath string
 	Rejected    int
 	Took        time.Duration
 	Bulk        bool
 }
 
-type fileResult struct {
+// FileResult is what an import did with one file.
+type FileResult struct {
 	Path    string
 	Skipped string // why the file was not imported again, e.g. "already imported as batch #3"
 	Report  importers.Report
 	Note    string // a remark on the import, e.g. dangling FtM references
 }
 
-// importFiles imports files into db through the real importers: each file is
-// hashed first so that a file imported before is skipped (the manifest), then
-// streamed into one loader; rejected rows go to one rejects file.
-func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog *progress) (importResult, error) {
-	return importFilesWith(ctx, db, files, rejectsPath, prog, nil)
+// ImportProgress is told how an import goes; cmd/casegraph draws it on
+// stderr.
+type ImportProgress interface {
+	StartFile(name string, size int64)
+	Update(bytesRead int64, rows int) // importers.Options.Progress
+	EndFile(r importers.Report)
+	Stage(stage string, done, total int64) // the store's work after parsing
+	Done()
 }
 
-// importFilesWith is importFiles through a mapping profile; a nil profile
-// means the canonical importers.
-func importFilesWith(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog *progress,
-	prof *profile.Profile) (importResult, error) {
+type noProgress struct{}
+
+func (noProgress) StartFile(string, int64)    {}
+func (noProgress) Update(int64, int)          {}
+func (noProgress) EndFile(importers.Report)   {}
+func (noProgress) Stage(string, int64, int64) {}
+func (noProgress) Done()                      {}
+
+// Import imports files into the database through the real importers, or
+// through a mapping profile when prof is not nil: each file is hashed first
+// so that a file imported before is skipped (the manifest), then streamed
+// into one loader; rejected rows go to one rejects file (rejectsPath, else
+// one under the database folder). prog may be nil. An import changes the
+// data: the workbench drops its analysis, and the next Analyze rebuilds it;
+// a search index already loaded is loaded again.
+func (b *Workbench) Import(ctx context.Context, files []string, rejectsPath string, prog ImportProgress,
+	prof *profile.Profile) (ImportResult, error) {
+	if prog == nil {
+		prog = noProgress{}
+	}
+	defer b.dropAnalysis()
+	res, err := importFiles(ctx, b.db, files, rejectsPath, prog, prof)
+	b.mu.RLock()
+	searching := b.ix != nil
+	b.mu.RUnlock()
+	if err == nil && searching {
+		_, _, err = b.LoadSearch(ctx)
+	}
+	return res, err
+}
+
+func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog ImportProgress,
+	prof *profile.Profile) (ImportResult, error) {
 	start := time.Now()
-	var res importResult
+	var res ImportResult
 	loader, err := db.NewLoader()
 	if err != nil {
 		return res, fmt.Errorf("start import into %s: %w", db.Dir(), err)
@@ -156,10 +149,10 @@ func importFilesWith(ctx context.Context, db *store.DB, files []string, rejectsP
 			return res, err
 		}
 	}
-	if err := loader.Finish(ctx, prog.stage); err != nil {
+	if err := loader.Finish(ctx, prog.Stage); err != nil {
 		return res, fmt.Errorf("finish import into %s: %w", db.Dir(), err)
 	}
-	prog.done()
+	prog.Done()
 	ok = true
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
@@ -171,8 +164,8 @@ func importFilesWith(ctx context.Context, db *store.DB, files []string, rejectsP
 }
 
 func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path string,
-	seen map[string]string, rej *lazyRejects, prog *progress, prof *profile.Profile) (fileResult, error) {
-	fr := fileResult{Path: path}
+	seen map[string]string, rej *lazyRejects, prog ImportProgress, prof *profile.Profile) (FileResult, error) {
+	fr := FileResult{Path: path}
 	sum, size, err := hashFile(path)
 	if err != nil {
 		return fr, err
@@ -195,12 +188,12 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 	defer f.Close()
 	name := filepath.Base(path)
 	batch := loader.BeginBatch(path, sum, "")
-	prog.startFile(name, size)
+	prog.StartFile(name, size)
 	opts := importers.Options{
 		Name:     name,
 		Batch:    batch,
 		Rejects:  rej,
-		Progress: prog.update,
+		Progress: prog.Update,
 	}
 	var rep importers.Report
 	var note string
@@ -219,7 +212,7 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 		return fr, fmt.Errorf("import %s: counts do not reconcile: read %d, imported %d, rejected %d, skipped %d",
 			path, rep.Read, rep.Imported, rep.Rejected, rep.Skipped)
 	}
-	prog.endFile(rep)
+	prog.EndFile(rep)
 	res, unit, zone := rep.Clock()
 	if res == "" {
 		zone = "" // no transactions: no clock to record
@@ -291,56 +284,4 @@ func (l *lazyRejects) Close() error {
 	err := l.f.Close()
 	l.f = nil
 	return errors.Join(l.err, err)
-}
-
-func printImportSummary(w io.Writer, res importResult) {
-	if len(res.Files) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "file", "format", "read", "imported", "rejected")
-	var read, imp, rej int
-	for _, f := range res.Files {
-		// File names and reasons quote the files: one line each, escaped.
-		name := safetext.Line(filepath.Base(f.Path))
-		if f.Skipped != "" {
-			fmt.Fprintf(w, "%-28s skipped: %s\n", name, safetext.Line(f.Skipped))
-			continue
-		}
-		r := f.Report
-		read, imp, rej = read+r.Read, imp+r.Imported, rej+r.Rejected
-		fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", name, r.Format,
-			count(r.Read), count(r.Imported), count(r.Rejected))
-		if f.Note != "" {
-			fmt.Fprintf(w, "  %s\n", safetext.Line(f.Note))
-		}
-		printSkips(w, r)
-	}
-	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "total", "", count(read), count(imp), count(rej))
-	if res.Took > 0 {
-		rate := float64(read) / res.Took.Seconds()
-		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
-	}
-	if rej > 0 {
-		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), safetext.Line(res.RejectsPath))
-	}
-}
-
-// count formats an integer with thousands separators.
-func count(n int) string { return graph.FormatAmount(int64(n) * 100) }
-
-// printSkips lists the rows of a file that were read but are not data
-// (metadata above the header, Итого/Остаток rows): the count and the first few.
-func printSkips(w io.Writer, r importers.Report) {
-	if r.Skipped == 0 {
-		return
-	}
-	fmt.Fprintf(w, "  %s rows skipped:", count(r.Skipped))
-	for i, s := range r.Skips {
-		if i == 4 {
-			fmt.Fprint(w, " …")
-			break
-		}
-		fmt.Fprintf(w, " line %d %s;", s.Line, safetext.Line(s.Reason))
-	}
-	fmt.Fprintln(w)
 }

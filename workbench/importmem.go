@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"os"
@@ -19,10 +19,10 @@ const importMemoryLimit = 1280 << 20
 // the limit: a 1M-row statement import used ~8 % less CPU.
 const importGCPercent = 50
 
-// limitImportMemory sets importMemoryLimit unless GOMEMLIMIT is set and
+// LimitImportMemory sets importMemoryLimit unless GOMEMLIMIT is set and
 // importGCPercent unless GOGC is, and returns the function that restores
 // the previous settings.
-func limitImportMemory() (restore func()) {
+func LimitImportMemory() (restore func()) {
 	restoreLimit, restoreGC := func() {}, func() {}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		prev := debug.SetMemoryLimit(importMemoryLimit)

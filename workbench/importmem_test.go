@@ -1,4 +1,4 @@
-package main
+package workbench
 
 import (
 	"runtime/debug"
@@ -14,7 +14,7 @@ func TestLimitImportMemory(t *testing.T) {
 	defer debug.SetGCPercent(prevGC)
 	prevLimit := debug.SetMemoryLimit(-1)
 
-	restore := limitImportMemory()
+	restore := LimitImportMemory()
 	if got := debug.SetMemoryLimit(-1); got != importMemoryLimit {
 		t.Errorf("memory limit %d during the import, want %d", got, importMemoryLimit)
 	}
@@ -30,7 +30,7 @@ func TestLimitImportMemory(t *testing.T) {
 	}
 
 	t.Setenv("GOGC", "200")
-	restore = limitImportMemory()
+	restore = LimitImportMemory()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC set: GC percent changed to %d", got)
 	}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"casegraph/graph"
+	"casegraph/importers"
+	"casegraph/importers/profile"
+	"casegraph/internal/safetext"
+	"casegraph/workbench"
+)
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs, "")
+	rejects := fs.String("rejects", "", "where to write rejected rows (CSV); default DIR/rejects/import-N.csv")
+	profName := fs.String("profile", "", "map non-canonical files with a mapping profile: a built-in name ("+
+		strings.Join(profile.Builtins(), ", ")+") or a YAML file")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usageError{"import needs at least one FILE or DIR"}
+	}
+	var prof *profile.Profile
+	var files []string
+	if *profName != "" {
+		if prof, err = profile.Load(*profName); err != nil {
+			return err
+		}
+		files, err = workbench.ExpandProfileInputs(paths, prof)
+	} else {
+		files, err = workbench.ExpandInputs(paths)
+	}
+	if err != nil {
+		return err
+	}
+	db, err := dbf.open(true, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer workbench.LimitImportMemory()()
+	res, err := newBackend(db).Import(ctx, files, *rejects, newProgress(stderr), prof)
+	printImportSummary(stdout, res)
+	return err
+}
+
+func printImportSummary(w io.Writer, res workbench.ImportResult) {
+	if len(res.Files) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "file", "format", "read", "imported", "rejected")
+	var read, imp, rej int
+	for _, f := range res.Files {
+		// File names and reasons quote the files: one line each, escaped.
+		name := safetext.Line(filepath.Base(f.Path))
+		if f.Skipped != "" {
+			fmt.Fprintf(w, "%-28s skipped: %s\n", name, safetext.Line(f.Skipped))
+			continue
+		}
+		r := f.Report
+		read, imp, rej = read+r.Read, imp+r.Imported, rej+r.Rejected
+		fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", name, r.Format,
+			count(r.Read), count(r.Imported), count(r.Rejected))
+		if f.Note != "" {
+			fmt.Fprintf(w, "  %s\n", safetext.Line(f.Note))
+		}
+		printSkips(w, r)
+	}
+	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "total", "", count(read), count(imp), count(rej))
+	if res.Took > 0 {
+		rate := float64(read) / res.Took.Seconds()
+		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
+	}
+	if rej > 0 {
+		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), safetext.Line(res.RejectsPath))
+	}
+}
+
+// count formats an integer with thousands separators.
+func count(n int) string { return graph.FormatAmount(int64(n) * 100) }
+
+// printSkips lists the rows of a file that were read but are not data
+// (metadata above the header, Итого/Остаток rows): the count and the first few.
+func printSkips(w io.Writer, r importers.Report) {
+	if r.Skipped == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %s rows skipped:", count(r.Skipped))
+	for i, s := range r.Skips {
+		if i == 4 {
+			fmt.Fprint(w, " …")
+			break
+		}
+		fmt.Fprintf(w, " line %d %s;", s.Line, safetext.Line(s.Reason))
+	}
+	fmt.Fprintln(w)
+}

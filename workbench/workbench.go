@@ -1,0 +1,127 @@
+package workbench
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"casegraph/graph"
+	"casegraph/store"
+	"casegraph/tui"
+)
+
+// Workbench serves the TUI and the scripting commands from the store plus
+// the in-memory search index, which loads in the background, and the
+// analysis, which is built on first use. The sessions of one database (As)
+// share all three.
+type Workbench struct {
+	*shared
+	user string // whom the journal names for changes made here; "" is the OS user
+}
+
+// shared is what the sessions of one database share.
+type shared struct {
+	db   *store.DB
+	name string
+
+	mu sync.RWMutex
+	ix *graph.SearchIndex
+	an *Analysis // the analytics screens' index and flags, once built (analysis.go)
+
+	amu sync.Mutex // serialises Analyze
+}
+
+var _ tui.Backend = (*Workbench)(nil)
+
+// New opens a workbench on db, named name in the status bar ("demo", the
+// database's folder name). The caller keeps closing db.
+func New(db *store.DB, name string) *Workbench {
+	return &Workbench{shared: &shared{db: db, name: name}}
+}
+
+// As is a session on the same database whose changes (cases, verdicts,
+// resolution decisions, exports) the journal records as user; it shares
+// the store, the search index and the analysis with b.
+func (b *Workbench) As(user string) *Workbench {
+	return &Workbench{shared: b.shared, user: user}
+}
+
+// actor is who makes a change through b, for the journal, and when.
+func (b *Workbench) actor() store.Actor {
+	if b.user == "" {
+		return OSActor()
+	}
+	return store.Actor{User: b.user, Time: time.Now()}
+}
+
+// Name implements tui.Backend.
+func (b *Workbench) Name() string { return b.name }
+
+// Stats implements tui.Backend.
+func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) { return b.db.Stats(ctx) }
+
+// Entity implements tui.Backend.
+func (b *Workbench) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
+	return b.db.Entity(ctx, ref)
+}
+
+// Neighbors implements tui.Backend.
+func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	return b.db.Neighbors(ctx, ref, limit)
+}
+
+// Transactions implements tui.Backend.
+func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+	return b.db.Transactions(ctx, ref, q)
+}
+
+// Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
+// has built the index.
+func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
+	b.mu.RLock()
+	ix := b.ix
+	b.mu.RUnlock()
+	if ix == nil {
+		return graph.SearchResult{Query: query}, tui.ErrSearchNotReady
+	}
+	return ix.Search(ctx, query, kind, limit), nil
+}
+
+// ForgetQueries drops the search index's remembered answers and narrowing
+// cache (for measuring cold searches).
+func (b *Workbench) ForgetQueries() {
+	b.mu.RLock()
+	ix := b.ix
+	b.mu.RUnlock()
+	if ix != nil {
+		ix.Forget()
+	}
+}
+
+// LoadSearch reads every entity's search document from the store and builds
+// the index; until it returns, Search answers tui.ErrSearchNotReady. It
+// returns the documents indexed and how long it took.
+func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
+	start := time.Now()
+	// Loading allocates a million small documents that all stay live: a
+	// collection cycle during it finds nothing to free. Collect less often
+	// while loading, then hand the transient buffers back to the OS (T8).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	docs := make([]graph.SearchDoc, 0, b.db.SearchDocCount())
+	err := b.db.SearchDocs(ctx, func(d graph.SearchDoc) error {
+		docs = append(docs, d)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load search index: %w", err)
+	}
+	ix := graph.NewSearchIndex(docs)
+	b.mu.Lock()
+	b.ix = ix
+	b.mu.Unlock()
+	took := time.Since(start)
+	debug.FreeOSMemory()
+	return len(docs), took, nil
+}

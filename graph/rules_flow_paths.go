@@ -289,11 +289,17 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 	}
 	var in1, in2 int64
 	for i := range legs1 {
-		in1 += rr.ix.TxAmount(legs1[i])
-		in2 += rr.ix.TxAmount(legs2[i])
+		in1 += rr.txVal(legs1[i])
+		in2 += rr.txVal(legs2[i])
+	}
+	// Friends splitting a bill pass small sums through each other: the
+	// money gathered must be worth at least a typical transfer per
+	// intermediary (the data set's median, rules_units.go).
+	if float64(in2)*histTolerance < float64(rr.typicalTransfer)*float64(len(best)) {
+		return
 	}
 	reason := fmt.Sprintf("scatter-gather: %s → %d intermediaries (%s) → %s (%s) within %s; %d of the sink's %d senders then",
-		RefTitle(rr.ix.Ref(id)), len(best), FormatShortMoney(in1), RefTitle(rr.ix.Ref(sink)), FormatShortMoney(in2),
+		RefTitle(rr.ix.Ref(id)), len(best), rr.moneyTx(in1, legs1), RefTitle(rr.ix.Ref(sink)), rr.moneyTx(in2, legs2),
 		fmtDur(max(60, to-from)), len(best), len(f.count))
 	ev := rr.evidence(legs1, legs2)
 	nodes := []NodeID{id, sink}

@@ -187,6 +187,15 @@ func (rr *ruleRun) money(v int64, es ...[]TxEdge) string {
 	return "≈" + FormatShortMoney(v) + " in mixed currencies"
 }
 
+// moneyTx is money for a sum over transactions given by index.
+func (rr *ruleRun) moneyTx(v int64, txs []uint32) string {
+	es := make([]TxEdge, len(txs))
+	for i, t := range txs {
+		es[i] = rr.ix.out[rr.ix.txOutPos[t]]
+	}
+	return rr.money(v, es)
+}
+
 // native prints a single amount in its currency.
 func (rr *ruleRun) native(amount int64, c uint8) string {
 	return FormatShortMoneyIn(amount, rr.curs[c].code)

@@ -402,14 +402,19 @@ func (rr *ruleRun) gather(st *ruleState, id NodeID) {
 	social := false
 	switch {
 	case !same:
+	case hit[0].Amount%(100*100) == 0:
+		// Everyone paying the same round sum (5,000 ₸ for a gift, $200
+		// for a trip) is how people chip in; the same odd sum (214.61)
+		// from many one-time payers takes a script.
+		social, reason = true, reason+"; a round sum, like a collection"
 	case rr.socialCollection(id, hit):
-		social, reason = true, reason+"; most senders share a device, IP or phone with it"
+		social, reason = true, reason+"; most senders share a device, IP or phone with it or each other"
 	case hit[len(hit)-1].Time-hit[0].Time < rr.span(days(7)):
 		social, reason = true, reason+"; gathered within days, like a collection"
 	}
 	st.add(Hit{Rule: "R18", Node: id, Score: c.Weight, Reason: reason, Evidence: ev, Window: win, Weak: social})
 	// Senders are marked only when they paid one identical amount: that
-	// takes coordination. Senders of a burst of varied amounts may be the
+	// takes coordination (context when the fan-in reads as a collection). Senders of a burst of varied amounts may be the
 	// victims of a fraud whose money the account collects.
 	if s := c.Weight * c.SenderFactor; same && s > 0 {
 		for _, e := range hit {
@@ -435,18 +440,28 @@ func (rr *ruleRun) idents(x NodeID, into []NodeID) []NodeID {
 }
 
 // socialCollection reports whether at least half of the senders share a
-// device, IP or phone with the receiving account or its holder.
+// device, IP or phone with the receiving account or its holder, or with
+// another sender: an office, a home, a campus network.
 func (rr *ruleRun) socialCollection(id NodeID, senders []TxEdge) bool {
-	mine := rr.idents(id, nil)
-	if len(mine) == 0 {
-		return false
+	users := map[NodeID]int{} // identifier → senders (and the account) using it
+	var ids []NodeID
+	for _, t := range rr.idents(id, nil) {
+		users[t] = 1
+	}
+	each := make([][]NodeID, len(senders))
+	for i, e := range senders {
+		ids = rr.idents(e.Other, ids[:0])
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		each[i] = slices.Clone(ids)
+		for _, t := range ids {
+			users[t]++
+		}
 	}
 	shared := 0
-	var theirs []NodeID
-	for _, e := range senders {
-		theirs = rr.idents(e.Other, theirs[:0])
-		for _, t := range theirs {
-			if slices.Contains(mine, t) {
+	for _, ids := range each {
+		for _, t := range ids {
+			if users[t] >= 2 {
 				shared++
 				break
 			}

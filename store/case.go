@@ -94,12 +94,13 @@ func getCase(txn *badger.Txn, id string) (graph.Case, error) {
 	return c, nil
 }
 
-func putCase(txn *badger.Txn, c graph.Case) error {
+// putCase writes the case record and returns its state for the journal.
+func putCase(txn *badger.Txn, c graph.Case) (string, error) {
 	v, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("encode case %s: %w", c.ID, err)
+		return "", fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
-	return txn.Set(caseKey(c.ID), v)
+	return caseState(v), txn.Set(caseKey(c.ID), v)
 }
 
 func allCases(ctx context.Context, txn *badger.Txn) ([]graph.Case, error) {
@@ -199,7 +200,7 @@ func (db *DB) ViewCase(ctx context.Context, act Actor, idOrName string) (graph.C
 		if c, err = findCase(ctx, txn, idOrName); err != nil {
 			return err
 		}
-		_, err = appendJournal(txn, act, ActCaseView, c.ID, nil)
+		_, err = db.appendJournal(txn, act, ActCaseView, c.ID, nil)
 		return err
 	})
 	if err != nil {
@@ -282,7 +283,7 @@ func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badg
 		if err != nil {
 			return err
 		}
-		id := ""
+		id, state := "", ""
 		switch {
 		case next != nil:
 			id = next.ID
@@ -292,16 +293,16 @@ func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badg
 			if old != nil {
 				next.Updated = act.Time.UTC()
 			}
-			if err := putCase(txn, *next); err != nil {
+			if state, err = putCase(txn, *next); err != nil {
 				return err
 			}
 		case old != nil:
-			id = old.ID
+			id, state = old.ID, stateDeleted
 			if err := txn.Delete(caseKey(old.ID)); err != nil {
 				return fmt.Errorf("delete case %s: %w", old.ID, err)
 			}
 		}
-		e, err := appendJournal(txn, act, action, id, detail)
+		e, err := db.appendJournalState(txn, act, action, id, state, detail)
 		if err != nil {
 			return err
 		}
@@ -682,15 +683,16 @@ func (db *DB) UndoLast(ctx context.Context, act Actor) (Undo, error) {
 		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
 			return fmt.Errorf("decode undo record: %w", err)
 		}
+		state := stateDeleted
 		if u.Before != nil {
-			if err := putCase(txn, *u.Before); err != nil {
+			if state, err = putCase(txn, *u.Before); err != nil {
 				return err
 			}
 		} else if err := txn.Delete(caseKey(u.CaseID)); err != nil {
 			return fmt.Errorf("delete case %s: %w", u.CaseID, err)
 		}
 		done = Undo{Seq: u.Seq, Action: u.Action, CaseID: u.CaseID}
-		if _, err := appendJournal(txn, act, ActUndo, u.CaseID, map[string]any{"undone_seq": u.Seq, "undone_action": u.Action}); err != nil {
+		if _, err := db.appendJournalState(txn, act, ActUndo, u.CaseID, state, map[string]any{"undone_seq": u.Seq, "undone_action": u.Action}); err != nil {
 			return err
 		}
 		return txn.Delete(metaKey(metaUndo))

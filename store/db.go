@@ -30,6 +30,11 @@ type Options struct {
 	EncryptionKey []byte       // nil = no encryption; 16, 24 or 32 bytes (AES)
 	ReadOnly      bool         // open without writing; shares the directory with other readers
 	Logger        *slog.Logger // receives Badger's log; nil discards it
+	// JournalKey is key material for the journal's HMAC (a journal key
+	// file's bytes, at least 16). Without it an encrypted database keys its
+	// journal with a key derived from EncryptionKey; an unencrypted one
+	// writes an unkeyed journal (see journal.go).
+	JournalKey []byte
 }
 
 // Sentinel errors. Compare with errors.Is; the returned errors name the directory.
@@ -58,6 +63,11 @@ type DB struct {
 	log      *slog.Logger
 	docCount atomic.Int64
 
+	// journalKey keys the journal's HMAC; journalKeyID names it in entries.
+	// Both empty: the journal is unkeyed.
+	journalKey   []byte
+	journalKeyID string
+
 	// bulkMu is held while a StreamWriter writes; the value-log GC skips its
 	// turn rather than run against a half-built LSM tree.
 	bulkMu sync.Mutex
@@ -82,6 +92,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	case 0, 16, 24, 32:
 	default:
 		return nil, fmt.Errorf("open %s: encryption key is %d bytes, want 16, 24 or 32: %w", dir, n, ErrBadKey)
+	}
+	if n := len(opts.JournalKey); n > 0 && n < 16 {
+		return nil, fmt.Errorf("open %s: journal key is %d bytes, want at least 16", dir, n)
 	}
 	bo := badger.DefaultOptions(dir).
 		WithLogger(slogAdapter{log}).
@@ -115,6 +128,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, mapOpenError(dir, opts, err)
 	}
 	db := &DB{bdb: bdb, dir: dir, readOnly: opts.ReadOnly, log: log, stopGC: make(chan struct{})}
+	switch {
+	case len(opts.JournalKey) > 0:
+		db.journalKey, db.journalKeyID = deriveJournalKey(opts.JournalKey)
+	case len(opts.EncryptionKey) > 0:
+		db.journalKey, db.journalKeyID = deriveJournalKey(opts.EncryptionKey)
+	}
 	// An import killed before it finished leaves a marker (recover.go).
 	var recoverErr error
 	if opts.ReadOnly {
@@ -308,6 +327,35 @@ func LoadKeyFile(path string) ([]byte, error) {
 		return raw, nil
 	}
 	return nil, fmt.Errorf("key file %s: %d bytes, want a raw 16, 24 or 32-byte AES key or its hex", path, len(raw))
+}
+
+// LoadJournalKeyFile reads a journal key file: at least 16 bytes of secret
+// (surrounding whitespace ignored, at most 1 KiB), refused like a key file
+// when other users may read it.
+func LoadJournalKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read journal key file: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("read journal key file %s: %w", path, err)
+	} else if runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+		return nil, fmt.Errorf("journal key file %s is readable by other users (mode %04o); make it private with chmod 600 %s",
+			path, fi.Mode().Perm(), path)
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, 1025))
+	if err != nil {
+		return nil, fmt.Errorf("read journal key file %s: %w", path, err)
+	}
+	if len(raw) > 1024 {
+		return nil, fmt.Errorf("journal key file %s is larger than 1 KiB", path)
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 16 {
+		return nil, fmt.Errorf("journal key file %s: %d bytes, want at least 16 (e.g. head -c 32 /dev/urandom | xxd -p > FILE)", path, len(raw))
+	}
+	return raw, nil
 }
 
 func isHex(b []byte) bool {

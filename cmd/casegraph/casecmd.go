@@ -417,21 +417,41 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 	dbf.register(fs, defaultDemoDB())
 	asJSON := fs.Bool("json", false, "print JSON")
 	caseName := fs.String("case", "", "only this case's entries (id or name)")
+	headFile := fs.String("head", "", "verify: a head written by journal export that the journal must still extend")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	verify := len(pos) == 1 && pos[0] == "verify"
-	if len(pos) > 1 || (len(pos) == 1 && !verify) {
-		return usageError{"journal takes [--case CASE] [--json], or verify"}
+	exportHead := len(pos) == 1 && pos[0] == "export"
+	if len(pos) > 1 || (len(pos) == 1 && !verify && !exportHead) {
+		return usageError{"journal takes [--case CASE] [--json], verify [--head FILE], or export"}
+	}
+	if *headFile != "" && !verify {
+		return usageError{"--head goes with journal verify"}
+	}
+	var head *store.JournalHeadFile
+	if *headFile != "" {
+		h, err := readJournalHeadFile(*headFile)
+		if err != nil {
+			return err
+		}
+		head = &h
 	}
 	db, err := dbf.open(false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if exportHead {
+		h, err := db.JournalHead(ctx)
+		if err != nil {
+			return err
+		}
+		return writeJSON(stdout, h)
+	}
 	if verify {
-		rep, err := db.VerifyJournal(ctx)
+		rep, err := db.VerifyJournalWith(ctx, store.VerifyOptions{Head: head})
 		if err != nil {
 			return err
 		}
@@ -440,9 +460,21 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 		} else if rep.OK {
-			fmt.Fprintf(stdout, "journal OK: %d entries, chain intact\n", rep.Entries)
+			fmt.Fprintf(stdout, "journal OK: %d entries, chain intact (%d keyed, %d unkeyed)", rep.Entries, rep.Keyed, rep.Unkeyed)
+			if rep.StateChecked {
+				fmt.Fprintf(stdout, "; %d case records match the journal", rep.Cases)
+			} else {
+				fmt.Fprint(stdout, "; version-1 journal: case records not covered until the next change")
+			}
+			if head != nil {
+				fmt.Fprintf(stdout, "; extends the kept head %d", head.Seq)
+			}
+			fmt.Fprintln(stdout)
 		}
 		if !rep.OK {
+			if rep.FirstBad == 0 {
+				return fmt.Errorf("journal broken: %s", rep.Problem)
+			}
 			return fmt.Errorf("journal broken at entry %d: %s", rep.FirstBad, rep.Problem)
 		}
 		return nil
@@ -475,6 +507,24 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 			safetext.Line(e.User), e.Action, safetext.Line(e.CaseID), safetext.Line(fmt.Sprintf("%s", e.Detail)))
 	}
 	return nil
+}
+
+// readJournalHeadFile reads a head written by journal export (at most 64 KiB).
+func readJournalHeadFile(path string) (store.JournalHeadFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return store.JournalHeadFile{}, fmt.Errorf("read journal head: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return store.JournalHeadFile{}, fmt.Errorf("read journal head %s: %w", path, err)
+	}
+	var h store.JournalHeadFile
+	if err := json.Unmarshal(raw, &h); err != nil || h.Format != store.JournalHeadFormat {
+		return store.JournalHeadFile{}, fmt.Errorf("journal head %s is not a %s file (write one with casegraph journal export)", path, store.JournalHeadFormat)
+	}
+	return h, nil
 }
 
 // cmdImportCase merges a colleague's case folder (written by casegraph

@@ -256,3 +256,31 @@ func TestImportCaseFromExportFolder(t *testing.T) {
 		t.Errorf("redacted export: %v", err)
 	}
 }
+
+func TestJournalExportAndVerifyHead(t *testing.T) {
+	dir := fixtureDB(t)
+	jk := filepath.Join(t.TempDir(), "journal.key")
+	if err := os.WriteFile(jk, []byte("a journal key kept by the supervisor\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCmd(t, "case", "new", "--db", dir, "--journal-key", jk, "x")
+	head := filepath.Join(t.TempDir(), "head.json")
+	if err := os.WriteFile(head, []byte(runCmd(t, "journal", "export", "--db", dir, "--journal-key", jk)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCmd(t, "case", "note", "--db", dir, "--journal-key", jk, "x", "hello")
+	out := runCmd(t, "journal", "verify", "--db", dir, "--journal-key", jk, "--head", head)
+	if !strings.Contains(out, "journal OK") || !strings.Contains(out, "extends the kept head 1") || !strings.Contains(out, "2 keyed") {
+		t.Errorf("verify --head: %s", out)
+	}
+	if err := runErr("journal", "verify", "--db", dir); err == nil || !strings.Contains(err.Error(), "give the journal key") {
+		t.Errorf("keyed journal verified without its key: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "head.json")
+	if err := os.WriteFile(bad, []byte(`{"format":"casegraph-journal-head/1","seq":1,"hash":"00"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := runErr("journal", "verify", "--db", dir, "--journal-key", jk, "--head", bad); err == nil || !strings.Contains(err.Error(), "kept head") {
+		t.Errorf("verify against a head the journal does not extend: %v", err)
+	}
+}

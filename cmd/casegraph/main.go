@@ -45,8 +45,10 @@ Usage:
   casegraph stats  --db DIR [--json]
   casegraph case list|new|show|add|tag|note|status|rename|rm|undo --db DIR …
                                                cases and bookmarks (casegraph case help)
-  casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
-  casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
+  casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify [--head FILE] | journal --db DIR export
+                                               the case journal; export prints its head to keep elsewhere,
+                                               verify --head checks the journal still extends it
+  casegraph import-case --db DIR FOLDER        import a colleague's exported case folder as a new case
   casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags] [--refs REF,…] [CASE]
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"casegraph/export"
 	"casegraph/graph"
 	"casegraph/store"
 )
@@ -156,7 +157,9 @@ func TestImportCaseReadsOldLayout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "case.json"), []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := runCmd(t, "import-case", "--db", db, dir); !strings.Contains(out, "2 bookmarks added") {
+	writeManifest(t, dir, export.Manifest{Format: "casegraph-case-export/1"})
+	sealFolder(t, dir, nil)
+	if out := runCmd(t, "import-case", "--db", db, dir); !strings.Contains(out, ": 2 bookmarks") {
 		t.Fatalf("import-case of an old folder: %s", out)
 	}
 	c := caseJSON(t, db, "Old folder")

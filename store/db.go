@@ -67,6 +67,9 @@ type DB struct {
 	// Both empty: the journal is unkeyed.
 	journalKey   []byte
 	journalKeyID string
+	// sealKey seals the files an encrypted database writes outside Badger
+	// (seal.go); nil when the database is not encrypted.
+	sealKey []byte
 
 	// bulkMu is held while a StreamWriter writes; the value-log GC skips its
 	// turn rather than run against a half-built LSM tree.
@@ -95,6 +98,11 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	if n := len(opts.JournalKey); n > 0 && n < 16 {
 		return nil, fmt.Errorf("open %s: journal key is %d bytes, want at least 16", dir, n)
+	}
+	if !opts.ReadOnly {
+		if err := privateDir(dir); err != nil {
+			return nil, fmt.Errorf("open %s: %w", dir, err)
+		}
 	}
 	bo := badger.DefaultOptions(dir).
 		WithLogger(slogAdapter{log}).
@@ -128,6 +136,9 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, mapOpenError(dir, opts, err)
 	}
 	db := &DB{bdb: bdb, dir: dir, readOnly: opts.ReadOnly, log: log, stopGC: make(chan struct{})}
+	if len(opts.EncryptionKey) > 0 {
+		db.sealKey = deriveSealKey(opts.EncryptionKey)
+	}
 	switch {
 	case len(opts.JournalKey) > 0:
 		db.journalKey, db.journalKeyID = deriveJournalKey(opts.JournalKey)
@@ -154,6 +165,24 @@ func Open(dir string, opts Options) (*DB, error) {
 		go db.runGC()
 	}
 	return db, nil
+}
+
+// privateDir creates the database folder with mode 0700, or takes the
+// group's and others' access away from an existing one: the tables are
+// encrypted only with a key, the folder also holds the import marker, the
+// spilled runs and the rejects.
+func privateDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" && st.IsDir() && st.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(dir, st.Mode().Perm()&0o700)
+	}
+	return nil
 }
 
 func mapOpenError(dir string, opts Options, err error) error {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,17 +129,19 @@ func TestExportIsJournalled(t *testing.T) {
 		}
 	}
 
-	// The folder merges back into another database, cluster and all.
+	// The folder imports into another database as a new case, cluster and
+	// all; the source id is recorded, not reused.
 	other := fixtureDB(t)
-	if out := runCmd(t, "import-case", "--db", other, dir); !strings.Contains(out, "imported as "+c.ID) {
+	if out := runCmd(t, "import-case", "--db", other, dir); !strings.Contains(out, "imported as c-") ||
+		!strings.Contains(out, "source case id "+c.ID) {
 		t.Fatalf("import-case: %s", out)
 	}
-	if back := caseJSON(t, other, c.ID); back.Bookmarks[0].Target.Key() != c.Bookmarks[0].Target.Key() ||
+	if back := caseJSON(t, other, "Ring"); back.ID == c.ID || back.Bookmarks[0].Target.Key() != c.Bookmarks[0].Target.Key() ||
 		back.Bookmarks[0].Note != "cash-out ring" {
 		t.Errorf("imported case: %+v", back)
 	}
-	if out := runCmd(t, "import-case", "--db", other, dir); !strings.Contains(out, "0 bookmarks added, 0 updated, 1 in total") {
-		t.Errorf("second import-case: %s", out)
+	if err := runErr("import-case", "--db", other, dir); !errors.Is(err, store.ErrAlreadyImported) {
+		t.Errorf("second import-case: %v", err)
 	}
 }
 

@@ -49,6 +49,8 @@ Usage:
                                                the case journal; export prints its head to keep elsewhere,
                                                verify --head checks the journal still extends it
   casegraph import-case --db DIR FOLDER        import a colleague's exported case folder as a new case
+  casegraph rejects --db DIR [FILE]            list an import's rejects files, or print one (decrypted
+                                               when the database is encrypted)
   casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags] [--refs REF,…] [CASE]
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
@@ -176,6 +178,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "import-case":
 		return cmdImportCase(ctx, args[1:], stdout)
+	case "rejects":
+		return cmdRejects(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -195,7 +195,8 @@ func mapOpenError(dir string, opts Options, err error) error {
 		return fmt.Errorf("open %s: %w (or the database is not encrypted)", dir, ErrBadKey)
 	case errors.Is(err, badger.ErrInvalidEncryptionKey):
 		return fmt.Errorf("open %s: %w", dir, ErrBadKey)
-	case opts.ReadOnly && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), "truncate required")):
+	case opts.ReadOnly && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), "truncate required") ||
+		strings.Contains(err.Error(), "error while truncation")):
 		return fmt.Errorf("open %s: %w", dir, ErrUnclean)
 	}
 	return fmt.Errorf("open %s: %w", dir, err)

@@ -198,3 +198,43 @@ func TestEncryptedImportSealsRuns(t *testing.T) {
 		t.Errorf("leftover temp folder: %v", err)
 	}
 }
+
+// BenchmarkRunFile writes and reads back a 64 MiB sorted run (the spill
+// buffer's size), plain and sealed.
+func BenchmarkRunFile(b *testing.B) {
+	m := &memRun{}
+	for i := 0; m.used < 64<<20; i++ {
+		m.add(fmt.Appendf(nil, "t%012d", i), bytes.Repeat([]byte{byte(i)}, 90))
+	}
+	m.sort()
+	for _, tc := range []struct {
+		name string
+		key  []byte
+	}{{"plain", nil}, {"sealed", testSealKey}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(m.used))
+			dir := b.TempDir()
+			for i := range b.N {
+				run, err := m.writeFile(fmt.Sprintf("%s/run-%d", dir, i), markEvery, tc.key)
+				if err != nil {
+					b.Fatal(err)
+				}
+				it, err := openRun(run, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					_, _, ok, err := it.next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !ok {
+						break
+					}
+				}
+				it.close()
+				os.Remove(run.path)
+			}
+		})
+	}
+}

@@ -38,6 +38,7 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 			return nil, fmt.Errorf("database %s does not exist (create one with casegraph import --db %s FILE…)", f.dir, f.dir)
 		}
 	}
+	privateUmask()
 	var opts store.Options
 	if f.keyFile != "" {
 		key, err := store.LoadKeyFile(f.keyFile)

@@ -31,6 +31,12 @@ func TestRejectsOfEncryptedDatabaseAreSealed(t *testing.T) {
 		if st, err := os.Stat(db); err != nil || st.Mode().Perm() != 0o700 {
 			t.Errorf("database folder: %v %v", st.Mode(), err)
 		}
+		all, _ := os.ReadDir(db)
+		for _, e := range all {
+			if st, err := os.Lstat(filepath.Join(db, e.Name())); err != nil || st.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s: mode %v %v", e.Name(), st.Mode(), err)
+			}
+		}
 		ents, _ := os.ReadDir(dir)
 		if len(ents) != 1 {
 			t.Fatalf("rejects files: %v", ents)

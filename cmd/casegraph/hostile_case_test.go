@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +46,7 @@ func exportedFolder(t *testing.T, redact bool) string {
 
 // readManifest and sealFolder: a forger rewrites the manifest so that it
 // lists every file of the folder with its real size and SHA-256.
-func readManifest(t *testing.T, dir string) export.Manifest {
+func readManifest(t testing.TB, dir string) export.Manifest {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, export.ManifestName))
 	if err != nil {
@@ -56,7 +59,7 @@ func readManifest(t *testing.T, dir string) export.Manifest {
 	return m
 }
 
-func sealFolder(t *testing.T, dir string, edit func(m *export.Manifest)) {
+func sealFolder(t testing.TB, dir string, edit func(m *export.Manifest)) {
 	t.Helper()
 	m := readManifest(t, dir)
 	if m.Format == "" {
@@ -84,7 +87,7 @@ func sealFolder(t *testing.T, dir string, edit func(m *export.Manifest)) {
 	writeManifest(t, dir, m)
 }
 
-func writeManifest(t *testing.T, dir string, m export.Manifest) {
+func writeManifest(t testing.TB, dir string, m export.Manifest) {
 	t.Helper()
 	raw, _ := json.Marshal(m)
 	if err := os.WriteFile(filepath.Join(dir, export.ManifestName), raw, 0o600); err != nil {
@@ -94,7 +97,7 @@ func writeManifest(t *testing.T, dir string, m export.Manifest) {
 
 // caseFolder writes c as the case.json of a sealed folder (a hand-made or
 // forged one with a manifest that matches).
-func caseFolder(t *testing.T, c any) string {
+func caseFolder(t testing.TB, c any) string {
 	t.Helper()
 	dir := t.TempDir()
 	raw, _ := json.Marshal(c)
@@ -267,4 +270,35 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// BenchmarkImportCaseCommand runs import-case end to end (manifest check,
+// hashing, decoding, building, one write) on folders of 50k, 100k and 200k
+// bookmarks without ids or times, the shape that took > 676 s for 100k.
+func BenchmarkImportCaseCommand(b *testing.B) {
+	for _, n := range []int{50000, 100000, 200000} {
+		b.Run(fmt.Sprintf("bookmarks=%d", n), func(b *testing.B) {
+			c := graph.Case{Name: "big", Status: graph.CaseOpen, Bookmarks: make([]graph.Bookmark, n)}
+			for i := range n {
+				c.Bookmarks[i] = graph.Bookmark{Target: graph.EntityTarget(graph.Ref{Kind: graph.KindCard, Key: fmt.Sprintf("44004300%08d", i)}, ""),
+					Note: "seen", Tags: []string{"mule"}}
+			}
+			dir := caseFolder(b, c)
+			for range b.N {
+				b.StopTimer()
+				db := filepath.Join(b.TempDir(), "db")
+				var out, errOut bytes.Buffer
+				if err := run(context.Background(), []string{"case", "list", "--db", db}, &out, &errOut); err == nil {
+					b.Fatal("database exists")
+				}
+				if err := os.MkdirAll(db, 0o700); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := run(context.Background(), []string{"import-case", "--db", db, dir}, &out, &errOut); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -56,7 +57,10 @@ func refuse(dir, format string, args ...any) error {
 //
 // Whether the content is redacted whatever the manifest says is the
 // caller's check (RedactedIn, MaskedIdentifier).
-func ReadFolder(dir string, lim FolderLimits) (VerifiedFolder, error) {
+//
+// ctx is checked between reads, so a cancelled command stops hashing a large
+// file at once.
+func ReadFolder(ctx context.Context, dir string, lim FolderLimits) (VerifiedFolder, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return VerifiedFolder{}, fmt.Errorf("case folder: %w", err)
@@ -78,9 +82,9 @@ func ReadFolder(dir string, lim FolderLimits) (VerifiedFolder, error) {
 	if !present[ManifestName] {
 		return VerifiedFolder{}, refuse(dir, "it has no %s (an export always has one; the folder was changed or is not an export)", ManifestName)
 	}
-	mraw, err := readLimited(filepath.Join(dir, ManifestName), lim.Manifest)
+	mraw, err := readLimited(ctx, filepath.Join(dir, ManifestName), lim.Manifest)
 	if err != nil {
-		return VerifiedFolder{}, refuse(dir, "%v", err)
+		return VerifiedFolder{}, readError(ctx, dir, err)
 	}
 	var m Manifest
 	if err := json.Unmarshal(mraw, &m); err != nil {
@@ -126,20 +130,32 @@ func ReadFolder(dir string, lim FolderLimits) (VerifiedFolder, error) {
 		var got string
 		var size int64
 		if f.Name == "case.json" {
-			raw, err := readLimited(path, lim.CaseJSON)
+			raw, err := readLimited(ctx, path, lim.CaseJSON)
 			if err != nil {
-				return VerifiedFolder{}, refuse(dir, "%v", err)
+				return VerifiedFolder{}, readError(ctx, dir, err)
 			}
 			s := sha256.Sum256(raw)
 			got, size, out.CaseJSON = hex.EncodeToString(s[:]), int64(len(raw)), raw
-		} else if got, size, err = hashLimited(path, lim.File); err != nil {
-			return VerifiedFolder{}, refuse(dir, "%v", err)
+		} else if got, size, err = hashLimited(ctx, path, lim.File); err != nil {
+			return VerifiedFolder{}, readError(ctx, dir, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return VerifiedFolder{}, err
 		}
 		if size != int64(f.Bytes) || got != strings.ToLower(f.SHA256) {
 			return VerifiedFolder{}, refuse(dir, "%s does not match the size and SHA-256 in %s (changed after export)", f.Name, ManifestName)
 		}
 	}
 	return out, nil
+}
+
+// readError is a refusal, or the context's error when the read was
+// cancelled.
+func readError(ctx context.Context, dir string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("case folder %s: %w", dir, cerr)
+	}
+	return refuse(dir, "%v", err)
 }
 
 // openRegular opens path only if it is a regular file no larger than limit,
@@ -166,13 +182,26 @@ func openRegular(path string, limit int64) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
-func readLimited(path string, limit int64) ([]byte, error) {
+// ctxReader fails a read once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func readLimited(ctx context.Context, path string, limit int64) ([]byte, error) {
 	f, _, err := openRegular(path, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, limit+1))
+	raw, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
@@ -182,14 +211,14 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	return raw, nil
 }
 
-func hashLimited(path string, limit int64) (string, int64, error) {
+func hashLimited(ctx context.Context, path string, limit int64) (string, int64, error) {
 	f, _, err := openRegular(path, limit)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(f, limit+1))
+	n, err := io.Copy(h, io.LimitReader(ctxReader{ctx, f}, limit+1))
 	if err != nil {
 		return "", 0, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}

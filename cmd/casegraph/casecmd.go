@@ -576,7 +576,7 @@ func readCaseFolder(ctx context.Context, path string) (graph.Case, store.ImportS
 	if st, err := os.Stat(path); err == nil && !st.IsDir() && filepath.Base(path) == "case.json" {
 		dir = filepath.Dir(path)
 	}
-	vf, err := export.ReadFolder(dir, caseFolderLimits)
+	vf, err := export.ReadFolder(ctx, dir, caseFolderLimits)
 	if err != nil {
 		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case: %w", err)
 	}

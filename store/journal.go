@@ -30,7 +30,10 @@ import (
 //     it with the stored records: a record edited outside casegraph (a note
 //     changed, a bookmark removed) no longer matches. The first version-2
 //     entry of a database written before is a journal.upgrade checkpoint
-//     whose detail lists the state of every case at that moment.
+//     whose detail lists the state of every case at that moment. Verdicts,
+//     rejected matches and rule configurations, which only journalled
+//     actions write, are covered the same way (the entry's record names the
+//     key, appendJournalRecord).
 //   - a key: with a journal key (Options.JournalKey, else derived from the
 //     database's encryption key) the hash is an HMAC-SHA256 and the entry
 //     names the key by its id ("key"), so whoever rewrites the chain without
@@ -78,7 +81,8 @@ type JournalEntry struct {
 	Action string          `json:"action"` // e.g. "case.create", "bookmark.add", "case.view", "case.export"
 	CaseID string          `json:"case_id,omitempty"`
 	Detail json.RawMessage `json:"detail,omitempty"` // action-specific JSON object
-	State  string          `json:"state,omitempty"`  // v2: "sha256:HEX" of the case record after the change, or "deleted"; empty if the action changes no case
+	State  string          `json:"state,omitempty"`  // v2: "sha256:HEX" of the record after the change, or "deleted"; empty if the action changes no record
+	Record string          `json:"record,omitempty"` // v2: hex of the store key of the record State is about when it is not the case (a verdict, a match rejection, a rule configuration)
 	Key    string          `json:"key,omitempty"`    // v2: id of the journal key that keys Hash; empty = unkeyed SHA-256
 	Prev   string          `json:"prev"`             // hex hash of the previous entry; empty for the first
 	Hash   string          `json:"hash"`             // hex SHA-256 (v1, unkeyed v2) or HMAC-SHA256 (keyed v2) of this entry (see entryHash)
@@ -134,7 +138,7 @@ func deriveJournalKey(material []byte) (key []byte, id string) {
 // written as a uvarint length and its bytes; the time in UTC RFC 3339 with
 // nanoseconds. The previous hash is one of the fields, which makes the chain.
 // Version 1: SHA-256 over seq, time, user, action, case, detail, prev.
-// Version 2: the same fields and then v, state and key; SHA-256 when the
+// Version 2: the same fields and then v, state, key and record; SHA-256 when the
 // entry names no key, else HMAC-SHA256 under key.
 func entryHash(e JournalEntry, key []byte) string {
 	var h hash.Hash
@@ -160,6 +164,7 @@ func entryHash(e JournalEntry, key []byte) string {
 		field(fmt.Sprint(e.V))
 		field(e.State)
 		field(e.Key)
+		field(e.Record)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -198,6 +203,22 @@ func (db *DB) appendJournal(txn *badger.Txn, act Actor, action, caseID string, d
 // the change (caseState, or stateDeleted). A journal that ends in version-1
 // entries first gets a journal.upgrade checkpoint of every case's state.
 func (db *DB) appendJournalState(txn *badger.Txn, act Actor, action, caseID, state string, detail any) (JournalEntry, error) {
+	return db.appendEntry(txn, act, JournalEntry{Action: action, CaseID: caseID, State: state}, detail)
+}
+
+// appendJournalRecord adds an entry for a change of a journalled record
+// that is not a case (verdict, match rejection, rule configuration): its
+// state is that of value as written under key, or deleted when value is nil.
+func (db *DB) appendJournalRecord(txn *badger.Txn, act Actor, action string, key, value []byte, detail any) (JournalEntry, error) {
+	state := stateDeleted
+	if value != nil {
+		state = caseState(value)
+	}
+	return db.appendEntry(txn, act, JournalEntry{Action: action, State: state, Record: hex.EncodeToString(key)}, detail)
+}
+
+func (db *DB) appendEntry(txn *badger.Txn, act Actor, proto JournalEntry, detail any) (JournalEntry, error) {
+	action := proto.Action
 	if act.User == "" {
 		return JournalEntry{}, fmt.Errorf("journal %s: no user given", action)
 	}
@@ -209,30 +230,31 @@ func (db *DB) appendJournalState(txn *badger.Txn, act Actor, action, caseID, sta
 		return JournalEntry{}, err
 	}
 	if head.Seq > 0 && head.V < journalVersion {
-		states, err := caseStates(context.Background(), txn)
+		cases, err := caseStates(context.Background(), txn)
 		if err != nil {
 			return JournalEntry{}, fmt.Errorf("journal upgrade: %w", err)
 		}
-		if head, err = db.writeEntry(txn, head, act, ActJournalUpgrade, "", "",
-			map[string]any{"cases": states, "from_version": 1}); err != nil {
+		records, err := recordStates(context.Background(), txn)
+		if err != nil {
+			return JournalEntry{}, fmt.Errorf("journal upgrade: %w", err)
+		}
+		var up JournalEntry
+		if head, err = db.writeEntryOut(txn, head, act, JournalEntry{Action: ActJournalUpgrade},
+			map[string]any{"cases": cases, "records": records, "from_version": 1}, &up); err != nil {
 			return JournalEntry{}, err
 		}
 	}
 	var e JournalEntry
-	if _, err := db.writeEntryOut(txn, head, act, action, caseID, state, detail, &e); err != nil {
+	if _, err := db.writeEntryOut(txn, head, act, proto, detail, &e); err != nil {
 		return JournalEntry{}, err
 	}
 	return e, nil
 }
 
-func (db *DB) writeEntry(txn *badger.Txn, head journalHead, act Actor, action, caseID, state string, detail any) (journalHead, error) {
-	var e JournalEntry
-	return db.writeEntryOut(txn, head, act, action, caseID, state, detail, &e)
-}
-
-func (db *DB) writeEntryOut(txn *badger.Txn, head journalHead, act Actor, action, caseID, state string, detail any, out *JournalEntry) (journalHead, error) {
-	e := JournalEntry{Seq: head.Seq + 1, V: journalVersion, Time: act.Time.UTC(), User: act.User, Action: action, CaseID: caseID,
-		State: state, Key: db.journalKeyID, Prev: head.Hash}
+func (db *DB) writeEntryOut(txn *badger.Txn, head journalHead, act Actor, proto JournalEntry, detail any, out *JournalEntry) (journalHead, error) {
+	action := proto.Action
+	e := JournalEntry{Seq: head.Seq + 1, V: journalVersion, Time: act.Time.UTC(), User: act.User, Action: action, CaseID: proto.CaseID,
+		State: proto.State, Record: proto.Record, Key: db.journalKeyID, Prev: head.Hash}
 	if detail != nil {
 		raw, err := json.Marshal(detail)
 		if err != nil {
@@ -255,6 +277,28 @@ func (db *DB) writeEntryOut(txn *badger.Txn, head journalHead, act Actor, action
 	}
 	*out = e
 	return next, nil
+}
+
+// journalledRecords are the prefixes of the records, besides cases, that
+// only journalled actions write: verdicts, match rejections and rule
+// configurations. (Same-as links are journalled too but share their keys
+// with imported links, so they are not state-checked.)
+var journalledRecords = []byte{pfxVerdict, pfxNotSame, pfxRuleConfig}
+
+// recordStates returns the state of every journalled record that is not a
+// case, by the hex of its key.
+func recordStates(ctx context.Context, txn *badger.Txn) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range journalledRecords {
+		err := scan(ctx, txn, []byte{p}, true, func(k, v []byte) error {
+			out[hex.EncodeToString(k)] = caseState(v)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // caseStates returns the state of every stored case record.
@@ -349,6 +393,7 @@ type JournalReport struct {
 	// which records no state). Cases is how many records were compared.
 	StateChecked bool
 	Cases        int
+	Records      int // verdicts, match rejections and rule configurations compared
 	// Head is set when a head kept elsewhere was checked (VerifyOptions.Head).
 	Head *JournalHeadFile
 }
@@ -430,8 +475,10 @@ func (db *DB) VerifyJournalWith(ctx context.Context, opts VerifyOptions) (Journa
 		prev := ""
 		v2 := false
 		keyedSeen := false
-		expect := map[string]string{}  // case id → state the journal says
-		lastSeq := map[string]uint64{} // case id → last entry that set it
+		expect := map[string]string{}    // case id → state the journal says
+		lastSeq := map[string]uint64{}   // case id → last entry that set it
+		expectRec := map[string]string{} // record key (hex) → state
+		lastRec := map[string]uint64{}
 		var headEntry *JournalEntry
 		err = scan(ctx, txn, []byte{pfxJournal}, true, func(k, v []byte) error {
 			if rep.Problem != "" {
@@ -488,7 +535,8 @@ func (db *DB) VerifyJournalWith(ctx context.Context, opts VerifyOptions) (Journa
 			}
 			if e.Action == ActJournalUpgrade && e.V >= 2 {
 				var d struct {
-					Cases map[string]string `json:"cases"`
+					Cases   map[string]string `json:"cases"`
+					Records map[string]string `json:"records"`
 				}
 				if err := json.Unmarshal(e.Detail, &d); err != nil {
 					rep.fail(seq, "unreadable upgrade checkpoint: "+err.Error())
@@ -501,6 +549,20 @@ func (db *DB) VerifyJournalWith(ctx context.Context, opts VerifyOptions) (Journa
 				for id := range expect {
 					lastSeq[id] = seq
 				}
+				expectRec = d.Records
+				if expectRec == nil {
+					expectRec = map[string]string{}
+				}
+				for k := range expectRec {
+					lastRec[k] = seq
+				}
+			} else if e.Record != "" && e.State != "" && e.V >= 2 {
+				if e.State == stateDeleted {
+					delete(expectRec, e.Record)
+				} else {
+					expectRec[e.Record] = e.State
+				}
+				lastRec[e.Record] = seq
 			} else if e.State != "" && e.V >= 2 {
 				if e.State == stateDeleted {
 					delete(expect, e.CaseID)
@@ -587,6 +649,37 @@ func (db *DB) VerifyJournalWith(ctx context.Context, opts VerifyOptions) (Journa
 				return nil
 			}
 		}
+		recs, err := recordStates(ctx, txn)
+		if err != nil {
+			return err
+		}
+		rep.Records = len(recs)
+		keys := make([]string, 0, len(recs)+len(expectRec))
+		for k := range recs {
+			keys = append(keys, k)
+		}
+		for k := range expectRec {
+			if _, ok := recs[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			got, have := recs[k]
+			want, known := expectRec[k]
+			what := describeRecord(k)
+			switch {
+			case have && !known:
+				rep.fail(0, fmt.Sprintf("%s is stored but the journal never recorded it (written outside casegraph)", what))
+			case !have && known:
+				rep.fail(lastRec[k], fmt.Sprintf("%s is missing but the journal records it (deleted outside casegraph)", what))
+			case got != want:
+				rep.fail(lastRec[k], fmt.Sprintf("%s does not match the state its last journal entry %d records (edited outside casegraph)", what, lastRec[k]))
+			}
+			if rep.Problem != "" {
+				return nil
+			}
+		}
 		rep.OK = true
 		return nil
 	})
@@ -594,6 +687,27 @@ func (db *DB) VerifyJournalWith(ctx context.Context, opts VerifyOptions) (Journa
 		return JournalReport{}, fmt.Errorf("verify journal: %w", err)
 	}
 	return rep, nil
+}
+
+// describeRecord names a journalled record by its hex key for a report.
+func describeRecord(hexKey string) string {
+	k, err := hex.DecodeString(hexKey)
+	if err != nil || len(k) == 0 {
+		return "record " + hexKey
+	}
+	switch k[0] {
+	case pfxVerdict:
+		if r, err := parseVerdictKey(k); err == nil {
+			return "the verdict on " + r.String()
+		}
+	case pfxRuleConfig:
+		if seq, err := parseRuleConfigKey(k); err == nil {
+			return fmt.Sprintf("rule configuration version %d", seq)
+		}
+	case pfxNotSame:
+		return "a rejected match (key " + hexKey + ")"
+	}
+	return "record " + hexKey
 }
 
 func (r *JournalReport) fail(seq uint64, problem string) {

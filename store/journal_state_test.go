@@ -273,22 +273,81 @@ func TestLegacyJournalVerifiesAndUpgrades(t *testing.T) {
 	}
 	writeLegacyJournal(t, db, ck.act(), ActCaseCreate, c.ID)
 	writeLegacyJournal(t, db, ck.act(), ActCaseView, c.ID)
+	// A verdict written by a version that journalled it as version 1.
+	if err := db.bdb.Update(func(txn *badger.Txn) error {
+		v, _ := json.Marshal(graph.Verdict{Kind: graph.VerdictConfirmed, User: "aigerim", Time: ck.t})
+		return txn.Set(verdictKey(cardRef(1)), v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	writeLegacyJournal(t, db, ck.act(), "verdict.set", "")
 	rep := mustVerify(t, db, VerifyOptions{})
-	if !rep.OK || rep.StateChecked || rep.Entries != 2 {
+	if !rep.OK || rep.StateChecked || rep.Entries != 3 {
 		t.Fatalf("legacy journal: %+v", rep)
 	}
 	if _, err := db.SetCaseNotes(ctx, ck.act(), c.ID, "after the upgrade"); err != nil {
 		t.Fatal(err)
 	}
 	all, _ := db.Journal(ctx, "")
-	if len(all) != 4 || all[2].Action != ActJournalUpgrade || all[2].V != journalVersion || all[3].State == "" {
+	if len(all) != 5 || all[3].Action != ActJournalUpgrade || all[3].V != journalVersion || all[4].State == "" {
 		t.Fatalf("upgraded journal: %+v", all)
 	}
-	if rep := mustVerify(t, db, VerifyOptions{}); !rep.OK || !rep.StateChecked || rep.Cases != 1 {
+	if rep := mustVerify(t, db, VerifyOptions{}); !rep.OK || !rep.StateChecked || rep.Cases != 1 || rep.Records != 1 {
 		t.Fatalf("after upgrade: %+v", rep)
 	}
 	editCaseRecord(t, db, c.ID, func(c *graph.Case) { c.Notes = "forged" })
 	if rep := mustVerify(t, db, VerifyOptions{}); rep.OK {
 		t.Errorf("edited case verified after the upgrade: %+v", rep)
+	}
+}
+
+// Verdicts, rejected matches and rule configurations are journalled
+// records too: an edit outside casegraph fails verify.
+func TestJournalCoversVerdictsAndRuleConfigs(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) *DB {
+		db := openTemp(t)
+		ck := newClock()
+		if _, err := db.SetVerdict(ctx, ck.act(), graph.Verdict{Ref: cardRef(1), Kind: graph.VerdictConfirmed, Note: "mule"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetVerdict(ctx, ck.act(), graph.Verdict{Ref: cardRef(2), Kind: graph.VerdictDismissed}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ClearVerdict(ctx, ck.act(), cardRef(2)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RejectMatch(ctx, ck.act(), Rejection{A: personRef(1), B: personRef(2), Score: 0.9, Method: "name"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ApplyRuleConfig(ctx, ck.act(), json.RawMessage(`{"weights":{}}`), "test", nil); err != nil {
+			t.Fatal(err)
+		}
+		if rep := mustVerify(t, db, VerifyOptions{}); !rep.OK || rep.Records != 3 {
+			t.Fatalf("before: %+v", rep)
+		}
+		return db
+	}
+	for name, damage := range map[string]func(txn *badger.Txn) error{
+		"verdict flipped": func(txn *badger.Txn) error {
+			v, _ := json.Marshal(graph.Verdict{Kind: graph.VerdictDismissed, User: "aigerim"})
+			return txn.Set(verdictKey(cardRef(1)), v)
+		},
+		"verdict planted": func(txn *badger.Txn) error {
+			v, _ := json.Marshal(graph.Verdict{Kind: graph.VerdictConfirmed, User: "aigerim"})
+			return txn.Set(verdictKey(cardRef(3)), v)
+		},
+		"rejection removed":   func(txn *badger.Txn) error { return txn.Delete(notSameKey(personRef(1), personRef(2))) },
+		"rule config removed": func(txn *badger.Txn) error { return txn.Delete(ruleConfigKey(1)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := setup(t)
+			if err := db.bdb.Update(damage); err != nil {
+				t.Fatal(err)
+			}
+			if rep := mustVerify(t, db, VerifyOptions{}); rep.OK || !strings.Contains(rep.Problem, "outside casegraph") {
+				t.Errorf("%s: %+v", name, rep)
+			}
+		})
 	}
 }

@@ -385,7 +385,7 @@ func (db *DB) RejectMatch(ctx context.Context, act Actor, r Rejection) (Rejectio
 		if err := txn.Set(notSameKey(r.A, r.B), v); err != nil {
 			return err
 		}
-		_, err := db.appendJournal(txn, act, ActMatchReject, "", map[string]any{
+		_, err := db.appendJournalRecord(txn, act, ActMatchReject, notSameKey(r.A, r.B), v, map[string]any{
 			"a": r.A.String(), "b": r.B.String(), "score": r.Score, "method": r.Method})
 		return err
 	})

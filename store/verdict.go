@@ -133,7 +133,7 @@ func (db *DB) SetVerdict(ctx context.Context, act Actor, v graph.Verdict) (graph
 		if had {
 			d.Previous, d.PrevNote = old.Kind, old.Note
 		}
-		_, err = db.appendJournal(txn, act, ActVerdictSet, "", d)
+		_, err = db.appendJournalRecord(txn, act, ActVerdictSet, verdictKey(v.Ref), val, d)
 		return err
 	})
 	if err != nil {
@@ -166,7 +166,7 @@ func (db *DB) ClearVerdict(ctx context.Context, act Actor, r graph.Ref) (graph.V
 		if err := txn.Delete(verdictKey(r)); err != nil {
 			return err
 		}
-		_, err = db.appendJournal(txn, act, ActVerdictClear, "", verdictDetail{Entity: r.String(), Previous: v.Kind, PrevNote: v.Note})
+		_, err = db.appendJournalRecord(txn, act, ActVerdictClear, verdictKey(r), nil, verdictDetail{Entity: r.String(), Previous: v.Kind, PrevNote: v.Note})
 		return err
 	})
 	if err != nil {
@@ -285,7 +285,7 @@ func (db *DB) putRuleConfig(txn *badger.Txn, act Actor, v RuleConfigVersion, jou
 	if len(v.Detail) > 0 {
 		detail["detail"] = v.Detail
 	}
-	_, err = db.appendJournal(txn, act, journalAction, "", detail)
+	_, err = db.appendJournalRecord(txn, act, journalAction, ruleConfigKey(v.Seq), b, detail)
 	return v, err
 }
 

@@ -460,7 +460,7 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 		} else if rep.OK {
 			fmt.Fprintf(stdout, "journal OK: %d entries, chain intact (%d keyed, %d unkeyed)", rep.Entries, rep.Keyed, rep.Unkeyed)
 			if rep.StateChecked {
-				fmt.Fprintf(stdout, "; %d case records match the journal", rep.Cases)
+				fmt.Fprintf(stdout, "; %d cases and %d verdicts, rejected matches and rule configurations match the journal", rep.Cases, rep.Records)
 			} else {
 				fmt.Fprint(stdout, "; version-1 journal: case records not covered until the next change")
 			}

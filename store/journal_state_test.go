@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -349,5 +350,38 @@ func TestJournalCoversVerdictsAndRuleConfigs(t *testing.T) {
 				t.Errorf("%s: %+v", name, rep)
 			}
 		})
+	}
+}
+
+// An encrypted database keys its journal with a key derived from the
+// encryption key, without any journal key given.
+func TestEncryptedDatabaseKeysItsJournal(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	key := bytes.Repeat([]byte{9}, 32)
+	db, err := Open(dir, Options{EncryptionKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCase(t, db, newClock(), "sealed")
+	all, _ := db.Journal(ctx, "")
+	if len(all) != 1 || all[0].Key == "" || all[0].Key != db.journalKeyID {
+		t.Fatalf("entry not keyed: %+v", all)
+	}
+	if rep := mustVerify(t, db, VerifyOptions{}); !rep.OK || rep.Keyed != 1 {
+		t.Fatalf("verify: %+v", rep)
+	}
+	_, encID := deriveJournalKey(key)
+	if db.journalKeyID != encID || bytes.Equal(db.journalKey, key) || bytes.Equal(db.journalKey, db.sealKey) {
+		t.Error("journal key is not a separate derivation of the encryption key")
+	}
+	db.Close()
+	other, err := Open(dir, Options{EncryptionKey: key, JournalKey: testJournalKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if rep := mustVerify(t, other, VerifyOptions{}); rep.OK || !strings.Contains(rep.Problem, "not the key given") {
+		t.Errorf("verified with another journal key: %+v", rep)
 	}
 }

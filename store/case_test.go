@@ -291,7 +291,7 @@ func bigCase(n int) graph.Case {
 // ns/op of /bookmarks=50000 and /bookmarks=100000 (bookmarks without ids,
 // which made the merge quadratic before).
 func BenchmarkImportCase(b *testing.B) {
-	for _, n := range []int{25000, 50000, 100000} {
+	for _, n := range []int{25000, 50000, 100000, 200000} {
 		b.Run(fmt.Sprintf("bookmarks=%d", n), func(b *testing.B) {
 			in := bigCase(n)
 			ck := newClock()

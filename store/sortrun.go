@@ -293,7 +293,7 @@ func (m *memRun) writeFile(path string, markBytes int64, sealKey []byte) (spillR
 		return run, fmt.Errorf("spill import run: %w", err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	var w io.Writer = bw
+	w := bw
 	var sw *sealWriter
 	if sealKey != nil {
 		// The sealer writes whole chunks into bw; a small buffer in front
@@ -324,7 +324,7 @@ func (m *memRun) writeFile(path string, markBytes int64, sealKey []byte) (spillR
 		return err
 	})
 	if err == nil && sw != nil {
-		if err = w.(*bufio.Writer).Flush(); err == nil {
+		if err = w.Flush(); err == nil {
 			err = sw.Close()
 		}
 	}

@@ -71,7 +71,8 @@ Usage:
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
-owner may read (chmod 600).
+owner may read (chmod 600). --journal-key FILE (or CASEGRAPH_JOURNAL_KEY) keys the journal's
+HMAC with a separate secret; without it an encrypted database's journal is keyed from --key-file.
 `
 
 func main() {

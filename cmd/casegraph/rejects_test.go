@@ -23,7 +23,10 @@ func TestRejectsOfEncryptedDatabaseAreSealed(t *testing.T) {
 		if enc {
 			args = append(args, "--key-file", key)
 		}
-		runCmd(t, args...)
+		out := runCmd(t, args...)
+		if enc != strings.Contains(out, "read it with casegraph rejects") {
+			t.Errorf("encrypted %v: summary %s", enc, out)
+		}
 		dir := filepath.Join(db, "rejects")
 		if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
 			t.Fatalf("rejects folder: %v %v", st, err)

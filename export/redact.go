@@ -341,3 +341,53 @@ func iinValid(s string) bool {
 	}
 	return c == int(s[11]-'0')
 }
+
+// maskedIdentifier matches an identifier as redaction writes it: a PAN with
+// its middle digits starred (440043******0015), an IIN with all but its last
+// 4 (********0002), a phone with all but its country code and last 2
+// (+7********77).
+var maskedIdentifier = regexp.MustCompile(`[0-9]{6}\*{3,9}[0-9]{4}|\*{8}[0-9]{4}|\+[0-9]\*{8}[0-9]{2}`)
+
+// MaskedIdentifier returns the first identifier in s that is masked the
+// way --redact masks it, if any.
+func MaskedIdentifier(s string) (string, bool) {
+	// Every mask holds at least three stars in a row: look at the few places
+	// that do rather than run the expression over a whole case.json.
+	for from := 0; ; {
+		i := strings.Index(s[from:], "***")
+		if i < 0 {
+			return "", false
+		}
+		i += from
+		lo, hi := max(0, i-8), min(len(s), i+20)
+		if m := maskedIdentifier.FindString(s[lo:hi]); m != "" {
+			return m, true
+		}
+		from = i + 1
+	}
+}
+
+// RedactedIn returns the first masked identifier anywhere in a case (its
+// name, notes, tags, saved queries and every bookmark's references, query,
+// title, note and tags): a redacted export is recognised by its content,
+// whatever its manifest says.
+func RedactedIn(c graph.Case) (string, bool) {
+	texts := []string{c.Name, c.Notes}
+	texts = append(texts, c.Tags...)
+	for _, q := range c.Queries {
+		texts = append(texts, q.Name, q.Query)
+	}
+	for _, b := range c.Bookmarks {
+		texts = append(texts, b.Note, b.Target.Query, b.Target.Label)
+		texts = append(texts, b.Tags...)
+		for _, r := range b.Target.Refs {
+			texts = append(texts, r.Key)
+		}
+	}
+	for _, s := range texts {
+		if m, ok := MaskedIdentifier(s); ok {
+			return m, true
+		}
+	}
+	return "", false
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -94,12 +96,13 @@ func getCase(txn *badger.Txn, id string) (graph.Case, error) {
 	return c, nil
 }
 
-func putCase(txn *badger.Txn, c graph.Case) error {
+// putCase writes the case record and returns its state for the journal.
+func putCase(txn *badger.Txn, c graph.Case) (string, error) {
 	v, err := json.Marshal(c)
 	if err != nil {
-		return fmt.Errorf("encode case %s: %w", c.ID, err)
+		return "", fmt.Errorf("encode case %s: %w", c.ID, err)
 	}
-	return txn.Set(caseKey(c.ID), v)
+	return caseState(v), txn.Set(caseKey(c.ID), v)
 }
 
 func allCases(ctx context.Context, txn *badger.Txn) ([]graph.Case, error) {
@@ -199,7 +202,7 @@ func (db *DB) ViewCase(ctx context.Context, act Actor, idOrName string) (graph.C
 		if c, err = findCase(ctx, txn, idOrName); err != nil {
 			return err
 		}
-		_, err = appendJournal(txn, act, ActCaseView, c.ID, nil)
+		_, err = db.appendJournal(txn, act, ActCaseView, c.ID, nil)
 		return err
 	})
 	if err != nil {
@@ -282,7 +285,7 @@ func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badg
 		if err != nil {
 			return err
 		}
-		id := ""
+		id, state := "", ""
 		switch {
 		case next != nil:
 			id = next.ID
@@ -292,16 +295,16 @@ func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badg
 			if old != nil {
 				next.Updated = act.Time.UTC()
 			}
-			if err := putCase(txn, *next); err != nil {
+			if state, err = putCase(txn, *next); err != nil {
 				return err
 			}
 		case old != nil:
-			id = old.ID
+			id, state = old.ID, stateDeleted
 			if err := txn.Delete(caseKey(old.ID)); err != nil {
 				return fmt.Errorf("delete case %s: %w", old.ID, err)
 			}
 		}
-		e, err := appendJournal(txn, act, action, id, detail)
+		e, err := db.appendJournalState(txn, act, action, id, state, detail)
 		if err != nil {
 			return err
 		}
@@ -557,74 +560,131 @@ func (db *DB) DeleteBookmark(ctx context.Context, act Actor, idOrName, bookmarkI
 
 // ImportResult says what ImportCase did.
 type ImportResult struct {
-	Case    graph.Case
-	Created bool // no local case matched; the case was added as it came
-	Added   int  // bookmarks added
-	Changed int  // existing bookmarks that gained tags or notes
+	Case     graph.Case
+	Created  bool   // always true: an imported case is a new case
+	Added    int    // bookmarks added
+	Changed  int    // duplicate bookmarks (same target) folded into the first
+	SourceID string // the case id the folder carried (recorded, never used as a key)
 }
 
-// ImportCase merges a colleague's case (a case.json) into the database
-// without duplicates: it matches the local case by id, else by name, and
-// merges with graph.MergeCase; with no match it adds the case as it is
-// (under a new id if it has none). Importing the same case again changes
-// nothing (but is journalled).
-func (db *DB) ImportCase(ctx context.Context, act Actor, in graph.Case) (ImportResult, error) {
+// ImportSource says where an imported case came from; it is journalled.
+type ImportSource struct {
+	Folder         string // the folder as given
+	ManifestSHA256 string // hex SHA-256 of the folder's manifest.json
+}
+
+// ErrAlreadyImported means a folder with the same manifest was imported
+// before and that case still exists.
+var ErrAlreadyImported = errors.New("this case folder was already imported")
+
+// importCheckEvery is how many bookmarks ImportCase builds between checks of
+// its context.
+const importCheckEvery = 1024
+
+// ImportCase adds a colleague's case (a case.json read from a verified case
+// folder) as a new case under a new id. Nothing in the file chooses which
+// local case it touches: its id is only recorded (journal detail
+// "source_id", with the folder's manifest hash), its name gets a suffix when
+// a local case already has it, and its creation time is the import's. A
+// bookmark whose target appears twice is folded into the first (its tags
+// and note merged). The build is linear in the bookmarks and checks ctx as
+// it goes; the case is then one record written in one transaction with its
+// journal entry, so a cancelled import writes nothing. A folder whose
+// manifest hash a journalled import of a still existing case carries is
+// refused with ErrAlreadyImported.
+func (db *DB) ImportCase(ctx context.Context, act Actor, in graph.Case, src ImportSource) (ImportResult, error) {
 	name, err := cleanName(in.Name)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import case: %w", err)
 	}
-	in.Name = name
 	if _, err := graph.ParseCaseStatus(string(in.Status)); err != nil {
 		in.Status = graph.CaseOpen
 	}
-	for _, b := range in.Bookmarks {
+	id, err := newID("c-")
+	if err != nil {
+		return ImportResult{}, err
+	}
+	now := act.Time.UTC()
+	c := graph.Case{ID: id, Name: name, Status: in.Status, Notes: in.Notes, Tags: graph.NormalizeTags(slices.Clone(in.Tags)),
+		Created: now, Updated: now, Bookmarks: make([]graph.Bookmark, 0, len(in.Bookmarks))}
+	for _, q := range in.Queries {
+		if !slices.ContainsFunc(c.Queries, func(o graph.SavedQuery) bool { return o.Name == q.Name }) {
+			c.Queries = append(c.Queries, q)
+		}
+	}
+	byTarget := make(map[string]int, len(in.Bookmarks))
+	ids := make(map[string]bool, len(in.Bookmarks))
+	changed := 0
+	for i, b := range in.Bookmarks {
+		if i%importCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return ImportResult{}, fmt.Errorf("import case %q: %w", name, err)
+			}
+		}
 		if err := b.Target.Validate(); err != nil {
-			return ImportResult{}, fmt.Errorf("import case %q: bookmark %s: %w", name, b.ID, err)
+			return ImportResult{}, fmt.Errorf("import case %q: bookmark %d: %w", name, i+1, err)
 		}
-	}
-	var res ImportResult
-	find := func(txn *badger.Txn) (*graph.Case, error) {
-		c, err := getCase(txn, in.ID)
-		if errors.Is(err, ErrNotFound) {
-			c, err = findCase(ctx, txn, name)
+		key := b.Target.Key()
+		if j, ok := byTarget[key]; ok {
+			ex := &c.Bookmarks[j]
+			tags := graph.NormalizeTags(append(slices.Clone(ex.Tags), b.Tags...))
+			note := ex.Note
+			if n := strings.TrimSpace(b.Note); n != "" && !strings.Contains(note, n) {
+				note = joinNoteText(note, b.Note)
+			}
+			if !slices.Equal(tags, ex.Tags) || note != ex.Note {
+				ex.Tags, ex.Note = tags, note
+				changed++
+			}
+			continue
 		}
-		if errors.Is(err, ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &c, nil
-	}
-	err = db.commitCaseWith(ctx, act, find, ActCaseImport, func(txn *badger.Txn, old *graph.Case) (*graph.Case, any, error) {
-		detail := map[string]any{"name": name, "source_id": in.ID}
-		if old == nil {
-			c, _, _ := graph.MergeCase(graph.Case{
-				ID: in.ID, Name: name, Status: in.Status, Created: in.Created, Updated: act.Time.UTC(),
-				Bookmarks: []graph.Bookmark{},
-			}, in)
-			if strings.TrimSpace(c.ID) == "" {
-				id, err := newID("c-")
-				if err != nil {
-					return nil, nil, err
+		nb := b
+		nb.Tags = graph.NormalizeTags(slices.Clone(b.Tags))
+		nb.Target.Refs = slices.Clone(b.Target.Refs)
+		if nb.ID == "" || ids[nb.ID] {
+			for {
+				if nb.ID, err = newID("b-"); err != nil {
+					return ImportResult{}, err
 				}
-				c.ID = id
+				if !ids[nb.ID] {
+					break
+				}
 			}
-			if _, err := getCase(txn, c.ID); err == nil {
-				return nil, nil, fmt.Errorf("case id %s: %w", c.ID, ErrCaseExists)
-			}
-			if c.Created.IsZero() {
-				c.Created = act.Time.UTC()
-			}
-			stampBookmarks(&c, act)
-			res = ImportResult{Case: c, Created: true, Added: len(c.Bookmarks)}
-			detail["added"] = res.Added
-			return &c, detail, nil
 		}
-		c, added, changed := graph.MergeCase(*old, in)
-		stampBookmarks(&c, act)
-		res = ImportResult{Case: c, Added: added, Changed: changed}
-		detail["added"], detail["changed"] = added, changed
+		ids[nb.ID] = true
+		if nb.Created.IsZero() || nb.Created.After(now) {
+			nb.Created = now
+		}
+		if nb.Updated.IsZero() || nb.Updated.After(now) || nb.Updated.Before(nb.Created) {
+			nb.Updated = nb.Created
+		}
+		byTarget[key] = len(c.Bookmarks)
+		c.Bookmarks = append(c.Bookmarks, nb)
+	}
+	if err := ctx.Err(); err != nil {
+		return ImportResult{}, fmt.Errorf("import case %q: %w", name, err)
+	}
+	res := ImportResult{Created: true, Added: len(c.Bookmarks), Changed: changed, SourceID: in.ID}
+	none := func(*badger.Txn) (*graph.Case, error) { return nil, nil }
+	err = db.commitCaseWith(ctx, act, none, ActCaseImport, func(txn *badger.Txn, _ *graph.Case) (*graph.Case, any, error) {
+		if src.ManifestSHA256 != "" {
+			if prev, ok, err := importedBefore(ctx, txn, src.ManifestSHA256); err != nil {
+				return nil, nil, err
+			} else if ok {
+				return nil, nil, fmt.Errorf("as case %s: %w", prev, ErrAlreadyImported)
+			}
+		}
+		if _, err := getCase(txn, c.ID); err == nil {
+			return nil, nil, fmt.Errorf("case id %s: %w", c.ID, ErrCaseExists)
+		}
+		unique, err := freeName(ctx, txn, name, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Name = unique
+		res.Case = c
+		detail := map[string]any{"name": unique, "source_name": name, "source_id": in.ID, "added": res.Added,
+			"folded": changed, "manifest_sha256": src.ManifestSHA256, "folder": src.Folder}
 		return &c, detail, nil
 	})
 	if err != nil {
@@ -633,18 +693,64 @@ func (db *DB) ImportCase(ctx context.Context, act Actor, in graph.Case) (ImportR
 	return res, nil
 }
 
-// stampBookmarks gives imported bookmarks without times (from an export
-// that carries none) the time of the import.
-func stampBookmarks(c *graph.Case, act Actor) {
-	for i := range c.Bookmarks {
-		b := &c.Bookmarks[i]
-		if b.Created.IsZero() {
-			b.Created = act.Time.UTC()
+func joinNoteText(a, b string) string {
+	if strings.TrimSpace(a) == "" {
+		return b
+	}
+	return strings.TrimRight(a, "\n") + "\n\n" + b
+}
+
+// freeName returns name, or name with " (imported DATE)" and then a number
+// when a case already has it.
+func freeName(ctx context.Context, txn *badger.Txn, name string, now time.Time) (string, error) {
+	all, err := allCases(ctx, txn)
+	if err != nil {
+		return "", err
+	}
+	taken := make(map[string]bool, len(all))
+	for _, c := range all {
+		taken[strings.ToLower(c.Name)] = true
+	}
+	if !taken[strings.ToLower(name)] {
+		return name, nil
+	}
+	base := fmt.Sprintf("%s (imported %s)", name, now.Format("2006-01-02"))
+	cand := base
+	for n := 2; taken[strings.ToLower(cand)]; n++ {
+		cand = fmt.Sprintf("%s %d", base, n)
+	}
+	return cand, nil
+}
+
+// importedBefore finds a journalled import of the manifest whose case still
+// exists.
+func importedBefore(ctx context.Context, txn *badger.Txn, manifest string) (string, bool, error) {
+	var found []string
+	err := scan(ctx, txn, []byte{pfxJournal}, true, func(_, v []byte) error {
+		if !bytes.Contains(v, []byte(manifest)) {
+			return nil
 		}
-		if b.Updated.IsZero() {
-			b.Updated = b.Created
+		var e JournalEntry
+		if err := json.Unmarshal(v, &e); err != nil || e.Action != ActCaseImport {
+			return nil
+		}
+		var d struct {
+			Manifest string `json:"manifest_sha256"`
+		}
+		if json.Unmarshal(e.Detail, &d) == nil && d.Manifest == manifest {
+			found = append(found, e.CaseID)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", false, err
+	}
+	for _, id := range found {
+		if _, err := getCase(txn, id); err == nil {
+			return id, true, nil
 		}
 	}
+	return "", false, nil
 }
 
 // PendingUndo returns the change UndoLast would revert, if any.
@@ -682,15 +788,16 @@ func (db *DB) UndoLast(ctx context.Context, act Actor) (Undo, error) {
 		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
 			return fmt.Errorf("decode undo record: %w", err)
 		}
+		state := stateDeleted
 		if u.Before != nil {
-			if err := putCase(txn, *u.Before); err != nil {
+			if state, err = putCase(txn, *u.Before); err != nil {
 				return err
 			}
 		} else if err := txn.Delete(caseKey(u.CaseID)); err != nil {
 			return fmt.Errorf("delete case %s: %w", u.CaseID, err)
 		}
 		done = Undo{Seq: u.Seq, Action: u.Action, CaseID: u.CaseID}
-		if _, err := appendJournal(txn, act, ActUndo, u.CaseID, map[string]any{"undone_seq": u.Seq, "undone_action": u.Action}); err != nil {
+		if _, err := db.appendJournalState(txn, act, ActUndo, u.CaseID, state, map[string]any{"undone_seq": u.Seq, "undone_action": u.Action}); err != nil {
 			return err
 		}
 		return txn.Delete(metaKey(metaUndo))

@@ -31,6 +31,11 @@ type Options struct {
 	EncryptionKey []byte       // nil = no encryption; 16, 24 or 32 bytes (AES)
 	ReadOnly      bool         // open without writing; shares the directory with other readers
 	Logger        *slog.Logger // receives Badger's log; nil discards it
+	// JournalKey is key material for the journal's HMAC (a journal key
+	// file's bytes, at least 16). Without it an encrypted database keys its
+	// journal with a key derived from EncryptionKey; an unencrypted one
+	// writes an unkeyed journal (see journal.go).
+	JournalKey []byte
 }
 
 // Sentinel errors. Compare with errors.Is; the returned errors name the directory.
@@ -105,6 +110,14 @@ type DB struct {
 	log      *slog.Logger
 	docCount atomic.Int64
 
+	// journalKey keys the journal's HMAC; journalKeyID names it in entries.
+	// Both empty: the journal is unkeyed.
+	journalKey   []byte
+	journalKeyID string
+	// sealKey seals the files an encrypted database writes outside Badger
+	// (seal.go); nil when the database is not encrypted.
+	sealKey []byte
+
 	// bulkMu is held while a StreamWriter writes; the value-log GC skips its
 	// turn rather than run against a half-built LSM tree.
 	bulkMu sync.Mutex
@@ -132,6 +145,14 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	if err := checkDatabaseDir(dir, opts.ReadOnly); err != nil {
 		return nil, err
+	}
+	if n := len(opts.JournalKey); n > 0 && n < 16 {
+		return nil, fmt.Errorf("open %s: journal key is %d bytes, want at least 16", dir, n)
+	}
+	if !opts.ReadOnly {
+		if err := privateDir(dir); err != nil {
+			return nil, fmt.Errorf("open %s: %w", dir, err)
+		}
 	}
 	bo := badger.DefaultOptions(dir).
 		WithLogger(slogAdapter{log}).
@@ -165,6 +186,15 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, mapOpenError(dir, opts, err)
 	}
 	db := &DB{bdb: bdb, dir: dir, readOnly: opts.ReadOnly, log: log, stopGC: make(chan struct{})}
+	if len(opts.EncryptionKey) > 0 {
+		db.sealKey = deriveSealKey(opts.EncryptionKey)
+	}
+	switch {
+	case len(opts.JournalKey) > 0:
+		db.journalKey, db.journalKeyID = deriveJournalKey(opts.JournalKey)
+	case len(opts.EncryptionKey) > 0:
+		db.journalKey, db.journalKeyID = deriveJournalKey(opts.EncryptionKey)
+	}
 	// An import killed before it finished leaves a marker (recover.go).
 	var recoverErr error
 	if opts.ReadOnly {
@@ -187,6 +217,24 @@ func Open(dir string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// privateDir creates the database folder with mode 0700, or takes the
+// group's and others' access away from an existing one: the tables are
+// encrypted only with a key, the folder also holds the import marker, the
+// spilled runs and the rejects.
+func privateDir(dir string) error {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" && st.IsDir() && st.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(dir, st.Mode().Perm()&0o700)
+	}
+	return nil
+}
+
 func mapOpenError(dir string, opts Options, err error) error {
 	switch {
 	case strings.Contains(err.Error(), "Cannot acquire directory lock"):
@@ -197,7 +245,8 @@ func mapOpenError(dir string, opts Options, err error) error {
 		return fmt.Errorf("open %s: %w (or the database is not encrypted)", dir, ErrBadKey)
 	case errors.Is(err, badger.ErrInvalidEncryptionKey):
 		return fmt.Errorf("open %s: %w", dir, ErrBadKey)
-	case opts.ReadOnly && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), "truncate required")):
+	case opts.ReadOnly && (errors.Is(err, badger.ErrTruncateNeeded) || strings.Contains(err.Error(), "truncate required") ||
+		strings.Contains(err.Error(), "error while truncation")):
 		return fmt.Errorf("open %s: %w", dir, ErrUnclean)
 	}
 	return fmt.Errorf("open %s: %w", dir, err)
@@ -358,6 +407,35 @@ func LoadKeyFile(path string) ([]byte, error) {
 		return raw, nil
 	}
 	return nil, fmt.Errorf("key file %s: %d bytes, want a raw 16, 24 or 32-byte AES key or its hex", path, len(raw))
+}
+
+// LoadJournalKeyFile reads a journal key file: at least 16 bytes of secret
+// (surrounding whitespace ignored, at most 1 KiB), refused like a key file
+// when other users may read it.
+func LoadJournalKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read journal key file: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("read journal key file %s: %w", path, err)
+	} else if runtime.GOOS != "windows" && fi.Mode().Perm()&0o044 != 0 {
+		return nil, fmt.Errorf("journal key file %s is readable by other users (mode %04o); make it private with chmod 600 %s",
+			path, fi.Mode().Perm(), path)
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, 1025))
+	if err != nil {
+		return nil, fmt.Errorf("read journal key file %s: %w", path, err)
+	}
+	if len(raw) > 1024 {
+		return nil, fmt.Errorf("journal key file %s is larger than 1 KiB", path)
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 16 {
+		return nil, fmt.Errorf("journal key file %s: %d bytes, want at least 16 (e.g. head -c 32 /dev/urandom | xxd -p > FILE)", path, len(raw))
+	}
+	return raw, nil
 }
 
 func isHex(b []byte) bool {

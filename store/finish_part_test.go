@@ -200,7 +200,7 @@ func TestOpenRunAt(t *testing.T) {
 		m.add(fmt.Appendf(nil, "k%05d", i*3), bytes.Repeat([]byte{'v'}, i%50))
 	}
 	m.sort()
-	run, err := m.writeFile(t.TempDir()+"/run", 700)
+	run, err := m.writeFile(t.TempDir()+"/run", 700, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func TestJournalVerifyDetectsTampering(t *testing.T) {
 			tamperJournal(t, db, 1, func(e *JournalEntry) { e.User = "someone" })
 		}, 1, "edited"},
 		{"edited and rehashed", func(t *testing.T, db *DB) {
-			tamperJournal(t, db, 4, func(e *JournalEntry) { e.Action = "case.view"; e.Hash = entryHash(*e) })
+			tamperJournal(t, db, 4, func(e *JournalEntry) { e.Action = "case.view"; e.Hash = entryHash(*e, db.journalKey) })
 		}, 5, "previous-hash"},
 		{"gap", func(t *testing.T, db *DB) { deleteJournal(t, db, 2) }, 2, "missing"},
 		{"cut tail", func(t *testing.T, db *DB) { deleteJournal(t, db, 7) }, 7, "removed from the end"},

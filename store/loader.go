@@ -461,7 +461,7 @@ func (l *Loader) spill() error {
 	l.spilling, l.spillDone = full, done
 	go func() {
 		full.sort()
-		run, err := full.writeFile(path, l.markBytes)
+		run, err := full.writeFile(path, l.markBytes, l.db.sealKey)
 		full.reset()
 		done <- spillResult{run, err}
 	}()

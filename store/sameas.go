@@ -148,7 +148,7 @@ func (db *DB) AddLink(ctx context.Context, act Actor, l graph.Link) (graph.Link,
 		if err != nil {
 			return err
 		}
-		_, err = appendJournal(txn, act, ActLinkAdd, "", linkDetailOf(l))
+		_, err = db.appendJournal(txn, act, ActLinkAdd, "", linkDetailOf(l))
 		return err
 	})
 	if err != nil {
@@ -203,7 +203,7 @@ func (db *DB) RemoveLink(ctx context.Context, act Actor, l graph.Link) (graph.Li
 		if err != nil {
 			return err
 		}
-		_, err = appendJournal(txn, act, ActLinkRemove, "", linkDetailOf(old))
+		_, err = db.appendJournal(txn, act, ActLinkRemove, "", linkDetailOf(old))
 		return err
 	})
 	if err != nil {
@@ -385,7 +385,7 @@ func (db *DB) RejectMatch(ctx context.Context, act Actor, r Rejection) (Rejectio
 		if err := txn.Set(notSameKey(r.A, r.B), v); err != nil {
 			return err
 		}
-		_, err := appendJournal(txn, act, ActMatchReject, "", map[string]any{
+		_, err := db.appendJournalRecord(txn, act, ActMatchReject, notSameKey(r.A, r.B), v, map[string]any{
 			"a": r.A.String(), "b": r.B.String(), "score": r.Score, "method": r.Method})
 		return err
 	})

@@ -279,18 +279,31 @@ type runMark struct {
 type spillRun struct {
 	path  string
 	marks []runMark // the first record, then one every so many bytes
-	size  int64
+	size  int64     // plaintext bytes
+	key   []byte    // seal key when the run is sealed (an encrypted database), else nil
 }
 
 // writeFile writes a sorted run as [klen uvarint][vlen uvarint][key][value]…
-// and marks a key every markBytes bytes.
-func (m *memRun) writeFile(path string, markBytes int64) (spillRun, error) {
-	run := spillRun{path: path}
-	f, err := os.Create(path)
+// and marks a key every markBytes bytes (plaintext offsets). With a seal
+// key the stream is sealed (seal.go). The file is private (0600) and new.
+func (m *memRun) writeFile(path string, markBytes int64, sealKey []byte) (spillRun, error) {
+	run := spillRun{path: path, key: sealKey}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return run, fmt.Errorf("spill import run: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w := bw
+	var sw *sealWriter
+	if sealKey != nil {
+		// The sealer writes whole chunks into bw; a small buffer in front
+		// keeps the many tiny header writes out of its loop.
+		if sw, err = newSealWriter(bw, sealKey); err != nil {
+			_ = f.Close()
+			return run, fmt.Errorf("spill import run %s: %w", path, err)
+		}
+		w = bufio.NewWriterSize(sw, 64<<10)
+	}
 	var hdr []byte
 	var off, nextMark int64
 	err = m.each(func(k, v []byte) error {
@@ -310,8 +323,13 @@ func (m *memRun) writeFile(path string, markBytes int64) (spillRun, error) {
 		_, err := w.Write(v)
 		return err
 	})
+	if err == nil && sw != nil {
+		if err = w.Flush(); err == nil {
+			err = sw.Close()
+		}
+	}
 	if err == nil {
-		err = w.Flush()
+		err = bw.Flush()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -388,8 +406,14 @@ func (r *rangeIter) close() error { return r.it.close() }
 
 type fileIter struct {
 	f    *os.File
-	r    *bufio.Reader
+	r    runReader
 	k, v []byte
+}
+
+// runReader is a buffered reader of a run's plaintext.
+type runReader interface {
+	io.Reader
+	io.ByteReader
 }
 
 // openRun opens a run file at the last mark not after lo (at its start when
@@ -399,14 +423,26 @@ func openRun(run spillRun, lo []byte) (*fileIter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open import run: %w", err)
 	}
+	var off int64
 	if lo != nil {
 		// The first mark after lo; the one before it is where to start.
 		i := sort.Search(len(run.marks), func(i int) bool { return bytes.Compare(run.marks[i].key, lo) > 0 })
 		if i > 0 {
-			if _, err := f.Seek(run.marks[i-1].off, io.SeekStart); err != nil {
-				_ = f.Close()
-				return nil, fmt.Errorf("seek import run %s: %w", run.path, err)
-			}
+			off = run.marks[i-1].off
+		}
+	}
+	if run.key != nil {
+		sr, err := openSealed(f, run.key, off)
+		if err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("open import run: %w", err)
+		}
+		return &fileIter{f: f, r: sr}, nil
+	}
+	if off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("seek import run %s: %w", run.path, err)
 		}
 	}
 	return &fileIter{f: f, r: bufio.NewReaderSize(f, 256<<10)}, nil

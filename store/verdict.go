@@ -133,7 +133,7 @@ func (db *DB) SetVerdict(ctx context.Context, act Actor, v graph.Verdict) (graph
 		if had {
 			d.Previous, d.PrevNote = old.Kind, old.Note
 		}
-		_, err = appendJournal(txn, act, ActVerdictSet, "", d)
+		_, err = db.appendJournalRecord(txn, act, ActVerdictSet, verdictKey(v.Ref), val, d)
 		return err
 	})
 	if err != nil {
@@ -166,7 +166,7 @@ func (db *DB) ClearVerdict(ctx context.Context, act Actor, r graph.Ref) (graph.V
 		if err := txn.Delete(verdictKey(r)); err != nil {
 			return err
 		}
-		_, err = appendJournal(txn, act, ActVerdictClear, "", verdictDetail{Entity: r.String(), Previous: v.Kind, PrevNote: v.Note})
+		_, err = db.appendJournalRecord(txn, act, ActVerdictClear, verdictKey(r), nil, verdictDetail{Entity: r.String(), Previous: v.Kind, PrevNote: v.Note})
 		return err
 	})
 	if err != nil {
@@ -266,7 +266,7 @@ func getRuleConfig(txn *badger.Txn, seq uint64) (RuleConfigVersion, error) {
 	return v, nil
 }
 
-func putRuleConfig(txn *badger.Txn, act Actor, v RuleConfigVersion, journalAction string) (RuleConfigVersion, error) {
+func (db *DB) putRuleConfig(txn *badger.Txn, act Actor, v RuleConfigVersion, journalAction string) (RuleConfigVersion, error) {
 	v.User, v.Time = act.User, act.Time.UTC().Format("2006-01-02T15:04:05.999999999Z07:00")
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -285,7 +285,7 @@ func putRuleConfig(txn *badger.Txn, act Actor, v RuleConfigVersion, journalActio
 	if len(v.Detail) > 0 {
 		detail["detail"] = v.Detail
 	}
-	_, err = appendJournal(txn, act, journalAction, "", detail)
+	_, err = db.appendJournalRecord(txn, act, journalAction, ruleConfigKey(v.Seq), b, detail)
 	return v, err
 }
 
@@ -319,7 +319,7 @@ func (db *DB) ApplyRuleConfig(ctx context.Context, act Actor, cfg json.RawMessag
 		if ok {
 			v.Seq, v.Base = cur.Seq+1, cur.Seq
 		}
-		v, err = putRuleConfig(txn, act, v, ActRulesApply)
+		v, err = db.putRuleConfig(txn, act, v, ActRulesApply)
 		return err
 	})
 	if err != nil {
@@ -358,7 +358,7 @@ func (db *DB) RevertRuleConfig(ctx context.Context, act Actor) (RuleConfigVersio
 		} else {
 			v.Note = "back to the built-in defaults"
 		}
-		v, err = putRuleConfig(txn, act, v, ActRulesRevert)
+		v, err = db.putRuleConfig(txn, act, v, ActRulesRevert)
 		return err
 	})
 	if err != nil {

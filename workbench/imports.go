@@ -133,7 +133,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		return res, fmt.Errorf("start import into %s: %w", db.Dir(), err)
 	}
 	res.Bulk = loader.Bulk()
-	rej := &lazyRejects{path: rejectsPath, dir: db.Dir()}
+	rej := &lazyRejects{path: rejectsPath, dir: db.Dir(), db: db}
 	seen := map[string]string{}
 	ok := false
 	defer func() {
@@ -239,35 +239,69 @@ func hashFile(path string) (string, int64, error) {
 }
 
 // lazyRejects creates the rejects file on the first rejected row, so that a
-// clean import leaves no empty file behind.
+// clean import leaves no empty file behind. The rejects folder is private
+// (0700) and the file too (0600). When the database is encrypted the file is
+// sealed with its key (store.DB.SealWriter; the default name ends in
+// .csv.sealed) and casegraph rejects prints it.
 type lazyRejects struct {
 	path, dir string
+	db        *store.DB
 	f         *os.File
+	seal      io.WriteCloser
 	w         *importers.RejectWriter
 	err       error
 }
+
+// RejectsDir is where an import writes its rejects by default.
+func RejectsDir(dbDir string) string { return filepath.Join(dbDir, "rejects") }
 
 func (l *lazyRejects) Write(p []byte) (int, error) {
 	if l.err != nil {
 		return 0, l.err
 	}
 	if l.f == nil {
-		if l.path == "" {
-			l.path = filepath.Join(l.dir, "rejects", "import-"+time.Now().UTC().Format("20060102-150405")+".csv")
-		}
-		if err := os.MkdirAll(filepath.Dir(l.path), 0o750); err != nil {
-			l.err = fmt.Errorf("create rejects directory: %w", err)
+		if l.err = l.create(); l.err != nil {
 			return 0, l.err
 		}
-		f, err := os.Create(l.path)
-		if err != nil {
-			l.err = fmt.Errorf("create rejects file: %w", err)
-			return 0, l.err
-		}
-		l.f = f
-		l.w = importers.NewRejectWriter(f)
 	}
 	return l.w.Write(p)
+}
+
+func (l *lazyRejects) create() error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if l.path == "" {
+		ext := ".csv"
+		if l.db != nil && l.db.Encrypted() {
+			ext = ".csv.sealed"
+		}
+		base := filepath.Join(RejectsDir(l.dir), "import-"+time.Now().UTC().Format("20060102-150405"))
+		l.path = base + ext
+		for n := 2; ; n++ {
+			if _, err := os.Lstat(l.path); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			l.path = fmt.Sprintf("%s-%d%s", base, n, ext)
+		}
+		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	}
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
+		return fmt.Errorf("create rejects directory: %w", err)
+	}
+	f, err := os.OpenFile(l.path, flags, 0o600)
+	if err != nil {
+		return fmt.Errorf("create rejects file: %w", err)
+	}
+	var w io.Writer = f
+	if l.db != nil && l.db.Encrypted() {
+		if l.seal, err = l.db.SealWriter(f); err != nil {
+			f.Close()
+			return fmt.Errorf("create rejects file: %w", err)
+		}
+		w = l.seal
+	}
+	l.f = f
+	l.w = importers.NewRejectWriter(w)
+	return nil
 }
 
 func (l *lazyRejects) finalPath() string {
@@ -281,7 +315,11 @@ func (l *lazyRejects) Close() error {
 	if l.f == nil {
 		return l.err
 	}
+	var serr error
+	if l.seal != nil {
+		serr = l.seal.Close()
+	}
 	err := l.f.Close()
 	l.f = nil
-	return errors.Join(l.err, err)
+	return errors.Join(l.err, serr, err)
 }

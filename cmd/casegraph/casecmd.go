@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -404,21 +402,41 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 	dbf.register(fs, defaultDemoDB())
 	asJSON := fs.Bool("json", false, "print JSON")
 	caseName := fs.String("case", "", "only this case's entries (id or name)")
+	headFile := fs.String("head", "", "verify: a head written by journal export that the journal must still extend")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	verify := len(pos) == 1 && pos[0] == "verify"
-	if len(pos) > 1 || (len(pos) == 1 && !verify) {
-		return usageError{"journal takes [--case CASE] [--json], or verify"}
+	exportHead := len(pos) == 1 && pos[0] == "export"
+	if len(pos) > 1 || (len(pos) == 1 && !verify && !exportHead) {
+		return usageError{"journal takes [--case CASE] [--json], verify [--head FILE], or export"}
+	}
+	if *headFile != "" && !verify {
+		return usageError{"--head goes with journal verify"}
+	}
+	var head *store.JournalHeadFile
+	if *headFile != "" {
+		h, err := readJournalHeadFile(*headFile)
+		if err != nil {
+			return err
+		}
+		head = &h
 	}
 	db, err := dbf.open(false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if exportHead {
+		h, err := db.JournalHead(ctx)
+		if err != nil {
+			return err
+		}
+		return writeJSON(stdout, h)
+	}
 	if verify {
-		rep, err := db.VerifyJournal(ctx)
+		rep, err := db.VerifyJournalWith(ctx, store.VerifyOptions{Head: head})
 		if err != nil {
 			return err
 		}
@@ -427,9 +445,21 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 				return err
 			}
 		} else if rep.OK {
-			fmt.Fprintf(stdout, "journal OK: %d entries, chain intact\n", rep.Entries)
+			fmt.Fprintf(stdout, "journal OK: %d entries, chain intact (%d keyed, %d unkeyed)", rep.Entries, rep.Keyed, rep.Unkeyed)
+			if rep.StateChecked {
+				fmt.Fprintf(stdout, "; %d cases and %d verdicts, rejected matches and rule configurations match the journal", rep.Cases, rep.Records)
+			} else {
+				fmt.Fprint(stdout, "; version-1 journal: case records not covered until the next change")
+			}
+			if head != nil {
+				fmt.Fprintf(stdout, "; extends the kept head %d", head.Seq)
+			}
+			fmt.Fprintln(stdout)
 		}
 		if !rep.OK {
+			if rep.FirstBad == 0 {
+				return fmt.Errorf("journal broken: %s", rep.Problem)
+			}
 			return fmt.Errorf("journal broken at entry %d: %s", rep.FirstBad, rep.Problem)
 		}
 		return nil
@@ -464,8 +494,27 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// cmdImportCase merges a colleague's case folder (written by casegraph
-// export: its case.json) into the database.
+// readJournalHeadFile reads a head written by journal export (at most 64 KiB).
+func readJournalHeadFile(path string) (store.JournalHeadFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return store.JournalHeadFile{}, fmt.Errorf("read journal head: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return store.JournalHeadFile{}, fmt.Errorf("read journal head %s: %w", path, err)
+	}
+	var h store.JournalHeadFile
+	if err := json.Unmarshal(raw, &h); err != nil || h.Format != store.JournalHeadFormat {
+		return store.JournalHeadFile{}, fmt.Errorf("journal head %s is not a %s file (write one with casegraph journal export)", path, store.JournalHeadFormat)
+	}
+	return h, nil
+}
+
+// cmdImportCase imports a colleague's case folder (written by casegraph
+// export) as a new case, after checking the folder is an intact,
+// unredacted export (readCaseFolder).
 func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("import-case", flag.ContinueOnError)
 	var dbf dbFlags
@@ -475,9 +524,9 @@ func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"import-case needs one case folder (or its case.json)"}
+		return usageError{"import-case needs one case folder (an export folder with manifest.json and case.json)"}
 	}
-	c, err := readCaseFolder(pos[0])
+	c, src, err := readCaseFolder(ctx, pos[0])
 	if err != nil {
 		return err
 	}
@@ -486,52 +535,58 @@ func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.ImportCase(ctx, actor(), c)
+	res, err := db.ImportCase(ctx, actor(), c, src)
 	if err != nil {
 		return err
 	}
-	verb := "merged into"
-	if res.Created {
-		verb = "imported as"
+	fmt.Fprintf(stdout, "imported as %s %q: %d bookmarks", res.Case.ID, safetext.Line(res.Case.Name), res.Added)
+	if res.Changed > 0 {
+		fmt.Fprintf(stdout, " (%d duplicates folded in)", res.Changed)
 	}
-	fmt.Fprintf(stdout, "%s %s %q: %d bookmarks added, %d updated, %d in total\n",
-		verb, res.Case.ID, res.Case.Name, res.Added, res.Changed, len(res.Case.Bookmarks))
+	if res.SourceID != "" {
+		fmt.Fprintf(stdout, "; source case id %s recorded in the journal", safetext.Line(res.SourceID))
+	}
+	fmt.Fprintln(stdout)
 	return nil
 }
 
-// readCaseFolder reads a case folder's case.json (or the file itself). When
-// the folder has an export manifest, case.json must match the SHA-256 it
-// lists, and a redacted export is refused: its masked identifiers would
-// become bookmarks on entities that do not exist.
-func readCaseFolder(path string) (graph.Case, error) {
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		dir, path = path, filepath.Join(path, "case.json")
+// caseFolderLimits bound the reads of import-case (tests lower them).
+var caseFolderLimits = export.DefaultFolderLimits
+
+// readCaseFolder reads an untrusted case folder: it must be an export whose
+// manifest lists and matches every file (export.ReadFolder, bounded reads),
+// and neither the manifest nor the content may be redacted (masked
+// identifiers would become bookmarks on entities that do not exist). The
+// path may name the folder or its case.json.
+func readCaseFolder(ctx context.Context, path string) (graph.Case, store.ImportSource, error) {
+	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() && filepath.Base(path) == "case.json" {
+		dir = filepath.Dir(path)
 	}
-	raw, err := os.ReadFile(path)
+	vf, err := export.ReadFolder(ctx, dir, caseFolderLimits)
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("import case: %w", err)
+		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case: %w", err)
 	}
-	if mraw, err := os.ReadFile(filepath.Join(dir, export.ManifestName)); err == nil {
-		var m export.Manifest
-		if err := json.Unmarshal(mraw, &m); err != nil {
-			return graph.Case{}, fmt.Errorf("import case: read %s: %w", export.ManifestName, err)
-		}
-		if m.Redacted {
-			return graph.Case{}, fmt.Errorf("import case %s: the export is redacted; import the unredacted case file", dir)
-		}
-		sum := sha256.Sum256(raw)
-		for _, f := range m.Files {
-			if f.Name == filepath.Base(path) && f.SHA256 != hex.EncodeToString(sum[:]) {
-				return graph.Case{}, fmt.Errorf("import case: %s does not match the SHA-256 in %s (changed after export)", path, export.ManifestName)
-			}
-		}
+	if err := ctx.Err(); err != nil {
+		return graph.Case{}, store.ImportSource{}, err
 	}
-	c, err := decodeCaseJSON(raw)
+	if m, ok := export.MaskedIdentifier(string(vf.CaseJSON)); ok {
+		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: case.json holds the masked identifier %s: it is a redacted export (whatever its manifest says); import the unredacted case folder",
+			dir, safetext.Line(m))
+	}
+	c, err := decodeCaseJSON(vf.CaseJSON)
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("import case %s: %w", path, err)
+		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: %w", dir, err)
 	}
-	return c, nil
+	if m, ok := export.RedactedIn(c); ok {
+		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: the case holds the masked identifier %s: it is a redacted export; import the unredacted case folder",
+			dir, safetext.Line(m))
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return c, store.ImportSource{Folder: abs, ManifestSHA256: vf.ManifestSHA256}, nil
 }
 
 // exportCaseJSON is the "casegraph-case/1" layout the export package writes:

@@ -143,24 +143,19 @@ func TestImportCaseCommand(t *testing.T) {
 	theirs.Bookmarks[0].Tags = []string{"mule", "seen-twice"}
 	theirs.Bookmarks = append(theirs.Bookmarks, graph.Bookmark{ID: "b-theirs",
 		Target: graph.EntityTarget(graph.Ref{Kind: graph.KindExchange, Key: "EX-0001"}, ""), Created: c.Created})
-	dir := t.TempDir()
-	raw, _ := json.Marshal(theirs)
-	if err := os.WriteFile(filepath.Join(dir, "case.json"), raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := caseFolder(t, theirs)
 	out := runCmd(t, "import-case", "--db", db, dir)
-	if !strings.Contains(out, "1 bookmarks added, 1 updated, 2 in total") {
+	if !strings.Contains(out, "imported as c-") || !strings.Contains(out, `"Shared (imported `) || !strings.Contains(out, ": 2 bookmarks") {
 		t.Fatalf("import-case: %s", out)
 	}
-	out = runCmd(t, "import-case", "--db", db, dir)
-	if !strings.Contains(out, "0 bookmarks added, 0 updated, 2 in total") {
-		t.Fatalf("second import-case: %s", out)
+	if err := runErr("import-case", "--db", db, dir); err == nil || !strings.Contains(err.Error(), "already imported") {
+		t.Fatalf("second import-case: %v", err)
 	}
-	// Into another database it arrives as a new case with the same id.
+	// Into another database it arrives as a new case under a new id.
 	other := filepath.Join(t.TempDir(), "db2")
 	runCmd(t, "import", "--db", other, filepath.Join("..", "..", "testdata", "canonical"))
 	out = runCmd(t, "import-case", "--db", other, filepath.Join(dir, "case.json"))
-	if !strings.Contains(out, "imported as "+c.ID) {
+	if !strings.Contains(out, "imported as c-") || strings.Contains(out, "imported as "+c.ID) || !strings.Contains(out, `"Shared"`) {
 		t.Fatalf("import into a fresh db: %s", out)
 	}
 	if err := runErr("import-case", "--db", db, t.TempDir()); err == nil {
@@ -227,11 +222,11 @@ func TestImportCaseFromExportFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := runCmd(t, "import-case", "--db", db, dir)
-	if !strings.Contains(out, "2 bookmarks added, 0 updated, 2 in total") {
+	if !strings.Contains(out, ": 2 bookmarks") {
 		t.Fatalf("import-case of an export: %s", out)
 	}
-	if out := runCmd(t, "import-case", "--db", db, dir); !strings.Contains(out, "0 bookmarks added, 0 updated, 2 in total") {
-		t.Fatalf("second import-case of an export: %s", out)
+	if err := runErr("import-case", "--db", db, dir); !errors.Is(err, store.ErrAlreadyImported) {
+		t.Fatalf("second import-case of an export: %v", err)
 	}
 	c := caseJSON(t, db, "From Daniyar")
 	if c.Notes != "case note" || strings.Join(c.Tags, ",") != "crypto" || c.Bookmarks[0].Note != "cashed out" ||
@@ -245,7 +240,7 @@ func TestImportCaseFromExportFolder(t *testing.T) {
 	if err := os.WriteFile(p, bytes.Replace(raw, []byte("cashed out"), []byte("cashed in!"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := runErr("import-case", "--db", db, dir); err == nil || !strings.Contains(err.Error(), "SHA-256") {
+	if err := runErr("import-case", "--db", db, dir); err == nil || !strings.Contains(err.Error(), "changed after export") {
 		t.Errorf("tampered case.json: %v", err)
 	}
 	red := t.TempDir()
@@ -254,5 +249,33 @@ func TestImportCaseFromExportFolder(t *testing.T) {
 	}
 	if err := runErr("import-case", "--db", db, red); err == nil || !strings.Contains(err.Error(), "redacted") {
 		t.Errorf("redacted export: %v", err)
+	}
+}
+
+func TestJournalExportAndVerifyHead(t *testing.T) {
+	dir := fixtureDB(t)
+	jk := filepath.Join(t.TempDir(), "journal.key")
+	if err := os.WriteFile(jk, []byte("a journal key kept by the supervisor\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCmd(t, "case", "new", "--db", dir, "--journal-key", jk, "x")
+	head := filepath.Join(t.TempDir(), "head.json")
+	if err := os.WriteFile(head, []byte(runCmd(t, "journal", "export", "--db", dir, "--journal-key", jk)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCmd(t, "case", "note", "--db", dir, "--journal-key", jk, "x", "hello")
+	out := runCmd(t, "journal", "verify", "--db", dir, "--journal-key", jk, "--head", head)
+	if !strings.Contains(out, "journal OK") || !strings.Contains(out, "extends the kept head 1") || !strings.Contains(out, "2 keyed") {
+		t.Errorf("verify --head: %s", out)
+	}
+	if err := runErr("journal", "verify", "--db", dir); err == nil || !strings.Contains(err.Error(), "give the journal key") {
+		t.Errorf("keyed journal verified without its key: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "head.json")
+	if err := os.WriteFile(bad, []byte(`{"format":"casegraph-journal-head/1","seq":1,"hash":"00"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := runErr("journal", "verify", "--db", dir, "--journal-key", jk, "--head", bad); err == nil || !strings.Contains(err.Error(), "kept head") {
+		t.Errorf("verify against a head the journal does not extend: %v", err)
 	}
 }

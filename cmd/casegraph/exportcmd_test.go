@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"casegraph/export"
 	"casegraph/graph"
 	"casegraph/store"
 	"casegraph/workbench"
@@ -128,17 +130,19 @@ func TestExportIsJournalled(t *testing.T) {
 		}
 	}
 
-	// The folder merges back into another database, cluster and all.
+	// The folder imports into another database as a new case, cluster and
+	// all; the source id is recorded, not reused.
 	other := fixtureDB(t)
-	if out := runCmd(t, "import-case", "--db", other, dir); !strings.Contains(out, "imported as "+c.ID) {
+	if out := runCmd(t, "import-case", "--db", other, dir); !strings.Contains(out, "imported as c-") ||
+		!strings.Contains(out, "source case id "+c.ID) {
 		t.Fatalf("import-case: %s", out)
 	}
-	if back := caseJSON(t, other, c.ID); back.Bookmarks[0].Target.Key() != c.Bookmarks[0].Target.Key() ||
+	if back := caseJSON(t, other, "Ring"); back.ID == c.ID || back.Bookmarks[0].Target.Key() != c.Bookmarks[0].Target.Key() ||
 		back.Bookmarks[0].Note != "cash-out ring" {
 		t.Errorf("imported case: %+v", back)
 	}
-	if out := runCmd(t, "import-case", "--db", other, dir); !strings.Contains(out, "0 bookmarks added, 0 updated, 1 in total") {
-		t.Errorf("second import-case: %s", out)
+	if err := runErr("import-case", "--db", other, dir); !errors.Is(err, store.ErrAlreadyImported) {
+		t.Errorf("second import-case: %v", err)
 	}
 }
 
@@ -157,7 +161,9 @@ func TestImportCaseReadsOldLayout(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "case.json"), []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := runCmd(t, "import-case", "--db", db, dir); !strings.Contains(out, "2 bookmarks added") {
+	writeManifest(t, dir, export.Manifest{Format: "casegraph-case-export/1"})
+	sealFolder(t, dir, nil)
+	if out := runCmd(t, "import-case", "--db", db, dir); !strings.Contains(out, ": 2 bookmarks") {
 		t.Fatalf("import-case of an old folder: %s", out)
 	}
 	c := caseJSON(t, db, "Old folder")

@@ -14,14 +14,17 @@ import (
 
 // dbFlags are the flags of every command that opens a database.
 type dbFlags struct {
-	dir     string
-	keyFile string
+	dir        string
+	keyFile    string
+	journalKey string
 }
 
 func (f *dbFlags) register(fs *flag.FlagSet, defaultDir string) {
 	fs.StringVar(&f.dir, "db", defaultDir, "database directory")
 	fs.StringVar(&f.keyFile, "key-file", os.Getenv("CASEGRAPH_KEY_FILE"),
 		"encryption key file (16, 24 or 32 bytes, raw or hex); default $CASEGRAPH_KEY_FILE")
+	fs.StringVar(&f.journalKey, "journal-key", os.Getenv("CASEGRAPH_JOURNAL_KEY"),
+		"journal key file (at least 16 bytes) that keys the journal's HMAC; default $CASEGRAPH_JOURNAL_KEY, else derived from --key-file")
 }
 
 // open opens the database the flags name. A missing directory is an error
@@ -40,6 +43,7 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 			return nil, fmt.Errorf("database %s does not exist (create one with casegraph import --db %s FILE…)", f.dir, f.dir)
 		}
 	}
+	privateUmask()
 	var opts store.Options
 	if f.keyFile != "" {
 		key, err := store.LoadKeyFile(f.keyFile)
@@ -47,6 +51,13 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 			return nil, err
 		}
 		opts.EncryptionKey = key
+	}
+	if f.journalKey != "" {
+		key, err := store.LoadJournalKeyFile(f.journalKey)
+		if err != nil {
+			return nil, err
+		}
+		opts.JournalKey = key
 	}
 	opts.ReadOnly = readOnly
 	opts.Logger = debugLogger(f.dir)

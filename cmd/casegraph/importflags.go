@@ -83,6 +83,10 @@ func printImportSummary(w io.Writer, res workbench.ImportResult) {
 	}
 	if rej > 0 {
 		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), safetext.Line(res.RejectsPath))
+		if strings.HasSuffix(res.RejectsPath, ".sealed") {
+			fmt.Fprintf(w, "(encrypted with the database's key: read it with casegraph rejects --db DB --key-file K %s)\n",
+				safetext.Line(filepath.Base(res.RejectsPath)))
+		}
 	}
 }
 

@@ -48,8 +48,12 @@ Usage:
   casegraph stats  --db DIR [--json]
   casegraph case list|new|show|add|tag|note|status|rename|rm|undo --db DIR …
                                                cases and bookmarks (casegraph case help)
-  casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify
-  casegraph import-case --db DIR FOLDER        merge a colleague's exported case (its case.json)
+  casegraph journal --db DIR [--case CASE] [--json] | journal --db DIR verify [--head FILE] | journal --db DIR export
+                                               the case journal; export prints its head to keep elsewhere,
+                                               verify --head checks the journal still extends it
+  casegraph import-case --db DIR FOLDER        import a colleague's exported case folder as a new case
+  casegraph rejects --db DIR [FILE]            list an import's rejects files, or print one (decrypted
+                                               when the database is encrypted)
   casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags] [--refs REF,…] [CASE]
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
@@ -70,7 +74,8 @@ Usage:
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
-owner may read (chmod 600).
+owner may read (chmod 600). --journal-key FILE (or CASEGRAPH_JOURNAL_KEY) keys the journal's
+HMAC with a separate secret; without it an encrypted database's journal is keyed from --key-file.
 `
 
 func main() {
@@ -177,6 +182,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "import-case":
 		return cmdImportCase(ctx, args[1:], stdout)
+	case "rejects":
+		return cmdRejects(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -27,7 +27,11 @@ const maxSharedHolders = 200
 // (docs/DETECTION.md "Suspected groups"):
 //
 //   - money between the instruments of two flagged subjects joins them
-//     when it is at least a fifth of what one of them paid or received;
+//     when it is at least a fifth of what the payer paid and of what the
+//     payee received (a chain's hop); money that is a fifth of one side's
+//     flow only joins last and never merges two groups of three or more;
+//   - a collector or funder (R23) joins the flagged subjects its evidence
+//     names;
 //   - a device, IP or phone joins the flagged subjects using it only when
 //     they are at least half of everyone using it (at most 200): a gang's
 //     phone is used by the gang, a family's or an office's device mostly by
@@ -61,10 +65,12 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		}
 		return nil
 	}
-	// Money between flagged subjects, when it is a real part of either
-	// side's flow (minDependence): one stray payment between two gangs'
-	// cards does not make them one group.
+	// Money between flagged subjects, when it is a real part of both sides'
+	// flows (minDependence): a hop of a chain, a pass-through. One stray
+	// payment between two gangs' cards does not make them one group; a
+	// collector's many small inflows join through its R23 evidence below.
 	pair := map[NodeID]int64{}
+	var oneSided [][2]NodeID
 	for id := 0; id < n; id++ {
 		if err := check(id); err != nil {
 			return nil, err
@@ -86,8 +92,26 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 			for _, e := range ix.InTx(o) {
 				in += e.Amount
 			}
-			if float64(amt) >= minDependence*float64(out) || float64(amt) >= minDependence*float64(in) {
+			payer, payee := float64(amt) >= minDependence*float64(out), float64(amt) >= minDependence*float64(in)
+			switch {
+			case payer && payee:
 				uf.union(who(x), who(o))
+			case payer || payee:
+				oneSided = append(oneSided, [2]NodeID{who(x), who(o)})
+			}
+		}
+	}
+	// Collectors and funders with the flagged subjects their R23 evidence
+	// names (the money they collected from or paid to them).
+	for _, h := range f.Hits {
+		if h.Rule != "R23" || len(h.Evidence) == 0 || !isInstrument(ix.Kind(h.Node)) || !subjectFlagged(h.Node) {
+			continue
+		}
+		for _, t := range h.Evidence {
+			for _, c := range []NodeID{ix.TxFrom(t), ix.TxTo(t)} {
+				if c != h.Node && isInstrument(ix.Kind(c)) && subjectFlagged(c) {
+					uf.union(who(h.Node), who(c))
+				}
 			}
 		}
 	}
@@ -131,6 +155,15 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		}
 		for _, s := range users[1:] {
 			uf.union(users[0], s)
+		}
+	}
+
+	// Money that matters to one side only (a mule's takings to a collector,
+	// or a stray payment between two gangs' cards) joins last, and never
+	// merges two groups of three or more subjects each.
+	for _, p := range oneSided {
+		if a, b := uf.find(p[0]), uf.find(p[1]); a != b && (uf.size[a] < 3 || uf.size[b] < 3) {
+			uf.union(a, b)
 		}
 	}
 

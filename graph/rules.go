@@ -68,10 +68,24 @@ const nodeChunk = 2048
 // progress, if not nil, is called from the calling goroutine with nodes done
 // out of the total. It is cancellable through ctx.
 func RunRules(ctx context.Context, ix *Index, cfg RuleConfig, progress func(done, total int)) (Flags, error) {
+	return RunRulesWith(ctx, ix, cfg, RunOptions{}, progress)
+}
+
+// RunOptions carries what an analysis knows besides the data: the
+// analysts' verdicts. A confirmed subject passes risk to its collectors and
+// funders (R23) even when the rules did not flag it; a dismissed one passes
+// none, whatever its score. Verdicts never change a hit.
+type RunOptions struct {
+	Verdicts map[Ref]VerdictKind
+}
+
+// RunRulesWith is RunRules with the analysts' verdicts.
+func RunRulesWith(ctx context.Context, ix *Index, cfg RuleConfig, opt RunOptions, progress func(done, total int)) (Flags, error) {
 	if err := cfg.Validate(); err != nil {
 		return Flags{}, err
 	}
 	rr := newRuleRun(ix, cfg)
+	rr.verdicts = opt.Verdicts
 	n := ix.Len()
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -175,6 +189,8 @@ type ruleRun struct {
 	// typicalTransfer is the median transfer of the data set in tiyn
 	// equivalent (rules_units.go), the yardstick of "small" payments.
 	typicalTransfer int64
+	// verdicts are the analysts' (RunOptions), by reference.
+	verdicts map[Ref]VerdictKind
 	// flowStats describes the data set's transfer graph for the flow rules
 	// (R17–R21): how many instruments transfer at all and their median
 	// transfer degree.

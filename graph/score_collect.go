@@ -44,6 +44,9 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		if r.Score >= f.Threshold {
 			flaggedSubj[r.Node] = true
 		}
+		if rr.verdicts[r.Ref] == VerdictDismissed {
+			flaggedSubj[r.Node] = false
+		}
 		k := 0
 		for _, rs := range r.Rules {
 			if rs.IsContext() && rs.Rule != "R5" {
@@ -51,6 +54,12 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			}
 		}
 		profiled[r.Node] = k >= 2
+	}
+	// A confirmed entity stands for its subject, flagged or not.
+	for ref, v := range rr.verdicts {
+		if id, ok := ix.Lookup(ref); ok && v == VerdictConfirmed {
+			flaggedSubj[rr.subject(id)] = true
+		}
 	}
 	// What each instrument received and paid in all: a counterparty counts
 	// only when the money between them is a real part of its own flow

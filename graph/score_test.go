@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -183,5 +184,53 @@ func TestRankingBreaksTies(t *testing.T) {
 	slices.SortFunc(rs, compareRisks)
 	if rs[0].Node != 3 || rs[1].Node != 2 || rs[2].Node != 1 {
 		t.Fatalf("order %d %d %d, want 3 2 1", rs[0].Node, rs[1].Node, rs[2].Node)
+	}
+}
+
+// TestVerdictsSteerCollectors: mules the rules did not flag but an analyst
+// confirmed pass risk to the card that collects from them; flagged mules an
+// analyst dismissed pass none.
+func TestVerdictsSteerCollectors(t *testing.T) {
+	build := func(structure bool) *Index {
+		r := newRB()
+		boss := r.card(100, 100, "Kaspi Bank", "")
+		for p := 1; p <= 3; p++ {
+			c := r.card(p*10, p, "Kaspi Bank", "")
+			if structure {
+				for i, a := range []int64{495000, 497000, 499000} {
+					r.tx(rATM(1), c, time.Duration(i)*day+time.Duration(p)*time.Hour, a, ChannelTopup, withIIN(TriNo))
+				}
+			} else {
+				r.tx(rATM(1), c, time.Duration(p)*time.Hour, 1500000, ChannelTopup)
+			}
+			r.tx(c, boss, 3*day+time.Duration(p)*time.Hour, 1400000, ChannelTransfer)
+		}
+		for i := 0; i < 40; i++ {
+			r.tx(r.card(700+i, 700+i, "Halyk", ""), r.card(800+i, 800+i, "Kaspi Bank", ""), time.Duration(i)*time.Hour, 900000, ChannelTransfer)
+		}
+		return r.b.Build()
+	}
+	run := func(ix *Index, v map[Ref]VerdictKind) Flags {
+		f, err := RunRulesWith(context.Background(), ix, DefaultRuleConfig(), RunOptions{Verdicts: v}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	quiet := build(false)
+	if s := riskOf(quiet, run(quiet, nil), rPerson(100)); s >= 0.5 {
+		t.Fatalf("without verdicts nothing points at the collector, risk %.2f", s)
+	}
+	confirmed := map[Ref]VerdictKind{rPerson(1): VerdictConfirmed, rCard(20): VerdictConfirmed, rPerson(3): VerdictConfirmed}
+	if s := riskOf(quiet, run(quiet, confirmed), rPerson(100)); s < 0.5 {
+		t.Errorf("three confirmed mules pay the collector, risk %.2f, want flagged", s)
+	}
+	loud := build(true)
+	if s := riskOf(loud, run(loud, nil), rPerson(100)); s < 0.5 {
+		t.Fatalf("flagged mules pay the collector, risk %.2f, want flagged", s)
+	}
+	dismissed := map[Ref]VerdictKind{rPerson(1): VerdictDismissed, rPerson(2): VerdictDismissed, rPerson(3): VerdictDismissed}
+	if s := riskOf(loud, run(loud, dismissed), rPerson(100)); s >= 0.5 {
+		t.Errorf("all three mules dismissed, the collector still at %.2f", s)
 	}
 }

@@ -29,7 +29,15 @@ func (b *Workbench) RuleConfig(ctx context.Context) (cfg graph.RuleConfig, from 
 // replace the workbench's current analysis (Analyze): cfg may be a
 // configuration the database does not hold (casegraph flags --config).
 func (b *Workbench) RunRules(ctx context.Context, ix *graph.Index, cfg graph.RuleConfig, progress func(done, total int)) (*Analysis, error) {
-	flags, err := graph.RunRules(ctx, ix, cfg, progress)
+	vs, err := b.VerdictMap(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opt := graph.RunOptions{Verdicts: make(map[graph.Ref]graph.VerdictKind, len(vs))}
+	for ref, v := range vs {
+		opt.Verdicts[ref] = v.Kind
+	}
+	flags, err := graph.RunRulesWith(ctx, ix, cfg, opt, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,34 @@ var (
 	ErrNotDatabase = errors.New("not a casegraph database")
 )
 
+// dropEmptyMemtables removes memtable files of zero bytes. A process killed
+// between Badger creating a memtable file and sizing it leaves one, and
+// Badger then refuses to open the database ("while opening fid: N err:
+// Create a new file"); an empty file holds no entry, so removing it loses
+// nothing. See docs/adr/0002-empty-memtables.md.
+func dropEmptyMemtables(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".mem") || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || fi.Size() != 0 {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkDatabaseDir refuses a folder that exists and holds files but no
 // database (Badger's MANIFEST), such as the evidence folder of CSVs an
 // investigator meant to import: opening it would write Badger's files among
@@ -151,6 +179,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	if !opts.ReadOnly {
 		if err := privateDir(dir); err != nil {
+			return nil, fmt.Errorf("open %s: %w", dir, err)
+		}
+		if err := dropEmptyMemtables(dir); err != nil {
 			return nil, fmt.Errorf("open %s: %w", dir, err)
 		}
 	}

@@ -877,3 +877,25 @@ func TestOpenRefusesFoldersThatAreNotDatabases(t *testing.T) {
 	}
 	db.Close()
 }
+
+// TestOpenAfterKillDuringMemtableCreation: a kill between Badger creating a
+// memtable file and sizing it leaves a zero-byte .mem file; the database
+// still opens, with everything it held.
+func TestOpenAfterKillDuringMemtableCreation(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00042.mem"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("open with an empty memtable file left by a kill: %v", err)
+	}
+	db.Close()
+}

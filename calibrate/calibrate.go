@@ -330,7 +330,9 @@ type PR struct {
 	Recall    float64 `json:"recall"`    // TP / (TP + FN)
 }
 
-func (p *PR) add(score, threshold float64, confirmed bool) {
+// Add counts one sample: its risk against the threshold and its verdict;
+// Precision and Recall stay up to date.
+func (p *PR) Add(score, threshold float64, confirmed bool) {
 	switch flagged := score >= threshold; {
 	case flagged && confirmed:
 		p.TP++
@@ -341,9 +343,7 @@ func (p *PR) add(score, threshold float64, confirmed bool) {
 	default:
 		p.TN++
 	}
-}
-
-func (p *PR) finish() {
+	p.Precision, p.Recall = 0, 0
 	if p.TP+p.FP > 0 {
 		p.Precision = float64(p.TP) / float64(p.TP+p.FP)
 	}
@@ -440,17 +440,15 @@ func Calibrate(samples []Sample, base map[string]float64, threshold float64, opt
 				continue
 			}
 			p := m.predict(i, w, -1, 0)
-			rep.Fitted.add(p, threshold, s.Confirmed)
+			rep.Fitted.Add(p, threshold, s.Confirmed)
 			rep.FittedLogLoss -= logLik(p, s.Confirmed)
-			rep.Current.add(s.Risk, threshold, s.Confirmed)
+			rep.Current.Add(s.Risk, threshold, s.Confirmed)
 			rep.CurrentLogLoss -= logLik(s.Risk, s.Confirmed)
 		}
 	}
 	n := float64(len(samples))
 	rep.FittedLogLoss /= n
 	rep.CurrentLogLoss /= n
-	rep.Current.finish()
-	rep.Fitted.finish()
 
 	w := m.fit(nil, opt.L2)
 	fitted := map[string]float64{}

@@ -46,8 +46,8 @@ func (b *Workbench) Calibrate(ctx context.Context, a *Analysis, cfg graph.RuleCo
 	checked, _ := calibrate.Samples(after, vs, inGraph)
 	var inCur, inFit calibrate.PR
 	for i, s := range samples {
-		inCur = addPR(inCur, s.Risk, cfg.FlagThreshold, s.Confirmed)
-		inFit = addPR(inFit, checked[i].Risk, fitted.FlagThreshold, checked[i].Confirmed)
+		inCur.Add(s.Risk, cfg.FlagThreshold, s.Confirmed)
+		inFit.Add(checked[i].Risk, fitted.FlagThreshold, checked[i].Confirmed)
 	}
 	c.Out = CalibrationOut{Confirmed: rep.Confirmed, Dismissed: rep.Dismissed, LeftOut: len(missing), Folds: rep.Folds,
 		Threshold: rep.Threshold, CVCurrent: rep.Current, CVFitted: rep.Fitted,
@@ -102,23 +102,3 @@ type CalibrationOut struct {
 	Applied          uint64                 `json:"applied_version,omitempty"`
 }
 
-func addPR(p calibrate.PR, score, threshold float64, confirmed bool) calibrate.PR {
-	switch flagged := score >= threshold; {
-	case flagged && confirmed:
-		p.TP++
-	case flagged:
-		p.FP++
-	case confirmed:
-		p.FN++
-	default:
-		p.TN++
-	}
-	p.Precision, p.Recall = 0, 0
-	if p.TP+p.FP > 0 {
-		p.Precision = float64(p.TP) / float64(p.TP+p.FP)
-	}
-	if p.TP+p.FN > 0 {
-		p.Recall = float64(p.TP) / float64(p.TP+p.FN)
-	}
-	return p
-}

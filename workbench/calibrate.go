@@ -101,4 +101,3 @@ type CalibrationOut struct {
 	FlaggedFitted    int                    `json:"flagged_subjects_fitted"`
 	Applied          uint64                 `json:"applied_version,omitempty"`
 }
-

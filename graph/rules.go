@@ -189,6 +189,9 @@ type ruleRun struct {
 	// typicalTransfer is the median transfer of the data set in tiyn
 	// equivalent (rules_units.go), the yardstick of "small" payments.
 	typicalTransfer int64
+	// inSum and outSum are each instrument's total received and paid
+	// (flowSums), made by the first collector round.
+	inSum, outSum []int64
 	// verdicts are the analysts' (RunOptions), by reference.
 	verdicts map[Ref]VerdictKind
 	// flowStats describes the data set's transfer graph for the flow rules

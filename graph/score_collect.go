@@ -65,19 +65,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 	// only when the money between them is a real part of its own flow
 	// (minDependence), so a customer paying flagged shops, or a shop taking
 	// a mule's grocery money, is no collector or funder.
-	inSum, outSum := make([]int64, n), make([]int64, n)
-	for i := 0; i < n; i++ {
-		id := NodeID(i)
-		if !isInstrument(ix.Kind(id)) {
-			continue
-		}
-		for _, e := range ix.InTx(id) {
-			inSum[id] += rr.val(e)
-		}
-		for _, e := range ix.OutTx(id) {
-			outSum[id] += rr.val(e)
-		}
-	}
+	inSum, outSum := rr.flowSums()
 	// The base rate: the share of all money between instruments that flagged
 	// subjects paid (or received). Where half the accounts are flagged (a
 	// 100-account simulation), taking half one's money from them is chance,
@@ -223,6 +211,29 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 		side(id, self, ix.OutTx(id), "funds", c.FundSubjects, inSum, baseOut)
 	}
 	return hits, nil
+}
+
+// flowSums returns what each instrument received and paid in all, in tiyn
+// equivalent, computed once per run (every collector round reads them).
+func (rr *ruleRun) flowSums() (in, out []int64) {
+	if rr.inSum != nil {
+		return rr.inSum, rr.outSum
+	}
+	ix, n := rr.ix, rr.ix.Len()
+	rr.inSum, rr.outSum = make([]int64, n), make([]int64, n)
+	for i := 0; i < n; i++ {
+		id := NodeID(i)
+		if !isInstrument(ix.Kind(id)) {
+			continue
+		}
+		for _, e := range ix.InTx(id) {
+			rr.inSum[id] += rr.val(e)
+		}
+		for _, e := range ix.OutTx(id) {
+			rr.outSum[id] += rr.val(e)
+		}
+	}
+	return rr.inSum, rr.outSum
 }
 
 // k0 names an identifier kind in a reason.

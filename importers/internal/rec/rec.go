@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -64,7 +63,7 @@ func (b *Books) Reject(line int, column, value, reason string) error {
 		return nil
 	}
 	b.buf.Reset()
-	_ = b.w.Write([]string{rj.File, strconv.Itoa(line), column, value, reason})
+	_ = b.w.Write(importers.RejectFields(rj))
 	b.w.Flush()
 	if err := b.w.Error(); err != nil {
 		return fmt.Errorf("%s: encode reject of line %d: %w", b.Rep.File, line, err)

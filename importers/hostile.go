@@ -1,0 +1,267 @@
+package importers
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Hostile input (docs/SECURITY.md, "Hostile input files"): every file is
+// read as if a suspect wrote it. Nothing is invented (a file that is not
+// recognised is refused, never guessed into data), nothing is silently lost
+// (a row is imported or rejected with its reason), and time and memory stay
+// bounded whatever the input.
+
+// MaxFieldBytes bounds one field of a canonical row: a longer value (a
+// 64 KiB card number, a 100 MB name) is no datum but an attack on the store's
+// keys and the search index, and the row is rejected naming the column.
+const MaxFieldBytes = 4096
+
+// MaxNameBytes bounds a name the non-CSV importers (FtM, goAML, lists, the
+// mapping profiles) keep; a longer one is rejected with its record.
+const MaxNameBytes = MaxFieldBytes
+
+// ShowPrefix is how much of an oversized value a reject or an error quotes.
+const ShowPrefix = 64
+
+// Preview returns s, or for a value longer than ShowPrefix bytes its first
+// ShowPrefix bytes (cut at a rune start) followed by "… (N bytes)". Every
+// error and reject that quotes a hostile value goes through it, so that a
+// 10 MB field never reaches stderr.
+func Preview(s string) string {
+	if len(s) <= ShowPrefix {
+		return s
+	}
+	cut := ShowPrefix
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… (" + groupThousands(len(s)) + " bytes)"
+}
+
+// groupThousands writes n with comma thousands separators (70,000).
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// CheckText refuses a value that is not valid UTF-8, holds a NUL byte or is
+// longer than max bytes (max 0 means MaxFieldBytes). The reason says which
+// and where; it never quotes more than ShowPrefix bytes.
+func CheckText(s string, max int) error {
+	if max <= 0 {
+		max = MaxFieldBytes
+	}
+	if len(s) > max {
+		return fmt.Errorf("value of %s bytes is longer than the %s bytes a field may hold", groupThousands(len(s)), groupThousands(max))
+	}
+	if i := bytes.IndexByte([]byte(s), 0); i >= 0 {
+		return fmt.Errorf("value holds a NUL byte at byte %d", i)
+	}
+	if !utf8.ValidString(s) {
+		for i := 0; i < len(s); {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d): save the file as UTF-8, or read it through a mapping profile with encoding: windows-1251", s[i], i)
+			}
+			i += n
+		}
+	}
+	return nil
+}
+
+// CheckHead refuses the start of a file that no importer should read as
+// data: two byte-order marks, or binary content (NUL bytes or other control
+// characters than tab, CR and LF). head is the first bytes of the file; the
+// reason names what was found and where.
+func CheckHead(head []byte) error {
+	if bytes.HasPrefix(head, []byte("\ufeff\ufeff")) {
+		return fmt.Errorf("starts with two byte-order marks: not a file casegraph wrote or reads")
+	}
+	for i, c := range head {
+		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
+			return fmt.Errorf("binary content (byte 0x%02x at offset %d): not a text file", c, i)
+		}
+	}
+	return nil
+}
+
+// crReader turns lone CR line ends (classic Mac, some bank exports) into LF,
+// so encoding/csv, which only knows LF and CRLF, sees the rows. A CR inside
+// a quoted field becomes LF too, which is how encoding/csv already reads a
+// CRLF there.
+type crReader struct {
+	r       io.Reader
+	pending bool // the last byte returned was a CR turned into LF
+}
+
+func newCRReader(r io.Reader) *crReader { return &crReader{r: r} }
+
+func (c *crReader) Read(p []byte) (int, error) {
+	for {
+		n, err := c.r.Read(p)
+		if n == 0 {
+			return 0, err
+		}
+		if !c.pending && bytes.IndexByte(p[:n], '\r') < 0 {
+			return n, err
+		}
+		w := 0
+		for _, b := range p[:n] {
+			if c.pending {
+				c.pending = false
+				if b == '\n' {
+					continue // CRLF: the CR was already written as LF
+				}
+			}
+			if b == '\r' {
+				c.pending = true
+				b = '\n'
+			}
+			p[w] = b
+			w++
+		}
+		if w > 0 || err != nil {
+			return w, err
+		}
+	}
+}
+
+// checkBinary refuses a head of file that is binary: it holds a NUL byte,
+// or more than one byte in twenty is a control character other than tab, CR
+// and LF (text with a stray ESC in a name is still text).
+func checkBinary(head []byte) error {
+	ctl := 0
+	for i, c := range head {
+		if c == 0 {
+			return fmt.Errorf("binary content (NUL byte at offset %d): not a text file", i)
+		}
+		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
+			ctl++
+		}
+	}
+	if len(head) > 0 && ctl*20 > len(head) {
+		return fmt.Errorf("binary content (%d control bytes in the first %d): not a text file", ctl, len(head))
+	}
+	return nil
+}
+
+// columnName is the name a reject gives column i of the header.
+func (im *importer) columnName(i int) string {
+	if i < len(im.header) {
+		if n := headerName(im.header[i]); n != "" {
+			return n
+		}
+	}
+	return "column_" + strconv.Itoa(i+1)
+}
+
+// checkFields rejects a row with a field that is too long, not UTF-8 or
+// holds a NUL byte, before any of it reaches the sink.
+func (im *importer) checkFields(rec []string) rowError {
+	for i, v := range rec {
+		if err := CheckText(v, MaxFieldBytes); err != nil {
+			return rowError{column: im.columnName(i), value: showValue(v), reason: err.Error()}
+		}
+	}
+	return rowError{}
+}
+
+// showValue is a hostile value as a reject quotes it: at most ShowPrefix
+// bytes, invalid UTF-8 and NUL shown as U+FFFD.
+func showValue(v string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(Preview(v), "\ufffd"), "\x00", "\ufffd")
+}
+
+// maxIDs bounds the ids a file remembers for conflict checks (about 40 MB).
+// Beyond it, ids not seen yet are no longer remembered: a conflict between
+// two rows past the first maxIDs distinct ids goes unreported.
+const maxIDs = 1 << 20
+
+// firstRow is where an id was first seen in a file, and a hash of that row.
+type firstRow struct {
+	sum  uint64
+	line int
+}
+
+// setIdentity picks the column that identifies the records of format f.
+func (im *importer) setIdentity(f Format) {
+	im.idCol = -1
+	switch f {
+	case FormatPersons:
+		im.idCol = im.idx("iin")
+	case FormatCards:
+		im.idCol = im.idx("pan")
+	case FormatExchanges:
+		im.idCol = im.idx("exchange_id")
+	case FormatGroups:
+		im.idCol = im.idx("group_id")
+	case FormatTransactions:
+		im.idCol = im.idx("tx_id")
+	}
+	if im.idCol >= 0 {
+		im.ids = make(map[uint64]firstRow)
+	}
+}
+
+// conflict rejects a row whose id an earlier row of the file gave with
+// different data: the first is kept, the second is rejected naming both
+// lines, never silently overwritten. An identical repeat is accepted (it
+// changes nothing). Ids are compared as written after trimming and, for
+// IINs, PANs, without spaces and dashes.
+func (im *importer) conflict(rec []string, file string, line int) rowError {
+	if im.idCol < 0 {
+		return rowError{}
+	}
+	id := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, rec[im.idCol])
+	if im.rep.Format == FormatExchanges || im.rep.Format == FormatGroups || im.rep.Format == FormatTransactions {
+		id = strings.TrimSpace(rec[im.idCol])
+	}
+	if id == "" {
+		return rowError{}
+	}
+	k := maphash.String(im.seed, id)
+	var h maphash.Hash
+	h.SetSeed(im.seed)
+	for _, v := range rec {
+		h.WriteString(strings.TrimSpace(v))
+		h.WriteByte(0)
+	}
+	sum := h.Sum64()
+	if first, ok := im.ids[k]; ok {
+		if first.sum == sum {
+			return rowError{}
+		}
+		col := im.columnName(im.idCol)
+		return rowError{column: col, value: showValue(id), reason: fmt.Sprintf(
+			"conflicting duplicate: %s %s at %s:%d has different data than at %s:%d (the first is kept)",
+			col, Preview(id), file, line, file, first.line)}
+	}
+	im.pendingID, im.pendingRow, im.hasPending = k, firstRow{sum: sum, line: line}, true
+	return rowError{}
+}
+
+// remember records the id of the row conflict last checked, once that row
+// is imported: a rejected row holds no id.
+func (im *importer) remember() {
+	if im.hasPending && len(im.ids) < maxIDs {
+		im.ids[im.pendingID] = im.pendingRow
+	}
+	im.hasPending = false
+}

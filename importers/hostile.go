@@ -82,19 +82,14 @@ func CheckText(s string, max int) error {
 }
 
 // CheckHead refuses the start of a file that no importer should read as
-// data: two byte-order marks, or binary content (NUL bytes or other control
-// characters than tab, CR and LF). head is the first bytes of the file; the
-// reason names what was found and where.
+// data: two byte-order marks, or binary content (more than one byte in
+// twenty a control character other than tab, CR and LF). head is
+// the first bytes of the file; the reason names what was found and where.
 func CheckHead(head []byte) error {
 	if bytes.HasPrefix(head, []byte("\ufeff\ufeff")) {
-		return fmt.Errorf("starts with two byte-order marks: not a file casegraph wrote or reads")
+		return fmt.Errorf("starts with two byte-order marks: not a file casegraph reads")
 	}
-	for i, c := range head {
-		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
-			return fmt.Errorf("binary content (byte 0x%02x at offset %d): not a text file", c, i)
-		}
-	}
-	return nil
+	return checkBinary(head)
 }
 
 // crReader turns lone CR line ends (classic Mac, some bank exports) into LF,
@@ -138,21 +133,23 @@ func (c *crReader) Read(p []byte) (int, error) {
 	}
 }
 
-// checkBinary refuses a head of file that is binary: it holds a NUL byte,
-// or more than one byte in twenty is a control character other than tab, CR
-// and LF (text with a stray ESC in a name is still text).
+// checkBinary refuses a head of file that is binary: more than one byte in
+// twenty is a control character other than tab, CR and LF (NUL included).
+// Text with a stray ESC in a name, or a NUL in one row, is still text: those
+// rows are rejected one by one (CheckText).
 func checkBinary(head []byte) error {
-	ctl := 0
+	ctl, first := 0, -1
 	for i, c := range head {
-		if c == 0 {
-			return fmt.Errorf("binary content (NUL byte at offset %d): not a text file", i)
-		}
 		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
 			ctl++
+			if first < 0 {
+				first = i
+			}
 		}
 	}
 	if len(head) > 0 && ctl*20 > len(head) {
-		return fmt.Errorf("binary content (%d control bytes in the first %d): not a text file", ctl, len(head))
+		return fmt.Errorf("binary content (%d control bytes in the first %d, the first 0x%02x at offset %d): not a text file (UTF-16 and spreadsheets must be saved as UTF-8 CSV)",
+			ctl, len(head), head[first], first)
 	}
 	return nil
 }

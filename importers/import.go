@@ -211,7 +211,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 		return fmt.Errorf("%s: starts with two byte-order marks: not a file casegraph reads", name)
 	}
 	head, _ := br.Peek(8192)
-	if err := checkBinary(head); err != nil {
+	if err := CheckHead(head); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	rd := csv.NewReader(newCRReader(br))

@@ -122,6 +122,39 @@ func Claims(firstLine string) bool {
 	return has
 }
 
+// SaysList reports whether a first line says that its file is a watch list:
+// it names a list_status or list column. Only such a file (or one imported
+// with --as list) is read as a watch list: an identifier column alone
+// (iin, pan, address) does not make a file a list, or a persons file with a
+// typo, or garbage with a comma in it, would flag everyone it names.
+func SaysList(firstLine string) bool {
+	f, ok := Detect(firstLine)
+	if !ok || f != FormatWatchlist {
+		return false
+	}
+	cols := headerCols(strings.Split(strings.TrimSpace(firstLine), ","))
+	_, a := cols["list_status"]
+	_, b := cols["list"]
+	return a || b
+}
+
+// DuplicateColumn returns the first column name a header line repeats
+// (compared as the importer matches them), or "".
+func DuplicateColumn(firstLine string) string {
+	seen := map[string]bool{}
+	for _, c := range strings.Split(strings.TrimSpace(firstLine), ",") {
+		c = strings.ToLower(strings.TrimSpace(strings.Trim(strings.TrimPrefix(c, "\ufeff"), `"`)))
+		if c == "" {
+			continue
+		}
+		if seen[c] {
+			return c
+		}
+		seen[c] = true
+	}
+	return ""
+}
+
 func headerCols(h []string) map[string]int {
 	cols := make(map[string]int, len(h))
 	for i, c := range h {
@@ -142,7 +175,13 @@ func Import(ctx context.Context, r io.Reader, sink importers.Sink, look Lookup, 
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		return importers.Report{File: opts.Name}, fmt.Errorf("%s: read: %w", opts.Name, err)
 	}
+	if err := importers.CheckHead(first); err != nil {
+		return importers.Report{File: opts.Name}, fmt.Errorf("%s: %w", opts.Name, err)
+	}
 	line, _, _ := strings.Cut(string(first), "\n")
+	if dup := DuplicateColumn(line); dup != "" {
+		return importers.Report{File: opts.Name}, fmt.Errorf("%s: header names column %q twice (a duplicated column is refused: which one holds the data?)", opts.Name, importers.Preview(dup))
+	}
 	f, ok := Detect(line)
 	if !ok {
 		return importers.Report{File: opts.Name}, fmt.Errorf("%s: not a list: want a header with iin, pan, iban, phone, wallet or address (watch list), name and licence (AFSA register), or one address per line", opts.Name)

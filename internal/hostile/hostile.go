@@ -178,18 +178,36 @@ func Formulas() []byte {
 		"T2,2025-03-15 10:00,card:" + PAN(1) + ",@SUM(A1),100\n")
 }
 
-// GoAMLNested is a goAML report with depth elements nested inside one
-// transaction.
+// GoAMLNested is a goAML report with depth unknown elements nested inside
+// one another under <report>.
 func GoAMLNested(depth int) []byte {
 	var b bytes.Buffer
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><report><rentity_id>1</rentity_id><transaction><transactionnumber>T1</transactionnumber>`)
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><report><rentity_id>1</rentity_id>`)
 	for range depth {
 		b.WriteString("<x>")
 	}
 	for range depth {
 		b.WriteString("</x>")
 	}
-	b.WriteString("</transaction></report>\n")
+	b.WriteString("</report>\n")
+	return b.Bytes()
+}
+
+// GoAMLWide is a goAML report with n unknown elements, each nested ten
+// deep: the shape a linear parser reads in time proportional to n.
+func GoAMLWide(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><report><rentity_id>1</rentity_id>`)
+	for range n / 10 {
+		for range 10 {
+			b.WriteString("<x>")
+		}
+		for range 10 {
+			b.WriteString("</x>")
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("</report>\n")
 	return b.Bytes()
 }
 

@@ -290,11 +290,32 @@ func (l *lister) csv(r io.Reader, row func(rec []string, line int) error) error 
 			}
 			continue
 		}
+		if i, err := badField(rec); err != nil {
+			col := "column_" + fmt.Sprint(i+1)
+			if i < len(header) && strings.TrimSpace(header[i]) != "" {
+				col = strings.ToLower(strings.TrimSpace(header[i]))
+			}
+			if err := l.books.Reject(line, col, strings.ToValidUTF8(importers.Preview(rec[i]), "\ufffd"), err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := row(rec, line); err != nil {
 			l.books.Rep.Read--
 			return fmt.Errorf("%s: line %d: %w", l.opts.Name, line, err)
 		}
 	}
+}
+
+// badField returns the first field that is too long, not UTF-8 or holds a
+// NUL byte, and why.
+func badField(rec []string) (int, error) {
+	for i, v := range rec {
+		if err := importers.CheckText(v, importers.MaxFieldBytes); err != nil {
+			return i, err
+		}
+	}
+	return 0, nil
 }
 
 func (l *lister) get(rec []string, names []string) (string, string) {

@@ -428,6 +428,15 @@ func (fr *fileRun) classify(rec []string, line, row, nfields int) rowOutcome {
 		o.kind, o.reason = outReject, "want "+strconv.Itoa(nfields)+" fields as in the header, got "+strconv.Itoa(len(rec))
 		return o
 	}
+	for i, v := range rec {
+		// Hostile input: an oversized field, a NUL byte or text that is not
+		// UTF-8 after decoding rejects the row, quoting a bounded prefix.
+		if err := importers.CheckText(v, importers.MaxFieldBytes); err != nil {
+			o.kind, o.column, o.reason = outReject, "column_"+strconv.Itoa(i+1), err.Error()
+			o.value = strings.ToValidUTF8(importers.Preview(v), "\ufffd")
+			return o
+		}
+	}
 	c := &fr.ctx
 	c.rec, c.line, c.row = rec, line, row
 	for i := range c.lkRow {

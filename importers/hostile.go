@@ -262,3 +262,13 @@ func (im *importer) remember() {
 	}
 	im.hasPending = false
 }
+
+// ConflictError is what a Sink returns for a record whose id an earlier
+// import stored with different data. The canonical importer rejects the row
+// with it (the stored record is kept) instead of stopping.
+type ConflictError struct {
+	Column, Value string
+	Reason        string // names both places: this row and the stored one
+}
+
+func (e *ConflictError) Error() string { return e.Reason }

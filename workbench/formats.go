@@ -39,6 +39,13 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 	if err := importers.CheckHead(head); err != nil {
 		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: %w", opts.Name, err)
 	}
+	// Only canonical CSV rows are checked against earlier imports
+	// (priorCheck): a list rewrites entities on purpose, and FtM and goAML
+	// re-exports of updated data would otherwise stop at the first change.
+	canon := sink
+	if pc, ok := sink.(priorCheck); ok {
+		sink = pc.Sink
+	}
 	lo := func() lists.Options {
 		return lists.Options{Options: opts, Status: listStatusFromName(opts.Name), Chain: chainFromName(opts.Name)}
 	}
@@ -61,7 +68,7 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 	}
 	first, _, _ := strings.Cut(string(head), "\n")
 	if isCanonicalCSV(first) && !lists.Claims(first) {
-		rep, err = importers.ImportReader(ctx, f, sink, opts)
+		rep, err = importers.ImportReader(ctx, f, canon, opts)
 		return rep, "", err
 	}
 	if dup := lists.DuplicateColumn(first); dup != "" {

@@ -88,3 +88,60 @@ func TestHostileListSaysSo(t *testing.T) {
 		t.Errorf("--as list: %v, %d listed", err, listed(t, db))
 	}
 }
+
+// TestHostileConflictWithEarlierImport: a second import that gives a
+// stored transaction id or exchange different data is rejected naming both
+// places; the stored records are kept, and identical records pass.
+func TestHostileConflictWithEarlierImport(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := []string{
+		write("ex1.csv", "exchange_id,name\nEX-1,ТенгеОбмен\n"),
+		write("tx1.csv", hostile.TxnHeader+hostile.Txn("T1", "2025-03-15 10:00", 1, 2, "100")),
+	}
+	second := []string{
+		write("ex2.csv", "exchange_id,name\nEX-1,Renamed\nEX-2,New One\n"),
+		write("tx2.csv", hostile.TxnHeader+hostile.Txn("T1", "2025-03-15 10:00", 1, 3, "100")+
+			hostile.Txn("T2", "2025-03-15 10:00", 1, 3, "7")),
+		// T1 again as stored (with an empty extra column): idempotent.
+		write("tx3.csv", "tx_id,time,from,to,amount,reference\n"+strings.TrimSuffix(hostile.Txn("T1", "2025-03-15 10:00", 1, 2, "100"), "\n")+",\n"),
+	}
+	db, err := store.Open(filepath.Join(dir, "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := New(db, "test")
+	if _, err := b.Import(context.Background(), first, "", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Import(context.Background(), second, filepath.Join(dir, "rejects.csv"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reasons []string
+	for _, f := range res.Files {
+		for _, r := range f.Report.Rejects {
+			reasons = append(reasons, r.Reason)
+		}
+	}
+	if len(reasons) != 2 || !strings.Contains(reasons[0], "ex2.csv:2") || !strings.Contains(reasons[0], "ex1.csv:2") ||
+		!strings.Contains(reasons[1], "tx2.csv:2") || !strings.Contains(reasons[1], "tx1.csv:2") {
+		t.Errorf("rejects %q: want EX-1 and T1 refused naming both files and lines", reasons)
+	}
+	if e, _ := db.Entity(context.Background(), graph.Ref{Kind: graph.KindExchange, Key: "EX-1"}); e.Name != "ТенгеОбмен" {
+		t.Errorf("EX-1 renamed to %q", e.Name)
+	}
+	if tx, _ := db.Txn(context.Background(), "T1"); tx.To.Key != hostile.PAN(2) {
+		t.Errorf("T1 overwritten: %+v", tx)
+	}
+	if _, err := db.Txn(context.Background(), "T2"); err != nil {
+		t.Errorf("T2 not imported: %v", err)
+	}
+}

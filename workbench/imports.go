@@ -213,7 +213,13 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 		rep, err = prof.Import(ctx, f, loader, profile.Options{Options: opts,
 			Open: func(name string) (io.ReadCloser, error) { return os.Open(filepath.Join(dir, name)) }})
 	} else {
-		rep, note, err = importAny(ctx, db, f, loader, opts, as)
+		var sink importers.Sink = loader
+		if !loader.Bulk() {
+			// The database already holds data: a record that an earlier
+			// import stored differently is rejected, never overwritten.
+			sink = priorCheck{Sink: loader, ctx: ctx, db: db}
+		}
+		rep, note, err = importAny(ctx, db, f, sink, opts, as)
 	}
 	fr.Report, fr.Note = rep, note
 	if err != nil {

@@ -200,3 +200,20 @@ func TestHostileRejectsAreFormulaSafe(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHostileCROnly imports a CR-only persons file of n and 2n rows;
+// the time per run must grow linearly with n (compare the two sizes).
+func BenchmarkHostileCROnly(b *testing.B) {
+	for _, n := range []int{20000, 40000} {
+		data := hostile.Persons(n, "\r")
+		b.Run(strings.Repeat("x", n/20000), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				rep, err := importers.ImportReader(context.Background(), bytes.NewReader(data), &rectest.Sink{}, importers.Options{Name: "p.csv"})
+				if err != nil || rep.Imported != n {
+					b.Fatalf("imported %d of %d, rejected %d: %v", rep.Imported, n, rep.Rejected, err)
+				}
+			}
+		})
+	}
+}

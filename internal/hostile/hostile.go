@@ -17,14 +17,18 @@ import (
 	"casegraph/importers"
 )
 
-// IIN returns the n-th valid IIN of the corpus (born 1985-03-12, male).
+// IIN returns the n-th valid IIN of the corpus, a different one for every n
+// (a man born in 1950–1999: the date walks with n/2000).
 func IIN(n int) string {
-	for k := n * 10; ; k++ {
-		first11 := fmt.Sprintf("8503123%04d", k%10000)
+	d := n / 2000
+	day, month, year := 1+d%28, 1+(d/28)%12, 50+(d/(28*12))%50
+	for k := range 5 {
+		first11 := fmt.Sprintf("%02d%02d%02d3%04d", year, month, day, (n%2000)*5+k)
 		if c, ok := importers.IINCheckDigit(first11); ok {
 			return first11 + strconv.Itoa(c)
 		}
 	}
+	panic("no IIN check digit in five tries")
 }
 
 // PAN returns the n-th Luhn-valid card number of the corpus.

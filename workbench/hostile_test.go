@@ -145,3 +145,41 @@ func TestHostileConflictWithEarlierImport(t *testing.T) {
 		t.Errorf("T2 not imported: %v", err)
 	}
 }
+
+// TestHostileCorpus imports every file of the corpus (hostile.Write) on its
+// own, as casegraph import does: none flags a list hit, every error names
+// its file and stays short, and every import that runs reconciles.
+func TestHostileCorpus(t *testing.T) {
+	dir, err := hostile.Write(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := ExpandInputs([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(hostile.Files()) {
+		t.Fatalf("%d corpus files found, want %d", len(files), len(hostile.Files()))
+	}
+	for _, path := range files {
+		name := filepath.Base(path)
+		db, err := store.Open(filepath.Join(t.TempDir(), "db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := New(db, "test").Import(context.Background(), []string{path}, filepath.Join(t.TempDir(), "rejects.csv"), nil, nil)
+		if err != nil && (!strings.Contains(err.Error(), name) || len(err.Error()) > 2000) {
+			t.Errorf("%s: error of %d bytes not naming the file: %.300s", name, len(err.Error()), err)
+		}
+		for _, f := range res.Files {
+			if err == nil && !f.Report.Reconciles() {
+				t.Errorf("%s: does not reconcile: %+v", name, f.Report)
+			}
+		}
+		if n := listed(t, db); n != 0 {
+			t.Errorf("%s: %d list hits invented", name, n)
+		}
+		t.Logf("%s: err=%.120v", name, err)
+		db.Close()
+	}
+}

@@ -2,6 +2,7 @@ package importers
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -66,17 +67,33 @@ func CheckText(s string, max int) error {
 	if len(s) > max {
 		return fmt.Errorf("value of %s bytes is longer than the %s bytes a field may hold", groupThousands(len(s)), groupThousands(max))
 	}
-	if i := bytes.IndexByte([]byte(s), 0); i >= 0 {
-		return fmt.Errorf("value holds a NUL byte at byte %d", i)
-	}
-	if !utf8.ValidString(s) {
-		for i := 0; i < len(s); {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n <= 1 {
-				return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d): save the file as UTF-8, or read it through a mapping profile with encoding: windows-1251", s[i], i)
-			}
-			i += n
+	// One pass for the common case, ASCII without NUL.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 0 {
+			return fmt.Errorf("value holds a NUL byte at byte %d", i)
 		}
+		if c >= utf8.RuneSelf {
+			return checkUTF8(s, i)
+		}
+	}
+	return nil
+}
+
+// checkUTF8 checks s from byte i on, the first non-ASCII byte.
+func checkUTF8(s string, i int) error {
+	if j := strings.IndexByte(s[i:], 0); j >= 0 {
+		return fmt.Errorf("value holds a NUL byte at byte %d", i+j)
+	}
+	if utf8.ValidString(s[i:]) {
+		return nil
+	}
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d): save the file as UTF-8, or read it through a mapping profile with encoding: windows-1251", s[i], i)
+		}
+		i += n
 	}
 	return nil
 }
@@ -186,11 +203,16 @@ func showValue(v string) string {
 // two rows past the first maxIDs distinct ids goes unreported.
 const maxIDs = 1 << 20
 
-// firstRow is where an id was first seen in a file, and a hash of that row.
-type firstRow struct {
-	sum  uint64
-	line int
+// firstRow is where an id was first seen in a file (the low 32 bits: its
+// line) and a 32-bit hash of that row (the high bits): one word per id.
+type firstRow uint64
+
+func newFirstRow(sum uint64, line int) firstRow {
+	return firstRow(sum&^0xffffffff | uint64(uint32(line)))
 }
+
+func (f firstRow) sum() uint64 { return uint64(f) &^ 0xffffffff }
+func (f firstRow) line() int   { return int(uint32(f)) }
 
 // setIdentity picks the column that identifies the records of format f.
 func (im *importer) setIdentity(f Format) {
@@ -242,15 +264,15 @@ func (im *importer) conflict(rec []string, file string, line int) rowError {
 	}
 	sum := h.Sum64()
 	if first, ok := im.ids[k]; ok {
-		if first.sum == sum {
+		if first.sum() == sum&^0xffffffff {
 			return rowError{}
 		}
 		col := im.columnName(im.idCol)
 		return rowError{column: col, value: showValue(id), reason: fmt.Sprintf(
 			"conflicting duplicate: %s %s at %s:%d has different data than at %s:%d (the first is kept)",
-			col, Preview(id), file, line, file, first.line)}
+			col, Preview(id), file, line, file, first.line())}
 	}
-	im.pendingID, im.pendingRow, im.hasPending = k, firstRow{sum: sum, line: line}, true
+	im.pendingID, im.pendingRow, im.hasPending = k, newFirstRow(sum, line), true
 	return rowError{}
 }
 
@@ -272,3 +294,10 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string { return e.Reason }
+
+// asConflict unwraps a ConflictError from a sink error.
+func asConflict(err error) (*ConflictError, bool) {
+	var ce *ConflictError
+	ok := errors.As(err, &ce)
+	return ce, ok
+}

@@ -293,9 +293,10 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 				}
 			} else {
 				re, err := handle(rec, src)
-				var ce *ConflictError
-				if errors.As(err, &ce) {
-					re, err = rowError{column: ce.Column, value: showValue(ce.Value), reason: ce.Reason}, nil
+				if err != nil {
+					if ce, ok := asConflict(err); ok {
+						re, err = rowError{column: ce.Column, value: showValue(ce.Value), reason: ce.Reason}, nil
+					}
 				}
 				if err != nil {
 					// The row was not accounted for: it is neither imported nor

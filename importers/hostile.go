@@ -2,6 +2,7 @@ package importers
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"casegraph/graph"
 )
 
 // Hostile input (docs/SECURITY.md, "Hostile input files"): every file is
@@ -198,9 +201,10 @@ func showValue(v string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(Preview(v), "\ufffd"), "\x00", "\ufffd")
 }
 
-// maxIDs bounds the ids a file remembers for conflict checks (about 40 MB).
-// Beyond it, ids not seen yet are no longer remembered: a conflict between
-// two rows past the first maxIDs distinct ids goes unreported.
+// maxIDs bounds the ids a file remembers for conflict checks (one word
+// each, about 16 MB with the map's overhead). Beyond it, ids not seen yet are
+// no longer remembered: a conflict between two rows past the first maxIDs
+// distinct ids goes unreported.
 const maxIDs = 1 << 20
 
 // firstRow is where an id was first seen in a file (the low 32 bits: its
@@ -213,6 +217,77 @@ func newFirstRow(sum uint64, line int) firstRow {
 
 func (f firstRow) sum() uint64 { return uint64(f) &^ 0xffffffff }
 func (f firstRow) line() int   { return int(uint32(f)) }
+
+// IDGuard finds conflicting duplicates in one file: the same id given by two
+// rows with different data. Check a row's id and the hash of its data; once
+// the row is imported, Remember it (a rejected row holds no id). The first
+// row is kept, a conflicting one is rejected with ConflictReason; an
+// identical repeat passes. Used by the canonical importer and the mapping
+// profiles.
+type IDGuard struct {
+	seed       maphash.Seed
+	ids        map[uint64]firstRow
+	pendingID  uint64
+	pendingRow firstRow
+	hasPending bool
+}
+
+// NewIDGuard returns an empty guard.
+func NewIDGuard() *IDGuard {
+	return &IDGuard{seed: maphash.MakeSeed(), ids: make(map[uint64]firstRow)}
+}
+
+// Seed is the seed to hash a row's data with (maphash).
+func (g *IDGuard) Seed() maphash.Seed { return g.seed }
+
+// Check reports the line of the row that gave id first, when it gave it with
+// data of another hash; otherwise it notes id for Remember.
+func (g *IDGuard) Check(id string, sum uint64, line int) (firstLine int, conflict bool) {
+	k := maphash.String(g.seed, id)
+	if first, ok := g.ids[k]; ok {
+		if first.sum() == sum&^0xffffffff {
+			g.hasPending = false
+			return 0, false
+		}
+		return first.line(), true
+	}
+	g.pendingID, g.pendingRow, g.hasPending = k, newFirstRow(sum, line), true
+	return 0, false
+}
+
+// Remember records the id last checked, once its row is imported.
+func (g *IDGuard) Remember() {
+	if g.hasPending && len(g.ids) < maxIDs {
+		g.ids[g.pendingID] = g.pendingRow
+	}
+	g.hasPending = false
+}
+
+// ConflictReason is the reject reason of a conflicting duplicate.
+func ConflictReason(column, id, file string, line, firstLine int) string {
+	return fmt.Sprintf("conflicting duplicate: %s %s at %s:%d has different data than at %s:%d (the first is kept)",
+		column, Preview(id), file, line, file, firstLine)
+}
+
+// TxnSum hashes what a transaction says (not where it was read).
+func TxnSum(seed maphash.Seed, t *graph.Txn) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for _, s := range [...]string{t.From.Key, t.To.Key, t.Currency, t.ATM, t.Device, t.IP, t.Reference} {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	var b [8 * 5]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(t.Time.UnixNano()))
+	binary.LittleEndian.PutUint64(b[8:], uint64(t.Amount))
+	binary.LittleEndian.PutUint64(b[16:], uint64(t.From.Kind)<<8|uint64(t.To.Kind))
+	binary.LittleEndian.PutUint64(b[24:], uint64(t.Channel))
+	if t.DateOnly {
+		b[32] = 1
+	}
+	h.Write(b[:])
+	return h.Sum64()
+}
 
 // setIdentity picks the column that identifies the records of format f.
 func (im *importer) setIdentity(f Format) {
@@ -230,7 +305,7 @@ func (im *importer) setIdentity(f Format) {
 		im.idCol = im.idx("tx_id")
 	}
 	if im.idCol >= 0 {
-		im.ids = make(map[uint64]firstRow)
+		im.ids = NewIDGuard()
 	}
 }
 
@@ -238,51 +313,45 @@ func (im *importer) setIdentity(f Format) {
 // different data: the first is kept, the second is rejected naming both
 // lines, never silently overwritten. An identical repeat is accepted (it
 // changes nothing). Ids are compared as written after trimming and, for
-// IINs, PANs, without spaces and dashes.
+// IINs and PANs, without spaces and dashes.
 func (im *importer) conflict(rec []string, file string, line int) rowError {
 	if im.idCol < 0 {
 		return rowError{}
 	}
-	id := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '\t' {
-			return -1
-		}
-		return r
-	}, rec[im.idCol])
-	if im.rep.Format == FormatExchanges || im.rep.Format == FormatGroups || im.rep.Format == FormatTransactions {
+	var id string
+	switch im.rep.Format {
+	case FormatPersons, FormatCards:
+		id = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '-' || r == '\t' {
+				return -1
+			}
+			return r
+		}, rec[im.idCol])
+	default:
 		id = strings.TrimSpace(rec[im.idCol])
 	}
 	if id == "" {
 		return rowError{}
 	}
-	k := maphash.String(im.seed, id)
 	var h maphash.Hash
-	h.SetSeed(im.seed)
+	h.SetSeed(im.ids.Seed())
 	for _, v := range rec {
 		h.WriteString(strings.TrimSpace(v))
 		h.WriteByte(0)
 	}
-	sum := h.Sum64()
-	if first, ok := im.ids[k]; ok {
-		if first.sum() == sum&^0xffffffff {
-			return rowError{}
-		}
+	if first, bad := im.ids.Check(id, h.Sum64(), line); bad {
 		col := im.columnName(im.idCol)
-		return rowError{column: col, value: showValue(id), reason: fmt.Sprintf(
-			"conflicting duplicate: %s %s at %s:%d has different data than at %s:%d (the first is kept)",
-			col, Preview(id), file, line, file, first.line())}
+		return rowError{column: col, value: showValue(id), reason: ConflictReason(col, id, file, line, first)}
 	}
-	im.pendingID, im.pendingRow, im.hasPending = k, newFirstRow(sum, line), true
 	return rowError{}
 }
 
 // remember records the id of the row conflict last checked, once that row
-// is imported: a rejected row holds no id.
+// is imported.
 func (im *importer) remember() {
-	if im.hasPending && len(im.ids) < maxIDs {
-		im.ids[im.pendingID] = im.pendingRow
+	if im.ids != nil {
+		im.ids.Remember()
 	}
-	im.hasPending = false
 }
 
 // ConflictError is what a Sink returns for a record whose id an earlier

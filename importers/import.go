@@ -164,11 +164,8 @@ type importer struct {
 	// idCol is the column that identifies a row's record (iin, pan,
 	// exchange_id, group_id, tx_id), -1 for memberships; ids maps its hash
 	// to the first row that gave it (conflicts).
-	idCol      int
-	ids        map[uint64]firstRow
-	pendingID  uint64
-	pendingRow firstRow
-	hasPending bool
+	idCol int
+	ids   *IDGuard
 }
 
 type extraCol struct {

@@ -94,6 +94,9 @@ type fileRun struct {
 	// entities and links of imported rows, kept by the evaluator
 	defEnts  map[graph.Ref]struct{}
 	defLinks map[linkKey]struct{}
+	// txIDs finds transaction ids repeated with different data (apply, on
+	// the main goroutine).
+	txIDs *importers.IDGuard
 	// the records of the row being evaluated
 	ents  []graph.Entity
 	links []graph.Link
@@ -358,8 +361,24 @@ func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 	case outReject:
 		return fr.rec.Reject(o.line, o.column, o.value, o.reason)
 	default:
-		if err := fr.emit(o.src, b.ents[o.e0:o.e1], b.links[o.l0:o.l1], b.txns[o.t0:o.t1]); err != nil {
+		txns := b.txns[o.t0:o.t1]
+		if fr.txIDs == nil {
+			fr.txIDs = importers.NewIDGuard()
+		}
+		// A transaction id that an earlier row gave with different data is
+		// a conflicting duplicate: the row is rejected naming both lines.
+		for i := range txns {
+			if first, bad := fr.txIDs.Check(txns[i].ID, importers.TxnSum(fr.txIDs.Seed(), &txns[i]), o.line); bad {
+				return fr.rec.Reject(o.line, "id", importers.Preview(txns[i].ID),
+					importers.ConflictReason("transaction id", txns[i].ID, fr.opts.Name, o.line, first))
+			}
+		}
+		if err := fr.emit(o.src, b.ents[o.e0:o.e1], b.links[o.l0:o.l1], txns); err != nil {
 			return err
+		}
+		for i := range txns {
+			fr.txIDs.Check(txns[i].ID, importers.TxnSum(fr.txIDs.Seed(), &txns[i]), o.line)
+			fr.txIDs.Remember()
 		}
 		fr.rec.Imported()
 	}

@@ -370,3 +370,61 @@ func asConflict(err error) (*ConflictError, bool) {
 	ok := errors.As(err, &ce)
 	return ce, ok
 }
+
+// MaxLineBytes bounds a physical line of a CSV file and a run of text or
+// tag of an XML file: a longer one stops the import with an error naming the
+// file, after reading no more than this much of it into memory.
+const MaxLineBytes = 16 << 20
+
+// ErrRunTooLong is the error of a LimitRuns reader.
+var ErrRunTooLong = errors.New("longer than 16 MiB without a line end (or, in XML, a tag boundary): not a file casegraph reads")
+
+// LimitRuns passes r through and fails with ErrRunTooLong once more than max
+// bytes pass without one of the bytes of delims ("\n" for CSV, "<>" for
+// XML), so that no parser buffers an unbounded line, text or tag.
+func LimitRuns(r io.Reader, delims string, max int) io.Reader {
+	return &runLimiter{r: r, delims: delims, max: max}
+}
+
+type runLimiter struct {
+	r      io.Reader
+	delims string
+	max    int
+	run    int // bytes since the last delimiter
+}
+
+func (l *runLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	b := p[:n]
+	var first, last int
+	if len(l.delims) == 1 {
+		first, last = bytes.IndexByte(b, l.delims[0]), bytes.LastIndexByte(b, l.delims[0])
+	} else {
+		first, last = bytes.IndexAny(b, l.delims), bytes.LastIndexAny(b, l.delims)
+	}
+	if first < 0 {
+		l.run += n
+	} else {
+		if l.run+first > l.max {
+			return 0, ErrRunTooLong
+		}
+		if n > l.max {
+			// A run between two delimiters of this chunk may be too long
+			// too (only when max is below the chunk size).
+			prev := first
+			for i := first + 1; i <= last; i++ {
+				if strings.IndexByte(l.delims, b[i]) >= 0 {
+					if i-prev-1 > l.max {
+						return 0, ErrRunTooLong
+					}
+					prev = i
+				}
+			}
+		}
+		l.run = n - 1 - last
+	}
+	if l.run > l.max {
+		return 0, ErrRunTooLong
+	}
+	return n, err
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"io"
 	"strings"
 	"testing"
 
@@ -215,5 +216,23 @@ func BenchmarkHostileCROnly(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHostileLongLineIsBounded: a 20 MiB line stops the import with an
+// error naming the file, without the parser buffering it whole.
+func TestHostileLongLineIsBounded(t *testing.T) {
+	data := append([]byte("exchange_id,name\nEX-1,"), bytes.Repeat([]byte("a"), 20<<20)...)
+	_, _, _, err := importHostile(t, "long.csv", data)
+	if err == nil || !strings.Contains(err.Error(), "long.csv") || !strings.Contains(err.Error(), "16 MiB") || len(err.Error()) > 500 {
+		t.Fatalf("error %.300v", err)
+	}
+	r := importers.LimitRuns(bytes.NewReader(bytes.Repeat([]byte("ab\n"), 1<<20)), "\n", 4)
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Errorf("short lines refused: %v", err)
+	}
+	r = importers.LimitRuns(bytes.NewReader([]byte("<a>"+strings.Repeat("x", 100)+"</a>")), "<>", 64)
+	if _, err := io.Copy(io.Discard, r); err != importers.ErrRunTooLong {
+		t.Errorf("long XML text: %v", err)
 	}
 }

@@ -211,7 +211,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	if err := CheckHead(head); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	rd := csv.NewReader(newCRReader(br))
+	rd := csv.NewReader(LimitRuns(newCRReader(br), "\n", MaxLineBytes))
 	rd.ReuseRecord = true
 	rd.FieldsPerRecord = -1
 

@@ -155,7 +155,7 @@ var headerFields = map[string]bool{"rentity_id": true, "report_code": true, "ent
 const maxDepth = 64
 
 func (im *importer) run(r io.Reader) error {
-	dec := xml.NewDecoder(r)
+	dec := xml.NewDecoder(importers.LimitRuns(r, "<>", importers.MaxLineBytes))
 	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
 			return in, nil

@@ -256,7 +256,7 @@ func (l *lister) addresses(r io.Reader) error {
 
 // csv reads a CSV list with a header, calling row for every record.
 func (l *lister) csv(r io.Reader, row func(rec []string, line int) error) error {
-	rd := csv.NewReader(r)
+	rd := csv.NewReader(importers.LimitRuns(r, "\n", importers.MaxLineBytes))
 	rd.FieldsPerRecord = -1
 	header, err := rd.Read()
 	if err != nil {

@@ -138,7 +138,7 @@ func openTable(r io.Reader, fm *FileMap) (*csv.Reader, importers.Dialect, error)
 	if fm.HeaderLine > 0 {
 		d.HeaderLine = fm.HeaderLine
 	}
-	rd := csv.NewReader(importers.NewDecoder(br, d))
+	rd := csv.NewReader(importers.LimitRuns(importers.NewDecoder(br, d), "\n", importers.MaxLineBytes))
 	rd.Comma = d.Comma
 	rd.FieldsPerRecord = -1
 	rd.ReuseRecord = true

@@ -1,6 +1,8 @@
 package export
 
 import (
+	"casegraph/internal/csvsafe"
+
 	"bytes"
 	"encoding/csv"
 	"regexp"
@@ -202,3 +204,11 @@ func TestMarkdownEscapes(t *testing.T) {
 		}
 	}
 }
+
+// The neutralisation rules the cells are checked against (internal/csvsafe).
+var (
+	plainNumber = csvsafe.PlainNumber
+	e164Phone   = csvsafe.E164Phone
+)
+
+const formulaStart = csvsafe.FormulaStart

@@ -416,7 +416,7 @@ func describeCommunities(ix *Index, nodes []NodeID, label []int32, local []int32
 				if e.Other == v || !opt.Channels.HasChannel(e.Channel) || local[e.Other] < 0 || label[local[e.Other]] != lv {
 					continue
 				}
-				c.Turnover += e.Amount
+				c.Turnover = AddSat(c.Turnover, e.Amount)
 				c.TxCount++
 				c.First, c.Last = min(c.First, e.Time), max(c.Last, e.Time)
 			}

@@ -259,6 +259,28 @@ func DocFor(e Entity) SearchDoc {
 	if e.Stub {
 		facts = append(facts, "stub")
 	}
-	d.Facts = strings.Join(facts, " · ")
+	d.Facts = clipSearch(strings.Join(facts, " · "))
+	d.Label = clipSearch(d.Label)
+	for i, t := range d.Terms {
+		d.Terms[i] = clipSearch(t)
+	}
 	return d
+}
+
+// MaxSearchField bounds what the search index holds of one label or term.
+// The importers refuse or cut longer names (docs/SECURITY.md, "Hostile input
+// files"); this is the second wall, for a database that holds one anyway: a
+// 100 MB name must not make every search scan it.
+const MaxSearchField = 4096
+
+// clipSearch cuts s to MaxSearchField bytes at a rune start.
+func clipSearch(s string) string {
+	if len(s) <= MaxSearchField {
+		return s
+	}
+	cut := MaxSearchField
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }

@@ -194,6 +194,9 @@ func ParseDecimal(s string, decimal byte) (int64, error) {
 	if neg {
 		v = -v
 	}
+	if err := CheckAmount(v); err != nil {
+		return 0, err
+	}
 	return v, nil
 }
 
@@ -230,6 +233,16 @@ func ParseDateTime(s string, f DateFormat, loc *time.Location) (time.Time, error
 // clock time: false for a bare date (its time is local midnight, but the
 // clock is not known).
 func ParseDateTimeClock(s string, f DateFormat, loc *time.Location) (time.Time, bool, error) {
+	t, clock, err := parseDateTimeClock(s, f, loc)
+	if err == nil {
+		if err := CheckYear(t.Year()); err != nil {
+			return time.Time{}, false, fmt.Errorf("date %q: %w", strings.TrimSpace(s), err)
+		}
+	}
+	return t, clock, err
+}
+
+func parseDateTimeClock(s string, f DateFormat, loc *time.Location) (time.Time, bool, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, false, errors.New("date is empty")

@@ -67,7 +67,7 @@ func Detect(header []string) (Format, error) {
 			continue
 		}
 		if cols[n] {
-			return "", fmt.Errorf("header names column %q twice", n)
+			return "", fmt.Errorf("header names column %q twice (a duplicated column is refused: which one holds the data?)", Preview(n))
 		}
 		cols[n] = true
 	}
@@ -88,13 +88,13 @@ func Detect(header []string) (Format, error) {
 	case 1:
 		return match[0], nil
 	case 0:
-		return "", fmt.Errorf("unrecognised header (%s): %s", strings.Join(header, ","), needs())
+		return "", fmt.Errorf("unrecognised header (%s): %s", headerPreview(header), needs())
 	}
 	names := make([]string, len(match))
 	for i, m := range match {
 		names[i] = string(m)
 	}
-	return "", fmt.Errorf("ambiguous header (%s) fits %s: %s", strings.Join(header, ","),
+	return "", fmt.Errorf("ambiguous header (%s) fits %s: %s", headerPreview(header),
 		strings.Join(names, " and "), needs())
 }
 
@@ -105,4 +105,13 @@ func needs() string {
 		parts = append(parts, string(s.format)+" needs "+strings.Join(s.required, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// headerPreview is the header as an error quotes it: at most 200 bytes.
+func headerPreview(header []string) string {
+	s := strings.ToValidUTF8(strings.Join(header, ","), "\ufffd")
+	if len(s) > 200 {
+		return Preview(s[:200]) + "…"
+	}
+	return s
 }

@@ -1,6 +1,8 @@
 package importers
 
 import (
+	"casegraph/internal/fuzzbudget"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -173,6 +175,7 @@ func FuzzImportReader(f *testing.F) {
 	f.Add([]byte("group_id,name\nG1,\"x\n"))
 	f.Add([]byte("\ufeffiin,name\n900515300008,\"A\"\"B\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzzbudget.Start(t, len(data))()
 		var rej strings.Builder
 		sink := &recordingSink{}
 		rep, err := ImportReader(context.Background(), strings.NewReader(string(data)), sink,

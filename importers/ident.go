@@ -310,7 +310,37 @@ var (
 	errAmountEmpty    = errors.New("amount is empty")
 	errAmountSyntax   = errors.New("amount: want digits with at most 2 decimals, e.g. 495000.50")
 	errAmountOverflow = errors.New("amount is too large")
+	errAmountRange    = fmt.Errorf("amount is out of range: at most %d minor units (10^13 in major units) either way", MaxAmountMinor)
 )
+
+// MaxAmountMinor bounds the magnitude of one amount, in minor units (10^15,
+// i.e. 10 trillion tenge). A larger amount is no payment but a hostile or
+// broken file, and a few of them would wrap an int64 sum.
+const MaxAmountMinor = 1_000_000_000_000_000
+
+// CheckAmount refuses an amount whose magnitude exceeds MaxAmountMinor.
+func CheckAmount(v int64) error {
+	if v > MaxAmountMinor || v < -MaxAmountMinor {
+		return errAmountRange
+	}
+	return nil
+}
+
+// MinYear and MaxYear bound the dates and times casegraph stores. Times are
+// nanoseconds since 1970 in an int64 (1677–2262): a year outside that would
+// be stored wrapped, so anything outside 1800–2200 is refused with a reason.
+const (
+	MinYear = 1800
+	MaxYear = 2200
+)
+
+// CheckYear refuses a year outside MinYear–MaxYear.
+func CheckYear(y int) error {
+	if y < MinYear || y > MaxYear {
+		return fmt.Errorf("year %d is outside the supported range %d–%d", y, MinYear, MaxYear)
+	}
+	return nil
+}
 
 // ParseAmount parses a strict decimal ("495000", "495000.50", "-12.5",
 // "+3") into minor units (×100). No thousands separators, no exponent, at
@@ -355,6 +385,9 @@ func ParseAmount(s string) (int64, error) {
 	}
 	if neg {
 		v = -v
+	}
+	if err := CheckAmount(v); err != nil {
+		return 0, err
 	}
 	return v, nil
 }
@@ -418,6 +451,9 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h > 23 || mi > 59 || sec > 59 {
 		return time.Time{}, fmt.Errorf("time %q: date or time out of range", s)
 	}
+	if err := CheckYear(y); err != nil {
+		return time.Time{}, fmt.Errorf("time %q: %w", s, err)
+	}
 	rest := s[i:]
 	switch {
 	case rest == "":
@@ -464,6 +500,9 @@ func ParseDate(s string) (string, error) {
 	d, ok3 := num(s, 8, 2)
 	if len(s) != 10 || !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' || m < 1 || m > 12 || d < 1 || d > daysIn(m, y) {
 		return "", fmt.Errorf("date %q: want a calendar date YYYY-MM-DD", s)
+	}
+	if err := CheckYear(y); err != nil {
+		return "", fmt.Errorf("date %q: %w", s, err)
 	}
 	return s, nil
 }

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"casegraph/graph"
+	"casegraph/internal/csvsafe"
 )
 
 // MaxRejectsKept is how many rejects a Report keeps in memory; every reject is
@@ -159,6 +160,12 @@ type importer struct {
 	// firstTxn is the first transaction's time: the zone's own offset there
 	// tells whether stated offsets differ from it (TimeCounts.Zone).
 	firstTxn time.Time
+	header   []string
+	// idCol is the column that identifies a row's record (iin, pan,
+	// exchange_id, group_id, tx_id), -1 for memberships; ids maps its hash
+	// to the first row that gave it (conflicts).
+	idCol int
+	ids   *IDGuard
 }
 
 type extraCol struct {
@@ -197,7 +204,14 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
 		_, _ = br.Discard(3)
 	}
-	rd := csv.NewReader(br)
+	if b, err := br.Peek(3); err == nil && string(b) == "\ufeff" {
+		return fmt.Errorf("%s: starts with two byte-order marks: not a file casegraph reads", name)
+	}
+	head, _ := br.Peek(8192)
+	if err := CheckHead(head); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	rd := csv.NewReader(LimitRuns(newCRReader(br), "\n", MaxLineBytes))
 	rd.ReuseRecord = true
 	rd.FieldsPerRecord = -1
 
@@ -209,12 +223,19 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 		return fmt.Errorf("%s: read header: %w", name, err)
 	}
 	header = append([]string(nil), header...)
+	for i, h := range header {
+		if err := CheckText(h, 256); err != nil {
+			return fmt.Errorf("%s: header column %d %q: %w", name, i+1, Preview(strings.ToValidUTF8(h, "\ufffd")), err)
+		}
+	}
 	f, err := Detect(header)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	im.rep.Format = f
 	im.setColumns(f, header)
+	im.header = header
+	im.setIdentity(f)
 
 	handle := im.handler(f)
 	last := time.Now()
@@ -259,8 +280,21 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 				if err := im.reject(line, re); err != nil {
 					return err
 				}
+			} else if re := im.checkFields(rec); re.failed() {
+				if err := im.reject(line, re); err != nil {
+					return err
+				}
+			} else if re := im.conflict(rec, name, line); re.failed() {
+				if err := im.reject(line, re); err != nil {
+					return err
+				}
 			} else {
 				re, err := handle(rec, src)
+				if err != nil {
+					if ce, ok := asConflict(err); ok {
+						re, err = rowError{column: ce.Column, value: showValue(ce.Value), reason: ce.Reason}, nil
+					}
+				}
 				if err != nil {
 					// The row was not accounted for: it is neither imported nor
 					// rejected, so it is not counted as read either.
@@ -273,6 +307,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 					}
 				} else {
 					im.rep.Imported++
+					im.remember()
 				}
 			}
 		}
@@ -290,6 +325,14 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 		im.opts.Progress(cr.n.Load(), im.rep.Read)
 	}
 	return nil
+}
+
+// RejectFields is the rejects-file row of rj. Every cell is neutralised as
+// the exports' CSV cells are (internal/csvsafe): a rejected value is
+// attacker-controlled text, and the rejects file is opened in spreadsheets.
+func RejectFields(rj Reject) []string {
+	return []string{csvsafe.Cell(rj.File, false), strconv.Itoa(rj.Line), csvsafe.Cell(rj.Column, false),
+		csvsafe.Cell(rj.Value, false), csvsafe.Cell(rj.Reason, false)}
 }
 
 // reject records a rejected row and writes it to the rejects file.
@@ -311,7 +354,7 @@ func (im *importer) reject(line int, re rowError) error {
 		return nil
 	}
 	im.rejBuf.Reset()
-	_ = im.rejCSV.Write([]string{rj.File, strconv.Itoa(rj.Line), rj.Column, rj.Value, rj.Reason})
+	_ = im.rejCSV.Write(RejectFields(rj))
 	im.rejCSV.Flush()
 	if err := im.rejCSV.Error(); err != nil {
 		return fmt.Errorf("%s: encode reject of line %d: %w", im.opts.Name, line, err)

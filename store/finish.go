@@ -218,7 +218,7 @@ func (ix *indexer) observe(k, v []byte) error {
 				ix.nbrs[mk] = n
 			}
 			n.count++
-			n.amount += h.amount
+			n.amount = graph.AddSat(n.amount, h.amount)
 			n.first, n.last = min(n.first, at), max(n.last, at)
 		}
 	case pfxBatch:

@@ -152,7 +152,7 @@ func combineParts(parts []*indexer, set func(k, v []byte) error) (*indexer, erro
 					continue
 				}
 				b.count += a.count
-				b.amount += a.amount
+				b.amount = graph.AddSat(b.amount, a.amount)
 				b.first, b.last = min(b.first, a.first), max(b.last, a.last)
 			}
 		}

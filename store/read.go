@@ -129,7 +129,7 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 				}
 				n := row(nbKey{rel: relOrder(true, uint8(ch)), dir: dir, other: string(refPrefix(0, other))}, other, ch.String())
 				n.Count += int(a.count)
-				n.Amount += a.amount
+				n.Amount = graph.AddSat(n.Amount, a.amount)
 				n.FirstSeen, n.LastSeen = time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
 				return nil
 			})
@@ -267,9 +267,9 @@ func readTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, page *graph
 		}
 		page.Total++
 		if graph.Direction(k[len(k)-1]) == graph.DirIn {
-			page.In += amt
+			page.In = graph.AddSat(page.In, amt)
 		} else {
-			page.Out += amt
+			page.Out = graph.AddSat(page.Out, amt)
 		}
 		return nil
 	})

@@ -289,7 +289,7 @@ func (a *Analysis) cluster(persons, instruments []graph.NodeID) tui.Cluster {
 			if !in[e.Other] {
 				continue
 			}
-			c.Turnover += e.Amount
+			c.Turnover = graph.AddSat(c.Turnover, e.Amount)
 			c.TxCount++
 			if first == 0 || e.Time < first {
 				first = e.Time

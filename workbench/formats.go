@@ -24,7 +24,7 @@ var inputExts = map[string]bool{".csv": true, ".json": true, ".jsonl": true, ".n
 // goAML XML, FollowTheMoney JSON, canonical CSV, or a list (watch list,
 // bare address list, AFSA register). note carries what the summary should
 // add, e.g. dangling FtM references.
-func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sink, opts importers.Options) (rep importers.Report, note string, err error) {
+func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sink, opts importers.Options, as string) (rep importers.Report, note string, err error) {
 	head := make([]byte, 8192)
 	n, rerr := io.ReadFull(f, head)
 	if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
@@ -33,6 +33,25 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 	head = head[:n]
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return importers.Report{File: opts.Name}, "", fmt.Errorf("rewind %s: %w", opts.Name, err)
+	}
+	// Sniffing never turns an unrecognised file into data: binary content
+	// and a doubled byte-order mark are refused before any importer sees it.
+	if err := importers.CheckHead(head); err != nil {
+		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: %w", opts.Name, err)
+	}
+	// Only canonical CSV rows are checked against earlier imports
+	// (priorCheck): a list rewrites entities on purpose, and FtM and goAML
+	// re-exports of updated data would otherwise stop at the first change.
+	canon := sink
+	if pc, ok := sink.(priorCheck); ok {
+		sink = pc.Sink
+	}
+	lo := func() lists.Options {
+		return lists.Options{Options: opts, Status: listStatusFromName(opts.Name), Chain: chainFromName(opts.Name)}
+	}
+	if as == AsList {
+		rep, err = lists.Import(ctx, f, sink, storeLookup{db}, lo())
+		return rep, "", err
 	}
 	switch {
 	case goaml.Sniff(head):
@@ -49,17 +68,87 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 	}
 	first, _, _ := strings.Cut(string(head), "\n")
 	if isCanonicalCSV(first) && !lists.Claims(first) {
+		rep, err = importers.ImportReader(ctx, f, canon, opts)
+		return rep, "", err
+	}
+	if dup := lists.DuplicateColumn(first); dup != "" {
+		// Let the canonical importer name the column.
 		rep, err = importers.ImportReader(ctx, f, sink, opts)
 		return rep, "", err
 	}
-	if _, ok := lists.Detect(first); ok {
-		lo := lists.Options{Options: opts, Status: listStatusFromName(opts.Name), Chain: chainFromName(opts.Name)}
-		rep, err = lists.Import(ctx, f, sink, storeLookup{db}, lo)
-		return rep, "", err
+	if kind, ok := lists.Detect(first); ok {
+		// A file is a list only when it says so: a register by its name and
+		// licence columns, a watch list by a list_status or list column, a
+		// bare address list by a file name that says list, sanction, OFAC,
+		// SDN, watch, black or grey and lines that all look like addresses.
+		// Anything else needs --as list.
+		said := kind == lists.FormatRegister || kind == lists.FormatWatchlist && lists.SaysList(first) ||
+			kind == lists.FormatAddresses && nameSaysList(opts.Name) && looksLikeAddresses(head)
+		if said {
+			rep, err = lists.Import(ctx, f, sink, storeLookup{db}, lo())
+			return rep, "", err
+		}
+		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: not a file casegraph recognises: "+
+			"a watch list needs a list_status or list column (or import it with --as list), and the header is none of the canonical formats: %s",
+			opts.Name, recogniseErr(first))
 	}
 	// Let the canonical importer explain what it expected.
 	rep, err = importers.ImportReader(ctx, f, sink, opts)
 	return rep, "", err
+}
+
+// AsList is the --as value that reads every file as a list (watch list,
+// address list or register), whatever its header says.
+const AsList = "list"
+
+// recogniseErr is why a header line is none of the canonical formats.
+func recogniseErr(first string) string {
+	rec, err := csv.NewReader(strings.NewReader(first)).Read()
+	if err != nil {
+		return err.Error()
+	}
+	if _, err := importers.Detect(rec); err != nil {
+		return err.Error()
+	}
+	return "it names a list column"
+}
+
+// nameSaysList reports whether a file name says that it is a list.
+func nameSaysList(name string) bool {
+	n := strings.ToLower(filepath.Base(name))
+	for _, w := range []string{"list", "sanction", "ofac", "sdn", "watch", "black", "grey", "gray"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeAddresses reports whether every complete non-blank line of head
+// is one printable token of 20–128 letters, digits and ':' '_' '-' — the
+// shape of a wallet address, optionally with its chain.
+func looksLikeAddresses(head []byte) bool {
+	lines := strings.Split(string(head), "\n")
+	if len(head) == 8192 && len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last line may be cut
+	}
+	seen := 0
+	for _, l := range lines {
+		l = strings.TrimSpace(strings.TrimPrefix(l, "\ufeff"))
+		if l == "" {
+			continue
+		}
+		if len(l) < 20 || len(l) > 128 {
+			return false
+		}
+		for _, c := range []byte(l) {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == ':' || c == '_' || c == '-') {
+				return false
+			}
+		}
+		seen++
+	}
+	return seen > 0
 }
 
 // isCanonicalCSV reports whether a header line is one of casegraph's own CSV

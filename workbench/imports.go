@@ -110,11 +110,22 @@ func (noProgress) Done()                      {}
 // a search index already loaded is loaded again.
 func (b *Workbench) Import(ctx context.Context, files []string, rejectsPath string, prog ImportProgress,
 	prof *profile.Profile) (ImportResult, error) {
+	return b.ImportAs(ctx, files, rejectsPath, prog, prof, "")
+}
+
+// ImportAs is Import with the kind of file forced: as is "" (recognise each
+// file from its content) or AsList (casegraph import --as list: read every
+// file as a watch list, address list or register).
+func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath string, prog ImportProgress,
+	prof *profile.Profile, as string) (ImportResult, error) {
+	if as != "" && as != AsList {
+		return ImportResult{}, fmt.Errorf("--as %q: want %q", as, AsList)
+	}
 	if prog == nil {
 		prog = noProgress{}
 	}
 	defer b.dropAnalysis()
-	res, err := importFiles(ctx, b.db, files, rejectsPath, prog, prof)
+	res, err := importFiles(ctx, b.db, files, rejectsPath, prog, prof, as)
 	b.mu.RLock()
 	searching := b.ix != nil
 	b.mu.RUnlock()
@@ -125,7 +136,7 @@ func (b *Workbench) Import(ctx context.Context, files []string, rejectsPath stri
 }
 
 func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog ImportProgress,
-	prof *profile.Profile) (ImportResult, error) {
+	prof *profile.Profile, as string) (ImportResult, error) {
 	start := time.Now()
 	var res ImportResult
 	loader, err := db.NewLoader()
@@ -143,7 +154,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		rej.Close()
 	}()
 	for _, path := range files {
-		fr, err := importOne(ctx, db, loader, path, seen, rej, prog, prof)
+		fr, err := importOne(ctx, db, loader, path, seen, rej, prog, prof, as)
 		res.Files = append(res.Files, fr)
 		if err != nil {
 			return res, err
@@ -164,7 +175,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 }
 
 func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path string,
-	seen map[string]string, rej *lazyRejects, prog ImportProgress, prof *profile.Profile) (FileResult, error) {
+	seen map[string]string, rej *lazyRejects, prog ImportProgress, prof *profile.Profile, as string) (FileResult, error) {
 	fr := FileResult{Path: path}
 	sum, size, err := hashFile(path)
 	if err != nil {
@@ -202,7 +213,13 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 		rep, err = prof.Import(ctx, f, loader, profile.Options{Options: opts,
 			Open: func(name string) (io.ReadCloser, error) { return os.Open(filepath.Join(dir, name)) }})
 	} else {
-		rep, note, err = importAny(ctx, db, f, loader, opts)
+		var sink importers.Sink = loader
+		if !loader.Bulk() {
+			// The database already holds data: a record that an earlier
+			// import stored differently is rejected, never overwritten.
+			sink = priorCheck{Sink: loader, ctx: ctx, db: db}
+		}
+		rep, note, err = importAny(ctx, db, f, sink, opts, as)
 	}
 	fr.Report, fr.Note = rep, note
 	if err != nil {

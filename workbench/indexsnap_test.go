@@ -1,6 +1,8 @@
 package workbench
 
 import (
+	"casegraph/internal/hostile"
+
 	"bytes"
 	"context"
 	"errors"
@@ -71,9 +73,10 @@ func TestIndexSnapshotLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A new person: renaming a stored one is a conflicting duplicate,
+	// rejected (docs/SECURITY.md, "Hostile input files").
 	lines := strings.SplitAfter(string(persons), "\n")
-	name := strings.Split(lines[1], ",")[1]
-	changed := lines[0] + strings.Replace(lines[1], name, name+" renamed", 1)
+	changed := lines[0] + hostile.IIN(7) + ",Жаңа Адам,\n"
 	if err := os.WriteFile(filepath.Join(extra, "persons.csv"), []byte(changed), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -23,12 +23,16 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	rejects := fs.String("rejects", "", "where to write rejected rows (CSV); default DIR/rejects/import-N.csv")
 	profName := fs.String("profile", "", "map non-canonical files with a mapping profile: a built-in name ("+
 		strings.Join(profile.Builtins(), ", ")+") or a YAML file")
+	as := fs.String("as", "", "read every file as this kind instead of recognising it: list (a watch list, address list or AFSA register)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(paths) == 0 {
 		return usageError{"import needs at least one FILE or DIR"}
+	}
+	if *as != "" && *as != workbench.AsList {
+		return usageError{"--as takes list"}
 	}
 	var prof *profile.Profile
 	var files []string
@@ -49,7 +53,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer db.Close()
 	defer workbench.LimitImportMemory()()
-	res, err := newBackend(db).Import(ctx, files, *rejects, newProgress(stderr), prof)
+	res, err := newBackend(db).ImportAs(ctx, files, *rejects, newProgress(stderr), prof, *as)
 	printImportSummary(stdout, res)
 	return err
 }

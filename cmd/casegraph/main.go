@@ -32,9 +32,10 @@ Usage:
   casegraph generate --out DIR --statement ROWS
                                                write statement.csv, a Windows-1251 bank statement
                                                (import it with --profile bank-statement)
-  casegraph import --db DIR [--rejects FILE] FILE|DIR...
+  casegraph import --db DIR [--rejects FILE] [--as list] FILE|DIR...
                                                import canonical CSV, FollowTheMoney JSON, goAML XML,
-                                               watch lists and the AFSA licence register
+                                               watch lists and the AFSA licence register; a list
+                                               without a list_status column needs --as list
   casegraph import --db DIR --profile NAME|FILE FILE|DIR...
                                                import other CSV files (bank statements, AMLSim, Berka…)
                                                through a mapping profile (docs/FORMATS.md)

@@ -28,7 +28,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,16 +86,38 @@ func (e *entity) first(prop string) string {
 }
 
 func (e *entity) all(props ...string) []string {
-	var out []string
+	var m multi
 	for _, p := range props {
 		for _, v := range e.Properties[p] {
-			if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
-				out = append(out, v)
-			}
+			m.add(strings.TrimSpace(v))
 		}
 	}
-	return out
+	return m.vals
 }
+
+// multi collects distinct non-empty values in order, in linear time: a
+// property with 100,000 values must not cost 10^10 comparisons.
+type multi struct {
+	vals []string
+	seen map[string]struct{}
+}
+
+func (m *multi) add(v string) {
+	if v == "" {
+		return
+	}
+	if m.seen == nil {
+		m.seen = make(map[string]struct{})
+	}
+	if _, ok := m.seen[v]; ok {
+		return
+	}
+	m.seen[v] = struct{}{}
+	m.vals = append(m.vals, v)
+}
+
+// joined is the values joined with graph.MultiSep.
+func (m *multi) joined() string { return strings.Join(m.vals, graph.MultiSep) }
 
 // Schema groups.
 var (
@@ -246,8 +267,13 @@ func each(ctx context.Context, r io.Reader, fn func(line int, raw []byte) error)
 	}
 	line := 0
 	for {
-		raw, err := br.ReadBytes('\n')
-		if len(raw) > 0 {
+		raw, long, err := readLine(br, MaxRecordBytes)
+		if long {
+			line++
+			if ferr := fn(line, nil); ferr != nil {
+				return ferr
+			}
+		} else if len(raw) > 0 {
 			line++
 			if t := bytes.TrimSpace(raw); len(t) > 0 {
 				if line&1023 == 0 {
@@ -266,6 +292,30 @@ func each(ctx context.Context, r io.Reader, fn func(line int, raw []byte) error)
 		if err != nil {
 			return fmt.Errorf("read after line %d: %w", line, err)
 		}
+	}
+}
+
+// MaxRecordBytes bounds one JSON-lines record. A longer line is rejected
+// (fn gets nil) and skipped without being held in memory.
+const MaxRecordBytes = 16 << 20
+
+// readLine reads one line of at most max bytes; a longer line is read to its
+// end and dropped, and long reports it.
+func readLine(br *bufio.Reader, max int) (line []byte, long bool, err error) {
+	var acc []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if !long {
+			if len(acc)+len(frag) > max {
+				long, acc = true, nil
+			} else {
+				acc = append(acc, frag...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return acc, long, err
 	}
 }
 
@@ -298,6 +348,9 @@ func eachArray(ctx context.Context, r io.Reader, fn func(int, []byte) error) err
 
 // record validates one record and emits it, or rejects it.
 func (im *importer) record(line int, raw []byte) error {
+	if raw == nil {
+		return im.books.Reject(line, "", "", fmt.Sprintf("record longer than %d MiB", MaxRecordBytes>>20))
+	}
 	var e entity
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return im.books.Reject(line, "", string(raw), "not an FtM entity: "+err.Error())
@@ -356,19 +409,24 @@ func entityProps(e *entity) map[string]string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	sets := map[string]*multi{}
 	add := func(k string, vs []string) {
+		m := sets[k]
+		if m == nil {
+			m = &multi{}
+			sets[k] = m
+		}
 		for _, v := range vs {
-			v = importers.NormalizeName(v)
-			if v == "" {
-				continue
-			}
-			if old := p[k]; old == "" {
-				p[k] = v
-			} else if !slices.Contains(strings.Split(old, graph.MultiSep), v) {
-				p[k] = old + graph.MultiSep + v
-			}
+			m.add(importers.NormalizeName(v))
 		}
 	}
+	defer func() {
+		for k, m := range sets {
+			if len(m.vals) > 0 {
+				p[k] = m.joined()
+			}
+		}
+	}()
 	for _, k := range keys {
 		vs := e.Properties[k]
 		switch k {
@@ -415,7 +473,14 @@ func (im *importer) node(line int, e *entity, src graph.Provenance) error {
 		}
 		return im.books.Reject(line, "id", e.ID, "entity could not be keyed")
 	}
-	ent := graph.Entity{Ref: inf.ref, Name: displayName(e), Props: entityProps(e), Src: src}
+	name := displayName(e)
+	if err := importers.CheckText(name, importers.MaxNameBytes); err != nil {
+		return im.books.Reject(line, "name", importers.Preview(name), err.Error())
+	}
+	if err := importers.CheckText(inf.ref.Key, importers.MaxFieldBytes); err != nil {
+		return im.books.Reject(line, "id", importers.Preview(inf.ref.Key), err.Error())
+	}
+	ent := graph.Entity{Ref: inf.ref, Name: name, Props: entityProps(e), Src: src}
 	if ent.Ref.Kind == graph.KindExchange {
 		if _, ok := ent.Props["afsa_licence"]; !ok {
 			ent.Props["afsa_licence"] = ""
@@ -424,30 +489,29 @@ func (im *importer) node(line int, e *entity, src graph.Provenance) error {
 	if sanctioned(e) || len(im.sanction[e.ID]) > 0 {
 		ent.Props["list_status"] = "sanctioned"
 	}
-	for _, s := range im.sanction[e.ID] {
+	if len(im.sanction[e.ID]) > 0 {
 		for _, k := range []string{"authority", "program", "reason", "listingDate", "country"} {
-			for _, v := range s.all(k) {
-				key := "sanction_" + strings.ToLower(k)
-				if old := ent.Props[key]; old == "" {
-					ent.Props[key] = v
-				} else if !slices.Contains(strings.Split(old, graph.MultiSep), v) {
-					ent.Props[key] = old + graph.MultiSep + v
+			var m multi
+			for _, s := range im.sanction[e.ID] {
+				for _, v := range s.all(k) {
+					m.add(v)
 				}
+			}
+			if len(m.vals) > 0 {
+				ent.Props["sanction_"+strings.ToLower(k)] = m.joined()
 			}
 		}
 	}
 	if ph := ent.Props["phone"]; ph != "" {
 		// Valid numbers are stored in E.164, so resolution can match them.
-		var norm []string
+		var m multi
 		for _, v := range strings.Split(ph, graph.MultiSep) {
 			if n, err := importers.NormalizePhone(v); err == nil {
 				v = n
 			}
-			if !slices.Contains(norm, v) {
-				norm = append(norm, v)
-			}
+			m.add(v)
 		}
-		ent.Props["phone"] = strings.Join(norm, graph.MultiSep)
+		ent.Props["phone"] = m.joined()
 	}
 	if err := im.books.Put(ent); err != nil {
 		return err

@@ -1,6 +1,8 @@
 package ftm
 
 import (
+	"casegraph/internal/fuzzbudget"
+
 	"bytes"
 	"context"
 	"errors"
@@ -237,6 +239,7 @@ func FuzzFtM(f *testing.F) {
 	f.Add([]byte(fixture))
 	f.Add([]byte(`[{"id":"a","schema":"Payment","properties":{"payer":["a"],"beneficiary":["a"],"amount":["1e308"],"currency":["EUR"],"date":["2025-01-01"]}}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer fuzzbudget.Start(t, len(data))()
 		sink := &rectest.Sink{}
 		res, _ := Import(context.Background(), bytes.NewReader(data), sink, importers.Options{Name: "fuzz"})
 		if !res.Reconciles() {

@@ -150,8 +150,12 @@ func Import(ctx context.Context, r io.Reader, sink importers.Sink, opts importer
 var headerFields = map[string]bool{"rentity_id": true, "report_code": true, "entity_reference": true,
 	"currency_code_local": true, "submission_date": true}
 
+// maxDepth bounds how deep elements nest; a goAML report needs about ten
+// levels. A deeper file is refused: it is an attack on the parser, not data.
+const maxDepth = 64
+
 func (im *importer) run(r io.Reader) error {
-	dec := xml.NewDecoder(r)
+	dec := xml.NewDecoder(importers.LimitRuns(r, "<>", importers.MaxLineBytes))
 	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
 		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
 			return in, nil
@@ -182,30 +186,36 @@ func (im *importer) run(r io.Reader) error {
 				sawReport = true
 			}
 			line, _ = dec.InputPos()
-			elPath := strings.Join(append(path, name), "/")
+			if len(path) >= maxDepth {
+				return fmt.Errorf("%s: line %d: elements nested deeper than %d: not a goAML report", im.opts.Name, line, maxDepth)
+			}
+			// The path is joined only for the elements that are rows or
+			// header fields: joining it for every element made a deeply
+			// nested file quadratic.
+			elPath := func() string { return strings.Join(append(path[:len(path):len(path)], name), "/") }
 			switch {
 			case len(path) == 1 && headerFields[name]:
 				var v string
 				if err := dec.DecodeElement(&v, &t); err != nil {
-					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath, err)
+					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath(), err)
 				}
 				im.head[name] = strings.TrimSpace(v)
 				continue
 			case len(path) == 1 && name == "transaction":
 				var tx transaction
 				if err := dec.DecodeElement(&tx, &t); err != nil {
-					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath, err)
+					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath(), err)
 				}
-				if err := im.row(line, elPath, func(src graph.Provenance) (string, string, error) { return im.transaction(&tx, src) }); err != nil {
+				if err := im.row(line, elPath(), func(src graph.Provenance) (string, string, error) { return im.transaction(&tx, src) }); err != nil {
 					return err
 				}
 				continue
 			case name == "report_party" && len(path) >= 2:
 				var p party
 				if err := dec.DecodeElement(&p, &t); err != nil {
-					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath, err)
+					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath(), err)
 				}
-				if err := im.row(line, elPath, func(src graph.Provenance) (string, string, error) {
+				if err := im.row(line, elPath(), func(src graph.Provenance) (string, string, error) {
 					ok, err := im.party(&p, "report_party", src)
 					if err == nil && !ok {
 						return "", "report party names no person, account or entity", nil

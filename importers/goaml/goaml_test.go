@@ -1,6 +1,8 @@
 package goaml
 
 import (
+	"casegraph/internal/fuzzbudget"
+
 	"bytes"
 	"context"
 	"os"
@@ -147,6 +149,7 @@ func FuzzGoAML(f *testing.F) {
 	f.Add(fixture)
 	f.Add("<report><activity><report_parties><report_party><person><first_name>x</first_name></person></report_party></report_parties></activity></report>")
 	f.Fuzz(func(t *testing.T, in string) {
+		defer fuzzbudget.Start(t, len(in))()
 		sink := &rectest.Sink{}
 		rep, _ := Import(context.Background(), strings.NewReader(in), sink, importers.Options{Name: "f"})
 		if !rep.Reconciles() {

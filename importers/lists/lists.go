@@ -122,6 +122,39 @@ func Claims(firstLine string) bool {
 	return has
 }
 
+// SaysList reports whether a first line says that its file is a watch list:
+// it names a list_status or list column. Only such a file (or one imported
+// with --as list) is read as a watch list: an identifier column alone
+// (iin, pan, address) does not make a file a list, or a persons file with a
+// typo, or garbage with a comma in it, would flag everyone it names.
+func SaysList(firstLine string) bool {
+	f, ok := Detect(firstLine)
+	if !ok || f != FormatWatchlist {
+		return false
+	}
+	cols := headerCols(strings.Split(strings.TrimSpace(firstLine), ","))
+	_, a := cols["list_status"]
+	_, b := cols["list"]
+	return a || b
+}
+
+// DuplicateColumn returns the first column name a header line repeats
+// (compared as the importer matches them), or "".
+func DuplicateColumn(firstLine string) string {
+	seen := map[string]bool{}
+	for _, c := range strings.Split(strings.TrimSpace(firstLine), ",") {
+		c = strings.ToLower(strings.TrimSpace(strings.Trim(strings.TrimPrefix(c, "\ufeff"), `"`)))
+		if c == "" {
+			continue
+		}
+		if seen[c] {
+			return c
+		}
+		seen[c] = true
+	}
+	return ""
+}
+
 func headerCols(h []string) map[string]int {
 	cols := make(map[string]int, len(h))
 	for i, c := range h {
@@ -142,7 +175,13 @@ func Import(ctx context.Context, r io.Reader, sink importers.Sink, look Lookup, 
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		return importers.Report{File: opts.Name}, fmt.Errorf("%s: read: %w", opts.Name, err)
 	}
+	if err := importers.CheckHead(first); err != nil {
+		return importers.Report{File: opts.Name}, fmt.Errorf("%s: %w", opts.Name, err)
+	}
 	line, _, _ := strings.Cut(string(first), "\n")
+	if dup := DuplicateColumn(line); dup != "" {
+		return importers.Report{File: opts.Name}, fmt.Errorf("%s: header names column %q twice (a duplicated column is refused: which one holds the data?)", opts.Name, importers.Preview(dup))
+	}
 	f, ok := Detect(line)
 	if !ok {
 		return importers.Report{File: opts.Name}, fmt.Errorf("%s: not a list: want a header with iin, pan, iban, phone, wallet or address (watch list), name and licence (AFSA register), or one address per line", opts.Name)
@@ -217,7 +256,7 @@ func (l *lister) addresses(r io.Reader) error {
 
 // csv reads a CSV list with a header, calling row for every record.
 func (l *lister) csv(r io.Reader, row func(rec []string, line int) error) error {
-	rd := csv.NewReader(r)
+	rd := csv.NewReader(importers.LimitRuns(r, "\n", importers.MaxLineBytes))
 	rd.FieldsPerRecord = -1
 	header, err := rd.Read()
 	if err != nil {
@@ -251,11 +290,32 @@ func (l *lister) csv(r io.Reader, row func(rec []string, line int) error) error 
 			}
 			continue
 		}
+		if i, err := badField(rec); err != nil {
+			col := "column_" + fmt.Sprint(i+1)
+			if i < len(header) && strings.TrimSpace(header[i]) != "" {
+				col = strings.ToLower(strings.TrimSpace(header[i]))
+			}
+			if err := l.books.Reject(line, col, strings.ToValidUTF8(importers.Preview(rec[i]), "\ufffd"), err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := row(rec, line); err != nil {
 			l.books.Rep.Read--
 			return fmt.Errorf("%s: line %d: %w", l.opts.Name, line, err)
 		}
 	}
+}
+
+// badField returns the first field that is too long, not UTF-8 or holds a
+// NUL byte, and why.
+func badField(rec []string) (int, error) {
+	for i, v := range rec {
+		if err := importers.CheckText(v, importers.MaxFieldBytes); err != nil {
+			return i, err
+		}
+	}
+	return 0, nil
 }
 
 func (l *lister) get(rec []string, names []string) (string, string) {

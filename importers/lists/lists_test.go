@@ -1,6 +1,8 @@
 package lists
 
 import (
+	"casegraph/internal/fuzzbudget"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -203,6 +205,7 @@ func FuzzLists(f *testing.F) {
 	f.Add("0xabc\n\nT123\n")
 	f.Add("address,name\n\"0x1,\"\n")
 	f.Fuzz(func(t *testing.T, in string) {
+		defer fuzzbudget.Start(t, len(in))()
 		sink := &rectest.Sink{}
 		rep, _ := Import(context.Background(), strings.NewReader(in), sink, testCase(), Options{Options: importers.Options{Name: "f"}, Status: "black"})
 		if !rep.Reconciles() {

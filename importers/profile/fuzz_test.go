@@ -1,6 +1,8 @@
 package profile
 
 import (
+	"casegraph/internal/fuzzbudget"
+
 	"bytes"
 	"context"
 	"os"
@@ -23,6 +25,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nfiles:\n  - records:\n      - txn: {time: \"{a}\", from: {kind: account, key: \"{b}\"}, to: {kind: cash}, amount: \"{c}\"}\n"),
 		[]byte("a,b,c\n2025-01-01 10:00,acc1,1 000,50\n"))
 	f.Fuzz(func(t *testing.T, y, csv []byte) {
+		defer fuzzbudget.Start(t, len(y)+len(csv))()
 		p, err := Parse(y)
 		if err != nil {
 			return
@@ -45,6 +48,7 @@ func FuzzStatementImport(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte("Счёт:;KZ\n;;\nДата;Дебет;Кредит\n01.01.2025;1;\nИтого;1;\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer fuzzbudget.Start(t, len(b))()
 		p, err := Builtin("bank-statement")
 		if err != nil {
 			t.Fatal(err)

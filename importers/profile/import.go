@@ -94,6 +94,9 @@ type fileRun struct {
 	// entities and links of imported rows, kept by the evaluator
 	defEnts  map[graph.Ref]struct{}
 	defLinks map[linkKey]struct{}
+	// txIDs finds transaction ids repeated with different data (apply, on
+	// the main goroutine).
+	txIDs *importers.IDGuard
 	// the records of the row being evaluated
 	ents  []graph.Entity
 	links []graph.Link
@@ -135,7 +138,7 @@ func openTable(r io.Reader, fm *FileMap) (*csv.Reader, importers.Dialect, error)
 	if fm.HeaderLine > 0 {
 		d.HeaderLine = fm.HeaderLine
 	}
-	rd := csv.NewReader(importers.NewDecoder(br, d))
+	rd := csv.NewReader(importers.LimitRuns(importers.NewDecoder(br, d), "\n", importers.MaxLineBytes))
 	rd.Comma = d.Comma
 	rd.FieldsPerRecord = -1
 	rd.ReuseRecord = true
@@ -358,8 +361,24 @@ func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 	case outReject:
 		return fr.rec.Reject(o.line, o.column, o.value, o.reason)
 	default:
-		if err := fr.emit(o.src, b.ents[o.e0:o.e1], b.links[o.l0:o.l1], b.txns[o.t0:o.t1]); err != nil {
+		txns := b.txns[o.t0:o.t1]
+		if fr.txIDs == nil {
+			fr.txIDs = importers.NewIDGuard()
+		}
+		// A transaction id that an earlier row gave with different data is
+		// a conflicting duplicate: the row is rejected naming both lines.
+		for i := range txns {
+			if first, bad := fr.txIDs.Check(txns[i].ID, importers.TxnSum(fr.txIDs.Seed(), &txns[i]), o.line); bad {
+				return fr.rec.Reject(o.line, "id", importers.Preview(txns[i].ID),
+					importers.ConflictReason("transaction id", txns[i].ID, fr.opts.Name, o.line, first))
+			}
+		}
+		if err := fr.emit(o.src, b.ents[o.e0:o.e1], b.links[o.l0:o.l1], txns); err != nil {
 			return err
+		}
+		for i := range txns {
+			fr.txIDs.Check(txns[i].ID, importers.TxnSum(fr.txIDs.Seed(), &txns[i]), o.line)
+			fr.txIDs.Remember()
 		}
 		fr.rec.Imported()
 	}
@@ -427,6 +446,15 @@ func (fr *fileRun) classify(rec []string, line, row, nfields int) rowOutcome {
 	if len(rec) != nfields {
 		o.kind, o.reason = outReject, "want "+strconv.Itoa(nfields)+" fields as in the header, got "+strconv.Itoa(len(rec))
 		return o
+	}
+	for i, v := range rec {
+		// Hostile input: an oversized field, a NUL byte or text that is not
+		// UTF-8 after decoding rejects the row, quoting a bounded prefix.
+		if err := importers.CheckText(v, importers.MaxFieldBytes); err != nil {
+			o.kind, o.column, o.reason = outReject, "column_"+strconv.Itoa(i+1), err.Error()
+			o.value = strings.ToValidUTF8(importers.Preview(v), "\ufffd")
+			return o
+		}
 	}
 	c := &fr.ctx
 	c.rec, c.line, c.row = rec, line, row

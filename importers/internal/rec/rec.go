@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -64,7 +63,7 @@ func (b *Books) Reject(line int, column, value, reason string) error {
 		return nil
 	}
 	b.buf.Reset()
-	_ = b.w.Write([]string{rj.File, strconv.Itoa(line), column, value, reason})
+	_ = b.w.Write(importers.RejectFields(rj))
 	b.w.Flush()
 	if err := b.w.Error(); err != nil {
 		return fmt.Errorf("%s: encode reject of line %d: %w", b.Rep.File, line, err)
@@ -75,10 +74,24 @@ func (b *Books) Reject(line int, column, value, reason string) error {
 	return nil
 }
 
-// Put sends a full entity.
+// Put sends a full entity. A name longer than importers.MaxNameBytes is cut
+// there (at a rune start) and the entity records it in name_truncated with
+// the original size: a 100 MB name must not reach the search index.
 func (b *Books) Put(e graph.Entity) error {
+	if len(e.Name) > importers.MaxNameBytes {
+		n := len(e.Name)
+		cut := importers.MaxNameBytes
+		for cut > 0 && !utf8.RuneStart(e.Name[cut]) {
+			cut--
+		}
+		e.Name = e.Name[:cut]
+		if e.Props == nil {
+			e.Props = map[string]string{}
+		}
+		e.Props["name_truncated"] = fmt.Sprintf("name of %d bytes cut to %d", n, cut)
+	}
 	if err := b.sink.PutEntity(e); err != nil {
-		return fmt.Errorf("put %s: %w", e.Ref, err)
+		return fmt.Errorf("put %s: %w", importers.Preview(e.Ref.String()), err)
 	}
 	b.seen["e"+e.Ref.String()] = struct{}{}
 	return nil
@@ -92,7 +105,7 @@ func (b *Books) Stub(r graph.Ref, src graph.Provenance) error {
 	}
 	b.seen[k] = struct{}{}
 	if err := b.sink.PutEntity(graph.Entity{Ref: r, Stub: true, Src: src}); err != nil {
-		return fmt.Errorf("put %s: %w", r, err)
+		return fmt.Errorf("put %s: %w", importers.Preview(r.String()), err)
 	}
 	b.Rep.Stubs++
 	return nil
@@ -115,7 +128,7 @@ func (b *Books) Link(l graph.Link) error {
 	}
 	b.seen[k] = struct{}{}
 	if err := b.sink.PutLink(l); err != nil {
-		return fmt.Errorf("put link %s %s %s: %w", l.From, l.Type, l.To, err)
+		return fmt.Errorf("put link %s %s %s: %w", importers.Preview(l.From.String()), l.Type, importers.Preview(l.To.String()), err)
 	}
 	return nil
 }
@@ -123,7 +136,7 @@ func (b *Books) Link(l graph.Link) error {
 // Txn sends a transaction and counts how it gave its time.
 func (b *Books) Txn(t graph.Txn) error {
 	if err := b.sink.PutTxn(t); err != nil {
-		return fmt.Errorf("put transaction %s: %w", t.ID, err)
+		return fmt.Errorf("put transaction %s: %w", importers.Preview(t.ID), err)
 	}
 	if t.DateOnly {
 		b.Rep.Times.AddDate()

@@ -1,0 +1,73 @@
+package ftm
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"casegraph/importers"
+	"casegraph/importers/internal/rectest"
+	"casegraph/internal/hostile"
+)
+
+// within runs fn and fails the test when it takes longer than budget.
+func within(t *testing.T, budget time.Duration, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(budget):
+		t.Fatalf("still running after %v: not linear", budget)
+	}
+	t.Logf("took %v", time.Since(start))
+}
+
+// TestHostileManyValues: one property with 100,000 values imports in
+// bounded time (the de-duplication was quadratic: 174 s), every value kept.
+func TestHostileManyValues(t *testing.T) {
+	data := hostile.FtMManyValues(100000)
+	sink := &rectest.Sink{}
+	var err error
+	within(t, 10*time.Second, func() {
+		_, err = Import(context.Background(), bytes.NewReader(data), sink, importers.Options{Name: "many.json"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.Entities) != 1 || strings.Count(sink.Entities[0].Props["alias"], "; ") != 99999 {
+		t.Errorf("want one entity with 100,000 aliases, got %d entities", len(sink.Entities))
+	}
+}
+
+// TestHostileLongName: a name beyond importers.MaxNameBytes is rejected
+// with a bounded reason; the next entity imports.
+func TestHostileLongName(t *testing.T) {
+	sink := &rectest.Sink{}
+	res, err := Import(context.Background(), bytes.NewReader(hostile.FtMLongName(100000)), sink, importers.Options{Name: "long.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 1 || res.Rejected != 1 || res.Rejects[0].Column != "name" || len(res.Rejects[0].Value) > 200 {
+		t.Errorf("report %+v", res.Report)
+	}
+}
+
+// BenchmarkFtMManyValues imports one entity with n values in a property;
+// the time per run must grow linearly with n (compare the two sizes).
+func BenchmarkFtMManyValues(b *testing.B) {
+	for _, n := range []int{50000, 100000} {
+		data := hostile.FtMManyValues(n)
+		b.Run(strings.Repeat("x", n/50000), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := Import(context.Background(), bytes.NewReader(data), &rectest.Sink{}, importers.Options{Name: "many.json"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -667,6 +667,17 @@ func (db *DB) PendingUndo(ctx context.Context) (Undo, bool, error) {
 // case from before it (or deletes a case the change created), journals the
 // undo and forgets the record, so a second UndoLast returns ErrNothingToUndo.
 func (db *DB) UndoLast(ctx context.Context, act Actor) (Undo, error) {
+	return db.UndoSeq(ctx, act, 0)
+}
+
+// ErrUndoMoved means the change an undo was meant to revert is no longer the
+// last one: someone changed a case in between.
+var ErrUndoMoved = errors.New("the last change is no longer the one to undo")
+
+// UndoSeq is UndoLast that reverts only the change journalled as seq (0:
+// whichever is pending), else ErrUndoMoved; a team server checks who made
+// the change before it lets a session undo it.
+func (db *DB) UndoSeq(ctx context.Context, act Actor, seq uint64) (Undo, error) {
 	db.caseMu.Lock()
 	defer db.caseMu.Unlock()
 	var done Undo
@@ -681,6 +692,9 @@ func (db *DB) UndoLast(ctx context.Context, act Actor) (Undo, error) {
 		var u undoRecord
 		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
 			return fmt.Errorf("decode undo record: %w", err)
+		}
+		if seq != 0 && u.Seq != seq {
+			return ErrUndoMoved
 		}
 		if u.Before != nil {
 			if err := putCase(txn, *u.Before); err != nil {

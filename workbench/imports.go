@@ -110,6 +110,9 @@ func (noProgress) Done()                      {}
 // a search index already loaded is loaded again.
 func (b *Workbench) Import(ctx context.Context, files []string, rejectsPath string, prog ImportProgress,
 	prof *profile.Profile) (ImportResult, error) {
+	if err := b.allow(ctx, OpImport, ""); err != nil {
+		return ImportResult{}, err
+	}
 	if prog == nil {
 		prog = noProgress{}
 	}

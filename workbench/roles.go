@@ -164,3 +164,11 @@ func (b *Workbench) undoAllowed(ctx context.Context) (uint64, error) {
 	}
 	return u.Seq, nil
 }
+
+// Record journals an event of this session that the workbench does not
+// journal itself, such as a team server's logins, logouts and refusals;
+// detail is any JSON-encodable value or nil.
+func (b *Workbench) Record(ctx context.Context, action, caseID string, detail any) error {
+	_, err := b.db.AppendJournal(ctx, b.actor(), action, caseID, detail)
+	return err
+}

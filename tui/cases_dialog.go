@@ -362,6 +362,11 @@ func (s *dialogScreen) Update(msg tea.Msg) tea.Cmd {
 		m.pop()
 		return m.saveDialog(d)
 	case dialogEditor:
+		if m.remote {
+			// The editor would run on the server, with a shell a key away.
+			m.setStatus("no external editor over the team server: write the note here", true)
+			return nil
+		}
 		return editNote(d.noteValue())
 	}
 	return cmd

@@ -98,7 +98,7 @@ func ParseTeam(name string, data []byte) ([]Member, error) {
 			return nil, bad("the key %s is already listed at line %d", m.Fingerprint, first)
 		}
 		if o, ok := roleOf[m.User]; ok && o.Role != m.Role {
-			return nil, bad("%s is a %s at line %d and a %s here", m.User, o.Role, o.Line, m.Role)
+			return nil, bad("%s has the role %s at line %d and %s here", m.User, o.Role, o.Line, m.Role)
 		}
 		byKey[string(key.Marshal())] = n
 		roleOf[m.User] = m

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
 
@@ -180,7 +181,8 @@ func (tt *testTeam) open(user string, w, h int) *screen {
 		tt.t.Fatal(err)
 	}
 	go func() { s.ended <- sess.Wait() }()
-	tt.t.Cleanup(func() { s.emu.Close(); c.Close() })
+	// The emulator is not closed: its Close races with the Read above.
+	tt.t.Cleanup(func() { c.Close() })
 	return s
 }
 
@@ -190,7 +192,8 @@ func (s *screen) send(keys string) {
 	_, _ = io.WriteString(s.in, keys)
 }
 
-func (s *screen) text() string { return s.emu.String() }
+// text is the screen as the emulator shows it, without styles.
+func (s *screen) text() string { return ansi.Strip(s.emu.Render()) }
 
 // wait returns once every one of want is on the screen, failing the test
 // after timeout.
@@ -344,8 +347,7 @@ func count(j []store.JournalEntry, user, action string) int {
 // session without a terminal or with a command is refused, and a session
 // without input ends after the idle timeout; all journalled.
 func TestTeamServerLimits(t *testing.T) {
-	tt := startTeam(t, Config{IdleTimeout: 700 * time.Millisecond, MaxSessionsPerKey: 1})
-	ctx := context.Background()
+	tt := startTeam(t, Config{MaxSessionsPerKey: 1})
 
 	first := tt.open("bob", 80, 24)
 	first.wait(10*time.Second, "casegraph")
@@ -375,13 +377,37 @@ func TestTeamServerLimits(t *testing.T) {
 		t.Fatalf("a command: %v %q", err, out)
 	}
 
-	// No input: the first session ends on its own.
+	first.quit()
+
+	// No input: a session ends on its own after the idle timeout; input
+	// keeps it alive.
+	idle := startTeam(t, Config{IdleTimeout: time.Second})
+	quiet := idle.open("bob", 80, 24)
+	busy := idle.open("alice", 80, 24)
+	for range 30 {
+		busy.send("?") // help on, help off
+		time.Sleep(100 * time.Millisecond)
+	}
 	select {
-	case <-first.ended:
+	case <-quiet.ended:
 	case <-time.After(10 * time.Second):
 		t.Fatal("an idle session was not ended")
 	}
-	j, err := tt.db.Journal(ctx, "")
+	select {
+	case err := <-busy.ended:
+		t.Fatalf("a session with input ended: %v", err)
+	default:
+	}
+	busy.quit()
+	checkReasons(t, tt.db, []string{"server.refused session limit", "server.refused not an interactive terminal session", "server.logout quit"})
+	checkReasons(t, idle.db, []string{"server.logout idle"})
+}
+
+// checkReasons compares bob's journalled refusals and logouts with want.
+func checkReasons(t *testing.T, db *store.DB, want []string) {
+	t.Helper()
+	ctx := context.Background()
+	j, err := db.Journal(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +420,6 @@ func TestTeamServerLimits(t *testing.T) {
 		_ = json.Unmarshal(e.Detail, &d)
 		reasons = append(reasons, e.Action+" "+d.Reason)
 	}
-	want := []string{"server.refused session limit", "server.refused not an interactive terminal session", "server.logout idle"}
 	if strings.Join(reasons, "|") != strings.Join(want, "|") {
 		t.Errorf("journalled %q, want %q", reasons, want)
 	}

@@ -272,6 +272,21 @@ func TestTeamServerEndToEnd(t *testing.T) {
 	bob.wait(time.Second, "Team case", "1 bookmarks", "alice bookmarked")
 	t.Logf("bob saw alice's bookmark %s after she did", time.Since(start).Round(time.Millisecond))
 
+	// Both open the case's notes; alice saves first; bob's save, begun on
+	// the notes as they were, is refused naming her.
+	alice.send("c")
+	alice.wait(5*time.Second, "1 bookmarks")
+	alice.send("n")
+	alice.wait(5*time.Second, "Notes of Team case")
+	bob.send("n")
+	bob.wait(5*time.Second, "Notes of Team case")
+	alice.send("met the courier" + ctrlS)
+	alice.wait(5*time.Second, "case notes saved")
+	bob.wait(time.Second, "alice wrote the notes")
+	bob.send("my version" + ctrlS)
+	bob.wait(5*time.Second, "not saved: alice changed the notes")
+	alice.send("\x1b") // esc: back where she was
+
 	vera := tt.open("vera", 90, 28)
 	vera.openDropper()
 	vera.send("b")

@@ -25,6 +25,9 @@ type caseDialog struct {
 	target graph.Target // bookmark dialogs: what is bookmarked
 	caseID string       // edit dialogs: the case edited
 	bmID   string       // edit dialogs: the bookmark edited, if any
+	// edit dialogs: the field as it was when the dialog opened
+	// (graph.WithSeen), so a change someone made since is not overwritten.
+	seen string
 	// dialogVerdictNote: the entity and its verdict.
 	verdictRef graph.Ref
 	verdict    graph.VerdictKind

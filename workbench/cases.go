@@ -28,7 +28,7 @@ func caseChange[T any](ctx context.Context, b *Workbench, op Op, caseID, action 
 	}
 	out, err := fn()
 	if err != nil {
-		return zero, err
+		return zero, b.stale(ctx, caseID, action, err)
 	}
 	id, desc := caseID, ""
 	if what != nil {

@@ -100,3 +100,40 @@ func TestRolesEnforcedInTheSession(t *testing.T) {
 		t.Fatalf("journal: %+v %v", rep, err)
 	}
 }
+
+// TestStaleEditRefused: bob began editing the notes as they were; alice
+// saved hers in between; bob's save is refused naming alice, and the notes
+// stay hers. A change begun on the current value goes through.
+func TestStaleEditRefused(t *testing.T) {
+	wb := writableBackend(t)
+	ctx := context.Background()
+	alice := wb.AsRole("alice", RoleInvestigator, "")
+	bob := wb.AsRole("bob", RoleAnalyst, "")
+	c, err := alice.CreateCase(ctx, "Almaty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := graph.WithSeen(ctx, c.Notes)
+	if _, err := alice.SetCaseNotes(seen, c.ID, "alice's notes"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bob.SetCaseNotes(seen, c.ID, "bob's notes")
+	var se *StaleError
+	if !errors.As(err, &se) || !errors.Is(err, graph.ErrStale) || se.By != "alice" || se.What != "the notes" || se.Case != "Almaty" {
+		t.Fatalf("stale save: %v", err)
+	}
+	t.Log(err)
+	got, _ := wb.db.Case(ctx, c.ID)
+	if got.Notes != "alice's notes" {
+		t.Fatalf("notes after the refused save: %q", got.Notes)
+	}
+	if _, err := bob.SetCaseNotes(graph.WithSeen(ctx, got.Notes), c.ID, "bob's notes"); err != nil {
+		t.Fatalf("a save begun on the current notes: %v", err)
+	}
+	if _, err := alice.SetCaseStatus(graph.WithSeen(ctx, string(graph.CaseOpen)), c.ID, graph.CaseStatuses[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.SetCaseStatus(graph.WithSeen(ctx, string(graph.CaseOpen)), c.ID, graph.CaseStatuses[2]); !errors.Is(err, graph.ErrStale) {
+		t.Fatalf("a status change begun on the old status: %v", err)
+	}
+}

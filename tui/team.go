@@ -21,14 +21,33 @@ type ChangedMsg struct {
 
 // updateTeam handles ChangedMsg; ok reports whether msg was one.
 func (m *Model) updateTeam(msg tea.Msg) (tea.Cmd, bool) {
+	if rv, ok := msg.(remoteVerdictMsg); ok {
+		if rv.err == nil {
+			m.applyVerdict(rv.ref, rv.v, rv.ok)
+		}
+		return nil, true
+	}
 	c, ok := msg.(ChangedMsg)
 	if !ok {
 		return nil, false
 	}
 	m.setStatus(safetext.Line(c.User+" "+c.What), false)
 	cmds := []tea.Cmd{loadCases(m.ctx, m.b)}
-	if cur, ok := m.current(); ok && !c.Ref.IsZero() && cur.Ref == c.Ref {
-		cmds = append(cmds, m.loadVerdict(c.Ref))
+	if !c.Ref.IsZero() {
+		ctx, b, ref := m.ctx, m.b, c.Ref
+		cmds = append(cmds, func() tea.Msg {
+			v, ok, err := b.Verdict(ctx, ref)
+			return remoteVerdictMsg{ref: ref, v: v, ok: ok, err: err}
+		})
 	}
 	return tea.Batch(cmds...), true
+}
+
+// remoteVerdictMsg is a verdict another user recorded or withdrew, read
+// again after their ChangedMsg.
+type remoteVerdictMsg struct {
+	ref graph.Ref
+	v   graph.Verdict
+	ok  bool
+	err error
 }

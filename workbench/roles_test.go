@@ -70,9 +70,16 @@ func TestRolesEnforcedInTheSession(t *testing.T) {
 		t.Fatalf("analyst undid the investigator's change: %v", err)
 	}
 
+	if _, err := view.SetVerdict(ctx, chainB, graph.VerdictConfirmed, ""); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("viewer recorded a verdict: %v", err)
+	}
+	if _, err := ana.SetVerdict(ctx, chainB, graph.VerdictConfirmed, "mule"); err != nil {
+		t.Fatal(err)
+	}
+
 	var got []Change
 	timeout := time.After(5 * time.Second)
-	for len(got) < 3 {
+	for len(got) < 4 {
 		select {
 		case ch := <-changes:
 			got = append(got, ch)
@@ -80,7 +87,8 @@ func TestRolesEnforcedInTheSession(t *testing.T) {
 			t.Fatalf("changes heard: %+v", got)
 		}
 	}
-	if got[0].User != "ivan" || got[0].Action != store.ActCaseCreate || got[1].User != "alice" || got[1].Action != store.ActBookmarkAdd || got[1].CaseID != c.ID {
+	if got[0].User != "ivan" || got[0].Action != store.ActCaseCreate || got[1].User != "alice" || got[1].Action != store.ActBookmarkAdd || got[1].CaseID != c.ID ||
+		got[3].User != "alice" || got[3].Ref != chainB {
 		t.Errorf("changes: %+v", got)
 	}
 	j, err := wb.db.Journal(ctx, "")
@@ -93,7 +101,7 @@ func TestRolesEnforcedInTheSession(t *testing.T) {
 			denied[e.User]++
 		}
 	}
-	if denied["victor"] != 2 || denied["alice"] != 2 {
+	if denied["victor"] != 3 || denied["alice"] != 2 {
 		t.Errorf("refusals journalled: %v", denied)
 	}
 	if rep, err := wb.db.VerifyJournal(ctx); err != nil || !rep.OK {

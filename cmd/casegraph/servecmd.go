@@ -21,7 +21,7 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	var dbf dbFlags
 	dbf.register(fs, "")
 	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on (:2222 for every interface)")
-	team := fs.String("authorized-keys", "", "team file: `user=NAME,role=investigator|analyst|viewer KEYTYPE BASE64 [COMMENT]` per line (required)")
+	team := fs.String("authorized-keys", "", "the team `FILE` (required): a line user=NAME,role=investigator|analyst|viewer KEYTYPE BASE64 [COMMENT] per key")
 	state := fs.String("state", "", "the server's own folder: host key, exports (default DIR/.casegraph-server)")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "end a session without input for this long (0: never)")
 	perKey := fs.Int("max-sessions-per-key", 4, "sessions one key may have open at once (0: no limit)")

@@ -312,12 +312,14 @@ func (s *Server) handle(sess ssh.Session) {
 	go s.feed(sctx, p, wb, windows, in, ls)
 
 	_, err := p.Run()
+	// The user quit, unless something ended the program first (feed,
+	// Close); decided before cancel, which feed would take for a
+	// disconnection.
+	quit := "quit"
+	ls.reason.CompareAndSwap(nil, &quit)
 	p.Kill()
 	cancel()
-	reason := "quit"
-	if r := ls.reason.Load(); r != nil {
-		reason = *r
-	}
+	reason := *ls.reason.Load()
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		s.log.Error("session ended with an error", "user", m.User, "err", err)
 	}

@@ -199,6 +199,14 @@ func (s *screen) text() string { return ansi.Strip(s.emu.Render()) }
 // after timeout.
 func (s *screen) wait(timeout time.Duration, want ...string) {
 	s.t.Helper()
+	if err := s.waitErr(timeout, want...); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// waitErr is wait for other goroutines than the test's: it returns the
+// failure.
+func (s *screen) waitErr(timeout time.Duration, want ...string) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		txt := s.text()
@@ -210,10 +218,10 @@ func (s *screen) wait(timeout time.Duration, want ...string) {
 			}
 		}
 		if missing == "" {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("%s: %q not on the screen after %s:\n%s", s.name, missing, timeout, txt)
+			return fmt.Errorf("%s: %q not on the screen after %s:\n%s", s.name, missing, timeout, txt)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -441,3 +449,60 @@ func checkReasons(t *testing.T, db *store.DB, want []string) {
 }
 
 func pemBytes(b *pem.Block) []byte { return pem.EncodeToMemory(b) }
+
+// TestTwentySessions: twenty sessions at once on one workbench (seven of
+// alice, seven of bob, six of vera, each its own terminal size); alice's
+// bookmark reaches the nineteen other screens within a second.
+func TestTwentySessions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("twenty SSH sessions: not in -short")
+	}
+	tt := startTeam(t, Config{IdleTimeout: time.Minute})
+	var screens []*screen
+	for i := range 20 {
+		user := []string{"alice", "bob", "vera"}[i%3]
+		screens = append(screens, tt.open(user, 90+i, 28+i%5))
+	}
+	for _, s := range screens {
+		s.wait(20*time.Second, "search index ready")
+	}
+	for _, s := range screens[1:] {
+		s.send("c")
+	}
+	for _, s := range screens[1:] {
+		s.wait(10*time.Second, "No cases yet")
+	}
+	a := screens[0]
+	a.openDropper()
+	a.send("b")
+	a.wait(5*time.Second, "Bookmark")
+	a.send("Busy case" + ctrlS)
+	a.wait(5*time.Second, "(new case)")
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, s := range screens[1:] {
+		wg.Go(func() {
+			if err := s.waitErr(time.Second, "alice bookmarked", "Busy case"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("nineteen screens showed the bookmark within %s", time.Since(start).Round(time.Millisecond))
+	for _, s := range screens {
+		s.quit()
+	}
+	j, err := tt.db.Journal(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(j, "", ActLogin); n != 20 {
+		t.Errorf("%d logins journalled, want 20", n)
+	}
+	if rep, err := tt.db.VerifyJournal(context.Background()); err != nil || !rep.OK {
+		t.Fatalf("journal verify: %+v %v", rep, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -135,12 +136,37 @@ type screen struct {
 	client *gossh.Client
 	sess   *gossh.Session
 	emu    *vt.SafeEmulator
+	raw    rawLog // every byte the server sent
 	inMu   sync.Mutex
 	in     io.WriteCloser
 	ended  chan error
 }
 
 func (tt *testTeam) open(user string, w, h int) *screen {
+	tt.t.Helper()
+	return tt.openTerm(user, "xterm-256color", w, h)
+}
+
+// rawLog keeps what a session received, safe to read while it grows.
+type rawLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (r *rawLog) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.b.Write(p)
+}
+
+func (r *rawLog) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.b.String()
+}
+
+// openTerm is open with the terminal type term.
+func (tt *testTeam) openTerm(user, term string, w, h int) *screen {
 	tt.t.Helper()
 	c, err := tt.dial(user, user)
 	if err != nil {
@@ -150,7 +176,7 @@ func (tt *testTeam) open(user string, w, h int) *screen {
 	if err != nil {
 		tt.t.Fatal(err)
 	}
-	if err := sess.RequestPty("xterm-256color", h, w, gossh.TerminalModes{}); err != nil {
+	if err := sess.RequestPty(term, h, w, gossh.TerminalModes{}); err != nil {
 		tt.t.Fatal(err)
 	}
 	in, err := sess.StdinPipe()
@@ -176,7 +202,7 @@ func (tt *testTeam) open(user string, w, h int) *screen {
 			}
 		}
 	}()
-	go func() { _, _ = io.Copy(s.emu, out) }()
+	go func() { _, _ = io.Copy(io.MultiWriter(s.emu, &s.raw), out) }()
 	if err := sess.Shell(); err != nil {
 		tt.t.Fatal(err)
 	}
@@ -505,4 +531,42 @@ func TestTwentySessions(t *testing.T) {
 	if rep, err := tt.db.VerifyJournal(context.Background()); err != nil || !rep.OK {
 		t.Fatalf("journal verify: %+v %v", rep, err)
 	}
+}
+
+// sgrColour is an SGR sequence that sets a foreground colour.
+var sgrColour = regexp.MustCompile(`\x1b\[(?:[0-9]+;)*(?:3[0-7]|9[0-7]|38;[25];[0-9;]+)m`)
+
+// TestEachSessionItsOwnTerminal: two sessions of one key at once, one in a
+// colour terminal of 132×40 and one in a dumb terminal of 80×24, get each
+// their own frame: colours only in the first, each laid out to its width.
+func TestEachSessionItsOwnTerminal(t *testing.T) {
+	tt := startTeam(t, Config{})
+	colour := tt.openTerm("bob", "xterm-256color", 132, 40)
+	dumb := tt.openTerm("bob", "dumb", 80, 24)
+	// (Not "search index ready": the emulator may draw the dumb
+	// terminal's status line without the part that changed.)
+	for _, s := range []*screen{colour, dumb} {
+		s.wait(10*time.Second, "documents in")
+	}
+	if !sgrColour.MatchString(colour.raw.String()) {
+		t.Errorf("the colour terminal got no colours: %q", colour.raw.String()[:300])
+	}
+	if sgrColour.MatchString(dumb.raw.String()) {
+		t.Errorf("the dumb terminal got colours: %q", sgrColour.FindString(dumb.raw.String()))
+	}
+	width := func(s *screen) int {
+		w := 0
+		for _, l := range strings.Split(s.text(), "\n") {
+			w = max(w, len([]rune(strings.TrimRight(l, " "))))
+		}
+		return w
+	}
+	if w := width(colour); w != 132 {
+		t.Errorf("the 132-column screen is %d wide", w)
+	}
+	if w := width(dumb); w != 80 {
+		t.Errorf("the 80-column screen is %d wide", w)
+	}
+	colour.quit()
+	dumb.quit()
 }

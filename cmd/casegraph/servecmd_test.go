@@ -48,7 +48,9 @@ func TestServeStartsAndStops(t *testing.T) {
 	os.WriteFile(team, []byte("user=alice,role=viewer ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE/UzOQP02JaVzLsUtgmqn7GhezT0QO2MQLOE2uVfuUo\n"), 0o600)
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--authorized-keys", team}, &out, &out) }()
+	go func() {
+		done <- run(sctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--authorized-keys", team}, &out, &out)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "host key SHA256:") {
 		if time.Now().After(deadline) {

@@ -146,6 +146,13 @@ func (s *Server) HostKey() gossh.PublicKey { return s.host.PublicKey() }
 // Serve loads the search index in the background and serves connections
 // on l until Close; it returns nil after Close.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	// Say where the server listens, for the commands that find the
+	// database locked (ListeningFile).
+	lf := ListeningFile(s.cfg.StateDir)
+	if err := os.WriteFile(lf, []byte(l.Addr().String()+"\n"), 0o600); err != nil {
+		s.log.Warn("listening file not written", "err", err)
+	}
+	defer os.Remove(lf)
 	go func() {
 		n, took, err := s.wb.LoadSearch(ctx)
 		s.searchDone = tui.SearchReadyMsg{Docs: n, Took: took, Err: err}
@@ -157,6 +164,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	return err
 }
+
+// ListeningFile is the file in a server's state folder that holds the
+// address it listens on while it serves.
+func ListeningFile(stateDir string) string { return filepath.Join(stateDir, "listening") }
 
 // Close ends every session (journalling their logouts), then the server.
 func (s *Server) Close() error {

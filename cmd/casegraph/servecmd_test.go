@@ -58,6 +58,11 @@ func TestServeStartsAndStops(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The database is the server's while it serves: other commands say so.
+	var jout bytes.Buffer
+	if err := run(ctx, []string{"journal", "--db", db}, &jout, &jout); err == nil || !strings.Contains(err.Error(), "a team server (casegraph serve) listens on 127.0.0.1:") {
+		t.Errorf("journal while serving: %v", err)
+	}
 	stop()
 	select {
 	case err := <-done:
@@ -70,6 +75,9 @@ func TestServeStartsAndStops(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(db, ".casegraph-server", "host_ed25519"))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("host key: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(db, ".casegraph-server", "listening")); err == nil {
+		t.Error("the listening file outlived the server")
 	}
 	if !strings.Contains(out.String(), "stopping") {
 		t.Errorf("output: %q", out.String())

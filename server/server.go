@@ -173,12 +173,17 @@ func ListeningFile(stateDir string) string { return filepath.Join(stateDir, "lis
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closing = true
+	var quit []*tea.Program
 	for p, ls := range s.live {
 		r := "server stopped"
 		ls.reason.CompareAndSwap(nil, &r)
-		p.Quit()
+		quit = append(quit, p)
 	}
 	s.mu.Unlock()
+	// Not under s.mu: Quit waits for the program to take the message.
+	for _, p := range quit {
+		p.Quit()
+	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -570,3 +570,27 @@ func TestEachSessionItsOwnTerminal(t *testing.T) {
 	colour.quit()
 	dumb.quit()
 }
+
+// TestCloseEndsSessions: stopping the server ends the sessions and
+// journals why.
+func TestCloseEndsSessions(t *testing.T) {
+	tt := startTeam(t, Config{})
+	s := tt.open("alice", 80, 24)
+	s.wait(10*time.Second, "documents in")
+	if err := tt.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session outlived the server")
+	}
+	j, err := tt.db.Journal(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := j[len(j)-1]
+	if last.User != "alice" || last.Action != ActLogout || !strings.Contains(string(last.Detail), `"reason":"server stopped"`) {
+		t.Fatalf("last entry: %+v %s", last, last.Detail)
+	}
+}

@@ -337,6 +337,14 @@ func TestTeamServerEndToEnd(t *testing.T) {
 		c.Close()
 		t.Fatal("alice's key logged in as bob")
 	}
+	// Passwords and keyboard-interactive are not even offered.
+	_, err := gossh.Dial("tcp", tt.addr, &gossh.ClientConfig{User: "alice", HostKeyCallback: gossh.FixedHostKey(tt.srv.HostKey()),
+		Auth: []gossh.AuthMethod{gossh.Password("alice"), gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
+			return nil, nil
+		})}, Timeout: 10 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "attempted methods [none]") {
+		t.Fatalf("password login: %v", err)
+	}
 
 	for _, s := range []*screen{alice, bob, vera} {
 		s.quit()

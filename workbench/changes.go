@@ -2,7 +2,6 @@ package workbench
 
 import (
 	"sync"
-	"sync/atomic"
 
 	"casegraph/graph"
 )
@@ -25,8 +24,6 @@ type hub struct {
 	mu   sync.Mutex
 	subs map[chan Change]struct{}
 }
-
-var sessionIDs atomic.Uint64
 
 // Subscribe returns a channel of the changes every session of this
 // database makes from now on, and a function that ends the subscription

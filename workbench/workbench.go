@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"casegraph/graph"
@@ -37,7 +38,8 @@ type shared struct {
 
 	amu sync.Mutex // serialises Analyze
 
-	hub hub // the changes sessions make, for the others (changes.go)
+	hub      hub           // the changes sessions make, for the others (changes.go)
+	sessions atomic.Uint64 // the last session number given (As)
 }
 
 var _ tui.Backend = (*Workbench)(nil)
@@ -52,7 +54,7 @@ func New(db *store.DB, name string) *Workbench {
 // resolution decisions, exports) the journal records as user; it shares
 // the store, the search index and the analysis with b, and keeps b's role.
 func (b *Workbench) As(user string) *Workbench {
-	return &Workbench{shared: b.shared, user: user, role: b.role, exportRoot: b.exportRoot, session: sessionIDs.Add(1)}
+	return &Workbench{shared: b.shared, user: user, role: b.role, exportRoot: b.exportRoot, session: b.sessions.Add(1)}
 }
 
 // actor is who makes a change through b, for the journal, and when.

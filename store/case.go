@@ -320,6 +320,16 @@ func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badg
 	return db.sync()
 }
 
+// checkSeen refuses a change begun on a field that held something other
+// than it holds now (graph.WithSeen); without a seen value in ctx it
+// allows the change.
+func checkSeen(ctx context.Context, now string) error {
+	if seen, ok := graph.Seen(ctx); ok && seen != now {
+		return graph.ErrStale
+	}
+	return nil
+}
+
 // editCase applies fn to a loaded case and commits it.
 func (db *DB) editCase(ctx context.Context, act Actor, idOrName, action string, fn func(c *graph.Case) (any, error)) (graph.Case, error) {
 	var out graph.Case
@@ -350,6 +360,9 @@ func (db *DB) RenameCase(ctx context.Context, act Actor, idOrName, newName strin
 		if taken {
 			return nil, nil, fmt.Errorf("%q: %w", name, ErrCaseExists)
 		}
+		if err := checkSeen(ctx, old.Name); err != nil {
+			return nil, nil, err
+		}
 		c := old.Clone()
 		detail := map[string]string{"from": c.Name, "to": name}
 		c.Name = name
@@ -368,6 +381,9 @@ func (db *DB) SetCaseStatus(ctx context.Context, act Actor, idOrName string, st 
 		return graph.Case{}, err
 	}
 	c, err := db.editCase(ctx, act, idOrName, ActCaseStatus, func(c *graph.Case) (any, error) {
+		if err := checkSeen(ctx, string(c.Status)); err != nil {
+			return nil, err
+		}
 		detail := map[string]string{"from": string(c.Status), "to": string(st)}
 		c.Status = st
 		return detail, nil
@@ -381,6 +397,9 @@ func (db *DB) SetCaseStatus(ctx context.Context, act Actor, idOrName string, st 
 // SetCaseNotes replaces the case's own notes.
 func (db *DB) SetCaseNotes(ctx context.Context, act Actor, idOrName, notes string) (graph.Case, error) {
 	c, err := db.editCase(ctx, act, idOrName, ActCaseNotes, func(c *graph.Case) (any, error) {
+		if err := checkSeen(ctx, c.Notes); err != nil {
+			return nil, err
+		}
 		c.Notes = notes
 		return map[string]string{"notes": notes}, nil
 	})
@@ -394,6 +413,9 @@ func (db *DB) SetCaseNotes(ctx context.Context, act Actor, idOrName, notes strin
 func (db *DB) SetCaseTags(ctx context.Context, act Actor, idOrName string, tags []string) (graph.Case, error) {
 	tags = graph.NormalizeTags(tags)
 	c, err := db.editCase(ctx, act, idOrName, ActCaseTags, func(c *graph.Case) (any, error) {
+		if err := checkSeen(ctx, graph.SeenTags(c.Tags)); err != nil {
+			return nil, err
+		}
 		c.Tags = tags
 		return map[string][]string{"tags": tags}, nil
 	})
@@ -521,6 +543,9 @@ func (db *DB) UpdateBookmark(ctx context.Context, act Actor, idOrName, bookmarkI
 		b, ok := c.Bookmark(bookmarkID)
 		if !ok {
 			return nil, fmt.Errorf("bookmark %s: %w", bookmarkID, ErrNotFound)
+		}
+		if err := checkSeen(ctx, graph.SeenBookmark(*b)); err != nil {
+			return nil, err
 		}
 		if ed.Tags != nil {
 			b.Tags = graph.NormalizeTags(*ed.Tags)
@@ -773,6 +798,17 @@ func (db *DB) PendingUndo(ctx context.Context) (Undo, bool, error) {
 // case from before it (or deletes a case the change created), journals the
 // undo and forgets the record, so a second UndoLast returns ErrNothingToUndo.
 func (db *DB) UndoLast(ctx context.Context, act Actor) (Undo, error) {
+	return db.UndoSeq(ctx, act, 0)
+}
+
+// ErrUndoMoved means the change an undo was meant to revert is no longer the
+// last one: someone changed a case in between.
+var ErrUndoMoved = errors.New("the last change is no longer the one to undo")
+
+// UndoSeq is UndoLast that reverts only the change journalled as seq (0:
+// whichever is pending), else ErrUndoMoved; a team server checks who made
+// the change before it lets a session undo it.
+func (db *DB) UndoSeq(ctx context.Context, act Actor, seq uint64) (Undo, error) {
 	db.caseMu.Lock()
 	defer db.caseMu.Unlock()
 	var done Undo
@@ -787,6 +823,9 @@ func (db *DB) UndoLast(ctx context.Context, act Actor) (Undo, error) {
 		var u undoRecord
 		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
 			return fmt.Errorf("decode undo record: %w", err)
+		}
+		if seq != 0 && u.Seq != seq {
+			return ErrUndoMoved
 		}
 		state := stateDeleted
 		if u.Before != nil {

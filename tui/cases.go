@@ -392,6 +392,10 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 	case dialogBookmark:
 		bm := graph.Bookmark{Target: d.target, Tags: splitTags(d.value(1)), Note: d.noteValue()}
 		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), d.value(0), bm)
+	case dialogRenameCase, dialogTagCase, dialogNoteCase, dialogTagBookmark, dialogNoteBookmark:
+		ctx = graph.WithSeen(ctx, d.seen)
+	}
+	switch d.kind {
 	case dialogRenameCase:
 		id, name := d.caseID, d.value(0)
 		return changeCase(func() (string, string, error) {
@@ -451,9 +455,9 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 	ctx, b := m.ctx, m.b
 	edit := func(kind dialogKind, title, label, value string, multiline bool) tea.Cmd {
 		d := newFieldDialog(m.st, kind, title, label, value, multiline)
-		d.caseID = c.ID
+		d.caseID, d.seen = c.ID, value
 		if bm >= 0 {
-			d.bmID = c.Bookmarks[bm].ID
+			d.bmID, d.seen = c.Bookmarks[bm].ID, graph.SeenBookmark(c.Bookmarks[bm])
 		}
 		return m.openDialog(d, 0)
 	}
@@ -496,6 +500,7 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Status):
 		next := graph.CaseStatuses[(slices.Index(graph.CaseStatuses, c.Status)+1)%len(graph.CaseStatuses)]
 		id := c.ID
+		ctx := graph.WithSeen(ctx, string(c.Status))
 		return changeCase(func() (string, string, error) {
 			vc, err := b.SetCaseStatus(ctx, id, next)
 			return fmt.Sprintf("%q is %s", vc.Name, vc.Status), "", err

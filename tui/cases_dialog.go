@@ -25,6 +25,9 @@ type caseDialog struct {
 	target graph.Target // bookmark dialogs: what is bookmarked
 	caseID string       // edit dialogs: the case edited
 	bmID   string       // edit dialogs: the bookmark edited, if any
+	// edit dialogs: the field as it was when the dialog opened
+	// (graph.WithSeen), so a change someone made since is not overwritten.
+	seen string
 	// dialogVerdictNote: the entity and its verdict.
 	verdictRef graph.Ref
 	verdict    graph.VerdictKind
@@ -362,6 +365,11 @@ func (s *dialogScreen) Update(msg tea.Msg) tea.Cmd {
 		m.pop()
 		return m.saveDialog(d)
 	case dialogEditor:
+		if m.remote {
+			// The editor would run on the server, with a shell a key away.
+			m.setStatus("no external editor over the team server: write the note here", true)
+			return nil
+		}
 		return editNote(d.noteValue())
 	}
 	return cmd

@@ -26,6 +26,9 @@ import (
 // Options configure the TUI.
 type Options struct {
 	Start *graph.Ref // open this entity first, optional
+	// Remote is a TUI served over the network (casegraph serve): it never
+	// runs a program on the machine it runs on (no $EDITOR for notes).
+	Remote bool
 }
 
 // SearchReadyMsg tells the TUI the search index finished loading. cmd sends
@@ -77,6 +80,7 @@ type Model struct {
 	status    string
 	statusErr bool
 	start     *graph.Ref
+	remote    bool // Options.Remote
 }
 
 // New builds the root model over b.
@@ -97,6 +101,7 @@ func New(b Backend, opts Options) *Model {
 		titles: map[graph.Ref]string{},
 		pos:    -1,
 		start:  opts.Start,
+		remote: opts.Remote,
 		cs:     newCasesState(st),
 		ana:    newAnalyticsState(st),
 		rv:     newResolveState(st),
@@ -223,6 +228,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	if cmd, ok := m.updateResolve(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.updateTeam(msg); ok {
 		return m, cmd
 	}
 	switch msg := msg.(type) {

@@ -169,22 +169,7 @@ func (m *Model) updateVerdict(msg tea.Msg) (tea.Cmd, bool) {
 			}
 			return nil, true
 		}
-		kind, note := graph.VerdictKind(""), ""
-		if msg.ok {
-			kind, note = msg.v.Kind, msg.v.Note
-		}
-		rows := m.ana.flags.list.Rows
-		for i := range rows {
-			if rows[i].Ref == msg.ref {
-				rows[i].Verdict, rows[i].VerdictNote = kind, note
-			}
-		}
-		if m.ana.ent.ref == msg.ref {
-			m.ana.ent.row.Verdict, m.ana.ent.row.VerdictNote = kind, note
-		}
-		if m.ana.verdict.ref == msg.ref {
-			m.ana.verdict = entityVerdict{ref: msg.ref, v: msg.v, ok: msg.ok, loaded: true}
-		}
+		m.applyVerdict(msg.ref, msg.v, msg.ok)
 		if msg.ok {
 			m.setStatus(fmt.Sprintf("%s %s (journalled; u withdraws)", msg.v.Kind, title), false)
 		} else {
@@ -193,6 +178,27 @@ func (m *Model) updateVerdict(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	}
 	return nil, false
+}
+
+// applyVerdict shows the verdict on ref (ok false: none) wherever it is on
+// screen: the Flags list, the entity's risk row, the entity's verdict.
+func (m *Model) applyVerdict(ref graph.Ref, v graph.Verdict, ok bool) {
+	kind, note := graph.VerdictKind(""), ""
+	if ok {
+		kind, note = v.Kind, v.Note
+	}
+	rows := m.ana.flags.list.Rows
+	for i := range rows {
+		if rows[i].Ref == ref {
+			rows[i].Verdict, rows[i].VerdictNote = kind, note
+		}
+	}
+	if m.ana.ent.ref == ref {
+		m.ana.ent.row.Verdict, m.ana.ent.row.VerdictNote = kind, note
+	}
+	if m.ana.verdict.ref == ref {
+		m.ana.verdict = entityVerdict{ref: ref, v: v, ok: ok, loaded: true}
+	}
 }
 
 // verdictMark is "✓ " or "✗ " before a judged entity's name, or nothing.

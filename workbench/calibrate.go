@@ -62,6 +62,9 @@ func (b *Workbench) Calibrate(ctx context.Context, a *Analysis, cfg graph.RuleCo
 // rule config, journalled; the analysis ran with the old one, so the
 // workbench drops it and the next Analyze runs the rules again.
 func (b *Workbench) ApplyCalibration(ctx context.Context, c Calibration) (store.RuleConfigVersion, error) {
+	if err := b.allow(ctx, OpConfig, ""); err != nil {
+		return store.RuleConfigVersion{}, err
+	}
 	rep := c.Report
 	var buf bytes.Buffer
 	if err := c.fitted.WriteJSON(&buf); err != nil {
@@ -79,6 +82,9 @@ func (b *Workbench) ApplyCalibration(ctx context.Context, c Calibration) (store.
 // (the built-in defaults at the start), journalled; the workbench drops the
 // analysis, which ran with the withdrawn one.
 func (b *Workbench) RevertRuleConfig(ctx context.Context) (store.RuleConfigVersion, error) {
+	if err := b.allow(ctx, OpConfig, ""); err != nil {
+		return store.RuleConfigVersion{}, err
+	}
 	defer b.dropAnalysis()
 	return b.db.RevertRuleConfig(ctx, b.actor())
 }

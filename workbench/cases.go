@@ -9,8 +9,10 @@ import (
 	"casegraph/tui"
 )
 
-// The case methods of tui.CaseStore: each journals the session's user (the
-// OS user for a plain Workbench) and the time of the call.
+// The case methods of tui.CaseStore: each checks the session's role
+// (roles.go), journals the session's user (the OS user for a plain
+// Workbench) and the time of the call, and tells the other sessions
+// (changes.go).
 
 func (b *Workbench) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
 
@@ -18,48 +20,95 @@ func (b *Workbench) ViewCase(ctx context.Context, caseID string) (graph.Case, er
 	return b.db.ViewCase(ctx, b.actor(), caseID)
 }
 
+// caseChange checks op, runs fn and publishes what it changed.
+func caseChange[T any](ctx context.Context, b *Workbench, op Op, caseID, action string, fn func() (T, error), what func(T) (string, string)) (T, error) {
+	var zero T
+	if err := b.allow(ctx, op, caseID); err != nil {
+		return zero, err
+	}
+	out, err := fn()
+	if err != nil {
+		return zero, b.stale(ctx, caseID, action, err)
+	}
+	id, desc := caseID, ""
+	if what != nil {
+		id, desc = what(out)
+	}
+	b.publish(Change{Action: action, CaseID: id, What: desc})
+	return out, nil
+}
+
+func caseWhat(verb string) func(graph.Case) (string, string) {
+	return func(c graph.Case) (string, string) { return c.ID, fmt.Sprintf("%s %q", verb, c.Name) }
+}
+
 func (b *Workbench) CreateCase(ctx context.Context, name string) (graph.Case, error) {
-	return b.db.CreateCase(ctx, b.actor(), name)
+	return caseChange(ctx, b, OpEditCase, "", store.ActCaseCreate, func() (graph.Case, error) {
+		return b.db.CreateCase(ctx, b.actor(), name)
+	}, caseWhat("created case"))
 }
 
 func (b *Workbench) RenameCase(ctx context.Context, caseID, name string) (graph.Case, error) {
-	return b.db.RenameCase(ctx, b.actor(), caseID, name)
+	return caseChange(ctx, b, OpEditCase, caseID, store.ActCaseRename, func() (graph.Case, error) {
+		return b.db.RenameCase(ctx, b.actor(), caseID, name)
+	}, caseWhat("renamed a case to"))
 }
 
 func (b *Workbench) SetCaseStatus(ctx context.Context, caseID string, st graph.CaseStatus) (graph.Case, error) {
-	return b.db.SetCaseStatus(ctx, b.actor(), caseID, st)
+	return caseChange(ctx, b, OpEditCase, caseID, store.ActCaseStatus, func() (graph.Case, error) {
+		return b.db.SetCaseStatus(ctx, b.actor(), caseID, st)
+	}, func(c graph.Case) (string, string) { return c.ID, fmt.Sprintf("set %q to %s", c.Name, c.Status) })
 }
 
 func (b *Workbench) SetCaseNotes(ctx context.Context, caseID, notes string) (graph.Case, error) {
-	return b.db.SetCaseNotes(ctx, b.actor(), caseID, notes)
+	return caseChange(ctx, b, OpCaseNotes, caseID, store.ActCaseNotes, func() (graph.Case, error) {
+		return b.db.SetCaseNotes(ctx, b.actor(), caseID, notes)
+	}, caseWhat("wrote the notes of"))
 }
 
 func (b *Workbench) SetCaseTags(ctx context.Context, caseID string, tags []string) (graph.Case, error) {
-	return b.db.SetCaseTags(ctx, b.actor(), caseID, tags)
+	return caseChange(ctx, b, OpEditCase, caseID, store.ActCaseTags, func() (graph.Case, error) {
+		return b.db.SetCaseTags(ctx, b.actor(), caseID, tags)
+	}, caseWhat("re-tagged"))
 }
 
 func (b *Workbench) DeleteCase(ctx context.Context, caseID string) error {
-	return b.db.DeleteCase(ctx, b.actor(), caseID)
+	_, err := caseChange(ctx, b, OpEditCase, caseID, store.ActCaseDelete, func() (struct{}, error) {
+		return struct{}{}, b.db.DeleteCase(ctx, b.actor(), caseID)
+	}, func(struct{}) (string, string) { return caseID, "deleted a case" })
+	return err
 }
 
 func (b *Workbench) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
-	out, _, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
-	return out, err
+	return caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkAdd, func() (graph.Bookmark, error) {
+		out, _, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
+		return out, err
+	}, func(out graph.Bookmark) (string, string) { return caseID, "bookmarked " + out.Target.Title() })
 }
 
 func (b *Workbench) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
-	return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+	return caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkUpdate, func() (graph.Bookmark, error) {
+		return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+	}, func(out graph.Bookmark) (string, string) { return caseID, "edited the bookmark " + out.Target.Title() })
 }
 
 func (b *Workbench) DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error {
-	return b.db.DeleteBookmark(ctx, b.actor(), caseID, bookmarkID)
+	_, err := caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkDelete, func() (struct{}, error) {
+		return struct{}{}, b.db.DeleteBookmark(ctx, b.actor(), caseID, bookmarkID)
+	}, func(struct{}) (string, string) { return caseID, "deleted a bookmark" })
+	return err
 }
 
 func (b *Workbench) UndoLast(ctx context.Context) (string, error) {
-	u, err := b.db.UndoLast(ctx, b.actor())
+	seq, err := b.undoAllowed(ctx)
 	if err != nil {
 		return "", err
 	}
+	u, err := b.db.UndoSeq(ctx, b.actor(), seq)
+	if err != nil {
+		return "", err
+	}
+	b.publish(Change{Action: store.ActUndo, CaseID: u.CaseID, What: "undid " + u.Action})
 	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
 }
 

@@ -8,4 +8,9 @@
 // are built once behind locks and read-only afterwards, and every write goes
 // through the store, which journals it. A team server can therefore hand one
 // Workbench to every session; cmd/casegraph opens one per command.
+//
+// A session (As, AsRole) journals its own user and may do only what its
+// Role allows (roles.go): the checks are in the methods, whatever the front
+// end shows. Every change a session makes is published to the subscribers
+// (Subscribe, changes.go), so the other sessions of a team server show it.
 package workbench

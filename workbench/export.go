@@ -63,6 +63,16 @@ type ExportJournal struct {
 // session's user.
 func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, error) {
 	db := b.db
+	if !req.Redact {
+		if err := b.allow(ctx, OpExport, ""); err != nil {
+			return Exported{}, fmt.Errorf("%w (a redacted export is allowed)", err)
+		}
+	}
+	out, err := b.exportDir(req.Out)
+	if err != nil {
+		return Exported{}, err
+	}
+	req.Out = out
 	var seeds []graph.Ref
 	var queries []string
 	for _, r := range req.Refs {

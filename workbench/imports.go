@@ -121,6 +121,9 @@ func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath st
 	if as != "" && as != AsList {
 		return ImportResult{}, fmt.Errorf("--as %q: want %q", as, AsList)
 	}
+	if err := b.allow(ctx, OpImport, ""); err != nil {
+		return ImportResult{}, err
+	}
 	if prog == nil {
 		prog = noProgress{}
 	}

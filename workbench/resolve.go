@@ -166,10 +166,16 @@ func (r Resolution) side(ref graph.Ref) tui.MatchParty {
 }
 
 func (b *Workbench) Accept(ctx context.Context, p tui.Proposal) (graph.Link, error) {
+	if err := b.allow(ctx, OpResolve, ""); err != nil {
+		return graph.Link{}, err
+	}
 	return b.db.AddLink(ctx, b.actor(), p.Match.Link("accepted", graph.Provenance{File: "resolve"}))
 }
 
 func (b *Workbench) Reject(ctx context.Context, p tui.Proposal) error {
+	if err := b.allow(ctx, OpResolve, ""); err != nil {
+		return err
+	}
 	_, err := b.db.RejectMatch(ctx, b.actor(), store.Rejection{A: p.Match.A, B: p.Match.B, Score: p.Match.Score, Method: p.Match.Method})
 	return err
 }
@@ -181,7 +187,14 @@ func (b *Workbench) Verdict(ctx context.Context, ref graph.Ref) (graph.Verdict, 
 
 // SetVerdict implements tui.Verdicts.
 func (b *Workbench) SetVerdict(ctx context.Context, ref graph.Ref, kind graph.VerdictKind, note string) (graph.Verdict, error) {
-	return b.db.SetVerdict(ctx, b.actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
+	if err := b.allow(ctx, OpVerdict, ""); err != nil {
+		return graph.Verdict{}, err
+	}
+	v, err := b.db.SetVerdict(ctx, b.actor(), graph.Verdict{Ref: ref, Kind: kind, Note: note})
+	if err == nil {
+		b.publish(Change{Action: "verdict.set", Ref: ref, What: fmt.Sprintf("marked %s %s", graph.RefTitle(ref), v.Kind)})
+	}
+	return v, err
 }
 
 // ClearVerdict implements tui.Verdicts.
@@ -193,7 +206,14 @@ func (b *Workbench) ClearVerdict(ctx context.Context, ref graph.Ref) error {
 // WithdrawVerdict clears the verdict on ref and returns the one withdrawn;
 // an error wrapping store.ErrNotFound when there is none.
 func (b *Workbench) WithdrawVerdict(ctx context.Context, ref graph.Ref) (graph.Verdict, error) {
-	return b.db.ClearVerdict(ctx, b.actor(), ref)
+	if err := b.allow(ctx, OpVerdict, ""); err != nil {
+		return graph.Verdict{}, err
+	}
+	v, err := b.db.ClearVerdict(ctx, b.actor(), ref)
+	if err == nil {
+		b.publish(Change{Action: "verdict.clear", Ref: ref, What: "withdrew the verdict on " + graph.RefTitle(ref)})
+	}
+	return v, err
 }
 
 // Verdicts lists every analyst's verdict.
@@ -256,6 +276,9 @@ func (b *Workbench) Revert(ctx context.Context, l graph.Link) error {
 // RevertSameAs removes the same_as link between x and y, in whichever
 // direction it was written.
 func (b *Workbench) RevertSameAs(ctx context.Context, x, y graph.Ref) error {
+	if err := b.allow(ctx, OpResolve, ""); err != nil {
+		return err
+	}
 	_, err := b.db.RemoveLink(ctx, b.actor(), graph.Link{From: x, To: y, Type: graph.LinkSameAs})
 	if errors.Is(err, store.ErrNotFound) {
 		_, err = b.db.RemoveLink(ctx, b.actor(), graph.Link{From: y, To: x, Type: graph.LinkSameAs})
@@ -267,6 +290,9 @@ func (b *Workbench) RevertSameAs(ctx context.Context, x, y graph.Ref) error {
 // import batch, through an incremental loader, and returns the batch. The
 // data changed: the workbench drops its analysis.
 func (b *Workbench) WriteSameAs(ctx context.Context, links []graph.Link) (uint32, error) {
+	if err := b.allow(ctx, OpResolve, ""); err != nil {
+		return 0, err
+	}
 	defer b.dropAnalysis()
 	loader, err := b.db.NewLoader()
 	if err != nil {

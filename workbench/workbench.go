@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"casegraph/graph"
@@ -19,6 +20,11 @@ import (
 type Workbench struct {
 	*shared
 	user string // whom the journal names for changes made here; "" is the OS user
+	// role is what the session may do (roles.go); exportRoot confines its
+	// exports (team sessions).
+	role       Role
+	exportRoot string
+	session    uint64 // Session (changes.go)
 }
 
 // shared is what the sessions of one database share.
@@ -31,6 +37,9 @@ type shared struct {
 	an *Analysis // the analytics screens' index and flags, once built (analysis.go)
 
 	amu sync.Mutex // serialises Analyze
+
+	hub      hub           // the changes sessions make, for the others (changes.go)
+	sessions atomic.Uint64 // the last session number given (As)
 }
 
 var _ tui.Backend = (*Workbench)(nil)
@@ -43,9 +52,9 @@ func New(db *store.DB, name string) *Workbench {
 
 // As is a session on the same database whose changes (cases, verdicts,
 // resolution decisions, exports) the journal records as user; it shares
-// the store, the search index and the analysis with b.
+// the store, the search index and the analysis with b, and keeps b's role.
 func (b *Workbench) As(user string) *Workbench {
-	return &Workbench{shared: b.shared, user: user}
+	return &Workbench{shared: b.shared, user: user, role: b.role, exportRoot: b.exportRoot, session: b.sessions.Add(1)}
 }
 
 // actor is who makes a change through b, for the journal, and when.

@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"casegraph/server"
 	"casegraph/store"
 )
 
@@ -64,6 +66,14 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	db, err := store.Open(f.dir, opts)
 	if errors.Is(err, store.ErrKeyRequired) {
 		return nil, fmt.Errorf("%w; pass --key-file FILE or set CASEGRAPH_KEY_FILE", err)
+	}
+	if errors.Is(err, store.ErrLocked) {
+		// A team server owns the database while it serves it.
+		if addr, rerr := os.ReadFile(server.ListeningFile(filepath.Join(f.dir, ".casegraph-server"))); rerr == nil {
+			_, port, _ := net.SplitHostPort(strings.TrimSpace(string(addr)))
+			return nil, fmt.Errorf("%w: a team server (casegraph serve) listens on %s; work through it: ssh -p %s NAME@HOST",
+				err, strings.TrimSpace(string(addr)), port)
+		}
 	}
 	return db, err
 }

@@ -72,6 +72,10 @@ Usage:
   casegraph path   --db DIR [--json] [--k N] [--max-hops N] [--directed] REF REF
   casegraph trace  --db DIR [--json] [--backward] [--max-hops N] [--max-dwell 24h] [--proportional] REF|TXID
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
+  casegraph serve  --db DIR --authorized-keys FILE [--listen ADDR] [--idle-timeout 30m]
+                   [--max-sessions-per-key N] [--state DIR]
+                                               serve the TUI to a team over SSH: one database, every
+                                               key a user and a role (docs/SECURITY.md, team file format)
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
@@ -185,6 +189,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdImportCase(ctx, args[1:], stdout)
 	case "rejects":
 		return cmdRejects(ctx, args[1:], stdout)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -141,7 +141,7 @@ func RunRulesWith(ctx context.Context, ix *Index, cfg RuleConfig, opt RunOptions
 		hits = append(hits, h...)
 	}
 	slices.SortFunc(hits, compareRuleHits)
-	return rr.withCollectors(ctx, hits, rr.score(hits))
+	return rr.withCollectors(ctx, hits)
 }
 
 func compareRuleHits(a, b Hit) int {

@@ -134,7 +134,9 @@ func (rr *ruleRun) subject(n NodeID) NodeID {
 // instruments') to each instrument scaled by HolderToCard, so the unused
 // cards of a dropper are flagged with the active ones. Each entity's rules
 // then combine by CombineRisk.
-func (rr *ruleRun) score(hits []Hit) Flags {
+//
+// explain writes each risk's Explanation; the collector rounds skip it.
+func (rr *ruleRun) score(hits []Hit, explain bool) Flags {
 	cfg := rr.cfg
 	own := map[NodeID]ruleAcc{}
 	hitIdx := map[NodeID][]int{}
@@ -233,7 +235,10 @@ func (rr *ruleRun) score(hits []Hit) Flags {
 		out.Risks = append(out.Risks, Risk{Node: n, Ref: ref, Kind: rr.ix.Kind(n),
 			Score: CombineRisk(s, w, cfg.FlagThreshold), Typology: s, Context: w, Typologies: typ,
 			Evidence: len(evid[subj]), Subject: subj, Rules: rs,
-			Hits: hitIdx[n], Explanation: rr.explain(n, rs, hits, hitIdx[n])})
+			Hits: hitIdx[n]})
+		if explain {
+			out.Risks[len(out.Risks)-1].Explanation = rr.explain(n, rs, hits, hitIdx[n])
+		}
 	}
 	slices.SortFunc(out.Risks, compareRisks)
 	return out

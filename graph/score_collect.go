@@ -246,7 +246,10 @@ func k0(k Kind) string {
 
 // withCollectors adds the collector hits to a first scoring and scores
 // again, for collectorRounds rounds or until nothing new is found.
-func (rr *ruleRun) withCollectors(ctx context.Context, hits []Hit, f Flags) (Flags, error) {
+func (rr *ruleRun) withCollectors(ctx context.Context, hits []Hit) (Flags, error) {
+	// Rounds score without explanations (words for every entity are most of
+	// a scoring's cost); the last scoring explains.
+	f := rr.score(hits, false)
 	for round := 0; round < collectorRounds; round++ {
 		more, err := rr.collectors(ctx, f)
 		if err != nil {
@@ -264,9 +267,9 @@ func (rr *ruleRun) withCollectors(ctx context.Context, hits []Hit, f Flags) (Fla
 		}
 		hits = append(hits, fresh...)
 		slices.SortFunc(hits, compareRuleHits)
-		f = rr.score(hits)
+		f = rr.score(hits, false)
 	}
-	return f, nil
+	return rr.score(hits, true), nil
 }
 
 // hasHit reports whether sorted hits hold one of rule on node.

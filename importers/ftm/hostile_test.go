@@ -9,22 +9,9 @@ import (
 
 	"casegraph/importers"
 	"casegraph/importers/internal/rectest"
+	"casegraph/internal/fuzzbudget"
 	"casegraph/internal/hostile"
 )
-
-// within runs fn and fails the test when it takes longer than budget.
-func within(t *testing.T, budget time.Duration, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	start := time.Now()
-	go func() { fn(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(budget):
-		t.Fatalf("still running after %v: not linear", budget)
-	}
-	t.Logf("took %v", time.Since(start))
-}
 
 // TestHostileManyValues: one property with 100,000 values imports in
 // bounded time (the de-duplication was quadratic: 174 s), every value kept.
@@ -32,7 +19,7 @@ func TestHostileManyValues(t *testing.T) {
 	data := hostile.FtMManyValues(100000)
 	sink := &rectest.Sink{}
 	var err error
-	within(t, 10*time.Second, func() {
+	fuzzbudget.Within(t, 10*time.Second, func() {
 		_, err = Import(context.Background(), bytes.NewReader(data), sink, importers.Options{Name: "many.json"})
 	})
 	if err != nil {

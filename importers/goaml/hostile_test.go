@@ -9,29 +9,16 @@ import (
 
 	"casegraph/importers"
 	"casegraph/importers/internal/rectest"
+	"casegraph/internal/fuzzbudget"
 	"casegraph/internal/hostile"
 )
-
-// within runs fn and fails the test when it takes longer than budget.
-func within(t *testing.T, budget time.Duration, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	start := time.Now()
-	go func() { fn(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(budget):
-		t.Fatalf("still running after %v: not linear", budget)
-	}
-	t.Logf("took %v", time.Since(start))
-}
 
 // TestHostileDeepNesting: 200,000 nested elements are refused in bounded
 // time (the path was joined for every element: quadratic, 165 s).
 func TestHostileDeepNesting(t *testing.T) {
 	data := hostile.GoAMLNested(200000)
 	var err error
-	within(t, 10*time.Second, func() {
+	fuzzbudget.Within(t, 10*time.Second, func() {
 		_, err = Import(context.Background(), bytes.NewReader(data), &rectest.Sink{}, importers.Options{Name: "deep.xml"})
 	})
 	if err == nil || !strings.Contains(err.Error(), "nested deeper") {

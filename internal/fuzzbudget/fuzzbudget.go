@@ -36,3 +36,19 @@ func Start(t testing.TB, size int) func() {
 		}
 	}
 }
+
+// Within runs fn and fails the test when it is still running after budget:
+// a hostile input that once took minutes (a quadratic path) is held to a
+// bound far above its linear time.
+func Within(t testing.TB, budget time.Duration, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(budget):
+		t.Fatalf("still running after %v: not linear", budget)
+	}
+	t.Logf("took %v", time.Since(start))
+}

@@ -259,7 +259,7 @@ func (m *Model) renderFlags(b rect) []string {
 		title += " · all rules"
 	}
 	if v.loaded {
-		title += fmt.Sprintf(" · %s entities at risk ≥ %.2f", fmtInt(v.list.Flagged), v.list.Threshold)
+		title += fmt.Sprintf(" · %s subjects at risk ≥ %.2f", fmtInt(v.list.Flagged), v.list.Threshold)
 	}
 	cw := pane.ContentWidth(listR.W)
 	var body []string

@@ -21,7 +21,7 @@ func TestFlagsScreenRanksAndFiltersByRule(t *testing.T) {
 	if f.ana.calls != 1 || !m.ana.ready {
 		t.Fatalf("F should run the analysis once: calls %d ready %v", f.ana.calls, m.ana.ready)
 	}
-	requireContains(t, m, "Flags · all rules · 3 entities at risk ≥ 0.50", "3 top-ups of 495–499k ₸ without IIN in 3 days",
+	requireContains(t, m, "Flags · all rules · 3 subjects at risk ≥ 0.50", "3 top-ups of 495–499k ₸ without IIN in 3 days",
 		"Ахметов Жанболат", "ТенгеОбмен24", "⚑ R3 structuring 0.80", "analysis ready")
 	if s := screenText(m); strings.Contains(s, "4400 43•• •••• 0016") {
 		t.Errorf("an entity below the threshold is listed:\n%s", s)
@@ -358,14 +358,14 @@ func TestAnalyticsJourney(t *testing.T) {
 	tm, wait := startJourney(t, m)
 	wait("press / to search")
 	tm.Type("F")
-	wait("entities at risk")
+	wait("subjects at risk")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown}) // Ахметов, flagged through his card
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	wait("persons.csv:2")
 	tm.Type("m")
 	wait("press m on another entity")
 	tm.Type("F")
-	wait("entities at risk")
+	wait("subjects at risk")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) // the card
 	wait("cards.csv:2")
 	tm.Type("t")

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -81,5 +83,55 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "stopping") {
 		t.Errorf("output: %q", out.String())
+	}
+}
+
+// TestServeStopsCleanlyOnHangup: the terminal that started serve goes away
+// (an SSH session to the server machine drops, tmux is killed): SIGHUP stops
+// the server like an interrupt, and the database is closed cleanly, so a
+// read-only command opens it at once.
+func TestServeStopsCleanlyOnHangup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs serve as a process")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "casegraph")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db := filepath.Join(tmp, "db")
+	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
+	team := filepath.Join(tmp, "team_keys")
+	os.WriteFile(team, []byte("user=alice,role=viewer ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE/UzOQP02JaVzLsUtgmqn7GhezT0QO2MQLOE2uVfuUo\n"), 0o600)
+	var out lockedBuffer
+	cmd := exec.Command(bin, "serve", "--db", db, "--listen", "127.0.0.1:0", "--authorized-keys", team)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(out.String(), "host key SHA256:") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("serve did not start: %q", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGHUP: %v\n%s", err, out.String())
+		}
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("serve did not stop on SIGHUP")
+	}
+	if res, err := exec.Command(bin, "stats", "--db", db).CombinedOutput(); err != nil {
+		t.Fatalf("stats after the server stopped: %v\n%s", err, res)
 	}
 }

@@ -57,7 +57,10 @@ type FlagRow struct {
 	Score       float64
 	Rules       []FlagRule // strongest first
 	Explanation string
-	Hits        []FlagHit // the entity's own hits
+	// Typologies counts the distinct typology rules behind Score: what
+	// tells apart the top of the list, where risks all read 1.00.
+	Typologies int
+	Hits       []FlagHit // the entity's own hits
 	// Verdict is the analyst's verdict on the entity, if any (it never
 	// changes the score or the hits).
 	Verdict     graph.VerdictKind
@@ -271,12 +274,12 @@ func (m *Model) renderFlags(b rect) []string {
 	if line, ok := m.anaNotice(v.err, v.loaded, len(v.list.Rows) == 0, "loading…", none); ok {
 		body = append(body, line)
 	} else {
-		const rankW, scoreW, kindW = 4, 4, 8
+		const rankW, scoreW, typW, kindW = 4, 4, 3, 8
 		nameW := min(max(cw/4, 16), 34)
 		rulesW := min(max(cw/6, 10), 24)
-		reasonW := max(cw-rankW-scoreW-kindW-nameW-rulesW-5, 0)
-		widths := []int{-rankW, scoreW, kindW, nameW, rulesW, reasonW}
-		body = append(body, st.Muted.Render(fitCols([]string{"#", "risk", "kind", "entity", "rules", "why"}, widths)))
+		reasonW := max(cw-rankW-scoreW-typW-kindW-nameW-rulesW-6, 0)
+		widths := []int{-rankW, scoreW, -typW, kindW, nameW, rulesW, reasonW}
+		body = append(body, st.Muted.Render(fitCols([]string{"#", "risk", "typ", "kind", "entity", "rules", "why"}, widths)))
 		body = append(body, v.nav.Lines(func(i int, selected bool) string {
 			r := v.list.Rows[i]
 			name := r.Name
@@ -297,7 +300,11 @@ func (m *Model) renderFlags(b rect) []string {
 			if selected {
 				rank = st.Accent.Render("▸") + rank
 			}
-			return fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)),
+			typ := ""
+			if r.Typologies > 0 {
+				typ = fmt.Sprint(r.Typologies)
+			}
+			return fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)), st.Muted.Render(typ),
 				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
 				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths)
 		})...)

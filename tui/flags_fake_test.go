@@ -41,11 +41,11 @@ func (f *fakeBackend) fakeFlags() []FlagRow {
 		Evidence: f.fakeTxIDs(refCard, graph.ChannelTrade, 2), From: day(1), To: day(2)}
 	return []FlagRow{
 		{Ref: refCard, Score: 0.92, Rules: []FlagRule{{Rule: "R3", Score: 0.8}, {Rule: "R11", Score: 0.6}},
-			Explanation: r3.Reason + "; " + r11.Reason, Hits: []FlagHit{r3, r11}},
+			Explanation: r3.Reason + "; " + r11.Reason, Hits: []FlagHit{r3, r11}, Typologies: 2},
 		{Ref: refAkhmetov, Name: f.name(refAkhmetov), Score: 0.82,
 			Rules:       []FlagRule{{Rule: "R3", Score: 0.64, Via: refCard}, {Rule: "R11", Score: 0.48, Via: refCard}},
-			Explanation: "holds a card with " + r3.Reason},
-		{Ref: refExchange, Name: f.name(refExchange), Score: 0.6, Rules: []FlagRule{{Rule: "R11", Score: 0.6}},
+			Explanation: "holds a card with " + r3.Reason, Typologies: 2},
+		{Ref: refExchange, Name: f.name(refExchange), Score: 0.6, Rules: []FlagRule{{Rule: "R11", Score: 0.6}}, Typologies: 1,
 			Explanation: "not in the AFSA register",
 			Hits:        []FlagHit{{Rule: "R11", Score: 0.6, Reason: "not in the AFSA register", Evidence: f.fakeTxIDs(refExchange, graph.ChannelTrade, 5)}}},
 		{Ref: refCard2, Score: 0.4, Rules: []FlagRule{{Rule: "R10", Score: 0.4}}, Explanation: "card-to-card credits marked USDT P2P"},

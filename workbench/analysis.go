@@ -105,7 +105,7 @@ func (b *Workbench) ready() (*Analysis, error) {
 // flagRow turns one risk into the row the TUI and the CLI show.
 func (a *Analysis) flagRow(r graph.Risk) tui.FlagRow {
 	ix := a.ix
-	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation}
+	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation, Typologies: r.Typologies}
 	for _, rs := range r.Rules {
 		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score, Context: rs.IsContext()}
 		if rs.Via != graph.NoNode {

@@ -208,13 +208,13 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 			if !rr.isFlow(m, o) || o.Other == id {
 				continue
 			}
+			if tried++; tried > c.MaxFanout {
+				break
+			}
 			// The money gathered is the money scattered: a leg of another
 			// size is the intermediary's own business.
 			if a, b := float64(rr.val(e)), float64(rr.val(o)); b*c.AmountRatio < a || b > a*c.AmountRatio {
 				continue
-			}
-			if tried++; tried > c.MaxFanout {
-				break
 			}
 			ps = append(ps, sgPath{sink: o.Other, mid: m, leg1: e.Tx, leg2: o.Tx})
 		}

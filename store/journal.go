@@ -624,61 +624,16 @@ func (db *DB) VerifyJournalWith(ctx context.Context, opts VerifyOptions) (Journa
 			return err
 		}
 		rep.Cases = len(stored)
-		ids := make([]string, 0, len(stored)+len(expect))
-		for id := range stored {
-			ids = append(ids, id)
-		}
-		for id := range expect {
-			if _, ok := stored[id]; !ok {
-				ids = append(ids, id)
-			}
-		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			got, have := stored[id]
-			want, known := expect[id]
-			switch {
-			case have && !known:
-				rep.fail(0, fmt.Sprintf("case %s is stored but the journal never recorded it (written outside casegraph)", id))
-			case !have && known:
-				rep.fail(lastSeq[id], fmt.Sprintf("case %s is missing but the journal records it (deleted outside casegraph)", id))
-			case got != want:
-				rep.fail(lastSeq[id], fmt.Sprintf("case %s does not match the state its last journal entry %d records (edited outside casegraph)", id, lastSeq[id]))
-			}
-			if rep.Problem != "" {
-				return nil
-			}
+		if rep.compareStates(stored, expect, lastSeq, func(id string) string { return "case " + id }); rep.Problem != "" {
+			return nil
 		}
 		recs, err := recordStates(ctx, txn)
 		if err != nil {
 			return err
 		}
 		rep.Records = len(recs)
-		keys := make([]string, 0, len(recs)+len(expectRec))
-		for k := range recs {
-			keys = append(keys, k)
-		}
-		for k := range expectRec {
-			if _, ok := recs[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			got, have := recs[k]
-			want, known := expectRec[k]
-			what := describeRecord(k)
-			switch {
-			case have && !known:
-				rep.fail(0, fmt.Sprintf("%s is stored but the journal never recorded it (written outside casegraph)", what))
-			case !have && known:
-				rep.fail(lastRec[k], fmt.Sprintf("%s is missing but the journal records it (deleted outside casegraph)", what))
-			case got != want:
-				rep.fail(lastRec[k], fmt.Sprintf("%s does not match the state its last journal entry %d records (edited outside casegraph)", what, lastRec[k]))
-			}
-			if rep.Problem != "" {
-				return nil
-			}
+		if rep.compareStates(recs, expectRec, lastRec, describeRecord); rep.Problem != "" {
+			return nil
 		}
 		rep.OK = true
 		return nil
@@ -708,6 +663,38 @@ func describeRecord(hexKey string) string {
 		return "a rejected match (key " + hexKey + ")"
 	}
 	return "record " + hexKey
+}
+
+// compareStates checks the stored records against the states the journal
+// last recorded for them (stored and expect map a key to its state hash;
+// last maps it to that entry), failing on the first record, in key order,
+// written, deleted or edited outside casegraph.
+func (r *JournalReport) compareStates(stored, expect map[string]string, last map[string]uint64, what func(string) string) {
+	keys := make([]string, 0, len(stored)+len(expect))
+	for k := range stored {
+		keys = append(keys, k)
+	}
+	for k := range expect {
+		if _, ok := stored[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		got, have := stored[k]
+		want, known := expect[k]
+		switch {
+		case have && !known:
+			r.fail(0, fmt.Sprintf("%s is stored but the journal never recorded it (written outside casegraph)", what(k)))
+		case !have && known:
+			r.fail(last[k], fmt.Sprintf("%s is missing but the journal records it (deleted outside casegraph)", what(k)))
+		case got != want:
+			r.fail(last[k], fmt.Sprintf("%s does not match the state its last journal entry %d records (edited outside casegraph)", what(k), last[k]))
+		}
+		if r.Problem != "" {
+			return
+		}
+	}
 }
 
 func (r *JournalReport) fail(seq uint64, problem string) {

@@ -622,24 +622,36 @@ type searchQuery struct {
 }
 
 // NormalizeQuery is what Search does to a query before matching: trim
-// spaces, and drop the spaces of a query made of digits only, so
-// "4400 43" finds 4400430000000016.
+// spaces; drop the separators of a query made of digits (spaces, dashes,
+// dots, brackets, a leading +), so "4400 43" finds 4400430000000016 and
+// "850312-050003" the IIN; and write a whole Kazakh phone number as the
+// importers store it (E.164), so "87788945477", "+7 778 894 54 77" and
+// "8 (778) 894-54-77" all find +77788945477 (docs/FORMATS.md).
 func NormalizeQuery(q string) string {
 	q = strings.TrimSpace(q)
-	digits := false
+	var b strings.Builder
+	plus := strings.HasPrefix(q, "+")
 	for i := 0; i < len(q); i++ {
 		switch c := q[i]; {
 		case c >= '0' && c <= '9':
-			digits = true
-		case c == ' ':
+			b.WriteByte(c)
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || (c == '+' && i == 0):
 		default:
 			return q
 		}
 	}
-	if !digits {
+	d := b.String()
+	switch {
+	case d == "":
 		return q
+	case len(d) == 11 && d[0] == '8' && (d[1] == '7' || d[1] == '6'):
+		return "+7" + d[1:] // 8 7xx xxx xx xx: the domestic prefix
+	case len(d) == 11 && d[0] == '7' && (d[1] == '7' || d[1] == '6'):
+		return "+" + d
+	case plus:
+		return "+" + d
 	}
-	return strings.ReplaceAll(q, " ", "")
+	return d
 }
 
 func (ix *SearchIndex) prepare(query string, kind Kind) searchQuery {

@@ -524,3 +524,30 @@ func bruteSearch(ix *SearchIndex, query string, kind Kind, limit int) []SearchHi
 	cands = cands[:min(len(cands), max(searchPoolMin, 4*limit))]
 	return ix.rerank(q, cands, limit)
 }
+
+// TestSearchPhoneSpellings: a phone number is found however an
+// investigator types it — with the domestic 8, with spaces, brackets and
+// dashes, or as stored — and the person who uses it too.
+func TestSearchPhoneSpellings(t *testing.T) {
+	person := Entity{Ref: Ref{Kind: KindPerson, Key: "850312300002"}, Name: "Ахметов Есен",
+		Props: map[string]string{"phone": "+77788945477"}}
+	docs := []SearchDoc{DocFor(Entity{Ref: Ref{Kind: KindPhone, Key: "+77788945477"}}), DocFor(person),
+		DocFor(Entity{Ref: Ref{Kind: KindCard, Key: "4400430000000016"}})}
+	ix := NewSearchIndex(docs)
+	for _, q := range []string{"+77788945477", "87788945477", "77788945477", "+7 778 894 54 77", "8 (778) 894-54-77", "8-778-894-54-77"} {
+		res := ix.Search(context.Background(), q, KindUnknown, 10)
+		found := false
+		for _, h := range res.Hits {
+			found = found || h.Doc.Ref.Kind == KindPhone
+		}
+		if !found {
+			t.Errorf("%q does not find the phone +77788945477 (normalised to %q)", q, NormalizeQuery(q))
+		}
+	}
+	// Card digits keep working with any grouping.
+	for _, q := range []string{"4400 43", "4400-4300", "4400.4300.0000.0016"} {
+		if res := ix.Search(context.Background(), q, KindCard, 10); len(res.Hits) != 1 {
+			t.Errorf("%q finds %d cards, want 1", q, len(res.Hits))
+		}
+	}
+}

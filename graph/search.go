@@ -766,6 +766,20 @@ func (t *topK) push(c candidate) {
 // by score (descending), full entities before stubs, then label, then Ref.
 // When ctx is cancelled the result is empty.
 func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limit int) SearchResult {
+	res := ix.search(ctx, query, kind, limit)
+	// Names are stored surname first; people say them given name first.
+	// "Есен Ахметов" that finds nothing is tried as "Ахметов Есен".
+	if w := strings.Fields(query); res.Total == 0 && len(w) == 2 && ctx.Err() == nil {
+		if rev := ix.search(ctx, w[1]+" "+w[0], kind, limit); rev.Total > 0 {
+			rev.Query = query
+			return rev
+		}
+	}
+	return res
+}
+
+// search is Search for the query as typed.
+func (ix *SearchIndex) search(ctx context.Context, query string, kind Kind, limit int) SearchResult {
 	if limit <= 0 {
 		limit = DefaultSearchLimit
 	}

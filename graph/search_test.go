@@ -551,3 +551,19 @@ func TestSearchPhoneSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchGivenNameFirst: "Есен Ахметов" and "esen ahmetov" find the
+// person stored as "Ахметов Есен …".
+func TestSearchGivenNameFirst(t *testing.T) {
+	docs := []SearchDoc{
+		DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: "850312300002"}, Name: "Ахметов Есен Айдарұлы"}),
+		DocFor(Entity{Ref: Ref{Kind: KindPerson, Key: "900515300008"}, Name: "Сериков Нурлан"}),
+	}
+	ix := NewSearchIndex(docs)
+	for _, q := range []string{"Ахметов Есен", "Есен Ахметов", "esen ahmetov"} {
+		res := ix.Search(context.Background(), q, KindUnknown, 10)
+		if len(res.Hits) == 0 || res.Hits[0].Doc.Ref.Key != "850312300002" || res.Query != q {
+			t.Errorf("%q: %d hits, query %q", q, len(res.Hits), res.Query)
+		}
+	}
+}

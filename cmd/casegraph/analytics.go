@@ -89,8 +89,7 @@ func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Wri
 // database still open after the rules ran; its error is returned.
 func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
 	then func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error) (*workbench.Analysis, error) {
-	// Writable, so that a rebuilt graph index is stored for the next run.
-	db, err := dbf.open(false, false)
+	db, err := dbf.openToAnalyse()
 	if err != nil {
 		return nil, err
 	}

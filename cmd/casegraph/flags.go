@@ -78,6 +78,21 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	return db, err
 }
 
+// openToAnalyse opens the database for an analysis command: writable, so
+// that a rebuilt graph index is stored for the next run, or read-only when
+// another reader has it open (ErrLocked), so that two readers never lock
+// each other out. A database a writer holds (a TUI, an import, a server)
+// stays refused.
+func (f *dbFlags) openToAnalyse() (*store.DB, error) {
+	db, err := f.open(false, false)
+	if errors.Is(err, store.ErrLocked) {
+		if ro, rerr := f.open(false, true); rerr == nil {
+			return ro, nil
+		}
+	}
+	return db, err
+}
+
 // parseInterspersed parses flags that may come before or after positional
 // arguments ("search --db x QUERY --json"), returning the positionals.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {

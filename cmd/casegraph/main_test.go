@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"casegraph/store"
 )
 
 // runCmd runs the command line in-process and returns stdout.
@@ -209,5 +211,24 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dgraph:")); err == nil {
 		t.Error("a folder named dgraph: was created")
+	}
+}
+
+// TestReadersDoNotLockEachOtherOut: while another reader has the database
+// open (read-only, as search, show and stats open it), the analysis
+// commands still run: they fall back to a read-only open.
+func TestReadersDoNotLockEachOtherOut(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
+	reader, err := store.Open(db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	for _, args := range [][]string{{"flags", "--db", db}, {"clusters", "--db", db}, {"stats", "--db", db}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, &out, &errOut); err != nil {
+			t.Errorf("%v beside another reader: %v\n%s", args, err, errOut.String())
+		}
 	}
 }

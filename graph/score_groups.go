@@ -69,7 +69,18 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 	// flows (minDependence): a hop of a chain, a pass-through. One stray
 	// payment between two gangs' cards does not make them one group; a
 	// collector's many small inflows join through its R23 evidence below.
+	// What each instrument received in all, summed once (a collector's
+	// total is read for every flagged card that pays it).
+	inSum := make([]int64, n)
+	for id := 0; id < n; id++ {
+		if x := NodeID(id); isInstrument(ix.Kind(x)) {
+			for _, e := range ix.InTx(x) {
+				inSum[x] += e.Amount
+			}
+		}
+	}
 	pair := map[NodeID]int64{}
+	var payees []NodeID
 	var oneSided [][2]NodeID
 	for id := 0; id < n; id++ {
 		if err := check(id); err != nil {
@@ -80,19 +91,23 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 			continue
 		}
 		clear(pair)
+		payees = payees[:0]
 		var out int64
 		for _, e := range ix.OutTx(x) {
 			out += e.Amount
 			if isInstrument(ix.Kind(e.Other)) && subjectFlagged(e.Other) && who(e.Other) != who(x) {
+				if _, seen := pair[e.Other]; !seen {
+					payees = append(payees, e.Other)
+				}
 				pair[e.Other] += e.Amount
 			}
 		}
-		for o, amt := range pair {
-			var in int64
-			for _, e := range ix.InTx(o) {
-				in += e.Amount
-			}
-			payer, payee := float64(amt) >= minDependence*float64(out), float64(amt) >= minDependence*float64(in)
+		// In payee order, not map order: the one-sided joins below depend
+		// on the order they are made in.
+		slices.Sort(payees)
+		for _, o := range payees {
+			amt := pair[o]
+			payer, payee := float64(amt) >= minDependence*float64(out), float64(amt) >= minDependence*float64(inSum[o])
 			switch {
 			case payer && payee:
 				uf.union(who(x), who(o))

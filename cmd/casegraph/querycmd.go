@@ -15,6 +15,7 @@ import (
 	"casegraph/importers"
 	"casegraph/internal/safetext"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
 func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
@@ -105,16 +106,11 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{"show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
 	}
-	db, err := dbf.open(false, true)
+	db, b, ref, err := openRef(ctx, dbf, pos[0], true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ref, err := userRef(pos[0], inStore(ctx, db))
-	if err != nil {
-		return err
-	}
-	b := newBackend(db)
 	e, err := b.Entity(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
@@ -139,6 +135,21 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 // or, for keys of other data sets that the Kazakh validators refuse
 // ("account:berka:2378"), taken as written when known says the case holds
 // it. Every command that takes a REF goes through it.
+// openRef opens the database the flags name and reads the reference a user
+// typed (userRef) against it; the caller closes the database.
+func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*store.DB, *workbench.Workbench, graph.Ref, error) {
+	db, err := dbf.open(false, readOnly)
+	if err != nil {
+		return nil, nil, graph.Ref{}, err
+	}
+	ref, err := userRef(arg, inStore(ctx, db))
+	if err != nil {
+		db.Close()
+		return nil, nil, graph.Ref{}, err
+	}
+	return db, newBackend(db), ref, nil
+}
+
 func userRef(s string, known func(graph.Ref) bool) (graph.Ref, error) {
 	ref, err := importers.ParseRef(s)
 	if err == nil {

@@ -89,16 +89,11 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	if sub == "clear" && *note != "" {
 		return usageError{"verdict clear takes no --note"}
 	}
-	db, err := dbf.open(false, false)
+	db, wb, ref, err := openRef(ctx, dbf, pos[0], false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ref, err := userRef(pos[0], inStore(ctx, db))
-	if err != nil {
-		return err
-	}
-	wb := newBackend(db)
 	e, err := wb.Entity(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
 		return fmt.Errorf("%s is not in the database", ref)

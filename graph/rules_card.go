@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// Card-activity rules (R6 per card, R7 new-card burst, R8 dormant
+// reactivation, R9 night): the instrument's own timing, see rules_tx.go.
+
 // parseIssued reads an issue date ("2025-01-10") as Almaty midnight.
 func parseIssued(s string) (int64, bool) {
 	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))

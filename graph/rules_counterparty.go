@@ -8,6 +8,9 @@ import (
 	"strings"
 )
 
+// Counterparty rules (R10 P2P, R11 unlicensed exchanges, R12 fan-out, R15
+// repeats and watch lists): whom an instrument deals with, see rules_tx.go.
+
 // R10: card-to-card credits that read like P2P crypto trades, or that match
 // an exchange trade of the exact amount within ±MatchWindow.
 func (rr *ruleRun) p2p(st *ruleState, id NodeID) {

@@ -8,7 +8,10 @@ import (
 )
 
 // Instrument rules: each looks at one card, account or wallet and its own
-// transactions (R1, R2, R3, R6 per card, R7, R8, R9, R10, R11, R12, R15).
+// transactions. Here the money-in rules (R1 fan-in to cash, R2 pass-through,
+// R3 structuring) and the helpers they share; the card's own activity (R6 per
+// card, R7, R8, R9) is in rules_card.go, its counterparties (R10, R11, R12,
+// R15) in rules_counterparty.go.
 
 // kzt converts whole tenge to minor units.
 func kzt(v int64) int64 { return v * 100 }

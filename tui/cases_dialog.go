@@ -92,13 +92,7 @@ func newInput(st theme.Styles, value, placeholder string) textinput.Model {
 	in := textinput.New()
 	in.Prompt = ""
 	in.Placeholder = placeholder
-	s := textinput.DefaultStyles(st.IsDark)
-	s.Cursor.Blink = false
-	s.Cursor.Color = st.Cursor.GetForeground()
-	s.Focused.Text = st.Text
-	s.Focused.Placeholder = st.Muted
-	s.Blurred.Placeholder = st.Muted
-	in.SetStyles(s)
+	in.SetStyles(st.Input())
 	in.SetValue(value)
 	in.CursorEnd()
 	return in

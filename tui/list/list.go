@@ -88,15 +88,7 @@ func New(st theme.Styles) Model {
 
 // SetStyles restyles the filter line.
 func (m *Model) SetStyles(st theme.Styles) {
-	s := textinput.DefaultStyles(st.IsDark)
-	s.Cursor.Blink = false
-	s.Cursor.Color = st.Cursor.GetForeground()
-	s.Focused.Text = st.Text
-	s.Focused.Placeholder = st.Muted
-	s.Blurred.Placeholder = st.Muted
-	s.Focused.Prompt = st.Accent
-	s.Blurred.Prompt = st.Muted
-	m.input.SetStyles(s)
+	m.input.SetStyles(st.Input())
 }
 
 // SetHeight sets the lines the list may use, the filter line included

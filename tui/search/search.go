@@ -123,15 +123,7 @@ func (m *Model) SetClock(now func() time.Time) { m.now = now }
 // SetStyles applies a theme.
 func (m *Model) SetStyles(st theme.Styles) {
 	m.st = st
-	s := textinput.DefaultStyles(st.IsDark)
-	s.Cursor.Blink = false
-	s.Cursor.Color = st.Cursor.GetForeground()
-	s.Focused.Prompt = st.Accent
-	s.Focused.Text = st.Text
-	s.Focused.Placeholder = st.Muted
-	s.Blurred.Prompt = st.Muted
-	s.Blurred.Placeholder = st.Muted
-	m.input.SetStyles(s)
+	m.input.SetStyles(st.Input())
 	m.list.SetStyles(st)
 }
 

@@ -6,6 +6,7 @@ import (
 	"image/color"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 
 	"casegraph/graph"
@@ -127,5 +128,20 @@ func New(isDark bool) Styles {
 	s.kind[graph.KindAddress] = c("#6E7781", "#B0B8C4")
 	s.kind[graph.KindATM] = c("#953800", "#D08770")
 	s.kind[graph.KindCash] = c("#2DA44E", "#B8E986")
+	return s
+}
+
+// Input styles a one-line text input (search, list filters, dialog fields)
+// in the theme: a steady cursor, text and placeholder colours, and the
+// prompt in the accent colour while focused.
+func (st Styles) Input() textinput.Styles {
+	s := textinput.DefaultStyles(st.IsDark)
+	s.Cursor.Blink = false
+	s.Cursor.Color = st.Cursor.GetForeground()
+	s.Focused.Text = st.Text
+	s.Focused.Placeholder = st.Muted
+	s.Blurred.Placeholder = st.Muted
+	s.Focused.Prompt = st.Accent
+	s.Blurred.Prompt = st.Muted
 	return s
 }

@@ -135,8 +135,10 @@ func (rr *ruleRun) subject(n NodeID) NodeID {
 // cards of a dropper are flagged with the active ones. Each entity's rules
 // then combine by CombineRisk.
 //
-// explain writes each risk's Explanation; the collector rounds skip it.
-func (rr *ruleRun) score(hits []Hit, explain bool) Flags {
+// last (the last scoring of a run) writes each risk's Explanation and counts its Evidence (what the
+// list shows and ranks ties by); the collector rounds, which read only the
+// scores, skip both.
+func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 	cfg := rr.cfg
 	own := map[NodeID]ruleAcc{}
 	hitIdx := map[NodeID][]int{}
@@ -207,6 +209,9 @@ func (rr *ruleRun) score(hits []Hit, explain bool) Flags {
 	// its instruments' hits.
 	evid := map[NodeID]map[uint32]struct{}{}
 	for _, h := range hits {
+		if !last {
+			break
+		}
 		s := rr.subject(h.Node)
 		if evid[s] == nil {
 			evid[s] = map[uint32]struct{}{}
@@ -236,7 +241,7 @@ func (rr *ruleRun) score(hits []Hit, explain bool) Flags {
 			Score: CombineRisk(s, w, cfg.FlagThreshold), Typology: s, Context: w, Typologies: typ,
 			Evidence: len(evid[subj]), Subject: subj, Rules: rs,
 			Hits: hitIdx[n]})
-		if explain {
+		if last {
 			out.Risks[len(out.Risks)-1].Explanation = rr.explain(n, rs, hits, hitIdx[n])
 		}
 	}

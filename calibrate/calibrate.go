@@ -94,7 +94,7 @@ type Sample struct {
 	// configuration; empty when no rule touched the entity.
 	Rules map[string]float64
 	// Context marks the rules that count as context signals here
-	// (graph.IsContextRule and not a strong hit); the others are typology.
+	// (graph.RuleScore.IsContext); the others are typology.
 	Context map[string]bool
 	// Risk is the entity's risk under the current configuration, as
 	// graph.RunRules computed it.

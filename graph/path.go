@@ -27,23 +27,6 @@ func (s RelSet) HasLink(t LinkType) bool { return s == 0 || s&RelLink(t) != 0 }
 // HasChannel reports whether the set allows channel c.
 func (s RelSet) HasChannel(c Channel) bool { return s == 0 || s&RelChannel(c) != 0 }
 
-// ParseRelations builds a set from relation names ("holds", "transfer" …).
-func ParseRelations(names []string) (RelSet, error) {
-	var s RelSet
-	for _, n := range names {
-		if t, err := ParseLinkType(n); err == nil {
-			s |= RelLink(t)
-			continue
-		}
-		c, err := ParseChannel(n)
-		if err != nil {
-			return 0, fmt.Errorf("relation %q: not a link type or channel", n)
-		}
-		s |= RelChannel(c)
-	}
-	return s, nil
-}
-
 // IdentityRelations are the links that say two nodes belong to the same
 // operation: holding, shared phone, device, IP or address, resolution, card of.
 var IdentityRelations = RelLink(LinkHolds) | RelLink(LinkUsesPhone) | RelLink(LinkUsesDevice) |

@@ -23,7 +23,7 @@ type Hit struct {
 	Reason   string   // in words, e.g. "3 top-ups of 495–499k ₸ without IIN in 3 days"
 	Evidence []uint32 // transaction indexes (Index.TxID gives the id), in time order
 	Window   Window
-	// Strong marks a hit of a context rule (IsContextRule) that is a
+	// Strong marks a hit of a context rule (contextRules, score.go) that is a
 	// typology in itself, so it counts as typology evidence; Weak a hit of
 	// a typology rule that is only context.
 	Strong, Weak bool

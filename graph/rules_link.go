@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -210,14 +209,4 @@ func (rr *ruleRun) emptied(card NodeID, run []TxEdge) bool {
 		got += rr.val(e)
 	}
 	return got > 0 && float64(took) >= emptiedShare*float64(got)
-}
-
-// sortEdges orders edges by time, then transaction index.
-func sortEdges(es []TxEdge) {
-	slices.SortFunc(es, func(a, b TxEdge) int {
-		if c := cmp.Compare(a.Time, b.Time); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Tx, b.Tx)
-	})
 }

@@ -129,17 +129,6 @@ func (rr *ruleRun) medianVal(es []TxEdge) int64 {
 	return vs[len(vs)/2]
 }
 
-// cumulative returns prefix sums of the raw amounts: cum[i] is the sum of
-// es[:i]. The amounts must share one currency; ruleRun.cumulative sums in
-// tenge equivalent across currencies.
-func cumulative(es []TxEdge) []int64 {
-	cum := make([]int64, len(es)+1)
-	for i, e := range es {
-		cum[i+1] = cum[i] + e.Amount
-	}
-	return cum
-}
-
 // withoutSelf returns es without the transfers between id and itself; es
 // itself when there are none.
 func withoutSelf(es []TxEdge, id NodeID) []TxEdge {

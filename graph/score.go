@@ -29,7 +29,7 @@ type Risk struct {
 	// raised by context signals in proportion to it.
 	Score float64
 	// Typology and Context are the two parts Score combines: the noisy-OR of
-	// the typology rules and of the context rules (IsContextRule).
+	// the typology rules and of the context rules (RuleScore.IsContext).
 	Typology, Context float64
 	// Typologies counts the distinct typology rules behind Score.
 	Typologies int
@@ -52,10 +52,6 @@ type Risk struct {
 // missing from the licence register (R11). They raise an entity that a
 // typology rule already points at; they never flag one alone.
 var contextRules = map[string]bool{"R4": true, "R5": true, "R9": true, "R10": true, "R11": true}
-
-// IsContextRule reports whether a rule is a context (weak) signal rather
-// than a typology.
-func IsContextRule(rule string) bool { return contextRules[rule] }
 
 // contextCeiling is the share of the flag threshold that context signals
 // alone can reach: even every context rule at full strength leaves an entity
@@ -94,15 +90,6 @@ func (a ruleAcc) put(r RuleScore) {
 
 // IsContext reports whether a rule score counts as context (docs/DETECTION.md "How signals combine").
 func (r RuleScore) IsContext() bool { return r.Weak || contextRules[r.Rule] && !r.Strong }
-
-// noisyOr combines independent risks.
-func noisyOr(rs []RuleScore) float64 {
-	p := 1.0
-	for _, r := range rs {
-		p *= 1 - clamp01(r.Score)
-	}
-	return 1 - p
-}
 
 // parts splits rule scores into the noisy-OR of typology rules and of
 // context rules, and counts the typology rules.

@@ -52,9 +52,6 @@ func (r *Recorder) Skip(line int, reason string) {
 	}
 }
 
-// SetUnreadLines records lines swallowed by an unclosed quote.
-func (r *Recorder) SetUnreadLines(n int) { r.im.rep.UnreadLines = n }
-
 // SetFormat names the kind of file in the report.
 func (r *Recorder) SetFormat(f Format) { r.im.rep.Format = f }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 
@@ -552,14 +551,6 @@ func uvarintLen(x uint64) int {
 		n++
 	}
 	return n
-}
-
-func statSize(path string) (int64, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
 }
 
 // reindex recomputes the statistics and the search-doc snapshot from the

@@ -114,14 +114,6 @@ func (m *memRun) value(e memEnt) []byte {
 	return m.blocks[e.blk][s : s+e.vlen]
 }
 
-// compare orders entries by key, then insertion order, reading the arena.
-func (m *memRun) compare(a, b memEnt) int {
-	if c := bytes.Compare(m.key(a), m.key(b)); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.seq, b.seq)
-}
-
 // comparePfx orders entries by their cached prefix only.
 func comparePfx(a, b memEnt) int {
 	if c := cmp.Compare(a.pfx[0], b.pfx[0]); c != 0 {

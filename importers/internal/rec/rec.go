@@ -97,20 +97,6 @@ func (b *Books) Put(e graph.Entity) error {
 	return nil
 }
 
-// Stub sends a stub for r unless this file already sent r.
-func (b *Books) Stub(r graph.Ref, src graph.Provenance) error {
-	k := "e" + r.String()
-	if _, ok := b.seen[k]; ok {
-		return nil
-	}
-	b.seen[k] = struct{}{}
-	if err := b.sink.PutEntity(graph.Entity{Ref: r, Stub: true, Src: src}); err != nil {
-		return fmt.Errorf("put %s: %w", importers.Preview(r.String()), err)
-	}
-	b.Rep.Stubs++
-	return nil
-}
-
 // Once sends e unless this file already sent an entity with its Ref.
 func (b *Books) Once(e graph.Entity) error {
 	k := "e" + e.Ref.String()

@@ -65,6 +65,10 @@ type Config struct {
 	// Logger gets what is not journalled (errors, the team file failing to
 	// parse on reload); nil discards.
 	Logger *slog.Logger
+	// Ready, when set, is called once the server has said where it listens
+	// (ListeningFile), just before it accepts connections: the moment to
+	// tell the operator.
+	Ready func()
 }
 
 // Server serves one workbench over SSH.
@@ -84,6 +88,7 @@ type Server struct {
 	attempts map[string]*attempt           // unauthenticated connections by remote address
 	live     map[*tea.Program]*liveSession // for Close
 	closing  bool
+	listener net.Listener   // the one Serve accepts on, closed by Close
 	wg       sync.WaitGroup // session handlers
 	refusals refusalLimit
 }
@@ -153,14 +158,27 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		s.log.Warn("listening file not written", "err", err)
 	}
 	defer os.Remove(lf)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil // closed before it began to serve
+	}
+	s.listener = l
+	s.mu.Unlock()
 	go func() {
 		n, took, err := s.wb.LoadSearch(ctx)
 		s.searchDone = tui.SearchReadyMsg{Docs: n, Took: took, Err: err}
 		close(s.search)
 	}()
+	if s.cfg.Ready != nil {
+		s.cfg.Ready()
+	}
 	err := s.ssh.Serve(l)
-	if errors.Is(err, ssh.ErrServerClosed) {
-		return nil
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if errors.Is(err, ssh.ErrServerClosed) || closing {
+		return nil // a Close while Serve was starting closes the listener instead
 	}
 	return err
 }
@@ -195,6 +213,13 @@ func (s *Server) Close() error {
 	if errors.Is(err, ssh.ErrServerClosed) {
 		err = nil
 	}
+	// Serve may have been between taking the listener and handing it to
+	// the SSH server, which then never learns of the Close.
+	s.mu.Lock()
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	s.mu.Unlock()
 	return err
 }
 

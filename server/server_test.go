@@ -606,3 +606,42 @@ func TestCloseEndsSessions(t *testing.T) {
 		t.Fatalf("last entry: %+v %s", last, last.Detail)
 	}
 }
+
+// TestCloseRacingServe: a Close that comes before Serve hands its listener
+// to the SSH server (an operator's ctrl+c just after start) still ends
+// Serve, and removes the listening file.
+func TestCloseRacingServe(t *testing.T) {
+	tt := startTeam(t, Config{})
+	for _, closeFirst := range []bool{true, false} {
+		srv, err := New(workbench.New(tt.db, "team"), Config{TeamFile: filepath.Join(tt.dir, "team_keys"), StateDir: filepath.Join(tt.dir, "second")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready := make(chan struct{})
+		srv.cfg.Ready = func() { close(ready) }
+		served := make(chan error, 1)
+		if closeFirst {
+			srv.Close()
+			go func() { served <- srv.Serve(context.Background(), l) }()
+		} else {
+			go func() { served <- srv.Serve(context.Background(), l) }()
+			<-ready
+			srv.Close()
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("close first %v: serve: %v", closeFirst, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("close first %v: Serve did not return", closeFirst)
+		}
+		if _, err := os.Stat(ListeningFile(filepath.Join(tt.dir, "second"))); err == nil {
+			t.Errorf("close first %v: the listening file outlived Serve", closeFirst)
+		}
+	}
+}

@@ -46,19 +46,25 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if *state == "" {
 		*state = filepath.Join(dbf.dir, ".casegraph-server")
 	}
-	srv, err := server.New(newBackend(db), server.Config{TeamFile: *team, StateDir: *state, IdleTimeout: *idle,
-		MaxSessionsPerKey: *perKey, Logger: debugLogger(dbf.dir)})
+	var srv *server.Server
+	var l net.Listener
+	// The banner comes once the server says where it listens, so that a
+	// command finding the database locked can name it.
+	ready := func() {
+		fmt.Fprintf(stdout, "casegraph serve: %s on %s\nhost key %s\nconnect with: ssh -p %d NAME@HOST · ctrl+c stops\n",
+			dbf.dir, l.Addr(), gossh.FingerprintSHA256(srv.HostKey()), l.Addr().(*net.TCPAddr).Port)
+		if f, ok := stdout.(interface{ Flush() error }); ok {
+			_ = f.Flush()
+		}
+	}
+	srv, err = server.New(newBackend(db), server.Config{TeamFile: *team, StateDir: *state, IdleTimeout: *idle,
+		MaxSessionsPerKey: *perKey, Logger: debugLogger(dbf.dir), Ready: ready})
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", *listen)
+	l, err = net.Listen("tcp", *listen)
 	if err != nil {
 		return err
-	}
-	fmt.Fprintf(stdout, "casegraph serve: %s on %s\nhost key %s\nconnect with: ssh -p %d NAME@HOST · ctrl+c stops\n",
-		dbf.dir, l.Addr(), gossh.FingerprintSHA256(srv.HostKey()), l.Addr().(*net.TCPAddr).Port)
-	if f, ok := stdout.(interface{ Flush() error }); ok {
-		_ = f.Flush()
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()

@@ -198,6 +198,8 @@ type ruleRun struct {
 	// (R17–R21): how many instruments transfer at all and their median
 	// transfer degree.
 	flowStats flowStats
+	// scoring is score's scratch, made by the first scoring.
+	scoring *scoring
 }
 
 type tradeKey struct {

@@ -277,14 +277,14 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 	}
 	// The sink's distinct senders over the same span.
 	din := rr.ix.InTx(sink)
-	f.resetCount()
+	f.newMarks()
+	senders := 0
 	for k := firstAtOrAfter(din, from); k < len(din) && din[k].Time <= to; k++ {
-		if rr.isFlow(sink, din[k]) {
-			f.count[din[k].Other]++
+		if rr.isFlow(sink, din[k]) && f.first(din[k].Other) {
+			senders++
 		}
 	}
-	f.noteCount()
-	if float64(len(best)) < c.SinkShare*float64(len(f.count)) {
+	if float64(len(best)) < c.SinkShare*float64(senders) {
 		return
 	}
 	var in1, in2 int64
@@ -300,7 +300,7 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 	}
 	reason := fmt.Sprintf("scatter-gather: %s → %d intermediaries (%s) → %s (%s) within %s; %d of the sink's %d senders then",
 		RefTitle(rr.ix.Ref(id)), len(best), rr.moneyTx(in1, legs1), RefTitle(rr.ix.Ref(sink)), rr.moneyTx(in2, legs2),
-		fmtDur(max(60, to-from)), len(best), len(f.count))
+		fmtDur(max(60, to-from)), len(best), senders)
 	ev := rr.evidence(legs1, legs2)
 	nodes := []NodeID{id, sink}
 	for _, p := range best {

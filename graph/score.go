@@ -129,9 +129,10 @@ func (rr *ruleRun) subject(n NodeID) NodeID {
 // cards of a dropper are flagged with the active ones. Each entity's rules
 // then combine by CombineRisk.
 //
-// last (the last scoring of a run) writes each risk's Explanation and counts its Evidence (what the
-// list shows and ranks ties by); the collector rounds, which read only the
-// scores, skip both.
+// last (the last scoring of a run) writes each risk's Explanation, counts
+// its Evidence (what the list shows and ranks ties by), fills Refs and ranks
+// the risks; the collector rounds, which read only each entity's score, get
+// the risks unranked and skip the rest.
 func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 	cfg := rr.cfg
 	ix := rr.ix
@@ -227,7 +228,10 @@ func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 		}
 	}
 
-	out := Flags{Hits: hits, Threshold: cfg.FlagThreshold, Refs: make(map[NodeID]Ref, len(sc.final.nodes))}
+	out := Flags{Hits: hits, Threshold: cfg.FlagThreshold}
+	if last {
+		out.Refs = make(map[NodeID]Ref, len(sc.final.nodes))
+	}
 	out.Risks = make([]Risk, 0, len(sc.final.nodes))
 	for i, n := range sc.final.nodes {
 		rs := []RuleScore(sc.final.accs[i])
@@ -238,7 +242,9 @@ func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 			return cmp.Compare(ruleNumber(a.Rule), ruleNumber(b.Rule))
 		})
 		ref := ix.Ref(n)
-		out.Refs[n] = ref
+		if last {
+			out.Refs[n] = ref
+		}
 		s, w, typ := parts(rs)
 		subj := rr.subject(n)
 		var idx []int
@@ -254,7 +260,9 @@ func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 			out.Risks[len(out.Risks)-1].Explanation = rr.explain(n, rs, hits, idx)
 		}
 	}
-	sortRisks(out.Risks)
+	if last {
+		sortRisks(out.Risks)
+	}
 	return out
 }
 
@@ -277,9 +285,20 @@ func sortRisks(rs []Risk) {
 	for i, r := range rs {
 		keys[i] = key{r.Score, r.Typology, r.Typologies, r.Evidence, r.Node, int32(i)}
 	}
-	slices.SortFunc(keys, func(a, b key) int {
-		return compareRisks(Risk{Score: a.score, Typology: a.typology, Typologies: a.typologies, Evidence: a.evidence, Node: a.node},
-			Risk{Score: b.score, Typology: b.typology, Typologies: b.typologies, Evidence: b.evidence, Node: b.node})
+	slices.SortFunc(keys, func(a, b key) int { // compareRisks on the keys
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.typology, a.typology); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.typologies, a.typologies); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.evidence, a.evidence); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.node, b.node)
 	})
 	sorted := make([]Risk, len(rs))
 	for i, k := range keys {

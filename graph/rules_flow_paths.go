@@ -43,6 +43,7 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 	f := &st.flow
 	budget, examined := c.MaxVisits, 0
 	w := rr.span(c.Window)
+	lo, hi := 0, 0 // in[lo:hi] are the credits in (e.Time, e.Time+w]
 	for _, e := range rr.ix.OutTx(id) {
 		if budget <= 0 || e.Time >= last {
 			return
@@ -54,8 +55,15 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 		// land on: one that examines n transfers closes on the origin by
 		// chance with probability at most about n × credits ÷ active
 		// instruments, so the walk stops before that reaches MaxChance (at
-		// once in a small world where everyone pays everyone).
-		credits := firstAfter(in, e.Time+w) - firstAfter(in, e.Time)
+		// once in a small world where everyone pays everyone). The debits
+		// come in time order, so both ends only move forward.
+		for lo < len(in) && in[lo].Time <= e.Time {
+			lo++
+		}
+		for hi < len(in) && in[hi].Time <= e.Time+w {
+			hi++
+		}
+		credits := hi - lo
 		if credits == 0 {
 			continue
 		}

@@ -1,5 +1,11 @@
 package main
 
+import (
+	"fmt"
+
+	"github.com/alecthomas/kong"
+)
+
 // The case command's definitions: every subcommand with its own arguments
 // and flags (the bodies are in casecmd.go, cmdCase).
 
@@ -58,14 +64,14 @@ func (c *caseShowCmd) Run(e *env) error {
 }
 
 type caseAddCmd struct {
-	DB     dbArgs   `embed:""`
-	Tag    []string `sep:"none" placeholder:"TAG" help:"tag the new bookmarks (repeatable)"`
-	Note   string   `placeholder:"TEXT" help:"note for the new bookmarks"`
-	Target string   `default:"entity" placeholder:"entity|cluster|path|trace" help:"bookmark kind: entity, cluster, path or trace"`
-	Query  string   `placeholder:"Q" help:"the query that produced a cluster, path or trace"`
-	Force  bool     `help:"bookmark references that are not in the database"`
-	Case   string   `arg:"" help:"case id or name"`
-	Refs   []string `arg:"" name:"ref" help:"card:…, iin:…, iban:…, exchange:…, group:…"`
+	DB     dbArgs    `embed:""`
+	Tag    multiFlag `placeholder:"TAG" help:"tag the new bookmarks (repeatable)"`
+	Note   string    `placeholder:"TEXT" help:"note for the new bookmarks"`
+	Target string    `default:"entity" placeholder:"entity|cluster|path|trace" help:"bookmark kind: entity, cluster, path or trace"`
+	Query  string    `placeholder:"Q" help:"the query that produced a cluster, path or trace"`
+	Force  bool      `help:"bookmark references that are not in the database"`
+	Case   string    `arg:"" help:"case id or name"`
+	Refs   []string  `arg:"" name:"ref" help:"card:…, iin:…, iban:…, exchange:…, group:…"`
 }
 
 func (c *caseAddCmd) Run(e *env) error {
@@ -134,3 +140,18 @@ type caseUndoCmd struct {
 }
 
 func (c *caseUndoCmd) Run(e *env) error { return runCase(e, "undo", caseOpts{db: c.DB.flags()}) }
+
+// multiFlag collects a repeatable string flag: each --tag adds one value,
+// taken whole (no splitting at commas, and one that starts with "-" is a
+// value, as with every other flag).
+type multiFlag []string
+
+// Decode implements kong.MapperValue.
+func (m *multiFlag) Decode(ctx *kong.DecodeContext) error {
+	t := ctx.Scan.Pop()
+	if t.IsEOL() {
+		return fmt.Errorf("--%s needs a value", ctx.Value.Name)
+	}
+	*m = append(*m, t.String())
+	return nil
+}

@@ -162,7 +162,7 @@ func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, std
 	}
 	dataDir := filepath.Join(filepath.Dir(filepath.Clean(dbf.dir)), fmt.Sprintf("data-%s-%d", sc, seed))
 	if _, err := os.Stat(filepath.Join(dataDir, "truth", "ground_truth.json")); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "generating a %s demo case (seed %d) into %s\n", sc, seed, dataDir)
+		fmt.Fprintf(stderr, "first run: generating a %s demo case (seed %d) into %s, then importing it; later runs open it at once\n", sc, seed, dataDir)
 		if _, err := generate(ctx, dataDir, seed, sc, stderr); err != nil {
 			return err
 		}

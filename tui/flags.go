@@ -276,7 +276,13 @@ func (m *Model) renderFlags(b rect) []string {
 	} else {
 		const rankW, scoreW, typW, kindW = 4, 4, 3, 8
 		nameW := min(max(cw/4, 16), 34)
-		rulesW := min(max(cw/6, 10), 24)
+		// The rules column is as wide as the rule ids it lists (up to a
+		// quarter of the line); why, free text, gets the rest.
+		rulesW := len("rules")
+		for _, r := range v.list.Rows {
+			rulesW = max(rulesW, ansi.StringWidth(strings.Join(ruleIDs(r.Rules), " ")))
+		}
+		rulesW = min(rulesW, max(cw/4, 10))
 		reasonW := max(cw-rankW-scoreW-typW-kindW-nameW-rulesW-6, 0)
 		widths := []int{-rankW, scoreW, -typW, kindW, nameW, rulesW, reasonW}
 		body = append(body, st.Muted.Render(fitCols([]string{"#", "risk", "typ", "kind", "entity", "rules", "why"}, widths)))
@@ -286,11 +292,12 @@ func (m *Model) renderFlags(b rect) []string {
 			if name == "" {
 				name = refLabel(r.Ref)
 			}
+			mark := m.verdictMark(r.Verdict)
+			name = fitTitle(name, r.Name == "", max(nameW-ansi.StringWidth(mark), 1))
 			nameSt := st.Kind(r.Ref.Kind)
 			if selected {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
-			mark := m.verdictMark(r.Verdict)
 			ids := ruleIDs(r.Rules)
 			scoreSt := st.Warn
 			if r.Score >= 0.8 {

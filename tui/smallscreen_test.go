@@ -65,7 +65,10 @@ func TestSmallScreenKeepsIdentifierEnds(t *testing.T) {
 				t.Errorf("flags: rule ids cut: %q", line)
 			}
 		}
-		requireContains(t, m, "4400 43•• •••• 7894", "R3 R13 R2 R14", "R3 R11")
+		requireContains(t, m, "4400 43•• •••• 7894", "R3 R13 R2 +2", "R3 R11")
+		if got := fitIDs([]string{"R3", "R13", "R2"}, 8); got != "R3 +2" {
+			t.Errorf("fitIDs: %q", got)
+		}
 	})
 	t.Run("trace", func(t *testing.T) {
 		m, _ := newModel(t, 80, 24, Options{Start: &refCard})

@@ -160,7 +160,7 @@ func runIn(ctx context.Context, args []string, stdout, stderr io.Writer, stdin i
 		kongplete.Complete(parser, kongplete.WithPredictor("file", complete.PredictFiles("*")),
 			kongplete.WithPredictor("dir", complete.PredictDirs("*")))
 	}
-	kctx, err := parser.Parse(normalizeArgs(args))
+	kctx, err := parser.Parse(singleDashFlags(parser, normalizeArgs(args)))
 	if err != nil {
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
@@ -194,6 +194,48 @@ func normalizeArgs(args []string) []string {
 		return []string{"verdict", "--help"}
 	}
 	return args
+}
+
+// singleDashFlags rewrites "-db DIR" and "-json" as "--db DIR" and
+// "--json": the flag package casegraph used before took a long flag with
+// one dash, kong takes it with two. Only names of casegraph's flags are
+// rewritten, never the value of a flag that takes one, nor anything after
+// "--".
+func singleDashFlags(parser *kong.Kong, args []string) []string {
+	takesValue := map[string]bool{}
+	var walk func(*kong.Node)
+	walk = func(n *kong.Node) {
+		for _, f := range n.Flags {
+			takesValue[f.Name] = !f.IsBool()
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+	}
+	walk(parser.Model.Node)
+	out := make([]string, len(args))
+	copy(out, args)
+	value := false // the previous argument is a flag that takes a value
+	for i, a := range out {
+		if a == "--" {
+			break
+		}
+		if value {
+			value = false
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		dashes := len(a) - len(strings.TrimLeft(a, "-"))
+		tv, known := takesValue[name]
+		if !known || dashes == 0 || dashes > 2 {
+			continue
+		}
+		if dashes == 1 && len(name) > 1 {
+			out[i] = "-" + a
+		}
+		value = tv && !hasValue
+	}
+	return out
 }
 
 // commandPath is the selected command's words ("case add"), or "".

@@ -185,3 +185,28 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("shellQuote: %s", got)
 	}
 }
+
+// TestSingleDashFlags: "-db DIR -json", as the flag package took them,
+// still work; a value that looks like a flag stays a value.
+func TestSingleDashFlags(t *testing.T) {
+	parser, err := newParser(&bytes.Buffer{}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"search", "-db", "x", "-json", "q"}, []string{"search", "--db", "x", "--json", "q"}},
+		{[]string{"search", "-limit=5", "-h"}, []string{"search", "--limit=5", "-h"}},
+		{[]string{"case", "add", "--note", "-json", "c", "r"}, []string{"case", "add", "--note", "-json", "c", "r"}},
+		{[]string{"case", "note", "c", "-", "--", "-db"}, []string{"case", "note", "c", "-", "--", "-db"}},
+		{[]string{"search", "-nosuchflag"}, []string{"search", "-nosuchflag"}},
+	} {
+		if got := singleDashFlags(parser, tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("%v: %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "-db", db, filepath.Join("..", "..", "testdata", "canonical"))
+	if out := runCmd(t, "stats", "-db", db, "-json"); !strings.HasPrefix(strings.TrimSpace(out), "{") {
+		t.Errorf("stats -db -json: %s", out)
+	}
+}

@@ -66,6 +66,7 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 // --config file, else the database's own, else the defaults. from says
 // which, for stderr.
 func (f *ruleFlags) resolve(ctx context.Context, wb *workbench.Workbench) (cfg graph.RuleConfig, from string, err error) {
+	f.config = hostPath(ctx, f.config)
 	if f.config != "" {
 		cfg, err := f.load()
 		return cfg, f.config, err
@@ -89,12 +90,12 @@ func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Wri
 // database still open after the rules ran; its error is returned.
 func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
 	then func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error) (*workbench.Analysis, error) {
-	db, err := dbf.openToAnalyse()
+	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	wb := newBackend(db)
+	wb := backendOf(ctx, db)
 	cfg, from, err := rf.resolve(ctx, wb)
 	if err != nil {
 		return nil, err
@@ -156,6 +157,7 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R23)", *rule)}
 		}
 	}
+	rf.config = hostPath(ctx, rf.config)
 	if _, err := rf.load(); err != nil {
 		return err
 	}
@@ -234,6 +236,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	rf.config = hostPath(ctx, rf.config)
 	if _, err := rf.load(); err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(pos) == 0 && *refList == "" {
 		return usageError{"export needs a CASE or --refs card:…,iin:…"}
 	}
-	req := workbench.ExportRequest{Out: *out, Redact: *redact, Replace: *replace}
+	req := workbench.ExportRequest{Out: hostPath(ctx, *out), Redact: *redact, Replace: *replace}
 	if len(pos) == 1 {
 		req.Case = pos[0]
 	}
@@ -60,7 +60,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	// Writable: the export is journalled.
-	db, err := dbf.open(false, false)
+	db, err := dbf.openIn(ctx, false, false)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		req.Refs = append(req.Refs, r)
 	}
-	res, err := newBackend(db).Export(ctx, req)
+	res, err := backendOf(ctx, db).Export(ctx, req)
 	if err != nil {
 		return err
 	}

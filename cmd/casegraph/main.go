@@ -98,6 +98,10 @@ func main() {
 // and returns the exit code. Errors quote references, names and file names
 // that may hold terminal controls: they are shown as visible escapes.
 func printError(w io.Writer, err error) int {
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code) // the holder that ran the command printed its error
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(w, "casegraph: %s\n\n%s", safetext.Text(err.Error()), usage)
@@ -132,6 +136,12 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runWith runs a command line. A twin on a database another process holds
+// runs in that process (holdercmd.go).
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// Names, notes and file names come from imported data: every byte a
 	// command prints goes through safetext, so an ESC, C1 or bidi control
 	// in them reaches the terminal as a visible escape. (The TUI draws
@@ -143,6 +153,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		se.Flush()
 	}()
 	stdout, stderr = so, se
+	err := dispatch(ctx, args, stdin, stdout, stderr)
+	var he *heldError
+	if errors.As(err, &he) && twins[args[0]] && heldOf(ctx) == nil {
+		return forward(ctx, he, args, stdin, stdout, stderr)
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return cmdOpen(ctx, args, stdout, stderr)
 	}
@@ -176,7 +195,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "resolve":
 		return cmdResolve(ctx, args[1:], stdout)
 	case "case":
-		return cmdCase(ctx, args[1:], stdout, os.Stdin)
+		return cmdCase(ctx, args[1:], stdout, stdin)
 	case "journal":
 		return cmdJournal(ctx, args[1:], stdout)
 	case "verdict":

@@ -38,13 +38,13 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError{err.Error()}
 		}
 	}
-	db, err := dbf.open(false, true)
+	db, err := dbf.openIn(ctx, false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b := newBackend(db)
-	if _, _, err := b.LoadSearch(ctx); err != nil {
+	b := backendOf(ctx, db)
+	if err := b.EnsureSearch(ctx); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -138,7 +138,7 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 // openRef opens the database the flags name and reads the reference a user
 // typed (userRef) against it; the caller closes the database.
 func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*store.DB, *workbench.Workbench, graph.Ref, error) {
-	db, err := dbf.open(false, readOnly)
+	db, err := dbf.openIn(ctx, false, readOnly)
 	if err != nil {
 		return nil, nil, graph.Ref{}, err
 	}
@@ -147,7 +147,7 @@ func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*stor
 		db.Close()
 		return nil, nil, graph.Ref{}, err
 	}
-	return db, newBackend(db), ref, nil
+	return db, backendOf(ctx, db), ref, nil
 }
 
 func userRef(s string, known func(graph.Ref) bool) (graph.Ref, error) {
@@ -276,12 +276,12 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
-	db, err := dbf.open(false, true)
+	db, err := dbf.openIn(ctx, false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st, err := newBackend(db).Stats(ctx)
+	st, err := backendOf(ctx, db).Stats(ctx)
 	if err != nil {
 		return err
 	}

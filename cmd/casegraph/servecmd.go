@@ -57,7 +57,8 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 			_ = f.Flush()
 		}
 	}
-	srv, err = server.New(newBackend(db), server.Config{TeamFile: *team, StateDir: *state, IdleTimeout: *idle,
+	wb := newBackend(db)
+	srv, err = server.New(wb, server.Config{TeamFile: *team, StateDir: *state, IdleTimeout: *idle,
 		MaxSessionsPerKey: *perKey, Logger: debugLogger(dbf.dir), Ready: ready})
 	if err != nil {
 		return err
@@ -66,6 +67,9 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The command line of the server's OS user works beside it
+	// (holdercmd.go); stopped before the database closes.
+	defer serveTwins(db, wb, "serve")()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()
 	select {

@@ -73,12 +73,12 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(pos) != 0 {
 			return usageError{"verdict list takes no arguments"}
 		}
-		db, err := dbf.open(false, true)
+		db, err := dbf.openIn(ctx, false, true)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return listVerdicts(ctx, newBackend(db), stdout, *asJSON)
+		return listVerdicts(ctx, backendOf(ctx, db), stdout, *asJSON)
 	case "confirm", "dismiss", "clear":
 	default:
 		return usageError{fmt.Sprintf("unknown verdict command %q (want confirm, dismiss, clear or list)", sub)}

@@ -118,12 +118,17 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	dbf.register(fs, defaultDemoDB())
 	asJSON := fs.Bool("json", false, "print JSON")
 	samples := fs.Int("samples", 300, "instruments sampled for transaction pages and neighbours")
+	var sf serveBenchFlags
+	sf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	}
+	if sf.sessions > 0 {
+		return benchServe(ctx, dbf, sf, *asJSON, stdout)
 	}
 	r := benchReport{DB: dbf.dir, Queries: map[string]float64{}, GoMaxProcs: runtime.GOMAXPROCS(0),
 		MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"casegraph/server/loadtest"
+)
+
+// serveBenchFlags are bench's team-server load test (server/loadtest).
+type serveBenchFlags struct {
+	sessions int
+	duration time.Duration
+	single   time.Duration
+	interval time.Duration
+}
+
+func (f *serveBenchFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.sessions, "serve-sessions", 0, "load-test a team server: this many SSH sessions at once search and page (0: the local measurements)")
+	fs.DurationVar(&f.duration, "duration", time.Minute, "with --serve-sessions: how long the sessions work together")
+	fs.DurationVar(&f.interval, "keystroke-interval", 150*time.Millisecond, "with --serve-sessions: the typing pace of each session (150ms: a fast typist; 0: as fast as the screen redraws)")
+	fs.DurationVar(&f.single, "single", 0, "with --serve-sessions: how long one session works alone first (default a quarter of --duration, at least 2s)")
+}
+
+// serveBenchReport is the load test's figures.
+type serveBenchReport struct {
+	DB            string  `json:"db"`
+	Sessions      int     `json:"sessions"`
+	DurationS     float64 `json:"duration_s"`
+	IntervalMS    float64 `json:"keystroke_interval_ms"`
+	Keystroke     latency `json:"keystroke"`
+	Page          latency `json:"page_down"`
+	Errors        int     `json:"errors"`
+	FirstError    string  `json:"first_error,omitempty"`
+	SingleKey     latency `json:"single_session_keystroke"`
+	IdleRSSMiB    float64 `json:"idle_rss_mib"`
+	SingleRSSMiB  float64 `json:"single_session_rss_mib"`
+	SinglePeakMiB float64 `json:"single_session_rss_peak_mib"`
+	ManyRSSMiB    float64 `json:"sessions_rss_mib"`
+	ManyPeakMiB   float64 `json:"sessions_rss_peak_mib"`
+	PeakMiB       float64 `json:"process_peak_rss_mib"`
+	GoMaxProcs    int     `json:"gomaxprocs"`
+	MeasuredAtUTC string  `json:"measured_at_utc"`
+}
+
+// benchServe serves the database in-process to real SSH clients and
+// measures keystroke → results and memory (docs/PERFORMANCE.md, team
+// server). The database is opened for writing: the server journals the
+// bench sessions' logins, as it journals every login.
+func benchServe(ctx context.Context, dbf dbFlags, f serveBenchFlags, asJSON bool, stdout io.Writer) error {
+	if f.duration <= 0 || f.single < 0 || f.interval < 0 {
+		return usageError{"bench: --duration must be positive, --single and --keystroke-interval not negative"}
+	}
+	db, err := dbf.open(false, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var progress io.Writer = os.Stderr
+	if asJSON {
+		progress = nil
+	}
+	r := serveBenchReport{DB: dbf.dir, Sessions: f.sessions, DurationS: f.duration.Seconds(), IntervalMS: ms(f.interval),
+		GoMaxProcs: runtime.GOMAXPROCS(0), MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}
+	rep, err := loadtest.Run(ctx, newBackend(db), loadtest.Config{Sessions: f.sessions, Duration: f.duration, Single: f.single,
+		Interval: f.interval, Words: typedQueries, Memory: procMemMiB, Progress: progress})
+	if err != nil {
+		return err
+	}
+	r.Keystroke, r.Page, r.SingleKey = summarize(rep.Many.Keystrokes), summarize(rep.Many.Pages), summarize(rep.Single.Keystrokes)
+	r.Errors, r.FirstError = rep.Many.Errors+rep.Single.Errors, rep.Many.FirstError
+	if r.FirstError == "" {
+		r.FirstError = rep.Single.FirstError
+	}
+	r.IdleRSSMiB, r.SingleRSSMiB, r.SinglePeakMiB = rep.IdleRSSMiB, rep.Single.RSSMiB, rep.Single.RSSPeakMiB
+	r.ManyRSSMiB, r.ManyPeakMiB, r.PeakMiB = rep.Many.RSSMiB, rep.Many.RSSPeakMiB, rep.PeakMiB
+	if asJSON {
+		return writeJSON(stdout, r)
+	}
+	fmt.Fprintf(stdout, "team server on %s: %d SSH sessions for %s, a keystroke every %s (GOMAXPROCS %d, %s)\n",
+		r.DB, r.Sessions, f.duration, f.interval, r.GoMaxProcs, r.MeasuredAtUTC)
+	fmt.Fprintf(stdout, "keystroke → results on screen over %d keystrokes: p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
+		r.Keystroke.N, r.Keystroke.P50, r.Keystroke.P95, r.Keystroke.Max)
+	fmt.Fprintf(stdout, "page down → next page over %d pages: p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
+		r.Page.N, r.Page.P50, r.Page.P95, r.Page.Max)
+	fmt.Fprintf(stdout, "one session alone, %d keystrokes: p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
+		r.SingleKey.N, r.SingleKey.P50, r.SingleKey.P95, r.SingleKey.Max)
+	fmt.Fprintf(stdout, "errors: %d", r.Errors)
+	if r.FirstError != "" {
+		fmt.Fprintf(stdout, " (first: %s)", strings.SplitN(r.FirstError, "\n", 2)[0])
+	}
+	fmt.Fprintln(stdout)
+	ratio := 0.0
+	if r.SinglePeakMiB > 0 {
+		ratio = r.ManyPeakMiB / r.SinglePeakMiB
+	}
+	fmt.Fprintf(stdout, "resident memory: idle %.0f MiB · 1 session %.0f MiB (peak %.0f) · %d sessions %.0f MiB (peak %.0f) · ×%.2f of one session · process peak %.0f MiB (index load included)\n",
+		r.IdleRSSMiB, r.SingleRSSMiB, r.SinglePeakMiB, r.Sessions, r.ManyRSSMiB, r.ManyPeakMiB, ratio, r.PeakMiB)
+	return nil
+}

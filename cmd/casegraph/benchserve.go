@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,8 +46,12 @@ type serveBenchReport struct {
 	ManyRSSMiB    float64 `json:"sessions_rss_mib"`
 	ManyPeakMiB   float64 `json:"sessions_rss_peak_mib"`
 	PeakMiB       float64 `json:"process_peak_rss_mib"`
-	GoMaxProcs    int     `json:"gomaxprocs"`
-	MeasuredAtUTC string  `json:"measured_at_utc"`
+	// CPU of the process (server and clients) per keystroke or page.
+	CPUPerActionMS       float64 `json:"cpu_per_action_ms"`
+	SingleCPUPerActionMS float64 `json:"single_session_cpu_per_action_ms"`
+	LoadAverage          string  `json:"load_average,omitempty"`
+	GoMaxProcs           int     `json:"gomaxprocs"`
+	MeasuredAtUTC        string  `json:"measured_at_utc"`
 }
 
 // benchServe serves the database in-process to real SSH clients and
@@ -69,7 +74,7 @@ func benchServe(ctx context.Context, dbf dbFlags, f serveBenchFlags, asJSON bool
 	r := serveBenchReport{DB: dbf.dir, Sessions: f.sessions, DurationS: f.duration.Seconds(), IntervalMS: ms(f.interval),
 		GoMaxProcs: runtime.GOMAXPROCS(0), MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}
 	rep, err := loadtest.Run(ctx, newBackend(db), loadtest.Config{Sessions: f.sessions, Duration: f.duration, Single: f.single,
-		Interval: f.interval, Words: typedQueries, Memory: procMemMiB, Progress: progress})
+		Interval: f.interval, Words: typedQueries, Memory: procMemMiB, CPU: procCPU, Progress: progress})
 	if err != nil {
 		return err
 	}
@@ -77,6 +82,16 @@ func benchServe(ctx context.Context, dbf dbFlags, f serveBenchFlags, asJSON bool
 	r.Errors, r.FirstError = rep.Many.Errors+rep.Single.Errors, rep.Many.FirstError
 	if r.FirstError == "" {
 		r.FirstError = rep.Single.FirstError
+	}
+	perAction := func(ph loadtest.Phase) float64 {
+		if n := len(ph.Keystrokes) + len(ph.Pages); n > 0 {
+			return ms(ph.CPU) / float64(n)
+		}
+		return 0
+	}
+	r.CPUPerActionMS, r.SingleCPUPerActionMS = perAction(rep.Many), perAction(rep.Single)
+	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
+		r.LoadAverage = strings.Join(strings.Fields(string(raw))[:3], " ")
 	}
 	r.IdleRSSMiB, r.SingleRSSMiB, r.SinglePeakMiB = rep.IdleRSSMiB, rep.Single.RSSMiB, rep.Single.RSSPeakMiB
 	r.ManyRSSMiB, r.ManyPeakMiB, r.PeakMiB = rep.Many.RSSMiB, rep.Many.RSSPeakMiB, rep.PeakMiB
@@ -91,6 +106,8 @@ func benchServe(ctx context.Context, dbf dbFlags, f serveBenchFlags, asJSON bool
 		r.Page.N, r.Page.P50, r.Page.P95, r.Page.Max)
 	fmt.Fprintf(stdout, "one session alone, %d keystrokes: p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
 		r.SingleKey.N, r.SingleKey.P50, r.SingleKey.P95, r.SingleKey.Max)
+	fmt.Fprintf(stdout, "CPU (server and clients) per keystroke or page: %.1f ms with %d sessions · %.1f ms alone · load average at the end %s\n",
+		r.CPUPerActionMS, r.Sessions, r.SingleCPUPerActionMS, r.LoadAverage)
 	fmt.Fprintf(stdout, "errors: %d", r.Errors)
 	if r.FirstError != "" {
 		fmt.Fprintf(stdout, " (first: %s)", strings.SplitN(r.FirstError, "\n", 2)[0])
@@ -103,4 +120,24 @@ func benchServe(ctx context.Context, dbf dbFlags, f serveBenchFlags, asJSON bool
 	fmt.Fprintf(stdout, "resident memory: idle %.0f MiB · 1 session %.0f MiB (peak %.0f) · %d sessions %.0f MiB (peak %.0f) · ×%.2f of one session · process peak %.0f MiB (index load included)\n",
 		r.IdleRSSMiB, r.SingleRSSMiB, r.SinglePeakMiB, r.Sessions, r.ManyRSSMiB, r.ManyPeakMiB, ratio, r.PeakMiB)
 	return nil
+}
+
+// procCPU is the CPU time (user and system) this process has used, from
+// /proc; zero where /proc is not there.
+func procCPU() time.Duration {
+	raw, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: utime and stime are the 12th and 13th of them, in
+	// clock ticks (100 a second on Linux).
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }

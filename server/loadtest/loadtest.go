@@ -53,6 +53,9 @@ type Config struct {
 	// Memory reports the process's resident and peak resident memory in
 	// MiB (nil: not measured).
 	Memory func() (rss, peak float64)
+	// CPU reports the CPU time the process has used so far (nil: not
+	// measured).
+	CPU func() time.Duration
 	// Progress, when set, hears what the test is doing.
 	Progress io.Writer
 }
@@ -67,6 +70,8 @@ type Phase struct {
 	// Resident memory sampled every 250 ms while the sessions worked:
 	// the last sample (steady) and the largest.
 	RSSMiB, RSSPeakMiB float64
+	// CPU is the process's CPU time over the phase: server and clients.
+	CPU time.Duration
 }
 
 // Report is a load test's result.
@@ -203,6 +208,10 @@ func phase(ctx context.Context, dial func() (*gossh.Client, error), cfg Config, 
 			return ph, fmt.Errorf("session %d: %w", i+1, err)
 		}
 	}
+	var cpu0 time.Duration
+	if cfg.CPU != nil {
+		cpu0 = cfg.CPU()
+	}
 	pctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -230,6 +239,9 @@ func phase(ctx context.Context, dial func() (*gossh.Client, error), cfg Config, 
 		t.Stop()
 	}
 	wg.Wait()
+	if cfg.CPU != nil {
+		ph.CPU = cfg.CPU() - cpu0
+	}
 	return ph, ctx.Err()
 }
 

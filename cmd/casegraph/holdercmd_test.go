@@ -202,6 +202,18 @@ func TestCaseChangeThroughTheTUIsSocket(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("the note did not reach the TUI within a second")
 	}
+	// A verdict too: the open sessions are told which entity changed.
+	if r := runTwin("verdict", "confirm", "--db", dir, "card:4400430000000015", "--note", "from the CLI"); r.code != 0 {
+		t.Fatalf("verdict through the socket: %+v", r)
+	}
+	select {
+	case c := <-changes:
+		if c.Ref.String() != "card:4400430000000015" || c.User != me.Username {
+			t.Errorf("change: %+v", c)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("the verdict did not reach the TUI within a second")
+	}
 	// What needs the database to itself is refused by the holder, and the
 	// local command says who holds it.
 	var stderr bytes.Buffer
@@ -218,8 +230,15 @@ func TestCaseChangeThroughTheTUIsSocket(t *testing.T) {
 	}
 	var entries []store.JournalEntry
 	json.Unmarshal([]byte(runCmd(t, "journal", "--db", dir, "--json")), &entries)
-	if len(entries) < 2 || entries[len(entries)-1].User != me.Username || entries[len(entries)-1].Action != store.ActCaseNotes {
-		t.Errorf("journal: %+v", entries)
+	// The journal names the OS user for all three changes made through
+	// the socket.
+	if len(entries) != 3 {
+		t.Fatalf("journal: %d entries", len(entries))
+	}
+	for i, act := range []string{store.ActCaseCreate, store.ActCaseNotes, "verdict.set"} {
+		if e := entries[i]; e.User != me.Username || e.Action != act {
+			t.Errorf("journal entry %d: %s %s, want %s %s", i+1, e.User, e.Action, me.Username, act)
+		}
 	}
 	if out := runCmd(t, "journal", "--db", dir, "verify"); !strings.Contains(out, "journal OK") {
 		t.Errorf("verify: %s", out)

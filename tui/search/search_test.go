@@ -273,3 +273,23 @@ func BenchmarkSearchFrame(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkSearchFrameNewHits is the first frame of a new result set: every
+// visible hit styled (what each keystroke costs a team server).
+func BenchmarkSearchFrameNewHits(b *testing.B) {
+	var ds []graph.SearchDoc
+	for i := range 100 {
+		ds = append(ds, graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: strings.Repeat("8", 11) + string(rune('0'+i%10))},
+			Label: "Ерланов Нурлан Сакенович", Facts: "IIN 850312 300002 · born 1985-03-12"})
+	}
+	m := New(context.Background(), &fakeSearcher{docs: ds}, errLoading, theme.New(true))
+	m.SetSize(118, 36)
+	m.Focus()
+	m, cmd := m.Update(tea.KeyPressMsg{Code: 'е', Text: "е"})
+	m, _ = m.Update(results(&testing.T{}, cmd))
+	b.ResetTimer()
+	for b.Loop() {
+		m.hits = newHitCache()
+		_ = m.View()
+	}
+}

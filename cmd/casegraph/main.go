@@ -72,6 +72,8 @@ Usage:
   casegraph path   --db DIR [--json] [--k N] [--max-hops N] [--directed] REF REF
   casegraph trace  --db DIR [--json] [--backward] [--max-hops N] [--max-dwell 24h] [--proportional] REF|TXID
   casegraph bench  --db DIR [--json]           measure start-up, search, page and memory targets
+  casegraph bench  --db DIR --serve-sessions N [--duration 60s] [--keystroke-interval 150ms]
+                                               load-test the team server: N SSH sessions search and page
   casegraph serve  --db DIR --authorized-keys FILE [--listen ADDR] [--idle-timeout 30m]
                    [--max-sessions-per-key N] [--state DIR]
                                                serve the TUI to a team over SSH: one database, every

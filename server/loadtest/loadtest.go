@@ -8,9 +8,9 @@
 //
 // It first runs one session alone, then N at once, sampling the process's
 // resident memory in each phase: the clients and their emulators live in
-// the same process, so the figures are the server's plus theirs (a screen
-// buffer and an SSH client each, about a MiB, small beside the server's
-// index).
+// the same process, so the figures are the server's plus theirs (a
+// terminal emulator and an SSH client each, one to two MiB, small beside
+// the server's index).
 package loadtest
 
 import (

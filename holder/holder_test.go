@@ -97,6 +97,9 @@ func echo(cancelled chan<- error) RunFunc {
 			var n int
 			fmt.Sscan(req.Args[1], &n)
 			return n
+		case "panic":
+			var m map[string]int
+			m["boom"]++
 		case "wait":
 			fmt.Fprintln(stdout, "waiting")
 			<-ctx.Done()
@@ -146,6 +149,13 @@ func TestForwardRunsInTheHolder(t *testing.T) {
 	code, err = Forward(ctx, db, Request{Args: []string{"fail", "3"}, Dir: "/"}, nil, &out, &errOut)
 	if err != nil || code != 3 || errOut.String() != "casegraph: failed\n" || out.Len() != 0 {
 		t.Fatalf("fail: %d %v %q %q", code, err, out.String(), errOut.String())
+	}
+
+	// A command that panics ends itself, not the holder.
+	errOut.Reset()
+	code, err = Forward(ctx, db, Request{Args: []string{"panic"}, Dir: "/"}, nil, io.Discard, &errOut)
+	if err != nil || code != 70 || !strings.Contains(errOut.String(), "internal error") {
+		t.Fatalf("panic: %d %v %q", code, err, errOut.String())
 	}
 
 	// The client going away (Ctrl-C) cancels the command in the holder.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -197,11 +198,25 @@ func (h *Holder) serve(c *net.UnixConn) {
 			}
 		}
 	}()
-	code := h.run(ctx, id, req, in, out.stream(frameStdout), out.stream(frameStderr))
+	code := h.runSafely(ctx, id, req, in, out)
 	var b [4]byte
 	binary.BigEndian.PutUint32(b[:], uint32(int32(code)))
 	_ = out.frame(frameExit, b[:])
 	in.pr.Close()
+}
+
+// runSafely runs the command; a command that panics ends with exit code
+// 70 (EX_SOFTWARE) and a message, not with the process that holds the
+// database and its users' sessions.
+func (h *Holder) runSafely(ctx context.Context, id Identity, req Request, in io.Reader, out *frameWriter) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("holder: a command panicked", "args", req.Args, "panic", p, "stack", string(debug.Stack()))
+			fmt.Fprintf(out.stream(frameStderr), "casegraph: internal error in the database's holder: %v\n", p)
+			code = 70
+		}
+	}()
+	return h.run(ctx, id, req, in, out.stream(frameStdout), out.stream(frameStderr))
 }
 
 // frameWriter writes the frames of one connection, one at a time.

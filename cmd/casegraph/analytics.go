@@ -61,6 +61,7 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 // --config file, else the database's own, else the defaults. from says
 // which, for stderr.
 func (f *ruleFlags) resolve(ctx context.Context, wb *workbench.Workbench) (cfg graph.RuleConfig, from string, err error) {
+	f.Config = hostPath(ctx, f.Config)
 	if f.Config != "" {
 		cfg, err := f.load()
 		return cfg, f.Config, err
@@ -84,12 +85,12 @@ func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Wri
 // database still open after the rules ran; its error is returned.
 func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
 	then func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error) (*workbench.Analysis, error) {
-	db, err := dbf.openToAnalyse()
+	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	wb := newBackend(db)
+	wb := backendOf(ctx, db)
 	cfg, from, err := rf.resolve(ctx, wb)
 	if err != nil {
 		return nil, err
@@ -152,6 +153,7 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 			return usageError{msg: fmt.Sprintf("unknown rule %q (want R1 … R23)", c.Rule)}
 		}
 	}
+	rf.Config = hostPath(ctx, rf.Config)
 	if _, err := rf.load(); err != nil {
 		return err
 	}
@@ -231,6 +233,7 @@ func cmdEval(ctx context.Context, c *evalCmd, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rf.Config = hostPath(ctx, rf.Config)
 	if _, err := rf.load(); err != nil {
 		return err
 	}

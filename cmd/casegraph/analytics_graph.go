@@ -16,7 +16,7 @@ import (
 // withIndex opens the database, loads the index (stored again when it had
 // to be rebuilt) and calls fn.
 func withIndex(ctx context.Context, dbf dbFlags, stderr io.Writer, fn func(*graph.Index) error) error {
-	db, err := dbf.openToAnalyse()
+	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return err
 	}

@@ -113,15 +113,19 @@ func typeQueries(ctx context.Context, b *workbench.Workbench, cold bool) ([]type
 
 // benchCmd: casegraph bench.
 type benchCmd struct {
-	DB      dbArgs `embed:""`
-	JSON    bool   `name:"json" help:"print JSON"`
-	Samples int    `default:"300" placeholder:"N" help:"instruments sampled for transaction pages and neighbours"`
+	DB      dbArgs          `embed:""`
+	JSON    bool            `name:"json" help:"print JSON"`
+	Samples int             `default:"300" placeholder:"N" help:"instruments sampled for transaction pages and neighbours"`
+	Serve   serveBenchFlags `embed:""`
 }
 
 func (c *benchCmd) Run(e *env) error { return cmdBench(e.ctx, c, e.stdout) }
 
 func cmdBench(ctx context.Context, c *benchCmd, stdout io.Writer) error {
 	dbf := c.DB.flags()
+	if c.Serve.Sessions > 0 {
+		return benchServe(ctx, dbf, c.Serve, c.JSON, stdout)
+	}
 	r := benchReport{DB: dbf.dir, Queries: map[string]float64{}, GoMaxProcs: runtime.GOMAXPROCS(0),
 		MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}
 

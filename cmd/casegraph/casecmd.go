@@ -29,16 +29,19 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		return usageError{msg: "case note needs a CASE, optionally a REF or bookmark id, and TEXT"}
 	}
 	readOnly := sub == "list"
-	db, err := o.db.open(false, readOnly)
+	db, err := o.db.openIn(ctx, false, readOnly)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	act := actor()
+	// Through the workbench: run by a TUI or team server holding the
+	// database, the change is journalled under the caller and shown to
+	// the open sessions at once.
+	wb := backendOf(ctx, db)
 
 	switch sub {
 	case "list":
-		cases, err := db.Cases(ctx)
+		cases, err := wb.Cases(ctx)
 		if err != nil {
 			return err
 		}
@@ -54,14 +57,14 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		}
 		return nil
 	case "new":
-		c, err := db.CreateCase(ctx, act, strings.Join(pos, " "))
+		c, err := wb.CreateCase(ctx, strings.Join(pos, " "))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "created case %s %q\n", c.ID, c.Name)
 		return nil
 	case "show":
-		c, err := db.ViewCase(ctx, act, pos[0])
+		c, err := wb.ViewCase(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -71,10 +74,10 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		printCase(stdout, c)
 		return nil
 	case "add":
-		return caseAdd(ctx, db, act, stdout, pos[0], pos[1:], addOptions{
+		return caseAdd(ctx, wb, stdout, pos[0], pos[1:], addOptions{
 			tags: o.tags, note: o.note, target: o.target, query: o.query, force: o.force})
 	case "tag":
-		c, err := db.Case(ctx, pos[0])
+		c, err := wb.Case(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -88,7 +91,7 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 			kept := slices.DeleteFunc(slices.Clone(b.Tags), func(t string) bool { return slices.Contains(drop, t) })
 			ed = store.BookmarkEdit{Tags: &kept}
 		}
-		nb, err := db.UpdateBookmark(ctx, act, c.ID, b.ID, ed)
+		nb, err := wb.EditBookmark(ctx, c.ID, b.ID, ed)
 		if err != nil {
 			return err
 		}
@@ -100,14 +103,14 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 			return err
 		}
 		if len(pos) == 2 {
-			c, err := db.SetCaseNotes(ctx, act, pos[0], text)
+			c, err := wb.SetCaseNotes(ctx, pos[0], text)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "notes of %s %q saved (%d lines)\n", c.ID, c.Name, lineCount(text))
 			return nil
 		}
-		c, err := db.Case(ctx, pos[0])
+		c, err := wb.Case(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -115,7 +118,7 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		if err != nil {
 			return err
 		}
-		nb, err := db.UpdateBookmark(ctx, act, c.ID, b.ID, store.BookmarkEdit{Note: &text})
+		nb, err := wb.EditBookmark(ctx, c.ID, b.ID, store.BookmarkEdit{Note: &text})
 		if err != nil {
 			return err
 		}
@@ -126,14 +129,14 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		if err != nil {
 			return usageError{msg: err.Error()}
 		}
-		c, err := db.SetCaseStatus(ctx, act, pos[0], st)
+		c, err := wb.SetCaseStatus(ctx, pos[0], st)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s %q is %s\n", c.ID, c.Name, c.Status)
 		return nil
 	case "rename":
-		c, err := db.RenameCase(ctx, act, pos[0], pos[1])
+		c, err := wb.RenameCase(ctx, pos[0], pos[1])
 		if err != nil {
 			return err
 		}
@@ -141,17 +144,17 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		return nil
 	case "rm":
 		if len(pos) == 1 {
-			c, err := db.Case(ctx, pos[0])
+			c, err := wb.Case(ctx, pos[0])
 			if err != nil {
 				return err
 			}
-			if err := db.DeleteCase(ctx, act, c.ID); err != nil {
+			if err := wb.DeleteCase(ctx, c.ID); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "deleted case %s %q with %d bookmarks (casegraph case undo brings it back)\n", c.ID, c.Name, len(c.Bookmarks))
 			return nil
 		}
-		c, err := db.Case(ctx, pos[0])
+		c, err := wb.Case(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -159,13 +162,13 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		if err != nil {
 			return err
 		}
-		if err := db.DeleteBookmark(ctx, act, c.ID, b.ID); err != nil {
+		if err := wb.DeleteBookmark(ctx, c.ID, b.ID); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "deleted bookmark %s %s\n", b.ID, b.Target.Title())
 		return nil
 	case "undo":
-		u, err := db.UndoLast(ctx, act)
+		u, err := wb.Undo(ctx)
 		if err != nil {
 			return err
 		}
@@ -183,7 +186,7 @@ type addOptions struct {
 	force  bool
 }
 
-func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Writer, caseName string, refArgs []string, o addOptions) error {
+func caseAdd(ctx context.Context, wb *workbench.Workbench, stdout io.Writer, caseName string, refArgs []string, o addOptions) error {
 	kind, err := graph.ParseTargetKind(o.target)
 	if err != nil {
 		return usageError{msg: err.Error()}
@@ -191,11 +194,11 @@ func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Write
 	refs := make([]graph.Ref, 0, len(refArgs))
 	labels := make([]string, 0, len(refArgs))
 	for _, a := range refArgs {
-		r, err := userRef(a, inStore(ctx, db))
+		r, err := userRef(a, func(r graph.Ref) bool { _, err := wb.Entity(ctx, r); return err == nil })
 		if err != nil {
 			return err
 		}
-		e, err := db.Entity(ctx, r)
+		e, err := wb.Entity(ctx, r)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && !o.force:
 			return fmt.Errorf("%s is not in the database (check the number, or add --force)", r)
@@ -217,7 +220,7 @@ func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Write
 		targets = append(targets, graph.Target{Kind: kind, Refs: refs, Query: o.query})
 	}
 	for _, t := range targets {
-		b, added, err := db.AddBookmark(ctx, act, caseName, graph.Bookmark{Target: t, Tags: o.tags, Note: o.note})
+		b, added, err := wb.AddBookmarkReport(ctx, caseName, graph.Bookmark{Target: t, Tags: o.tags, Note: o.note})
 		if err != nil {
 			return err
 		}

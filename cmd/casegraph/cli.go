@@ -86,6 +86,10 @@ type exitRequest struct{ code int }
 // Errors quote references, names and file names that may hold terminal
 // controls: they are shown as visible escapes.
 func printError(w io.Writer, err error) int {
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code) // the holder that ran the command printed its error
+	}
 	var ue usageError
 	if errors.As(err, &ue) {
 		help := "casegraph --help"
@@ -126,7 +130,18 @@ func newParser(stdout, stderr io.Writer) (*kong.Kong, error) {
 
 // run parses args and runs the command they name.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return runIn(ctx, args, stdout, stderr, os.Stdin)
+	return runWith(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runWith runs a command line. A twin on a database another process holds
+// runs in that process (holdercmd.go), which printed through safetext.
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := runIn(ctx, args, stdout, stderr, stdin)
+	var he *heldError
+	if errors.As(err, &he) && len(args) > 0 && twins[args[0]] && heldOf(ctx) == nil {
+		return forward(ctx, he, args, stdin, stdout, stderr)
+	}
+	return err
 }
 
 func runIn(ctx context.Context, args []string, stdout, stderr io.Writer, stdin io.Reader) (err error) {

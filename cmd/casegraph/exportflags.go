@@ -35,7 +35,7 @@ func cmdExport(ctx context.Context, c *exportCmd, stdout, stderr io.Writer) erro
 	if len(pos) == 0 && c.Refs == "" {
 		return usageError{msg: "export needs a CASE or --refs card:…,iin:…"}
 	}
-	req := workbench.ExportRequest{Out: c.Out, Redact: c.Redact, Replace: c.Replace}
+	req := workbench.ExportRequest{Out: hostPath(ctx, c.Out), Redact: c.Redact, Replace: c.Replace}
 	if len(pos) == 1 {
 		req.Case = pos[0]
 	}
@@ -60,7 +60,7 @@ func cmdExport(ctx context.Context, c *exportCmd, stdout, stderr io.Writer) erro
 	}
 
 	// Writable: the export is journalled.
-	db, err := dbf.open(false, false)
+	db, err := dbf.openIn(ctx, false, false)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func cmdExport(ctx context.Context, c *exportCmd, stdout, stderr io.Writer) erro
 		}
 		req.Refs = append(req.Refs, r)
 	}
-	res, err := newBackend(db).Export(ctx, req)
+	res, err := backendOf(ctx, db).Export(ctx, req)
 	if err != nil {
 		return err
 	}

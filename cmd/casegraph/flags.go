@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"casegraph/holder"
 	"casegraph/server"
 	"casegraph/store"
 )
@@ -77,6 +79,10 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 			return nil, fmt.Errorf("%w: a team server (casegraph serve) listens on %s; work through it: ssh -p %s NAME@HOST",
 				err, strings.TrimSpace(string(addr)), port)
 		}
+		if in, rerr := holder.ReadInfo(f.dir); rerr == nil && in.Kind == "tui" {
+			return nil, fmt.Errorf("%w: a casegraph TUI (pid %d) has it open; search, show, stats, flags, clusters, path, trace, case, verdict and export work beside it, this command needs it closed",
+				err, in.PID)
+		}
 	}
 	return db, err
 }
@@ -86,10 +92,10 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 // another reader has it open (ErrLocked), so that two readers never lock
 // each other out. A database a writer holds (a TUI, an import, a server)
 // stays refused.
-func (f *dbFlags) openToAnalyse() (*store.DB, error) {
-	db, err := f.open(false, false)
+func (f *dbFlags) openToAnalyse(ctx context.Context) (*store.DB, error) {
+	db, err := f.openIn(ctx, false, false)
 	if errors.Is(err, store.ErrLocked) {
-		if ro, rerr := f.open(false, true); rerr == nil {
+		if ro, rerr := f.openIn(ctx, false, true); rerr == nil {
 			return ro, nil
 		}
 	}

@@ -17,7 +17,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	stopProfile := startProfile(os.Getenv("CASEGRAPH_CPUPROFILE"))
-	err := runIn(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Stdin)
+	err := runWith(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
 	stop()
 	if err != nil {

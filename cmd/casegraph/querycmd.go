@@ -40,13 +40,13 @@ func cmdSearch(ctx context.Context, c *searchCmd, stdout io.Writer) error {
 			return usageError{msg: err.Error()}
 		}
 	}
-	db, err := dbf.open(false, true)
+	db, err := dbf.openIn(ctx, false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b := newBackend(db)
-	if _, _, err := b.LoadSearch(ctx); err != nil {
+	b := backendOf(ctx, db)
+	if err := b.EnsureSearch(ctx); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -142,7 +142,7 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 // openRef opens the database the flags name and reads the reference a user
 // typed (userRef) against it; the caller closes the database.
 func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*store.DB, *workbench.Workbench, graph.Ref, error) {
-	db, err := dbf.open(false, readOnly)
+	db, err := dbf.openIn(ctx, false, readOnly)
 	if err != nil {
 		return nil, nil, graph.Ref{}, err
 	}
@@ -151,7 +151,7 @@ func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*stor
 		db.Close()
 		return nil, nil, graph.Ref{}, err
 	}
-	return db, newBackend(db), ref, nil
+	return db, backendOf(ctx, db), ref, nil
 }
 
 func userRef(s string, known func(graph.Ref) bool) (graph.Ref, error) {
@@ -278,12 +278,12 @@ func (c *statsCmd) Run(e *env) error { return cmdStats(e.ctx, c, e.stdout) }
 
 func cmdStats(ctx context.Context, c *statsCmd, stdout io.Writer) error {
 	dbf := c.DB.flags()
-	db, err := dbf.open(false, true)
+	db, err := dbf.openIn(ctx, false, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st, err := newBackend(db).Stats(ctx)
+	st, err := backendOf(ctx, db).Stats(ctx)
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,8 @@ func cmdServe(ctx context.Context, c *serveCmd, stdout io.Writer) error {
 			_ = f.Flush()
 		}
 	}
-	srv, err = server.New(newBackend(db), server.Config{TeamFile: c.AuthorizedKeys, StateDir: c.State, IdleTimeout: c.IdleTimeout,
+	wb := newBackend(db)
+	srv, err = server.New(wb, server.Config{TeamFile: c.AuthorizedKeys, StateDir: c.State, IdleTimeout: c.IdleTimeout,
 		MaxSessionsPerKey: c.MaxSessionsPerKey, Logger: debugLogger(dbf.dir), Ready: ready})
 	if err != nil {
 		return err
@@ -63,6 +64,9 @@ func cmdServe(ctx context.Context, c *serveCmd, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The command line of the server's OS user works beside it
+	// (holdercmd.go); stopped before the database closes.
+	defer serveTwins(db, wb, "serve")()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()
 	select {

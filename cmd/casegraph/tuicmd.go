@@ -54,6 +54,18 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 		n, took, err := b.LoadSearch(ctx)
 		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err})
 	}()
+	// The command line works beside the TUI (holdercmd.go): its changes
+	// show here at once. Stopped before the database closes.
+	defer serveTwins(db, b, "tui")()
+	changes, unsubscribe := b.Subscribe()
+	defer unsubscribe()
+	go func() {
+		for c := range changes {
+			if c.Session != b.Session() {
+				p.Send(tui.ChangedMsg{User: c.User, What: c.What, CaseID: c.CaseID, Ref: c.Ref})
+			}
+		}
+	}()
 	_, err = p.Run()
 	if err != nil && ctx.Err() != nil {
 		return nil // interrupted by a signal: a normal way to leave

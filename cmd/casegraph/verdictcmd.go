@@ -85,12 +85,12 @@ type verdictOut struct {
 func cmdVerdict(ctx context.Context, sub string, dbf dbFlags, note string, asJSON bool, pos []string, stdout io.Writer) error {
 	switch sub {
 	case "list":
-		db, err := dbf.open(false, true)
+		db, err := dbf.openIn(ctx, false, true)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return listVerdicts(ctx, newBackend(db), stdout, asJSON)
+		return listVerdicts(ctx, backendOf(ctx, db), stdout, asJSON)
 	}
 	db, wb, ref, err := openRef(ctx, dbf, pos[0], false)
 	if err != nil {

@@ -99,6 +99,7 @@ type Model struct {
 
 	list list.Model // over res.Hits: selection, paging, the wheel
 	w, h int
+	hits *hitCache // res.Hits rendered, for the frames drawn until they change
 
 	now func() time.Time // the clock that times queries
 }
@@ -111,6 +112,7 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
 	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
 	m.list = list.New(st)
+	m.hits = newHitCache()
 	// The query line is the filter: typed letters (j, k, G, /) go to it.
 	m.list.Keys.Up, m.list.Keys.Down = m.Keys.Up, m.Keys.Down
 	m.list.Keys.Top.SetEnabled(false)
@@ -126,6 +128,7 @@ func (m *Model) SetClock(now func() time.Time) { m.now = now }
 // SetStyles applies a theme.
 func (m *Model) SetStyles(st theme.Styles) {
 	m.st = st
+	m.hits = newHitCache()
 	m.input.SetStyles(st.Input())
 	m.list.SetStyles(st)
 }
@@ -133,6 +136,7 @@ func (m *Model) SetStyles(st theme.Styles) {
 // SetSize sets the size of the content area (inside the frame).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
+	m.hits = newHitCache()
 	m.setPrompt()
 	m.list.SetHeight(h - headLines)
 }
@@ -197,6 +201,7 @@ func (m *Model) run() tea.Cmd {
 	q := strings.TrimSpace(m.input.Value())
 	if q == "" {
 		m.res, m.err, m.busy, m.ran = graph.SearchResult{}, nil, false, ""
+		m.hits = newHitCache()
 		m.list.Reset(0, 0, nil)
 		return nil
 	}
@@ -235,6 +240,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.ready = true
 		m.err = nil
 		m.res, m.took, m.ran = msg.Res, msg.Took, msg.Res.Query
+		m.hits = newHitCache()
 		m.list.Reset(len(m.res.Hits), len(m.res.Hits), nil)
 		return m, nil
 
@@ -344,7 +350,7 @@ func (m Model) Lines() []string {
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q", m.ran)))
 	default:
 		lines = append(lines, m.list.Lines(func(i int, selected bool) string {
-			return m.hitLine(m.res.Hits[i], selected)
+			return m.hits.line(i, selected, func() string { return m.hitLine(m.res.Hits[i], selected) })
 		})...)
 	}
 	for len(lines) < m.h {
@@ -400,6 +406,31 @@ func (m Model) filterLine() string {
 		line = render()
 	}
 	return line
+}
+
+// hitCache keeps the hit lines of the results on screen as rendered. A
+// frame is drawn after every message — a key, the cursor's blink, another
+// user's change on a team server — and styling the visible hits again for
+// each was most of a server's work per keystroke (docs/PERFORMANCE.md,
+// team server). New results, a new size or new styles start a new cache.
+type hitCache struct{ lines map[int]string } // by hit index × 2 + selected
+
+func newHitCache() *hitCache { return &hitCache{lines: map[int]string{}} }
+
+func (c *hitCache) line(i int, selected bool, render func() string) string {
+	if c == nil {
+		return render()
+	}
+	k := 2 * i
+	if selected {
+		k++
+	}
+	if l, ok := c.lines[k]; ok {
+		return l
+	}
+	l := render()
+	c.lines[k] = l
+	return l
 }
 
 func (m Model) hitLine(h graph.SearchHit, selected bool) string {

@@ -309,3 +309,79 @@ func TestQuestionMarkIsText(t *testing.T) {
 		t.Errorf("query %q after typing ? over a kept query", q)
 	}
 }
+
+// TestFramesShowTheCurrentHits: the hit lines kept between frames are
+// those of the results, size and selection on screen: new results with
+// other labels at the same positions, a move of the selection and a new
+// width all show at once.
+func TestFramesShowTheCurrentHits(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'е')
+	m, _ = m.Update(results(t, cmd))
+	first := m.View()
+	if !strings.Contains(first, "Нурланов Ерлан") {
+		t.Fatalf("first results:\n%s", first)
+	}
+	if m.View() != first {
+		t.Fatal("the same frame drawn twice differs")
+	}
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	if moved := m.View(); moved == first {
+		t.Error("the selection moved but the frame did not change")
+	}
+	f.docs = []graph.SearchDoc{{Ref: graph.Ref{Kind: graph.KindPerson, Key: "111"}, Label: "Ерболов Сакен"}}
+	m, cmd = typeKey(t, m, 'р')
+	m, _ = m.Update(results(t, cmd))
+	if v := m.View(); !strings.Contains(v, "Ерболов Сакен") || strings.Contains(v, "Нурланов Ерлан") {
+		t.Errorf("new results at the same positions:\n%s", v)
+	}
+	m.SetSize(60, 12)
+	for i, l := range m.Lines() {
+		if w := lipgloss.Width(l); w > 60 {
+			t.Errorf("after narrowing, line %d is %d cells wide", i, w)
+		}
+	}
+}
+
+// BenchmarkSearchFrame is one frame of the search screen with a page of
+// hits: what a team server draws for every message of every session.
+func BenchmarkSearchFrame(b *testing.B) {
+	var ds []graph.SearchDoc
+	for i := range 100 {
+		ds = append(ds, graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: strings.Repeat("8", 11) + string(rune('0'+i%10))},
+			Label: "Ерланов Нурлан Сакенович", Facts: "IIN 850312 300002 · born 1985-03-12"})
+	}
+	m := New(context.Background(), &fakeSearcher{docs: ds}, errLoading, theme.New(true))
+	m.SetSize(118, 36)
+	m.Focus()
+	m, cmd := m.Update(tea.KeyPressMsg{Code: 'е', Text: "е"})
+	m, _ = m.Update(results(&testing.T{}, cmd))
+	if !strings.Contains(m.View(), "Ерланов") {
+		b.Fatal("no hits on the screen")
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkSearchFrameNewHits is the first frame of a new result set: every
+// visible hit styled (what each keystroke costs a team server).
+func BenchmarkSearchFrameNewHits(b *testing.B) {
+	var ds []graph.SearchDoc
+	for i := range 100 {
+		ds = append(ds, graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: strings.Repeat("8", 11) + string(rune('0'+i%10))},
+			Label: "Ерланов Нурлан Сакенович", Facts: "IIN 850312 300002 · born 1985-03-12"})
+	}
+	m := New(context.Background(), &fakeSearcher{docs: ds}, errLoading, theme.New(true))
+	m.SetSize(118, 36)
+	m.Focus()
+	m, cmd := m.Update(tea.KeyPressMsg{Code: 'е', Text: "е"})
+	m, _ = m.Update(results(&testing.T{}, cmd))
+	b.ResetTimer()
+	for b.Loop() {
+		m.hits = newHitCache()
+		_ = m.View()
+	}
+}

@@ -71,6 +71,9 @@ type Activity struct {
 	// counterparty (SeriesByCounterparty).
 	Series        map[Ref][]int
 	SeriesDropped int // rows of counterparties beyond MaxSeries
+	// Thresholds are the reporting thresholds the histogram read the
+	// amounts against (ActivityQuery.Thresholds).
+	Thresholds map[string]int64
 	// Truncated is set when a reference had more rows in range than the
 	// store reads for one answer: the figures cover the first rows only.
 	Truncated bool

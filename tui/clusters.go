@@ -218,6 +218,10 @@ func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 		if ref, ok := c.Anchor(); ok {
 			return m.openEntityFromAna(ref, true), true
 		}
+	case key.Matches(kp, m.tkeys.Open) && onMember:
+		return m.openTimeline(timelineSource{title: m.titleOf(mb.Ref), refs: []graph.Ref{mb.Ref}}), true
+	case key.Matches(kp, m.tkeys.Open):
+		return m.openTimeline(clusterTimeline(c, rank+1)), true
 	case key.Matches(kp, k.Open) && onMember:
 		return m.openEntityFromAna(mb.Ref, false), true
 	case key.Matches(kp, k.Bookmark) && onMember:

@@ -56,6 +56,9 @@ type entityView struct {
 	sort   graph.TxSort
 	txWant graph.TxQuery // the query whose result the pane waits for
 	txBusy bool          // a next page is on its way
+	// from and to, when set, keep the transactions in [from, to): a range
+	// brushed on the timeline.
+	from, to time.Time
 
 	focus entityFocus
 }
@@ -68,7 +71,7 @@ func newEntityView(ref graph.Ref, st theme.Styles) entityView {
 
 // query asks for the page of transactions that starts at offset.
 func (ev entityView) query(offset int) graph.TxQuery {
-	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize}
+	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to}
 }
 
 func (ev entityView) failed() bool { return ev.entErr != nil || ev.nbrErr != nil || ev.txErr != nil }
@@ -232,6 +235,10 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Sort):
 		ev.sort = (ev.sort + 1) % 4
 		return m.reloadTxns(), true
+	case key.Matches(msg, k.Timeline):
+		return m.openTimeline(timelineSource{title: m.titleOf(ev.ref), refs: []graph.Ref{ev.ref}, entity: true}), true
+	case key.Matches(msg, k.AllDates) && !(ev.from.IsZero() && ev.to.IsZero()):
+		return m.setTxRange(time.Time{}, time.Time{}), true
 	case key.Matches(msg, k.Open):
 		if ref, ok := m.selectedRef(); ok {
 			return m.open(ref, false), true
@@ -464,6 +471,9 @@ func (m *Model) renderTxns(r rect) []string {
 			graph.FormatMoney(ev.tx.In, "KZT"), graph.FormatMoney(ev.tx.Out, "KZT"), sortNames[ev.sort])
 		if ev.tx.Truncated {
 			title += " · totals partial"
+		}
+		if !ev.from.IsZero() || !ev.to.IsZero() {
+			title = "range " + m.rangeText(ev.from, ev.to) + " · " + title
 		}
 	} else if !ev.txDone {
 		title = "Transactions · sort " + sortNames[ev.sort] + " · loading…"

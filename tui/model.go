@@ -54,6 +54,7 @@ type Model struct {
 	st    theme.Styles
 	keys  globalKeys
 	ekeys entityKeys
+	tkeys timelineKeys // timeline.go
 	help  help.Model
 	w, h  int
 	lay   layout
@@ -95,6 +96,7 @@ func New(b Backend, opts Options) *Model {
 		b: b, ctx: ctx, loc: loc, st: st,
 		keys:   defaultGlobalKeys(),
 		ekeys:  defaultEntityKeys(),
+		tkeys:  defaultTimelineKeys(),
 		help:   help.New(),
 		search: search.New(ctx, b, ErrSearchNotReady, st),
 		gv:     graphview.New(st),
@@ -236,6 +238,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
+		if s, ok := find[*timelineScreen](m); ok {
+			return m, s.request() // other widths call for other buckets
+		}
+		return m, nil
+	case activityLoadedMsg:
+		if s, ok := find[*timelineScreen](m); ok {
+			s.apply(msg)
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.applyTheme(theme.New(msg.IsDark()))

@@ -142,23 +142,38 @@ func HistBucket(amount, threshold int64) int {
 }
 
 // ActivityStep chooses the bucket length for a span drawn in at most cols
-// cells: days when they fit, else weeks, else as many weeks per bucket as
-// make them fit. NewActivity lengthens it when aligning the first bucket to
-// a midnight or a Monday needs one more.
+// cells: days when they fit, else two or three days, else weeks, else as
+// many weeks per bucket as make them fit. NewActivity lengthens it when
+// aligning the first bucket to a midnight or a Monday needs one more.
 func ActivityStep(span time.Duration, cols int) time.Duration {
 	if cols < 1 {
 		cols = DefaultActivityCols
 	}
 	const day, week = 24 * time.Hour, 7 * 24 * time.Hour
-	if span <= time.Duration(cols)*day {
-		return day
+	for _, d := range []time.Duration{day, 2 * day, 3 * day} {
+		if span <= time.Duration(cols)*d {
+			return d
+		}
 	}
 	weeks := int64((span + week - 1) / week)
 	return time.Duration(max(1, (weeks+int64(cols)-1)/int64(cols))) * week
 }
 
+// nextStep is the bucket length after step when step makes too many.
+func nextStep(step time.Duration) time.Duration {
+	const day, week = 24 * time.Hour, 7 * 24 * time.Hour
+	switch {
+	case step < 3*day:
+		return step + day
+	case step < week:
+		return week
+	}
+	return step + week
+}
+
 // NewActivity returns an empty activity over [from, to) with at most cols
-// buckets: days from local midnight, or whole weeks from a Monday.
+// buckets: days (or two, three) from local midnight, or whole weeks from a
+// Monday.
 func NewActivity(from, to time.Time, cols int, loc *time.Location) Activity {
 	if loc == nil {
 		loc = time.UTC
@@ -177,7 +192,7 @@ func NewActivity(from, to time.Time, cols int, loc *time.Location) Activity {
 	n := 1
 	for {
 		start = midnight
-		if step > 24*time.Hour {
+		if step >= 7*24*time.Hour {
 			start = monday
 		}
 		n = 1
@@ -187,11 +202,7 @@ func NewActivity(from, to time.Time, cols int, loc *time.Location) Activity {
 		if n <= cols {
 			break
 		}
-		if step == 24*time.Hour {
-			step = 7 * 24 * time.Hour
-		} else {
-			step += 7 * 24 * time.Hour
-		}
+		step = nextStep(step)
 	}
 	return Activity{
 		Start: start, Step: step, Buckets: make([]Bucket, max(n, 1)), From: from, To: to,

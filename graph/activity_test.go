@@ -14,7 +14,9 @@ func TestActivityStep(t *testing.T) {
 	}{
 		{10 * day, 60, day},
 		{60 * day, 60, day},
-		{61 * day, 60, week},
+		{61 * day, 60, 2 * day},
+		{170 * day, 60, 3 * day},
+		{181 * day, 60, week},
 		{365 * day, 60, week},
 		{365 * day, 20, 3 * week},
 		{3 * 365 * day, 40, 4 * week},
@@ -42,7 +44,7 @@ func TestNewActivityFitsCols(t *testing.T) {
 			if l := a.Start.In(almaty); l.Hour() != 0 || l.Minute() != 0 {
 				t.Errorf("start %v is not a local midnight", l)
 			}
-			if a.Step > 24*time.Hour && a.Start.In(almaty).Weekday() != time.Monday {
+			if a.Step >= 7*24*time.Hour && a.Start.In(almaty).Weekday() != time.Monday {
 				t.Errorf("weekly buckets start on %v", a.Start.In(almaty).Weekday())
 			}
 		}

@@ -56,6 +56,9 @@ type entityView struct {
 	sort   graph.TxSort
 	txWant graph.TxQuery // the query whose result the pane waits for
 	txBusy bool          // a next page is on its way
+	// sparks are the neighbours' activity sparklines by counterparty
+	// (sparks.go); nil until loaded.
+	sparks map[graph.Ref][]int
 	// from and to, when set, keep the transactions in [from, to): a range
 	// brushed on the timeline.
 	from, to time.Time
@@ -404,6 +407,9 @@ func (m *Model) renderNeighbors(r rect) []string {
 				amtW = max(amtW, ansi.StringWidth(money(n.Amount)))
 			}
 		}
+		// A sparkline of the money with each counterparty when the pane
+		// keeps room for the names.
+		spark := cw >= 60 && ev.sparks != nil
 		l := &ev.nbrList
 		prev := -1
 		body = l.Lines(func(i int, selected bool) string {
@@ -445,6 +451,13 @@ func (m *Model) renderNeighbors(r rect) []string {
 					amt = money(n.Amount)
 				}
 				right += " " + pane.Right(st.Money.Render(amt), amtW)
+			}
+			if spark {
+				line := strings.Repeat(" ", sparkW)
+				if s, ok := ev.sparks[n.Ref]; ok && n.Amount != 0 {
+					line = m.sparkline(s)
+				}
+				right = line + " " + right
 			}
 			nameW := cw - relW - 2 - ansi.StringWidth(right) - 1
 			mark := " "

@@ -185,7 +185,7 @@ func (m *Model) show() tea.Cmd {
 		m.ent.setSize(m.lay)
 		q := m.ent.txWant
 		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
-			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref))
+			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref), m.loadNeighborSparks(cur.Ref))
 	}
 	if cur.Graph {
 		m.browse(&graphScreen{m: m})

@@ -235,13 +235,7 @@ func (t Timeline) Lines() []string {
 	for _, b := range a.Buckets {
 		peak = max(peak, b.In, b.Out)
 	}
-	period := "day"
-	if a.Step > 24*time.Hour {
-		period = "week"
-		if w := int(a.Step / (7 * 24 * time.Hour)); w > 1 {
-			period = fmt.Sprintf("%d weeks", w)
-		}
-	}
+	period := PeriodName(a.Step)
 	legend := st.In.Render("▆ in") + st.Muted.Render(" above the axis · ") + st.Out.Render("▀ out") +
 		st.Muted.Render(" below · one bar per "+period+" · top "+graph.FormatShortMoney(peak))
 	out = append(out, legend)
@@ -310,6 +304,20 @@ func (t Timeline) Lines() []string {
 	out = append(out, st.Muted.Render(t.dateAxis(cw)))
 	out = append(out, t.info())
 	return fill(out, t.w, t.h)
+}
+
+// PeriodName names a bucket length: "day", "2 days", "week", "3 weeks".
+func PeriodName(step time.Duration) string {
+	const day, week = 24 * time.Hour, 7 * 24 * time.Hour
+	switch {
+	case step == day:
+		return "day"
+	case step == week:
+		return "week"
+	case step%week == 0:
+		return fmt.Sprintf("%d weeks", step/week)
+	}
+	return fmt.Sprintf("%d days", step/day)
 }
 
 // dateAxis labels bucket starts, as many as fit with two cells between.

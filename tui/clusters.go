@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
 	"casegraph/tui/list"
@@ -354,7 +355,13 @@ func (m *Model) renderClusterMembers(r rect) []string {
 		if mb.Risk > 0 {
 			risk = st.Muted.Render(fmt.Sprintf("%.2f", mb.Risk))
 		}
-		return mark + flag + pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9) + pane.Right(risk, 4) + "  " + nameSt.Render(name)
+		head := mark + flag + pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9) + pane.Right(risk, 4) + "  "
+		// The identifier keeps its room: the name is cut before it is.
+		nameW := pane.ContentWidth(r.W) - ansi.StringWidth(head)
+		if id := identOf(mb.Ref, mb.Name); id != "" && nameW-ansi.StringWidth(id)-2 >= 8 {
+			return head + pane.Fit(nameSt.Render(name), nameW-ansi.StringWidth(id)-2) + "  " + st.Muted.Render(id)
+		}
+		return head + nameSt.Render(name)
 	})
 	footer := "enter on a group opens it as a graph · b bookmarks it · tab to the members"
 	return pane.Box(st, title, footer, body, r.W, r.H, v.members)

@@ -17,6 +17,9 @@ type Hood struct {
 	Nodes     []HoodNode // breadth-first order: the center first, then hop 1, hop 2 …
 	Edges     []HoodEdge // in discovery order; each (From, To, Relation) once
 	Truncated bool       // MaxNodes was reached, so some neighbours are missing
+	// Group is set for a group's drawing (HoodOptions.Members): its edges
+	// run every way, not along the center's money flow.
+	Group bool
 }
 
 // HoodNode is one entity of a neighbourhood.
@@ -140,9 +143,13 @@ func Expand(ctx context.Context, center Ref, opt HoodOptions, nb NeighborFunc) (
 			members[r] = true
 		}
 		foldAt = -1
+		var err error
+		if center, nb, err = groupCenter(ctx, center, opt.Members, excluded, nb); err != nil {
+			return Hood{}, err
+		}
 	}
 
-	h := Hood{Center: center}
+	h := Hood{Center: center, Group: members != nil}
 	index := map[Ref]int{center: 0}
 	h.Nodes = append(h.Nodes, HoodNode{Ref: center, Hop: 0, Degree: -1, Hub: center.Kind == KindCash})
 	parent := []int{-1}
@@ -254,6 +261,72 @@ func Expand(ctx context.Context, center Ref, opt HoodOptions, nb NeighborFunc) (
 		h = keepKinds(h, parent, opt.Kinds, maxNodes)
 	}
 	return h, nil
+}
+
+// groupCenter reads the neighbour rows of every member once and returns
+// the member to draw a group from: center when it reaches as many members
+// through members as any, else the first member (in the given order) that
+// does; and a NeighborFunc answering from the rows read.
+func groupCenter(ctx context.Context, center Ref, members []Ref, excluded map[Kind]bool, nb NeighborFunc) (Ref, NeighborFunc, error) {
+	in := make(map[Ref]int, len(members))
+	for i, r := range members {
+		in[r] = i
+	}
+	rows := make(map[Ref][]Neighbor, len(members))
+	for _, r := range members {
+		got, err := nb(ctx, r)
+		if err != nil {
+			return center, nil, fmt.Errorf("expand group: neighbours of %s: %w", r, err)
+		}
+		rows[r] = got
+	}
+	// Union-find over the links between members.
+	root := make([]int, len(members))
+	for i := range root {
+		root[i] = i
+	}
+	find := func(x int) int {
+		for root[x] != x {
+			root[x] = root[root[x]]
+			x = root[x]
+		}
+		return x
+	}
+	for i, r := range members {
+		if excluded[r.Kind] {
+			continue
+		}
+		for _, n := range rows[r] {
+			if j, ok := in[n.Ref]; ok && !excluded[n.Ref.Kind] {
+				if a, b := find(i), find(j); a != b {
+					root[max(a, b)] = min(a, b)
+				}
+			}
+		}
+	}
+	size := make([]int, len(members))
+	for i := range members {
+		size[find(i)]++
+	}
+	best := -1
+	if i, ok := in[center]; ok {
+		best = i
+	}
+	for i := range members {
+		if best < 0 || size[find(i)] > size[find(best)] {
+			best = i
+		}
+	}
+	cached := func(ctx context.Context, r Ref) ([]Neighbor, error) {
+		if got, ok := rows[r]; ok {
+			return got, nil
+		}
+		return nb(ctx, r)
+	}
+	if best < 0 {
+		return center, cached, nil
+	}
+	return members[best], cached, nil
 }
 
 // childFlow is the flow of a node reached from a node of flow p through r.
@@ -375,7 +448,7 @@ func keepKinds(h Hood, parent []int, kinds []Kind, maxNodes int) Hood {
 			keep[j] = true
 		}
 	}
-	out := Hood{Center: h.Center, Truncated: h.Truncated}
+	out := Hood{Center: h.Center, Truncated: h.Truncated, Group: h.Group}
 	kept := map[Ref]bool{}
 	for i, n := range h.Nodes {
 		if !keep[i] {

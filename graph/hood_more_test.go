@@ -147,3 +147,20 @@ func TestExpandGroup(t *testing.T) {
 		t.Fatalf("group edges %v, want the 4 between members", h.Edges)
 	}
 }
+
+// A group is drawn from the member that reaches most of the others, so an
+// anchor with no link inside the group does not hide them.
+func TestExpandGroupCenter(t *testing.T) {
+	g := newMemGraph()
+	lone, a, b, c := person("lone"), card("a"), card("b"), card("c")
+	g.add(a, b, "transfer", 1, 10)
+	g.add(b, c, "transfer", 1, 10)
+	members := []Ref{lone, a, b, c}
+	h, err := Expand(context.Background(), lone, HoodOptions{Hops: 3, Members: members}, g.neighbors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Center != a || len(h.Nodes) != 3 || !h.Group {
+		t.Fatalf("group from %v: %v", h.Center, hoodRefs(h))
+	}
+}

@@ -216,9 +216,7 @@ func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	rank, _ := v.nav.Index()
 	switch {
 	case key.Matches(kp, k.Graph) || key.Matches(kp, k.Open) && !v.members:
-		if ref, ok := c.Anchor(); ok {
-			return m.openEntityFromAna(ref, true), true
-		}
+		return m.openGroup(c, rank+1, v.order()), true
 	case key.Matches(kp, m.tkeys.Open) && onMember:
 		return m.openTimeline(timelineSource{title: m.titleOf(mb.Ref), refs: []graph.Ref{mb.Ref}}), true
 	case key.Matches(kp, m.tkeys.Open):
@@ -230,10 +228,8 @@ func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	case key.Matches(kp, k.Bookmark) && len(c.Members) > 0:
 		t := clusterTarget(c, rank+1, v.order())
 		return m.openBookmark(t, t.Label), true
-	default:
-		return nil, false
 	}
-	return nil, true
+	return nil, false
 }
 
 // clusterTarget is the bookmark target of a group: its members in screen
@@ -365,4 +361,22 @@ func (m *Model) renderClusterMembers(r rect) []string {
 	})
 	footer := "enter on a group opens it as a graph · b bookmarks it · tab to the members"
 	return pane.Box(st, title, footer, body, r.W, r.H, v.members)
+}
+
+// openGroup draws a suspected group as a graph: all its members and the
+// links between them, centred on its anchor (graphview.ShowGroup).
+func (m *Model) openGroup(c Cluster, rank int, by ClusterOrder) tea.Cmd {
+	anchor, ok := c.Anchor()
+	if !ok {
+		return nil
+	}
+	refs := make([]graph.Ref, len(c.Members))
+	for i, mb := range c.Members {
+		refs[i] = mb.Ref
+	}
+	key := graph.Target{Kind: graph.TargetCluster, Refs: refs}.Key()
+	m.groups[key] = groupDef{name: fmt.Sprintf("Group %d by %s", rank, by), members: refs}
+	m.hist = append(m.hist[:m.pos+1], histEntry{Ref: anchor, Graph: true, Group: key})
+	m.pos = len(m.hist) - 1
+	return m.show()
 }

@@ -236,12 +236,13 @@ func (a *Activity) BucketRange(lo, hi int) (time.Time, time.Time) {
 	return from, to
 }
 
-// Add counts one transaction row: at its time, in or out (seen from owner),
-// its amount in minor units of currency, its counterparty other. seriesKey
-// is the reference whose series it counts in (owner, the counterparty, or
-// none). Rows outside [From, To) are ignored; it reports whether the row
-// was counted.
-func (a *Activity) Add(at time.Time, dir Direction, amount int64, currency string, thresholds map[string]int64, series SeriesBy, owner, other Ref) bool {
+// Add counts one transaction row: at its time, in or out, its amount in
+// minor units of its currency and that currency's reporting threshold (0:
+// none, see ThresholdOf); keyed rows also count in key's series (the
+// queried reference or the counterparty, as ActivityQuery.Series says).
+// Rows outside [From, To) are ignored; it reports whether the row was
+// counted.
+func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key Ref, keyed bool) bool {
 	if at.Before(a.From) || !at.Before(a.To) {
 		return false
 	}
@@ -263,21 +264,12 @@ func (a *Activity) Add(at time.Time, dir Direction, amount int64, currency strin
 	if at.After(a.Last) {
 		a.Last = at
 	}
-	if currency == "" {
-		currency = "KZT"
-	}
-	if h := HistBucket(amount, thresholds[currency]); h >= 0 {
+	if h := HistBucket(amount, threshold); h >= 0 {
 		a.Hist.Counts[h]++
 	} else {
 		a.Hist.NoThreshold++
 	}
-	var key Ref
-	switch series {
-	case SeriesByRef:
-		key = owner
-	case SeriesByCounterparty:
-		key = other
-	default:
+	if !keyed {
 		return true
 	}
 	if a.Series == nil {
@@ -294,6 +286,15 @@ func (a *Activity) Add(at time.Time, dir Direction, amount int64, currency strin
 	}
 	s[i]++
 	return true
+}
+
+// ThresholdOf is the reporting threshold of currency in thresholds (an
+// empty code is KZT), 0 when it has none.
+func ThresholdOf(thresholds map[string]int64, currency string) int64 {
+	if currency == "" {
+		currency = "KZT"
+	}
+	return thresholds[currency]
 }
 
 // ReportingThreshold is R3's reporting threshold for a currency in its minor

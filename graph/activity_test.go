@@ -56,7 +56,7 @@ func TestActivityBucketsReconcile(t *testing.T) {
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 3, 0)
 	a := NewActivity(from, to, 30, nil)
-	card, other := Ref{Kind: KindCard, Key: "4400430000000001"}, Ref{Kind: KindCard, Key: "4400430000000002"}
+	other := Ref{Kind: KindCard, Key: "4400430000000002"}
 	var in, out int64
 	var nIn, nOut int
 	th := map[string]int64{"KZT": 50_000_000}
@@ -67,7 +67,7 @@ func TestActivityBucketsReconcile(t *testing.T) {
 		if i%3 == 0 {
 			dir = DirIn
 		}
-		if !a.Add(at, dir, amt, "KZT", th, SeriesByCounterparty, card, other) {
+		if !a.Add(at, dir, amt, ThresholdOf(th, "KZT"), other, true) {
 			if at.Before(to) {
 				t.Fatalf("row at %v in range not counted", at)
 			}

@@ -98,6 +98,7 @@ func txnSpan(txn *badger.Txn, refs []graph.Ref) (first, last time.Time, ok bool,
 func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.ActivityQuery, a *graph.Activity) error {
 	prefix := refPrefix(pfxTxn, ref)
 	o := badger.DefaultIteratorOptions
+	o.PrefetchValues = false // read each value in place, as amountPage does: faster than prefetching here
 	o.Prefix = prefix
 	it := txn.NewIterator(o)
 	defer it.Close()
@@ -125,11 +126,23 @@ func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Act
 		}
 		dir := graph.Direction(k[len(k)-1])
 		err := item.Value(func(v []byte) error {
-			amount, other, cur, err := decodeTxnMoney(v)
+			amount, kind, key, cur, err := decodeTxnMoney(v)
 			if err != nil {
 				return err
 			}
-			a.Add(decodeTime(tk), dir, amount, cur, q.Thresholds, q.Series, ref, other)
+			// string(cur) in a map index does not allocate.
+			th := q.Thresholds[string(cur)]
+			if len(cur) == 0 {
+				th = q.Thresholds["KZT"]
+			}
+			switch q.Series {
+			case graph.SeriesByRef:
+				a.Add(decodeTime(tk), dir, amount, th, ref, true)
+			case graph.SeriesByCounterparty:
+				a.Add(decodeTime(tk), dir, amount, th, graph.Ref{Kind: kind, Key: string(key)}, true)
+			default:
+				a.Add(decodeTime(tk), dir, amount, th, graph.Ref{}, false)
+			}
 			return nil
 		})
 		if err != nil {
@@ -140,19 +153,20 @@ func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Act
 	return nil
 }
 
-// decodeTxnMoney reads a transaction value's amount, counterparty and
-// currency, and nothing after them.
-func decodeTxnMoney(v []byte) (int64, graph.Ref, string, error) {
+// decodeTxnMoney reads a transaction value's amount, counterparty (kind
+// and key) and currency, and nothing after them; the slices alias v.
+func decodeTxnMoney(v []byte) (amount int64, kind graph.Kind, key, cur []byte, err error) {
 	if len(v) < txnFixed {
-		return 0, graph.Ref{}, "", fmt.Errorf("transaction value: %w", errShortValue)
+		return 0, 0, nil, nil, fmt.Errorf("transaction value: %w", errShortValue)
 	}
 	r := reader{b: v[txnFixed:]}
-	other := r.ref()
-	cur := r.str()
+	kind = graph.Kind(r.byte())
+	key = r.raw()
+	cur = r.raw()
 	if r.err != nil {
-		return 0, graph.Ref{}, "", fmt.Errorf("transaction value: %w", r.err)
+		return 0, 0, nil, nil, fmt.Errorf("transaction value: %w", r.err)
 	}
-	return int64(binary.BigEndian.Uint64(v)), other, cur, nil
+	return int64(binary.BigEndian.Uint64(v)), kind, key, cur, nil
 }
 
 // txnRangeKeys are the keys that bound q's range of ref's rows (prefix):

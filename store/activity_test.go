@@ -125,3 +125,24 @@ func TestActivityEmpty(t *testing.T) {
 		t.Errorf("empty activity: %+v", a)
 	}
 }
+
+// BenchmarkActivityHub buckets a 50k-transaction card: the timeline
+// (one series), and the sparklines by counterparty (1,000 of them).
+func BenchmarkActivityHub(b *testing.B) {
+	db, hub := hubDB(b)
+	th := map[string]int64{"KZT": 500_000_00}
+	for _, s := range []struct {
+		name   string
+		cols   int
+		series graph.SeriesBy
+	}{{"timeline-200", 200, graph.SeriesNone}, {"sparklines-12", 12, graph.SeriesByCounterparty}} {
+		b.Run(s.name, func(b *testing.B) {
+			for b.Loop() {
+				a, err := db.Activity(ctx, graph.ActivityQuery{Refs: []graph.Ref{hub}, Cols: s.cols, Thresholds: th, Series: s.series})
+				if err != nil || a.InCount+a.OutCount != 50_000 {
+					b.Fatalf("activity: %d rows, %v", a.InCount+a.OutCount, err)
+				}
+			}
+		})
+	}
+}

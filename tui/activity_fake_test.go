@@ -39,13 +39,20 @@ func (f *fakeBackend) Activity(_ context.Context, q graph.ActivityQuery) (graph.
 	}
 	a := graph.NewActivity(from, to, q.Cols, q.Loc)
 	a.Thresholds = th
+	add := func(t graph.Txn, dir graph.Direction, owner, other graph.Ref) {
+		key := owner
+		if q.Series == graph.SeriesByCounterparty {
+			key = other
+		}
+		a.Add(t.Time, dir, t.Amount, graph.ThresholdOf(th, t.Currency), key, q.Series != graph.SeriesNone)
+	}
 	for _, r := range q.Refs {
 		for _, t := range f.txns {
 			if t.From == r {
-				a.Add(t.Time, graph.DirOut, t.Amount, t.Currency, th, q.Series, r, t.To)
+				add(t, graph.DirOut, r, t.To)
 			}
 			if t.To == r {
-				a.Add(t.Time, graph.DirIn, t.Amount, t.Currency, th, q.Series, r, t.From)
+				add(t, graph.DirIn, r, t.From)
 			}
 		}
 	}

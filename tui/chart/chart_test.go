@@ -37,7 +37,7 @@ func structured() graph.Activity {
 	th := map[string]int64{"KZT": 500_000_00}
 	add := func(n int, amount int64, day int) {
 		for range n {
-			a.Add(from.AddDate(0, 0, day), graph.DirIn, amount, "KZT", th, graph.SeriesNone, graph.Ref{}, graph.Ref{})
+			a.Add(from.AddDate(0, 0, day), graph.DirIn, amount, graph.ThresholdOf(th, "KZT"), graph.Ref{}, false)
 		}
 	}
 	add(40, 495_000_00, 3)

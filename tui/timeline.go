@@ -111,6 +111,9 @@ func (s *timelineScreen) request() tea.Cmd {
 	s.cols = cols
 	s.seq++
 	q := graph.ActivityQuery{Refs: s.src.refs, Cols: cols, Loc: s.m.loc}
+	if !s.src.entity {
+		q.Series = graph.SeriesByRef // who was active in a brushed range
+	}
 	return loadActivity(s.m.ctx, s.m.b, s.seq, q)
 }
 
@@ -164,11 +167,13 @@ func (s *timelineScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 // brush filters the entity's transaction list to [from, to) and shows it;
-// a group's or a case's timeline has no list of its own and says so.
+// on a group's or a case's timeline it lists the entities active in the
+// range (timeline_range.go).
 func (s *timelineScreen) brush(from, to time.Time) tea.Cmd {
 	m := s.m
 	if !s.src.entity {
-		m.setStatus("a range filters an entity's transactions: open a member (T on its page) to list them", false)
+		lo, hi := s.tl.Range()
+		m.openRange(s.src.title, s.act, lo, hi, from, to)
 		return nil
 	}
 	m.pop()
@@ -225,7 +230,7 @@ func (s *timelineScreen) View() []string {
 	}
 	hint := "enter filters the list to the range"
 	if !s.src.entity {
-		hint = "←/→ move · space starts a range"
+		hint = "enter lists who was active in the range"
 	}
 	out := pane.Box(st, title, footer, tlBody, tlR.W, tlR.H, true)
 	hist := pane.Box(st, "Amounts against the reporting threshold", hint, histBody, histR.W, histR.H, false)

@@ -162,3 +162,45 @@ func TestTimelineOfClusterAndCase(t *testing.T) {
 		requireContains(t, m, "Timeline of case")
 	}
 }
+
+// On a group's timeline a brushed range lists the entities active in it,
+// busiest first, and enter opens one with its list filtered to the range.
+func TestTimelineRangeOfAGroup(t *testing.T) {
+	m, f := newModel(t, 160, 45, Options{})
+	press(t, m, "C")
+	press(t, m, "T")
+	s, _ := find[*timelineScreen](m)
+	a := s.act
+	press(t, m, "H", "H", "enter")
+	rs, ok := find[*rangeScreen](m)
+	if !ok {
+		t.Fatal("enter on a group's range listed nothing")
+	}
+	lo, hi := len(a.Buckets)-3, len(a.Buckets)-1
+	from, to := a.BucketRange(lo, hi)
+	want := map[graph.Ref]int{}
+	for _, r := range s.src.refs {
+		for _, x := range f.txns {
+			if (x.From == r || x.To == r) && !x.Time.Before(from) && x.Time.Before(to) {
+				want[r]++
+			}
+		}
+	}
+	if len(rs.rows) != len(want) || len(want) == 0 {
+		t.Fatalf("rows %+v, want %v", rs.rows, want)
+	}
+	for i, r := range rs.rows {
+		if r.n != want[r.ref] || (i > 0 && r.n > rs.rows[i-1].n) {
+			t.Fatalf("row %d %v: %d tx, want %d, busiest first", i, r.ref, r.n, want[r.ref])
+		}
+	}
+	requireContains(t, m, "Active "+m.rangeText(from, to))
+	top := rs.rows[0].ref
+	press(t, m, "enter")
+	if m.screenName() != "entity" || m.ent.ref != top || !m.ent.from.Equal(from) || !m.ent.to.Equal(to) {
+		t.Fatalf("enter: screen %s ref %v range %v…%v", m.screenName(), m.ent.ref, m.ent.from, m.ent.to)
+	}
+	if m.ent.tx.Total != want[top] {
+		t.Fatalf("%d transactions listed, want the range's %d", m.ent.tx.Total, want[top])
+	}
+}

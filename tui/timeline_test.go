@@ -204,3 +204,19 @@ func TestTimelineRangeOfAGroup(t *testing.T) {
 		t.Fatalf("%d transactions listed, want the range's %d", m.ent.tx.Total, want[top])
 	}
 }
+
+// The group's timeline and its range list, at 80×24 and 160×45.
+func TestTimelineGroupGolden(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}} {
+		t.Run(fmt.Sprintf("group_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _ := newModel(t, sz[0], sz[1], Options{})
+			press(t, m, "C", "T")
+			golden.RequireEqual(t, []byte(screenText(m)))
+		})
+		t.Run(fmt.Sprintf("range_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _ := newModel(t, sz[0], sz[1], Options{})
+			press(t, m, "C", "T", "H", "H", "enter")
+			golden.RequireEqual(t, []byte(screenText(m)))
+		})
+	}
+}

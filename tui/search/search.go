@@ -47,7 +47,7 @@ type ResultsMsg struct {
 
 // KeyMap are the search pane bindings.
 type KeyMap struct {
-	Up, Down, Open, Close, NextKind, PrevKind key.Binding
+	Up, Down, Open, Close, NextKind, AllKinds key.Binding
 }
 
 // DefaultKeys returns the search pane bindings.
@@ -58,7 +58,7 @@ func DefaultKeys() KeyMap {
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		NextKind: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next kind")),
-		PrevKind: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous kind")),
+		AllKinds: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "all kinds (clear the filter)")),
 	}
 }
 
@@ -69,7 +69,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.PrevKind, k.Close}}
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.AllKinds, k.Close}}
 }
 
 // Filters are the kinds the filter cycles through; KindUnknown means all.
@@ -93,6 +93,9 @@ type Model struct {
 	err    error
 	busy   bool
 	ready  bool // false while the searcher reported notReady
+	// kept: the search was opened again on the last query, which stays
+	// (with its results) until a typed character replaces it.
+	kept bool
 
 	list list.Model // over res.Hits: selection, paging, the wheel
 	w, h int
@@ -130,15 +133,30 @@ func (m *Model) SetStyles(st theme.Styles) {
 // SetSize sets the size of the content area (inside the frame).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
-	m.input.SetWidth(max(1, w-3))
+	m.setPrompt()
 	m.list.SetHeight(h - headLines)
 }
 
 // headLines are the lines above the hits: the query, the kinds, a gap.
 const headLines = 3
 
-// Focus focuses the text input.
-func (m *Model) Focus() tea.Cmd { return m.input.Focus() }
+// setPrompt shows the kind filter in the prompt ("/ [person] "): a
+// filter left from an earlier search is never silent.
+func (m *Model) setPrompt() {
+	m.input.Prompt = "/ "
+	if k := m.Kind(); k != graph.KindUnknown {
+		m.input.Prompt = "/ [" + k.String() + "] "
+	}
+	m.input.SetWidth(max(1, m.w-lipgloss.Width(m.input.Prompt)-1))
+}
+
+// Focus focuses the text input. Opened again on an earlier query, the
+// pane keeps it and its results; the first typed character replaces it
+// (an arrow or backspace edits it instead).
+func (m *Model) Focus() tea.Cmd {
+	m.kept = strings.TrimSpace(m.input.Value()) != ""
+	return m.input.Focus()
+}
 
 // Blur unfocuses the text input.
 func (m *Model) Blur() { m.input.Blur() }
@@ -239,10 +257,20 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, m.Keys.NextKind):
 			m.filter = (m.filter + 1) % len(Filters)
+			m.setPrompt()
 			return m, m.run()
-		case key.Matches(msg, m.Keys.PrevKind):
-			m.filter = (m.filter + len(Filters) - 1) % len(Filters)
+		case key.Matches(msg, m.Keys.AllKinds):
+			m.filter = 0
+			m.setPrompt()
 			return m, m.run()
+		}
+		if m.kept {
+			// Every other key goes to the query ("?" too: it is text
+			// here, as every printable key is).
+			m.kept = false
+			if msg.Text != "" {
+				m.input.SetValue("")
+			}
 		}
 		before := m.input.Value()
 		var cmd tea.Cmd
@@ -293,7 +321,11 @@ func (m Model) View() string {
 func (m Model) Lines() []string {
 	st := m.st
 	lines := make([]string, 0, m.h)
-	lines = append(lines, m.input.View())
+	in := m.input.View()
+	if m.kept {
+		in = pane.Fit(in, max(m.w-lipgloss.Width(keptHint), 1)) + st.Muted.Render(keptHint)
+	}
+	lines = append(lines, in)
 	lines = append(lines, m.filterLine())
 	lines = append(lines, "")
 
@@ -305,6 +337,9 @@ func (m Model) Lines() []string {
 	case strings.TrimSpace(m.input.Value()) == "":
 		lines = append(lines, st.Muted.Render("Type a name, IIN, card digits or last 4, IBAN, phone, wallet or domain."),
 			st.Muted.Render("Latin and Cyrillic both match; tab narrows to one kind."))
+	case len(m.res.Hits) == 0 && !m.busy && m.Kind() != graph.KindUnknown:
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q among %s — shift+tab clears the filter",
+			m.ran, plural(m.Kind().String()))))
 	case len(m.res.Hits) == 0 && !m.busy:
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q", m.ran)))
 	default:
@@ -316,6 +351,17 @@ func (m Model) Lines() []string {
 		lines = append(lines, "")
 	}
 	return lines[:max(m.h, 0)]
+}
+
+// keptHint follows a query kept from the last search.
+const keptHint = " · typing replaces it"
+
+// plural names a kind in the plural: persons, addresses.
+func plural(kind string) string {
+	if strings.HasSuffix(kind, "s") {
+		return kind + "es"
+	}
+	return kind + "s"
 }
 
 func (m Model) filterLine() string {

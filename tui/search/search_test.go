@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
 	"casegraph/tui/theme"
@@ -215,5 +216,96 @@ func TestViewFitsItsSize(t *testing.T) {
 	}
 	if !strings.Contains(m.View(), "Ерланова Айгерим") {
 		t.Errorf("a hit is missing:\n%s", m.View())
+	}
+}
+
+// typeText types each rune of s, applying the results.
+func typeText(t *testing.T, m Model, s string) Model {
+	t.Helper()
+	for _, r := range s {
+		var cmd tea.Cmd
+		m, cmd = typeKey(t, m, r)
+		m, _ = m.Update(results(t, cmd))
+	}
+	return m
+}
+
+// TestFilterIsNeverSilent: the kind filter shows in the prompt, and a
+// query without matches under it says so and how to clear it.
+func TestFilterIsNeverSilent(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := m.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	if cmd != nil {
+		t.Fatal("a filter change on an empty query ran a search")
+	}
+	if l := m.Lines()[0]; !strings.Contains(l, "/ [person]") {
+		t.Errorf("prompt %q does not show the filter", l)
+	}
+	m = typeText(t, m, "4003")
+	view := m.View()
+	if !strings.Contains(view, `no matches for "4003" among persons — shift+tab clears the filter`) {
+		t.Errorf("no-match line does not name the filter:\n%s", view)
+	}
+	m, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
+	m, _ = m.Update(results(t, cmd))
+	if m.Kind() != graph.KindUnknown || strings.Contains(ansi.Strip(m.Lines()[0]), "[") {
+		t.Errorf("shift+tab left the filter: %v %q", m.Kind(), m.Lines()[0])
+	}
+	if plural("address") != "addresses" || plural("card") != "cards" {
+		t.Error("plural")
+	}
+}
+
+// TestReopenedSearchKeepsTheQueryUntilTyping: opened again, the pane shows
+// the last query and its results; the first typed character replaces the
+// query instead of being appended to it; an edit key keeps it.
+func TestReopenedSearchKeepsTheQueryUntilTyping(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m = typeText(t, m, "4400")
+	m.Blur()
+	m.Focus()
+	if l := m.Lines()[0]; !strings.Contains(l, "4400") || !strings.Contains(l, "typing replaces it") {
+		t.Errorf("reopened prompt %q", l)
+	}
+	if len(m.Result().Hits) != 1 {
+		t.Errorf("the kept query lost its results")
+	}
+	m = typeText(t, m, "ерл")
+	if q := m.Query(); q != "ерл" {
+		t.Errorf("query %q, want the typed text alone", q)
+	}
+	if strings.Contains(m.Lines()[0], "typing replaces it") {
+		t.Error("the hint stays after typing")
+	}
+	// Backspace edits a kept query.
+	m.Blur()
+	m.Focus()
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	if q := m.Query(); q != "ер" {
+		t.Errorf("backspace on the kept query: %q", q)
+	}
+	// A fresh pane keeps nothing.
+	m = newPane(t, f)
+	if strings.Contains(m.Lines()[0], "typing replaces it") {
+		t.Error("hint on an empty query")
+	}
+}
+
+// TestQuestionMarkIsText: "?" typed into the query is part of it, also
+// as the first character of a kept query's replacement.
+func TestQuestionMarkIsText(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m = typeText(t, m, "a?b")
+	if q := m.Query(); q != "a?b" {
+		t.Errorf("query %q", q)
+	}
+	m.Blur()
+	m.Focus()
+	m = typeText(t, m, "?")
+	if q := m.Query(); q != "?" {
+		t.Errorf("query %q after typing ? over a kept query", q)
 	}
 }

@@ -56,6 +56,12 @@ type entityView struct {
 	sort   graph.TxSort
 	txWant graph.TxQuery // the query whose result the pane waits for
 	txBusy bool          // a next page is on its way
+	// sparks are the neighbours' activity sparklines by counterparty
+	// (sparks.go); nil until loaded.
+	sparks map[graph.Ref][]int
+	// from and to, when set, keep the transactions in [from, to): a range
+	// brushed on the timeline.
+	from, to time.Time
 
 	focus entityFocus
 }
@@ -68,7 +74,7 @@ func newEntityView(ref graph.Ref, st theme.Styles) entityView {
 
 // query asks for the page of transactions that starts at offset.
 func (ev entityView) query(offset int) graph.TxQuery {
-	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize}
+	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to}
 }
 
 func (ev entityView) failed() bool { return ev.entErr != nil || ev.nbrErr != nil || ev.txErr != nil }
@@ -232,6 +238,10 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Sort):
 		ev.sort = (ev.sort + 1) % 4
 		return m.reloadTxns(), true
+	case key.Matches(msg, k.Timeline):
+		return m.openTimeline(timelineSource{title: m.titleOf(ev.ref), refs: []graph.Ref{ev.ref}, entity: true}), true
+	case key.Matches(msg, k.AllDates) && !(ev.from.IsZero() && ev.to.IsZero()):
+		return m.setTxRange(time.Time{}, time.Time{}), true
 	case key.Matches(msg, k.Open):
 		if ref, ok := m.selectedRef(); ok {
 			return m.open(ref, false), true
@@ -414,6 +424,9 @@ func (m *Model) renderNeighbors(r rect) []string {
 				amtW = max(amtW, ansi.StringWidth(money(n.Amount)))
 			}
 		}
+		// A sparkline of the money with each counterparty when the pane
+		// keeps room for the names.
+		spark := cw >= 60 && ev.sparks != nil
 		l := &ev.nbrList
 		prev := -1
 		body = l.Lines(func(i int, selected bool) string {
@@ -457,6 +470,13 @@ func (m *Model) renderNeighbors(r rect) []string {
 				}
 				right += " " + pane.Right(st.Money.Render(amt), amtW)
 			}
+			if spark {
+				line := strings.Repeat(" ", sparkW)
+				if s, ok := ev.sparks[n.Ref]; ok && n.Amount != 0 {
+					line = m.sparkline(s)
+				}
+				right = line + " " + right
+			}
 			nameW := cw - relW - 2 - ansi.StringWidth(right) - 1
 			mark := " "
 			if selected {
@@ -482,6 +502,9 @@ func (m *Model) renderTxns(r rect) []string {
 			graph.FormatMoney(ev.tx.In, "KZT"), graph.FormatMoney(ev.tx.Out, "KZT"), sortNames[ev.sort])
 		if ev.tx.Truncated {
 			title += " · totals partial"
+		}
+		if !ev.from.IsZero() || !ev.to.IsZero() {
+			title = "range " + m.rangeText(ev.from, ev.to) + " · " + title
 		}
 	} else if !ev.txDone {
 		title = "Transactions · sort " + sortNames[ev.sort] + " · loading…"

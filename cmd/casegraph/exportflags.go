@@ -18,7 +18,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "folder to write the case file into")
 	redact := fs.Bool("redact", false, "mask PAN middle digits, IINs but the last 4 digits, and phone numbers")
 	refList := fs.String("refs", "", "comma-separated references to export instead of (or besides) a case's bookmarks")
-	withFlags := fs.Bool("flags", false, "run the red-flag rules and include the hits on the exported entities")
+	withFlags := fs.Bool("flags", true, "include the red-flag hits on the exported entities, as the TUI's export does (runs the rules; --flags=false leaves them out)")
 	replace := fs.Bool("replace", false, "replace the folder of an earlier export (a folder holding anything else is refused)")
 	var rf ruleFlags
 	rf.register(fs)

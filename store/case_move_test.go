@@ -210,16 +210,28 @@ func TestClosedAndReferredCasesAreReadOnly(t *testing.T) {
 		before, _ := db.Case(ctx, c.ID)
 		note, tags := "x", []string{"t"}
 		for what, err := range map[string]error{
-			"bookmark":      func() error { _, _, err := db.AddBookmark(ctx, ck.act(), c.ID, graph.Bookmark{Target: graph.EntityTarget(cardRef(2), "")}); return err }(),
-			"edit bookmark": func() error { _, err := db.UpdateBookmark(ctx, ck.act(), c.ID, bm.ID, BookmarkEdit{Note: &note}); return err }(),
-			"delete mark":   db.DeleteBookmark(ctx, ck.act(), c.ID, bm.ID),
-			"rename":        func() error { _, err := db.RenameCase(ctx, ck.act(), c.ID, "other"); return err }(),
-			"notes":         func() error { _, err := db.SetCaseNotes(ctx, ck.act(), c.ID, "x"); return err }(),
-			"tags":          func() error { _, err := db.SetCaseTags(ctx, ck.act(), c.ID, tags); return err }(),
-			"delete":        db.DeleteCase(ctx, ck.act(), c.ID),
-			"move out":      func() error { _, err := db.MoveBookmarks(ctx, ck.act(), c.ID, open.ID, []string{bm.ID}, false); return err }(),
-			"move in":       func() error { _, err := db.MoveBookmarks(ctx, ck.act(), open.ID, c.ID, []string{"b-x"}, false); return err }(),
-			"merge":         func() error { _, err := db.MergeCases(ctx, ck.act(), open.ID, c.ID); return err }(),
+			"bookmark": func() error {
+				_, _, err := db.AddBookmark(ctx, ck.act(), c.ID, graph.Bookmark{Target: graph.EntityTarget(cardRef(2), "")})
+				return err
+			}(),
+			"edit bookmark": func() error {
+				_, err := db.UpdateBookmark(ctx, ck.act(), c.ID, bm.ID, BookmarkEdit{Note: &note})
+				return err
+			}(),
+			"delete mark": db.DeleteBookmark(ctx, ck.act(), c.ID, bm.ID),
+			"rename":      func() error { _, err := db.RenameCase(ctx, ck.act(), c.ID, "other"); return err }(),
+			"notes":       func() error { _, err := db.SetCaseNotes(ctx, ck.act(), c.ID, "x"); return err }(),
+			"tags":        func() error { _, err := db.SetCaseTags(ctx, ck.act(), c.ID, tags); return err }(),
+			"delete":      db.DeleteCase(ctx, ck.act(), c.ID),
+			"move out": func() error {
+				_, err := db.MoveBookmarks(ctx, ck.act(), c.ID, open.ID, []string{bm.ID}, false)
+				return err
+			}(),
+			"move in": func() error {
+				_, err := db.MoveBookmarks(ctx, ck.act(), open.ID, c.ID, []string{"b-x"}, false)
+				return err
+			}(),
+			"merge": func() error { _, err := db.MergeCases(ctx, ck.act(), open.ID, c.ID); return err }(),
 		} {
 			if !errors.Is(err, ErrCaseReadOnly) || !strings.Contains(err.Error(), string(st)) || strings.Contains(err.Error(), c.ID) {
 				t.Errorf("%s of a %s case: %v", what, st, err)

@@ -174,6 +174,16 @@ func (db *DB) UndoSeq(ctx context.Context, act Actor, seq uint64) (Undo, error) 
 			return ErrUndoMoved
 		}
 		cases := append([]undoCase{{ID: u.CaseID, Before: u.Before}}, u.Others...)
+		if u.Action != ActCaseStatus {
+			// A change of a case closed or referred since stays: reopen it first.
+			for _, uc := range cases {
+				if c, err := getCase(txn, uc.ID); err == nil {
+					if err := writable(c); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		for i, uc := range cases {
 			state := stateDeleted
 			if uc.Before != nil {

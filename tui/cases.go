@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -51,6 +53,7 @@ type caseRow struct {
 type casesKeys struct {
 	List                                                                          list.KeyMap
 	Open, Bookmark, Enter, Rename, Tag, Note, Delete, Undo, Status, Export, Close key.Binding
+	Move, Copy, Merge                                                             key.Binding
 }
 
 func defaultCasesKeys() casesKeys {
@@ -63,7 +66,10 @@ func defaultCasesKeys() casesKeys {
 		Tag:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "re-tag")),
 		Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "edit note")),
 		Delete:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
-		Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo last change")),
+		Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo a change")),
+		Move:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "move bookmark to a case")),
+		Copy:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy bookmark to a case")),
+		Merge:    key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "merge case into another")),
 		Status:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "next status")),
 		Export:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export case")),
 		Close:    key.NewBinding(key.WithKeys("esc", "c"), key.WithHelp("esc", "close")),
@@ -112,18 +118,21 @@ func changeCase(fn func() (status, caseID string, err error)) tea.Cmd {
 	}
 }
 
-// saveBookmark files target into the case named name, creating the case
-// when no case has that name.
-func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, name string, bm graph.Bookmark) tea.Cmd {
+// saveBookmark files target into the case id (picked in the dialog), or,
+// when id is empty, into a new case called name (the case of that name
+// when one exists).
+func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, id, name string, bm graph.Bookmark) tea.Cmd {
 	return changeCase(func() (string, string, error) {
 		name = strings.Join(strings.Fields(name), " ")
-		if name == "" {
-			return "", "", fmt.Errorf("bookmark: choose or name a case")
+		if id == "" && name == "" {
+			return "", "", fmt.Errorf("bookmark: choose a case, or name the new case")
 		}
-		id := ""
 		for _, c := range cases {
-			if strings.EqualFold(c.Name, name) {
+			if id == "" && strings.EqualFold(c.Name, name) {
 				id = c.ID
+			}
+			if c.ID == id {
+				name = c.Name
 			}
 		}
 		created := ""
@@ -167,24 +176,13 @@ func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact
 }
 
 // openBookmark opens the bookmark dialog on t, titled "Bookmark <title>",
-// with the current case filled in (focus then starts on the tags).
+// its case picker on the current case (else on a new case). The focus
+// always starts on the picker, whether or not a case is remembered.
 func (m *Model) openBookmark(t graph.Target, title string) tea.Cmd {
 	cs := &m.cs
-	names := make([]string, len(cs.cases))
-	for i, c := range cs.cases {
-		names[i] = c.Name
-	}
-	currentName := ""
-	if c, ok := cs.caseByID(cs.current); ok {
-		currentName = c.Name
-	}
-	d := newBookmarkDialog(m.st, t, title, currentName, names)
+	d := newBookmarkDialog(m.st, t, title, cs.current, cs.cases)
 	d.setWidth(m.dialogWidth())
-	focus := 0
-	if currentName != "" {
-		focus = 1
-	}
-	cmd := d.focusField(focus)
+	cmd := d.focusField(0)
 	m.push(&dialogScreen{m: m, d: d})
 	// The case list may be stale or not loaded yet: refresh it for ↑/↓.
 	return tea.Batch(cmd, loadCases(m.ctx, m.b))
@@ -326,11 +324,12 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 		if _, ok := cs.caseByID(cs.current); !ok && len(cs.cases) > 0 {
 			cs.current = cs.cases[0].ID
 		}
-		if d := m.dialog(); d != nil && d.kind == dialogBookmark {
-			d.cases = d.cases[:0]
-			for _, c := range cs.cases {
-				d.cases = append(d.cases, c.Name)
+		if d := m.dialog(); d != nil && d.hasPicker {
+			others := cs.cases
+			if d.kind != dialogBookmark {
+				others = slices.DeleteFunc(slices.Clone(cs.cases), func(c graph.Case) bool { return c.ID == d.caseID })
 			}
+			d.setCases(others, cs.current)
 		}
 		cs.rebuild()
 		return nil, true
@@ -391,7 +390,41 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 	switch d.kind {
 	case dialogBookmark:
 		bm := graph.Bookmark{Target: d.target, Tags: splitTags(d.value(1)), Note: d.noteValue()}
-		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), d.value(0), bm)
+		id, name := "", d.value(0)
+		if o, ok := d.picked(); ok {
+			id, name = o.id, o.name
+		}
+		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), id, name, bm)
+	case dialogMove, dialogMerge:
+		o, ok := d.picked()
+		if !ok {
+			m.setStatus("no other case to choose", true)
+			return nil
+		}
+		from, ids, copy := d.caseID, d.moveIDs, d.checked
+		if d.kind == dialogMerge {
+			return changeCase(func() (string, string, error) {
+				r, err := b.MergeCases(ctx, o.id, from)
+				return fmt.Sprintf("merged %q into %q: %d bookmarks moved, %d joined ones it had · u undoes", r.From, r.To, r.Moved, r.Folded), o.id, err
+			})
+		}
+		return changeCase(func() (string, string, error) {
+			r, err := b.MoveBookmarks(ctx, from, o.id, ids, copy)
+			verb := "moved"
+			if copy {
+				verb = "copied"
+			}
+			s := fmt.Sprintf("%s %s from %q to %q · u undoes", verb, d.what, r.From, r.To)
+			if r.Folded > 0 {
+				s += fmt.Sprintf(" (joined the bookmark %q had on the same target)", r.To)
+			}
+			return s, "", err
+		})
+	case dialogConfirm:
+		if d.confirm != nil {
+			return d.confirm()
+		}
+		return nil
 	case dialogRenameCase, dialogTagCase, dialogNoteCase, dialogTagBookmark, dialogNoteBookmark:
 		ctx = graph.WithSeen(ctx, d.seen)
 	}
@@ -420,6 +453,16 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 			return nil
 		}
 		dir, redact := d.value(0), d.checked
+		if dir != "" && !filepath.IsAbs(dir) {
+			switch {
+			case m.exportDir != "":
+				dir = filepath.Join(m.exportDir, dir)
+			case !m.remote:
+				// Never the directory the program was started from.
+				m.setStatus("export: no export folder is configured (casegraph --exports DIR): give an absolute folder", true)
+				return nil
+			}
+		}
 		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)
 		return exportCase(ctx, b, c.ID, c.Name, dir, redact)
 	case dialogVerdictNote:
@@ -475,6 +518,21 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		})
 	case !ok:
 		return nil
+	case c.Status != graph.CaseOpen && (key.Matches(msg, k.Rename, k.Tag, k.Note, k.Delete, k.Move, k.Merge)):
+		m.setStatus(fmt.Sprintf("%q is %s: read-only · S reopens it (an investigator's decision)", c.Name, c.Status), true)
+		return nil
+	case key.Matches(msg, k.Move, k.Copy) && bm >= 0:
+		bmk := c.Bookmarks[bm]
+		verb := "Move"
+		if key.Matches(msg, k.Copy) {
+			verb = "Copy"
+		}
+		d := newPickDialog(dialogMove, verb+" "+bookmarkTitle(bmk)+" to", c, cs.cases, []string{bmk.ID})
+		d.what, d.checked = bookmarkTitle(bmk), verb == "Copy"
+		return m.openDialog(d, 0)
+	case key.Matches(msg, k.Merge) && bm < 0:
+		d := newPickDialog(dialogMerge, fmt.Sprintf("Merge %q (%d bookmarks) into", c.Name, len(c.Bookmarks)), c, cs.cases, nil)
+		return m.openDialog(d, 0)
 	case key.Matches(msg, k.Enter):
 		if bm < 0 {
 			id := c.ID
@@ -484,6 +542,9 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 			})
 		}
 		cs.current = c.ID
+		if t := c.Bookmarks[bm].Target; t.Kind == graph.TargetPath && len(t.Refs) > 1 {
+			return m.openPathBookmark(t)
+		}
 		return m.open(c.Bookmarks[bm].Target.Refs[0], false)
 	case key.Matches(msg, k.Rename):
 		return edit(dialogRenameCase, "Rename case", "name", c.Name, false)
@@ -496,7 +557,11 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Note):
 		return edit(dialogNoteBookmark, "Note on "+c.Bookmarks[bm].Target.Title(), "", c.Bookmarks[bm].Note, true)
 	case key.Matches(msg, k.Export):
-		return m.openDialog(newExportDialog(m.st, c), 0)
+		hint := "a relative folder goes under " + m.exportDir
+		if m.exportDir == "" {
+			hint = "a relative folder goes under your export folder on the server"
+		}
+		return m.openDialog(newExportDialog(m.st, c, time.Now(), hint), 0)
 	case key.Matches(msg, k.Status):
 		next := graph.CaseStatuses[(slices.Index(graph.CaseStatuses, c.Status)+1)%len(graph.CaseStatuses)]
 		id := c.ID
@@ -507,14 +572,27 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		})
 	case key.Matches(msg, k.Delete) && bm < 0:
 		id, name := c.ID, c.Name
-		return changeCase(func() (string, string, error) {
-			return fmt.Sprintf("deleted case %q · u undoes", name), "", b.DeleteCase(ctx, id)
-		})
+		q := fmt.Sprintf("Delete case %q with its %d bookmarks and its notes?", name, len(c.Bookmarks))
+		d := newConfirmDialog("Delete case "+name, q)
+		d.confirm = func() tea.Cmd {
+			return changeCase(func() (string, string, error) {
+				return fmt.Sprintf("deleted case %q · u undoes", name), "", b.DeleteCase(ctx, id)
+			})
+		}
+		return m.openDialog(d, 0)
 	case key.Matches(msg, k.Delete):
-		id, bmID, title := c.ID, c.Bookmarks[bm].ID, c.Bookmarks[bm].Target.Title()
-		return changeCase(func() (string, string, error) {
-			return fmt.Sprintf("deleted bookmark %s · u undoes", title), "", b.DeleteBookmark(ctx, id, bmID)
-		})
+		id, bmID, title := c.ID, c.Bookmarks[bm].ID, bookmarkTitle(c.Bookmarks[bm])
+		q := fmt.Sprintf("Delete the bookmark %s from %q?", title, c.Name)
+		if c.Bookmarks[bm].Note != "" {
+			q = fmt.Sprintf("Delete the bookmark %s and its note from %q?", title, c.Name)
+		}
+		d := newConfirmDialog("Delete bookmark", q)
+		d.confirm = func() tea.Cmd {
+			return changeCase(func() (string, string, error) {
+				return fmt.Sprintf("deleted bookmark %s from %q · u undoes", title, c.Name), "", b.DeleteBookmark(ctx, id, bmID)
+			})
+		}
+		return m.openDialog(d, 0)
 	}
 	return nil
 }
@@ -525,6 +603,7 @@ func casesHelp(g globalKeys, k casesKeys) keyHelp {
 		full: [][]key.Binding{
 			append(k.List.Bindings(), k.Enter, k.Close),
 			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export},
+			{k.Move, k.Copy, k.Merge},
 			{g.Help, g.Quit, g.ForceQuit},
 		},
 	}

@@ -29,6 +29,11 @@ type Options struct {
 	// Remote is a TUI served over the network (casegraph serve): it never
 	// runs a program on the machine it runs on (no $EDITOR for notes).
 	Remote bool
+	// ExportDir is the folder a case export's relative folder name goes
+	// under (casegraph sets CASEGRAPH_HOME/exports unless told otherwise):
+	// the TUI never writes into the directory it was started from. A
+	// remote TUI leaves it empty: the server confines its exports itself.
+	ExportDir string
 }
 
 // SearchReadyMsg tells the TUI the search index finished loading. cmd sends
@@ -81,6 +86,7 @@ type Model struct {
 	statusErr bool
 	start     *graph.Ref
 	remote    bool // Options.Remote
+	exportDir string // Options.ExportDir
 }
 
 // New builds the root model over b.
@@ -101,7 +107,7 @@ func New(b Backend, opts Options) *Model {
 		titles: map[graph.Ref]string{},
 		pos:    -1,
 		start:  opts.Start,
-		remote: opts.Remote,
+		remote: opts.Remote, exportDir: opts.ExportDir,
 		cs:     newCasesState(st),
 		ana:    newAnalyticsState(st),
 		rv:     newResolveState(st),

@@ -108,8 +108,60 @@ func (b *Workbench) UndoLast(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b.publish(Change{Action: store.ActUndo, CaseID: u.CaseID, What: "undid " + u.Action})
-	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
+	what := u.What
+	if what == "" {
+		what = u.Action // a change recorded before the words were kept
+	}
+	b.publish(Change{Action: store.ActUndo, CaseID: u.CaseID, What: "undid " + what})
+	more := "nothing more to undo"
+	switch {
+	case u.Left == 1:
+		more = "1 earlier change can be undone"
+	case u.Left > 1:
+		more = fmt.Sprintf("%d earlier changes can be undone", u.Left)
+	}
+	return fmt.Sprintf("undid: %s (journal #%d) · %s", what, u.Seq, more), nil
+}
+
+// MoveBookmarks moves (or, with copy, copies) bookmarks of case from into
+// case to (tui.CaseStore): one journalled change of both cases that one
+// undo reverts. Moving needs the bookmark right on both cases.
+func (b *Workbench) MoveBookmarks(ctx context.Context, from, to string, bookmarkIDs []string, copy bool) (tui.CaseMove, error) {
+	action, verb := store.ActBookmarkMove, "moved"
+	if copy {
+		action, verb = store.ActBookmarkCopy, "copied"
+	}
+	res, err := caseChange(ctx, b, OpBookmark, from, action, func() (store.MoveResult, error) {
+		return b.db.MoveBookmarks(ctx, b.actor(), from, to, bookmarkIDs, copy)
+	}, func(r store.MoveResult) (string, string) {
+		return r.To.ID, fmt.Sprintf("%s %d bookmarks from %q to %q", verb, len(bookmarkIDs), r.From.Name, r.To.Name)
+	})
+	if err != nil {
+		return tui.CaseMove{}, err
+	}
+	if !copy {
+		b.publish(Change{Action: action, CaseID: res.From.ID, What: fmt.Sprintf("%s %d bookmarks to %q", verb, len(bookmarkIDs), res.To.Name)})
+	}
+	return tui.CaseMove{From: res.From.Name, To: res.To.Name, Moved: res.Moved, Folded: res.Folded}, nil
+}
+
+// MergeCases folds case from into case into and deletes from
+// (tui.CaseStore); one undo brings it back.
+func (b *Workbench) MergeCases(ctx context.Context, into, from string) (tui.CaseMove, error) {
+	fromName := from
+	if c, err := b.db.Case(ctx, from); err == nil {
+		fromName = c.Name
+	}
+	res, err := caseChange(ctx, b, OpEditCase, from, store.ActCaseMerge, func() (store.MoveResult, error) {
+		return b.db.MergeCases(ctx, b.actor(), into, from)
+	}, func(r store.MoveResult) (string, string) {
+		return r.To.ID, fmt.Sprintf("merged case %q into %q", fromName, r.To.Name)
+	})
+	if err != nil {
+		return tui.CaseMove{}, err
+	}
+	b.publish(Change{Action: store.ActCaseMerge, CaseID: from, What: fmt.Sprintf("merged case %q into %q", fromName, res.To.Name)})
+	return tui.CaseMove{From: fromName, To: res.To.Name, Moved: res.Moved, Folded: res.Folded}, nil
 }
 
 // ExportCase writes the case file the way `casegraph export` does, with the

@@ -148,7 +148,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *noTUI {
 		return nil
 	}
-	return openTUI(ctx, dbf, "")
+	return openTUI(ctx, dbf, "", "")
 }
 
 func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, stdout, stderr io.Writer) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ func cmdOpen(ctx context.Context, args []string, _, _ io.Writer) error {
 	var dbf dbFlags
 	dbf.register(fs, defaultDemoDB())
 	start := fs.String("open", "", "open this entity first (REF, e.g. card:4400430000000015)")
+	exports := fs.String("exports", "", "folder the TUI's case exports go under (default $CASEGRAPH_EXPORTS, else CASEGRAPH_HOME/exports)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -33,12 +35,23 @@ func cmdOpen(ctx context.Context, args []string, _, _ io.Writer) error {
 			return fmt.Errorf("no database at the default location %s: run `casegraph demo` first, or pass --db DIR", dbf.dir)
 		}
 	}
-	return openTUI(ctx, dbf, *start)
+	return openTUI(ctx, dbf, *start, *exports)
+}
+
+// exportsDir is where the TUI's case exports go: flag when given, else
+// $CASEGRAPH_EXPORTS, else the exports folder in CASEGRAPH_HOME; never the
+// working directory.
+func exportsDir(flag string) (string, error) {
+	d := cmp.Or(flag, os.Getenv("CASEGRAPH_EXPORTS"))
+	if d == "" {
+		d = filepath.Join(defaultHome(), "exports")
+	}
+	return filepath.Abs(d)
 }
 
 // openTUI runs the TUI until the user quits. The search index loads in the
 // background so that the first frame does not wait for it.
-func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
+func openTUI(ctx context.Context, dbf dbFlags, startRef, exports string) error {
 	var opts tui.Options
 	if startRef != "" {
 		ref, err := graph.ParseRef(startRef)
@@ -47,6 +60,11 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 		}
 		opts.Start = &ref
 	}
+	dir, err := exportsDir(exports)
+	if err != nil {
+		return fmt.Errorf("export folder: %w", err)
+	}
+	opts.ExportDir = dir
 	db, err := dbf.open(false, false)
 	if err != nil {
 		return err

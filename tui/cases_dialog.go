@@ -64,8 +64,8 @@ type caseDialog struct {
 
 	// dialogMove: the bookmark moved or copied.
 	moveIDs []string
-	what string // dialogMove: the bookmark's title
-	hint string // a muted line under the fields
+	what    string // dialogMove: the bookmark's title
+	hint    string // a muted line under the fields
 	// dialogConfirm: what yes does.
 	confirm func() tea.Cmd
 

@@ -85,7 +85,7 @@ type Model struct {
 	status    string
 	statusErr bool
 	start     *graph.Ref
-	remote    bool // Options.Remote
+	remote    bool   // Options.Remote
 	exportDir string // Options.ExportDir
 }
 
@@ -108,9 +108,9 @@ func New(b Backend, opts Options) *Model {
 		pos:    -1,
 		start:  opts.Start,
 		remote: opts.Remote, exportDir: opts.ExportDir,
-		cs:     newCasesState(st),
-		ana:    newAnalyticsState(st),
-		rv:     newResolveState(st),
+		cs:  newCasesState(st),
+		ana: newAnalyticsState(st),
+		rv:  newResolveState(st),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "

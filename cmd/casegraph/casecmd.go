@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,7 +34,12 @@ const caseUsage = `casegraph case — cases and bookmarks (every change is journ
   case status CASE open|referred|closed
   case rename CASE NEWNAME
   case rm     CASE [REF|BOOKMARK]            delete a case, or one bookmark
-  case undo                                  revert the last case change
+  case mv     CASE REF|BOOKMARK... --to CASE [--copy]
+                                             move (or copy) bookmarks into another case
+  case merge  INTO FROM                      move every bookmark, note and tag of FROM into INTO; delete FROM
+  case undo                                  revert the last case change (again: the one before)
+
+A closed or referred case is read-only until its status is set to open again.
 
 CASE is a case id (c-…) or name. Every subcommand takes --db DIR and --key-file FILE.
 `
@@ -57,6 +63,8 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 	query := fs.String("query", "", "the query that produced a cluster, path or trace")
 	force := fs.Bool("force", false, "bookmark references that are not in the database")
 	remove := fs.Bool("remove", false, "remove the tags instead of adding them")
+	to := fs.String("to", "", "mv: the case to move the bookmarks into")
+	copyMarks := fs.Bool("copy", false, "mv: copy the bookmarks, keeping them in CASE too")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -69,7 +77,7 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 	}
 	readOnly := sub == "list"
 	switch sub {
-	case "list", "new", "show", "add", "tag", "note", "status", "rename", "rm", "undo":
+	case "list", "new", "show", "add", "tag", "note", "status", "rename", "rm", "undo", "mv", "merge":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, caseUsage)
 		return nil
@@ -95,6 +103,13 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		err = need(2, 2, "needs a CASE and a NEWNAME")
 	case "rm":
 		err = need(1, 2, "needs a CASE and optionally a REF or bookmark id")
+	case "mv":
+		err = need(2, -1, "needs a CASE, REFs or bookmark ids, and --to CASE")
+		if err == nil && *to == "" {
+			err = usageError{"case mv needs --to CASE\n\n" + caseUsage}
+		}
+	case "merge":
+		err = need(2, 2, "needs the case to keep (INTO) and the case to merge into it (FROM)")
 	}
 	if err != nil {
 		return err
@@ -239,7 +254,39 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "undid %s on case %s (journal #%d)\n", u.Action, u.CaseID, u.Seq)
+		fmt.Fprintf(stdout, "undid: %s (journal #%d); %d earlier changes can be undone\n", safetext.Line(cmp.Or(u.What, u.Action)), u.Seq, u.Left)
+		return nil
+	case "mv":
+		c, err := db.Case(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, arg := range pos[1:] {
+			b, err := findBookmark(c, arg)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, b.ID)
+		}
+		res, err := db.MoveBookmarks(ctx, act, c.ID, *to, ids, *copyMarks)
+		if err != nil {
+			return err
+		}
+		verb := "moved"
+		if *copyMarks {
+			verb = "copied"
+		}
+		fmt.Fprintf(stdout, "%s %d bookmarks from %q to %q (%d joined a bookmark it had on the same target)\n", verb, len(ids),
+			safetext.Line(c.Name), safetext.Line(res.To.Name), res.Folded)
+		return nil
+	case "merge":
+		res, err := db.MergeCases(ctx, act, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "merged %q into %q: %d bookmarks moved, %d joined ones it had (casegraph case undo splits them again)\n",
+			safetext.Line(pos[1]), safetext.Line(res.To.Name), res.Moved, res.Folded)
 		return nil
 	}
 	return nil

@@ -266,7 +266,7 @@ func (d *caseDialog) pickerKey(k tea.KeyPressMsg) {
 // directory the program was started from.
 func newExportDialog(st theme.Styles, c graph.Case, now time.Time, hint string) caseDialog {
 	d := caseDialog{kind: dialogExport, title: "Export case " + c.Name, caseID: c.ID, keys: defaultDialogKeys(),
-		hasCheck: true, checkLabel: "redact PANs, IINs and phone numbers", hint: hint}
+		hasCheck: true, checkLabel: "redact: pseudonymise every identifier and name", hint: hint}
 	d.labels = []string{"folder"}
 	d.inputs = []textinput.Model{newInput(st, defaultExportDir(c.Name, now), "folder to write the case file into")}
 	return d

@@ -16,7 +16,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var dbf dbFlags
 	dbf.register(fs, defaultDemoDB())
 	out := fs.String("out", "", "folder to write the case file into")
-	redact := fs.Bool("redact", false, "mask PAN middle digits, IINs but the last 4 digits, and phone numbers")
+	redact := fs.Bool("redact", false, "pseudonymise every identifier and name (a fresh key per export: pseudonyms do not link exports)")
 	refList := fs.String("refs", "", "comma-separated references to export instead of (or besides) a case's bookmarks")
 	withFlags := fs.Bool("flags", true, "include the red-flag hits on the exported entities, as the TUI's export does (runs the rules; --flags=false leaves them out)")
 	replace := fs.Bool("replace", false, "replace the folder of an earlier export (a folder holding anything else is refused)")

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -185,31 +184,33 @@ func newConfirmDialog(title, question string) caseDialog {
 	return caseDialog{kind: dialogConfirm, title: title, checkLabel: question, keys: defaultDialogKeys()}
 }
 
-// setCases gives the picker its cases, keeping the choice (else choosing
-// the case with id current, else the first case, else a new case).
+// setCases gives the picker its cases. The first call chooses the case
+// with id current (else a new case when allowed, else the first case);
+// later calls (the list reloaded while the dialog is open) keep whatever
+// is chosen, "new case" included, so the fields never change under the
+// keys being typed.
 func (d *caseDialog) setCases(cases []graph.Case, current string) {
+	first := d.opts == nil
 	keep := ""
-	if len(d.opts) > 0 {
+	if !first && len(d.opts) > 0 {
 		keep = d.opts[d.pick].id
 	}
-	d.opts = d.opts[:0]
+	d.opts = make([]pickOpt, 0, len(cases)+1)
 	for _, c := range cases {
 		d.opts = append(d.opts, pickOpt{id: c.ID, name: c.Name})
 	}
 	if d.allowNew {
 		d.opts = append(d.opts, pickOpt{})
 	}
+	want := keep
+	if first {
+		want = current
+	}
 	d.pick = 0
-	want := cmp.Or(keep, current)
-	switch {
-	case want != "":
-		if i := slices.IndexFunc(d.opts, func(o pickOpt) bool { return o.id == want }); i >= 0 {
-			d.pick = i
-		} else if d.allowNew && keep == "" {
-			d.pick = len(d.opts) - 1
-		}
-	case d.allowNew && keep == "" && current == "" && len(d.opts) > 0:
-		d.pick = len(d.opts) - 1 // nothing remembered: a new case
+	if i := slices.IndexFunc(d.opts, func(o pickOpt) bool { return o.id == want }); i >= 0 && (want != "" || d.allowNew) {
+		d.pick = i
+	} else if d.allowNew {
+		d.pick = len(d.opts) - 1 // nothing remembered, or the case is gone: a new case
 	}
 }
 

@@ -292,3 +292,27 @@ func TestExportGoesUnderTheExportFolder(t *testing.T) {
 		t.Errorf("the export wrote into the working directory")
 	}
 }
+
+// The case list arriving while the bookmark dialog is open keeps the
+// picker where it is, "new case" included.
+func TestBookmarkPickerKeepsItsChoiceOnReload(t *testing.T) {
+	for _, sz := range caseSizes {
+		m, f := newModel(t, sz[0], sz[1], Options{Start: &refCard})
+		press(t, m, "b")
+		if !m.dialog().pickingNew() {
+			t.Fatal("no case yet, but the picker is not on a new case")
+		}
+		press(t, m, "tab")
+		typeText(t, m, "Taraz")
+		seedCases(t, f)
+		run(t, m, loadCases(context.Background(), f)())
+		if d := m.dialog(); !d.pickingNew() || d.value(0) != "Taraz" {
+			o, _ := d.picked()
+			t.Fatalf("%v: after the reload the picker is on %q, name %q", sz, o.name, d.value(0))
+		}
+		run(t, m, ctrlS)
+		if c := caseNamed(t, f, "Taraz"); len(c.Bookmarks) != 1 {
+			t.Errorf("%v: %+v", sz, c)
+		}
+	}
+}

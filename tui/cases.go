@@ -224,6 +224,30 @@ func (m *Model) bookmarkRef(ref graph.Ref) tea.Cmd {
 	return m.openBookmark(graph.EntityTarget(ref, label), m.titleOf(ref))
 }
 
+// reselect puts the cursor back on the bookmark bmID of case caseID, else
+// on that case's row; nothing when the case is gone.
+func (cs *casesState) reselect(caseID, bmID string) {
+	if caseID == "" {
+		return
+	}
+	caseRowAt := -1
+	for i, r := range cs.rows {
+		c := cs.cases[r.c]
+		if c.ID != caseID {
+			continue
+		}
+		if r.bm < 0 {
+			caseRowAt = i
+		} else if c.Bookmarks[r.bm].ID == bmID {
+			cs.list.Select(i)
+			return
+		}
+	}
+	if caseRowAt >= 0 {
+		cs.list.Select(caseRowAt)
+	}
+}
+
 // caseByID returns the loaded case with id.
 func (cs *casesState) caseByID(id string) (graph.Case, bool) {
 	i := slices.IndexFunc(cs.cases, func(c graph.Case) bool { return c.ID == id })
@@ -320,6 +344,15 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 			m.setStatus(msg.err.Error(), true)
 			return nil, true
 		}
+		// The cursor stays on the case or bookmark it was on: the list
+		// reorders (most recently changed first) under it.
+		selCase, selBM := "", ""
+		if c, bm, ok := cs.selected(); ok {
+			selCase = c.ID
+			if bm >= 0 {
+				selBM = c.Bookmarks[bm].ID
+			}
+		}
 		cs.cases = msg.cases
 		if _, ok := cs.caseByID(cs.current); !ok && len(cs.cases) > 0 {
 			cs.current = cs.cases[0].ID
@@ -332,6 +365,7 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 			d.setCases(others, cs.current)
 		}
 		cs.rebuild()
+		cs.reselect(selCase, selBM)
 		return nil, true
 	case caseChangedMsg:
 		if msg.err != nil {

@@ -441,7 +441,7 @@ func (d caseDialog) view(st theme.Styles) string {
 	}
 	b.WriteString("\n")
 	if d.kind == dialogConfirm {
-		b.WriteString(st.Text.Render(ansi.Truncate(d.checkLabel, inner, "…")) + "\n\n")
+		b.WriteString(st.Text.Render(ansi.Wrap(d.checkLabel, inner, " ")) + "\n\n")
 		b.WriteString(st.Help.ShortKey.Render("y") + " " + st.Muted.Render("yes") + " · " + st.Help.ShortKey.Render("n/esc") + " " + st.Muted.Render("no"))
 		return lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(st.BorderFocus.GetForeground()).
 			Padding(0, 2).Width(inner + 6).Render(b.String())

@@ -316,3 +316,44 @@ func TestBookmarkPickerKeepsItsChoiceOnReload(t *testing.T) {
 		}
 	}
 }
+
+// The cursor stays on its case when a change reorders the list (the
+// changed case moves to the top): the next key acts on the same case.
+func TestCasesCursorFollowsItsRow(t *testing.T) {
+	for _, sz := range caseSizes {
+		m, f := newModel(t, sz[0], sz[1], Options{})
+		seedCases(t, f)
+		press(t, m, "c")
+		selectRow(t, m, "Almaty cash-out") // second: Shymkent changed last
+		_, cmd := m.Update(keyPress("S"))
+		for _, msg := range expand(cmd) {
+			run(t, m, msg)
+		}
+		if c, bm, _ := m.cs.selected(); c.Name != "Almaty cash-out" || bm != -1 {
+			t.Fatalf("%v: after S the cursor is on %q (bookmark %d)", sz, c.Name, bm)
+		}
+		selectRow(t, m, "ТенгеОбмен24")
+		_, cmd = m.Update(keyPress("S"))
+		for _, msg := range expand(cmd) {
+			run(t, m, msg)
+		}
+		if c, bm, _ := m.cs.selected(); c.Name != "Shymkent exchangers" || bm < 0 || bookmarkTitle(c.Bookmarks[bm]) != "ТенгеОбмен24" {
+			t.Fatalf("%v: after S the cursor is on %q (bookmark %d)", sz, c.Name, bm)
+		}
+	}
+}
+
+// The delete question is shown whole, the case's name included, at 80×24.
+func TestDeleteQuestionIsShownWhole(t *testing.T) {
+	m, f := newModel(t, 80, 24, Options{})
+	seedCases(t, f)
+	press(t, m, "c")
+	selectRow(t, m, "ТенгеОбмен24")
+	press(t, m, "d")
+	s := strings.Join(strings.Fields(screenText(m)), " ")
+	for _, want := range []string{"Delete the bookmark ТенгеОбмен24", `"Shymkent exchangers"?`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("question lacks %q:\n%s", want, screenText(m))
+		}
+	}
+}

@@ -96,6 +96,7 @@ type casesLoadedMsg struct {
 // caseChangedMsg reports a finished case change; the list reloads after it.
 type caseChangedMsg struct {
 	status string
+	keep   string // a part of status to shorten from the middle, not lose (a folder)
 	caseID string // the case to make current, if any
 	err    error
 }
@@ -154,25 +155,25 @@ func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, id, name s
 // exportCase writes a case's files in a command; the status bar shows
 // what was written.
 func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact bool) tea.Cmd {
-	return changeCase(func() (string, string, error) {
+	return func() tea.Msg {
 		dir = strings.TrimSpace(dir)
 		if dir == "" {
-			return "", "", fmt.Errorf("export %q: name a folder", name)
+			return caseChangedMsg{err: fmt.Errorf("export %q: name a folder", name)}
 		}
 		res, err := b.ExportCase(ctx, caseID, dir, redact)
 		if err != nil {
-			return "", "", fmt.Errorf("export %q: %w", name, err)
+			return caseChangedMsg{err: fmt.Errorf("export %q: %w", name, err)}
 		}
 		what := "files"
 		if redact {
 			what = "redacted files"
 		}
-		s := fmt.Sprintf("exported %d %s to %s · %d entities, %d transactions", res.Files, what, res.Dir, res.Entities, res.Transactions)
+		s := fmt.Sprintf("exported to %s · %d %s, %d entities, %d transactions", res.Dir, res.Files, what, res.Entities, res.Transactions)
 		if res.Flags > 0 {
 			s += fmt.Sprintf(", %d red flags", res.Flags)
 		}
-		return s, "", nil
-	})
+		return caseChangedMsg{status: s, keep: res.Dir}
+	}
 }
 
 // openBookmark opens the bookmark dialog on t, titled "Bookmark <title>",
@@ -372,6 +373,7 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 			m.setStatus(msg.err.Error(), true)
 		} else {
 			m.setStatus(msg.status, false)
+			m.keepInStatus(msg.keep)
 			if msg.caseID != "" {
 				cs.current = msg.caseID
 			}

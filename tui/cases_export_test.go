@@ -172,7 +172,9 @@ func TestCasesExportDialog(t *testing.T) {
 	if len(f.cases.exports) != 1 || f.cases.exports[0].dir != dir || !f.cases.exports[0].redact {
 		t.Fatalf("exports: %+v", f.cases.exports)
 	}
-	requireContains(t, m, "exported 13 redacted files to "+dir)
+	if !strings.HasPrefix(m.status, "exported to "+dir+" · 13 redacted files") {
+		t.Errorf("status %q", m.status)
+	}
 	if m.statusErr {
 		t.Errorf("status is an error: %s", m.status)
 	}
@@ -272,7 +274,7 @@ func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	// part that differs from it, then check the whole line on the model.
 	wait("13 files")
 	fm := endJourney(t, tm)
-	if !strings.HasPrefix(fm.status, "exported 13 files to "+dir) || fm.statusErr {
+	if !strings.HasPrefix(fm.status, "exported to "+dir+" · 13 files") || fm.statusErr {
 		t.Errorf("final status %q", fm.status)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {

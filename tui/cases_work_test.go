@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"casegraph/graph"
 )
 
@@ -273,6 +275,17 @@ func TestExportGoesUnderTheExportFolder(t *testing.T) {
 			if !strings.Contains(m.status, "to "+want) {
 				t.Errorf("status %q does not say where", m.status)
 			}
+			// However narrow the window, the status line keeps the end of
+			// the folder's name, its time (the path is shortened in the
+			// middle); a wide one shows the whole name.
+			lines := strings.Split(screenText(m), "\n")
+			last, end := lines[len(lines)-1], name[len(name)-15:]
+			if sz[0] >= 160 {
+				end = "/" + name
+			}
+			if !strings.Contains(last, end) || !strings.Contains(last, "exported to") {
+				t.Errorf("status line %q lacks %s", last, end)
+			}
 			// Without an export folder a relative name is refused.
 			m, f = newModel(t, sz[0], sz[1], Options{})
 			seedCases(t, f)
@@ -355,6 +368,25 @@ func TestDeleteQuestionIsShownWhole(t *testing.T) {
 	for _, want := range []string{"Delete the bookmark ТенгеОбмен24", `"Shymkent OTC desks and couriers"?`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("question lacks %q:\n%s", want, screenText(m))
+		}
+	}
+}
+
+func TestMidTrunc(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		w    int
+		want string
+	}{
+		{"short", 10, "short"},
+		// A path keeps its last element whole when it fits.
+		{"/home/aigerim/.cache/casegraph/exports/Ring-20261207-115301", 30, "/home/ai…/Ring-20261207-115301"},
+		// Else two thirds of the room go to the end.
+		{"/a/Almaty-cash-out-20261207-115301", 16, "/a/Al…207-115301"},
+	} {
+		got := midTrunc(c.in, c.w)
+		if got != c.want || ansi.StringWidth(got) > c.w {
+			t.Errorf("midTrunc(%q, %d) = %q, want %q", c.in, c.w, got, c.want)
 		}
 	}
 }

@@ -84,6 +84,9 @@ type Model struct {
 
 	status    string
 	statusErr bool
+	// statusKeep is the part of status shortened from the middle, not
+	// cut off, when the line is too narrow (keepInStatus).
+	statusKeep string
 	start     *graph.Ref
 	remote    bool   // Options.Remote
 	exportDir string // Options.ExportDir
@@ -129,7 +132,29 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr, m.statusKeep = s, isErr, "" }
+
+// keepInStatus marks part of the status (a folder written) to shorten from
+// the middle rather than lose when the status is too long for the line.
+func (m *Model) keepInStatus(part string) { m.statusKeep = part }
+
+// midTrunc shortens s to w cells by cutting its middle: the end of a path
+// (the folder's own name) and its start both stay.
+func midTrunc(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w < 3 {
+		return s
+	}
+	r := []rune(s)
+	tail := (w - 1) * 2 / 3
+	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+		// A path: its last element whole, with its separator, when it fits.
+		if base := []rune(s[i:]); len(base) > tail && len(base) <= w-2 {
+			tail = len(base)
+		}
+	}
+	head := w - 1 - tail
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
 
 func (m *Model) applyTheme(st theme.Styles) {
 	m.st = st
@@ -525,6 +550,18 @@ func (m *Model) renderStatus() string {
 	}
 	line := st.StatusKey.Render(left)
 	room := m.w - ansi.StringWidth(left) - 3
+	if i := strings.Index(msg, m.statusKeep); m.statusKeep != "" && i >= 0 && ansi.StringWidth(msg) > room {
+		// The kept part gets what room is left after what precedes it
+		// (one cell for the "…" that then ends the line).
+		prefix, rest := msg[:i], msg[i+len(m.statusKeep):]
+		avail := room - ansi.StringWidth(prefix)
+		if rest != "" {
+			avail--
+		}
+		if avail >= 16 && ansi.StringWidth(m.statusKeep) > avail {
+			msg = prefix + midTrunc(m.statusKeep, avail) + rest
+		}
+	}
 	if msg != "" && room > 4 {
 		line += st.Status.Render(" │ ") + msgSt.Render(ansi.Truncate(msg, room, "…"))
 	}

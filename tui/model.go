@@ -87,9 +87,9 @@ type Model struct {
 	// statusKeep is the part of status shortened from the middle, not
 	// cut off, when the line is too narrow (keepInStatus).
 	statusKeep string
-	start     *graph.Ref
-	remote    bool   // Options.Remote
-	exportDir string // Options.ExportDir
+	start      *graph.Ref
+	remote     bool   // Options.Remote
+	exportDir  string // Options.ExportDir
 }
 
 // New builds the root model over b.

@@ -21,7 +21,9 @@ import (
 const usage = `casegraph — link-graph workbench for financial-crime investigations
 
 Usage:
-  casegraph [--db DIR]                         open the TUI on a database (default: the demo database)
+  casegraph [--db DIR] [--exports DIR]         open the TUI on a database (default: the demo database);
+                                               its case exports go under --exports (default
+                                               $CASEGRAPH_EXPORTS, else CASEGRAPH_HOME/exports)
   casegraph demo [--db DIR] [--scale S] [--seed N]
                                                generate a demo case (once), import it, open the TUI
   casegraph generate --out DIR [--seed N] [--scale small|medium|large]

@@ -18,7 +18,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "folder to write the case file into")
 	redact := fs.Bool("redact", false, "pseudonymise every identifier and name (a fresh key per export: pseudonyms do not link exports)")
 	refList := fs.String("refs", "", "comma-separated references to export instead of (or besides) a case's bookmarks")
-	withFlags := fs.Bool("flags", true, "include the red-flag hits on the exported entities, as the TUI's export does (runs the rules; --flags=false leaves them out)")
+	withFlags := fs.Bool("flags", false, "include the red-flag hits on the exported entities (runs the rules); by default they are included when the database holds an analysis, as the TUI's export does; --flags=false leaves them out")
 	replace := fs.Bool("replace", false, "replace the folder of an earlier export (a folder holding anything else is refused)")
 	var rf ruleFlags
 	rf.register(fs)
@@ -47,6 +47,21 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if _, err := graph.ParseRef(s); err != nil {
 				return usageError{err.Error()}
 			}
+		}
+	}
+	flagsGiven := false
+	fs.Visit(func(f *flag.Flag) { flagsGiven = flagsGiven || f.Name == "flags" })
+	if !flagsGiven {
+		// Default: the red flags when an analysis exists (the TUI's, or
+		// `casegraph flags`'s), as the TUI's export has them.
+		db, err := dbf.open(false, true)
+		if err != nil {
+			return err
+		}
+		*withFlags = workbench.HasAnalysis(ctx, db)
+		db.Close()
+		if !*withFlags {
+			fmt.Fprintln(stderr, "export: no analysis in this database yet, so no red flags: --flags runs the rules first")
 		}
 	}
 	if *withFlags {

@@ -57,7 +57,7 @@ Usage:
   casegraph import-case --db DIR FOLDER        import a colleague's exported case folder as a new case
   casegraph rejects --db DIR [FILE]            list an import's rejects files, or print one (decrypted
                                                when the database is encrypted)
-  casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags=false] [--refs REF,…] [CASE]
+  casegraph export [--db DIR] --out DIR [--replace] [--redact] [--flags[=false]] [--refs REF,…] [CASE]
                                                write a case file: HTML/Markdown report, CSV, GraphML, GEXF,
                                                DOT, FollowTheMoney, i2 import table, manifest with SHA-256
   casegraph flags  --db DIR [--json] [--rule R3] [--limit N] [--config F] [--print-config]

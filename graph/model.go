@@ -301,6 +301,7 @@ type Neighbor struct {
 	Amount    int64 // sum of transaction amounts in minor units (KZT and others summed as is)
 	FirstSeen time.Time
 	LastSeen  time.Time
+	Src       Provenance // a link row: the import that wrote the link (a transaction row: zero)
 }
 
 // TxSort orders a transaction listing.

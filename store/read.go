@@ -106,8 +106,11 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 				}
 				n := row(nbKey{rel: relOrder(false, uint8(typ)), dir: dir, other: string(refPrefix(0, other))}, other, typ.String())
 				n.Count++
-				if role, _, err := decodeLink(v); err == nil && role != "" {
-					n.Role = role // group roles (organiser, courier, dropper), ownership roles
+				if role, src, err := decodeLink(v); err == nil {
+					if role != "" {
+						n.Role = role // group roles (organiser, courier, dropper), ownership roles
+					}
+					n.Src = src
 				}
 				return nil
 			})

@@ -29,6 +29,11 @@ type Options struct {
 	// Remote is a TUI served over the network (casegraph serve): it never
 	// runs a program on the machine it runs on (no $EDITOR for notes).
 	Remote bool
+	// ExportDir is the folder a case export's relative folder name goes
+	// under (casegraph sets CASEGRAPH_HOME/exports unless told otherwise):
+	// the TUI never writes into the directory it was started from. A
+	// remote TUI leaves it empty: the server confines its exports itself.
+	ExportDir string
 }
 
 // SearchReadyMsg tells the TUI the search index finished loading. cmd sends
@@ -90,8 +95,12 @@ type Model struct {
 
 	status    string
 	statusErr bool
-	start     *graph.Ref
-	remote    bool // Options.Remote
+	// statusKeep is the part of status shortened from the middle, not
+	// cut off, when the line is too narrow (keepInStatus).
+	statusKeep string
+	start      *graph.Ref
+	remote     bool   // Options.Remote
+	exportDir  string // Options.ExportDir
 }
 
 // New builds the root model over b.
@@ -114,10 +123,10 @@ func New(b Backend, opts Options) *Model {
 		groups: map[string]groupDef{},
 		pos:    -1,
 		start:  opts.Start,
-		remote: opts.Remote,
-		cs:     newCasesState(st),
-		ana:    newAnalyticsState(st),
-		rv:     newResolveState(st),
+		remote: opts.Remote, exportDir: opts.ExportDir,
+		cs:  newCasesState(st),
+		ana: newAnalyticsState(st),
+		rv:  newResolveState(st),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "
@@ -136,7 +145,29 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr, m.statusKeep = s, isErr, "" }
+
+// keepInStatus marks part of the status (a folder written) to shorten from
+// the middle rather than lose when the status is too long for the line.
+func (m *Model) keepInStatus(part string) { m.statusKeep = part }
+
+// midTrunc shortens s to w cells by cutting its middle: the end of a path
+// (the folder's own name) and its start both stay.
+func midTrunc(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w < 3 {
+		return s
+	}
+	r := []rune(s)
+	tail := (w - 1) * 2 / 3
+	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+		// A path: its last element whole, with its separator, when it fits.
+		if base := []rune(s[i:]); len(base) > tail && len(base) <= w-2 {
+			tail = len(base)
+		}
+	}
+	head := w - 1 - tail
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
 
 func (m *Model) applyTheme(st theme.Styles) {
 	m.st = st
@@ -568,6 +599,18 @@ func (m *Model) renderStatus() string {
 	}
 	line := st.StatusKey.Render(left)
 	room := m.w - ansi.StringWidth(left) - 3
+	if i := strings.Index(msg, m.statusKeep); m.statusKeep != "" && i >= 0 && ansi.StringWidth(msg) > room {
+		// The kept part gets what room is left after what precedes it
+		// (one cell for the "…" that then ends the line).
+		prefix, rest := msg[:i], msg[i+len(m.statusKeep):]
+		avail := room - ansi.StringWidth(prefix)
+		if rest != "" {
+			avail--
+		}
+		if avail >= 16 && ansi.StringWidth(m.statusKeep) > avail {
+			msg = prefix + midTrunc(m.statusKeep, avail) + rest
+		}
+	}
 	if msg != "" && room > 4 {
 		line += st.Status.Render(" │ ") + msgSt.Render(ansi.Truncate(msg, room, "…"))
 	}

@@ -20,7 +20,9 @@ type caseCmd struct {
 	Status caseStatusCmd `cmd:"" help:"set a case's status: open, referred or closed"`
 	Rename caseRenameCmd `cmd:"" help:"rename a case"`
 	Rm     caseRmCmd     `cmd:"" help:"delete a case, or one bookmark (case undo brings it back)"`
-	Undo   caseUndoCmd   `cmd:"" help:"revert the last case change"`
+	Mv     caseMvCmd     `cmd:"" help:"move (or copy) bookmarks into another case"`
+	Merge  caseMergeCmd  `cmd:"" help:"move every bookmark, note and tag of FROM into INTO and delete FROM"`
+	Undo   caseUndoCmd   `cmd:"" help:"revert the last case change; again, the one before (a closed or referred case is read-only until reopened)"`
 }
 
 // caseOpts are the flags cmdCase reads; each subcommand fills its own.
@@ -29,6 +31,8 @@ type caseOpts struct {
 	json, force, remove bool
 	tags                []string
 	note, target, query string
+	to                  string // mv: the destination case
+	copy                bool   // mv: copy, not move
 }
 
 func runCase(e *env, sub string, o caseOpts, pos ...string) error {
@@ -133,6 +137,28 @@ func (c *caseRmCmd) Run(e *env) error {
 		pos = append(pos, c.Bookmark)
 	}
 	return runCase(e, "rm", caseOpts{db: c.DB.flags()}, pos...)
+}
+
+type caseMvCmd struct {
+	DB        dbArgs   `embed:""`
+	To        string   `required:"" placeholder:"CASE" help:"the case to move the bookmarks into"`
+	Copy      bool     `help:"copy the bookmarks, keeping them in CASE too"`
+	Case      string   `arg:"" help:"case id or name"`
+	Bookmarks []string `arg:"" name:"ref|bookmark" help:"the bookmarks: their ids, or REFs they hold"`
+}
+
+func (c *caseMvCmd) Run(e *env) error {
+	return runCase(e, "mv", caseOpts{db: c.DB.flags(), to: c.To, copy: c.Copy}, append([]string{c.Case}, c.Bookmarks...)...)
+}
+
+type caseMergeCmd struct {
+	DB   dbArgs `embed:""`
+	Into string `arg:"" name:"into" help:"the case to keep (id or name)"`
+	From string `arg:"" name:"from" help:"the case merged into it and deleted (id or name)"`
+}
+
+func (c *caseMergeCmd) Run(e *env) error {
+	return runCase(e, "merge", caseOpts{db: c.DB.flags()}, c.Into, c.From)
 }
 
 type caseUndoCmd struct {

@@ -172,7 +172,39 @@ func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout i
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "undid %s on case %s (journal #%d)\n", u.Action, u.CaseID, u.Seq)
+		fmt.Fprintln(stdout, safetext.Line(workbench.UndoText(u)))
+		return nil
+	case "mv":
+		c, err := wb.Case(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, arg := range pos[1:] {
+			b, err := findBookmark(c, arg)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, b.ID)
+		}
+		res, err := wb.Move(ctx, c.ID, o.to, ids, o.copy)
+		if err != nil {
+			return err
+		}
+		verb := "moved"
+		if o.copy {
+			verb = "copied"
+		}
+		fmt.Fprintf(stdout, "%s %d bookmarks from %q to %q (%d joined a bookmark it had on the same target)\n", verb, len(ids),
+			safetext.Line(c.Name), safetext.Line(res.To.Name), res.Folded)
+		return nil
+	case "merge":
+		res, from, err := wb.Merge(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "merged %q into %q: %d bookmarks moved, %d joined ones it had (casegraph case undo splits them again)\n",
+			safetext.Line(from), safetext.Line(res.To.Name), res.Moved, res.Folded)
 		return nil
 	}
 	return nil

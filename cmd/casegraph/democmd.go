@@ -143,7 +143,7 @@ func cmdDemo(ctx context.Context, c *demoCmd, stdout, stderr io.Writer) error {
 	if c.NoTUI {
 		return nil
 	}
-	return openTUI(ctx, dbf, "")
+	return openTUI(ctx, dbf, "", "")
 }
 
 func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, stdout, stderr io.Writer) error {

@@ -14,9 +14,9 @@ import (
 type exportCmd struct {
 	DB      dbArgs    `embed:""`
 	Out     string    `placeholder:"DIR" predictor:"dir" help:"folder to write the case file into (required)"`
-	Redact  bool      `help:"mask PAN middle digits, IINs but the last 4 digits, and phone numbers"`
+	Redact  bool      `help:"pseudonymise every identifier and name (a fresh key per export: pseudonyms do not link exports)"`
 	Refs    string    `placeholder:"REF,…" help:"comma-separated references to export instead of (or besides) a case's bookmarks"`
-	Flags   bool      `help:"run the red-flag rules and include the hits on the exported entities"`
+	Flags   *bool     `help:"include the red-flag hits on the exported entities (runs the rules); by default they are when the database holds an analysis, as in the TUI's export; --flags=false leaves them out"`
 	Replace bool      `help:"replace the folder of an earlier export (a folder holding anything else is refused)"`
 	Rules   ruleFlags `embed:""`
 	Case    []string  `arg:"" optional:"" name:"case" help:"the case to export (id or name)"`
@@ -49,7 +49,21 @@ func cmdExport(ctx context.Context, c *exportCmd, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	if c.Flags {
+	withFlags := c.Flags != nil && *c.Flags
+	if c.Flags == nil {
+		// Default: the red flags when an analysis exists (the TUI's, or
+		// `casegraph flags`'s), as the TUI's export has them.
+		db, err := dbf.openIn(ctx, false, true)
+		if err != nil {
+			return err
+		}
+		withFlags = workbench.HasAnalysis(ctx, db)
+		db.Close()
+		if !withFlags {
+			fmt.Fprintln(stderr, "export: no analysis in this database yet, so no red flags: --flags runs the rules first")
+		}
+	}
+	if withFlags {
 		// The rules read the whole graph; they open and close the database
 		// themselves, before the export opens it.
 		a, err := runRules(ctx, dbf, rf, stderr)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -16,8 +17,9 @@ import (
 // cmdOpen opens the TUI on an existing database.
 // openCmd: casegraph [--db DIR] [--open REF].
 type openCmd struct {
-	DB   dbArgs `embed:""`
-	Open string `placeholder:"REF" help:"open this entity first (REF, e.g. card:4400430000000015)"`
+	DB      dbArgs `embed:""`
+	Open    string `placeholder:"REF" help:"open this entity first (REF, e.g. card:4400430000000015)"`
+	Exports string `placeholder:"DIR" predictor:"dir" help:"folder the TUI's case exports go under (default $CASEGRAPH_EXPORTS, else CASEGRAPH_HOME/exports)"`
 }
 
 func (c *openCmd) Run(e *env) error { return cmdOpen(e.ctx, c) }
@@ -29,12 +31,23 @@ func cmdOpen(ctx context.Context, c *openCmd) error {
 			return fmt.Errorf("no database at the default location %s: run `casegraph demo` first, or pass --db DIR", dbf.dir)
 		}
 	}
-	return openTUI(ctx, dbf, c.Open)
+	return openTUI(ctx, dbf, c.Open, c.Exports)
+}
+
+// exportsDir is where the TUI's case exports go: flag when given, else
+// $CASEGRAPH_EXPORTS, else the exports folder in CASEGRAPH_HOME; never the
+// working directory.
+func exportsDir(flag string) (string, error) {
+	d := cmp.Or(flag, os.Getenv("CASEGRAPH_EXPORTS"))
+	if d == "" {
+		d = filepath.Join(defaultHome(), "exports")
+	}
+	return filepath.Abs(d)
 }
 
 // openTUI runs the TUI until the user quits. The search index loads in the
 // background so that the first frame does not wait for it.
-func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
+func openTUI(ctx context.Context, dbf dbFlags, startRef, exports string) error {
 	var opts tui.Options
 	if startRef != "" {
 		ref, err := graph.ParseRef(startRef)
@@ -43,6 +56,11 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 		}
 		opts.Start = &ref
 	}
+	dir, err := exportsDir(exports)
+	if err != nil {
+		return fmt.Errorf("export folder: %w", err)
+	}
+	opts.ExportDir = dir
 	db, err := dbf.open(false, false)
 	if err != nil {
 		return err

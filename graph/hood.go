@@ -30,6 +30,9 @@ type HoodNode struct {
 	// Hub is set for nodes that are listed but not expanded through: the
 	// cash endpoint and entities with more than HubDegree neighbours.
 	Hub bool
+	// Risk is the entity's risk from the current or kept analysis, set by
+	// the caller after Expand.
+	Risk RiskMark
 }
 
 // HoodEdge is one aggregated edge of a neighbourhood, oriented by money or

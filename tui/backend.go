@@ -51,8 +51,14 @@ type Analytics interface {
 	// Flags ranks the flagged entities, only those with a hit of rule
 	// unless rule is empty; at most limit rows (0: all).
 	Flags(ctx context.Context, rule string, limit int) (FlagList, error)
-	// EntityFlags is one entity's risk and hits; ok is false when it has none.
+	// EntityFlags is one entity's risk and hits; ok is false when it has
+	// none. Before Analyze it answers from the analysis kept in the
+	// database, if any (FlagRow.Kept says when it ran and whether the data
+	// changed since).
 	EntityFlags(ctx context.Context, ref graph.Ref) (row FlagRow, ok bool, err error)
+	// RiskMarks is the risk of each of refs that has one, from the current
+	// analysis or, before Analyze, the kept one; it never runs the rules.
+	RiskMarks(ctx context.Context, refs []graph.Ref) (map[graph.Ref]graph.RiskMark, error)
 	// Clusters lists suspected groups, ordered by turnover or by risk.
 	Clusters(ctx context.Context, by ClusterOrder, limit int) ([]Cluster, error)
 	// Paths returns up to k shortest paths from a to b within maxHops.

@@ -97,6 +97,18 @@ func expandHood(ctx context.Context, b Backend, req graphview.RequestMsg) tea.Cm
 		h, err := graph.Expand(ctx, req.Center, req.Opts, nb)
 		if err != nil {
 			err = fmt.Errorf("expand %s: %w", req.Center, err)
+		} else {
+			// Each node's risk from the current or kept analysis; without
+			// one the drawing goes without marks.
+			refs := make([]graph.Ref, len(h.Nodes))
+			for i, n := range h.Nodes {
+				refs[i] = n.Ref
+			}
+			if marks, merr := b.RiskMarks(ctx, refs); merr == nil {
+				for i := range h.Nodes {
+					h.Nodes[i].Risk = marks[h.Nodes[i].Ref]
+				}
+			}
 		}
 		return hoodLoadedMsg{req: req, hood: h, err: err}
 	}

@@ -322,7 +322,9 @@ func (m *Model) renderProps(r rect) []string {
 		for _, p := range kv {
 			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(formatProp(p[0], p[1])))
 		}
-		body = slices.Insert(body, ids, append(m.verdictPropLines(kw), m.flagPropLines(kw)...)...)
+		verdict := m.verdictPropLines(kw)
+		room := pane.ContentHeight(r.H) - ids - len(verdict) - 1 // the source line stays
+		body = slices.Insert(body, ids, append(verdict, m.flagPropLines(kw, room)...)...)
 		body = append(body, pane.Fit(st.Muted.Render("source"), kw)+"  "+st.Muted.Render(e.Src.String()))
 		if e.Stub {
 			body = append(body, st.Warn.Render("stub — referenced but not imported"))

@@ -266,5 +266,14 @@ func (f *fakeBackend) Search(_ context.Context, query string, kind graph.Kind, l
 	if len(res.Hits) > limit {
 		res.Hits = res.Hits[:limit]
 	}
+	// As the workbench does: each hit carries its risk, when one is known.
+	refs = refs[:0]
+	for _, h := range res.Hits {
+		refs = append(refs, h.Doc.Ref)
+	}
+	marks, _ := f.RiskMarks(context.Background(), refs)
+	for i := range res.Hits {
+		res.Hits[i].Risk = marks[res.Hits[i].Doc.Ref]
+	}
 	return res, nil
 }

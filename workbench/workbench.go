@@ -95,7 +95,9 @@ func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, l
 	if ix == nil {
 		return graph.SearchResult{Query: query}, tui.ErrSearchNotReady
 	}
-	return ix.Search(ctx, query, kind, limit), nil
+	res := ix.Search(ctx, query, kind, limit)
+	b.markHits(ctx, &res)
+	return res, nil
 }
 
 // ForgetQueries drops the search index's remembered answers and narrowing

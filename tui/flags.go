@@ -406,12 +406,13 @@ func (m *Model) flagPropLines(kw, room int) []string {
 		}
 		lines = append(lines, label("flags")+st.Warn.Render(strings.Join(tags, " · ")))
 	}
+	// The key comes first so that a narrow pane still shows it.
 	switch k := row.Kept; {
 	case k != nil && k.Stale:
-		lines = append(lines, label("analysis")+st.Warn.Render("risk from analysis of "+k.At.In(m.loc).Format("2006-01-02 15:04")+
-			", data changed since — press F to refresh"))
+		lines = append(lines, label("stale")+st.Warn.Render("press F to refresh · risk from analysis of "+
+			k.At.In(m.loc).Format("2006-01-02 15:04")+", data changed since"))
 	case k != nil:
-		lines = append(lines, label("analysis")+st.Muted.Render("kept from "+k.At.In(m.loc).Format("2006-01-02 15:04")+" · F lists every flag"))
+		lines = append(lines, label("as of")+st.Muted.Render("F lists all · analysis of "+k.At.In(m.loc).Format("2006-01-02 15:04")))
 	}
 	shown := 0
 	for _, h := range row.Hits {

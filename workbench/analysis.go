@@ -94,6 +94,9 @@ func (b *Workbench) Analyze(ctx context.Context, progress func(stage string, don
 	// Kept in the database for every page and later sessions; a read-only
 	// database (another program holds it) keeps nothing.
 	if b.db.Writable() {
+		if progress == nil {
+			progress = func(string, int, int) {}
+		}
 		progress("keeping the analysis", 0, 1)
 		if _, err := b.KeepAnalysis(ctx, a); err != nil {
 			return fmt.Errorf("the analysis ran but was not kept in the database: %w", err)

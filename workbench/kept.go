@@ -162,3 +162,133 @@ func (b *Workbench) markHits(ctx context.Context, res *graph.SearchResult) {
 		res.Hits[i].Risk = marks[res.Hits[i].Doc.Ref]
 	}
 }
+
+// RuleRow is one rule's contribution in an EntityRisk.
+type RuleRow struct {
+	Rule    string  `json:"rule"`
+	Score   float64 `json:"score"`
+	Via     string  `json:"via,omitempty"` // the holder or instrument it came through
+	Context bool    `json:"context"`
+}
+
+// AnalysisRow describes the analysis an EntityRisk comes from.
+type AnalysisRow struct {
+	Time           string  `json:"time"` // RFC 3339
+	User           string  `json:"user,omitempty"`
+	RuleConfig     uint64  `json:"rule_config"` // 0: the built-in defaults
+	RuleConfigNote string  `json:"rule_config_note,omitempty"`
+	Threshold      float64 `json:"threshold"`
+	// Stale: the data changed since (an import after the analysis); run
+	// casegraph flags or press F to refresh.
+	Stale bool `json:"stale"`
+}
+
+// EntityRisk is an entity's risk in casegraph show: from the analysis of
+// this workbench when it ran, else the one kept in the database.
+type EntityRisk struct {
+	Score       float64      `json:"score"`
+	Flagged     bool         `json:"flagged"`
+	Typology    float64      `json:"typology"`
+	Context     float64      `json:"context"`
+	Typologies  int          `json:"typologies"`
+	Explanation string       `json:"explanation,omitempty"`
+	Rules       []RuleRow    `json:"rules"`
+	Hits        []FlagHitRow `json:"hits"`
+	Analysis    AnalysisRow  `json:"analysis"`
+}
+
+// EntityRisk returns ref's risk; ok is false when no analysis exists (none
+// ran here and none was kept). An entity the analysis gave no risk has a
+// zero score and the analysis it comes from.
+func (b *Workbench) EntityRisk(ctx context.Context, ref graph.Ref) (EntityRisk, bool, error) {
+	var k graph.KeptRisk
+	var run graph.AnalysisRun
+	has := false
+	if a := b.analysis(); a != nil {
+		flags := a.flags
+		run = graph.AnalysisRun{Time: time.Now(), Threshold: flags.Threshold}
+		if id, ok := a.ix.Lookup(ref); ok {
+			if i, ok := a.byNode[id]; ok {
+				k, has = a.kept(flags.Risks[i]), true
+			}
+		}
+	} else {
+		var ok bool
+		var err error
+		k, run, has, ok, err = b.db.KeptRisk(ctx, ref)
+		if err != nil || !ok {
+			return EntityRisk{}, false, err
+		}
+	}
+	out := EntityRisk{Rules: []RuleRow{}, Hits: []FlagHitRow{}, Analysis: AnalysisRow{Time: run.Time.UTC().Format(time.RFC3339),
+		User: run.User, RuleConfig: run.RuleConfig, RuleConfigNote: run.RuleConfigNote, Threshold: run.Threshold, Stale: run.Stale}}
+	if !has {
+		return out, true, nil
+	}
+	out.Score, out.Flagged, out.Typology, out.Context = k.Score, k.Score >= run.Threshold, k.Typology, k.Context
+	out.Typologies, out.Explanation = k.Typologies, k.Explanation
+	for _, r := range k.Rules {
+		rr := RuleRow{Rule: r.Rule, Score: r.Score, Context: r.Context}
+		if !r.Via.IsZero() {
+			rr.Via = r.Via.String()
+		}
+		out.Rules = append(out.Rules, rr)
+	}
+	for _, h := range k.Hits {
+		hr := FlagHitRow{Rule: h.Rule, Score: h.Score, Reason: h.Reason, Evidence: h.Evidence}
+		if hr.Evidence == nil {
+			hr.Evidence = []string{}
+		}
+		if !h.On.IsZero() {
+			hr.On = h.On.String()
+		}
+		if !h.From.IsZero() || !h.To.IsZero() {
+			hr.From, hr.To = h.From.Format(time.RFC3339), h.To.Format(time.RFC3339)
+		}
+		hr.Transactions = max(h.EvidenceTotal, len(h.Evidence))
+		out.Hits = append(out.Hits, hr)
+	}
+	return out, true, nil
+}
+
+// Lines is the risk as casegraph show prints it.
+func (r EntityRisk) Lines() []string {
+	cfg := "built-in rules"
+	if r.Analysis.RuleConfig != 0 {
+		cfg = fmt.Sprintf("rule config version %d", r.Analysis.RuleConfig)
+	}
+	when := r.Analysis.Time
+	if t, err := time.Parse(time.RFC3339, when); err == nil {
+		when = t.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	var out []string
+	switch {
+	case r.Score == 0 && len(r.Rules) == 0:
+		out = append(out, fmt.Sprintf("risk           none · analysis of %s, %s", when, cfg))
+	default:
+		flag := ""
+		if r.Flagged {
+			flag = " ⚑ flagged"
+		}
+		out = append(out, fmt.Sprintf("risk           %.2f%s · typology %.2f, context %.2f · analysis of %s, %s",
+			r.Score, flag, r.Typology, r.Context, when, cfg))
+		if r.Explanation != "" {
+			out = append(out, "               "+r.Explanation)
+		}
+		for _, h := range r.Hits {
+			on := ""
+			if h.On != "" {
+				on = " · on " + h.On
+			}
+			tx := ""
+			if h.Transactions > 0 {
+				tx = fmt.Sprintf(" · %d transactions", h.Transactions)
+			}
+			out = append(out, fmt.Sprintf("  ⚑ %-4s %.2f  %s%s%s", h.Rule, h.Score, h.Reason, tx, on))
+		}
+	}
+	if r.Analysis.Stale {
+		out = append(out, fmt.Sprintf("  risk from analysis of %s, data changed since — run casegraph flags to refresh", when))
+	}
+	return out
+}

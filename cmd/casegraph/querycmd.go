@@ -123,10 +123,23 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
-	if *asJSON {
-		return writeJSON(stdout, showJSON(e, nbs, nbTotal, page))
+	risk, hasRisk, err := b.EntityRisk(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("risk of %s: %w", ref, err)
 	}
-	printShow(stdout, e, nbs, nbTotal, page)
+	if *asJSON {
+		out := showJSON(e, nbs, nbTotal, page)
+		out["risk"] = nil // no analysis has run on the database
+		if hasRisk {
+			out["risk"] = risk
+		}
+		return writeJSON(stdout, out)
+	}
+	var riskLines []string
+	if hasRisk {
+		riskLines = risk.Lines()
+	}
+	printShow(stdout, e, riskLines, nbs, nbTotal, page)
 	return nil
 }
 
@@ -169,7 +182,7 @@ func inStore(ctx context.Context, db *store.DB) func(graph.Ref) bool {
 	}
 }
 
-func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
+func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
 	line := safetext.Line
 	fmt.Fprintf(w, "%s %s  (%s)\n", strings.ToUpper(e.Ref.Kind.String()), line(graph.Title(e)), line(e.Ref.String()))
 	if e.Stub {
@@ -179,6 +192,9 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 		fmt.Fprintf(w, "  %-14s %s\n", line(kv[0]), line(kv[1]))
 	}
 	fmt.Fprintf(w, "  %-14s %s\n", "source", line(e.Src.String()))
+	for _, l := range risk {
+		fmt.Fprintln(w, "  "+line(l))
+	}
 	fmt.Fprintf(w, "\nneighbours (%d of %d)\n", len(nbs), nbTotal)
 	for _, n := range nbs {
 		amt := ""
@@ -211,7 +227,7 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 	}
 }
 
-func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) any {
+func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) map[string]any {
 	type nbJSON struct {
 		Ref      string `json:"ref"`
 		Name     string `json:"name,omitempty"`

@@ -65,7 +65,9 @@ func parseRiskKey(k []byte) (uint32, graph.Ref, error) {
 	return binary.BigEndian.Uint32(k[1:5]), r, nil
 }
 
-func appendF64(b []byte, f float64) []byte { return binary.BigEndian.AppendUint64(b, math.Float64bits(f)) }
+func appendF64(b []byte, f float64) []byte {
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+}
 
 func (r *reader) f64() float64 {
 	if r.err != nil {

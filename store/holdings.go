@@ -169,7 +169,7 @@ func (h *txMergeHeap) Less(i, j int) bool {
 	return c < 0
 }
 func (h *txMergeHeap) Swap(i, j int) { h.heads[i], h.heads[j] = h.heads[j], h.heads[i] }
-func (h *txMergeHeap) Push(x any)   { h.heads = append(h.heads, x.(txMergeHead)) }
+func (h *txMergeHeap) Push(x any)    { h.heads = append(h.heads, x.(txMergeHead)) }
 func (h *txMergeHeap) Pop() any {
 	x := h.heads[len(h.heads)-1]
 	h.heads = h.heads[:len(h.heads)-1]

@@ -329,6 +329,9 @@ type TxQuery struct {
 	Sort   TxSort
 	Offset int
 	Limit  int
+	// Via narrows a holder's combined listing (a person's or
+	// organisation's, workbench) to one held instrument; zero lists them all.
+	Via Ref
 }
 
 // Holding is one instrument a person or organisation holds (a holds link),

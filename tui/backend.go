@@ -24,7 +24,19 @@ type Backend interface {
 	// Neighbors returns the aggregated edges of ref, at most limit rows
 	// (ordered by relation, then count descending), and the total row count.
 	Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error)
+	// Transactions returns a page of ref's transactions; a person's or
+	// organisation's are those of everything they hold merged by time
+	// (each row's Via names the instrument), or of the one instrument
+	// q.Via.
 	Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error)
+	// Holdings lists what a person or organisation holds (at most limit
+	// instruments, most transactions first) with the combined totals; zero
+	// for other kinds.
+	Holdings(ctx context.Context, ref graph.Ref, limit int) (graph.Holdings, error)
+	// HolderNeighbors is Neighbors of a person or organisation with the
+	// counterparties of everything they hold (or of the held instrument
+	// via) added in, each naming the instrument (Neighbor.Via).
+	HolderNeighbors(ctx context.Context, ref, via graph.Ref, limit int) ([]graph.Neighbor, int, error)
 	// Search runs a fuzzy query, restricted to one kind unless kind is
 	// graph.KindUnknown.
 	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)

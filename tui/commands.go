@@ -29,6 +29,7 @@ type entityLoadedMsg struct {
 
 type neighborsLoadedMsg struct {
 	ref   graph.Ref
+	via   graph.Ref // the held instrument a holder's rows were narrowed to
 	rows  []graph.Neighbor
 	total int
 	err   error
@@ -74,6 +75,36 @@ func loadNeighbors(ctx context.Context, b Backend, ref graph.Ref) tea.Cmd {
 			err = fmt.Errorf("load neighbours of %s: %w", ref, err)
 		}
 		return neighborsLoadedMsg{ref: ref, rows: rows, total: total, err: err}
+	}
+}
+
+// holdingsLoadedMsg carries what a person or organisation holds.
+type holdingsLoadedMsg struct {
+	ref graph.Ref
+	h   graph.Holdings
+	err error
+}
+
+// loadHoldings asks what ref holds, for a person or an organisation.
+func loadHoldings(ctx context.Context, b Backend, ref graph.Ref) tea.Cmd {
+	return func() tea.Msg {
+		h, err := b.Holdings(ctx, ref, graph.MaxMerged-1)
+		if err != nil {
+			err = fmt.Errorf("load holdings of %s: %w", ref, err)
+		}
+		return holdingsLoadedMsg{ref: ref, h: h, err: err}
+	}
+}
+
+// loadHolderNeighbors is loadNeighbors of a person or organisation: their
+// links and the counterparties of what they hold (or of the one instrument via).
+func loadHolderNeighbors(ctx context.Context, b Backend, ref, via graph.Ref) tea.Cmd {
+	return func() tea.Msg {
+		rows, total, err := b.HolderNeighbors(ctx, ref, via, neighborLimit)
+		if err != nil {
+			err = fmt.Errorf("load neighbours of %s: %w", ref, err)
+		}
+		return neighborsLoadedMsg{ref: ref, via: via, rows: rows, total: total, err: err}
 	}
 }
 

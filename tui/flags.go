@@ -399,20 +399,21 @@ func (m *Model) flagPropLines(kw, room int) []string {
 		risk += " " + st.Warn.Render("⚑ flagged")
 	}
 	lines := []string{label("risk") + risk + " " + st.Muted.Render(ansi.Truncate(row.Explanation, 200, "…"))}
-	if len(row.Rules) > 0 {
-		tags := make([]string, 0, len(row.Rules))
-		for _, rs := range row.Rules {
-			tags = append(tags, ruleTag(rs.Rule))
-		}
-		lines = append(lines, label("flags")+st.Warn.Render(strings.Join(tags, " · ")))
-	}
-	// The key comes first so that a narrow pane still shows it.
+	// The key comes first so that a narrow pane still shows it; where the
+	// risk comes from comes before the rules when rows are few.
 	switch k := row.Kept; {
 	case k != nil && k.Stale:
 		lines = append(lines, label("stale")+st.Warn.Render("press F to refresh · risk from analysis of "+
 			k.At.In(m.loc).Format("2006-01-02 15:04")+", data changed since"))
 	case k != nil:
 		lines = append(lines, label("as of")+st.Muted.Render("F lists all · analysis of "+k.At.In(m.loc).Format("2006-01-02 15:04")))
+	}
+	if len(row.Rules) > 0 {
+		tags := make([]string, 0, len(row.Rules))
+		for _, rs := range row.Rules {
+			tags = append(tags, ruleTag(rs.Rule))
+		}
+		lines = append(lines, label("flags")+st.Warn.Render(strings.Join(tags, " · ")))
 	}
 	shown := 0
 	for _, h := range row.Hits {

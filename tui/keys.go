@@ -29,6 +29,9 @@ func defaultGlobalKeys() globalKeys {
 type entityKeys struct {
 	List                     list.KeyMap
 	Focus, Open, Graph, Sort key.Binding
+	// Instrument steps a person's or organisation's page through the
+	// instruments they hold, one at a time, and back to all of them.
+	Instrument key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
@@ -38,6 +41,7 @@ func defaultEntityKeys() entityKeys {
 		Open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Graph: key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
 		Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Instrument: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "one instrument / all")),
 	}
 }
 
@@ -66,7 +70,7 @@ func entityHelp(g globalKeys, e entityKeys) keyHelp {
 		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
 			append(e.List.Bindings(), e.Focus),
-			{e.Open, e.Graph, e.Sort, e.List.Export},
+			{e.Open, e.Graph, e.Sort, e.Instrument, e.List.Export},
 			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}

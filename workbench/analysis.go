@@ -415,6 +415,31 @@ func (a *Analysis) paths(ctx context.Context, from, to graph.Ref, k, maxHops int
 	return out, nil
 }
 
+// TraceStartAt is where a trace from node n starts: a person or
+// organisation that holds instruments from all of them at once
+// (graph.StartAtHolder), any other node from itself.
+func TraceStartAt(ix *graph.Index, n graph.NodeID) graph.TraceStart {
+	if held := heldInstruments(ix, n); len(held) > 0 {
+		return graph.StartAtHolder(n, held)
+	}
+	return graph.StartAtNode(n)
+}
+
+// heldInstruments are the instruments n holds, when n is a person or an
+// organisation (holds links).
+func heldInstruments(ix *graph.Index, n graph.NodeID) []graph.NodeID {
+	if k := ix.Kind(n); k != graph.KindPerson && k != graph.KindOrganisation {
+		return nil
+	}
+	var held []graph.NodeID
+	for _, l := range ix.Links(n) {
+		if l.Out && l.Type == graph.LinkHolds {
+			held = append(held, l.Other)
+		}
+	}
+	return held
+}
+
 // Trace implements tui.Analytics.
 func (b *Workbench) Trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
 	a, err := b.ready()
@@ -438,7 +463,7 @@ func (a *Analysis) trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, 
 		if err != nil {
 			return tui.TraceTree{}, err
 		}
-		start = graph.StartAtNode(n)
+		start = TraceStartAt(ix, n)
 	}
 	tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !q.Backward, MaxHops: q.MaxHops,
 		MaxDwell: q.MaxDwell, Proportional: q.Proportional})

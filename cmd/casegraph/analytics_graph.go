@@ -118,7 +118,7 @@ func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if len(pos) != 1 {
-		return usageError{"trace needs one REF (card:…, iban:…) or transaction id"}
+		return usageError{"trace needs one REF (card:…, iban:…, iin:… for everything a person holds) or transaction id"}
 	}
 	return withIndex(ctx, dbf, stderr, func(ix *graph.Index) error {
 		var start graph.TraceStart
@@ -129,7 +129,7 @@ func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return err
 			}
-			start = graph.StartAtNode(id)
+			start = workbench.TraceStartAt(ix, id)
 		}
 		tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !*backward, MaxHops: *maxHops,
 			MaxDwell: *maxDwell, Proportional: *proportional})

@@ -115,7 +115,9 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
 	}
-	nbs, nbTotal, err := b.Neighbors(ctx, ref, *limit)
+	// A person's or organisation's: their counterparties over everything
+	// they hold, and their transactions merged.
+	nbs, nbTotal, err := b.HolderNeighbors(ctx, ref, graph.Ref{}, *limit)
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
@@ -127,17 +129,27 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("risk of %s: %w", ref, err)
 	}
+	held, err := b.Holdings(ctx, ref, 10)
+	if err != nil {
+		return fmt.Errorf("holdings of %s: %w", ref, err)
+	}
 	if *asJSON {
 		out := showJSON(e, nbs, nbTotal, page)
 		out["risk"] = nil // no analysis has run on the database
 		if hasRisk {
 			out["risk"] = risk
 		}
+		if held.Total > 0 {
+			out["holdings"] = workbench.HoldingsReportOf(held)
+		}
 		return writeJSON(stdout, out)
 	}
 	var riskLines []string
+	if held.Total > 0 {
+		riskLines = workbench.HoldingsLines(held)
+	}
 	if hasRisk {
-		riskLines = risk.Lines()
+		riskLines = append(riskLines, risk.Lines()...)
 	}
 	printShow(stdout, e, riskLines, nbs, nbTotal, page)
 	return nil
@@ -208,6 +220,12 @@ func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor,
 		if n.Role != "" {
 			name += " (" + n.Role + ")"
 		}
+		if !n.Via.IsZero() && n.Via != e.Ref {
+			name += " via " + n.Via.String()
+			if n.ViaCount > 1 {
+				name += fmt.Sprintf(" +%d", n.ViaCount-1)
+			}
+		}
 		fmt.Fprintf(w, "  %-11s %s %-40s ×%-5d %18s  %s\n", n.Relation, n.Dir.Arrow(), line(name), n.Count, amt,
 			line(n.Ref.String()))
 	}
@@ -218,12 +236,17 @@ func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor,
 		graph.FormatMoney(page.In, ""), graph.FormatMoney(page.Out, ""))
 	almaty := importers.Almaty()
 	for _, t := range page.Txns {
+		owner, via := e.Ref, ""
+		if !t.Via.IsZero() {
+			owner = t.Via // a holder's row: seen from the instrument it is on
+			via = "  via " + t.Via.String()
+		}
 		dir, other := "→", t.To
-		if t.To == e.Ref {
+		if t.To == owner {
 			dir, other = "←", t.From
 		}
-		fmt.Fprintf(w, "  %s  %-8s %s %-34s %18s  %s\n", t.Time.In(almaty).Format("2006-01-02 15:04"),
-			t.Channel, dir, line(other.String()), line(graph.FormatMoney(t.Amount, t.Currency)), line(t.ID))
+		fmt.Fprintf(w, "  %s  %-8s %s %-34s %18s  %s%s\n", t.Time.In(almaty).Format("2006-01-02 15:04"),
+			t.Channel, dir, line(other.String()), line(graph.FormatMoney(t.Amount, t.Currency)), line(t.ID), line(via))
 	}
 }
 
@@ -235,6 +258,7 @@ func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPa
 		Dir      string `json:"direction"`
 		Count    int    `json:"count"`
 		Amount   string `json:"amount"`
+		Via      string `json:"via,omitempty"` // a holder's row: the instrument with the most of its transactions
 	}
 	type txJSON struct {
 		ID       string `json:"tx_id"`
@@ -245,6 +269,7 @@ func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPa
 		Currency string `json:"currency"`
 		Channel  string `json:"channel"`
 		Ref      string `json:"reference,omitempty"`
+		Via      string `json:"via,omitempty"` // a holder's row: the instrument it is on
 	}
 	ns := make([]nbJSON, 0, len(nbs))
 	for _, n := range nbs {
@@ -252,12 +277,20 @@ func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPa
 		if n.Dir == graph.DirIn {
 			dir = "in"
 		}
-		ns = append(ns, nbJSON{n.Ref.String(), n.Name, n.Relation, dir, n.Count, decimal(n.Amount)})
+		via := ""
+		if !n.Via.IsZero() {
+			via = n.Via.String()
+		}
+		ns = append(ns, nbJSON{n.Ref.String(), n.Name, n.Relation, dir, n.Count, decimal(n.Amount), via})
 	}
 	ts := make([]txJSON, 0, len(page.Txns))
 	for _, t := range page.Txns {
+		via := ""
+		if !t.Via.IsZero() {
+			via = t.Via.String()
+		}
 		ts = append(ts, txJSON{t.ID, t.Time.UTC().Format(time.RFC3339), t.From.String(), t.To.String(),
-			decimal(t.Amount), t.Currency, t.Channel.String(), t.Reference})
+			decimal(t.Amount), t.Currency, t.Channel.String(), t.Reference, via})
 	}
 	props := map[string]string{}
 	for k, v := range e.Props {

@@ -76,3 +76,89 @@ func TestShowCarriesKeptRisk(t *testing.T) {
 		t.Errorf("show after an import does not say it is stale:\n%s", text)
 	}
 }
+
+// show of a person prints the money of everything they hold: the combined
+// totals equal the sum of their cards' totals, and every transaction names
+// the card it is on; trace starts from all of their cards.
+func TestShowAndTracePersonCombineHoldings(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "import", "--db", db, filepath.Join("..", "..", "testdata", "rules"))
+	type page struct {
+		Total    int    `json:"transactions_total"`
+		In       string `json:"in"`
+		Out      string `json:"out"`
+		Holdings *struct {
+			Instruments  int `json:"instruments"`
+			Transactions int `json:"transactions"`
+			Listed       []struct {
+				Ref          string `json:"ref"`
+				Transactions int    `json:"transactions"`
+			} `json:"listed"`
+		} `json:"holdings"`
+		Txns []struct {
+			ID  string `json:"tx_id"`
+			Via string `json:"via"`
+		} `json:"transactions"`
+	}
+	show := func(ref string) page {
+		t.Helper()
+		var p page
+		if err := json.Unmarshal([]byte(runCmd(t, "show", "--db", db, "--json", "--limit", "1000", ref)), &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	person := show("iin:990101300102")
+	if person.Holdings == nil || person.Holdings.Instruments != 3 || len(person.Holdings.Listed) != 3 {
+		t.Fatalf("holdings: %+v", person.Holdings)
+	}
+	sum := 0
+	for _, h := range person.Holdings.Listed {
+		card := show(h.Ref)
+		if card.Total != h.Transactions {
+			t.Errorf("%s: listed with %d transactions, its own page has %d", h.Ref, h.Transactions, card.Total)
+		}
+		sum += card.Total
+	}
+	if sum == 0 || person.Total != sum || person.Holdings.Transactions != sum || len(person.Txns) != sum {
+		t.Fatalf("person: %d transactions (%d listed, holdings say %d), the cards add up to %d", person.Total, len(person.Txns), person.Holdings.Transactions, sum)
+	}
+	for _, tx := range person.Txns {
+		if !strings.HasPrefix(tx.Via, "card:") {
+			t.Fatalf("transaction %s names no card: %q", tx.ID, tx.Via)
+		}
+	}
+	if text := runCmd(t, "show", "--db", db, "iin:990101300102"); !strings.Contains(text, "holds          3 instruments · combined ") {
+		t.Errorf("show does not print the combined totals:\n%s", text)
+	}
+
+	// Forward and backward traces from the person start from their cards.
+	var tr struct {
+		Hops []struct {
+			Ref    string `json:"ref"`
+			Amount int64  `json:"amount_minor"`
+			Depth  int    `json:"depth"`
+		} `json:"hops"`
+	}
+	for _, dir := range [][]string{nil, {"--backward"}} {
+		args := append([]string{"trace", "--db", db, "--json", "iin:990101300102"}, dir...)
+		if err := json.Unmarshal([]byte(runCmd(t, args...)), &tr); err != nil {
+			t.Fatal(err)
+		}
+		if len(tr.Hops) < 2 || tr.Hops[0].Ref != "iin:990101300102" || tr.Hops[0].Amount <= 0 {
+			t.Fatalf("trace %v from the person: %+v", dir, tr.Hops)
+		}
+		var cards int64
+		for _, h := range tr.Hops {
+			if h.Depth == 1 {
+				if !strings.HasPrefix(h.Ref, "card:") {
+					t.Errorf("trace %v: first level %s is not one of the cards", dir, h.Ref)
+				}
+				cards += h.Amount
+			}
+		}
+		if cards != tr.Hops[0].Amount {
+			t.Errorf("trace %v: the cards carry %d, the person %d", dir, cards, tr.Hops[0].Amount)
+		}
+	}
+}

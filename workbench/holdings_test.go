@@ -149,3 +149,29 @@ func TestTUIPersonMoneyAndTrace(t *testing.T) {
 		})
 	}
 }
+
+// A path from a person starts from what they hold: the first step is the
+// holds link to one of their cards, then the money.
+func TestPathFromPerson(t *testing.T) {
+	wb := analyticsBackend(t)
+	ctx := context.Background()
+	if err := wb.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	h, err := wb.Holdings(ctx, dropper1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := wb.Paths(ctx, dropper1, chainB, 3, 4)
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no path from the person to %s: %v", chainB, err)
+	}
+	steps := paths[0].Steps
+	held := false
+	for _, it := range h.Items {
+		held = held || len(steps) > 1 && steps[1].Ref == it.Ref
+	}
+	if steps[0].Ref != dropper1 || !held || steps[1].Relation != graph.LinkHolds.String() || !steps[len(steps)-1].Money {
+		t.Errorf("path %+v: want the person, a held card over holds, then money", steps)
+	}
+}

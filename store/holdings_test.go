@@ -148,3 +148,26 @@ func TestHoldingsCombinedTotalsAndMergedPages(t *testing.T) {
 		t.Errorf("combined neighbours: %d holds rows and %d transactions, want %d and %d", holds, count, len(held), sum.Total)
 	}
 }
+
+// BenchmarkTransactionsOf measures one page of 50 of a holder's merged
+// listing (16 instruments, 20,000 transactions) at the start and deep in.
+func BenchmarkTransactionsOf(b *testing.B) {
+	ctx := context.Background()
+	db := openTemp(b)
+	r := dataset(16, 20_000)
+	held := make([]graph.Ref, 16)
+	for i := range held {
+		held[i] = cardRef(i)
+	}
+	load(b, db, r)
+	for _, off := range []int{0, 10_000} {
+		b.Run(fmt.Sprintf("offset%d", off), func(b *testing.B) {
+			for b.Loop() {
+				p, err := db.TransactionsOf(ctx, held, graph.TxQuery{Offset: off, Limit: 50})
+				if err != nil || len(p.Txns) != 50 {
+					b.Fatal(err, len(p.Txns))
+				}
+			}
+		})
+	}
+}

@@ -49,8 +49,6 @@ func riskKey(gen uint32, r graph.Ref) []byte {
 	return appendRef(k, r)
 }
 
-func riskGenPrefix(gen uint32) []byte { return binary.BigEndian.AppendUint32([]byte{pfxRisk}, gen) }
-
 func parseRiskKey(k []byte) (uint32, graph.Ref, error) {
 	if len(k) < 5 || k[0] != pfxRisk {
 		return 0, graph.Ref{}, fmt.Errorf("risk key: want prefix f and a generation")
@@ -227,8 +225,9 @@ func (db *DB) PutAnalysis(ctx context.Context, run graph.AnalysisRun, st Stamp, 
 	if had {
 		gen = old.Gen + 1
 	}
-	// Leftovers of a generation written before a crash, never made current.
-	if err := db.deleteRiskGen(ctx, gen); err != nil {
+	// Leftovers of a write or a delete a crash cut short: every row but
+	// the current analysis's.
+	if err := db.deleteRiskRowsExcept(ctx, old.Gen, had); err != nil {
 		return fail(err)
 	}
 	wb := db.bdb.NewWriteBatch()
@@ -260,10 +259,8 @@ func (db *DB) PutAnalysis(ctx context.Context, run graph.AnalysisRun, st Stamp, 
 	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(metaKey(metaAnalysis), meta) }); err != nil {
 		return fail(err)
 	}
-	if had && old.Gen != gen {
-		if err := db.deleteRiskGen(ctx, old.Gen); err != nil {
-			return fail(fmt.Errorf("delete the previous analysis: %w", err))
-		}
+	if err := db.deleteRiskRowsExcept(ctx, gen, true); err != nil {
+		return fail(fmt.Errorf("delete the previous analysis: %w", err))
 	}
 	cur, err := db.Stamp()
 	if err != nil {
@@ -273,12 +270,16 @@ func (db *DB) PutAnalysis(ctx context.Context, run graph.AnalysisRun, st Stamp, 
 	return run, nil
 }
 
-// deleteRiskGen deletes the rows of one generation of kept risks.
-func (db *DB) deleteRiskGen(ctx context.Context, gen uint32) error {
+// deleteRiskRowsExcept deletes every kept-risk row but those of generation
+// keep (all of them when !keepAny), in one write batch.
+func (db *DB) deleteRiskRowsExcept(ctx context.Context, keep uint32, keepAny bool) error {
 	wb := db.bdb.NewWriteBatch()
 	defer wb.Cancel()
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		return scan(ctx, txn, riskGenPrefix(gen), false, func(k, _ []byte) error {
+		return scan(ctx, txn, []byte{pfxRisk}, false, func(k, _ []byte) error {
+			if gen, _, err := parseRiskKey(k); err == nil && keepAny && gen == keep {
+				return nil
+			}
 			return wb.Delete(append([]byte(nil), k...))
 		})
 	})

@@ -108,6 +108,18 @@ func TestKeptAnalysisRoundTripReplaceAndStale(t *testing.T) {
 		t.Errorf("mark after the second analysis: %+v", m)
 	}
 
+	// Rows a crash left behind (a generation never made current) go with
+	// the next analysis.
+	if err := db.bdb.Update(func(txn *badger.Txn) error {
+		return txn.Set(riskKey(77, cardRef(9)), encodeKeptRisk(first[0]))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	putKept(t, db, graph.AnalysisRun{Time: at.Add(2 * time.Hour), Threshold: 0.5, Entities: 2}, second)
+	if n := countRiskRows(t, db); n != 2 {
+		t.Errorf("%d risk rows after an analysis over a crash's leftovers, want 2", n)
+	}
+
 	// An import after the analysis: the kept risks stay, marked stale.
 	l, err := db.NewLoader()
 	if err != nil {

@@ -121,7 +121,7 @@ func (ev *entityView) txText(loc *time.Location, titleOf func(graph.Ref) string)
 		t := ev.tx.Txns[i]
 		_, cp := txDirection(ev.ref, t)
 		return t.Time.In(loc).Format("2006-01-02 15:04") + " " + t.Channel.String() + " " + titleOf(cp) + " " + cp.Key + " " +
-			t.ATM + " " + graph.FormatMoney(t.Amount, t.Currency) + " " + t.Device + " " + t.Reference + " " + t.ID
+			t.ATM + " " + graph.FormatMoney(t.Amount, t.Currency) + " " + t.Device + " " + t.Reference + " " + t.ID + " " + t.Via.Key
 	}
 }
 

@@ -73,8 +73,8 @@ const MaxKeptEvidence = 64
 // RiskMark is the short form of a kept risk that search hits and graph
 // nodes carry: the score and whether it is at or above the threshold.
 type RiskMark struct {
-	Known   bool // an analysis kept a risk for the entity
-	Score   float64
-	Flagged bool
-	Stale   bool // the data changed since the analysis
+	Known   bool    `json:"-"` // an analysis kept a risk for the entity
+	Score   float64 `json:"score"`
+	Flagged bool    `json:"flagged"`
+	Stale   bool    `json:"stale"` // the data changed since the analysis
 }

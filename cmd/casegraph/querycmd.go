@@ -67,6 +67,12 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 		if h.Doc.Facts != "" {
 			line += "  · " + safetext.Line(h.Doc.Facts)
 		}
+		if r := h.Risk; r.Known && r.Flagged {
+			line += fmt.Sprintf("  ⚑ %.2f", r.Score)
+			if r.Stale {
+				line += " (data changed since the analysis)"
+			}
+		}
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "%d of %d matches · %s\n", len(res.Hits), res.Total, took.Round(time.Microsecond))
@@ -82,13 +88,20 @@ type hitJSON struct {
 	Matched []int  `json:"matched_runes,omitempty"`
 	Score   int    `json:"score"`
 	Stub    bool   `json:"stub,omitempty"`
+	// Risk is the entity's risk from the kept analysis, when one exists.
+	Risk *graph.RiskMark `json:"risk,omitempty"`
 }
 
 func searchJSON(res graph.SearchResult) any {
 	hits := make([]hitJSON, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		hits = append(hits, hitJSON{Ref: h.Doc.Ref.String(), Kind: h.Doc.Ref.Kind.String(), Label: h.Doc.Label,
-			Facts: h.Doc.Facts, Term: h.Term, Matched: h.Matched, Score: h.Score, Stub: h.Doc.Stub})
+		hj := hitJSON{Ref: h.Doc.Ref.String(), Kind: h.Doc.Ref.Kind.String(), Label: h.Doc.Label,
+			Facts: h.Doc.Facts, Term: h.Term, Matched: h.Matched, Score: h.Score, Stub: h.Doc.Stub}
+		if h.Risk.Known {
+			r := h.Risk
+			hj.Risk = &r
+		}
+		hits = append(hits, hj)
 	}
 	return map[string]any{"query": res.Query, "total": res.Total, "hits": hits}
 }

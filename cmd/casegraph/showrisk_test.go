@@ -52,6 +52,21 @@ func TestShowCarriesKeptRisk(t *testing.T) {
 	if !on {
 		t.Errorf("the person's hits name none of the cards they hold: %+v", s.Risk.Hits)
 	}
+	var found struct {
+		Hits []struct {
+			Ref  string `json:"ref"`
+			Risk *struct {
+				Score   float64 `json:"score"`
+				Flagged bool    `json:"flagged"`
+			} `json:"risk"`
+		} `json:"hits"`
+	}
+	if err := json.Unmarshal([]byte(runCmd(t, "search", "--db", db, "--json", "--kind", "person", "Дроппер 1")), &found); err != nil {
+		t.Fatal(err)
+	}
+	if len(found.Hits) == 0 || found.Hits[0].Ref != dropper || found.Hits[0].Risk == nil || found.Hits[0].Risk.Score != s.Risk.Score || !found.Hits[0].Risk.Flagged {
+		t.Errorf("search hit without the kept risk: %+v", found.Hits)
+	}
 	text := runCmd(t, "show", "--db", db, dropper)
 	for _, want := range []string{"risk           0.", "⚑ flagged", "analysis of ", "built-in rules", "  ⚑ R"} {
 		if !strings.Contains(text, want) {

@@ -177,3 +177,47 @@ func TestShowAndTracePersonCombineHoldings(t *testing.T) {
 		}
 	}
 }
+
+// The demo opens with the risk on every page: it runs the rules once after
+// its import and keeps them, so show (and search, and the TUI before F)
+// carry the risk of a planted mule card.
+func TestDemoKeepsItsAnalysis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and imports the small demo")
+	}
+	db := filepath.Join(t.TempDir(), "db")
+	runCmd(t, "demo", "--no-tui", "--db", db)
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(db), "data-small-1", "truth", "ground_truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct {
+		Mules []string `json:"mule_cards"`
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil || len(truth.Mules) == 0 {
+		t.Fatalf("ground truth: %v %+v", err, truth)
+	}
+	flagged := 0
+	for _, pan := range truth.Mules[:min(5, len(truth.Mules))] {
+		var s struct {
+			Risk *struct {
+				Flagged  bool `json:"flagged"`
+				Analysis struct {
+					Stale bool `json:"stale"`
+				} `json:"analysis"`
+			} `json:"risk"`
+		}
+		if err := json.Unmarshal([]byte(runCmd(t, "show", "--db", db, "--json", "--limit", "1", "card:"+pan)), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Risk == nil || s.Risk.Analysis.Stale {
+			t.Fatalf("mule card %s after the demo: risk %+v", pan, s.Risk)
+		}
+		if s.Risk.Flagged {
+			flagged++
+		}
+	}
+	if flagged == 0 {
+		t.Error("none of the first mule cards is flagged after the demo")
+	}
+}

@@ -373,8 +373,13 @@ func (m *Model) renderProps(r rect) []string {
 			kw = max(kw, ansi.StringWidth(p[0]))
 		}
 		kw = min(kw, 14)
-		for _, p := range kv {
-			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(formatProp(p[0], p[1])))
+		vw := pane.ContentWidth(r.W) - kw - 2
+		for i, p := range kv {
+			v := formatProp(p[0], p[1])
+			if ansi.StringWidth(v) > vw && (i < ids || isIDProp(p[0])) {
+				v = strings.TrimRight(pane.FitMiddle(v, vw), " ")
+			}
+			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(v))
 		}
 		verdict := m.verdictPropLines(kw)
 		room := pane.ContentHeight(r.H) - ids - len(verdict) - 1 // the source line stays
@@ -424,6 +429,18 @@ func fullIdent(r graph.Ref) string {
 }
 
 // formatProp formats well-known identifier properties.
+// isIDProp reports whether a property holds an identifier, which is cut
+// from the middle when it does not fit (fitTitle).
+func isIDProp(k string) bool {
+	k = strings.ToLower(k)
+	for _, suf := range []string{"iin", "bin", "iban", "pan", "card", "device", "device_id", "phone", "ip", "wallet", "id"} {
+		if k == suf || strings.HasSuffix(k, "_"+suf) {
+			return true
+		}
+	}
+	return false
+}
+
 func formatProp(k, v string) string {
 	switch {
 	case strings.HasSuffix(k, "iin") || strings.HasSuffix(k, "bin"):
@@ -490,6 +507,7 @@ func (m *Model) renderNeighbors(r rect) []string {
 				arrow = st.In.Render(n.Dir.Arrow())
 			}
 			name := safetext.Line(n.Name)
+			isID := name == "" && n.Role == ""
 			if name == "" {
 				name = refLabel(n.Ref)
 			}
@@ -527,7 +545,7 @@ func (m *Model) renderNeighbors(r rect) []string {
 			if selected {
 				mark = st.Accent.Render("▸")
 			}
-			return pane.Fit(st.Muted.Render(rel), relW-1) + mark + arrow + " " + pane.Fit(nameSt.Render(name), max(nameW, 4)) + " " + right
+			return pane.Fit(st.Muted.Render(rel), relW-1) + mark + arrow + " " + fitTitle(nameSt.Render(name), isID, max(nameW, 4)) + " " + right
 		})
 		footer = l.Footer()
 		if ev.nbrTotal > len(ev.nbrs) {
@@ -633,13 +651,13 @@ func (m *Model) renderTxns(r rect) []string {
 			}
 			line := st.Muted.Render(t.Time.In(m.loc).Format("2006-01-02 15:04")) + m.evidenceMark(t.ID) +
 				pane.Fit(t.Channel.String(), chanW) + mark + arrow + " " +
-				pane.Fit(cpSt.Render(cpName), cpW) + " " +
+				fitTitle(cpSt.Render(cpName), !m.named(cp), cpW) + " " +
 				pane.Right(st.Money.Render(graph.FormatMoney(t.Amount, t.Currency)), amtW) + " "
 			switch {
 			case combined:
 				line += " " + pane.Fit(st.Kind(t.Via.Kind).Render(shortRef(t.Via)), devW)
 			case devW > 0:
-				line += " " + pane.Fit(st.Muted.Render(t.Device), devW)
+				line += " " + pane.FitMiddle(st.Muted.Render(safetext.Line(t.Device)), devW)
 			}
 			return line + " " + st.Muted.Render(ref)
 		})...)

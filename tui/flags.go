@@ -298,7 +298,14 @@ func (m *Model) renderFlags(b rect) []string {
 	} else {
 		const rankW, scoreW, typW, kindW = 4, 4, 3, 8
 		nameW := min(max(cw/4, 16), 34)
-		rulesW := min(max(cw/6, 10), 24)
+		// The rules column is as wide as the rule ids it lists (up to a
+		// fifth of the line, whole ids and "+N" for the rest); why, free
+		// text, gets the rest.
+		rulesW := len("rules")
+		for _, r := range v.list.Rows {
+			rulesW = max(rulesW, ansi.StringWidth(strings.Join(ruleIDs(r.Rules), " ")))
+		}
+		rulesW = min(rulesW, max(cw/5, 10))
 		reasonW := max(cw-rankW-scoreW-typW-kindW-nameW-rulesW-6, 0)
 		widths := []int{-rankW, scoreW, -typW, kindW, nameW, rulesW, reasonW}
 		body = append(body, st.Muted.Render(fitCols([]string{"#", "risk", "typ", "kind", "entity", "rules", "why"}, widths)))
@@ -308,11 +315,12 @@ func (m *Model) renderFlags(b rect) []string {
 			if name == "" {
 				name = refLabel(r.Ref)
 			}
+			mark := m.verdictMark(r.Verdict)
+			name = fitTitle(name, r.Name == "", max(nameW-ansi.StringWidth(mark), 1))
 			nameSt := st.Kind(r.Ref.Kind)
 			if selected {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
-			mark := m.verdictMark(r.Verdict)
 			ids := ruleIDs(r.Rules)
 			scoreSt := st.Warn
 			if r.Score >= 0.8 {
@@ -328,7 +336,7 @@ func (m *Model) renderFlags(b rect) []string {
 			}
 			return fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)), st.Muted.Render(typ),
 				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
-				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths)
+				st.Muted.Render(fitIDs(ids, rulesW)), st.Text.Render(r.Explanation)}, widths)
 		})...)
 		filterFirst(&v.nav, body)
 		footer = v.nav.Footer()
@@ -448,4 +456,24 @@ func (m *Model) evidenceMark(txID string) string {
 		return m.st.Warn.Render("⚑")
 	}
 	return " "
+}
+
+// fitIDs lists ids in at most w cells: whole ids, then "+N" for those
+// that do not fit, never an id cut in two.
+func fitIDs(ids []string, w int) string {
+	s := strings.Join(ids, " ")
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	for n := len(ids) - 1; n >= 0; n-- {
+		s = strings.Join(ids[:n], " ")
+		more := fmt.Sprintf("+%d", len(ids)-n)
+		if n > 0 {
+			more = " " + more
+		}
+		if ansi.StringWidth(s+more) <= w {
+			return s + more
+		}
+	}
+	return ""
 }

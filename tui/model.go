@@ -417,6 +417,24 @@ func (m *Model) noteName(ref graph.Ref, name string) {
 	}
 }
 
+// named reports whether a name is known for r: titleOf is then a name,
+// not an identifier.
+func (m *Model) named(r graph.Ref) bool {
+	t, ok := m.titles[r]
+	return ok && t != "" && t != graph.RefTitle(r)
+}
+
+// fitTitle cuts a title to exactly w cells: a name at its end (pane.Fit),
+// an identifier (id) from the middle so that it keeps its distinguishing
+// end (pane.FitMiddle): a masked PAN its last four digits, an IBAN its
+// account digits, a device id its tail.
+func fitTitle(s string, id bool, w int) string {
+	if id {
+		return pane.FitMiddle(s, w)
+	}
+	return pane.Fit(s, w)
+}
+
 // refLabel formats a reference with card numbers masked.
 func refLabel(r graph.Ref) string {
 	if r.Kind == graph.KindCard {

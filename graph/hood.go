@@ -37,6 +37,9 @@ type HoodNode struct {
 	// neighbours of one relation and direction of the node it hangs off,
 	// folded into one ("+35 transfer recipients"); Ref is a key of its own.
 	Folded int
+	// Risk is the entity's risk from the current or kept analysis, set by
+	// the caller after Expand.
+	Risk RiskMark
 }
 
 // HoodEdge is one aggregated edge of a neighbourhood, oriented by money or

@@ -266,6 +266,11 @@ type Txn struct {
 	Reference    string            // free text / payment purpose
 	Props        map[string]string // unknown columns
 	Src          Provenance
+	// Via is, in a holder's combined listing (a person's or organisation's
+	// transactions over everything they hold), the held instrument whose
+	// row this is; zero in an instrument's own listing. A transfer between
+	// two of the holder's instruments is listed once for each.
+	Via Ref
 	// DateOnly says the source gave a calendar date and no clock time: Time
 	// is local midnight of that date, and no rule reads a clock hour from it
 	// (docs/DETECTION.md, "Currencies and clocks").
@@ -302,6 +307,11 @@ type Neighbor struct {
 	FirstSeen time.Time
 	LastSeen  time.Time
 	Src       Provenance // a link row: the import that wrote the link (a transaction row: zero)
+	// Via is, in a holder's combined neighbours, the held instrument the
+	// most of the row's transactions went through, and ViaCount how many
+	// of its instruments the row's transactions went through; zero otherwise.
+	Via      Ref
+	ViaCount int
 }
 
 // TxSort orders a transaction listing.
@@ -323,10 +333,42 @@ type TxQuery struct {
 	// From and To, when set, keep the rows in [From, To) (a range brushed
 	// on the timeline); the page's totals are then over that range.
 	From, To time.Time
+	// Via narrows a holder's combined listing (a person's or
+	// organisation's, workbench) to one held instrument; zero lists them all.
+	Via Ref
 }
 
 // Ranged reports whether q keeps a time range only.
 func (q TxQuery) Ranged() bool { return !q.From.IsZero() || !q.To.IsZero() }
+
+// Holding is one instrument a person or organisation holds (a holds link),
+// with its transaction totals.
+type Holding struct {
+	Ref     Ref
+	Name    string
+	Txns    int
+	In, Out int64
+}
+
+// Holdings is what a person or organisation holds and the money of all of
+// it: the holder's own transactions and every held instrument's, added up.
+type Holdings struct {
+	Items []Holding // most transactions first, at most the limit asked for
+	Total int       // instruments held (at most MaxHoldings are read)
+	// Txns, In and Out add up the holder's own totals and every held
+	// instrument's, Items or not: the sum of their TxPage totals.
+	Txns      int
+	In, Out   int64
+	Truncated bool // more than MaxHoldings instruments: the rest are not counted
+}
+
+// MaxHoldings bounds the instruments read for one holder; MaxMerged bounds
+// the instruments whose transactions one combined listing merges (a k-way
+// merge by time keeps one iterator per instrument open).
+const (
+	MaxHoldings = 10_000
+	MaxMerged   = 64
+)
 
 // TxPage is one page of transactions with totals over all of them.
 type TxPage struct {
@@ -334,6 +376,9 @@ type TxPage struct {
 	Total     int   // all transactions of the entity
 	In, Out   int64 // sums of incoming and outgoing amounts over all of them
 	Truncated bool  // totals are over the first N only (very large hubs)
+	// Omitted counts, in a holder's combined listing, the held instruments
+	// left out of the merge (beyond MaxMerged; the listing says so).
+	Omitted int
 }
 
 // Stats counts what a database holds.

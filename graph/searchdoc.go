@@ -21,6 +21,9 @@ type SearchHit struct {
 	// runes it came from: "zhan" lights up "Жан"). Empty when a term matched.
 	Matched []int
 	Term    string // the term that matched, when the match was not in the label
+	// Risk is the entity's risk from the current or kept analysis, set by
+	// the workbench (the index knows none).
+	Risk RiskMark
 }
 
 // SearchResult is a ranked, bounded list of hits.

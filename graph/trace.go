@@ -15,10 +15,23 @@ type TraceStart struct {
 	Node NodeID
 	Tx   uint32
 	IsTx bool
+	// Held are the instruments of a holder start (StartAtHolder).
+	Held []NodeID
 }
 
 // StartAtNode starts a trace at a node.
 func StartAtNode(n NodeID) TraceStart { return TraceStart{Node: n} }
+
+// StartAtHolder starts a trace at a person or organisation: from all the
+// instruments they hold at once. The tree's root is the holder, its
+// children are the instruments that sent (forward) or received (backward)
+// money, one each, and below each the trail as from StartAtNode of that
+// instrument. Money between two of the holder's own instruments is not
+// followed: it never left them. MaxHops counts from the instruments, as a
+// trace from one of them would.
+func StartAtHolder(holder NodeID, held []NodeID) TraceStart {
+	return TraceStart{Node: holder, Held: held}
+}
 
 // StartAtTx starts a trace at a transaction.
 func StartAtTx(i uint32) TraceStart { return TraceStart{Tx: i, IsTx: true} }
@@ -245,6 +258,11 @@ func Trace(ctx context.Context, ix *Index, start TraceStart, opt TraceOptions) (
 		}
 		t.tr.Hops = append(t.tr.Hops, TraceHop{Node: node, Tx: start.Tx, HasTx: true, Amount: e.Amount, Time: e.Time, Parent: -1})
 		queue = append(queue, traceItem{hop: 0, edge: edge, lo: 0, hi: e.Amount})
+	} else if len(start.Held) > 0 {
+		var err error
+		if queue, err = t.startHolder(start); err != nil {
+			return FlowTrace{}, err
+		}
 	} else {
 		if int(start.Node) >= ix.Len() {
 			return FlowTrace{}, fmt.Errorf("trace node %d: %w", start.Node, ErrNotFound)
@@ -289,6 +307,66 @@ func Trace(ctx context.Context, ix *Index, start TraceStart, opt TraceOptions) (
 	}
 	t.summarise()
 	return t.tr, nil
+}
+
+// startHolder lays out the root (the holder) and one hop per instrument
+// that moved money in the window, and returns the work items of their
+// transactions.
+func (t *tracer) startHolder(start TraceStart) ([]traceItem, error) {
+	ix, opt := t.ix, t.opt
+	if int(start.Node) >= ix.Len() {
+		return nil, fmt.Errorf("trace node %d: %w", start.Node, ErrNotFound)
+	}
+	own := make(map[NodeID]bool, len(start.Held))
+	for _, n := range start.Held {
+		if int(n) >= ix.Len() {
+			return nil, fmt.Errorf("trace node %d: %w", n, ErrNotFound)
+		}
+		own[n] = true
+	}
+	t.opt.MaxHops++ // the instruments are a level of their own
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !opt.From.IsZero() {
+		from = opt.From.Unix()
+	}
+	if !opt.To.IsZero() {
+		to = opt.To.Unix()
+	}
+	t.tr.Hops = append(t.tr.Hops, TraceHop{Node: start.Node, Parent: -1})
+	var queue []traceItem
+	for _, n := range start.Held {
+		edges := ix.OutTx(n)
+		if !opt.Forward {
+			edges = ix.InTx(n)
+		}
+		hop := -1
+		for _, e := range edges {
+			if e.Time < from || e.Time > to || own[e.Other] || e.Amount <= 0 {
+				continue
+			}
+			if hop < 0 {
+				if len(t.tr.Hops) >= t.budget {
+					t.tr.Truncated = true
+					t.tr.Hops[0].Amount += e.Amount
+					t.tr.Hops[0].Lost += e.Amount
+					continue
+				}
+				hop = len(t.tr.Hops)
+				t.tr.Hops[0].Children = append(t.tr.Hops[0].Children, hop)
+				t.tr.Hops = append(t.tr.Hops, TraceHop{Node: n, Depth: 1, Parent: 0})
+			}
+			t.tr.Hops[0].Amount += e.Amount
+			t.tr.Hops[hop].Amount += e.Amount
+			it, ok := t.child(hop, e, e.Amount, 0)
+			if !ok {
+				t.tr.Hops[hop].Lost += e.Amount
+				continue
+			}
+			it.lo, it.hi = 0, e.Amount
+			queue = append(queue, it)
+		}
+	}
+	return queue, nil
 }
 
 // child adds a hop for money amount moving over edge e from (forward) or to

@@ -292,3 +292,73 @@ func TestTraceDeterministicAndCancellable(t *testing.T) {
 		t.Errorf("err = %v, want not found", err)
 	}
 }
+
+// A trace from a holder starts from all their instruments: the root is the
+// holder, one child per instrument that moved money, each carrying what a
+// trace from that instrument alone carries; money between the holder's own
+// instruments is not followed.
+func TestTraceFromHolder(t *testing.T) {
+	person := Ref{Kind: KindPerson, Key: "850312300002"}
+	b := NewIndexBuilder()
+	b.AddEntity(Entity{Ref: person, Name: "Ахметов"})
+	for i := range 3 {
+		b.AddLink(Link{From: person, To: icard(i), Type: LinkHolds})
+	}
+	atm := Ref{Kind: KindATM, Key: "ATM1"}
+	add := func(id string, h int, from, to Ref, amt int64, ch Channel) {
+		b.AddTxn(Txn{ID: id, Time: ixT0.Add(time.Duration(h) * time.Hour), From: from, To: to, Amount: amt, Channel: ch})
+	}
+	add("in0", 0, icard(7), icard(0), 1000, ChannelTransfer)
+	add("in1", 0, icard(8), icard(1), 500, ChannelTransfer)
+	add("own", 1, icard(0), icard(1), 300, ChannelTransfer) // between the holder's own cards
+	add("out0", 2, icard(0), icard(9), 700, ChannelTransfer)
+	add("cash", 3, icard(9), atm, 700, ChannelCashOut)
+	add("out1", 2, icard(1), atm, 400, ChannelCashOut)
+	ix := b.Build()
+	p, _ := ix.Lookup(person)
+	var held []NodeID
+	for i := range 3 {
+		n, _ := ix.Lookup(icard(i))
+		held = append(held, n)
+	}
+	ctx := context.Background()
+	tr, err := Trace(ctx, ix, StartAtHolder(p, held), TraceOptions{Forward: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := tr.Hops[0]
+	if root.Node != p || root.Amount != 1100 || len(root.Children) != 2 {
+		t.Fatalf("root %+v: want the person with 1,100 sent by 2 cards (the 300 between own cards not followed)", root)
+	}
+	for _, c := range root.Children {
+		h := tr.Hops[c]
+		alone, err := Trace(ctx, ix, StartAtNode(h.Node), TraceOptions{Forward: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := int64(0)
+		for _, e := range ix.OutTx(h.Node) {
+			if e.Other == held[0] || e.Other == held[1] || e.Other == held[2] {
+				own += e.Amount
+			}
+		}
+		if h.Depth != 1 || h.HasTx || h.Amount != alone.Hops[0].Amount-own {
+			t.Errorf("instrument hop %s: depth %d amount %d, alone it sends %d of which %d to own cards", ix.Ref(h.Node), h.Depth, h.Amount, alone.Hops[0].Amount, own)
+		}
+	}
+	var ends int64
+	for _, e := range tr.ByEnd {
+		ends += e.Amount
+	}
+	if ends != root.Amount || tr.ByEnd[EndCash].Amount != 1100 {
+		t.Errorf("ends %+v add up to %d, want the root's %d all in cash", tr.ByEnd, ends, root.Amount)
+	}
+	// Backward: where the holder's money came from.
+	back, err := Trace(ctx, ix, StartAtHolder(p, held), TraceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Hops[0].Amount != 1500 {
+		t.Errorf("backward root %d, want 1,500 received from outside", back.Hops[0].Amount)
+	}
+}

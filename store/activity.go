@@ -187,7 +187,12 @@ func txnRangeKeys(prefix []byte, q graph.TxQuery) (lo, hi []byte) {
 // scanTxnRange calls fn for ref's rows in q's range, in time order, seeking
 // to its start and stopping at its end.
 func scanTxnRange(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, fn func(k, v []byte) error) error {
-	prefix := refPrefix(pfxTxn, ref)
+	return scanPrefixRange(ctx, txn, refPrefix(pfxTxn, ref), q, fn)
+}
+
+// scanPrefixRange is scanTxnRange over the rows under prefix (one owner's
+// transaction rows).
+func scanPrefixRange(ctx context.Context, txn *badger.Txn, prefix []byte, q graph.TxQuery, fn func(k, v []byte) error) error {
 	lo, hi := txnRangeKeys(prefix, q)
 	o := badger.DefaultIteratorOptions
 	o.PrefetchValues = false

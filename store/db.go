@@ -153,6 +153,8 @@ type DB struct {
 	// conflict detection is off, so two concurrent updates could otherwise
 	// both append the same journal sequence number.
 	caseMu sync.Mutex
+	// riskMu serialises the writers of kept analyses (risk.go).
+	riskMu sync.Mutex
 
 	stopGC    chan struct{}
 	gcDone    sync.WaitGroup

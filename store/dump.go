@@ -67,6 +67,16 @@ func dumpValue(k, v []byte, stamp Stamp) (string, error) {
 			s.Batches[i].At = time.Time{}
 		}
 		return digestJSON(s)
+	case string(k) == string(metaKey(metaAnalysis)):
+		var m keptMeta
+		if err := json.Unmarshal(v, &m); err != nil {
+			return "", fmt.Errorf("decode kept analysis meta: %w", err)
+		}
+		state := "stale"
+		if m.Stamp == hex.EncodeToString(stamp[:]) {
+			state = "current"
+		}
+		return fmt.Sprintf("analysis gen=%d %s", m.Gen, state), nil
 	case strings.HasPrefix(string(k), string(blobMetaKey(""))):
 		m, err := decodeBlobMeta(v)
 		if err != nil {

@@ -82,14 +82,36 @@ type nbKey struct {
 // rows (all when limit ≤ 0), with names filled in, and the total row count.
 // Transactions beyond the first maxTotals of an entity are not aggregated.
 func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	return db.neighborsOf(ctx, ref, nil, limit)
+}
+
+// neighborsOf is Neighbors of ref with the money rows of the instruments it
+// holds added in (holdings.go): a money row sums every owner's
+// transactions with the same (channel, direction, other entity), and names
+// the owner with the most of them (Via) and how many owners it came
+// through (ViaCount). The link rows are ref's own.
+func (db *DB) neighborsOf(ctx context.Context, ref graph.Ref, held []graph.Ref, limit int) ([]graph.Neighbor, int, error) {
 	rows := map[nbKey]*graph.Neighbor{}
 	ranks := map[*graph.Neighbor]int{}
+	// via counts, per money row, the transactions each owner brought.
+	via := map[*graph.Neighbor]map[graph.Ref]int{}
+	var owner graph.Ref
 	row := func(k nbKey, other graph.Ref, rel string) *graph.Neighbor {
 		n := rows[k]
 		if n == nil {
 			n = &graph.Neighbor{Ref: other, Relation: rel, Dir: k.dir}
 			rows[k] = n
 			ranks[n] = k.rel
+		}
+		return n
+	}
+	money := func(k nbKey, other graph.Ref, rel string, count int) *graph.Neighbor {
+		n := row(k, other, rel)
+		if len(held) > 0 {
+			if via[n] == nil {
+				via[n] = map[graph.Ref]int{}
+			}
+			via[n][owner] += count
 		}
 		return n
 	}
@@ -118,62 +140,94 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 				return err
 			}
 		}
-		// Rows persisted at import exist whenever the totals do; without them
-		// (records written without a Finish) aggregate the transactions here.
-		if _, err := txn.Get(txnAggKey(ref)); err == nil {
-			return scan(ctx, txn, refPrefix(pfxNbr, ref), true, func(k, v []byte) error {
-				_, ch, dir, other, err := parseNbrKey(k)
-				if err != nil {
-					return err
-				}
-				a, err := decodeNbr(v)
-				if err != nil {
-					return err
-				}
-				n := row(nbKey{rel: relOrder(true, uint8(ch)), dir: dir, other: string(refPrefix(0, other))}, other, ch.String())
-				n.Count += int(a.count)
-				n.Amount = graph.AddSat(n.Amount, a.amount)
-				n.FirstSeen, n.LastSeen = time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
-				return nil
-			})
-		} else if !errors.Is(err, badger.ErrKeyNotFound) {
-			return err
-		}
-		seen := 0
-		errEnough := errors.New("enough")
-		prefix := refPrefix(pfxTxn, ref)
-		err := scan(ctx, txn, prefix, true, func(k, v []byte) error {
-			if seen++; seen > maxTotals {
-				return errEnough
-			}
-			h, err := decodeTxnHead(v)
-			if err != nil {
+		for _, o := range append([]graph.Ref{ref}, held...) {
+			owner = o
+			if err := moneyRows(ctx, txn, o, money); err != nil {
 				return err
 			}
-			if len(k) < len(prefix)+8+3 {
-				return fmt.Errorf("transaction key %x: %w", k, errShortKey)
-			}
-			dir := graph.Direction(k[len(k)-1])
-			at := decodeTime(binary.BigEndian.Uint64(k[len(prefix):]))
-			n := row(nbKey{rel: relOrder(true, uint8(h.channel)), dir: dir, other: string(refPrefix(0, h.other))}, h.other, h.channel.String())
-			n.Count++
-			n.Amount += h.amount
-			if n.FirstSeen.IsZero() || at.Before(n.FirstSeen) {
-				n.FirstSeen = at
-			}
-			if at.After(n.LastSeen) {
-				n.LastSeen = at
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errEnough) {
-			return err
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
 	}
+	for n, owners := range via {
+		best, bestN := graph.Ref{}, -1
+		for o, c := range owners {
+			if c > bestN || c == bestN && o.Less(best) {
+				best, bestN = o, c
+			}
+		}
+		n.Via, n.ViaCount = best, len(owners)
+	}
+	return db.sortNeighbors(ctx, ref, rows, ranks, limit)
+}
+
+// moneyRows adds ref's transaction neighbours through row.
+func moneyRows(ctx context.Context, txn *badger.Txn, ref graph.Ref, row func(k nbKey, other graph.Ref, rel string, count int) *graph.Neighbor) error {
+	// Rows persisted at import exist whenever the totals do; without them
+	// (records written without a Finish) aggregate the transactions here.
+	if _, err := txn.Get(txnAggKey(ref)); err == nil {
+		return scan(ctx, txn, refPrefix(pfxNbr, ref), true, func(k, v []byte) error {
+			_, ch, dir, other, err := parseNbrKey(k)
+			if err != nil {
+				return err
+			}
+			a, err := decodeNbr(v)
+			if err != nil {
+				return err
+			}
+			n := row(nbKey{rel: relOrder(true, uint8(ch)), dir: dir, other: string(refPrefix(0, other))}, other, ch.String(), int(a.count))
+			n.Count += int(a.count)
+			n.Amount = graph.AddSat(n.Amount, a.amount)
+			first, last := time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
+			if n.FirstSeen.IsZero() || first.Before(n.FirstSeen) {
+				n.FirstSeen = first
+			}
+			if last.After(n.LastSeen) {
+				n.LastSeen = last
+			}
+			return nil
+		})
+	} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
+	seen := 0
+	errEnough := errors.New("enough")
+	prefix := refPrefix(pfxTxn, ref)
+	err := scan(ctx, txn, prefix, true, func(k, v []byte) error {
+		if seen++; seen > maxTotals {
+			return errEnough
+		}
+		h, err := decodeTxnHead(v)
+		if err != nil {
+			return err
+		}
+		if len(k) < len(prefix)+8+3 {
+			return fmt.Errorf("transaction key %x: %w", k, errShortKey)
+		}
+		dir := graph.Direction(k[len(k)-1])
+		at := decodeTime(binary.BigEndian.Uint64(k[len(prefix):]))
+		n := row(nbKey{rel: relOrder(true, uint8(h.channel)), dir: dir, other: string(refPrefix(0, h.other))}, h.other, h.channel.String(), 1)
+		n.Count++
+		n.Amount += h.amount
+		if n.FirstSeen.IsZero() || at.Before(n.FirstSeen) {
+			n.FirstSeen = at
+		}
+		if at.After(n.LastSeen) {
+			n.LastSeen = at
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
+	}
+	return nil
+}
+
+// sortNeighbors orders the rows (by relation, count descending, reference),
+// keeps the first limit and fills in the names.
+func (db *DB) sortNeighbors(ctx context.Context, ref graph.Ref, rows map[nbKey]*graph.Neighbor, ranks map[*graph.Neighbor]int, limit int) ([]graph.Neighbor, int, error) {
 	out := make([]*graph.Neighbor, 0, len(rows))
 	for _, n := range rows {
 		out = append(out, n)
@@ -198,7 +252,7 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 		out = out[:limit]
 	}
 	res := make([]graph.Neighbor, len(out))
-	err = db.view(ctx, func(txn *badger.Txn) error {
+	err := db.view(ctx, func(txn *badger.Txn) error {
 		for i, n := range out {
 			res[i] = *n
 			e, err := getEntity(txn, n.Ref)
@@ -332,6 +386,12 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 }
 
 func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
+	return amountPageOf(ctx, txn, [][]byte{refPrefix(pfxTxn, ref)}, q, page, false)
+}
+
+// amountPageOf is amountPage over the rows under every one of prefixes
+// (maxTotals of them in all); via names each row's owner (Txn.Via).
+func amountPageOf(ctx context.Context, txn *badger.Txn, prefixes [][]byte, q graph.TxQuery, page *graph.TxPage, via bool) error {
 	desc := q.Sort == graph.SortAmountDesc
 	// before orders rows for the listing: amount, ties in time order.
 	before := func(a, b amountRow) bool {
@@ -349,7 +409,7 @@ func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQ
 	h := &amountHeap{worse: func(a, b amountRow) bool { return before(b, a) }}
 	seen := 0
 	errEnough := errors.New("enough")
-	err := scanTxnRange(ctx, txn, ref, q, func(k, v []byte) error {
+	row := func(k, v []byte) error {
 		if seen++; seen > maxTotals {
 			page.Truncated = true
 			return errEnough
@@ -371,9 +431,15 @@ func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQ
 		r.key = bytes.Clone(k)
 		heap.Push(h, r)
 		return nil
-	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return err
+	}
+	for _, p := range prefixes {
+		err := scanPrefixRange(ctx, txn, p, q, row)
+		if errors.Is(err, errEnough) {
+			break
+		}
+		if err != nil {
+			return err
+		}
 	}
 	rows := h.rows
 	slices.SortFunc(rows, func(a, b amountRow) int {
@@ -392,6 +458,11 @@ func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQ
 		t, err := getTxnAt(txn, r.key)
 		if err != nil {
 			return err
+		}
+		if via {
+			if owner, _, _, _, err := parseTxnKey(r.key); err == nil {
+				t.Via = owner
+			}
 		}
 		page.Txns = append(page.Txns, t)
 	}

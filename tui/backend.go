@@ -24,11 +24,23 @@ type Backend interface {
 	// Neighbors returns the aggregated edges of ref, at most limit rows
 	// (ordered by relation, then count descending), and the total row count.
 	Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error)
+	// Transactions returns a page of ref's transactions; a person's or
+	// organisation's are those of everything they hold merged by time
+	// (each row's Via names the instrument), or of the one instrument
+	// q.Via.
 	Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error)
 	// Activity buckets the transactions of q.Refs by time and by amount
 	// against the reporting thresholds (the timeline, the amount histogram
 	// and the sparklines) in one bounded pass over the rows in range.
 	Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activity, error)
+	// Holdings lists what a person or organisation holds (at most limit
+	// instruments, most transactions first) with the combined totals; zero
+	// for other kinds.
+	Holdings(ctx context.Context, ref graph.Ref, limit int) (graph.Holdings, error)
+	// HolderNeighbors is Neighbors of a person or organisation with the
+	// counterparties of everything they hold (or of the held instrument
+	// via) added in, each naming the instrument (Neighbor.Via).
+	HolderNeighbors(ctx context.Context, ref, via graph.Ref, limit int) ([]graph.Neighbor, int, error)
 	// Search runs a fuzzy query, restricted to one kind unless kind is
 	// graph.KindUnknown.
 	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)
@@ -55,8 +67,14 @@ type Analytics interface {
 	// Flags ranks the flagged entities, only those with a hit of rule
 	// unless rule is empty; at most limit rows (0: all).
 	Flags(ctx context.Context, rule string, limit int) (FlagList, error)
-	// EntityFlags is one entity's risk and hits; ok is false when it has none.
+	// EntityFlags is one entity's risk and hits; ok is false when it has
+	// none. Before Analyze it answers from the analysis kept in the
+	// database, if any (FlagRow.Kept says when it ran and whether the data
+	// changed since).
 	EntityFlags(ctx context.Context, ref graph.Ref) (row FlagRow, ok bool, err error)
+	// RiskMarks is the risk of each of refs that has one, from the current
+	// analysis or, before Analyze, the kept one; it never runs the rules.
+	RiskMarks(ctx context.Context, refs []graph.Ref) (map[graph.Ref]graph.RiskMark, error)
 	// Clusters lists suspected groups, ordered by turnover or by risk.
 	Clusters(ctx context.Context, by ClusterOrder, limit int) ([]Cluster, error)
 	// Paths returns up to k shortest paths from a to b within maxHops.

@@ -29,6 +29,7 @@ type entityLoadedMsg struct {
 
 type neighborsLoadedMsg struct {
 	ref   graph.Ref
+	via   graph.Ref // the held instrument a holder's rows were narrowed to
 	rows  []graph.Neighbor
 	total int
 	err   error
@@ -77,6 +78,36 @@ func loadNeighbors(ctx context.Context, b Backend, ref graph.Ref) tea.Cmd {
 	}
 }
 
+// holdingsLoadedMsg carries what a person or organisation holds.
+type holdingsLoadedMsg struct {
+	ref graph.Ref
+	h   graph.Holdings
+	err error
+}
+
+// loadHoldings asks what ref holds, for a person or an organisation.
+func loadHoldings(ctx context.Context, b Backend, ref graph.Ref) tea.Cmd {
+	return func() tea.Msg {
+		h, err := b.Holdings(ctx, ref, graph.MaxMerged-1)
+		if err != nil {
+			err = fmt.Errorf("load holdings of %s: %w", ref, err)
+		}
+		return holdingsLoadedMsg{ref: ref, h: h, err: err}
+	}
+}
+
+// loadHolderNeighbors is loadNeighbors of a person or organisation: their
+// links and the counterparties of what they hold (or of the one instrument via).
+func loadHolderNeighbors(ctx context.Context, b Backend, ref, via graph.Ref) tea.Cmd {
+	return func() tea.Msg {
+		rows, total, err := b.HolderNeighbors(ctx, ref, via, neighborLimit)
+		if err != nil {
+			err = fmt.Errorf("load neighbours of %s: %w", ref, err)
+		}
+		return neighborsLoadedMsg{ref: ref, via: via, rows: rows, total: total, err: err}
+	}
+}
+
 func loadTxns(ctx context.Context, b Backend, ref graph.Ref, q graph.TxQuery) tea.Cmd {
 	return func() tea.Msg {
 		p, err := b.Transactions(ctx, ref, q)
@@ -97,6 +128,18 @@ func expandHood(ctx context.Context, b Backend, req graphview.RequestMsg) tea.Cm
 		h, err := graph.Expand(ctx, req.Center, req.Opts, nb)
 		if err != nil {
 			err = fmt.Errorf("expand %s: %w", req.Center, err)
+		} else {
+			// Each node's risk from the current or kept analysis; without
+			// one the drawing goes without marks.
+			refs := make([]graph.Ref, len(h.Nodes))
+			for i, n := range h.Nodes {
+				refs[i] = n.Ref
+			}
+			if marks, merr := b.RiskMarks(ctx, refs); merr == nil {
+				for i := range h.Nodes {
+					h.Nodes[i].Risk = marks[h.Nodes[i].Ref]
+				}
+			}
 		}
 		return hoodLoadedMsg{req: req, hood: h, err: err}
 	}

@@ -63,8 +63,22 @@ type entityView struct {
 	// brushed on the timeline.
 	from, to time.Time
 
+	// A person's or organisation's page lists the money of what they hold
+	// (hold), all of it merged or one instrument at a time (via, the
+	// Instrument key).
+	hold     graph.Holdings
+	holdDone bool
+	via      graph.Ref
+
 	focus entityFocus
 }
+
+// holds reports whether entities of kind k hold instruments whose money
+// their page lists.
+func holds(k graph.Kind) bool { return k == graph.KindPerson || k == graph.KindOrganisation }
+
+// holder reports whether the page lists the money of held instruments.
+func (ev entityView) holder() bool { return holds(ev.ref.Kind) && ev.holdDone && ev.hold.Total > 0 }
 
 func newEntityView(ref graph.Ref, st theme.Styles) entityView {
 	ev := entityView{ref: ref, nbrList: list.New(st), txList: list.New(st)}
@@ -74,7 +88,7 @@ func newEntityView(ref graph.Ref, st theme.Styles) entityView {
 
 // query asks for the page of transactions that starts at offset.
 func (ev entityView) query(offset int) graph.TxQuery {
-	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to}
+	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to, Via: ev.via}
 }
 
 func (ev entityView) failed() bool { return ev.entErr != nil || ev.nbrErr != nil || ev.txErr != nil }
@@ -113,7 +127,7 @@ func (ev *entityView) txText(loc *time.Location, titleOf func(graph.Ref) string)
 		t := ev.tx.Txns[i]
 		_, cp := txDirection(ev.ref, t)
 		return t.Time.In(loc).Format("2006-01-02 15:04") + " " + t.Channel.String() + " " + titleOf(cp) + " " + cp.Key + " " +
-			t.ATM + " " + graph.FormatMoney(t.Amount, t.Currency) + " " + t.Device + " " + t.Reference + " " + t.ID
+			t.ATM + " " + graph.FormatMoney(t.Amount, t.Currency) + " " + t.Device + " " + t.Reference + " " + t.ID + " " + t.Via.Key
 	}
 }
 
@@ -126,8 +140,14 @@ func (ev *entityView) apply(msg tea.Msg) error {
 		}
 		ev.ent, ev.entErr, ev.entDone = msg.ent, msg.err, true
 		return msg.err
-	case neighborsLoadedMsg:
+	case holdingsLoadedMsg:
 		if msg.ref != ev.ref {
+			return nil
+		}
+		ev.hold, ev.holdDone = msg.h, msg.err == nil
+		return msg.err
+	case neighborsLoadedMsg:
+		if msg.ref != ev.ref || msg.via != ev.via {
 			return nil
 		}
 		ev.nbrs, ev.nbrTotal, ev.nbrErr, ev.nbrDone = msg.rows, msg.total, msg.err, true
@@ -178,6 +198,29 @@ func (m *Model) moreTxns() tea.Cmd {
 	ev.txBusy = true
 	ev.txWant = ev.query(len(ev.tx.Txns))
 	return loadTxns(m.ctx, m.b, ev.ref, ev.txWant)
+}
+
+// nextInstrument narrows a holder's page to the next instrument they hold,
+// and after the last back to all of them; the neighbours and transactions
+// load again.
+func (m *Model) nextInstrument() tea.Cmd {
+	ev := &m.ent
+	items := ev.hold.Items
+	next := 0
+	for i, it := range items {
+		if it.Ref == ev.via {
+			next = i + 1
+		}
+	}
+	ev.via = graph.Ref{}
+	what := "all " + fmtInt(ev.hold.Total) + " instruments"
+	if next < len(items) {
+		ev.via = items[next].Ref
+		what = fmt.Sprintf("%s (%d of %d)", refLabel(ev.via), next+1, len(items))
+	}
+	m.setStatus("money of "+what, false)
+	ev.nbrDone = false
+	return tea.Batch(loadHolderNeighbors(m.ctx, m.b, ev.ref, ev.via), m.reloadTxns())
 }
 
 // entityScreen shows the entity of the current history entry: its
@@ -242,6 +285,8 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.openTimeline(timelineSource{title: m.titleOf(ev.ref), refs: []graph.Ref{ev.ref}, entity: true}), true
 	case key.Matches(msg, k.AllDates) && !(ev.from.IsZero() && ev.to.IsZero()):
 		return m.setTxRange(time.Time{}, time.Time{}), true
+	case key.Matches(msg, k.Instrument) && ev.holder():
+		return m.nextInstrument(), true
 	case key.Matches(msg, k.Open):
 		if ref, ok := m.selectedRef(); ok {
 			return m.open(ref, false), true
@@ -275,13 +320,15 @@ func (m *Model) selectedRef() (graph.Ref, bool) {
 
 // txDirection returns the direction of t seen from ref and its counterparty.
 func txDirection(ref graph.Ref, t graph.Txn) (graph.Direction, graph.Ref) {
+	if !t.Via.IsZero() {
+		ref = t.Via // a holder's row: seen from the instrument it is on
+	}
 	if t.To == ref {
 		return graph.DirIn, t.From
 	}
 	if t.From == ref {
 		return graph.DirOut, t.To
 	}
-	// A person's listing holds transactions of their instruments.
 	return graph.DirOut, t.To
 }
 
@@ -321,6 +368,13 @@ func (m *Model) renderProps(r rect) []string {
 			}
 		}
 		ids := len(kv) // the flags go after the identifiers, where they stay visible
+		if ev.holder() {
+			// What they hold and its money, first among the properties (the
+			// transactions pane's title carries the totals too).
+			h := ev.hold
+			kv = append(kv, [2]string{"holds", fmtInt(h.Total) + " instruments · i: one at a time"},
+				[2]string{"money", fmt.Sprintf("%s tx · in %s · out %s", fmtInt(h.Txns), graph.FormatShortMoney(h.In), graph.FormatShortMoney(h.Out))})
+		}
 		for _, p := range e.SortedProps() {
 			kv = append(kv, [2]string{safetext.Line(p[0]), safetext.Line(p[1])})
 		}
@@ -337,7 +391,9 @@ func (m *Model) renderProps(r rect) []string {
 			}
 			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(v))
 		}
-		body = slices.Insert(body, ids, append(m.verdictPropLines(kw), m.flagPropLines(kw)...)...)
+		verdict := m.verdictPropLines(kw)
+		room := pane.ContentHeight(r.H) - ids - len(verdict) - 1 // the source line stays
+		body = slices.Insert(body, ids, append(verdict, m.flagPropLines(kw, room)...)...)
 		body = append(body, pane.Fit(st.Muted.Render("source"), kw)+"  "+st.Muted.Render(e.Src.String()))
 		if e.Stub {
 			body = append(body, st.Warn.Render("stub — referenced but not imported"))
@@ -348,6 +404,27 @@ func (m *Model) renderProps(r rect) []string {
 		}
 	}
 	return pane.Box(st, title, "", body, r.W, r.H, false)
+}
+
+// shortRef names a held instrument in ten cells: its kind and the end of
+// its key, the part that tells two apart ("card ·7894").
+func shortRef(r graph.Ref) string {
+	k := r.Key
+	if i := strings.IndexByte(k, '~'); i >= 0 {
+		k = k[:i]
+	}
+	if n := len([]rune(k)); n > 4 {
+		k = string([]rune(k)[n-4:])
+	}
+	switch r.Kind {
+	case graph.KindAccount:
+		return "acct ·" + k
+	case graph.KindWallet:
+		return "wal ·" + k
+	case graph.KindPerson, graph.KindOrganisation:
+		return "own"
+	}
+	return r.Kind.String() + " ·" + k
 }
 
 // fullIdent is the heading form of a reference: the whole PAN, IBAN or IIN.
@@ -450,6 +527,12 @@ func (m *Model) renderNeighbors(r rect) []string {
 			if n.Role != "" {
 				name += " · " + safetext.Line(n.Role)
 			}
+			switch {
+			case n.ViaCount > 1:
+				name += " · via " + fmt.Sprint(n.ViaCount)
+			case !n.Via.IsZero() && n.Via != ev.ref:
+				name += " · via " + shortRef(n.Via)
+			}
 			prev = i
 			nameSt := st.Kind(n.Ref.Kind)
 			if selected {
@@ -500,6 +583,12 @@ func (m *Model) renderTxns(r rect) []string {
 	if ev.txDone && ev.txErr == nil {
 		title = fmt.Sprintf("Transactions %s · in %s · out %s · sort %s", fmtInt(ev.tx.Total),
 			graph.FormatMoney(ev.tx.In, "KZT"), graph.FormatMoney(ev.tx.Out, "KZT"), sortNames[ev.sort])
+		switch {
+		case ev.holder() && ev.via.IsZero():
+			title = fmt.Sprintf("Transactions of %s instruments · ", fmtInt(ev.hold.Total)) + strings.TrimPrefix(title, "Transactions ")
+		case ev.holder():
+			title = "Transactions of " + refLabel(ev.via) + " · " + strings.TrimPrefix(title, "Transactions ")
+		}
 		if ev.tx.Truncated {
 			title += " · totals partial"
 		}
@@ -516,10 +605,12 @@ func (m *Model) renderTxns(r rect) []string {
 		body = append(body, st.Err.Render(ev.txErr.Error()))
 	case !ev.txDone && len(ev.tx.Txns) == 0:
 		body = append(body, st.Muted.Render("loading…"))
-	case len(ev.tx.Txns) == 0 && ev.ref.Kind == graph.KindPerson:
-		// Money moves between instruments: a person's is on the cards and
-		// accounts they hold.
-		body = append(body, st.Muted.Render("no transactions of the person itself — open a card or account they hold (neighbours, enter) to see its transactions"))
+	case len(ev.tx.Txns) == 0 && ev.holder() && !ev.via.IsZero():
+		body = append(body, st.Muted.Render("no transactions on "+refLabel(ev.via)+" — i: the next instrument"))
+	case len(ev.tx.Txns) == 0 && ev.holder():
+		body = append(body, st.Muted.Render(fmt.Sprintf("no transactions on the %s instruments they hold", fmtInt(ev.hold.Total))))
+	case len(ev.tx.Txns) == 0 && holds(ev.ref.Kind) && ev.holdDone:
+		body = append(body, st.Muted.Render("no transactions, and holds no card, account or wallet"))
 	case len(ev.tx.Txns) == 0:
 		body = append(body, st.Muted.Render("no transactions"))
 	default:
@@ -532,13 +623,19 @@ func (m *Model) renderTxns(r rect) []string {
 		cpW := min(max(rest/2, 14), 28)
 		devW := 0
 		tailW := rest - cpW - 1
-		if tailW >= 22 {
+		// A holder's merged list names the instrument of each row where an
+		// instrument's own list names the device.
+		combined := ev.holder() && ev.via.IsZero()
+		if tailW >= 22 || combined {
 			devW = 10
 			tailW -= devW + 1
 		}
 		hdr := pane.Fit("time (Almaty)", timeW) + " " + pane.Fit("channel", chanW) + "   " + pane.Fit("counterparty", cpW) + " " +
 			pane.Right("amount", amtW) + " "
-		if devW > 0 {
+		switch {
+		case combined:
+			hdr += " " + pane.Fit("via", devW)
+		case devW > 0:
 			hdr += " " + pane.Fit("device", devW)
 		}
 		hdr += " reference"
@@ -579,7 +676,10 @@ func (m *Model) renderTxns(r rect) []string {
 				pane.Fit(t.Channel.String(), chanW) + mark + arrow + " " +
 				fitTitle(cpSt.Render(cpName), !m.named(cp), cpW) + " " +
 				pane.Right(st.Money.Render(graph.FormatMoney(t.Amount, t.Currency)), amtW) + " "
-			if devW > 0 {
+			switch {
+			case combined:
+				line += " " + pane.Fit(st.Kind(t.Via.Kind).Render(shortRef(t.Via)), devW)
+			case devW > 0:
 				line += " " + pane.FitMiddle(st.Muted.Render(safetext.Line(t.Device)), devW)
 			}
 			return line + " " + st.Muted.Render(ref)
@@ -588,6 +688,9 @@ func (m *Model) renderTxns(r rect) []string {
 		footer = ev.txList.Footer()
 		if n := len(ev.tx.Txns); n < ev.tx.Total {
 			footer += " · " + fmtInt(n) + " loaded"
+		}
+		if ev.tx.Omitted > 0 {
+			footer += fmt.Sprintf(" · +%s more instruments not merged (i: one at a time)", fmtInt(ev.tx.Omitted))
 		}
 		if !ev.txDone || ev.txBusy {
 			footer = "loading… · " + footer

@@ -196,16 +196,22 @@ func (f *fakeBackend) Neighbors(_ context.Context, ref graph.Ref, limit int) ([]
 func (f *fakeBackend) Transactions(_ context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
 	var all []graph.Txn
 	var p graph.TxPage
-	for _, t := range f.txns {
-		if (!q.From.IsZero() && t.Time.Before(q.From)) || (!q.To.IsZero() && !t.Time.Before(q.To)) {
-			continue
-		}
-		if t.From == ref || t.To == ref {
-			all = append(all, t)
-			if t.To == ref {
-				p.In += t.Amount
-			} else {
-				p.Out += t.Amount
+	owners, holder := f.owners(ref, q.Via)
+	for _, o := range owners {
+		for _, t := range f.txns {
+			if (!q.From.IsZero() && t.Time.Before(q.From)) || (!q.To.IsZero() && !t.Time.Before(q.To)) {
+				continue
+			}
+			if t.From == o || t.To == o {
+				if holder {
+					t.Via = o
+				}
+				all = append(all, t)
+				if t.To == o {
+					p.In += t.Amount
+				} else {
+					p.Out += t.Amount
+				}
 			}
 		}
 	}
@@ -272,5 +278,117 @@ func (f *fakeBackend) Search(_ context.Context, query string, kind graph.Kind, l
 	if len(res.Hits) > limit {
 		res.Hits = res.Hits[:limit]
 	}
+	// As the workbench does: each hit carries its risk, when one is known.
+	refs = refs[:0]
+	for _, h := range res.Hits {
+		refs = append(refs, h.Doc.Ref)
+	}
+	marks, _ := f.RiskMarks(context.Background(), refs)
+	for i := range res.Hits {
+		res.Hits[i].Risk = marks[res.Hits[i].Doc.Ref]
+	}
 	return res, nil
+}
+
+// held lists the instruments ref holds (holds links).
+func (f *fakeBackend) held(ref graph.Ref) []graph.Ref {
+	var out []graph.Ref
+	for _, l := range f.links {
+		if l.From == ref && l.Type == graph.LinkHolds {
+			out = append(out, l.To)
+		}
+	}
+	return out
+}
+
+// owners are the entities whose transactions ref's listing holds, as the
+// workbench merges them: a holder's own and its instruments' (or the one
+// instrument via); holder is false for an entity that holds nothing.
+func (f *fakeBackend) owners(ref, via graph.Ref) ([]graph.Ref, bool) {
+	held := f.held(ref)
+	if (ref.Kind != graph.KindPerson && ref.Kind != graph.KindOrganisation) || len(held) == 0 {
+		return []graph.Ref{ref}, false
+	}
+	if !via.IsZero() {
+		return []graph.Ref{via}, true
+	}
+	return append([]graph.Ref{ref}, held...), true
+}
+
+func (f *fakeBackend) Holdings(ctx context.Context, ref graph.Ref, limit int) (graph.Holdings, error) {
+	var h graph.Holdings
+	if ref.Kind != graph.KindPerson && ref.Kind != graph.KindOrganisation {
+		return h, nil
+	}
+	own, _ := f.Transactions(ctx, ref, graph.TxQuery{Via: ref})
+	if len(f.held(ref)) == 0 {
+		own, _ = f.Transactions(ctx, ref, graph.TxQuery{})
+	}
+	h.Txns, h.In, h.Out = own.Total, own.In, own.Out
+	for _, r := range f.held(ref) {
+		p, _ := f.Transactions(ctx, r, graph.TxQuery{})
+		h.Items = append(h.Items, graph.Holding{Ref: r, Name: f.name(r), Txns: p.Total, In: p.In, Out: p.Out})
+		h.Txns, h.In, h.Out = h.Txns+p.Total, h.In+p.In, h.Out+p.Out
+	}
+	sort.SliceStable(h.Items, func(i, j int) bool { return h.Items[i].Txns > h.Items[j].Txns })
+	h.Total = len(h.Items)
+	if limit > 0 && len(h.Items) > limit {
+		h.Items = h.Items[:limit]
+	}
+	return h, nil
+}
+
+func (f *fakeBackend) HolderNeighbors(ctx context.Context, ref, via graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	owners, holder := f.owners(ref, via)
+	if !holder {
+		return f.Neighbors(ctx, ref, limit)
+	}
+	rows, _, _ := f.Neighbors(ctx, ref, 0)
+	type key struct {
+		rel string
+		dir graph.Direction
+		ref graph.Ref
+	}
+	at := map[key]int{}
+	for i, n := range rows {
+		at[key{n.Relation, n.Dir, n.Ref}] = i
+	}
+	for _, o := range owners {
+		if o == ref {
+			continue
+		}
+		nbs, _, _ := f.Neighbors(ctx, o, 0)
+		for _, n := range nbs {
+			if _, err := graph.ParseChannel(n.Relation); err != nil {
+				continue // the instrument's links are its own
+			}
+			k := key{n.Relation, n.Dir, n.Ref}
+			if i, ok := at[k]; ok {
+				rows[i].Count += n.Count
+				rows[i].Amount += n.Amount
+				rows[i].ViaCount++
+				continue
+			}
+			n.Via, n.ViaCount = o, 1
+			at[k] = len(rows)
+			rows = append(rows, n)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		_, ea := graph.ParseChannel(a.Relation)
+		_, eb := graph.ParseChannel(b.Relation)
+		if (ea == nil) != (eb == nil) {
+			return ea != nil // links first
+		}
+		if a.Relation != b.Relation {
+			return a.Relation < b.Relation
+		}
+		return a.Count > b.Count
+	})
+	total := len(rows)
+	if limit > 0 && len(rows) > limit {
+		rows = rows[:limit]
+	}
+	return rows, total, nil
 }

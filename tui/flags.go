@@ -21,7 +21,23 @@ type FlagHit struct {
 	Score    float64
 	Reason   string   // in words: "3 top-ups of 495–499k ₸ without IIN in 3 days"
 	Evidence []string // transaction ids, in time order
-	From, To time.Time
+	// EvidenceTotal counts all the hit's transactions when Evidence names
+	// only the first of them (a kept analysis keeps graph.MaxKeptEvidence).
+	EvidenceTotal int
+	From, To      time.Time
+	On            graph.Ref // the held instrument the hit is on, in a holder's row; zero for its own
+}
+
+// Transactions is how many transactions the hit names.
+func (h FlagHit) Transactions() int { return max(h.EvidenceTotal, len(h.Evidence)) }
+
+// KeptInfo says a flag row comes from the analysis kept in the database
+// rather than one run in this session: when it ran, and whether the data
+// changed since.
+type KeptInfo struct {
+	At        time.Time
+	Stale     bool
+	Threshold float64
 }
 
 // FlagRule is one rule's contribution to an entity's risk.
@@ -66,6 +82,11 @@ type FlagRow struct {
 	// changes the score or the hits).
 	Verdict     graph.VerdictKind
 	VerdictNote string
+	// Flagged says Score is at or above the flag threshold.
+	Flagged bool
+	// Kept is set when the row comes from the analysis kept in the
+	// database (no analysis has run in this session).
+	Kept *KeptInfo
 }
 
 // FlagList is one answer of Analytics.Flags.
@@ -189,10 +210,11 @@ func (m *Model) applyFlags(msg flagsLoadedMsg) tea.Cmd {
 	return m.flagSparks()
 }
 
-// loadEntityFlags asks for the flags of ref once the analysis is ready.
+// loadEntityFlags asks for the flags of ref: the analysis of this session
+// once it is ready, before that the one kept in the database, if any.
 func (m *Model) loadEntityFlags(ref graph.Ref) tea.Cmd {
 	m.ana.ent = entityFlags{ref: ref}
-	if !m.ana.ready || ref.IsZero() {
+	if ref.IsZero() {
 		return nil
 	}
 	ctx, b := m.ctx, m.b
@@ -384,22 +406,65 @@ func (m *Model) renderFlagDetail(r rect) []string {
 	return pane.Box(st, title, footer, body, r.W, r.H, false)
 }
 
-// flagPropLines are the "flags" lines of the entity's properties pane.
-func (m *Model) flagPropLines(kw int) []string {
+// flagPropLines are the risk lines of the entity's properties pane: the
+// risk, the rules, where the risk comes from (the analysis of this session,
+// or the one kept in the database and whether the data changed since) and
+// as many hits as room allows, with the key that lists them all.
+func (m *Model) flagPropLines(kw, room int) []string {
 	ef := m.ana.ent
 	if !ef.loaded || !ef.ok || ef.ref != m.ent.ref {
 		return nil
 	}
-	st := m.st
-	tags := make([]string, 0, len(ef.row.Rules))
-	for _, rs := range ef.row.Rules {
-		tags = append(tags, ruleTag(rs.Rule))
+	st, row := m.st, ef.row
+	label := func(s string) string { return pane.Fit(st.Muted.Render(s), kw) + "  " }
+	scoreSt := st.Warn
+	if row.Score >= 0.8 {
+		scoreSt = st.Err
 	}
-	return []string{
-		pane.Fit(st.Muted.Render("flags"), kw) + "  " + st.Warn.Render(strings.Join(tags, " · ")),
-		pane.Fit(st.Muted.Render("risk"), kw) + "  " + st.Warn.Render(fmt.Sprintf("%.2f", ef.row.Score)) + " " +
-			st.Muted.Render(ansi.Truncate(ef.row.Explanation, 200, "…")),
+	risk := scoreSt.Render(fmt.Sprintf("%.2f", row.Score))
+	if row.Flagged {
+		risk += " " + st.Warn.Render("⚑ flagged")
 	}
+	lines := []string{label("risk") + risk + " " + st.Muted.Render(ansi.Truncate(row.Explanation, 200, "…"))}
+	// The key comes first so that a narrow pane still shows it; where the
+	// risk comes from comes before the rules when rows are few.
+	switch k := row.Kept; {
+	case k != nil && k.Stale:
+		lines = append(lines, label("stale")+st.Warn.Render("press F to refresh · risk from analysis of "+
+			k.At.In(m.loc).Format("2006-01-02 15:04")+", data changed since"))
+	case k != nil:
+		lines = append(lines, label("as of")+st.Muted.Render("F lists all · analysis of "+k.At.In(m.loc).Format("2006-01-02 15:04")))
+	}
+	if len(row.Rules) > 0 {
+		tags := make([]string, 0, len(row.Rules))
+		for _, rs := range row.Rules {
+			tags = append(tags, ruleTag(rs.Rule))
+		}
+		lines = append(lines, label("flags")+st.Warn.Render(strings.Join(tags, " · ")))
+	}
+	shown := 0
+	for _, h := range row.Hits {
+		if len(lines) >= max(room, 2) {
+			break
+		}
+		on := ""
+		if !h.On.IsZero() {
+			on = " · on " + m.titleOf(h.On)
+		}
+		lines = append(lines, label("hit")+st.Warn.Render(ruleTag(h.Rule))+st.Muted.Render(fmt.Sprintf(" %.2f ", h.Score))+
+			st.Text.Render(h.Reason)+st.Muted.Render(fmt.Sprintf(" · %d tx%s", h.Transactions(), on)))
+		shown++
+	}
+	if more := len(row.Hits) - shown; more > 0 || row.Kept == nil {
+		hint := "F lists every flag"
+		if more > 0 {
+			hint = fmt.Sprintf("%d more hits — F lists them", more)
+		}
+		if row.Kept == nil || more > 0 {
+			lines = append(lines, label("")+st.Muted.Render(hint))
+		}
+	}
+	return lines
 }
 
 // evidenceMark is the one-cell marker before a transaction row: ⚑ when it

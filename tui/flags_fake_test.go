@@ -18,6 +18,9 @@ type fakeAnalytics struct {
 	block   bool // Analyze waits for its context to be cancelled
 	calls   int
 	queries []TraceQuery
+	// kept is an analysis kept in the database by an earlier session: before
+	// Analyze, EntityFlags and RiskMarks answer from it.
+	kept *KeptInfo
 }
 
 const fakeThreshold = 0.5
@@ -103,15 +106,39 @@ func (f *fakeBackend) Flags(_ context.Context, rule string, limit int) (FlagList
 }
 
 func (f *fakeBackend) EntityFlags(_ context.Context, ref graph.Ref) (FlagRow, bool, error) {
-	if err := f.analysed(); err != nil {
+	kept := f.keptInfo()
+	if err := f.analysed(); err != nil && kept == nil {
 		return FlagRow{}, false, err
+	} else if err == nil {
+		kept = nil
 	}
 	for _, r := range f.fakeFlags() {
 		if r.Ref == ref {
+			r.Kept, r.Flagged = kept, r.Score >= fakeThreshold
 			return f.withVerdict(r), true, nil
 		}
 	}
 	return FlagRow{}, false, nil
+}
+
+func (f *fakeBackend) keptInfo() *KeptInfo {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ana.kept
+}
+
+func (f *fakeBackend) RiskMarks(_ context.Context, refs []graph.Ref) (map[graph.Ref]graph.RiskMark, error) {
+	kept := f.keptInfo()
+	if f.analysed() != nil && kept == nil {
+		return nil, nil
+	}
+	out := map[graph.Ref]graph.RiskMark{}
+	for _, r := range f.fakeFlags() {
+		if slices.Contains(refs, r.Ref) {
+			out[r.Ref] = graph.RiskMark{Known: true, Score: r.Score, Flagged: r.Score >= fakeThreshold, Stale: kept != nil && kept.Stale}
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeBackend) Clusters(_ context.Context, by ClusterOrder, limit int) ([]Cluster, error) {

@@ -391,3 +391,43 @@ func TestAnalyticsJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// newKeptModel is newModel on a fake whose database keeps an analysis from
+// an earlier session (stale when the data changed since), before any F.
+func newKeptModel(t *testing.T, w, h int, stale bool, opts Options) *Model {
+	t.Helper()
+	f := newFake()
+	f.ana.kept = &KeptInfo{At: time.Date(2025, 3, 20, 4, 0, 0, 0, time.UTC), Stale: stale, Threshold: fakeThreshold}
+	m := New(f, opts)
+	m.search.SetClock(func() time.Time { return time.Date(2025, 3, 20, 9, 0, 0, 0, time.UTC) })
+	run(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+	for _, msg := range expand(m.Init()) {
+		run(t, m, msg)
+	}
+	return m
+}
+
+// Before F, an entity page, a search hit and a graph node carry the risk
+// the database kept, and say when the data changed since.
+func TestKeptRiskBeforeAnalyze(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m := newKeptModel(t, sz[0], sz[1], false, Options{Start: &refCard})
+			requireContains(t, m, "0.92 ⚑ flagged", "as of", "F lists all", "hit ")
+			if strings.Contains(screenText(m), "press F to refresh") {
+				t.Errorf("a current kept analysis reads stale:\n%s", screenText(m))
+			}
+
+			m = newKeptModel(t, sz[0], sz[1], true, Options{Start: &refCard})
+			requireContains(t, m, "0.92 ⚑ flagged", "stale", "press F to refresh")
+
+			press(t, m, "ctrl+f")
+			typeText(t, m, "Ахметов")
+			requireContains(t, m, "⚑~0.82")
+
+			m = newKeptModel(t, sz[0], sz[1], false, Options{Start: &refCard})
+			press(t, m, "g")
+			requireContains(t, m, "⚑CARD")
+		})
+	}
+}

@@ -19,7 +19,10 @@ func TestJourney(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	wait("persons.csv:2")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) // first neighbour: the card the person holds
-	wait("of 130 · 50 loaded")
+	// The card's own properties: its transactions' footer reads as the
+	// person's did (they hold only this card), so the diff renderer may not
+	// draw it again.
+	wait("Kaspi Bank")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyLeft})
 	wait("persons.csv:2")
 	fm := endJourney(t, tm)

@@ -32,6 +32,9 @@ type entityKeys struct {
 	// Timeline opens the activity chart; AllDates drops the range brushed
 	// on it from the transaction list.
 	Timeline, AllDates key.Binding
+	// Instrument steps a person's or organisation's page through the
+	// instruments they hold, one at a time, and back to all of them.
+	Instrument key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
@@ -43,6 +46,7 @@ func defaultEntityKeys() entityKeys {
 		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Timeline: key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
 		AllDates: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date (drop the range)")),
+		Instrument: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "one instrument / all")),
 	}
 }
 
@@ -71,7 +75,7 @@ func entityHelp(g globalKeys, e entityKeys) keyHelp {
 		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Timeline, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
 			append(e.List.Bindings(), e.Focus),
-			{e.Open, e.Graph, e.Sort, e.Timeline, e.AllDates, e.List.Export},
+			{e.Open, e.Graph, e.Sort, e.Timeline, e.AllDates, e.Instrument, e.List.Export},
 			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}

@@ -226,7 +226,11 @@ func (m *Model) show() tea.Cmd {
 		m.ent = newEntityView(cur.Ref, m.st)
 		m.ent.setSize(m.lay)
 		q := m.ent.txWant
-		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
+		nbrs := loadNeighbors(m.ctx, m.b, cur.Ref)
+		if holds(cur.Ref.Kind) {
+			nbrs = tea.Batch(loadHolderNeighbors(m.ctx, m.b, cur.Ref, graph.Ref{}), loadHoldings(m.ctx, m.b, cur.Ref))
+		}
+		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), nbrs, loadTxns(m.ctx, m.b, cur.Ref, q),
 			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref), m.loadNeighborSparks(cur.Ref))
 	}
 	switch g, ok := m.groups[cur.Group]; {
@@ -378,7 +382,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus(msg.err.Error(), true)
 		}
 		return m, nil
-	case entityLoadedMsg, neighborsLoadedMsg, txnsLoadedMsg:
+	case entityLoadedMsg, neighborsLoadedMsg, txnsLoadedMsg, holdingsLoadedMsg:
 		if err := m.ent.apply(msg); err != nil {
 			m.setStatus(err.Error(), true)
 		}

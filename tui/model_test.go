@@ -546,16 +546,73 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// A person has no transactions of its own: the pane says where to find them
-// instead of a bare "no transactions".
-func TestPersonTransactionsPaneExplains(t *testing.T) {
-	m, _ := newModel(t, 120, 40, Options{Start: &refAkhmetov})
-	if s := screenText(m); !strings.Contains(s, "open a card or account they hold") {
-		t.Fatalf("person view does not explain where the transactions are:\n%s", s)
+// A person's page lists the money of everything they hold: the combined
+// turnover, the counterparties with the instrument each came through, the
+// transactions of all their instruments merged by time with the instrument
+// of each row, and i steps through the instruments one at a time.
+func TestPersonPageShowsTheMoneyOfWhatTheyHold(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			f := newFake()
+			f.links = append(f.links, graph.Link{From: refAkhmetov, To: refCard2, Type: graph.LinkHolds})
+			m := New(f, Options{Start: &refAkhmetov})
+			run(t, m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			for _, msg := range expand(m.Init()) {
+				run(t, m, msg)
+			}
+			ctx := context.Background()
+			one, _ := f.Transactions(ctx, refCard, graph.TxQuery{})
+			two, _ := f.Transactions(ctx, refCard2, graph.TxQuery{})
+			total := one.Total + two.Total
+			requireContains(t, m, "2 instruments", fmtInt(total)+" tx · in", "Transactions of 2 instruments", "of "+fmtInt(total))
+			if sz[0] >= 160 {
+				requireContains(t, m, "via", "card ·7894", "card ·0016")
+			}
+			if s := screenText(m); strings.Contains(s, "no transactions") {
+				t.Fatalf("the person's page has no money:\n%s", s)
+			}
+			// The merged rows are in time order, each on one of the cards.
+			rows := m.ent.tx.Txns
+			for i, tx := range rows {
+				if tx.Via != refCard && tx.Via != refCard2 {
+					t.Fatalf("row %d (%s) is on %s", i, tx.ID, tx.Via)
+				}
+				if i > 0 && tx.Time.After(rows[i-1].Time) {
+					t.Fatalf("row %d out of time order", i)
+				}
+			}
+
+			press(t, m, "i")
+			requireContains(t, m, "Transactions of "+refLabel(refCard), "of "+fmtInt(one.Total))
+			press(t, m, "i")
+			requireContains(t, m, "Transactions of "+refLabel(refCard2), "of "+fmtInt(two.Total))
+			press(t, m, "i")
+			requireContains(t, m, "Transactions of 2 instruments", "of "+fmtInt(total))
+
+			// Paging down the merged list loses no row.
+			m.ent.focus = focusTxns
+			for range 40 {
+				press(t, m, "pgdown")
+			}
+			if n := len(m.ent.tx.Txns); n != total {
+				t.Errorf("%d rows loaded after paging to the end, want %d", n, total)
+			}
+			seen := map[string]bool{}
+			for _, tx := range m.ent.tx.Txns {
+				k := tx.ID + tx.Via.String()
+				if seen[k] {
+					t.Fatalf("row %s listed twice", k)
+				}
+				seen[k] = true
+			}
+		})
 	}
+	// A person who holds nothing says so.
+	m, _ := newModel(t, 120, 40, Options{Start: &refAigerim})
+	requireContains(t, m, "holds no card, account or wallet")
 	m, _ = newModel(t, 120, 40, Options{Start: &refCard})
-	if s := screenText(m); strings.Contains(s, "open a card or account they hold") {
-		t.Fatalf("card view shows the person hint:\n%s", s)
+	if s := screenText(m); strings.Contains(s, "instruments") {
+		t.Fatalf("a card's page speaks of instruments:\n%s", s)
 	}
 }
 

@@ -167,6 +167,15 @@ func (m *Model) applyTrace(msg traceLoadedMsg) tea.Cmd {
 	}
 	v.tree, v.loaded, v.err = msg.tree, true, nil
 	v.open = map[int]bool{0: true}
+	// A person's trace starts from the instruments they hold: open them
+	// too, so the first transactions of each show.
+	if len(v.tree.Nodes) > 0 && v.tree.Nodes[0].TxID == "" {
+		for _, c := range v.tree.Nodes[0].Children {
+			if v.tree.Nodes[c].TxID == "" {
+				v.open[c] = true
+			}
+		}
+	}
 	v.visible = v.visible[:0]
 	v.nav.Reset(0, 0, nil)
 	v.rebuild()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"casegraph/graph"
+	"casegraph/store"
 	"casegraph/tui"
 )
 
@@ -20,6 +21,11 @@ type Analysis struct {
 	ix     *graph.Index
 	flags  graph.Flags
 	byNode map[graph.NodeID]int // index into flags.Risks
+
+	// stamp is the state of the data the index was loaded from, when
+	// stamped (Analyze); KeepAnalysis keeps the risks with it.
+	stamp   store.Stamp
+	stamped bool
 
 	mu       sync.Mutex
 	clusters map[tui.ClusterOrder][]tui.Cluster
@@ -37,11 +43,22 @@ func (b *Workbench) analyze(ctx context.Context, cfg graph.RuleConfig, progress 
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
+	// The state of the data before it is read: an import that lands while
+	// the index loads leaves the kept analysis stale, never wrongly current.
+	st, err := b.db.Stamp()
+	if err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
 	ix, _, err := LoadIndex(ctx, b.db, progress)
 	if err != nil {
 		return nil, fmt.Errorf("analyse: %w", err)
 	}
-	return b.RunRules(ctx, ix, cfg, func(done, total int) { progress("red-flag rules", done, total) })
+	a, err := b.RunRules(ctx, ix, cfg, func(done, total int) { progress("red-flag rules", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	a.stamp, a.stamped = st, true
+	return a, nil
 }
 
 // newAnalysis wraps an index and its rule results for the screens and the
@@ -74,6 +91,18 @@ func (b *Workbench) Analyze(ctx context.Context, progress func(stage string, don
 	b.mu.Lock()
 	b.an = a
 	b.mu.Unlock()
+	// Kept in the database for every page and later sessions; a read-only
+	// database (another program holds it) keeps nothing.
+	if b.db.Writable() {
+		if progress == nil {
+			progress = func(string, int, int) {}
+		}
+		progress("keeping the analysis", 0, 1)
+		if _, err := b.KeepAnalysis(ctx, a); err != nil {
+			return fmt.Errorf("the analysis ran but was not kept in the database: %w", err)
+		}
+		progress("keeping the analysis", 1, 1)
+	}
 	return nil
 }
 
@@ -105,7 +134,8 @@ func (b *Workbench) ready() (*Analysis, error) {
 // flagRow turns one risk into the row the TUI and the CLI show.
 func (a *Analysis) flagRow(r graph.Risk) tui.FlagRow {
 	ix := a.ix
-	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation, Typologies: r.Typologies}
+	row := tui.FlagRow{Ref: r.Ref, Name: ix.Name(r.Node), Score: r.Score, Explanation: r.Explanation, Typologies: r.Typologies,
+		Flagged: r.Score >= a.flags.Threshold}
 	for _, rs := range r.Rules {
 		fr := tui.FlagRule{Rule: rs.Rule, Score: rs.Score, Context: rs.IsContext()}
 		if rs.Via != graph.NoNode {
@@ -125,6 +155,28 @@ func (a *Analysis) flagRow(r graph.Risk) tui.FlagRow {
 		row.Hits = append(row.Hits, fh)
 	}
 	return row
+}
+
+// withHeldHits adds to a subject's row the hits of the instruments it
+// holds, each naming its instrument (what its page and the kept analysis
+// show).
+func (a *Analysis) withHeldHits(row *tui.FlagRow, r graph.Risk) {
+	if r.Subject != r.Node {
+		return
+	}
+	for _, o := range a.heldRisks()[r.Node] {
+		for _, k := range o.Hits {
+			h := a.flags.Hits[k]
+			fh := tui.FlagHit{Rule: h.Rule, Score: h.Score, Reason: h.Reason, On: o.Ref, Evidence: make([]string, 0, len(h.Evidence))}
+			for _, t := range h.Evidence {
+				fh.Evidence = append(fh.Evidence, a.ix.TxID(t))
+			}
+			if h.Window.From != 0 || h.Window.To != 0 {
+				fh.From, fh.To = time.Unix(h.Window.From, 0).UTC(), time.Unix(h.Window.To, 0).UTC()
+			}
+			row.Hits = append(row.Hits, fh)
+		}
+	}
 }
 
 // flagList ranks the flagged entities with a hit (own or passed on) of
@@ -170,19 +222,27 @@ func withVerdict(row *tui.FlagRow, vs map[graph.Ref]graph.Verdict) {
 
 // EntityFlags implements tui.Analytics.
 func (b *Workbench) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
-	a, err := b.ready()
-	if err != nil {
-		return tui.FlagRow{}, false, err
+	a := b.analysis()
+	var row tui.FlagRow
+	if a == nil {
+		// Before an analysis in this session: the one kept in the database.
+		kept, ok, err := b.keptRow(ctx, ref)
+		if err != nil || !ok {
+			return tui.FlagRow{}, false, err
+		}
+		row = kept
+	} else {
+		id, ok := a.ix.Lookup(ref)
+		if !ok {
+			return tui.FlagRow{}, false, nil
+		}
+		i, ok := a.byNode[id]
+		if !ok {
+			return tui.FlagRow{}, false, nil
+		}
+		row = a.flagRow(a.flags.Risks[i])
+		a.withHeldHits(&row, a.flags.Risks[i])
 	}
-	id, ok := a.ix.Lookup(ref)
-	if !ok {
-		return tui.FlagRow{}, false, nil
-	}
-	i, ok := a.byNode[id]
-	if !ok {
-		return tui.FlagRow{}, false, nil
-	}
-	row := a.flagRow(a.flags.Risks[i])
 	if v, ok, err := b.db.Verdict(ctx, ref); err != nil {
 		return tui.FlagRow{}, false, err
 	} else if ok {
@@ -355,6 +415,31 @@ func (a *Analysis) paths(ctx context.Context, from, to graph.Ref, k, maxHops int
 	return out, nil
 }
 
+// TraceStartAt is where a trace from node n starts: a person or
+// organisation that holds instruments from all of them at once
+// (graph.StartAtHolder), any other node from itself.
+func TraceStartAt(ix *graph.Index, n graph.NodeID) graph.TraceStart {
+	if held := heldInstruments(ix, n); len(held) > 0 {
+		return graph.StartAtHolder(n, held)
+	}
+	return graph.StartAtNode(n)
+}
+
+// heldInstruments are the instruments n holds, when n is a person or an
+// organisation (holds links).
+func heldInstruments(ix *graph.Index, n graph.NodeID) []graph.NodeID {
+	if k := ix.Kind(n); k != graph.KindPerson && k != graph.KindOrganisation {
+		return nil
+	}
+	var held []graph.NodeID
+	for _, l := range ix.Links(n) {
+		if l.Out && l.Type == graph.LinkHolds {
+			held = append(held, l.Other)
+		}
+	}
+	return held
+}
+
 // Trace implements tui.Analytics.
 func (b *Workbench) Trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, error) {
 	a, err := b.ready()
@@ -378,7 +463,7 @@ func (a *Analysis) trace(ctx context.Context, q tui.TraceQuery) (tui.TraceTree, 
 		if err != nil {
 			return tui.TraceTree{}, err
 		}
-		start = graph.StartAtNode(n)
+		start = TraceStartAt(ix, n)
 	}
 	tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !q.Backward, MaxHops: q.MaxHops,
 		MaxDwell: q.MaxDwell, Proportional: q.Proportional})

@@ -71,6 +71,9 @@ type FlagHitRow struct {
 	From     string   `json:"from,omitempty"`
 	To       string   `json:"to,omitempty"`
 	On       string   `json:"on,omitempty"` // the held instrument the hit is on, in a person's row
+	// Transactions counts the hit's transactions when Evidence names only
+	// the first graph.MaxKeptEvidence (casegraph show, from a kept analysis).
+	Transactions int `json:"transactions,omitempty"`
 }
 
 // RiskRow is one subject of a FlagReport.

@@ -85,9 +85,21 @@ func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]
 	return b.db.Neighbors(ctx, ref, limit)
 }
 
-// Transactions implements tui.Backend.
+// Transactions implements tui.Backend: a person's or organisation's are
+// those of everything they hold (holdings.go).
 func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
-	return b.db.Transactions(ctx, ref, q)
+	owners, omitted, err := b.owners(ctx, ref, q.Via)
+	if err != nil || owners == nil {
+		if err == nil {
+			q.Via = graph.Ref{}
+			return b.db.Transactions(ctx, ref, q)
+		}
+		return graph.TxPage{}, err
+	}
+	q.Via = graph.Ref{}
+	page, err := b.db.TransactionsOf(ctx, owners, q)
+	page.Omitted = omitted
+	return page, err
 }
 
 // Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
@@ -99,7 +111,9 @@ func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, l
 	if ix == nil {
 		return graph.SearchResult{Query: query}, tui.ErrSearchNotReady
 	}
-	return ix.Search(ctx, query, kind, limit), nil
+	res := ix.Search(ctx, query, kind, limit)
+	b.markHits(ctx, &res)
+	return res, nil
 }
 
 // ForgetQueries drops the search index's remembered answers and narrowing

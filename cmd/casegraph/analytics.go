@@ -158,10 +158,13 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 		return err
 	}
 	var verdicts map[graph.Ref]graph.Verdict
-	a, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, _ *workbench.Analysis, _ graph.RuleConfig) error {
+	a, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, _ graph.RuleConfig) error {
 		var err error
-		verdicts, err = wb.VerdictMap(ctx)
-		return err
+		if verdicts, err = wb.VerdictMap(ctx); err != nil {
+			return err
+		}
+		keepAnalysis(ctx, wb, a, rf, stderr)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -193,6 +196,24 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "%d shown · %s subjects at risk ≥ %.2f\n", len(rows), count(len(flags.FlaggedSubjects())), flags.Threshold)
 	return nil
+}
+
+// keepAnalysis keeps the risks in the database for show, search and the
+// TUI's pages (workbench.KeepAnalysis), unless --config ran other rules
+// than the database's; it says on stderr what it did.
+func keepAnalysis(ctx context.Context, wb *workbench.Workbench, a *workbench.Analysis, rf ruleFlags, stderr io.Writer) {
+	if rf.Config != "" {
+		fmt.Fprintf(stderr, "rules: not kept in the database (--config is not the database's rule configuration)\n")
+		return
+	}
+	start := time.Now()
+	run, err := wb.KeepAnalysis(ctx, a)
+	if err != nil {
+		fmt.Fprintf(stderr, "rules: not kept in the database: %v\n", err)
+		return
+	}
+	fmt.Fprintf(stderr, "rules: %s risks kept in the database in %s: show, search and the TUI carry them, marked stale after an import\n",
+		count(run.Entities), time.Since(start).Round(time.Millisecond))
 }
 
 // typologyWords says how many typologies stand behind a risk, and which

@@ -113,7 +113,7 @@ type traceCmd struct {
 	MaxHops      int           `name:"max-hops" default:"${trace_hops}" placeholder:"N" help:"hop depth of the trace"`
 	MaxDwell     time.Duration `name:"max-dwell" default:"${trace_dwell}" placeholder:"24h" help:"longest time money may sit on an instrument between hops"`
 	Proportional bool          `help:"proportional (haircut) attribution instead of FIFO"`
-	Start        []string      `arg:"" optional:"" name:"start" help:"a REF (card:…, iban:…) or a transaction id"`
+	Start        []string      `arg:"" optional:"" name:"start" help:"a REF (card:…, iban:…; iin:… starts from everything the person holds) or a transaction id"`
 }
 
 func (c *traceCmd) Run(e *env) error { return cmdTrace(e.ctx, c, e.stdout, e.stderr) }
@@ -121,7 +121,7 @@ func (c *traceCmd) Run(e *env) error { return cmdTrace(e.ctx, c, e.stdout, e.std
 func cmdTrace(ctx context.Context, c *traceCmd, stdout, stderr io.Writer) error {
 	dbf, pos := c.DB.flags(), c.Start
 	if len(pos) != 1 {
-		return usageError{msg: "trace needs one REF (card:…, iban:…) or transaction id"}
+		return usageError{msg: "trace needs one REF (card:…, iban:…, iin:… for everything a person holds) or transaction id"}
 	}
 	return withIndex(ctx, dbf, stderr, func(ix *graph.Index) error {
 		var start graph.TraceStart
@@ -132,7 +132,7 @@ func cmdTrace(ctx context.Context, c *traceCmd, stdout, stderr io.Writer) error 
 			if err != nil {
 				return err
 			}
-			start = graph.StartAtNode(id)
+			start = workbench.TraceStartAt(ix, id)
 		}
 		tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !c.Backward, MaxHops: c.MaxHops,
 			MaxDwell: c.MaxDwell, Proportional: c.Proportional})

@@ -69,6 +69,12 @@ func cmdSearch(ctx context.Context, c *searchCmd, stdout io.Writer) error {
 		if h.Doc.Facts != "" {
 			line += "  · " + safetext.Line(h.Doc.Facts)
 		}
+		if r := h.Risk; r.Known && r.Flagged {
+			line += fmt.Sprintf("  ⚑ %.2f", r.Score)
+			if r.Stale {
+				line += " (data changed since the analysis)"
+			}
+		}
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "%d of %d matches · %s\n", len(res.Hits), res.Total, took.Round(time.Microsecond))
@@ -84,13 +90,20 @@ type hitJSON struct {
 	Matched []int  `json:"matched_runes,omitempty"`
 	Score   int    `json:"score"`
 	Stub    bool   `json:"stub,omitempty"`
+	// Risk is the entity's risk from the kept analysis, when one exists.
+	Risk *graph.RiskMark `json:"risk,omitempty"`
 }
 
 func searchJSON(res graph.SearchResult) any {
 	hits := make([]hitJSON, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		hits = append(hits, hitJSON{Ref: h.Doc.Ref.String(), Kind: h.Doc.Ref.Kind.String(), Label: h.Doc.Label,
-			Facts: h.Doc.Facts, Term: h.Term, Matched: h.Matched, Score: h.Score, Stub: h.Doc.Stub})
+		hj := hitJSON{Ref: h.Doc.Ref.String(), Kind: h.Doc.Ref.Kind.String(), Label: h.Doc.Label,
+			Facts: h.Doc.Facts, Term: h.Term, Matched: h.Matched, Score: h.Score, Stub: h.Doc.Stub}
+		if h.Risk.Known {
+			r := h.Risk
+			hj.Risk = &r
+		}
+		hits = append(hits, hj)
 	}
 	return map[string]any{"query": res.Query, "total": res.Total, "hits": hits}
 }
@@ -119,7 +132,9 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
 	}
-	nbs, nbTotal, err := b.Neighbors(ctx, ref, c.Limit)
+	// A person's or organisation's: their counterparties over everything
+	// they hold, and their transactions merged.
+	nbs, nbTotal, err := b.HolderNeighbors(ctx, ref, graph.Ref{}, c.Limit)
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
@@ -127,10 +142,33 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
-	if c.JSON {
-		return writeJSON(stdout, showJSON(e, nbs, nbTotal, page))
+	risk, hasRisk, err := b.EntityRisk(ctx, ref)
+	if err != nil {
+		return fmt.Errorf("risk of %s: %w", ref, err)
 	}
-	printShow(stdout, e, nbs, nbTotal, page)
+	held, err := b.Holdings(ctx, ref, 10)
+	if err != nil {
+		return fmt.Errorf("holdings of %s: %w", ref, err)
+	}
+	if c.JSON {
+		out := showJSON(e, nbs, nbTotal, page)
+		out["risk"] = nil // no analysis has run on the database
+		if hasRisk {
+			out["risk"] = risk
+		}
+		if held.Total > 0 {
+			out["holdings"] = workbench.HoldingsReportOf(held)
+		}
+		return writeJSON(stdout, out)
+	}
+	var riskLines []string
+	if held.Total > 0 {
+		riskLines = workbench.HoldingsLines(held)
+	}
+	if hasRisk {
+		riskLines = append(riskLines, risk.Lines()...)
+	}
+	printShow(stdout, e, riskLines, nbs, nbTotal, page)
 	return nil
 }
 
@@ -173,7 +211,7 @@ func inStore(ctx context.Context, db *store.DB) func(graph.Ref) bool {
 	}
 }
 
-func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
+func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
 	line := safetext.Line
 	fmt.Fprintf(w, "%s %s  (%s)\n", strings.ToUpper(e.Ref.Kind.String()), line(graph.Title(e)), line(e.Ref.String()))
 	if e.Stub {
@@ -183,6 +221,9 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 		fmt.Fprintf(w, "  %-14s %s\n", line(kv[0]), line(kv[1]))
 	}
 	fmt.Fprintf(w, "  %-14s %s\n", "source", line(e.Src.String()))
+	for _, l := range risk {
+		fmt.Fprintln(w, "  "+line(l))
+	}
 	fmt.Fprintf(w, "\nneighbours (%d of %d)\n", len(nbs), nbTotal)
 	for _, n := range nbs {
 		amt := ""
@@ -196,6 +237,12 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 		if n.Role != "" {
 			name += " (" + n.Role + ")"
 		}
+		if !n.Via.IsZero() && n.Via != e.Ref {
+			name += " via " + n.Via.String()
+			if n.ViaCount > 1 {
+				name += fmt.Sprintf(" +%d", n.ViaCount-1)
+			}
+		}
 		fmt.Fprintf(w, "  %-11s %s %-40s ×%-5d %18s  %s\n", n.Relation, n.Dir.Arrow(), line(name), n.Count, amt,
 			line(n.Ref.String()))
 	}
@@ -206,16 +253,21 @@ func printShow(w io.Writer, e graph.Entity, nbs []graph.Neighbor, nbTotal int, p
 		graph.FormatMoney(page.In, ""), graph.FormatMoney(page.Out, ""))
 	almaty := importers.Almaty()
 	for _, t := range page.Txns {
+		owner, via := e.Ref, ""
+		if !t.Via.IsZero() {
+			owner = t.Via // a holder's row: seen from the instrument it is on
+			via = "  via " + t.Via.String()
+		}
 		dir, other := "→", t.To
-		if t.To == e.Ref {
+		if t.To == owner {
 			dir, other = "←", t.From
 		}
-		fmt.Fprintf(w, "  %s  %-8s %s %-34s %18s  %s\n", t.Time.In(almaty).Format("2006-01-02 15:04"),
-			t.Channel, dir, line(other.String()), line(graph.FormatMoney(t.Amount, t.Currency)), line(t.ID))
+		fmt.Fprintf(w, "  %s  %-8s %s %-34s %18s  %s%s\n", t.Time.In(almaty).Format("2006-01-02 15:04"),
+			t.Channel, dir, line(other.String()), line(graph.FormatMoney(t.Amount, t.Currency)), line(t.ID), line(via))
 	}
 }
 
-func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) any {
+func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) map[string]any {
 	type nbJSON struct {
 		Ref      string `json:"ref"`
 		Name     string `json:"name,omitempty"`
@@ -223,6 +275,7 @@ func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPa
 		Dir      string `json:"direction"`
 		Count    int    `json:"count"`
 		Amount   string `json:"amount"`
+		Via      string `json:"via,omitempty"` // a holder's row: the instrument with the most of its transactions
 	}
 	type txJSON struct {
 		ID       string `json:"tx_id"`
@@ -233,6 +286,7 @@ func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPa
 		Currency string `json:"currency"`
 		Channel  string `json:"channel"`
 		Ref      string `json:"reference,omitempty"`
+		Via      string `json:"via,omitempty"` // a holder's row: the instrument it is on
 	}
 	ns := make([]nbJSON, 0, len(nbs))
 	for _, n := range nbs {
@@ -240,12 +294,20 @@ func showJSON(e graph.Entity, nbs []graph.Neighbor, nbTotal int, page graph.TxPa
 		if n.Dir == graph.DirIn {
 			dir = "in"
 		}
-		ns = append(ns, nbJSON{n.Ref.String(), n.Name, n.Relation, dir, n.Count, decimal(n.Amount)})
+		via := ""
+		if !n.Via.IsZero() {
+			via = n.Via.String()
+		}
+		ns = append(ns, nbJSON{n.Ref.String(), n.Name, n.Relation, dir, n.Count, decimal(n.Amount), via})
 	}
 	ts := make([]txJSON, 0, len(page.Txns))
 	for _, t := range page.Txns {
+		via := ""
+		if !t.Via.IsZero() {
+			via = t.Via.String()
+		}
 		ts = append(ts, txJSON{t.ID, t.Time.UTC().Format(time.RFC3339), t.From.String(), t.To.String(),
-			decimal(t.Amount), t.Currency, t.Channel.String(), t.Reference})
+			decimal(t.Amount), t.Currency, t.Channel.String(), t.Reference, via})
 	}
 	props := map[string]string{}
 	for k, v := range e.Props {

@@ -24,6 +24,7 @@ const (
 	clsArrow
 	clsNode
 	clsCenter
+	clsFlag // the ⚑ before a flagged node's label
 )
 
 // line bits of a connector cell.
@@ -550,6 +551,10 @@ func (l *Layout) label(pi int) {
 	if p.Node.Hub {
 		text += " ◆"
 	}
+	if p.Node.Risk.Flagged {
+		// At or above the flag threshold in the current or kept analysis.
+		text = "⚑" + text
+	}
 	text = ansi.Truncate(text, p.W, "…")
 	tw := ansi.StringWidth(text)
 	x := p.X // right-side labels start at their column
@@ -560,11 +565,16 @@ func (l *Layout) label(pi int) {
 		x = p.X + p.W - tw // left-side labels end at their column
 	}
 	start := x
-	for _, r := range text {
+	flagged := p.Node.Risk.Flagged
+	for i, r := range text {
 		if ansi.StringWidth(string(r)) != 1 {
 			r = '?'
 		}
-		l.set(x, p.Row, r, cls, pi)
+		c := cls
+		if flagged && i == 0 {
+			c = clsFlag
+		}
+		l.set(x, p.Row, r, c, pi)
 		x++
 	}
 	// Extend the connectors of this node's children to its text.

@@ -599,6 +599,12 @@ func (m Model) renderRow(y int) string {
 				s = s.Reverse(true).Bold(true)
 			}
 			k = fmt.Sprintf("n%d", c.node)
+		case clsFlag:
+			s = st.Warn
+			if c.node == m.sel {
+				s = s.Reverse(true).Bold(true)
+			}
+			k = fmt.Sprintf("f%d", c.node)
 		default:
 			s, k = lipgloss.NewStyle(), "_"
 		}

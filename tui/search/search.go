@@ -349,8 +349,16 @@ func (m Model) Lines() []string {
 	case len(m.res.Hits) == 0 && !m.busy:
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q", m.ran)))
 	default:
+		// The risk column shows once an analysis gave any hit a risk.
+		rw := 0
+		for _, h := range m.res.Hits {
+			if h.Risk.Known {
+				rw = riskW
+				break
+			}
+		}
 		lines = append(lines, m.list.Lines(func(i int, selected bool) string {
-			return m.hits.line(i, selected, func() string { return m.hitLine(m.res.Hits[i], selected) })
+			return m.hits.line(i, selected, func() string { return m.hitLine(m.res.Hits[i], selected, rw) })
 		})...)
 	}
 	for len(lines) < m.h {
@@ -433,11 +441,11 @@ func (c *hitCache) line(i int, selected bool, render func() string) string {
 	return l
 }
 
-func (m Model) hitLine(h graph.SearchHit, selected bool) string {
+func (m Model) hitLine(h graph.SearchHit, selected bool, rw int) string {
 	st := m.st
 	const badgeW = 9
 	w := m.w - 2
-	labelW := min(max(w*45/100, 16), 44)
+	labelW := min(max(w*45/100-rw, 16), 44)
 	mark := "  "
 	if selected {
 		mark = st.Accent.Render("▸ ")
@@ -454,6 +462,10 @@ func (m Model) hitLine(h graph.SearchHit, selected bool) string {
 		label = base.Render(safetext.Line(h.Doc.Label))
 	}
 	label = pane.Fit(label, labelW)
+	risk := ""
+	if rw > 0 {
+		risk = pane.Fit(m.riskCell(h.Risk), rw)
+	}
 
 	var rest []string
 	if len(h.Matched) == 0 && h.Term != "" {
@@ -465,6 +477,31 @@ func (m Model) hitLine(h graph.SearchHit, selected bool) string {
 	if h.Doc.Stub && !strings.Contains(h.Doc.Facts, "stub") {
 		rest = append(rest, st.Warn.Render("stub"))
 	}
-	line := mark + badge + label + " " + strings.Join(rest, st.Muted.Render(" · "))
+	line := mark + badge + risk + label + " " + strings.Join(rest, st.Muted.Render(" · "))
 	return pane.Fit(line, m.w)
+}
+
+// riskW is the width of the risk column of a hit: "⚑ 0.92 ".
+const riskW = 7
+
+// riskCell is a hit's risk from the current or kept analysis: ⚑ and the
+// score when flagged, the score alone below the threshold, nothing when no
+// analysis gave the entity a risk; "~" before the score when the data
+// changed since the analysis (press F to refresh).
+func (m Model) riskCell(r graph.RiskMark) string {
+	if !r.Known {
+		return ""
+	}
+	sep := " "
+	if r.Stale {
+		sep = "~"
+	}
+	score := fmt.Sprintf("%.2f", r.Score)
+	switch {
+	case r.Flagged && !r.Stale:
+		return m.st.Warn.Render("⚑" + sep + score)
+	case r.Flagged:
+		return m.st.Muted.Render("⚑" + sep + score)
+	}
+	return m.st.Muted.Render(" " + sep + score)
 }

@@ -1,0 +1,403 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"casegraph/graph"
+)
+
+// Kept analyses: every entity's risk as the last analysis computed it, so
+// the pages that show an entity carry its risk and flags without running
+// the rules again (docs/adr/0001-key-layout.md).
+//
+// Layout:
+//
+//	[f][gen uint32 BE][ref] → one kept risk (compact binary, encodeKeptRisk)
+//	meta "analysis"         → JSON keptMeta: the current generation, the data stamp, the run
+//
+// A new analysis is written under the next generation with a WriteBatch
+// (bounded memory whatever the number of risks), then the meta row is
+// switched to it in one transaction, then the previous generation's rows
+// are deleted. A reader reads the meta row and the rows in one read
+// transaction, so it sees one whole analysis or the previous one, never a
+// mix.
+const pfxRisk byte = 'f'
+
+const metaAnalysis = "analysis"
+
+// keptRiskVersion is the first byte of a kept risk's value.
+const keptRiskVersion = 1
+
+type keptMeta struct {
+	Gen   uint32            `json:"gen"`
+	Stamp string            `json:"stamp"` // hex of the Stamp of the data the analysis read
+	Run   graph.AnalysisRun `json:"run"`
+}
+
+// riskKey: [f][gen uint32 BE][ref]
+func riskKey(gen uint32, r graph.Ref) []byte {
+	k := binary.BigEndian.AppendUint32([]byte{pfxRisk}, gen)
+	return appendRef(k, r)
+}
+
+func parseRiskKey(k []byte) (uint32, graph.Ref, error) {
+	if len(k) < 5 || k[0] != pfxRisk {
+		return 0, graph.Ref{}, fmt.Errorf("risk key: want prefix f and a generation")
+	}
+	r, rest, err := readRef(k[5:])
+	if err != nil {
+		return 0, graph.Ref{}, fmt.Errorf("risk key: %w", err)
+	}
+	if len(rest) != 0 {
+		return 0, graph.Ref{}, fmt.Errorf("risk key: %d trailing bytes", len(rest))
+	}
+	return binary.BigEndian.Uint32(k[1:5]), r, nil
+}
+
+func appendF64(b []byte, f float64) []byte {
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+}
+
+func (r *reader) f64() float64 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 8 {
+		r.err = errShortValue
+		return 0
+	}
+	v := math.Float64frombits(binary.BigEndian.Uint64(r.b))
+	r.b = r.b[8:]
+	return v
+}
+
+func appendUnix(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return binary.AppendVarint(b, 0)
+	}
+	return binary.AppendVarint(b, t.Unix())
+}
+
+func (r *reader) unix() time.Time {
+	s := r.varint()
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+func encodeKeptRisk(k graph.KeptRisk) []byte {
+	b := []byte{keptRiskVersion}
+	b = appendF64(b, k.Score)
+	b = appendF64(b, k.Typology)
+	b = appendF64(b, k.Context)
+	b = binary.AppendUvarint(b, uint64(max(k.Typologies, 0)))
+	b = binary.AppendUvarint(b, uint64(max(k.Evidence, 0)))
+	b = appendValRef(b, k.Subject)
+	b = appendStr(b, k.Explanation)
+	b = binary.AppendUvarint(b, uint64(len(k.Rules)))
+	for _, r := range k.Rules {
+		b = appendStr(b, r.Rule)
+		b = appendF64(b, r.Score)
+		b = appendValRef(b, r.Via)
+		ctx := byte(0)
+		if r.Context {
+			ctx = 1
+		}
+		b = append(b, ctx)
+	}
+	b = binary.AppendUvarint(b, uint64(len(k.Hits)))
+	for _, h := range k.Hits {
+		b = appendStr(b, h.Rule)
+		b = appendF64(b, h.Score)
+		b = appendStr(b, h.Reason)
+		b = appendValRef(b, h.On)
+		b = appendUnix(b, h.From)
+		b = appendUnix(b, h.To)
+		b = binary.AppendUvarint(b, uint64(max(h.EvidenceTotal, len(h.Evidence))))
+		ev := h.Evidence
+		if len(ev) > graph.MaxKeptEvidence {
+			ev = ev[:graph.MaxKeptEvidence]
+		}
+		b = binary.AppendUvarint(b, uint64(len(ev)))
+		for _, id := range ev {
+			b = appendStr(b, id)
+		}
+	}
+	return b
+}
+
+func decodeKeptRisk(ref graph.Ref, v []byte) (graph.KeptRisk, error) {
+	r := reader{b: v}
+	if ver := r.byte(); r.err == nil && ver != keptRiskVersion {
+		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: unknown version %d", ref, ver)
+	}
+	k := graph.KeptRisk{Ref: ref}
+	k.Score, k.Typology, k.Context = r.f64(), r.f64(), r.f64()
+	k.Typologies, k.Evidence = int(r.uvarint()), int(r.uvarint())
+	k.Subject = r.ref()
+	k.Explanation = r.str()
+	// Counts come from the value: bound them by what the value can hold so
+	// a damaged row never allocates more than its own size.
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %d rules in %d bytes: %w", ref, n, len(r.b), errShortValue)
+	}
+	for range n {
+		kr := graph.KeptRule{Rule: r.str(), Score: r.f64(), Via: r.ref()}
+		kr.Context = r.byte() == 1
+		k.Rules = append(k.Rules, kr)
+	}
+	n = r.uvarint()
+	if n > uint64(len(r.b)) {
+		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %d hits in %d bytes: %w", ref, n, len(r.b), errShortValue)
+	}
+	for range n {
+		h := graph.KeptHit{Rule: r.str(), Score: r.f64(), Reason: r.str(), On: r.ref(), From: r.unix(), To: r.unix()}
+		h.EvidenceTotal = int(r.uvarint())
+		m := r.uvarint()
+		if m > uint64(len(r.b)) {
+			return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %d evidence ids in %d bytes: %w", ref, m, len(r.b), errShortValue)
+		}
+		h.Evidence = make([]string, 0, m)
+		for range m {
+			h.Evidence = append(h.Evidence, r.str())
+		}
+		k.Hits = append(k.Hits, h)
+	}
+	if r.err != nil {
+		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %w", ref, r.err)
+	}
+	if len(r.b) != 0 {
+		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %d trailing bytes", ref, len(r.b))
+	}
+	return k, nil
+}
+
+func readKeptMeta(txn *badger.Txn) (keptMeta, bool, error) {
+	item, err := txn.Get(metaKey(metaAnalysis))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return keptMeta{}, false, nil
+	}
+	if err != nil {
+		return keptMeta{}, false, err
+	}
+	var m keptMeta
+	if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &m) }); err != nil {
+		return keptMeta{}, false, fmt.Errorf("decode kept analysis meta: %w", err)
+	}
+	return m, true, nil
+}
+
+// PutAnalysis keeps an analysis: run describes it, st is the Stamp of the
+// data it read (take it before loading the index), and risks yields every
+// entity's risk through the function it is given. The risks are written in
+// one WriteBatch under a new generation, then made current; the previous
+// analysis is deleted. Memory stays bounded by the batch, not by the number
+// of risks. It returns run as kept.
+func (db *DB) PutAnalysis(ctx context.Context, run graph.AnalysisRun, st Stamp, risks func(put func(graph.KeptRisk) error) error) (graph.AnalysisRun, error) {
+	if db.readOnly {
+		return run, fmt.Errorf("keep analysis in %s: database is open read-only", db.dir)
+	}
+	fail := func(err error) (graph.AnalysisRun, error) {
+		return run, fmt.Errorf("keep analysis in %s: %w", db.dir, err)
+	}
+	db.riskMu.Lock()
+	defer db.riskMu.Unlock()
+	var old keptMeta
+	var had bool
+	if err := db.bdb.View(func(txn *badger.Txn) (err error) {
+		old, had, err = readKeptMeta(txn)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	gen := uint32(1)
+	if had {
+		gen = old.Gen + 1
+	}
+	// Leftovers of a write or a delete a crash cut short: every row but
+	// the current analysis's.
+	if err := db.deleteRiskRowsExcept(ctx, old.Gen, had); err != nil {
+		return fail(err)
+	}
+	wb := db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	n := 0
+	err := risks(func(k graph.KeptRisk) error {
+		if err := checkRef(k.Ref); err != nil {
+			return err
+		}
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		return wb.Set(riskKey(gen, k.Ref), encodeKeptRisk(k))
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := wb.Flush(); err != nil {
+		return fail(err)
+	}
+	run.Time = run.Time.UTC()
+	run.Stale = false
+	meta, err := json.Marshal(keptMeta{Gen: gen, Stamp: hex.EncodeToString(st[:]), Run: run})
+	if err != nil {
+		return fail(err)
+	}
+	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(metaKey(metaAnalysis), meta) }); err != nil {
+		return fail(err)
+	}
+	if err := db.deleteRiskRowsExcept(ctx, gen, true); err != nil {
+		return fail(fmt.Errorf("delete the previous analysis: %w", err))
+	}
+	cur, err := db.Stamp()
+	if err != nil {
+		return fail(err)
+	}
+	run.Stale = cur != st
+	return run, nil
+}
+
+// deleteRiskRowsExcept deletes every kept-risk row but those of generation
+// keep (all of them when !keepAny), in one write batch.
+func (db *DB) deleteRiskRowsExcept(ctx context.Context, keep uint32, keepAny bool) error {
+	wb := db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		return scan(ctx, txn, []byte{pfxRisk}, false, func(k, _ []byte) error {
+			if gen, _, err := parseRiskKey(k); err == nil && keepAny && gen == keep {
+				return nil
+			}
+			return wb.Delete(append([]byte(nil), k...))
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return wb.Flush()
+}
+
+// keptView runs fn with the kept analysis's meta (ok false when none was
+// kept) inside one read transaction, with Run.Stale set.
+func (db *DB) keptView(ctx context.Context, fn func(txn *badger.Txn, m keptMeta, ok bool) error) error {
+	cur, err := db.Stamp()
+	if err != nil {
+		return err
+	}
+	return db.view(ctx, func(txn *badger.Txn) error {
+		m, ok, err := readKeptMeta(txn)
+		if err != nil {
+			return err
+		}
+		if ok {
+			m.Run.Stale = m.Stamp != hex.EncodeToString(cur[:])
+		}
+		return fn(txn, m, ok)
+	})
+}
+
+func getKeptRisk(txn *badger.Txn, gen uint32, ref graph.Ref) (graph.KeptRisk, bool, error) {
+	item, err := txn.Get(riskKey(gen, ref))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return graph.KeptRisk{}, false, nil
+	}
+	if err != nil {
+		return graph.KeptRisk{}, false, err
+	}
+	var k graph.KeptRisk
+	err = item.Value(func(v []byte) error {
+		k, err = decodeKeptRisk(ref, v)
+		return err
+	})
+	return k, err == nil, err
+}
+
+// Analysis describes the kept analysis; ok is false when no analysis was
+// ever kept. Run.Stale says whether the data changed since.
+func (db *DB) Analysis(ctx context.Context) (run graph.AnalysisRun, ok bool, err error) {
+	err = db.keptView(ctx, func(_ *badger.Txn, m keptMeta, had bool) error {
+		run, ok = m.Run, had
+		return nil
+	})
+	if err != nil {
+		return graph.AnalysisRun{}, false, fmt.Errorf("read kept analysis of %s: %w", db.dir, err)
+	}
+	return run, ok, nil
+}
+
+// KeptRisk returns ref's risk from the kept analysis and the analysis; has
+// is false when the analysis kept no risk for ref, ok false when there is
+// no kept analysis at all.
+func (db *DB) KeptRisk(ctx context.Context, ref graph.Ref) (k graph.KeptRisk, run graph.AnalysisRun, has, ok bool, err error) {
+	err = db.keptView(ctx, func(txn *badger.Txn, m keptMeta, had bool) error {
+		run, ok = m.Run, had
+		if !had {
+			return nil
+		}
+		k, has, err = getKeptRisk(txn, m.Gen, ref)
+		return err
+	})
+	if err != nil {
+		return graph.KeptRisk{}, graph.AnalysisRun{}, false, false, fmt.Errorf("read kept risk of %s: %w", ref, err)
+	}
+	return k, run, has, ok, nil
+}
+
+// RiskMarks returns the kept risk marks of refs (those the analysis kept a
+// risk for) in one read transaction, and the analysis; ok is false when no
+// analysis was kept.
+func (db *DB) RiskMarks(ctx context.Context, refs []graph.Ref) (marks map[graph.Ref]graph.RiskMark, run graph.AnalysisRun, ok bool, err error) {
+	marks = map[graph.Ref]graph.RiskMark{}
+	err = db.keptView(ctx, func(txn *badger.Txn, m keptMeta, had bool) error {
+		run, ok = m.Run, had
+		if !had {
+			return nil
+		}
+		for i, ref := range refs {
+			if i%1024 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if _, seen := marks[ref]; seen || checkRef(ref) != nil {
+				continue
+			}
+			item, err := txn.Get(riskKey(m.Gen, ref))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			err = item.Value(func(v []byte) error {
+				// The score is the first field after the version byte.
+				if len(v) < 9 || v[0] != keptRiskVersion {
+					return fmt.Errorf("kept risk of %s: %w", ref, errShortValue)
+				}
+				s := math.Float64frombits(binary.BigEndian.Uint64(v[1:9]))
+				marks[ref] = graph.RiskMark{Known: true, Score: s, Flagged: s >= m.Run.Threshold, Stale: m.Run.Stale}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, graph.AnalysisRun{}, false, fmt.Errorf("read kept risks of %s: %w", db.dir, err)
+	}
+	return marks, run, ok, nil
+}

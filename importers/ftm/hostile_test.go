@@ -3,6 +3,7 @@ package ftm
 import (
 	"bytes"
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,5 +57,34 @@ func BenchmarkFtMManyValues(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHostileConflictingDuplicates: an id given twice with different data
+// (a person renamed, a payment with another amount) rejects the second
+// record naming both lines; an exact repeat imports; the counts reconcile.
+func TestHostileConflictingDuplicates(t *testing.T) {
+	sink := &rectest.Sink{}
+	res, err := Import(context.Background(), bytes.NewReader(hostile.FtMConflicting()), sink, importers.Options{Name: "c.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Read != 6 || res.Imported != 4 || res.Rejected != 2 || !res.Reconciles() {
+		t.Fatalf("read %d imported %d rejected %d: %+v", res.Read, res.Imported, res.Rejected, res.Rejects)
+	}
+	for i, want := range []int{2, 4} {
+		r := res.Rejects[i]
+		if r.Line != want || r.Column != "id" || !strings.Contains(r.Reason, "conflicting duplicate") ||
+			!strings.Contains(r.Reason, "c.json:"+strconv.Itoa(want)) || !strings.Contains(r.Reason, "c.json:"+strconv.Itoa(want-1)) {
+			t.Errorf("reject %+v: want line %d naming c.json:%d and c.json:%d", r, want, want, want-1)
+		}
+	}
+	for _, e := range sink.Entities {
+		if e.Name == "Petrov Petr" {
+			t.Errorf("the conflicting person reached the sink: %+v", e)
+		}
+	}
+	if len(sink.Txns) != 1 || sink.Txns[0].Amount != 10000 {
+		t.Errorf("transactions %+v, want pay1 of 100 once", sink.Txns)
 	}
 }

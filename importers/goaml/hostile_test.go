@@ -41,3 +41,26 @@ func BenchmarkGoAMLWide(b *testing.B) {
 		})
 	}
 }
+
+// TestHostileConflictingDuplicates: a transactionnumber given twice with
+// different content rejects the second element naming both lines and its
+// path, before any of its records is sent; an exact repeat imports.
+func TestHostileConflictingDuplicates(t *testing.T) {
+	sink := &rectest.Sink{}
+	rep, err := Import(context.Background(), bytes.NewReader(hostile.GoAMLConflicting()), sink, importers.Options{Name: "g.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Read != 3 || rep.Imported != 2 || rep.Rejected != 1 || !rep.Reconciles() {
+		t.Fatalf("read %d imported %d rejected %d: %+v", rep.Read, rep.Imported, rep.Rejected, rep.Rejects)
+	}
+	r := rep.Rejects[0]
+	if r.Line != 4 || r.Column != "report/transaction" || !strings.Contains(r.Reason, "g.xml:4") || !strings.Contains(r.Reason, "g.xml:3") {
+		t.Errorf("reject %+v: want line 4, report/transaction, naming g.xml:4 and g.xml:3", r)
+	}
+	for _, tx := range sink.Txns {
+		if tx.Amount != 10000 {
+			t.Errorf("transaction %+v: the conflicting amount reached the sink", tx)
+		}
+	}
+}

@@ -155,6 +155,52 @@ func ConflictingExchanges() []byte {
 	return []byte("exchange_id,name\nEX-1,ТенгеОбмен\nEX-1,Other Name\n")
 }
 
+// FtMConflicting is FtM JSON lines: person p1 (an IIN) on line 1, p1 again
+// with another name on line 2, payment pay1 on line 3, pay1 again with
+// another amount on line 4, and p1 repeated exactly on line 5.
+func FtMConflicting() []byte {
+	p1 := `{"id":"p1","schema":"Person","properties":{"name":["Ivanov Ivan"],"idNumber":["` + IIN(1) + `"],"nationality":["kz"]}}`
+	return []byte(p1 + "\n" +
+		`{"id":"p1","schema":"Person","properties":{"name":["Petrov Petr"],"idNumber":["` + IIN(1) + `"],"nationality":["kz"]}}` + "\n" +
+		FtMPayment("pay1", "100") + "\n" +
+		FtMPayment("pay1", "999") + "\n" +
+		p1 + "\n" +
+		`{"id":"p2","schema":"Person","properties":{"name":["Second Person"],"idNumber":["` + IIN(2) + `"],"nationality":["kz"]}}` + "\n")
+}
+
+// FtMPayment is an FtM payment from p1 to p2 of amount KZT.
+func FtMPayment(id, amount string) string {
+	return `{"id":"` + id + `","schema":"Payment","properties":{"payer":["p1"],"beneficiary":["p2"],"amount":["` + amount +
+		`"],"currency":["KZT"],"date":["2025-03-15"]}}`
+}
+
+// FtMPerson is one FtM person line keyed by IIN(n).
+func FtMPerson(id string, n int, name string) string {
+	return `{"id":"` + id + `","schema":"Person","properties":{"name":["` + name + `"],"idNumber":["` + IIN(n) + `"],"nationality":["kz"]}}` + "\n"
+}
+
+// GoAMLTxn is one goAML transaction element between two IBAN accounts.
+func GoAMLTxn(number, amount string) string {
+	return "<transaction><transactionnumber>" + number + "</transactionnumber>" +
+		"<date_transaction>2025-03-15T10:00:00</date_transaction><transmode_code>K</transmode_code>" +
+		"<amount_local>" + amount + "</amount_local>" +
+		"<t_from_my_client><from_account><iban>KZ86125KZT5004100100</iban></from_account></t_from_my_client>" +
+		"<t_to><to_account><iban>KZ75125KZT2069100100</iban></to_account></t_to></transaction>\n"
+}
+
+// GoAML is a goAML report of reporting entity 1 around the given elements.
+func GoAML(body string) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<report><rentity_id>1</rentity_id>" +
+		"<submission_code>E</submission_code><report_code>STR</report_code><currency_code_local>KZT</currency_code_local>\n" +
+		body + "</report>\n")
+}
+
+// GoAMLConflicting is a goAML report with transaction 1 on line 3, 1
+// again with another amount on line 4, and 1 repeated exactly on line 5.
+func GoAMLConflicting() []byte {
+	return GoAML(GoAMLTxn("1", "100") + GoAMLTxn("1", "999") + GoAMLTxn("1", "100"))
+}
+
 // MaxAmounts holds two transactions of the largest amount an int64 of minor
 // units holds, into one card.
 func MaxAmounts() []byte {
@@ -264,6 +310,8 @@ func Files() map[string][]byte {
 		"goaml_nested.xml":          GoAMLNested(2000),
 		"ftm_many_values.json":      FtMManyValues(2000),
 		"ftm_long_name.json":        FtMLongName(8192),
+		"ftm_conflict.json":         FtMConflicting(),
+		"goaml_conflict.xml":        GoAMLConflicting(),
 	}
 }
 

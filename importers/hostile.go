@@ -80,6 +80,12 @@ func CheckText(s string, max int) error {
 	return nil
 }
 
+// utf8Hint tells what to do with a file that is not UTF-8. The usual one is
+// Windows-1251 (Cyrillic text from older Windows programs and 1C exports).
+const utf8Hint = ": if the file is Windows-1251 (Cyrillic from older Windows programs or 1C), convert it " +
+	"(iconv -f WINDOWS-1251 -t UTF-8 FILE > FILE.utf8.csv) or import it through a mapping profile with " +
+	"encoding: windows-1251 (casegraph profile infer FILE proposes one)"
+
 // checkUTF8 checks s from byte i on, the first non-ASCII byte.
 func checkUTF8(s string, i int) error {
 	if j := strings.IndexByte(s[i:], 0); j >= 0 {
@@ -91,7 +97,7 @@ func checkUTF8(s string, i int) error {
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n <= 1 {
-			return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d): save the file as UTF-8, or read it through a mapping profile with encoding: windows-1251", s[i], i)
+			return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d)%s", s[i], i, utf8Hint)
 		}
 		i += n
 	}

@@ -24,7 +24,7 @@ import (
 //   - across the files of one run and against earlier imports, the
 //     workbench's sink checks every transaction and full entity with an
 //     IDGuard that spans the run, and the store, and refuses a conflicting
-//     record with a ConflictError, which every importer turns into a reject
+//     record with a RecordError, which every importer turns into a reject
 //     of the row that carried it.
 
 // maxIDs bounds the ids (or, for records, the id and field pairs) a guard
@@ -154,9 +154,9 @@ func TxnSum(seed maphash.Seed, t *graph.Txn) uint64 {
 	return h.Sum64()
 }
 
-// CheckTxn checks a transaction by its id; a conflict is a ConflictError
+// CheckTxn checks a transaction by its id; a conflict is a RecordError
 // naming t.Src and the first place. Without one, Remember records it.
-func (g *IDGuard) CheckTxn(t *graph.Txn) *ConflictError {
+func (g *IDGuard) CheckTxn(t *graph.Txn) *RecordError {
 	g.pending = g.pending[:0]
 	var h maphash.Hash
 	h.SetSeed(g.seed)
@@ -164,7 +164,7 @@ func (g *IDGuard) CheckTxn(t *graph.Txn) *ConflictError {
 	h.WriteString(t.ID)
 	at := Place{t.Src.File, t.Src.Line}
 	if first, bad := g.check(h.Sum64(), TxnSum(g.seed, t), at.File, at.Line); bad {
-		return &ConflictError{Column: "tx_id", Value: t.ID,
+		return &RecordError{Column: "tx_id", Value: t.ID,
 			Reason: PlacesReason("tx_id", t.ID, "different data", at, first)}
 	}
 	return nil
@@ -184,15 +184,15 @@ func ConflictIgnored(prop string) bool {
 // CheckEntity checks a full entity field by field: its name and each
 // property against what the guard remembers of the same entity. An entity
 // may gain a name or properties it lacked (an empty value is none); a value
-// given before and now different is a conflict, a ConflictError naming the
+// given before and now different is a conflict, a RecordError naming the
 // field, e.Src and the first place. Stubs never conflict.
-func (g *IDGuard) CheckEntity(e *graph.Entity) *ConflictError {
+func (g *IDGuard) CheckEntity(e *graph.Entity) *RecordError {
 	g.pending = g.pending[:0]
 	if e.Stub {
 		return nil
 	}
 	at := Place{e.Src.File, e.Src.Line}
-	field := func(name, v string) *ConflictError {
+	field := func(name, v string) *RecordError {
 		if v == "" {
 			return nil
 		}
@@ -207,7 +207,7 @@ func (g *IDGuard) CheckEntity(e *graph.Entity) *ConflictError {
 			if name == "" {
 				what, col = "a different name", "name"
 			}
-			return &ConflictError{Column: col, Value: e.Ref.Key,
+			return &RecordError{Column: col, Value: e.Ref.Key,
 				Reason: PlacesReason(e.Ref.Kind.String(), e.Ref.Key, what, at, first)}
 		}
 		return nil
@@ -228,19 +228,22 @@ func (g *IDGuard) CheckEntity(e *graph.Entity) *ConflictError {
 	return nil
 }
 
-// ConflictError is what a Sink returns for a record whose id an earlier
-// file or import gave with different data. Every importer rejects the row
-// that carried it (the first record is kept) instead of stopping.
-type ConflictError struct {
+// RecordError is what a Sink (or the books of the non-CSV importers)
+// returns for one record that is refused, not for a failure of the sink: a
+// conflicting duplicate (its id another file or an earlier import gave other
+// data), or a key or field that no record may hold (longer than
+// MaxFieldBytes, not UTF-8, a NUL byte). Every importer rejects the row that
+// carried it instead of stopping.
+type RecordError struct {
 	Column, Value string
-	Reason        string // names both places: this row and the first one
+	Reason        string // a conflict names both places: this row and the first one
 }
 
-func (e *ConflictError) Error() string { return e.Reason }
+func (e *RecordError) Error() string { return e.Reason }
 
-// AsConflict unwraps a ConflictError from a sink error.
-func AsConflict(err error) (*ConflictError, bool) {
-	var ce *ConflictError
+// AsRecordError unwraps a RecordError from a sink error.
+func AsRecordError(err error) (*RecordError, bool) {
+	var ce *RecordError
 	ok := errors.As(err, &ce)
 	return ce, ok
 }

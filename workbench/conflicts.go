@@ -13,7 +13,7 @@ import (
 // conflictCheck is the sink of every import run but a list's (canonical CSV,
 // FtM, goAML, mapping profiles): a transaction whose id, or a full entity
 // whose key, another file of the run or an earlier import gave with
-// different data is refused with an importers.ConflictError naming both
+// different data is refused with an importers.RecordError naming both
 // places (the importer rejects the row that carried it; the first record is
 // kept), never overwritten unseen (docs/SECURITY.md, "Hostile input files").
 // An identical record passes: a re-import changes nothing. Stubs never
@@ -47,7 +47,7 @@ func (p *conflictCheck) PutTxn(t graph.Txn) error {
 	if p.db != nil {
 		old, err := p.db.Txn(p.ctx, t.ID)
 		if err == nil && old.Src.Batch != t.Src.Batch && !sameTxn(old, t) {
-			return &importers.ConflictError{Column: "tx_id", Value: t.ID, Reason: fmt.Sprintf(
+			return &importers.RecordError{Column: "tx_id", Value: t.ID, Reason: fmt.Sprintf(
 				"conflicting duplicate: tx_id %s at %s:%d has different data than at %s:%d (import #%d; the stored one is kept)",
 				importers.Preview(t.ID), t.Src.File, t.Src.Line, old.Src.File, old.Src.Line, old.Src.Batch)}
 		}
@@ -91,7 +91,7 @@ func (p *conflictCheck) PutEntity(e graph.Entity) error {
 }
 
 // priorEntity compares e with the stored entity of an earlier import.
-func (p *conflictCheck) priorEntity(e graph.Entity) (*importers.ConflictError, error) {
+func (p *conflictCheck) priorEntity(e graph.Entity) (*importers.RecordError, error) {
 	old, err := p.db.Entity(p.ctx, e.Ref)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
@@ -116,7 +116,7 @@ func (p *conflictCheck) priorEntity(e graph.Entity) (*importers.ConflictError, e
 	if what == "" {
 		return nil, nil
 	}
-	return &importers.ConflictError{Column: what, Value: e.Ref.Key, Reason: fmt.Sprintf(
+	return &importers.RecordError{Column: what, Value: e.Ref.Key, Reason: fmt.Sprintf(
 		"conflicting duplicate: %s %s at %s:%d has a different %s than at %s:%d (import #%d; the stored one is kept)",
 		e.Ref.Kind, importers.Preview(e.Ref.Key), e.Src.File, e.Src.Line, what, old.Src.File, old.Src.Line, old.Src.Batch)}, nil
 }

@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"casegraph/graph"
 	"casegraph/importers"
@@ -242,9 +243,15 @@ func (im *importer) record(line int, raw []byte) error {
 	if raw == nil {
 		return im.books.Reject(line, "", "", fmt.Sprintf("record longer than %d MiB", MaxRecordBytes>>20))
 	}
+	if !utf8.Valid(raw) {
+		// encoding/json would store U+FFFD in place of every byte of a
+		// Windows-1251 name: the record is rejected instead.
+		return im.books.Reject(line, "", strings.ToValidUTF8(importers.Preview(string(raw)), "\ufffd"),
+			importers.CheckText(string(raw), len(raw)+1).Error())
+	}
 	var e entity
 	if err := json.Unmarshal(raw, &e); err != nil {
-		return im.books.Reject(line, "", string(raw), "not an FtM entity: "+err.Error())
+		return im.books.Reject(line, "", importers.Preview(string(raw)), "not an FtM entity: "+err.Error())
 	}
 	if e.ID == "" {
 		return im.books.Reject(line, "id", "", "required value is empty")
@@ -267,7 +274,7 @@ func (im *importer) record(line int, raw []byte) error {
 	}
 	// A record the run's conflict check refused (another file or an
 	// earlier import gave its id other data) is rejected, not fatal.
-	if ce, ok := importers.AsConflict(err); ok {
+	if ce, ok := importers.AsRecordError(err); ok {
 		return im.books.Reject(line, ce.Column, importers.Preview(ce.Value), ce.Reason)
 	}
 	return err

@@ -88,3 +88,24 @@ func TestHostileConflictingDuplicates(t *testing.T) {
 		t.Errorf("transactions %+v, want pay1 of 100 once", sink.Txns)
 	}
 }
+
+// TestHostileFields: a Windows-1251 name (which encoding/json would store
+// as U+FFFD), a NUL byte in a property and a 70,000-byte id reject their
+// records with a bounded reason that says what to do; the good record
+// imports and the run goes on.
+func TestHostileFields(t *testing.T) {
+	sink := &rectest.Sink{}
+	res, err := Import(context.Background(), bytes.NewReader(hostile.FtMHostileFields(70000)), sink, importers.Options{Name: "h.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Read != 4 || res.Imported != 1 || res.Rejected != 3 || len(sink.Entities) != 1 {
+		t.Fatalf("read %d imported %d rejected %d, %d entities: %+v", res.Read, res.Imported, res.Rejected, len(sink.Entities), res.Rejects)
+	}
+	for i, want := range []string{"encoding: windows-1251", "NUL byte", "70,004 bytes"} {
+		r := res.Rejects[i]
+		if r.Line != i+1 || !strings.Contains(r.Reason, want) || len(r.Reason) > 400 || len(r.Value) > 200 {
+			t.Errorf("reject %d %+v: want line %d saying %q, bounded", i, r, i+1, want)
+		}
+	}
+}

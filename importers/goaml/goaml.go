@@ -267,7 +267,7 @@ func (im *importer) row(line int, elPath string, fn func(graph.Provenance) (valu
 	value, reason, err := fn(src)
 	// A record the run's conflict check refused (another file or an earlier
 	// import gave its id other data) rejects the element, naming both places.
-	if ce, ok := importers.AsConflict(err); ok {
+	if ce, ok := importers.AsRecordError(err); ok {
 		value, reason, err = importers.Preview(ce.Value), ce.Reason, nil
 	}
 	if err != nil {

@@ -64,3 +64,28 @@ func TestHostileConflictingDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileHugeKeyField: a 70,000-byte account number (a key: it stopped
+// the whole run at the store) and a 70,000-byte description reject their
+// transaction elements with a bounded reason; the good one imports.
+func TestHostileHugeKeyField(t *testing.T) {
+	sink := &rectest.Sink{}
+	rep, err := Import(context.Background(), bytes.NewReader(hostile.GoAMLHugeFields(70000)), sink, importers.Options{Name: "h.xml"})
+	if err != nil {
+		t.Fatalf("the run must go on: %v", err)
+	}
+	if rep.Read != 3 || rep.Imported != 1 || rep.Rejected != 2 || len(sink.Txns) != 1 {
+		t.Fatalf("read %d imported %d rejected %d: %+v", rep.Read, rep.Imported, rep.Rejected, rep.Rejects)
+	}
+	for i, want := range []string{"key: value of 70,0", "reference: value of 70,000 bytes"} {
+		r := rep.Rejects[i]
+		if r.Line != 3+i || r.Column != "report/transaction" || !strings.Contains(r.Reason, want) || len(r.Reason) > 200 || len(r.Value) > 200 {
+			t.Errorf("reject %+v: want line %d saying %q, bounded", r, 3+i, want)
+		}
+	}
+	for _, e := range sink.Entities {
+		if len(e.Ref.Key) > importers.MaxFieldBytes {
+			t.Errorf("a %d-byte key reached the sink", len(e.Ref.Key))
+		}
+	}
+}

@@ -133,7 +133,7 @@ func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 		if err := fr.emit(o.src, ents, b.links[o.l0:o.l1], txns); err != nil {
 			// A record the run's conflict check refused (another file or an
 			// earlier import gave its id other data) rejects the row.
-			if ce, ok := importers.AsConflict(err); ok {
+			if ce, ok := importers.AsRecordError(err); ok {
 				return fr.rec.Reject(o.line, ce.Column, importers.Preview(ce.Value), ce.Reason)
 			}
 			return err

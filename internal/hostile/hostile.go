@@ -201,6 +201,26 @@ func GoAMLConflicting() []byte {
 	return GoAML(GoAMLTxn("1", "100") + GoAMLTxn("1", "999") + GoAMLTxn("1", "100"))
 }
 
+// FtMHostileFields is FtM JSON lines: a person whose name is Windows-1251
+// (line 1), one with a NUL byte in a property (line 2), one whose id is
+// size bytes (line 3), and a good one (line 4).
+func FtMHostileFields(size int) []byte {
+	return []byte(`{"id":"p1","schema":"Person","properties":{"name":["` + string(CP1251("Иванов Иван")) + `"]}}` + "\n" +
+		`{"id":"p2","schema":"Person","properties":{"name":["Good Name"],"notes":["a\u0000b"]}}` + "\n" +
+		`{"id":"` + strings.Repeat("9", size) + `","schema":"Person","properties":{"name":["Long Id"]}}` + "\n" +
+		FtMPerson("p4", 4, "Fourth Person"))
+}
+
+// GoAMLHugeFields is a goAML report whose first transaction's account
+// number, and second transaction's description, are size bytes, and whose
+// third transaction is good (elements on lines 3, 4 and 5).
+func GoAMLHugeFields(size int) []byte {
+	big := strings.Repeat("9", size)
+	return GoAML(strings.Replace(GoAMLTxn("1", "5"), "<iban>KZ86125KZT5004100100</iban>", "<account>"+big+"</account>", 1) +
+		strings.Replace(GoAMLTxn("2", "5"), "<transmode_code>", "<transaction_description>"+big+"</transaction_description><transmode_code>", 1) +
+		GoAMLTxn("3", "5"))
+}
+
 // MaxAmounts holds two transactions of the largest amount an int64 of minor
 // units holds, into one card.
 func MaxAmounts() []byte {
@@ -312,6 +332,8 @@ func Files() map[string][]byte {
 		"ftm_long_name.json":        FtMLongName(8192),
 		"ftm_conflict.json":         FtMConflicting(),
 		"goaml_conflict.xml":        GoAMLConflicting(),
+		"ftm_hostile_fields.json":   FtMHostileFields(70000),
+		"goaml_huge_fields.xml":     GoAMLHugeFields(70000),
 	}
 }
 

@@ -154,7 +154,7 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 			at := decodeTime(binary.BigEndian.Uint64(k[len(prefix):]))
 			n := row(nbKey{rel: relOrder(true, uint8(h.channel)), dir: dir, other: string(refPrefix(0, h.other))}, h.other, h.channel.String())
 			n.Count++
-			n.Amount += h.amount
+			n.Amount = graph.AddSat(n.Amount, h.amount)
 			if n.FirstSeen.IsZero() || at.Before(n.FirstSeen) {
 				n.FirstSeen = at
 			}

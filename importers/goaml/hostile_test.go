@@ -89,3 +89,35 @@ func TestHostileHugeKeyField(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileXMLEntities: a billion-laughs document and an external entity
+// (XXE) pointing at a local file are refused in bounded time: encoding/xml
+// expands no entity a document defines, and the file's content never
+// reaches a record.
+func TestHostileXMLEntities(t *testing.T) {
+	laughs := `<?xml version="1.0"?><!DOCTYPE report [<!ENTITY lol "lol">` +
+		`<!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">` +
+		`<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">` +
+		`<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>` + "\n"
+	xxe := `<?xml version="1.0"?><!DOCTYPE report [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` + "\n"
+	for name, doc := range map[string]string{
+		"laughs.xml": laughs + string(bytes.Replace(hostile.GoAML(hostile.GoAMLTxn("1", "5")), []byte("<report_code>STR"), []byte("<report_code>&lol3;"), 1))[len(`<?xml version="1.0" encoding="UTF-8"?>`)+1:],
+		"xxe.xml":    xxe + strings.Replace(string(hostile.GoAML(hostile.GoAMLTxn("1", "5")))[len(`<?xml version="1.0" encoding="UTF-8"?>`)+1:], "<transmode_code>K", "<transmode_code>&xxe;", 1),
+	} {
+		sink := &rectest.Sink{}
+		var err error
+		fuzzbudget.Within(t, 5*time.Second, func() {
+			_, err = Import(context.Background(), strings.NewReader(doc), sink, importers.Options{Name: name})
+		})
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "entity") {
+			t.Errorf("%s: error %v, want the document refused naming the file and the entity", name, err)
+		}
+		for _, tx := range sink.Txns {
+			for k, v := range tx.Props {
+				if strings.Contains(v, "root:") || strings.Contains(v, "lollol") {
+					t.Errorf("%s: %s = %.40q: an entity was expanded", name, k, v)
+				}
+			}
+		}
+	}
+}

@@ -228,6 +228,26 @@ func (g *IDGuard) CheckEntity(e *graph.Entity) *RecordError {
 	return nil
 }
 
+// EntitySum hashes what an entity says, as CheckEntity compares it (its
+// name and the properties not ConflictIgnored, empty values left out), in
+// any order of its properties: equal sums mean an identical repeat, which a
+// caller may pass without CheckEntity's field-by-field lookups.
+func EntitySum(seed maphash.Seed, e *graph.Entity) uint64 {
+	sum := maphash.String(seed, e.Name)
+	for k, v := range e.Props {
+		if v == "" || ConflictIgnored(k) {
+			continue
+		}
+		var h maphash.Hash
+		h.SetSeed(seed)
+		h.WriteString(k)
+		h.WriteByte(0)
+		h.WriteString(v)
+		sum += h.Sum64()
+	}
+	return sum
+}
+
 // RecordError is what a Sink (or the books of the non-CSV importers)
 // returns for one record that is refused, not for a failure of the sink: a
 // conflicting duplicate (its id another file or an earlier import gave other

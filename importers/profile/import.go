@@ -97,6 +97,9 @@ type fileRun struct {
 	// entIDs finds entities a later row gives with a different name or
 	// property (apply, on the main goroutine).
 	entIDs *importers.IDGuard
+	// entSums is what each entity sent said (importers.EntitySum): a later
+	// row repeating it exactly skips entIDs' field-by-field check.
+	entSums map[graph.Ref]uint64
 	// txIDs finds transaction ids repeated with different data (apply).
 	txIDs *importers.IDGuard
 	// the records of the row being evaluated
@@ -324,8 +327,10 @@ func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph
 		}
 		if len(fr.defEnts) >= maxSeen {
 			clear(fr.defEnts)
+			clear(fr.entSums)
 		}
 		fr.defEnts[e.Ref] = struct{}{}
+		fr.entSums[e.Ref] = importers.EntitySum(fr.entIDs.Seed(), &e)
 		fr.mark(e.Ref)
 	}
 	for _, l := range links {

@@ -114,7 +114,7 @@ func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 	default:
 		ents, txns := b.ents[o.e0:o.e1], b.txns[o.t0:o.t1]
 		if fr.txIDs == nil {
-			fr.txIDs, fr.entIDs = importers.NewIDGuard(), importers.NewIDGuard()
+			fr.txIDs, fr.entIDs, fr.entSums = importers.NewIDGuard(), importers.NewIDGuard(), map[graph.Ref]uint64{}
 		}
 		// A transaction id, or an entity, that an earlier imported row gave
 		// with different data is a conflicting duplicate: the row is rejected
@@ -126,6 +126,9 @@ func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 			}
 		}
 		for i := range ents {
+			if s, ok := fr.entSums[ents[i].Ref]; ok && s == importers.EntitySum(fr.entIDs.Seed(), &ents[i]) {
+				continue // the entity as sent: an identical repeat
+			}
 			if ce := fr.entIDs.CheckEntity(&ents[i]); ce != nil {
 				return fr.rec.Reject(o.line, ce.Column, importers.Preview(ce.Value), ce.Reason)
 			}
@@ -343,7 +346,15 @@ func (br *boundRecord) eval(fr *fileRun, src graph.Provenance) (skip string, re 
 		c.maps.put(props)
 		return "", re
 	}
-	fr.ents = append(fr.ents, graph.Entity{Ref: ref, Name: importers.NormalizeName(name), Props: props, Src: src})
+	norm, ok := br.names[name]
+	if !ok {
+		if br.names == nil || len(br.names) >= maxRefCache {
+			br.names = make(map[string]string, 1024)
+		}
+		norm = importers.NormalizeName(name)
+		br.names[name] = norm
+	}
+	fr.ents = append(fr.ents, graph.Entity{Ref: ref, Name: norm, Props: props, Src: src})
 	return "", nil
 }
 

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"casegraph/graph"
 	"casegraph/internal/fuzzbudget"
 )
 
@@ -56,4 +63,44 @@ func FuzzDecodeCaseJSON(f *testing.F) {
 		defer fuzzbudget.Start(t, len(raw))()
 		_, _ = decodeCaseJSON(raw)
 	})
+}
+
+// TestImportCaseStopsWhenCancelled: import-case of a 200,000-bookmark
+// folder stops soon after its context is cancelled — what SIGTERM and
+// Ctrl-C do through main's signal.NotifyContext — and writes no case (it
+// once ran > 676 s in one write transaction, ignoring SIGTERM).
+func TestImportCaseStopsWhenCancelled(t *testing.T) {
+	const n = 200000
+	c := graph.Case{Name: "big", Status: graph.CaseOpen, Bookmarks: make([]graph.Bookmark, n)}
+	for i := range n {
+		c.Bookmarks[i] = graph.Bookmark{Target: graph.EntityTarget(graph.Ref{Kind: graph.KindCard, Key: fmt.Sprintf("44004300%08d", i)}, ""),
+			Note: "seen", Tags: []string{"mule"}}
+	}
+	dir := caseFolder(t, c)
+	db := filepath.Join(t.TempDir(), "db")
+	if err := os.MkdirAll(db, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	var err error
+	fuzzbudget.Within(t, 5*time.Second, func() {
+		err = run(ctx, []string{"import-case", "--db", db, dir}, &out, &errOut)
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("import-case returned %v, want it cancelled", err)
+	}
+	t.Logf("cancelled: %v", err)
+	out.Reset()
+	if err := run(context.Background(), []string{"case", "list", "--db", db, "--json"}, &out, &errOut); err != nil {
+		if strings.Contains(err.Error(), "the folder is empty") {
+			return // cancelled before the database was opened: nothing written
+		}
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "big") {
+		t.Errorf("a cancelled import-case wrote a case: %s", out.String())
+	}
 }

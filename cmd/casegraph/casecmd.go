@@ -567,26 +567,51 @@ func readCaseFolder(ctx context.Context, path string) (graph.Case, store.ImportS
 	if err != nil {
 		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return graph.Case{}, store.ImportSource{}, err
+	// Decoding and scanning a case.json of 200,000 bookmarks takes seconds
+	// and cannot be interrupted: it runs aside, and a cancelled context
+	// (Ctrl-C, SIGTERM) returns at once; the command then ends and the work
+	// with it.
+	type decoded struct {
+		c   graph.Case
+		err error
 	}
-	if m, ok := export.MaskedIdentifier(string(vf.CaseJSON)); ok {
-		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: case.json holds the masked identifier %s: it is a redacted export (whatever its manifest says); import the unredacted case folder",
-			dir, safetext.Line(m))
+	done := make(chan decoded, 1)
+	go func() {
+		c, err := decodeCaseFolder(dir, vf.CaseJSON)
+		done <- decoded{c, err}
+	}()
+	var d decoded
+	select {
+	case <-ctx.Done():
+		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: %w", dir, ctx.Err())
+	case d = <-done:
 	}
-	c, err := decodeCaseJSON(vf.CaseJSON)
-	if err != nil {
-		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: %w", dir, err)
-	}
-	if m, ok := export.RedactedIn(c); ok {
-		return graph.Case{}, store.ImportSource{}, fmt.Errorf("import case %s: the case holds the masked identifier %s: it is a redacted export; import the unredacted case folder",
-			dir, safetext.Line(m))
+	if d.err != nil {
+		return graph.Case{}, store.ImportSource{}, d.err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir
 	}
-	return c, store.ImportSource{Folder: abs, ManifestSHA256: vf.ManifestSHA256}, nil
+	return d.c, store.ImportSource{Folder: abs, ManifestSHA256: vf.ManifestSHA256}, nil
+}
+
+// decodeCaseFolder decodes a verified folder's case.json and refuses
+// redacted content.
+func decodeCaseFolder(dir string, caseJSON []byte) (graph.Case, error) {
+	if m, ok := export.MaskedIdentifier(string(caseJSON)); ok {
+		return graph.Case{}, fmt.Errorf("import case %s: case.json holds the masked identifier %s: it is a redacted export (whatever its manifest says); import the unredacted case folder",
+			dir, safetext.Line(m))
+	}
+	c, err := decodeCaseJSON(caseJSON)
+	if err != nil {
+		return graph.Case{}, fmt.Errorf("import case %s: %w", dir, err)
+	}
+	if m, ok := export.RedactedIn(c); ok {
+		return graph.Case{}, fmt.Errorf("import case %s: the case holds the masked identifier %s: it is a redacted export; import the unredacted case folder",
+			dir, safetext.Line(m))
+	}
+	return c, nil
 }
 
 // exportCaseJSON is the "casegraph-case/1" layout the export package writes:

@@ -109,3 +109,30 @@ func TestHostileFields(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileAmountsAndDates: FtM payments of an amount beyond 10^15 minor
+// units (also one with three decimals, which a float path read up to
+// 9·10^18) or dated outside 1800–2200 are rejected with the reason, never
+// stored wrapped.
+func TestHostileAmountsAndDates(t *testing.T) {
+	data := hostile.FtMPerson("p1", 1, "A") + hostile.FtMPerson("p2", 2, "B") +
+		hostile.FtMPayment("x", "92233720368547758.07") + "\n" +
+		hostile.FtMPayment("w", "50000000000000.125") + "\n" + // 5·10^15 minor units, three decimals
+
+		strings.Replace(hostile.FtMPayment("y", "5"), "2025-03-15", "9999-12-31", 1) + "\n" +
+		strings.Replace(hostile.FtMPayment("z", "5"), "2025-03-15", "0000-01-01", 1) + "\n" +
+		hostile.FtMPayment("ok", "5") + "\n"
+	sink := &rectest.Sink{}
+	res, err := Import(context.Background(), strings.NewReader(data), sink, importers.Options{Name: "a.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Imported != 3 || res.Rejected != 4 || len(sink.Txns) != 1 {
+		t.Fatalf("imported %d rejected %d: %+v", res.Imported, res.Rejected, res.Rejects)
+	}
+	for i, r := range res.Rejects {
+		if want := []string{"out of range", "out of range", "outside the supported range", "outside the supported range"}[i]; !strings.Contains(r.Reason, want) {
+			t.Errorf("reject %+v: want %q", r, want)
+		}
+	}
+}

@@ -121,3 +121,25 @@ func TestHostileXMLEntities(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileAmountsAndDates: goAML amounts beyond 10^15 minor units and
+// dates outside 1800–2200 reject their elements with the reason, never
+// stored wrapped.
+func TestHostileAmountsAndDates(t *testing.T) {
+	doc := hostile.GoAML(hostile.GoAMLTxn("1", "92233720368547758.07") +
+		strings.Replace(hostile.GoAMLTxn("2", "5"), "2025-03-15", "9999-12-31", 1) +
+		strings.Replace(hostile.GoAMLTxn("3", "5"), "2025-03-15", "0000-01-01", 1) + hostile.GoAMLTxn("4", "5"))
+	sink := &rectest.Sink{}
+	rep, err := Import(context.Background(), bytes.NewReader(doc), sink, importers.Options{Name: "a.xml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Imported != 1 || rep.Rejected != 3 || len(sink.Txns) != 1 {
+		t.Fatalf("imported %d rejected %d: %+v", rep.Imported, rep.Rejected, rep.Rejects)
+	}
+	for i, want := range []string{"out of range", "outside the supported range", "outside the supported range"} {
+		if r := rep.Rejects[i]; !strings.Contains(r.Reason, want) {
+			t.Errorf("reject %+v: want %q", r, want)
+		}
+	}
+}

@@ -76,12 +76,14 @@ func (p *conflictCheck) PutEntity(e graph.Entity) error {
 		return ce
 	}
 	if p.db != nil {
-		if ce, err := p.priorEntity(e); err != nil || ce != nil {
-			if ce != nil {
-				return ce
-			}
+		old, ce, err := p.priorEntity(e)
+		if ce != nil {
+			return ce
+		}
+		if err != nil {
 			return err
 		}
+		e = keepStored(e, old)
 	}
 	if err := p.Sink.PutEntity(e); err != nil {
 		return err
@@ -90,17 +92,45 @@ func (p *conflictCheck) PutEntity(e graph.Entity) error {
 	return nil
 }
 
-// priorEntity compares e with the stored entity of an earlier import.
-func (p *conflictCheck) priorEntity(e graph.Entity) (*importers.RecordError, error) {
-	old, err := p.db.Entity(p.ctx, e.Ref)
+// keepStored returns e with the properties of the stored entity old that
+// e lacks: the store keeps one version of an entity, and a record that
+// lacks what an earlier import or a list stored (a phone, a list_status)
+// must not drop it unseen.
+func keepStored(e, old graph.Entity) graph.Entity {
+	var props map[string]string
+	for k, v := range old.Props {
+		if v == "" || e.Props[k] != "" {
+			continue
+		}
+		if props == nil {
+			props = make(map[string]string, len(e.Props)+len(old.Props))
+			for ek, ev := range e.Props {
+				props[ek] = ev
+			}
+		}
+		props[k] = v
+	}
+	if props != nil {
+		e.Props = props
+	}
+	return e
+}
+
+// priorEntity compares e with the stored entity of an earlier import; old
+// is the stored full entity, if any.
+func (p *conflictCheck) priorEntity(e graph.Entity) (old graph.Entity, ce *importers.RecordError, err error) {
+	old, err = p.db.Entity(p.ctx, e.Ref)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
-			return nil, nil
+			return graph.Entity{}, nil, nil
 		}
-		return nil, err
+		return graph.Entity{}, nil, err
 	}
-	if old.Stub || old.Src.Batch == e.Src.Batch {
-		return nil, nil
+	if old.Stub {
+		return graph.Entity{}, nil, nil
+	}
+	if old.Src.Batch == e.Src.Batch {
+		return old, nil, nil
 	}
 	what := ""
 	if old.Name != "" && e.Name != old.Name {
@@ -114,9 +144,9 @@ func (p *conflictCheck) priorEntity(e graph.Entity) (*importers.RecordError, err
 		}
 	}
 	if what == "" {
-		return nil, nil
+		return old, nil, nil
 	}
-	return &importers.RecordError{Column: what, Value: e.Ref.Key, Reason: fmt.Sprintf(
+	return old, &importers.RecordError{Column: what, Value: e.Ref.Key, Reason: fmt.Sprintf(
 		"conflicting duplicate: %s %s at %s:%d has a different %s than at %s:%d (import #%d; the stored one is kept)",
 		e.Ref.Kind, importers.Preview(e.Ref.Key), e.Src.File, e.Src.Line, what, old.Src.File, old.Src.Line, old.Src.Batch)}, nil
 }

@@ -246,3 +246,25 @@ func BenchmarkConflictCheckTxn(b *testing.B) {
 		}
 	}
 }
+
+// TestLaterImportKeepsWhatItLacks: an entity imported again by a record
+// that lacks some of what is stored (a list's status, a property of the
+// earlier file) keeps it: an import adds to what the database holds and
+// never drops a value unseen.
+func TestLaterImportKeepsWhatItLacks(t *testing.T) {
+	r := newConflictRun(t)
+	x := hostile.IIN(1)
+	r.run(nil, r.write("p1.csv", "iin,name,phone\n"+x+",Ivanov Ivan,+77015551234\n")...)
+	r.run(nil, r.write("watch.csv", "iin,list_status\n"+x+",black\n")...)
+	_, got := r.run(nil, r.write("p2.csv", "iin,name,email\n"+x+",Ivanov Ivan,ivanov@example.kz\n")...)
+	wantRejects(t, got, "p2.csv")
+	e, err := r.db.Entity(context.Background(), graph.Ref{Kind: graph.KindPerson, Key: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"list_status": "black", "phone": "+77015551234", "email": "ivanov@example.kz"} {
+		if e.Props[k] != want {
+			t.Errorf("%s = %q, want %q (props %v)", k, e.Props[k], want, e.Props)
+		}
+	}
+}

@@ -319,7 +319,13 @@ type TxQuery struct {
 	Sort   TxSort
 	Offset int
 	Limit  int
+	// From and To, when set, keep the rows in [From, To) (a range brushed
+	// on the timeline); the page's totals are then over that range.
+	From, To time.Time
 }
+
+// Ranged reports whether q keeps a time range only.
+func (q TxQuery) Ranged() bool { return !q.From.IsZero() || !q.To.IsZero() }
 
 // TxPage is one page of transactions with totals over all of them.
 type TxPage struct {

@@ -25,6 +25,10 @@ type Backend interface {
 	// (ordered by relation, then count descending), and the total row count.
 	Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error)
 	Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error)
+	// Activity buckets the transactions of q.Refs by time and by amount
+	// against the reporting thresholds (the timeline, the amount histogram
+	// and the sparklines) in one bounded pass over the rows in range.
+	Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activity, error)
 	// Search runs a fuzzy query, restricted to one kind unless kind is
 	// graph.KindUnknown.
 	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)

@@ -475,6 +475,8 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		})
 	case !ok:
 		return nil
+	case key.Matches(msg, m.tkeys.Open):
+		return m.openTimeline(caseTimeline(c, bm))
 	case key.Matches(msg, k.Enter):
 		if bm < 0 {
 			id := c.ID
@@ -524,7 +526,7 @@ func casesHelp(g globalKeys, k casesKeys) keyHelp {
 		short: []key.Binding{k.Enter, k.List.Filter, k.Rename, k.Tag, k.Note, k.Delete, k.Undo, k.Status, k.Close},
 		full: [][]key.Binding{
 			append(k.List.Bindings(), k.Enter, k.Close),
-			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export},
+			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export, defaultTimelineKeys().Open},
 			{g.Help, g.Quit, g.ForceQuit},
 		},
 	}

@@ -43,6 +43,15 @@ type SearchReadyMsg struct {
 type histEntry struct {
 	Ref   graph.Ref
 	Graph bool
+	// Group, with Graph, draws the suspected group Model.groups[Group]
+	// (centred on Ref, its anchor) instead of Ref's neighbourhood.
+	Group string
+}
+
+// groupDef is a suspected group drawn as a graph.
+type groupDef struct {
+	name    string
+	members []graph.Ref
 }
 
 // Model is the root model; it owns the terminal.
@@ -54,6 +63,7 @@ type Model struct {
 	st    theme.Styles
 	keys  globalKeys
 	ekeys entityKeys
+	tkeys timelineKeys // timeline.go
 	help  help.Model
 	w, h  int
 	lay   layout
@@ -70,6 +80,7 @@ type Model struct {
 	hist   []histEntry
 	pos    int
 	titles map[graph.Ref]string
+	groups map[string]groupDef // the groups history entries draw
 
 	ent entityView
 	gv  graphview.Model
@@ -95,10 +106,12 @@ func New(b Backend, opts Options) *Model {
 		b: b, ctx: ctx, loc: loc, st: st,
 		keys:   defaultGlobalKeys(),
 		ekeys:  defaultEntityKeys(),
+		tkeys:  defaultTimelineKeys(),
 		help:   help.New(),
 		search: search.New(ctx, b, ErrSearchNotReady, st),
 		gv:     graphview.New(st),
 		titles: map[graph.Ref]string{},
+		groups: map[string]groupDef{},
 		pos:    -1,
 		start:  opts.Start,
 		remote: opts.Remote,
@@ -183,14 +196,20 @@ func (m *Model) show() tea.Cmd {
 		m.ent.setSize(m.lay)
 		q := m.ent.txWant
 		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
-			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref))
+			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref), m.loadNeighborSparks(cur.Ref))
 	}
-	if cur.Graph {
+	switch g, ok := m.groups[cur.Group]; {
+	case cur.Graph && ok:
 		m.browse(&graphScreen{m: m})
-		if m.gv.Center() != cur.Ref || !m.gv.Loaded() {
+		if m.gv.GroupKey() != cur.Group || m.gv.Center() != cur.Ref || !m.gv.Loaded() {
+			cmds = append(cmds, m.gv.ShowGroup(cur.Group, g.name, cur.Ref, g.members))
+		}
+	case cur.Graph:
+		m.browse(&graphScreen{m: m})
+		if m.gv.Center() != cur.Ref || m.gv.GroupKey() != "" || !m.gv.Loaded() {
 			cmds = append(cmds, m.gv.Show(cur.Ref))
 		}
-	} else {
+	default:
 		m.browse(&entityScreen{m: m})
 	}
 	return tea.Batch(cmds...)
@@ -236,6 +255,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
+		if s, ok := find[*timelineScreen](m); ok {
+			return m, s.request() // other widths call for other buckets
+		}
+		return m, nil
+	case activityLoadedMsg:
+		if s, ok := find[*timelineScreen](m); ok {
+			s.apply(msg)
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.applyTheme(theme.New(msg.IsDark()))
@@ -300,6 +327,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.open(msg.Ref, false)
 	case graphview.ClosedMsg:
 		if cur, ok := m.current(); ok {
+			if cur.Group != "" {
+				// esc on a group goes back to where it was opened from.
+				return m, m.back()
+			}
 			if m.pos > 0 && m.hist[m.pos-1] == (histEntry{Ref: cur.Ref}) {
 				// esc on a graph opened from its entity goes back to it,
 				// so the breadcrumb does not name the entity twice.
@@ -411,6 +442,24 @@ func (m *Model) noteName(ref graph.Ref, name string) {
 	if name != "" {
 		m.titles[ref] = safetext.Line(name)
 	}
+}
+
+// named reports whether a name is known for r: titleOf is then a name,
+// not an identifier.
+func (m *Model) named(r graph.Ref) bool {
+	t, ok := m.titles[r]
+	return ok && t != "" && t != graph.RefTitle(r)
+}
+
+// fitTitle cuts a title to exactly w cells: a name at its end (pane.Fit),
+// an identifier (id) from the middle so that it keeps its distinguishing
+// end (pane.FitMiddle): a masked PAN its last four digits, an IBAN its
+// account digits, a device id its tail.
+func fitTitle(s string, id bool, w int) string {
+	if id {
+		return pane.FitMiddle(s, w)
+	}
+	return pane.Fit(s, w)
 }
 
 // refLabel formats a reference with card numbers masked.

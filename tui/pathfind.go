@@ -359,12 +359,21 @@ func (m *Model) renderPathHops(r rect) []string {
 			}
 			edge = s.Relation + " " + arrow
 		}
-		name := pane.Fit(st.Badge(s.Ref.Kind).Render(s.Ref.Kind.String()), 9) + nameSt.Render(m.stepName(s))
 		right := ""
 		if s.Money {
 			right = pane.Right(st.Money.Render(graph.FormatMoney(s.Amount, "KZT")), amtW) + "  " + st.Muted.Render(s.Time.In(m.loc).Format("2006-01-02 15:04"))
 		}
 		nameW := max(cw-2-relW-1-ansi.StringWidth(right)-1, 10)
+		// The identifier keeps its room: the name is cut before it is.
+		id := identOf(s.Ref, s.Name)
+		idW := 0
+		if id != "" && nameW-9-ansi.StringWidth(id)-2 >= 6 {
+			idW = ansi.StringWidth(id) + 2
+		}
+		name := pane.Fit(st.Badge(s.Ref.Kind).Render(s.Ref.Kind.String()), 9) + pane.Fit(nameSt.Render(m.stepName(s)), nameW-9-idW)
+		if idW > 0 {
+			name += "  " + st.Muted.Render(id)
+		}
 		return mark + pane.Fit(st.Muted.Render(edge), relW) + " " + pane.Fit(name, nameW) + " " + right
 	})
 	footer := "tab to the hops · enter opens · t traces · b bookmarks the path or hop"

@@ -16,6 +16,11 @@ import (
 
 func (b *Workbench) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
 
+// Case reads a case by id or name without journalling a view.
+func (b *Workbench) Case(ctx context.Context, idOrName string) (graph.Case, error) {
+	return b.db.Case(ctx, idOrName)
+}
+
 func (b *Workbench) ViewCase(ctx context.Context, caseID string) (graph.Case, error) {
 	return b.db.ViewCase(ctx, b.actor(), caseID)
 }
@@ -80,15 +85,33 @@ func (b *Workbench) DeleteCase(ctx context.Context, caseID string) error {
 }
 
 func (b *Workbench) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
-	return caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkAdd, func() (graph.Bookmark, error) {
-		out, _, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
-		return out, err
-	}, func(out graph.Bookmark) (string, string) { return caseID, "bookmarked " + out.Target.Title() })
+	out, _, err := b.AddBookmarkReport(ctx, caseID, bm)
+	return out, err
+}
+
+// AddBookmarkReport is AddBookmark saying whether the bookmark is new
+// (false: an existing bookmark of the same target took the tags and note).
+func (b *Workbench) AddBookmarkReport(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, bool, error) {
+	type added struct {
+		b  graph.Bookmark
+		ok bool
+	}
+	out, err := caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkAdd, func() (added, error) {
+		out, ok, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
+		return added{out, ok}, err
+	}, func(out added) (string, string) { return caseID, "bookmarked " + out.b.Target.Title() })
+	return out.b, out.ok, err
 }
 
 func (b *Workbench) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
+	return b.EditBookmark(ctx, caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+}
+
+// EditBookmark changes what ed sets of a bookmark (its tags, its note, or
+// both; AddTags adds to them).
+func (b *Workbench) EditBookmark(ctx context.Context, caseID, bookmarkID string, ed store.BookmarkEdit) (graph.Bookmark, error) {
 	return caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkUpdate, func() (graph.Bookmark, error) {
-		return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+		return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, ed)
 	}, func(out graph.Bookmark) (string, string) { return caseID, "edited the bookmark " + out.Target.Title() })
 }
 
@@ -100,16 +123,26 @@ func (b *Workbench) DeleteBookmark(ctx context.Context, caseID, bookmarkID strin
 }
 
 func (b *Workbench) UndoLast(ctx context.Context) (string, error) {
-	seq, err := b.undoAllowed(ctx)
+	u, err := b.Undo(ctx)
 	if err != nil {
 		return "", err
+	}
+	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
+}
+
+// Undo reverts the last case change the session may undo (undoAllowed)
+// and says which.
+func (b *Workbench) Undo(ctx context.Context) (store.Undo, error) {
+	seq, err := b.undoAllowed(ctx)
+	if err != nil {
+		return store.Undo{}, err
 	}
 	u, err := b.db.UndoSeq(ctx, b.actor(), seq)
 	if err != nil {
-		return "", err
+		return store.Undo{}, err
 	}
 	b.publish(Change{Action: store.ActUndo, CaseID: u.CaseID, What: "undid " + u.Action})
-	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
+	return u, nil
 }
 
 // ExportCase writes the case file the way `casegraph export` does, with the

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,24 +14,22 @@ import (
 )
 
 // cmdOpen opens the TUI on an existing database.
-func cmdOpen(ctx context.Context, args []string, _, _ io.Writer) error {
-	fs := flag.NewFlagSet("casegraph", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	start := fs.String("open", "", "open this entity first (REF, e.g. card:4400430000000015)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
-	}
+// openCmd: casegraph [--db DIR] [--open REF].
+type openCmd struct {
+	DB   dbArgs `embed:""`
+	Open string `placeholder:"REF" help:"open this entity first (REF, e.g. card:4400430000000015)"`
+}
+
+func (c *openCmd) Run(e *env) error { return cmdOpen(e.ctx, c) }
+
+func cmdOpen(ctx context.Context, c *openCmd) error {
+	dbf := c.DB.flags()
 	if dbf.dir == defaultDemoDB() {
 		if _, err := os.Stat(dbf.dir); err != nil {
 			return fmt.Errorf("no database at the default location %s: run `casegraph demo` first, or pass --db DIR", dbf.dir)
 		}
 	}
-	return openTUI(ctx, dbf, *start)
+	return openTUI(ctx, dbf, c.Open)
 }
 
 // openTUI runs the TUI until the user quits. The search index loads in the
@@ -43,7 +39,7 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 	if startRef != "" {
 		ref, err := graph.ParseRef(startRef)
 		if err != nil {
-			return usageError{err.Error()}
+			return usageError{msg: err.Error()}
 		}
 		opts.Start = &ref
 	}
@@ -57,6 +53,18 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 	go func() {
 		n, took, err := b.LoadSearch(ctx)
 		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err})
+	}()
+	// The command line works beside the TUI (holdercmd.go): its changes
+	// show here at once. Stopped before the database closes.
+	defer serveTwins(db, b, "tui")()
+	changes, unsubscribe := b.Subscribe()
+	defer unsubscribe()
+	go func() {
+		for c := range changes {
+			if c.Session != b.Session() {
+				p.Send(tui.ChangedMsg{User: c.User, What: c.What, CaseID: c.CaseID, Ref: c.Ref})
+			}
+		}
 	}()
 	_, err = p.Run()
 	if err != nil && ctx.Err() != nil {

@@ -236,7 +236,7 @@ func Neighbourhood(ctx context.Context, ix *Index, center NodeID, f HoodFilter) 
 			se := &g.Edges[i]
 			se.Count++
 			if h.isTx {
-				se.Amount += h.e.Amount
+				se.Amount = AddSat(se.Amount, h.e.Amount)
 				se.First, se.Last = min(se.First, h.e.Time), max(se.Last, h.e.Time)
 			}
 			return true

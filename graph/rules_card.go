@@ -91,7 +91,7 @@ func (rr *ruleRun) dormant(st *ruleState, id NodeID) {
 		var turnover int64
 		j := i
 		for ; j < len(act) && act[j].Time <= act[i].Time+burst; j++ {
-			turnover += rr.val(act[j])
+			turnover = AddSat(turnover, rr.val(act[j]))
 		}
 		if turnover >= kzt(c.TurnoverKZT) {
 			st.add(Hit{Rule: "R8", Node: id, Score: c.Weight,

@@ -355,7 +355,7 @@ func densest(es []TxEdge, w int64) (lo, hi int) {
 func sumAmounts(es []TxEdge) int64 {
 	var s int64
 	for _, e := range es {
-		s += e.Amount
+		s = AddSat(s, e.Amount)
 	}
 	return s
 }

@@ -111,7 +111,7 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			if e.Other == id {
 				continue
 			}
-			total += rr.val(e)
+			total = AddSat(total, rr.val(e))
 			if !isInstrument(ix.Kind(e.Other)) {
 				continue
 			}

@@ -75,7 +75,7 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 	for id := 0; id < n; id++ {
 		if x := NodeID(id); isInstrument(ix.Kind(x)) {
 			for _, e := range ix.InTx(x) {
-				inSum[x] += e.Amount
+				inSum[x] = AddSat(inSum[x], e.Amount)
 			}
 		}
 	}
@@ -94,12 +94,12 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		payees = payees[:0]
 		var out int64
 		for _, e := range ix.OutTx(x) {
-			out += e.Amount
+			out = AddSat(out, e.Amount)
 			if isInstrument(ix.Kind(e.Other)) && subjectFlagged(e.Other) && who(e.Other) != who(x) {
 				if _, seen := pair[e.Other]; !seen {
 					payees = append(payees, e.Other)
 				}
-				pair[e.Other] += e.Amount
+				pair[e.Other] = AddSat(pair[e.Other], e.Amount)
 			}
 		}
 		// In payee order, not map order: the one-sided joins below depend

@@ -2,7 +2,6 @@ package importers
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"casegraph/graph"
 )
 
 // Hostile input (docs/SECURITY.md, "Hostile input files"): every file is
@@ -83,6 +80,12 @@ func CheckText(s string, max int) error {
 	return nil
 }
 
+// utf8Hint tells what to do with a file that is not UTF-8. The usual one is
+// Windows-1251 (Cyrillic text from older Windows programs and 1C exports).
+const utf8Hint = ": if the file is Windows-1251 (Cyrillic from older Windows programs or 1C), convert it " +
+	"(iconv -f WINDOWS-1251 -t UTF-8 FILE > FILE.utf8.csv) or import it through a mapping profile with " +
+	"encoding: windows-1251 (casegraph profile infer FILE proposes one)"
+
 // checkUTF8 checks s from byte i on, the first non-ASCII byte.
 func checkUTF8(s string, i int) error {
 	if j := strings.IndexByte(s[i:], 0); j >= 0 {
@@ -94,7 +97,7 @@ func checkUTF8(s string, i int) error {
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && n <= 1 {
-			return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d): save the file as UTF-8, or read it through a mapping profile with encoding: windows-1251", s[i], i)
+			return fmt.Errorf("value is not valid UTF-8 (byte 0x%02x at byte %d)%s", s[i], i, utf8Hint)
 		}
 		i += n
 	}
@@ -201,94 +204,6 @@ func showValue(v string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(Preview(v), "\ufffd"), "\x00", "\ufffd")
 }
 
-// maxIDs bounds the ids a file remembers for conflict checks (one word
-// each, about 16 MB with the map's overhead). Beyond it, ids not seen yet are
-// no longer remembered: a conflict between two rows past the first maxIDs
-// distinct ids goes unreported.
-const maxIDs = 1 << 20
-
-// firstRow is where an id was first seen in a file (the low 32 bits: its
-// line) and a 32-bit hash of that row (the high bits): one word per id.
-type firstRow uint64
-
-func newFirstRow(sum uint64, line int) firstRow {
-	return firstRow(sum&^0xffffffff | uint64(uint32(line)))
-}
-
-func (f firstRow) sum() uint64 { return uint64(f) &^ 0xffffffff }
-func (f firstRow) line() int   { return int(uint32(f)) }
-
-// IDGuard finds conflicting duplicates in one file: the same id given by two
-// rows with different data. Check a row's id and the hash of its data; once
-// the row is imported, Remember it (a rejected row holds no id). The first
-// row is kept, a conflicting one is rejected with ConflictReason; an
-// identical repeat passes. Used by the canonical importer and the mapping
-// profiles.
-type IDGuard struct {
-	seed       maphash.Seed
-	ids        map[uint64]firstRow
-	pendingID  uint64
-	pendingRow firstRow
-	hasPending bool
-}
-
-// NewIDGuard returns an empty guard.
-func NewIDGuard() *IDGuard {
-	return &IDGuard{seed: maphash.MakeSeed(), ids: make(map[uint64]firstRow)}
-}
-
-// Seed is the seed to hash a row's data with (maphash).
-func (g *IDGuard) Seed() maphash.Seed { return g.seed }
-
-// Check reports the line of the row that gave id first, when it gave it with
-// data of another hash; otherwise it notes id for Remember.
-func (g *IDGuard) Check(id string, sum uint64, line int) (firstLine int, conflict bool) {
-	k := maphash.String(g.seed, id)
-	if first, ok := g.ids[k]; ok {
-		if first.sum() == sum&^0xffffffff {
-			g.hasPending = false
-			return 0, false
-		}
-		return first.line(), true
-	}
-	g.pendingID, g.pendingRow, g.hasPending = k, newFirstRow(sum, line), true
-	return 0, false
-}
-
-// Remember records the id last checked, once its row is imported.
-func (g *IDGuard) Remember() {
-	if g.hasPending && len(g.ids) < maxIDs {
-		g.ids[g.pendingID] = g.pendingRow
-	}
-	g.hasPending = false
-}
-
-// ConflictReason is the reject reason of a conflicting duplicate.
-func ConflictReason(column, id, file string, line, firstLine int) string {
-	return fmt.Sprintf("conflicting duplicate: %s %s at %s:%d has different data than at %s:%d (the first is kept)",
-		column, Preview(id), file, line, file, firstLine)
-}
-
-// TxnSum hashes what a transaction says (not where it was read).
-func TxnSum(seed maphash.Seed, t *graph.Txn) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	for _, s := range [...]string{t.From.Key, t.To.Key, t.Currency, t.ATM, t.Device, t.IP, t.Reference} {
-		h.WriteString(s)
-		h.WriteByte(0)
-	}
-	var b [8 * 5]byte
-	binary.LittleEndian.PutUint64(b[0:], uint64(t.Time.UnixNano()))
-	binary.LittleEndian.PutUint64(b[8:], uint64(t.Amount))
-	binary.LittleEndian.PutUint64(b[16:], uint64(t.From.Kind)<<8|uint64(t.To.Kind))
-	binary.LittleEndian.PutUint64(b[24:], uint64(t.Channel))
-	if t.DateOnly {
-		b[32] = 1
-	}
-	h.Write(b[:])
-	return h.Sum64()
-}
-
 // setIdentity picks the column that identifies the records of format f.
 func (im *importer) setIdentity(f Format) {
 	im.idCol = -1
@@ -352,23 +267,6 @@ func (im *importer) remember() {
 	if im.ids != nil {
 		im.ids.Remember()
 	}
-}
-
-// ConflictError is what a Sink returns for a record whose id an earlier
-// import stored with different data. The canonical importer rejects the row
-// with it (the stored record is kept) instead of stopping.
-type ConflictError struct {
-	Column, Value string
-	Reason        string // names both places: this row and the stored one
-}
-
-func (e *ConflictError) Error() string { return e.Reason }
-
-// asConflict unwraps a ConflictError from a sink error.
-func asConflict(err error) (*ConflictError, bool) {
-	var ce *ConflictError
-	ok := errors.As(err, &ce)
-	return ce, ok
 }
 
 // MaxLineBytes bounds a physical line of a CSV file and a run of text or

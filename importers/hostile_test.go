@@ -102,6 +102,10 @@ func TestHostileInvalidUTF8AndNUL(t *testing.T) {
 		if !strings.Contains(rej, c.want) || strings.ContainsRune(rej, 0) || !utf8Valid(rej) {
 			t.Errorf("%s: rejects file must give the reason in UTF-8 without NUL", c.name)
 		}
+		// The reason says how to read a Windows-1251 file.
+		if r := rep.Rejects[0].Reason; c.rows == 200 && (!strings.Contains(r, "iconv -f WINDOWS-1251") || !strings.Contains(r, "encoding: windows-1251")) {
+			t.Errorf("%s: reason %q does not say what to do", c.name, r)
+		}
 	}
 }
 

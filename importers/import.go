@@ -291,7 +291,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 			} else {
 				re, err := handle(rec, src)
 				if err != nil {
-					if ce, ok := asConflict(err); ok {
+					if ce, ok := AsRecordError(err); ok {
 						re, err = rowError{column: ce.Column, value: showValue(ce.Value), reason: ce.Reason}, nil
 					}
 				}

@@ -205,9 +205,9 @@ func (ix *indexer) observe(k, v []byte) error {
 		dir := graph.Direction(k[len(k)-1])
 		ix.cur.count++
 		if dir == graph.DirIn {
-			ix.cur.in += h.amount
+			ix.cur.in = graph.AddSat(ix.cur.in, h.amount)
 		} else {
-			ix.cur.out += h.amount
+			ix.cur.out = graph.AddSat(ix.cur.out, h.amount)
 		}
 		if ix.emit != nil {
 			mk := nbrMapKey{ch: h.channel, dir: dir, other: h.other}

@@ -143,8 +143,8 @@ func combineParts(parts []*indexer, set func(k, v []byte) error) (*indexer, erro
 				continue
 			}
 			o.agg.count += e.agg.count
-			o.agg.in += e.agg.in
-			o.agg.out += e.agg.out
+			o.agg.in = graph.AddSat(o.agg.in, e.agg.in)
+			o.agg.out = graph.AddSat(o.agg.out, e.agg.out)
 			for k, a := range e.nbrs {
 				b := o.nbrs[k]
 				if b == nil {

@@ -210,7 +210,7 @@ func moneyRows(ctx context.Context, txn *badger.Txn, ref graph.Ref, row func(k n
 		at := decodeTime(binary.BigEndian.Uint64(k[len(prefix):]))
 		n := row(nbKey{rel: relOrder(true, uint8(h.channel)), dir: dir, other: string(refPrefix(0, h.other))}, h.other, h.channel.String(), 1)
 		n.Count++
-		n.Amount += h.amount
+		n.Amount = graph.AddSat(n.Amount, h.amount)
 		if n.FirstSeen.IsZero() || at.Before(n.FirstSeen) {
 			n.FirstSeen = at
 		}

@@ -39,13 +39,13 @@ type entityKeys struct {
 
 func defaultEntityKeys() entityKeys {
 	return entityKeys{
-		List:     list.DefaultKeys(),
-		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
-		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Graph:    key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
-		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
-		Timeline: key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
-		AllDates: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date (drop the range)")),
+		List:       list.DefaultKeys(),
+		Focus:      key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
+		Open:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Graph:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
+		Sort:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Timeline:   key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
+		AllDates:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date (drop the range)")),
 		Instrument: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "one instrument / all")),
 	}
 }

@@ -24,7 +24,7 @@ var inputExts = map[string]bool{".csv": true, ".json": true, ".jsonl": true, ".n
 // goAML XML, FollowTheMoney JSON, canonical CSV, or a list (watch list,
 // bare address list, AFSA register). note carries what the summary should
 // add, e.g. dangling FtM references.
-func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sink, opts importers.Options, as string) (rep importers.Report, note string, err error) {
+func importAny(ctx context.Context, db *store.DB, f *os.File, check *conflictCheck, opts importers.Options, as string) (rep importers.Report, note string, err error) {
 	head := make([]byte, 8192)
 	n, rerr := io.ReadFull(f, head)
 	if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
@@ -39,18 +39,15 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 	if err := importers.CheckHead(head); err != nil {
 		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: %w", opts.Name, err)
 	}
-	// Only canonical CSV rows are checked against earlier imports
-	// (priorCheck): a list rewrites entities on purpose, and FtM and goAML
-	// re-exports of updated data would otherwise stop at the first change.
-	canon := sink
-	if pc, ok := sink.(priorCheck); ok {
-		sink = pc.Sink
-	}
+	// Every file but a list goes through the run's conflict check; a list
+	// rewrites the entities it names on purpose (their list_status), so it
+	// writes to the loader directly.
+	var sink importers.Sink = check
 	lo := func() lists.Options {
 		return lists.Options{Options: opts, Status: listStatusFromName(opts.Name), Chain: chainFromName(opts.Name)}
 	}
 	if as == AsList {
-		rep, err = lists.Import(ctx, f, sink, storeLookup{db}, lo())
+		rep, err = lists.Import(ctx, f, check.Sink, storeLookup{db}, lo())
 		return rep, "", err
 	}
 	switch {
@@ -68,7 +65,7 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 	}
 	first, _, _ := strings.Cut(string(head), "\n")
 	if isCanonicalCSV(first) && !lists.Claims(first) {
-		rep, err = importers.ImportReader(ctx, f, canon, opts)
+		rep, err = importers.ImportReader(ctx, f, sink, opts)
 		return rep, "", err
 	}
 	if dup := lists.DuplicateColumn(first); dup != "" {
@@ -85,7 +82,7 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, sink importers.Sin
 		said := kind == lists.FormatRegister || kind == lists.FormatWatchlist && lists.SaysList(first) ||
 			kind == lists.FormatAddresses && nameSaysList(opts.Name) && looksLikeAddresses(head)
 		if said {
-			rep, err = lists.Import(ctx, f, sink, storeLookup{db}, lo())
+			rep, err = lists.Import(ctx, f, check.Sink, storeLookup{db}, lo())
 			return rep, "", err
 		}
 		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: not a file casegraph recognises: "+

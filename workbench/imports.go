@@ -149,6 +149,13 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 	res.Bulk = loader.Bulk()
 	rej := &lazyRejects{path: rejectsPath, dir: db.Dir(), db: db}
 	seen := map[string]string{}
+	// Every record of the run passes one conflict check: against the other
+	// files of the run and, when the database held data, earlier imports.
+	var prior *store.DB
+	if !loader.Bulk() {
+		prior = db
+	}
+	check := newConflictCheck(ctx, loader, prior)
 	ok := false
 	defer func() {
 		if !ok {
@@ -157,7 +164,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		rej.Close()
 	}()
 	for _, path := range files {
-		fr, err := importOne(ctx, db, loader, path, seen, rej, prog, prof, as)
+		fr, err := importOne(ctx, db, loader, check, path, seen, rej, prog, prof, as)
 		res.Files = append(res.Files, fr)
 		if err != nil {
 			return res, err
@@ -177,7 +184,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 	return res, rej.Close()
 }
 
-func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path string,
+func importOne(ctx context.Context, db *store.DB, loader *store.Loader, check *conflictCheck, path string,
 	seen map[string]string, rej *lazyRejects, prog ImportProgress, prof *profile.Profile, as string) (FileResult, error) {
 	fr := FileResult{Path: path}
 	sum, size, err := hashFile(path)
@@ -213,16 +220,10 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 	var note string
 	if prof != nil {
 		dir := filepath.Dir(path)
-		rep, err = prof.Import(ctx, f, loader, profile.Options{Options: opts,
+		rep, err = prof.Import(ctx, f, check, profile.Options{Options: opts,
 			Open: func(name string) (io.ReadCloser, error) { return os.Open(filepath.Join(dir, name)) }})
 	} else {
-		var sink importers.Sink = loader
-		if !loader.Bulk() {
-			// The database already holds data: a record that an earlier
-			// import stored differently is rejected, never overwritten.
-			sink = priorCheck{Sink: loader, ctx: ctx, db: db}
-		}
-		rep, note, err = importAny(ctx, db, f, sink, opts, as)
+		rep, note, err = importAny(ctx, db, f, check, opts, as)
 	}
 	fr.Report, fr.Note = rep, note
 	if err != nil {

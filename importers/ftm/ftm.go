@@ -24,9 +24,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"casegraph/graph"
 	"casegraph/importers"
@@ -129,6 +132,11 @@ type importer struct {
 	index    map[string]info
 	sanction map[string][]*entity // entity id → sanctions naming it
 	loc      *time.Location
+	// ids holds the first record of every id (its line and the hash of
+	// its schema and properties), filled by the first pass: a later record
+	// of the id with other data is a conflicting duplicate, rejected naming
+	// both lines, and contributes nothing to the index.
+	ids *importers.IDGuard
 }
 
 // Import reads FtM entities from r (JSON lines or a JSON array; read twice,
@@ -138,7 +146,7 @@ type importer struct {
 // ctx, stops the import with an error.
 func Import(ctx context.Context, r io.ReadSeeker, sink importers.Sink, opts importers.Options) (Result, error) {
 	im := &importer{ctx: ctx, opts: opts, books: rec.New(sink, opts, Format),
-		index: map[string]info{}, sanction: map[string][]*entity{}, loc: opts.Location}
+		index: map[string]info{}, sanction: map[string][]*entity{}, loc: opts.Location, ids: importers.NewIDGuard()}
 	if im.loc == nil {
 		im.loc = importers.Almaty()
 	}
@@ -152,11 +160,15 @@ func (im *importer) run(r io.ReadSeeker) error {
 	// Pass 1: the index of node entities and what edges say about them.
 	exchanges := map[string]bool{}
 	var nodes []*entity
-	err := each(im.ctx, r, func(_ int, raw []byte) error {
+	err := each(im.ctx, r, func(line int, raw []byte) error {
 		var e entity
 		if json.Unmarshal(raw, &e) != nil || e.ID == "" {
 			return nil
 		}
+		if _, bad := im.ids.Check(e.ID, im.sum(&e), line); bad {
+			return nil // a conflicting duplicate: pass 2 rejects it
+		}
+		im.ids.Remember()
 		switch {
 		case e.Schema == "CryptoWallet":
 			for _, x := range e.all("managingExchange", "mangingExchange") {
@@ -178,6 +190,9 @@ func (im *importer) run(r io.ReadSeeker) error {
 		return fmt.Errorf("%s: index entities: %w", name, err)
 	}
 	for _, e := range nodes {
+		if _, dup := im.index[e.ID]; dup {
+			continue // an identical repeat
+		}
 		if ref, ok := nodeRef(e, exchanges[e.ID]); ok {
 			im.index[e.ID] = info{ref: ref}
 		}
@@ -228,9 +243,15 @@ func (im *importer) record(line int, raw []byte) error {
 	if raw == nil {
 		return im.books.Reject(line, "", "", fmt.Sprintf("record longer than %d MiB", MaxRecordBytes>>20))
 	}
+	if !utf8.Valid(raw) {
+		// encoding/json would store U+FFFD in place of every byte of a
+		// Windows-1251 name: the record is rejected instead.
+		return im.books.Reject(line, "", strings.ToValidUTF8(importers.Preview(string(raw)), "\ufffd"),
+			importers.CheckText(string(raw), len(raw)+1).Error())
+	}
 	var e entity
 	if err := json.Unmarshal(raw, &e); err != nil {
-		return im.books.Reject(line, "", string(raw), "not an FtM entity: "+err.Error())
+		return im.books.Reject(line, "", importers.Preview(string(raw)), "not an FtM entity: "+err.Error())
 	}
 	if e.ID == "" {
 		return im.books.Reject(line, "id", "", "required value is empty")
@@ -238,14 +259,46 @@ func (im *importer) record(line int, raw []byte) error {
 	if e.Schema == "" {
 		return im.books.Reject(line, "schema", "", "required value is empty")
 	}
-	src := graph.Provenance{File: im.opts.Name, Line: line, Batch: im.opts.Batch}
-	switch {
-	case nodeSchema(e.Schema):
-		return im.node(line, &e, src)
-	case edgeSchemas[e.Schema]:
-		return im.edge(line, &e, src)
+	if !nodeSchema(e.Schema) && !edgeSchemas[e.Schema] {
+		return im.books.Reject(line, "schema", e.Schema, "schema "+e.Schema+" is not imported (nodes: Person, Company, Organization, LegalEntity, PublicBody, BankAccount, CryptoWallet, Address; edges: Payment, Ownership, Directorship, Membership, Family, Associate, Sanction)")
 	}
-	return im.books.Reject(line, "schema", e.Schema, "schema "+e.Schema+" is not imported (nodes: Person, Company, Organization, LegalEntity, PublicBody, BankAccount, CryptoWallet, Address; edges: Payment, Ownership, Directorship, Membership, Family, Associate, Sanction)")
+	if first, bad := im.ids.Check(e.ID, im.sum(&e), line); bad {
+		return im.books.Reject(line, "id", importers.Preview(e.ID), importers.ConflictReason("id", e.ID, im.opts.Name, line, first))
+	}
+	src := graph.Provenance{File: im.opts.Name, Line: line, Batch: im.opts.Batch}
+	var err error
+	if nodeSchema(e.Schema) {
+		err = im.node(line, &e, src)
+	} else {
+		err = im.edge(line, &e, src)
+	}
+	// A record the run's conflict check refused (another file or an
+	// earlier import gave its id other data) is rejected, not fatal.
+	if ce, ok := importers.AsRecordError(err); ok {
+		return im.books.Reject(line, ce.Column, importers.Preview(ce.Value), ce.Reason)
+	}
+	return err
+}
+
+// sum hashes what a record says: its schema and properties, in key order.
+func (im *importer) sum(e *entity) uint64 {
+	keys := make([]string, 0, len(e.Properties))
+	for k := range e.Properties {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var h maphash.Hash
+	h.SetSeed(im.ids.Seed())
+	h.WriteString(e.Schema)
+	for _, k := range keys {
+		h.WriteByte(0)
+		h.WriteString(k)
+		for _, v := range e.Properties[k] {
+			h.WriteByte(1)
+			h.WriteString(v)
+		}
+	}
+	return h.Sum64()
 }
 
 // dangling records a reference to an id the file does not define.

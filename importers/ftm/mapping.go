@@ -3,6 +3,7 @@ package ftm
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -399,8 +400,13 @@ func parseDecimal(v string) (int64, error) {
 		return a, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f != f || f > 9e16 || f < -9e16 {
+	if err != nil || f != f {
 		return 0, fmt.Errorf("amount %q: want a decimal number", v)
+	}
+	// The bound of every importer (importers.MaxAmountMinor): a larger
+	// amount is rejected, never stored near the int64 limit.
+	if math.Abs(f*100) > importers.MaxAmountMinor {
+		return 0, fmt.Errorf("amount %q is out of range: at most %d minor units (10^13 in major units) either way", v, int64(importers.MaxAmountMinor))
 	}
 	if f < 0 {
 		return int64(f*100 - 0.5), nil

@@ -19,9 +19,11 @@ package goaml
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strconv"
 	"strings"
@@ -133,13 +135,19 @@ type importer struct {
 	books *rec.Books
 	loc   *time.Location
 	head  map[string]string // report header fields
+	// ids holds the first transaction element of every transactionnumber
+	// (its line and a hash of its content): a later element of the number
+	// with other content is a conflicting duplicate, rejected naming both
+	// lines before any of its records is sent.
+	ids *importers.IDGuard
 }
 
 // Import reads one goAML report from r and sends its records to sink. A
 // malformed document stops the import with an error naming the line; the
 // report reconciles in every case.
 func Import(ctx context.Context, r io.Reader, sink importers.Sink, opts importers.Options) (importers.Report, error) {
-	im := &importer{ctx: ctx, opts: opts, books: rec.New(sink, opts, Format), loc: opts.Location, head: map[string]string{}}
+	im := &importer{ctx: ctx, opts: opts, books: rec.New(sink, opts, Format), loc: opts.Location, head: map[string]string{},
+		ids: importers.NewIDGuard()}
 	if im.loc == nil {
 		im.loc = importers.Almaty()
 	}
@@ -206,7 +214,20 @@ func (im *importer) run(r io.Reader) error {
 				if err := dec.DecodeElement(&tx, &t); err != nil {
 					return fmt.Errorf("%s: line %d: %s: %w", im.opts.Name, line, elPath(), err)
 				}
-				if err := im.row(line, elPath(), func(src graph.Provenance) (string, string, error) { return im.transaction(&tx, src) }); err != nil {
+				if err := im.row(line, elPath(), func(src graph.Provenance) (string, string, error) {
+					num := strings.TrimSpace(tx.Number)
+					if num == "" {
+						return "", "transactionnumber is empty", nil
+					}
+					if first, bad := im.ids.Check(num, im.sum(&tx), line); bad {
+						return importers.Preview(num), importers.ConflictReason("transactionnumber", num, im.opts.Name, line, first), nil
+					}
+					value, reason, err := im.transaction(&tx, src)
+					if reason == "" && err == nil {
+						im.ids.Remember()
+					}
+					return value, reason, err
+				}); err != nil {
 					return err
 				}
 				continue
@@ -244,6 +265,11 @@ func (im *importer) row(line int, elPath string, fn func(graph.Provenance) (valu
 	im.books.Rep.Read++
 	src := graph.Provenance{File: im.opts.Name, Line: line, Batch: im.opts.Batch}
 	value, reason, err := fn(src)
+	// A record the run's conflict check refused (another file or an earlier
+	// import gave its id other data) rejects the element, naming both places.
+	if ce, ok := importers.AsRecordError(err); ok {
+		value, reason, err = importers.Preview(ce.Value), ce.Reason, nil
+	}
 	if err != nil {
 		im.books.Rep.Read--
 		return fmt.Errorf("%s: line %d: %w", im.opts.Name, line, err)
@@ -253,6 +279,12 @@ func (im *importer) row(line int, elPath string, fn func(graph.Provenance) (valu
 	}
 	im.books.Rep.Imported++
 	return nil
+}
+
+// sum hashes what a transaction element says (its decoded content).
+func (im *importer) sum(tx *transaction) uint64 {
+	b, _ := json.Marshal(tx) // plain strings and structs: cannot fail
+	return maphash.Bytes(im.ids.Seed(), b)
 }
 
 func isKZOrEmpty(c string) bool {

@@ -242,6 +242,12 @@ func (l *lister) addresses(r io.Reader) error {
 		if err == nil {
 			err = l.flag(ref, status, "", "", src)
 		}
+		if re, ok := importers.AsRecordError(err); ok {
+			if err := l.books.Reject(line, re.Column, re.Value, re.Reason); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			l.books.Rep.Read--
 			return fmt.Errorf("%s: line %d: %w", l.opts.Name, line, err)
@@ -300,7 +306,12 @@ func (l *lister) csv(r io.Reader, row func(rec []string, line int) error) error 
 			}
 			continue
 		}
-		if err := row(rec, line); err != nil {
+		err = row(rec, line)
+		if re, ok := importers.AsRecordError(err); ok {
+			// A record the books refused (a hostile key) rejects its row.
+			err = l.books.Reject(line, re.Column, re.Value, re.Reason)
+		}
+		if err != nil {
 			l.books.Rep.Read--
 			return fmt.Errorf("%s: line %d: %w", l.opts.Name, line, err)
 		}

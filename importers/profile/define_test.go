@@ -55,7 +55,9 @@ func importDefine(t *testing.T, csv string) (*recSink, importers.Report) {
 
 // TestFirstRowDefines: an entity or link is sent once, from the first
 // imported row defining it; a later row's values for it are still checked
-// (a bad one rejects the row) but not kept; a rejected row defines nothing.
+// (a bad one rejects the row) and compared: a later row that gives it a
+// different name or property is a conflicting duplicate, rejected naming
+// both lines, never dropped unseen; a rejected row defines nothing.
 func TestFirstRowDefines(t *testing.T) {
 	a, b := makeIIN(10), makeIIN(20)
 	acct := kzIBAN("722", 1)
@@ -63,15 +65,19 @@ func TestFirstRowDefines(t *testing.T) {
 		"id;date;iin;name;born;amount\n" +
 		"1;01.03.2025;" + b + ";Rejected Name;31.02.1990;1\n" + // bad birth date: rejected
 		"2;01.03.2025;" + a + ";First Name;01.02.1990;1\n" +
-		"3;02.03.2025;" + a + ";Second Name;02.02.1990;2\n" + // defined already: not kept
+		"3;02.03.2025;" + a + ";Second Name;02.02.1990;2\n" + // defined already, differently: a conflict
 		"4;03.03.2025;" + a + ";Third Name;30.02.1990;3\n" + // defined, but a bad value: rejected
-		"5;04.03.2025;" + b + ";B Name;03.02.1990;4\n"
+		"5;04.03.2025;" + b + ";B Name;03.02.1990;4\n" +
+		"6;05.03.2025;" + a + ";First Name;01.02.1990;5\n" // the same values again: imported
 	sink, rep := importDefine(t, csv)
-	if rep.Imported != 3 || rep.Rejected != 2 {
+	if rep.Imported != 3 || rep.Rejected != 3 {
 		t.Fatalf("imported %d rejected %d: %+v", rep.Imported, rep.Rejected, rep.Rejects)
 	}
-	if rep.Rejects[0].Line != 3 || rep.Rejects[1].Line != 6 || rep.Rejects[1].Column != "born" {
+	if rep.Rejects[0].Line != 3 || rep.Rejects[2].Line != 6 || rep.Rejects[2].Column != "born" {
 		t.Errorf("rejects %+v", rep.Rejects)
+	}
+	if r := rep.Rejects[1]; r.Line != 5 || r.Column != "name" || !strings.Contains(r.Reason, "x.csv:5") || !strings.Contains(r.Reason, "x.csv:4") {
+		t.Errorf("conflict reject %+v: want line 5 naming x.csv:5 and x.csv:4", r)
 	}
 	pa, pb := graph.Ref{Kind: graph.KindPerson, Key: a}, graph.Ref{Kind: graph.KindPerson, Key: b}
 	if e := sink.ents[pa]; e.Name != "First Name" || e.Props["birth_date"] != "1990-02-01" || e.Src.Line != 4 {
@@ -84,7 +90,7 @@ func TestFirstRowDefines(t *testing.T) {
 		t.Errorf("%d links sent, want one per holder: %+v", len(sink.links), sink.links)
 	}
 	if len(sink.txns) != 3 {
-		t.Errorf("%d transactions", len(sink.txns))
+		t.Errorf("%d transactions, want 3", len(sink.txns))
 	}
 }
 

@@ -89,11 +89,18 @@ type fileRun struct {
 	stepUnit time.Duration
 	ctx      rowCtx
 	free     chan *evalBatch // evaluated batches the main goroutine is done with
-	// entities and links of imported rows, kept by the evaluator
-	defEnts  map[graph.Ref]struct{}
+	// links of imported rows, kept by the evaluator
 	defLinks map[linkKey]struct{}
-	// txIDs finds transaction ids repeated with different data (apply, on
-	// the main goroutine).
+	// entities sent (emit, on the main goroutine): the first imported row
+	// defining an entity defines it
+	defEnts map[graph.Ref]struct{}
+	// entIDs finds entities a later row gives with a different name or
+	// property (apply, on the main goroutine).
+	entIDs *importers.IDGuard
+	// entSums is what each entity sent said (importers.EntitySum): a later
+	// row repeating it exactly skips entIDs' field-by-field check.
+	entSums map[graph.Ref]uint64
+	// txIDs finds transaction ids repeated with different data (apply).
 	txIDs *importers.IDGuard
 	// the records of the row being evaluated
 	ents  []graph.Entity
@@ -300,14 +307,30 @@ func metaPair(rec []string) (label, value string, ok bool) {
 	return "", "", false
 }
 
-// emit sends the validated records of a row. The evaluator sends each
-// entity and link once per file, from the first imported row defining it
-// (entityDefined); emit adds stubs for the references nothing defined.
+// emit sends the validated records of a row. Each entity is sent once per
+// file, from the first imported row defining it (a later row's values were
+// compared with it, apply), each link likewise (the evaluator's
+// linkDefined); emit adds stubs for the references nothing defined. Like
+// the sets of references sent, the set of entities defined restarts when it
+// fills; the sink converges what is then sent again.
 func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph.Link, txns []graph.Txn) error {
 	for _, e := range ents {
+		if _, ok := fr.defEnts[e.Ref]; ok {
+			continue
+		}
 		if err := fr.sink.PutEntity(e); err != nil {
 			return fmt.Errorf("put %s: %w", e.Ref, err)
 		}
+		// What was sent is what later rows are compared with.
+		if fr.entIDs.CheckEntity(&e) == nil {
+			fr.entIDs.Remember()
+		}
+		if len(fr.defEnts) >= maxSeen {
+			clear(fr.defEnts)
+			clear(fr.entSums)
+		}
+		fr.defEnts[e.Ref] = struct{}{}
+		fr.entSums[e.Ref] = importers.EntitySum(fr.entIDs.Seed(), &e)
 		fr.mark(e.Ref)
 	}
 	for _, l := range links {
@@ -331,6 +354,8 @@ func (fr *fileRun) emit(src graph.Provenance, ents []graph.Entity, links []graph
 		if err := fr.sink.PutTxn(t); err != nil {
 			return fmt.Errorf("put transaction %s: %w", t.ID, err)
 		}
+		fr.txIDs.Check(t.ID, importers.TxnSum(fr.txIDs.Seed(), &t), src.Line)
+		fr.txIDs.Remember()
 		switch {
 		case fr.stepUnit > 0:
 			fr.rec.Times().AddStep(fr.stepUnit)

@@ -153,6 +153,10 @@ type boundRecord struct {
 	ref   *boundRef
 	name  *boundValue
 	props []boundProp
+	// names caches NormalizeName of the names read (the evaluator's):
+	// every row's entity is compared with the first, and statements repeat
+	// the same few names.
+	names map[string]string
 	// link
 	from, to *boundRef
 	ltype    graph.LinkType

@@ -112,24 +112,34 @@ func (fr *fileRun) apply(b *evalBatch, o *rowOutcome) error {
 	case outReject:
 		return fr.rec.Reject(o.line, o.column, o.value, o.reason)
 	default:
-		txns := b.txns[o.t0:o.t1]
+		ents, txns := b.ents[o.e0:o.e1], b.txns[o.t0:o.t1]
 		if fr.txIDs == nil {
-			fr.txIDs = importers.NewIDGuard()
+			fr.txIDs, fr.entIDs, fr.entSums = importers.NewIDGuard(), importers.NewIDGuard(), map[graph.Ref]uint64{}
 		}
-		// A transaction id that an earlier row gave with different data is
-		// a conflicting duplicate: the row is rejected naming both lines.
+		// A transaction id, or an entity, that an earlier imported row gave
+		// with different data is a conflicting duplicate: the row is rejected
+		// naming both lines, before any of its records is sent.
 		for i := range txns {
 			if first, bad := fr.txIDs.Check(txns[i].ID, importers.TxnSum(fr.txIDs.Seed(), &txns[i]), o.line); bad {
 				return fr.rec.Reject(o.line, "id", importers.Preview(txns[i].ID),
 					importers.ConflictReason("transaction id", txns[i].ID, fr.opts.Name, o.line, first))
 			}
 		}
-		if err := fr.emit(o.src, b.ents[o.e0:o.e1], b.links[o.l0:o.l1], txns); err != nil {
-			return err
+		for i := range ents {
+			if s, ok := fr.entSums[ents[i].Ref]; ok && s == importers.EntitySum(fr.entIDs.Seed(), &ents[i]) {
+				continue // the entity as sent: an identical repeat
+			}
+			if ce := fr.entIDs.CheckEntity(&ents[i]); ce != nil {
+				return fr.rec.Reject(o.line, ce.Column, importers.Preview(ce.Value), ce.Reason)
+			}
 		}
-		for i := range txns {
-			fr.txIDs.Check(txns[i].ID, importers.TxnSum(fr.txIDs.Seed(), &txns[i]), o.line)
-			fr.txIDs.Remember()
+		if err := fr.emit(o.src, ents, b.links[o.l0:o.l1], txns); err != nil {
+			// A record the run's conflict check refused (another file or an
+			// earlier import gave its id other data) rejects the row.
+			if ce, ok := importers.AsRecordError(err); ok {
+				return fr.rec.Reject(o.line, ce.Column, importers.Preview(ce.Value), ce.Reason)
+			}
+			return err
 		}
 		fr.rec.Imported()
 	}
@@ -328,14 +338,23 @@ func (br *boundRecord) eval(fr *fileRun, src graph.Provenance) (skip string, re 
 	if err != nil {
 		return "", &rowErr{column: br.name.column, reason: err.Error()}
 	}
-	// The first row defining an entity defines it; a later row's values are
-	// still checked (a bad value rejects the row) but not kept.
-	defined := fr.entityDefined(ref)
-	props, re := evalProps(br.props, c, !defined)
-	if re != nil || defined {
+	// Every row's values are checked (a bad value rejects the row) and
+	// passed on: apply compares them with the first row's that defined the
+	// entity and sends only that one.
+	props, re := evalProps(br.props, c, true)
+	if re != nil || fr.rowDefines(ref) {
+		c.maps.put(props)
 		return "", re
 	}
-	fr.ents = append(fr.ents, graph.Entity{Ref: ref, Name: importers.NormalizeName(name), Props: props, Src: src})
+	norm, ok := br.names[name]
+	if !ok {
+		if br.names == nil || len(br.names) >= maxRefCache {
+			br.names = make(map[string]string, 1024)
+		}
+		norm = importers.NormalizeName(name)
+		br.names[name] = norm
+	}
+	fr.ents = append(fr.ents, graph.Entity{Ref: ref, Name: norm, Props: props, Src: src})
 	return "", nil
 }
 
@@ -359,12 +378,9 @@ func evalProps(ps []boundProp, c *rowCtx, keep bool) (map[string]string, *rowErr
 	return m, nil
 }
 
-// entityDefined reports whether an imported row of the file, or the row
-// being evaluated, already defined the entity r.
-func (fr *fileRun) entityDefined(r graph.Ref) bool {
-	if _, ok := fr.defEnts[r]; ok {
-		return true
-	}
+// rowDefines reports whether the row being evaluated already defined the
+// entity r (a second record of the profile naming it).
+func (fr *fileRun) rowDefines(r graph.Ref) bool {
 	for _, e := range fr.ents {
 		if e.Ref == r {
 			return true
@@ -373,7 +389,8 @@ func (fr *fileRun) entityDefined(r graph.Ref) bool {
 	return false
 }
 
-// linkDefined is entityDefined for links.
+// linkDefined reports whether an imported row of the file, or the row
+// being evaluated, already defined the link k.
 func (fr *fileRun) linkDefined(k linkKey) bool {
 	if _, ok := fr.defLinks[k]; ok {
 		return true
@@ -390,14 +407,8 @@ func (fr *fileRun) linkDefined(k linkKey) bool {
 // Like the sets of references sent, the sets restart when they fill; the
 // sink converges what is then sent again.
 func (fr *fileRun) define() {
-	if len(fr.defEnts)+len(fr.ents) > maxSeen {
-		clear(fr.defEnts)
-	}
 	if len(fr.defLinks)+len(fr.links) > maxSeen {
 		clear(fr.defLinks)
-	}
-	for _, e := range fr.ents {
-		fr.defEnts[e.Ref] = struct{}{}
 	}
 	for _, l := range fr.links {
 		fr.defLinks[linkKey{from: l.From, to: l.To, typ: l.Type}] = struct{}{}

@@ -181,34 +181,44 @@ func render(stem, base string, d importers.Dialect, meta [][2]string, cols []*in
 		for _, c := range cols {
 			c.role = ""
 		}
-		// The first identifier-like column is the key.
+		// The key is the first identifier-like column whose values are
+		// unique in the rows read (an IIN, IBAN or card number, else a
+		// column named as an id). A column that repeats would make the rows
+		// that share a value one entity, and every row after the first a
+		// conflicting duplicate; with no unique column, the row number
+		// identifies the entity.
+		unique := func(c *inferCol) bool { return c.filled == c.rows && c.filled > 0 && len(c.distinct) == c.filled }
 		var key *inferCol
 		for _, cl := range []int{clIIN, clIBAN, clPAN} {
 			for _, c := range cols {
-				if key == nil && c.label == "" && c.class == cl {
+				if key == nil && c.label == "" && c.class == cl && unique(c) {
 					key = c
 				}
 			}
 		}
 		if key == nil {
-			key = pick(cols, "id", anyCol)
+			key = pick(cols, "id", unique)
 		}
 		if key == nil {
 			for _, c := range cols {
-				if c.label == "" {
+				if c.label == "" && c.role == "" && idWord(c.name) && unique(c) {
 					key = c
 					break
 				}
 			}
 		}
-		if key == nil {
-			key = cols[0]
-			key.label = ""
+		ref := stem + ":{_row}"
+		if key != nil {
+			key.role = "key"
 		}
-		key.role = "key"
 		name := pick(cols, "name", func(c *inferCol) bool { return c.class == clText && c.filled > 0 })
 		b.WriteString("      - entity:\n")
-		fmt.Fprintf(b, "          ref: %s # CHECK the kind\n", refYAML(stem, key, nil))
+		if key != nil {
+			fmt.Fprintf(b, "          ref: %s # CHECK the kind\n", refYAML(stem, key, nil))
+		} else {
+			b.WriteString("          # no column of unique ids: the row number identifies the entity\n")
+			fmt.Fprintf(b, "          ref: {kind: account, key: %s} # CHECK the kind\n", yq(ref))
+		}
 		if name != nil {
 			fmt.Fprintf(b, "          name: %s\n", yq(ph(name)))
 		}

@@ -155,6 +155,72 @@ func ConflictingExchanges() []byte {
 	return []byte("exchange_id,name\nEX-1,ТенгеОбмен\nEX-1,Other Name\n")
 }
 
+// FtMConflicting is FtM JSON lines: person p1 (an IIN) on line 1, p1 again
+// with another name on line 2, payment pay1 on line 3, pay1 again with
+// another amount on line 4, and p1 repeated exactly on line 5.
+func FtMConflicting() []byte {
+	p1 := `{"id":"p1","schema":"Person","properties":{"name":["Ivanov Ivan"],"idNumber":["` + IIN(1) + `"],"nationality":["kz"]}}`
+	return []byte(p1 + "\n" +
+		`{"id":"p1","schema":"Person","properties":{"name":["Petrov Petr"],"idNumber":["` + IIN(1) + `"],"nationality":["kz"]}}` + "\n" +
+		FtMPayment("pay1", "100") + "\n" +
+		FtMPayment("pay1", "999") + "\n" +
+		p1 + "\n" +
+		`{"id":"p2","schema":"Person","properties":{"name":["Second Person"],"idNumber":["` + IIN(2) + `"],"nationality":["kz"]}}` + "\n")
+}
+
+// FtMPayment is an FtM payment from p1 to p2 of amount KZT.
+func FtMPayment(id, amount string) string {
+	return `{"id":"` + id + `","schema":"Payment","properties":{"payer":["p1"],"beneficiary":["p2"],"amount":["` + amount +
+		`"],"currency":["KZT"],"date":["2025-03-15"]}}`
+}
+
+// FtMPerson is one FtM person line keyed by IIN(n).
+func FtMPerson(id string, n int, name string) string {
+	return `{"id":"` + id + `","schema":"Person","properties":{"name":["` + name + `"],"idNumber":["` + IIN(n) + `"],"nationality":["kz"]}}` + "\n"
+}
+
+// GoAMLTxn is one goAML transaction element between two IBAN accounts.
+func GoAMLTxn(number, amount string) string {
+	return "<transaction><transactionnumber>" + number + "</transactionnumber>" +
+		"<date_transaction>2025-03-15T10:00:00</date_transaction><transmode_code>K</transmode_code>" +
+		"<amount_local>" + amount + "</amount_local>" +
+		"<t_from_my_client><from_account><iban>KZ86125KZT5004100100</iban></from_account></t_from_my_client>" +
+		"<t_to><to_account><iban>KZ75125KZT2069100100</iban></to_account></t_to></transaction>\n"
+}
+
+// GoAML is a goAML report of reporting entity 1 around the given elements.
+func GoAML(body string) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<report><rentity_id>1</rentity_id>" +
+		"<submission_code>E</submission_code><report_code>STR</report_code><currency_code_local>KZT</currency_code_local>\n" +
+		body + "</report>\n")
+}
+
+// GoAMLConflicting is a goAML report with transaction 1 on line 3, 1
+// again with another amount on line 4, and 1 repeated exactly on line 5.
+func GoAMLConflicting() []byte {
+	return GoAML(GoAMLTxn("1", "100") + GoAMLTxn("1", "999") + GoAMLTxn("1", "100"))
+}
+
+// FtMHostileFields is FtM JSON lines: a person whose name is Windows-1251
+// (line 1), one with a NUL byte in a property (line 2), one whose id is
+// size bytes (line 3), and a good one (line 4).
+func FtMHostileFields(size int) []byte {
+	return []byte(`{"id":"p1","schema":"Person","properties":{"name":["` + string(CP1251("Иванов Иван")) + `"]}}` + "\n" +
+		`{"id":"p2","schema":"Person","properties":{"name":["Good Name"],"notes":["a\u0000b"]}}` + "\n" +
+		`{"id":"` + strings.Repeat("9", size) + `","schema":"Person","properties":{"name":["Long Id"]}}` + "\n" +
+		FtMPerson("p4", 4, "Fourth Person"))
+}
+
+// GoAMLHugeFields is a goAML report whose first transaction's account
+// number, and second transaction's description, are size bytes, and whose
+// third transaction is good (elements on lines 3, 4 and 5).
+func GoAMLHugeFields(size int) []byte {
+	big := strings.Repeat("9", size)
+	return GoAML(strings.Replace(GoAMLTxn("1", "5"), "<iban>KZ86125KZT5004100100</iban>", "<account>"+big+"</account>", 1) +
+		strings.Replace(GoAMLTxn("2", "5"), "<transmode_code>", "<transaction_description>"+big+"</transaction_description><transmode_code>", 1) +
+		GoAMLTxn("3", "5"))
+}
+
 // MaxAmounts holds two transactions of the largest amount an int64 of minor
 // units holds, into one card.
 func MaxAmounts() []byte {
@@ -264,6 +330,10 @@ func Files() map[string][]byte {
 		"goaml_nested.xml":          GoAMLNested(2000),
 		"ftm_many_values.json":      FtMManyValues(2000),
 		"ftm_long_name.json":        FtMLongName(8192),
+		"ftm_conflict.json":         FtMConflicting(),
+		"goaml_conflict.xml":        GoAMLConflicting(),
+		"ftm_hostile_fields.json":   FtMHostileFields(70000),
+		"goaml_huge_fields.xml":     GoAMLHugeFields(70000),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -90,6 +91,19 @@ func (b *Books) Put(e graph.Entity) error {
 		}
 		e.Props["name_truncated"] = fmt.Sprintf("name of %d bytes cut to %d", n, cut)
 	}
+	if err := checkRef("key", e.Ref); err != nil {
+		return err
+	}
+	if err := importers.CheckText(e.Name, len(e.Name)+1); err != nil {
+		return field("name", e.Name, err)
+	}
+	for k, v := range e.Props {
+		// A property may hold many values (100,000 FtM aliases), so only
+		// its encoding is checked, not its size.
+		if err := importers.CheckText(v, len(v)+1); err != nil {
+			return field(k, v, err)
+		}
+	}
 	if err := b.sink.PutEntity(e); err != nil {
 		return fmt.Errorf("put %s: %w", importers.Preview(e.Ref.String()), err)
 	}
@@ -112,6 +126,15 @@ func (b *Books) Link(l graph.Link) error {
 	if _, ok := b.seen[k]; ok {
 		return nil
 	}
+	if err := checkRef("from", l.From); err != nil {
+		return err
+	}
+	if err := checkRef("to", l.To); err != nil {
+		return err
+	}
+	if err := importers.CheckText(l.Role, 0); err != nil {
+		return field("role", l.Role, err)
+	}
 	b.seen[k] = struct{}{}
 	if err := b.sink.PutLink(l); err != nil {
 		return fmt.Errorf("put link %s %s %s: %w", importers.Preview(l.From.String()), l.Type, importers.Preview(l.To.String()), err)
@@ -121,6 +144,23 @@ func (b *Books) Link(l graph.Link) error {
 
 // Txn sends a transaction and counts how it gave its time.
 func (b *Books) Txn(t graph.Txn) error {
+	for _, f := range [...]struct{ col, v string }{{"id", t.ID}, {"reference", t.Reference}, {"device", t.Device},
+		{"ip", t.IP}, {"atm", t.ATM}, {"currency", t.Currency}} {
+		if err := importers.CheckText(f.v, 0); err != nil {
+			return field(f.col, f.v, err)
+		}
+	}
+	if err := checkRef("from", t.From); err != nil {
+		return err
+	}
+	if err := checkRef("to", t.To); err != nil {
+		return err
+	}
+	for k, v := range t.Props {
+		if err := importers.CheckText(v, 0); err != nil {
+			return field(k, v, err)
+		}
+	}
 	if err := b.sink.PutTxn(t); err != nil {
 		return fmt.Errorf("put transaction %s: %w", importers.Preview(t.ID), err)
 	}
@@ -130,4 +170,22 @@ func (b *Books) Txn(t graph.Txn) error {
 		b.Rep.Times.AddTimestamp(t.Time, b.loc)
 	}
 	return nil
+}
+
+// Hostile fields (docs/SECURITY.md, "Hostile input files"): a record whose
+// key or field is longer than importers.MaxFieldBytes (a 70,000-byte account
+// number), is not UTF-8 or holds a NUL byte is refused with an
+// importers.RecordError, and the importer rejects the row that carried it,
+// quoting a bounded prefix; the run goes on.
+
+func checkRef(col string, r graph.Ref) error {
+	if err := importers.CheckText(r.Key, 0); err != nil {
+		return field(col, r.Key, err)
+	}
+	return nil
+}
+
+func field(col, v string, err error) error {
+	return &importers.RecordError{Column: col, Value: strings.ToValidUTF8(importers.Preview(strings.ReplaceAll(v, "\x00", "\ufffd")), "\ufffd"),
+		Reason: col + ": " + err.Error()}
 }

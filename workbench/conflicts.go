@@ -21,7 +21,7 @@ import (
 type priorCheck struct {
 	importers.Sink
 	ctx context.Context
-	db  *store.DB
+	db  recordReader
 }
 
 // CopiesRecords passes the loader's promise on: priorCheck keeps nothing.

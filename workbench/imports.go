@@ -128,7 +128,7 @@ func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath st
 		prog = noProgress{}
 	}
 	defer b.dropAnalysis()
-	res, err := importFiles(ctx, b.db, files, rejectsPath, prog, prof, as)
+	res, err := importFiles(ctx, b.target(), files, rejectsPath, prog, prof, as)
 	b.mu.RLock()
 	searching := b.ix != nil
 	b.mu.RUnlock()
@@ -138,16 +138,16 @@ func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath st
 	return res, err
 }
 
-func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog ImportProgress,
+func importFiles(ctx context.Context, db importTarget, files []string, rejectsPath string, prog ImportProgress,
 	prof *profile.Profile, as string) (ImportResult, error) {
 	start := time.Now()
 	var res ImportResult
-	loader, err := db.NewLoader()
+	loader, err := db.newLoader(ctx)
 	if err != nil {
-		return res, fmt.Errorf("start import into %s: %w", db.Dir(), err)
+		return res, fmt.Errorf("start import into %s: %w", db.where(), err)
 	}
 	res.Bulk = loader.Bulk()
-	rej := &lazyRejects{path: rejectsPath, dir: db.Dir(), db: db}
+	rej := &lazyRejects{path: rejectsPath, dir: db.rejectsDir(), db: db.sealer()}
 	seen := map[string]string{}
 	ok := false
 	defer func() {
@@ -164,7 +164,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		}
 	}
 	if err := loader.Finish(ctx, prog.Stage); err != nil {
-		return res, fmt.Errorf("finish import into %s: %w", db.Dir(), err)
+		return res, fmt.Errorf("finish import into %s: %w", db.where(), err)
 	}
 	prog.Done()
 	ok = true
@@ -177,7 +177,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 	return res, rej.Close()
 }
 
-func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path string,
+func importOne(ctx context.Context, db importTarget, loader importLoader, path string,
 	seen map[string]string, rej *lazyRejects, prog ImportProgress, prof *profile.Profile, as string) (FileResult, error) {
 	fr := FileResult{Path: path}
 	sum, size, err := hashFile(path)
@@ -189,7 +189,7 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 		return fr, nil
 	}
 	seen[sum] = path
-	if b, done, err := db.ImportedFile(sum); err != nil {
+	if b, done, err := db.importedFile(ctx, sum); err != nil {
 		return fr, fmt.Errorf("check manifest for %s: %w", path, err)
 	} else if done {
 		fr.Skipped = fmt.Sprintf("already imported as batch #%d", b.ID)
@@ -220,9 +220,9 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, path str
 		if !loader.Bulk() {
 			// The database already holds data: a record that an earlier
 			// import stored differently is rejected, never overwritten.
-			sink = priorCheck{Sink: loader, ctx: ctx, db: db}
+			sink = priorCheck{Sink: loader, ctx: ctx, db: db.records()}
 		}
-		rep, note, err = importAny(ctx, db, f, sink, opts, as)
+		rep, note, err = importAny(ctx, db.records(), f, sink, opts, as)
 	}
 	fr.Report, fr.Note = rep, note
 	if err != nil {
@@ -272,9 +272,6 @@ type lazyRejects struct {
 	err       error
 }
 
-// RejectsDir is where an import writes its rejects by default.
-func RejectsDir(dbDir string) string { return filepath.Join(dbDir, "rejects") }
-
 func (l *lazyRejects) Write(p []byte) (int, error) {
 	if l.err != nil {
 		return 0, l.err
@@ -294,7 +291,7 @@ func (l *lazyRejects) create() error {
 		if l.db != nil && l.db.Encrypted() {
 			ext = ".csv.sealed"
 		}
-		base := filepath.Join(RejectsDir(l.dir), "import-"+time.Now().UTC().Format("20060102-150405"))
+		base := filepath.Join(l.dir, "import-"+time.Now().UTC().Format("20060102-150405"))
 		l.path = base + ext
 		for n := 2; ; n++ {
 			if _, err := os.Lstat(l.path); errors.Is(err, os.ErrNotExist) {

@@ -47,13 +47,24 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	db, err := dbf.open(true, false)
-	if err != nil {
-		return err
+	var b *workbench.Workbench
+	if dbf.remote() {
+		wb, done, err := dbf.openRemote(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		b = wb
+	} else {
+		db, err := dbf.open(true, false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		b = newBackend(db)
 	}
-	defer db.Close()
 	defer workbench.LimitImportMemory()()
-	res, err := newBackend(db).ImportAs(ctx, files, *rejects, newProgress(stderr), prof, *as)
+	res, err := b.ImportAs(ctx, files, *rejects, newProgress(stderr), prof, *as)
 	printImportSummary(stdout, res)
 	return err
 }

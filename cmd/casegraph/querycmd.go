@@ -38,14 +38,15 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError{err.Error()}
 		}
 	}
-	db, err := dbf.open(false, true)
+	b, wb, done, err := dbf.openReader(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	b := newBackend(db)
-	if _, _, err := b.LoadSearch(ctx); err != nil {
-		return err
+	defer done()
+	if wb != nil {
+		if _, _, err := wb.LoadSearch(ctx); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	res, err := b.Search(ctx, strings.Join(pos, " "), kind, *limit)
@@ -106,11 +107,18 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{"show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
 	}
-	db, b, ref, err := openRef(ctx, dbf, pos[0], true)
+	b, _, done, err := dbf.openReader(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer done()
+	ref, err := userRef(pos[0], func(r graph.Ref) bool {
+		_, err := b.Entity(ctx, r)
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
 	e, err := b.Entity(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
@@ -276,12 +284,12 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
 	}
-	db, err := dbf.open(false, true)
+	b, _, done, err := dbf.openReader(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	st, err := newBackend(db).Stats(ctx)
+	defer done()
+	st, err := b.Stats(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"casegraph/graph"
 	"casegraph/tui"
+	"casegraph/workbench"
 )
 
 // cmdOpen opens the TUI on an existing database.
@@ -47,18 +48,28 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 		}
 		opts.Start = &ref
 	}
-	db, err := dbf.open(false, false)
-	if err != nil {
-		return err
+	var b *workbench.Workbench
+	if dbf.remote() {
+		wb, done, err := dbf.openRemote(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		b = wb
+	} else {
+		db, err := dbf.open(false, false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		b = newBackend(db)
 	}
-	defer db.Close()
-	b := newBackend(db)
 	p := tea.NewProgram(tui.New(b, opts), tea.WithContext(ctx))
 	go func() {
 		n, took, err := b.LoadSearch(ctx)
 		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err})
 	}()
-	_, err = p.Run()
+	_, err := p.Run()
 	if err != nil && ctx.Err() != nil {
 		return nil // interrupted by a signal: a normal way to leave
 	}

@@ -206,6 +206,9 @@ func TestContractSameAnswers(t *testing.T) {
 			if len(b.Files) != len(d.Files) {
 				t.Fatalf("step %d: %d files vs %d", i, len(b.Files), len(d.Files))
 			}
+			if b.Bulk != d.Bulk || b.Bulk != (i == 0) {
+				t.Errorf("step %d: bulk %v (badger) vs %v (dgraph)", i, b.Bulk, d.Bulk)
+			}
 			if b.Rejected != d.Rejected {
 				t.Errorf("step %d: rejected %d (badger) vs %d (dgraph)", i, b.Rejected, d.Rejected)
 			}

@@ -30,6 +30,7 @@ const maxRetries = 8
 // is recorded (EndBatch) only after its records are committed.
 type Loader struct {
 	db      *DB
+	fresh   bool // the cluster held no import batch when the load began
 	ctx     context.Context
 	recs    []record
 	seq     uint32
@@ -61,7 +62,7 @@ func (db *DB) NewLoader(ctx context.Context) (*Loader, error) {
 	if err := db.query(ctx, q, nil, &out); err != nil {
 		return nil, err
 	}
-	l := &Loader{db: db, ctx: ctx, begun: map[uint32]graph.Batch{}}
+	l := &Loader{db: db, ctx: ctx, begun: map[uint32]graph.Batch{}, fresh: len(out.B) == 0}
 	if len(out.B) > 0 {
 		l.seq = out.B[0].N
 	}
@@ -72,9 +73,11 @@ func (db *DB) NewLoader(ctx context.Context) (*Loader, error) {
 // each record's maps at once.
 func (l *Loader) CopiesRecords() {}
 
-// Bulk is false: the loader always upserts (a fresh cluster is loaded the
-// same way; Dgraph's bulk loader is not used yet, docs/DGRAPH.md).
-func (l *Loader) Bulk() bool { return false }
+// Bulk reports whether the cluster held no import when the load began: as
+// for a fresh Badger store, the records of such a load are not checked
+// against earlier imports one by one (there are none). The loader upserts
+// either way; Dgraph's own bulk loader is not used yet (docs/DGRAPH.md).
+func (l *Loader) Bulk() bool { return l.fresh }
 
 // PutEntity queues an entity.
 func (l *Loader) PutEntity(e graph.Entity) error {

@@ -83,7 +83,7 @@ func baseSchema() string {
 		b.WriteString(l + "\n")
 	}
 	for _, t := range linkTypes {
-		fmt.Fprintf(&b, "%s%s: [uid] @count .\n%s%s: [uid] @count .\n", predLinkOut, t, predLinkIn, t)
+		fmt.Fprintf(&b, "%s%s: [uid] .\n%s%s: [uid] .\n", predLinkOut, t, predLinkIn, t)
 	}
 	return b.String()
 }
@@ -138,7 +138,7 @@ func (db *DB) EnsureMonth(ctx context.Context, m string) error {
 		return nil
 	}
 	c := db.each[monthIndex(m)%len(db.each)]
-	s := fmt.Sprintf("%s%s: [uid] @count .\n%s%s: [uid] @count .\n", predSent, m, predRecv, m)
+	s := fmt.Sprintf("%s%s: [uid] .\n%s%s: [uid] .\n", predSent, m, predRecv, m)
 	if err := c.Alter(ctx, &api.Operation{Schema: s}); err != nil {
 		return fmt.Errorf("dgraph %s: add month %s: %w", db.url, m, err)
 	}

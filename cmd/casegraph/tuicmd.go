@@ -67,7 +67,7 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 	p := tea.NewProgram(tui.New(b, opts), tea.WithContext(ctx))
 	go func() {
 		n, took, err := b.LoadSearch(ctx)
-		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err})
+		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err, Server: b.Remote() != nil})
 	}()
 	_, err := p.Run()
 	if err != nil && ctx.Err() != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,15 @@ func TestDgraphCommands(t *testing.T) {
 		if len(d) < 40 {
 			t.Errorf("%v: answer too short: %s", args, d)
 		}
+	}
+	// bench measures the cluster like a folder.
+	var rep benchReport
+	if err := json.Unmarshal([]byte(runOut("bench", "--json", "--samples", "5", "--db", c.URL())), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Entities != 24 || rep.Txns != 7 || rep.FirstPage.N != 5 || rep.Neighbors.N != 5 || rep.HubFirstPage.N != 3 ||
+		rep.KeystrokeCount == 0 {
+		t.Errorf("bench on the cluster: %+v", rep)
 	}
 	// Commands that read the whole graph locally refuse a cluster.
 	var out bytes.Buffer

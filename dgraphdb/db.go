@@ -2,7 +2,7 @@
 // second implementation of backend.Reader beside the embedded Badger store,
 // and a loader the importers write into (an importers.Sink).
 //
-// The model (docs/DGRAPH.md, docs/adr/0010-dgraph-month-buckets.md): every
+// The model (docs/DGRAPH.md, docs/adr/0003-dgraph-month-buckets.md): every
 // entity is a node keyed by its stable reference (cg.ref, an upsert index);
 // every transaction is a node keyed by its id (tx.id), because Dgraph keeps
 // one edge per (subject, predicate, object) and repeated payments between the

@@ -77,6 +77,10 @@ Usage:
                                                serve the TUI to a team over SSH: one database, every
                                                key a user and a role (docs/SECURITY.md, team file format)
 
+--db dgraph://HOST:PORT[,HOST:PORT…] names a Dgraph v25 cluster instead of a folder for import,
+search, show, stats, bench and the TUI; cases and the journal stay in a local store beside it
+(docs/DGRAPH.md).
+
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
 owner may read (chmod 600). --journal-key FILE (or CASEGRAPH_JOURNAL_KEY) keys the journal's

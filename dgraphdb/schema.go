@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dgraph-io/dgo/v250"
 	"github.com/dgraph-io/dgo/v250/protos/api"
 
 	"casegraph/graph"
@@ -91,10 +92,27 @@ func baseSchema() string {
 // Schema writes casegraph's schema (all but the month buckets, which
 // EnsureMonth adds as data needs them). Writing it again changes nothing.
 func (db *DB) Schema(ctx context.Context) error {
-	if err := db.dg.Alter(ctx, &api.Operation{Schema: baseSchema()}); err != nil {
+	if err := alter(ctx, db.dg, baseSchema()); err != nil {
 		return fmt.Errorf("dgraph %s: write schema: %w", db.url, err)
 	}
 	return nil
+}
+
+// alter writes schema, again for up to 30 s while the cluster answers that
+// it is not ready ("Please retry": an alpha that has just joined).
+func alter(ctx context.Context, c *dgo.Dgraph, schema string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := c.Alter(ctx, &api.Operation{Schema: schema})
+		if err == nil || !strings.Contains(err.Error(), "Please retry") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Month is the bucket of a time: "2026_03" (UTC).
@@ -139,7 +157,7 @@ func (db *DB) EnsureMonth(ctx context.Context, m string) error {
 	}
 	c := db.each[monthIndex(m)%len(db.each)]
 	s := fmt.Sprintf("%s%s: [uid] .\n%s%s: [uid] .\n", predSent, m, predRecv, m)
-	if err := c.Alter(ctx, &api.Operation{Schema: s}); err != nil {
+	if err := alter(ctx, c, s); err != nil {
 		return fmt.Errorf("dgraph %s: add month %s: %w", db.url, m, err)
 	}
 	db.mu.Lock()

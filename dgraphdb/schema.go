@@ -22,8 +22,8 @@ const (
 	predRef      = "cg.ref"      // "KIND:KEY", KIND the graph.Kind number: the stable external id
 	predKind     = "cg.kind"     // graph.Kind
 	predKey      = "cg.key"      // the canonical key: IIN, PAN, IBAN, phone… (exact)
-	predName     = "cg.name"     // display name (trigram)
-	predFind     = "cg.find"     // what search matches: label, terms, skeleton (trigram)
+	predName     = "cg.name"     // display name (search goes through cg.find)
+	predFind     = "cg.find"     // what search matches: label (the name), terms, skeleton (trigram)
 	predStub     = "cg.stub"     // true while only referenced, false once imported itself
 	predEntity   = "cg.entity"   // the entity as JSON (graph.Entity), stub properties merged
 	predStubRec  = "cg.stubrec"  // the stub record as JSON, kept for a full entity written later
@@ -64,7 +64,7 @@ func baseSchema() string {
 		predRef + `: string @index(exact) @upsert .`,
 		predKind + `: int @index(int) .`,
 		predKey + `: string @index(exact) .`,
-		predName + `: string @index(trigram) .`,
+		predName + `: string .`,
 		predFind + `: string @index(trigram) .`,
 		predStub + `: bool @index(bool) .`,
 		predEntity + `: string .`,

@@ -68,9 +68,13 @@ type DB struct {
 	dg   *dgo.Dgraph // round robin over all of them
 
 	mu     sync.Mutex
-	months []string // known month buckets, "2026_03", sorted
-	loaded bool
+	months []string  // known month buckets, "2026_03", sorted
+	loaded time.Time // when months was read from the schema; zero: never
 }
+
+// monthsTTL is how long the month list read from the schema is trusted: a
+// TUI open for hours sees the months another import adds within it.
+var monthsTTL = 10 * time.Second
 
 // Open connects to the alphas a dgraph:// URL names and checks that they
 // answer. It does not change the cluster: Schema does.
@@ -132,11 +136,12 @@ func (db *DB) query(ctx context.Context, q string, vars map[string]string, out a
 }
 
 // Months returns the month buckets the cluster holds ("2026_03"), oldest
-// first, read from its schema once and kept up to date by the loader.
+// first, read from its schema at most every monthsTTL and kept up to date by
+// this process's loader.
 func (db *DB) Months(ctx context.Context) ([]string, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if !db.loaded {
+	if db.loaded.IsZero() || time.Since(db.loaded) > monthsTTL {
 		var out struct {
 			Schema []struct {
 				Predicate string `json:"predicate"`
@@ -156,7 +161,7 @@ func (db *DB) Months(ctx context.Context) ([]string, error) {
 			db.months = append(db.months, m)
 		}
 		slices.Sort(db.months)
-		db.loaded = true
+		db.loaded = time.Now()
 	}
 	return slices.Clone(db.months), nil
 }
@@ -165,7 +170,7 @@ func (db *DB) Months(ctx context.Context) ([]string, error) {
 // new months).
 func (db *DB) Refresh() {
 	db.mu.Lock()
-	db.loaded = false
+	db.loaded = time.Time{}
 	db.mu.Unlock()
 }
 
@@ -176,7 +181,7 @@ func (db *DB) DropAll(ctx context.Context) error {
 		return fmt.Errorf("dgraph %s: drop all: %w", db.url, err)
 	}
 	db.mu.Lock()
-	db.months, db.loaded = nil, false
+	db.months, db.loaded = nil, time.Time{}
 	db.mu.Unlock()
 	return nil
 }

@@ -209,3 +209,25 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestMonthsSeenByAnotherReader: a reader opened before an import (a TUI
+// left open) sees the months the import added once its list is stale.
+func TestMonthsSeenByAnotherReader(t *testing.T) {
+	dg := openFresh(t)
+	ctx := context.Background()
+	reader, err := dgraphdb.Open(ctx, cluster(t).URL())
+	must(t, err)
+	defer reader.Close()
+	old := dgraphdb.SetMonthsTTL(50 * time.Millisecond)
+	defer dgraphdb.SetMonthsTTL(old)
+	if p, err := reader.Transactions(ctx, cardA, graph.TxQuery{}); err != nil || p.Total != 0 {
+		t.Fatalf("before: %+v, %v", p, err)
+	}
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutTxn(txn("N1", time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), cardA, cardB, 9)))
+	})
+	time.Sleep(100 * time.Millisecond)
+	if p, err := reader.Transactions(ctx, cardA, graph.TxQuery{}); err != nil || p.Total != 1 {
+		t.Errorf("after: %+v, %v", p, err)
+	}
+}

@@ -243,8 +243,41 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 	return res, total, nil
 }
 
-// Stats counts what the cluster holds, as the Badger store's Stats does.
+// Stats returns the counts the last import stored (Loader.Finish), as the
+// Badger store does; a cluster no casegraph import finished on is counted
+// now (countStats), which reads every node of every kind and link type.
 func (db *DB) Stats(ctx context.Context) (graph.Stats, error) {
+	var out struct {
+		S []struct {
+			Rec string `json:"cg.statsrec"`
+		} `json:"s"`
+	}
+	q := fmt.Sprintf(`{ s(func: eq(%s, %s)) { %s } }`, predMeta, quote(metaStats), predStatsRec)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return graph.Stats{}, fmt.Errorf("read stats: %w", err)
+	}
+	if len(out.S) == 0 {
+		return db.countStats(ctx)
+	}
+	var s graph.Stats
+	if err := json.Unmarshal([]byte(out.S[0].Rec), &s); err != nil {
+		return graph.Stats{}, fmt.Errorf("read stats: decode: %w", err)
+	}
+	if s.Entities == nil {
+		s.Entities = map[graph.Kind]int{}
+	}
+	if s.Links == nil {
+		s.Links = map[graph.LinkType]int{}
+	}
+	if s.TxnsByChan == nil {
+		s.TxnsByChan = map[graph.Channel]int{}
+	}
+	return s, nil
+}
+
+// countStats counts what the cluster holds, as the Badger store's import
+// does at its end.
+func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 	s := graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{}, TxnsByChan: map[graph.Channel]int{}}
 	var b strings.Builder
 	b.WriteString("{\n")

@@ -38,8 +38,11 @@ const (
 	predBatch    = "cg.batch"    // import batch number
 	predBatchSum = "cg.sha256"   // the imported file's SHA-256
 	predBatchRec = "cg.batchrec" // the batch as JSON (graph.Batch)
-	predSent     = "sent."       // sent.YYYY_MM: entity → its outgoing transactions of the month
-	predRecv     = "recv."       // recv.YYYY_MM: entity → its incoming transactions of the month
+	predMeta     = "cg.meta"     // names a node of casegraph's own: metaStats
+	predStatsRec = "cg.statsrec" // the counts the last import stored (graph.Stats as JSON)
+	metaStats    = "stats"
+	predSent     = "sent." // sent.YYYY_MM: entity → its outgoing transactions of the month
+	predRecv     = "recv." // recv.YYYY_MM: entity → its incoming transactions of the month
 	predLinkOut  = "l."
 	predLinkIn   = "li."
 )
@@ -80,6 +83,8 @@ func baseSchema() string {
 		predBatch + `: int @index(int) @upsert .`,
 		predBatchSum + `: string @index(exact) .`,
 		predBatchRec + `: string .`,
+		predMeta + `: string @index(exact) @upsert .`,
+		predStatsRec + `: string .`,
 	} {
 		b.WriteString(l + "\n")
 	}

@@ -483,7 +483,7 @@ func (st *flushState) apply(recs []record) (set, del []any) {
 			k := r.link
 			from, to := st.node(k.From), st.node(k.To)
 			edge := func(n *nodeState, pred string, other *nodeState) {
-				e := map[string]any{"uid": other.uid}
+				e := map[string]any{"uid": other.uid, pred + "|src": mustJSON(k.Src)}
 				if k.Role != "" {
 					e[pred+"|role"] = k.Role
 				}

@@ -96,7 +96,7 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) { uid\n", predRef, quote(refID(ref)))
 	for _, t := range linkTypes {
 		for _, p := range []string{predLinkOut, predLinkIn} {
-			fmt.Fprintf(&b, "  %s%s @facets(role) { %s }\n", p, t, refFields)
+			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
 		}
 	}
 	for _, m := range months {
@@ -154,6 +154,11 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 					n.Count++
 					if r, ok := roles[i][p+t.String()+"|role"].(string); ok && r != "" {
 						n.Role = r
+					}
+					if src, ok := roles[i][p+t.String()+"|src"].(string); ok {
+						if err := json.Unmarshal([]byte(src), &n.Src); err != nil {
+							return nil, 0, fmt.Errorf("read neighbours of %s: decode the provenance of a %s link: %w", ref, t, err)
+						}
 					}
 					names[o.UID] = o
 				}

@@ -81,9 +81,14 @@ type Input struct {
 
 // Options change what is written.
 type Options struct {
-	// Redact masks PAN middle digits, all but the last 4 digits of IINs and
-	// phone numbers, in every file.
+	// Redact pseudonymises every identifier in every file (pseudo.go):
+	// the same identifier reads the same pseudonym throughout the export.
 	Redact bool
+	// PseudonymKey is the key pseudonyms are derived with when redacting;
+	// nil draws a random one for this export, so its pseudonyms do not
+	// link to another export's. Give the same key to link exports (and to
+	// make a redacted export byte-identical when re-run).
+	PseudonymKey []byte
 	// Replace lets Write replace an existing folder that holds an earlier
 	// export (nothing but export files, no links). Without it Write refuses
 	// any existing folder that is not empty.
@@ -211,6 +216,7 @@ type doc struct {
 	flags   []FlagRow
 	sources []SourceFile
 	almaty  *time.Location
+	ps      *pseudonyms // when redacting
 }
 
 func prepare(in Input, opts Options) (*doc, error) {
@@ -250,6 +256,12 @@ func prepare(in Input, opts Options) (*doc, error) {
 	}
 	for _, b := range in.Case.Bookmarks {
 		add(graph.Entity{Ref: b.Ref, Stub: true})
+	}
+	if opts.Redact {
+		if d.ps, err = newPseudonyms(opts.PseudonymKey); err != nil {
+			return nil, err
+		}
+		d.ps.collect(ents, in)
 	}
 	for _, e := range ents {
 		d.nodes = append(d.nodes, node{ent: e, red: d.redRef(e.Ref)})

@@ -24,6 +24,15 @@ const (
 	phoneB = "+77470001122"
 )
 
+// testKey makes the fixture's redacted exports reproducible.
+var testKey = []byte("casegraph export test pseudonym key")
+
+// psOf is the pseudonym the fixture's exports give an identifier.
+func psOf(k graph.Kind, value string) string {
+	p, _ := newPseudonyms(testKey)
+	return p.of(k, normal(k, value))
+}
+
 func ref(k graph.Kind, key string) graph.Ref { return graph.Ref{Kind: k, Key: key} }
 
 func at(s string) time.Time {
@@ -171,7 +180,7 @@ func shuffled() Input {
 func export(t *testing.T, in Input, redact bool) (string, Manifest) {
 	t.Helper()
 	dir := t.TempDir()
-	m, err := Write(dir, in, Options{Redact: redact})
+	m, err := Write(dir, in, Options{Redact: redact, PseudonymKey: testKey})
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}

@@ -97,7 +97,8 @@ func TestCSVCellsAreNotFormulas(t *testing.T) {
 				t.Errorf("%s: fields are not quoted", name)
 			}
 		}
-		if !sawNegative || (!sawPhone && !redact) || !sawNeutralised {
+		// Redacting, the hostile names are pseudonyms: nothing to neutralise.
+		if !sawNegative || (!sawPhone && !redact) || (!sawNeutralised && !redact) {
 			t.Errorf("redact=%v: negative amount kept %v, E.164 phone kept %v, formula neutralised %v", redact,
 				sawNegative, sawPhone, sawNeutralised)
 		}
@@ -151,7 +152,7 @@ func TestReportsAreInert(t *testing.T) {
 				t.Errorf("redact=%v: report.html contains %q", redact, bad)
 			}
 		}
-		if !strings.Contains(h, "&lt;script&gt;alert(document.cookie)&lt;/script&gt;") {
+		if !redact && !strings.Contains(h, "&lt;script&gt;alert(document.cookie)&lt;/script&gt;") {
 			t.Errorf("redact=%v: report.html does not show the hostile name as text", redact)
 		}
 		m := string(files["report.md"])
@@ -163,7 +164,7 @@ func TestReportsAreInert(t *testing.T) {
 					prose[max(0, loc[0]-20):min(len(prose), loc[1]+20)])
 			}
 		}
-		if !strings.Contains(m, `\<script\>alert(document.cookie)\</script\>`) {
+		if !redact && !strings.Contains(m, `\<script\>alert(document.cookie)\</script\>`) {
 			t.Errorf("redact=%v: report.md does not show the hostile name escaped", redact)
 		}
 		for _, name := range []string{"report.html", "report.md"} {

@@ -43,13 +43,15 @@ func TestReadFolder(t *testing.T) {
 
 func TestMaskedIdentifier(t *testing.T) {
 	for s, want := range map[string]string{
-		`"key":"440043******0015"`:       "440043******0015",
-		`card 4400431234***5678 seen`:    "431234***5678",
-		`{"key":"********0002"}`:         "********0002",
-		`call +7********77 later`:        "+7********77",
-		"note: ****** and 1234":          "",
-		"4400430000000015, +77015551234": "",
-		strings.Repeat("*", 40) + "0002": "********0002",
+		`"key":"440043******0015"`:            "440043******0015",
+		`card 4400431234***5678 seen`:         "431234***5678",
+		`{"key":"********0002"}`:              "********0002",
+		`call +7********77 later`:             "+7********77",
+		"note: ****** and 1234":               "",
+		"4400430000000015, +77015551234":      "",
+		strings.Repeat("*", 40) + "0002":      "********0002",
+		`"refs":["card:PSN-CARD-ABCDE23456"]`: "PSN-CARD-ABCDE23456",
+		"PSN-lower-abc and PSN-CARD-SHORT":    "",
 	} {
 		got, ok := MaskedIdentifier(s)
 		if got != want || ok != (want != "") {

@@ -7,56 +7,56 @@ import (
 	"casegraph/graph"
 )
 
-// Redaction masks the identifiers that must not leave the unit (DOMAIN §1.3):
-// the middle digits of a full PAN (first 6 and last 4 stay), all but the
-// last 4 digits of an IIN, and every digit of a phone number but the country
-// code and the last 2. The same identifier is masked the same way in every
-// file: keys go through redRef, free text through txt, and both use the same
-// mask functions.
+// Redaction pseudonymises every identifier (pseudo.go): keys go through
+// redRef, free text through txt, and both derive the same pseudonym from
+// the same identifier. scrub, the masks below, is what an identifier's
+// shape alone gives away when no key is at hand (MaskedIdentifier
+// recognises both, so a redacted export is never imported as a case).
 
 // redRef returns the reference as it is shown.
 func (d *doc) redRef(r graph.Ref) graph.Ref {
 	if !d.redact {
 		return r
 	}
-	switch r.Kind {
-	case graph.KindCard:
-		key, suffix, _ := strings.Cut(r.Key, "~")
-		if allDigits(key) {
-			key = maskPAN(key)
-		}
-		if suffix != "" {
-			key += "~" + d.txt(suffix)
-		}
-		return graph.Ref{Kind: r.Kind, Key: key}
-	case graph.KindPerson:
-		if allDigits(r.Key) && len(r.Key) == 12 {
-			return graph.Ref{Kind: r.Kind, Key: maskIIN(r.Key)}
-		}
-	case graph.KindPhone:
-		if p, ok := phoneDigits(r.Key); ok {
-			return graph.Ref{Kind: r.Kind, Key: maskPhone(p)}
-		}
+	if keptKind(r.Kind) {
+		return graph.Ref{Kind: r.Kind, Key: d.txt(r.Key)}
 	}
-	return graph.Ref{Kind: r.Kind, Key: d.txt(r.Key)}
+	return graph.Ref{Kind: r.Kind, Key: d.ps.of(r.Kind, normal(r.Kind, r.Key))}
 }
 
-// txt redacts identifiers inside free text (names, properties, references,
-// notes, queries) when redacting, and returns s unchanged otherwise.
+// txt pseudonymises identifiers inside free text (names, properties,
+// references, notes, queries) when redacting, and returns s unchanged
+// otherwise.
 func (d *doc) txt(s string) string {
 	if !d.redact {
 		return s
 	}
-	return scrub(s)
+	return d.ps.text(s, true)
 }
 
 // fileName redacts a source file name when redacting: identifiers glued to
-// letters are masked too (card4400430000000015.csv).
+// letters are replaced too (card4400430000000015.csv).
 func (d *doc) fileName(s string) string {
 	if !d.redact {
 		return s
 	}
-	return scrubFileName(s)
+	return d.ps.text(s, false)
+}
+
+// masker turns an identifier found by its shape (a card's digits, an IIN,
+// a phone's 11 digits starting with 7) into what is written instead.
+type masker func(k graph.Kind, norm string) string
+
+// defaultMask masks the middle digits of a PAN, all but the last 4 of an
+// IIN, all but the country code and last 2 of a phone number.
+func defaultMask(k graph.Kind, norm string) string {
+	switch k {
+	case graph.KindCard:
+		return maskPAN(norm)
+	case graph.KindPerson:
+		return maskIIN(norm)
+	}
+	return maskPhone(norm)
 }
 
 func maskPAN(digits string) string {
@@ -113,13 +113,13 @@ type digitGroup struct{ i, j int }
 // valid checksum) and Kazakh or Russian phone numbers in s, however their
 // digits are grouped. A run glued to an ASCII letter or digit (inside an
 // IBAN, a hex hash or a transaction id) is left alone.
-func scrub(s string) string { return scrubText(s, true) }
+func scrub(s string) string { return scrubText(s, true, defaultMask) }
 
 // scrubFileName is scrub for file names, where an identifier is often glued
 // to letters (card4400430000000015.csv): it masks those too.
-func scrubFileName(s string) string { return scrubText(s, false) }
+func scrubFileName(s string) string { return scrubText(s, false, defaultMask) }
 
-func scrubText(s string, glue bool) string {
+func scrubText(s string, glue bool, mask masker) string {
 	if !strings.ContainsAny(s, "0123456789") {
 		return s
 	}
@@ -140,7 +140,7 @@ func scrubText(s string, glue bool) string {
 			i = j
 		}
 		for gi := 0; gi < len(groups); {
-			n, rep, start := identifierAt(s, groups[gi:], glue)
+			n, rep, start := identifierAt(s, groups[gi:], glue, mask)
 			if n == 0 {
 				gi++
 				continue
@@ -164,10 +164,10 @@ func scrubText(s string, glue bool) string {
 // identifierAt looks for the longest identifier made of the first groups,
 // and returns how many groups it takes, its mask and the byte offset it
 // starts at (a "+" before a phone number is part of it); n is 0 if none.
-func identifierAt(s string, groups []digitGroup, glue bool) (n int, rep string, start int) {
+func identifierAt(s string, groups []digitGroup, glue bool, mask masker) (n int, rep string, start int) {
 	first := groups[0]
 	if glue && first.i > 0 && isASCIIAlnum(s[first.i-1]) {
-		return gluedPAN(s, first)
+		return gluedPAN(s, first, mask)
 	}
 	var digits strings.Builder
 	var lens []int
@@ -190,7 +190,7 @@ func identifierAt(s string, groups []digitGroup, glue bool) (n int, rep string, 
 		end := groups[k-1].j
 		if glue && end < len(s) && isASCIIAlnum(s[end]) {
 			if k == 1 {
-				return gluedPAN(s, first)
+				return gluedPAN(s, first, mask)
 			}
 			continue
 		}
@@ -199,14 +199,14 @@ func identifierAt(s string, groups []digitGroup, glue bool) (n int, rep string, 
 		if first.i > 1 && s[first.i-1] == '(' && s[first.i-2] == '+' {
 			plus = true
 		}
-		if r, ok := classify(d, lens[:k], plus); ok {
+		if kind, norm, ok := classify(d, lens[:k], plus); ok {
 			start = first.i
 			if plus {
 				start = strings.LastIndexByte(s[:first.i], '+')
-			} else if strings.HasPrefix(r, "+") && start > 0 && s[start-1] == '(' {
+			} else if kind == graph.KindPhone && start > 0 && s[start-1] == '(' {
 				start-- // "(701) 555-12-34": the mask replaces the parenthesis too
 			}
-			return k, r, start
+			return k, mask(kind, norm), start
 		}
 	}
 	return 0, "", 0
@@ -216,17 +216,18 @@ func identifierAt(s string, groups []digitGroup, glue bool) (n int, rep string, 
 // only when it is unmistakably a card number: 16 to 19 digits starting with
 // 2 to 6 (Mir, Amex, Visa, Mastercard, UnionPay) that pass Luhn. A run of
 // that kind inside an IBAN, a hash or a transaction id is all but impossible.
-func gluedPAN(s string, g digitGroup) (int, string, int) {
+func gluedPAN(s string, g digitGroup, mask masker) (int, string, int) {
 	d := s[g.i:g.j]
 	if len(d) >= 16 && len(d) <= 19 && d[0] >= '2' && d[0] <= '6' && luhnValid(d) {
-		return 1, maskPAN(d), g.i
+		return 1, mask(graph.KindCard, d), g.i
 	}
 	return 0, "", 0
 }
 
 // classify decides whether digits, written in groups of the given lengths,
-// are a PAN, an IIN or a phone number, and returns their mask.
-func classify(d string, lens []int, plus bool) (string, bool) {
+// are a PAN, an IIN or a phone number, and returns which, in normal form
+// (the digits; a phone's 11 digits starting with 7).
+func classify(d string, lens []int, plus bool) (graph.Kind, string, bool) {
 	single := len(lens) == 1
 	switch n := len(d); {
 	case n >= 13 && !plus:
@@ -235,16 +236,16 @@ func classify(d string, lens []int, plus bool) (string, bool) {
 		// dates and amounts out.
 		for _, l := range lens[:len(lens)-1] {
 			if l < 4 {
-				return "", false
+				return 0, "", false
 			}
 		}
 		if luhnValid(d) {
-			return maskPAN(d), true
+			return graph.KindCard, d, true
 		}
 	case n == 12 && !plus:
 		// A grouped IIN must also start with a plausible birth date.
 		if iinValid(d) && (single || iinDateOK(d)) {
-			return maskIIN(d), true
+			return graph.KindPerson, d, true
 		}
 	case n == 11:
 		// 7 or 8 and ten digits: +7 701 555 12 34, 8 (701) 555-12-34,
@@ -252,16 +253,16 @@ func classify(d string, lens []int, plus bool) (string, bool) {
 		// a four-digit group.
 		if (d[0] == '7' || d[0] == '8') && (single || lens[0] == 1 || lens[0] == 4) {
 			p, _ := phoneDigits(d)
-			return maskPhone(p), true
+			return graph.KindPhone, p, true
 		}
 	case n == 10 && !plus:
 		// A Kazakh number without its country code: 7778945477,
 		// 701 555 12 34, (701) 555-12-34.
 		if d[0] == '7' && (single || lens[0] == 3) {
-			return maskPhone("7" + d), true
+			return graph.KindPhone, "7" + d, true
 		}
 	}
-	return "", false
+	return 0, "", false
 }
 
 // iinDateOK reports whether an IIN starts with a possible birth date
@@ -351,6 +352,9 @@ var maskedIdentifier = regexp.MustCompile(`[0-9]{6}\*{3,9}[0-9]{4}|\*{8}[0-9]{4}
 // MaskedIdentifier returns the first identifier in s that is masked the
 // way --redact masks it, if any.
 func MaskedIdentifier(s string) (string, bool) {
+	if m, ok := IsPseudonym(s); ok {
+		return m, true
+	}
 	// Every mask holds at least three stars in a row: look at the few places
 	// that do rather than run the expression over a whole case.json.
 	for from := 0; ; {

@@ -90,30 +90,64 @@ func TestRedactionLeavesNoIdentifier(t *testing.T) {
 			}
 		}
 	}
-	// The same identifier is masked the same way in every file.
+	// The same identifier reads the same pseudonym in every file.
 	for _, name := range []string{"entities.csv", "transactions.csv", "graph.graphml", "graph.gexf", "entities.ftm.json",
 		"report.html", "report.md", "i2_import.csv", "case.json", "links.csv"} {
-		if !bytes.Contains(files[name], []byte("440043******0015")) && !bytes.Contains(files[name], []byte("4400 43•• •••• 0015")) {
-			t.Errorf("%s does not show card %s masked", name, panA)
+		if !bytes.Contains(files[name], []byte(psOf(graph.KindCard, panA))) {
+			t.Errorf("%s does not show card %s as its pseudonym", name, panA)
 		}
 	}
 	for _, name := range []string{"entities.csv", "graph.graphml", "case.json", "entities.ftm.json"} {
-		if !bytes.Contains(files[name], []byte("********0002")) {
-			t.Errorf("%s does not show IIN %s masked", name, iinA)
+		if !bytes.Contains(files[name], []byte(psOf(graph.KindPerson, iinA))) {
+			t.Errorf("%s does not show IIN %s as its pseudonym", name, iinA)
 		}
 	}
-	if !bytes.Contains(files["entities.csv"], []byte("phone=+7********34")) {
-		t.Errorf("entities.csv does not show the phone masked")
+	// The holder of card A is person A: one pseudonym for both.
+	if !bytes.Contains(files["entities.csv"], []byte("holder_iin="+psOf(graph.KindPerson, iinA))) ||
+		!bytes.Contains(files["entities.csv"], []byte("phone="+psOf(graph.KindPhone, phoneA))) {
+		t.Errorf("entities.csv does not give the holder and the phone their pseudonyms")
 	}
 	if !bytes.Contains(files["manifest.json"], []byte(`"redacted": true`)) ||
-		!bytes.Contains(files["manifest.json"], []byte("bookmark card:400303******7893")) {
+		!bytes.Contains(files["manifest.json"], []byte("bookmark card:"+psOf(graph.KindCard, panB))) {
 		t.Errorf("manifest does not record redacted queries")
 	}
+	// Names, addresses, IBANs, devices, IPs, wallets and domains go too.
+	for _, name := range sortedKeys(files) {
+		for _, gone := range []string{iban, "KZ45 722S", "Ахметов", "Жанболат", "Иванова", "Sarsenov", "Абая", "ТенгеОбмен24",
+			"tengeobmen24", "DEV-9F3A", "10.1.2.3", "TXYZ9fGh2kLmN", "EX-0001"} {
+			if bytes.Contains(bytes.ToLower(files[name]), bytes.ToLower([]byte(gone))) {
+				t.Errorf("%s still holds %s", name, gone)
+			}
+		}
+	}
 	// Redaction keeps what is not an identifier.
-	for _, keep := range []string{iban, "ТенгеОбмен24", "T000005", "KZT"} {
+	for _, keep := range []string{"T000005", "KZT", "ATM-ALA-0042", "Kaspi Bank", "G-ALA-3"} {
 		if !bytes.Contains(files["transactions.csv"], []byte(keep)) && !bytes.Contains(files["entities.csv"], []byte(keep)) {
 			t.Errorf("redaction removed %s", keep)
 		}
+	}
+}
+
+// Pseudonyms do not link two exports unless they share a key.
+func TestPseudonymsDoNotLinkExports(t *testing.T) {
+	ps := func(opts Options) []byte {
+		dir := filepath.Join(t.TempDir(), "x")
+		if _, err := Write(dir, fixture(), opts); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "entities.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pseudonymShape.FindAll(b, -1)[0]
+	}
+	a, b := ps(Options{Redact: true}), ps(Options{Redact: true})
+	if bytes.Equal(a, b) {
+		t.Errorf("two exports without a key share the pseudonym %s", a)
+	}
+	k := []byte("shared key")
+	if a, b := ps(Options{Redact: true, PseudonymKey: k}), ps(Options{Redact: true, PseudonymKey: k}); !bytes.Equal(a, b) {
+		t.Errorf("a shared key gave %s and %s", a, b)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -252,7 +253,7 @@ func renderHTML(d *doc) ([]byte, error) {
 			d.txt(t.ID), utc(t.Time), d.local(t.Time), t.Channel.String(), d.title(t.From), d.title(t.To),
 			graph.FormatMoney(t.Amount, currency(t)), d.txt(t.Reference)})
 	}
-	for _, n := range d.in.Case.Notes {
+	for _, n := range d.notes() {
 		var note struct {
 			UTC, Local, Ref string
 			Lines           []string
@@ -419,10 +420,11 @@ func renderMarkdown(d *doc) ([]byte, error) {
 			md(d.txt(t.Reference)))
 	}
 	b.WriteString("\n## Notes\n\n")
-	if len(d.in.Case.Notes) == 0 {
+	notes := d.notes()
+	if len(notes) == 0 {
 		b.WriteString("No notes.\n")
 	}
-	for _, n := range d.in.Case.Notes {
+	for _, n := range notes {
 		b.WriteString("- ")
 		if !n.Time.IsZero() {
 			fmt.Fprintf(&b, "**%s** ", utc(n.Time))
@@ -442,4 +444,17 @@ func renderMarkdown(d *doc) ([]byte, error) {
 			mdCode(src.SHA256, true))
 	}
 	return []byte(safetext.Text(b.String())), nil
+}
+
+// notes are what the reports' Notes sections list: the case's own notes,
+// then every bookmark's note on the entity it is about (a note on a
+// cluster, path or trace is listed on each member, saying which).
+func (d *doc) notes() []Note {
+	out := slices.Clone(d.in.Case.Notes)
+	for _, bm := range d.in.Case.Bookmarks {
+		if strings.TrimSpace(bm.Note) != "" {
+			out = append(out, Note{Ref: bm.Ref, Text: bm.Note})
+		}
+	}
+	return out
 }

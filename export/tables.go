@@ -199,7 +199,7 @@ Entity types used
 	}
 	fmt.Fprintf(&b, "\nRows: %d relations, %d transactions.\n", len(d.links), len(d.txns))
 	if d.redact {
-		b.WriteString("Identifiers are redacted: PAN middle digits, IIN digits but the last 4 and phone numbers are masked.\n")
+		b.WriteString("Identifiers are pseudonymised: every card, IIN, account, phone, address, device, IP, wallet, name and identifying property reads PSN-<KIND>-<10 letters>, the same identifier the same pseudonym throughout this export.\n")
 	}
 	return []byte(b.String()), nil
 }

@@ -128,13 +128,22 @@ func TestExpandHub(t *testing.T) {
 	if len(h.Nodes) != 2 || !h.Nodes[1].Hub || h.Nodes[1].Degree != HubDegree+2 {
 		t.Fatalf("hub not stopped: %d nodes, %+v", len(h.Nodes), h.Nodes[1])
 	}
-	// As the center a hub is expanded.
-	h, err = Expand(context.Background(), hub, HoodOptions{Hops: 1, MaxNodes: 1000}, g.neighbors)
+	// As the center a hub is expanded: every neighbour without folding,
+	// else the heaviest few and one node for the rest.
+	h, err = Expand(context.Background(), hub, HoodOptions{Hops: 1, MaxNodes: 1000, FoldAt: -1}, g.neighbors)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(h.Nodes) != HubDegree+3 {
 		t.Fatalf("hub center: %d nodes", len(h.Nodes))
+	}
+	h, err = Expand(context.Background(), hub, HoodOptions{Hops: 1, MaxNodes: 1000}, g.neighbors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := h.Nodes[len(h.Nodes)-1]
+	if len(h.Nodes) != FoldKeep+2 || h.Nodes[1].Ref != c || last.Folded != HubDegree+2-FoldKeep || last.Name != fmt.Sprintf("+%d transfer senders", HubDegree+2-FoldKeep) {
+		t.Fatalf("hub center folded: %d nodes, first %v, last %+v", len(h.Nodes), h.Nodes[1].Ref, last)
 	}
 }
 
@@ -155,9 +164,12 @@ func TestExpandErrors(t *testing.T) {
 }
 
 // bruteHood computes by plain BFS what Expand must return without a node
-// budget: hop distances and the set of edges seen from expanded nodes.
-func bruteHood(g *memGraph, center Ref, hops int, allowed map[Kind]bool) (map[Ref]int, map[HoodEdge]bool) {
+// budget or folding: hop distances and the set of edges seen from expanded
+// nodes, walking money only along its flow (upstream nodes' receipts,
+// downstream nodes' payments).
+func bruteHood(g *memGraph, center Ref, hops int) (map[Ref]int, map[HoodEdge]bool) {
 	dist := map[Ref]int{center: 0}
+	role := map[Ref]flow{center: flowNone}
 	edges := map[HoodEdge]bool{}
 	queue := []Ref{center}
 	for len(queue) > 0 {
@@ -166,13 +178,24 @@ func bruteHood(g *memGraph, center Ref, hops int, allowed map[Kind]bool) (map[Re
 		if dist[u] >= hops || (u != center && u.Kind == KindCash) || (u != center && len(g.rows[u]) > HubDegree) {
 			continue
 		}
-		for _, r := range g.rows[u] {
-			if allowed != nil && !allowed[r.Ref.Kind] && r.Ref != center {
+		for _, r := range sortedNeighbors(g.rows[u]) {
+			money := isMonetary(r.Relation)
+			if r.Ref != center && money && ((role[u] == flowUp && r.Dir == DirOut) || (role[u] == flowDown && r.Dir == DirIn)) {
 				continue
 			}
 			if _, ok := dist[r.Ref]; !ok {
 				dist[r.Ref] = dist[u] + 1
 				queue = append(queue, r.Ref)
+				switch {
+				case role[u] != flowNone:
+					role[r.Ref] = role[u]
+				case !money:
+					role[r.Ref] = flowNone
+				case r.Dir == DirIn:
+					role[r.Ref] = flowUp
+				default:
+					role[r.Ref] = flowDown
+				}
 			}
 			e := HoodEdge{From: u, To: r.Ref, Relation: r.Relation, Count: r.Count, Amount: r.Amount}
 			if r.Dir == DirIn {
@@ -210,15 +233,8 @@ func TestExpandMatchesBruteForce(t *testing.T) {
 		}
 		center := refs[rng.IntN(n)]
 		hops := 1 + rng.IntN(3)
-		var opt HoodOptions
-		opt.Hops = hops
-		opt.MaxNodes = 1000
-		var allowed map[Kind]bool
-		if rng.IntN(3) == 0 {
-			opt.Kinds = []Kind{KindCard, KindCash}
-			allowed = map[Kind]bool{KindCard: true, KindCash: true}
-		}
-		dist, edges := bruteHood(g, center, hops, allowed)
+		opt := HoodOptions{Hops: hops, MaxNodes: 1000, FoldAt: -1}
+		dist, edges := bruteHood(g, center, hops)
 
 		h, err := Expand(context.Background(), center, opt, g.neighbors)
 		if err != nil {

@@ -301,6 +301,7 @@ type Neighbor struct {
 	Amount    int64 // sum of transaction amounts in minor units (KZT and others summed as is)
 	FirstSeen time.Time
 	LastSeen  time.Time
+	Src       Provenance // a link row: the import that wrote the link (a transaction row: zero)
 }
 
 // TxSort orders a transaction listing.
@@ -319,7 +320,13 @@ type TxQuery struct {
 	Sort   TxSort
 	Offset int
 	Limit  int
+	// From and To, when set, keep the rows in [From, To) (a range brushed
+	// on the timeline); the page's totals are then over that range.
+	From, To time.Time
 }
+
+// Ranged reports whether q keeps a time range only.
+func (q TxQuery) Ranged() bool { return !q.From.IsZero() || !q.To.IsZero() }
 
 // TxPage is one page of transactions with totals over all of them.
 type TxPage struct {

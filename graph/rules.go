@@ -198,6 +198,8 @@ type ruleRun struct {
 	// (R17–R21): how many instruments transfer at all and their median
 	// transfer degree.
 	flowStats flowStats
+	// scoring is score's scratch, made by the first scoring.
+	scoring *scoring
 }
 
 type tradeKey struct {
@@ -242,6 +244,7 @@ type ruleState struct {
 	memo      []uint8
 	evidEdges []TxEdge
 	seen      map[NodeID]int
+	window    distinct // R1, R12, R6's sliding windows
 	ids       []NodeID
 	evid      []uint32
 	cycle     []uint32
@@ -250,7 +253,8 @@ type ruleState struct {
 }
 
 func (rr *ruleRun) newState() *ruleState {
-	st := &ruleState{seen: make(map[NodeID]int), onPath: make(map[NodeID]bool)}
+	st := &ruleState{seen: make(map[NodeID]int), onPath: make(map[NodeID]bool),
+		window: distinct{cnt: make([]int32, rr.ix.Len())}}
 	if rr.cfg.R13.Enabled {
 		st.memo = make([]uint8, rr.ix.TxCount())
 	}
@@ -259,6 +263,36 @@ func (rr *ruleRun) newState() *ruleState {
 }
 
 func (st *ruleState) add(h Hit) { st.hits = append(st.hits, h) }
+
+// distinct counts the distinct nodes in a sliding window (fan-in, fan-out,
+// ATM runs) without a map: cnt[n] is n's occurrences in the window.
+type distinct struct {
+	cnt     []int32
+	n       int      // distinct nodes in the window
+	touched []NodeID // nodes counted since reset
+}
+
+func (d *distinct) add(x NodeID) {
+	if d.cnt[x] == 0 {
+		d.n++
+		d.touched = append(d.touched, x)
+	}
+	d.cnt[x]++
+}
+
+func (d *distinct) remove(x NodeID) {
+	if d.cnt[x]--; d.cnt[x] == 0 {
+		d.n--
+	}
+}
+
+// reset empties the window.
+func (d *distinct) reset() {
+	for _, x := range d.touched {
+		d.cnt[x] = 0
+	}
+	d.n, d.touched = 0, d.touched[:0]
+}
 
 // isInstrument reports whether a kind holds money of its own.
 func isInstrument(k Kind) bool {
@@ -332,8 +366,18 @@ func clamp01(x float64) float64 { return max(0, min(1, x)) }
 
 // firstAtOrAfter returns the first edge index with Time ≥ t.
 func firstAtOrAfter(es []TxEdge, t int64) int {
-	i, _ := slices.BinarySearchFunc(es, t, func(e TxEdge, t int64) int { return cmp.Compare(e.Time, t) })
-	return i
+	// slices.BinarySearchFunc with a closure cost twice this on the large
+	// demo, where the flow rules search hubs' edges millions of times.
+	lo, hi := 0, len(es)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if es[m].Time < t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // firstAfter returns the first edge index with Time > t.

@@ -192,22 +192,21 @@ func (rr *ruleRun) fanOut(st *ruleState, id NodeID) {
 		return
 	}
 	w := rr.span(c.Window)
-	clear(st.seen)
+	seen := &st.window
+	seen.reset()
 	left := 0
 	var s, s2 float64
 	for j := range out {
 		a := float64(rr.val(out[j]))
 		s, s2 = s+a, s2+a*a
-		st.seen[out[j].Other]++
+		seen.add(out[j].Other)
 		for out[j].Time-out[left].Time > w {
 			a := float64(rr.val(out[left]))
 			s, s2 = s-a, s2-a*a
-			if st.seen[out[left].Other]--; st.seen[out[left].Other] == 0 {
-				delete(st.seen, out[left].Other)
-			}
+			seen.remove(out[left].Other)
 			left++
 		}
-		if len(st.seen) < c.Recipients {
+		if seen.n < c.Recipients {
 			continue
 		}
 		n := float64(j - left + 1)
@@ -218,7 +217,7 @@ func (rr *ruleRun) fanOut(st *ruleState, id NodeID) {
 		}
 		win := out[left : j+1]
 		st.add(Hit{Rule: "R12", Node: id, Score: c.Weight,
-			Reason:   fmt.Sprintf("%d recipients within %s, amounts around %s (CV %.2f)", len(st.seen), rr.fmtWindow(c.Window), rr.money(int64(mean), win), cv),
+			Reason:   fmt.Sprintf("%d recipients within %s, amounts around %s (CV %.2f)", seen.n, rr.fmtWindow(c.Window), rr.money(int64(mean), win), cv),
 			Evidence: rr.evidence(edgeTxs(win)), Window: Window{From: win[0].Time, To: win[len(win)-1].Time}})
 		return
 	}

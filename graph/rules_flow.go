@@ -88,31 +88,33 @@ func (rr *ruleRun) measureFlow() flowStats {
 	var degs []int
 	var oneOff int
 	first, last := int64(1<<62), int64(-1<<62)
-	count := map[NodeID]int{}
+	// count is the transfers to each counterparty of the instrument at
+	// hand; only its own counterparties are set, and reset after it.
+	count := make([]int32, n)
 	for id := NodeID(0); int(id) < n; id++ {
 		if !isInstrument(rr.ix.Kind(id)) {
 			continue
 		}
-		if len(count) > 4096 {
-			count = map[NodeID]int{}
-		} else {
-			clear(count)
-		}
 		out := rr.ix.OutTx(id)
+		recipients := int32(0)
 		for _, e := range out {
 			if rr.isFlow(id, e) {
 				if count[e.Other]++; count[e.Other] == 1 {
 					fs.senders[e.Other]++
+					recipients++
 				}
 			}
 		}
-		fs.recipients[id] = int32(len(count))
+		fs.recipients[id] = recipients
 		for _, e := range out {
 			fs.repeated[e.Tx] = count[e.Other] > 1
 			if count[e.Other] == 1 && rr.isFlow(id, e) {
 				oneOff++
 				first, last = min(first, e.Time), max(last, e.Time)
 			}
+		}
+		for _, e := range out {
+			count[e.Other] = 0
 		}
 		d := 0
 		for _, es := range [][]TxEdge{rr.ix.InTx(id), out} {
@@ -152,11 +154,12 @@ func (rr *ruleRun) thin(id NodeID) bool {
 
 // flowScratch is one worker's reusable space for the flow rules.
 type flowScratch struct {
-	count    map[NodeID]int32 // transfers per counterparty
-	countBig bool             // count grew large: reallocate rather than clear
-	ones     []TxEdge         // one-off counterparties' edges
-	outs     []TxEdge
-	edges    []TxEdge
+	// distinct counts nodes once each: mark[n] == markGen when counted.
+	mark    []uint32
+	markGen uint32
+	ones    []TxEdge // one-off counterparties' edges
+	outs    []TxEdge
+	edges   []TxEdge
 	// R17's earliest-arrival search: arrival time and the transaction that
 	// arrived, valid where stamp equals gen.
 	arr    []int64
@@ -173,22 +176,21 @@ type flowScratch struct {
 	usedOut []bool
 }
 
-// resetCount empties count. Clearing a Go map costs its largest size ever,
-// so a map that once held a hub's counterparties is replaced instead.
-func (f *flowScratch) resetCount() {
-	if f.countBig {
-		f.count = make(map[NodeID]int32)
-		f.countBig = false
-		return
+// newMarks starts a distinct count (first).
+func (f *flowScratch) newMarks() {
+	if f.markGen++; f.markGen == 0 { // wrapped: reset the marks
+		clear(f.mark)
+		f.markGen = 1
 	}
-	clear(f.count)
 }
 
-// noteCount records that count may have grown large.
-func (f *flowScratch) noteCount() {
-	if len(f.count) > 4096 {
-		f.countBig = true
+// first reports whether n is counted for the first time since newMarks.
+func (f *flowScratch) first(n NodeID) bool {
+	if f.mark[n] == f.markGen {
+		return false
 	}
+	f.mark[n] = f.markGen
+	return true
 }
 
 // sgPath is one source → intermediary → sink path of R21.
@@ -198,7 +200,9 @@ type sgPath struct {
 }
 
 func (rr *ruleRun) initFlow(f *flowScratch) {
-	f.count = make(map[NodeID]int32)
+	if rr.cfg.R21.Enabled {
+		f.mark = make([]uint32, rr.ix.Len())
+	}
 	if rr.cfg.R17.Enabled {
 		n := rr.ix.Len()
 		f.arr, f.parent, f.stamp, f.queued = make([]int64, n), make([]uint32, n), make([]uint32, n), make([]uint32, n)

@@ -43,6 +43,7 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 	f := &st.flow
 	budget, examined := c.MaxVisits, 0
 	w := rr.span(c.Window)
+	lo, hi := 0, 0 // in[lo:hi] are the credits in (e.Time, e.Time+w]
 	for _, e := range rr.ix.OutTx(id) {
 		if budget <= 0 || e.Time >= last {
 			return
@@ -54,8 +55,15 @@ func (rr *ruleRun) anyCycle(st *ruleState, id NodeID) {
 		// land on: one that examines n transfers closes on the origin by
 		// chance with probability at most about n × credits ÷ active
 		// instruments, so the walk stops before that reaches MaxChance (at
-		// once in a small world where everyone pays everyone).
-		credits := firstAfter(in, e.Time+w) - firstAfter(in, e.Time)
+		// once in a small world where everyone pays everyone). The debits
+		// come in time order, so both ends only move forward.
+		for lo < len(in) && in[lo].Time <= e.Time {
+			lo++
+		}
+		for hi < len(in) && in[hi].Time <= e.Time+w {
+			hi++
+		}
+		credits := hi - lo
 		if credits == 0 {
 			continue
 		}
@@ -277,14 +285,14 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 	}
 	// The sink's distinct senders over the same span.
 	din := rr.ix.InTx(sink)
-	f.resetCount()
+	f.newMarks()
+	senders := 0
 	for k := firstAtOrAfter(din, from); k < len(din) && din[k].Time <= to; k++ {
-		if rr.isFlow(sink, din[k]) {
-			f.count[din[k].Other]++
+		if rr.isFlow(sink, din[k]) && f.first(din[k].Other) {
+			senders++
 		}
 	}
-	f.noteCount()
-	if float64(len(best)) < c.SinkShare*float64(len(f.count)) {
+	if float64(len(best)) < c.SinkShare*float64(senders) {
 		return
 	}
 	var in1, in2 int64
@@ -300,7 +308,7 @@ func (rr *ruleRun) scatterGather(st *ruleState, id NodeID) {
 	}
 	reason := fmt.Sprintf("scatter-gather: %s → %d intermediaries (%s) → %s (%s) within %s; %d of the sink's %d senders then",
 		RefTitle(rr.ix.Ref(id)), len(best), rr.moneyTx(in1, legs1), RefTitle(rr.ix.Ref(sink)), rr.moneyTx(in2, legs2),
-		fmtDur(max(60, to-from)), len(best), len(f.count))
+		fmtDur(max(60, to-from)), len(best), senders)
 	ev := rr.evidence(legs1, legs2)
 	nodes := []NodeID{id, sink}
 	for _, p := range best {

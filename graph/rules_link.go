@@ -117,18 +117,16 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 		return
 	}
 	w := c.Window.Seconds()
-	clear(st.seen)
+	seen := &st.window
+	seen.reset()
 	left := 0
 	for j := 0; j < len(cash); j++ {
-		st.seen[rr.holderOrSelf(cash[j].Other)]++
+		seen.add(rr.holderOrSelf(cash[j].Other))
 		for cash[j].Time-cash[left].Time > w {
-			h := rr.holderOrSelf(cash[left].Other)
-			if st.seen[h]--; st.seen[h] == 0 {
-				delete(st.seen, h)
-			}
+			seen.remove(rr.holderOrSelf(cash[left].Other))
 			left++
 		}
-		if len(st.seen) < c.Holders {
+		if seen.n < c.Holders {
 			continue
 		}
 		// Extend the run while holders keep arriving within the window of
@@ -179,7 +177,7 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 			st.add(Hit{Rule: "R6", Node: card, Score: score, Reason: reason, Evidence: rr.evidence(own), Window: win,
 				Weak: weak || !emptied[rr.holderOrSelf(card)]})
 		}
-		clear(st.seen)
+		seen.reset()
 		j = end - 1
 		left = end
 	}

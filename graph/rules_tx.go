@@ -66,17 +66,16 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			continue
 		}
 		w := rr.span(v.w)
-		clear(st.seen)
+		win := &st.window
+		win.reset()
 		left := 0
 		for j := 0; j < len(in); j++ {
-			st.seen[in[j].Other]++
+			win.add(in[j].Other)
 			for in[j].Time-in[left].Time > w {
-				if st.seen[in[left].Other]--; st.seen[in[left].Other] == 0 {
-					delete(st.seen, in[left].Other)
-				}
+				win.remove(in[left].Other)
 				left++
 			}
-			if len(st.seen) < v.n {
+			if win.n < v.n {
 				continue
 			}
 			credits := inCum[j+1] - inCum[left]
@@ -102,7 +101,7 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 			if float64(credits) < c.SourceShare*float64(inAll) {
 				continue // the exits are paid for by other money
 			}
-			senders := len(st.seen)
+			senders := win.n
 			last := in[j].Time
 			if b > a {
 				last = max(last, exits[b-1].Time)
@@ -113,7 +112,7 @@ func (rr *ruleRun) fanIn(st *ruleState, id NodeID) {
 					100*float64(gone)/float64(max(1, credits)), rr.fmtWindow(c.Within)),
 				Evidence: rr.evidence(edgeTxs(in[left:j+1]), edgeTxs(exits[a:b])),
 				Window:   Window{From: from, To: last}})
-			clear(st.seen)
+			win.reset()
 			return
 		}
 	}

@@ -72,20 +72,27 @@ func CombineRisk(s, w, t float64) float64 {
 	return clamp01(s + (1-s)*w*max(s, contextCeiling*t))
 }
 
-// ruleAcc keeps the best score per rule for one entity.
-type ruleAcc map[string]RuleScore
+// ruleAcc keeps the best score per rule for one entity (a few rules at
+// most, so a slice searched in order).
+type ruleAcc []RuleScore
 
-func (a ruleAcc) put(r RuleScore) {
-	old, ok := a[r.Rule]
+// put returns a with r, when r is the best of its rule so far.
+func (a ruleAcc) put(r RuleScore) ruleAcc {
+	i := slices.IndexFunc(a, func(x RuleScore) bool { return x.Rule == r.Rule })
+	if i < 0 {
+		return append(a, r)
+	}
+	old := a[i]
 	switch {
-	case !ok, old.IsContext() && !r.IsContext():
+	case old.IsContext() && !r.IsContext():
 	case r.IsContext() && !old.IsContext():
-		return
+		return a
 	case r.Score > old.Score, r.Score == old.Score && r.Via < old.Via:
 	default:
-		return
+		return a
 	}
-	a[r.Rule] = r
+	a[i] = r
+	return a
 }
 
 // IsContext reports whether a rule score counts as context (docs/DETECTION.md "How signals combine").
@@ -122,118 +129,233 @@ func (rr *ruleRun) subject(n NodeID) NodeID {
 // cards of a dropper are flagged with the active ones. Each entity's rules
 // then combine by CombineRisk.
 //
-// last (the last scoring of a run) writes each risk's Explanation and counts its Evidence (what the
-// list shows and ranks ties by); the collector rounds, which read only the
-// scores, skip both.
+// last (the last scoring of a run) writes each risk's Explanation, counts
+// its Evidence (what the list shows and ranks ties by), fills Refs and ranks
+// the risks; the collector rounds, which read only each entity's score, get
+// the risks unranked and skip the rest.
 func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 	cfg := rr.cfg
-	own := map[NodeID]ruleAcc{}
-	hitIdx := map[NodeID][]int{}
-	for i, h := range hits {
-		if own[h.Node] == nil {
-			own[h.Node] = ruleAcc{}
+	ix := rr.ix
+	sc := rr.scoreScratch()
+	defer sc.reset()
+	// Own rules: hits are sorted by node, so each node's hits are one run.
+	type own struct {
+		node   NodeID
+		acc    ruleAcc
+		lo, hi int // its hits, hits[lo:hi]
+	}
+	var owns []own
+	for lo := 0; lo < len(hits); {
+		hi := lo + 1
+		for hi < len(hits) && hits[hi].Node == hits[lo].Node {
+			hi++
 		}
-		own[h.Node].put(RuleScore{Rule: h.Rule, Score: h.Score, Via: NoNode, Strong: h.Strong, Weak: h.Weak})
-		hitIdx[h.Node] = append(hitIdx[h.Node], i)
+		var acc ruleAcc
+		for _, h := range hits[lo:hi] {
+			acc = acc.put(RuleScore{Rule: h.Rule, Score: h.Score, Via: NoNode, Strong: h.Strong, Weak: h.Weak})
+		}
+		owns = append(owns, own{hits[lo].Node, acc, lo, hi})
+		lo = hi
 	}
 	// Holders: own rules plus their instruments' rules.
-	holderAcc := map[NodeID]ruleAcc{}
-	for n, acc := range own {
-		if h := rr.holder[n]; h != NoNode && isInstrument(rr.ix.Kind(n)) {
-			if holderAcc[h] == nil {
-				holderAcc[h] = ruleAcc{}
-			}
-			for _, r := range acc {
-				holderAcc[h].put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.CardToHolder, Via: n, Strong: r.Strong, Weak: r.Weak})
+	for _, o := range owns {
+		if h := rr.holder[o.node]; h != NoNode && isInstrument(ix.Kind(o.node)) {
+			a := sc.holder.at(h)
+			for _, r := range o.acc {
+				*a = a.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.CardToHolder, Via: o.node, Strong: r.Strong, Weak: r.Weak})
 			}
 		}
 	}
-	for n, acc := range own {
-		if rr.ix.Kind(n) == KindPerson {
-			if holderAcc[n] == nil {
-				holderAcc[n] = ruleAcc{}
-			}
-			for _, r := range acc {
-				holderAcc[n].put(r)
+	for _, o := range owns {
+		if ix.Kind(o.node) == KindPerson {
+			a := sc.holder.at(o.node)
+			for _, r := range o.acc {
+				*a = a.put(r)
 			}
 		}
 	}
-	final := map[NodeID]ruleAcc{}
-	for n, acc := range holderAcc {
-		final[n] = acc
+	// Every entity's rules: a holder's are its accumulated ones; any other
+	// entity's its own; an instrument's also what its holders carry.
+	for i, h := range sc.holder.nodes {
+		*sc.final.at(h) = sc.holder.accs[i]
 	}
-	// Instruments: own rules plus what their holder carries.
-	for n, acc := range own {
-		if rr.ix.Kind(n) == KindPerson {
-			continue
+	for _, o := range owns {
+		if ix.Kind(o.node) != KindPerson {
+			*sc.final.at(o.node) = slices.Clone(o.acc)
 		}
-		f := ruleAcc{}
-		for _, r := range acc {
-			f.put(r)
-		}
-		final[n] = f
 	}
-	for h, acc := range holderAcc {
-		for _, l := range rr.ix.Links(h) {
-			if !l.Out || l.Type != LinkHolds || !isInstrument(rr.ix.Kind(l.Other)) {
+	for i, h := range sc.holder.nodes {
+		acc := sc.holder.accs[i]
+		for _, l := range ix.Links(h) {
+			if !l.Out || l.Type != LinkHolds || !isInstrument(ix.Kind(l.Other)) {
 				continue
 			}
-			f := final[l.Other]
-			if f == nil {
-				f = ruleAcc{}
-				final[l.Other] = f
-			}
+			f := sc.final.at(l.Other)
 			for _, r := range acc {
 				if r.Via == l.Other {
 					continue // the card's own rule coming back
 				}
-				f.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.HolderToCard, Via: h, Strong: r.Strong, Weak: r.Weak})
+				*f = f.put(RuleScore{Rule: r.Rule, Score: r.Score * cfg.HolderToCard, Via: h, Strong: r.Strong, Weak: r.Weak})
 			}
 		}
+	}
+	ownOf := make(map[NodeID]int, len(owns))
+	for i, o := range owns {
+		ownOf[o.node] = i
 	}
 
 	// Evidence per subject: the distinct transactions of its own hits and of
 	// its instruments' hits.
-	evid := map[NodeID]map[uint32]struct{}{}
-	for _, h := range hits {
-		if !last {
-			break
+	var evid map[NodeID]int
+	if last {
+		var pairs []subjectTx
+		for _, h := range hits {
+			s := rr.subject(h.Node)
+			for _, t := range h.Evidence {
+				pairs = append(pairs, subjectTx{s, t})
+			}
 		}
-		s := rr.subject(h.Node)
-		if evid[s] == nil {
-			evid[s] = map[uint32]struct{}{}
-		}
-		for _, t := range h.Evidence {
-			evid[s][t] = struct{}{}
+		slices.SortFunc(pairs, func(a, b subjectTx) int {
+			if c := cmp.Compare(a.subj, b.subj); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.tx, b.tx)
+		})
+		pairs = slices.Compact(pairs)
+		evid = map[NodeID]int{}
+		for _, p := range pairs {
+			evid[p.subj]++
 		}
 	}
 
-	out := Flags{Hits: hits, Threshold: cfg.FlagThreshold, Refs: make(map[NodeID]Ref, len(final))}
-	for n, acc := range final {
-		rs := make([]RuleScore, 0, len(acc))
-		for _, r := range acc {
-			rs = append(rs, r)
-		}
+	out := Flags{Hits: hits, Threshold: cfg.FlagThreshold}
+	if last {
+		out.Refs = make(map[NodeID]Ref, len(sc.final.nodes))
+	}
+	out.Risks = make([]Risk, 0, len(sc.final.nodes))
+	for i, n := range sc.final.nodes {
+		rs := []RuleScore(sc.final.accs[i])
 		slices.SortFunc(rs, func(a, b RuleScore) int {
 			if c := cmp.Compare(b.Score, a.Score); c != 0 {
 				return c
 			}
 			return cmp.Compare(ruleNumber(a.Rule), ruleNumber(b.Rule))
 		})
-		ref := rr.ix.Ref(n)
-		out.Refs[n] = ref
+		ref := ix.Ref(n)
+		if last {
+			out.Refs[n] = ref
+		}
 		s, w, typ := parts(rs)
 		subj := rr.subject(n)
-		out.Risks = append(out.Risks, Risk{Node: n, Ref: ref, Kind: rr.ix.Kind(n),
+		var idx []int
+		if o, ok := ownOf[n]; ok {
+			for j := owns[o].lo; j < owns[o].hi; j++ {
+				idx = append(idx, j)
+			}
+		}
+		out.Risks = append(out.Risks, Risk{Node: n, Ref: ref, Kind: ix.Kind(n),
 			Score: CombineRisk(s, w, cfg.FlagThreshold), Typology: s, Context: w, Typologies: typ,
-			Evidence: len(evid[subj]), Subject: subj, Rules: rs,
-			Hits: hitIdx[n]})
+			Evidence: evid[subj], Subject: subj, Rules: rs, Hits: idx})
 		if last {
-			out.Risks[len(out.Risks)-1].Explanation = rr.explain(n, rs, hits, hitIdx[n])
+			out.Risks[len(out.Risks)-1].Explanation = rr.explain(n, rs, hits, idx)
 		}
 	}
-	slices.SortFunc(out.Risks, compareRisks)
+	if last {
+		sortRisks(out.Risks)
+	}
 	return out
+}
+
+type subjectTx struct {
+	subj NodeID
+	tx   uint32
+}
+
+// sortRisks orders risks by compareRisks. A Risk is large, so the sort
+// moves small keys and the risks are placed once.
+func sortRisks(rs []Risk) {
+	type key struct {
+		score, typology float64
+		typologies      int
+		evidence        int
+		node            NodeID
+		i               int32
+	}
+	keys := make([]key, len(rs))
+	for i, r := range rs {
+		keys[i] = key{r.Score, r.Typology, r.Typologies, r.Evidence, r.Node, int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int { // compareRisks on the keys
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.typology, a.typology); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.typologies, a.typologies); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.evidence, a.evidence); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.node, b.node)
+	})
+	sorted := make([]Risk, len(rs))
+	for i, k := range keys {
+		sorted[i] = rs[k.i]
+	}
+	copy(rs, sorted)
+}
+
+// scoreScratch returns the run's scoring scratch (dense per-node slots,
+// allocated once per run and cleared after each scoring).
+func (rr *ruleRun) scoreScratch() *scoring {
+	if rr.scoring == nil {
+		n := rr.ix.Len()
+		rr.scoring = &scoring{holder: newSlots(n), final: newSlots(n)}
+	}
+	return rr.scoring
+}
+
+// scoring is score's scratch: the holders' accumulated rules and every
+// entity's final rules, each in node slots.
+type scoring struct {
+	holder, final slots
+}
+
+func (s *scoring) reset() {
+	s.holder.reset()
+	s.final.reset()
+}
+
+// slots maps nodes to accumulators without a map: slot[n] is 1 + the
+// accumulator's position in accs, 0 when n has none.
+type slots struct {
+	slot  []int32
+	nodes []NodeID
+	accs  []ruleAcc
+}
+
+func newSlots(n int) slots { return slots{slot: make([]int32, n)} }
+
+// at returns n's accumulator, adding an empty one.
+func (s *slots) at(n NodeID) *ruleAcc {
+	if p := s.slot[n]; p > 0 {
+		return &s.accs[p-1]
+	}
+	s.nodes = append(s.nodes, n)
+	s.accs = append(s.accs, nil)
+	s.slot[n] = int32(len(s.accs))
+	return &s.accs[len(s.accs)-1]
+}
+
+// reset clears the slots used (the accumulators are handed out to the
+// risks, so they are dropped, not reused).
+func (s *slots) reset() {
+	for _, n := range s.nodes {
+		s.slot[n] = 0
+	}
+	s.nodes, s.accs = s.nodes[:0:0], s.accs[:0:0]
 }
 
 // compareRisks ranks risks: by score, then by the typology evidence alone,

@@ -156,8 +156,11 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			}
 		}
 		id := NodeID(i)
-		if k := ix.Kind(id); c.IdentWeight > 0 && (k == KindDevice || k == KindIP || k == KindPhone) {
-			// A gang's identifier: its other users are mostly flagged.
+		if k := ix.Kind(id); c.IdentWeight > 0 && (k == KindDevice || k == KindIP || k == KindPhone || k == KindGroup) {
+			// A gang's identifier: its other users are mostly flagged. A
+			// group of the imported case data (groups.csv, memberships.csv)
+			// is the strongest such identifier: its members are named by
+			// the investigation itself.
 			clear(users)
 			flaggedUsers = flaggedUsers[:0]
 			suspects := 0
@@ -189,14 +192,18 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 			for u := range users {
 				switch {
 				case flaggedSubj[u]:
+				case gang && ix.Kind(id) == KindGroup:
+					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
+						Reason: fmt.Sprintf("named in the case data as a member of group %s with %d flagged subjects (of %d members)",
+							ix.Ref(id).Key, k, all-1)})
 				case gang:
 					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
-						Reason: fmt.Sprintf("uses %s %s with %d flagged subjects (of %d users)", k0(ix.Kind(id)),
+						Reason: fmt.Sprintf("uses %s %s with %d flagged subjects (of %d users)", kindWord(ix.Kind(id)),
 							ix.Ref(id).Key, k, all-1)})
 				case profiled[u]:
 					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
 						Reason: fmt.Sprintf("one of %d holders with a nominee's profile (cards in many banks, unlicensed exchanges, P2P, night cash) on %s %s (of %d users)",
-							suspects, k0(ix.Kind(id)), ix.Ref(id).Key, all)})
+							suspects, kindWord(ix.Kind(id)), ix.Ref(id).Key, all)})
 				}
 			}
 			continue
@@ -237,8 +244,8 @@ func (rr *ruleRun) flowSums() (in, out []int64) {
 	return rr.inSum, rr.outSum
 }
 
-// k0 names an identifier kind in a reason.
-func k0(k Kind) string {
+// kindWord names an identifier kind in a reason.
+func kindWord(k Kind) string {
 	if k == KindIP {
 		return "IP"
 	}

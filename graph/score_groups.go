@@ -138,7 +138,7 @@ func SuspectedGroups(ctx context.Context, ix *Index, f Flags) ([]SuspectedGroup,
 		}
 		x := NodeID(id)
 		switch ix.Kind(x) {
-		case KindDevice, KindIP, KindPhone:
+		case KindDevice, KindIP, KindPhone, KindGroup: // groups: imported memberships
 		default:
 			for _, l := range ix.Links(x) {
 				if l.Out && l.Type == LinkSameAs && subjectFlagged(x) && subjectFlagged(l.Other) {

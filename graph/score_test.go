@@ -234,3 +234,74 @@ func TestVerdictsSteerCollectors(t *testing.T) {
 		t.Errorf("all three mules dismissed, the collector still at %.2f", s)
 	}
 }
+
+// TestKnownGroupNamesItsMembers: the imported case data names a group with
+// three droppers (each structuring top-ups) and an organiser who has no
+// money of their own in the data. The organiser is flagged by R23 with the
+// group as the reason and joins the droppers' suspected group. A group of
+// the case data whose members are all ordinary people flags nobody, and
+// neither does a group with one flagged member among many.
+func TestKnownGroupNamesItsMembers(t *testing.T) {
+	r := newRB()
+	gang := Ref{Kind: KindGroup, Key: "G-1"}
+	family := Ref{Kind: KindGroup, Key: "G-2"}
+	loose := Ref{Kind: KindGroup, Key: "G-3"}
+	for _, g := range []Ref{gang, family, loose} {
+		r.b.AddEntity(Entity{Ref: g, Name: g.Key})
+	}
+	member := func(p int, g Ref) {
+		r.person(p)
+		r.b.AddLink(Link{From: rPerson(p), To: g, Type: LinkMemberOf})
+	}
+	member(100, gang) // the organiser: no card, no transaction
+	for p := 1; p <= 3; p++ {
+		c := r.card(p*10, p, "Kaspi Bank", "")
+		for i, a := range []int64{495000, 497000, 499000} {
+			r.tx(rATM(1), c, time.Duration(i)*day+time.Duration(p)*time.Hour, a, ChannelTopup, withIIN(TriNo))
+		}
+		r.tx(c, r.card(p*10+1, p*10+1, "Halyk", ""), 3*day+time.Duration(p)*time.Hour, 1400000, ChannelTransfer)
+		member(p, gang)
+	}
+	for p := 200; p < 205; p++ {
+		r.tx(r.card(p, p, "Halyk", ""), r.card(p+100, p+100, "Halyk", ""), time.Duration(p)*time.Hour, 20000, ChannelTransfer)
+		member(p, family)
+		member(p+100, loose)
+	}
+	member(1, loose)
+	ix, f := r.run(t)
+	if s := riskOf(ix, f, rPerson(100)); s < f.Threshold {
+		t.Fatalf("organiser named with three flagged droppers: risk %.2f, want flagged", s)
+	}
+	oid, _ := ix.Lookup(rPerson(100))
+	found := false
+	for _, h := range f.Hits {
+		if h.Node == oid && h.Rule == "R23" && strings.Contains(h.Reason, "member of group G-1 with 3 flagged subjects") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no R23 hit naming group G-1 on the organiser")
+	}
+	for p := 200; p < 205; p++ {
+		for _, q := range []int{p, p + 100} {
+			if s := riskOf(ix, f, rPerson(q)); s >= f.Threshold {
+				t.Errorf("person %d of an unflagged group flagged: %.2f", q, s)
+			}
+		}
+	}
+	groups, err := SuspectedGroups(context.Background(), ix, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var with []int
+	for i, g := range groups {
+		for _, p := range g.Persons {
+			if p == oid {
+				with = append(with, i)
+			}
+		}
+	}
+	if len(with) != 1 || len(groups[with[0]].Persons) != 4 {
+		t.Errorf("organiser in groups %v of %d; want one group with the 3 droppers", with, len(groups))
+	}
+}

@@ -171,6 +171,9 @@ type searchQuery struct {
 	skel  string   // Skeleton(text)
 	pats  [][]byte // encoded patterns: text (when every rune is known) and skel, deduplicated
 	masks []uint64
+	// order is the order the patterns are tried in: the skeleton first
+	// when there are two (scanChunk).
+	order []int
 	// bound is, per pattern, its index into a field's fbound (-1: none,
 	// the pattern is too long or has a separator).
 	bound []int
@@ -245,6 +248,10 @@ func (ix *SearchIndex) prepare(query string, kind Kind) searchQuery {
 		}
 		q.bound = append(q.bound, bi)
 		q.maskExact = append(q.maskExact, maskProvesMatch(p))
+	}
+	q.order = []int{0}
+	if len(q.pats) == 2 {
+		q.order = []int{1, 0} // pats[1] is the skeleton
 	}
 	q.docBound = -1
 	if len(q.pats) == 1 && q.maskExact[0] && q.exact == nil {
@@ -393,9 +400,14 @@ func (ix *SearchIndex) scanChunk(ch *searchChunk, q *searchQuery, only []uint32,
 		// The first field that matches (label first, then terms, then the
 		// skeleton) gives the cheap score: it only picks the pool that
 		// sahilm re-ranks on every field, so scoring more is wasted work.
+		// The skeleton pattern is tried first when there is one: a
+		// transliterated name (Жанболат for zhanbol) then scores as a
+		// Latin spelling of it does, instead of losing its place in the
+		// pool to every Latin one (rerank does the same).
 		best, ok, push := 0, false, false
 	pats:
-		for pi, p := range q.pats {
+		for _, pi := range q.order {
+			p := q.pats[pi]
 			qm := q.masks[pi]
 			for f := ch.first[i]; f < ch.first[i+1]; f++ {
 				if ch.fmask[f]&qm != qm {

@@ -208,11 +208,12 @@ func (ix *SearchIndex) rerankPart(patterns []string, cands []candidate, hits []S
 		term    string
 		matched []int // byte offsets into the field
 	}
-	bests := make([]best, len(cands))
-	for _, p := range patterns {
+	bests := make([][]best, len(patterns))
+	for pi, p := range patterns {
+		bests[pi] = make([]best, len(cands))
 		for _, m := range fuzzy.FindFromNoSort(p, strs) {
 			f := meta[m.Index]
-			b := &bests[f.cand]
+			b := &bests[pi][f.cand]
 			// Prefer the higher score; on a tie prefer the label, then its skeleton.
 			if !b.ok || m.Score > b.score || m.Score == b.score && f.kind < b.kind {
 				*b = best{ok: true, score: m.Score, kind: f.kind, term: f.term, matched: m.MatchedIndexes}
@@ -221,7 +222,22 @@ func (ix *SearchIndex) rerankPart(patterns []string, cands []candidate, hits []S
 	}
 	for ci, c := range cands {
 		d := ix.docs[c.idx]
-		b := bests[ci]
+		b := bests[0][ci]
+		if len(patterns) > 1 {
+			// A name matched through its skeleton is as good a match as
+			// the same name spelt as typed: rank every name on the
+			// skeleton pattern (the longer typed pattern, "zhanbol" over
+			// "janbol", earns more adjacency bonus, so Latin spellings
+			// came before every Cyrillic one). The typed match, when it
+			// is on the label, still marks the runes.
+			if s := bests[1][ci]; s.ok {
+				if b.ok && b.kind == fieldLabel {
+					b.score = s.score
+				} else {
+					b = s
+				}
+			}
+		}
 		h := SearchHit{Doc: d, Score: int(c.score)}
 		if b.ok {
 			h.Score = b.score

@@ -105,6 +105,7 @@ func TestOpenSSHClientUnderTmux(t *testing.T) {
 	x.wait("alice", 5*time.Second, "persons.csv")
 	send("b")
 	x.wait("alice", 5*time.Second, "Bookmark")
+	send("Tab")
 	send("-l", "Shared case")
 	send("C-s")
 	x.wait("alice", 5*time.Second, "(new case)")

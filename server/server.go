@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,6 +170,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		n, took, err := s.wb.LoadSearch(ctx)
 		s.searchDone = tui.SearchReadyMsg{Docs: n, Took: took, Err: err}
 		close(s.search)
+		collectSooner()
 	}()
 	if s.cfg.Ready != nil {
 		s.cfg.Ready()
@@ -181,6 +183,21 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return nil // a Close while Serve was starting closes the listener instead
 	}
 	return err
+}
+
+// serverGCPercent is the collector's target while a server serves: a
+// server's heap is mostly its long-lived search index and analysis, and
+// the garbage of many sessions' frames would otherwise let the process
+// grow to twice that before a collection (Go's default, GOGC=100). At 25
+// the heap may exceed what is live by a quarter; the collections this
+// costs mark the index more often (docs/PERFORMANCE.md, team server).
+const serverGCPercent = 25
+
+// collectSooner sets serverGCPercent unless GOGC says otherwise.
+func collectSooner() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
 
 // ListeningFile is the file in a server's state folder that holds the

@@ -23,6 +23,7 @@ import (
 	"github.com/charmbracelet/x/vt"
 	gossh "golang.org/x/crypto/ssh"
 
+	"casegraph/graph"
 	"casegraph/store"
 	"casegraph/workbench"
 )
@@ -301,7 +302,7 @@ func TestTeamServerEndToEnd(t *testing.T) {
 	alice.openDropper()
 	alice.send("b")
 	alice.wait(5*time.Second, "Bookmark")
-	alice.send("Team case" + tab + "mule" + ctrlS)
+	alice.send(tab + "Team case" + tab + "mule" + ctrlS) // the case picker, the new case's name, tags
 	alice.wait(5*time.Second, "(new case)")
 	start := time.Now()
 	bob.wait(time.Second, "Team case", "1 bookmarks", "alice bookmarked")
@@ -326,8 +327,30 @@ func TestTeamServerEndToEnd(t *testing.T) {
 	vera.openDropper()
 	vera.send("b")
 	vera.wait(5*time.Second, "Bookmark")
-	vera.send(ctrlS) // the current case, "Team case", is filled in
+	vera.send(ctrlS) // the picker is on the current case, "Team case"
 	vera.wait(5*time.Second, "vera is a viewer and may not")
+
+	// Referred, the case is read-only for everyone, bob's screen and the
+	// server alike; only alice, an investigator, may reopen it.
+	alice.send("c")
+	alice.wait(5*time.Second, "Team case")
+	alice.send("S")
+	alice.wait(5*time.Second, `"Team case" is referred`)
+	bob.wait(time.Second, "[referred]")
+	bob.send("n")
+	bob.wait(5*time.Second, "read-only")
+	c, err := tt.db.Case(ctx, "Team case")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana := tt.srv.wb.AsRole("bob", "analyst", "")
+	if _, err := ana.AddBookmark(ctx, c.ID, graph.Bookmark{Target: graph.EntityTarget(graph.Ref{Kind: graph.KindExchange, Key: "EX-0001"}, "")}); !errors.Is(err, store.ErrCaseReadOnly) {
+		t.Errorf("the server's session bookmarked into a referred case: %v", err)
+	}
+	alice.send("S")
+	alice.wait(5*time.Second, `"Team case" is closed`)
+	alice.send("S")
+	alice.wait(5*time.Second, `"Team case" is open`)
 
 	// Refused: a key not in the team file, and alice's key offered as bob.
 	if c, err := tt.dial("alice", "mallory"); err == nil {
@@ -339,7 +362,7 @@ func TestTeamServerEndToEnd(t *testing.T) {
 		t.Fatal("alice's key logged in as bob")
 	}
 	// Passwords and keyboard-interactive are not even offered.
-	_, err := gossh.Dial("tcp", tt.addr, &gossh.ClientConfig{User: "alice", HostKeyCallback: gossh.FixedHostKey(tt.srv.HostKey()),
+	_, err = gossh.Dial("tcp", tt.addr, &gossh.ClientConfig{User: "alice", HostKeyCallback: gossh.FixedHostKey(tt.srv.HostKey()),
 		Auth: []gossh.AuthMethod{gossh.Password("alice"), gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
 			return nil, nil
 		})}, Timeout: 10 * time.Second})
@@ -514,7 +537,7 @@ func TestTwentySessions(t *testing.T) {
 	a.openDropper()
 	a.send("b")
 	a.wait(5*time.Second, "Bookmark")
-	a.send("Busy case" + ctrlS)
+	a.send(tab + "Busy case" + ctrlS)
 	a.wait(5*time.Second, "(new case)")
 	start := time.Now()
 	var wg sync.WaitGroup

@@ -119,15 +119,20 @@ func findCase(ctx context.Context, txn *badger.Txn, idOrName string) (graph.Case
 	return graph.Case{}, ErrNotFound
 }
 
-// nameTaken reports whether a case other than id is called name.
-func nameTaken(ctx context.Context, txn *badger.Txn, name, id string) (bool, error) {
+// nameTaken returns an error wrapping ErrCaseExists, naming the case by
+// its name, when a case other than id is called name (ignoring letter case).
+func nameTaken(ctx context.Context, txn *badger.Txn, name, id string) error {
 	all, err := allCases(ctx, txn)
 	if err != nil {
-		return false, err
+		return err
 	}
-	return slices.ContainsFunc(all, func(c graph.Case) bool {
-		return c.ID != id && strings.EqualFold(c.Name, name)
-	}), nil
+	if i := slices.IndexFunc(all, func(c graph.Case) bool { return c.ID != id && strings.EqualFold(c.Name, name) }); i >= 0 {
+		if all[i].Name == name {
+			return fmt.Errorf("%q: %w", name, ErrCaseExists)
+		}
+		return fmt.Errorf("%q: %w (as %q)", name, ErrCaseExists, all[i].Name)
+	}
+	return nil
 }
 
 func cleanName(name string) (string, error) {
@@ -213,12 +218,8 @@ func (db *DB) CreateCase(ctx context.Context, act Actor, name string) (graph.Cas
 	now := act.Time.UTC()
 	c := graph.Case{ID: id, Name: name, Status: graph.CaseOpen, Created: now, Updated: now, Bookmarks: []graph.Bookmark{}}
 	err = db.commitCase(ctx, act, "", ActCaseCreate, func(txn *badger.Txn, old *graph.Case) (*graph.Case, any, error) {
-		taken, err := nameTaken(ctx, txn, name, "")
-		if err != nil {
+		if err := nameTaken(ctx, txn, name, ""); err != nil {
 			return nil, nil, err
-		}
-		if taken {
-			return nil, nil, fmt.Errorf("%q: %w", name, ErrCaseExists)
 		}
 		return &c, map[string]string{"name": name}, nil
 	})
@@ -248,15 +249,20 @@ func (db *DB) commitCase(ctx context.Context, act Actor, idOrName, action string
 }
 
 // commitCaseWith is commitCase with the lookup of the old version supplied
-// by the caller (a nil case means there is none).
+// by the caller (a nil case means there is none). A closed or referred case
+// is read-only: every change but one of its status is refused with
+// ErrCaseReadOnly.
 func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badger.Txn) (*graph.Case, error), action string,
 	change func(txn *badger.Txn, old *graph.Case) (*graph.Case, any, error)) error {
-	db.caseMu.Lock()
-	defer db.caseMu.Unlock()
-	err := db.update(ctx, func(txn *badger.Txn) error {
+	return db.commitCases(ctx, act, action, func(txn *badger.Txn) ([]caseWrite, string, error) {
 		old, err := find(txn)
 		if err != nil {
-			return err
+			return nil, "", err
+		}
+		if old != nil && action != ActCaseStatus {
+			if err := writable(*old); err != nil {
+				return nil, "", err
+			}
 		}
 		var before *graph.Case
 		if old != nil {
@@ -265,41 +271,96 @@ func (db *DB) commitCaseWith(ctx context.Context, act Actor, find func(txn *badg
 		}
 		next, detail, err := change(txn, old)
 		if err != nil {
+			return nil, "", err
+		}
+		w := caseWrite{Before: before, Next: next, Detail: detail}
+		return []caseWrite{w}, describeChange(action, w), nil
+	})
+}
+
+// caseWrite is one case a change writes: Before is the stored version (nil
+// when the change creates the case), Next the new one (nil deletes it), and
+// Detail the journal detail of its entry.
+type caseWrite struct {
+	Before, Next *graph.Case
+	Detail       any
+}
+
+func (w caseWrite) id() string {
+	if w.Next != nil {
+		return w.Next.ID
+	}
+	if w.Before != nil {
+		return w.Before.ID
+	}
+	return ""
+}
+
+// commitCases runs one change of one or more cases as a single
+// transaction: change returns the cases it writes, the first the one the
+// change is about, and what it does in words ("deleted bookmark … from
+// …"); each is written (or deleted) with its own journal entry and state,
+// one undo record holds every old version and the words, and the whole is
+// synced to disk.
+func (db *DB) commitCases(ctx context.Context, act Actor, action string, change func(txn *badger.Txn) ([]caseWrite, string, error)) error {
+	db.caseMu.Lock()
+	defer db.caseMu.Unlock()
+	err := db.update(ctx, func(txn *badger.Txn) error {
+		writes, what, err := change(txn)
+		if err != nil {
 			return err
 		}
-		id, state := "", ""
-		switch {
-		case next != nil:
-			id = next.ID
-			if next.Bookmarks == nil {
-				next.Bookmarks = []graph.Bookmark{}
+		var u undoRecord
+		for i, w := range writes {
+			id, state := w.id(), ""
+			switch {
+			case w.Next != nil:
+				if w.Next.Bookmarks == nil {
+					w.Next.Bookmarks = []graph.Bookmark{}
+				}
+				if w.Before != nil {
+					w.Next.Updated = act.Time.UTC()
+				}
+				if state, err = putCase(txn, *w.Next); err != nil {
+					return err
+				}
+			case w.Before != nil:
+				state = stateDeleted
+				if err := txn.Delete(caseKey(id)); err != nil {
+					return fmt.Errorf("delete case %s: %w", id, err)
+				}
 			}
-			if old != nil {
-				next.Updated = act.Time.UTC()
-			}
-			if state, err = putCase(txn, *next); err != nil {
+			e, err := db.appendJournalState(txn, act, action, id, state, w.Detail)
+			if err != nil {
 				return err
 			}
-		case old != nil:
-			id, state = old.ID, stateDeleted
-			if err := txn.Delete(caseKey(old.ID)); err != nil {
-				return fmt.Errorf("delete case %s: %w", old.ID, err)
+			if i == 0 {
+				u = undoRecord{Seq: e.Seq, Action: action, CaseID: id, Before: w.Before, What: what}
+			} else {
+				u.Others = append(u.Others, undoCase{ID: id, Before: w.Before})
 			}
 		}
-		e, err := db.appendJournalState(txn, act, action, id, state, detail)
-		if err != nil {
-			return err
+		if len(writes) == 0 {
+			return nil
 		}
-		u, err := json.Marshal(undoRecord{Seq: e.Seq, Action: action, CaseID: id, Before: before})
-		if err != nil {
-			return fmt.Errorf("encode undo record: %w", err)
-		}
-		return txn.Set(metaKey(metaUndo), u)
+		return pushUndo(ctx, txn, u)
 	})
 	if err != nil {
 		return err
 	}
 	return db.sync()
+}
+
+// ErrCaseReadOnly means the case is closed or referred: only its status
+// may change (reopening it makes it editable again).
+var ErrCaseReadOnly = errors.New("the case is read-only")
+
+// writable refuses changes to a closed or referred case.
+func writable(c graph.Case) error {
+	if c.Status == graph.CaseOpen || c.Status == "" {
+		return nil
+	}
+	return fmt.Errorf("case %q is %s: %w (reopen it to change it)", c.Name, c.Status, ErrCaseReadOnly)
 }
 
 // checkSeen refuses a change begun on a field that held something other
@@ -335,12 +396,8 @@ func (db *DB) RenameCase(ctx context.Context, act Actor, idOrName, newName strin
 	}
 	var out graph.Case
 	err = db.commitCase(ctx, act, idOrName, ActCaseRename, func(txn *badger.Txn, old *graph.Case) (*graph.Case, any, error) {
-		taken, err := nameTaken(ctx, txn, name, old.ID)
-		if err != nil {
+		if err := nameTaken(ctx, txn, name, old.ID); err != nil {
 			return nil, nil, err
-		}
-		if taken {
-			return nil, nil, fmt.Errorf("%q: %w", name, ErrCaseExists)
 		}
 		if err := checkSeen(ctx, old.Name); err != nil {
 			return nil, nil, err
@@ -352,7 +409,7 @@ func (db *DB) RenameCase(ctx context.Context, act Actor, idOrName, newName strin
 		return &c, detail, nil
 	})
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("rename case %q: %w", idOrName, err)
+		return graph.Case{}, fmt.Errorf("rename case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return out, nil
 }
@@ -371,7 +428,7 @@ func (db *DB) SetCaseStatus(ctx context.Context, act Actor, idOrName string, st 
 		return detail, nil
 	})
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("set status of case %q: %w", idOrName, err)
+		return graph.Case{}, fmt.Errorf("set status of case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return c, nil
 }
@@ -386,7 +443,7 @@ func (db *DB) SetCaseNotes(ctx context.Context, act Actor, idOrName, notes strin
 		return map[string]string{"notes": notes}, nil
 	})
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("set notes of case %q: %w", idOrName, err)
+		return graph.Case{}, fmt.Errorf("set notes of case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return c, nil
 }
@@ -402,7 +459,7 @@ func (db *DB) SetCaseTags(ctx context.Context, act Actor, idOrName string, tags 
 		return map[string][]string{"tags": tags}, nil
 	})
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("set tags of case %q: %w", idOrName, err)
+		return graph.Case{}, fmt.Errorf("set tags of case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return c, nil
 }
@@ -425,7 +482,7 @@ func (db *DB) SaveQuery(ctx context.Context, act Actor, idOrName string, q graph
 		return q, nil
 	})
 	if err != nil {
-		return graph.Case{}, fmt.Errorf("save query in case %q: %w", idOrName, err)
+		return graph.Case{}, fmt.Errorf("save query in case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return c, nil
 }
@@ -436,7 +493,23 @@ func (db *DB) DeleteCase(ctx context.Context, act Actor, idOrName string) error 
 		return nil, map[string]any{"name": old.Name, "bookmarks": len(old.Bookmarks)}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete case %q: %w", idOrName, err)
+		return fmt.Errorf("delete case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return nil
+}
+
+// caseLabel names a case in an error by its quoted name: callers pass ids
+// (the TUI, the server) or names (the CLI), and a person reads the error.
+// A case that cannot be read is named by what was given.
+func (db *DB) caseLabel(idOrName string) string {
+	var name string
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		c, err := findCase(context.Background(), txn, idOrName)
+		name = c.Name
+		return err
+	})
+	if err != nil || name == "" {
+		return fmt.Sprintf("%q", idOrName)
+	}
+	return fmt.Sprintf("%q", name)
 }

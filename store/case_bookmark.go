@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -38,45 +39,23 @@ func (db *DB) AddBookmark(ctx context.Context, act Actor, idOrName string, b gra
 	var out graph.Bookmark
 	err = db.commitCase(ctx, act, idOrName, ActBookmarkAdd, func(_ *badger.Txn, old *graph.Case) (*graph.Case, any, error) {
 		c := old.Clone()
-		key := b.Target.Key()
-		if i := slices.IndexFunc(c.Bookmarks, func(o graph.Bookmark) bool { return o.Target.Key() == key }); i >= 0 {
-			ex := &c.Bookmarks[i]
-			ex.Tags = graph.NormalizeTags(append(ex.Tags, b.Tags...))
-			if n := strings.TrimSpace(b.Note); n != "" && !strings.Contains(ex.Note, n) {
-				if ex.Note != "" {
-					ex.Note = strings.TrimRight(ex.Note, "\n") + "\n\n"
-				}
-				ex.Note += b.Note
-			}
-			ex.Updated = now
-			out = *ex
-			d := detailOf(out)
+		nb := b
+		nb.ID = id
+		o, isNew, err := foldBookmark(&c, nb, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, added = o, isNew
+		if !isNew {
 			return &c, struct {
 				bookmarkDetail
 				Existing bool `json:"existing"`
-			}{d, true}, nil
+			}{detailOf(out), true}, nil
 		}
-		nb := b
-		nb.ID = id
-		for slices.ContainsFunc(c.Bookmarks, func(o graph.Bookmark) bool { return o.ID == nb.ID }) {
-			again, err := newID("b-")
-			if err != nil {
-				return nil, nil, err
-			}
-			nb.ID = again
-		}
-		nb.Tags = graph.NormalizeTags(b.Tags)
-		nb.Target.Refs = slices.Clone(b.Target.Refs)
-		if nb.Created.IsZero() {
-			nb.Created = now
-		}
-		nb.Updated = now
-		c.Bookmarks = append(c.Bookmarks, nb)
-		out, added = nb, true
-		return &c, detailOf(nb), nil
+		return &c, detailOf(out), nil
 	})
 	if err != nil {
-		return graph.Bookmark{}, false, fmt.Errorf("add bookmark to case %q: %w", idOrName, err)
+		return graph.Bookmark{}, false, fmt.Errorf("add bookmark to case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return out, added, nil
 }
@@ -113,7 +92,7 @@ func (db *DB) UpdateBookmark(ctx context.Context, act Actor, idOrName, bookmarkI
 		return detailOf(*b), nil
 	})
 	if err != nil {
-		return graph.Bookmark{}, fmt.Errorf("update bookmark in case %q: %w", idOrName, err)
+		return graph.Bookmark{}, fmt.Errorf("update bookmark in case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return out, nil
 }
@@ -130,7 +109,52 @@ func (db *DB) DeleteBookmark(ctx context.Context, act Actor, idOrName, bookmarkI
 		return d, nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete bookmark from case %q: %w", idOrName, err)
+		return fmt.Errorf("delete bookmark from case %s: %w", db.caseLabel(idOrName), err)
 	}
 	return nil
+}
+
+// foldBookmark adds b to c, or, when c already has a bookmark on the same
+// target, folds b's tags and note into that one (added is false): a case
+// never lists a target twice. b keeps its id unless c has a bookmark with
+// that id (or b has none): it then gets a new one. It returns the bookmark
+// as c now holds it.
+func foldBookmark(c *graph.Case, b graph.Bookmark, now time.Time) (_ graph.Bookmark, added bool, _ error) {
+	key := b.Target.Key()
+	if i := slices.IndexFunc(c.Bookmarks, func(o graph.Bookmark) bool { return o.Target.Key() == key }); i >= 0 {
+		ex := &c.Bookmarks[i]
+		ex.Tags = graph.NormalizeTags(append(ex.Tags, b.Tags...))
+		if n := strings.TrimSpace(b.Note); n != "" && !hasParagraph(ex.Note, n) {
+			if ex.Note != "" {
+				ex.Note = strings.TrimRight(ex.Note, "\n") + "\n\n"
+			}
+			ex.Note += b.Note
+		}
+		ex.Updated = now
+		return *ex, false, nil
+	}
+	nb := b
+	for nb.ID == "" || slices.ContainsFunc(c.Bookmarks, func(o graph.Bookmark) bool { return o.ID == nb.ID }) {
+		again, err := newID("b-")
+		if err != nil {
+			return graph.Bookmark{}, false, err
+		}
+		nb.ID = again
+	}
+	nb.Tags = graph.NormalizeTags(b.Tags)
+	nb.Target.Refs = slices.Clone(b.Target.Refs)
+	if nb.Created.IsZero() {
+		nb.Created = now
+	}
+	nb.Updated = now
+	c.Bookmarks = append(c.Bookmarks, nb)
+	return nb, true, nil
+}
+
+// hasParagraph reports whether note already holds p as whole paragraphs
+// (paragraphs are separated by a blank line): a note folded in twice is
+// kept once, and one that merely contains the words of another is still
+// added.
+func hasParagraph(note, p string) bool {
+	return strings.Contains("\n\n"+strings.TrimSpace(note)+"\n\n", "\n\n"+p+"\n\n")
 }

@@ -61,13 +61,13 @@ func TestCaseRoundTripAndReopen(t *testing.T) {
 	if _, _, err := db.AddBookmark(ctx, ck.act(), c.ID, graph.Bookmark{Target: path}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SetCaseStatus(ctx, ck.act(), c.ID, graph.CaseReferred); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := db.SetCaseNotes(ctx, ck.act(), c.ID, "referred to KNB"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SaveQuery(ctx, ck.act(), c.ID, graph.SavedQuery{Name: "hubs", Query: "kind:card"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetCaseStatus(ctx, ck.act(), c.ID, graph.CaseReferred); err != nil {
 		t.Fatal(err)
 	}
 	want, err := db.Case(ctx, c.ID)
@@ -137,6 +137,7 @@ func TestUpdateDeleteAndUndo(t *testing.T) {
 	if nb.Note != note || !slices.Equal(nb.Tags, []string{"organiser", "kz"}) {
 		t.Errorf("updated %+v", nb)
 	}
+	beforeAddTags, _ := db.Case(ctx, c.ID)
 	nb, err = db.UpdateBookmark(ctx, ck.act(), c.ID, b.ID, BookmarkEdit{AddTags: []string{"new"}})
 	if err != nil || !slices.Equal(nb.Tags, []string{"organiser", "kz", "new"}) || nb.Note != note {
 		t.Errorf("add tags: %v %+v", err, nb)
@@ -161,9 +162,15 @@ func TestUpdateDeleteAndUndo(t *testing.T) {
 	if got, _ := db.Case(ctx, c.ID); !reflect.DeepEqual(got, before) {
 		t.Errorf("undo did not restore:\n got %+v\nwant %+v", got, before)
 	}
-	if _, err := db.UndoLast(ctx, ck.act()); !errors.Is(err, ErrNothingToUndo) {
-		t.Errorf("second undo: %v", err)
+	// Undo is a stack: the second undo reverts the change before, the tag.
+	u, err = db.UndoLast(ctx, ck.act())
+	if err != nil || u.Action != ActBookmarkUpdate || !strings.Contains(u.What, "edited bookmark") {
+		t.Fatalf("second undo: %+v %v", u, err)
 	}
+	if got, _ := db.Case(ctx, c.ID); !reflect.DeepEqual(got.Bookmarks, beforeAddTags.Bookmarks) {
+		t.Errorf("second undo did not restore the tags:\n got %+v\nwant %+v", got.Bookmarks, beforeAddTags.Bookmarks)
+	}
+	before, _ = db.Case(ctx, c.ID)
 
 	// Deleting a case and undoing brings it back; undoing a creation removes it.
 	if err := db.DeleteCase(ctx, ck.act(), "ring"); err != nil {

@@ -158,6 +158,9 @@ type DB struct {
 	gcDone    sync.WaitGroup
 	closeOnce sync.Once
 	closeErr  error
+	// shares counts the users Retain added: each Close of one of them
+	// releases it, and only the Close past them all closes Badger.
+	shares atomic.Int64
 }
 
 // Open opens (creating if needed) the database in dir.
@@ -283,9 +286,28 @@ func mapOpenError(dir string, opts Options, err error) error {
 	return fmt.Errorf("open %s: %w", dir, err)
 }
 
-// Close stops the value-log GC, waits for it and closes Badger. Closing
-// again returns the first result.
+// Retain adds a user of this open database who will Close it like its
+// opener: the process that holds a database lends it so to the commands it
+// runs for the command line (holder/), each of which closes what it
+// opened. Only the Close past every Retain closes Badger; the owner must
+// not close it while a borrower still works.
+func (db *DB) Retain() *DB {
+	db.shares.Add(1)
+	return db
+}
+
+// Close stops the value-log GC, waits for it and closes Badger, unless it
+// releases a Retain. Closing again returns the first result.
 func (db *DB) Close() error {
+	for {
+		n := db.shares.Load()
+		if n <= 0 {
+			break
+		}
+		if db.shares.CompareAndSwap(n, n-1) {
+			return nil
+		}
+	}
 	db.closeOnce.Do(func() {
 		close(db.stopGC)
 		db.gcDone.Wait()

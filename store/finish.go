@@ -385,7 +385,15 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if err != nil {
 		return err
 	}
-	return l.db.persist(ctx, ix, nil, w, progress)
+	// The parts wrote the owners' totals as they went (the write stage);
+	// persist only adds the few held back at the parts' edges: no stage of
+	// its own to report.
+	quiet := func(stage string, done, total int64) {
+		if stage != "totals" {
+			progress(stage, done, total)
+		}
+	}
+	return l.db.persist(ctx, ix, nil, w, quiet)
 }
 
 // mergePart merges the keys in [lo, hi) of every run into the StreamWriter
@@ -602,6 +610,7 @@ func (db *DB) reindex(ctx context.Context, touched map[string]graph.Ref, fullSca
 				progress("totals", int64(i), int64(len(refs)))
 			}
 		}
+		progress("totals", int64(len(refs)), int64(len(refs)))
 		return nil
 	})
 	if err == nil {
@@ -671,6 +680,8 @@ func (db *DB) persist(ctx context.Context, ix *indexer, gone []graph.Ref, w *kvW
 			}
 		}
 	}
+	// The last report says the stage is done, with its real count.
+	progress("totals", int64(len(ix.aggs)), int64(len(ix.aggs)))
 	for _, r := range gone {
 		if err := w.del(txnAggKey(r)); err != nil {
 			return err

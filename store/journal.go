@@ -103,6 +103,9 @@ const (
 	ActBookmarkAdd    = "bookmark.add"
 	ActBookmarkUpdate = "bookmark.update"
 	ActBookmarkDelete = "bookmark.delete"
+	ActBookmarkMove   = "bookmark.move" // an entry on each of the two cases
+	ActBookmarkCopy   = "bookmark.copy"
+	ActCaseMerge      = "case.merge" // an entry on the case kept and one on the case merged into it
 	ActUndo           = "undo"
 	// ActJournalUpgrade is the checkpoint that starts version-2 entries in a
 	// journal of version-1 ones: its detail is {"cases": {id: state}}.

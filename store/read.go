@@ -106,8 +106,11 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 				}
 				n := row(nbKey{rel: relOrder(false, uint8(typ)), dir: dir, other: string(refPrefix(0, other))}, other, typ.String())
 				n.Count++
-				if role, _, err := decodeLink(v); err == nil && role != "" {
-					n.Role = role // group roles (organiser, courier, dropper), ownership roles
+				if role, src, err := decodeLink(v); err == nil {
+					if role != "" {
+						n.Role = role // group roles (organiser, courier, dropper), ownership roles
+					}
+					n.Src = src
 				}
 				return nil
 			})
@@ -224,7 +227,11 @@ func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) 
 		return page, fmt.Errorf("read transactions of %s: negative offset or limit", ref)
 	}
 	err := db.view(ctx, func(txn *badger.Txn) error {
-		if err := readTotals(ctx, txn, ref, &page); err != nil {
+		if q.Ranged() {
+			if err := rangeTotals(ctx, txn, ref, q, &page); err != nil {
+				return err
+			}
+		} else if err := readTotals(ctx, txn, ref, &page); err != nil {
 			return err
 		}
 		switch q.Sort {
@@ -287,18 +294,30 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 	o.Reverse = q.Sort == graph.SortTimeDesc
 	it := txn.NewIterator(o)
 	defer it.Close()
+	lo, hi := txnRangeKeys(prefix, q)
 	if o.Reverse {
-		// The greatest key before prefixEnd; with o.Prefix the iterator
-		// yields keys under the prefix only, or none (then it has no item
-		// at all: Item and Next must not be called).
-		it.Seek(prefixEnd(prefix))
+		// The greatest key before hi (prefixEnd without a range); with
+		// o.Prefix the iterator yields keys under the prefix only, or none
+		// (then it has no item at all: Item and Next must not be called).
+		it.Seek(hi)
 	} else {
-		it.Seek(prefix)
+		it.Seek(lo)
 	}
-	for skip := q.Offset; skip > 0 && it.ValidForPrefix(prefix); skip-- {
+	// inRange is false past the range's far end (the seek set the near one).
+	inRange := func() bool {
+		if !it.ValidForPrefix(prefix) {
+			return false
+		}
+		k := it.Item().Key()
+		if o.Reverse {
+			return bytes.Compare(k, lo) >= 0
+		}
+		return bytes.Compare(k, hi) < 0
+	}
+	for skip := q.Offset; skip > 0 && inRange(); skip-- {
 		it.Next()
 	}
-	for ; it.ValidForPrefix(prefix) && (q.Limit == 0 || len(page.Txns) < q.Limit); it.Next() {
+	for ; inRange() && (q.Limit == 0 || len(page.Txns) < q.Limit); it.Next() {
 		item := it.Item()
 		err := item.Value(func(v []byte) error {
 			t, err := decodeTxn(item.Key(), v)
@@ -330,7 +349,7 @@ func amountPage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQ
 	h := &amountHeap{worse: func(a, b amountRow) bool { return before(b, a) }}
 	seen := 0
 	errEnough := errors.New("enough")
-	err := scan(ctx, txn, refPrefix(pfxTxn, ref), true, func(k, v []byte) error {
+	err := scanTxnRange(ctx, txn, ref, q, func(k, v []byte) error {
 		if seen++; seen > maxTotals {
 			page.Truncated = true
 			return errEnough

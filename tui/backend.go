@@ -20,6 +20,11 @@ var ErrSearchNotReady = backend.ErrSearchNotReady
 // block on IO: the TUI calls them only from commands.
 type Backend interface {
 	backend.Reader
+	// Activity buckets the transactions of q.Refs by time and by amount
+	// against the reporting thresholds (the timeline, the amount histogram
+	// and the sparklines) in one bounded pass over the rows in range. (Not
+	// in backend.Reader yet: a Dgraph cluster does not answer it.)
+	Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activity, error)
 
 	CaseStore
 	Analytics
@@ -74,13 +79,27 @@ type CaseStore interface {
 	// UpdateBookmark replaces a bookmark's tags and note.
 	UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error)
 	DeleteBookmark(ctx context.Context, caseID, bookmarkID string) error
-	// UndoLast reverts the last case change and describes it; an error
-	// when there is nothing to undo.
+	// MoveBookmarks moves (copy: copies) bookmarks of case from into case
+	// to as one change that one undo reverts; a bookmark on a target the
+	// destination has already is folded into that one.
+	MoveBookmarks(ctx context.Context, from, to string, bookmarkIDs []string, copy bool) (CaseMove, error)
+	// MergeCases moves every bookmark, note and tag of case from into case
+	// into and deletes from, as one change that one undo reverts.
+	MergeCases(ctx context.Context, into, from string) (CaseMove, error)
+	// UndoLast reverts the newest case change still undoable (undo is a
+	// stack) and says what it reverted; an error when nothing is left.
 	UndoLast(ctx context.Context) (string, error)
 	// ExportCase writes the case file of a case into dir (what `casegraph
 	// export CASE --out DIR [--redact]` writes, with the red flags when the
 	// analysis has run) and journals the export.
 	ExportCase(ctx context.Context, caseID, dir string, redact bool) (ExportResult, error)
+}
+
+// CaseMove says what a move, copy or merge of bookmarks did.
+type CaseMove struct {
+	From, To string // the two cases' names
+	Moved    int    // bookmarks that arrived as new ones
+	Folded   int    // bookmarks joined into one the destination had on the same target
 }
 
 // ExportResult describes a written case file.

@@ -51,6 +51,7 @@ type caseRow struct {
 type casesKeys struct {
 	List                                                                          list.KeyMap
 	Open, Bookmark, Enter, Rename, Tag, Note, Delete, Undo, Status, Export, Close key.Binding
+	Move, Copy, Merge                                                             key.Binding
 }
 
 func defaultCasesKeys() casesKeys {
@@ -63,7 +64,10 @@ func defaultCasesKeys() casesKeys {
 		Tag:      key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "re-tag")),
 		Note:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "edit note")),
 		Delete:   key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "delete")),
-		Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo last change")),
+		Undo:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo a change")),
+		Move:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "move bookmark to a case")),
+		Copy:     key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy bookmark to a case")),
+		Merge:    key.NewBinding(key.WithKeys("M"), key.WithHelp("M", "merge case into another")),
 		Status:   key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "next status")),
 		Export:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export case")),
 		Close:    key.NewBinding(key.WithKeys("esc", "c"), key.WithHelp("esc", "close")),
@@ -90,6 +94,7 @@ type casesLoadedMsg struct {
 // caseChangedMsg reports a finished case change; the list reloads after it.
 type caseChangedMsg struct {
 	status string
+	keep   string // a part of status to shorten from the middle, not lose (a folder)
 	caseID string // the case to make current, if any
 	err    error
 }
@@ -104,87 +109,14 @@ func loadCases(ctx context.Context, b Backend) tea.Cmd {
 	}
 }
 
-// changeCase runs one case change in a command.
-func changeCase(fn func() (status, caseID string, err error)) tea.Cmd {
-	return func() tea.Msg {
-		s, id, err := fn()
-		return caseChangedMsg{status: s, caseID: id, err: err}
-	}
-}
-
-// saveBookmark files target into the case named name, creating the case
-// when no case has that name.
-func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, name string, bm graph.Bookmark) tea.Cmd {
-	return changeCase(func() (string, string, error) {
-		name = strings.Join(strings.Fields(name), " ")
-		if name == "" {
-			return "", "", fmt.Errorf("bookmark: choose or name a case")
-		}
-		id := ""
-		for _, c := range cases {
-			if strings.EqualFold(c.Name, name) {
-				id = c.ID
-			}
-		}
-		created := ""
-		if id == "" {
-			c, err := b.CreateCase(ctx, name)
-			if err != nil {
-				return "", "", err
-			}
-			id, created = c.ID, " (new case)"
-		}
-		out, err := b.AddBookmark(ctx, id, bm)
-		if err != nil {
-			return "", "", err
-		}
-		return fmt.Sprintf("bookmarked %s in %q%s", out.Target.Title(), name, created), id, nil
-	})
-}
-
-// exportCase writes a case's files in a command; the status bar shows
-// what was written.
-func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact bool) tea.Cmd {
-	return changeCase(func() (string, string, error) {
-		dir = strings.TrimSpace(dir)
-		if dir == "" {
-			return "", "", fmt.Errorf("export %q: name a folder", name)
-		}
-		res, err := b.ExportCase(ctx, caseID, dir, redact)
-		if err != nil {
-			return "", "", fmt.Errorf("export %q: %w", name, err)
-		}
-		what := "files"
-		if redact {
-			what = "redacted files"
-		}
-		s := fmt.Sprintf("exported %d %s to %s · %d entities, %d transactions", res.Files, what, res.Dir, res.Entities, res.Transactions)
-		if res.Flags > 0 {
-			s += fmt.Sprintf(", %d red flags", res.Flags)
-		}
-		return s, "", nil
-	})
-}
-
 // openBookmark opens the bookmark dialog on t, titled "Bookmark <title>",
-// with the current case filled in (focus then starts on the tags).
+// its case picker on the current case (else on a new case). The focus
+// always starts on the picker, whether or not a case is remembered.
 func (m *Model) openBookmark(t graph.Target, title string) tea.Cmd {
 	cs := &m.cs
-	names := make([]string, len(cs.cases))
-	for i, c := range cs.cases {
-		names[i] = c.Name
-	}
-	currentName := ""
-	if c, ok := cs.caseByID(cs.current); ok {
-		currentName = c.Name
-	}
-	d := newBookmarkDialog(m.st, t, title, currentName, names)
+	d := newBookmarkDialog(m.st, t, title, cs.current, cs.cases)
 	d.setWidth(m.dialogWidth())
-	focus := 0
-	if currentName != "" {
-		focus = 1
-	}
-	cmd := d.focusField(focus)
+	cmd := d.focusField(0)
 	m.push(&dialogScreen{m: m, d: d})
 	// The case list may be stale or not loaded yet: refresh it for ↑/↓.
 	return tea.Batch(cmd, loadCases(m.ctx, m.b))
@@ -224,6 +156,30 @@ func (m *Model) bookmarkRef(ref graph.Ref) tea.Cmd {
 		label = t
 	}
 	return m.openBookmark(graph.EntityTarget(ref, label), m.titleOf(ref))
+}
+
+// reselect puts the cursor back on the bookmark bmID of case caseID, else
+// on that case's row; nothing when the case is gone.
+func (cs *casesState) reselect(caseID, bmID string) {
+	if caseID == "" {
+		return
+	}
+	caseRowAt := -1
+	for i, r := range cs.rows {
+		c := cs.cases[r.c]
+		if c.ID != caseID {
+			continue
+		}
+		if r.bm < 0 {
+			caseRowAt = i
+		} else if c.Bookmarks[r.bm].ID == bmID {
+			cs.list.Select(i)
+			return
+		}
+	}
+	if caseRowAt >= 0 {
+		cs.list.Select(caseRowAt)
+	}
 }
 
 // caseByID returns the loaded case with id.
@@ -322,23 +278,35 @@ func (m *Model) updateCases(msg tea.Msg) (tea.Cmd, bool) {
 			m.setStatus(msg.err.Error(), true)
 			return nil, true
 		}
+		// The cursor stays on the case or bookmark it was on: the list
+		// reorders (most recently changed first) under it.
+		selCase, selBM := "", ""
+		if c, bm, ok := cs.selected(); ok {
+			selCase = c.ID
+			if bm >= 0 {
+				selBM = c.Bookmarks[bm].ID
+			}
+		}
 		cs.cases = msg.cases
 		if _, ok := cs.caseByID(cs.current); !ok && len(cs.cases) > 0 {
 			cs.current = cs.cases[0].ID
 		}
-		if d := m.dialog(); d != nil && d.kind == dialogBookmark {
-			d.cases = d.cases[:0]
-			for _, c := range cs.cases {
-				d.cases = append(d.cases, c.Name)
+		if d := m.dialog(); d != nil && d.hasPicker {
+			others := cs.cases
+			if d.kind != dialogBookmark {
+				others = slices.DeleteFunc(slices.Clone(cs.cases), func(c graph.Case) bool { return c.ID == d.caseID })
 			}
+			d.setCases(others, cs.current)
 		}
 		cs.rebuild()
+		cs.reselect(selCase, selBM)
 		return nil, true
 	case caseChangedMsg:
 		if msg.err != nil {
 			m.setStatus(msg.err.Error(), true)
 		} else {
 			m.setStatus(msg.status, false)
+			m.keepInStatus(msg.keep)
 			if msg.caseID != "" {
 				cs.current = msg.caseID
 			}
@@ -385,146 +353,13 @@ func (s *casesScreen) Update(msg tea.Msg) tea.Cmd {
 
 func (m *Model) dialogWidth() int { return min(72, max(30, m.w-6)) }
 
-// saveDialog turns a saved dialog into the backend call it stands for.
-func (m *Model) saveDialog(d caseDialog) tea.Cmd {
-	ctx, b := m.ctx, m.b
-	switch d.kind {
-	case dialogBookmark:
-		bm := graph.Bookmark{Target: d.target, Tags: splitTags(d.value(1)), Note: d.noteValue()}
-		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), d.value(0), bm)
-	case dialogRenameCase, dialogTagCase, dialogNoteCase, dialogTagBookmark, dialogNoteBookmark:
-		ctx = graph.WithSeen(ctx, d.seen)
-	}
-	switch d.kind {
-	case dialogRenameCase:
-		id, name := d.caseID, d.value(0)
-		return changeCase(func() (string, string, error) {
-			c, err := b.RenameCase(ctx, id, name)
-			return fmt.Sprintf("renamed to %q", c.Name), "", err
-		})
-	case dialogTagCase:
-		id, tags := d.caseID, splitTags(d.value(0))
-		return changeCase(func() (string, string, error) {
-			_, err := b.SetCaseTags(ctx, id, tags)
-			return "case tags saved", "", err
-		})
-	case dialogNoteCase:
-		id, note := d.caseID, d.noteValue()
-		return changeCase(func() (string, string, error) {
-			_, err := b.SetCaseNotes(ctx, id, note)
-			return "case notes saved", "", err
-		})
-	case dialogExport:
-		c, ok := m.cs.caseByID(d.caseID)
-		if !ok {
-			return nil
-		}
-		dir, redact := d.value(0), d.checked
-		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)
-		return exportCase(ctx, b, c.ID, c.Name, dir, redact)
-	case dialogVerdictNote:
-		return m.judgeWithNote(d.verdictRef, d.verdict, d.noteValue())
-	case dialogTagBookmark, dialogNoteBookmark:
-		c, ok := m.cs.caseByID(d.caseID)
-		if !ok {
-			return nil
-		}
-		bp, ok := c.Bookmark(d.bmID)
-		if !ok {
-			return nil
-		}
-		tags, note := bp.Tags, bp.Note
-		if d.kind == dialogTagBookmark {
-			tags = splitTags(d.value(0))
-		} else {
-			note = d.noteValue()
-		}
-		id, bmID := d.caseID, d.bmID
-		return changeCase(func() (string, string, error) {
-			out, err := b.UpdateBookmark(ctx, id, bmID, tags, note)
-			return "saved " + out.Target.Title(), "", err
-		})
-	}
-	return nil
-}
-
-func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
-	cs := &m.cs
-	k := cs.keys
-	c, bm, ok := cs.selected()
-	ctx, b := m.ctx, m.b
-	edit := func(kind dialogKind, title, label, value string, multiline bool) tea.Cmd {
-		d := newFieldDialog(m.st, kind, title, label, value, multiline)
-		d.caseID, d.seen = c.ID, value
-		if bm >= 0 {
-			d.bmID, d.seen = c.Bookmarks[bm].ID, graph.SeenBookmark(c.Bookmarks[bm])
-		}
-		return m.openDialog(d, 0)
-	}
-	switch {
-	case key.Matches(msg, m.keys.Quit) && msg.String() == "q":
-		return tea.Quit
-	case key.Matches(msg, m.keys.Help):
-		m.openHelp()
-	case key.Matches(msg, k.Close):
-		m.pop()
-	case key.Matches(msg, k.Undo):
-		return changeCase(func() (string, string, error) {
-			s, err := b.UndoLast(ctx)
-			return s, "", err
-		})
-	case !ok:
-		return nil
-	case key.Matches(msg, k.Enter):
-		if bm < 0 {
-			id := c.ID
-			return changeCase(func() (string, string, error) {
-				vc, err := b.ViewCase(ctx, id)
-				return fmt.Sprintf("current case: %q · %d bookmarks", vc.Name, len(vc.Bookmarks)), vc.ID, err
-			})
-		}
-		cs.current = c.ID
-		return m.open(c.Bookmarks[bm].Target.Refs[0], false)
-	case key.Matches(msg, k.Rename):
-		return edit(dialogRenameCase, "Rename case", "name", c.Name, false)
-	case key.Matches(msg, k.Tag) && bm < 0:
-		return edit(dialogTagCase, "Tags of "+c.Name, "tags", strings.Join(c.Tags, " "), false)
-	case key.Matches(msg, k.Tag):
-		return edit(dialogTagBookmark, "Tags of "+c.Bookmarks[bm].Target.Title(), "tags", strings.Join(c.Bookmarks[bm].Tags, " "), false)
-	case key.Matches(msg, k.Note) && bm < 0:
-		return edit(dialogNoteCase, "Notes of "+c.Name, "", c.Notes, true)
-	case key.Matches(msg, k.Note):
-		return edit(dialogNoteBookmark, "Note on "+c.Bookmarks[bm].Target.Title(), "", c.Bookmarks[bm].Note, true)
-	case key.Matches(msg, k.Export):
-		return m.openDialog(newExportDialog(m.st, c), 0)
-	case key.Matches(msg, k.Status):
-		next := graph.CaseStatuses[(slices.Index(graph.CaseStatuses, c.Status)+1)%len(graph.CaseStatuses)]
-		id := c.ID
-		ctx := graph.WithSeen(ctx, string(c.Status))
-		return changeCase(func() (string, string, error) {
-			vc, err := b.SetCaseStatus(ctx, id, next)
-			return fmt.Sprintf("%q is %s", vc.Name, vc.Status), "", err
-		})
-	case key.Matches(msg, k.Delete) && bm < 0:
-		id, name := c.ID, c.Name
-		return changeCase(func() (string, string, error) {
-			return fmt.Sprintf("deleted case %q · u undoes", name), "", b.DeleteCase(ctx, id)
-		})
-	case key.Matches(msg, k.Delete):
-		id, bmID, title := c.ID, c.Bookmarks[bm].ID, c.Bookmarks[bm].Target.Title()
-		return changeCase(func() (string, string, error) {
-			return fmt.Sprintf("deleted bookmark %s · u undoes", title), "", b.DeleteBookmark(ctx, id, bmID)
-		})
-	}
-	return nil
-}
-
 func casesHelp(g globalKeys, k casesKeys) keyHelp {
 	return keyHelp{
 		short: []key.Binding{k.Enter, k.List.Filter, k.Rename, k.Tag, k.Note, k.Delete, k.Undo, k.Status, k.Close},
 		full: [][]key.Binding{
 			append(k.List.Bindings(), k.Enter, k.Close),
-			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export},
+			{k.Rename, k.Tag, k.Note, k.Status, k.Delete, k.Undo, k.Export, defaultTimelineKeys().Open},
+			{k.Move, k.Copy, k.Merge},
 			{g.Help, g.Quit, g.ForceQuit},
 		},
 	}

@@ -1,7 +1,12 @@
 package tui
 
 import (
+	"fmt"
+	"slices"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textarea"
@@ -11,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
+	"casegraph/internal/safetext"
 	"casegraph/tui/theme"
 )
 
@@ -40,16 +46,36 @@ type caseDialog struct {
 	hasCheck   bool
 	checkLabel string
 	checked    bool
-	focus      int // index into inputs, then the note, then the check box
+	// focus: the case picker (when hasPicker), then the inputs, then the
+	// note, then the check box.
+	focus int
 
-	cases []string // case names to cycle through with ↑/↓ in a case field
-	pick  int
+	// The case picker, the first field when hasPicker: ↑/↓ choose among
+	// opts, letters jump to the first case whose name holds them, and
+	// with allowNew the last option is a new case named in the "name"
+	// input. It never takes text as a name itself, so the same keys land
+	// in the same fields whether or not a case is remembered.
+	hasPicker bool
+	allowNew  bool
+	opts      []pickOpt
+	pick      int
+	typed     string // the picker's type-ahead
+
+	// dialogMove: the bookmark moved or copied.
+	moveIDs []string
+	what    string // dialogMove: the bookmark's title
+	hint    string // a muted line under the fields
+	// dialogConfirm: what yes does.
+	confirm func() tea.Cmd
 
 	keys dialogKeys
 	w    int
 }
 
 type dialogKind int
+
+// pickOpt is one case the picker offers.
+type pickOpt struct{ id, name string }
 
 const (
 	dialogBookmark     dialogKind = iota // case name, tags, note
@@ -60,10 +86,13 @@ const (
 	dialogNoteBookmark                   // note
 	dialogExport                         // folder, redact check box
 	dialogVerdictNote                    // note on an analyst's verdict (verdict.go)
+	dialogMove                           // case picker, copy check box: move or copy a bookmark
+	dialogMerge                          // case picker: merge a case into another
+	dialogConfirm                        // a question answered y or n (delete)
 )
 
 type dialogKeys struct {
-	Next, Prev, Save, Cancel, Pick, Editor, Toggle key.Binding
+	Next, Prev, Save, Cancel, Pick, Editor, Toggle, Yes, No key.Binding
 }
 
 func defaultDialogKeys() dialogKeys {
@@ -75,6 +104,8 @@ func defaultDialogKeys() dialogKeys {
 		Pick:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "pick case")),
 		Editor: key.NewBinding(key.WithKeys("ctrl+e"), key.WithHelp("ctrl+e", "$EDITOR")),
 		Toggle: key.NewBinding(key.WithKeys("space", "x"), key.WithHelp("space", "toggle")),
+		Yes:    key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y", "yes")),
+		No:     key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 	}
 }
 
@@ -118,45 +149,144 @@ func newNote(st theme.Styles, value string) textarea.Model {
 	return ta
 }
 
-// newBookmarkDialog asks for the case (prefilled with current, ↑/↓ cycles
-// through cases, a new name creates one), tags and a note.
-func newBookmarkDialog(st theme.Styles, t graph.Target, title, current string, cases []string) caseDialog {
-	d := caseDialog{kind: dialogBookmark, title: "Bookmark " + title, target: t, cases: cases, keys: defaultDialogKeys(), hasNote: true}
-	d.labels = []string{"case", "tags"}
-	d.inputs = []textinput.Model{newInput(st, current, "case name (new or existing)"), newInput(st, "", "tags, separated by spaces or commas")}
+// newBookmarkDialog asks for the case (a picker on the current case, or
+// on "new case" when none is remembered), the name of a new case, tags and
+// a note. The fields and their order never change.
+func newBookmarkDialog(st theme.Styles, t graph.Target, title, current string, cases []graph.Case) caseDialog {
+	d := caseDialog{kind: dialogBookmark, title: "Bookmark " + title, target: t, keys: defaultDialogKeys(), hasNote: true,
+		hasPicker: true, allowNew: true}
+	d.labels = []string{"name", "tags"}
+	d.inputs = []textinput.Model{newInput(st, "", "name of the new case"), newInput(st, "", "tags, separated by spaces or commas")}
 	d.note = newNote(st, "")
-	for i, c := range cases {
-		if c == current {
-			d.pick = i
+	d.setCases(cases, current)
+	return d
+}
+
+// newPickDialog asks for another case than c: to move or copy bookmark
+// ids into (move), or to merge c into.
+func newPickDialog(kind dialogKind, title string, c graph.Case, cases []graph.Case, ids []string) caseDialog {
+	d := caseDialog{kind: kind, title: title, caseID: c.ID, keys: defaultDialogKeys(), hasPicker: true, moveIDs: ids}
+	if kind == dialogMove {
+		d.hasCheck, d.checkLabel = true, "copy (keep it in "+c.Name+" too)"
+	}
+	var others []graph.Case
+	for _, o := range cases {
+		if o.ID != c.ID {
+			others = append(others, o)
 		}
 	}
+	d.setCases(others, "")
 	return d
+}
+
+// newConfirmDialog asks question; y or enter answers yes.
+func newConfirmDialog(title, question string) caseDialog {
+	return caseDialog{kind: dialogConfirm, title: title, checkLabel: question, keys: defaultDialogKeys()}
+}
+
+// setCases gives the picker its cases. The first call chooses the case
+// with id current (else a new case when allowed, else the first case);
+// later calls (the list reloaded while the dialog is open) keep whatever
+// is chosen, "new case" included, so the fields never change under the
+// keys being typed.
+func (d *caseDialog) setCases(cases []graph.Case, current string) {
+	first := d.opts == nil
+	keep := ""
+	if !first && len(d.opts) > 0 {
+		keep = d.opts[d.pick].id
+	}
+	d.opts = make([]pickOpt, 0, len(cases)+1)
+	for _, c := range cases {
+		d.opts = append(d.opts, pickOpt{id: c.ID, name: c.Name})
+	}
+	if d.allowNew {
+		d.opts = append(d.opts, pickOpt{})
+	}
+	want := keep
+	if first {
+		want = current
+	}
+	d.pick = 0
+	if i := slices.IndexFunc(d.opts, func(o pickOpt) bool { return o.id == want }); i >= 0 && (want != "" || d.allowNew) {
+		d.pick = i
+	} else if d.allowNew {
+		d.pick = len(d.opts) - 1 // nothing remembered, or the case is gone: a new case
+	}
+}
+
+// picked is the chosen case: ok is false when there is none to choose
+// (a new case, or no case to pick).
+func (d caseDialog) picked() (pickOpt, bool) {
+	if !d.hasPicker || len(d.opts) == 0 || d.opts[d.pick].id == "" {
+		return pickOpt{}, false
+	}
+	return d.opts[d.pick], true
+}
+
+// pickingNew reports whether the picker is on "new case".
+func (d caseDialog) pickingNew() bool {
+	return d.allowNew && len(d.opts) > 0 && d.opts[d.pick].id == ""
+}
+
+// pickerKey handles a key on the picker.
+func (d *caseDialog) pickerKey(k tea.KeyPressMsg) {
+	n := len(d.opts)
+	if n == 0 {
+		return
+	}
+	switch k.String() {
+	case "up":
+		d.pick, d.typed = (d.pick+n-1)%n, ""
+		return
+	case "down":
+		d.pick, d.typed = (d.pick+1)%n, ""
+		return
+	case "backspace":
+		if d.typed != "" {
+			_, size := utf8.DecodeLastRuneInString(d.typed)
+			d.typed = d.typed[:len(d.typed)-size]
+		}
+	default:
+		if k.Text == "" {
+			return
+		}
+		d.typed += k.Text
+	}
+	if d.typed == "" {
+		return
+	}
+	q := strings.ToLower(d.typed)
+	if i := slices.IndexFunc(d.opts, func(o pickOpt) bool { return o.id != "" && strings.Contains(strings.ToLower(o.name), q) }); i >= 0 {
+		d.pick = i
+	}
 }
 
 // newExportDialog asks where to write a case's files and whether to redact
-// them.
-func newExportDialog(st theme.Styles, c graph.Case) caseDialog {
+// them. The folder starts as <case>-<time>: a relative name, which the
+// export puts under the export folder (hint names it), never under the
+// directory the program was started from.
+func newExportDialog(st theme.Styles, c graph.Case, now time.Time, hint string) caseDialog {
 	d := caseDialog{kind: dialogExport, title: "Export case " + c.Name, caseID: c.ID, keys: defaultDialogKeys(),
-		hasCheck: true, checkLabel: "redact PANs, IINs and phone numbers"}
+		hasCheck: true, checkLabel: "redact: pseudonymise every identifier and name", hint: hint}
 	d.labels = []string{"folder"}
-	d.inputs = []textinput.Model{newInput(st, defaultExportDir(c.Name), "folder to write the case file into")}
+	d.inputs = []textinput.Model{newInput(st, defaultExportDir(c.Name, now), "folder to write the case file into")}
 	return d
 }
 
-// defaultExportDir is ./casegraph-export-<case name>, the name made safe
-// for a folder: spaces become dashes, path and shell-hostile characters go.
-func defaultExportDir(name string) string {
+// defaultExportDir is <case name>-<local time>, the name made safe for a
+// folder: spaces become dashes, path and shell-hostile characters go.
+func defaultExportDir(name string, now time.Time) string {
 	clean := strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`/\:*?"<>|'`+"`$", r) {
+		if strings.ContainsRune(`/\:*?"<>|'`+"`$", r) || unicode.IsControl(r) {
 			return -1
 		}
 		return r
 	}, name)
-	slug := strings.Join(strings.Fields(clean), "-")
+	slug := strings.Trim(strings.Join(strings.Fields(clean), "-"), ".")
 	if slug == "" {
 		slug = "case"
 	}
-	return "./casegraph-export-" + slug
+	return slug + "-" + now.Format("20060102-150405")
 }
 
 // newFieldDialog edits one value: a single line, or a note when multiline.
@@ -172,9 +302,26 @@ func newFieldDialog(st theme.Styles, kind dialogKind, title, label, value string
 	return d
 }
 
+// base is the focus index of the first input.
+func (d caseDialog) base() int {
+	if d.hasPicker {
+		return 1
+	}
+	return 0
+}
+
+// input is the index into inputs of the focused input, if one is.
+func (d caseDialog) input() (int, bool) {
+	i := d.focus - d.base()
+	return i, i >= 0 && i < len(d.inputs)
+}
+
+// onPicker reports whether the focus is on the case picker.
+func (d caseDialog) onPicker() bool { return d.hasPicker && d.focus == 0 }
+
 // fields is how many focusable fields the dialog has.
 func (d caseDialog) fields() int {
-	n := len(d.inputs)
+	n := d.base() + len(d.inputs)
 	if d.hasNote {
 		n++
 	}
@@ -185,7 +332,7 @@ func (d caseDialog) fields() int {
 }
 
 // onNote and onCheck report where the focus is.
-func (d caseDialog) onNote() bool  { return d.hasNote && d.focus == len(d.inputs) }
+func (d caseDialog) onNote() bool  { return d.hasNote && d.focus == d.base()+len(d.inputs) }
 func (d caseDialog) onCheck() bool { return d.hasCheck && d.focus == d.fields()-1 }
 
 func (d *caseDialog) setWidth(w int) {
@@ -201,14 +348,19 @@ func (d *caseDialog) setWidth(w int) {
 // focusField moves the focus and returns the focus command of the field.
 func (d *caseDialog) focusField(i int) tea.Cmd {
 	n := d.fields()
+	if n == 0 {
+		return nil
+	}
 	d.focus = ((i % n) + n) % n
 	for j := range d.inputs {
 		d.inputs[j].Blur()
 	}
 	d.note.Blur()
+	d.typed = ""
+	in, isInput := d.input()
 	switch {
-	case d.focus < len(d.inputs):
-		return d.inputs[d.focus].Focus()
+	case isInput:
+		return d.inputs[in].Focus()
 	case d.onNote():
 		return d.note.Focus()
 	}
@@ -225,6 +377,16 @@ func splitTags(s string) []string {
 }
 
 func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
+	if k, ok := msg.(tea.KeyPressMsg); ok && d.kind == dialogConfirm {
+		switch {
+		case key.Matches(k, d.keys.Yes):
+			return d, nil, dialogSaved
+		case key.Matches(k, d.keys.No):
+			return d, nil, dialogCancelled
+		}
+		return d, nil, dialogNone
+	}
+	in, onInput := d.input()
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(k, d.keys.Cancel):
@@ -242,27 +404,25 @@ func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
 			return d, nil, dialogNone
 		case d.onCheck() && k.String() == "enter":
 			return d, nil, dialogSaved
-		case k.String() == "enter" && d.focus < len(d.inputs):
+		case k.String() == "enter" && (onInput || d.onPicker()):
 			// Enter in a single-line field moves on; in the last field it saves.
 			if d.focus == d.fields()-1 {
 				return d, nil, dialogSaved
 			}
 			return d, d.focusField(d.focus + 1), dialogNone
-		case key.Matches(k, d.keys.Pick) && d.kind == dialogBookmark && d.focus == 0 && len(d.cases) > 0:
-			if k.String() == "up" {
-				d.pick = (d.pick + len(d.cases) - 1) % len(d.cases)
-			} else {
-				d.pick = (d.pick + 1) % len(d.cases)
-			}
-			d.inputs[0].SetValue(d.cases[d.pick])
-			d.inputs[0].CursorEnd()
+		case d.onPicker():
+			d.pickerKey(k)
+			return d, nil, dialogNone
+		case onInput && d.hasPicker && in == 0 && d.allowNew && !d.pickingNew():
+			// The new case's name is for a new case only: an existing
+			// case is chosen, so nothing is typed into a name.
 			return d, nil, dialogNone
 		}
 	}
 	var cmd tea.Cmd
 	switch {
-	case d.focus < len(d.inputs):
-		d.inputs[d.focus], cmd = d.inputs[d.focus].Update(msg)
+	case onInput:
+		d.inputs[in], cmd = d.inputs[in].Update(msg)
 	case d.onNote():
 		d.note, cmd = d.note.Update(msg)
 	}
@@ -280,12 +440,33 @@ func (d caseDialog) view(st theme.Styles) string {
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
-	for i, in := range d.inputs {
+	if d.kind == dialogConfirm {
+		b.WriteString(st.Text.Render(ansi.Wrap(d.checkLabel, inner, " ")) + "\n\n")
+		b.WriteString(st.Help.ShortKey.Render("y") + " " + st.Muted.Render("yes") + " · " + st.Help.ShortKey.Render("n/esc") + " " + st.Muted.Render("no"))
+		return lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(st.BorderFocus.GetForeground()).
+			Padding(0, 2).Width(inner + 6).Render(b.String())
+	}
+	if d.hasPicker {
+		label := st.Muted.Render(padRight("case", 6))
+		if d.onPicker() {
+			label = st.Accent.Render(padRight("case", 6))
+		}
+		b.WriteString(label + " " + ansi.Truncate(d.pickerView(st), max(4, inner-7), "…") + "\n")
+	}
+	in, _ := d.input()
+	for i, input := range d.inputs {
 		label := st.Muted.Render(padRight(d.labels[i], 6))
-		if i == d.focus {
+		if d.focus == d.base()+i && i == in {
 			label = st.Accent.Render(padRight(d.labels[i], 6))
 		}
-		b.WriteString(label + " " + in.View() + "\n")
+		field := input.View()
+		if d.hasPicker && d.allowNew && i == 0 && !d.pickingNew() {
+			field = st.Muted.Render("— (an existing case is chosen)")
+		}
+		b.WriteString(label + " " + field + "\n")
+	}
+	if d.hint != "" {
+		b.WriteString(st.Muted.Render(ansi.Truncate(d.hint, inner, "…")) + "\n")
 	}
 	if d.hasNote {
 		if len(d.inputs) > 0 {
@@ -310,7 +491,7 @@ func (d caseDialog) view(st theme.Styles) string {
 	if d.hasNote {
 		hints = append(hints, d.keys.Editor)
 	}
-	if d.kind == dialogBookmark && len(d.cases) > 0 {
+	if d.hasPicker {
 		hints = append(hints, d.keys.Pick)
 	}
 	parts := make([]string, 0, len(hints))
@@ -324,6 +505,24 @@ func (d caseDialog) view(st theme.Styles) string {
 		Padding(0, 2).
 		Width(inner + 6).
 		Render(b.String())
+}
+
+// pickerView shows the chosen case, its place among the options and the
+// type-ahead.
+func (d caseDialog) pickerView(st theme.Styles) string {
+	if len(d.opts) == 0 {
+		return st.Muted.Render("no other case")
+	}
+	o := d.opts[d.pick]
+	name := st.Bold.Render(safetext.Line(o.name))
+	if o.id == "" {
+		name = st.Accent.Render("＋ new case")
+	}
+	s := "‹ " + name + " ›" + st.Muted.Render(fmt.Sprintf("  %d of %d", d.pick+1, len(d.opts)))
+	if d.typed != "" {
+		s += st.Muted.Render(fmt.Sprintf(" · %q", d.typed))
+	}
+	return s
 }
 
 func padRight(s string, n int) string {

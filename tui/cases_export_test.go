@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -19,7 +20,12 @@ func saveInto(t *testing.T, m *Model, caseName string) {
 	if m.dialog() == nil || m.dialog().kind != dialogBookmark {
 		t.Fatalf("no bookmark dialog open")
 	}
-	typeText(t, m, caseName)
+	if d := m.dialog(); d.pickingNew() {
+		press(t, m, "tab")
+		typeText(t, m, caseName)
+	} else if o, _ := d.picked(); o.name != caseName {
+		t.Fatalf("picker on %q, want %q", o.name, caseName)
+	}
 	run(t, m, ctrlS)
 }
 
@@ -50,7 +56,7 @@ func TestClustersBookmarkTheCluster(t *testing.T) {
 	// With the members pane focused, b bookmarks the member.
 	press(t, m, "tab", "down", "b")
 	if d := m.dialog(); d == nil || d.target.Kind != graph.TargetEntity || d.target.Refs[0] != c.Members[1].Ref ||
-		d.value(0) != "Ring" {
+		func() bool { o, _ := d.picked(); return o.name != "Ring" }() {
 		t.Fatalf("member dialog: %+v", m.dialog())
 	}
 }
@@ -119,13 +125,15 @@ func TestBookmarkDialogsShareOneOpener(t *testing.T) {
 }
 
 func TestDefaultExportDir(t *testing.T) {
+	now := time.Date(2026, 12, 7, 11, 30, 5, 0, time.UTC)
 	for in, want := range map[string]string{
-		"Almaty cash-out":      "./casegraph-export-Almaty-cash-out",
-		"AFM/2025: ring \"3\"": "./casegraph-export-AFM2025-ring-3",
-		"  ":                   "./casegraph-export-case",
-		"Жанболат & Co":        "./casegraph-export-Жанболат-&-Co",
+		"Almaty cash-out":      "Almaty-cash-out-20261207-113005",
+		"AFM/2025: ring \"3\"": "AFM2025-ring-3-20261207-113005",
+		"  ":                   "case-20261207-113005",
+		"..":                   "case-20261207-113005",
+		"Жанболат & Co":        "Жанболат-&-Co-20261207-113005",
 	} {
-		if got := defaultExportDir(in); got != want {
+		if got := defaultExportDir(in, now); got != want {
 			t.Errorf("defaultExportDir(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -136,10 +144,10 @@ func TestCasesExportDialog(t *testing.T) {
 	seedCases(t, f)
 	press(t, m, "c", "down", "down", "down", "x") // the Almaty case's second bookmark: x exports its case
 	d := m.dialog()
-	if d == nil || d.kind != dialogExport || d.value(0) != "./casegraph-export-Almaty-cash-out" || d.checked {
+	if d == nil || d.kind != dialogExport || !strings.HasPrefix(d.value(0), "Almaty-cash-out-20") || d.checked {
 		t.Fatalf("export dialog: %+v", d)
 	}
-	requireContains(t, m, "Export case Almaty cash-out", "folder", "[ ] redact PANs, IINs and phone numbers")
+	requireContains(t, m, "Export case Almaty cash-out", "folder", "[ ] redact")
 	// Point it at a temporary folder, tick redact, save.
 	dir := filepath.Join(t.TempDir(), "out")
 	for range len(d.value(0)) {
@@ -164,7 +172,9 @@ func TestCasesExportDialog(t *testing.T) {
 	if len(f.cases.exports) != 1 || f.cases.exports[0].dir != dir || !f.cases.exports[0].redact {
 		t.Fatalf("exports: %+v", f.cases.exports)
 	}
-	requireContains(t, m, "exported 13 redacted files to "+dir)
+	if !strings.HasPrefix(m.status, "exported to "+dir+" · 13 redacted files") {
+		t.Errorf("status %q", m.status)
+	}
 	if m.statusErr {
 		t.Errorf("status is an error: %s", m.status)
 	}
@@ -242,6 +252,7 @@ func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	wait("Members of group 1")
 	tm.Type("b")
 	wait("Bookmark cluster #1")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
 	tm.Type("Almaty ring")
 	tm.Send(ctrlS)
 	wait("(new case)")
@@ -263,7 +274,7 @@ func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	// part that differs from it, then check the whole line on the model.
 	wait("13 files")
 	fm := endJourney(t, tm)
-	if !strings.HasPrefix(fm.status, "exported 13 files to "+dir) || fm.statusErr {
+	if !strings.HasPrefix(fm.status, "exported to "+dir+" · 13 files") || fm.statusErr {
 		t.Errorf("final status %q", fm.status)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {

@@ -12,14 +12,13 @@ import (
 	"casegraph/graph"
 )
 
-// fakeCases keeps cases in memory for the fake backend, with a one-step
-// undo like the store's.
+// fakeCases keeps cases in memory for the fake backend, with an undo
+// stack like the store's.
 type fakeCases struct {
-	list   []graph.Case
-	seq    int
-	undo   *[]graph.Case
-	action string
-	clock  time.Time
+	list  []graph.Case
+	seq   int
+	undo  []fakeUndo
+	clock time.Time
 
 	exports []fakeExport
 }
@@ -32,12 +31,17 @@ func (f *fakeBackend) tick() time.Time {
 	return f.cases.clock
 }
 
+type fakeUndo struct {
+	cases  []graph.Case
+	action string
+}
+
 func (f *fakeBackend) snapshot(action string) {
 	prev := make([]graph.Case, len(f.cases.list))
 	for i, c := range f.cases.list {
 		prev[i] = c.Clone()
 	}
-	f.cases.undo, f.cases.action = &prev, action
+	f.cases.undo = append(f.cases.undo, fakeUndo{prev, action})
 }
 
 func (f *fakeBackend) find(id string) (int, error) {
@@ -54,6 +58,11 @@ func (f *fakeBackend) edit(id, action string, fn func(c *graph.Case) error) (gra
 	i, err := f.find(id)
 	if err != nil {
 		return graph.Case{}, err
+	}
+	if action != "case.status" {
+		if err := readOnly(f.cases.list[i]); err != nil {
+			return graph.Case{}, err
+		}
 	}
 	f.snapshot(action)
 	c := f.cases.list[i].Clone()
@@ -173,11 +182,96 @@ func (f *fakeBackend) DeleteBookmark(_ context.Context, id, bmID string) error {
 func (f *fakeBackend) UndoLast(context.Context) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.cases.undo == nil {
+	n := len(f.cases.undo)
+	if n == 0 {
 		return "", fmt.Errorf("nothing to undo")
 	}
-	f.cases.list, f.cases.undo = *f.cases.undo, nil
-	return "undid " + f.cases.action, nil
+	u := f.cases.undo[n-1]
+	f.cases.list, f.cases.undo = u.cases, f.cases.undo[:n-1]
+	return fmt.Sprintf("undid: %s · %d earlier changes can be undone", u.action, n-1), nil
+}
+
+// readOnly refuses changes to a closed or referred case, as the store does.
+func readOnly(c graph.Case) error {
+	if c.Status != graph.CaseOpen {
+		return fmt.Errorf("case %q is %s: the case is read-only (reopen it to change it)", c.Name, c.Status)
+	}
+	return nil
+}
+
+func (f *fakeBackend) MoveBookmarks(_ context.Context, from, to string, ids []string, copy bool) (CaseMove, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(from)
+	if err != nil {
+		return CaseMove{}, err
+	}
+	j, err := f.find(to)
+	if err != nil {
+		return CaseMove{}, err
+	}
+	if err := readOnly(f.cases.list[j]); err != nil {
+		return CaseMove{}, err
+	}
+	if err := readOnly(f.cases.list[i]); err != nil && !copy {
+		return CaseMove{}, err
+	}
+	action := "bookmark.move"
+	if copy {
+		action = "bookmark.copy"
+	}
+	f.snapshot(action)
+	src, dst := f.cases.list[i].Clone(), f.cases.list[j].Clone()
+	res := CaseMove{From: src.Name, To: dst.Name}
+	for _, id := range ids {
+		b, ok := src.Bookmark(id)
+		if !ok {
+			return CaseMove{}, fmt.Errorf("bookmark %s: %w", id, graph.ErrNotFound)
+		}
+		if slices.ContainsFunc(dst.Bookmarks, func(o graph.Bookmark) bool { return o.Target.Key() == b.Target.Key() }) {
+			res.Folded++
+		} else {
+			nb := *b
+			if copy {
+				f.cases.seq++
+				nb.ID = fmt.Sprintf("b-%d", f.cases.seq)
+			}
+			dst.Bookmarks = append(dst.Bookmarks, nb)
+			res.Moved++
+		}
+		if !copy {
+			src.Bookmarks = slices.DeleteFunc(src.Bookmarks, func(o graph.Bookmark) bool { return o.ID == id })
+		}
+	}
+	now := f.tick()
+	src.Updated, dst.Updated = now, now
+	f.cases.list[i], f.cases.list[j] = src, dst
+	return res, nil
+}
+
+func (f *fakeBackend) MergeCases(_ context.Context, into, from string) (CaseMove, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.find(from)
+	if err != nil {
+		return CaseMove{}, err
+	}
+	j, err := f.find(into)
+	if err != nil {
+		return CaseMove{}, err
+	}
+	for _, k := range []int{i, j} {
+		if err := readOnly(f.cases.list[k]); err != nil {
+			return CaseMove{}, err
+		}
+	}
+	f.snapshot("case.merge")
+	src, dst := f.cases.list[i], f.cases.list[j].Clone()
+	dst.Bookmarks = append(dst.Bookmarks, src.Clone().Bookmarks...)
+	dst.Updated = f.tick()
+	f.cases.list[j] = dst
+	f.cases.list = slices.Delete(f.cases.list, i, i+1)
+	return CaseMove{From: src.Name, To: dst.Name, Moved: len(src.Bookmarks)}, nil
 }
 
 // fakeExport is one export the fake was asked for: its journal.

@@ -20,6 +20,7 @@ func bookmarkCard(t *testing.T, m *Model, caseName string) {
 	t.Helper()
 	press(t, m, "b")
 	requireContains(t, m, "Bookmark", "entity|card:4400430012347894")
+	press(t, m, "tab") // from the case picker (on a new case: none yet) to its name
 	typeText(t, m, caseName)
 	press(t, m, "tab")
 	typeText(t, m, "mule, Organiser")
@@ -51,12 +52,12 @@ func TestBookmarkDialogCreatesCaseAndBookmark(t *testing.T) {
 	}
 
 	// The second bookmark goes to the current case by default: the dialog
-	// opens on the tags field with the case filled in.
+	// opens on the same field, the picker, now on the current case.
 	for _, msg := range expand(m.open(refAkhmetov, false)) {
 		run(t, m, msg)
 	}
 	press(t, m, "b")
-	if m.dialog() == nil || m.dialog().value(0) != "Almaty cash-out" || m.dialog().focus != 1 {
+	if o, ok := m.dialog().picked(); !ok || o.name != "Almaty cash-out" || m.dialog().focus != 0 {
 		t.Fatalf("second dialog: %+v", m.dialog())
 	}
 	run(t, m, ctrlS)
@@ -74,7 +75,7 @@ func TestBookmarkDialogCancelAndEmptyCase(t *testing.T) {
 	}
 	press(t, m, "b")
 	run(t, m, ctrlS)
-	if !m.statusErr || !strings.Contains(m.status, "choose or name a case") {
+	if !m.statusErr || !strings.Contains(m.status, "choose a case, or name the new case") {
 		t.Errorf("status %q (err %v)", m.status, m.statusErr)
 	}
 	if cs, _ := f.Cases(context.Background()); len(cs) != 0 {
@@ -156,12 +157,14 @@ func TestCasesScreenFilterEditUndo(t *testing.T) {
 	// Delete a bookmark, undo brings it back.
 	sel("ТенгеОбмен24")
 	press(t, m, "d")
+	requireContains(t, m, "Delete the bookmark ТенгеОбмен24 from \"Shymkent OTC\"?")
+	press(t, m, "y")
 	requireContains(t, m, "deleted bookmark ТенгеОбмен24")
 	if strings.Contains(screenText(m), "#unlicensed") {
 		t.Fatal("deleted bookmark still listed")
 	}
 	press(t, m, "u")
-	requireContains(t, m, "undid bookmark.delete", "#unlicensed")
+	requireContains(t, m, "undid: bookmark.delete", "#unlicensed")
 
 	// Enter on a bookmark opens its entity.
 	sel("Ахметов Жанболат Серікұлы")
@@ -187,7 +190,7 @@ func TestCasesGolden(t *testing.T) {
 			m, f := newModel(t, sz[0], sz[1], Options{Start: &refCard})
 			seedCases(t, f)
 			run(t, m, loadCases(context.Background(), f)())
-			press(t, m, "b")
+			press(t, m, "b", "tab", "tab") // the picker, the new case's name, the tags
 			typeText(t, m, "mule")
 			golden.RequireEqual(t, []byte(screenText(m)))
 		})
@@ -222,6 +225,7 @@ func TestBookmarkJourney(t *testing.T) {
 	wait("of 130 · 50 loaded")
 	tm.Type("b")
 	wait("Bookmark")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
 	tm.Type("Almaty cash-out")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyTab})
 	tm.Type("mule")

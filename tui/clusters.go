@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
 	"casegraph/tui/list"
@@ -215,9 +216,11 @@ func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	rank, _ := v.nav.Index()
 	switch {
 	case key.Matches(kp, k.Graph) || key.Matches(kp, k.Open) && !v.members:
-		if ref, ok := c.Anchor(); ok {
-			return m.openEntityFromAna(ref, true), true
-		}
+		return m.openGroup(c, rank+1, v.order()), true
+	case key.Matches(kp, m.tkeys.Open) && onMember:
+		return m.openTimeline(timelineSource{title: m.titleOf(mb.Ref), refs: []graph.Ref{mb.Ref}}), true
+	case key.Matches(kp, m.tkeys.Open):
+		return m.openTimeline(clusterTimeline(c, rank+1)), true
 	case key.Matches(kp, k.Open) && onMember:
 		return m.openEntityFromAna(mb.Ref, false), true
 	case key.Matches(kp, k.Bookmark) && onMember:
@@ -225,10 +228,8 @@ func (m *Model) clustersUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	case key.Matches(kp, k.Bookmark) && len(c.Members) > 0:
 		t := clusterTarget(c, rank+1, v.order())
 		return m.openBookmark(t, t.Label), true
-	default:
-		return nil, false
 	}
-	return nil, true
+	return nil, false
 }
 
 // clusterTarget is the bookmark target of a group: its members in screen
@@ -350,8 +351,32 @@ func (m *Model) renderClusterMembers(r rect) []string {
 		if mb.Risk > 0 {
 			risk = st.Muted.Render(fmt.Sprintf("%.2f", mb.Risk))
 		}
-		return mark + flag + pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9) + pane.Right(risk, 4) + "  " + nameSt.Render(name)
+		head := mark + flag + pane.Fit(st.Badge(mb.Ref.Kind).Render(mb.Ref.Kind.String()), 9) + pane.Right(risk, 4) + "  "
+		// The identifier keeps its room: the name is cut before it is.
+		nameW := pane.ContentWidth(r.W) - ansi.StringWidth(head)
+		if id := identOf(mb.Ref, mb.Name); id != "" && nameW-ansi.StringWidth(id)-2 >= 8 {
+			return head + pane.Fit(nameSt.Render(name), nameW-ansi.StringWidth(id)-2) + "  " + st.Muted.Render(id)
+		}
+		return head + nameSt.Render(name)
 	})
 	footer := "enter on a group opens it as a graph · b bookmarks it · tab to the members"
 	return pane.Box(st, title, footer, body, r.W, r.H, v.members)
+}
+
+// openGroup draws a suspected group as a graph: all its members and the
+// links between them, centred on its anchor (graphview.ShowGroup).
+func (m *Model) openGroup(c Cluster, rank int, by ClusterOrder) tea.Cmd {
+	anchor, ok := c.Anchor()
+	if !ok {
+		return nil
+	}
+	refs := make([]graph.Ref, len(c.Members))
+	for i, mb := range c.Members {
+		refs[i] = mb.Ref
+	}
+	key := graph.Target{Kind: graph.TargetCluster, Refs: refs}.Key()
+	m.groups[key] = groupDef{name: fmt.Sprintf("Group %d by %s", rank, by), members: refs}
+	m.hist = append(m.hist[:m.pos+1], histEntry{Ref: anchor, Graph: true, Group: key})
+	m.pos = len(m.hist) - 1
+	return m.show()
 }

@@ -56,6 +56,12 @@ type entityView struct {
 	sort   graph.TxSort
 	txWant graph.TxQuery // the query whose result the pane waits for
 	txBusy bool          // a next page is on its way
+	// sparks are the neighbours' activity sparklines by counterparty
+	// (sparks.go); nil until loaded.
+	sparks map[graph.Ref][]int
+	// from and to, when set, keep the transactions in [from, to): a range
+	// brushed on the timeline.
+	from, to time.Time
 
 	focus entityFocus
 }
@@ -68,7 +74,7 @@ func newEntityView(ref graph.Ref, st theme.Styles) entityView {
 
 // query asks for the page of transactions that starts at offset.
 func (ev entityView) query(offset int) graph.TxQuery {
-	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize}
+	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to}
 }
 
 func (ev entityView) failed() bool { return ev.entErr != nil || ev.nbrErr != nil || ev.txErr != nil }
@@ -232,6 +238,10 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Sort):
 		ev.sort = (ev.sort + 1) % 4
 		return m.reloadTxns(), true
+	case key.Matches(msg, k.Timeline):
+		return m.openTimeline(timelineSource{title: m.titleOf(ev.ref), refs: []graph.Ref{ev.ref}, entity: true}), true
+	case key.Matches(msg, k.AllDates) && !(ev.from.IsZero() && ev.to.IsZero()):
+		return m.setTxRange(time.Time{}, time.Time{}), true
 	case key.Matches(msg, k.Open):
 		if ref, ok := m.selectedRef(); ok {
 			return m.open(ref, false), true
@@ -319,8 +329,13 @@ func (m *Model) renderProps(r rect) []string {
 			kw = max(kw, ansi.StringWidth(p[0]))
 		}
 		kw = min(kw, 14)
-		for _, p := range kv {
-			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(formatProp(p[0], p[1])))
+		vw := pane.ContentWidth(r.W) - kw - 2
+		for i, p := range kv {
+			v := formatProp(p[0], p[1])
+			if ansi.StringWidth(v) > vw && (i < ids || isIDProp(p[0])) {
+				v = strings.TrimRight(pane.FitMiddle(v, vw), " ")
+			}
+			body = append(body, pane.Fit(st.Muted.Render(p[0]), kw)+"  "+st.Text.Render(v))
 		}
 		body = slices.Insert(body, ids, append(m.verdictPropLines(kw), m.flagPropLines(kw)...)...)
 		body = append(body, pane.Fit(st.Muted.Render("source"), kw)+"  "+st.Muted.Render(e.Src.String()))
@@ -347,6 +362,18 @@ func fullIdent(r graph.Ref) string {
 }
 
 // formatProp formats well-known identifier properties.
+// isIDProp reports whether a property holds an identifier, which is cut
+// from the middle when it does not fit (fitTitle).
+func isIDProp(k string) bool {
+	k = strings.ToLower(k)
+	for _, suf := range []string{"iin", "bin", "iban", "pan", "card", "device", "device_id", "phone", "ip", "wallet", "id"} {
+		if k == suf || strings.HasSuffix(k, "_"+suf) {
+			return true
+		}
+	}
+	return false
+}
+
 func formatProp(k, v string) string {
 	switch {
 	case strings.HasSuffix(k, "iin") || strings.HasSuffix(k, "bin"):
@@ -397,6 +424,9 @@ func (m *Model) renderNeighbors(r rect) []string {
 				amtW = max(amtW, ansi.StringWidth(money(n.Amount)))
 			}
 		}
+		// A sparkline of the money with each counterparty when the pane
+		// keeps room for the names.
+		spark := cw >= 60 && ev.sparks != nil
 		l := &ev.nbrList
 		prev := -1
 		body = l.Lines(func(i int, selected bool) string {
@@ -413,6 +443,7 @@ func (m *Model) renderNeighbors(r rect) []string {
 				arrow = st.In.Render(n.Dir.Arrow())
 			}
 			name := safetext.Line(n.Name)
+			isID := name == "" && n.Role == ""
 			if name == "" {
 				name = refLabel(n.Ref)
 			}
@@ -439,12 +470,19 @@ func (m *Model) renderNeighbors(r rect) []string {
 				}
 				right += " " + pane.Right(st.Money.Render(amt), amtW)
 			}
+			if spark {
+				line := strings.Repeat(" ", sparkW)
+				if s, ok := ev.sparks[n.Ref]; ok && n.Amount != 0 {
+					line = m.sparkline(s)
+				}
+				right = line + " " + right
+			}
 			nameW := cw - relW - 2 - ansi.StringWidth(right) - 1
 			mark := " "
 			if selected {
 				mark = st.Accent.Render("▸")
 			}
-			return pane.Fit(st.Muted.Render(rel), relW-1) + mark + arrow + " " + pane.Fit(nameSt.Render(name), max(nameW, 4)) + " " + right
+			return pane.Fit(st.Muted.Render(rel), relW-1) + mark + arrow + " " + fitTitle(nameSt.Render(name), isID, max(nameW, 4)) + " " + right
 		})
 		footer = l.Footer()
 		if ev.nbrTotal > len(ev.nbrs) {
@@ -464,6 +502,9 @@ func (m *Model) renderTxns(r rect) []string {
 			graph.FormatMoney(ev.tx.In, "KZT"), graph.FormatMoney(ev.tx.Out, "KZT"), sortNames[ev.sort])
 		if ev.tx.Truncated {
 			title += " · totals partial"
+		}
+		if !ev.from.IsZero() || !ev.to.IsZero() {
+			title = "range " + m.rangeText(ev.from, ev.to) + " · " + title
 		}
 	} else if !ev.txDone {
 		title = "Transactions · sort " + sortNames[ev.sort] + " · loading…"
@@ -536,10 +577,10 @@ func (m *Model) renderTxns(r rect) []string {
 			}
 			line := st.Muted.Render(t.Time.In(m.loc).Format("2006-01-02 15:04")) + m.evidenceMark(t.ID) +
 				pane.Fit(t.Channel.String(), chanW) + mark + arrow + " " +
-				pane.Fit(cpSt.Render(cpName), cpW) + " " +
+				fitTitle(cpSt.Render(cpName), !m.named(cp), cpW) + " " +
 				pane.Right(st.Money.Render(graph.FormatMoney(t.Amount, t.Currency)), amtW) + " "
 			if devW > 0 {
-				line += " " + pane.Fit(st.Muted.Render(t.Device), devW)
+				line += " " + pane.FitMiddle(st.Muted.Render(safetext.Line(t.Device)), devW)
 			}
 			return line + " " + st.Muted.Render(ref)
 		})...)

@@ -197,6 +197,9 @@ func (f *fakeBackend) Transactions(_ context.Context, ref graph.Ref, q graph.TxQ
 	var all []graph.Txn
 	var p graph.TxPage
 	for _, t := range f.txns {
+		if (!q.From.IsZero() && t.Time.Before(q.From)) || (!q.To.IsZero() && !t.Time.Before(q.To)) {
+			continue
+		}
 		if t.From == ref || t.To == ref {
 			all = append(all, t)
 			if t.To == ref {
@@ -220,7 +223,10 @@ func (f *fakeBackend) Transactions(_ context.Context, ref graph.Ref, q graph.TxQ
 	})
 	p.Total = len(all)
 	lo := min(q.Offset, len(all))
-	hi := min(lo+q.Limit, len(all))
+	hi := len(all)
+	if q.Limit > 0 {
+		hi = min(lo+q.Limit, len(all))
+	}
 	p.Txns = all[lo:hi]
 	return p, nil
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,6 +98,9 @@ type flagsView struct {
 	loaded bool
 	err    error
 	nav    list.Model // over list.Rows
+	// sparks are the rows' activity sparklines (sparks.go): a nil series
+	// is on its way.
+	sparks map[graph.Ref][]int
 }
 
 func (v *flagsView) selected() (FlagRow, bool) {
@@ -182,7 +186,7 @@ func (m *Model) applyFlags(msg flagsLoadedMsg) tea.Cmd {
 	for _, r := range msg.list.Rows {
 		m.noteName(r.Ref, r.Name)
 	}
-	return nil
+	return m.flagSparks()
 }
 
 // loadEntityFlags asks for the flags of ref once the analysis is ready.
@@ -206,7 +210,7 @@ func (m *Model) loadEntityFlags(ref graph.Ref) tea.Cmd {
 func (m *Model) flagsUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	v, k := &m.ana.flags, m.ana.keys
 	if cmd, ok := v.nav.Update(msg); ok {
-		return cmd, true
+		return tea.Batch(cmd, m.flagSparks()), true
 	}
 	kp, isKey := msg.(tea.KeyPressMsg)
 	if !isKey {
@@ -276,21 +280,40 @@ func (m *Model) renderFlags(b rect) []string {
 	} else {
 		const rankW, scoreW, typW, kindW = 4, 4, 3, 8
 		nameW := min(max(cw/4, 16), 34)
-		rulesW := min(max(cw/6, 10), 24)
-		reasonW := max(cw-rankW-scoreW-typW-kindW-nameW-rulesW-6, 0)
+		// The rules column is as wide as the rule ids it lists (up to a
+		// fifth of the line, whole ids and "+N" for the rest); why, free
+		// text, gets the rest.
+		rulesW := len("rules")
+		for _, r := range v.list.Rows {
+			rulesW = max(rulesW, ansi.StringWidth(strings.Join(ruleIDs(r.Rules), " ")))
+		}
+		rulesW = min(rulesW, max(cw/5, 10))
+		// The activity column (a sparkline per row) when the reason keeps
+		// room to be read.
+		actW := 0
+		if cw-rankW-scoreW-typW-kindW-nameW-rulesW-6-(sparkW+1) >= 20 {
+			actW = sparkW
+		}
+		reasonW := max(cw-rankW-scoreW-typW-kindW-nameW-rulesW-6-actW-min(actW, 1), 0)
 		widths := []int{-rankW, scoreW, -typW, kindW, nameW, rulesW, reasonW}
-		body = append(body, st.Muted.Render(fitCols([]string{"#", "risk", "typ", "kind", "entity", "rules", "why"}, widths)))
+		heads := []string{"#", "risk", "typ", "kind", "entity", "rules", "why"}
+		if actW > 0 {
+			widths = slices.Insert(widths, 5, actW)
+			heads = slices.Insert(heads, 5, "activity")
+		}
+		body = append(body, st.Muted.Render(fitCols(heads, widths)))
 		body = append(body, v.nav.Lines(func(i int, selected bool) string {
 			r := v.list.Rows[i]
 			name := r.Name
 			if name == "" {
 				name = refLabel(r.Ref)
 			}
+			mark := m.verdictMark(r.Verdict)
+			name = fitTitle(name, r.Name == "", max(nameW-ansi.StringWidth(mark), 1))
 			nameSt := st.Kind(r.Ref.Kind)
 			if selected {
 				nameSt = nameSt.Inherit(st.Selected)
 			}
-			mark := m.verdictMark(r.Verdict)
 			ids := ruleIDs(r.Rules)
 			scoreSt := st.Warn
 			if r.Score >= 0.8 {
@@ -304,9 +327,13 @@ func (m *Model) renderFlags(b rect) []string {
 			if r.Typologies > 0 {
 				typ = fmt.Sprint(r.Typologies)
 			}
-			return fitCols([]string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)), st.Muted.Render(typ),
+			cells := []string{rank, scoreSt.Render(fmt.Sprintf("%.2f", r.Score)), st.Muted.Render(typ),
 				st.Badge(r.Ref.Kind).Render(r.Ref.Kind.String()), mark + nameSt.Render(name),
-				st.Muted.Render(strings.Join(ids, " ")), st.Text.Render(r.Explanation)}, widths)
+				st.Muted.Render(fitIDs(ids, rulesW)), st.Text.Render(r.Explanation)}
+			if actW > 0 {
+				cells = slices.Insert(cells, 5, m.sparkline(v.sparks[r.Ref]))
+			}
+			return fitCols(cells, widths)
 		})...)
 		filterFirst(&v.nav, body)
 		footer = v.nav.Footer()
@@ -383,4 +410,24 @@ func (m *Model) evidenceMark(txID string) string {
 		return m.st.Warn.Render("⚑")
 	}
 	return " "
+}
+
+// fitIDs lists ids in at most w cells: whole ids, then "+N" for those
+// that do not fit, never an id cut in two.
+func fitIDs(ids []string, w int) string {
+	s := strings.Join(ids, " ")
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	for n := len(ids) - 1; n >= 0; n-- {
+		s = strings.Join(ids[:n], " ")
+		more := fmt.Sprintf("+%d", len(ids)-n)
+		if n > 0 {
+			more = " " + more
+		}
+		if ansi.StringWidth(s+more) <= w {
+			return s + more
+		}
+	}
+	return ""
 }

@@ -251,6 +251,9 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 		return tea.Batch(m.loadAnaView(), m.loadEntityFlags(m.ent.ref)), true
 	case flagsLoadedMsg:
 		return m.applyFlags(msg), true
+	case sparksLoadedMsg:
+		m.applySparks(msg)
+		return nil, true
 	case verdictLoadedMsg, verdictSetMsg:
 		return m.updateVerdict(msg)
 	case entityFlagsLoadedMsg:
@@ -408,7 +411,7 @@ func (m *Model) analyticsHelp(view anaView) help.KeyMap {
 		own = append([]key.Binding{k.Open, k.NextRule, k.PrevRule, k.Bookmark, k.List.Export, k.Trace, k.Mark}, m.ana.vkeys.list()...)
 		short = []key.Binding{k.Open, k.NextRule, k.Bookmark, k.Trace, k.Clusters, k.Close}
 	case anaClusters:
-		own = []key.Binding{k.Open, k.Graph, k.Order, k.Bookmark, k.List.Export}
+		own = []key.Binding{k.Open, k.Graph, m.tkeys.Open, k.Order, k.Bookmark, k.List.Export}
 		short = []key.Binding{k.Open, k.Graph, k.Order, k.Focus, k.Flags, k.Close}
 	case anaPaths:
 		own = []key.Binding{k.Open, k.Swap, k.MoreHops, k.FewerHops, k.Bookmark, k.List.Export}

@@ -24,7 +24,7 @@ func (s *graphScreen) View() []string {
 	m := s.m
 	b := m.lay.Body
 	title := m.gv.Title()
-	if cur, ok := m.current(); ok {
+	if cur, ok := m.current(); ok && cur.Group == "" {
 		title = "Graph of " + m.refBadge(cur.Ref) + " · " + strings.TrimPrefix(title, "Graph · ")
 	}
 	if m.gv.Loading() {

@@ -12,6 +12,11 @@ import (
 
 // startJourney runs m as a real program in a 120×40 terminal without
 // colours. wait blocks until s shows up in the program's output.
+// journeyWait bounds each wait of a journey: generous, because CI and a
+// developer's machine under load (a full go test ./... on two cores) can
+// take seconds for a frame; a journey that works finishes in well under one.
+const journeyWait = 30 * time.Second
+
 func startJourney(t *testing.T, m *Model) (tm *teatest.TestModel, wait func(s string)) {
 	t.Helper()
 	tm = teatest.NewTestModel(t, m,
@@ -20,7 +25,7 @@ func startJourney(t *testing.T, m *Model) (tm *teatest.TestModel, wait func(s st
 	wait = func(s string) {
 		t.Helper()
 		teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
-			teatest.WithDuration(5*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+			teatest.WithDuration(journeyWait), teatest.WithCheckInterval(20*time.Millisecond))
 	}
 	return tm, wait
 }
@@ -31,7 +36,7 @@ func endJourney(t *testing.T, tm *teatest.TestModel) *Model {
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
-	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	fm, ok := tm.FinalModel(t, teatest.WithFinalTimeout(journeyWait)).(*Model)
 	if !ok {
 		t.Fatal("final model is not *Model")
 	}

@@ -29,15 +29,20 @@ func defaultGlobalKeys() globalKeys {
 type entityKeys struct {
 	List                     list.KeyMap
 	Focus, Open, Graph, Sort key.Binding
+	// Timeline opens the activity chart; AllDates drops the range brushed
+	// on it from the transaction list.
+	Timeline, AllDates key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
 	return entityKeys{
-		List:  list.DefaultKeys(),
-		Focus: key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
-		Open:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
-		Graph: key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
-		Sort:  key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		List:     list.DefaultKeys(),
+		Focus:    key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "switch pane")),
+		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Graph:    key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
+		Sort:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
+		Timeline: key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
+		AllDates: key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date (drop the range)")),
 	}
 }
 
@@ -63,10 +68,10 @@ func homeHelp(g globalKeys) keyHelp {
 
 func entityHelp(g globalKeys, e entityKeys) keyHelp {
 	return keyHelp{
-		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
+		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Timeline, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
 			append(e.List.Bindings(), e.Focus),
-			{e.Open, e.Graph, e.Sort, e.List.Export},
+			{e.Open, e.Graph, e.Sort, e.Timeline, e.AllDates, e.List.Export},
 			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}

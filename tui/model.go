@@ -29,6 +29,11 @@ type Options struct {
 	// Remote is a TUI served over the network (casegraph serve): it never
 	// runs a program on the machine it runs on (no $EDITOR for notes).
 	Remote bool
+	// ExportDir is the folder a case export's relative folder name goes
+	// under (casegraph sets CASEGRAPH_HOME/exports unless told otherwise):
+	// the TUI never writes into the directory it was started from. A
+	// remote TUI leaves it empty: the server confines its exports itself.
+	ExportDir string
 }
 
 // SearchReadyMsg tells the TUI the search index finished loading. cmd sends
@@ -46,6 +51,15 @@ type SearchReadyMsg struct {
 type histEntry struct {
 	Ref   graph.Ref
 	Graph bool
+	// Group, with Graph, draws the suspected group Model.groups[Group]
+	// (centred on Ref, its anchor) instead of Ref's neighbourhood.
+	Group string
+}
+
+// groupDef is a suspected group drawn as a graph.
+type groupDef struct {
+	name    string
+	members []graph.Ref
 }
 
 // Model is the root model; it owns the terminal.
@@ -57,6 +71,7 @@ type Model struct {
 	st    theme.Styles
 	keys  globalKeys
 	ekeys entityKeys
+	tkeys timelineKeys // timeline.go
 	help  help.Model
 	w, h  int
 	lay   layout
@@ -73,6 +88,7 @@ type Model struct {
 	hist   []histEntry
 	pos    int
 	titles map[graph.Ref]string
+	groups map[string]groupDef // the groups history entries draw
 
 	ent entityView
 	gv  graphview.Model
@@ -82,8 +98,12 @@ type Model struct {
 
 	status    string
 	statusErr bool
-	start     *graph.Ref
-	remote    bool // Options.Remote
+	// statusKeep is the part of status shortened from the middle, not
+	// cut off, when the line is too narrow (keepInStatus).
+	statusKeep string
+	start      *graph.Ref
+	remote     bool   // Options.Remote
+	exportDir  string // Options.ExportDir
 }
 
 // New builds the root model over b.
@@ -98,16 +118,18 @@ func New(b Backend, opts Options) *Model {
 		b: b, ctx: ctx, loc: loc, st: st,
 		keys:   defaultGlobalKeys(),
 		ekeys:  defaultEntityKeys(),
+		tkeys:  defaultTimelineKeys(),
 		help:   help.New(),
 		search: search.New(ctx, b, ErrSearchNotReady, st),
 		gv:     graphview.New(st),
 		titles: map[graph.Ref]string{},
+		groups: map[string]groupDef{},
 		pos:    -1,
 		start:  opts.Start,
-		remote: opts.Remote,
-		cs:     newCasesState(st),
-		ana:    newAnalyticsState(st),
-		rv:     newResolveState(st),
+		remote: opts.Remote, exportDir: opts.ExportDir,
+		cs:  newCasesState(st),
+		ana: newAnalyticsState(st),
+		rv:  newResolveState(st),
 	}
 	m.help.Styles = st.Help
 	m.help.ShortSeparator = " · "
@@ -126,7 +148,29 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr, m.statusKeep = s, isErr, "" }
+
+// keepInStatus marks part of the status (a folder written) to shorten from
+// the middle rather than lose when the status is too long for the line.
+func (m *Model) keepInStatus(part string) { m.statusKeep = part }
+
+// midTrunc shortens s to w cells by cutting its middle: the end of a path
+// (the folder's own name) and its start both stay.
+func midTrunc(s string, w int) string {
+	if ansi.StringWidth(s) <= w || w < 3 {
+		return s
+	}
+	r := []rune(s)
+	tail := (w - 1) * 2 / 3
+	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+		// A path: its last element whole, with its separator, when it fits.
+		if base := []rune(s[i:]); len(base) > tail && len(base) <= w-2 {
+			tail = len(base)
+		}
+	}
+	head := w - 1 - tail
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
 
 func (m *Model) applyTheme(st theme.Styles) {
 	m.st = st
@@ -186,14 +230,20 @@ func (m *Model) show() tea.Cmd {
 		m.ent.setSize(m.lay)
 		q := m.ent.txWant
 		cmds = append(cmds, loadEntity(m.ctx, m.b, cur.Ref), loadNeighbors(m.ctx, m.b, cur.Ref), loadTxns(m.ctx, m.b, cur.Ref, q),
-			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref))
+			m.loadEntityFlags(cur.Ref), m.loadVerdict(cur.Ref), m.loadNeighborSparks(cur.Ref))
 	}
-	if cur.Graph {
+	switch g, ok := m.groups[cur.Group]; {
+	case cur.Graph && ok:
 		m.browse(&graphScreen{m: m})
-		if m.gv.Center() != cur.Ref || !m.gv.Loaded() {
+		if m.gv.GroupKey() != cur.Group || m.gv.Center() != cur.Ref || !m.gv.Loaded() {
+			cmds = append(cmds, m.gv.ShowGroup(cur.Group, g.name, cur.Ref, g.members))
+		}
+	case cur.Graph:
+		m.browse(&graphScreen{m: m})
+		if m.gv.Center() != cur.Ref || m.gv.GroupKey() != "" || !m.gv.Loaded() {
 			cmds = append(cmds, m.gv.Show(cur.Ref))
 		}
-	} else {
+	default:
 		m.browse(&entityScreen{m: m})
 	}
 	return tea.Batch(cmds...)
@@ -239,6 +289,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
+		if s, ok := find[*timelineScreen](m); ok {
+			return m, s.request() // other widths call for other buckets
+		}
+		return m, nil
+	case activityLoadedMsg:
+		if s, ok := find[*timelineScreen](m); ok {
+			s.apply(msg)
+		}
 		return m, nil
 	case tea.BackgroundColorMsg:
 		m.applyTheme(theme.New(msg.IsDark()))
@@ -307,6 +365,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.open(msg.Ref, false)
 	case graphview.ClosedMsg:
 		if cur, ok := m.current(); ok {
+			if cur.Group != "" {
+				// esc on a group goes back to where it was opened from.
+				return m, m.back()
+			}
 			if m.pos > 0 && m.hist[m.pos-1] == (histEntry{Ref: cur.Ref}) {
 				// esc on a graph opened from its entity goes back to it,
 				// so the breadcrumb does not name the entity twice.
@@ -420,6 +482,24 @@ func (m *Model) noteName(ref graph.Ref, name string) {
 	}
 }
 
+// named reports whether a name is known for r: titleOf is then a name,
+// not an identifier.
+func (m *Model) named(r graph.Ref) bool {
+	t, ok := m.titles[r]
+	return ok && t != "" && t != graph.RefTitle(r)
+}
+
+// fitTitle cuts a title to exactly w cells: a name at its end (pane.Fit),
+// an identifier (id) from the middle so that it keeps its distinguishing
+// end (pane.FitMiddle): a masked PAN its last four digits, an IBAN its
+// account digits, a device id its tail.
+func fitTitle(s string, id bool, w int) string {
+	if id {
+		return pane.FitMiddle(s, w)
+	}
+	return pane.Fit(s, w)
+}
+
 // refLabel formats a reference with card numbers masked.
 func refLabel(r graph.Ref) string {
 	if r.Kind == graph.KindCard {
@@ -526,6 +606,18 @@ func (m *Model) renderStatus() string {
 	}
 	line := st.StatusKey.Render(left)
 	room := m.w - ansi.StringWidth(left) - 3
+	if i := strings.Index(msg, m.statusKeep); m.statusKeep != "" && i >= 0 && ansi.StringWidth(msg) > room {
+		// The kept part gets what room is left after what precedes it
+		// (one cell for the "…" that then ends the line).
+		prefix, rest := msg[:i], msg[i+len(m.statusKeep):]
+		avail := room - ansi.StringWidth(prefix)
+		if rest != "" {
+			avail--
+		}
+		if avail >= 16 && ansi.StringWidth(m.statusKeep) > avail {
+			msg = prefix + midTrunc(m.statusKeep, avail) + rest
+		}
+	}
 	if msg != "" && room > 4 {
 		line += st.Status.Render(" │ ") + msgSt.Render(ansi.Truncate(msg, room, "…"))
 	}

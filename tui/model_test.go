@@ -515,9 +515,18 @@ func TestGraphKindFilter(t *testing.T) {
 		t.Fatal("f did not filter")
 	}
 	kind := strings.TrimSuffix(name, " only")
-	for _, n := range m.gv.Layout().Nodes[1:] {
-		if n.Node.Ref.Kind.String() != kind {
-			t.Fatalf("%s filter shows %v", kind, n.Node.Ref)
+	// Nodes of the kind, and the nodes on the way to them.
+	nodes := m.gv.Layout().Nodes
+	for i, n := range nodes[1:] {
+		if n.Node.Ref.Kind.String() == kind {
+			continue
+		}
+		onPath := false
+		for _, o := range nodes {
+			onPath = onPath || o.Parent == i+1
+		}
+		if !onPath {
+			t.Fatalf("%s filter shows %v, on no path to a %s", kind, n.Node.Ref, kind)
 		}
 	}
 	requireContains(t, m, name)

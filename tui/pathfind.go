@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ type pathsView struct {
 	nav      list.Model // over rows
 	hnav     list.Model // over the selected path's steps
 	hopFocus bool
+	// want is a bookmarked path being opened: once the paths load, it is
+	// selected with its hops shown.
+	want []graph.Ref
 }
 
 func newPathsView(st theme.Styles) pathsView {
@@ -125,6 +129,16 @@ func (m *Model) markPathEnd(ref graph.Ref) tea.Cmd {
 	return m.openAnalytics(anaPaths)
 }
 
+// openPathBookmark opens the Path screen on a bookmarked path: its two
+// ends, the hops it allows, and the path itself selected with its hops.
+func (m *Model) openPathBookmark(t graph.Target) tea.Cmd {
+	v := &m.ana.paths
+	v.a, v.b = t.Refs[0], t.Refs[len(t.Refs)-1]
+	v.maxHops = min(max(pathsMaxHops, len(t.Refs)-1), graph.MaxPathHops)
+	v.want = slices.Clone(t.Refs)
+	return m.openAnalytics(anaPaths)
+}
+
 func (m *Model) loadPaths() tea.Cmd {
 	v := &m.ana.paths
 	if v.a.IsZero() || v.b.IsZero() {
@@ -164,6 +178,19 @@ func (m *Model) applyPaths(msg pathsLoadedMsg) tea.Cmd {
 		}
 		return sb.String()
 	})
+	if want := v.want; want != nil {
+		v.want = nil
+		i := slices.IndexFunc(v.rows, func(p PathRow) bool {
+			return slices.EqualFunc(p.Steps, want, func(s PathStep, r graph.Ref) bool { return s.Ref == r })
+		})
+		if i >= 0 {
+			v.nav.Select(i)
+			v.hopFocus = true
+			m.setStatus(fmt.Sprintf("the bookmarked path: %d hops, path %d of %d", len(want)-1, i+1, len(v.rows)), false)
+		} else {
+			m.setStatus(fmt.Sprintf("the bookmarked path (%d hops) is no longer among the %d shortest: the data changed", len(want)-1, len(v.rows)), true)
+		}
+	}
 	v.showHops()
 	for _, p := range msg.rows {
 		for _, s := range p.Steps {
@@ -359,12 +386,21 @@ func (m *Model) renderPathHops(r rect) []string {
 			}
 			edge = s.Relation + " " + arrow
 		}
-		name := pane.Fit(st.Badge(s.Ref.Kind).Render(s.Ref.Kind.String()), 9) + nameSt.Render(m.stepName(s))
 		right := ""
 		if s.Money {
 			right = pane.Right(st.Money.Render(graph.FormatMoney(s.Amount, "KZT")), amtW) + "  " + st.Muted.Render(s.Time.In(m.loc).Format("2006-01-02 15:04"))
 		}
 		nameW := max(cw-2-relW-1-ansi.StringWidth(right)-1, 10)
+		// The identifier keeps its room: the name is cut before it is.
+		id := identOf(s.Ref, s.Name)
+		idW := 0
+		if id != "" && nameW-9-ansi.StringWidth(id)-2 >= 6 {
+			idW = ansi.StringWidth(id) + 2
+		}
+		name := pane.Fit(st.Badge(s.Ref.Kind).Render(s.Ref.Kind.String()), 9) + pane.Fit(nameSt.Render(m.stepName(s)), nameW-9-idW)
+		if idW > 0 {
+			name += "  " + st.Muted.Render(id)
+		}
 		return mark + pane.Fit(st.Muted.Render(edge), relW) + " " + pane.Fit(name, nameW) + " " + right
 	})
 	footer := "tab to the hops · enter opens · t traces · b bookmarks the path or hop"

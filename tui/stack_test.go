@@ -214,6 +214,7 @@ func TestBookmarkWhatIsListed(t *testing.T) {
 			t.Fatalf("ref %d is %v, want %v", i, d.target.Refs[i], r)
 		}
 	}
+	press(t, m, "tab") // the picker starts on a new case (none yet): its name
 	typeText(t, m, "listed")
 	run(t, m, ctrlS)
 	if m.dialog() != nil {

@@ -340,7 +340,15 @@ func (m *Model) renderTrace(b rect) []string {
 	if line, ok := m.anaNotice(v.err, v.loaded, len(v.tree.Nodes) == 0, "loading…", "no money to trace"); ok {
 		body = append(body, line)
 	} else {
-		const amtW, timeW, dwellW, endW = 15, 16, 7, 18
+		// The amount and end columns take what their rows need; the money
+		// column, which names where the money went, gets the rest.
+		const timeW, dwellW = 16, 7
+		amtW, endW := len("amount"), len("end")
+		for _, i := range v.visible {
+			n := v.tree.Nodes[i]
+			amtW = max(amtW, ansi.StringWidth(graph.FormatMoney(n.Amount, "KZT")))
+			endW = max(endW, ansi.StringWidth(traceEnd(n)))
+		}
 		treeW := max(cw-amtW-timeW-dwellW-endW-4, 12)
 		widths := []int{treeW, -amtW, timeW, -dwellW, endW}
 		body = append(body, st.Muted.Render(fitCols([]string{"money " + arrow, "amount", "time (Almaty)", "dwell", "end"}, widths)))
@@ -366,27 +374,12 @@ func (m *Model) renderTrace(b rect) []string {
 			if n.Channel != "" {
 				left += st.Muted.Render(n.Channel) + " "
 			}
-			left += nameSt.Render(name)
+			left += fitTitle(nameSt.Render(name), n.Name == "", max(treeW-ansi.StringWidth(left), 1))
 			when := ""
 			if !n.Time.IsZero() {
 				when = n.Time.In(m.loc).Format("2006-01-02 15:04")
 			}
-			end := ""
-			switch n.End {
-			case "stayed":
-				end = "stayed"
-				if n.Stayed != n.Amount {
-					end += " " + graph.FormatShortMoney(n.Stayed)
-				}
-			case "unknown":
-				end = "not followed"
-				if n.Lost != n.Amount && n.Lost > 0 {
-					end += " " + graph.FormatShortMoney(n.Lost)
-				}
-			case "":
-			default:
-				end = "■ " + n.End
-			}
+			end := traceEnd(n)
 			endSt := st.Muted
 			if n.End == "cash" || n.End == "exchange" {
 				endSt = st.Warn
@@ -436,4 +429,24 @@ func (m *Model) renderTraceSummary(r rect) []string {
 		st.Muted.Render("space expands a hop · e all · d direction · p attribution · +/- hops"),
 	}
 	return pane.Box(st, title, "", body, r.W, r.H, false)
+}
+
+// traceEnd says where a hop's money ended: stayed, not followed, or a
+// terminal (■ cash, ■ exchange); "" while it moves on.
+func traceEnd(n TraceNode) string {
+	switch n.End {
+	case "stayed":
+		if n.Stayed != n.Amount {
+			return "stayed " + graph.FormatShortMoney(n.Stayed)
+		}
+		return "stayed"
+	case "unknown":
+		if n.Lost != n.Amount && n.Lost > 0 {
+			return "not followed " + graph.FormatShortMoney(n.Lost)
+		}
+		return "not followed"
+	case "":
+		return ""
+	}
+	return "■ " + n.End
 }

@@ -16,6 +16,11 @@ import (
 
 func (b *Workbench) Cases(ctx context.Context) ([]graph.Case, error) { return b.db.Cases(ctx) }
 
+// Case reads a case by id or name without journalling a view.
+func (b *Workbench) Case(ctx context.Context, idOrName string) (graph.Case, error) {
+	return b.db.Case(ctx, idOrName)
+}
+
 func (b *Workbench) ViewCase(ctx context.Context, caseID string) (graph.Case, error) {
 	return b.db.ViewCase(ctx, b.actor(), caseID)
 }
@@ -80,15 +85,33 @@ func (b *Workbench) DeleteCase(ctx context.Context, caseID string) error {
 }
 
 func (b *Workbench) AddBookmark(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, error) {
-	return caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkAdd, func() (graph.Bookmark, error) {
-		out, _, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
-		return out, err
-	}, func(out graph.Bookmark) (string, string) { return caseID, "bookmarked " + out.Target.Title() })
+	out, _, err := b.AddBookmarkReport(ctx, caseID, bm)
+	return out, err
+}
+
+// AddBookmarkReport is AddBookmark saying whether the bookmark is new
+// (false: an existing bookmark of the same target took the tags and note).
+func (b *Workbench) AddBookmarkReport(ctx context.Context, caseID string, bm graph.Bookmark) (graph.Bookmark, bool, error) {
+	type added struct {
+		b  graph.Bookmark
+		ok bool
+	}
+	out, err := caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkAdd, func() (added, error) {
+		out, ok, err := b.db.AddBookmark(ctx, b.actor(), caseID, bm)
+		return added{out, ok}, err
+	}, func(out added) (string, string) { return caseID, "bookmarked " + out.b.Target.Title() })
+	return out.b, out.ok, err
 }
 
 func (b *Workbench) UpdateBookmark(ctx context.Context, caseID, bookmarkID string, tags []string, note string) (graph.Bookmark, error) {
+	return b.EditBookmark(ctx, caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+}
+
+// EditBookmark changes what ed sets of a bookmark (its tags, its note, or
+// both; AddTags adds to them).
+func (b *Workbench) EditBookmark(ctx context.Context, caseID, bookmarkID string, ed store.BookmarkEdit) (graph.Bookmark, error) {
 	return caseChange(ctx, b, OpBookmark, caseID, store.ActBookmarkUpdate, func() (graph.Bookmark, error) {
-		return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, store.BookmarkEdit{Tags: &tags, Note: &note})
+		return b.db.UpdateBookmark(ctx, b.actor(), caseID, bookmarkID, ed)
 	}, func(out graph.Bookmark) (string, string) { return caseID, "edited the bookmark " + out.Target.Title() })
 }
 
@@ -100,16 +123,109 @@ func (b *Workbench) DeleteBookmark(ctx context.Context, caseID, bookmarkID strin
 }
 
 func (b *Workbench) UndoLast(ctx context.Context) (string, error) {
-	seq, err := b.undoAllowed(ctx)
+	u, err := b.Undo(ctx)
 	if err != nil {
 		return "", err
+	}
+	return UndoText(u), nil
+}
+
+// UndoText says what an undo reverted and how many earlier changes can
+// still be undone.
+func UndoText(u store.Undo) string {
+	more := "nothing more to undo"
+	switch {
+	case u.Left == 1:
+		more = "1 earlier change can be undone"
+	case u.Left > 1:
+		more = fmt.Sprintf("%d earlier changes can be undone", u.Left)
+	}
+	return fmt.Sprintf("undid: %s (journal #%d) · %s", undoWhat(u), u.Seq, more)
+}
+
+// undoWhat is what the undone change did, or its action for a change
+// recorded before the words were kept.
+func undoWhat(u store.Undo) string {
+	if u.What != "" {
+		return u.What
+	}
+	return u.Action
+}
+
+// Undo reverts the newest case change the session may undo (undoAllowed;
+// undo is a stack) and says which.
+func (b *Workbench) Undo(ctx context.Context) (store.Undo, error) {
+	seq, err := b.undoAllowed(ctx)
+	if err != nil {
+		return store.Undo{}, err
 	}
 	u, err := b.db.UndoSeq(ctx, b.actor(), seq)
 	if err != nil {
-		return "", err
+		return store.Undo{}, err
 	}
-	b.publish(Change{Action: store.ActUndo, CaseID: u.CaseID, What: "undid " + u.Action})
-	return fmt.Sprintf("undid %s (journal #%d)", u.Action, u.Seq), nil
+	b.publish(Change{Action: store.ActUndo, CaseID: u.CaseID, What: "undid " + undoWhat(u)})
+	return u, nil
+}
+
+// MoveBookmarks moves (or, with copy, copies) bookmarks of case from into
+// case to (tui.CaseStore): one journalled change of both cases that one
+// undo reverts. Moving needs the bookmark right on both cases.
+func (b *Workbench) MoveBookmarks(ctx context.Context, from, to string, bookmarkIDs []string, copy bool) (tui.CaseMove, error) {
+	res, err := b.Move(ctx, from, to, bookmarkIDs, copy)
+	if err != nil {
+		return tui.CaseMove{}, err
+	}
+	return tui.CaseMove{From: res.From.Name, To: res.To.Name, Moved: res.Moved, Folded: res.Folded}, nil
+}
+
+// Move is MoveBookmarks with the store's result (both cases as they are
+// now), for the CLI.
+func (b *Workbench) Move(ctx context.Context, from, to string, bookmarkIDs []string, copy bool) (store.MoveResult, error) {
+	action, verb := store.ActBookmarkMove, "moved"
+	if copy {
+		action, verb = store.ActBookmarkCopy, "copied"
+	}
+	res, err := caseChange(ctx, b, OpBookmark, from, action, func() (store.MoveResult, error) {
+		return b.db.MoveBookmarks(ctx, b.actor(), from, to, bookmarkIDs, copy)
+	}, func(r store.MoveResult) (string, string) {
+		return r.To.ID, fmt.Sprintf("%s %d bookmarks from %q to %q", verb, len(bookmarkIDs), r.From.Name, r.To.Name)
+	})
+	if err != nil {
+		return store.MoveResult{}, err
+	}
+	if !copy {
+		b.publish(Change{Action: action, CaseID: res.From.ID, What: fmt.Sprintf("%s %d bookmarks to %q", verb, len(bookmarkIDs), res.To.Name)})
+	}
+	return res, nil
+}
+
+// MergeCases folds case from into case into and deletes from
+// (tui.CaseStore); one undo brings it back.
+func (b *Workbench) MergeCases(ctx context.Context, into, from string) (tui.CaseMove, error) {
+	res, fromName, err := b.Merge(ctx, into, from)
+	if err != nil {
+		return tui.CaseMove{}, err
+	}
+	return tui.CaseMove{From: fromName, To: res.To.Name, Moved: res.Moved, Folded: res.Folded}, nil
+}
+
+// Merge is MergeCases with the store's result and the merged case's name,
+// for the CLI.
+func (b *Workbench) Merge(ctx context.Context, into, from string) (store.MoveResult, string, error) {
+	fromName := from
+	if c, err := b.db.Case(ctx, from); err == nil {
+		fromName = c.Name
+	}
+	res, err := caseChange(ctx, b, OpEditCase, from, store.ActCaseMerge, func() (store.MoveResult, error) {
+		return b.db.MergeCases(ctx, b.actor(), into, from)
+	}, func(r store.MoveResult) (string, string) {
+		return r.To.ID, fmt.Sprintf("merged case %q into %q", fromName, r.To.Name)
+	})
+	if err != nil {
+		return store.MoveResult{}, fromName, err
+	}
+	b.publish(Change{Action: store.ActCaseMerge, CaseID: from, What: fmt.Sprintf("merged case %q into %q", fromName, res.To.Name)})
+	return res, fromName, nil
 }
 
 // ExportCase writes the case file the way `casegraph export` does, with the

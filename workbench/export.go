@@ -168,7 +168,9 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 			if err != nil {
 				continue // a transaction channel: transactions are read below
 			}
-			l := graph.Link{From: s, To: n.Ref, Type: lt, Role: n.Role}
+			// The link's own provenance: the file it came from is a
+			// source of the export (memberships.csv was missing without it).
+			l := graph.Link{From: s, To: n.Ref, Type: lt, Role: n.Role, Src: n.Src}
 			if n.Dir == graph.DirIn {
 				l.From, l.To = n.Ref, s
 			}

@@ -125,3 +125,15 @@ func writeIndexSnapshot(ctx context.Context, db *store.DB, ix *graph.Index, st s
 	}
 	return n, nil
 }
+
+// HasAnalysis reports whether db holds a current analysis: the graph index
+// snapshot an analysis stores (the TUI's, or `casegraph flags`'s), still
+// matching the data. It reads only the snapshot's stamp.
+func HasAnalysis(ctx context.Context, db *store.DB) bool {
+	rc, err := db.Blob(ctx, indexBlob)
+	if err != nil {
+		return false
+	}
+	rc.Close()
+	return true
+}

@@ -152,7 +152,7 @@ func (b *Workbench) undoAllowed(ctx context.Context) (uint64, error) {
 	}
 	op := OpEditCase
 	switch u.Action {
-	case store.ActBookmarkAdd, store.ActBookmarkUpdate, store.ActBookmarkDelete:
+	case store.ActBookmarkAdd, store.ActBookmarkUpdate, store.ActBookmarkDelete, store.ActBookmarkMove, store.ActBookmarkCopy:
 		op = OpBookmark
 	case store.ActCaseNotes:
 		op = OpCaseNotes

@@ -38,7 +38,11 @@ type shared struct {
 
 	mu sync.RWMutex
 	ix *graph.SearchIndex
-	an *Analysis // the analytics screens' index and flags, once built (analysis.go)
+	// loading serialises the loads of the search index, so that a
+	// command run beside a TUI (EnsureSearch) waits for the TUI's load
+	// instead of building a second index.
+	loading sync.Mutex
+	an      *Analysis // the analytics screens' index and flags, once built (analysis.go)
 
 	amu sync.Mutex // serialises Analyze
 
@@ -136,6 +140,27 @@ func (b *Workbench) ForgetQueries() {
 // returns the documents indexed and how long it took. On a Dgraph cluster
 // there is nothing to load: the cluster serves search.
 func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
+	b.loading.Lock()
+	defer b.loading.Unlock()
+	return b.loadSearch(ctx)
+}
+
+// EnsureSearch loads the search index unless it is loaded (or loading:
+// then it waits for that load).
+func (b *Workbench) EnsureSearch(ctx context.Context) error {
+	b.loading.Lock()
+	defer b.loading.Unlock()
+	b.mu.RLock()
+	ix := b.ix
+	b.mu.RUnlock()
+	if ix != nil {
+		return nil
+	}
+	_, _, err := b.loadSearch(ctx)
+	return err
+}
+
+func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) {
 	if b.noSearchLoad(ctx) {
 		return 0, 0, nil
 	}

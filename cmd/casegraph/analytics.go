@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,11 +34,7 @@ func loadIndex(ctx context.Context, db *store.DB, progress io.Writer) (*graph.In
 
 // ruleFlags are the flags shared by flags, clusters and eval.
 type ruleFlags struct {
-	config string
-}
-
-func (f *ruleFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.config, "config", "", "rule configuration JSON (see docs/DETECTION.md); default: built-in thresholds")
+	Config string `placeholder:"FILE" predictor:"file" help:"rule configuration JSON (see docs/DETECTION.md); default: the database's own (casegraph calibrate --apply), else the built-in thresholds"`
 }
 
 // load reads the --config file, or returns the built-in defaults without
@@ -47,17 +42,17 @@ func (f *ruleFlags) register(fs *flag.FlagSet) {
 // instead: there the database's own configuration (casegraph calibrate
 // --apply) replaces the defaults.
 func (f *ruleFlags) load() (graph.RuleConfig, error) {
-	if f.config == "" {
+	if f.Config == "" {
 		return graph.DefaultRuleConfig(), nil
 	}
-	fh, err := os.Open(f.config)
+	fh, err := os.Open(f.Config)
 	if err != nil {
 		return graph.RuleConfig{}, fmt.Errorf("rule config: %w", err)
 	}
 	defer fh.Close()
 	cfg, err := graph.ParseRuleConfig(fh)
 	if err != nil {
-		return cfg, fmt.Errorf("%s: %w", f.config, err)
+		return cfg, fmt.Errorf("%s: %w", f.Config, err)
 	}
 	return cfg, nil
 }
@@ -66,9 +61,10 @@ func (f *ruleFlags) load() (graph.RuleConfig, error) {
 // --config file, else the database's own, else the defaults. from says
 // which, for stderr.
 func (f *ruleFlags) resolve(ctx context.Context, wb *workbench.Workbench) (cfg graph.RuleConfig, from string, err error) {
-	if f.config != "" {
+	f.Config = hostPath(ctx, f.Config)
+	if f.Config != "" {
 		cfg, err := f.load()
-		return cfg, f.config, err
+		return cfg, f.Config, err
 	}
 	return wb.RuleConfig(ctx)
 }
@@ -89,12 +85,12 @@ func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Wri
 // database still open after the rules ran; its error is returned.
 func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
 	then func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error) (*workbench.Analysis, error) {
-	db, err := dbf.openToAnalyse()
+	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	wb := newBackend(db)
+	wb := backendOf(ctx, db)
 	cfg, from, err := rf.resolve(ctx, wb)
 	if err != nil {
 		return nil, err
@@ -129,33 +125,35 @@ func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writ
 	return a, nil
 }
 
-func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("flags", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	var rf ruleFlags
-	rf.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	rule := fs.String("rule", "", "only hits of this rule, e.g. R3")
-	limit := fs.Int("limit", 30, "at most this many entities (0: all)")
-	printConfig := fs.Bool("print-config", false, "print the default rule configuration as JSON and exit")
-	all := fs.Bool("all", false, "list entities below the flag threshold too")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
-	}
-	if *printConfig {
+// flagsCmd: casegraph flags.
+type flagsCmd struct {
+	DB          dbArgs    `embed:""`
+	Rules       ruleFlags `embed:""`
+	JSON        bool      `name:"json" help:"print JSON"`
+	Rule        string    `placeholder:"R3" help:"only hits of this rule, e.g. R3"`
+	Limit       int       `default:"30" placeholder:"N" help:"at most this many entities (0: all)"`
+	PrintConfig bool      `name:"print-config" help:"print the default rule configuration as JSON and exit"`
+	All         bool      `help:"list entities below the flag threshold too"`
+}
+
+func (c *flagsCmd) Run(e *env) error { return cmdFlags(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error {
+	dbf, rf := c.DB.flags(), c.Rules
+	if c.PrintConfig {
 		return graph.DefaultRuleConfig().WriteJSON(stdout)
 	}
-	if *rule != "" {
-		*rule = strings.ToUpper(*rule)
+	if c.Rule != "" {
+		c.Rule = strings.ToUpper(c.Rule)
 		known := false
 		for _, id := range graph.RuleIDs {
-			known = known || id == *rule
+			known = known || id == c.Rule
 		}
 		if !known {
-			return usageError{fmt.Sprintf("unknown rule %q (want R1 … R23)", *rule)}
+			return usageError{msg: fmt.Sprintf("unknown rule %q (want R1 … R23)", c.Rule)}
 		}
 	}
+	rf.Config = hostPath(ctx, rf.Config)
 	if _, err := rf.load(); err != nil {
 		return err
 	}
@@ -170,9 +168,9 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// One row per subject: a person carries the rules of the cards they
 	// hold, which are not listed again.
-	rows := a.Subjects(*rule, *all, *limit)
-	if *asJSON {
-		return writeJSON(stdout, a.Report(rows, *rule, verdicts))
+	rows := a.Subjects(c.Rule, c.All, c.Limit)
+	if c.JSON {
+		return writeJSON(stdout, a.Report(rows, c.Rule, verdicts))
 	}
 	flags := a.Flags()
 	for _, r := range rows {
@@ -180,10 +178,10 @@ func cmdFlags(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "      %s · typology %.2f, context %.2f · %d evidence transactions\n",
 			typologyWords(r), r.Typology, r.Context, r.Evidence)
 		fmt.Fprintf(stdout, "      %s\n", r.Explanation)
-		if *rule != "" {
+		if c.Rule != "" {
 			for _, k := range a.SubjectHits(r) {
 				h := flags.Hits[k]
-				if h.Rule == *rule {
+				if h.Rule == c.Rule {
 					on := ""
 					if h.Node != r.Node {
 						on = " · on " + graph.RefTitle(flags.Refs[h.Node])
@@ -216,24 +214,26 @@ func typologyWords(r graph.Risk) string {
 	return w
 }
 
-func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	var rf ruleFlags
-	rf.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	truthPath := fs.String("truth", "", "ground_truth.json written by casegraph generate")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
+// evalCmd: casegraph eval --truth FILE.
+type evalCmd struct {
+	DB    dbArgs    `embed:""`
+	Rules ruleFlags `embed:""`
+	JSON  bool      `name:"json" help:"print JSON"`
+	Truth string    `placeholder:"FILE" predictor:"file" help:"ground_truth.json written by casegraph generate (required)"`
+}
+
+func (c *evalCmd) Run(e *env) error { return cmdEval(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdEval(ctx context.Context, c *evalCmd, stdout, stderr io.Writer) error {
+	dbf, rf := c.DB.flags(), c.Rules
+	if c.Truth == "" {
+		return usageError{msg: "eval needs --truth FILE"}
 	}
-	if *truthPath == "" {
-		return usageError{"eval needs --truth FILE"}
-	}
-	truth, err := graph.ReadGroundTruth(*truthPath)
+	truth, err := graph.ReadGroundTruth(c.Truth)
 	if err != nil {
 		return err
 	}
+	rf.Config = hostPath(ctx, rf.Config)
 	if _, err := rf.load(); err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// score 0 without saying why: refuse it before the rules run.
 	a, err := runRulesAfter(ctx, dbf, rf, stderr, func(ix *graph.Index) error {
 		if err := graph.CheckTruth(ix, truth); err != nil {
-			return fmt.Errorf("%s: %w", *truthPath, err)
+			return fmt.Errorf("%s: %w", c.Truth, err)
 		}
 		return nil
 	})
@@ -252,7 +252,7 @@ func cmdEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if c.JSON {
 		return writeJSON(stdout, rep)
 	}
 	printEval(stdout, rep)

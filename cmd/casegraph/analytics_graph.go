@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,7 +16,7 @@ import (
 // withIndex opens the database, loads the index (stored again when it had
 // to be rebuilt) and calls fn.
 func withIndex(ctx context.Context, dbf dbFlags, stderr io.Writer, fn func(*graph.Index) error) error {
-	db, err := dbf.openToAnalyse()
+	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return err
 	}
@@ -42,23 +41,25 @@ func lookupRef(ix *graph.Index, s string) (graph.NodeID, error) {
 	return id, nil
 }
 
-func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("path", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	k := fs.Int("k", 1, "up to this many shortest simple paths")
-	maxHops := fs.Int("max-hops", graph.MaxPathHops, "longest path searched (1–6)")
-	directed := fs.Bool("directed", false, "follow money sender → receiver and links owner → owned only")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// pathCmd: casegraph path REF REF.
+type pathCmd struct {
+	DB       dbArgs   `embed:""`
+	JSON     bool     `name:"json" help:"print JSON"`
+	K        int      `name:"k" default:"1" placeholder:"N" help:"up to this many shortest simple paths"`
+	MaxHops  int      `name:"max-hops" default:"${max_path_hops}" placeholder:"N" help:"longest path searched (1–${max_path_hops})"`
+	Directed bool     `help:"follow money sender → receiver and links owner → owned only"`
+	Refs     []string `arg:"" optional:"" name:"ref" help:"the two ends: card:…, iin:…, iban:…"`
+}
+
+func (c *pathCmd) Run(e *env) error { return cmdPath(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdPath(ctx context.Context, c *pathCmd, stdout, stderr io.Writer) error {
+	dbf, pos := c.DB.flags(), c.Refs
 	if len(pos) != 2 {
-		return usageError{"path needs two references, e.g. path card:4400… iin:8503…"}
+		return usageError{msg: "path needs two references, e.g. path card:4400… iin:8503…"}
 	}
-	if *k < 1 || *maxHops < 1 || *maxHops > graph.MaxPathHops {
-		return usageError{fmt.Sprintf("--k must be ≥ 1 and --max-hops in 1–%d", graph.MaxPathHops)}
+	if c.K < 1 || c.MaxHops < 1 || c.MaxHops > graph.MaxPathHops {
+		return usageError{msg: fmt.Sprintf("--k must be ≥ 1 and --max-hops in 1–%d", graph.MaxPathHops)}
 	}
 	return withIndex(ctx, dbf, stderr, func(ix *graph.Index) error {
 		a, err := lookupRef(ix, pos[0])
@@ -69,18 +70,18 @@ func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		out, err := workbench.PathSteps(ctx, ix, a, b, graph.PathOptions{MaxHops: *maxHops, Directed: *directed}, *k)
+		out, err := workbench.PathSteps(ctx, ix, a, b, graph.PathOptions{MaxHops: c.MaxHops, Directed: c.Directed}, c.K)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if c.JSON {
 			if out == nil {
 				out = [][]workbench.PathStep{}
 			}
 			return writeJSON(stdout, map[string]any{"paths": out})
 		}
 		if len(out) == 0 {
-			fmt.Fprintf(stdout, "no path within %d hops\n", *maxHops)
+			fmt.Fprintf(stdout, "no path within %d hops\n", c.MaxHops)
 			return nil
 		}
 		for i, p := range out {
@@ -104,21 +105,23 @@ func cmdPath(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	})
 }
 
-func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("trace", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	backward := fs.Bool("backward", false, "follow the money back to where it came from")
-	maxHops := fs.Int("max-hops", graph.DefaultTraceHops, "hop depth of the trace")
-	maxDwell := fs.Duration("max-dwell", graph.DefaultDwell, "longest time money may sit on an instrument between hops")
-	proportional := fs.Bool("proportional", false, "proportional (haircut) attribution instead of FIFO")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// traceCmd: casegraph trace REF|TXID.
+type traceCmd struct {
+	DB           dbArgs        `embed:""`
+	JSON         bool          `name:"json" help:"print JSON"`
+	Backward     bool          `help:"follow the money back to where it came from"`
+	MaxHops      int           `name:"max-hops" default:"${trace_hops}" placeholder:"N" help:"hop depth of the trace"`
+	MaxDwell     time.Duration `name:"max-dwell" default:"${trace_dwell}" placeholder:"24h" help:"longest time money may sit on an instrument between hops"`
+	Proportional bool          `help:"proportional (haircut) attribution instead of FIFO"`
+	Start        []string      `arg:"" optional:"" name:"start" help:"a REF (card:…, iban:…) or a transaction id"`
+}
+
+func (c *traceCmd) Run(e *env) error { return cmdTrace(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdTrace(ctx context.Context, c *traceCmd, stdout, stderr io.Writer) error {
+	dbf, pos := c.DB.flags(), c.Start
 	if len(pos) != 1 {
-		return usageError{"trace needs one REF (card:…, iban:…) or transaction id"}
+		return usageError{msg: "trace needs one REF (card:…, iban:…) or transaction id"}
 	}
 	return withIndex(ctx, dbf, stderr, func(ix *graph.Index) error {
 		var start graph.TraceStart
@@ -131,12 +134,12 @@ func cmdTrace(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			start = graph.StartAtNode(id)
 		}
-		tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !*backward, MaxHops: *maxHops,
-			MaxDwell: *maxDwell, Proportional: *proportional})
+		tr, err := graph.Trace(ctx, ix, start, graph.TraceOptions{Forward: !c.Backward, MaxHops: c.MaxHops,
+			MaxDwell: c.MaxDwell, Proportional: c.Proportional})
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if c.JSON {
 			return writeJSON(stdout, workbench.TraceReport(ix, tr))
 		}
 		printTrace(stdout, ix, tr)
@@ -178,41 +181,42 @@ func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
 	}
 }
 
-func cmdClusters(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("clusters", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	var rf ruleFlags
-	rf.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	by := fs.String("by", "risk", "rank by turnover or risk")
-	method := fs.String("method", "groups", "groups: suspected groups of flagged entities, as on the TUI's Clusters screen; louvain: communities of the whole money graph")
-	limit := fs.Int("limit", 20, "at most this many clusters (0: all)")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return err
+// clustersCmd: casegraph clusters.
+type clustersCmd struct {
+	DB     dbArgs    `embed:""`
+	Rules  ruleFlags `embed:""`
+	JSON   bool      `name:"json" help:"print JSON"`
+	By     string    `default:"risk" placeholder:"turnover|risk" help:"rank by turnover or risk"`
+	Method string    `default:"groups" placeholder:"groups|louvain" help:"groups: suspected groups of flagged entities, as on the TUI's Clusters screen; louvain: communities of the whole money graph"`
+	Limit  int       `default:"20" placeholder:"N" help:"at most this many clusters (0: all)"`
+}
+
+func (c *clustersCmd) Run(e *env) error { return cmdClusters(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdClusters(ctx context.Context, c *clustersCmd, stdout, stderr io.Writer) error {
+	dbf, rf := c.DB.flags(), c.Rules
+	if c.By != "risk" && c.By != "turnover" {
+		return usageError{msg: "--by must be turnover or risk"}
 	}
-	if *by != "risk" && *by != "turnover" {
-		return usageError{"--by must be turnover or risk"}
-	}
-	if *method != "groups" && *method != "louvain" {
-		return usageError{"--method must be groups or louvain"}
+	if c.Method != "groups" && c.Method != "louvain" {
+		return usageError{msg: "--method must be groups or louvain"}
 	}
 	a, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {
 		return err
 	}
-	if *method == "groups" {
-		list, err := a.Groups(ctx, tui.ClusterOrder(*by))
+	if c.Method == "groups" {
+		list, err := a.Groups(ctx, tui.ClusterOrder(c.By))
 		if err != nil {
 			return err
 		}
-		return printGroups(stdout, list, *limit, *asJSON)
+		return printGroups(stdout, list, c.Limit, c.JSON)
 	}
-	out, comms, err := a.Communities(ctx, *by == "risk", *limit)
+	out, comms, err := a.Communities(ctx, c.By == "risk", c.Limit)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if c.JSON {
 		if out == nil {
 			out = []workbench.ClusterRow{}
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -119,18 +118,20 @@ func typeQueries(ctx context.Context, b *workbench.Workbench, cold bool) ([]type
 	return out, nil
 }
 
-func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	samples := fs.Int("samples", 300, "instruments sampled for transaction pages and neighbours")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+// benchCmd: casegraph bench.
+type benchCmd struct {
+	DB      dbArgs          `embed:""`
+	JSON    bool            `name:"json" help:"print JSON"`
+	Samples int             `default:"300" placeholder:"N" help:"instruments sampled for transaction pages and neighbours"`
+	Serve   serveBenchFlags `embed:""`
+}
+
+func (c *benchCmd) Run(e *env) error { return cmdBench(e.ctx, c, e.stdout) }
+
+func cmdBench(ctx context.Context, c *benchCmd, stdout io.Writer) error {
+	dbf := c.DB.flags()
+	if c.Serve.Sessions > 0 {
+		return benchServe(ctx, dbf, c.Serve, c.JSON, stdout)
 	}
 	r := benchReport{DB: dbf.dir, Queries: map[string]float64{}, GoMaxProcs: runtime.GOMAXPROCS(0),
 		MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}
@@ -211,7 +212,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	rng.Shuffle(len(instruments), func(i, j int) { instruments[i], instruments[j] = instruments[j], instruments[i] })
-	instruments = instruments[:min(len(instruments), *samples)]
+	instruments = instruments[:min(len(instruments), c.Samples)]
 	var pages, nbs, hubs []time.Duration
 	q := graph.TxQuery{Sort: graph.SortTimeDesc, Limit: 50}
 	for _, ref := range instruments {
@@ -245,7 +246,7 @@ func cmdBench(ctx context.Context, args []string, stdout io.Writer) error {
 	r.RSSMiB, r.PeakRSSMiB = procMemMiB()
 	runtime.KeepAlive(b) // the search index must count as live above
 
-	if *asJSON {
+	if c.JSON {
 		return writeJSON(stdout, r)
 	}
 	printBench(stdout, r)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,99 +19,33 @@ import (
 	"casegraph/workbench"
 )
 
-const caseUsage = `casegraph case — cases and bookmarks (every change is journalled)
-
-  case list   [--json]                       list cases
-  case new    NAME                           create an open case
-  case show   CASE [--json]                  show a case and its bookmarks (journalled as a view)
-  case add    CASE REF... [--tag T]... [--note TEXT] [--target entity|cluster|path|trace] [--query Q] [--force]
-                                             bookmark entities (one bookmark each), or all REFs as one
-                                             cluster, path or trace
-  case tag    CASE REF|BOOKMARK TAG... [--remove]
-  case note   CASE [REF|BOOKMARK] TEXT|-     set the case's notes or a bookmark's note ("-" reads stdin)
-  case status CASE open|referred|closed
-  case rename CASE NEWNAME
-  case rm     CASE [REF|BOOKMARK]            delete a case, or one bookmark
-  case undo                                  revert the last case change
-
-CASE is a case id (c-…) or name. Every subcommand takes --db DIR and --key-file FILE.
-`
-
 // actor is who runs this command, for the journal: the OS user and now.
 func actor() store.Actor { return workbench.OSActor() }
 
-func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) error {
-	if len(args) == 0 {
-		return usageError{"case needs a subcommand\n\n" + caseUsage}
-	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("case "+sub, flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	var tags multiFlag
-	fs.Var(&tags, "tag", "tag the new bookmarks (repeatable)")
-	note := fs.String("note", "", "note for the new bookmarks")
-	target := fs.String("target", "entity", "bookmark kind: entity, cluster, path or trace")
-	query := fs.String("query", "", "the query that produced a cluster, path or trace")
-	force := fs.Bool("force", false, "bookmark references that are not in the database")
-	remove := fs.Bool("remove", false, "remove the tags instead of adding them")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	need := func(min, max int, what string) error {
-		if len(pos) < min || (max >= 0 && len(pos) > max) {
-			return usageError{"case " + sub + " " + what + "\n\n" + caseUsage}
-		}
-		return nil
+// cmdCase runs the case subcommand sub on its arguments pos (in command-line
+// order) with the flags o.
+func cmdCase(ctx context.Context, sub string, o caseOpts, pos []string, stdout io.Writer, stdin io.Reader) error {
+	if sub == "note" && (len(pos) < 2 || len(pos) > 3) {
+		return usageError{msg: "case note needs a CASE, optionally a REF or bookmark id, and TEXT"}
 	}
 	readOnly := sub == "list"
-	switch sub {
-	case "list", "new", "show", "add", "tag", "note", "status", "rename", "rm", "undo":
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, caseUsage)
-		return nil
-	default:
-		return usageError{fmt.Sprintf("unknown case subcommand %q\n\n%s", sub, caseUsage)}
-	}
-	switch sub {
-	case "list", "undo":
-		err = need(0, 0, "takes no arguments")
-	case "new":
-		err = need(1, -1, "needs a NAME")
-	case "show":
-		err = need(1, 1, "needs a CASE")
-	case "add":
-		err = need(2, -1, "needs a CASE and at least one REF")
-	case "tag":
-		err = need(3, -1, "needs a CASE, a REF or bookmark id, and TAGs")
-	case "note":
-		err = need(2, 3, "needs a CASE, optionally a REF or bookmark id, and TEXT")
-	case "status":
-		err = need(2, 2, "needs a CASE and open, referred or closed")
-	case "rename":
-		err = need(2, 2, "needs a CASE and a NEWNAME")
-	case "rm":
-		err = need(1, 2, "needs a CASE and optionally a REF or bookmark id")
-	}
-	if err != nil {
-		return err
-	}
-	db, err := dbf.open(false, readOnly)
+	db, err := o.db.openIn(ctx, false, readOnly)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	act := actor()
+	// Through the workbench: run by a TUI or team server holding the
+	// database, the change is journalled under the caller and shown to
+	// the open sessions at once.
+	wb := backendOf(ctx, db)
 
 	switch sub {
 	case "list":
-		cases, err := db.Cases(ctx)
+		cases, err := wb.Cases(ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if o.json {
 			return writeJSON(stdout, cases)
 		}
 		if len(cases) == 0 {
@@ -124,27 +57,27 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		}
 		return nil
 	case "new":
-		c, err := db.CreateCase(ctx, act, strings.Join(pos, " "))
+		c, err := wb.CreateCase(ctx, strings.Join(pos, " "))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "created case %s %q\n", c.ID, c.Name)
 		return nil
 	case "show":
-		c, err := db.ViewCase(ctx, act, pos[0])
+		c, err := wb.ViewCase(ctx, pos[0])
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if o.json {
 			return writeJSON(stdout, c)
 		}
 		printCase(stdout, c)
 		return nil
 	case "add":
-		return caseAdd(ctx, db, act, stdout, pos[0], pos[1:], addOptions{
-			tags: tags, note: *note, target: *target, query: *query, force: *force})
+		return caseAdd(ctx, wb, stdout, pos[0], pos[1:], addOptions{
+			tags: o.tags, note: o.note, target: o.target, query: o.query, force: o.force})
 	case "tag":
-		c, err := db.Case(ctx, pos[0])
+		c, err := wb.Case(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -153,12 +86,12 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 			return err
 		}
 		ed := store.BookmarkEdit{AddTags: pos[2:]}
-		if *remove {
+		if o.remove {
 			drop := graph.NormalizeTags(pos[2:])
 			kept := slices.DeleteFunc(slices.Clone(b.Tags), func(t string) bool { return slices.Contains(drop, t) })
 			ed = store.BookmarkEdit{Tags: &kept}
 		}
-		nb, err := db.UpdateBookmark(ctx, act, c.ID, b.ID, ed)
+		nb, err := wb.EditBookmark(ctx, c.ID, b.ID, ed)
 		if err != nil {
 			return err
 		}
@@ -170,14 +103,14 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 			return err
 		}
 		if len(pos) == 2 {
-			c, err := db.SetCaseNotes(ctx, act, pos[0], text)
+			c, err := wb.SetCaseNotes(ctx, pos[0], text)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "notes of %s %q saved (%d lines)\n", c.ID, c.Name, lineCount(text))
 			return nil
 		}
-		c, err := db.Case(ctx, pos[0])
+		c, err := wb.Case(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -185,7 +118,7 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		if err != nil {
 			return err
 		}
-		nb, err := db.UpdateBookmark(ctx, act, c.ID, b.ID, store.BookmarkEdit{Note: &text})
+		nb, err := wb.EditBookmark(ctx, c.ID, b.ID, store.BookmarkEdit{Note: &text})
 		if err != nil {
 			return err
 		}
@@ -194,16 +127,16 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 	case "status":
 		st, err := graph.ParseCaseStatus(pos[1])
 		if err != nil {
-			return usageError{err.Error()}
+			return usageError{msg: err.Error()}
 		}
-		c, err := db.SetCaseStatus(ctx, act, pos[0], st)
+		c, err := wb.SetCaseStatus(ctx, pos[0], st)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s %q is %s\n", c.ID, c.Name, c.Status)
 		return nil
 	case "rename":
-		c, err := db.RenameCase(ctx, act, pos[0], pos[1])
+		c, err := wb.RenameCase(ctx, pos[0], pos[1])
 		if err != nil {
 			return err
 		}
@@ -211,17 +144,17 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		return nil
 	case "rm":
 		if len(pos) == 1 {
-			c, err := db.Case(ctx, pos[0])
+			c, err := wb.Case(ctx, pos[0])
 			if err != nil {
 				return err
 			}
-			if err := db.DeleteCase(ctx, act, c.ID); err != nil {
+			if err := wb.DeleteCase(ctx, c.ID); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "deleted case %s %q with %d bookmarks (casegraph case undo brings it back)\n", c.ID, c.Name, len(c.Bookmarks))
 			return nil
 		}
-		c, err := db.Case(ctx, pos[0])
+		c, err := wb.Case(ctx, pos[0])
 		if err != nil {
 			return err
 		}
@@ -229,17 +162,49 @@ func cmdCase(ctx context.Context, args []string, stdout io.Writer, stdin io.Read
 		if err != nil {
 			return err
 		}
-		if err := db.DeleteBookmark(ctx, act, c.ID, b.ID); err != nil {
+		if err := wb.DeleteBookmark(ctx, c.ID, b.ID); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "deleted bookmark %s %s\n", b.ID, b.Target.Title())
 		return nil
 	case "undo":
-		u, err := db.UndoLast(ctx, act)
+		u, err := wb.Undo(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "undid %s on case %s (journal #%d)\n", u.Action, u.CaseID, u.Seq)
+		fmt.Fprintln(stdout, safetext.Line(workbench.UndoText(u)))
+		return nil
+	case "mv":
+		c, err := wb.Case(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, arg := range pos[1:] {
+			b, err := findBookmark(c, arg)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, b.ID)
+		}
+		res, err := wb.Move(ctx, c.ID, o.to, ids, o.copy)
+		if err != nil {
+			return err
+		}
+		verb := "moved"
+		if o.copy {
+			verb = "copied"
+		}
+		fmt.Fprintf(stdout, "%s %d bookmarks from %q to %q (%d joined a bookmark it had on the same target)\n", verb, len(ids),
+			safetext.Line(c.Name), safetext.Line(res.To.Name), res.Folded)
+		return nil
+	case "merge":
+		res, from, err := wb.Merge(ctx, pos[0], pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "merged %q into %q: %d bookmarks moved, %d joined ones it had (casegraph case undo splits them again)\n",
+			safetext.Line(from), safetext.Line(res.To.Name), res.Moved, res.Folded)
 		return nil
 	}
 	return nil
@@ -253,19 +218,19 @@ type addOptions struct {
 	force  bool
 }
 
-func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Writer, caseName string, refArgs []string, o addOptions) error {
+func caseAdd(ctx context.Context, wb *workbench.Workbench, stdout io.Writer, caseName string, refArgs []string, o addOptions) error {
 	kind, err := graph.ParseTargetKind(o.target)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	refs := make([]graph.Ref, 0, len(refArgs))
 	labels := make([]string, 0, len(refArgs))
 	for _, a := range refArgs {
-		r, err := userRef(a, inStore(ctx, db))
+		r, err := userRef(a, func(r graph.Ref) bool { _, err := wb.Entity(ctx, r); return err == nil })
 		if err != nil {
 			return err
 		}
-		e, err := db.Entity(ctx, r)
+		e, err := wb.Entity(ctx, r)
 		switch {
 		case errors.Is(err, store.ErrNotFound) && !o.force:
 			return fmt.Errorf("%s is not in the database (check the number, or add --force)", r)
@@ -287,7 +252,7 @@ func caseAdd(ctx context.Context, db *store.DB, act store.Actor, stdout io.Write
 		targets = append(targets, graph.Target{Kind: kind, Refs: refs, Query: o.query})
 	}
 	for _, t := range targets {
-		b, added, err := db.AddBookmark(ctx, act, caseName, graph.Bookmark{Target: t, Tags: o.tags, Note: o.note})
+		b, added, err := wb.AddBookmarkReport(ctx, caseName, graph.Bookmark{Target: t, Tags: o.tags, Note: o.note})
 		if err != nil {
 			return err
 		}
@@ -390,34 +355,30 @@ func indent(s, prefix string) string {
 	return strings.Join(lines, "\n")
 }
 
-// multiFlag collects a repeatable string flag.
-type multiFlag []string
+// journalCmd: casegraph journal [verify|export].
+type journalCmd struct {
+	DB     dbArgs   `embed:""`
+	JSON   bool     `name:"json" help:"print JSON"`
+	Case   string   `placeholder:"CASE" help:"only this case's entries (id or name)"`
+	Head   string   `placeholder:"FILE" predictor:"file" help:"verify: a head written by journal export that the journal must still extend"`
+	Action []string `arg:"" optional:"" name:"verify|export" help:"verify: check the journal's chain (and that it extends --head); export: print its head to keep elsewhere"`
+}
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+func (c *journalCmd) Run(e *env) error { return cmdJournal(e.ctx, c, e.stdout) }
 
-func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("journal", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	caseName := fs.String("case", "", "only this case's entries (id or name)")
-	headFile := fs.String("head", "", "verify: a head written by journal export that the journal must still extend")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+func cmdJournal(ctx context.Context, o *journalCmd, stdout io.Writer) error {
+	dbf, pos := o.DB.flags(), o.Action
 	verify := len(pos) == 1 && pos[0] == "verify"
 	exportHead := len(pos) == 1 && pos[0] == "export"
 	if len(pos) > 1 || (len(pos) == 1 && !verify && !exportHead) {
-		return usageError{"journal takes [--case CASE] [--json], verify [--head FILE], or export"}
+		return usageError{msg: "journal takes [--case CASE] [--json], verify [--head FILE], or export"}
 	}
-	if *headFile != "" && !verify {
-		return usageError{"--head goes with journal verify"}
+	if o.Head != "" && !verify {
+		return usageError{msg: "--head goes with journal verify"}
 	}
 	var head *store.JournalHeadFile
-	if *headFile != "" {
-		h, err := readJournalHeadFile(*headFile)
+	if o.Head != "" {
+		h, err := readJournalHeadFile(o.Head)
 		if err != nil {
 			return err
 		}
@@ -440,7 +401,7 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if o.JSON {
 			if err := writeJSON(stdout, rep); err != nil {
 				return err
 			}
@@ -465,11 +426,11 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	}
 	id := ""
-	if *caseName != "" {
-		c, err := db.Case(ctx, *caseName)
+	if o.Case != "" {
+		c, err := db.Case(ctx, o.Case)
 		if errors.Is(err, store.ErrNotFound) {
 			// A deleted case keeps its journal: accept its id as given.
-			id = *caseName
+			id = o.Case
 		} else if err != nil {
 			return err
 		} else {
@@ -480,7 +441,7 @@ func cmdJournal(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.JSON {
 		if entries == nil {
 			entries = []store.JournalEntry{}
 		}
@@ -515,16 +476,18 @@ func readJournalHeadFile(path string) (store.JournalHeadFile, error) {
 // cmdImportCase imports a colleague's case folder (written by casegraph
 // export) as a new case, after checking the folder is an intact,
 // unredacted export (readCaseFolder).
-func cmdImportCase(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("import-case", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// importCaseCmd: casegraph import-case FOLDER.
+type importCaseCmd struct {
+	DB     dbArgs   `embed:""`
+	Folder []string `arg:"" optional:"" name:"folder" predictor:"dir" help:"an export folder with manifest.json and case.json"`
+}
+
+func (c *importCaseCmd) Run(e *env) error { return cmdImportCase(e.ctx, c, e.stdout) }
+
+func cmdImportCase(ctx context.Context, o *importCaseCmd, stdout io.Writer) error {
+	dbf, pos := o.DB.flags(), o.Folder
 	if len(pos) != 1 {
-		return usageError{"import-case needs one case folder (an export folder with manifest.json and case.json)"}
+		return usageError{msg: "import-case needs one case folder (an export folder with manifest.json and case.json)"}
 	}
 	c, src, err := readCaseFolder(ctx, pos[0])
 	if err != nil {

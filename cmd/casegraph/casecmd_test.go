@@ -76,6 +76,8 @@ func TestCaseCommandsEndToEnd(t *testing.T) {
 	if p := c.Bookmarks[2]; p.Target.Kind != graph.TargetPath || len(p.Target.Refs) != 3 || p.Target.Query != "path a b" {
 		t.Errorf("path bookmark: %+v", p)
 	}
+	// A referred case is read-only until reopened.
+	runCmd(t, "case", "status", "--db", db, "Almaty cash-out", "open")
 	// The card is in two bookmarks; the entity one wins for tag/note. The
 	// exchange is only in the path.
 	runCmd(t, "case", "tag", "--db", db, "Almaty cash-out", "exchange:EX-0001", "unlicensed")
@@ -84,7 +86,7 @@ func TestCaseCommandsEndToEnd(t *testing.T) {
 	}
 
 	text := runCmd(t, "case", "show", "--db", db, c.ID)
-	for _, want := range []string{"[referred]", "#mule #organiser", "│ line 2", "path", "card:4400430000000015 → exchange:EX-0001"} {
+	for _, want := range []string{"[open]", "#mule #organiser", "│ line 2", "path", "card:4400430000000015 → exchange:EX-0001"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("show lacks %q:\n%s", want, text)
 		}

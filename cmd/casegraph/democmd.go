@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,56 +14,54 @@ import (
 	"casegraph/workbench"
 )
 
-func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	out := fs.String("out", "", "directory to write the data set into")
-	seed := fs.Int64("seed", 1, "random seed; the same seed and scale give byte-identical files")
-	scale := fs.String("scale", "small", "small (≈20k persons, 300k tx), medium (≈100k, 2M) or large (≈1M entities, 10M tx)")
-	world := fs.String("world", "demo", "demo (the planted-group demo) or decoys (an independent evaluation world with hard decoys)")
-	persons := fs.Int("persons", 0, "--world decoys: number of persons (default 6000)")
-	currency := fs.String("currency", "KZT", "--world decoys: KZT, or USD for the same world in dollars")
-	statement := fs.Int("statement", 0, "instead, write statement.csv: a Windows-1251 bank statement of this many rows\n(import it with --profile bank-statement)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+// generateCmd: casegraph generate --out DIR.
+type generateCmd struct {
+	Out       string `placeholder:"DIR" predictor:"dir" help:"directory to write the data set into (required)"`
+	Seed      int64  `default:"1" placeholder:"N" help:"random seed; the same seed and scale give byte-identical files"`
+	Scale     string `default:"small" placeholder:"small|medium|large" help:"small (≈20k persons, 300k tx), medium (≈100k, 2M) or large (≈1M entities, 10M tx)"`
+	World     string `default:"demo" placeholder:"demo|decoys" help:"demo (the planted-group demo) or decoys (an independent evaluation world with hard decoys; the ground truth lists the decoys)"`
+	Persons   int    `placeholder:"N" help:"--world decoys: number of persons (default 6000)"`
+	Currency  string `default:"KZT" placeholder:"KZT|USD" help:"--world decoys: KZT, or USD for the same world in dollars"`
+	Statement int    `placeholder:"ROWS" help:"instead, write statement.csv: a Windows-1251 bank statement of this many rows (import it with --profile bank-statement)"`
+}
+
+func (c *generateCmd) Run(e *env) error { return cmdGenerate(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdGenerate(ctx context.Context, c *generateCmd, stdout, stderr io.Writer) error {
+	if c.Out == "" {
+		return usageError{msg: "generate needs --out DIR"}
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
+	if c.Statement < 0 {
+		return usageError{msg: "--statement wants a number of rows"}
 	}
-	if *out == "" {
-		return usageError{"generate needs --out DIR"}
-	}
-	if *statement < 0 {
-		return usageError{"--statement wants a number of rows"}
-	}
-	if *statement > 0 {
-		path, err := writeStatementFile(*out, *statement)
+	if c.Statement > 0 {
+		path, err := writeStatementFile(c.Out, c.Statement)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s: a bank statement of %s rows (Windows-1251; import with --profile bank-statement)\n", path, count(*statement))
+		fmt.Fprintf(stdout, "wrote %s: a bank statement of %s rows (Windows-1251; import with --profile bank-statement)\n", path, count(c.Statement))
 		return nil
 	}
-	switch *world {
+	switch c.World {
 	case "demo":
-		if *persons != 0 || !strings.EqualFold(*currency, "KZT") {
-			return usageError{"--persons and --currency apply to --world decoys"}
+		if c.Persons != 0 || !strings.EqualFold(c.Currency, "KZT") {
+			return usageError{msg: "--persons and --currency apply to --world decoys"}
 		}
 	case "decoys":
-		return generateDecoys(ctx, *out, *seed, *persons, *currency, stdout)
+		return generateDecoys(ctx, c.Out, c.Seed, c.Persons, c.Currency, stdout)
 	default:
-		return usageError{fmt.Sprintf("unknown --world %q (want demo or decoys)", *world)}
+		return usageError{msg: fmt.Sprintf("unknown --world %q (want demo or decoys)", c.World)}
 	}
-	sc, err := gen.ParseScale(*scale)
+	sc, err := gen.ParseScale(c.Scale)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
-	sum, err := generate(ctx, *out, *seed, sc, stderr)
+	sum, err := generate(ctx, c.Out, c.Seed, sc, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s persons, %s cards, %s accounts, %s exchanges, %s groups (%s planted), %s transactions\n",
-		*out, count(sum.Persons), count(sum.Cards), count(sum.Accounts), count(sum.Exchanges),
+		c.Out, count(sum.Persons), count(sum.Cards), count(sum.Accounts), count(sum.Exchanges),
 		count(sum.Groups), count(sum.Planted), count(sum.Transactions))
 	return nil
 }
@@ -73,7 +70,7 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func generateDecoys(ctx context.Context, dir string, seed int64, persons int, currency string, stdout io.Writer) error {
 	cfg := decoy.Config{Seed: seed, Persons: persons, Currency: currency}
 	if err := cfg.Check(); err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
 	sum, err := decoy.Generate(ctx, dir, cfg)
 	if err != nil {
@@ -124,31 +121,29 @@ func generate(ctx context.Context, dir string, seed int64, sc gen.Scale, stderr 
 // cmdDemo generates the demo case once into the default location (or
 // --db), imports it through the real importers and opens the TUI. A second
 // run finds the database filled and opens it at once.
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	seed := fs.Int64("seed", 1, "random seed of the generated case")
-	scale := fs.String("scale", "small", "small, medium or large")
-	noTUI := fs.Bool("no-tui", false, "prepare the demo database and exit without opening the TUI")
-	pos, err := parseInterspersed(fs, args)
+// demoCmd: casegraph demo.
+type demoCmd struct {
+	DB    dbArgs `embed:""`
+	Seed  int64  `default:"1" placeholder:"N" help:"random seed of the generated case"`
+	Scale string `default:"small" placeholder:"small|medium|large" help:"small, medium or large"`
+	NoTUI bool   `name:"no-tui" help:"prepare the demo database and exit without opening the TUI"`
+}
+
+func (c *demoCmd) Run(e *env) error { return cmdDemo(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdDemo(ctx context.Context, c *demoCmd, stdout, stderr io.Writer) error {
+	dbf := c.DB.flags()
+	sc, err := gen.ParseScale(c.Scale)
 	if err != nil {
+		return usageError{msg: err.Error()}
+	}
+	if err := prepareDemo(ctx, dbf, c.Seed, sc, stdout, stderr); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
-	}
-	sc, err := gen.ParseScale(*scale)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	if err := prepareDemo(ctx, dbf, *seed, sc, stdout, stderr); err != nil {
-		return err
-	}
-	if *noTUI {
+	if c.NoTUI {
 		return nil
 	}
-	return openTUI(ctx, dbf, "")
+	return openTUI(ctx, dbf, "", "")
 }
 
 func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, stdout, stderr io.Writer) error {
@@ -167,7 +162,7 @@ func prepareDemo(ctx context.Context, dbf dbFlags, seed int64, sc gen.Scale, std
 	}
 	dataDir := filepath.Join(filepath.Dir(filepath.Clean(dbf.dir)), fmt.Sprintf("data-%s-%d", sc, seed))
 	if _, err := os.Stat(filepath.Join(dataDir, "truth", "ground_truth.json")); errors.Is(err, os.ErrNotExist) {
-		fmt.Fprintf(stderr, "generating a %s demo case (seed %d) into %s\n", sc, seed, dataDir)
+		fmt.Fprintf(stderr, "first run: generating a %s demo case (seed %d) into %s, then importing it; later runs open it at once\n", sc, seed, dataDir)
 		if _, err := generate(ctx, dataDir, seed, sc, stderr); err != nil {
 			return err
 		}

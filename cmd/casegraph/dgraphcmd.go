@@ -28,11 +28,11 @@ func (f *dbFlags) openReader(ctx context.Context) (r backend.Reader, wb *workben
 		}
 		return dg, nil, func() { dg.Close() }, nil
 	}
-	db, err := f.open(false, true)
+	db, err := f.openIn(ctx, false, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	b := newBackend(db)
+	b := backendOf(ctx, db)
 	return b, b, func() { db.Close() }, nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -11,45 +10,60 @@ import (
 	"casegraph/workbench"
 )
 
-func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	out := fs.String("out", "", "folder to write the case file into")
-	redact := fs.Bool("redact", false, "mask PAN middle digits, IINs but the last 4 digits, and phone numbers")
-	refList := fs.String("refs", "", "comma-separated references to export instead of (or besides) a case's bookmarks")
-	withFlags := fs.Bool("flags", false, "run the red-flag rules and include the hits on the exported entities")
-	replace := fs.Bool("replace", false, "replace the folder of an earlier export (a folder holding anything else is refused)")
-	var rf ruleFlags
-	rf.register(fs)
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if *out == "" {
-		return usageError{"export needs --out DIR"}
+// exportCmd: casegraph export --out DIR [CASE].
+type exportCmd struct {
+	DB      dbArgs    `embed:""`
+	Out     string    `placeholder:"DIR" predictor:"dir" help:"folder to write the case file into (required)"`
+	Redact  bool      `help:"pseudonymise every identifier and name (a fresh key per export: pseudonyms do not link exports)"`
+	Refs    string    `placeholder:"REF,…" help:"comma-separated references to export instead of (or besides) a case's bookmarks"`
+	Flags   *bool     `help:"include the red-flag hits on the exported entities (runs the rules); by default they are when the database holds an analysis, as in the TUI's export; --flags=false leaves them out"`
+	Replace bool      `help:"replace the folder of an earlier export (a folder holding anything else is refused)"`
+	Rules   ruleFlags `embed:""`
+	Case    []string  `arg:"" optional:"" name:"case" help:"the case to export (id or name)"`
+}
+
+func (c *exportCmd) Run(e *env) error { return cmdExport(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdExport(ctx context.Context, c *exportCmd, stdout, stderr io.Writer) error {
+	dbf, rf, pos := c.DB.flags(), c.Rules, c.Case
+	if c.Out == "" {
+		return usageError{msg: "export needs --out DIR"}
 	}
 	if len(pos) > 1 {
-		return usageError{"export takes at most one CASE"}
+		return usageError{msg: "export takes at most one CASE"}
 	}
-	if len(pos) == 0 && *refList == "" {
-		return usageError{"export needs a CASE or --refs card:…,iin:…"}
+	if len(pos) == 0 && c.Refs == "" {
+		return usageError{msg: "export needs a CASE or --refs card:…,iin:…"}
 	}
-	req := workbench.ExportRequest{Out: *out, Redact: *redact, Replace: *replace}
+	req := workbench.ExportRequest{Out: hostPath(ctx, c.Out), Redact: c.Redact, Replace: c.Replace}
 	if len(pos) == 1 {
 		req.Case = pos[0]
 	}
-	refArgs := strings.Split(*refList, ",")
+	refArgs := strings.Split(c.Refs, ",")
 	for _, s := range refArgs {
 		// Shape only here, before the rules' long run; userRef below
 		// normalises each against the database.
 		if s = strings.TrimSpace(s); s != "" {
 			if _, err := graph.ParseRef(s); err != nil {
-				return usageError{err.Error()}
+				return usageError{msg: err.Error()}
 			}
 		}
 	}
-	if *withFlags {
+	withFlags := c.Flags != nil && *c.Flags
+	if c.Flags == nil {
+		// Default: the red flags when an analysis exists (the TUI's, or
+		// `casegraph flags`'s), as the TUI's export has them.
+		db, err := dbf.openIn(ctx, false, true)
+		if err != nil {
+			return err
+		}
+		withFlags = workbench.HasAnalysis(ctx, db)
+		db.Close()
+		if !withFlags {
+			fmt.Fprintln(stderr, "export: no analysis in this database yet, so no red flags: --flags runs the rules first")
+		}
+	}
+	if withFlags {
 		// The rules read the whole graph; they open and close the database
 		// themselves, before the export opens it.
 		a, err := runRules(ctx, dbf, rf, stderr)
@@ -60,7 +74,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	// Writable: the export is journalled.
-	db, err := dbf.open(false, false)
+	db, err := dbf.openIn(ctx, false, false)
 	if err != nil {
 		return err
 	}
@@ -75,12 +89,12 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		req.Refs = append(req.Refs, r)
 	}
-	res, err := newBackend(db).Export(ctx, req)
+	res, err := backendOf(ctx, db).Export(ctx, req)
 	if err != nil {
 		return err
 	}
 	m := res.Manifest
 	fmt.Fprintf(stdout, "exported %d entities, %d relations, %d transactions, %d red flags to %s (%d files)\n",
-		m.Counts.Entities, m.Counts.Links, m.Counts.Transactions, m.Counts.Flags, *out, len(m.Files)+1)
+		m.Counts.Entities, m.Counts.Links, m.Counts.Transactions, m.Counts.Flags, c.Out, len(m.Files)+1)
 	return nil
 }

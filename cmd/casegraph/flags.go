@@ -1,39 +1,44 @@
 package main
 
 import (
+	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"casegraph/holder"
 	"casegraph/server"
 	"casegraph/store"
 )
 
-// dbFlags are the flags of every command that opens a database.
+// dbArgs are the flags of every command that opens a database. A command
+// embeds them; import, resolve and serve set db_default to nothing: there
+// --db is required.
+type dbArgs struct {
+	Dir        string `name:"db" default:"${db_default}" placeholder:"DIR" predictor:"dir" help:"database directory${db_help}"`
+	KeyFile    string `name:"key-file" env:"CASEGRAPH_KEY_FILE" placeholder:"FILE" predictor:"file" help:"encryption key file (16, 24 or 32 bytes, raw or hex)"`
+	JournalKey string `name:"journal-key" env:"CASEGRAPH_JOURNAL_KEY" placeholder:"FILE" predictor:"file" help:"journal key file (at least 16 bytes) that keys the journal's HMAC; default: derived from --key-file"`
+}
+
+func (a dbArgs) flags() dbFlags {
+	return dbFlags{dir: a.Dir, keyFile: a.KeyFile, journalKey: a.JournalKey}
+}
+
+// dbFlags say which database a command opens, and with which keys.
 type dbFlags struct {
 	dir        string
 	keyFile    string
 	journalKey string
 }
 
-func (f *dbFlags) register(fs *flag.FlagSet, defaultDir string) {
-	fs.StringVar(&f.dir, "db", defaultDir, "database directory")
-	fs.StringVar(&f.keyFile, "key-file", os.Getenv("CASEGRAPH_KEY_FILE"),
-		"encryption key file (16, 24 or 32 bytes, raw or hex); default $CASEGRAPH_KEY_FILE")
-	fs.StringVar(&f.journalKey, "journal-key", os.Getenv("CASEGRAPH_JOURNAL_KEY"),
-		"journal key file (at least 16 bytes) that keys the journal's HMAC; default $CASEGRAPH_JOURNAL_KEY, else derived from --key-file")
-}
-
 // open opens the database the flags name. A missing directory is an error
 // unless create is set: a typo in --db must not silently make an empty case.
 func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	if f.dir == "" {
-		return nil, usageError{"--db DIR is required"}
+		return nil, usageError{msg: "--db DIR is required"}
 	}
 	// A --db that is a URL is never a path: "dgraph://host:9080" must not
 	// quietly become a local folder named "dgraph:".
@@ -78,6 +83,10 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 			return nil, fmt.Errorf("%w: a team server (casegraph serve) listens on %s; work through it: ssh -p %s NAME@HOST",
 				err, strings.TrimSpace(string(addr)), port)
 		}
+		if in, rerr := holder.ReadInfo(f.dir); rerr == nil && in.Kind == "tui" {
+			return nil, fmt.Errorf("%w: a casegraph TUI (pid %d) has it open; search, show, stats, flags, clusters, path, trace, case, verdict and export work beside it, this command needs it closed",
+				err, in.PID)
+		}
 	}
 	return db, err
 }
@@ -87,46 +96,14 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 // another reader has it open (ErrLocked), so that two readers never lock
 // each other out. A database a writer holds (a TUI, an import, a server)
 // stays refused.
-func (f *dbFlags) openToAnalyse() (*store.DB, error) {
-	db, err := f.open(false, false)
+func (f *dbFlags) openToAnalyse(ctx context.Context) (*store.DB, error) {
+	db, err := f.openIn(ctx, false, false)
 	if errors.Is(err, store.ErrLocked) {
-		if ro, rerr := f.open(false, true); rerr == nil {
+		if ro, rerr := f.openIn(ctx, false, true); rerr == nil {
 			return ro, nil
 		}
 	}
 	return db, err
-}
-
-// parseInterspersed parses flags that may come before or after positional
-// arguments ("search --db x QUERY --json"), returning the positionals.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, usageError{fs.Name() + " flags:\n" + flagDefaults(fs)}
-			}
-			return nil, usageError{err.Error()}
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-func flagDefaults(fs *flag.FlagSet) string {
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return b.String()
 }
 
 // defaultHome is where the demo data set and database live when no --db is

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -16,28 +15,30 @@ import (
 	"casegraph/workbench"
 )
 
-func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, "")
-	rejects := fs.String("rejects", "", "where to write rejected rows (CSV); default DIR/rejects/import-N.csv")
-	profName := fs.String("profile", "", "map non-canonical files with a mapping profile: a built-in name ("+
-		strings.Join(profile.Builtins(), ", ")+") or a YAML file")
-	as := fs.String("as", "", "read every file as this kind instead of recognising it: list (a watch list, address list or AFSA register)")
-	paths, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// importCmd: casegraph import --db DIR FILE|DIR….
+type importCmd struct {
+	DB      dbArgs   `embed:"" set:"db_default=" set:"db_help= (required)"`
+	Rejects string   `placeholder:"FILE" predictor:"file" help:"where to write rejected rows (CSV); default DIR/rejects/import-N.csv"`
+	Profile string   `placeholder:"NAME|FILE" help:"map non-canonical files with a mapping profile: a built-in name (${profiles}) or a YAML file"`
+	As      string   `placeholder:"list" help:"read every file as this kind instead of recognising it: list (a watch list, address list or AFSA register without a list_status column)"`
+	Paths   []string `arg:"" optional:"" name:"path" predictor:"file" help:"files or folders to import"`
+}
+
+func (c *importCmd) Run(e *env) error { return cmdImport(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdImport(ctx context.Context, c *importCmd, stdout, stderr io.Writer) error {
+	dbf, paths := c.DB.flags(), c.Paths
+	var err error
 	if len(paths) == 0 {
-		return usageError{"import needs at least one FILE or DIR"}
+		return usageError{msg: "import needs at least one FILE or DIR"}
 	}
-	if *as != "" && *as != workbench.AsList {
-		return usageError{"--as takes list"}
+	if c.As != "" && c.As != workbench.AsList {
+		return usageError{msg: "--as takes list"}
 	}
 	var prof *profile.Profile
 	var files []string
-	if *profName != "" {
-		if prof, err = profile.Load(*profName); err != nil {
+	if c.Profile != "" {
+		if prof, err = profile.Load(c.Profile); err != nil {
 			return err
 		}
 		files, err = workbench.ExpandProfileInputs(paths, prof)
@@ -64,7 +65,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		b = newBackend(db)
 	}
 	defer workbench.LimitImportMemory()()
-	res, err := b.ImportAs(ctx, files, *rejects, newProgress(stderr), prof, *as)
+	res, err := b.ImportAs(ctx, files, c.Rejects, newProgress(stderr), prof, c.As)
 	printImportSummary(stdout, res)
 	return err
 }

@@ -10,11 +10,36 @@ import (
 	"casegraph/importers/profile"
 )
 
-// cmdProfile lists, shows and proposes mapping profiles.
+// profileCmd: casegraph profile list|show NAME|infer FILE.
+type profileCmd struct {
+	List  profileListCmd  `cmd:"" help:"list the built-in mapping profiles"`
+	Show  profileShowCmd  `cmd:"" help:"print a built-in profile's YAML"`
+	Infer profileInferCmd `cmd:"" help:"propose a profile for a CSV file"`
+}
+
+type profileListCmd struct{}
+
+func (c *profileListCmd) Run(e *env) error { return cmdProfile(e.ctx, []string{"list"}, e.stdout) }
+
+type profileShowCmd struct {
+	Name string `arg:"" help:"a built-in profile (${profiles})"`
+}
+
+func (c *profileShowCmd) Run(e *env) error {
+	return cmdProfile(e.ctx, []string{"show", c.Name}, e.stdout)
+}
+
+type profileInferCmd struct {
+	File string `arg:"" predictor:"file" help:"the file to propose a profile for"`
+}
+
+func (c *profileInferCmd) Run(e *env) error {
+	return cmdProfile(e.ctx, []string{"infer", c.File}, e.stdout)
+}
+
+// cmdProfile lists, shows and proposes mapping profiles: args is the
+// subcommand and its argument.
 func cmdProfile(_ context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"profile needs a subcommand: list, show NAME or infer FILE"}
-	}
 	switch args[0] {
 	case "list":
 		for _, n := range profile.Builtins() {
@@ -26,9 +51,6 @@ func cmdProfile(_ context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	case "show":
-		if len(args) != 2 {
-			return usageError{"profile show needs one built-in profile NAME"}
-		}
 		y, err := profile.BuiltinYAML(args[1])
 		if err != nil {
 			return err
@@ -36,9 +58,6 @@ func cmdProfile(_ context.Context, args []string, stdout io.Writer) error {
 		_, err = stdout.Write(y)
 		return err
 	case "infer":
-		if len(args) != 2 {
-			return usageError{"profile infer needs one FILE"}
-		}
 		f, err := os.Open(args[1])
 		if err != nil {
 			return fmt.Errorf("open %s: %w", args[1], err)
@@ -51,7 +70,7 @@ func cmdProfile(_ context.Context, args []string, stdout io.Writer) error {
 		_, err = io.WriteString(stdout, y)
 		return err
 	}
-	return usageError{fmt.Sprintf("unknown profile subcommand %q (want list, show or infer)", args[0])}
+	return fmt.Errorf("unknown profile subcommand %q", args[0])
 }
 
 func firstLine(s string) string {

@@ -16,6 +16,8 @@ import (
 
 // progress reports long work on stderr: a redrawn bar with rows/s on a
 // terminal, plain lines every few seconds otherwise (logs, CI, pipes).
+// What stays on the screen is a summary: one line per file and per stage
+// with its count and time, never a bar left half-drawn.
 type progress struct {
 	w        io.Writer
 	tty      bool
@@ -24,6 +26,9 @@ type progress struct {
 	start    time.Time
 	last     time.Time
 	lastLine string
+	// staged: a Stage is running; done is its last count.
+	staged bool
+	done   int64
 }
 
 // progress draws imports (workbench.ImportProgress) as well as the stages
@@ -45,6 +50,7 @@ func newProgress(w io.Writer) *progress {
 }
 
 func (p *progress) StartFile(name string, size int64) {
+	p.endStage()
 	p.name, p.size = name, size
 	p.start, p.last = time.Now(), time.Time{}
 	p.Update(0, 0)
@@ -91,23 +97,24 @@ func (p *progress) EndFile(r importers.Report) {
 	}
 	el := time.Since(p.start)
 	rate := float64(r.Read) / max(el.Seconds(), 1e-9)
-	p.draw(fmt.Sprintf("%-22s %s 100%%  %s rows  %s rows/s  %s rejected", p.name, bar(1, 24),
-		count(r.Read), count(int(rate)), count(r.Rejected)))
+	p.draw(fmt.Sprintf("%-22s %12s rows  %s rejected  in %s (%s rows/s)", p.name,
+		count(r.Read), count(r.Rejected), took(el), count(int(rate))))
 	p.newline()
 }
 
 // Stage is the store's progress callback for the work after parsing
-// (sorting, writing, indexing).
+// (sorting, writing, indexing), and the generator's. A stage ends when
+// another begins, a file starts, or Done.
 func (p *progress) Stage(stage string, done, total int64) {
 	if p == nil {
 		return
 	}
-	if p.name != stage {
-		if p.lastLine != "" && p.tty {
-			p.newline()
-		}
-		p.name, p.last = stage, time.Time{}
+	if !p.staged || p.name != stage {
+		p.endStage()
+		p.name, p.staged = stage, true
+		p.start, p.last = time.Now(), time.Time{}
 	}
+	p.done = done
 	if !p.due(time.Now(), done == total) {
 		return
 	}
@@ -119,10 +126,38 @@ func (p *progress) Stage(stage string, done, total int64) {
 		count(int(done)), count(int(total))))
 }
 
+// endStage replaces a running stage's bar by its summary: the count it
+// reached and how long it took. (A stage's total may be an estimate that
+// moves as it runs, and a bar may not have been drawn at its end.)
+func (p *progress) endStage() {
+	if !p.staged {
+		return
+	}
+	p.staged = false
+	p.draw(fmt.Sprintf("%-22s %12s done  in %s", p.name, count(int(p.done)), took(time.Since(p.start))))
+	p.newline()
+}
+
+// Done ends the last stage, leaving the cursor on a fresh line.
 func (p *progress) Done() {
-	if p != nil && p.tty && p.lastLine != "" {
+	if p == nil {
+		return
+	}
+	p.endStage()
+	if p.tty && p.lastLine != "" {
 		p.newline()
 	}
+}
+
+// took rounds a duration for a summary line.
+func took(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1ms"
+	}
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
 }
 
 func (p *progress) draw(line string) {

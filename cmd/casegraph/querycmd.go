@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -18,24 +17,27 @@ import (
 	"casegraph/workbench"
 )
 
-func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	kindName := fs.String("kind", "", "only this kind: person, card, account, wallet, exchange, group, …")
-	limit := fs.Int("limit", 20, "at most this many results")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// searchCmd: casegraph search QUERY.
+type searchCmd struct {
+	DB    dbArgs   `embed:""`
+	JSON  bool     `name:"json" help:"print JSON"`
+	Kind  string   `placeholder:"KIND" help:"only this kind: person, card, account, wallet, exchange, group, …"`
+	Limit int      `default:"20" placeholder:"N" help:"at most this many results"`
+	Query []string `arg:"" optional:"" help:"what to find: a name, a card, IIN, IBAN or phone number, a wallet…"`
+}
+
+func (c *searchCmd) Run(e *env) error { return cmdSearch(e.ctx, c, e.stdout) }
+
+func cmdSearch(ctx context.Context, c *searchCmd, stdout io.Writer) error {
+	dbf, pos := c.DB.flags(), c.Query
+	var err error
 	if len(pos) == 0 {
-		return usageError{"search needs a QUERY"}
+		return usageError{msg: "search needs a QUERY"}
 	}
 	kind := graph.KindUnknown
-	if *kindName != "" {
-		if kind, err = graph.ParseKind(*kindName); err != nil {
-			return usageError{err.Error()}
+	if c.Kind != "" {
+		if kind, err = graph.ParseKind(c.Kind); err != nil {
+			return usageError{msg: err.Error()}
 		}
 	}
 	b, wb, done, err := dbf.openReader(ctx)
@@ -44,17 +46,17 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer done()
 	if wb != nil {
-		if _, _, err := wb.LoadSearch(ctx); err != nil {
+		if err := wb.EnsureSearch(ctx); err != nil {
 			return err
 		}
 	}
 	start := time.Now()
-	res, err := b.Search(ctx, strings.Join(pos, " "), kind, *limit)
+	res, err := b.Search(ctx, strings.Join(pos, " "), kind, c.Limit)
 	if err != nil {
 		return err
 	}
 	took := time.Since(start)
-	if *asJSON {
+	if c.JSON {
 		return writeJSON(stdout, searchJSON(res))
 	}
 	for _, h := range res.Hits {
@@ -94,18 +96,20 @@ func searchJSON(res graph.SearchResult) any {
 	return map[string]any{"query": res.Query, "total": res.Total, "hits": hits}
 }
 
-func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	limit := fs.Int("limit", 50, "at most this many neighbours and transactions")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// showCmd: casegraph show REF.
+type showCmd struct {
+	DB    dbArgs   `embed:""`
+	JSON  bool     `name:"json" help:"print JSON"`
+	Limit int      `default:"50" placeholder:"N" help:"at most this many neighbours and transactions"`
+	Ref   []string `arg:"" optional:"" name:"ref" help:"card:…, iin:…, iban:…, exchange:…, group:…"`
+}
+
+func (c *showCmd) Run(e *env) error { return cmdShow(e.ctx, c, e.stdout) }
+
+func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
+	dbf, pos := c.DB.flags(), c.Ref
 	if len(pos) != 1 {
-		return usageError{"show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
+		return usageError{msg: "show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
 	}
 	b, _, done, err := dbf.openReader(ctx)
 	if err != nil {
@@ -123,15 +127,15 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
 	}
-	nbs, nbTotal, err := b.Neighbors(ctx, ref, *limit)
+	nbs, nbTotal, err := b.Neighbors(ctx, ref, c.Limit)
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
-	page, err := b.Transactions(ctx, ref, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: *limit})
+	page, err := b.Transactions(ctx, ref, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: c.Limit})
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
-	if *asJSON {
+	if c.JSON {
 		return writeJSON(stdout, showJSON(e, nbs, nbTotal, page))
 	}
 	printShow(stdout, e, nbs, nbTotal, page)
@@ -146,7 +150,7 @@ func cmdShow(ctx context.Context, args []string, stdout io.Writer) error {
 // openRef opens the database the flags name and reads the reference a user
 // typed (userRef) against it; the caller closes the database.
 func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*store.DB, *workbench.Workbench, graph.Ref, error) {
-	db, err := dbf.open(false, readOnly)
+	db, err := dbf.openIn(ctx, false, readOnly)
 	if err != nil {
 		return nil, nil, graph.Ref{}, err
 	}
@@ -155,7 +159,7 @@ func openRef(ctx context.Context, dbf dbFlags, arg string, readOnly bool) (*stor
 		db.Close()
 		return nil, nil, graph.Ref{}, err
 	}
-	return db, newBackend(db), ref, nil
+	return db, backendOf(ctx, db), ref, nil
 }
 
 func userRef(s string, known func(graph.Ref) bool) (graph.Ref, error) {
@@ -166,7 +170,7 @@ func userRef(s string, known func(graph.Ref) bool) (graph.Ref, error) {
 	if raw, rawErr := graph.ParseRef(s); rawErr == nil && known(raw) {
 		return raw, nil
 	}
-	return graph.Ref{}, usageError{err.Error()}
+	return graph.Ref{}, usageError{msg: err.Error()}
 }
 
 // inStore is userRef's known for commands that have the database open.
@@ -272,18 +276,16 @@ func decimal(minor int64) string {
 	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
 }
 
-func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
-	}
+// statsCmd: casegraph stats.
+type statsCmd struct {
+	DB   dbArgs `embed:""`
+	JSON bool   `name:"json" help:"print JSON"`
+}
+
+func (c *statsCmd) Run(e *env) error { return cmdStats(e.ctx, c, e.stdout) }
+
+func cmdStats(ctx context.Context, c *statsCmd, stdout io.Writer) error {
+	dbf := c.DB.flags()
 	b, _, done, err := dbf.openReader(ctx)
 	if err != nil {
 		return err
@@ -293,7 +295,7 @@ func cmdStats(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if c.JSON {
 		return writeJSON(stdout, statsJSON(st))
 	}
 	fmt.Fprintln(stdout, "entities")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,16 +17,18 @@ import (
 // cmdRejects lists the rejects files of a database's imports, or prints one
 // (decrypting it when the database is encrypted: an encrypted database's
 // rejects are sealed with its key, see store/seal.go).
-func cmdRejects(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("rejects", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
+// rejectsCmd: casegraph rejects [FILE].
+type rejectsCmd struct {
+	DB   dbArgs   `embed:""`
+	File []string `arg:"" optional:"" name:"file" help:"a rejects file: a name listed by casegraph rejects, or a path"`
+}
+
+func (c *rejectsCmd) Run(e *env) error { return cmdRejects(e.ctx, c, e.stdout) }
+
+func cmdRejects(ctx context.Context, c *rejectsCmd, stdout io.Writer) error {
+	dbf, pos := c.DB.flags(), c.File
 	if len(pos) > 1 {
-		return usageError{"rejects takes at most one rejects file (a name listed by casegraph rejects, or a path)"}
+		return usageError{msg: "rejects takes at most one rejects file (a name listed by casegraph rejects, or a path)"}
 	}
 	db, err := dbf.open(false, true)
 	if err != nil {

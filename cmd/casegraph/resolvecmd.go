@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -21,53 +20,51 @@ import (
 // same_as links through an incremental loader, and records the proposals
 // named by --reject as rejected. --revert A=B removes the same_as link
 // between two entities.
-func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("resolve", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, "")
-	apply := fs.Bool("apply", false, "write deterministic merges (and accepted proposals) as same_as links")
-	accept := fs.String("accept", "", "proposal numbers to accept with --apply, e.g. 1,3,4")
-	reject := fs.String("reject", "", "proposal numbers to reject with --apply (not proposed again), e.g. 2,5")
-	revert := fs.String("revert", "", "remove the same_as link between two entities: REF=REF, e.g. iin:850312300002=iin:ftm:p1")
-	minScore := fs.Float64("min-score", 0.85, "smallest name score proposed")
-	asJSON := fs.Bool("json", false, "print JSON")
-	rest, err := parseInterspersed(fs, args)
+// resolveCmd: casegraph resolve --db DIR.
+type resolveCmd struct {
+	DB       dbArgs  `embed:"" set:"db_default=" set:"db_help= (required)"`
+	Apply    bool    `help:"write deterministic merges (and accepted proposals) as same_as links"`
+	Accept   string  `placeholder:"N,M" help:"proposal numbers to accept with --apply, e.g. 1,3,4"`
+	Reject   string  `placeholder:"N,M" help:"proposal numbers to reject with --apply (not proposed again), e.g. 2,5"`
+	Revert   string  `placeholder:"REF=REF" help:"remove the same_as link between two entities: REF=REF, e.g. iin:850312300002=iin:ftm:p1"`
+	MinScore float64 `name:"min-score" default:"0.85" placeholder:"S" help:"smallest name score proposed"`
+	JSON     bool    `name:"json" help:"print JSON"`
+}
+
+func (c *resolveCmd) Run(e *env) error { return cmdResolve(e.ctx, c, e.stdout) }
+
+func cmdResolve(ctx context.Context, c *resolveCmd, stdout io.Writer) error {
+	dbf := c.DB.flags()
+	accepted, err := parseNumbers("--accept", c.Accept)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usageError{"resolve takes no arguments"}
-	}
-	accepted, err := parseNumbers("--accept", *accept)
+	rejected, err := parseNumbers("--reject", c.Reject)
 	if err != nil {
 		return err
 	}
-	rejected, err := parseNumbers("--reject", *reject)
-	if err != nil {
-		return err
-	}
-	if (len(accepted) > 0 || len(rejected) > 0) && !*apply {
-		return usageError{"--accept and --reject need --apply"}
+	if (len(accepted) > 0 || len(rejected) > 0) && !c.Apply {
+		return usageError{msg: "--accept and --reject need --apply"}
 	}
 	for n := range accepted {
 		if rejected[n] {
-			return usageError{fmt.Sprintf("proposal %d is both accepted and rejected", n)}
+			return usageError{msg: fmt.Sprintf("proposal %d is both accepted and rejected", n)}
 		}
 	}
-	if *revert != "" {
-		if *apply {
-			return usageError{"--revert does not go with --apply"}
+	if c.Revert != "" {
+		if c.Apply {
+			return usageError{msg: "--revert does not go with --apply"}
 		}
-		return revertCmd(ctx, dbf, *revert, stdout)
+		return revertCmd(ctx, dbf, c.Revert, stdout)
 	}
-	db, err := dbf.open(false, !*apply)
+	db, err := dbf.open(false, !c.Apply)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
 	wb := newBackend(db)
-	r, err := wb.Resolve(ctx, *minScore, nil)
+	r, err := wb.Resolve(ctx, c.MinScore, nil)
 	if err != nil {
 		return err
 	}
@@ -75,11 +72,11 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, nums := range []map[int]bool{accepted, rejected} {
 		for n := range nums {
 			if n < 1 || n > len(res.Proposals) {
-				return usageError{fmt.Sprintf("proposal %d: there are %d proposals", n, len(res.Proposals))}
+				return usageError{msg: fmt.Sprintf("proposal %d: there are %d proposals", n, len(res.Proposals))}
 			}
 		}
 	}
-	if *asJSON {
+	if c.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(resolutionJSON(r)); err != nil {
@@ -88,7 +85,7 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		printResolution(stdout, r, accepted, rejected)
 	}
-	if !*apply {
+	if !c.Apply {
 		return nil
 	}
 	for i, m := range res.Proposals {
@@ -127,15 +124,15 @@ func cmdResolve(ctx context.Context, args []string, stdout io.Writer) error {
 func revertCmd(ctx context.Context, dbf dbFlags, pair string, stdout io.Writer) error {
 	as, bs, ok := strings.Cut(pair, "=")
 	if !ok {
-		return usageError{fmt.Sprintf("--revert %q: want REF=REF, e.g. iin:850312300002=iin:ftm:p1", pair)}
+		return usageError{msg: fmt.Sprintf("--revert %q: want REF=REF, e.g. iin:850312300002=iin:ftm:p1", pair)}
 	}
 	a, err := graph.ParseRef(as)
 	if err != nil {
-		return usageError{"--revert: " + err.Error()}
+		return usageError{msg: "--revert: " + err.Error()}
 	}
 	b, err := graph.ParseRef(bs)
 	if err != nil {
-		return usageError{"--revert: " + err.Error()}
+		return usageError{msg: "--revert: " + err.Error()}
 	}
 	db, err := dbf.open(false, false)
 	if err != nil {
@@ -157,7 +154,7 @@ func parseNumbers(flagName, s string) (map[int]bool, error) {
 	for _, p := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil {
-			return nil, usageError{fmt.Sprintf("%s %q: want proposal numbers such as 1,3", flagName, s)}
+			return nil, usageError{msg: fmt.Sprintf("%s %q: want proposal numbers such as 1,3", flagName, s)}
 		}
 		out[n] = true
 	}

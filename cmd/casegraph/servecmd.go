@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,35 +15,33 @@ import (
 
 // cmdServe owns a database and serves the TUI over SSH to the team file's
 // keys until interrupted (server/).
-func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, "")
-	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on (:2222 for every interface)")
-	team := fs.String("authorized-keys", "", "the team `FILE` (required): a line user=NAME,role=investigator|analyst|viewer KEYTYPE BASE64 [COMMENT] per key")
-	state := fs.String("state", "", "the server's own folder: host key, exports (default DIR/.casegraph-server)")
-	idle := fs.Duration("idle-timeout", 30*time.Minute, "end a session without input for this long (0: never)")
-	perKey := fs.Int("max-sessions-per-key", 4, "sessions one key may have open at once (0: no limit)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+// serveCmd: casegraph serve --db DIR --authorized-keys FILE.
+type serveCmd struct {
+	DB                dbArgs        `embed:"" set:"db_default=" set:"db_help= (required)"`
+	Listen            string        `default:"127.0.0.1:2222" placeholder:"ADDR" help:"address to listen on (:2222 for every interface)"`
+	AuthorizedKeys    string        `name:"authorized-keys" placeholder:"FILE" predictor:"file" help:"the team file (required): a line user=NAME,role=investigator|analyst|viewer KEYTYPE BASE64 [COMMENT] per key"`
+	State             string        `placeholder:"DIR" predictor:"dir" help:"the server's own folder: host key, exports (default DIR/.casegraph-server)"`
+	IdleTimeout       time.Duration `name:"idle-timeout" default:"30m" placeholder:"30m" help:"end a session without input for this long (0: never)"`
+	MaxSessionsPerKey int           `name:"max-sessions-per-key" default:"4" placeholder:"N" help:"sessions one key may have open at once (0: no limit)"`
+}
+
+func (c *serveCmd) Run(e *env) error { return cmdServe(e.ctx, c, e.stdout) }
+
+func cmdServe(ctx context.Context, c *serveCmd, stdout io.Writer) error {
+	dbf := c.DB.flags()
+	if c.AuthorizedKeys == "" {
+		return usageError{msg: "serve: --authorized-keys FILE is required"}
 	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("serve: unexpected argument %q", pos[0])}
-	}
-	if *team == "" {
-		return usageError{"serve: --authorized-keys FILE is required"}
-	}
-	if *idle < 0 || *perKey < 0 {
-		return usageError{"serve: --idle-timeout and --max-sessions-per-key may not be negative"}
+	if c.IdleTimeout < 0 || c.MaxSessionsPerKey < 0 {
+		return usageError{msg: "serve: --idle-timeout and --max-sessions-per-key may not be negative"}
 	}
 	db, err := dbf.open(false, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *state == "" {
-		*state = filepath.Join(dbf.dir, ".casegraph-server")
+	if c.State == "" {
+		c.State = filepath.Join(dbf.dir, ".casegraph-server")
 	}
 	var srv *server.Server
 	var l net.Listener
@@ -57,15 +54,19 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer) error {
 			_ = f.Flush()
 		}
 	}
-	srv, err = server.New(newBackend(db), server.Config{TeamFile: *team, StateDir: *state, IdleTimeout: *idle,
-		MaxSessionsPerKey: *perKey, Logger: debugLogger(dbf.dir), Ready: ready})
+	wb := newBackend(db)
+	srv, err = server.New(wb, server.Config{TeamFile: c.AuthorizedKeys, StateDir: c.State, IdleTimeout: c.IdleTimeout,
+		MaxSessionsPerKey: c.MaxSessionsPerKey, Logger: debugLogger(dbf.dir), Ready: ready})
 	if err != nil {
 		return err
 	}
-	l, err = net.Listen("tcp", *listen)
+	l, err = net.Listen("tcp", c.Listen)
 	if err != nil {
 		return err
 	}
+	// The command line of the server's OS user works beside it
+	// (holdercmd.go); stopped before the database closes.
+	defer serveTwins(db, wb, "serve")()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, l) }()
 	select {

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,43 +11,60 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
+	"casegraph/store"
 	"casegraph/tui"
 	"casegraph/workbench"
 )
 
 // cmdOpen opens the TUI on an existing database.
-func cmdOpen(ctx context.Context, args []string, _, _ io.Writer) error {
-	fs := flag.NewFlagSet("casegraph", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	start := fs.String("open", "", "open this entity first (REF, e.g. card:4400430000000015)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", pos[0])}
-	}
+// openCmd: casegraph [--db DIR] [--open REF].
+type openCmd struct {
+	DB      dbArgs `embed:""`
+	Open    string `placeholder:"REF" help:"open this entity first (REF, e.g. card:4400430000000015)"`
+	Exports string `placeholder:"DIR" predictor:"dir" help:"folder the TUI's case exports go under (default $CASEGRAPH_EXPORTS, else CASEGRAPH_HOME/exports)"`
+}
+
+func (c *openCmd) Run(e *env) error { return cmdOpen(e.ctx, c) }
+
+func cmdOpen(ctx context.Context, c *openCmd) error {
+	dbf := c.DB.flags()
 	if dbf.dir == defaultDemoDB() {
 		if _, err := os.Stat(dbf.dir); err != nil {
 			return fmt.Errorf("no database at the default location %s: run `casegraph demo` first, or pass --db DIR", dbf.dir)
 		}
 	}
-	return openTUI(ctx, dbf, *start)
+	return openTUI(ctx, dbf, c.Open, c.Exports)
+}
+
+// exportsDir is where the TUI's case exports go: flag when given, else
+// $CASEGRAPH_EXPORTS, else the exports folder in CASEGRAPH_HOME; never the
+// working directory.
+func exportsDir(flag string) (string, error) {
+	d := cmp.Or(flag, os.Getenv("CASEGRAPH_EXPORTS"))
+	if d == "" {
+		d = filepath.Join(defaultHome(), "exports")
+	}
+	return filepath.Abs(d)
 }
 
 // openTUI runs the TUI until the user quits. The search index loads in the
 // background so that the first frame does not wait for it.
-func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
+func openTUI(ctx context.Context, dbf dbFlags, startRef, exports string) error {
 	var opts tui.Options
 	if startRef != "" {
 		ref, err := graph.ParseRef(startRef)
 		if err != nil {
-			return usageError{err.Error()}
+			return usageError{msg: err.Error()}
 		}
 		opts.Start = &ref
 	}
+	dir, err := exportsDir(exports)
+	if err != nil {
+		return fmt.Errorf("export folder: %w", err)
+	}
+	opts.ExportDir = dir
 	var b *workbench.Workbench
+	var db *store.DB
 	if dbf.remote() {
 		wb, done, err := dbf.openRemote(ctx)
 		if err != nil {
@@ -57,8 +73,7 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 		defer done()
 		b = wb
 	} else {
-		db, err := dbf.open(false, false)
-		if err != nil {
+		if db, err = dbf.open(false, false); err != nil {
 			return err
 		}
 		defer db.Close()
@@ -69,7 +84,23 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef string) error {
 		n, took, err := b.LoadSearch(ctx)
 		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err, Server: b.Remote() != nil})
 	}()
-	_, err := p.Run()
+	// The command line works beside the TUI (holdercmd.go): its changes
+	// show here at once. Stopped before the database closes.
+	// (A folder only: the local store beside a cluster is no --db anyone
+	// names.)
+	if db != nil {
+		defer serveTwins(db, b, "tui")()
+	}
+	changes, unsubscribe := b.Subscribe()
+	defer unsubscribe()
+	go func() {
+		for c := range changes {
+			if c.Session != b.Session() {
+				p.Send(tui.ChangedMsg{User: c.User, What: c.What, CaseID: c.CaseID, Ref: c.Ref})
+			}
+		}
+	}()
+	_, err = p.Run()
 	if err != nil && ctx.Err() != nil {
 		return nil // interrupted by a signal: a normal way to leave
 	}

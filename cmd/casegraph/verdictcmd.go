@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/alecthomas/kong"
 
 	"casegraph/calibrate"
 	"casegraph/graph"
@@ -16,16 +17,44 @@ import (
 	"casegraph/workbench"
 )
 
-const verdictUsage = `casegraph verdict — an analyst's verdict on a flagged entity
+// verdictCmd: casegraph verdict confirm|dismiss|clear REF, verdict list.
+// Every change is journalled (casegraph journal). Verdicts never change the
+// rule hits; casegraph calibrate fits the rule weights to them.
+type verdictCmd struct {
+	Confirm verdictSetCmd   `cmd:"" help:"the flag is right (a dropper, a mule…)"`
+	Dismiss verdictSetCmd   `cmd:"" help:"the flag is a false positive"`
+	Clear   verdictClearCmd `cmd:"" help:"withdraw the verdict"`
+	List    verdictListCmd  `cmd:"" help:"list the verdicts"`
+}
 
-  casegraph verdict confirm --db DIR REF [--note TEXT]   the flag is right (a dropper, a mule…)
-  casegraph verdict dismiss --db DIR REF [--note TEXT]   the flag is a false positive
-  casegraph verdict clear   --db DIR REF                 withdraw the verdict
-  casegraph verdict list    --db DIR [--json]
+type verdictSetCmd struct {
+	DB   dbArgs `embed:""`
+	Note string `placeholder:"TEXT" help:"why (kept with the verdict and journalled)"`
+	Ref  string `arg:"" help:"the flagged entity, e.g. card:4400430000000015"`
+}
 
-Every change is journalled (casegraph journal). Verdicts never change the rule hits;
-casegraph calibrate fits the rule weights to them.
-`
+// Run is confirm's or dismiss's: the command's own name says which.
+func (c *verdictSetCmd) Run(e *env, kctx *kong.Context) error {
+	return cmdVerdict(e.ctx, kctx.Selected().Name, c.DB.flags(), c.Note, false, []string{c.Ref}, e.stdout)
+}
+
+type verdictClearCmd struct {
+	DB  dbArgs `embed:""`
+	Ref string `arg:"" help:"the entity whose verdict to withdraw"`
+}
+
+func (c *verdictClearCmd) Run(e *env) error {
+	return cmdVerdict(e.ctx, "clear", c.DB.flags(), "", false, []string{c.Ref}, e.stdout)
+}
+
+type verdictListCmd struct {
+	DB   dbArgs `embed:""`
+	JSON bool   `name:"json" help:"print JSON"`
+}
+
+func (c *verdictListCmd) Run(e *env) error {
+	return cmdVerdict(e.ctx, "list", c.DB.flags(), "", c.JSON, nil, e.stdout)
+}
 
 // verdictTag is the "  ✓ confirmed" after a listed entity, or nothing.
 func verdictTag(vs map[graph.Ref]graph.Verdict, r graph.Ref) string {
@@ -53,41 +82,15 @@ type verdictOut struct {
 	Time    string            `json:"time"`
 }
 
-func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, verdictUsage)
-		return nil
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("verdict "+sub, flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	note := fs.String("note", "", "why (kept with the verdict and journalled)")
-	asJSON := fs.Bool("json", false, "print JSON (list)")
-	pos, err := parseInterspersed(fs, args[1:])
-	if err != nil {
-		return err
-	}
+func cmdVerdict(ctx context.Context, sub string, dbf dbFlags, note string, asJSON bool, pos []string, stdout io.Writer) error {
 	switch sub {
 	case "list":
-		if len(pos) != 0 {
-			return usageError{"verdict list takes no arguments"}
-		}
-		db, err := dbf.open(false, true)
+		db, err := dbf.openIn(ctx, false, true)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return listVerdicts(ctx, newBackend(db), stdout, *asJSON)
-	case "confirm", "dismiss", "clear":
-	default:
-		return usageError{fmt.Sprintf("unknown verdict command %q (want confirm, dismiss, clear or list)", sub)}
-	}
-	if len(pos) != 1 {
-		return usageError{"verdict " + sub + " takes one REF, e.g. card:4400430000000015"}
-	}
-	if sub == "clear" && *note != "" {
-		return usageError{"verdict clear takes no --note"}
+		return listVerdicts(ctx, backendOf(ctx, db), stdout, asJSON)
 	}
 	db, wb, ref, err := openRef(ctx, dbf, pos[0], false)
 	if err != nil {
@@ -114,9 +117,9 @@ func cmdVerdict(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	kind, err := graph.ParseVerdictKind(sub)
 	if err != nil {
-		return usageError{err.Error()}
+		return usageError{msg: err.Error()}
 	}
-	v, err := wb.SetVerdict(ctx, ref, kind, strings.TrimSpace(*note))
+	v, err := wb.SetVerdict(ctx, ref, kind, strings.TrimSpace(note))
 	if err != nil {
 		return err
 	}
@@ -163,38 +166,35 @@ func listVerdicts(ctx context.Context, wb *workbench.Workbench, stdout io.Writer
 	return nil
 }
 
-func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	var dbf dbFlags
-	dbf.register(fs, defaultDemoDB())
-	var rf ruleFlags
-	rf.register(fs)
-	apply := fs.Bool("apply", false, "store the fitted weights as the database's rule config (used by flags, eval, clusters and the TUI without --config)")
-	revert := fs.Bool("revert", false, "go back to the rule config the current one replaced (the built-in defaults at the start)")
-	history := fs.Bool("history", false, "list the database's rule-config versions")
-	asJSON := fs.Bool("json", false, "print the calibration as JSON")
-	folds := fs.Int("folds", 5, "folds of the cross-validation")
-	l2 := fs.Float64("l2", 10, "L2 penalty on a weight's squared distance from its current value, against the summed log-likelihood")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
+// calibrateCmd: casegraph calibrate.
+type calibrateCmd struct {
+	DB      dbArgs    `embed:""`
+	Rules   ruleFlags `embed:""`
+	Apply   bool      `help:"store the fitted weights as the database's rule config (used by flags, eval, clusters and the TUI without --config)"`
+	Revert  bool      `help:"go back to the rule config the current one replaced (the built-in defaults at the start)"`
+	History bool      `help:"list the database's rule-config versions"`
+	JSON    bool      `name:"json" help:"print the calibration as JSON"`
+	Folds   int       `default:"5" placeholder:"N" help:"folds of the cross-validation"`
+	L2      float64   `name:"l2" default:"10" placeholder:"X" help:"L2 penalty on a weight's squared distance from its current value, against the summed log-likelihood"`
+}
+
+func (c *calibrateCmd) Run(e *env) error { return cmdCalibrate(e.ctx, c, e.stdout, e.stderr) }
+
+func cmdCalibrate(ctx context.Context, o *calibrateCmd, stdout, stderr io.Writer) error {
+	dbf, rf := o.DB.flags(), o.Rules
+	if o.Revert && (o.Apply || o.History) || o.Apply && o.History {
+		return usageError{msg: "calibrate takes one of --apply, --revert and --history"}
 	}
-	if len(pos) != 0 {
-		return usageError{fmt.Sprintf("calibrate takes no arguments, got %q", pos[0])}
+	if o.Folds < 2 || o.L2 < 0 {
+		return usageError{msg: "--folds must be ≥ 2 and --l2 ≥ 0"}
 	}
-	if *revert && (*apply || *history) || *apply && *history {
-		return usageError{"calibrate takes one of --apply, --revert and --history"}
-	}
-	if *folds < 2 || *l2 < 0 {
-		return usageError{"--folds must be ≥ 2 and --l2 ≥ 0"}
-	}
-	if *revert || *history {
-		db, err := dbf.open(false, !*revert)
+	if o.Revert || o.History {
+		db, err := dbf.open(false, !o.Revert)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		if *history {
+		if o.History {
 			return printRuleConfigHistory(ctx, db, stdout)
 		}
 		v, err := newBackend(db).RevertRuleConfig(ctx)
@@ -210,15 +210,15 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if _, err := rf.load(); err != nil {
 		return err
 	}
-	opt := calibrate.Options{Folds: *folds, L2: *l2}
-	if *l2 == 0 {
+	opt := calibrate.Options{Folds: o.Folds, L2: o.L2}
+	if o.L2 == 0 {
 		opt.L2 = 1e-12 // Options reads 0 as "the default"
 	}
-	_, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error {
+	_, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error {
 		c, err := wb.Calibrate(ctx, a, cfg, opt)
 		if len(c.Missing) > 0 {
 			w := stdout
-			if *asJSON {
+			if o.JSON {
 				w = stderr
 			}
 			fmt.Fprintf(w, "%d verdicts on entities not in the graph are left out (first: %s)\n", len(c.Missing), c.Missing[0])
@@ -227,11 +227,11 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		out := c.Out
-		if !*asJSON {
+		if !o.JSON {
 			printCalibration(stdout, c.Report, out.CheckCurrent, out.CheckFitted, out.FlaggedCurrent, out.FlaggedFitted)
 		}
-		if !*apply {
-			if *asJSON {
+		if !o.Apply {
+			if o.JSON {
 				return writeJSON(stdout, out)
 			}
 			fmt.Fprintln(stdout, "not applied: run again with --apply to make these weights the database's rule config")
@@ -241,7 +241,7 @@ func cmdCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if o.JSON {
 			out.Applied = v.Seq
 			return writeJSON(stdout, out)
 		}

@@ -78,6 +78,10 @@ type Layout struct {
 	Grid   [][]Cell
 	Nodes  []Placed // the centre first, then in hood order
 	Hidden int      // edges not drawn because they do not join a node to its parent
+	// Unplaced counts nodes not drawn because their only way to the centre
+	// runs against the flow of their side (a sender's other payee on the
+	// senders' side).
+	Unplaced int
 }
 
 // Sizes are the cell widths of node columns, of the centre column and of the
@@ -206,7 +210,11 @@ func Build(h graph.Hood, hops int, width int, leafGap int) Layout {
 	}
 	edgesOf := func(a, b int) []graph.HoodEdge { return between[pair{min(a, b), max(a, b)}] }
 
-	// Parents: the first node one hop closer that shares an edge.
+	// Parents: the first node one hop closer that shares an edge; for
+	// nodes past the first hop, one whose edge runs with the flow of its
+	// side (into the centre on the left, out of it on the right), so the
+	// senders' columns never list a sender's other payees. Identity links
+	// run either way, and so does every edge of a group.
 	n := len(h.Nodes)
 	parent := make([]int, n)
 	hop := make([]int, n)
@@ -215,20 +223,30 @@ func Build(h graph.Hood, hops int, width int, leafGap int) Layout {
 		hop[i] = h.Nodes[i].Hop
 	}
 	hop[center] = 0
-	for i := range h.Nodes {
-		if i == center || hop[i] < 1 || hop[i] > hops {
-			continue
+	side := make([]int, n)
+	withFlow := func(i, j int) bool {
+		if h.Group {
+			return true
 		}
-		for j := range h.Nodes {
-			if j != i && hop[j] == hop[i]-1 && (j == center || parent[j] >= 0) && len(edgesOf(i, j)) > 0 {
-				parent[i] = j
-				break
+		for _, e := range edgesOf(i, j) {
+			switch {
+			case !graph.IsMoneyRelation(e.Relation):
+				return true
+			case side[j] < 0 && e.From == h.Nodes[i].Ref:
+				return true
+			case side[j] > 0 && e.To == h.Nodes[i].Ref:
+				return true
 			}
+		}
+		return false
+	}
+	for i := range h.Nodes {
+		if i != center && hop[i] == 1 && len(edgesOf(i, center)) > 0 {
+			parent[i] = center
 		}
 	}
 	// Sides: hop-1 nodes go left when more flows into the centre from them
 	// than out to them; deeper nodes follow their parent.
-	side := make([]int, n)
 	for i := range h.Nodes {
 		if parent[i] != center {
 			continue
@@ -247,6 +265,25 @@ func Build(h graph.Hood, hops int, width int, leafGap int) Layout {
 		side[i] = 1
 		if in > out || (in == out && inLinks > outLinks) {
 			side[i] = -1
+		}
+	}
+	for i := range h.Nodes {
+		if i == center || hop[i] < 2 || hop[i] > hops {
+			continue
+		}
+		linked := false
+		for j := range h.Nodes {
+			if j == i || hop[j] != hop[i]-1 || j == center || parent[j] < 0 || len(edgesOf(i, j)) == 0 {
+				continue
+			}
+			linked = true
+			if withFlow(i, j) {
+				parent[i], side[i] = j, side[j]
+				break
+			}
+		}
+		if linked && parent[i] < 0 {
+			lay.Unplaced++
 		}
 	}
 	children := make([][]int, n)

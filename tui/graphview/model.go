@@ -71,14 +71,21 @@ type Model struct {
 	Keys KeyMap
 	st   theme.Styles
 
-	center  graph.Ref
-	hops    int
-	kinds   []graph.Kind // kinds seen in the last unfiltered drawing
-	filter  int          // 0 = all, else kinds[filter-1]
-	hood    graph.Hood
-	loaded  bool
-	loading bool
-	err     error
+	center graph.Ref
+	hops   int
+	kinds  []graph.Kind // kinds seen in the last unfiltered drawing
+	// filter is 0 for all kinds, else 2k+1 for kinds[k] only and 2k+2 for
+	// every kind but kinds[k].
+	filter int
+	// group, when set, draws a suspected group: its members and the links
+	// between them (ShowGroup), named groupName; groupKey tells groups apart.
+	group     []graph.Ref
+	groupName string
+	groupKey  string
+	hood      graph.Hood
+	loaded    bool
+	loading   bool
+	err       error
 
 	lay      Layout
 	sel      int
@@ -119,11 +126,27 @@ func (m Model) Loading() bool { return m.loading }
 
 // FilterName names the active kind filter.
 func (m Model) FilterName() string {
-	if m.filter == 0 || m.filter > len(m.kinds) {
+	k, only, ok := m.filterKind()
+	switch {
+	case !ok:
 		return "all kinds"
+	case only:
+		return k.String() + " only"
 	}
-	return m.kinds[m.filter-1].String() + " only"
+	return "no " + k.String()
 }
+
+// filterKind is the kind the filter keeps (only) or drops; ok is false when
+// it keeps every kind.
+func (m Model) filterKind() (k graph.Kind, only, ok bool) {
+	if m.filter <= 0 || (m.filter-1)/2 >= len(m.kinds) {
+		return 0, false, false
+	}
+	return m.kinds[(m.filter-1)/2], m.filter%2 == 1, true
+}
+
+// GroupKey names the group on screen; empty for an entity's neighbourhood.
+func (m Model) GroupKey() string { return m.groupKey }
 
 // Selected returns the selected node.
 func (m Model) Selected() (Placed, bool) {
@@ -135,6 +158,10 @@ func (m Model) Selected() (Placed, bool) {
 
 // Show starts a drawing of center, returning the request for the root.
 func (m *Model) Show(center graph.Ref) tea.Cmd {
+	if m.group != nil {
+		m.group, m.groupName, m.groupKey = nil, "", ""
+		m.center = graph.Ref{} // a new drawing
+	}
 	if center != m.center {
 		m.filter = 0
 		m.kinds = nil
@@ -146,12 +173,49 @@ func (m *Model) Show(center graph.Ref) tea.Cmd {
 	return m.request()
 }
 
+// ShowGroup starts a drawing of a group: its members, walked from anchor
+// through members only, every link between them; key tells it from other
+// groups, name titles it.
+func (m *Model) ShowGroup(key, name string, anchor graph.Ref, members []graph.Ref) tea.Cmd {
+	if key != m.groupKey || anchor != m.center {
+		m.filter = 0
+		m.kinds = nil
+		m.loaded = false
+		m.lay = Layout{}
+	}
+	m.group, m.groupName, m.groupKey = members, name, key
+	m.err = nil
+	m.center = anchor
+	return m.request()
+}
+
+// groupHops is the depth a group is walked to: every member of a group
+// joined through members is reached within as many hops as it has members.
+const groupHops = 8
+
 func (m Model) currentOpts() graph.HoodOptions {
 	opts := graph.HoodOptions{Hops: m.hops, MaxNodes: MaxNodes}
-	if m.filter > 0 && m.filter <= len(m.kinds) {
-		opts.Kinds = []graph.Kind{m.kinds[m.filter-1]}
+	if m.group != nil {
+		opts.Hops = min(groupHops, max(len(m.group)-1, 1))
+		opts.MaxNodes = max(MaxNodes, min(len(m.group)+1, graph.DefaultHoodMaxNodes))
+		opts.Members = m.group
+	}
+	if k, only, ok := m.filterKind(); ok {
+		if only {
+			opts.Kinds = []graph.Kind{k}
+		} else {
+			opts.Exclude = []graph.Kind{k}
+		}
 	}
 	return opts
+}
+
+// drawHops is the depth the drawing lays out.
+func (m Model) drawHops() int {
+	if m.group != nil {
+		return m.currentOpts().Hops
+	}
+	return m.hops
 }
 
 func (m *Model) request() tea.Cmd {
@@ -164,7 +228,8 @@ func (m *Model) request() tea.Cmd {
 // longer matches the view (another centre, depth or filter) are ignored.
 func (m *Model) SetHood(req RequestMsg, h graph.Hood, err error) {
 	cur := m.currentOpts()
-	if req.Center != m.center || req.Opts.Hops != cur.Hops || fmt.Sprint(req.Opts.Kinds) != fmt.Sprint(cur.Kinds) {
+	if req.Center != m.center || req.Opts.Hops != cur.Hops || fmt.Sprint(req.Opts.Kinds) != fmt.Sprint(cur.Kinds) ||
+		fmt.Sprint(req.Opts.Exclude) != fmt.Sprint(cur.Exclude) || fmt.Sprint(req.Opts.Members) != fmt.Sprint(cur.Members) {
 		return
 	}
 	opts := req.Opts
@@ -174,11 +239,13 @@ func (m *Model) SetHood(req RequestMsg, h graph.Hood, err error) {
 		return
 	}
 	m.hood, m.loaded = h, true
-	if len(opts.Kinds) == 0 {
+	if len(opts.Kinds) == 0 && len(opts.Exclude) == 0 {
 		seen := map[graph.Kind]bool{}
 		m.kinds = m.kinds[:0]
 		for _, n := range h.Nodes[min(1, len(h.Nodes)):] {
-			seen[n.Ref.Kind] = true
+			if n.Folded == 0 {
+				seen[n.Ref.Kind] = true
+			}
 		}
 		for _, k := range graph.Kinds {
 			if seen[k] {
@@ -197,14 +264,14 @@ func (m *Model) relayout() {
 	gap := 2
 	leaves := 0
 	for _, n := range m.hood.Nodes {
-		if n.Hop == m.hops {
+		if n.Hop == m.drawHops() {
 			leaves++
 		}
 	}
 	if leaves*2 > m.h-1 {
 		gap = 1
 	}
-	m.lay = Build(m.hood, m.hops, m.w, gap)
+	m.lay = Build(m.hood, m.drawHops(), m.w, gap)
 	if m.sel >= len(m.lay.Nodes) {
 		m.sel = 0
 	}
@@ -226,6 +293,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.moveCol(-1)
 		case key.Matches(msg, m.Keys.Right):
 			m.moveCol(1)
+		case key.Matches(msg, m.Keys.More, m.Keys.Less) && m.group != nil:
+			// A group is drawn whole: its depth is its own.
 		case key.Matches(msg, m.Keys.More):
 			if m.hops < 3 {
 				m.hops++
@@ -238,16 +307,16 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			}
 		case key.Matches(msg, m.Keys.Filter):
 			if len(m.kinds) > 0 {
-				m.filter = (m.filter + 1) % (len(m.kinds) + 1)
+				m.filter = (m.filter + 1) % (2*len(m.kinds) + 1)
 				return m, m.request()
 			}
 		case key.Matches(msg, m.Keys.Recenter):
-			if p, ok := m.Selected(); ok && m.sel != 0 {
+			if p, ok := m.Selected(); ok && (m.sel != 0 || m.group != nil) && p.Node.Folded == 0 {
 				ref := p.Node.Ref
 				return m, func() tea.Msg { return RecenterMsg{Ref: ref} }
 			}
 		case key.Matches(msg, m.Keys.Open):
-			if p, ok := m.Selected(); ok {
+			if p, ok := m.Selected(); ok && p.Node.Folded == 0 {
 				ref := p.Node.Ref
 				return m, func() tea.Msg { return OpenMsg{Ref: ref} }
 			}
@@ -352,6 +421,9 @@ func (m *Model) scrollToSel() {
 
 // Title is the frame title: centre, depth and filter.
 func (m Model) Title() string {
+	if m.group != nil {
+		return fmt.Sprintf("%s · %d members · %s", m.groupName, len(m.group), m.FilterName())
+	}
 	return fmt.Sprintf("Graph · %d hop%s · %s", m.hops, plural(m.hops), m.FilterName())
 }
 
@@ -365,12 +437,35 @@ func (m Model) Footer() string {
 		f += fmt.Sprintf(" · %d cross links not drawn", m.lay.Hidden)
 	}
 	if m.hood.Truncated {
-		f += fmt.Sprintf(" · cut at %d nodes", MaxNodes)
+		f += fmt.Sprintf(" · cut at %d nodes", m.currentOpts().MaxNodes)
+	}
+	if m.group != nil {
+		if n := len(m.group) - m.membersDrawn(); n > 0 {
+			f += fmt.Sprintf(" · %d member%s not linked to the rest", n, plural(n))
+		}
+	}
+	if m.lay.Unplaced > 0 {
+		f += fmt.Sprintf(" · %d against the flow not drawn", m.lay.Unplaced)
 	}
 	if m.lay.W > m.w || m.lay.H > m.gridH() {
 		f += " · scrolls"
 	}
 	return f
+}
+
+// membersDrawn counts the group's members in the drawing.
+func (m Model) membersDrawn() int {
+	in := make(map[graph.Ref]bool, len(m.group))
+	for _, r := range m.group {
+		in[r] = true
+	}
+	n := 0
+	for _, p := range m.lay.Nodes {
+		if in[p.Node.Ref] {
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int) string {
@@ -418,6 +513,9 @@ func (m Model) infoLine() string {
 	parts := []string{
 		st.Badge(n.Ref.Kind).Render(strings.ToUpper(n.Ref.Kind.String())) + " " + st.Bold.Render(titleOf(n)),
 	}
+	if id := identOf(n); id != "" {
+		parts = append(parts, st.Muted.Render(id))
+	}
 	if m.sel == 0 {
 		parts = append(parts, st.Muted.Render("centre"))
 	} else {
@@ -441,6 +539,18 @@ func (m Model) infoLine() string {
 		parts = append(parts, st.Warn.Render("◆ hub: not expanded"))
 	}
 	return strings.Join(parts, st.Muted.Render(" · "))
+}
+
+// identOf is the identifier of a named node, which tells namesakes apart:
+// the IIN of a person, the masked PAN of a card, the IBAN of an account.
+func identOf(n graph.HoodNode) string {
+	if n.Name == "" || n.Folded > 0 {
+		return ""
+	}
+	if n.Ref.Kind == graph.KindCard {
+		return graph.MaskPAN(n.Ref.Key)
+	}
+	return graph.RefTitle(n.Ref)
 }
 
 func titleOf(n graph.HoodNode) string {

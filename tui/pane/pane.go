@@ -23,6 +23,26 @@ func Fit(s string, w int) string {
 	return s + strings.Repeat(" ", w-sw)
 }
 
+// FitMiddle cuts s (which may contain styles) to exactly w cells like Fit,
+// but takes the cut from the middle: an identifier keeps its distinguishing
+// end (a masked PAN its last four digits, an IBAN its account digits, a
+// device id its tail) and a little of its start. Free text is cut with Fit.
+func FitMiddle(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw <= w {
+		return s + strings.Repeat(" ", w-sw)
+	}
+	if w < 3 {
+		return ansi.TruncateLeft(s, sw-w, "")
+	}
+	head := (w - 1) / 3
+	tail := w - 1 - head
+	return ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, sw-tail, "")
+}
+
 // Right right-aligns s in w cells, truncating it when too long.
 func Right(s string, w int) string {
 	if w <= 0 {

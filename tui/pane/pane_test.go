@@ -50,3 +50,33 @@ func TestBoxIsExactSize(t *testing.T) {
 		t.Errorf("bottom = %q", s)
 	}
 }
+
+// TestFitMiddleKeepsTheEnd: an identifier cut from the middle keeps its
+// distinguishing end, styled or not, at exactly w cells.
+func TestFitMiddleKeepsTheEnd(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		w    int
+		want string
+	}{
+		{"4400 43•• •••• 0016", 12, "440…••• 0016"},
+		{"KZ38 722S 8687 5237 1234", 14, "KZ38…5237 1234"},
+		{"DEV-E633C400", 8, "DE…3C400"},
+		{"short", 8, "short   "},
+		{"abcdef", 2, "ef"},
+	} {
+		for _, styled := range []bool{false, true} {
+			s := tc.s
+			if styled {
+				s = "\x1b[1m" + s + "\x1b[0m"
+			}
+			got := FitMiddle(s, tc.w)
+			if w := ansi.StringWidth(got); w != tc.w {
+				t.Errorf("FitMiddle(%q, %d) is %d cells: %q", s, tc.w, w, got)
+			}
+			if plain := ansi.Strip(got); plain != tc.want {
+				t.Errorf("FitMiddle(%q, %d) = %q, want %q", s, tc.w, plain, tc.want)
+			}
+		}
+	}
+}

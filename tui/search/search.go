@@ -47,7 +47,7 @@ type ResultsMsg struct {
 
 // KeyMap are the search pane bindings.
 type KeyMap struct {
-	Up, Down, Open, Close, NextKind, PrevKind key.Binding
+	Up, Down, Open, Close, NextKind, AllKinds key.Binding
 }
 
 // DefaultKeys returns the search pane bindings.
@@ -58,7 +58,7 @@ func DefaultKeys() KeyMap {
 		Open:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		NextKind: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next kind")),
-		PrevKind: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous kind")),
+		AllKinds: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "all kinds (clear the filter)")),
 	}
 }
 
@@ -69,7 +69,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.PrevKind, k.Close}}
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.AllKinds, k.Close}}
 }
 
 // Filters are the kinds the filter cycles through; KindUnknown means all.
@@ -93,9 +93,13 @@ type Model struct {
 	err    error
 	busy   bool
 	ready  bool // false while the searcher reported notReady
+	// kept: the search was opened again on the last query, which stays
+	// (with its results) until a typed character replaces it.
+	kept bool
 
 	list list.Model // over res.Hits: selection, paging, the wheel
 	w, h int
+	hits *hitCache // res.Hits rendered, for the frames drawn until they change
 
 	now func() time.Time // the clock that times queries
 }
@@ -108,6 +112,7 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
 	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
 	m.list = list.New(st)
+	m.hits = newHitCache()
 	// The query line is the filter: typed letters (j, k, G, /) go to it.
 	m.list.Keys.Up, m.list.Keys.Down = m.Keys.Up, m.Keys.Down
 	m.list.Keys.Top.SetEnabled(false)
@@ -123,6 +128,7 @@ func (m *Model) SetClock(now func() time.Time) { m.now = now }
 // SetStyles applies a theme.
 func (m *Model) SetStyles(st theme.Styles) {
 	m.st = st
+	m.hits = newHitCache()
 	m.input.SetStyles(st.Input())
 	m.list.SetStyles(st)
 }
@@ -130,15 +136,31 @@ func (m *Model) SetStyles(st theme.Styles) {
 // SetSize sets the size of the content area (inside the frame).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
-	m.input.SetWidth(max(1, w-3))
+	m.hits = newHitCache()
+	m.setPrompt()
 	m.list.SetHeight(h - headLines)
 }
 
 // headLines are the lines above the hits: the query, the kinds, a gap.
 const headLines = 3
 
-// Focus focuses the text input.
-func (m *Model) Focus() tea.Cmd { return m.input.Focus() }
+// setPrompt shows the kind filter in the prompt ("/ [person] "): a
+// filter left from an earlier search is never silent.
+func (m *Model) setPrompt() {
+	m.input.Prompt = "/ "
+	if k := m.Kind(); k != graph.KindUnknown {
+		m.input.Prompt = "/ [" + k.String() + "] "
+	}
+	m.input.SetWidth(max(1, m.w-lipgloss.Width(m.input.Prompt)-1))
+}
+
+// Focus focuses the text input. Opened again on an earlier query, the
+// pane keeps it and its results; the first typed character replaces it
+// (an arrow or backspace edits it instead).
+func (m *Model) Focus() tea.Cmd {
+	m.kept = strings.TrimSpace(m.input.Value()) != ""
+	return m.input.Focus()
+}
 
 // Blur unfocuses the text input.
 func (m *Model) Blur() { m.input.Blur() }
@@ -179,6 +201,7 @@ func (m *Model) run() tea.Cmd {
 	q := strings.TrimSpace(m.input.Value())
 	if q == "" {
 		m.res, m.err, m.busy, m.ran = graph.SearchResult{}, nil, false, ""
+		m.hits = newHitCache()
 		m.list.Reset(0, 0, nil)
 		return nil
 	}
@@ -217,6 +240,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.ready = true
 		m.err = nil
 		m.res, m.took, m.ran = msg.Res, msg.Took, msg.Res.Query
+		m.hits = newHitCache()
 		m.list.Reset(len(m.res.Hits), len(m.res.Hits), nil)
 		return m, nil
 
@@ -239,10 +263,20 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, m.Keys.NextKind):
 			m.filter = (m.filter + 1) % len(Filters)
+			m.setPrompt()
 			return m, m.run()
-		case key.Matches(msg, m.Keys.PrevKind):
-			m.filter = (m.filter + len(Filters) - 1) % len(Filters)
+		case key.Matches(msg, m.Keys.AllKinds):
+			m.filter = 0
+			m.setPrompt()
 			return m, m.run()
+		}
+		if m.kept {
+			// Every other key goes to the query ("?" too: it is text
+			// here, as every printable key is).
+			m.kept = false
+			if msg.Text != "" {
+				m.input.SetValue("")
+			}
 		}
 		before := m.input.Value()
 		var cmd tea.Cmd
@@ -293,7 +327,11 @@ func (m Model) View() string {
 func (m Model) Lines() []string {
 	st := m.st
 	lines := make([]string, 0, m.h)
-	lines = append(lines, m.input.View())
+	in := m.input.View()
+	if m.kept {
+		in = pane.Fit(in, max(m.w-lipgloss.Width(keptHint), 1)) + st.Muted.Render(keptHint)
+	}
+	lines = append(lines, in)
 	lines = append(lines, m.filterLine())
 	lines = append(lines, "")
 
@@ -305,17 +343,31 @@ func (m Model) Lines() []string {
 	case strings.TrimSpace(m.input.Value()) == "":
 		lines = append(lines, st.Muted.Render("Type a name, IIN, card digits or last 4, IBAN, phone, wallet or domain."),
 			st.Muted.Render("Latin and Cyrillic both match; tab narrows to one kind."))
+	case len(m.res.Hits) == 0 && !m.busy && m.Kind() != graph.KindUnknown:
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q among %s — shift+tab clears the filter",
+			m.ran, plural(m.Kind().String()))))
 	case len(m.res.Hits) == 0 && !m.busy:
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q", m.ran)))
 	default:
 		lines = append(lines, m.list.Lines(func(i int, selected bool) string {
-			return m.hitLine(m.res.Hits[i], selected)
+			return m.hits.line(i, selected, func() string { return m.hitLine(m.res.Hits[i], selected) })
 		})...)
 	}
 	for len(lines) < m.h {
 		lines = append(lines, "")
 	}
 	return lines[:max(m.h, 0)]
+}
+
+// keptHint follows a query kept from the last search.
+const keptHint = " · typing replaces it"
+
+// plural names a kind in the plural: persons, addresses.
+func plural(kind string) string {
+	if strings.HasSuffix(kind, "s") {
+		return kind + "es"
+	}
+	return kind + "s"
 }
 
 func (m Model) filterLine() string {
@@ -354,6 +406,31 @@ func (m Model) filterLine() string {
 		line = render()
 	}
 	return line
+}
+
+// hitCache keeps the hit lines of the results on screen as rendered. A
+// frame is drawn after every message — a key, the cursor's blink, another
+// user's change on a team server — and styling the visible hits again for
+// each was most of a server's work per keystroke (docs/PERFORMANCE.md,
+// team server). New results, a new size or new styles start a new cache.
+type hitCache struct{ lines map[int]string } // by hit index × 2 + selected
+
+func newHitCache() *hitCache { return &hitCache{lines: map[int]string{}} }
+
+func (c *hitCache) line(i int, selected bool, render func() string) string {
+	if c == nil {
+		return render()
+	}
+	k := 2 * i
+	if selected {
+		k++
+	}
+	if l, ok := c.lines[k]; ok {
+		return l
+	}
+	l := render()
+	c.lines[k] = l
+	return l
 }
 
 func (m Model) hitLine(h graph.SearchHit, selected bool) string {

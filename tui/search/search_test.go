@@ -9,6 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
 	"casegraph/tui/theme"
@@ -215,5 +216,172 @@ func TestViewFitsItsSize(t *testing.T) {
 	}
 	if !strings.Contains(m.View(), "Ерланова Айгерим") {
 		t.Errorf("a hit is missing:\n%s", m.View())
+	}
+}
+
+// typeText types each rune of s, applying the results.
+func typeText(t *testing.T, m Model, s string) Model {
+	t.Helper()
+	for _, r := range s {
+		var cmd tea.Cmd
+		m, cmd = typeKey(t, m, r)
+		m, _ = m.Update(results(t, cmd))
+	}
+	return m
+}
+
+// TestFilterIsNeverSilent: the kind filter shows in the prompt, and a
+// query without matches under it says so and how to clear it.
+func TestFilterIsNeverSilent(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := m.Update(tea.KeyPressMsg{Code: tea.KeyTab})
+	if cmd != nil {
+		t.Fatal("a filter change on an empty query ran a search")
+	}
+	if l := m.Lines()[0]; !strings.Contains(l, "/ [person]") {
+		t.Errorf("prompt %q does not show the filter", l)
+	}
+	m = typeText(t, m, "4003")
+	view := m.View()
+	if !strings.Contains(view, `no matches for "4003" among persons — shift+tab clears the filter`) {
+		t.Errorf("no-match line does not name the filter:\n%s", view)
+	}
+	m, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift})
+	m, _ = m.Update(results(t, cmd))
+	if m.Kind() != graph.KindUnknown || strings.Contains(ansi.Strip(m.Lines()[0]), "[") {
+		t.Errorf("shift+tab left the filter: %v %q", m.Kind(), m.Lines()[0])
+	}
+	if plural("address") != "addresses" || plural("card") != "cards" {
+		t.Error("plural")
+	}
+}
+
+// TestReopenedSearchKeepsTheQueryUntilTyping: opened again, the pane shows
+// the last query and its results; the first typed character replaces the
+// query instead of being appended to it; an edit key keeps it.
+func TestReopenedSearchKeepsTheQueryUntilTyping(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m = typeText(t, m, "4400")
+	m.Blur()
+	m.Focus()
+	if l := m.Lines()[0]; !strings.Contains(l, "4400") || !strings.Contains(l, "typing replaces it") {
+		t.Errorf("reopened prompt %q", l)
+	}
+	if len(m.Result().Hits) != 1 {
+		t.Errorf("the kept query lost its results")
+	}
+	m = typeText(t, m, "ерл")
+	if q := m.Query(); q != "ерл" {
+		t.Errorf("query %q, want the typed text alone", q)
+	}
+	if strings.Contains(m.Lines()[0], "typing replaces it") {
+		t.Error("the hint stays after typing")
+	}
+	// Backspace edits a kept query.
+	m.Blur()
+	m.Focus()
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	if q := m.Query(); q != "ер" {
+		t.Errorf("backspace on the kept query: %q", q)
+	}
+	// A fresh pane keeps nothing.
+	m = newPane(t, f)
+	if strings.Contains(m.Lines()[0], "typing replaces it") {
+		t.Error("hint on an empty query")
+	}
+}
+
+// TestQuestionMarkIsText: "?" typed into the query is part of it, also
+// as the first character of a kept query's replacement.
+func TestQuestionMarkIsText(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m = typeText(t, m, "a?b")
+	if q := m.Query(); q != "a?b" {
+		t.Errorf("query %q", q)
+	}
+	m.Blur()
+	m.Focus()
+	m = typeText(t, m, "?")
+	if q := m.Query(); q != "?" {
+		t.Errorf("query %q after typing ? over a kept query", q)
+	}
+}
+
+// TestFramesShowTheCurrentHits: the hit lines kept between frames are
+// those of the results, size and selection on screen: new results with
+// other labels at the same positions, a move of the selection and a new
+// width all show at once.
+func TestFramesShowTheCurrentHits(t *testing.T) {
+	f := &fakeSearcher{docs: docs()}
+	m := newPane(t, f)
+	m, cmd := typeKey(t, m, 'е')
+	m, _ = m.Update(results(t, cmd))
+	first := m.View()
+	if !strings.Contains(first, "Нурланов Ерлан") {
+		t.Fatalf("first results:\n%s", first)
+	}
+	if m.View() != first {
+		t.Fatal("the same frame drawn twice differs")
+	}
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	if moved := m.View(); moved == first {
+		t.Error("the selection moved but the frame did not change")
+	}
+	f.docs = []graph.SearchDoc{{Ref: graph.Ref{Kind: graph.KindPerson, Key: "111"}, Label: "Ерболов Сакен"}}
+	m, cmd = typeKey(t, m, 'р')
+	m, _ = m.Update(results(t, cmd))
+	if v := m.View(); !strings.Contains(v, "Ерболов Сакен") || strings.Contains(v, "Нурланов Ерлан") {
+		t.Errorf("new results at the same positions:\n%s", v)
+	}
+	m.SetSize(60, 12)
+	for i, l := range m.Lines() {
+		if w := lipgloss.Width(l); w > 60 {
+			t.Errorf("after narrowing, line %d is %d cells wide", i, w)
+		}
+	}
+}
+
+// BenchmarkSearchFrame is one frame of the search screen with a page of
+// hits: what a team server draws for every message of every session.
+func BenchmarkSearchFrame(b *testing.B) {
+	var ds []graph.SearchDoc
+	for i := range 100 {
+		ds = append(ds, graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: strings.Repeat("8", 11) + string(rune('0'+i%10))},
+			Label: "Ерланов Нурлан Сакенович", Facts: "IIN 850312 300002 · born 1985-03-12"})
+	}
+	m := New(context.Background(), &fakeSearcher{docs: ds}, errLoading, theme.New(true))
+	m.SetSize(118, 36)
+	m.Focus()
+	m, cmd := m.Update(tea.KeyPressMsg{Code: 'е', Text: "е"})
+	m, _ = m.Update(results(&testing.T{}, cmd))
+	if !strings.Contains(m.View(), "Ерланов") {
+		b.Fatal("no hits on the screen")
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkSearchFrameNewHits is the first frame of a new result set: every
+// visible hit styled (what each keystroke costs a team server).
+func BenchmarkSearchFrameNewHits(b *testing.B) {
+	var ds []graph.SearchDoc
+	for i := range 100 {
+		ds = append(ds, graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: strings.Repeat("8", 11) + string(rune('0'+i%10))},
+			Label: "Ерланов Нурлан Сакенович", Facts: "IIN 850312 300002 · born 1985-03-12"})
+	}
+	m := New(context.Background(), &fakeSearcher{docs: ds}, errLoading, theme.New(true))
+	m.SetSize(118, 36)
+	m.Focus()
+	m, cmd := m.Update(tea.KeyPressMsg{Code: 'е', Text: "е"})
+	m, _ = m.Update(results(&testing.T{}, cmd))
+	b.ResetTimer()
+	for b.Loop() {
+		m.hits = newHitCache()
+		_ = m.View()
 	}
 }

@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"casegraph/graph"
+	"casegraph/internal/safetext"
+	"casegraph/tui/chart"
+	"casegraph/tui/pane"
+)
+
+// The timeline screen: an entity's, a suspected group's or a case's
+// activity over time (tui/chart.Timeline) beside the histogram of its
+// amounts against the reporting threshold (chart.Histogram). Its data is
+// one bounded backend query (Backend.Activity), asked again when the width
+// changes the buckets. On an entity, a range chosen on the timeline (enter)
+// filters the entity's transaction list to it.
+
+// timelineKeys are the timeline screen's own keys besides the chart's.
+type timelineKeys struct {
+	Open, Close key.Binding
+}
+
+func defaultTimelineKeys() timelineKeys {
+	return timelineKeys{
+		Open:  key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
+		Close: key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close timeline")),
+	}
+}
+
+// timelineSource is what a timeline shows.
+type timelineSource struct {
+	title string      // "card 4400 43•• •••• 7894", "group 3 · 12 members"
+	refs  []graph.Ref // the entities whose transactions count
+	// entity is set when the timeline is of the entity screen's entity: a
+	// brushed range then filters its transaction list.
+	entity bool
+}
+
+type activityLoadedMsg struct {
+	seq int
+	act graph.Activity
+	err error
+}
+
+// loadActivity asks the backend for q's activity.
+func loadActivity(ctx context.Context, b Backend, seq int, q graph.ActivityQuery) tea.Cmd {
+	return func() tea.Msg {
+		a, err := b.Activity(ctx, q)
+		if err != nil {
+			err = fmt.Errorf("load activity: %w", err)
+		}
+		return activityLoadedMsg{seq: seq, act: a, err: err}
+	}
+}
+
+type timelineScreen struct {
+	m    *Model
+	src  timelineSource
+	keys timelineKeys
+	tl   chart.Timeline
+	act  graph.Activity
+	done bool
+	err  error
+	seq  int // the request whose answer the screen waits for
+	cols int // the buckets asked for: the chart's width
+	w, h int
+}
+
+// openTimeline pushes a timeline of src and asks for its data.
+func (m *Model) openTimeline(src timelineSource) tea.Cmd {
+	s := &timelineScreen{m: m, src: src, keys: defaultTimelineKeys(), tl: chart.NewTimeline(m.st, m.loc)}
+	m.push(s)
+	return s.request()
+}
+
+func (s *timelineScreen) isLayer()      {}
+func (s *timelineScreen) Title() string { return "timeline" }
+
+// rects splits the body: side by side when wide, else the timeline above
+// the histogram.
+func (s *timelineScreen) rects() (tl, hist rect) {
+	w, h := s.w, s.h
+	if w >= 150 {
+		hw := 64
+		return rect{0, 0, w - hw, h}, rect{w - hw, 0, hw, h}
+	}
+	th := min(max(8, h*11/20), max(h-5, 8))
+	return rect{0, 0, w, th}, rect{0, th, w, max(h-th, 0)}
+}
+
+func (s *timelineScreen) SetSize(w, h int) {
+	s.w, s.h = w, h
+	tl, _ := s.rects()
+	s.tl.SetSize(pane.ContentWidth(tl.W), pane.ContentHeight(tl.H))
+}
+
+// request asks for the activity when the chart's width calls for other
+// buckets than those asked for last.
+func (s *timelineScreen) request() tea.Cmd {
+	tl, _ := s.rects()
+	cols := max(pane.ContentWidth(tl.W), 8)
+	if cols == s.cols && (s.done || s.seq > 0) {
+		return nil
+	}
+	s.cols = cols
+	s.seq++
+	q := graph.ActivityQuery{Refs: s.src.refs, Cols: cols, Loc: s.m.loc}
+	if !s.src.entity {
+		q.Series = graph.SeriesByRef // who was active in a brushed range
+	}
+	return loadActivity(s.m.ctx, s.m.b, s.seq, q)
+}
+
+func (s *timelineScreen) apply(msg activityLoadedMsg) {
+	if msg.seq != s.seq {
+		return
+	}
+	s.done, s.err = true, msg.err
+	if msg.err != nil {
+		s.m.setStatus(msg.err.Error(), true)
+		return
+	}
+	s.act = msg.act
+	s.tl.SetActivity(msg.act)
+}
+
+func (s *timelineScreen) ShortHelp() []key.Binding {
+	k := s.tl.Keys
+	return []key.Binding{k.Left, k.ExtendRight, k.Anchor, k.Apply, k.Clear, s.keys.Close}
+}
+
+func (s *timelineScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{s.tl.Keys.Bindings(), {s.keys.Close, s.m.keys.Help, s.m.keys.ForceQuit}}
+}
+
+func (s *timelineScreen) Update(msg tea.Msg) tea.Cmd {
+	m := s.m
+	switch msg := msg.(type) {
+	case chart.BrushedMsg:
+		return s.brush(msg.From, msg.To)
+	case chart.ClearedMsg:
+		if s.src.entity {
+			return m.setTxRange(time.Time{}, time.Time{})
+		}
+		return nil
+	case tea.KeyPressMsg:
+		var cmd tea.Cmd
+		var ok bool
+		if s.tl, cmd, ok = s.tl.Update(msg); ok {
+			return cmd
+		}
+		switch {
+		case key.Matches(msg, s.keys.Close):
+			m.pop()
+			return nil
+		case key.Matches(msg, m.keys.Help):
+			m.openHelp()
+		}
+	}
+	return nil
+}
+
+// brush filters the entity's transaction list to [from, to) and shows it;
+// on a group's or a case's timeline it lists the entities active in the
+// range (timeline_range.go).
+func (s *timelineScreen) brush(from, to time.Time) tea.Cmd {
+	m := s.m
+	if !s.src.entity {
+		lo, hi := s.tl.Range()
+		m.openRange(s.src.title, s.act, lo, hi, from, to)
+		return nil
+	}
+	m.pop()
+	m.ent.focus = focusTxns
+	return m.setTxRange(from, to)
+}
+
+// setTxRange filters the entity screen's transaction list to [from, to)
+// (zero times: no filter) and reloads it.
+func (m *Model) setTxRange(from, to time.Time) tea.Cmd {
+	m.ent.from, m.ent.to = from, to
+	if from.IsZero() && to.IsZero() {
+		m.setStatus("transactions: every date", false)
+	} else {
+		m.setStatus("transactions: "+m.rangeText(from, to)+" · X shows every date", false)
+	}
+	return m.reloadTxns()
+}
+
+// rangeText names a half-open range by its first and last day.
+func (m *Model) rangeText(from, to time.Time) string {
+	a := from.In(m.loc).Format("2006-01-02")
+	b := to.Add(-time.Nanosecond).In(m.loc).Format("2006-01-02")
+	if a == b {
+		return a
+	}
+	return a + "…" + b
+}
+
+func (s *timelineScreen) View() []string {
+	m, st := s.m, s.m.st
+	tlR, histR := s.rects()
+	title := "Timeline of " + s.src.title
+	footer := ""
+	var tlBody, histBody []string
+	switch {
+	case s.err != nil:
+		tlBody = []string{st.Err.Render(s.err.Error())}
+	case !s.done:
+		tlBody = []string{st.Muted.Render("loading the activity…")}
+	default:
+		tlBody = s.tl.Lines()
+		a := s.act
+		footer = fmt.Sprintf("%s transactions · %s…%s", fmtInt(a.InCount+a.OutCount),
+			a.First.In(m.loc).Format("2006-01-02"), a.Last.In(m.loc).Format("2006-01-02"))
+		if a.Truncated {
+			footer += " · first rows only"
+		}
+		th := a.Thresholds["KZT"]
+		if th == 0 {
+			th = 500_000_00
+		}
+		histBody = chart.Histogram(st, a.Hist, th, "KZT", pane.ContentWidth(histR.W), pane.ContentHeight(histR.H))
+	}
+	hint := "enter filters the list to the range"
+	if !s.src.entity {
+		hint = "enter lists who was active in the range"
+	}
+	out := pane.Box(st, title, footer, tlBody, tlR.W, tlR.H, true)
+	hist := pane.Box(st, "Amounts against the reporting threshold", hint, histBody, histR.W, histR.H, false)
+	if tlR.Y == histR.Y {
+		return pane.Join(out, hist)
+	}
+	return append(out, hist...)
+}
+
+// clusterTimeline is the timeline of a suspected group: every member's
+// transactions (a transfer between two members counts under both).
+func clusterTimeline(c Cluster, rank int) timelineSource {
+	refs := make([]graph.Ref, len(c.Members))
+	for i, mb := range c.Members {
+		refs[i] = mb.Ref
+	}
+	return timelineSource{title: fmt.Sprintf("group %d · %d members", rank, len(c.Members)), refs: refs}
+}
+
+// caseTimeline is the timeline of a case (bm < 0) or of one bookmark: the
+// transactions of every entity bookmarked.
+func caseTimeline(c graph.Case, bm int) timelineSource {
+	bms := c.Bookmarks
+	title := "case " + safetext.Line(c.Name)
+	if bm >= 0 && bm < len(bms) {
+		bms = bms[bm : bm+1]
+		title = "bookmark " + safetext.Line(bms[0].Target.Label)
+	}
+	seen := map[graph.Ref]bool{}
+	var refs []graph.Ref
+	for _, b := range bms {
+		for _, r := range b.Target.Refs {
+			if !seen[r] {
+				seen[r] = true
+				refs = append(refs, r)
+			}
+		}
+	}
+	return timelineSource{title: fmt.Sprintf("%s · %d entities", title, len(refs)), refs: refs}
+}

@@ -1,0 +1,222 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"casegraph/graph"
+)
+
+// T on an entity opens its timeline and amount histogram; the cliff just
+// under the threshold is marked, at every size.
+func TestTimelineGolden(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}, {60, 16}, {220, 60}} {
+		t.Run(fmt.Sprintf("entity_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _ := newModel(t, sz[0], sz[1], Options{Start: &refCard})
+			press(t, m, "T")
+			s := screenText(m)
+			for _, want := range []string{"Timeline of", "◀ just under", "reporting threshold 500,000 ₸", "in [90 %, 100 %)"} {
+				if !strings.Contains(s, want) {
+					t.Fatalf("timeline lacks %q:\n%s", want, s)
+				}
+			}
+			for i, line := range strings.Split(s, "\n") {
+				if w := len([]rune(line)); w > sz[0] {
+					t.Fatalf("line %d is %d cells wide:\n%s", i, w, s)
+				}
+			}
+			if sz[0] == 80 || sz[0] == 160 {
+				golden.RequireEqual(t, []byte(s))
+			}
+		})
+	}
+}
+
+// The histogram marks the row of amounts in [90 %, 100 %) of the threshold:
+// the fake's 33 cash top-ups of 495,000 ₸ and more.
+func TestTimelineHistogramMarksCliff(t *testing.T) {
+	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "T")
+	s := screenText(m)
+	var cliff string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "◀ just under") {
+			cliff = line
+		}
+	}
+	if !strings.Contains(cliff, "450k–500k") || !strings.Contains(cliff, "33") {
+		t.Fatalf("the marked row is %q, want the 450k–500k row with 33 amounts:\n%s", cliff, s)
+	}
+	if !strings.Contains(s, "33 of 130 amounts in [90 %, 100 %)") {
+		t.Fatalf("no count of the amounts just under the threshold:\n%s", s)
+	}
+}
+
+// Brushing: a range chosen on the timeline filters the entity's
+// transaction list to it, and X shows every date again.
+func TestTimelineBrushFiltersTransactions(t *testing.T) {
+	m, f := newModel(t, 160, 45, Options{Start: &refCard})
+	press(t, m, "T")
+	s, ok := find[*timelineScreen](m)
+	if !ok {
+		t.Fatal("T opened no timeline")
+	}
+	a := s.act
+	if a.Step != 24*time.Hour {
+		t.Fatalf("16 days in %d cells: step %v, want a day", s.cols, a.Step)
+	}
+	// Two days back from the last, extended one day left: three days.
+	press(t, m, "left", "left", "H", "H", "enter")
+	if onStack[*timelineScreen](m) {
+		t.Fatal("enter left the timeline open")
+	}
+	lo, hi := len(a.Buckets)-5, len(a.Buckets)-3
+	from, to := a.BucketRange(lo, hi)
+	if !m.ent.from.Equal(from) || !m.ent.to.Equal(to) {
+		t.Fatalf("range %v…%v, want %v…%v", m.ent.from, m.ent.to, from, to)
+	}
+	want := 0
+	for _, x := range f.txns {
+		if (x.From == refCard || x.To == refCard) && !x.Time.Before(from) && x.Time.Before(to) {
+			want++
+		}
+	}
+	if want == 0 || m.ent.tx.Total != want || len(m.ent.tx.Txns) != want {
+		t.Fatalf("listed %d of %d, want %d", len(m.ent.tx.Txns), m.ent.tx.Total, want)
+	}
+	for _, x := range m.ent.tx.Txns {
+		if x.Time.Before(from) || !x.Time.Before(to) {
+			t.Fatalf("row %s at %v outside the range", x.ID, x.Time)
+		}
+	}
+	requireContains(t, m, "range "+m.rangeText(from, to)+" · Transactions "+fmt.Sprint(want))
+	press(t, m, "X")
+	if m.ent.tx.Total != 130 {
+		t.Fatalf("X: %d transactions, want all 130", m.ent.tx.Total)
+	}
+}
+
+// The bucket follows the span and the width: a narrow window over the same
+// 16 days draws weeks.
+func TestTimelineBucketFollowsWidth(t *testing.T) {
+	m, _ := newModel(t, 60, 16, Options{Start: &refCard})
+	press(t, m, "T")
+	s, _ := find[*timelineScreen](m)
+	if n := len(s.act.Buckets); n > s.cols || n == 0 {
+		t.Fatalf("%d buckets in %d cells", n, s.cols)
+	}
+	a := s.act
+	var in, out int64
+	for _, b := range a.Buckets {
+		in, out = in+b.In, out+b.Out
+	}
+	page := m.ent.tx
+	if in != page.In || out != page.Out {
+		t.Fatalf("buckets in %d out %d, transactions in %d out %d", in, out, page.In, page.Out)
+	}
+	_ = graph.HistCliff
+}
+
+// T on a suspected group draws the activity of all its members; T on a
+// case draws that of every entity it bookmarks.
+func TestTimelineOfClusterAndCase(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}} {
+		m, f := newModel(t, sz[0], sz[1], Options{})
+		press(t, m, "C")
+		c, _ := m.ana.clusters.selected()
+		press(t, m, "T")
+		s, ok := find[*timelineScreen](m)
+		if !ok || len(s.src.refs) != len(c.Members) {
+			t.Fatalf("cluster T: screen %v refs %v, members %d", ok, s.src.refs, len(c.Members))
+		}
+		want := 0
+		in := map[graph.Ref]bool{}
+		for _, mb := range c.Members {
+			in[mb.Ref] = true
+		}
+		for _, x := range f.txns {
+			if in[x.From] {
+				want++
+			}
+			if in[x.To] {
+				want++
+			}
+		}
+		if got := s.act.InCount + s.act.OutCount; got != want || want == 0 {
+			t.Fatalf("cluster timeline counts %d rows, want %d", got, want)
+		}
+		requireContains(t, m, "Timeline of group 1 · "+fmt.Sprint(len(c.Members))+" members", "◀ just under")
+		press(t, m, "esc", "esc")
+
+		seedCases(t, f)
+		run(t, m, loadCases(m.ctx, f)())
+		press(t, m, "c", "T")
+		s, ok = find[*timelineScreen](m)
+		if !ok || len(s.src.refs) == 0 {
+			t.Fatalf("case T: screen %v", ok)
+		}
+		requireContains(t, m, "Timeline of case")
+	}
+}
+
+// On a group's timeline a brushed range lists the entities active in it,
+// busiest first, and enter opens one with its list filtered to the range.
+func TestTimelineRangeOfAGroup(t *testing.T) {
+	m, f := newModel(t, 160, 45, Options{})
+	press(t, m, "C")
+	press(t, m, "T")
+	s, _ := find[*timelineScreen](m)
+	a := s.act
+	press(t, m, "H", "H", "enter")
+	rs, ok := find[*rangeScreen](m)
+	if !ok {
+		t.Fatal("enter on a group's range listed nothing")
+	}
+	lo, hi := len(a.Buckets)-3, len(a.Buckets)-1
+	from, to := a.BucketRange(lo, hi)
+	want := map[graph.Ref]int{}
+	for _, r := range s.src.refs {
+		for _, x := range f.txns {
+			if (x.From == r || x.To == r) && !x.Time.Before(from) && x.Time.Before(to) {
+				want[r]++
+			}
+		}
+	}
+	if len(rs.rows) != len(want) || len(want) == 0 {
+		t.Fatalf("rows %+v, want %v", rs.rows, want)
+	}
+	for i, r := range rs.rows {
+		if r.n != want[r.ref] || (i > 0 && r.n > rs.rows[i-1].n) {
+			t.Fatalf("row %d %v: %d tx, want %d, busiest first", i, r.ref, r.n, want[r.ref])
+		}
+	}
+	requireContains(t, m, "Active "+m.rangeText(from, to))
+	top := rs.rows[0].ref
+	press(t, m, "enter")
+	if m.screenName() != "entity" || m.ent.ref != top || !m.ent.from.Equal(from) || !m.ent.to.Equal(to) {
+		t.Fatalf("enter: screen %s ref %v range %v…%v", m.screenName(), m.ent.ref, m.ent.from, m.ent.to)
+	}
+	if m.ent.tx.Total != want[top] {
+		t.Fatalf("%d transactions listed, want the range's %d", m.ent.tx.Total, want[top])
+	}
+}
+
+// The group's timeline and its range list, at 80×24 and 160×45.
+func TestTimelineGroupGolden(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}} {
+		t.Run(fmt.Sprintf("group_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _ := newModel(t, sz[0], sz[1], Options{})
+			press(t, m, "C", "T")
+			golden.RequireEqual(t, []byte(screenText(m)))
+		})
+		t.Run(fmt.Sprintf("range_%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, _ := newModel(t, sz[0], sz[1], Options{})
+			press(t, m, "C", "T", "H", "H", "enter")
+			golden.RequireEqual(t, []byte(screenText(m)))
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/store"
 	"casegraph/tui"
@@ -31,6 +32,9 @@ type Workbench struct {
 type shared struct {
 	db   *store.DB
 	name string
+	// remote, when set, holds the case data: reads and imports go to the
+	// Dgraph cluster and db keeps the cases (remote.go).
+	remote *dgraphdb.DB
 
 	mu sync.RWMutex
 	ix *graph.SearchIndex
@@ -73,21 +77,35 @@ func (b *Workbench) actor() store.Actor {
 func (b *Workbench) Name() string { return b.name }
 
 // Stats implements tui.Backend.
-func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) { return b.db.Stats(ctx) }
+func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) {
+	if b.remote != nil {
+		return b.remote.Stats(ctx)
+	}
+	return b.db.Stats(ctx)
+}
 
 // Entity implements tui.Backend.
 func (b *Workbench) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
+	if b.remote != nil {
+		return b.remote.Entity(ctx, ref)
+	}
 	return b.db.Entity(ctx, ref)
 }
 
 // Neighbors implements tui.Backend.
 func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	if b.remote != nil {
+		return b.remote.Neighbors(ctx, ref, limit)
+	}
 	return b.db.Neighbors(ctx, ref, limit)
 }
 
 // Transactions implements tui.Backend: a person's or organisation's are
 // those of everything they hold (holdings.go).
 func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+	if b.remote != nil {
+		return b.remote.Transactions(ctx, ref, q)
+	}
 	owners, omitted, err := b.owners(ctx, ref, q.Via)
 	if err != nil || owners == nil {
 		if err == nil {
@@ -103,8 +121,12 @@ func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQ
 }
 
 // Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
-// has built the index.
+// has built the index; on a Dgraph cluster the cluster answers
+// (dgraphdb.DB.Search).
 func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
+	if b.remote != nil {
+		return b.remote.Search(ctx, query, kind, limit)
+	}
 	b.mu.RLock()
 	ix := b.ix
 	b.mu.RUnlock()
@@ -129,7 +151,8 @@ func (b *Workbench) ForgetQueries() {
 
 // LoadSearch reads every entity's search document from the store and builds
 // the index; until it returns, Search answers tui.ErrSearchNotReady. It
-// returns the documents indexed and how long it took.
+// returns the documents indexed and how long it took. On a Dgraph cluster
+// there is nothing to load: the cluster serves search.
 func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
 	b.loading.Lock()
 	defer b.loading.Unlock()
@@ -152,6 +175,9 @@ func (b *Workbench) EnsureSearch(ctx context.Context) error {
 }
 
 func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) {
+	if b.noSearchLoad(ctx) {
+		return 0, 0, nil
+	}
 	start := time.Now()
 	// Loading allocates a million small documents that all stay live: a
 	// collection cycle during it finds nothing to free. Collect less often

@@ -205,9 +205,11 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	err := run(context.Background(), []string{"stats", "--db", "dgraph://127.0.0.1:9080"}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "is a URL") {
-		t.Errorf("--db dgraph://…: %v", err)
+	for _, args := range [][]string{{"flags", "--db", "dgraph://127.0.0.1:9080"}, {"stats", "--db", "mysql://127.0.0.1:9080"}} {
+		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "is a URL") {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dgraph:")); err == nil {
 		t.Error("a folder named dgraph: was created")

@@ -73,6 +73,9 @@ type ImportResult struct {
 	Rejected    int
 	Took        time.Duration
 	Bulk        bool
+	// SearchNote says why the search index file was not saved after the
+	// import ("" when it was, or needs none: an encrypted database).
+	SearchNote string
 }
 
 // FileResult is what an import did with one file.
@@ -166,8 +169,11 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 	if err := loader.Finish(ctx, prog.Stage); err != nil {
 		return res, fmt.Errorf("finish import into %s: %w", db.Dir(), err)
 	}
-	prog.Done()
 	ok = true
+	prog.Stage("search index", 0, 1)
+	res.SearchNote = prepareSearchFile(ctx, db)
+	prog.Stage("search index", 1, 1)
+	prog.Done()
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
 	// The import leaves the graph index snapshot stale (its stamp no longer

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sahilm/fuzzy"
+
+	"casegraph/internal/mapfile"
 )
 
 var (
@@ -199,4 +203,54 @@ func BenchmarkSahilmFind1M(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSearchFileOpen1M measures opening the search index file of a
+// million documents (docs/adr/0003-search-index-file.md): mapping it,
+// checking every chunk's checksum and offsets, against building the index
+// from the documents and against reading the file's bytes once (the limit).
+func BenchmarkSearchFileOpen1M(b *testing.B) {
+	docs := benchCorpus(1_000_000)
+	path := filepath.Join(b.TempDir(), "search.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := NewSearchIndex(docs).WriteFile(f, testStamp); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	fi, _ := os.Stat(path)
+	b.Logf("file %.1f MiB", float64(fi.Size())/(1<<20))
+	b.Run("map", func(b *testing.B) {
+		for b.Loop() {
+			data, release, err := mapfile.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := OpenSearchIndex(data, testStamp, release); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-limit", func(b *testing.B) {
+		buf := make([]byte, 4<<20)
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				if _, err := f.Read(buf); err != nil {
+					break
+				}
+			}
+			f.Close()
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			NewSearchIndex(docs)
+		}
+	})
 }

@@ -170,9 +170,9 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		return res, fmt.Errorf("finish import into %s: %w", db.Dir(), err)
 	}
 	ok = true
-	prog.Stage("search index", 0, 1)
+	prog.Stage(SearchFileName, 0, 1)
 	res.SearchNote = prepareSearchFile(ctx, db)
-	prog.Stage("search index", 1, 1)
+	prog.Stage(SearchFileName, 1, 1)
 	prog.Done()
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)

@@ -38,7 +38,7 @@ func cmdSearch(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError{err.Error()}
 		}
 	}
-	db, err := dbf.open(false, true)
+	db, err := dbf.openToAnalyse()
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -229,6 +230,24 @@ func BenchmarkSearchFileOpen1M(b *testing.B) {
 				b.Fatal(err)
 			}
 			if _, err := OpenSearchIndex(data, testStamp, release); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read", func(b *testing.B) {
+		// The alternative to mapping: one read into (fresh) heap memory.
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			words := make([]uint64, (fi.Size()+7)/8)
+			data := bytesOf(words)[:fi.Size()]
+			if _, err := io.ReadFull(f, data); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			if _, err := OpenSearchIndex(data, testStamp, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -241,6 +241,7 @@ type ruleState struct {
 	// 0 unknown, 1 none, 2+n a chain of n hops.
 	memo      []uint8
 	evidEdges []TxEdge
+	chanEdges []TxEdge // ofChannel's result
 	seen      map[NodeID]int
 	ids       []NodeID
 	evid      []uint32

@@ -40,7 +40,7 @@ func LimitImportMemory() (restore func()) {
 // demo, mostly pointer-free columns that cost the collector little to mark)
 // plus short-lived per-node work; at the default target the heap grew to
 // twice the index before each collection. At 50 the peak of the process's
-// own memory on the large demo fell from 2.8 to 2.05 GiB with the same
+// own memory on the large demo fell from 2.8 to 2.0 GiB with the same
 // results (docs/PERFORMANCE.md, issue 14).
 const analysisGCPercent = 50
 

@@ -273,3 +273,59 @@ func BenchmarkSearchFileOpen1M(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSearchMappedVsBuilt1M types the same keystrokes, cold, into an
+// index built on the heap and into the same index mapped from its file,
+// alternating, so that both see the same machine (docs/PERFORMANCE.md,
+// issue 14: keystrokes must not get slower).
+func BenchmarkSearchMappedVsBuilt1M(b *testing.B) {
+	docs := benchCorpus(1_000_000)
+	built := NewSearchIndex(docs)
+	path := filepath.Join(b.TempDir(), "search.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := built.WriteFile(f, testStamp); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	data, release, err := mapfile.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mapped, err := OpenSearchIndex(data, testStamp, release)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs = nil
+	runtime.GC()
+	ctx := context.Background()
+	var lb, lm latencies
+	for b.Loop() {
+		for _, word := range benchTyping {
+			r := []rune(word)
+			for i := 1; i <= len(r); i++ {
+				q := string(r[:i])
+				built.Forget()
+				lb.measure(func() { built.Search(ctx, q, KindUnknown, 50) })
+				mapped.Forget()
+				lm.measure(func() { mapped.Search(ctx, q, KindUnknown, 50) })
+			}
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	for _, s := range [][]time.Duration{lb.wall, lm.wall, lb.cpu, lm.cpu} {
+		slices.Sort(s)
+	}
+	n := len(lb.wall)
+	b.ReportMetric(ms(lb.wall[n/2]), "built-p50-ms")
+	b.ReportMetric(ms(lm.wall[n/2]), "mapped-p50-ms")
+	b.ReportMetric(ms(lb.wall[n*95/100]), "built-p95-ms")
+	b.ReportMetric(ms(lm.wall[n*95/100]), "mapped-p95-ms")
+	b.ReportMetric(ms(lb.cpu[n/2]), "built-cpu-p50-ms")
+	b.ReportMetric(ms(lm.cpu[n/2]), "mapped-cpu-p50-ms")
+	b.ReportMetric(ms(lb.cpu[n*95/100]), "built-cpu-p95-ms")
+	b.ReportMetric(ms(lm.cpu[n*95/100]), "mapped-cpu-p95-ms")
+	b.ReportMetric(0, "ns/op")
+}

@@ -73,6 +73,9 @@ type ImportResult struct {
 	Rejected    int
 	Took        time.Duration
 	Bulk        bool
+	// SearchNote says why the search index file was not saved after the
+	// import ("" when it was, or needs none: an encrypted database).
+	SearchNote string
 }
 
 // FileResult is what an import did with one file.
@@ -173,8 +176,13 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 	if err := loader.Finish(ctx, prog.Stage); err != nil {
 		return res, fmt.Errorf("finish import into %s: %w", db.where(), err)
 	}
-	prog.Done()
 	ok = true
+	if t, local := db.(storeTarget); local { // a cluster serves search itself
+		prog.Stage(SearchFileName, 0, 1)
+		res.SearchNote = prepareSearchFile(ctx, t.db)
+		prog.Stage(SearchFileName, 1, 1)
+	}
+	prog.Done()
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
 	// The import leaves the graph index snapshot stale (its stamp no longer

@@ -2,7 +2,9 @@ package workbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -36,8 +38,9 @@ type shared struct {
 	// Dgraph cluster and db keeps the cases (remote.go).
 	remote *dgraphdb.DB
 
-	mu sync.RWMutex
-	ix *graph.SearchIndex
+	mu    sync.RWMutex
+	ix    *graph.SearchIndex
+	ixHow string // where ix came from (SearchSource)
 	// loading serialises the loads of the search index, so that a
 	// command run beside a TUI (EnsureSearch) waits for the TUI's load
 	// instead of building a second index.
@@ -149,10 +152,14 @@ func (b *Workbench) ForgetQueries() {
 	}
 }
 
-// LoadSearch reads every entity's search document from the store and builds
-// the index; until it returns, Search answers tui.ErrSearchNotReady. It
-// returns the documents indexed and how long it took. On a Dgraph cluster
-// there is nothing to load: the cluster serves search.
+// LoadSearch makes the search index ready: it maps the search index file
+// when it is of the data the database holds now (searchfile.go), else reads
+// every entity's search document from the store, builds the index and, when
+// the database is open for writing, saves the file for the next start. Until
+// the index is ready Search answers tui.ErrSearchNotReady. It returns the
+// documents indexed and how long it took until the index was ready;
+// SearchSource says where it came from.
+// On a Dgraph cluster there is nothing to load: the cluster serves search.
 func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
 	b.loading.Lock()
 	defer b.loading.Unlock()
@@ -179,23 +186,80 @@ func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) 
 		return 0, 0, nil
 	}
 	start := time.Now()
-	// Loading allocates a million small documents that all stay live: a
-	// collection cycle during it finds nothing to free. Collect less often
-	// while loading, then hand the transient buffers back to the OS (T8).
+	st, err := b.db.Stamp()
+	if err != nil {
+		return 0, 0, fmt.Errorf("load search index: %w", err)
+	}
+	ix, ferr := openSearchFile(b.db, st)
+	if ferr == nil {
+		b.publishSearch(ix, "from "+SearchFileName)
+		return ix.Len(), time.Since(start), nil
+	}
+	ix, err = buildSearch(ctx, b.db)
+	if err != nil {
+		return 0, 0, err
+	}
+	how := "rebuilt (" + searchFileWhy(ferr) + ")"
+	b.publishSearch(ix, how)
+	took := time.Since(start)
+	if b.db.Writable() && !b.db.Encrypted() {
+		if err := saveSearchFile(ctx, b.db, ix, st); err != nil {
+			how += "; not saved: " + err.Error()
+		} else {
+			how += "; saved"
+		}
+		b.mu.Lock()
+		if b.ix == ix {
+			b.ixHow = how
+		}
+		b.mu.Unlock()
+	}
+	debug.FreeOSMemory()
+	return ix.Len(), took, nil
+}
+
+// buildSearch reads every entity's search document from db and builds the
+// search index.
+func buildSearch(ctx context.Context, db *store.DB) (*graph.SearchIndex, error) {
+	// Loading allocates a million small documents, live until the index
+	// holds its copy: a collection cycle during it finds nothing to free.
+	// Collect less often while loading; the caller hands the documents and
+	// the transient buffers back to the OS (T8).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	docs := make([]graph.SearchDoc, 0, b.db.SearchDocCount())
-	err := b.db.SearchDocs(ctx, func(d graph.SearchDoc) error {
+	docs := make([]graph.SearchDoc, 0, db.SearchDocCount())
+	err := db.SearchDocs(ctx, func(d graph.SearchDoc) error {
 		docs = append(docs, d)
 		return nil
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("load search index: %w", err)
+		return nil, fmt.Errorf("load search index: %w", err)
 	}
-	ix := graph.NewSearchIndex(docs)
+	return graph.NewSearchIndex(docs), nil
+}
+
+func (b *Workbench) publishSearch(ix *graph.SearchIndex, how string) {
 	b.mu.Lock()
-	b.ix = ix
+	b.ix, b.ixHow = ix, how
 	b.mu.Unlock()
-	took := time.Since(start)
-	debug.FreeOSMemory()
-	return len(docs), took, nil
+}
+
+// searchFileWhy says why the search index file was not used.
+func searchFileWhy(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no " + SearchFileName
+	case errors.Is(err, errNoSearchFile):
+		return "encrypted database: not kept in a file"
+	case errors.Is(err, graph.ErrStaleSearchFile):
+		return SearchFileName + " stale"
+	}
+	return err.Error()
+}
+
+// SearchSource says where the search index came from: its file, or rebuilt
+// and why ("" before LoadSearch).
+func (b *Workbench) SearchSource() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.ixHow
 }

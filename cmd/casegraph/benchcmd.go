@@ -36,6 +36,7 @@ type benchReport struct {
 	StatsFrameMS   float64            `json:"first_frame_with_counts_ms"`
 	SearchReadyMS  float64            `json:"search_ready_ms"`
 	SearchDocs     int                `json:"search_docs"`
+	SearchSource   string             `json:"search_source"`
 	Keystroke      latency            `json:"keystroke"`
 	KeystrokeCold  latency            `json:"keystroke_cold"`
 	FirstPage      latency            `json:"first_page_sample"`
@@ -43,6 +44,8 @@ type benchReport struct {
 	HubMaxTxns     int                `json:"hub_max_transactions"`
 	Neighbors      latency            `json:"neighbours_sample"`
 	RSSMiB         float64            `json:"rss_mib"`
+	RSSAnonMiB     float64            `json:"rss_anon_mib"`
+	RSSFileMiB     float64            `json:"rss_file_mib"`
 	PeakRSSMiB     float64            `json:"peak_rss_mib"`
 	HeapMiB        float64            `json:"heap_mib"`
 	Queries        map[string]float64 `json:"query_ms"`
@@ -164,6 +167,7 @@ func cmdBench(ctx context.Context, c *benchCmd, stdout io.Writer) error {
 		return err
 	}
 	r.SearchDocs = n
+	r.SearchSource = b.SearchSource()
 	r.SearchReadyMS = ms(time.Since(processStart))
 
 	// T5: every keystroke of whole typed words, as the TUI issues them; then
@@ -243,7 +247,8 @@ func cmdBench(ctx context.Context, c *benchCmd, stdout io.Writer) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	r.HeapMiB = float64(ms.HeapAlloc) / (1 << 20)
-	r.RSSMiB, r.PeakRSSMiB = procMemMiB()
+	mem := procMemMiB()
+	r.RSSMiB, r.PeakRSSMiB, r.RSSAnonMiB, r.RSSFileMiB = mem["VmRSS:"], mem["VmHWM:"], mem["RssAnon:"], mem["RssFile:"]
 	runtime.KeepAlive(b) // the search index must count as live above
 
 	if c.JSON {
@@ -283,34 +288,39 @@ func openBench(ctx context.Context, dbf dbFlags) (*workbench.Workbench, func(con
 	return newBackend(db), list, func() { db.Close() }, nil
 }
 
-// procMemMiB reads the resident and peak resident set sizes from /proc; zero
-// where /proc is not there.
-func procMemMiB() (rss, peak float64) {
+// procRSS is the resident and peak resident set sizes in MiB (the load
+// test's memory probe); zero where /proc is not there.
+func procRSS() (rss, peak float64) {
+	m := procMemMiB()
+	return m["VmRSS:"], m["VmHWM:"]
+}
+
+// procMemMiB reads the memory figures of /proc/self/status, in MiB by their
+// field names ("VmRSS:", "VmHWM:" the peak, "RssAnon:" the process's own
+// memory, "RssFile:" mapped file pages the kernel may drop and read again);
+// empty where /proc is not there.
+func procMemMiB() map[string]float64 {
+	out := map[string]float64{}
 	raw, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0, 0
+		return out
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 2 {
+		if len(f) < 3 || f[2] != "kB" {
 			continue
 		}
 		kb, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = kb / 1024
-		case "VmHWM:":
-			peak = kb / 1024
-		}
+		out[f[0]] = kb / 1024
 	}
-	return rss, peak
+	return out
 }
 
 func printBench(w io.Writer, r benchReport) {
 	fmt.Fprintf(w, "database %s: %s entities, %s transactions (GOMAXPROCS %d, %s)\n",
 		r.DB, count(r.Entities), count(r.Txns), r.GoMaxProcs, r.MeasuredAtUTC)
-	fmt.Fprintf(w, "T7 open %.1f ms · first frame %.1f ms · with counts %.1f ms · search ready %.0f ms (%s docs)\n",
-		r.OpenMS, r.FirstFrameMS, r.StatsFrameMS, r.SearchReadyMS, count(r.SearchDocs))
+	fmt.Fprintf(w, "T7 open %.1f ms · first frame %.1f ms · with counts %.1f ms · search ready %.0f ms (%s docs, %s)\n",
+		r.OpenMS, r.FirstFrameMS, r.StatsFrameMS, r.SearchReadyMS, count(r.SearchDocs), r.SearchSource)
 	fmt.Fprintf(w, "T5 keystroke → results over %d keystrokes: p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
 		r.KeystrokeCount, r.Keystroke.P50, r.Keystroke.P95, r.Keystroke.Max)
 	fmt.Fprintf(w, "   the same prefixes cold (nothing to narrow from or remembered): p50 %.1f ms · p95 %.1f ms · max %.1f ms\n",
@@ -331,5 +341,6 @@ func printBench(w io.Writer, r benchReport) {
 		r.HubFirstPage.N, count(r.HubMaxTxns), r.HubFirstPage.P50, r.HubFirstPage.Max)
 	fmt.Fprintf(w, "T6 neighbours, sampled instruments: p50 %.2f ms · p99 %.2f ms · max %.2f ms\n",
 		r.Neighbors.P50, r.Neighbors.P99, r.Neighbors.Max)
-	fmt.Fprintf(w, "T8 resident %.0f MiB (peak %.0f MiB), Go heap %.0f MiB\n", r.RSSMiB, r.PeakRSSMiB, r.HeapMiB)
+	fmt.Fprintf(w, "T8 resident %.0f MiB (peak %.0f MiB): %.0f MiB the process's own, %.0f MiB mapped file pages; Go heap %.0f MiB\n",
+		r.RSSMiB, r.PeakRSSMiB, r.RSSAnonMiB, r.RSSFileMiB, r.HeapMiB)
 }

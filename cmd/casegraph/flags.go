@@ -91,8 +91,9 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	return db, err
 }
 
-// openToAnalyse opens the database for an analysis command: writable, so
-// that a rebuilt graph index is stored for the next run, or read-only when
+// openToAnalyse opens the database for an analysis or search command:
+// writable, so that a rebuilt graph or search index is stored for the next
+// run, or read-only when
 // another reader has it open (ErrLocked), so that two readers never lock
 // each other out. A database a writer holds (a TUI, an import, a server)
 // stays refused.

@@ -97,6 +97,9 @@ func printImportSummary(w io.Writer, res workbench.ImportResult) {
 		rate := float64(read) / res.Took.Seconds()
 		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
 	}
+	if res.SearchNote != "" {
+		fmt.Fprintln(w, safetext.Line(res.SearchNote))
+	}
 	if rej > 0 {
 		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), safetext.Line(res.RejectsPath))
 		if strings.HasSuffix(res.RejectsPath, ".sealed") {

@@ -217,7 +217,7 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 }
 
 // TestReadersDoNotLockEachOtherOut: while another reader has the database
-// open (read-only, as search, show and stats open it), the analysis
+// open (read-only, as show and stats open it), the analysis and search
 // commands still run: they fall back to a read-only open.
 func TestReadersDoNotLockEachOtherOut(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db")
@@ -227,7 +227,7 @@ func TestReadersDoNotLockEachOtherOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	for _, args := range [][]string{{"flags", "--db", db}, {"clusters", "--db", db}, {"stats", "--db", db}} {
+	for _, args := range [][]string{{"flags", "--db", db}, {"clusters", "--db", db}, {"stats", "--db", db}, {"search", "--db", db, "4400"}} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
 			t.Errorf("%v beside another reader: %v\n%s", args, err, errOut.String())

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"casegraph/backend"
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/internal/safetext"
@@ -40,7 +41,20 @@ func cmdSearch(ctx context.Context, c *searchCmd, stdout io.Writer) error {
 			return usageError{msg: err.Error()}
 		}
 	}
-	b, wb, done, err := dbf.openReader(ctx)
+	// A folder opens writable when it can, so the search index built here
+	// is saved for the next start (search.idx); a cluster serves search.
+	var b backend.Reader
+	var wb *workbench.Workbench
+	var done func()
+	if dbf.remote() {
+		b, wb, done, err = dbf.openReader(ctx)
+	} else {
+		var db *store.DB
+		if db, err = dbf.openToAnalyse(ctx); err == nil {
+			wb = backendOf(ctx, db)
+			b, done = wb, func() { db.Close() }
+		}
+	}
 	if err != nil {
 		return err
 	}

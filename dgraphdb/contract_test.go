@@ -299,6 +299,12 @@ func TestContractSameAnswers(t *testing.T) {
 	t.Run("transaction pages", func(t *testing.T) {
 		pages, ties := 0, 0
 		for _, r := range refs {
+			if r.Kind == graph.KindPerson || r.Kind == graph.KindOrganisation {
+				// A holder's listing on a folder merges everything they hold
+				// (workbench); a cluster lists the holder's own rows only
+				// (docs/DGRAPH.md, "Not built yet").
+				continue
+			}
 			for _, s := range []graph.TxSort{graph.SortTimeDesc, graph.SortTimeAsc, graph.SortAmountDesc, graph.SortAmountAsc} {
 				for _, q := range []graph.TxQuery{{Limit: 7}, {Offset: 5, Limit: 7}, {Offset: 40, Limit: 25}, {}} {
 					q.Sort = s

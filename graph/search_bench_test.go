@@ -207,7 +207,7 @@ func BenchmarkSahilmFind1M(b *testing.B) {
 }
 
 // BenchmarkSearchFileOpen1M measures opening the search index file of a
-// million documents (docs/adr/0003-search-index-file.md): mapping it,
+// million documents (docs/adr/0004-search-index-file.md): mapping it,
 // checking every chunk's checksum and offsets, against building the index
 // from the documents and against reading the file's bytes once (the limit).
 func BenchmarkSearchFileOpen1M(b *testing.B) {

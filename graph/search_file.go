@@ -15,7 +15,7 @@ import (
 // The search index file: a built SearchIndex written as its arrays lie in
 // memory, so that opening it is mapping it (or one sequential read) and
 // pointing the chunks' slices into it, with no per-document decoding. See
-// docs/adr/0003-search-index-file.md for why and what it measured.
+// docs/adr/0004-search-index-file.md for why and what it measured.
 //
 // Layout (every integer little-endian; the file is only written and used on
 // little-endian hosts, where the arrays are the same bytes in memory):

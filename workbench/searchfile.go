@@ -17,7 +17,7 @@ import (
 
 // SearchFileName is the search index file kept in the database folder: the
 // built search index, mapped on opening instead of rebuilt from the
-// documents (docs/adr/0003-search-index-file.md). Like the graph index
+// documents (docs/adr/0004-search-index-file.md). Like the graph index
 // snapshot (indexsnap.go) it names the data it was built from by the store's
 // Stamp: any import, finished or aborted, makes it stale, and the next
 // LoadSearch on a database open for writing rebuilds and replaces it.

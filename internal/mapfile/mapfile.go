@@ -1,5 +1,5 @@
 // Package mapfile gives a file's bytes for reading without decoding them:
-// mapped into memory where the system can (docs/adr/0003-search-index-file.md),
+// mapped into memory where the system can (docs/adr/0004-search-index-file.md),
 // else read in one sequential read.
 package mapfile
 

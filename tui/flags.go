@@ -375,7 +375,11 @@ func (m *Model) renderFlagDetail(r rect) []string {
 		return pane.Box(st, "Evidence", "", nil, r.W, r.H, false)
 	}
 	title := "Evidence · " + m.st.Badge(row.Ref.Kind).Render(strings.ToUpper(row.Ref.Kind.String())) + " " + st.Bold.Render(m.titleOf(row.Ref))
-	var body []string
+	// Each hit says why in full: on a narrow window its reason wraps under
+	// itself (a hanging indent after the rule and score) as long as every
+	// hit still fits; otherwise each keeps one line, cut at the edge.
+	var body, wrapped []string
+	cw := pane.ContentWidth(r.W)
 	for _, h := range row.Hits {
 		when := ""
 		if !h.From.IsZero() {
@@ -384,8 +388,22 @@ func (m *Model) renderFlagDetail(r rect) []string {
 				when += "…" + d
 			}
 		}
-		body = append(body, st.Warn.Render(ruleTag(h.Rule))+st.Muted.Render(fmt.Sprintf(" %.2f", h.Score))+" "+st.Text.Render(h.Reason)+
-			st.Muted.Render(fmt.Sprintf(" · %d transactions%s", len(h.Evidence), when)))
+		head := st.Warn.Render(ruleTag(h.Rule)) + st.Muted.Render(fmt.Sprintf(" %.2f", h.Score)) + " "
+		tail := fmt.Sprintf(" · %d transactions%s", len(h.Evidence), when)
+		body = append(body, head+st.Text.Render(h.Reason)+st.Muted.Render(tail))
+		hw := ansi.StringWidth(head)
+		if cw-hw < 16 {
+			wrapped = append(wrapped, body[len(body)-1])
+			continue
+		}
+		for i, l := range strings.Split(ansi.Wrap(h.Reason+tail, cw-hw, " "), "\n") {
+			l = strings.TrimRight(l, " ")
+			if i == 0 {
+				wrapped = append(wrapped, head+st.Text.Render(l))
+			} else {
+				wrapped = append(wrapped, strings.Repeat(" ", hw)+st.Text.Render(l))
+			}
+		}
 	}
 	for _, rs := range row.Rules {
 		if rs.Via.IsZero() {
@@ -395,6 +413,13 @@ func (m *Model) renderFlagDetail(r rect) []string {
 	}
 	if len(body) == 0 {
 		body = append(body, st.Muted.Render(row.Explanation))
+	}
+	room := pane.ContentHeight(r.H)
+	if row.Verdict != "" {
+		room--
+	}
+	if extra := len(wrapped) - len(row.Hits); extra > 0 && len(body)+extra <= room {
+		body = append(wrapped, body[len(row.Hits):]...)
 	}
 	if row.Verdict != "" {
 		body = append([]string{st.Muted.Render("verdict ") + m.verdictText(row.Verdict, row.VerdictNote)}, body...)

@@ -623,6 +623,18 @@ func (m *Model) renderTxns(r rect) []string {
 		cpW := min(max(rest/2, 14), 28)
 		devW := 0
 		tailW := rest - cpW - 1
+		// The transaction id is what a bank request names: shown whole
+		// (ids are short) whenever it leaves the reference some room.
+		idW := 0
+		for _, t := range ev.tx.Txns {
+			idW = max(idW, ansi.StringWidth(safetext.Line(t.ID)))
+		}
+		idW = min(idW, 16)
+		if idW > 0 && tailW >= idW+1+8 {
+			tailW -= idW + 1
+		} else {
+			idW = 0
+		}
 		// A holder's merged list names the instrument of each row where an
 		// instrument's own list names the device.
 		combined := ev.holder() && ev.via.IsZero()
@@ -632,6 +644,9 @@ func (m *Model) renderTxns(r rect) []string {
 		}
 		hdr := pane.Fit("time (Almaty)", timeW) + " " + pane.Fit("channel", chanW) + "   " + pane.Fit("counterparty", cpW) + " " +
 			pane.Right("amount", amtW) + " "
+		if idW > 0 {
+			hdr += " " + pane.Fit("tx id", idW)
+		}
 		switch {
 		case combined:
 			hdr += " " + pane.Fit("via", devW)
@@ -676,6 +691,9 @@ func (m *Model) renderTxns(r rect) []string {
 				pane.Fit(t.Channel.String(), chanW) + mark + arrow + " " +
 				fitTitle(cpSt.Render(cpName), !m.named(cp), cpW) + " " +
 				pane.Right(st.Money.Render(graph.FormatMoney(t.Amount, t.Currency)), amtW) + " "
+			if idW > 0 {
+				line += " " + pane.FitMiddle(st.Muted.Render(safetext.Line(t.ID)), idW)
+			}
 			switch {
 			case combined:
 				line += " " + pane.Fit(st.Kind(t.Via.Kind).Render(shortRef(t.Via)), devW)

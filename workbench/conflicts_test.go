@@ -268,3 +268,36 @@ func TestLaterImportKeepsWhatItLacks(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkRunKeepsWhatALaterRecordLacks: within one bulk import into an
+// empty database, a later file's record of a person that lacks what an
+// earlier file of the run gave keeps it (the store's merge combines them;
+// before, the last record replaced the others and the phone was lost
+// unseen). Records of one file are combined the same way (store
+// TestBulkKeepsWhatALaterRecordLacks); a canonical file's rows of one key
+// must be identical anyway (TestHostileConflictingDuplicates).
+func TestBulkRunKeepsWhatALaterRecordLacks(t *testing.T) {
+	r := newConflictRun(t)
+	x := hostile.IIN(1)
+	files := []string{"p1.csv", "p2.csv", "p3.csv"}
+	_, got := r.run(nil, r.write(
+		files[0], "iin,name,phone\n"+x+",Ivanov Ivan,+77015551234\n",
+		files[1], "iin,name,email\n"+x+",Ivanov Ivan,ivanov@example.kz\n",
+		files[2], "iin,name,city\n"+x+",Ivanov Ivan,Алматы\n",
+	)...)
+	for _, f := range files {
+		wantRejects(t, got, f)
+	}
+	e, err := r.db.Entity(context.Background(), graph.Ref{Kind: graph.KindPerson, Key: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"phone": "+77015551234", "email": "ivanov@example.kz", "city": "Алматы"} {
+		if e.Props[k] != v {
+			t.Errorf("%s = %q, want %q (props %v)", k, e.Props[k], v, e.Props)
+		}
+	}
+	if e.Src.File != "p3.csv" {
+		t.Errorf("provenance %s:%d, want the last record's p3.csv", e.Src.File, e.Src.Line)
+	}
+}

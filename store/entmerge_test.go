@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"casegraph/graph"
 )
@@ -160,4 +161,68 @@ func TestIncrementalKeepsWhatALaterRecordLacks(t *testing.T) {
 	} else {
 		_ = l.Abort()
 	}
+}
+
+// repeated is n persons, each given twice: by a first record and by a
+// later one that lacks its phone and gives an email (the worst case of the
+// combining merge: every entity key repeats with other data).
+func repeated(n int) records {
+	var r records
+	for i := range n {
+		p := personRef(i)
+		r.ents = append(r.ents, graph.Entity{Ref: p, Name: "Ахметов", Props: map[string]string{"phone": "+77015551234", "birth_date": "1985-03-12"},
+			Src: graph.Provenance{File: "persons.csv", Line: i + 2, Batch: 1}})
+	}
+	for i := range n {
+		p := personRef(i)
+		r.ents = append(r.ents, graph.Entity{Ref: p, Name: "Ахметов", Props: map[string]string{"email": "a@example.kz", "birth_date": "1985-03-12"},
+			Src: graph.Provenance{File: "holders.csv", Line: i + 2, Batch: 1}})
+	}
+	return r
+}
+
+// BenchmarkBulkLoadRepeatedEntities bulk-loads 200k records of 100k
+// persons, each person twice with other properties (spilled in runs of
+// 4 MiB, so the records meet within runs and across them).
+func BenchmarkBulkLoadRepeatedEntities(b *testing.B) {
+	r := repeated(100_000)
+	benchEntities(b, r, false)
+}
+
+// BenchmarkIncrementalLoadEntities loads 40k records of 20k persons, each
+// twice, into a non-empty database.
+func BenchmarkIncrementalLoadEntities(b *testing.B) {
+	benchEntities(b, repeated(20_000), true)
+}
+
+func benchEntities(b *testing.B, r records, incremental bool) {
+	var total time.Duration
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		db, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if incremental {
+			load(b, db, dataset(5, 20))
+		}
+		l, err := db.NewLoader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.spillBytes = 4 << 20
+		b.StartTimer()
+		start := time.Now()
+		put(b, l, r)
+		if err := l.Finish(context.Background(), nil); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		n++
+		b.StopTimer()
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(r.ents)*n)/total.Seconds(), "rows/s")
 }

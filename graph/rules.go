@@ -243,6 +243,7 @@ type ruleState struct {
 	// 0 unknown, 1 none, 2+n a chain of n hops.
 	memo      []uint8
 	evidEdges []TxEdge
+	chanEdges []TxEdge // ofChannel's result
 	seen      map[NodeID]int
 	window    distinct // R1, R12, R6's sliding windows
 	ids       []NodeID

@@ -177,7 +177,7 @@ func (rr *ruleRun) cardsPerDay(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	cash := ofChannel(rr.ix.OutTx(id), ChannelCashOut)
+	cash := st.ofChannel(rr.ix.OutTx(id), ChannelCashOut)
 	if len(cash) < c.PerCardPerDay {
 		return
 	}

@@ -187,7 +187,7 @@ func (rr *ruleRun) fanOut(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	out := ofChannel(rr.ix.OutTx(id), ChannelTransfer)
+	out := st.ofChannel(rr.ix.OutTx(id), ChannelTransfer)
 	if len(out) < c.Recipients {
 		return
 	}

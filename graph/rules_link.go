@@ -111,7 +111,7 @@ func (rr *ruleRun) atmRun(st *ruleState, id NodeID) {
 	if !c.Enabled {
 		return
 	}
-	cash := ofChannel(rr.ix.InTx(id), ChannelCashOut)
+	cash := st.ofChannel(rr.ix.InTx(id), ChannelCashOut)
 	cash = slices.DeleteFunc(cash, func(e TxEdge) bool { return rr.dateOnly(e.Tx) })
 	if len(cash) < c.Holders {
 		return

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Fuzzy search over up to millions of entities within one frame.
@@ -57,9 +58,12 @@ const stubFlag = 0x80
 // SearchIndex answers fuzzy queries over a fixed set of documents. It is
 // safe for concurrent use. Build it with NewSearchIndex.
 type SearchIndex struct {
-	docs   []SearchDoc
+	n      int // documents
 	chunks []searchChunk
 	alpha  *alphabet
+	// mapped is set when the chunks' arrays live in a mapped index file
+	// (OpenSearchIndex), not on the Go heap.
+	mapped bool
 
 	mu    sync.Mutex
 	cache searchCache
@@ -81,6 +85,11 @@ type searchChunk struct {
 	fbound [][boundedLen]int8
 	dbound [][boundedLen]int8 // per document: the maximum over its fields
 	blob   []byte
+	// The documents themselves, for re-ranking and the hits: each has its
+	// ref key, label and facts, then its terms, in strs.
+	sfirst []uint32 // per document, len(mask)+1: its first string in soff
+	soff   []uint32 // per string, plus one: start offset in strs
+	strs   []byte
 }
 
 // searchCache remembers the previous query and the documents that matched
@@ -163,7 +172,59 @@ func (ix *SearchIndex) Forget() {
 }
 
 // Len returns the number of indexed documents.
-func (ix *SearchIndex) Len() int { return len(ix.docs) }
+func (ix *SearchIndex) Len() int { return ix.n }
+
+// docStrings is the number of strings every document has before its terms:
+// ref key, label, facts.
+const docStrings = 3
+
+// str returns string k of the chunk without copying it: it shares the
+// chunk's memory (see cloneDoc).
+func (ch *searchChunk) str(k uint32) string {
+	lo, hi := ch.soff[k], ch.soff[k+1]
+	if lo == hi {
+		return ""
+	}
+	return unsafe.String(&ch.strs[lo], int(hi-lo))
+}
+
+// doc returns document i, its strings sharing the index's memory.
+func (ix *SearchIndex) doc(i int) SearchDoc {
+	ch := &ix.chunks[i/searchChunkSize]
+	j := i - ch.base
+	s, e := ch.sfirst[j], ch.sfirst[j+1]
+	k := ch.kind[j]
+	d := SearchDoc{
+		Ref:   Ref{Kind: Kind(k &^ stubFlag), Key: ch.str(s)},
+		Label: ch.str(s + 1),
+		Facts: ch.str(s + 2),
+		Stub:  k&stubFlag != 0,
+	}
+	if e > s+docStrings {
+		d.Terms = make([]string, 0, e-s-docStrings)
+		for t := s + docStrings; t < e; t++ {
+			d.Terms = append(d.Terms, ch.str(t))
+		}
+	}
+	return d
+}
+
+// cloneDoc copies d's strings onto the heap, so that a hit outlives the
+// memory of the index it came from (a mapped file is unmapped once its index
+// is unreachable).
+func cloneDoc(d SearchDoc) SearchDoc {
+	d.Ref.Key = strings.Clone(d.Ref.Key)
+	d.Label = strings.Clone(d.Label)
+	d.Facts = strings.Clone(d.Facts)
+	if d.Terms != nil {
+		terms := make([]string, len(d.Terms))
+		for i, t := range d.Terms {
+			terms[i] = strings.Clone(t)
+		}
+		d.Terms = terms
+	}
+	return d
+}
 
 // searchQuery is a query prepared for matching.
 type searchQuery struct {
@@ -279,6 +340,8 @@ func maskProvesMatch(p []byte) bool {
 // by score (descending), full entities before stubs, then label, then Ref.
 // When ctx is cancelled the result is empty.
 func (ix *SearchIndex) Search(ctx context.Context, query string, kind Kind, limit int) SearchResult {
+	// A mapped index's memory lives as long as the index (OpenSearchIndex).
+	defer runtime.KeepAlive(ix)
 	res := ix.search(ctx, query, kind, limit)
 	// Names are stored surname first; people say them given name first.
 	// "Есен Ахметов" that finds nothing is tried as "Ахметов Есен".
@@ -298,7 +361,7 @@ func (ix *SearchIndex) search(ctx context.Context, query string, kind Kind, limi
 	}
 	q := ix.prepare(query, kind)
 	res := SearchResult{Query: query}
-	if len(q.pats) == 0 || len(ix.docs) == 0 {
+	if len(q.pats) == 0 || ix.n == 0 {
 		return res
 	}
 
@@ -474,12 +537,15 @@ func cannotEnter(root candidate, bound int, stub bool) bool {
 // exactMatch confirms a blob match of a pattern containing codeOverflow by
 // comparing folded runes on the document's strings.
 func (ix *SearchIndex) exactMatch(i int, q *searchQuery) bool {
-	d := ix.docs[i]
-	if runeSubseq(d.Label, q.exact) || runeSubseq(Skeleton(d.Label), q.exact) {
+	ch := &ix.chunks[i/searchChunkSize]
+	j := i - ch.base
+	s, e := ch.sfirst[j], ch.sfirst[j+1]
+	label := ch.str(s + 1)
+	if runeSubseq(label, q.exact) || runeSubseq(Skeleton(label), q.exact) {
 		return true
 	}
-	for _, t := range d.Terms {
-		if runeSubseq(t, q.exact) {
+	for t := s + docStrings; t < e; t++ {
+		if runeSubseq(ch.str(t), q.exact) {
 			return true
 		}
 	}

@@ -3,7 +3,10 @@ package graph
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sahilm/fuzzy"
+
+	"casegraph/internal/mapfile"
 )
 
 var (
@@ -199,4 +204,130 @@ func BenchmarkSahilmFind1M(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSearchFileOpen1M measures opening the search index file of a
+// million documents (docs/adr/0004-search-index-file.md): mapping it,
+// checking every chunk's checksum and offsets, against building the index
+// from the documents and against reading the file's bytes once (the limit).
+func BenchmarkSearchFileOpen1M(b *testing.B) {
+	docs := benchCorpus(1_000_000)
+	path := filepath.Join(b.TempDir(), "search.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := NewSearchIndex(docs).WriteFile(f, testStamp); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	fi, _ := os.Stat(path)
+	b.Logf("file %.1f MiB", float64(fi.Size())/(1<<20))
+	b.Run("map", func(b *testing.B) {
+		for b.Loop() {
+			data, release, err := mapfile.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := OpenSearchIndex(data, testStamp, release); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read", func(b *testing.B) {
+		// The alternative to mapping: one read into (fresh) heap memory.
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			words := make([]uint64, (fi.Size()+7)/8)
+			data := bytesOf(words)[:fi.Size()]
+			if _, err := io.ReadFull(f, data); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			if _, err := OpenSearchIndex(data, testStamp, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-limit", func(b *testing.B) {
+		buf := make([]byte, 4<<20)
+		for b.Loop() {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				if _, err := f.Read(buf); err != nil {
+					break
+				}
+			}
+			f.Close()
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			NewSearchIndex(docs)
+		}
+	})
+}
+
+// BenchmarkSearchMappedVsBuilt1M types the same keystrokes into an index
+// built on the heap and into the same index mapped from its file,
+// alternating, so that both see the same machine (docs/PERFORMANCE.md,
+// issue 14: keystrokes must not get slower).
+func BenchmarkSearchMappedVsBuilt1M(b *testing.B) {
+	docs := benchCorpus(1_000_000)
+	built := NewSearchIndex(docs)
+	path := filepath.Join(b.TempDir(), "search.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := built.WriteFile(f, testStamp); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	data, release, err := mapfile.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mapped, err := OpenSearchIndex(data, testStamp, release)
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs = nil
+	runtime.GC()
+	ctx := context.Background()
+	var lb, lm latencies
+	for b.Loop() {
+		for _, word := range benchTyping {
+			// Typed: each keystroke narrows within the previous one's
+			// matches (random access by document), as in the TUI.
+			built.Forget()
+			mapped.Forget()
+			r := []rune(word)
+			for i := 1; i <= len(r); i++ {
+				q := string(r[:i])
+				lb.measure(func() { built.Search(ctx, q, KindUnknown, 50) })
+				lm.measure(func() { mapped.Search(ctx, q, KindUnknown, 50) })
+			}
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	for _, s := range [][]time.Duration{lb.wall, lm.wall, lb.cpu, lm.cpu} {
+		slices.Sort(s)
+	}
+	n := len(lb.wall)
+	b.ReportMetric(ms(lb.wall[n/2]), "built-p50-ms")
+	b.ReportMetric(ms(lm.wall[n/2]), "mapped-p50-ms")
+	b.ReportMetric(ms(lb.wall[n*95/100]), "built-p95-ms")
+	b.ReportMetric(ms(lm.wall[n*95/100]), "mapped-p95-ms")
+	b.ReportMetric(ms(lb.cpu[n/2]), "built-cpu-p50-ms")
+	b.ReportMetric(ms(lm.cpu[n/2]), "mapped-cpu-p50-ms")
+	b.ReportMetric(ms(lb.cpu[n*95/100]), "built-cpu-p95-ms")
+	b.ReportMetric(ms(lm.cpu[n*95/100]), "mapped-cpu-p95-ms")
+	b.ReportMetric(0, "ns/op")
 }

@@ -153,11 +153,12 @@ func (a *alphabet) encode(dst []byte, s string) ([]byte, bool) {
 	return dst, ok
 }
 
-// NewSearchIndex builds the index over docs. The index keeps docs (it does
-// not copy it); the caller must not modify it afterwards. Building uses every
-// core: about a second for a million documents.
+// NewSearchIndex builds the index over docs. The index keeps its own
+// compact copy of the documents (every string of a chunk in one block), so
+// docs may be dropped afterwards. Building uses every core: about a second
+// for a million documents.
 func NewSearchIndex(docs []SearchDoc) *SearchIndex {
-	ix := &SearchIndex{docs: docs}
+	ix := &SearchIndex{n: len(docs)}
 	nChunks := (len(docs) + searchChunkSize - 1) / searchChunkSize
 	ix.chunks = make([]searchChunk, nChunks)
 	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
@@ -250,6 +251,7 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc, w *chunkScratch) 
 	// and copied out at their exact size: a million documents' blobs grown
 	// by append cost a quarter of the build in copies and kept the slack.
 	foff, fmask, fbound, blob := w.foff[:0], w.fmask[:0], w.fbound[:0], w.blob[:0]
+	sfirst, soff, strs := w.sfirst[:0], w.soff[:0], w.strs[:0]
 	scratch := w.field
 	for i, d := range docs {
 		firstField := len(fmask)
@@ -296,11 +298,25 @@ func (ix *SearchIndex) encodeChunk(base int, docs []SearchDoc, w *chunkScratch) 
 			k |= stubFlag
 		}
 		ch.kind[i] = k
+
+		sfirst = append(sfirst, uint32(len(soff)))
+		for _, s := range [docStrings]string{d.Ref.Key, d.Label, d.Facts} {
+			soff = append(soff, uint32(len(strs)))
+			strs = append(strs, s...)
+		}
+		for _, t := range d.Terms {
+			soff = append(soff, uint32(len(strs)))
+			strs = append(strs, t...)
+		}
 	}
 	ch.first = append(ch.first, uint32(len(fmask)))
 	foff = append(foff, uint32(len(blob)))
+	sfirst = append(sfirst, uint32(len(soff)))
+	soff = append(soff, uint32(len(strs)))
 	ch.foff, ch.fmask, ch.fbound, ch.blob = slices.Clone(foff), slices.Clone(fmask), slices.Clone(fbound), slices.Clone(blob)
+	ch.sfirst, ch.soff, ch.strs = slices.Clone(sfirst), slices.Clone(soff), slices.Clone(strs)
 	w.foff, w.fmask, w.fbound, w.blob, w.field = foff, fmask, fbound, blob, scratch
+	w.sfirst, w.soff, w.strs = sfirst, soff, strs
 	return ch
 }
 
@@ -311,6 +327,9 @@ type chunkScratch struct {
 	fbound [][boundedLen]int8
 	blob   []byte
 	field  []byte
+	sfirst []uint32
+	soff   []uint32
+	strs   []byte
 	skel   skeletonizer
 	bounds boundScratch
 }

@@ -175,7 +175,12 @@ func (ix *SearchIndex) rerank(q searchQuery, cands []candidate, limit int) []Sea
 	}
 	wg.Wait()
 	slices.SortStableFunc(hits, compareHits)
-	return hits[:min(limit, len(hits))]
+	hits = hits[:min(limit, len(hits))]
+	for i := range hits {
+		hits[i].Doc = cloneDoc(hits[i].Doc)
+		hits[i].Term = strings.Clone(hits[i].Term)
+	}
+	return hits
 }
 
 // rerankPart fills hits[i] for cands[i].
@@ -184,8 +189,10 @@ func (ix *SearchIndex) rerankPart(patterns []string, cands []candidate, hits []S
 	var meta []hitField
 	skels := make([][]skelByte, len(cands))
 	var sk skeletonizer
+	docs := make([]SearchDoc, len(cands))
 	for ci, c := range cands {
-		d := ix.docs[c.idx]
+		d := ix.doc(int(c.idx))
+		docs[ci] = d
 		strs = append(strs, d.Label)
 		meta = append(meta, hitField{cand: ci, kind: fieldLabel})
 		b := sk.build(d.Label)
@@ -221,7 +228,7 @@ func (ix *SearchIndex) rerankPart(patterns []string, cands []candidate, hits []S
 		}
 	}
 	for ci, c := range cands {
-		d := ix.docs[c.idx]
+		d := docs[ci]
 		b := bests[0][ci]
 		if len(patterns) > 1 {
 			// A name matched through its skeleton is as good a match as

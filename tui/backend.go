@@ -4,34 +4,26 @@ import (
 	"context"
 	"errors"
 
+	"casegraph/backend"
 	"casegraph/graph"
 )
 
 // ErrSearchNotReady is returned by Backend.Search while the search index is
-// still loading in the background.
-var ErrSearchNotReady = errors.New("search index is still loading")
+// still loading in the background (backend.ErrSearchNotReady).
+var ErrSearchNotReady = backend.ErrSearchNotReady
 
-// Backend is everything the TUI asks of the case database. cmd/casegraph
-// implements it over the store and the in-memory search index; tests use a
-// fake. Every method may block on IO: the TUI calls them only from commands.
+// Backend is everything the TUI asks of the case database: the read side
+// every front end shares (backend.Reader: stats, entity, neighbours,
+// transaction pages, search), and the local work product beside it (cases,
+// bookmarks, verdicts, resolution) and the analyses. cmd/casegraph
+// implements it with workbench.Workbench; tests use a fake. Every method may
+// block on IO: the TUI calls them only from commands.
 type Backend interface {
-	// Name describes the database for the status bar, e.g. "demo.db".
-	Name() string
-	Stats(ctx context.Context) (graph.Stats, error)
-	// Entity returns one entity; a stub if only referenced; an error wrapping
-	// graph.ErrNotFound if unknown.
-	Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error)
-	// Neighbors returns the aggregated edges of ref, at most limit rows
-	// (ordered by relation, then count descending), and the total row count.
-	Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error)
-	// Transactions returns a page of ref's transactions; a person's or
-	// organisation's are those of everything they hold merged by time
-	// (each row's Via names the instrument), or of the one instrument
-	// q.Via.
-	Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error)
+	backend.Reader
 	// Activity buckets the transactions of q.Refs by time and by amount
 	// against the reporting thresholds (the timeline, the amount histogram
-	// and the sparklines) in one bounded pass over the rows in range.
+	// and the sparklines) in one bounded pass over the rows in range. (Not
+	// in backend.Reader yet: a Dgraph cluster does not answer it.)
 	Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activity, error)
 	// Holdings lists what a person or organisation holds (at most limit
 	// instruments, most transactions first) with the combined totals; zero
@@ -41,9 +33,6 @@ type Backend interface {
 	// counterparties of everything they hold (or of the held instrument
 	// via) added in, each naming the instrument (Neighbor.Via).
 	HolderNeighbors(ctx context.Context, ref, via graph.Ref, limit int) ([]graph.Neighbor, int, error)
-	// Search runs a fuzzy query, restricted to one kind unless kind is
-	// graph.KindUnknown.
-	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)
 
 	CaseStore
 	Analytics

@@ -42,6 +42,9 @@ type SearchReadyMsg struct {
 	Docs int
 	Took time.Duration
 	Err  error
+	// Server says the database answers search itself (a Dgraph cluster,
+	// docs/DGRAPH.md): there is no index to load.
+	Server bool
 }
 
 // histEntry is one step of browser-style history.
@@ -324,7 +327,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setStatus("search index failed: "+msg.Err.Error(), true)
 			return m, nil
 		}
-		m.setStatus(fmt.Sprintf("search index ready · %s documents in %s", fmtInt(msg.Docs), msg.Took.Round(time.Millisecond)), false)
+		if msg.Server {
+			m.setStatus("search served by "+m.b.Name(), false)
+		} else {
+			m.setStatus(fmt.Sprintf("search index ready · %s documents in %s", fmtInt(msg.Docs), msg.Took.Round(time.Millisecond)), false)
+		}
 		return m, m.search.SetReady()
 	case search.ResultsMsg:
 		var cmd tea.Cmd

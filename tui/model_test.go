@@ -272,6 +272,17 @@ func TestSearchWaitsForIndex(t *testing.T) {
 	requireContains(t, m, "search index ready", "1 of 1 matches")
 }
 
+// TestSearchServedByDatabase: a database that answers search itself (a
+// Dgraph cluster) is named in the status bar, not "0 documents".
+func TestSearchServedByDatabase(t *testing.T) {
+	m, _ := newModel(t, 120, 40, Options{})
+	run(t, m, SearchReadyMsg{Server: true})
+	requireContains(t, m, "search served by demo.db")
+	press(t, m, "/")
+	typeText(t, m, "ахм")
+	requireContains(t, m, "1 of 1 matches")
+}
+
 func TestTransactionsPagingAndSort(t *testing.T) {
 	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
 	rows := m.ent.txList.Rows()

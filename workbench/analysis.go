@@ -40,6 +40,9 @@ const pathMaxDegree = 2000
 // analyze loads the index from the store and runs the rules, reporting
 // progress (may be nil) as it goes.
 func (b *Workbench) analyze(ctx context.Context, cfg graph.RuleConfig, progress func(stage string, done, total int)) (*Analysis, error) {
+	if err := b.notRemote("analysis"); err != nil {
+		return nil, err
+	}
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}

@@ -28,11 +28,11 @@ import (
 type conflictCheck struct {
 	importers.Sink
 	ctx context.Context
-	db  *store.DB
+	db  recordReader // nil for a bulk import into an empty database
 	run *importers.IDGuard
 }
 
-func newConflictCheck(ctx context.Context, sink importers.Sink, db *store.DB) *conflictCheck {
+func newConflictCheck(ctx context.Context, sink importers.Sink, db recordReader) *conflictCheck {
 	return &conflictCheck{Sink: sink, ctx: ctx, db: db, run: importers.NewIDGuard()}
 }
 

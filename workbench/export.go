@@ -62,6 +62,9 @@ type ExportJournal struct {
 // export (the folder, redaction and the manifest's SHA-256) as the
 // session's user.
 func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, error) {
+	if err := b.notRemote("export"); err != nil {
+		return Exported{}, err
+	}
 	db := b.db
 	if !req.Redact {
 		if err := b.allow(ctx, OpExport, ""); err != nil {

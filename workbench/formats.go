@@ -24,7 +24,7 @@ var inputExts = map[string]bool{".csv": true, ".json": true, ".jsonl": true, ".n
 // goAML XML, FollowTheMoney JSON, canonical CSV, or a list (watch list,
 // bare address list, AFSA register). note carries what the summary should
 // add, e.g. dangling FtM references.
-func importAny(ctx context.Context, db *store.DB, f *os.File, check *conflictCheck, opts importers.Options, as string) (rep importers.Report, note string, err error) {
+func importAny(ctx context.Context, db recordReader, f *os.File, check *conflictCheck, opts importers.Options, as string) (rep importers.Report, note string, err error) {
 	head := make([]byte, 8192)
 	n, rerr := io.ReadFull(f, head)
 	if rerr != nil && rerr != io.ErrUnexpectedEOF && rerr != io.EOF {
@@ -47,7 +47,7 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, check *conflictChe
 		return lists.Options{Options: opts, Status: listStatusFromName(opts.Name), Chain: chainFromName(opts.Name)}
 	}
 	if as == AsList {
-		rep, err = lists.Import(ctx, f, check.Sink, storeLookup{db}, lo())
+		rep, err = lists.Import(ctx, f, check.Sink, db, lo())
 		return rep, "", err
 	}
 	switch {
@@ -82,7 +82,7 @@ func importAny(ctx context.Context, db *store.DB, f *os.File, check *conflictChe
 		said := kind == lists.FormatRegister || kind == lists.FormatWatchlist && lists.SaysList(first) ||
 			kind == lists.FormatAddresses && nameSaysList(opts.Name) && looksLikeAddresses(head)
 		if said {
-			rep, err = lists.Import(ctx, f, check.Sink, storeLookup{db}, lo())
+			rep, err = lists.Import(ctx, f, check.Sink, db, lo())
 			return rep, "", err
 		}
 		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: not a file casegraph recognises: "+
@@ -186,17 +186,6 @@ func chainFromName(name string) string {
 		return "ETH"
 	}
 	return ""
-}
-
-// storeLookup lets list importers read what the case already holds.
-type storeLookup struct{ db *store.DB }
-
-func (s storeLookup) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
-	return s.db.Entity(ctx, ref)
-}
-
-func (s storeLookup) Entities(ctx context.Context, k graph.Kind, fn func(graph.Entity) error) error {
-	return entitiesOf(ctx, s.db, map[graph.Kind]bool{k: true}, fn)
 }
 
 // entitiesOf calls fn for every entity of the given kinds. The refs are

@@ -36,3 +36,25 @@ func TestLimitImportMemory(t *testing.T) {
 	}
 	restore()
 }
+
+// TestLimitAnalysisMemory: an analysis runs at its GC target unless GOGC
+// says otherwise, and the previous target comes back.
+func TestLimitAnalysisMemory(t *testing.T) {
+	t.Setenv("GOGC", "")
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	restore := limitAnalysisMemory()
+	if got := debug.SetGCPercent(analysisGCPercent); got != analysisGCPercent {
+		t.Errorf("GC percent %d during the analysis, want %d", got, analysisGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d after the analysis, want 100 back", got)
+	}
+	t.Setenv("GOGC", "200")
+	restore = limitAnalysisMemory()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set: GC percent changed to %d", got)
+	}
+	restore()
+}

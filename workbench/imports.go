@@ -73,6 +73,9 @@ type ImportResult struct {
 	Rejected    int
 	Took        time.Duration
 	Bulk        bool
+	// SearchNote says why the search index file was not saved after the
+	// import ("" when it was, or needs none: an encrypted database).
+	SearchNote string
 }
 
 // FileResult is what an import did with one file.
@@ -128,7 +131,7 @@ func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath st
 		prog = noProgress{}
 	}
 	defer b.dropAnalysis()
-	res, err := importFiles(ctx, b.db, files, rejectsPath, prog, prof, as)
+	res, err := importFiles(ctx, b.target(), files, rejectsPath, prog, prof, as)
 	b.mu.RLock()
 	searching := b.ix != nil
 	b.mu.RUnlock()
@@ -138,22 +141,22 @@ func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath st
 	return res, err
 }
 
-func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath string, prog ImportProgress,
+func importFiles(ctx context.Context, db importTarget, files []string, rejectsPath string, prog ImportProgress,
 	prof *profile.Profile, as string) (ImportResult, error) {
 	start := time.Now()
 	var res ImportResult
-	loader, err := db.NewLoader()
+	loader, err := db.newLoader(ctx)
 	if err != nil {
-		return res, fmt.Errorf("start import into %s: %w", db.Dir(), err)
+		return res, fmt.Errorf("start import into %s: %w", db.where(), err)
 	}
 	res.Bulk = loader.Bulk()
-	rej := &lazyRejects{path: rejectsPath, dir: db.Dir(), db: db}
+	rej := &lazyRejects{path: rejectsPath, dir: db.rejectsDir(), db: db.sealer()}
 	seen := map[string]string{}
 	// Every record of the run passes one conflict check: against the other
 	// files of the run and, when the database held data, earlier imports.
-	var prior *store.DB
+	var prior recordReader // nil: a bulk import into an empty database
 	if !loader.Bulk() {
-		prior = db
+		prior = db.records()
 	}
 	check := newConflictCheck(ctx, loader, prior)
 	ok := false
@@ -171,10 +174,15 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 		}
 	}
 	if err := loader.Finish(ctx, prog.Stage); err != nil {
-		return res, fmt.Errorf("finish import into %s: %w", db.Dir(), err)
+		return res, fmt.Errorf("finish import into %s: %w", db.where(), err)
+	}
+	ok = true
+	if t, local := db.(storeTarget); local { // a cluster serves search itself
+		prog.Stage(SearchFileName, 0, 1)
+		res.SearchNote = prepareSearchFile(ctx, t.db)
+		prog.Stage(SearchFileName, 1, 1)
 	}
 	prog.Done()
-	ok = true
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
 	// The import leaves the graph index snapshot stale (its stamp no longer
@@ -184,7 +192,7 @@ func importFiles(ctx context.Context, db *store.DB, files []string, rejectsPath 
 	return res, rej.Close()
 }
 
-func importOne(ctx context.Context, db *store.DB, loader *store.Loader, check *conflictCheck, path string,
+func importOne(ctx context.Context, db importTarget, loader importLoader, check *conflictCheck, path string,
 	seen map[string]string, rej *lazyRejects, prog ImportProgress, prof *profile.Profile, as string) (FileResult, error) {
 	fr := FileResult{Path: path}
 	sum, size, err := hashFile(path)
@@ -196,7 +204,7 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, check *c
 		return fr, nil
 	}
 	seen[sum] = path
-	if b, done, err := db.ImportedFile(sum); err != nil {
+	if b, done, err := db.importedFile(ctx, sum); err != nil {
 		return fr, fmt.Errorf("check manifest for %s: %w", path, err)
 	} else if done {
 		fr.Skipped = fmt.Sprintf("already imported as batch #%d", b.ID)
@@ -223,7 +231,7 @@ func importOne(ctx context.Context, db *store.DB, loader *store.Loader, check *c
 		rep, err = prof.Import(ctx, f, check, profile.Options{Options: opts,
 			Open: func(name string) (io.ReadCloser, error) { return os.Open(filepath.Join(dir, name)) }})
 	} else {
-		rep, note, err = importAny(ctx, db, f, check, opts, as)
+		rep, note, err = importAny(ctx, db.records(), f, check, opts, as)
 	}
 	fr.Report, fr.Note = rep, note
 	if err != nil {
@@ -273,9 +281,6 @@ type lazyRejects struct {
 	err       error
 }
 
-// RejectsDir is where an import writes its rejects by default.
-func RejectsDir(dbDir string) string { return filepath.Join(dbDir, "rejects") }
-
 func (l *lazyRejects) Write(p []byte) (int, error) {
 	if l.err != nil {
 		return 0, l.err
@@ -295,7 +300,7 @@ func (l *lazyRejects) create() error {
 		if l.db != nil && l.db.Encrypted() {
 			ext = ".csv.sealed"
 		}
-		base := filepath.Join(RejectsDir(l.dir), "import-"+time.Now().UTC().Format("20060102-150405"))
+		base := filepath.Join(l.dir, "import-"+time.Now().UTC().Format("20060102-150405"))
 		l.path = base + ext
 		for n := 2; ; n++ {
 			if _, err := os.Lstat(l.path); errors.Is(err, os.ErrNotExist) {

@@ -32,6 +32,7 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 // stored again when the database is open for writing. how says which, and
 // why a snapshot was not used.
 func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
+	defer limitAnalysisMemory()()
 	if progress != nil {
 		progress("loading graph", 0, 1)
 	}

@@ -41,6 +41,9 @@ type Resolution struct {
 // (names scoring below minScore are not proposed; 0: the default) and drops
 // the matches that are decided already. progress may be nil.
 func (b *Workbench) Resolve(ctx context.Context, minScore float64, progress func(stage string, done, total int)) (Resolution, error) {
+	if err := b.notRemote("entity resolution"); err != nil {
+		return Resolution{}, err
+	}
 	db := b.db
 	if progress == nil {
 		progress = func(string, int, int) {}

@@ -37,6 +37,7 @@ func (b *Workbench) RunRules(ctx context.Context, ix *graph.Index, cfg graph.Rul
 	for ref, v := range vs {
 		opt.Verdicts[ref] = v.Kind
 	}
+	defer limitAnalysisMemory()()
 	flags, err := graph.RunRulesWith(ctx, ix, cfg, opt, progress)
 	if err != nil {
 		return nil, err

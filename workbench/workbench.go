@@ -2,12 +2,15 @@ package workbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/store"
 	"casegraph/tui"
@@ -31,9 +34,13 @@ type Workbench struct {
 type shared struct {
 	db   *store.DB
 	name string
+	// remote, when set, holds the case data: reads and imports go to the
+	// Dgraph cluster and db keeps the cases (remote.go).
+	remote *dgraphdb.DB
 
-	mu sync.RWMutex
-	ix *graph.SearchIndex
+	mu    sync.RWMutex
+	ix    *graph.SearchIndex
+	ixHow string // where ix came from (SearchSource)
 	// loading serialises the loads of the search index, so that a
 	// command run beside a TUI (EnsureSearch) waits for the TUI's load
 	// instead of building a second index.
@@ -73,21 +80,35 @@ func (b *Workbench) actor() store.Actor {
 func (b *Workbench) Name() string { return b.name }
 
 // Stats implements tui.Backend.
-func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) { return b.db.Stats(ctx) }
+func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) {
+	if b.remote != nil {
+		return b.remote.Stats(ctx)
+	}
+	return b.db.Stats(ctx)
+}
 
 // Entity implements tui.Backend.
 func (b *Workbench) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
+	if b.remote != nil {
+		return b.remote.Entity(ctx, ref)
+	}
 	return b.db.Entity(ctx, ref)
 }
 
 // Neighbors implements tui.Backend.
 func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	if b.remote != nil {
+		return b.remote.Neighbors(ctx, ref, limit)
+	}
 	return b.db.Neighbors(ctx, ref, limit)
 }
 
 // Transactions implements tui.Backend: a person's or organisation's are
 // those of everything they hold (holdings.go).
 func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+	if b.remote != nil {
+		return b.remote.Transactions(ctx, ref, q)
+	}
 	owners, omitted, err := b.owners(ctx, ref, q.Via)
 	if err != nil || owners == nil {
 		if err == nil {
@@ -103,8 +124,12 @@ func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQ
 }
 
 // Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
-// has built the index.
+// has built the index; on a Dgraph cluster the cluster answers
+// (dgraphdb.DB.Search).
 func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
+	if b.remote != nil {
+		return b.remote.Search(ctx, query, kind, limit)
+	}
 	b.mu.RLock()
 	ix := b.ix
 	b.mu.RUnlock()
@@ -127,9 +152,14 @@ func (b *Workbench) ForgetQueries() {
 	}
 }
 
-// LoadSearch reads every entity's search document from the store and builds
-// the index; until it returns, Search answers tui.ErrSearchNotReady. It
-// returns the documents indexed and how long it took.
+// LoadSearch makes the search index ready: it maps the search index file
+// when it is of the data the database holds now (searchfile.go), else reads
+// every entity's search document from the store, builds the index and, when
+// the database is open for writing, saves the file for the next start. Until
+// the index is ready Search answers tui.ErrSearchNotReady. It returns the
+// documents indexed and how long it took until the index was ready;
+// SearchSource says where it came from.
+// On a Dgraph cluster there is nothing to load: the cluster serves search.
 func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
 	b.loading.Lock()
 	defer b.loading.Unlock()
@@ -152,24 +182,84 @@ func (b *Workbench) EnsureSearch(ctx context.Context) error {
 }
 
 func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) {
+	if b.noSearchLoad(ctx) {
+		return 0, 0, nil
+	}
 	start := time.Now()
-	// Loading allocates a million small documents that all stay live: a
-	// collection cycle during it finds nothing to free. Collect less often
-	// while loading, then hand the transient buffers back to the OS (T8).
+	st, err := b.db.Stamp()
+	if err != nil {
+		return 0, 0, fmt.Errorf("load search index: %w", err)
+	}
+	ix, ferr := openSearchFile(b.db, st)
+	if ferr == nil {
+		b.publishSearch(ix, "from "+SearchFileName)
+		return ix.Len(), time.Since(start), nil
+	}
+	ix, err = buildSearch(ctx, b.db)
+	if err != nil {
+		return 0, 0, err
+	}
+	how := "rebuilt (" + searchFileWhy(ferr) + ")"
+	b.publishSearch(ix, how)
+	took := time.Since(start)
+	if b.db.Writable() && !b.db.Encrypted() {
+		if err := saveSearchFile(ctx, b.db, ix, st); err != nil {
+			how += "; not saved: " + err.Error()
+		} else {
+			how += "; saved"
+		}
+		b.mu.Lock()
+		if b.ix == ix {
+			b.ixHow = how
+		}
+		b.mu.Unlock()
+	}
+	debug.FreeOSMemory()
+	return ix.Len(), took, nil
+}
+
+// buildSearch reads every entity's search document from db and builds the
+// search index.
+func buildSearch(ctx context.Context, db *store.DB) (*graph.SearchIndex, error) {
+	// Loading allocates a million small documents, live until the index
+	// holds its copy: a collection cycle during it finds nothing to free.
+	// Collect less often while loading; the caller hands the documents and
+	// the transient buffers back to the OS (T8).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	docs := make([]graph.SearchDoc, 0, b.db.SearchDocCount())
-	err := b.db.SearchDocs(ctx, func(d graph.SearchDoc) error {
+	docs := make([]graph.SearchDoc, 0, db.SearchDocCount())
+	err := db.SearchDocs(ctx, func(d graph.SearchDoc) error {
 		docs = append(docs, d)
 		return nil
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("load search index: %w", err)
+		return nil, fmt.Errorf("load search index: %w", err)
 	}
-	ix := graph.NewSearchIndex(docs)
+	return graph.NewSearchIndex(docs), nil
+}
+
+func (b *Workbench) publishSearch(ix *graph.SearchIndex, how string) {
 	b.mu.Lock()
-	b.ix = ix
+	b.ix, b.ixHow = ix, how
 	b.mu.Unlock()
-	took := time.Since(start)
-	debug.FreeOSMemory()
-	return len(docs), took, nil
+}
+
+// searchFileWhy says why the search index file was not used.
+func searchFileWhy(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no " + SearchFileName
+	case errors.Is(err, errNoSearchFile):
+		return "encrypted database: not kept in a file"
+	case errors.Is(err, graph.ErrStaleSearchFile):
+		return SearchFileName + " stale"
+	}
+	return err.Error()
+}
+
+// SearchSource says where the search index came from: its file, or rebuilt
+// and why ("" before LoadSearch).
+func (b *Workbench) SearchSource() string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.ixHow
 }

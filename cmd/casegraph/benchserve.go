@@ -66,7 +66,7 @@ func benchServe(ctx context.Context, dbf dbFlags, f serveBenchFlags, asJSON bool
 	r := serveBenchReport{DB: dbf.dir, Sessions: f.Sessions, DurationS: f.Duration.Seconds(), IntervalMS: ms(f.Interval),
 		GoMaxProcs: runtime.GOMAXPROCS(0), MeasuredAtUTC: time.Now().UTC().Format(time.RFC3339)}
 	rep, err := loadtest.Run(ctx, newBackend(db), loadtest.Config{Sessions: f.Sessions, Duration: f.Duration, Single: f.Single,
-		Interval: f.Interval, Words: typedQueries, Memory: procMemMiB, CPU: procCPU, Progress: progress})
+		Interval: f.Interval, Words: typedQueries, Memory: procRSS, CPU: procCPU, Progress: progress})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,10 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	// A --db that is a URL is never a path: "dgraph://host:9080" must not
 	// quietly become a local folder named "dgraph:".
 	if scheme, _, ok := strings.Cut(f.dir, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) {
+		if f.remote() {
+			return nil, fmt.Errorf("--db %s is a URL of a Dgraph cluster: this command does not work on one yet "+
+				"(search, show, stats, import and the TUI do; docs/DGRAPH.md)", f.dir)
+		}
 		return nil, fmt.Errorf("--db %s is a URL: this casegraph opens database folders only (a %s backend is not built in)", f.dir, scheme)
 	}
 	if !create {
@@ -87,8 +91,9 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	return db, err
 }
 
-// openToAnalyse opens the database for an analysis command: writable, so
-// that a rebuilt graph index is stored for the next run, or read-only when
+// openToAnalyse opens the database for an analysis or search command:
+// writable, so that a rebuilt graph or search index is stored for the next
+// run, or read-only when
 // another reader has it open (ErrLocked), so that two readers never lock
 // each other out. A database a writer holds (a TUI, an import, a server)
 // stays refused.

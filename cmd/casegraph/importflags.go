@@ -48,13 +48,24 @@ func cmdImport(ctx context.Context, c *importCmd, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := dbf.open(true, false)
-	if err != nil {
-		return err
+	var b *workbench.Workbench
+	if dbf.remote() {
+		wb, done, err := dbf.openRemote(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		b = wb
+	} else {
+		db, err := dbf.open(true, false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		b = newBackend(db)
 	}
-	defer db.Close()
 	defer workbench.LimitImportMemory()()
-	res, err := newBackend(db).ImportAs(ctx, files, c.Rejects, newProgress(stderr), prof, c.As)
+	res, err := b.ImportAs(ctx, files, c.Rejects, newProgress(stderr), prof, c.As)
 	printImportSummary(stdout, res)
 	return err
 }
@@ -85,6 +96,9 @@ func printImportSummary(w io.Writer, res workbench.ImportResult) {
 	if res.Took > 0 {
 		rate := float64(read) / res.Took.Seconds()
 		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
+	}
+	if res.SearchNote != "" {
+		fmt.Fprintln(w, safetext.Line(res.SearchNote))
 	}
 	if rej > 0 {
 		fmt.Fprintf(w, "%s rejected rows with file, line, column and reason: %s\n", count(rej), safetext.Line(res.RejectsPath))

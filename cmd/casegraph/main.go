@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	_ "time/tzdata" // target machines are offline: Asia/Almaty must be embedded
 )
@@ -17,7 +19,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	stopProfile := startProfile(os.Getenv("CASEGRAPH_CPUPROFILE"))
+	stopHeap := startHeapProfile(os.Getenv("CASEGRAPH_MEMPROFILE"))
 	err := runWith(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopHeap()
 	stopProfile()
 	stop()
 	if err != nil {
@@ -42,4 +46,49 @@ func startProfile(path string) (stop func()) {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// startHeapProfile writes to path the heap profile of the moment the live
+// heap was largest (looked at every 200 ms), for finding what makes a
+// command's peak memory; an empty path does nothing.
+func startHeapProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var peak uint64
+		write := func() {
+			f, err := os.Create(path)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "casegraph: heap profile: %v\n", err)
+				return
+			}
+			defer f.Close()
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(os.Stderr, "casegraph: heap profile: %v\n", err)
+			}
+		}
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				if peak == 0 {
+					write()
+				}
+				return
+			case <-tick.C:
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > peak+peak/20 {
+					peak = ms.HeapAlloc
+					write()
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

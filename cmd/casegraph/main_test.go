@@ -205,9 +205,11 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	err := run(context.Background(), []string{"stats", "--db", "dgraph://127.0.0.1:9080"}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "is a URL") {
-		t.Errorf("--db dgraph://…: %v", err)
+	for _, args := range [][]string{{"flags", "--db", "dgraph://127.0.0.1:9080"}, {"stats", "--db", "mysql://127.0.0.1:9080"}} {
+		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), "is a URL") {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dgraph:")); err == nil {
 		t.Error("a folder named dgraph: was created")
@@ -215,7 +217,7 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 }
 
 // TestReadersDoNotLockEachOtherOut: while another reader has the database
-// open (read-only, as search, show and stats open it), the analysis
+// open (read-only, as show and stats open it), the analysis and search
 // commands still run: they fall back to a read-only open.
 func TestReadersDoNotLockEachOtherOut(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db")
@@ -225,7 +227,7 @@ func TestReadersDoNotLockEachOtherOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	for _, args := range [][]string{{"flags", "--db", db}, {"clusters", "--db", db}, {"stats", "--db", db}} {
+	for _, args := range [][]string{{"flags", "--db", db}, {"clusters", "--db", db}, {"stats", "--db", db}, {"search", "--db", db, "4400"}} {
 		var out, errOut bytes.Buffer
 		if err := run(context.Background(), args, &out, &errOut); err != nil {
 			t.Errorf("%v beside another reader: %v\n%s", args, err, errOut.String())

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"casegraph/backend"
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/internal/safetext"
@@ -40,14 +41,28 @@ func cmdSearch(ctx context.Context, c *searchCmd, stdout io.Writer) error {
 			return usageError{msg: err.Error()}
 		}
 	}
-	db, err := dbf.openIn(ctx, false, true)
+	// A folder opens writable when it can, so the search index built here
+	// is saved for the next start (search.idx); a cluster serves search.
+	var b backend.Reader
+	var wb *workbench.Workbench
+	var done func()
+	if dbf.remote() {
+		b, wb, done, err = dbf.openReader(ctx)
+	} else {
+		var db *store.DB
+		if db, err = dbf.openToAnalyse(ctx); err == nil {
+			wb = backendOf(ctx, db)
+			b, done = wb, func() { db.Close() }
+		}
+	}
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	b := backendOf(ctx, db)
-	if err := b.EnsureSearch(ctx); err != nil {
-		return err
+	defer done()
+	if wb != nil {
+		if err := wb.EnsureSearch(ctx); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	res, err := b.Search(ctx, strings.Join(pos, " "), kind, c.Limit)
@@ -123,18 +138,33 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{msg: "show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
 	}
-	db, b, ref, err := openRef(ctx, dbf, pos[0], true)
+	b, wb, done, err := dbf.openReader(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer done()
+	ref, err := userRef(pos[0], func(r graph.Ref) bool {
+		_, err := b.Entity(ctx, r)
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
 	e, err := b.Entity(ctx, ref)
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
 	}
 	// A person's or organisation's: their counterparties over everything
 	// they hold, and their transactions merged.
-	nbs, nbTotal, err := b.HolderNeighbors(ctx, ref, graph.Ref{}, c.Limit)
+	// A cluster (wb nil) has neither holdings nor a kept analysis yet
+	// (docs/DGRAPH.md): its own neighbours only.
+	var nbs []graph.Neighbor
+	var nbTotal int
+	if wb != nil {
+		nbs, nbTotal, err = wb.HolderNeighbors(ctx, ref, graph.Ref{}, c.Limit)
+	} else {
+		nbs, nbTotal, err = b.Neighbors(ctx, ref, c.Limit)
+	}
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
@@ -142,13 +172,16 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
-	risk, hasRisk, err := b.EntityRisk(ctx, ref)
-	if err != nil {
-		return fmt.Errorf("risk of %s: %w", ref, err)
-	}
-	held, err := b.Holdings(ctx, ref, 10)
-	if err != nil {
-		return fmt.Errorf("holdings of %s: %w", ref, err)
+	var risk workbench.EntityRisk
+	var hasRisk bool
+	var held graph.Holdings
+	if wb != nil {
+		if risk, hasRisk, err = wb.EntityRisk(ctx, ref); err != nil {
+			return fmt.Errorf("risk of %s: %w", ref, err)
+		}
+		if held, err = wb.Holdings(ctx, ref, 10); err != nil {
+			return fmt.Errorf("holdings of %s: %w", ref, err)
+		}
 	}
 	if c.JSON {
 		out := showJSON(e, nbs, nbTotal, page)
@@ -340,12 +373,12 @@ func (c *statsCmd) Run(e *env) error { return cmdStats(e.ctx, c, e.stdout) }
 
 func cmdStats(ctx context.Context, c *statsCmd, stdout io.Writer) error {
 	dbf := c.DB.flags()
-	db, err := dbf.openIn(ctx, false, true)
+	b, _, done, err := dbf.openReader(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	st, err := backendOf(ctx, db).Stats(ctx)
+	defer done()
+	st, err := b.Stats(ctx)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
+	"casegraph/store"
 	"casegraph/tui"
+	"casegraph/workbench"
 )
 
 // cmdOpen opens the TUI on an existing database.
@@ -61,20 +63,34 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef, exports string) error {
 		return fmt.Errorf("export folder: %w", err)
 	}
 	opts.ExportDir = dir
-	db, err := dbf.open(false, false)
-	if err != nil {
-		return err
+	var b *workbench.Workbench
+	var db *store.DB
+	if dbf.remote() {
+		wb, done, err := dbf.openRemote(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		b = wb
+	} else {
+		if db, err = dbf.open(false, false); err != nil {
+			return err
+		}
+		defer db.Close()
+		b = newBackend(db)
 	}
-	defer db.Close()
-	b := newBackend(db)
 	p := tea.NewProgram(tui.New(b, opts), tea.WithContext(ctx))
 	go func() {
 		n, took, err := b.LoadSearch(ctx)
-		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err})
+		p.Send(tui.SearchReadyMsg{Docs: n, Took: took, Err: err, Server: b.Remote() != nil})
 	}()
 	// The command line works beside the TUI (holdercmd.go): its changes
 	// show here at once. Stopped before the database closes.
-	defer serveTwins(db, b, "tui")()
+	// (A folder only: the local store beside a cluster is no --db anyone
+	// names.)
+	if db != nil {
+		defer serveTwins(db, b, "tui")()
+	}
 	changes, unsubscribe := b.Subscribe()
 	defer unsubscribe()
 	go func() {

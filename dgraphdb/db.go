@@ -1,0 +1,187 @@
+// Package dgraphdb is casegraph's case database on a Dgraph v25 cluster: the
+// second implementation of backend.Reader beside the embedded Badger store,
+// and a loader the importers write into (an importers.Sink).
+//
+// The model (docs/DGRAPH.md, docs/adr/0003-dgraph-month-buckets.md): every
+// entity is a node keyed by its stable reference (cg.ref, an upsert index);
+// every transaction is a node keyed by its id (tx.id), because Dgraph keeps
+// one edge per (subject, predicate, object) and repeated payments between the
+// same instruments must all stay; and an entity's transactions hang off it by
+// month, sent.YYYY_MM and recv.YYYY_MM, so that each month is its own
+// predicate, Dgraph places each predicate whole on one group, and the months
+// of a national data set spread over the groups while a time window reads
+// only its months. casegraph writes the schema itself (Schema, EnsureMonth).
+package dgraphdb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/dgo/v250"
+	"github.com/dgraph-io/dgo/v250/protos/api"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Scheme is the --db URL scheme that names a Dgraph cluster.
+const Scheme = "dgraph"
+
+// IsURL reports whether a --db value names a Dgraph cluster.
+func IsURL(s string) bool { return strings.HasPrefix(s, Scheme+"://") }
+
+// ParseURL reads dgraph://host:port[,host:port…]: the alphas' gRPC addresses.
+func ParseURL(s string) ([]string, error) {
+	rest, ok := strings.CutPrefix(s, Scheme+"://")
+	if !ok {
+		return nil, fmt.Errorf("--db %s: want dgraph://host:port[,host:port…]", s)
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" || strings.ContainsAny(rest, "/?#@") {
+		return nil, fmt.Errorf("--db %s: want dgraph://host:port[,host:port…] (the alphas' gRPC addresses, nothing else)", s)
+	}
+	var addrs []string
+	for _, a := range strings.Split(rest, ",") {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || host == "" || port == "" {
+			return nil, fmt.Errorf("--db %s: %q is not host:port", s, a)
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs, nil
+}
+
+// DB is an open connection to a Dgraph cluster holding casegraph data.
+type DB struct {
+	url   string
+	conns []*grpc.ClientConn
+	// each is one client per alpha address, in the URL's order: month
+	// predicates are created through alpha i%len(each), so that each group
+	// the URL names serves its share of the months (EnsureMonth).
+	each []*dgo.Dgraph
+	dg   *dgo.Dgraph // round robin over all of them
+
+	mu     sync.Mutex
+	months []string  // known month buckets, "2026_03", sorted
+	loaded time.Time // when months was read from the schema; zero: never
+}
+
+// monthsTTL is how long the month list read from the schema is trusted: a
+// TUI open for hours sees the months another import adds within it.
+var monthsTTL = 10 * time.Second
+
+// Open connects to the alphas a dgraph:// URL names and checks that they
+// answer. It does not change the cluster: Schema does.
+func Open(ctx context.Context, url string) (*DB, error) {
+	addrs, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{url: url}
+	var all []api.DgraphClient
+	for _, a := range addrs {
+		conn, err := grpc.NewClient(a, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("connect to dgraph alpha %s: %w", a, err)
+		}
+		db.conns = append(db.conns, conn)
+		c := api.NewDgraphClient(conn)
+		all = append(all, c)
+		db.each = append(db.each, dgo.NewDgraphClient(c))
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = c.CheckVersion(cctx, &api.Check{})
+		cancel()
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("dgraph alpha %s does not answer: %w", a, err)
+		}
+	}
+	db.dg = dgo.NewDgraphClient(all...)
+	return db, nil
+}
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	var errs []error
+	for _, c := range db.conns {
+		errs = append(errs, c.Close())
+	}
+	db.conns = nil
+	return errors.Join(errs...)
+}
+
+// Name is the URL, for the status bar.
+func (db *DB) Name() string { return db.url }
+
+// Alphas returns the number of alpha addresses the URL named.
+func (db *DB) Alphas() int { return len(db.each) }
+
+// query runs a read-only query with variables and decodes its JSON into out.
+func (db *DB) query(ctx context.Context, q string, vars map[string]string, out any) error {
+	resp, err := db.dg.NewReadOnlyTxn().QueryWithVars(ctx, q, vars)
+	if err != nil {
+		return fmt.Errorf("dgraph %s: %w", db.url, err)
+	}
+	if err := json.Unmarshal(resp.Json, out); err != nil {
+		return fmt.Errorf("dgraph %s: decode answer: %w", db.url, err)
+	}
+	return nil
+}
+
+// Months returns the month buckets the cluster holds ("2026_03"), oldest
+// first, read from its schema at most every monthsTTL and kept up to date by
+// this process's loader.
+func (db *DB) Months(ctx context.Context) ([]string, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.loaded.IsZero() || time.Since(db.loaded) > monthsTTL {
+		var out struct {
+			Schema []struct {
+				Predicate string `json:"predicate"`
+			} `json:"schema"`
+		}
+		if err := db.query(ctx, `schema {}`, nil, &out); err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, p := range out.Schema {
+			if m, ok := strings.CutPrefix(p.Predicate, predSent); ok && isMonth(m) {
+				seen[m] = true
+			}
+		}
+		db.months = db.months[:0]
+		for m := range seen {
+			db.months = append(db.months, m)
+		}
+		slices.Sort(db.months)
+		db.loaded = time.Now()
+	}
+	return slices.Clone(db.months), nil
+}
+
+// Refresh forgets what was read of the schema (after another process loaded
+// new months).
+func (db *DB) Refresh() {
+	db.mu.Lock()
+	db.loaded = time.Time{}
+	db.mu.Unlock()
+}
+
+// DropAll deletes every predicate and all data of the cluster (tests, and a
+// reload from scratch).
+func (db *DB) DropAll(ctx context.Context) error {
+	if err := db.dg.Alter(ctx, &api.Operation{DropAll: true}); err != nil {
+		return fmt.Errorf("dgraph %s: drop all: %w", db.url, err)
+	}
+	db.mu.Lock()
+	db.months, db.loaded = nil, time.Time{}
+	db.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,233 @@
+package dgraphdb_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"casegraph/dgraphdb"
+	"casegraph/graph"
+)
+
+var (
+	cardA = graph.Ref{Kind: graph.KindCard, Key: "4400430000000015"}
+	cardB = graph.Ref{Kind: graph.KindCard, Key: "4400431234567894"}
+	cardC = graph.Ref{Kind: graph.KindCard, Key: "4003039876543213"}
+)
+
+// load writes records through a fresh Loader and finishes it.
+func load(t *testing.T, dg *dgraphdb.DB, fn func(l *dgraphdb.Loader)) {
+	t.Helper()
+	ctx := context.Background()
+	l, err := dg.NewLoader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn(l)
+	if err := l.Finish(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func txn(id string, at time.Time, from, to graph.Ref, amount int64) graph.Txn {
+	return graph.Txn{ID: id, Time: at, From: from, To: to, Amount: amount, Currency: "KZT", Channel: graph.ChannelTransfer}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMonthsSpreadOverGroups loads six months and reads zero's state: the
+// month buckets are served by both groups, consecutive months by different
+// ones, and each month's sent and recv by the same group.
+func TestMonthsSpreadOverGroups(t *testing.T) {
+	dg := openFresh(t)
+	c := cluster(t)
+	load(t, dg, func(l *dgraphdb.Loader) {
+		for m := 1; m <= 6; m++ {
+			at := time.Date(2026, time.Month(m), 10, 12, 0, 0, 0, time.UTC)
+			must(t, l.PutTxn(txn(fmt.Sprintf("S%d", m), at, cardA, cardB, int64(m*100))))
+		}
+	})
+	ctx := context.Background()
+	st, err := c.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tablets := st.Tablets()
+	groups := map[uint32]int{}
+	var prev uint32
+	for m := 1; m <= 6; m++ {
+		month := fmt.Sprintf("2026_%02d", m)
+		sent, ok1 := tablets["sent."+month]
+		recv, ok2 := tablets["recv."+month]
+		if !ok1 || !ok2 {
+			t.Fatalf("zero serves no tablet for month %s: %v", month, keys(tablets))
+		}
+		if sent != recv {
+			t.Errorf("month %s: sent on group %d, recv on group %d", month, sent, recv)
+		}
+		if m > 1 && sent == prev {
+			t.Errorf("months %d and %d both on group %d", m-1, m, sent)
+		}
+		prev = sent
+		groups[sent]++
+	}
+	if len(groups) != 2 {
+		t.Errorf("month buckets on groups %v, want both groups", groups)
+	}
+	months, err := dg.Months(ctx)
+	if err != nil || len(months) != 6 || months[0] != "2026_01" {
+		t.Errorf("Months() = %v, %v", months, err)
+	}
+}
+
+func keys(m map[string]uint32) []string {
+	var out []string
+	for k := range m {
+		if !strings.HasPrefix(k, "dgraph.") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// TestLoaderIdempotentAndMoves loads the same records twice (nothing
+// changes), then a corrected version of one transaction in another month and
+// between other cards: it leaves its old month and endpoints.
+func TestLoaderIdempotentAndMoves(t *testing.T) {
+	dg := openFresh(t)
+	ctx := context.Background()
+	jan := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	records := func(l *dgraphdb.Loader) {
+		must(t, l.PutEntity(graph.Entity{Ref: cardA, Name: "A", Props: map[string]string{"bank": "Kaspi"}}))
+		must(t, l.PutEntity(graph.Entity{Ref: cardB, Stub: true}))
+		must(t, l.PutLink(graph.Link{From: cardA, To: cardB, Type: graph.LinkCardOf, Role: "r"}))
+		for i := 0; i < 5; i++ {
+			must(t, l.PutTxn(txn(fmt.Sprintf("T%d", i), jan.Add(time.Duration(i)*time.Hour), cardA, cardB, 100)))
+		}
+	}
+	load(t, dg, records)
+	before, err := dg.Stats(ctx)
+	must(t, err)
+	nbBefore, _, err := dg.Neighbors(ctx, cardA, 0)
+	must(t, err)
+	load(t, dg, records)
+	after, err := dg.Stats(ctx)
+	must(t, err)
+	nbAfter, _, err := dg.Neighbors(ctx, cardA, 0)
+	must(t, err)
+	if !reflect.DeepEqual(before, after) || !reflect.DeepEqual(nbBefore, nbAfter) {
+		t.Errorf("a second load changed the data:\n %+v\n %+v\n %+v\n %+v", before, after, nbBefore, nbAfter)
+	}
+	if before.Txns != 5 || before.Entities[graph.KindCard] != 2 || before.Stubs != 1 || before.Links[graph.LinkCardOf] != 1 {
+		t.Errorf("stats %+v", before)
+	}
+
+	// T0 corrected: March, from C to B.
+	mar := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	load(t, dg, func(l *dgraphdb.Loader) { must(t, l.PutTxn(txn("T0", mar, cardC, cardB, 700))) })
+	pa, err := dg.Transactions(ctx, cardA, graph.TxQuery{})
+	must(t, err)
+	pc, err := dg.Transactions(ctx, cardC, graph.TxQuery{})
+	must(t, err)
+	pb, err := dg.Transactions(ctx, cardB, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: 1})
+	must(t, err)
+	if pa.Total != 4 || pa.Out != 400 || pc.Total != 1 || pc.Out != 700 || pb.Total != 5 || pb.In != 1100 ||
+		len(pb.Txns) != 1 || pb.Txns[0].ID != "T0" || !pb.Txns[0].Time.Equal(mar) {
+		t.Errorf("after the move: A %d/%d, C %d/%d, B %d/%d %v", pa.Total, pa.Out, pc.Total, pc.Out, pb.Total, pb.In, txIDs(pb))
+	}
+	got, err := dg.Txn(ctx, "T0")
+	if err != nil || got.From != cardC || got.Amount != 700 {
+		t.Errorf("Txn(T0) = %+v, %v", got, err)
+	}
+	// A full entity after its stub takes the stub's properties it lacks.
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutEntity(graph.Entity{Ref: cardC, Stub: true, Props: map[string]string{"list_status": "black"}}))
+		must(t, l.PutEntity(graph.Entity{Ref: cardC, Name: "C"}))
+		must(t, l.PutEntity(graph.Entity{Ref: cardA, Stub: true})) // never hides the full A
+	})
+	ec, err := dg.Entity(ctx, cardC)
+	if err != nil || ec.Stub || ec.Props["list_status"] != "black" || ec.Name != "C" {
+		t.Errorf("C = %+v, %v", ec, err)
+	}
+	ea, err := dg.Entity(ctx, cardA)
+	if err != nil || ea.Stub || ea.Name != "A" {
+		t.Errorf("A = %+v, %v", ea, err)
+	}
+}
+
+// TestHostileKeys stores and finds keys and queries with quotes,
+// backslashes, slashes, regexp metacharacters and newlines.
+func TestHostileKeys(t *testing.T) {
+	dg := openFresh(t)
+	ctx := context.Background()
+	odd := graph.Ref{Kind: graph.KindAccount, Key: "berka:\"x\\y/z(.*)\n{}"}
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutEntity(graph.Entity{Ref: odd, Name: "Quote \" slash / star .* brace } end"}))
+		must(t, l.PutTxn(txn("id\"/\\\n", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), odd, cardA, 5)))
+	})
+	e, err := dg.Entity(ctx, odd)
+	if err != nil || e.Ref != odd {
+		t.Fatalf("Entity(%q) = %+v, %v", odd.Key, e, err)
+	}
+	for _, q := range []string{"slash / star .*", "\" slash", "brace }"} {
+		res, err := dg.Search(ctx, q, graph.KindUnknown, 5)
+		if err != nil || len(res.Hits) != 1 || res.Hits[0].Doc.Ref != odd {
+			t.Errorf("Search(%q) = %+v, %v", q, res, err)
+		}
+	}
+	if _, err := dg.Txn(ctx, "id\"/\\\n"); err != nil {
+		t.Error(err)
+	}
+	p, err := dg.Transactions(ctx, odd, graph.TxQuery{})
+	if err != nil || p.Total != 1 {
+		t.Errorf("page %+v, %v", p, err)
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	for in, want := range map[string][]string{
+		"dgraph://127.0.0.1:9080":            {"127.0.0.1:9080"},
+		"dgraph://a:9080,b:9081/":            {"a:9080", "b:9081"},
+		"dgraph://[::1]:9080,127.0.0.1:9180": {"[::1]:9080", "127.0.0.1:9180"},
+	} {
+		got, err := dgraphdb.ParseURL(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseURL(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"dgraph://", "dgraph://host", "dgraph://a:1,", "dgraph://u@a:1", "dgraph://a:1?x=y", "http://a:1", "dgraph:a:1"} {
+		if _, err := dgraphdb.ParseURL(bad); err == nil {
+			t.Errorf("ParseURL(%q) accepted", bad)
+		}
+	}
+}
+
+// TestMonthsSeenByAnotherReader: a reader opened before an import (a TUI
+// left open) sees the months the import added once its list is stale.
+func TestMonthsSeenByAnotherReader(t *testing.T) {
+	dg := openFresh(t)
+	ctx := context.Background()
+	reader, err := dgraphdb.Open(ctx, cluster(t).URL())
+	must(t, err)
+	defer reader.Close()
+	old := dgraphdb.SetMonthsTTL(50 * time.Millisecond)
+	defer dgraphdb.SetMonthsTTL(old)
+	if p, err := reader.Transactions(ctx, cardA, graph.TxQuery{}); err != nil || p.Total != 0 {
+		t.Fatalf("before: %+v, %v", p, err)
+	}
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutTxn(txn("N1", time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), cardA, cardB, 9)))
+	})
+	time.Sleep(100 * time.Millisecond)
+	if p, err := reader.Transactions(ctx, cardA, graph.TxQuery{}); err != nil || p.Total != 1 {
+		t.Errorf("after: %+v, %v", p, err)
+	}
+}

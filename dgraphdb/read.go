@@ -1,0 +1,418 @@
+package dgraphdb
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"casegraph/graph"
+)
+
+// Entity returns the full entity, else its stub, else an error wrapping
+// graph.ErrNotFound.
+func (db *DB) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
+	var out struct {
+		E []entityJSON `json:"e"`
+	}
+	q := fmt.Sprintf(`{ e(func: eq(%s, %s)) { %s %s } }`, predRef, quote(refID(ref)), predEntity, predStub)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return graph.Entity{}, fmt.Errorf("read entity %s: %w", ref, err)
+	}
+	for _, e := range out.E {
+		ent, ok, err := e.entity()
+		if err != nil {
+			return graph.Entity{}, fmt.Errorf("read entity %s: %w", ref, err)
+		}
+		if ok {
+			return ent, nil
+		}
+	}
+	return graph.Entity{}, fmt.Errorf("read entity %s: %w", ref, graph.ErrNotFound)
+}
+
+// refJSON is the reference and name of a node.
+type refJSON struct {
+	UID  string `json:"uid"`
+	Kind int    `json:"cg.kind"`
+	Key  string `json:"cg.key"`
+	Name string `json:"cg.name"`
+}
+
+func (r refJSON) ref() graph.Ref { return graph.Ref{Kind: graph.Kind(r.Kind), Key: r.Key} }
+
+const refFields = "uid " + predKind + " " + predKey + " " + predName
+
+// relOrder ranks relations as the Badger store does: links in LinkType
+// order, then transaction channels in Channel order.
+func relOrder(isTxn bool, code uint8) int {
+	if isTxn {
+		return 256 + int(code)
+	}
+	return int(code)
+}
+
+// groupRow is one row of a month's @groupby(counterparty, channel).
+type groupRow struct {
+	From    string    `json:"tx.from"`
+	To      string    `json:"tx.to"`
+	Channel int       `json:"tx.channel"`
+	Count   int       `json:"count"`
+	Sum     int64     `json:"sum(tx.amount)"`
+	Min     time.Time `json:"min(tx.time)"`
+	Max     time.Time `json:"max(tx.time)"`
+}
+
+// groupRows decodes a block with @groupby: [{"@groupby": [rows…]}].
+func groupRows(raw json.RawMessage) ([]groupRow, error) {
+	var g []struct {
+		Rows []groupRow `json:"@groupby"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return nil, err
+	}
+	var out []groupRow
+	for _, x := range g {
+		out = append(out, x.Rows...)
+	}
+	return out, nil
+}
+
+// Neighbors returns the aggregated edges of ref, as the Badger store does:
+// one row per (relation, direction, other entity), links first, then the
+// transactions of each channel summed over every month bucket by the cluster
+// (@groupby per month, merged here), ordered by relation, then Count
+// descending, then reference, then direction; at most limit rows (all when
+// limit ≤ 0) with names, and the total row count.
+func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	months, err := db.Months(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) { uid\n", predRef, quote(refID(ref)))
+	for _, t := range linkTypes {
+		for _, p := range []string{predLinkOut, predLinkIn} {
+			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
+		}
+	}
+	for _, m := range months {
+		fmt.Fprintf(&b, "  s_%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
+			m, predSent, m, predTxTo, predTxChan, predTxAmount, predTxTime, predTxTime)
+		fmt.Fprintf(&b, "  r_%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
+			m, predRecv, m, predTxFrom, predTxChan, predTxAmount, predTxTime, predTxTime)
+	}
+	b.WriteString("} }")
+	var out struct {
+		E []map[string]json.RawMessage `json:"e"`
+	}
+	if err := db.query(ctx, b.String(), nil, &out); err != nil {
+		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
+	}
+	type key struct {
+		rel   int
+		dir   graph.Direction
+		other string // uid
+	}
+	rows := map[key]*graph.Neighbor{}
+	ranks := map[*graph.Neighbor]int{}
+	uids := map[*graph.Neighbor]string{}
+	row := func(k key, rel string) *graph.Neighbor {
+		n := rows[k]
+		if n == nil {
+			n = &graph.Neighbor{Relation: rel, Dir: k.dir}
+			rows[k] = n
+			ranks[n] = k.rel
+			uids[n] = k.other
+		}
+		return n
+	}
+	names := map[string]refJSON{}
+	if len(out.E) > 0 {
+		e := out.E[0]
+		for _, t := range linkTypes {
+			for _, p := range []string{predLinkOut, predLinkIn} {
+				raw, ok := e[p+t.String()]
+				if !ok {
+					continue
+				}
+				var others []refJSON
+				if err := json.Unmarshal(raw, &others); err != nil {
+					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, p+t.String(), err)
+				}
+				var roles []map[string]any
+				_ = json.Unmarshal(raw, &roles)
+				dir := graph.DirOut
+				if p == predLinkIn {
+					dir = graph.DirIn
+				}
+				for i, o := range others {
+					n := row(key{relOrder(false, uint8(t)), dir, o.UID}, t.String())
+					n.Count++
+					if r, ok := roles[i][p+t.String()+"|role"].(string); ok && r != "" {
+						n.Role = r
+					}
+					if src, ok := roles[i][p+t.String()+"|src"].(string); ok {
+						if err := json.Unmarshal([]byte(src), &n.Src); err != nil {
+							return nil, 0, fmt.Errorf("read neighbours of %s: decode the provenance of a %s link: %w", ref, t, err)
+						}
+					}
+					names[o.UID] = o
+				}
+			}
+		}
+		for _, m := range months {
+			for _, dir := range []graph.Direction{graph.DirOut, graph.DirIn} {
+				alias := "s_" + m
+				if dir == graph.DirIn {
+					alias = "r_" + m
+				}
+				raw, ok := e[alias]
+				if !ok {
+					continue
+				}
+				rows, err := groupRows(raw)
+				if err != nil {
+					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, alias, err)
+				}
+				for _, r := range rows {
+					other := r.To
+					if dir == graph.DirIn {
+						other = r.From
+					}
+					ch := graph.Channel(r.Channel)
+					n := row(key{relOrder(true, uint8(ch)), dir, other}, ch.String())
+					n.Count += r.Count
+					n.Amount = graph.AddSat(n.Amount, r.Sum)
+					if n.FirstSeen.IsZero() || r.Min.Before(n.FirstSeen) {
+						n.FirstSeen = r.Min.UTC()
+					}
+					if r.Max.After(n.LastSeen) {
+						n.LastSeen = r.Max.UTC()
+					}
+				}
+			}
+		}
+	}
+	// The counterparties of the money rows: one multi-uid query.
+	var missing []string
+	for _, u := range uids {
+		if _, ok := names[u]; !ok && !slices.Contains(missing, u) {
+			missing = append(missing, u)
+		}
+	}
+	if len(missing) > 0 {
+		var got struct {
+			N []refJSON `json:"n"`
+		}
+		q := fmt.Sprintf(`{ n(func: uid(%s)) { %s } }`, strings.Join(missing, ", "), refFields)
+		if err := db.query(ctx, q, nil, &got); err != nil {
+			return nil, 0, fmt.Errorf("read neighbour names of %s: %w", ref, err)
+		}
+		for _, r := range got.N {
+			names[r.UID] = r
+		}
+	}
+	list := make([]*graph.Neighbor, 0, len(rows))
+	for _, n := range rows {
+		r := names[uids[n]]
+		n.Ref, n.Name = r.ref(), r.Name
+		list = append(list, n)
+	}
+	slices.SortFunc(list, func(a, b *graph.Neighbor) int {
+		if c := cmp.Compare(ranks[a], ranks[b]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		if a.Ref != b.Ref {
+			if a.Ref.Less(b.Ref) {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Dir, b.Dir)
+	})
+	total := len(list)
+	if limit > 0 && len(list) > limit {
+		list = list[:limit]
+	}
+	res := make([]graph.Neighbor, len(list))
+	for i, n := range list {
+		res[i] = *n
+	}
+	return res, total, nil
+}
+
+// Stats returns the counts the last import stored (Loader.Finish), as the
+// Badger store does; a cluster no casegraph import finished on is counted
+// now (countStats), which reads every node of every kind and link type.
+func (db *DB) Stats(ctx context.Context) (graph.Stats, error) {
+	var out struct {
+		S []struct {
+			Rec string `json:"cg.statsrec"`
+		} `json:"s"`
+	}
+	q := fmt.Sprintf(`{ s(func: eq(%s, %s)) { %s } }`, predMeta, quote(metaStats), predStatsRec)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return graph.Stats{}, fmt.Errorf("read stats: %w", err)
+	}
+	if len(out.S) == 0 {
+		return db.countStats(ctx)
+	}
+	var s graph.Stats
+	if err := json.Unmarshal([]byte(out.S[0].Rec), &s); err != nil {
+		return graph.Stats{}, fmt.Errorf("read stats: decode: %w", err)
+	}
+	if s.Entities == nil {
+		s.Entities = map[graph.Kind]int{}
+	}
+	if s.Links == nil {
+		s.Links = map[graph.LinkType]int{}
+	}
+	if s.TxnsByChan == nil {
+		s.TxnsByChan = map[graph.Channel]int{}
+	}
+	return s, nil
+}
+
+// countStats counts what the cluster holds, as the Badger store's import
+// does at its end.
+func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
+	s := graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{}, TxnsByChan: map[graph.Channel]int{}}
+	var b strings.Builder
+	b.WriteString("{\n")
+	for _, k := range graph.Kinds {
+		fmt.Fprintf(&b, " k%d(func: eq(%s, %d)) @filter(has(%s)) { count(uid) }\n", k, predKind, k, predStub)
+	}
+	fmt.Fprintf(&b, " stubs(func: eq(%s, true)) { count(uid) }\n", predStub)
+	for _, t := range linkTypes {
+		fmt.Fprintf(&b, " var(func: has(%s%s)) { l%d as count(%s%s) }\n l%d() { n: sum(val(l%d)) }\n",
+			predLinkOut, t, t, predLinkOut, t, t, t)
+	}
+	for c := graph.ChannelUnknown; !strings.HasPrefix(c.String(), "channel("); c++ {
+		fmt.Fprintf(&b, " c%d(func: eq(%s, %d)) { count(uid) }\n", c, predTxChan, c)
+	}
+	fmt.Fprintf(&b, " batches(func: has(%s), orderasc: %s) { %s }\n}", predBatch, predBatch, predBatchRec)
+	var out map[string]json.RawMessage
+	if err := db.query(ctx, b.String(), nil, &out); err != nil {
+		return s, fmt.Errorf("read stats: %w", err)
+	}
+	count := func(name, field string) (int, error) {
+		var rows []map[string]int
+		raw, ok := out[name]
+		if !ok {
+			return 0, nil
+		}
+		if err := json.Unmarshal(raw, &rows); err != nil {
+			return 0, fmt.Errorf("read stats: decode %s: %w", name, err)
+		}
+		if len(rows) == 0 {
+			return 0, nil
+		}
+		return rows[0][field], nil
+	}
+	for _, k := range graph.Kinds {
+		n, err := count(fmt.Sprintf("k%d", k), "count")
+		if err != nil {
+			return s, err
+		}
+		if n > 0 {
+			s.Entities[k] = n
+		}
+	}
+	var err error
+	if s.Stubs, err = count("stubs", "count"); err != nil {
+		return s, err
+	}
+	for _, t := range linkTypes {
+		n, err := count(fmt.Sprintf("l%d", t), "n")
+		if err != nil {
+			return s, err
+		}
+		if n > 0 {
+			s.Links[t] = n
+		}
+	}
+	for c := graph.ChannelUnknown; !strings.HasPrefix(c.String(), "channel("); c++ {
+		n, err := count(fmt.Sprintf("c%d", c), "count")
+		if err != nil {
+			return s, err
+		}
+		if n > 0 {
+			s.TxnsByChan[c] = n
+			s.Txns += n
+		}
+	}
+	var batches []struct {
+		Rec string `json:"cg.batchrec"`
+	}
+	if raw, ok := out["batches"]; ok {
+		if err := json.Unmarshal(raw, &batches); err != nil {
+			return s, fmt.Errorf("read stats: decode batches: %w", err)
+		}
+	}
+	for _, r := range batches {
+		var bt graph.Batch
+		if err := json.Unmarshal([]byte(r.Rec), &bt); err != nil {
+			return s, fmt.Errorf("read stats: decode batch: %w", err)
+		}
+		s.Batches = append(s.Batches, bt)
+	}
+	return s, nil
+}
+
+// Txn returns one transaction by id, or an error wrapping graph.ErrNotFound.
+func (db *DB) Txn(ctx context.Context, id string) (graph.Txn, error) {
+	var out struct {
+		T []txRow `json:"t"`
+	}
+	q := fmt.Sprintf(`{ t(func: eq(%s, %s)) { %s } }`, predTxID, quote(id), predTxRec)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, err)
+	}
+	if len(out.T) == 0 {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, graph.ErrNotFound)
+	}
+	return decodeTxn(out.T[0])
+}
+
+// entitiesPage is how many entities Entities reads per query.
+const entitiesPage = 2000
+
+// Entities calls fn for every entity (full or stub) of kind k, in pages
+// ordered by uid; no query is open while fn runs.
+func (db *DB) Entities(ctx context.Context, k graph.Kind, fn func(graph.Entity) error) error {
+	after := "0x0"
+	for {
+		var out struct {
+			E []entityJSON `json:"e"`
+		}
+		// No filter: a page is full exactly when more may follow; nodes that
+		// are only referenced are skipped here.
+		q := fmt.Sprintf(`{ e(func: eq(%s, %d), first: %d, after: %s) { uid %s %s } }`,
+			predKind, int(k), entitiesPage, after, predEntity, predStub)
+		if err := db.query(ctx, q, nil, &out); err != nil {
+			return fmt.Errorf("read %s entities: %w", k, err)
+		}
+		for _, e := range out.E {
+			ent, ok, err := e.entity()
+			if err != nil {
+				return fmt.Errorf("read %s entities: %w", k, err)
+			}
+			if ok {
+				if err := fn(ent); err != nil {
+					return err
+				}
+			}
+		}
+		if len(out.E) < entitiesPage {
+			return nil
+		}
+		after = out.E[len(out.E)-1].UID
+	}
+}

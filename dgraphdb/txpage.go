@@ -1,0 +1,307 @@
+package dgraphdb
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"casegraph/graph"
+)
+
+// txRow is one transaction as seen from an entity: the record and the
+// direction it has for that entity.
+type txRow struct {
+	Rec    string    `json:"tx.rec"`
+	Time   time.Time `json:"tx.time"`
+	SortID string    `json:"tx.sortid"`
+	Amount int64     `json:"tx.amount"`
+	dir    graph.Direction
+}
+
+// keyCmp orders rows as the Badger store's transaction keys: time, then id
+// (length, then bytes), then direction (outgoing first).
+func keyCmp(a, b txRow) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.SortID, b.SortID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.dir, b.dir)
+}
+
+// monthCounts is how many transactions an entity sent and received in a
+// month.
+type monthCounts struct {
+	month   string
+	out, in int
+}
+
+// Transactions returns one page of ref's transactions with totals over all of
+// them, as the Badger store does. The totals come from one query (count and
+// sum per month bucket and channel); a time-ordered page reads only the
+// months it covers, in the cluster's time order (each bucket sorted by time,
+// then id); an amount-ordered page asks each month for its best
+// offset+limit and merges them.
+func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+	var page graph.TxPage
+	if q.Offset < 0 || q.Limit < 0 {
+		return page, fmt.Errorf("read transactions of %s: negative offset or limit", ref)
+	}
+	counts, err := db.monthTotals(ctx, ref, &page)
+	if err != nil {
+		return graph.TxPage{}, fmt.Errorf("read transactions of %s: %w", ref, err)
+	}
+	switch q.Sort {
+	case graph.SortTimeDesc, graph.SortTimeAsc:
+		err = db.timePage(ctx, ref, q, counts, &page)
+	case graph.SortAmountDesc, graph.SortAmountAsc:
+		err = db.amountPage(ctx, ref, q, counts, &page)
+	default:
+		err = fmt.Errorf("unknown sort %d", q.Sort)
+	}
+	if err != nil {
+		return graph.TxPage{}, fmt.Errorf("read transactions of %s: %w", ref, err)
+	}
+	return page, nil
+}
+
+// monthTotals fills the page's totals and returns the months with
+// transactions of ref, oldest first.
+func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, page *graph.TxPage) ([]monthCounts, error) {
+	months, err := db.Months(ctx)
+	if err != nil || len(months) == 0 {
+		return nil, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) {\n", predRef, quote(refID(ref)))
+	for _, m := range months {
+		fmt.Fprintf(&b, "  s_%s: %s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predSent, m, predTxChan, predTxAmount)
+		fmt.Fprintf(&b, "  r_%s: %s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predRecv, m, predTxChan, predTxAmount)
+	}
+	b.WriteString("} }")
+	var out struct {
+		E []map[string]json.RawMessage `json:"e"`
+	}
+	if err := db.query(ctx, b.String(), nil, &out); err != nil {
+		return nil, err
+	}
+	if len(out.E) == 0 {
+		return nil, nil
+	}
+	var res []monthCounts
+	for _, m := range months {
+		mc := monthCounts{month: m}
+		for _, alias := range []string{"s_" + m, "r_" + m} {
+			raw, ok := out.E[0][alias]
+			if !ok {
+				continue
+			}
+			rows, err := groupRows(raw)
+			if err != nil {
+				return nil, fmt.Errorf("decode %s: %w", alias, err)
+			}
+			for _, r := range rows {
+				if alias[0] == 's' {
+					mc.out += r.Count
+					page.Out = graph.AddSat(page.Out, r.Sum)
+				} else {
+					mc.in += r.Count
+					page.In = graph.AddSat(page.In, r.Sum)
+				}
+			}
+		}
+		if mc.out+mc.in > 0 {
+			page.Total += mc.out + mc.in
+			res = append(res, mc)
+		}
+	}
+	return res, nil
+}
+
+// fetch is one month bucket's rows to read: the first n in the given order.
+type fetch struct {
+	month string
+	n     int // 0: all
+}
+
+// readRows reads, per month and direction, the first n transactions in
+// order (a DQL ordering such as "orderdesc: tx.time, orderdesc: tx.sortid").
+func (db *DB) readRows(ctx context.Context, ref graph.Ref, order string, fs []fetch) (map[string][]txRow, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) {\n", predRef, quote(refID(ref)))
+	for _, f := range fs {
+		first := ""
+		if f.n > 0 {
+			first = fmt.Sprintf(", first: %d", f.n)
+		}
+		for _, p := range []string{predSent, predRecv} {
+			fmt.Fprintf(&b, "  %s_%s: %s%s (%s%s) { %s %s %s %s }\n", p[:1], f.month, p, f.month, order, first,
+				predTxRec, predTxTime, predTxSortID, predTxAmount)
+		}
+	}
+	b.WriteString("} }")
+	var out struct {
+		E []map[string]json.RawMessage `json:"e"`
+	}
+	if err := db.query(ctx, b.String(), nil, &out); err != nil {
+		return nil, err
+	}
+	res := map[string][]txRow{}
+	if len(out.E) == 0 {
+		return res, nil
+	}
+	for _, f := range fs {
+		for _, alias := range []string{"s_" + f.month, "r_" + f.month} {
+			raw, ok := out.E[0][alias]
+			if !ok {
+				continue
+			}
+			var rows []txRow
+			if err := json.Unmarshal(raw, &rows); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", alias, err)
+			}
+			dir := graph.DirOut
+			if alias[0] == 'r' {
+				dir = graph.DirIn
+			}
+			for i := range rows {
+				rows[i].dir = dir
+				rows[i].Time = rows[i].Time.UTC()
+			}
+			res[f.month] = append(res[f.month], rows...)
+		}
+	}
+	return res, nil
+}
+
+func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, counts []monthCounts, page *graph.TxPage) error {
+	desc := q.Sort == graph.SortTimeDesc
+	if desc {
+		counts = slices.Clone(counts)
+		slices.Reverse(counts)
+	}
+	// Which months the page covers, and how much of each: skip whole months
+	// by their counts, then read offset-in-month + what is still wanted.
+	skip, want := q.Offset, q.Limit
+	var fs []fetch
+	var los []int
+	for _, mc := range counts {
+		n := mc.out + mc.in
+		if skip >= n {
+			skip -= n
+			continue
+		}
+		take := n - skip
+		if want > 0 {
+			take = min(take, want)
+		}
+		fs = append(fs, fetch{month: mc.month, n: skip + take})
+		los = append(los, skip)
+		skip = 0
+		if want > 0 {
+			if want -= take; want == 0 {
+				break
+			}
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	dir := "orderasc"
+	if desc {
+		dir = "orderdesc"
+	}
+	rows, err := db.readRows(ctx, ref, fmt.Sprintf("%s: %s, %s: %s", dir, predTxTime, dir, predTxSortID), fs)
+	if err != nil {
+		return err
+	}
+	for i, f := range fs {
+		r := rows[f.month]
+		slices.SortFunc(r, func(a, b txRow) int {
+			if desc {
+				return keyCmp(b, a)
+			}
+			return keyCmp(a, b)
+		})
+		end := min(len(r), f.n)
+		if los[i] >= end {
+			continue
+		}
+		for _, row := range r[los[i]:end] {
+			t, err := decodeTxn(row)
+			if err != nil {
+				return err
+			}
+			page.Txns = append(page.Txns, t)
+		}
+	}
+	return nil
+}
+
+func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, counts []monthCounts, page *graph.TxPage) error {
+	desc := q.Sort == graph.SortAmountDesc
+	keep := 0
+	if q.Limit > 0 {
+		keep = q.Offset + q.Limit
+	}
+	fs := make([]fetch, 0, len(counts))
+	for _, mc := range counts {
+		fs = append(fs, fetch{month: mc.month, n: keep})
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	order := fmt.Sprintf("orderasc: %s, orderasc: %s, orderasc: %s", predTxAmount, predTxTime, predTxSortID)
+	if desc {
+		order = fmt.Sprintf("orderdesc: %s, orderasc: %s, orderasc: %s", predTxAmount, predTxTime, predTxSortID)
+	}
+	byMonth, err := db.readRows(ctx, ref, order, fs)
+	if err != nil {
+		return err
+	}
+	var rows []txRow
+	for _, f := range fs {
+		rows = append(rows, byMonth[f.month]...)
+	}
+	// Amount, ties in time order (the Badger store's rule).
+	slices.SortFunc(rows, func(a, b txRow) int {
+		if a.Amount != b.Amount {
+			if desc {
+				return cmp.Compare(b.Amount, a.Amount)
+			}
+			return cmp.Compare(a.Amount, b.Amount)
+		}
+		return keyCmp(a, b)
+	})
+	if keep > 0 && len(rows) > keep {
+		rows = rows[:keep]
+	}
+	if q.Offset >= len(rows) {
+		return nil
+	}
+	for _, r := range rows[q.Offset:] {
+		t, err := decodeTxn(r)
+		if err != nil {
+			return err
+		}
+		page.Txns = append(page.Txns, t)
+	}
+	return nil
+}
+
+func decodeTxn(r txRow) (graph.Txn, error) {
+	var t graph.Txn
+	if err := json.Unmarshal([]byte(r.Rec), &t); err != nil {
+		return t, fmt.Errorf("decode transaction: %w", err)
+	}
+	t.Time = t.Time.UTC()
+	if len(t.Props) == 0 {
+		t.Props = nil
+	}
+	return t, nil
+}

@@ -1,0 +1,35 @@
+package mapfile
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+)
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 7, 4096, 1<<20 + 3} {
+		path := filepath.Join(dir, "f")
+		want := bytes.Repeat([]byte("casegraph"), size/9+1)[:size]
+		if err := os.WriteFile(path, want, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		data, release, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, want) {
+			t.Errorf("size %d: read %d bytes, not the file", size, len(data))
+		}
+		if size > 0 && uintptr(unsafe.Pointer(&data[0]))%8 != 0 {
+			t.Errorf("size %d: not 8-byte aligned", size)
+		}
+		release()
+	}
+	if _, _, err := Open(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}

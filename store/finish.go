@@ -487,31 +487,6 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 	return ix, err
 }
 
-// isStubOf reports whether k is the stub key of the full entity key full.
-func isStubOf(k, full []byte) bool {
-	n := len(full)
-	return len(k) == n && k[n-1] == flagStub && bytes.Equal(k[:n-1], full[:n-1])
-}
-
-// withStubValue returns the full entity value fullV with the properties of
-// the stub value stubV that it lacks.
-func withStubValue(fullV, stubK, stubV []byte) ([]byte, error) {
-	ref, _, err := parseEntityKey(stubK)
-	if err != nil {
-		return nil, err
-	}
-	stub, err := decodeEntity(ref, true, stubV)
-	if err != nil || len(stub.Props) == 0 {
-		return fullV, err
-	}
-	full, err := decodeEntity(ref, false, fullV)
-	if err != nil {
-		return nil, err
-	}
-	full.Props = withStubProps(full.Props, stub.Props)
-	return encodeEntity(full), nil
-}
-
 // StreamWriter stream ids of the bulk merge, per part: part p writes to
 // p*streamsPerPart plus these. Each stream's keys are sorted and the streams'
 // key ranges are disjoint ([a] < main < [x], and the parts' ranges in order).

@@ -228,6 +228,8 @@ func (l *Loader) CopiesRecords() {}
 // watch list's list_status on an entity the case did not hold yet) passes to
 // the full entity written after it, for the properties the full one lacks:
 // here in an incremental import, in the merge of a bulk one (finishBulk).
+// Likewise a full entity keeps the name and the properties of the version
+// it replaces that it lacks (entmerge.go).
 func (l *Loader) PutEntity(e graph.Entity) error {
 	if err := l.check(); err != nil {
 		return err
@@ -239,21 +241,31 @@ func (l *Loader) PutEntity(e graph.Entity) error {
 	case e.Stub && len(e.Props) > 0 && !l.stubProps:
 		l.stubProps = true
 		l.put(metaKey(metaStubProps), []byte{1})
-	case !e.Stub && l.stubProps && !l.bulk:
-		stub, err := l.stubOf(e.Ref)
+	case !e.Stub && !l.bulk:
+		// The version this record replaces, committed or not, gives what
+		// it lacks (entmerge.go); the bulk merge does the same.
+		old, err := l.stored(e.Ref, false)
 		if err != nil {
 			return err
 		}
-		e.Props = withStubProps(e.Props, stub.Props)
+		e, _ = withEarlier(e, old)
+		if l.stubProps {
+			stub, err := l.stored(e.Ref, true)
+			if err != nil {
+				return err
+			}
+			e.Props = withStubProps(e.Props, stub.Props)
+		}
 	}
 	l.put(entityKey(e.Ref, e.Stub), encodeEntity(e))
 	return l.err
 }
 
-// stubOf reads the stub of ref as the incremental writer sees it (its
-// uncommitted writes included); a missing stub is the zero entity.
-func (l *Loader) stubOf(ref graph.Ref) (graph.Entity, error) {
-	item, err := l.w.txn.Get(entityKey(ref, true))
+// stored reads the stub or the full entity of ref as the incremental
+// writer sees it (its uncommitted writes included); a missing one is the
+// zero entity.
+func (l *Loader) stored(ref graph.Ref, stub bool) (graph.Entity, error) {
+	item, err := l.w.txn.Get(entityKey(ref, stub))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return graph.Entity{}, nil
 	}
@@ -261,12 +273,16 @@ func (l *Loader) stubOf(ref graph.Ref) (graph.Entity, error) {
 	if err == nil {
 		err = item.Value(func(v []byte) error {
 			var derr error
-			e, derr = decodeEntity(ref, true, v)
+			e, derr = decodeEntity(ref, stub, v)
 			return derr
 		})
 	}
 	if err != nil {
-		return graph.Entity{}, fmt.Errorf("read the stub of %s in %s: %w", ref, l.db.dir, err)
+		what := "entity"
+		if stub {
+			what = "stub"
+		}
+		return graph.Entity{}, fmt.Errorf("read the %s %s in %s: %w", what, ref, l.db.dir, err)
 	}
 	return e, nil
 }

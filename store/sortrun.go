@@ -241,17 +241,44 @@ func (m *memRun) sortKeys(ents []memEnt, depth int) {
 	}
 }
 
-// each calls fn for every distinct key of a sorted run with its last value.
+// each calls fn for every distinct key of a sorted run with its last value
+// (a full entity's with what the earlier values give that it lacks,
+// keepOlderValue).
 func (m *memRun) each(fn func(k, v []byte) error) error {
-	for _, e := range m.ents {
+	for i := 0; i < len(m.ents); i++ {
+		e := m.ents[i]
+		v := m.value(e)
 		if e.dup {
-			continue
+			if !isFullEntityKey(m.key(e)) {
+				continue
+			}
+			var err error
+			if i, v, err = m.combine(i); err != nil {
+				return err
+			}
 		}
-		if err := fn(m.key(e), m.value(e)); err != nil {
+		if err := fn(m.key(m.ents[i]), v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// combine combines the values of the full entity whose equal keys begin at
+// ents[i] (put over, dup) and end at the first entry not put over, oldest
+// first: it returns that last entry's index and its value with what the
+// earlier ones give that it lacks. Each value is read once.
+func (m *memRun) combine(i int) (int, []byte, error) {
+	k := m.key(m.ents[i])
+	v := m.value(m.ents[i])
+	for i+1 < len(m.ents) && m.ents[i].dup {
+		i++
+		var err error
+		if v, err = keepOlderValue(k, v, m.value(m.ents[i])); err != nil {
+			return i, nil, err
+		}
+	}
+	return i, v, nil
 }
 
 // markEvery is the default spacing, in bytes of a run file, of its sparse
@@ -348,10 +375,19 @@ func (it *memIter) next() ([]byte, []byte, bool, error) {
 	ents := it.m.ents
 	for it.i < len(ents) {
 		e := ents[it.i]
-		it.i++
 		if e.dup {
-			continue
+			if !isFullEntityKey(it.m.key(e)) {
+				it.i++
+				continue
+			}
+			last, v, err := it.m.combine(it.i)
+			it.i = last + 1
+			if err != nil {
+				return nil, nil, false, err
+			}
+			return it.m.key(ents[last]), v, true, nil
 		}
+		it.i++
 		return it.m.key(e), it.m.value(e), true, nil
 	}
 	return nil, nil, false, nil
@@ -471,6 +507,7 @@ type merger struct {
 	runs []runIter
 	h    mergeHeap
 	key  []byte
+	val  []byte // the value of a full entity being combined
 }
 
 type mergeItem struct {
@@ -521,15 +558,30 @@ func (m *merger) advance(run int) error {
 func (m *merger) each(fn func(k, v []byte) error) error {
 	for len(m.h) > 0 {
 		top := m.h[0]
-		if err := fn(top.k, top.v); err != nil {
-			return err
+		full := isFullEntityKey(top.k)
+		if !full {
+			if err := fn(top.k, top.v); err != nil {
+				return err
+			}
+		} else {
+			// A full entity takes what the older runs' values give that
+			// it lacks (keepOlderValue): they follow, newest first. The
+			// runs reuse their buffers as they advance, so it is copied.
+			m.val = append(m.val[:0], top.v...)
 		}
 		// Drop the same key from older runs, advancing each run we consume:
 		// the run at the top is replaced by its next key and sifted down
 		// (one pass, no interface boxing as with container/heap).
 		// fn is done with top.k, so the runs may reuse their buffers.
 		m.key = append(m.key[:0], top.k...)
-		for len(m.h) > 0 && bytes.Equal(m.h[0].k, m.key) {
+		for first := true; len(m.h) > 0 && bytes.Equal(m.h[0].k, m.key); first = false {
+			if full && !first {
+				v, err := keepOlderValue(m.key, m.h[0].v, m.val)
+				if err != nil {
+					return err
+				}
+				m.val = append(m.val[:0], v...) // v may be m.val itself: a no-op copy
+			}
 			run := m.h[0].run
 			k, v, ok, err := m.runs[run].next()
 			if err != nil {
@@ -543,6 +595,11 @@ func (m *merger) each(fn func(k, v []byte) error) error {
 				m.h = m.h[:last]
 			}
 			m.h.down(0)
+		}
+		if full {
+			if err := fn(m.key, m.val); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -268,3 +268,54 @@ func TestLaterImportKeepsWhatItLacks(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkRunKeepsWhatALaterRecordLacks: within one bulk import into an
+// empty database, a later file's record of a person that lacks what an
+// earlier file of the run gave keeps it (the store's merge combines them;
+// before, the last record replaced the others and the phone was lost
+// unseen). Records of one file are combined the same way: two FtM records
+// keying one person (a canonical file's rows of one key must be identical
+// anyway, TestHostileConflictingDuplicates).
+func TestBulkRunKeepsWhatALaterRecordLacks(t *testing.T) {
+	r := newConflictRun(t)
+	x := hostile.IIN(1)
+	files := []string{"p1.csv", "p2.csv", "p3.csv"}
+	_, got := r.run(nil, r.write(
+		files[0], "iin,name,phone\n"+x+",Ivanov Ivan,+77015551234\n",
+		files[1], "iin,name,email\n"+x+",Ivanov Ivan,ivanov@example.kz\n",
+		files[2], "iin,name,city\n"+x+",Ivanov Ivan,Алматы\n",
+	)...)
+	for _, f := range files {
+		wantRejects(t, got, f)
+	}
+	e, err := r.db.Entity(context.Background(), graph.Ref{Kind: graph.KindPerson, Key: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"phone": "+77015551234", "email": "ivanov@example.kz", "city": "Алматы"} {
+		if e.Props[k] != v {
+			t.Errorf("%s = %q, want %q (props %v)", k, e.Props[k], v, e.Props)
+		}
+	}
+	if e.Src.File != "p3.csv" {
+		t.Errorf("provenance %s:%d, want the last record's p3.csv", e.Src.File, e.Src.Line)
+	}
+
+	// Within one file: two FtM records (two ids) that key one person by
+	// IIN, the second without the first's phone.
+	r = newConflictRun(t)
+	y := hostile.IIN(2)
+	person := func(id, prop, v string) string {
+		return `{"id":"` + id + `","schema":"Person","properties":{"name":["Petrov Petr"],"idNumber":["` + y +
+			`"],"country":["kz"],"` + prop + `":["` + v + `"]}}` + "\n"
+	}
+	_, got = r.run(nil, r.write("f.json", person("q1", "phone", "+77015551234")+person("q2", "birthDate", "1950-01-01"))...)
+	wantRejects(t, got, "f.json")
+	e, err = r.db.Entity(context.Background(), graph.Ref{Kind: graph.KindPerson, Key: y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Props["phone"] != "+77015551234" || e.Props["birth_date"] != "1950-01-01" || e.Props["ftm_id"] != "q2" || e.Src.Line != 2 {
+		t.Errorf("FtM person %v from %s:%d: want q1's phone and q2's birth date, id and line", e.Props, e.Src.File, e.Src.Line)
+	}
+}

@@ -131,6 +131,10 @@ func (ev *entityView) txText(loc *time.Location, titleOf func(graph.Ref) string)
 	}
 }
 
+// maxTxIDWidth bounds the transaction id column and the footer's id: bank
+// ids are short, a longer one is hostile input, not a name to show whole.
+const maxTxIDWidth = 40
+
 // apply takes a loaded message for this view; it returns the message's error.
 func (ev *entityView) apply(msg tea.Msg) error {
 	switch msg := msg.(type) {
@@ -623,14 +627,14 @@ func (m *Model) renderTxns(r rect) []string {
 		cpW := min(max(rest/2, 14), 28)
 		devW := 0
 		tailW := rest - cpW - 1
-		// The transaction id is what a bank request names: shown whole
-		// (ids are short) whenever it leaves the reference some room.
+		// The transaction id is what a bank request names: a column only
+		// where it fits whole and leaves the reference some room (a cut id
+		// names nothing); else the footer names the selected row's.
 		idW := 0
 		for _, t := range ev.tx.Txns {
 			idW = max(idW, ansi.StringWidth(safetext.Line(t.ID)))
 		}
-		idW = min(idW, 16)
-		if idW > 0 && tailW >= idW+1+8 {
+		if idW > 0 && idW <= maxTxIDWidth && tailW >= idW+1+8 {
 			tailW -= idW + 1
 		} else {
 			idW = 0
@@ -692,7 +696,7 @@ func (m *Model) renderTxns(r rect) []string {
 				fitTitle(cpSt.Render(cpName), !m.named(cp), cpW) + " " +
 				pane.Right(st.Money.Render(graph.FormatMoney(t.Amount, t.Currency)), amtW) + " "
 			if idW > 0 {
-				line += " " + pane.FitMiddle(st.Muted.Render(safetext.Line(t.ID)), idW)
+				line += " " + pane.Fit(st.Muted.Render(safetext.Line(t.ID)), idW)
 			}
 			switch {
 			case combined:
@@ -704,6 +708,11 @@ func (m *Model) renderTxns(r rect) []string {
 		})...)
 		filterFirst(&ev.txList, body)
 		footer = ev.txList.Footer()
+		// Without room for the id column the selected row's id is in the
+		// footer: a bank request needs it at any width.
+		if i, ok := ev.txList.Index(); idW == 0 && ok && i < len(ev.tx.Txns) {
+			footer = "tx " + ansi.Truncate(safetext.Line(ev.tx.Txns[i].ID), maxTxIDWidth, "…") + " · " + footer
+		}
 		if n := len(ev.tx.Txns); n < ev.tx.Total {
 			footer += " · " + fmtInt(n) + " loaded"
 		}

@@ -577,7 +577,9 @@ func TestPersonPageShowsTheMoneyOfWhatTheyHold(t *testing.T) {
 			total := one.Total + two.Total
 			requireContains(t, m, "2 instruments", fmtInt(total)+" tx · in", "Transactions of 2 instruments", "of "+fmtInt(total))
 			if sz[0] >= 160 {
-				requireContains(t, m, "via", "card ·7894", "card ·0016")
+				requireContains(t, m, "via", "card ·7894", "card ·0016", "tx id")
+			} else {
+				requireContains(t, m, "tx id", m.ent.tx.Txns[0].ID)
 			}
 			if s := screenText(m); strings.Contains(s, "no transactions") {
 				t.Fatalf("the person's page has no money:\n%s", s)
@@ -635,5 +637,32 @@ func TestHomeShowsSkippedRows(t *testing.T) {
 	run(t, m, loadStats(context.Background(), f)())
 	if s := screenText(m); !strings.Contains(s, "+6 skipped") {
 		t.Fatalf("home does not show the skipped rows:\n%s", s)
+	}
+}
+
+// A transaction's id is what a bank request names: a column where the
+// window has room for it, else the selected row's id in the list's footer.
+func TestTransactionIDAtEveryWidth(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 45}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			f := newFake()
+			for i := range f.txns {
+				f.txns[i].ID = fmt.Sprintf("KASPI-2025-03-%012d", i+1)
+			}
+			m := New(f, Options{Start: &refCard})
+			run(t, m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			for _, msg := range expand(m.Init()) {
+				run(t, m, msg)
+			}
+			m.ent.focus = focusTxns
+			first := m.ent.tx.Txns[0].ID
+			if sz[0] >= 160 {
+				requireContains(t, m, "tx id", first)
+				return
+			}
+			requireContains(t, m, "tx "+first+" · 1–")
+			press(t, m, "down")
+			requireContains(t, m, "tx "+m.ent.tx.Txns[1].ID+" · 1–")
+		})
 	}
 }

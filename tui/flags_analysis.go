@@ -357,6 +357,8 @@ func (s *anaScreen) Update(msg tea.Msg) tea.Cmd {
 		return m.openAnalytics(anaClusters)
 	case key.Matches(msgKey, k.Retry):
 		return m.ensureAnalysis(m.loadAnaView)
+	case key.Matches(msgKey, m.cs.keys.Open):
+		return m.openCases()
 	}
 	return nil
 }
@@ -404,7 +406,7 @@ func (m *Model) openEntityFromAna(ref graph.Ref, asGraph bool) tea.Cmd {
 func (m *Model) analyticsHelp(view anaView) help.KeyMap {
 	k, g := m.ana.keys, m.keys
 	nav := append(k.List.Bindings(), k.Focus)
-	global := []key.Binding{k.Flags, k.Clusters, k.Retry, k.CancelWork, k.Close, g.SearchAnywhere, g.Help, g.Quit, g.ForceQuit}
+	global := []key.Binding{k.Flags, k.Clusters, m.cs.keys.Open, k.Retry, k.CancelWork, k.Close, g.SearchAnywhere, g.Help, g.Quit, g.ForceQuit}
 	var short, own []key.Binding
 	switch view {
 	case anaFlags:

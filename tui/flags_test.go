@@ -431,3 +431,21 @@ func TestKeptRiskBeforeAnalyze(t *testing.T) {
 		})
 	}
 }
+
+// c opens the cases from the analytics screens as from every browsing
+// screen (it did nothing on flags, clusters, paths and traces), and esc
+// comes back to the screen it was pressed on.
+func TestCasesKeyFromAnalytics(t *testing.T) {
+	for _, open := range []string{"F", "C"} {
+		m, f := newModel(t, 120, 40, Options{})
+		seedCases(t, f)
+		press(t, m, open)
+		from := m.screenName()
+		press(t, m, "c")
+		requireContains(t, m, "Cases", "Shymkent exchangers")
+		press(t, m, "esc")
+		if m.screenName() != from {
+			t.Errorf("%s, c, esc: on %q, want back on %q", open, m.screenName(), from)
+		}
+	}
+}

@@ -523,7 +523,7 @@ func (st *flushState) entity(e graph.Entity) {
 	} else {
 		ns.full = true
 		if ns.stub != nil {
-			e.Props = withStubProps(e.Props, ns.stub.Props)
+			e.Props = graph.WithMissingProps(e.Props, ns.stub.Props)
 		}
 	}
 	ns.node[predStub] = e.Stub
@@ -593,28 +593,6 @@ func dropEdge(n *nodeState, pred, uid string) {
 		return
 	}
 	n.node[pred] = l
-}
-
-// withStubProps returns props with the stub's properties it lacks added
-// (the Badger loader's rule, store/loader.go).
-func withStubProps(props, stub map[string]string) map[string]string {
-	var out map[string]string
-	for k, v := range stub {
-		if props[k] != "" {
-			continue
-		}
-		if out == nil {
-			out = make(map[string]string, len(props)+len(stub))
-			for pk, pv := range props {
-				out[pk] = pv
-			}
-		}
-		out[k] = v
-	}
-	if out == nil {
-		return props
-	}
-	return out
 }
 
 func mustJSON(v any) string {

@@ -1,7 +1,6 @@
 package dgraphdb
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -222,21 +221,7 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 		n.Ref, n.Name = r.ref(), r.Name
 		list = append(list, n)
 	}
-	slices.SortFunc(list, func(a, b *graph.Neighbor) int {
-		if c := cmp.Compare(ranks[a], ranks[b]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		if a.Ref != b.Ref {
-			if a.Ref.Less(b.Ref) {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.Dir, b.Dir)
-	})
+	graph.SortNeighbors(list, func(n *graph.Neighbor) int { return ranks[n] })
 	total := len(list)
 	if limit > 0 && len(list) > limit {
 		list = list[:limit]

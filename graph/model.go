@@ -3,7 +3,9 @@
 package graph
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -292,6 +294,52 @@ func (d Direction) Arrow() string {
 		return "←"
 	}
 	return "→"
+}
+
+// WithMissingProps returns props with the properties of other that it
+// lacks (an empty value is none) added; props itself when it lacks none,
+// else a new map (props is never changed). The stores use it wherever a
+// record takes what an earlier version or its stub gave
+// (docs/FORMATS.md, conflicting records).
+func WithMissingProps(props, other map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range other {
+		if props[k] != "" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(props)+len(other))
+			for pk, pv := range props {
+				out[pk] = pv
+			}
+		}
+		out[k] = v
+	}
+	if out == nil {
+		return props
+	}
+	return out
+}
+
+// SortNeighbors orders neighbour rows for a page: by rank (the relation's
+// place in the view), then by count, most first, then by entity and
+// direction, so that two backends list the same rows alike.
+func SortNeighbors(rows []*Neighbor, rank func(*Neighbor) int) {
+	slices.SortFunc(rows, func(a, b *Neighbor) int {
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		if a.Ref != b.Ref {
+			if a.Ref.Less(b.Ref) {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.Dir, b.Dir)
+	})
 }
 
 // Neighbor is an aggregated edge from the viewed entity to another one:

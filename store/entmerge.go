@@ -62,7 +62,7 @@ func withEarlier(e, old graph.Entity) (graph.Entity, bool) {
 	}
 	for k := range old.Props {
 		if old.Props[k] != "" && e.Props[k] == "" {
-			e.Props, changed = withStubProps(e.Props, old.Props), true
+			e.Props, changed = graph.WithMissingProps(e.Props, old.Props), true
 			break
 		}
 	}
@@ -90,6 +90,6 @@ func withStubValue(fullV, stubK, stubV []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	full.Props = withStubProps(full.Props, stub.Props)
+	full.Props = graph.WithMissingProps(full.Props, stub.Props)
 	return encodeEntity(full), nil
 }

@@ -254,7 +254,7 @@ func (l *Loader) PutEntity(e graph.Entity) error {
 			if err != nil {
 				return err
 			}
-			e.Props = withStubProps(e.Props, stub.Props)
+			e.Props = graph.WithMissingProps(e.Props, stub.Props)
 		}
 	}
 	l.put(entityKey(e.Ref, e.Stub), encodeEntity(e))
@@ -285,27 +285,6 @@ func (l *Loader) stored(ref graph.Ref, stub bool) (graph.Entity, error) {
 		return graph.Entity{}, fmt.Errorf("read the %s %s in %s: %w", what, ref, l.db.dir, err)
 	}
 	return e, nil
-}
-
-// withStubProps returns props with the stub's properties it lacks added.
-func withStubProps(props, stub map[string]string) map[string]string {
-	var out map[string]string
-	for k, v := range stub {
-		if props[k] != "" {
-			continue
-		}
-		if out == nil {
-			out = make(map[string]string, len(props)+len(stub))
-			for pk, pv := range props {
-				out[pk] = pv
-			}
-		}
-		out[k] = v
-	}
-	if out == nil {
-		return props
-	}
-	return out
 }
 
 // PutLink stores a link under both of its endpoints.

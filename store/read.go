@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -232,21 +231,7 @@ func (db *DB) sortNeighbors(ctx context.Context, ref graph.Ref, rows map[nbKey]*
 	for _, n := range rows {
 		out = append(out, n)
 	}
-	slices.SortFunc(out, func(a, b *graph.Neighbor) int {
-		if c := cmp.Compare(ranks[a], ranks[b]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		if a.Ref != b.Ref {
-			if a.Ref.Less(b.Ref) {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.Dir, b.Dir)
-	})
+	graph.SortNeighbors(out, func(n *graph.Neighbor) int { return ranks[n] })
 	total := len(out)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]

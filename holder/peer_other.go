@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package holder
 
@@ -8,10 +8,10 @@ import (
 	"net"
 )
 
-// peerUID: only Linux's SO_PEERCRED is used; elsewhere the holder does not
+// peerUID: only Linux's SO_PEERCRED and macOS's LOCAL_PEERCRED are used; elsewhere the holder does not
 // listen (supported) and a command on a held database reports the lock.
 func peerUID(*net.UnixConn) (int, error) {
-	return -1, errors.New("peer credentials are read on Linux only")
+	return -1, errors.New("peer credentials are read on Linux and macOS only")
 }
 
 func ownerOf(fs.FileInfo) (int, bool) { return 0, false }

@@ -14,8 +14,8 @@ import (
 // used after release, and the file must only ever be replaced (renamed
 // over), never truncated or written in place while mapped: a mapped page
 // that no longer exists in the file faults the process (SIGBUS).
-// MAP_POPULATE maps the pages already in the page cache in the same call,
-// so that the first reads do not fault page by page.
+// On Linux MAP_POPULATE maps the pages already in the page cache in the
+// same call, so that the first reads do not fault page by page (populate_linux.go).
 func Open(path string) (data []byte, release func(), err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -31,7 +31,7 @@ func Open(path string) (data []byte, release func(), err error) {
 		data, err := readAll(f, size)
 		return data, func() {}, err
 	}
-	data, err = unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	data, err = unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED|mapPopulate)
 	if err != nil {
 		return nil, nil, fmt.Errorf("map %s: %w", path, err)
 	}

@@ -48,6 +48,10 @@ type OpenMsg struct{ Ref graph.Ref }
 // ClosedMsg tells the root the user closed the search pane.
 type ClosedMsg struct{}
 
+// BookmarkMsg asks the root to bookmark the hits listed (Result().Hits)
+// into a case.
+type BookmarkMsg struct{}
+
 // ResultsMsg carries the result of one query run. Limit is the limit it
 // was asked with: above the limit of the results shown, for the same Seq,
 // it is a load of more hits for the same query.
@@ -62,6 +66,9 @@ type ResultsMsg struct {
 // KeyMap are the search pane bindings.
 type KeyMap struct {
 	Up, Down, Open, Close, NextKind, AllKinds key.Binding
+	// Bookmark files the hits listed into a case: ctrl+b, since every
+	// letter is part of the query (B too).
+	Bookmark key.Binding
 }
 
 // DefaultKeys returns the search pane bindings.
@@ -73,17 +80,22 @@ func DefaultKeys() KeyMap {
 		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		NextKind: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next kind")),
 		AllKinds: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "all kinds (clear the filter)")),
+		Bookmark: key.NewBinding(key.WithKeys("ctrl+b"), key.WithHelp("ctrl+b", "bookmark the hits listed")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Open, k.NextKind, k.Close}
+	// Short enough for 80 columns.
+	down, bm := k.Down, k.Bookmark
+	down.SetHelp(down.Help().Key, "next hit")
+	bm.SetHelp(bm.Help().Key, "bookmark")
+	return []key.Binding{down, k.Open, k.NextKind, k.Close, bm}
 }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.AllKinds, k.Close}}
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.AllKinds, k.Bookmark, k.Close}}
 }
 
 // Filters are the kinds the filter cycles through; KindUnknown means all.
@@ -131,6 +143,8 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
+	// ctrl+b bookmarks the hits (left moves the cursor back).
+	in.KeyMap.CharacterBackward = key.NewBinding(key.WithKeys("left"))
 	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
 	m.list = list.New(st)
 	m.hits = newHitCache()
@@ -330,6 +344,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		switch {
 		case key.Matches(msg, m.Keys.Close):
 			return m, func() tea.Msg { return ClosedMsg{} }
+		case key.Matches(msg, m.Keys.Bookmark):
+			return m, func() tea.Msg { return BookmarkMsg{} }
 		case key.Matches(msg, m.Keys.Open):
 			if h, ok := m.Selected(); ok {
 				ref := h.Doc.Ref

@@ -125,10 +125,25 @@ func (m *Model) openBookmark(t graph.Target, title string) tea.Cmd {
 // bookmarkListed opens the bookmark dialog on every entity l lists (the
 // filter's matches), as one group whose query says what was listed: what a
 // case export (x on the Cases screen) then writes is what was on the list.
+// A list that loads its rows as it is scrolled files the rows loaded, and
+// the query says so: "… · first 1,000 of 1,203 rows".
 func (m *Model) bookmarkListed(what string, l *list.Model, refs func(i int) []graph.Ref) tea.Cmd {
+	query := what
+	if l.Total() > l.Loaded() {
+		query += fmt.Sprintf(" · first %s of %s rows", fmtInt(l.Loaded()), fmtInt(l.Total()))
+	}
+	if q := l.Query(); q != "" {
+		query += fmt.Sprintf(" filtered %q", q)
+	}
+	return m.bookmarkRows(query, l.Listed(), refs)
+}
+
+// bookmarkRows opens the bookmark dialog on the entities of rows, each
+// once, as one group with query; its title says how many entities.
+func (m *Model) bookmarkRows(query string, rows []int, refs func(i int) []graph.Ref) tea.Cmd {
 	var out []graph.Ref
 	seen := map[graph.Ref]bool{}
-	for _, i := range l.Listed() {
+	for _, i := range rows {
 		for _, r := range refs(i) {
 			if !seen[r] && !r.IsZero() {
 				seen[r] = true
@@ -140,12 +155,30 @@ func (m *Model) bookmarkListed(what string, l *list.Model, refs func(i int) []gr
 		m.setStatus("nothing listed to bookmark", false)
 		return nil
 	}
-	query := what
-	if q := l.Query(); q != "" {
-		query += fmt.Sprintf(" filtered %q", q)
+	n := fmtInt(len(out)) + " entities"
+	if len(out) == 1 {
+		n = "1 entity"
 	}
-	t := graph.Target{Kind: graph.TargetCluster, Refs: out, Query: query, Label: fmt.Sprintf("%s · %d entities", query, len(out))}
+	t := graph.Target{Kind: graph.TargetCluster, Refs: out, Query: query, Label: query + " · " + n}
 	return m.openBookmark(t, t.Label)
+}
+
+// bookmarkSearch opens the bookmark dialog on the search hits listed: the
+// hits loaded so far, the query and the kind filter saying what they are.
+func (m *Model) bookmarkSearch() tea.Cmd {
+	res := m.search.Result()
+	query := fmt.Sprintf("search %q", res.Query)
+	if k := m.search.Kind(); k != graph.KindUnknown {
+		query += " among " + k.String() + "s"
+	}
+	if res.Total > len(res.Hits) {
+		query += fmt.Sprintf(" · first %s of %s matches", fmtInt(len(res.Hits)), fmtInt(res.Total))
+	}
+	rows := make([]int, len(res.Hits))
+	for i := range rows {
+		rows[i] = i
+	}
+	return m.bookmarkRows(query, rows, func(i int) []graph.Ref { return []graph.Ref{res.Hits[i].Doc.Ref} })
 }
 
 // bookmarkRef opens the bookmark dialog on one entity, labelled with its

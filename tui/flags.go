@@ -110,8 +110,14 @@ var ruleNames = map[string]string{
 // flagRules is the filter cycle of the Flags screen: all, then R1 … R23.
 var flagRules = append([]string{""}, graph.RuleIDs...)
 
-// flagsLimit bounds the rows the Flags screen asks for.
+// flagsLimit is the rows the Flags screen asks for first; more load (the
+// ranking asked again with twice the limit, up to flagsMaxLimit) as the
+// cursor nears the last loaded row.
 const flagsLimit = 500
+
+// flagsMaxLimit bounds the rows one ranking loads as it is scrolled; r
+// narrows it to one rule.
+const flagsMaxLimit = 20000
 
 type flagsView struct {
 	rule   int // index into flagRules
@@ -119,6 +125,13 @@ type flagsView struct {
 	loaded bool
 	err    error
 	nav    list.Model // over list.Rows
+	// gen counts the loads of the ranking: a load of more rows is for the
+	// ranking of its gen. limit is the limit the rows were loaded with;
+	// more is set while a load of more rows is on its way; done once one
+	// failed or gave no new row.
+	gen        int
+	limit      int
+	more, done bool
 	// sparks are the rows' activity sparklines (sparks.go): a nil series
 	// is on its way.
 	sparks map[graph.Ref][]int
@@ -147,6 +160,15 @@ type flagsLoadedMsg struct {
 	rule string
 	list FlagList
 	err  error
+}
+
+// flagsMoreMsg is a load of more rows of ranking gen: the ranking again,
+// with a larger limit.
+type flagsMoreMsg struct {
+	gen   int
+	limit int
+	list  FlagList
+	err   error
 }
 
 // entityFlags are the flags of the entity on screen.
@@ -179,6 +201,8 @@ type entityFlagsLoadedMsg struct {
 func (m *Model) loadFlags() tea.Cmd {
 	v := &m.ana.flags
 	rule := flagRules[v.rule]
+	v.gen++
+	v.more = false
 	ctx, seq := m.startJob("ranking flags")
 	b := m.b
 	return func() tea.Msg {
@@ -203,11 +227,73 @@ func (m *Model) applyFlags(msg flagsLoadedMsg) tea.Cmd {
 		return nil
 	}
 	v.list, v.loaded, v.err = msg.list, true, nil
+	v.limit, v.more, v.done = flagsLimit, false, false
 	v.nav.Reset(len(msg.list.Rows), msg.list.Matching, v.rowText)
 	for _, r := range msg.list.Rows {
 		m.noteName(r.Ref, r.Name)
 	}
-	return m.flagSparks()
+	return tea.Batch(m.flagSparks(), m.moreFlags())
+}
+
+// canLoadMoreFlags reports whether the ranking has rows beyond the loaded
+// ones that a larger limit would load.
+func (v *flagsView) canLoadMore() bool {
+	return v.loaded && v.err == nil && !v.done && len(v.list.Rows) < v.list.Matching && v.limit < flagsMaxLimit
+}
+
+// moreFlags asks for more rows of the ranking when the cursor nears the
+// last loaded one, in the background: the list stays as it is meanwhile.
+func (m *Model) moreFlags() tea.Cmd {
+	v := &m.ana.flags
+	if v.more || m.ana.busy || !v.canLoadMore() || !v.nav.NeedMore() {
+		return nil
+	}
+	v.more = true
+	ctx, b, gen, rule, limit := m.ctx, m.b, v.gen, flagRules[v.rule], min(2*v.limit, flagsMaxLimit)
+	return func() tea.Msg {
+		l, err := b.Flags(ctx, rule, limit)
+		if err != nil {
+			err = fmt.Errorf("more flags: %w", err)
+		}
+		return flagsMoreMsg{gen: gen, limit: limit, list: l, err: err}
+	}
+}
+
+// applyMoreFlags adds the rows of a larger ranking that are not listed yet
+// after the listed ones, which keep their places (and the verdicts given
+// since they loaded), as the cursor its row.
+func (m *Model) applyMoreFlags(msg flagsMoreMsg) tea.Cmd {
+	v := &m.ana.flags
+	if msg.gen != v.gen || !v.more {
+		return nil // a newer ranking replaced the one it was for
+	}
+	v.more = false
+	if msg.err != nil {
+		v.done = true
+		m.setStatus(msg.err.Error(), true)
+		return nil
+	}
+	listed := make(map[graph.Ref]bool, len(v.list.Rows))
+	for _, r := range v.list.Rows {
+		listed[r.Ref] = true
+	}
+	rows := v.list.Rows[:len(v.list.Rows):len(v.list.Rows)]
+	for _, r := range msg.list.Rows {
+		if !listed[r.Ref] {
+			listed[r.Ref] = true
+			rows = append(rows, r)
+			m.noteName(r.Ref, r.Name)
+		}
+	}
+	if len(rows) == len(v.list.Rows) {
+		v.done = true
+	}
+	v.list.Rows, v.limit = rows, msg.limit
+	v.list.Matching = max(msg.list.Matching, len(rows))
+	v.list.Flagged = max(msg.list.Flagged, v.list.Matching)
+	v.nav.SetRows(len(rows), v.rowText)
+	v.nav.SetTotal(v.list.Matching)
+	return tea.Batch(m.flagSparks(), m.moreFlags())
 }
 
 // loadEntityFlags asks for the flags of ref: the analysis of this session
@@ -232,7 +318,7 @@ func (m *Model) loadEntityFlags(ref graph.Ref) tea.Cmd {
 func (m *Model) flagsUpdate(msg tea.Msg) (tea.Cmd, bool) {
 	v, k := &m.ana.flags, m.ana.keys
 	if cmd, ok := v.nav.Update(msg); ok {
-		return tea.Batch(cmd, m.flagSparks()), true
+		return tea.Batch(cmd, m.flagSparks(), m.moreFlags()), true
 	}
 	kp, isKey := msg.(tea.KeyPressMsg)
 	if !isKey {
@@ -300,7 +386,9 @@ func (m *Model) renderFlags(b rect) []string {
 	if line, ok := m.anaNotice(v.err, v.loaded, len(v.list.Rows) == 0, "loading…", none); ok {
 		body = append(body, line)
 	} else {
-		const rankW, scoreW, typW, kindW = 4, 4, 3, 8
+		const scoreW, typW, kindW = 4, 3, 8
+		// The rank and the cursor's ▸ before it: "▸1168" past row 999.
+		rankW := max(4, len(fmt.Sprint(len(v.list.Rows)))+1)
 		nameW := min(max(cw/4, 16), 34)
 		// The rules column is as wide as the rule ids it lists (up to a
 		// fifth of the line, whole ids and "+N" for the rest); why, free
@@ -359,8 +447,16 @@ func (m *Model) renderFlags(b rect) []string {
 		})...)
 		filterFirst(&v.nav, body)
 		footer = v.nav.Footer()
-		if v.list.Matching > len(v.list.Rows) {
-			footer += fmt.Sprintf(" · first %d shown", len(v.list.Rows))
+		if n := len(v.list.Rows); v.list.Matching > n && v.nav.Query() == "" {
+			footer += fmt.Sprintf(" · %s loaded", fmtInt(n))
+			switch {
+			case v.more:
+				footer += " · loading more…"
+			case v.canLoadMore():
+				footer += " · more load as you scroll"
+			case rule == "":
+				footer += " · r narrows to one rule"
+			}
 		}
 	}
 	out := pane.Box(st, title, footer, body, listR.W, listR.H, true)

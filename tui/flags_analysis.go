@@ -251,6 +251,8 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 		return tea.Batch(m.loadAnaView(), m.loadEntityFlags(m.ent.ref)), true
 	case flagsLoadedMsg:
 		return m.applyFlags(msg), true
+	case flagsMoreMsg:
+		return m.applyMoreFlags(msg), true
 	case sparksLoadedMsg:
 		m.applySparks(msg)
 		return nil, true

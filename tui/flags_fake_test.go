@@ -21,6 +21,10 @@ type fakeAnalytics struct {
 	// kept is an analysis kept in the database by an earlier session: before
 	// Analyze, EntityFlags and RiskMarks answer from it.
 	kept *KeptInfo
+	// many adds that many flagged persons after the Almaty case's rows;
+	// limits are the limits Flags was asked with.
+	many   int
+	limits []int
 }
 
 const fakeThreshold = 0.5
@@ -42,7 +46,7 @@ func (f *fakeBackend) fakeFlags() []FlagRow {
 		Evidence: f.fakeTxIDs(refCard, graph.ChannelTopup, 3), From: day(1), To: day(3)}
 	r11 := FlagHit{Rule: "R11", Score: 0.6, Reason: "2 trades with unlicensed ТенгеОбмен24",
 		Evidence: f.fakeTxIDs(refCard, graph.ChannelTrade, 2), From: day(1), To: day(2)}
-	return []FlagRow{
+	return append([]FlagRow{
 		{Ref: refCard, Score: 0.92, Rules: []FlagRule{{Rule: "R3", Score: 0.8}, {Rule: "R11", Score: 0.6}},
 			Explanation: r3.Reason + "; " + r11.Reason, Hits: []FlagHit{r3, r11}, Typologies: 2},
 		{Ref: refAkhmetov, Name: f.name(refAkhmetov), Score: 0.82,
@@ -52,7 +56,17 @@ func (f *fakeBackend) fakeFlags() []FlagRow {
 			Explanation: "not in the AFSA register",
 			Hits:        []FlagHit{{Rule: "R11", Score: 0.6, Reason: "not in the AFSA register", Evidence: f.fakeTxIDs(refExchange, graph.ChannelTrade, 5)}}},
 		{Ref: refCard2, Score: 0.4, Rules: []FlagRule{{Rule: "R10", Score: 0.4}}, Explanation: "card-to-card credits marked USDT P2P"},
+	}, f.manyFlags()...)
+}
+
+// manyFlags are f.ana.many flagged persons, "Дроп 0001" on, by R18.
+func (f *fakeBackend) manyFlags() []FlagRow {
+	out := make([]FlagRow, f.ana.many)
+	for i := range out {
+		out[i] = FlagRow{Ref: graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprintf("99%010d", i+1)}, Name: fmt.Sprintf("Дроп %04d", i+1),
+			Score: 0.55, Rules: []FlagRule{{Rule: "R18", Score: 0.55}}, Typologies: 1, Explanation: "fan-in from many cards"}
 	}
+	return out
 }
 
 func (f *fakeBackend) Analyze(ctx context.Context, progress func(stage string, done, total int)) error {
@@ -88,6 +102,9 @@ func (f *fakeBackend) Flags(_ context.Context, rule string, limit int) (FlagList
 	if err := f.analysed(); err != nil {
 		return FlagList{}, err
 	}
+	f.mu.Lock()
+	f.ana.limits = append(f.ana.limits, limit)
+	f.mu.Unlock()
 	l := FlagList{Threshold: fakeThreshold}
 	for _, r := range f.fakeFlags() {
 		if r.Score < fakeThreshold {

@@ -449,3 +449,86 @@ func TestCasesKeyFromAnalytics(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsLoadMoreAsYouScroll: past the first 500 rows the ranking loads
+// more in the background as the cursor nears the last loaded row, the
+// cursor staying on its row; down and pgdn reach row 600 of 1,203.
+func TestFlagsLoadMoreAsYouScroll(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	f.ana.many = 1200
+	press(t, m, "F")
+	v := &m.ana.flags
+	if n := len(v.list.Rows); n != flagsLimit {
+		t.Fatalf("%d rows loaded first, want %d", n, flagsLimit)
+	}
+	requireContains(t, m, "Flags · all rules · 1,203 subjects at risk ≥ 0.50", "of 1,203 · 500 loaded · more load as you scroll")
+	for range 25 {
+		press(t, m, "pgdown")
+	}
+	for v.nav.Cursor() < 600 {
+		at := v.nav.Cursor()
+		press(t, m, "down")
+		if v.nav.Cursor() == at {
+			t.Fatalf("the cursor stops at row %d of %d loaded", at, len(v.list.Rows))
+		}
+	}
+	row, _ := v.selected()
+	if row.Name != "Дроп 0598" { // rows 0–2 are the Almaty case's
+		t.Errorf("row 600 is %q", row.Name)
+	}
+	requireContains(t, m, "601 ", "Дроп 0598")
+	if got := f.ana.limits; !slices.Equal(got, []int{500, 1000}) {
+		t.Errorf("Flags asked with limits %v, want 500 then 1000", got)
+	}
+	if n := len(v.list.Rows); n != 1000 {
+		t.Errorf("%d rows loaded, want 1000", n)
+	}
+	requireContains(t, m, "of 1,203 · 1,000 loaded")
+	for range 40 {
+		press(t, m, "pgdown")
+	}
+	if n := len(v.list.Rows); n != 1203 {
+		t.Errorf("%d rows loaded at the end, want all 1,203", n)
+	}
+	if s := screenText(m); strings.Contains(s, "loaded ·") || !strings.Contains(s, "Дроп 1200") {
+		t.Errorf("the end of the ranking:\n%s", s)
+	}
+}
+
+// TestFlagsLoadMoreIsDroppedForAnotherRule: a load of more rows that
+// arrives after the rule filter changed is not added to the new ranking.
+func TestFlagsLoadMoreIsDroppedForAnotherRule(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	f.ana.many = 700
+	press(t, m, "F")
+	v := &m.ana.flags
+	var more tea.Cmd
+	for more == nil {
+		if v.nav.Cursor() >= flagsLimit-1 {
+			t.Fatal("no load of more near the end")
+		}
+		_, more = m.Update(keyPress("pgdown"))
+		more = keepOnly[flagsMoreMsg](more)
+	}
+	press(t, m, "r", "r", "r") // R3: two rows
+	for _, msg := range expand(more) {
+		run(t, m, msg)
+	}
+	if n := len(v.list.Rows); n != 2 || v.list.Matching != 2 {
+		t.Fatalf("R3 lists %d rows of %d after a late load of more", n, v.list.Matching)
+	}
+}
+
+// keepOnly is cmd's messages of type T, as one command.
+func keepOnly[T tea.Msg](cmd tea.Cmd) tea.Cmd {
+	var keep []tea.Cmd
+	for _, msg := range expand(cmd) {
+		if _, ok := msg.(T); ok {
+			keep = append(keep, func() tea.Msg { return msg })
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return tea.Batch(keep...)
+}

@@ -351,6 +351,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case search.ClosedMsg:
 		m.closeSearch()
 		return m, nil
+	case search.BookmarkMsg:
+		return m, m.bookmarkSearch()
 
 	case graphview.RequestMsg:
 		return m, expandHood(m.ctx, m.b, msg)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -231,5 +232,96 @@ func TestBookmarkWhatIsListed(t *testing.T) {
 	press(t, m, "enter", "B")
 	if d := m.dialog(); d == nil || len(d.target.Refs) != 2 || !strings.HasPrefix(d.target.Label, "neighbours of ") {
 		t.Fatalf("neighbours: %+v", m.dialog())
+	}
+}
+
+var ctrlB = tea.KeyPressMsg{Code: 'b', Mod: tea.ModCtrl}
+
+// addDroppers adds n persons named "Дроп 0001" on to the fake.
+func addDroppers(f *fakeBackend, n int) {
+	for i := range n {
+		ref := graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprintf("99%010d", i+1)}
+		f.ents[ref] = graph.Entity{Ref: ref, Name: fmt.Sprintf("Дроп %04d", i+1)}
+	}
+}
+
+// TestBookmarkSearchHits: ctrl+b on the search results (B is text there)
+// files the hits loaded into a case, the query, the kind filter and how
+// many of the matches saying what they are; search shows again after.
+func TestBookmarkSearchHits(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	addDroppers(f, 250)
+	press(t, m, "/")
+	typeText(t, m, "дроп")
+	requireContains(t, m, "100 of 250 matches · 0 µs · more load as you scroll")
+	run(t, m, ctrlB)
+	d := m.dialog()
+	if d == nil {
+		t.Fatal("ctrl+b opened no dialog")
+	}
+	if want := `search "дроп" · first 100 of 250 matches`; d.target.Kind != graph.TargetCluster || d.target.Query != want || len(d.target.Refs) != 100 {
+		t.Fatalf("target %q with %d refs, want %q with 100", d.target.Query, len(d.target.Refs), want)
+	}
+	requireContains(t, m, `search "дроп" · first 100 of 250 matches · 100 entities`)
+	press(t, m, "esc")
+	if m.screenName() != "search" {
+		t.Fatalf("esc on the dialog left %q", m.screenName())
+	}
+	// Scrolled, more hits load: ctrl+b files them all.
+	for range 3 {
+		press(t, m, "pgdown")
+	}
+	if n := len(m.search.Result().Hits); n != 200 {
+		t.Fatalf("%d hits after scrolling, want 200", n)
+	}
+	run(t, m, ctrlB)
+	if d := m.dialog(); d == nil || len(d.target.Refs) != 200 || d.target.Refs[150] != (graph.Ref{Kind: graph.KindPerson, Key: "990000000151"}) {
+		t.Fatalf("after scrolling: %+v", m.dialog())
+	}
+	press(t, m, "tab")
+	typeText(t, m, "droppers")
+	run(t, m, ctrlS)
+	if m.dialog() != nil || m.screenName() != "search" {
+		t.Fatalf("after saving: dialog %v, screen %q", m.dialog() != nil, m.screenName())
+	}
+	if len(f.cases.list) != 1 || len(f.cases.list[0].Bookmarks) != 1 || len(f.cases.list[0].Bookmarks[0].Target.Refs) != 200 {
+		t.Fatalf("cases %+v", f.cases.list)
+	}
+
+	// Among one kind, all of it loaded.
+	m, _ = newModel(t, 120, 40, Options{})
+	press(t, m, "/")
+	typeText(t, m, "жанбол")
+	press(t, m, "tab")
+	run(t, m, ctrlB)
+	if d := m.dialog(); d == nil || d.target.Label != `search "жанбол" among persons · 1 entity` || d.target.Refs[0] != refAkhmetov {
+		t.Fatalf("person filter: %+v", m.dialog())
+	}
+	// B is a letter of the query.
+	m, _ = newModel(t, 120, 40, Options{})
+	press(t, m, "/")
+	typeText(t, m, "B")
+	if m.dialog() != nil || m.search.Query() != "B" {
+		t.Fatalf("B in search: query %q, dialog %v", m.search.Query(), m.dialog() != nil)
+	}
+}
+
+// TestBookmarkListedSaysHowMany: B on the Flags list files every loaded
+// row, not the page on screen, and says how many of how many.
+func TestBookmarkListedSaysHowMany(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{})
+	f.ana.many = 1200
+	press(t, m, "F", "B")
+	d := m.dialog()
+	if d == nil || len(d.target.Refs) != 500 || d.target.Label != "flags · all rules · first 500 of 1,203 rows · 500 entities" {
+		t.Fatalf("B on 500 of 1,203: %+v", d)
+	}
+	press(t, m, "esc")
+	for range 30 {
+		press(t, m, "pgdown")
+	}
+	press(t, m, "B")
+	if d := m.dialog(); d == nil || len(d.target.Refs) != 1000 || d.target.Label != "flags · all rules · first 1,000 of 1,203 rows · 1,000 entities" {
+		t.Fatalf("B on 1,000 of 1,203: %+v", d)
 	}
 }

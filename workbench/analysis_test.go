@@ -107,6 +107,19 @@ func TestBackendFlagsAndEvidence(t *testing.T) {
 	if len(r13.Rows) != 2 || r13.Matching < 3 || r13.Flagged != all.Flagged {
 		t.Fatalf("R13 with limit 2: rows %d matching %d flagged %d", len(r13.Rows), r13.Matching, r13.Flagged)
 	}
+	// A larger limit lists the rows of a smaller one first, in order: the
+	// Flags screen appends the rows past those it loaded (tui.moreFlags).
+	for _, limit := range []int{1, 2, len(all.Rows) / 2} {
+		part, err := b.Flags(ctx, "", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range part.Rows {
+			if r.Ref != all.Rows[i].Ref {
+				t.Fatalf("limit %d: row %d is %v, with no limit %v", limit, i, r.Ref, all.Rows[i].Ref)
+			}
+		}
+	}
 	row, ok, err := b.EntityFlags(ctx, chainB)
 	if err != nil || !ok {
 		t.Fatalf("EntityFlags(%s): ok %v err %v", chainB, ok, err)

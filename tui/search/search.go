@@ -23,8 +23,19 @@ import (
 	"casegraph/tui/theme"
 )
 
-// Limit is the number of hits asked for per query.
+// Limit is the number of hits asked for per query; more are asked for
+// (MaxLimit at most) as the cursor nears the last loaded hit.
 const Limit = 100
+
+// MaxLimit bounds the hits one query loads as the list is scrolled: a
+// query with more matches says to narrow it. A Dgraph cluster ranks at most
+// as many candidates (dgraphdb's maxCandidates).
+const MaxLimit = 5000
+
+// nextLimit is the limit of the load after one of limit hits: twice as
+// many, up to MaxLimit. Each load ranks the query again from the top, so
+// doubling keeps the work of scrolling to n hits proportional to n.
+func nextLimit(limit int) int { return min(max(2*limit, Limit), MaxLimit) }
 
 // Searcher runs fuzzy queries; tui.Backend satisfies it.
 type Searcher interface {
@@ -37,17 +48,27 @@ type OpenMsg struct{ Ref graph.Ref }
 // ClosedMsg tells the root the user closed the search pane.
 type ClosedMsg struct{}
 
-// ResultsMsg carries the result of one query run.
+// BookmarkMsg asks the root to bookmark the hits listed (Result().Hits)
+// into a case.
+type BookmarkMsg struct{}
+
+// ResultsMsg carries the result of one query run. Limit is the limit it
+// was asked with: above the limit of the results shown, for the same Seq,
+// it is a load of more hits for the same query.
 type ResultsMsg struct {
-	Seq  int
-	Res  graph.SearchResult
-	Took time.Duration
-	Err  error
+	Seq   int
+	Limit int
+	Res   graph.SearchResult
+	Took  time.Duration
+	Err   error
 }
 
 // KeyMap are the search pane bindings.
 type KeyMap struct {
 	Up, Down, Open, Close, NextKind, AllKinds key.Binding
+	// Bookmark files the hits listed into a case: ctrl+b, since every
+	// letter is part of the query (B too).
+	Bookmark key.Binding
 }
 
 // DefaultKeys returns the search pane bindings.
@@ -59,17 +80,22 @@ func DefaultKeys() KeyMap {
 		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 		NextKind: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next kind")),
 		AllKinds: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "all kinds (clear the filter)")),
+		Bookmark: key.NewBinding(key.WithKeys("ctrl+b"), key.WithHelp("ctrl+b", "bookmark the hits listed")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Open, k.NextKind, k.Close}
+	// Short enough for 80 columns.
+	down, bm := k.Down, k.Bookmark
+	down.SetHelp(down.Help().Key, "next hit")
+	bm.SetHelp(bm.Help().Key, "bookmark")
+	return []key.Binding{down, k.Open, k.NextKind, k.Close, bm}
 }
 
 // FullHelp implements help.KeyMap.
 func (k KeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.AllKinds, k.Close}}
+	return [][]key.Binding{{k.Up, k.Down, k.Open}, {k.NextKind, k.AllKinds, k.Bookmark, k.Close}}
 }
 
 // Filters are the kinds the filter cycles through; KindUnknown means all.
@@ -93,6 +119,13 @@ type Model struct {
 	err    error
 	busy   bool
 	ready  bool // false while the searcher reported notReady
+	// limit is the limit res was loaded with; more is set while a load of
+	// more hits for the same query is on its way, done once a load gave
+	// no hit not already listed (a Dgraph cluster ranks a bounded number
+	// of candidates, whatever Total says).
+	limit      int
+	more, done bool
+	moreErr    bool // the last load of more hits failed
 	// kept: the search was opened again on the last query, which stays
 	// (with its results) until a typed character replaces it.
 	kept bool
@@ -110,6 +143,8 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in := textinput.New()
 	in.Prompt = "/ "
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
+	// ctrl+b bookmarks the hits (left moves the cursor back).
+	in.KeyMap.CharacterBackward = key.NewBinding(key.WithKeys("left"))
 	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
 	m.list = list.New(st)
 	m.hits = newHitCache()
@@ -205,19 +240,64 @@ func (m *Model) run() tea.Cmd {
 		m.list.Reset(0, 0, nil)
 		return nil
 	}
-	m.busy = true
-	return runQuery(m.ctx, m.src, m.now, m.seq, q, m.Kind())
+	m.busy, m.more, m.moreErr = true, false, false
+	return runQuery(m.ctx, m.src, m.now, m.seq, q, m.Kind(), Limit)
 }
 
-func runQuery(ctx context.Context, src Searcher, now func() time.Time, seq int, q string, kind graph.Kind) tea.Cmd {
+func runQuery(ctx context.Context, src Searcher, now func() time.Time, seq int, q string, kind graph.Kind, limit int) tea.Cmd {
 	return func() tea.Msg {
 		start := now()
-		res, err := src.Search(ctx, q, kind, Limit)
+		res, err := src.Search(ctx, q, kind, limit)
 		if err != nil {
 			err = fmt.Errorf("search %q: %w", q, err)
 		}
-		return ResultsMsg{Seq: seq, Res: res, Took: now().Sub(start), Err: err}
+		return ResultsMsg{Seq: seq, Limit: limit, Res: res, Took: now().Sub(start), Err: err}
 	}
+}
+
+// canLoadMore reports whether the query has matches beyond the loaded
+// hits that a larger limit would load.
+func (m Model) canLoadMore() bool {
+	return !m.busy && !m.done && m.err == nil && m.ready && m.ran != "" &&
+		len(m.res.Hits) < m.res.Total && m.limit < MaxLimit
+}
+
+// loadMore asks for more hits of the shown query when the cursor nears the
+// last loaded one: the query again with a larger limit, in the background.
+// A newer query (a typed key, another kind) obsoletes it by its Seq.
+func (m *Model) loadMore() tea.Cmd {
+	if m.more || !m.canLoadMore() || !m.list.NeedMore() {
+		return nil
+	}
+	m.more = true
+	return runQuery(m.ctx, m.src, m.now, m.seq, m.ran, m.Kind(), nextLimit(m.limit))
+}
+
+// appendMore adds the hits of a load with a larger limit that are not
+// listed yet, after the listed ones, in the order of that load. The listed
+// hits keep their places, and so the cursor its row: the index's ranking
+// re-ranks a candidate pool that grows with the limit, so the first hits of
+// a larger limit are not always those of a smaller one, in order.
+func (m *Model) appendMore(res graph.SearchResult, limit int) {
+	listed := make(map[graph.Ref]bool, len(m.res.Hits))
+	for _, h := range m.res.Hits {
+		listed[h.Doc.Ref] = true
+	}
+	hits := m.res.Hits[:len(m.res.Hits):len(m.res.Hits)]
+	for _, h := range res.Hits {
+		if !listed[h.Doc.Ref] {
+			listed[h.Doc.Ref] = true
+			hits = append(hits, h)
+		}
+	}
+	if len(hits) == len(m.res.Hits) {
+		m.done = true // the backend has no more to give
+	}
+	m.res.Hits, m.limit = hits, limit
+	m.res.Total = max(res.Total, len(hits))
+	m.hits = newHitCache() // the risk column may appear with the new hits
+	m.list.SetRows(len(hits), nil)
+	m.list.SetTotal(m.res.Total)
 }
 
 // Update handles keys and results.
@@ -226,6 +306,17 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case ResultsMsg:
 		if msg.Seq != m.seq {
 			return m, nil // stale: a newer query is on its way
+		}
+		if m.more && !m.busy && msg.Limit > m.limit {
+			// More hits of the query shown.
+			m.more = false
+			if msg.Err != nil {
+				// The hits listed stay; the root shows the error.
+				m.done, m.moreErr = true, true
+				return m, nil
+			}
+			m.appendMore(msg.Res, msg.Limit)
+			return m, m.loadMore()
 		}
 		m.busy = false
 		if msg.Err != nil {
@@ -240,18 +331,21 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.ready = true
 		m.err = nil
 		m.res, m.took, m.ran = msg.Res, msg.Took, msg.Res.Query
+		m.limit, m.done = max(msg.Limit, len(msg.Res.Hits)), false
 		m.hits = newHitCache()
-		m.list.Reset(len(m.res.Hits), len(m.res.Hits), nil)
-		return m, nil
+		m.list.Reset(len(m.res.Hits), m.res.Total, nil)
+		return m, m.loadMore()
 
 	case tea.MouseWheelMsg:
 		m.list.Update(msg)
-		return m, nil
+		return m, m.loadMore()
 
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, m.Keys.Close):
 			return m, func() tea.Msg { return ClosedMsg{} }
+		case key.Matches(msg, m.Keys.Bookmark):
+			return m, func() tea.Msg { return BookmarkMsg{} }
 		case key.Matches(msg, m.Keys.Open):
 			if h, ok := m.Selected(); ok {
 				ref := h.Doc.Ref
@@ -260,7 +354,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		case key.Matches(msg, m.list.Keys.Up, m.list.Keys.Down, m.list.Keys.PageUp, m.list.Keys.PageDown):
 			m.list.Update(msg)
-			return m, nil
+			return m, m.loadMore()
 		case key.Matches(msg, m.Keys.NextKind):
 			m.filter = (m.filter + 1) % len(Filters)
 			m.setPrompt()
@@ -304,11 +398,29 @@ func (m Model) Footer() string {
 	case m.ran == "" && !m.busy:
 		return ""
 	}
-	f := fmt.Sprintf("%d of %d matches · %s", len(m.res.Hits), m.res.Total, fmtDur(m.took))
-	if m.busy {
+	f := fmt.Sprintf("%s of %s matches · %s", group(len(m.res.Hits)), group(m.res.Total), fmtDur(m.took))
+	switch {
+	case m.busy:
 		f = "searching… · " + f
+	case m.more:
+		f += " · loading more…"
+	case m.moreErr:
+		f += " · loading more failed"
+	case m.canLoadMore():
+		f += " · more load as you scroll"
+	case len(m.res.Hits) < m.res.Total:
+		f += " · narrow the query for the rest"
 	}
 	return f
+}
+
+// group writes n with thousands separators: 1,234.
+func group(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func fmtDur(d time.Duration) string {

@@ -3,6 +3,9 @@ package search
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -384,4 +387,266 @@ func BenchmarkSearchFrameNewHits(b *testing.B) {
 		m.hits = newHitCache()
 		_ = m.View()
 	}
+}
+
+// apply delivers msg and then every ResultsMsg its commands produce.
+func apply(t *testing.T, m Model, msg tea.Msg) Model {
+	t.Helper()
+	var cmd tea.Cmd
+	m, cmd = m.Update(msg)
+	for steps := 0; cmd != nil; steps++ {
+		if steps > 100 {
+			t.Fatal("the loads never settle")
+		}
+		var next tea.Cmd
+		for _, msg := range flatten(cmd) {
+			if r, ok := msg.(ResultsMsg); ok {
+				var c tea.Cmd
+				m, c = m.Update(r)
+				next = tea.Batch(next, c)
+			}
+		}
+		cmd = next
+	}
+	return m
+}
+
+func flatten(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		var out []tea.Msg
+		for _, c := range msg {
+			out = append(out, flatten(c)...)
+		}
+		return out
+	case nil:
+		return nil
+	default:
+		return []tea.Msg{msg}
+	}
+}
+
+// manyDocs are n persons whose labels all hold "ер".
+func manyDocs(n int) []graph.SearchDoc {
+	out := make([]graph.SearchDoc, n)
+	for i := range out {
+		out[i] = graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprintf("%012d", i)},
+			Label: fmt.Sprintf("Ерланов %04d", i)}
+	}
+	return out
+}
+
+// TestScrollingLoadsMoreHits: a query with more matches than one load
+// gives loads more as the cursor nears the last hit, in the background,
+// the cursor staying on its row; down and pgdn reach row 150 of 1,234.
+func TestScrollingLoadsMoreHits(t *testing.T) {
+	f := &fakeSearcher{docs: manyDocs(1234)}
+	m := newPane(t, f)
+	m = apply(t, m, tea.KeyPressMsg{Code: 'е', Text: "е"})
+	m = apply(t, m, tea.KeyPressMsg{Code: 'р', Text: "р"})
+	if n := len(m.Result().Hits); n != Limit {
+		t.Fatalf("%d hits after the query, want %d", n, Limit)
+	}
+	if f := m.Footer(); !strings.Contains(f, "100 of 1,234 matches") || !strings.Contains(f, "more load as you scroll") {
+		t.Errorf("footer %q", f)
+	}
+	for range 8 {
+		m = apply(t, m, tea.KeyPressMsg{Code: tea.KeyPgDown})
+	}
+	before, _ := m.Selected()
+	for range 150 {
+		m = apply(t, m, tea.KeyPressMsg{Code: tea.KeyDown})
+		if m.list.Cursor() >= 150 {
+			break
+		}
+	}
+	if c := m.list.Cursor(); c != 150 {
+		t.Fatalf("cursor at row %d, want 150 (%d hits loaded)", c, len(m.Result().Hits))
+	}
+	h, _ := m.Selected()
+	if h.Doc.Label != "Ерланов 0150" {
+		t.Errorf("row 150 is %q", h.Doc.Label)
+	}
+	if before.Doc.Label != "Ерланов 0072" {
+		t.Errorf("row 72 was %q", before.Doc.Label)
+	}
+	if n := len(m.Result().Hits); n <= 150 || n > MaxLimit {
+		t.Errorf("%d hits loaded", n)
+	}
+	if !strings.Contains(m.View(), "Ерланов 0150") {
+		t.Errorf("row 150 is not on screen:\n%s", m.View())
+	}
+	for _, c := range f.calls[2:] {
+		if c.q != "ер" {
+			t.Errorf("a load of more asked for %q", c.q)
+		}
+	}
+}
+
+// TestLoadMoreStaysPut: the hit under the cursor when the load of more
+// is asked for is still under it when the hits arrive, and a load of more
+// for an older query is dropped.
+func TestLoadMoreStaysPut(t *testing.T) {
+	f := &fakeSearcher{docs: manyDocs(400)}
+	m := newPane(t, f)
+	m = apply(t, m, tea.KeyPressMsg{Code: 'е', Text: "е"})
+	var cmd tea.Cmd
+	for cmd == nil {
+		if m.list.Cursor() >= Limit-1 {
+			t.Fatal("no load of more near the end")
+		}
+		m, cmd = m.Update(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	}
+	// The cursor moves on while the hits are on their way.
+	m, _ = m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+	msgs := flatten(cmd)
+	sel, _ := m.Selected()
+	if !strings.Contains(m.Footer(), "loading more") {
+		t.Errorf("footer while loading %q", m.Footer())
+	}
+	for _, msg := range msgs {
+		m, _ = m.Update(msg)
+	}
+	if got, _ := m.Selected(); got.Doc.Ref != sel.Doc.Ref {
+		t.Errorf("the cursor moved from %q to %q", sel.Doc.Label, got.Doc.Label)
+	}
+	if n := len(m.Result().Hits); n != 200 {
+		t.Errorf("%d hits after one load of more, want 200", n)
+	}
+
+	// A load of more that arrives after a new query is dropped.
+	m = newPane(t, f)
+	m = apply(t, m, tea.KeyPressMsg{Code: 'е', Text: "е"})
+	var more tea.Cmd
+	for more == nil {
+		m, more = m.Update(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	}
+	m = apply(t, m, tea.KeyPressMsg{Code: '1', Text: "1"}) // "е1": 100 matches of 400
+	for _, msg := range flatten(more) {
+		m, _ = m.Update(msg)
+	}
+	if r := m.Result(); r.Query != "е1" || len(r.Hits) != r.Total {
+		t.Errorf("after a late load of more: %q, %d of %d", r.Query, len(r.Hits), r.Total)
+	}
+}
+
+// stingySearcher has more matches than it ever returns (a Dgraph cluster
+// ranks at most so many candidates).
+type stingySearcher struct{ calls int }
+
+func (s *stingySearcher) Search(_ context.Context, q string, _ graph.Kind, limit int) (graph.SearchResult, error) {
+	s.calls++
+	res := graph.SearchResult{Query: q, Total: 10000}
+	for i := range min(limit, 150) {
+		res.Hits = append(res.Hits, graph.SearchHit{Doc: graph.SearchDoc{Ref: graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprint(i)}, Label: fmt.Sprint("hit ", i)}})
+	}
+	return res, nil
+}
+
+// TestLoadMoreStops: a backend that gives no more than it gave is not
+// asked again, and the footer says the rest needs a narrower query; so
+// does a query at MaxLimit.
+func TestLoadMoreStops(t *testing.T) {
+	s := &stingySearcher{}
+	m := New(context.Background(), s, errLoading, theme.New(true))
+	m.SetSize(80, 12)
+	m.Focus()
+	m = apply(t, m, tea.KeyPressMsg{Code: 'h', Text: "h"})
+	for range 40 {
+		m = apply(t, m, tea.KeyPressMsg{Code: tea.KeyPgDown})
+	}
+	if n := len(m.Result().Hits); n != 150 {
+		t.Fatalf("%d hits, want the 150 the backend gives", n)
+	}
+	if s.calls != 3 { // 100, 200 (150), 400 (nothing new)
+		t.Errorf("%d searches, want 3", s.calls)
+	}
+	if f := m.Footer(); !strings.Contains(f, "150 of 10,000 matches") || !strings.Contains(f, "narrow the query for the rest") {
+		t.Errorf("footer %q", f)
+	}
+	if nextLimit(Limit) != 200 || nextLimit(4000) != MaxLimit || nextLimit(MaxLimit) != MaxLimit {
+		t.Error("nextLimit")
+	}
+}
+
+// indexSearcher is a real search index as a Searcher.
+type indexSearcher struct{ ix *graph.SearchIndex }
+
+func (s indexSearcher) Search(ctx context.Context, q string, kind graph.Kind, limit int) (graph.SearchResult, error) {
+	return s.ix.Search(ctx, q, kind, limit), nil
+}
+
+// TestLoadMoreOnARealIndex: the index re-ranks a candidate pool that grows
+// with the limit, so a larger limit's first hits are not always a smaller
+// one's; the rows listed keep their places all the same, the cursor its
+// row, and no hit is listed twice.
+func TestLoadMoreOnARealIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	syll := []string{"ер", "ан", "бол", "жан", "нур", "сай", "ас", "ка", "ль", "ым", "ай", "гер", "им", "ту", "ген"}
+	word := func() string {
+		var b strings.Builder
+		for range 1 + rng.IntN(4) {
+			b.WriteString(syll[rng.IntN(len(syll))])
+		}
+		return b.String()
+	}
+	var ds []graph.SearchDoc
+	for i := range 20000 {
+		name := strings.ToUpper(word()[:2]) + word() + " " + word()
+		ds = append(ds, graph.DocFor(graph.Entity{Ref: graph.Ref{Kind: graph.KindPerson, Key: fmt.Sprintf("%012d", i)}, Name: name}))
+	}
+	ix := graph.NewSearchIndex(ds)
+	src := indexSearcher{ix}
+	reordered := 0
+	for _, q := range []string{"ерж", "анбо", "нурс", "гим"} {
+		small := ix.Search(context.Background(), q, graph.KindUnknown, Limit)
+		if small.Total <= 2*Limit {
+			t.Fatalf("%q: %d matches, want more than %d", q, small.Total, 2*Limit)
+		}
+		large := ix.Search(context.Background(), q, graph.KindUnknown, 2*Limit)
+		for i, h := range small.Hits {
+			if large.Hits[i].Doc.Ref != h.Doc.Ref {
+				reordered++
+				break
+			}
+		}
+
+		m := New(context.Background(), src, errLoading, theme.New(true))
+		m.SetSize(80, 12)
+		m.Focus()
+		for _, r := range q {
+			m = apply(t, m, tea.KeyPressMsg{Code: r, Text: string(r)})
+		}
+		first := slices.Clone(m.Result().Hits)
+		var at graph.SearchHit
+		for m.list.Cursor() < 150 {
+			m = apply(t, m, tea.KeyPressMsg{Code: tea.KeyDown})
+			if m.list.Cursor() == 95 {
+				at, _ = m.Selected()
+			}
+		}
+		hits := m.Result().Hits
+		if len(hits) <= 150 {
+			t.Fatalf("%q: %d hits loaded", q, len(hits))
+		}
+		for i, h := range first {
+			if hits[i].Doc.Ref != h.Doc.Ref {
+				t.Fatalf("%q: row %d was %q, is %q", q, i, h.Doc.Label, hits[i].Doc.Label)
+			}
+		}
+		if hits[95].Doc.Ref != at.Doc.Ref {
+			t.Errorf("%q: row 95 was %q", q, at.Doc.Label)
+		}
+		seen := map[graph.Ref]bool{}
+		for _, h := range hits {
+			if seen[h.Doc.Ref] {
+				t.Fatalf("%q: %q listed twice", q, h.Doc.Label)
+			}
+			seen[h.Doc.Ref] = true
+		}
+	}
+	t.Logf("%d of 4 queries rank their first %d differently with a limit of %d", reordered, Limit, 2*Limit)
 }

@@ -155,10 +155,7 @@ func (m *Model) bookmarkRows(query string, rows []int, refs func(i int) []graph.
 		m.setStatus("nothing listed to bookmark", false)
 		return nil
 	}
-	n := fmtInt(len(out)) + " entities"
-	if len(out) == 1 {
-		n = "1 entity"
-	}
+	n := countOf(len(out), "entity", "entities")
 	t := graph.Target{Kind: graph.TargetCluster, Refs: out, Query: query, Label: query + " · " + n}
 	return m.openBookmark(t, t.Label)
 }
@@ -442,7 +439,7 @@ func (m *Model) renderCases() []string {
 		notice("", st.Muted.Render("nothing matches the filter"))
 	}
 	if lines != nil {
-		return pane.Box(st, "Cases", fmt.Sprintf("%d cases", len(cs.cases)), lines, b.W, b.H, true)
+		return pane.Box(st, "Cases", countOf(len(cs.cases), "case", "cases"), lines, b.W, b.H, true)
 	}
 	lines = cs.list.Lines(func(i int, selected bool) string {
 		r := cs.rows[i]
@@ -454,7 +451,7 @@ func (m *Model) renderCases() []string {
 				mark = st.Accent.Render("● ")
 			}
 			line = mark + st.Bold.Render(safetext.Line(c.Name)) + "  " + statusStyle(m, c.Status).Render("["+string(c.Status)+"]") +
-				st.Muted.Render(fmt.Sprintf("  %d bookmarks", len(c.Bookmarks)))
+				st.Muted.Render("  "+countOf(len(c.Bookmarks), "bookmark", "bookmarks"))
 			if len(c.Tags) > 0 {
 				line += "  " + st.Accent.Render("#"+safetext.Line(strings.Join(c.Tags, " #")))
 			}
@@ -485,7 +482,7 @@ func (m *Model) renderCases() []string {
 		}
 		return line
 	})
-	footer := fmt.Sprintf("%d cases", len(cs.cases))
+	footer := countOf(len(cs.cases), "case", "cases")
 	if q := cs.list.Query(); q != "" {
 		footer = fmt.Sprintf("%d rows match %q", cs.list.Len(), q)
 	}
@@ -556,4 +553,12 @@ func editNote(text string) tea.Cmd {
 			return noteEditedMsg{text: strings.TrimRight(string(b), "\n")}
 		})()
 	}
+}
+
+// countOf says n things: "1 case", "2 cases", "1,203 entities".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmtInt(n) + " " + many
 }

@@ -232,14 +232,14 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		d.what, d.checked = bookmarkTitle(bmk), verb == "Copy"
 		return m.openDialog(d, 0)
 	case key.Matches(msg, k.Merge) && bm < 0:
-		d := newPickDialog(dialogMerge, fmt.Sprintf("Merge %q (%d bookmarks) into", c.Name, len(c.Bookmarks)), c, cs.cases, nil)
+		d := newPickDialog(dialogMerge, fmt.Sprintf("Merge %q (%s) into", c.Name, countOf(len(c.Bookmarks), "bookmark", "bookmarks")), c, cs.cases, nil)
 		return m.openDialog(d, 0)
 	case key.Matches(msg, k.Enter):
 		if bm < 0 {
 			id := c.ID
 			return changeCase(func() (string, string, error) {
 				vc, err := b.ViewCase(ctx, id)
-				return fmt.Sprintf("current case: %q · %d bookmarks", vc.Name, len(vc.Bookmarks)), vc.ID, err
+				return fmt.Sprintf("current case: %q · %s", vc.Name, countOf(len(vc.Bookmarks), "bookmark", "bookmarks")), vc.ID, err
 			})
 		}
 		cs.current = c.ID
@@ -273,7 +273,7 @@ func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {
 		})
 	case key.Matches(msg, k.Delete) && bm < 0:
 		id, name := c.ID, c.Name
-		q := fmt.Sprintf("Delete case %q with its %d bookmarks and its notes?", name, len(c.Bookmarks))
+		q := fmt.Sprintf("Delete case %q with its %s and its notes?", name, countOf(len(c.Bookmarks), "bookmark", "bookmarks"))
 		d := newConfirmDialog("Delete case "+name, q)
 		d.confirm = func() tea.Cmd {
 			return changeCase(func() (string, string, error) {

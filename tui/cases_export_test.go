@@ -258,7 +258,7 @@ func TestBookmarkClusterNoteExportJourney(t *testing.T) {
 	wait("(new case)")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape})
 	tm.Type("c")
-	wait("1 bookmarks")
+	wait("1 bookmark")
 	tm.Type("n")
 	wait("Notes of Almaty ring")
 	tm.Type("organiser cashes out via EX-0001")

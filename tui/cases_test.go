@@ -232,7 +232,7 @@ func TestBookmarkJourney(t *testing.T) {
 	tm.Send(ctrlS)
 	wait("(new case)")
 	tm.Type("c")
-	wait("1 bookmarks")
+	wait("1 bookmark")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
 	tm.Type("n")
 	wait("Note on")

@@ -131,7 +131,7 @@ func TestCasesMoveCopyMergeAndUndo(t *testing.T) {
 			// the move, each saying what it undid.
 			selectRow(t, m, "Almaty cash-out")
 			press(t, m, "M")
-			requireContains(t, m, `Merge "Almaty cash-out" (1 bookmarks) into`)
+			requireContains(t, m, `Merge "Almaty cash-out" (1 bookmark) into`)
 			run(t, m, ctrlS)
 			if cs, _ := f.Cases(context.Background()); len(cs) != 1 || len(cs[0].Bookmarks) != 5 {
 				t.Fatalf("after merge: %+v", cs)

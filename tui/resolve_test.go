@@ -51,6 +51,10 @@ func TestResolveAcceptRejectRevert(t *testing.T) {
 		t.Fatalf("rows after reject: %+v, rejected %v", m.rv.list.Rows, f.res.rejected)
 	}
 	requireContains(t, m, "not proposed again", "1 linked · 1 rejected")
+	// The last one decided: nothing left, and the screen says why.
+	press(t, m, "x")
+	requireContains(t, m, "nothing to decide: every match is linked or rejected", "1 linked · 2 rejected")
+	delete(f.res.rejected, pairOf(refAigerim, refFtmAigerim))
 	press(t, m, "ctrl+r")
 	if f.res.calls != 2 || len(m.rv.list.Rows) != 1 || m.rv.list.Linked != 1 || m.rv.list.Rejected != 1 {
 		t.Fatalf("after resolving again: calls %d list %+v", f.res.calls, m.rv.list)
@@ -292,5 +296,18 @@ func TestResolveJourney(t *testing.T) {
 	}
 	if f.res.batch != 1 {
 		t.Fatalf("%d accepts, want 1", f.res.batch)
+	}
+}
+
+// With no match at all the list says there is none to propose, not that
+// every match was decided.
+func TestResolveNoMatchesSaysSo(t *testing.T) {
+	m, _ := newModel(t, 120, 40, Options{})
+	press(t, m, "R")
+	m.rv.list = ProposalList{}
+	m.rv.pnav.Reset(0, 0, nil)
+	requireContains(t, m, "no proposed matches")
+	if strings.Contains(screenText(m), "every match is linked") {
+		t.Fatal("no match was ever proposed, yet the screen says every match is decided")
 	}
 }

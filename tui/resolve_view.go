@@ -125,6 +125,8 @@ func (m *Model) renderProposalList(r rect) []string {
 		body = append(body, st.Err.Render(rv.err.Error()), st.Muted.Render("ctrl+r resolves again"))
 	case !rv.loaded:
 		body = append(body, st.Muted.Render("not resolved yet · ctrl+r resolves"))
+	case len(rv.list.Rows) == 0 && rv.list.Linked+rv.list.Rejected == 0:
+		body = append(body, st.Muted.Render("no proposed matches: no two records share an identifier, or a name skeleton and birth date"))
 	case len(rv.list.Rows) == 0:
 		body = append(body, st.Muted.Render("nothing to decide: every match is linked or rejected"))
 	default:

@@ -217,17 +217,22 @@ func scanPrefixRange(ctx context.Context, txn *badger.Txn, prefix []byte, q grap
 	return nil
 }
 
-// rangeTotals sums ref's rows in q's range (capped at maxTotals, then
-// Truncated): a range has no persisted totals.
+// rangeTotals sums ref's rows in q's range and amount band (capped at
+// maxTotals rows counted, and at maxActivityRows read for a band, then
+// Truncated): neither has persisted totals.
 func rangeTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
 	errEnough := errors.New("enough")
+	read := 0
 	err := scanTxnRange(ctx, txn, ref, q, func(k, v []byte) error {
-		if page.Total >= maxTotals {
+		if read++; page.Total >= maxTotals || read > maxActivityRows {
 			page.Truncated = true
 			return errEnough
 		}
 		amt, err := txnAmount(v)
 		if err != nil {
+			return err
+		}
+		if ok, err := bandKeeps(q, v); err != nil || !ok {
 			return err
 		}
 		page.Total++
@@ -242,4 +247,40 @@ func rangeTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Tx
 		return nil
 	}
 	return err
+}
+
+// bandKeeps reports whether a transaction value is in q's amount band and
+// currency (graph.TxQuery.Keeps); without either it keeps every row and
+// reads nothing.
+func bandKeeps(q graph.TxQuery, v []byte) (bool, error) {
+	if !q.Banded() {
+		return true, nil
+	}
+	if q.Currency == "" {
+		amount, err := txnAmount(v)
+		return err == nil && q.AmountIn(amount), err
+	}
+	amount, _, _, cur, err := decodeTxnMoney(v)
+	if err != nil || !q.AmountIn(amount) {
+		return false, err
+	}
+	if len(cur) == 0 {
+		return q.Currency == "KZT", nil
+	}
+	return string(cur) == q.Currency, nil
+}
+
+// itemKeeps is bandKeeps on an iterator's item; without a band it reads
+// nothing.
+func itemKeeps(q graph.TxQuery, item *badger.Item) (bool, error) {
+	if !q.Banded() {
+		return true, nil
+	}
+	var ok bool
+	err := item.Value(func(v []byte) error {
+		var err error
+		ok, err = bandKeeps(q, v)
+		return err
+	})
+	return ok, err
 }

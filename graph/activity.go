@@ -68,8 +68,11 @@ type Activity struct {
 	First, Last time.Time
 	Hist        AmountHist
 	// Series counts rows per bucket per reference (SeriesByRef) or per
-	// counterparty (SeriesByCounterparty).
+	// counterparty (SeriesByCounterparty); HistSeries counts the same rows
+	// per histogram bucket (len(HistEdges); rows without a threshold are
+	// not in it).
 	Series        map[Ref][]int
+	HistSeries    map[Ref][]int
 	SeriesDropped int // rows of counterparties beyond MaxSeries
 	// Thresholds are the reporting thresholds the histogram read the
 	// amounts against (ActivityQuery.Thresholds).
@@ -139,6 +142,28 @@ func HistBucket(amount, threshold int64) int {
 		}
 	}
 	return lo
+}
+
+// HistBand is the amount band [lo, hi) in minor units of the histogram's
+// buckets first…last (inclusive) against threshold: exactly the amounts
+// HistBucket puts in one of them. The first bucket's band is open below
+// (it holds the negative amounts too), the last one's open above: zero on
+// that side, as TxQuery reads a band.
+func HistBand(first, last int, threshold int64) (lo, hi int64) {
+	// ceil(threshold × edge / 1000) without overflow: the least amount
+	// whose per mille of threshold reaches edge.
+	at := func(edge int64) int64 {
+		return threshold/1000*edge + (threshold%1000*edge+999)/1000
+	}
+	first = min(max(first, 0), len(HistEdges)-1)
+	last = min(max(last, first), len(HistEdges)-1)
+	if first > 0 {
+		lo = at(HistEdges[first])
+	}
+	if last < len(HistEdges)-1 {
+		hi = at(HistEdges[last+1])
+	}
+	return lo, hi
 }
 
 // ActivityStep chooses the bucket length for a span drawn in at most cols
@@ -264,7 +289,8 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 	if at.After(a.Last) {
 		a.Last = at
 	}
-	if h := HistBucket(amount, threshold); h >= 0 {
+	h := HistBucket(amount, threshold)
+	if h >= 0 {
 		a.Hist.Counts[h]++
 	} else {
 		a.Hist.NoThreshold++
@@ -273,7 +299,7 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 		return true
 	}
 	if a.Series == nil {
-		a.Series = map[Ref][]int{}
+		a.Series, a.HistSeries = map[Ref][]int{}, map[Ref][]int{}
 	}
 	s, ok := a.Series[key]
 	if !ok {
@@ -281,10 +307,17 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 			a.SeriesDropped++
 			return true
 		}
-		s = make([]int, len(a.Buckets))
+		// One allocation holds both series: the time series' capacity
+		// reaches into the histogram's, so a row costs one map lookup.
+		buf := make([]int, len(a.Buckets)+len(HistEdges))
+		s = buf[:len(a.Buckets)]
 		a.Series[key] = s
+		a.HistSeries[key] = buf[len(a.Buckets):]
 	}
 	s[i]++
+	if h >= 0 {
+		s[:cap(s)][len(a.Buckets)+h]++
+	}
 	return true
 }
 

@@ -77,6 +77,9 @@ type Activity struct {
 	// Thresholds are the reporting thresholds the histogram read the
 	// amounts against (ActivityQuery.Thresholds).
 	Thresholds map[string]int64
+	// Currencies counts the rows read per currency code (a row without
+	// one as KZT): the histogram is labelled in the main one.
+	Currencies map[string]int
 	// Truncated is set when a reference had more rows in range than the
 	// store reads for one answer: the figures cover the first rows only.
 	Truncated bool
@@ -319,6 +322,29 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 		s[:cap(s)][len(a.Buckets)+h]++
 	}
 	return true
+}
+
+// CountCurrency adds n rows in currency code ("" is KZT) to Currencies.
+func (a *Activity) CountCurrency(code string, n int) {
+	if code == "" {
+		code = "KZT"
+	}
+	if a.Currencies == nil {
+		a.Currencies = map[string]int{}
+	}
+	a.Currencies[code] += n
+}
+
+// MainCurrency is the currency most rows read are in (the first code in
+// order on a tie; KZT when none was counted).
+func (a *Activity) MainCurrency() string {
+	best, n := "KZT", 0
+	for code, c := range a.Currencies {
+		if c > n || (c == n && code < best) {
+			best, n = code, c
+		}
+	}
+	return best
 }
 
 // ThresholdOf is the reporting threshold of currency in thresholds (an

@@ -196,3 +196,19 @@ func TestHistBandMatchesHistBucket(t *testing.T) {
 		t.Fatalf("every bucket: [%d, %d), want an open band", lo, hi)
 	}
 }
+
+func TestMainCurrency(t *testing.T) {
+	var a Activity
+	if a.MainCurrency() != "KZT" {
+		t.Fatalf("no rows: %s", a.MainCurrency())
+	}
+	a.CountCurrency("", 2)
+	a.CountCurrency("USD", 3)
+	if a.MainCurrency() != "USD" || a.Currencies["KZT"] != 2 {
+		t.Fatalf("main %s of %v", a.MainCurrency(), a.Currencies)
+	}
+	a.CountCurrency("EUR", 3)
+	if a.MainCurrency() != "EUR" {
+		t.Fatalf("a tie goes to the first code: %s of %v", a.MainCurrency(), a.Currencies)
+	}
+}

@@ -105,6 +105,27 @@ func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Act
 	start := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), encodeTime(a.From))
 	end := encodeTime(a.To)
 	rows := 0
+	// Rows counted per currency, kept here (a few codes, in runs) and
+	// added to a once.
+	type curRows struct {
+		code []byte
+		n    int
+	}
+	var curs []curRows
+	defer func() {
+		for _, c := range curs {
+			a.CountCurrency(string(c.code), c.n)
+		}
+	}()
+	countCur := func(cur []byte) {
+		for i := range curs {
+			if bytes.Equal(curs[i].code, cur) {
+				curs[i].n++
+				return
+			}
+		}
+		curs = append(curs, curRows{code: bytes.Clone(cur), n: 1})
+	}
 	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
 		if rows%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -135,13 +156,17 @@ func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Act
 			if len(cur) == 0 {
 				th = q.Thresholds["KZT"]
 			}
+			var counted bool
 			switch q.Series {
 			case graph.SeriesByRef:
-				a.Add(decodeTime(tk), dir, amount, th, ref, true)
+				counted = a.Add(decodeTime(tk), dir, amount, th, ref, true)
 			case graph.SeriesByCounterparty:
-				a.Add(decodeTime(tk), dir, amount, th, graph.Ref{Kind: kind, Key: string(key)}, true)
+				counted = a.Add(decodeTime(tk), dir, amount, th, graph.Ref{Kind: kind, Key: string(key)}, true)
 			default:
-				a.Add(decodeTime(tk), dir, amount, th, graph.Ref{}, false)
+				counted = a.Add(decodeTime(tk), dir, amount, th, graph.Ref{}, false)
+			}
+			if counted {
+				countCur(cur)
 			}
 			return nil
 		})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -183,5 +184,32 @@ func TestTransactionsBandCurrencyDefaultsToKZT(t *testing.T) {
 		if (p.Total > 0) != c.want || len(p.Txns) != p.Total {
 			t.Errorf("currency %s: %d rows of %d, want some: %v", c.cur, len(p.Txns), p.Total, c.want)
 		}
+	}
+}
+
+// An activity counts its rows per currency, so the histogram can be
+// labelled (and a band read) in the currency most rows are in.
+func TestActivityCountsCurrencies(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	r, held := bandDataset()
+	load(t, db, r)
+	want := map[string]int{}
+	for _, x := range r.txns {
+		for _, o := range held {
+			if x.From == o {
+				want[x.Currency]++
+			}
+			if x.To == o {
+				want[x.Currency]++
+			}
+		}
+	}
+	a, err := db.Activity(ctx, graph.ActivityQuery{Refs: held, Cols: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 2 || !maps.Equal(a.Currencies, want) || a.MainCurrency() != "KZT" {
+		t.Fatalf("currencies %v (main %s), want %v", a.Currencies, a.MainCurrency(), want)
 	}
 }

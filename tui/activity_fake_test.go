@@ -44,7 +44,9 @@ func (f *fakeBackend) Activity(_ context.Context, q graph.ActivityQuery) (graph.
 		if q.Series == graph.SeriesByCounterparty {
 			key = other
 		}
-		a.Add(t.Time, dir, t.Amount, graph.ThresholdOf(th, t.Currency), key, q.Series != graph.SeriesNone)
+		if a.Add(t.Time, dir, t.Amount, graph.ThresholdOf(th, t.Currency), key, q.Series != graph.SeriesNone) {
+			a.CountCurrency(t.Currency, 1)
+		}
 	}
 	for _, r := range q.Refs {
 		for _, t := range f.txns {

@@ -30,7 +30,8 @@ type entityKeys struct {
 	List                     list.KeyMap
 	Focus, Open, Graph, Sort key.Binding
 	// Timeline opens the activity chart; AllDates drops the range brushed
-	// on it from the transaction list.
+	// on it and the amount band chosen on its histogram from the
+	// transaction list.
 	Timeline, AllDates key.Binding
 	// Instrument steps a person's or organisation's page through the
 	// instruments they hold, one at a time, and back to all of them.
@@ -45,7 +46,7 @@ func defaultEntityKeys() entityKeys {
 		Graph:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
 		Sort:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Timeline:   key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
-		AllDates:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date (drop the range)")),
+		AllDates:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date & amount (drop range and band)")),
 		Instrument: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "one instrument / all")),
 	}
 }

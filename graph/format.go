@@ -335,8 +335,21 @@ func ParseMajorAmount(s string) (int64, error) {
 
 // FormatBand names an amount band [lo, hi) in minor units of currency
 // (zero: that side open), compactly when that is exact: "450k–500k ₸",
-// "≥5M ₸", "<5,000 ₸", "$1,250.50–$2k".
+// "≥5M ₸", "<5,000 ₸", "$1,250.50–$2k"; without a currency (a band of
+// every currency's amounts) the numbers alone: "450k–500k".
 func FormatBand(lo, hi int64, currency string) string {
+	if currency == "" {
+		num := func(minor int64) string { return strings.TrimSuffix(exactShort(minor, CurrencyNone), " "+CurrencyNone) }
+		switch {
+		case lo == 0 && hi == 0:
+			return "any amount"
+		case hi == 0:
+			return "≥" + num(lo)
+		case lo == 0:
+			return "<" + num(hi)
+		}
+		return num(lo) + "–" + num(hi)
+	}
 	switch {
 	case lo == 0 && hi == 0:
 		return "any amount"

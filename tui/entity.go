@@ -307,6 +307,8 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		ev.from, ev.to, ev.band = time.Time{}, time.Time{}, txBand{}
 		m.setStatus("transactions: every date and amount", false)
 		return m.reloadTxns(), true
+	case key.Matches(msg, k.Band):
+		return m.openBandDialog(), true
 	case key.Matches(msg, k.Instrument) && ev.holder():
 		return m.nextInstrument(), true
 	case key.Matches(msg, k.Open):

@@ -36,6 +36,9 @@ type entityKeys struct {
 	// Instrument steps a person's or organisation's page through the
 	// instruments they hold, one at a time, and back to all of them.
 	Instrument key.Binding
+	// Band asks for an amount band of the transaction list (a dialog; the
+	// histogram on the timeline chooses one too).
+	Band key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
@@ -48,6 +51,7 @@ func defaultEntityKeys() entityKeys {
 		Timeline:   key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
 		AllDates:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date & amount (drop range and band)")),
 		Instrument: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "one instrument / all")),
+		Band:       key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "amount band…")),
 	}
 }
 
@@ -76,7 +80,7 @@ func entityHelp(g globalKeys, e entityKeys) keyHelp {
 		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Timeline, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
 			append(e.List.Bindings(), e.Focus),
-			{e.Open, e.Graph, e.Sort, e.Timeline, e.AllDates, e.Instrument, e.List.Export},
+			{e.Open, e.Graph, e.Sort, e.Timeline, e.Band, e.AllDates, e.Instrument, e.List.Export},
 			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}

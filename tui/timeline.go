@@ -3,9 +3,11 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
@@ -252,12 +254,71 @@ type txBand struct {
 func (b txBand) set() bool { return b != txBand{} }
 
 // String names the band for titles: "amounts 450k–500k ₸", "amounts in
-// KZT" when it is open on both sides.
+// KZT" when it is open on both sides, "amounts 450k–500k" when it is of
+// every currency.
 func (b txBand) String() string {
 	if b.lo == 0 && b.hi == 0 {
 		return "amounts in " + b.cur
 	}
 	return "amounts " + graph.FormatBand(b.lo, b.hi, b.cur)
+}
+
+// openBandDialog asks for an amount band of the entity's transactions
+// without the histogram: from and below in major units (450000, 450k,
+// 1.5m), either empty for an open side, both for every amount. A band
+// chosen on the histogram keeps its currency; one typed here compares
+// every currency's amounts as they are, as the list's totals add them.
+func (m *Model) openBandDialog() tea.Cmd {
+	b := m.ent.band
+	d := caseDialog{kind: dialogBand, title: "Transactions in an amount band", keys: defaultDialogKeys(),
+		labels: []string{"from", "below"},
+		inputs: []textinput.Model{newInput(m.st, majorText(b.lo), "e.g. 450k"), newInput(m.st, majorText(b.hi), "e.g. 500k")}}
+	d.hint = "[from, below) · 450000, 450k, 1.5m · empty: open"
+	if b.cur != "" {
+		d.hint += " · in " + b.cur
+	} else {
+		d.hint += " · any currency"
+	}
+	d.bandCur = b.cur
+	return m.openDialog(d, 0)
+}
+
+// majorText writes minor units as the band dialog reads them back: "",
+// "450000", "450000.5".
+func majorText(minor int64) string {
+	if minor == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%d", minor/100)
+	if f := minor % 100; f != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", f), "0")
+	}
+	return s
+}
+
+// saveBandDialog applies the band typed in d; a value that does not parse
+// leaves the list as it was and says why.
+func (m *Model) saveBandDialog(d caseDialog) tea.Cmd {
+	var b txBand
+	for i, v := range []*int64{&b.lo, &b.hi} {
+		if d.value(i) == "" {
+			continue
+		}
+		x, err := graph.ParseMajorAmount(d.value(i))
+		if err != nil {
+			m.setStatus(d.labels[i]+": "+err.Error(), true)
+			return nil
+		}
+		*v = x
+	}
+	if b.hi != 0 && b.hi <= b.lo {
+		m.setStatus(fmt.Sprintf("below %s is not above from %s: the band is empty", d.value(1), d.value(0)), true)
+		return nil
+	}
+	if b.lo != 0 || b.hi != 0 {
+		b.cur = d.bandCur
+	}
+	return m.setTxBand(b)
 }
 
 // setTxBand filters the entity screen's transaction list to the band (the

@@ -357,3 +357,68 @@ func TestTimelineBandInTheMainCurrency(t *testing.T) {
 	}
 	requireContains(t, m, "amounts $3,000–$4,000 · Transactions 33")
 }
+
+// A on the entity page asks for a band without the chart: typed in major
+// units, [from, below), of every currency; a value that does not parse
+// leaves the list as it was and says why; emptied, the band is dropped.
+func TestBandDialogFiltersTransactions(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "A")
+	requireContains(t, m, "Transactions in an amount band", "[from, below) · 450000, 450k, 1.5m · empty: open · any currency")
+	typeText(t, m, "150k")
+	press(t, m, "tab")
+	typeText(t, m, "495001")
+	press(t, m, "enter")
+	if b := m.ent.band; b.lo != 150_000_00 || b.hi != 495_001_00 || b.cur != "" {
+		t.Fatalf("band %+v, want [150k, 495,001) of any currency", b)
+	}
+	want := cardRows(f, func(x graph.Txn) bool { return x.Amount >= 150_000_00 && x.Amount < 495_001_00 })
+	if want <= 33 || want >= 130 || m.ent.tx.Total != want {
+		t.Fatalf("%d listed, want %d", m.ent.tx.Total, want)
+	}
+	requireContains(t, m, "amounts 150k–495,001 · Transactions "+fmt.Sprint(want))
+
+	// The dialog opens on the band; a bad value changes nothing.
+	press(t, m, "A")
+	requireContains(t, m, "150000", "495001")
+	press(t, m, "tab")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, "450,000")
+	press(t, m, "enter")
+	requireContains(t, m, "below: amount \"450,000\": no thousands separators")
+	if m.ent.band.hi != 495_001_00 || m.ent.tx.Total != want {
+		t.Fatalf("a bad value changed the band to %+v", m.ent.band)
+	}
+
+	// Both emptied: every amount.
+	press(t, m, "A")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	press(t, m, "tab")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	press(t, m, "enter")
+	if m.ent.band.set() || m.ent.tx.Total != 130 {
+		t.Fatalf("emptied: band %+v, %d listed", m.ent.band, m.ent.tx.Total)
+	}
+}
+
+// A band chosen on the histogram, edited in the dialog, keeps its currency.
+func TestBandDialogKeepsTheHistogramsCurrency(t *testing.T) {
+	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "T", "tab", "enter", "A")
+	requireContains(t, m, "450000", "500000", "· in KZT")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, "400k")
+	press(t, m, "tab", "enter")
+	if b := m.ent.band; b.lo != 400_000_00 || b.hi != 500_000_00 || b.cur != "KZT" {
+		t.Fatalf("band %+v, want [400k, 500k) in KZT", b)
+	}
+	requireContains(t, m, "amounts 400k–500k ₸ · Transactions 33")
+}

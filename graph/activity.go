@@ -44,6 +44,9 @@ type ActivityQuery struct {
 	// AmountHist.NoThreshold.
 	Thresholds map[string]int64
 	Series     SeriesBy
+	// HistSeries also counts each series' rows per histogram bucket
+	// (Activity.HistSeries): who had the amounts of a band.
+	HistSeries bool
 }
 
 // Bucket is one period of a timeline.
@@ -68,9 +71,10 @@ type Activity struct {
 	First, Last time.Time
 	Hist        AmountHist
 	// Series counts rows per bucket per reference (SeriesByRef) or per
-	// counterparty (SeriesByCounterparty); HistSeries counts the same rows
-	// per histogram bucket (len(HistEdges); rows without a threshold are
-	// not in it).
+	// counterparty (SeriesByCounterparty). HistSeries, when not nil before
+	// the first row is added (ActivityQuery.HistSeries), counts the same
+	// rows per histogram bucket (len(HistEdges); rows without a threshold
+	// are not in it).
 	Series        map[Ref][]int
 	HistSeries    map[Ref][]int
 	SeriesDropped int // rows of counterparties beyond MaxSeries
@@ -302,7 +306,7 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 		return true
 	}
 	if a.Series == nil {
-		a.Series, a.HistSeries = map[Ref][]int{}, map[Ref][]int{}
+		a.Series = map[Ref][]int{}
 	}
 	s, ok := a.Series[key]
 	if !ok {
@@ -310,15 +314,20 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 			a.SeriesDropped++
 			return true
 		}
-		// One allocation holds both series: the time series' capacity
-		// reaches into the histogram's, so a row costs one map lookup.
-		buf := make([]int, len(a.Buckets)+len(HistEdges))
-		s = buf[:len(a.Buckets)]
+		if a.HistSeries != nil {
+			// One allocation holds both series: the time series'
+			// capacity reaches into the histogram's, so a row costs one
+			// map lookup.
+			buf := make([]int, len(a.Buckets)+len(HistEdges))
+			s = buf[:len(a.Buckets)]
+			a.HistSeries[key] = buf[len(a.Buckets):]
+		} else {
+			s = make([]int, len(a.Buckets))
+		}
 		a.Series[key] = s
-		a.HistSeries[key] = buf[len(a.Buckets):]
 	}
 	s[i]++
-	if h >= 0 {
+	if h >= 0 && cap(s) == len(a.Buckets)+len(HistEdges) {
 		s[:cap(s)][len(a.Buckets)+h]++
 	}
 	return true

@@ -57,6 +57,7 @@ func TestActivityBucketsReconcile(t *testing.T) {
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 3, 0)
 	a := NewActivity(from, to, 30, nil)
+	a.HistSeries = map[Ref][]int{}
 	other := Ref{Kind: KindCard, Key: "4400430000000002"}
 	var in, out int64
 	var nIn, nOut int
@@ -110,6 +111,7 @@ func TestActivityBucketsReconcile(t *testing.T) {
 func TestActivityHistSeriesPerKey(t *testing.T) {
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := NewActivity(from, from.AddDate(0, 0, 10), 10, nil)
+	a.HistSeries = map[Ref][]int{}
 	x, y := Ref{Kind: KindCard, Key: "1"}, Ref{Kind: KindCard, Key: "2"}
 	const th = 500_000_00
 	a.Add(from, DirIn, 470_000_00, th, x, true)
@@ -121,6 +123,12 @@ func TestActivityHistSeriesPerKey(t *testing.T) {
 	}
 	if a.Series[x][0] != 2 || a.Series[y][9] != 2 {
 		t.Errorf("time series x %v y %v", a.Series[x], a.Series[y])
+	}
+	// Not asked for: no histogram series, the time series as before.
+	b := NewActivity(from, from.AddDate(0, 0, 10), 10, nil)
+	b.Add(from, DirIn, 470_000_00, th, x, true)
+	if b.HistSeries != nil || b.Series[x][0] != 1 || cap(b.Series[x]) != len(b.Buckets) {
+		t.Errorf("histogram series kept unasked: %v, series %v", b.HistSeries, b.Series)
 	}
 }
 

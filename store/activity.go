@@ -46,6 +46,9 @@ func (db *DB) Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activi
 		}
 		a = graph.NewActivity(from, to, q.Cols, q.Loc)
 		a.Thresholds = q.Thresholds
+		if q.HistSeries {
+			a.HistSeries = map[graph.Ref][]int{}
+		}
 		for _, ref := range q.Refs {
 			if err := activityOf(ctx, txn, ref, q, &a); err != nil {
 				return err

@@ -39,6 +39,9 @@ func (f *fakeBackend) Activity(_ context.Context, q graph.ActivityQuery) (graph.
 	}
 	a := graph.NewActivity(from, to, q.Cols, q.Loc)
 	a.Thresholds = th
+	if q.HistSeries {
+		a.HistSeries = map[graph.Ref][]int{}
+	}
 	add := func(t graph.Txn, dir graph.Direction, owner, other graph.Ref) {
 		key := owner
 		if q.Series == graph.SeriesByCounterparty {

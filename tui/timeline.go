@@ -124,7 +124,8 @@ func (s *timelineScreen) request() tea.Cmd {
 	s.seq++
 	q := graph.ActivityQuery{Refs: s.src.refs, Cols: cols, Loc: s.m.loc}
 	if !s.src.entity {
-		q.Series = graph.SeriesByRef // who was active in a brushed range
+		// Who was active in a brushed range, who had the amounts of a band.
+		q.Series, q.HistSeries = graph.SeriesByRef, true
 	}
 	return loadActivity(s.m.ctx, s.m.b, s.seq, q)
 }

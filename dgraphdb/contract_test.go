@@ -2,6 +2,7 @@ package dgraphdb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -297,7 +298,13 @@ func TestContractSameAnswers(t *testing.T) {
 	})
 
 	t.Run("transaction pages", func(t *testing.T) {
-		pages, ties := 0, 0
+		pages, ties, filtered := 0, 0, 0
+		// A band of the fixture's amounts (50,000 and 99,000 of 1,000 …
+		// 150,000) with its ends on amounts that occur, and per entity a
+		// range whose ends are times of its rows: ge and lt at the ends,
+		// as the store's [Min, Max) and [From, To).
+		band := graph.TxQuery{MinAmount: 50_000_00, MaxAmount: 150_000_00}
+		atEnds := 0
 		for _, r := range refs {
 			if r.Kind == graph.KindPerson || r.Kind == graph.KindOrganisation {
 				// A holder's listing on a folder merges everything they hold
@@ -305,8 +312,26 @@ func TestContractSameAnswers(t *testing.T) {
 				// (docs/DGRAPH.md, "Not built yet").
 				continue
 			}
+			asc, err := f.badger.Transactions(ctx, r, graph.TxQuery{Sort: graph.SortTimeAsc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var from, to time.Time
+			if n := len(asc.Txns); n >= 4 {
+				from, to = asc.Txns[n/4].Time, asc.Txns[3*n/4].Time
+				if from.Before(to) {
+					atEnds++
+				}
+			}
+			queries := []graph.TxQuery{{Limit: 7}, {Offset: 5, Limit: 7}, {Offset: 40, Limit: 25}, {},
+				{MinAmount: band.MinAmount, MaxAmount: band.MaxAmount, Limit: 7},
+				{MinAmount: band.MinAmount, MaxAmount: band.MaxAmount, Offset: 5, Limit: 7},
+				{MinAmount: 99_000_00},
+				{MaxAmount: 2_500_00, Offset: 2},
+				{From: from, To: to, Offset: 3, Limit: 7},
+				{From: from, To: to, MinAmount: band.MinAmount, MaxAmount: band.MaxAmount}}
 			for _, s := range []graph.TxSort{graph.SortTimeDesc, graph.SortTimeAsc, graph.SortAmountDesc, graph.SortAmountAsc} {
-				for _, q := range []graph.TxQuery{{Limit: 7}, {Offset: 5, Limit: 7}, {Offset: 40, Limit: 25}, {}} {
+				for _, q := range queries {
 					q.Sort = s
 					pb, err := f.badger.Transactions(ctx, r, q)
 					if err != nil {
@@ -322,6 +347,9 @@ func TestContractSameAnswers(t *testing.T) {
 					}
 					if len(pb.Txns) > 0 {
 						pages++
+						if q.Ranged() || q.Banded() {
+							filtered++
+						}
 					}
 					for i := 1; i < len(pb.Txns); i++ {
 						if pb.Txns[i].Time.Equal(pb.Txns[i-1].Time) {
@@ -331,8 +359,18 @@ func TestContractSameAnswers(t *testing.T) {
 				}
 			}
 		}
-		if pages < 100 || ties < 10 {
-			t.Errorf("only %d non-empty pages compared, %d ties in time within them", pages, ties)
+		if pages < 100 || ties < 10 || filtered < 50 || atEnds < 5 {
+			t.Errorf("only %d non-empty pages compared (%d of them filtered, %d entities ranged), %d ties in time within them",
+				pages, filtered, atEnds, ties)
+		}
+		// A currency filter: the store keeps it, the cluster refuses it.
+		card := graph.Ref{Kind: graph.KindCard, Key: "4400430000000015"}
+		q := graph.TxQuery{Currency: "KZT", Limit: 5}
+		if pb, err := f.badger.Transactions(ctx, card, q); err != nil || pb.Total == 0 {
+			t.Errorf("badger, currency KZT: %d rows, %v", pb.Total, err)
+		}
+		if _, err := f.dgraph.Transactions(ctx, card, q); !errors.Is(err, dgraphdb.ErrCurrencyFilter) {
+			t.Errorf("dgraph, currency KZT: %v, want ErrCurrencyFilter", err)
 		}
 	})
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,21 +47,29 @@ type monthCounts struct {
 // sum per month bucket and channel); a time-ordered page reads only the
 // months it covers, in the cluster's time order (each bucket sorted by time,
 // then id); an amount-ordered page asks each month for its best
-// offset+limit and merges them.
+// offset+limit and merges them. A time range (From, To) and an amount band
+// (MinAmount, MaxAmount) filter every month's rows in the cluster, totals
+// included; a currency (TxQuery.Currency) is refused, as the cluster keeps
+// no currency predicate, and Via is not read (a cluster lists a holder's
+// own rows, docs/DGRAPH.md).
 func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
 	var page graph.TxPage
 	if q.Offset < 0 || q.Limit < 0 {
 		return page, fmt.Errorf("read transactions of %s: negative offset or limit", ref)
 	}
-	counts, err := db.monthTotals(ctx, ref, &page)
+	if q.Currency != "" {
+		return page, fmt.Errorf("read transactions of %s: %w", ref, ErrCurrencyFilter)
+	}
+	filter := txFilter(q)
+	counts, err := db.monthTotals(ctx, ref, filter, &page)
 	if err != nil {
 		return graph.TxPage{}, fmt.Errorf("read transactions of %s: %w", ref, err)
 	}
 	switch q.Sort {
 	case graph.SortTimeDesc, graph.SortTimeAsc:
-		err = db.timePage(ctx, ref, q, counts, &page)
+		err = db.timePage(ctx, ref, q, filter, counts, &page)
 	case graph.SortAmountDesc, graph.SortAmountAsc:
-		err = db.amountPage(ctx, ref, q, counts, &page)
+		err = db.amountPage(ctx, ref, q, filter, counts, &page)
 	default:
 		err = fmt.Errorf("unknown sort %d", q.Sort)
 	}
@@ -70,9 +79,37 @@ func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) 
 	return page, nil
 }
 
-// monthTotals fills the page's totals and returns the months with
-// transactions of ref, oldest first.
-func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, page *graph.TxPage) ([]monthCounts, error) {
+// ErrCurrencyFilter refuses a transaction page of one currency only: the
+// cluster keeps each transaction's currency in its record, not in a
+// predicate a query can filter on.
+var ErrCurrencyFilter = errors.New("a currency filter works on a folder only: a Dgraph cluster has no currency predicate yet")
+
+// txFilter is the DQL filter of q's time range [From, To) and amount band
+// [MinAmount, MaxAmount) on a month bucket's transactions ("" without
+// either), placed after the bucket's arguments.
+func txFilter(q graph.TxQuery) string {
+	var fs []string
+	if !q.From.IsZero() {
+		fs = append(fs, fmt.Sprintf("ge(%s, %s)", predTxTime, quote(q.From.UTC().Format(time.RFC3339Nano))))
+	}
+	if !q.To.IsZero() {
+		fs = append(fs, fmt.Sprintf("lt(%s, %s)", predTxTime, quote(q.To.UTC().Format(time.RFC3339Nano))))
+	}
+	if q.MinAmount != 0 {
+		fs = append(fs, fmt.Sprintf("ge(%s, %d)", predTxAmount, q.MinAmount))
+	}
+	if q.MaxAmount != 0 {
+		fs = append(fs, fmt.Sprintf("lt(%s, %d)", predTxAmount, q.MaxAmount))
+	}
+	if len(fs) == 0 {
+		return ""
+	}
+	return " @filter(" + strings.Join(fs, " AND ") + ")"
+}
+
+// monthTotals fills the page's totals over the rows filter keeps and
+// returns the months with such transactions of ref, oldest first.
+func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, filter string, page *graph.TxPage) ([]monthCounts, error) {
 	months, err := db.Months(ctx)
 	if err != nil || len(months) == 0 {
 		return nil, err
@@ -80,8 +117,8 @@ func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, page *graph.TxPage
 	var b strings.Builder
 	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) {\n", predRef, quote(refID(ref)))
 	for _, m := range months {
-		fmt.Fprintf(&b, "  s_%s: %s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predSent, m, predTxChan, predTxAmount)
-		fmt.Fprintf(&b, "  r_%s: %s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predRecv, m, predTxChan, predTxAmount)
+		fmt.Fprintf(&b, "  s_%s: %s%s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predSent, m, filter, predTxChan, predTxAmount)
+		fmt.Fprintf(&b, "  r_%s: %s%s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predRecv, m, filter, predTxChan, predTxAmount)
 	}
 	b.WriteString("} }")
 	var out struct {
@@ -129,9 +166,10 @@ type fetch struct {
 	n     int // 0: all
 }
 
-// readRows reads, per month and direction, the first n transactions in
-// order (a DQL ordering such as "orderdesc: tx.time, orderdesc: tx.sortid").
-func (db *DB) readRows(ctx context.Context, ref graph.Ref, order string, fs []fetch) (map[string][]txRow, error) {
+// readRows reads, per month and direction, the first n transactions that
+// filter keeps (txFilter) in order (a DQL ordering such as "orderdesc:
+// tx.time, orderdesc: tx.sortid").
+func (db *DB) readRows(ctx context.Context, ref graph.Ref, order, filter string, fs []fetch) (map[string][]txRow, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) {\n", predRef, quote(refID(ref)))
 	for _, f := range fs {
@@ -140,7 +178,7 @@ func (db *DB) readRows(ctx context.Context, ref graph.Ref, order string, fs []fe
 			first = fmt.Sprintf(", first: %d", f.n)
 		}
 		for _, p := range []string{predSent, predRecv} {
-			fmt.Fprintf(&b, "  %s_%s: %s%s (%s%s) { %s %s %s %s }\n", p[:1], f.month, p, f.month, order, first,
+			fmt.Fprintf(&b, "  %s_%s: %s%s (%s%s)%s { %s %s %s %s }\n", p[:1], f.month, p, f.month, order, first, filter,
 				predTxRec, predTxTime, predTxSortID, predTxAmount)
 		}
 	}
@@ -179,7 +217,7 @@ func (db *DB) readRows(ctx context.Context, ref graph.Ref, order string, fs []fe
 	return res, nil
 }
 
-func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, counts []monthCounts, page *graph.TxPage) error {
+func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filter string, counts []monthCounts, page *graph.TxPage) error {
 	desc := q.Sort == graph.SortTimeDesc
 	if desc {
 		counts = slices.Clone(counts)
@@ -216,7 +254,7 @@ func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, coun
 	if desc {
 		dir = "orderdesc"
 	}
-	rows, err := db.readRows(ctx, ref, fmt.Sprintf("%s: %s, %s: %s", dir, predTxTime, dir, predTxSortID), fs)
+	rows, err := db.readRows(ctx, ref, fmt.Sprintf("%s: %s, %s: %s", dir, predTxTime, dir, predTxSortID), filter, fs)
 	if err != nil {
 		return err
 	}
@@ -243,7 +281,7 @@ func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, coun
 	return nil
 }
 
-func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, counts []monthCounts, page *graph.TxPage) error {
+func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filter string, counts []monthCounts, page *graph.TxPage) error {
 	desc := q.Sort == graph.SortAmountDesc
 	keep := 0
 	if q.Limit > 0 {
@@ -260,7 +298,7 @@ func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, co
 	if desc {
 		order = fmt.Sprintf("orderdesc: %s, orderasc: %s, orderasc: %s", predTxAmount, predTxTime, predTxSortID)
 	}
-	byMonth, err := db.readRows(ctx, ref, order, fs)
+	byMonth, err := db.readRows(ctx, ref, order, filter, fs)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,9 @@ type ActivityQuery struct {
 	// AmountHist.NoThreshold.
 	Thresholds map[string]int64
 	Series     SeriesBy
+	// HistSeries also counts each series' rows per histogram bucket
+	// (Activity.HistSeries): who had the amounts of a band.
+	HistSeries bool
 }
 
 // Bucket is one period of a timeline.
@@ -68,12 +71,19 @@ type Activity struct {
 	First, Last time.Time
 	Hist        AmountHist
 	// Series counts rows per bucket per reference (SeriesByRef) or per
-	// counterparty (SeriesByCounterparty).
+	// counterparty (SeriesByCounterparty). HistSeries, when not nil before
+	// the first row is added (ActivityQuery.HistSeries), counts the same
+	// rows per histogram bucket (len(HistEdges); rows without a threshold
+	// are not in it).
 	Series        map[Ref][]int
+	HistSeries    map[Ref][]int
 	SeriesDropped int // rows of counterparties beyond MaxSeries
 	// Thresholds are the reporting thresholds the histogram read the
 	// amounts against (ActivityQuery.Thresholds).
 	Thresholds map[string]int64
+	// Currencies counts the rows read per currency code (a row without
+	// one as KZT): the histogram is labelled in the main one.
+	Currencies map[string]int
 	// Truncated is set when a reference had more rows in range than the
 	// store reads for one answer: the figures cover the first rows only.
 	Truncated bool
@@ -139,6 +149,28 @@ func HistBucket(amount, threshold int64) int {
 		}
 	}
 	return lo
+}
+
+// HistBand is the amount band [lo, hi) in minor units of the histogram's
+// buckets first…last (inclusive) against threshold: exactly the amounts
+// HistBucket puts in one of them. The first bucket's band is open below
+// (it holds the negative amounts too), the last one's open above: zero on
+// that side, as TxQuery reads a band.
+func HistBand(first, last int, threshold int64) (lo, hi int64) {
+	// ceil(threshold × edge / 1000) without overflow: the least amount
+	// whose per mille of threshold reaches edge.
+	at := func(edge int64) int64 {
+		return threshold/1000*edge + (threshold%1000*edge+999)/1000
+	}
+	first = min(max(first, 0), len(HistEdges)-1)
+	last = min(max(last, first), len(HistEdges)-1)
+	if first > 0 {
+		lo = at(HistEdges[first])
+	}
+	if last < len(HistEdges)-1 {
+		hi = at(HistEdges[last+1])
+	}
+	return lo, hi
 }
 
 // ActivityStep chooses the bucket length for a span drawn in at most cols
@@ -264,7 +296,8 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 	if at.After(a.Last) {
 		a.Last = at
 	}
-	if h := HistBucket(amount, threshold); h >= 0 {
+	h := HistBucket(amount, threshold)
+	if h >= 0 {
 		a.Hist.Counts[h]++
 	} else {
 		a.Hist.NoThreshold++
@@ -281,11 +314,46 @@ func (a *Activity) Add(at time.Time, dir Direction, amount, threshold int64, key
 			a.SeriesDropped++
 			return true
 		}
-		s = make([]int, len(a.Buckets))
+		if a.HistSeries != nil {
+			// One allocation holds both series: the time series'
+			// capacity reaches into the histogram's, so a row costs one
+			// map lookup.
+			buf := make([]int, len(a.Buckets)+len(HistEdges))
+			s = buf[:len(a.Buckets)]
+			a.HistSeries[key] = buf[len(a.Buckets):]
+		} else {
+			s = make([]int, len(a.Buckets))
+		}
 		a.Series[key] = s
 	}
 	s[i]++
+	if h >= 0 && cap(s) == len(a.Buckets)+len(HistEdges) {
+		s[:cap(s)][len(a.Buckets)+h]++
+	}
 	return true
+}
+
+// CountCurrency adds n rows in currency code ("" is KZT) to Currencies.
+func (a *Activity) CountCurrency(code string, n int) {
+	if code == "" {
+		code = "KZT"
+	}
+	if a.Currencies == nil {
+		a.Currencies = map[string]int{}
+	}
+	a.Currencies[code] += n
+}
+
+// MainCurrency is the currency most rows read are in (the first code in
+// order on a tie; KZT when none was counted).
+func (a *Activity) MainCurrency() string {
+	best, n := "KZT", 0
+	for code, c := range a.Currencies {
+		if c > n || (c == n && code < best) {
+			best, n = code, c
+		}
+	}
+	return best
 }
 
 // ThresholdOf is the reporting threshold of currency in thresholds (an

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -56,6 +57,7 @@ func TestActivityBucketsReconcile(t *testing.T) {
 	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 3, 0)
 	a := NewActivity(from, to, 30, nil)
+	a.HistSeries = map[Ref][]int{}
 	other := Ref{Kind: KindCard, Key: "4400430000000002"}
 	var in, out int64
 	var nIn, nOut int
@@ -98,6 +100,36 @@ func TestActivityBucketsReconcile(t *testing.T) {
 	if s != nIn+nOut {
 		t.Errorf("counterparty series counts %d, want %d", s, nIn+nOut)
 	}
+	// The series per histogram bucket is the histogram itself here (one
+	// key), and the time series is not disturbed by sharing its memory.
+	if hs := a.HistSeries[other]; !slices.Equal(hs, a.Hist.Counts) || len(a.Series[other]) != len(a.Buckets) {
+		t.Errorf("histogram series %v, histogram %v", hs, a.Hist.Counts)
+	}
+}
+
+// Each key's histogram series counts its own rows only.
+func TestActivityHistSeriesPerKey(t *testing.T) {
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := NewActivity(from, from.AddDate(0, 0, 10), 10, nil)
+	a.HistSeries = map[Ref][]int{}
+	x, y := Ref{Kind: KindCard, Key: "1"}, Ref{Kind: KindCard, Key: "2"}
+	const th = 500_000_00
+	a.Add(from, DirIn, 470_000_00, th, x, true)
+	a.Add(from.Add(time.Hour), DirOut, 480_000_00, th, x, true)
+	a.Add(from.AddDate(0, 0, 9), DirIn, 10_000_00, th, y, true)
+	a.Add(from.AddDate(0, 0, 9), DirIn, 10_000_00, 0, y, true) // no threshold: in no bucket
+	if a.HistSeries[x][HistCliff] != 2 || a.HistSeries[y][HistCliff] != 0 || a.HistSeries[y][HistBucket(10_000_00, th)] != 1 {
+		t.Errorf("histogram series x %v y %v", a.HistSeries[x], a.HistSeries[y])
+	}
+	if a.Series[x][0] != 2 || a.Series[y][9] != 2 {
+		t.Errorf("time series x %v y %v", a.Series[x], a.Series[y])
+	}
+	// Not asked for: no histogram series, the time series as before.
+	b := NewActivity(from, from.AddDate(0, 0, 10), 10, nil)
+	b.Add(from, DirIn, 470_000_00, th, x, true)
+	if b.HistSeries != nil || b.Series[x][0] != 1 || cap(b.Series[x]) != len(b.Buckets) {
+		t.Errorf("histogram series kept unasked: %v, series %v", b.HistSeries, b.Series)
+	}
 }
 
 func TestHistBucketCliff(t *testing.T) {
@@ -138,5 +170,53 @@ func TestReportingThreshold(t *testing.T) {
 	m := cfg.ReportingThresholdMap()
 	if m["KZT"] != 500_000_00 {
 		t.Errorf("map: %v", m)
+	}
+}
+
+// A band of histogram buckets keeps exactly the amounts HistBucket puts in
+// them, at thresholds that divide evenly and ones that do not.
+func TestHistBandMatchesHistBucket(t *testing.T) {
+	n := len(HistEdges)
+	for _, th := range []int64{500_000_00, 1_000_00, 333_333, 7} {
+		amounts := []int64{-5, 0, 1, th - 1, th, th + 1, th * 9 / 10, th*9/10 - 1, th*9/10 + 1, th * 10, th*10 - 1}
+		for _, e := range HistEdges {
+			x := th * e / 1000
+			amounts = append(amounts, x-1, x, x+1)
+		}
+		for first := range n {
+			for last := first; last < n; last++ {
+				lo, hi := HistBand(first, last, th)
+				q := TxQuery{MinAmount: lo, MaxAmount: hi}
+				for _, a := range amounts {
+					b := HistBucket(a, th)
+					if in := b >= first && b <= last; in != q.AmountIn(a) {
+						t.Fatalf("threshold %d buckets %d…%d band [%d, %d): amount %d in bucket %d, kept %v",
+							th, first, last, lo, hi, a, b, q.AmountIn(a))
+					}
+				}
+			}
+		}
+	}
+	if lo, hi := HistBand(HistCliff, HistCliff, 500_000_00); lo != 450_000_00 || hi != 500_000_00 {
+		t.Fatalf("the cliff's band is [%d, %d), want [450k, 500k)", lo, hi)
+	}
+	if lo, hi := HistBand(0, n-1, 500_000_00); lo != 0 || hi != 0 {
+		t.Fatalf("every bucket: [%d, %d), want an open band", lo, hi)
+	}
+}
+
+func TestMainCurrency(t *testing.T) {
+	var a Activity
+	if a.MainCurrency() != "KZT" {
+		t.Fatalf("no rows: %s", a.MainCurrency())
+	}
+	a.CountCurrency("", 2)
+	a.CountCurrency("USD", 3)
+	if a.MainCurrency() != "USD" || a.Currencies["KZT"] != 2 {
+		t.Fatalf("main %s of %v", a.MainCurrency(), a.Currencies)
+	}
+	a.CountCurrency("EUR", 3)
+	if a.MainCurrency() != "EUR" {
+		t.Fatalf("a tie goes to the first code: %s of %v", a.MainCurrency(), a.Currencies)
 	}
 }

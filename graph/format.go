@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -283,4 +284,102 @@ func clipSearch(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// ParseMajorAmount parses an amount typed in major units, as a person
+// writes a band ("450000", "450000.50", "450k", "1.5m", "2.25M"), into minor
+// units (×100): digits, at most one decimal point, and an optional k
+// (thousand) or m (million); no sign, no separators, no exponent, and no
+// more decimals than the unit has (two, five after k, eight after m).
+func ParseMajorAmount(s string) (int64, error) {
+	in := s
+	bad := func(why string) (int64, error) {
+		return 0, fmt.Errorf("amount %q: %s (write 450000, 450000.50, 450k or 1.5m)", in, why)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return bad("empty")
+	}
+	scale := 0 // powers of ten beyond the two decimals of minor units
+	switch s[len(s)-1] {
+	case 'k', 'K':
+		scale, s = 3, s[:len(s)-1]
+	case 'm', 'M':
+		scale, s = 6, s[:len(s)-1]
+	}
+	if strings.HasPrefix(s, "-") {
+		return bad("an amount band has no negative ends")
+	}
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || !digitsOnly(whole) || (dot && (frac == "" || !digitsOnly(frac))) {
+		if strings.ContainsAny(s, ", _'") {
+			return bad("no thousands separators")
+		}
+		return bad("not a number")
+	}
+	if len(frac) > 2+scale {
+		return bad(fmt.Sprintf("at most %d decimals", 2+scale))
+	}
+	// The digits of whole and frac, padded to minor units.
+	digits := whole + frac + strings.Repeat("0", 2+scale-len(frac))
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return bad("too large")
+	}
+	return v, nil
+}
+
+// FormatBand names an amount band [lo, hi) in minor units of currency
+// (zero: that side open), compactly when that is exact: "450k–500k ₸",
+// "≥5M ₸", "<5,000 ₸", "$1,250.50–$2k"; without a currency (a band of
+// every currency's amounts) the numbers alone: "450k–500k".
+func FormatBand(lo, hi int64, currency string) string {
+	if currency == "" {
+		num := func(minor int64) string { return strings.TrimSuffix(exactShort(minor, CurrencyNone), " "+CurrencyNone) }
+		switch {
+		case lo == 0 && hi == 0:
+			return "any amount"
+		case hi == 0:
+			return "≥" + num(lo)
+		case lo == 0:
+			return "<" + num(hi)
+		}
+		return num(lo) + "–" + num(hi)
+	}
+	switch {
+	case lo == 0 && hi == 0:
+		return "any amount"
+	case hi == 0:
+		return "≥" + exactShort(lo, currency)
+	case lo == 0:
+		return "<" + exactShort(hi, currency)
+	}
+	a, b := exactShort(lo, currency), exactShort(hi, currency)
+	if sym := CurrencySymbol(currency); sym != "$" && sym != "€" {
+		a = strings.TrimSuffix(a, " "+sym) // "450k–500k ₸": the sign once
+	}
+	return a + "–" + b
+}
+
+// exactShort is FormatShortMoneyIn when it reads back as minor (it rounds
+// otherwise: 123,456 is not "123k"), else FormatMoney.
+func exactShort(minor int64, currency string) string {
+	short := shortNumber(minor)
+	if num, unit, ok := strings.Cut(short, "."); ok && len(unit) > 0 {
+		// "2.50M" → "2.5M", "1.00M" → "1M"
+		suffix := strings.TrimLeft(unit, "0123456789")
+		frac := strings.TrimRight(strings.TrimSuffix(unit, suffix), "0")
+		short = num + suffix
+		if frac != "" {
+			short = num + "." + frac + suffix
+		}
+	}
+	if v, err := ParseMajorAmount(short); err == nil && v == minor {
+		return withCurrency(short, currency)
+	}
+	return FormatMoney(minor, currency)
 }

@@ -384,10 +384,43 @@ type TxQuery struct {
 	// Via narrows a holder's combined listing (a person's or
 	// organisation's, workbench) to one held instrument; zero lists them all.
 	Via Ref
+	// MinAmount and MaxAmount, when either is set, keep the rows whose
+	// amount (minor units) is in [MinAmount, MaxAmount), half open as the
+	// time range is; zero leaves that side open (a band from 0 keeps
+	// negative amounts too). Currency, when set, keeps only the rows in that
+	// ISO 4217 code (a row without one is KZT): a band read off the amount
+	// histogram is in one currency's units. Without Currency every
+	// currency's amounts compare as they are, as the page's totals add them.
+	// The page's totals are then over the rows kept.
+	MinAmount, MaxAmount int64
+	Currency             string
 }
 
 // Ranged reports whether q keeps a time range only.
 func (q TxQuery) Ranged() bool { return !q.From.IsZero() || !q.To.IsZero() }
+
+// Banded reports whether q keeps an amount band or one currency only.
+func (q TxQuery) Banded() bool { return q.MinAmount != 0 || q.MaxAmount != 0 || q.Currency != "" }
+
+// AmountIn reports whether amount is in q's band (any amount without one).
+func (q TxQuery) AmountIn(amount int64) bool {
+	return (q.MinAmount == 0 || amount >= q.MinAmount) && (q.MaxAmount == 0 || amount < q.MaxAmount)
+}
+
+// Keeps reports whether a row of amount in currency is in q's band and
+// currency (the time range and Via aside).
+func (q TxQuery) Keeps(amount int64, currency string) bool {
+	if !q.AmountIn(amount) {
+		return false
+	}
+	if q.Currency == "" {
+		return true
+	}
+	if currency == "" {
+		currency = "KZT"
+	}
+	return currency == q.Currency
+}
 
 // Holding is one instrument a person or organisation holds (a holds link),
 // with its transaction totals.

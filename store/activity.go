@@ -46,6 +46,9 @@ func (db *DB) Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activi
 		}
 		a = graph.NewActivity(from, to, q.Cols, q.Loc)
 		a.Thresholds = q.Thresholds
+		if q.HistSeries {
+			a.HistSeries = map[graph.Ref][]int{}
+		}
 		for _, ref := range q.Refs {
 			if err := activityOf(ctx, txn, ref, q, &a); err != nil {
 				return err
@@ -105,6 +108,27 @@ func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Act
 	start := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), encodeTime(a.From))
 	end := encodeTime(a.To)
 	rows := 0
+	// Rows counted per currency, kept here (a few codes, in runs) and
+	// added to a once.
+	type curRows struct {
+		code []byte
+		n    int
+	}
+	var curs []curRows
+	defer func() {
+		for _, c := range curs {
+			a.CountCurrency(string(c.code), c.n)
+		}
+	}()
+	countCur := func(cur []byte) {
+		for i := range curs {
+			if bytes.Equal(curs[i].code, cur) {
+				curs[i].n++
+				return
+			}
+		}
+		curs = append(curs, curRows{code: bytes.Clone(cur), n: 1})
+	}
 	for it.Seek(start); it.ValidForPrefix(prefix); it.Next() {
 		if rows%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -135,13 +159,17 @@ func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Act
 			if len(cur) == 0 {
 				th = q.Thresholds["KZT"]
 			}
+			var counted bool
 			switch q.Series {
 			case graph.SeriesByRef:
-				a.Add(decodeTime(tk), dir, amount, th, ref, true)
+				counted = a.Add(decodeTime(tk), dir, amount, th, ref, true)
 			case graph.SeriesByCounterparty:
-				a.Add(decodeTime(tk), dir, amount, th, graph.Ref{Kind: kind, Key: string(key)}, true)
+				counted = a.Add(decodeTime(tk), dir, amount, th, graph.Ref{Kind: kind, Key: string(key)}, true)
 			default:
-				a.Add(decodeTime(tk), dir, amount, th, graph.Ref{}, false)
+				counted = a.Add(decodeTime(tk), dir, amount, th, graph.Ref{}, false)
+			}
+			if counted {
+				countCur(cur)
 			}
 			return nil
 		})
@@ -217,17 +245,22 @@ func scanPrefixRange(ctx context.Context, txn *badger.Txn, prefix []byte, q grap
 	return nil
 }
 
-// rangeTotals sums ref's rows in q's range (capped at maxTotals, then
-// Truncated): a range has no persisted totals.
+// rangeTotals sums ref's rows in q's range and amount band (capped at
+// maxTotals rows counted, and at maxActivityRows read for a band, then
+// Truncated): neither has persisted totals.
 func rangeTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
 	errEnough := errors.New("enough")
+	read := 0
 	err := scanTxnRange(ctx, txn, ref, q, func(k, v []byte) error {
-		if page.Total >= maxTotals {
+		if read++; page.Total >= maxTotals || read > maxActivityRows {
 			page.Truncated = true
 			return errEnough
 		}
 		amt, err := txnAmount(v)
 		if err != nil {
+			return err
+		}
+		if ok, err := bandKeeps(q, v); err != nil || !ok {
 			return err
 		}
 		page.Total++
@@ -242,4 +275,40 @@ func rangeTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Tx
 		return nil
 	}
 	return err
+}
+
+// bandKeeps reports whether a transaction value is in q's amount band and
+// currency (graph.TxQuery.Keeps); without either it keeps every row and
+// reads nothing.
+func bandKeeps(q graph.TxQuery, v []byte) (bool, error) {
+	if !q.Banded() {
+		return true, nil
+	}
+	if q.Currency == "" {
+		amount, err := txnAmount(v)
+		return err == nil && q.AmountIn(amount), err
+	}
+	amount, _, _, cur, err := decodeTxnMoney(v)
+	if err != nil || !q.AmountIn(amount) {
+		return false, err
+	}
+	if len(cur) == 0 {
+		return q.Currency == "KZT", nil
+	}
+	return string(cur) == q.Currency, nil
+}
+
+// itemKeeps is bandKeeps on an iterator's item; without a band it reads
+// nothing.
+func itemKeeps(q graph.TxQuery, item *badger.Item) (bool, error) {
+	if !q.Banded() {
+		return true, nil
+	}
+	var ok bool
+	err := item.Value(func(v []byte) error {
+		var err error
+		ok, err = bandKeeps(q, v)
+		return err
+	})
+	return ok, err
 }

@@ -116,7 +116,7 @@ func (db *DB) TransactionsOf(ctx context.Context, owners []graph.Ref, q graph.Tx
 		for _, o := range owners {
 			var p graph.TxPage
 			totals := readTotals
-			if q.Ranged() { // a range has no persisted totals
+			if q.Ranged() || q.Banded() { // a range or a band has no persisted totals
 				totals = func(ctx context.Context, txn *badger.Txn, o graph.Ref, p *graph.TxPage) error {
 					return rangeTotals(ctx, txn, o, q, p)
 				}
@@ -185,7 +185,8 @@ func (h *txMergeHeap) Pop() any {
 // mergedTimePage merges the owners' rows by time: (time, owner, id) in
 // ascending order, or exactly its reverse, so every row has one place and
 // a page boundary never drops or repeats one. It skips q.Offset rows
-// without reading their values.
+// without reading their values, unless q has an amount band: then every
+// head is a row in the band.
 func mergedTimePage(ctx context.Context, txn *badger.Txn, owners []graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
 	desc := q.Sort == graph.SortTimeDesc
 	h := &txMergeHeap{desc: desc}
@@ -198,21 +199,36 @@ func mergedTimePage(ctx context.Context, txn *badger.Txn, owners []graph.Ref, q 
 			hd.it.Close()
 		}
 	}()
-	// head reads the iterator's current row into a head; false when the
-	// owner has no rows left.
+	// head reads the iterator's current row into a head, moving past the
+	// rows outside q's amount band; no head (it nil) when the owner has no
+	// rows left.
 	head := func(i int, it *badger.Iterator) (txMergeHead, error) {
 		p := prefixes[i]
-		if !it.ValidForPrefix(p) {
-			return txMergeHead{}, nil
+		for n := 1; ; n++ {
+			if !it.ValidForPrefix(p) {
+				return txMergeHead{}, nil
+			}
+			k := it.Item().Key()
+			if bytes.Compare(k, los[i]) < 0 || bytes.Compare(k, his[i]) >= 0 {
+				return txMergeHead{}, nil
+			}
+			if len(k) < len(p)+8 {
+				return txMergeHead{}, fmt.Errorf("transaction key %x: %w", k, errShortKey)
+			}
+			ok, err := itemKeeps(q, it.Item())
+			if err != nil {
+				return txMergeHead{}, err
+			}
+			if ok {
+				return txMergeHead{owner: i, it: it, at: bytes.Clone(k[len(p) : len(p)+8]), rest: bytes.Clone(k[len(p)+8:])}, nil
+			}
+			if n%progressEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return txMergeHead{}, err
+				}
+			}
+			it.Next()
 		}
-		k := it.Item().Key()
-		if bytes.Compare(k, los[i]) < 0 || bytes.Compare(k, his[i]) >= 0 {
-			return txMergeHead{}, nil
-		}
-		if len(k) < len(p)+8 {
-			return txMergeHead{}, fmt.Errorf("transaction key %x: %w", k, errShortKey)
-		}
-		return txMergeHead{owner: i, it: it, at: bytes.Clone(k[len(p) : len(p)+8]), rest: bytes.Clone(k[len(p)+8:])}, nil
 	}
 	for i, o := range owners {
 		prefixes[i] = refPrefix(pfxTxn, o)

@@ -266,7 +266,7 @@ func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) 
 		return page, fmt.Errorf("read transactions of %s: negative offset or limit", ref)
 	}
 	err := db.view(ctx, func(txn *badger.Txn) error {
-		if q.Ranged() {
+		if q.Ranged() || q.Banded() {
 			if err := rangeTotals(ctx, txn, ref, q, &page); err != nil {
 				return err
 			}
@@ -275,7 +275,7 @@ func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) 
 		}
 		switch q.Sort {
 		case graph.SortTimeDesc, graph.SortTimeAsc:
-			return timePage(txn, ref, q, &page)
+			return timePage(ctx, txn, ref, q, &page)
 		case graph.SortAmountDesc, graph.SortAmountAsc:
 			return amountPage(ctx, txn, ref, q, &page)
 		}
@@ -325,7 +325,10 @@ func readTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, page *graph
 	return err
 }
 
-func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
+// timePage seeks to q's range and skips q.Offset rows: without an amount
+// band it reads no value to skip one; with a band it reads each row's
+// amount (and currency) to know whether it counts.
+func timePage(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPage) error {
 	prefix := refPrefix(pfxTxn, ref)
 	o := badger.DefaultIteratorOptions
 	o.PrefetchValues = false
@@ -353,12 +356,26 @@ func timePage(txn *badger.Txn, ref graph.Ref, q graph.TxQuery, page *graph.TxPag
 		}
 		return bytes.Compare(k, hi) < 0
 	}
-	for skip := q.Offset; skip > 0 && inRange(); skip-- {
-		it.Next()
+	for skip, n := q.Offset, 0; skip > 0 && inRange(); it.Next() {
+		ok, err := itemKeeps(q, it.Item())
+		if err != nil {
+			return err
+		}
+		if ok {
+			skip--
+		}
+		if n++; n%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 	}
 	for ; inRange() && (q.Limit == 0 || len(page.Txns) < q.Limit); it.Next() {
 		item := it.Item()
 		err := item.Value(func(v []byte) error {
+			if ok, err := bandKeeps(q, v); err != nil || !ok {
+				return err
+			}
 			t, err := decodeTxn(item.Key(), v)
 			page.Txns = append(page.Txns, t)
 			return err
@@ -401,6 +418,9 @@ func amountPageOf(ctx context.Context, txn *badger.Txn, prefixes [][]byte, q gra
 		}
 		amt, err := txnAmount(v)
 		if err != nil {
+			return err
+		}
+		if ok, err := bandKeeps(q, v); err != nil || !ok {
 			return err
 		}
 		r := amountRow{amount: amt, key: k}

@@ -39,12 +39,17 @@ func (f *fakeBackend) Activity(_ context.Context, q graph.ActivityQuery) (graph.
 	}
 	a := graph.NewActivity(from, to, q.Cols, q.Loc)
 	a.Thresholds = th
+	if q.HistSeries {
+		a.HistSeries = map[graph.Ref][]int{}
+	}
 	add := func(t graph.Txn, dir graph.Direction, owner, other graph.Ref) {
 		key := owner
 		if q.Series == graph.SeriesByCounterparty {
 			key = other
 		}
-		a.Add(t.Time, dir, t.Amount, graph.ThresholdOf(th, t.Currency), key, q.Series != graph.SeriesNone)
+		if a.Add(t.Time, dir, t.Amount, graph.ThresholdOf(th, t.Currency), key, q.Series != graph.SeriesNone) {
+			a.CountCurrency(t.Currency, 1)
+		}
 	}
 	for _, r := range q.Refs {
 		for _, t := range f.txns {

@@ -67,6 +67,8 @@ type caseDialog struct {
 	hint    string // a muted line under the fields
 	// dialogConfirm: what yes does.
 	confirm func() tea.Cmd
+	// dialogBand: the currency of the band being edited ("" for any).
+	bandCur string
 
 	keys dialogKeys
 	w    int
@@ -89,6 +91,7 @@ const (
 	dialogMove                           // case picker, copy check box: move or copy a bookmark
 	dialogMerge                          // case picker: merge a case into another
 	dialogConfirm                        // a question answered y or n (delete)
+	dialogBand                           // from, below: the entity's transactions in an amount band (timeline.go)
 )
 
 type dialogKeys struct {
@@ -539,7 +542,12 @@ type dialogScreen struct {
 	d caseDialog
 }
 
-func (s *dialogScreen) Title() string             { return "bookmark dialog" }
+func (s *dialogScreen) Title() string {
+	if s.d.kind == dialogBand {
+		return "amount band"
+	}
+	return "bookmark dialog"
+}
 func (s *dialogScreen) SetSize(w, h int)          { s.d.setWidth(s.m.dialogWidth()) }
 func (s *dialogScreen) View() []string            { return nil }
 func (s *dialogScreen) Box() string               { return s.d.view(s.m.st) }

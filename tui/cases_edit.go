@@ -124,6 +124,8 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 			return d.confirm()
 		}
 		return nil
+	case dialogBand:
+		return m.saveBandDialog(d)
 	case dialogRenameCase, dialogTagCase, dialogNoteCase, dialogTagBookmark, dialogNoteBookmark:
 		ctx = graph.WithSeen(ctx, d.seen)
 	}

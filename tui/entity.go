@@ -60,8 +60,10 @@ type entityView struct {
 	// (sparks.go); nil until loaded.
 	sparks map[graph.Ref][]int
 	// from and to, when set, keep the transactions in [from, to): a range
-	// brushed on the timeline.
+	// brushed on the timeline; band keeps those of an amount band chosen on
+	// its histogram.
 	from, to time.Time
+	band     txBand
 
 	// A person's or organisation's page lists the money of what they hold
 	// (hold), all of it merged or one instrument at a time (via, the
@@ -88,7 +90,25 @@ func newEntityView(ref graph.Ref, st theme.Styles) entityView {
 
 // query asks for the page of transactions that starts at offset.
 func (ev entityView) query(offset int) graph.TxQuery {
-	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to, Via: ev.via}
+	return graph.TxQuery{Sort: ev.sort, Offset: offset, Limit: txPageSize, From: ev.from, To: ev.to, Via: ev.via,
+		MinAmount: ev.band.lo, MaxAmount: ev.band.hi, Currency: ev.band.cur}
+}
+
+// filtered reports whether the list keeps a time range or an amount band.
+func (ev entityView) filtered() bool { return !ev.from.IsZero() || !ev.to.IsZero() || ev.band.set() }
+
+// filterTitle names the list's time range and amount band, "" without
+// either: "range 2025-03-13…2025-03-15 · amounts 450k–500k ₸".
+func (m *Model) filterTitle() string {
+	ev := &m.ent
+	var parts []string
+	if !ev.from.IsZero() || !ev.to.IsZero() {
+		parts = append(parts, "range "+m.rangeText(ev.from, ev.to))
+	}
+	if ev.band.set() {
+		parts = append(parts, ev.band.String())
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (ev entityView) failed() bool { return ev.entErr != nil || ev.nbrErr != nil || ev.txErr != nil }
@@ -287,8 +307,12 @@ func (m *Model) entityKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.reloadTxns(), true
 	case key.Matches(msg, k.Timeline):
 		return m.openTimeline(timelineSource{title: m.titleOf(ev.ref), refs: []graph.Ref{ev.ref}, entity: true}), true
-	case key.Matches(msg, k.AllDates) && !(ev.from.IsZero() && ev.to.IsZero()):
-		return m.setTxRange(time.Time{}, time.Time{}), true
+	case key.Matches(msg, k.AllDates) && ev.filtered():
+		ev.from, ev.to, ev.band = time.Time{}, time.Time{}, txBand{}
+		m.setStatus("transactions: every date and amount", false)
+		return m.reloadTxns(), true
+	case key.Matches(msg, k.Band):
+		return m.openBandDialog(), true
 	case key.Matches(msg, k.Instrument) && ev.holder():
 		return m.nextInstrument(), true
 	case key.Matches(msg, k.Open):
@@ -596,8 +620,8 @@ func (m *Model) renderTxns(r rect) []string {
 		if ev.tx.Truncated {
 			title += " · totals partial"
 		}
-		if !ev.from.IsZero() || !ev.to.IsZero() {
-			title = "range " + m.rangeText(ev.from, ev.to) + " · " + title
+		if f := m.filterTitle(); f != "" {
+			title = f + " · " + title
 		}
 	} else if !ev.txDone {
 		title = "Transactions · sort " + sortNames[ev.sort] + " · loading…"

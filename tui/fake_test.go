@@ -199,7 +199,8 @@ func (f *fakeBackend) Transactions(_ context.Context, ref graph.Ref, q graph.TxQ
 	owners, holder := f.owners(ref, q.Via)
 	for _, o := range owners {
 		for _, t := range f.txns {
-			if (!q.From.IsZero() && t.Time.Before(q.From)) || (!q.To.IsZero() && !t.Time.Before(q.To)) {
+			if (!q.From.IsZero() && t.Time.Before(q.From)) || (!q.To.IsZero() && !t.Time.Before(q.To)) ||
+				!q.Keeps(t.Amount, t.Currency) {
 				continue
 			}
 			if t.From == o || t.To == o {

@@ -30,11 +30,15 @@ type entityKeys struct {
 	List                     list.KeyMap
 	Focus, Open, Graph, Sort key.Binding
 	// Timeline opens the activity chart; AllDates drops the range brushed
-	// on it from the transaction list.
+	// on it and the amount band chosen on its histogram from the
+	// transaction list.
 	Timeline, AllDates key.Binding
 	// Instrument steps a person's or organisation's page through the
 	// instruments they hold, one at a time, and back to all of them.
 	Instrument key.Binding
+	// Band asks for an amount band of the transaction list (a dialog; the
+	// histogram on the timeline chooses one too).
+	Band key.Binding
 }
 
 func defaultEntityKeys() entityKeys {
@@ -45,8 +49,9 @@ func defaultEntityKeys() entityKeys {
 		Graph:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "graph")),
 		Sort:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort")),
 		Timeline:   key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
-		AllDates:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date (drop the range)")),
+		AllDates:   key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "every date & amount (drop range and band)")),
 		Instrument: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "one instrument / all")),
+		Band:       key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "amount band…")),
 	}
 }
 
@@ -75,7 +80,7 @@ func entityHelp(g globalKeys, e entityKeys) keyHelp {
 		short: []key.Binding{e.Open, e.Focus, e.Graph, e.Timeline, e.Sort, e.List.PageDown, e.List.Filter, g.Back, g.SearchAnywhere},
 		full: [][]key.Binding{
 			append(e.List.Bindings(), e.Focus),
-			{e.Open, e.Graph, e.Sort, e.Timeline, e.AllDates, e.Instrument, e.List.Export},
+			{e.Open, e.Graph, e.Sort, e.Timeline, e.Band, e.AllDates, e.Instrument, e.List.Export},
 			{g.SearchAnywhere, g.Back, g.Forward, g.Resolve, g.Help, g.Quit, g.ForceQuit},
 		},
 	}

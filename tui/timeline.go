@@ -3,9 +3,11 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"casegraph/graph"
@@ -16,20 +18,24 @@ import (
 
 // The timeline screen: an entity's, a suspected group's or a case's
 // activity over time (tui/chart.Timeline) beside the histogram of its
-// amounts against the reporting threshold (chart.Histogram). Its data is
-// one bounded backend query (Backend.Activity), asked again when the width
-// changes the buckets. On an entity, a range chosen on the timeline (enter)
-// filters the entity's transaction list to it.
+// amounts against the reporting threshold (chart.Hist). Its data is one
+// bounded backend query (Backend.Activity), asked again when the width
+// changes the buckets. tab moves the keys between the two charts. On an
+// entity, a range chosen on the timeline (enter) filters the entity's
+// transaction list to it, and a band of amounts chosen on the histogram
+// (enter) to that band; on a group or a case, either lists the entities
+// active in it (timeline_range.go).
 
-// timelineKeys are the timeline screen's own keys besides the chart's.
+// timelineKeys are the timeline screen's own keys besides the charts'.
 type timelineKeys struct {
-	Open, Close key.Binding
+	Open, Close, Switch key.Binding
 }
 
 func defaultTimelineKeys() timelineKeys {
 	return timelineKeys{
-		Open:  key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
-		Close: key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close timeline")),
+		Open:   key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline & amounts")),
+		Close:  key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close timeline")),
+		Switch: key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "timeline / amounts")),
 	}
 }
 
@@ -64,6 +70,7 @@ type timelineScreen struct {
 	src  timelineSource
 	keys timelineKeys
 	tl   chart.Timeline
+	hist chart.Hist // has the keys when focused (tab)
 	act  graph.Activity
 	done bool
 	err  error
@@ -74,7 +81,11 @@ type timelineScreen struct {
 
 // openTimeline pushes a timeline of src and asks for its data.
 func (m *Model) openTimeline(src timelineSource) tea.Cmd {
-	s := &timelineScreen{m: m, src: src, keys: defaultTimelineKeys(), tl: chart.NewTimeline(m.st, m.loc)}
+	s := &timelineScreen{m: m, src: src, keys: defaultTimelineKeys(), tl: chart.NewTimeline(m.st, m.loc), hist: chart.NewHist(m.st)}
+	if !src.entity {
+		s.tl.Keys.Apply.SetHelp("enter", "who was active in the range")
+		s.hist.Keys.Apply.SetHelp("enter", "who was active in the band")
+	}
 	m.push(s)
 	return s.request()
 }
@@ -96,8 +107,9 @@ func (s *timelineScreen) rects() (tl, hist rect) {
 
 func (s *timelineScreen) SetSize(w, h int) {
 	s.w, s.h = w, h
-	tl, _ := s.rects()
+	tl, hist := s.rects()
 	s.tl.SetSize(pane.ContentWidth(tl.W), pane.ContentHeight(tl.H))
+	s.hist.SetSize(pane.ContentWidth(hist.W), pane.ContentHeight(hist.H))
 }
 
 // request asks for the activity when the chart's width calls for other
@@ -112,7 +124,8 @@ func (s *timelineScreen) request() tea.Cmd {
 	s.seq++
 	q := graph.ActivityQuery{Refs: s.src.refs, Cols: cols, Loc: s.m.loc}
 	if !s.src.entity {
-		q.Series = graph.SeriesByRef // who was active in a brushed range
+		// Who was active in a brushed range, who had the amounts of a band.
+		q.Series, q.HistSeries = graph.SeriesByRef, true
 	}
 	return loadActivity(s.m.ctx, s.m.b, s.seq, q)
 }
@@ -128,15 +141,35 @@ func (s *timelineScreen) apply(msg activityLoadedMsg) {
 	}
 	s.act = msg.act
 	s.tl.SetActivity(msg.act)
+	th, cur := histScale(msg.act)
+	s.hist.SetData(msg.act.Hist, th, cur)
+}
+
+// histScale is the threshold and currency the histogram's rows are
+// labelled in, and a band chosen on it is read in: the currency most rows
+// are in, when it has a threshold, else tenge.
+func histScale(a graph.Activity) (threshold int64, currency string) {
+	if cur := a.MainCurrency(); a.Thresholds[cur] > 0 {
+		return a.Thresholds[cur], cur
+	}
+	if th := a.Thresholds["KZT"]; th > 0 {
+		return th, "KZT"
+	}
+	return 500_000_00, "KZT"
 }
 
 func (s *timelineScreen) ShortHelp() []key.Binding {
+	if s.hist.Focused() {
+		k := s.hist.Keys
+		return []key.Binding{k.Down, k.ExtendDown, k.Anchor, k.Apply, s.keys.Switch, k.Clear, s.keys.Close}
+	}
 	k := s.tl.Keys
-	return []key.Binding{k.Left, k.ExtendRight, k.Anchor, k.Apply, k.Clear, s.keys.Close}
+	return []key.Binding{k.Left, k.ExtendRight, k.Anchor, k.Apply, s.keys.Switch, k.Clear, s.keys.Close}
 }
 
 func (s *timelineScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{s.tl.Keys.Bindings(), {s.keys.Close, s.m.keys.Help, s.m.keys.ForceQuit}}
+	return [][]key.Binding{s.tl.Keys.Bindings(), s.hist.Keys.Bindings(),
+		{s.keys.Switch, s.keys.Close, s.m.keys.Help, s.m.keys.ForceQuit}}
 }
 
 func (s *timelineScreen) Update(msg tea.Msg) tea.Cmd {
@@ -149,13 +182,27 @@ func (s *timelineScreen) Update(msg tea.Msg) tea.Cmd {
 			return m.setTxRange(time.Time{}, time.Time{})
 		}
 		return nil
+	case chart.BandMsg:
+		return s.band(msg.First, msg.Last)
+	case chart.BandClearedMsg:
+		if s.src.entity {
+			return m.setTxBand(txBand{})
+		}
+		return nil
 	case tea.KeyPressMsg:
 		var cmd tea.Cmd
 		var ok bool
-		if s.tl, cmd, ok = s.tl.Update(msg); ok {
+		if s.hist.Focused() {
+			s.hist, cmd, ok = s.hist.Update(msg)
+		} else {
+			s.tl, cmd, ok = s.tl.Update(msg)
+		}
+		if ok {
 			return cmd
 		}
 		switch {
+		case key.Matches(msg, s.keys.Switch):
+			s.hist.SetFocused(!s.hist.Focused())
 		case key.Matches(msg, s.keys.Close):
 			m.pop()
 			return nil
@@ -181,6 +228,112 @@ func (s *timelineScreen) brush(from, to time.Time) tea.Cmd {
 	return m.setTxRange(from, to)
 }
 
+// band filters the entity's transaction list to the amounts of histogram
+// buckets first…last and shows it; on a group's or a case's timeline it
+// lists the entities with amounts in the band (timeline_range.go).
+func (s *timelineScreen) band(first, last int) tea.Cmd {
+	m := s.m
+	lo, hi, cur := s.hist.Amounts()
+	b := txBand{lo: lo, hi: hi, cur: cur}
+	if !s.src.entity {
+		m.openBand(s.src.title, s.act, first, last, b)
+		return nil
+	}
+	m.pop()
+	m.ent.focus = focusTxns
+	return m.setTxBand(b)
+}
+
+// txBand is an amount band of the transaction list: [lo, hi) in minor
+// units of cur, zero for an open side (graph.TxQuery's MinAmount,
+// MaxAmount and Currency); the zero txBand keeps every amount.
+type txBand struct {
+	lo, hi int64
+	cur    string
+}
+
+func (b txBand) set() bool { return b != txBand{} }
+
+// String names the band for titles: "amounts 450k–500k ₸", "amounts in
+// KZT" when it is open on both sides, "amounts 450k–500k" when it is of
+// every currency.
+func (b txBand) String() string {
+	if b.lo == 0 && b.hi == 0 {
+		return "amounts in " + b.cur
+	}
+	return "amounts " + graph.FormatBand(b.lo, b.hi, b.cur)
+}
+
+// openBandDialog asks for an amount band of the entity's transactions
+// without the histogram: from and below in major units (450000, 450k,
+// 1.5m), either empty for an open side, both for every amount. A band
+// chosen on the histogram keeps its currency; one typed here compares
+// every currency's amounts as they are, as the list's totals add them.
+func (m *Model) openBandDialog() tea.Cmd {
+	b := m.ent.band
+	d := caseDialog{kind: dialogBand, title: "Transactions in an amount band", keys: defaultDialogKeys(),
+		labels: []string{"from", "below"},
+		inputs: []textinput.Model{newInput(m.st, majorText(b.lo), "e.g. 450k"), newInput(m.st, majorText(b.hi), "e.g. 500k")}}
+	d.hint = "[from, below) · 450000, 450k, 1.5m · empty: open"
+	if b.cur != "" {
+		d.hint += " · in " + b.cur
+	} else {
+		d.hint += " · any currency"
+	}
+	d.bandCur = b.cur
+	return m.openDialog(d, 0)
+}
+
+// majorText writes minor units as the band dialog reads them back: "",
+// "450000", "450000.5".
+func majorText(minor int64) string {
+	if minor == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%d", minor/100)
+	if f := minor % 100; f != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%02d", f), "0")
+	}
+	return s
+}
+
+// saveBandDialog applies the band typed in d; a value that does not parse
+// leaves the list as it was and says why.
+func (m *Model) saveBandDialog(d caseDialog) tea.Cmd {
+	var b txBand
+	for i, v := range []*int64{&b.lo, &b.hi} {
+		if d.value(i) == "" {
+			continue
+		}
+		x, err := graph.ParseMajorAmount(d.value(i))
+		if err != nil {
+			m.setStatus(d.labels[i]+": "+err.Error(), true)
+			return nil
+		}
+		*v = x
+	}
+	if b.hi != 0 && b.hi <= b.lo {
+		m.setStatus(fmt.Sprintf("below %s is not above from %s: the band is empty", d.value(1), d.value(0)), true)
+		return nil
+	}
+	if b.lo != 0 || b.hi != 0 {
+		b.cur = d.bandCur
+	}
+	return m.setTxBand(b)
+}
+
+// setTxBand filters the entity screen's transaction list to the band (the
+// zero band: every amount), keeping its time range, and reloads it.
+func (m *Model) setTxBand(b txBand) tea.Cmd {
+	m.ent.band = b
+	if b.set() {
+		m.setStatus("transactions: "+b.String()+" · X drops the filters", false)
+	} else {
+		m.setStatus("transactions: every amount", false)
+	}
+	return m.reloadTxns()
+}
+
 // setTxRange filters the entity screen's transaction list to [from, to)
 // (zero times: no filter) and reloads it.
 func (m *Model) setTxRange(from, to time.Time) tea.Cmd {
@@ -188,7 +341,7 @@ func (m *Model) setTxRange(from, to time.Time) tea.Cmd {
 	if from.IsZero() && to.IsZero() {
 		m.setStatus("transactions: every date", false)
 	} else {
-		m.setStatus("transactions: "+m.rangeText(from, to)+" · X shows every date", false)
+		m.setStatus("transactions: "+m.rangeText(from, to)+" · X drops the filters", false)
 	}
 	return m.reloadTxns()
 }
@@ -222,18 +375,31 @@ func (s *timelineScreen) View() []string {
 		if a.Truncated {
 			footer += " · first rows only"
 		}
-		th := a.Thresholds["KZT"]
-		if th == 0 {
-			th = 500_000_00
+		histBody = s.hist.Lines()
+	}
+	var hint string
+	switch {
+	case s.hist.Focused() && s.done && s.err == nil:
+		lo, hi, cur := s.hist.Amounts()
+		hint = fmt.Sprintf("%s: %s · enter lists ", txBand{lo: lo, hi: hi, cur: cur}.String(), fmtInt(s.hist.Count()))
+		if s.src.entity {
+			hint += "them"
+		} else {
+			hint += "who had them"
 		}
-		histBody = chart.Histogram(st, a.Hist, th, "KZT", pane.ContentWidth(histR.W), pane.ContentHeight(histR.H))
+		if len(s.act.Currencies) > 1 {
+			// The rows count every currency against its own threshold;
+			// the band lists the labels' currency.
+			hint += " · " + cur + " only"
+		}
+	case s.hist.Focused():
+	case s.src.entity:
+		hint = "enter filters the list to the range · tab: amounts"
+	default:
+		hint = "enter lists who was active in the range · tab: amounts"
 	}
-	hint := "enter filters the list to the range"
-	if !s.src.entity {
-		hint = "enter lists who was active in the range"
-	}
-	out := pane.Box(st, title, footer, tlBody, tlR.W, tlR.H, true)
-	hist := pane.Box(st, "Amounts against the reporting threshold", hint, histBody, histR.W, histR.H, false)
+	out := pane.Box(st, title, footer, tlBody, tlR.W, tlR.H, !s.hist.Focused())
+	hist := pane.Box(st, "Amounts against the reporting threshold", hint, histBody, histR.W, histR.H, s.hist.Focused())
 	if tlR.Y == histR.Y {
 		return pane.Join(out, hist)
 	}

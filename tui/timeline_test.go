@@ -220,3 +220,205 @@ func TestTimelineGroupGolden(t *testing.T) {
 		})
 	}
 }
+
+// cardRows counts the fake's rows of refCard that keep says are in.
+func cardRows(f *fakeBackend, keep func(graph.Txn) bool) int {
+	n := 0
+	for _, x := range f.txns {
+		if (x.From == refCard || x.To == refCard) && keep(x) {
+			n++
+		}
+	}
+	return n
+}
+
+// A band of amounts chosen on the histogram (tab, then the cliff's row,
+// enter) filters the entity's transaction list to it, with the band in the
+// title; a time range chosen afterwards on the timeline combines with it;
+// x on the histogram drops the band only, X on the entity page both.
+func TestTimelineHistogramBandFiltersTransactions(t *testing.T) {
+	m, f := newModel(t, 160, 45, Options{Start: &refCard})
+	press(t, m, "T", "tab")
+	requireContains(t, m, "amounts 450k–500k ₸: 33 · enter lists them")
+	press(t, m, "enter")
+	if onStack[*timelineScreen](m) || m.screenName() != "entity" {
+		t.Fatalf("enter on the histogram left screen %s", m.screenName())
+	}
+	if b := m.ent.band; b.lo != 450_000_00 || b.hi != 500_000_00 || b.cur != "KZT" {
+		t.Fatalf("band %+v, want [450k, 500k) KZT", b)
+	}
+	inBand := func(x graph.Txn) bool { return x.Amount >= 450_000_00 && x.Amount < 500_000_00 }
+	want := cardRows(f, inBand)
+	if want != 33 || m.ent.tx.Total != want || len(m.ent.tx.Txns) != want {
+		t.Fatalf("listed %d of %d, want the %d cash top-ups just under 500k", len(m.ent.tx.Txns), m.ent.tx.Total, want)
+	}
+	for _, x := range m.ent.tx.Txns {
+		if !inBand(x) {
+			t.Fatalf("row %s of %d outside the band", x.ID, x.Amount)
+		}
+	}
+	requireContains(t, m, "amounts 450k–500k ₸ · Transactions 33 · in ")
+
+	// The timeline again: a range of the last five days, on top of the band.
+	press(t, m, "T")
+	s, _ := find[*timelineScreen](m)
+	a := s.act
+	press(t, m, "H", "H", "H", "H", "enter")
+	from, to := a.BucketRange(len(a.Buckets)-5, len(a.Buckets)-1)
+	both := cardRows(f, func(x graph.Txn) bool { return inBand(x) && !x.Time.Before(from) && x.Time.Before(to) })
+	if both == 0 || both == want || m.ent.tx.Total != both || m.ent.band.lo != 450_000_00 {
+		t.Fatalf("range and band: %d listed, want %d (band alone %d); band %+v", m.ent.tx.Total, both, want, m.ent.band)
+	}
+	requireContains(t, m, "range "+m.rangeText(from, to)+" · amounts 450k–500k ₸ · Transactions "+fmt.Sprint(both)+" ·")
+
+	// x on the histogram drops the band, the range stays.
+	press(t, m, "T", "tab", "x")
+	if m.ent.band.set() || m.ent.from.IsZero() {
+		t.Fatalf("x on the histogram: band %+v range %v…%v", m.ent.band, m.ent.from, m.ent.to)
+	}
+	press(t, m, "esc")
+	inRange := cardRows(f, func(x graph.Txn) bool { return !x.Time.Before(from) && x.Time.Before(to) })
+	if m.ent.tx.Total != inRange {
+		t.Fatalf("range alone: %d listed, want %d", m.ent.tx.Total, inRange)
+	}
+
+	// A wider band (K extends it up over 400k–450k) and X: everything.
+	press(t, m, "T", "tab", "K", "enter")
+	if b := m.ent.band; b.lo != 400_000_00 || b.hi != 500_000_00 {
+		t.Fatalf("K: band %+v, want [400k, 500k)", b)
+	}
+	requireContains(t, m, "amounts 400k–500k ₸ · Transactions")
+	press(t, m, "X")
+	if m.ent.band.set() || !m.ent.from.IsZero() || m.ent.tx.Total != 130 {
+		t.Fatalf("X: band %+v range %v, %d transactions, want all 130", m.ent.band, m.ent.from, m.ent.tx.Total)
+	}
+}
+
+// On a group's timeline a band of amounts lists the members with amounts
+// in it, and enter opens one with its list filtered to the band.
+func TestTimelineBandOfAGroup(t *testing.T) {
+	m, f := newModel(t, 160, 45, Options{})
+	press(t, m, "C", "T")
+	s, _ := find[*timelineScreen](m)
+	press(t, m, "tab", "J", "enter") // 450k–550k
+	rs, ok := find[*rangeScreen](m)
+	if !ok {
+		t.Fatal("enter on a group's band listed nothing")
+	}
+	inBand := func(x graph.Txn) bool { return x.Amount >= 450_000_00 && x.Amount < 550_000_00 }
+	want := map[graph.Ref]int{}
+	for _, r := range s.src.refs {
+		for _, x := range f.txns {
+			if (x.From == r || x.To == r) && inBand(x) {
+				want[r]++
+			}
+		}
+	}
+	if len(rs.rows) != len(want) || len(want) == 0 {
+		t.Fatalf("rows %+v, want %v", rs.rows, want)
+	}
+	for _, r := range rs.rows {
+		if r.n != want[r.ref] {
+			t.Fatalf("%v: %d in the band, want %d", r.ref, r.n, want[r.ref])
+		}
+	}
+	requireContains(t, m, "With amounts 450k–550k ₸ · group 1", "enter lists its transactions in the band", "active in band")
+	top := rs.rows[0].ref
+	press(t, m, "enter")
+	if m.screenName() != "entity" || m.ent.ref != top || m.ent.band.lo != 450_000_00 || m.ent.band.hi != 550_000_00 {
+		t.Fatalf("enter: screen %s ref %v band %+v", m.screenName(), m.ent.ref, m.ent.band)
+	}
+	if m.ent.tx.Total != want[top] {
+		t.Fatalf("%d transactions listed, want the band's %d", m.ent.tx.Total, want[top])
+	}
+}
+
+// The histogram is labelled in the currency most rows are in, and a band
+// chosen on it lists the rows of that currency: here the card's rows in
+// dollars, but for the cash top-ups in tenge.
+func TestTimelineBandInTheMainCurrency(t *testing.T) {
+	m, f := newModel(t, 160, 45, Options{Start: &refCard})
+	for i := range f.txns {
+		if f.txns[i].Channel != graph.ChannelTopup {
+			f.txns[i].Currency = "USD"
+			f.txns[i].Amount /= 50 // the transfers of ~150k ₸: ~$3,000
+		}
+	}
+	press(t, m, "T", "tab")
+	requireContains(t, m, "reporting threshold $10,000", "amounts $9,000–$10k: 33 · enter lists them · USD only")
+	press(t, m, "up", "up", "up", "up", "up", "up", "enter") // $3,000–4,000: the transfers
+	b := m.ent.band
+	if b.cur != "USD" || b.lo != 3_000_00 || b.hi != 4_000_00 {
+		t.Fatalf("band %+v, want [$3,000, $4,000) in USD", b)
+	}
+	want := cardRows(f, func(x graph.Txn) bool { return x.Currency == "USD" && x.Amount >= b.lo && x.Amount < b.hi })
+	if want != 33 || m.ent.tx.Total != want {
+		t.Fatalf("%d listed, want the %d transfers in dollars", m.ent.tx.Total, want)
+	}
+	requireContains(t, m, "amounts $3,000–$4,000 · Transactions 33")
+}
+
+// A on the entity page asks for a band without the chart: typed in major
+// units, [from, below), of every currency; a value that does not parse
+// leaves the list as it was and says why; emptied, the band is dropped.
+func TestBandDialogFiltersTransactions(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "A")
+	requireContains(t, m, "Transactions in an amount band", "[from, below) · 450000, 450k, 1.5m · empty: open · any currency")
+	typeText(t, m, "150k")
+	press(t, m, "tab")
+	typeText(t, m, "495001")
+	press(t, m, "enter")
+	if b := m.ent.band; b.lo != 150_000_00 || b.hi != 495_001_00 || b.cur != "" {
+		t.Fatalf("band %+v, want [150k, 495,001) of any currency", b)
+	}
+	want := cardRows(f, func(x graph.Txn) bool { return x.Amount >= 150_000_00 && x.Amount < 495_001_00 })
+	if want <= 33 || want >= 130 || m.ent.tx.Total != want {
+		t.Fatalf("%d listed, want %d", m.ent.tx.Total, want)
+	}
+	requireContains(t, m, "amounts 150k–495,001 · Transactions "+fmt.Sprint(want))
+
+	// The dialog opens on the band; a bad value changes nothing.
+	press(t, m, "A")
+	requireContains(t, m, "150000", "495001")
+	press(t, m, "tab")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, "450,000")
+	press(t, m, "enter")
+	requireContains(t, m, "below: amount \"450,000\": no thousands separators")
+	if m.ent.band.hi != 495_001_00 || m.ent.tx.Total != want {
+		t.Fatalf("a bad value changed the band to %+v", m.ent.band)
+	}
+
+	// Both emptied: every amount.
+	press(t, m, "A")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	press(t, m, "tab")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	press(t, m, "enter")
+	if m.ent.band.set() || m.ent.tx.Total != 130 {
+		t.Fatalf("emptied: band %+v, %d listed", m.ent.band, m.ent.tx.Total)
+	}
+}
+
+// A band chosen on the histogram, edited in the dialog, keeps its currency.
+func TestBandDialogKeepsTheHistogramsCurrency(t *testing.T) {
+	m, _ := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "T", "tab", "enter", "A")
+	requireContains(t, m, "450000", "500000", "· in KZT")
+	for range 6 {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, "400k")
+	press(t, m, "tab", "enter")
+	if b := m.ent.band; b.lo != 400_000_00 || b.hi != 500_000_00 || b.cur != "KZT" {
+		t.Fatalf("band %+v, want [400k, 500k) in KZT", b)
+	}
+	requireContains(t, m, "amounts 400k–500k ₸ · Transactions 33")
+}

@@ -55,6 +55,9 @@ func TestDgraphCommands(t *testing.T) {
 		{"search", "--json", "Ахметов"},
 		{"search", "--json", "--kind", "card", "4400"},
 		{"show", "--json", "card:4400430000000015"},
+		// A band and a range are kept by the cluster as by the store.
+		{"show", "--json", "--min-amount", "450k", "--max-amount", "1.5m", "card:4400430000000015"},
+		{"show", "--json", "--from", "2025-03-14", "--max-amount", "1m", "card:4400431234567894"},
 		// A person's page on a folder adds up everything they hold and the
 		// kept analysis; a cluster has neither yet (docs/DGRAPH.md).
 	} {
@@ -84,6 +87,11 @@ func TestDgraphCommands(t *testing.T) {
 	err := run(context.Background(), []string{"flags", "--db", c.URL()}, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "does not work on one yet") {
 		t.Errorf("flags --db dgraph://: %v", err)
+	}
+	// A band of one currency: a folder only.
+	err = run(context.Background(), []string{"show", "--currency", "KZT", "--min-amount", "1k", "--db", c.URL(), "card:4400430000000015"}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "a currency filter works on a folder only") {
+		t.Errorf("show --currency --db dgraph://: %v", err)
 	}
 }
 

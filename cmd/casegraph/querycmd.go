@@ -125,10 +125,99 @@ func searchJSON(res graph.SearchResult) any {
 
 // showCmd: casegraph show REF.
 type showCmd struct {
-	DB    dbArgs   `embed:""`
-	JSON  bool     `name:"json" help:"print JSON"`
-	Limit int      `default:"50" placeholder:"N" help:"at most this many neighbours and transactions"`
-	Ref   []string `arg:"" optional:"" name:"ref" help:"card:…, iin:…, iban:…, exchange:…, group:…"`
+	DB    dbArgs `embed:""`
+	JSON  bool   `name:"json" help:"print JSON"`
+	Limit int    `default:"50" placeholder:"N" help:"at most this many neighbours and transactions"`
+	// The transactions listed, and their totals, kept to a time range and
+	// an amount band (graph.TxQuery), both half open.
+	From      string   `placeholder:"DATE" help:"only transactions from this day (YYYY-MM-DD, Almaty) or time (2025-03-15T02:10:00+05:00) on"`
+	To        string   `placeholder:"DATE" help:"only transactions before this day or time (--to 2025-04-01 ends with March)"`
+	MinAmount string   `name:"min-amount" placeholder:"AMOUNT" help:"only transactions of at least this amount, in major units: 450000, 450000.50, 450k, 1.5m"`
+	MaxAmount string   `name:"max-amount" placeholder:"AMOUNT" help:"only transactions under this amount (--max-amount 500k keeps 499,999.99)"`
+	Currency  string   `placeholder:"CODE" help:"only transactions in this currency (ISO 4217: KZT, USD); without it the band compares every currency's amounts as they are"`
+	Ref       []string `arg:"" optional:"" name:"ref" help:"card:…, iin:…, iban:…, exchange:…, group:…"`
+}
+
+// txQuery is the transaction listing the flags ask for; a flag that does
+// not parse is a usage error saying how to write it.
+func (c *showCmd) txQuery() (graph.TxQuery, error) {
+	q := graph.TxQuery{Sort: graph.SortTimeDesc, Limit: c.Limit}
+	var err error
+	if c.From != "" {
+		if q.From, err = parseWhen(c.From); err != nil {
+			return q, usageError{msg: "--from: " + err.Error(), cmd: "show"}
+		}
+	}
+	if c.To != "" {
+		if q.To, err = parseWhen(c.To); err != nil {
+			return q, usageError{msg: "--to: " + err.Error(), cmd: "show"}
+		}
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		return q, usageError{msg: fmt.Sprintf("--to %s is not after --from %s: the range [from, to) is empty", c.To, c.From), cmd: "show"}
+	}
+	if c.MinAmount != "" {
+		if q.MinAmount, err = graph.ParseMajorAmount(c.MinAmount); err != nil {
+			return q, usageError{msg: "--min-amount: " + err.Error(), cmd: "show"}
+		}
+	}
+	if c.MaxAmount != "" {
+		if q.MaxAmount, err = graph.ParseMajorAmount(c.MaxAmount); err != nil {
+			return q, usageError{msg: "--max-amount: " + err.Error(), cmd: "show"}
+		}
+		if q.MaxAmount == 0 {
+			return q, usageError{msg: "--max-amount 0 is no bound: give an amount above 0", cmd: "show"}
+		}
+	}
+	if q.MaxAmount != 0 && q.MaxAmount <= q.MinAmount {
+		return q, usageError{msg: fmt.Sprintf("--max-amount %s is not above --min-amount %s: the band [min, max) is empty",
+			c.MaxAmount, c.MinAmount), cmd: "show"}
+	}
+	if c.Currency != "" {
+		code := strings.ToUpper(strings.TrimSpace(c.Currency))
+		if len(code) != 3 || strings.Trim(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return q, usageError{msg: fmt.Sprintf("--currency %q: want an ISO 4217 code such as KZT or USD", c.Currency), cmd: "show"}
+		}
+		q.Currency = code
+	}
+	return q, nil
+}
+
+// parseWhen reads a day (YYYY-MM-DD: its midnight in Almaty) or a time
+// as the importers read one (a zone-less time is Almaty's).
+func parseWhen(s string) (time.Time, error) {
+	if len(strings.TrimSpace(s)) == len("2006-01-02") {
+		day, err := importers.ParseDate(s)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.ParseInLocation("2006-01-02", day, importers.Almaty())
+	}
+	t, err := importers.ParseTime(s, nil)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want a day YYYY-MM-DD or a time 2025-03-15T02:10:00+05:00", s)
+	}
+	return t, nil
+}
+
+// filterText describes q's range and band for show's heading: "" without
+// either, else e.g. "from 2025-03-01 · before 2025-04-01 · amounts
+// 450k–500k".
+func filterText(q graph.TxQuery) string {
+	almaty := importers.Almaty()
+	var parts []string
+	if !q.From.IsZero() {
+		parts = append(parts, "from "+q.From.In(almaty).Format("2006-01-02 15:04"))
+	}
+	if !q.To.IsZero() {
+		parts = append(parts, "before "+q.To.In(almaty).Format("2006-01-02 15:04"))
+	}
+	if q.MinAmount != 0 || q.MaxAmount != 0 {
+		parts = append(parts, "amounts "+graph.FormatBand(q.MinAmount, q.MaxAmount, q.Currency))
+	} else if q.Currency != "" {
+		parts = append(parts, "in "+q.Currency)
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (c *showCmd) Run(e *env) error { return cmdShow(e.ctx, c, e.stdout) }
@@ -137,6 +226,10 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	dbf, pos := c.DB.flags(), c.Ref
 	if len(pos) != 1 {
 		return usageError{msg: "show needs exactly one REF, e.g. card:4400430000000015 or iin:850312300002"}
+	}
+	q, err := c.txQuery()
+	if err != nil {
+		return err
 	}
 	b, wb, done, err := dbf.openReader(ctx)
 	if err != nil {
@@ -168,7 +261,7 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
-	page, err := b.Transactions(ctx, ref, graph.TxQuery{Sort: graph.SortTimeDesc, Limit: c.Limit})
+	page, err := b.Transactions(ctx, ref, q)
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
@@ -185,6 +278,9 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	}
 	if c.JSON {
 		out := showJSON(e, nbs, nbTotal, page)
+		if f := filterJSON(q); f != nil {
+			out["transactions_filter"] = f
+		}
 		out["risk"] = nil // no analysis has run on the database
 		if hasRisk {
 			out["risk"] = risk
@@ -201,8 +297,33 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if hasRisk {
 		riskLines = append(riskLines, risk.Lines()...)
 	}
-	printShow(stdout, e, riskLines, nbs, nbTotal, page)
+	printShow(stdout, e, riskLines, nbs, nbTotal, page, filterText(q))
 	return nil
+}
+
+// filterJSON is q's range and band for show --json: nil without either;
+// amounts as decimals in major units, times in RFC 3339.
+func filterJSON(q graph.TxQuery) map[string]string {
+	if !q.Ranged() && !q.Banded() {
+		return nil
+	}
+	f := map[string]string{}
+	if !q.From.IsZero() {
+		f["from"] = q.From.UTC().Format(time.RFC3339Nano)
+	}
+	if !q.To.IsZero() {
+		f["to"] = q.To.UTC().Format(time.RFC3339Nano)
+	}
+	if q.MinAmount != 0 {
+		f["min_amount"] = decimal(q.MinAmount)
+	}
+	if q.MaxAmount != 0 {
+		f["max_amount"] = decimal(q.MaxAmount)
+	}
+	if q.Currency != "" {
+		f["currency"] = q.Currency
+	}
+	return f
 }
 
 // userRef turns a REF typed by a user into a stored reference: validated
@@ -244,7 +365,7 @@ func inStore(ctx context.Context, db *store.DB) func(graph.Ref) bool {
 	}
 }
 
-func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor, nbTotal int, page graph.TxPage) {
+func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor, nbTotal int, page graph.TxPage, filter string) {
 	line := safetext.Line
 	fmt.Fprintf(w, "%s %s  (%s)\n", strings.ToUpper(e.Ref.Kind.String()), line(graph.Title(e)), line(e.Ref.String()))
 	if e.Stub {
@@ -280,10 +401,16 @@ func printShow(w io.Writer, e graph.Entity, risk []string, nbs []graph.Neighbor,
 			line(n.Ref.String()))
 	}
 	if page.Total == 0 {
+		if filter != "" {
+			fmt.Fprintf(w, "\ntransactions 0 · %s\n", filter)
+		}
 		return
 	}
-	fmt.Fprintf(w, "\ntransactions %d · in %s · out %s\n", page.Total,
-		graph.FormatMoney(page.In, ""), graph.FormatMoney(page.Out, ""))
+	if filter != "" {
+		filter = " · " + filter
+	}
+	fmt.Fprintf(w, "\ntransactions %d · in %s · out %s%s\n", page.Total,
+		graph.FormatMoney(page.In, ""), graph.FormatMoney(page.Out, ""), filter)
 	almaty := importers.Almaty()
 	for _, t := range page.Txns {
 		owner, via := e.Ref, ""

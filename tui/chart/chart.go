@@ -12,7 +12,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"casegraph/graph"
 	"casegraph/tui/pane"
@@ -377,109 +376,6 @@ func fill(lines []string, w, h int) []string {
 		}
 	}
 	return out
-}
-
-// Histogram draws the amounts of a by their ratio to the reporting
-// threshold, one row per bucket from small to large, in w×h cells. The row
-// just under the threshold (graph.HistCliff) is marked ◀ and drawn in the
-// warning style, a rule marks the threshold itself, and the first line says
-// how many amounts fall in [90 %, 100 %) of it. threshold (minor units of
-// currency) only labels the rows; every amount was read against its own
-// currency's threshold. Rows that do not fit are folded into "… n smaller"
-// and "… n larger" lines; the cliff and its neighbours always show.
-func Histogram(st theme.Styles, h graph.AmountHist, threshold int64, currency string, w, hgt int) []string {
-	out := make([]string, 0, hgt)
-	total := h.Total()
-	if total == 0 {
-		return fill(append(out, st.Muted.Render("no amounts to count")), w, hgt)
-	}
-	near := h.Near()
-	head := fmt.Sprintf("%d of %d amounts in [90 %%, 100 %%) of the %s threshold", near, total, graph.FormatShortMoneyIn(threshold, currency))
-	if h.NoThreshold > 0 {
-		head += fmt.Sprintf(" · %d in currencies without one", h.NoThreshold)
-	}
-	headSt := st.Muted
-	if near > 0 {
-		headSt = st.Warn
-	}
-	out = append(out, headSt.Render(head))
-	label := func(i int) string {
-		lo := threshold * graph.HistEdges[i] / 1000
-		if i == len(graph.HistEdges)-1 {
-			return "≥" + shortAmount(lo)
-		}
-		return shortAmount(lo) + "–" + shortAmount(threshold*graph.HistEdges[i+1]/1000)
-	}
-	labelW := 0
-	for i := range graph.HistEdges {
-		labelW = max(labelW, ansi.StringWidth(label(i)))
-	}
-	peak := 0
-	for _, c := range h.Counts {
-		peak = max(peak, c)
-	}
-	const mark = " ◀ just under"
-	countW := len(fmt.Sprint(peak))
-	barW := max(w-labelW-countW-ansi.StringWidth(mark)-3, 4)
-	row := func(i int) string {
-		c := h.Counts[i]
-		cells := 0
-		if peak > 0 {
-			cells = c * barW * 8 / peak
-			if c > 0 {
-				cells = max(cells, 1)
-			}
-		}
-		bar := strings.Repeat("█", cells/8)
-		if r := cells % 8; r > 0 {
-			bar += string(right[r])
-		}
-		bar = pane.Fit(bar, barW)
-		lbl := pane.Right(label(i), labelW)
-		cnt := pane.Right(fmt.Sprint(c), countW)
-		if i == graph.HistCliff {
-			return st.Warn.Render(lbl+" "+bar+" "+cnt) + st.Warn.Bold(true).Render(mark)
-		}
-		return st.Muted.Render(lbl) + " " + st.Money.Render(bar) + " " + st.Muted.Render(cnt)
-	}
-	ruleText := "┄┄ reporting threshold " + graph.FormatMoney(threshold, currency) + " "
-	rule := st.Warn.Render(ruleText + strings.Repeat("┄", max(w-ansi.StringWidth(ruleText), 0)))
-	// Choose the rows that fit: the whole scale, else a window around the
-	// cliff with the rest folded into a line on each side (no fold lines
-	// when even they do not fit).
-	n := len(graph.HistEdges)
-	avail := hgt - 1 // under the heading; the threshold rule takes one
-	lo, hi := 0, n-1
-	folds := true
-	if avail < n+1 {
-		rows := avail - 1 - 2
-		if rows < 1 {
-			rows, folds = max(avail-1, 1), false
-		}
-		lo = min(max(0, graph.HistCliff-(rows-1)/2), n-rows)
-		hi = lo + rows - 1
-	}
-	if lo > 0 && folds {
-		s := 0
-		for _, c := range h.Counts[:lo] {
-			s += c
-		}
-		out = append(out, st.Muted.Render(fmt.Sprintf("… %d smaller (under %s)", s, shortAmount(threshold*graph.HistEdges[lo]/1000))))
-	}
-	for i := lo; i <= hi; i++ {
-		out = append(out, row(i))
-		if i == graph.HistCliff {
-			out = append(out, rule)
-		}
-	}
-	if hi < n-1 && folds {
-		s := 0
-		for _, c := range h.Counts[hi+1:] {
-			s += c
-		}
-		out = append(out, st.Muted.Render(fmt.Sprintf("… %d larger (from %s)", s, shortAmount(threshold*graph.HistEdges[hi+1]/1000))))
-	}
-	return fill(out, w, hgt)
 }
 
 // shortAmount is a compact amount without a currency sign: "450k", "1.5M".

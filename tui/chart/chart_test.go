@@ -142,3 +142,73 @@ func TestTimelineBrush(t *testing.T) {
 		}
 	}
 }
+
+// The histogram's cursor starts on the cliff; ↑/↓ move it, K/J and space
+// make a band, enter reports the buckets, x clears; the window of rows
+// follows the cursor when they do not all fit.
+func TestHistSelectsBand(t *testing.T) {
+	a := structured()
+	hs := NewHist(theme.New(true))
+	hs.SetSize(60, 8)
+	hs.SetData(a.Hist, 500_000_00, "KZT")
+	hs.SetFocused(true)
+	press := func(keys ...string) tea.Cmd {
+		var cmd tea.Cmd
+		for _, k := range keys {
+			var ok bool
+			if hs, cmd, ok = hs.Update(keyMsg(k)); !ok {
+				t.Fatalf("key %q not taken", k)
+			}
+		}
+		return cmd
+	}
+	if msg := press("enter")().(BandMsg); msg.First != graph.HistCliff || msg.Last != graph.HistCliff {
+		t.Fatalf("enter at the start: %+v, want the cliff", msg)
+	}
+	if lo, hi, cur := hs.Amounts(); lo != 450_000_00 || hi != 500_000_00 || cur != "KZT" || hs.Count() != 40 {
+		t.Fatalf("the cliff's band: [%d, %d) %s, %d amounts", lo, hi, cur, hs.Count())
+	}
+	press("up", "J", "J")
+	if first, last := hs.Band(); first != graph.HistCliff-1 || last != graph.HistCliff+1 {
+		t.Fatalf("band %d…%d, want %d…%d", first, last, graph.HistCliff-1, graph.HistCliff+1)
+	}
+	if lo, hi, _ := hs.Amounts(); lo != 400_000_00 || hi != 550_000_00 || hs.Count() != 47 {
+		t.Fatalf("band [%d, %d) with %d amounts, want [400k, 550k) with 47", lo, hi, hs.Count())
+	}
+	// marked is the gutter of the row labelled lbl.
+	marked := func(lbl string) string {
+		for _, l := range hs.Lines() {
+			if l = ansi.Strip(l); strings.Contains(l, lbl) {
+				return strings.TrimSpace(l[:strings.Index(l, lbl)])
+			}
+		}
+		return "no row"
+	}
+	for lbl, want := range map[string]string{"500k–550k": "▸", "450k–500k": "┃", "400k–450k": "┃", "550k–625k": ""} {
+		if got := marked(lbl); got != want {
+			t.Fatalf("row %s is marked %q, want %q:\n%s", lbl, got, want, ansi.Strip(strings.Join(hs.Lines(), "\n")))
+		}
+	}
+	if _, ok := press("x")().(BandClearedMsg); !ok {
+		t.Fatal("x did not clear the band")
+	}
+	if first, last := hs.Band(); first != last {
+		t.Fatalf("x left a band %d…%d", first, last)
+	}
+	press("home")
+	lines := hs.Lines()
+	if len(lines) != 8 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	if got := marked("0–5,000"); got != "▸" {
+		t.Fatalf("home: the smallest row is marked %q, want the cursor:\n%s", got, ansi.Strip(strings.Join(lines, "\n")))
+	}
+	if lo, hi, _ := hs.Amounts(); lo != 0 || hi != 5_000_00 {
+		t.Fatalf("the first bucket is open below: [%d, %d)", lo, hi)
+	}
+	// Unfocused, the cursor is not drawn.
+	hs.SetFocused(false)
+	if text := ansi.Strip(strings.Join(hs.Lines(), "\n")); strings.Contains(text, "▸") {
+		t.Fatalf("an unfocused histogram draws its cursor:\n%s", text)
+	}
+}

@@ -305,13 +305,13 @@ func TestTeamServerEndToEnd(t *testing.T) {
 	alice.send(tab + "Team case" + tab + "mule" + ctrlS) // the case picker, the new case's name, tags
 	alice.wait(5*time.Second, "(new case)")
 	start := time.Now()
-	bob.wait(time.Second, "Team case", "1 bookmarks", "alice bookmarked")
+	bob.wait(time.Second, "Team case", "1 bookmark", "alice bookmarked")
 	t.Logf("bob saw alice's bookmark %s after she did", time.Since(start).Round(time.Millisecond))
 
 	// Both open the case's notes; alice saves first; bob's save, begun on
 	// the notes as they were, is refused naming her.
 	alice.send("c")
-	alice.wait(5*time.Second, "1 bookmarks")
+	alice.wait(5*time.Second, "1 bookmark")
 	alice.send("n")
 	alice.wait(5*time.Second, "Notes of Team case")
 	bob.send("n")

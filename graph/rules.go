@@ -87,11 +87,7 @@ func RunRulesWith(ctx context.Context, ix *Index, cfg RuleConfig, opt RunOptions
 	rr := newRuleRun(ix, cfg)
 	rr.verdicts = opt.Verdicts
 	n := ix.Len()
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, (n+nodeChunk-1)/nodeChunk))
+	workers := max(1, min(rr.workers(), (n+nodeChunk-1)/nodeChunk))
 
 	var next atomic.Int64
 	done := make(chan int, workers*4)
@@ -229,6 +225,15 @@ func newRuleRun(ix *Index, cfg RuleConfig) *ruleRun {
 
 // holderOrSelf returns who stands behind an instrument: its holder, or the
 // instrument itself when no holder is known.
+// workers is the number of goroutines a run's parallel parts use: the
+// configured number, else GOMAXPROCS.
+func (rr *ruleRun) workers() int {
+	if rr.cfg.Workers > 0 {
+		return rr.cfg.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
 func (rr *ruleRun) holderOrSelf(id NodeID) NodeID {
 	if h := rr.holder[id]; h != NoNode {
 		return h

@@ -232,32 +232,42 @@ func (rr *ruleRun) score(hits []Hit, last bool) Flags {
 	if last {
 		out.Refs = make(map[NodeID]Ref, len(sc.final.nodes))
 	}
-	out.Risks = make([]Risk, 0, len(sc.final.nodes))
-	for i, n := range sc.final.nodes {
-		rs := []RuleScore(sc.final.accs[i])
-		slices.SortFunc(rs, func(a, b RuleScore) int {
-			if c := cmp.Compare(b.Score, a.Score); c != 0 {
-				return c
+	// Each entity's risk is its own work (the explanation most of it), so
+	// the entities are shared out among the workers in chunks, each writing
+	// its own slots; Refs, a map, is filled after.
+	out.Risks = make([]Risk, len(sc.final.nodes))
+	const chunk = 4096
+	nChunks := (len(sc.final.nodes) + chunk - 1) / chunk
+	parallelChunks(nChunks, min(rr.workers(), nChunks), func(_, c int) {
+		for i := c * chunk; i < min((c+1)*chunk, len(sc.final.nodes)); i++ {
+			n := sc.final.nodes[i]
+			rs := []RuleScore(sc.final.accs[i])
+			slices.SortFunc(rs, func(a, b RuleScore) int {
+				if c := cmp.Compare(b.Score, a.Score); c != 0 {
+					return c
+				}
+				return cmp.Compare(ruleNumber(a.Rule), ruleNumber(b.Rule))
+			})
+			s, w, typ := parts(rs)
+			subj := rr.subject(n)
+			var idx []int
+			if o, ok := ownOf[n]; ok {
+				for j := owns[o].lo; j < owns[o].hi; j++ {
+					idx = append(idx, j)
+				}
 			}
-			return cmp.Compare(ruleNumber(a.Rule), ruleNumber(b.Rule))
-		})
-		ref := ix.Ref(n)
-		if last {
-			out.Refs[n] = ref
-		}
-		s, w, typ := parts(rs)
-		subj := rr.subject(n)
-		var idx []int
-		if o, ok := ownOf[n]; ok {
-			for j := owns[o].lo; j < owns[o].hi; j++ {
-				idx = append(idx, j)
+			r := Risk{Node: n, Ref: ix.Ref(n), Kind: ix.Kind(n),
+				Score: CombineRisk(s, w, cfg.FlagThreshold), Typology: s, Context: w, Typologies: typ,
+				Evidence: evid[subj], Subject: subj, Rules: rs, Hits: idx}
+			if last {
+				r.Explanation = rr.explain(n, rs, hits, idx)
 			}
+			out.Risks[i] = r
 		}
-		out.Risks = append(out.Risks, Risk{Node: n, Ref: ref, Kind: ix.Kind(n),
-			Score: CombineRisk(s, w, cfg.FlagThreshold), Typology: s, Context: w, Typologies: typ,
-			Evidence: evid[subj], Subject: subj, Rules: rs, Hits: idx})
-		if last {
-			out.Risks[len(out.Risks)-1].Explanation = rr.explain(n, rs, hits, idx)
+	})
+	if last {
+		for _, r := range out.Risks {
+			out.Refs[r.Node] = r.Ref
 		}
 	}
 	if last {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 // collectorRounds bounds how far risk flows from flagged mules: round one
@@ -95,130 +96,181 @@ func (rr *ruleRun) collectors(ctx context.Context, f Flags) ([]Hit, error) {
 	if all > 0 {
 		baseIn, baseOut = float64(fromF)/float64(all), float64(toF)/float64(all)
 	}
-	var hits []Hit
-	subjects := map[NodeID]struct{}{}
-	pair := map[NodeID]int64{}
-	var evid []uint32
-	var edges []TxEdge
-	side := func(id, self NodeID, es []TxEdge, verb string, need int, theirs []int64, base float64) {
-		clear(subjects)
-		clear(pair)
-		evid = evid[:0]
-		edges = edges[:0]
-		var total, fromFlagged int64
-		var from, to int64
-		for _, e := range es {
-			if e.Other == id {
-				continue
-			}
-			total = AddSat(total, rr.val(e))
-			if !isInstrument(ix.Kind(e.Other)) {
-				continue
-			}
-			s := rr.subject(e.Other)
-			if s == self || !flaggedSubj[s] {
-				continue
-			}
-			pair[e.Other] += rr.val(e)
-			fromFlagged += rr.val(e)
-			evid = append(evid, e.Tx)
-			edges = append(edges, e)
-			if from == 0 || e.Time < from {
-				from = e.Time
-			}
-			to = max(to, e.Time)
-		}
-		for o, amt := range pair {
-			if float64(amt) >= minDependence*float64(theirs[o]) {
-				subjects[rr.subject(o)] = struct{}{}
-			}
-		}
-		k := len(subjects)
-		if k < need || total <= 0 || float64(fromFlagged) < c.MinShare*float64(total) || float64(fromFlagged) <= 2*base*float64(total) {
+	// The instruments and identifiers are shared out among the workers in
+	// chunks of nodes, each with its own scratch and hits; the hits are
+	// joined in chunk order, as one pass in node order would give them.
+	const chunk = 1 << 14
+	nChunks := (n + chunk - 1) / chunk
+	chunkHits := make([][]Hit, nChunks)
+	workers := min(rr.workers(), nChunks)
+	scratch := make([]collectScratch, workers)
+	var stopped atomic.Bool
+	parallelChunks(nChunks, workers, func(w, ci int) {
+		if stopped.Load() || ctx.Err() != nil {
+			stopped.Store(true)
 			return
 		}
-		strength := 0.85
-		if k > need {
-			strength = 1
+		sc := &scratch[w]
+		sc.hits = nil
+		for i := ci * chunk; i < min((ci+1)*chunk, n); i++ {
+			rr.collectNode(sc, NodeID(i), collectInput{c: c, flagged: flaggedSubj, profiled: profiled,
+				inSum: inSum, outSum: outSum, baseIn: baseIn, baseOut: baseOut})
 		}
-		share := float64(fromFlagged) / float64(total)
-		hits = append(hits, Hit{Rule: "R23", Node: id, Score: c.Weight * strength,
-			Reason: fmt.Sprintf("%s %d flagged subjects: %s of %s (%.0f%%)", verb, k,
-				rr.money(fromFlagged, edges), rr.money(total, es), 100*share),
-			Evidence: rr.evidence(evid), Window: Window{From: from, To: to}})
+		chunkHits[ci] = sc.hits
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("collectors: %w", err)
 	}
-	users := map[NodeID]struct{}{}
-	var flaggedUsers []NodeID
-	for i := 0; i < n; i++ {
-		if i%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("collectors: %w", err)
-			}
-		}
-		id := NodeID(i)
-		if k := ix.Kind(id); c.IdentWeight > 0 && (k == KindDevice || k == KindIP || k == KindPhone || k == KindGroup) {
-			// A gang's identifier: its other users are mostly flagged. A
-			// group of the imported case data (groups.csv, memberships.csv)
-			// is the strongest such identifier: its members are named by
-			// the investigation itself.
-			clear(users)
-			flaggedUsers = flaggedUsers[:0]
-			suspects := 0
-			for _, l := range ix.Links(id) {
-				if k := ix.Kind(l.Other); l.Out || k != KindPerson && !isInstrument(k) {
-					continue
-				}
-				s := rr.subject(l.Other)
-				if _, dup := users[s]; dup {
-					continue
-				}
-				users[s] = struct{}{}
-				if flaggedSubj[s] {
-					flaggedUsers = append(flaggedUsers, s)
-				}
-				if flaggedSubj[s] || profiled[s] {
-					suspects++
-				}
-			}
-			k, all := len(flaggedUsers), len(users)
-			if all > maxSharedHolders {
-				continue
-			}
-			gang := k >= c.FundSubjects && float64(k) >= c.IdentShare*float64(all-1)
-			farm := suspects >= c.FundSubjects && 2*suspects >= all
-			if !gang && !farm {
-				continue
-			}
-			for u := range users {
-				switch {
-				case flaggedSubj[u]:
-				case gang && ix.Kind(id) == KindGroup:
-					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
-						Reason: fmt.Sprintf("named in the case data as a member of group %s with %d flagged subjects (of %d members)",
-							ix.Ref(id).Key, k, all-1)})
-				case gang:
-					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
-						Reason: fmt.Sprintf("uses %s %s with %d flagged subjects (of %d users)", kindWord(ix.Kind(id)),
-							ix.Ref(id).Key, k, all-1)})
-				case profiled[u]:
-					hits = append(hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
-						Reason: fmt.Sprintf("one of %d holders with a nominee's profile (cards in many banks, unlicensed exchanges, P2P, night cash) on %s %s (of %d users)",
-							suspects, kindWord(ix.Kind(id)), ix.Ref(id).Key, all)})
-				}
-			}
-			continue
-		}
-		if !isInstrument(ix.Kind(id)) {
-			continue
-		}
-		self := rr.subject(id)
-		if flaggedSubj[self] {
-			continue
-		}
-		side(id, self, ix.InTx(id), "collects from", c.MinSubjects, outSum, baseIn)
-		side(id, self, ix.OutTx(id), "funds", c.FundSubjects, inSum, baseOut)
+	var hits []Hit
+	for _, h := range chunkHits {
+		hits = append(hits, h...)
 	}
 	return hits, nil
+}
+
+// collectInput is what every worker of the collector pass reads.
+type collectInput struct {
+	c               CollectorRule
+	flagged         []bool // flaggedSubj: flagged subjects (confirmed included, dismissed not)
+	profiled        []bool
+	inSum, outSum   []int64
+	baseIn, baseOut float64
+}
+
+// collectScratch is one worker's scratch and hits in the collector pass.
+type collectScratch struct {
+	subjects     map[NodeID]struct{}
+	pair         map[NodeID]int64
+	evid         []uint32
+	edges        []TxEdge
+	users        map[NodeID]struct{}
+	flaggedUsers []NodeID
+	hits         []Hit
+}
+
+// collectNode is the collector pass for one node: an identifier whose other
+// users are mostly flagged (a gang's device, IP, phone or imported group)
+// passes risk to its users; an instrument of an unflagged subject that
+// collects from or funds flagged subjects gets a hit.
+func (rr *ruleRun) collectNode(sc *collectScratch, id NodeID, in collectInput) {
+	if sc.subjects == nil {
+		sc.subjects, sc.pair, sc.users = map[NodeID]struct{}{}, map[NodeID]int64{}, map[NodeID]struct{}{}
+	}
+	ix, c, flaggedSubj, profiled := rr.ix, in.c, in.flagged, in.profiled
+	if k := ix.Kind(id); c.IdentWeight > 0 && (k == KindDevice || k == KindIP || k == KindPhone || k == KindGroup) {
+		// A gang's identifier: its other users are mostly flagged. A
+		// group of the imported case data (groups.csv, memberships.csv)
+		// is the strongest such identifier: its members are named by
+		// the investigation itself.
+		clear(sc.users)
+		sc.flaggedUsers = sc.flaggedUsers[:0]
+		suspects := 0
+		for _, l := range ix.Links(id) {
+			if k := ix.Kind(l.Other); l.Out || k != KindPerson && !isInstrument(k) {
+				continue
+			}
+			s := rr.subject(l.Other)
+			if _, dup := sc.users[s]; dup {
+				continue
+			}
+			sc.users[s] = struct{}{}
+			if flaggedSubj[s] {
+				sc.flaggedUsers = append(sc.flaggedUsers, s)
+			}
+			if flaggedSubj[s] || profiled[s] {
+				suspects++
+			}
+		}
+		k, all := len(sc.flaggedUsers), len(sc.users)
+		if all > maxSharedHolders {
+			return
+		}
+		gang := k >= c.FundSubjects && float64(k) >= c.IdentShare*float64(all-1)
+		farm := suspects >= c.FundSubjects && 2*suspects >= all
+		if !gang && !farm {
+			return
+		}
+		for u := range sc.users {
+			switch {
+			case flaggedSubj[u]:
+			case gang && ix.Kind(id) == KindGroup:
+				sc.hits = append(sc.hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
+					Reason: fmt.Sprintf("named in the case data as a member of group %s with %d flagged subjects (of %d members)",
+						ix.Ref(id).Key, k, all-1)})
+			case gang:
+				sc.hits = append(sc.hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
+					Reason: fmt.Sprintf("uses %s %s with %d flagged subjects (of %d users)", kindWord(ix.Kind(id)),
+						ix.Ref(id).Key, k, all-1)})
+			case profiled[u]:
+				sc.hits = append(sc.hits, Hit{Rule: "R23", Node: u, Score: c.IdentWeight,
+					Reason: fmt.Sprintf("one of %d holders with a nominee's profile (cards in many banks, unlicensed exchanges, P2P, night cash) on %s %s (of %d users)",
+						suspects, kindWord(ix.Kind(id)), ix.Ref(id).Key, all)})
+			}
+		}
+		return
+	}
+	if !isInstrument(ix.Kind(id)) {
+		return
+	}
+	self := rr.subject(id)
+	if flaggedSubj[self] {
+		return
+	}
+	rr.collectSide(sc, in, id, self, ix.InTx(id), "collects from", c.MinSubjects, in.outSum, in.baseIn)
+	rr.collectSide(sc, in, id, self, ix.OutTx(id), "funds", c.FundSubjects, in.inSum, in.baseOut)
+}
+
+// collectSide is one side of an instrument in the collector pass: the money
+// it received from (or paid to) the instruments of flagged subjects, each
+// counted where it is a real part of that counterparty's own flow (theirs:
+// what each paid, or received, in all).
+func (rr *ruleRun) collectSide(sc *collectScratch, in collectInput, id, self NodeID, es []TxEdge, verb string, need int, theirs []int64, base float64) {
+	ix, c := rr.ix, in.c
+	clear(sc.subjects)
+	clear(sc.pair)
+	sc.evid = sc.evid[:0]
+	sc.edges = sc.edges[:0]
+	var total, fromFlagged int64
+	var from, to int64
+	for _, e := range es {
+		if e.Other == id {
+			continue
+		}
+		total = AddSat(total, rr.val(e))
+		if !isInstrument(ix.Kind(e.Other)) {
+			continue
+		}
+		s := rr.subject(e.Other)
+		if s == self || !in.flagged[s] {
+			continue
+		}
+		sc.pair[e.Other] += rr.val(e)
+		fromFlagged += rr.val(e)
+		sc.evid = append(sc.evid, e.Tx)
+		sc.edges = append(sc.edges, e)
+		if from == 0 || e.Time < from {
+			from = e.Time
+		}
+		to = max(to, e.Time)
+	}
+	for o, amt := range sc.pair {
+		if float64(amt) >= minDependence*float64(theirs[o]) {
+			sc.subjects[rr.subject(o)] = struct{}{}
+		}
+	}
+	k := len(sc.subjects)
+	if k < need || total <= 0 || float64(fromFlagged) < c.MinShare*float64(total) || float64(fromFlagged) <= 2*base*float64(total) {
+		return
+	}
+	strength := 0.85
+	if k > need {
+		strength = 1
+	}
+	share := float64(fromFlagged) / float64(total)
+	sc.hits = append(sc.hits, Hit{Rule: "R23", Node: id, Score: c.Weight * strength,
+		Reason: fmt.Sprintf("%s %d flagged subjects: %s of %s (%.0f%%)", verb, k,
+			rr.money(fromFlagged, sc.edges), rr.money(total, es), 100*share),
+		Evidence: rr.evidence(sc.evid), Window: Window{From: from, To: to}})
 }
 
 // flowSums returns what each instrument received and paid in all, in tiyn

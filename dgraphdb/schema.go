@@ -40,6 +40,8 @@ const (
 	predBatchRec = "cg.batchrec" // the batch as JSON (graph.Batch)
 	predMeta     = "cg.meta"     // names a node of casegraph's own: metaStats
 	predStatsRec = "cg.statsrec" // the counts the last import stored (graph.Stats as JSON)
+	predRisk     = "cg.risk"     // an entity's risk score, written back by an analysis of a pulled neighbourhood
+	predRiskRec  = "cg.riskrec"  // that risk, its analysis run and the pull's scope as JSON
 	metaStats    = "stats"
 	predSent     = "sent." // sent.YYYY_MM: entity → its outgoing transactions of the month
 	predRecv     = "recv." // recv.YYYY_MM: entity → its incoming transactions of the month
@@ -85,6 +87,8 @@ func baseSchema() string {
 		predBatchRec + `: string .`,
 		predMeta + `: string @index(exact) @upsert .`,
 		predStatsRec + `: string .`,
+		predRisk + `: float @index(float) .`,
+		predRiskRec + `: string .`,
 	} {
 		b.WriteString(l + "\n")
 	}

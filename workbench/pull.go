@@ -226,3 +226,7 @@ func RemoteRisk(ctx context.Context, dg *dgraphdb.DB, ref graph.Ref) (EntityRisk
 	r.Scope = scope
 	return r, scope, true, nil
 }
+
+// PullScope is what the workbench's folder was pulled from; ok is false
+// for a folder that was not pulled.
+func (b *Workbench) PullScope() (PullScope, bool, error) { return ReadPullScope(b.db.Dir()) }

@@ -108,11 +108,77 @@ func (e *BudgetError) Error() string {
 type pullNode struct {
 	uid      string
 	ref      graph.Ref
+	queued   bool // in a frontier: expanded, or to be
 	expanded bool
 	// bound is the time limit a trail through the node respects: the
 	// earliest arrival (FollowOut) or the latest departure (FollowIn).
 	bound    time.Time
 	hasBound bool
+	// trail are, once the node is expanded, the payments a trail may
+	// follow from it (FollowOut: sent, FollowIn: received): a bound that
+	// moves later (money reached the node earlier by another way) lets
+	// more of them on.
+	trail []trailEdge
+}
+
+// trailEdge is a payment a trail may follow: to (or from) other, at time.
+type trailEdge struct {
+	other *pullNode
+	time  time.Time
+}
+
+// follows reports whether a trail through n follows a payment at t.
+func (p *puller) follows(n *pullNode, t time.Time) bool {
+	if !n.hasBound {
+		return true
+	}
+	if p.opt.Follow == FollowOut {
+		return !t.Before(n.bound)
+	}
+	return !t.After(n.bound)
+}
+
+// node returns the node of uid, adding it.
+func (p *puller) node(uid string, ref graph.Ref) *pullNode {
+	n := p.nodes[uid]
+	if n == nil {
+		n = &pullNode{uid: uid, ref: ref}
+		p.nodes[uid] = n
+	}
+	return n
+}
+
+// reach records that an expanded node's edge leads to n: the next hop
+// expands n when extend. On a trail (FollowOut, FollowIn), the payment at
+// t moves n's bound; when n was expanded already, the payments of its
+// trail the new bound lets on reach their other ends.
+func (p *puller) reach(n *pullNode, extend bool, t time.Time) {
+	if !extend {
+		return
+	}
+	if p.opt.Follow != FollowAll {
+		old, had := n.bound, n.hasBound
+		switch {
+		case !n.hasBound:
+			n.bound, n.hasBound = t, true
+		case p.opt.Follow == FollowOut && t.Before(n.bound):
+			n.bound = t
+		case p.opt.Follow == FollowIn && t.After(n.bound):
+			n.bound = t
+		}
+		if n.expanded && (!had || !n.bound.Equal(old)) {
+			prev := &pullNode{bound: old, hasBound: had}
+			for _, e := range n.trail {
+				if p.follows(n, e.time) && !p.follows(prev, e.time) {
+					p.reach(e.other, true, e.time)
+				}
+			}
+		}
+	}
+	if !n.queued {
+		n.queued = true
+		p.next = append(p.next, n)
+	}
 }
 
 // Pull reads the neighbourhood opt names (see the package comment above).
@@ -144,20 +210,18 @@ func (db *DB) Pull(ctx context.Context, opt PullOptions) (*Subgraph, error) {
 	}
 	sg := &Subgraph{}
 	for hop := 1; hop <= opt.Hops && len(frontier) > 0; hop++ {
-		var next []*pullNode
+		p.next = nil
 		for lo := 0; lo < len(frontier); lo += pullChunk {
 			chunk := frontier[lo:min(len(frontier), lo+pullChunk)]
-			found, err := p.expand(ctx, hop, chunk)
-			if err != nil {
+			if err := p.expand(ctx, hop, chunk); err != nil {
 				return nil, err
 			}
-			next = append(next, found...)
 			if opt.Progress != nil {
 				opt.Progress(hop, opt.Hops, len(p.nodes), len(p.txns))
 			}
 		}
 		sg.HopsDone = hop
-		frontier = next
+		frontier = p.next
 	}
 	if err := p.entities(ctx, sg); err != nil {
 		return nil, err
@@ -238,6 +302,7 @@ type puller struct {
 	nodes  map[string]*pullNode // by uid
 	txns   map[string]graph.Txn // by id
 	links  map[linkKey]graph.Link
+	next   []*pullNode // the next hop's frontier
 }
 
 // seeds looks the seeds up: one query.
@@ -264,8 +329,8 @@ func (p *puller) seeds(ctx context.Context) ([]*pullNode, error) {
 			return nil, fmt.Errorf("pull: seed %s: %w", r, graph.ErrNotFound)
 		}
 		if p.nodes[uid] == nil {
-			n := &pullNode{uid: uid, ref: r}
-			p.nodes[uid] = n
+			n := p.node(uid, r)
+			n.queued = true
 			frontier = append(frontier, n)
 		}
 	}
@@ -288,9 +353,9 @@ type pullTx struct {
 
 // expand expands a chunk of the frontier: first it counts the chunk's
 // transactions in the window (so a hub's millions are refused before they
-// are read), then reads its links and transactions. It returns the nodes
-// reached for the first time that the next hop is to expand.
-func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) ([]*pullNode, error) {
+// are read), then reads its links and transactions. The nodes the next hop
+// is to expand go to p.next.
+func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) error {
 	uids := make([]string, len(chunk))
 	for i, n := range chunk {
 		uids[i] = n.uid
@@ -299,13 +364,13 @@ func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) ([]*pul
 	list := strings.Join(uids, ", ")
 	edges, err := p.countEdges(ctx, list)
 	if err != nil {
-		return nil, fmt.Errorf("pull: count hop %d: %w", hop, err)
+		return fmt.Errorf("pull: count hop %d: %w", hop, err)
 	}
 	// Each transaction hangs off both its ends, so the chunk holds at least
 	// edges/2 distinct transactions: more than the budget is refused before
 	// a record is read.
 	if edges/2 > p.opt.MaxTxns {
-		return nil, &BudgetError{What: "transactions", Limit: p.opt.MaxTxns, Reached: edges / 2, Hop: hop}
+		return &BudgetError{What: "transactions", Limit: p.opt.MaxTxns, Reached: edges / 2, Hop: hop}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "{ f(func: uid(%s)) { uid\n", list)
@@ -325,28 +390,7 @@ func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) ([]*pul
 		F []map[string]json.RawMessage `json:"f"`
 	}
 	if err := p.db.query(ctx, b.String(), nil, &out); err != nil {
-		return nil, fmt.Errorf("pull: hop %d: %w", hop, err)
-	}
-	var next []*pullNode
-	reach := func(uid string, ref graph.Ref, extend bool, bound time.Time, hasBound bool) {
-		n := p.nodes[uid]
-		if n == nil {
-			n = &pullNode{uid: uid, ref: ref}
-			p.nodes[uid] = n
-		}
-		if extend && hasBound {
-			switch {
-			case !n.hasBound:
-				n.bound, n.hasBound = bound, true
-			case p.opt.Follow == FollowOut && bound.Before(n.bound):
-				n.bound = bound
-			case p.opt.Follow == FollowIn && bound.After(n.bound):
-				n.bound = bound
-			}
-		}
-		if extend && !n.expanded && !slices.Contains(next, n) {
-			next = append(next, n)
-		}
+		return fmt.Errorf("pull: hop %d: %w", hop, err)
 	}
 	for _, f := range out.F {
 		var self refJSON
@@ -365,7 +409,7 @@ func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) ([]*pul
 				}
 				var others []refJSON
 				if err := json.Unmarshal(raw, &others); err != nil {
-					return nil, fmt.Errorf("pull: decode %s: %w", pr+t.String(), err)
+					return fmt.Errorf("pull: decode %s: %w", pr+t.String(), err)
 				}
 				var facets []map[string]any
 				_ = json.Unmarshal(raw, &facets)
@@ -379,11 +423,11 @@ func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) ([]*pul
 					}
 					if src, ok := facets[i][pr+t.String()+"|src"].(string); ok {
 						if err := json.Unmarshal([]byte(src), &l.Src); err != nil {
-							return nil, fmt.Errorf("pull: decode the provenance of a %s link: %w", t, err)
+							return fmt.Errorf("pull: decode the provenance of a %s link: %w", t, err)
 						}
 					}
 					p.links[linkKey{l.From, l.To, l.Type}] = l
-					reach(o.UID, o.ref(), p.opt.Follow == FollowAll, time.Time{}, false)
+					p.reach(p.node(o.UID, o.ref()), p.opt.Follow == FollowAll, time.Time{})
 				}
 			}
 		}
@@ -395,40 +439,37 @@ func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) ([]*pul
 				}
 				var rows []pullTx
 				if err := json.Unmarshal(raw, &rows); err != nil {
-					return nil, fmt.Errorf("pull: decode %s%s: %w", pr, m, err)
+					return fmt.Errorf("pull: decode %s%s: %w", pr, m, err)
 				}
 				for _, r := range rows {
 					t, err := decodeTxn(txRow{Rec: r.Rec})
 					if err != nil {
-						return nil, fmt.Errorf("pull: %w", err)
+						return fmt.Errorf("pull: %w", err)
 					}
 					p.txns[t.ID] = t
-					other, ref := r.To.UID, t.To
-					extend := p.opt.Follow == FollowAll || p.opt.Follow == FollowOut
+					other := p.node(r.To.UID, t.To)
+					along := p.opt.Follow == FollowAll || p.opt.Follow == FollowOut
 					if pr == predRecv {
-						other, ref = r.From.UID, t.From
-						extend = p.opt.Follow == FollowAll || p.opt.Follow == FollowIn
+						other = p.node(r.From.UID, t.From)
+						along = p.opt.Follow == FollowAll || p.opt.Follow == FollowIn
+					}
+					if along && p.opt.Follow != FollowAll {
+						me.trail = append(me.trail, trailEdge{other: other, time: t.Time})
 					}
 					// A trail through a node respects time: money that
-					// reached it at some time leaves it later.
-					if extend && me.hasBound {
-						if p.opt.Follow == FollowOut && t.Time.Before(me.bound) ||
-							p.opt.Follow == FollowIn && t.Time.After(me.bound) {
-							extend = false
-						}
-					}
-					reach(other, ref, extend, t.Time, p.opt.Follow != FollowAll)
+					// reached it at some time leaves it later (follows).
+					p.reach(other, along && p.follows(me, t.Time), t.Time)
 				}
 			}
 		}
 	}
 	if len(p.txns) > p.opt.MaxTxns {
-		return nil, &BudgetError{What: "transactions", Limit: p.opt.MaxTxns, Reached: len(p.txns), Hop: hop}
+		return &BudgetError{What: "transactions", Limit: p.opt.MaxTxns, Reached: len(p.txns), Hop: hop}
 	}
 	if len(p.nodes) > p.opt.MaxNodes {
-		return nil, &BudgetError{What: "nodes", Limit: p.opt.MaxNodes, Reached: len(p.nodes), Hop: hop}
+		return &BudgetError{What: "nodes", Limit: p.opt.MaxNodes, Reached: len(p.nodes), Hop: hop}
 	}
-	return next, nil
+	return nil
 }
 
 // entities reads the entities of every node reached, in chunks.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -366,25 +368,89 @@ func TestPullOneHop(t *testing.T) {
 			t.Errorf("unknown seed: %v", err)
 		}
 	})
-	t.Run("trace forward", func(t *testing.T) {
-		// Following money out, later than it came in: a forward trace from
-		// the seed on the pull is the trace on the folder.
-		pulled, _ := pullTo(t, f, dgraphdb.PullOptions{Seeds: []graph.Ref{seed}, Hops: 4, Follow: dgraphdb.FollowOut})
-		trace := func(db *store.DB) string {
-			ix, _, err := workbench.LoadIndex(ctx, db, nil)
+	t.Run("trails", func(t *testing.T) {
+		// Following money out, later than it came in (or in, earlier than
+		// it left): a trace on the pulled trail is the trace on the folder.
+		for _, s := range fixtureRefs[:6] {
+			start, err := graph.ParseRef(s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			id, _ := ix.Lookup(seed)
-			tr, err := graph.Trace(ctx, ix, graph.StartAtNode(id), graph.TraceOptions{Forward: true, MaxHops: 4})
-			if err != nil {
-				t.Fatal(err)
+			for _, fwd := range []bool{true, false} {
+				follow := dgraphdb.FollowOut
+				if !fwd {
+					follow = dgraphdb.FollowIn
+				}
+				pulled, scope := pullTo(t, f, dgraphdb.PullOptions{Seeds: []graph.Ref{start}, Hops: 4, Follow: follow})
+				trace := func(db *store.DB) string {
+					ix, _, err := workbench.LoadIndex(ctx, db, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					id, _ := ix.Lookup(start)
+					tr, err := graph.Trace(ctx, ix, graph.StartAtNode(id), graph.TraceOptions{Forward: fwd, MaxHops: 4})
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ := json.Marshal(workbench.TraceReport(ix, tr))
+					return string(b)
+				}
+				if w, g := trace(f.store), trace(pulled); w != g {
+					t.Errorf("%s forward %v:\n badger %s\n pulled %s", start, fwd, w, g)
+				}
+				if len(scope.Expanded) < 2 {
+					t.Errorf("%s: the trail expanded %v", start, scope.Expanded)
+				}
 			}
-			b, _ := json.Marshal(workbench.TraceReport(ix, tr))
-			return string(b)
-		}
-		if w, g := trace(f.store), trace(pulled); w != g {
-			t.Errorf("forward trace:\n badger %s\n pulled %s", w, g)
 		}
 	})
+}
+
+// TestPullTrailEarlierArrival: money reaches a node by two ways, the second
+// found a hop later and earlier in time; the payments the earlier arrival
+// lets on are followed too, so the trace on the pulled trail is the
+// folder's.
+func TestPullTrailEarlierArrival(t *testing.T) {
+	dg := openFresh(t)
+	ctx := context.Background()
+	card := func(i int) string { return "card:" + luhn(fmt.Sprintf("44004300000%04d", i)) }
+	a, b, c, c2, d, e := card(1), card(2), card(3), card(6), card(4), card(5)
+	rows := []string{
+		// A pays B late and C early; C pays B early through C2, so that B
+		// is expanded (hop 2) before the early way reaches it (hop 3); B
+		// pays D in between; D pays E.
+		"X1,2025-03-10 10:00:00," + a + "," + b + ",1000,KZT,transfer",
+		"X2,2025-03-01 10:00:00," + a + "," + c + ",1000,KZT,transfer",
+		"X3,2025-03-01 12:00:00," + c + "," + c2 + ",1000,KZT,transfer",
+		"X6,2025-03-02 10:00:00," + c2 + "," + b + ",1000,KZT,transfer",
+		"X4,2025-03-05 10:00:00," + b + "," + d + ",1500,KZT,transfer",
+		"X5,2025-03-06 10:00:00," + d + "," + e + ",1500,KZT,transfer",
+	}
+	p := filepath.Join(t.TempDir(), "trail.csv")
+	body := "tx_id,time,from,to,amount,currency,channel\n" + strings.Join(rows, "\n") + "\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := importBoth(t, dg, []string{p})
+	start, _ := graph.ParseRef(a)
+	pulled, scope := pullTo(t, f, dgraphdb.PullOptions{Seeds: []graph.Ref{start}, Hops: 5, Follow: dgraphdb.FollowOut})
+	if !slices.Contains(scope.Expanded, d) {
+		t.Errorf("D, reached by money that came early, is not expanded: %v", scope.Expanded)
+	}
+	trace := func(db *store.DB) string {
+		ix, _, err := workbench.LoadIndex(ctx, db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := ix.Lookup(start)
+		tr, err := graph.Trace(ctx, ix, graph.StartAtNode(id), graph.TraceOptions{Forward: true, MaxHops: 6, MaxDwell: 30 * 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(workbench.TraceReport(ix, tr))
+		return string(b)
+	}
+	if w, g := trace(f.store), trace(pulled); w != g || !strings.Contains(w, e[5:]) {
+		t.Errorf("trace:\n badger %s\n pulled %s", w, g)
+	}
 }

@@ -95,6 +95,12 @@ func TestDgraphTUIAnalysis(t *testing.T) {
 	d2 := newTUI(t, wb, tui.Options{Start: &start}, 160, 45)
 	d2.keys("t")
 	d2.requires("Where the money went", "▾ Дроппер 1", "traced 950,000 ₸")
+	// The graph view draws the cluster's neighbours.
+	g := newTUI(t, wb, tui.Options{Start: &start}, 160, 45)
+	g.keys("g")
+	if s := g.screen(); strings.Contains(s, "not available") || !strings.Contains(s, "4400 43") {
+		t.Errorf("graph view on a cluster:\n%s", s)
+	}
 	// Another entity: the analysis runs again around it.
 	other := graph.Ref{Kind: graph.KindCard, Key: "4400430000000007"}
 	if scoped, changed := wb.FocusAnalysis([]graph.Ref{other}, other.String()); !scoped || !changed {

@@ -169,7 +169,7 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 			// A pulled neighbourhood: the verdicts are the team's, in the
 			// cluster's local store; the risks go back to the cluster.
 			var err error
-			if verdicts, err = remoteVerdicts(ctx, dbf.dir); err != nil {
+			if verdicts, err = remoteVerdicts(ctx, dbf.dir, stderr); err != nil {
 				return err
 			}
 			return writeBack(ctx, dbf.dir, wb, a, rf, stderr)

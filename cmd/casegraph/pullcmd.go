@@ -283,13 +283,17 @@ func cmdPull(ctx context.Context, c *pullCmd, stdout, stderr io.Writer) error {
 }
 
 // remoteVerdicts are the verdicts of the cluster's local store (none
-// before it exists).
-func remoteVerdicts(ctx context.Context, url string) (map[graph.Ref]graph.Verdict, error) {
+// before it exists; none, said on stderr, while a TUI holds it).
+func remoteVerdicts(ctx context.Context, url string, stderr io.Writer) (map[graph.Ref]graph.Verdict, error) {
 	dir := remoteLocalDir(url)
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	db, err := store.Open(dir, store.Options{ReadOnly: true, Logger: debugLogger(dir)})
+	if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintf(stderr, "flags: the verdicts are not shown: another casegraph holds %s\n", dir)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verdicts of %s: %w", url, err)
 	}

@@ -3,7 +3,6 @@ package dgraphdb
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -276,25 +275,9 @@ func (l *Loader) Abort() error {
 	return nil
 }
 
-// commit runs fn in a fresh Dgraph transaction and commits it, again when a
-// concurrent writer aborted it.
-func (l *Loader) commit(fn func(txn *dgo.Txn) error) error {
-	var err error
-	for try := 0; try < maxRetries; try++ {
-		txn := l.db.dg.NewTxn()
-		err = fn(txn)
-		if err == nil {
-			err = txn.Commit(l.ctx)
-		} else {
-			_ = txn.Discard(l.ctx)
-		}
-		if !errors.Is(err, dgo.ErrAborted) {
-			return err
-		}
-		time.Sleep(time.Duration(try+1) * 50 * time.Millisecond)
-	}
-	return err
-}
+// commit runs fn in a fresh Dgraph transaction of the load and commits it
+// (DB.commit).
+func (l *Loader) commit(fn func(txn *dgo.Txn) error) error { return l.db.commit(l.ctx, fn) }
 
 func mutateJSON(ctx context.Context, txn *dgo.Txn, set, del []any) error {
 	req := &api.Request{}

@@ -40,6 +40,8 @@ const (
 	predBatchRec = "cg.batchrec" // the batch as JSON (graph.Batch)
 	predMeta     = "cg.meta"     // names a node of casegraph's own: metaStats
 	predStatsRec = "cg.statsrec" // the counts the last import stored (graph.Stats as JSON)
+	predRisk     = "cg.risk"     // an entity's risk score, written back by an analysis of a pulled neighbourhood
+	predRiskRec  = "cg.riskrec"  // that risk, its analysis run and the pull's scope as JSON
 	metaStats    = "stats"
 	predSent     = "sent." // sent.YYYY_MM: entity → its outgoing transactions of the month
 	predRecv     = "recv." // recv.YYYY_MM: entity → its incoming transactions of the month
@@ -85,6 +87,8 @@ func baseSchema() string {
 		predBatchRec + `: string .`,
 		predMeta + `: string @index(exact) @upsert .`,
 		predStatsRec + `: string .`,
+		predRisk + `: float @index(float) .`,
+		predRiskRec + `: string .`,
 	} {
 		b.WriteString(l + "\n")
 	}
@@ -104,12 +108,14 @@ func (db *DB) Schema(ctx context.Context) error {
 }
 
 // alter writes schema, again for up to 30 s while the cluster answers that
-// it is not ready ("Please retry": an alpha that has just joined).
+// it is not ready ("Please retry": an alpha that has just joined; "No
+// connection exists": its connection to the other group's alpha is not up
+// yet).
 func alter(ctx context.Context, c *dgo.Dgraph, schema string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := c.Alter(ctx, &api.Operation{Schema: schema})
-		if err == nil || !strings.Contains(err.Error(), "Please retry") || time.Now().After(deadline) {
+		if err == nil || !notReady(err) || time.Now().After(deadline) {
 			return err
 		}
 		select {
@@ -118,6 +124,11 @@ func alter(ctx context.Context, c *dgo.Dgraph, schema string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// notReady reports whether err says the cluster is not ready yet.
+func notReady(err error) bool {
+	return strings.Contains(err.Error(), "Please retry") || strings.Contains(err.Error(), "No connection exists")
 }
 
 // Month is the bucket of a time: "2026_03" (UTC).

@@ -73,6 +73,23 @@ type Analytics interface {
 	Trace(ctx context.Context, q TraceQuery) (TraceTree, error)
 }
 
+// ScopedAnalytics is implemented by a backend whose analyses run on a
+// neighbourhood it pulls rather than on the whole graph (a Dgraph cluster,
+// docs/DGRAPH.md): before an analytics screen needs the analysis, the TUI
+// names the neighbourhood (the entity on screen, else the current case's
+// bookmarks) and runs Analyze again when it changed.
+type ScopedAnalytics interface {
+	// FocusAnalysis names the neighbourhood of the next Analyze; scoped is
+	// false when the analyses are of the whole graph (then nothing
+	// changes), changed is true when the current analysis is of another
+	// neighbourhood (it is dropped). No seeds change nothing. It never
+	// blocks on a running analysis.
+	FocusAnalysis(seeds []graph.Ref, label string) (scoped, changed bool)
+	// AnalysisScope says what the current analysis ran on; "" for the
+	// whole graph.
+	AnalysisScope() string
+}
+
 // CaseStore is what the bookmark dialog and the Cases screen ask of the
 // database. Every change is journalled by the implementation with the OS
 // user and the time; caseID is a case id (graph.Case.ID).

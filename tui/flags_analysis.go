@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -185,7 +186,22 @@ func (m *Model) closeAnalytics() {
 }
 
 // ensureAnalysis runs then after the analysis, starting it when needed.
+// On a backend whose analyses run on a neighbourhood (ScopedAnalytics: a
+// Dgraph cluster) it is that of the entity on screen or the current case,
+// and a new one runs the analysis again.
 func (m *Model) ensureAnalysis(then func() tea.Cmd) tea.Cmd {
+	if sa, ok := m.b.(ScopedAnalytics); ok {
+		seeds, label := m.analysisFocus()
+		scoped, changed := sa.FocusAnalysis(seeds, label)
+		if scoped && len(seeds) == 0 {
+			m.setStatus("open an entity or make a case current: on a Dgraph cluster the analyses run on its neighbourhood", true)
+			m.closeAnalytics()
+			return nil
+		}
+		if changed {
+			m.ana.ready = false
+		}
+	}
 	if m.ana.ready {
 		return then()
 	}
@@ -247,7 +263,13 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		a.ready = true
-		m.setStatus("analysis ready", false)
+		status := "analysis ready"
+		if sa, ok := m.b.(ScopedAnalytics); ok {
+			if s := sa.AnalysisScope(); s != "" {
+				status += ": " + s + " (risks written back to the cluster)"
+			}
+		}
+		m.setStatus(status, false)
 		return tea.Batch(m.loadAnaView(), m.loadEntityFlags(m.ent.ref)), true
 	case flagsLoadedMsg:
 		return m.applyFlags(msg), true
@@ -546,4 +568,36 @@ func fitCols(cells []string, widths []int) string {
 		}
 	}
 	return sb.String()
+}
+
+// analysisFocus is the neighbourhood a scoped analysis runs on: the current
+// case's bookmarked entities on the Cases screen, else the entity on
+// screen, else the current case's.
+func (m *Model) analysisFocus() ([]graph.Ref, string) {
+	caseFocus := func() ([]graph.Ref, string) {
+		for _, c := range m.cs.cases {
+			if c.ID != m.cs.current {
+				continue
+			}
+			var refs []graph.Ref
+			for _, b := range c.Bookmarks {
+				for _, r := range b.Target.Refs {
+					if !slices.Contains(refs, r) {
+						refs = append(refs, r)
+					}
+				}
+			}
+			return refs, "case " + c.Name
+		}
+		return nil, ""
+	}
+	if _, ok := m.top().(*casesScreen); ok {
+		if refs, label := caseFocus(); len(refs) > 0 {
+			return refs, label
+		}
+	}
+	if !m.ent.ref.IsZero() {
+		return []graph.Ref{m.ent.ref}, m.ent.ref.String()
+	}
+	return caseFocus()
 }

@@ -13,8 +13,8 @@ import (
 // q.Refs stands for the cards, accounts and wallets they hold; each
 // instrument counts once however many of q.Refs hold it.
 func (b *Workbench) Activity(ctx context.Context, q graph.ActivityQuery) (graph.Activity, error) {
-	if err := b.notRemote("activity"); err != nil {
-		return graph.Activity{}, err
+	if b.remote != nil {
+		return b.remoteActivity(ctx, q)
 	}
 	if q.Thresholds == nil {
 		cfg, _, err := b.RuleConfig(ctx)

@@ -40,11 +40,11 @@ const pathMaxDegree = 2000
 // analyze loads the index from the store and runs the rules, reporting
 // progress (may be nil) as it goes.
 func (b *Workbench) analyze(ctx context.Context, cfg graph.RuleConfig, progress func(stage string, done, total int)) (*Analysis, error) {
-	if err := b.notRemote("analysis"); err != nil {
-		return nil, err
-	}
 	if progress == nil {
 		progress = func(string, int, int) {}
+	}
+	if b.remote != nil {
+		return b.analyzeRemote(ctx, cfg, progress)
 	}
 	// The state of the data before it is read: an import that lands while
 	// the index loads leaves the kept analysis stale, never wrongly current.
@@ -95,8 +95,9 @@ func (b *Workbench) Analyze(ctx context.Context, progress func(stage string, don
 	b.an = a
 	b.mu.Unlock()
 	// Kept in the database for every page and later sessions; a read-only
-	// database (another program holds it) keeps nothing.
-	if b.db.Writable() {
+	// database (another program holds it) keeps nothing. On a cluster the
+	// risks went back to the cluster (analyzeRemote).
+	if b.db.Writable() && b.remote == nil {
 		if progress == nil {
 			progress = func(string, int, int) {}
 		}

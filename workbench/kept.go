@@ -195,6 +195,9 @@ type EntityRisk struct {
 	Rules       []RuleRow    `json:"rules"`
 	Hits        []FlagHitRow `json:"hits"`
 	Analysis    AnalysisRow  `json:"analysis"`
+	// Scope is, on a Dgraph cluster, the pulled neighbourhood the analysis
+	// ran on (workbench.PullScope.Describe); empty on a folder.
+	Scope string `json:"scope,omitempty"`
 }
 
 // EntityRisk returns ref's risk; ok is false when no analysis exists (none
@@ -220,10 +223,16 @@ func (b *Workbench) EntityRisk(ctx context.Context, ref graph.Ref) (EntityRisk, 
 			return EntityRisk{}, false, err
 		}
 	}
+	return entityRiskOf(k, run, has), true, nil
+}
+
+// entityRiskOf is a kept risk as EntityRisk rows; has is false for an
+// entity the analysis gave no risk.
+func entityRiskOf(k graph.KeptRisk, run graph.AnalysisRun, has bool) EntityRisk {
 	out := EntityRisk{Rules: []RuleRow{}, Hits: []FlagHitRow{}, Analysis: AnalysisRow{Time: run.Time.UTC().Format(time.RFC3339),
 		User: run.User, RuleConfig: run.RuleConfig, RuleConfigNote: run.RuleConfigNote, Threshold: run.Threshold, Stale: run.Stale}}
 	if !has {
-		return out, true, nil
+		return out
 	}
 	out.Score, out.Flagged, out.Typology, out.Context = k.Score, k.Score >= run.Threshold, k.Typology, k.Context
 	out.Typologies, out.Explanation = k.Typologies, k.Explanation
@@ -248,7 +257,7 @@ func (b *Workbench) EntityRisk(ctx context.Context, ref graph.Ref) (EntityRisk, 
 		hr.Transactions = max(h.EvidenceTotal, len(h.Evidence))
 		out.Hits = append(out.Hits, hr)
 	}
-	return out, true, nil
+	return out
 }
 
 // Lines is the risk as casegraph show prints it.
@@ -286,6 +295,9 @@ func (r EntityRisk) Lines() []string {
 			}
 			out = append(out, fmt.Sprintf("  ⚑ %-4s %.2f  %s%s%s", h.Rule, h.Score, h.Reason, tx, on))
 		}
+	}
+	if r.Scope != "" {
+		out = append(out, "  risk from an analysis of "+r.Scope)
 	}
 	if r.Analysis.Stale {
 		out = append(out, fmt.Sprintf("  risk from analysis of %s, data changed since — run casegraph flags to refresh", when))

@@ -46,6 +46,13 @@ type shared struct {
 	// instead of building a second index.
 	loading sync.Mutex
 	an      *Analysis // the analytics screens' index and flags, once built (analysis.go)
+	// focus is, on a cluster, the neighbourhood the next analysis pulls
+	// (FocusAnalysis); anFocus the one the current analysis ran on.
+	focus, anFocus pullFocus
+	// pulled is, on a cluster, the folder the current analysis was pulled
+	// into, kept open for the activity of its entities (pmu guards it).
+	pmu    sync.RWMutex
+	pulled *pulledStore
 
 	amu sync.Mutex // serialises Analyze
 
@@ -54,6 +61,7 @@ type shared struct {
 }
 
 var _ tui.Backend = (*Workbench)(nil)
+var _ tui.ScopedAnalytics = (*Workbench)(nil)
 
 // New opens a workbench on db, named name in the status bar ("demo", the
 // database's folder name). The caller keeps closing db.

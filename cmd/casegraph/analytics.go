@@ -85,6 +85,7 @@ func runRulesAfter(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Wri
 // database still open after the rules ran; its error is returned.
 func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writer, before func(*graph.Index) error,
 	then func(wb *workbench.Workbench, a *workbench.Analysis, cfg graph.RuleConfig) error) (*workbench.Analysis, error) {
+	defer dbf.releasePull()
 	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return nil, err
@@ -128,6 +129,7 @@ func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writ
 // flagsCmd: casegraph flags.
 type flagsCmd struct {
 	DB          dbArgs    `embed:""`
+	Pull        pullFlags `embed:""`
 	Rules       ruleFlags `embed:""`
 	JSON        bool      `name:"json" help:"print JSON"`
 	Rule        string    `placeholder:"R3" help:"only hits of this rule, e.g. R3"`
@@ -157,8 +159,21 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 	if _, err := rf.load(); err != nil {
 		return err
 	}
+	var err error
+	if dbf.pull, err = c.Pull.spec(dbf, 2, stderr); err != nil {
+		return err
+	}
 	var verdicts map[graph.Ref]graph.Verdict
 	a, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, _ graph.RuleConfig) error {
+		if dbf.remote() {
+			// A pulled neighbourhood: the verdicts are the team's, in the
+			// cluster's local store; the risks go back to the cluster.
+			var err error
+			if verdicts, err = remoteVerdicts(ctx, dbf.dir, stderr); err != nil {
+				return err
+			}
+			return writeBack(ctx, dbf.dir, wb, a, rf, stderr)
+		}
 		var err error
 		if verdicts, err = wb.VerdictMap(ctx); err != nil {
 			return err

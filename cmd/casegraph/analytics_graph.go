@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/internal/safetext"
 	"casegraph/tui"
@@ -16,6 +17,7 @@ import (
 // withIndex opens the database, loads the index (stored again when it had
 // to be rebuilt) and calls fn.
 func withIndex(ctx context.Context, dbf dbFlags, stderr io.Writer, fn func(*graph.Index) error) error {
+	defer dbf.releasePull()
 	db, err := dbf.openToAnalyse(ctx)
 	if err != nil {
 		return err
@@ -43,12 +45,13 @@ func lookupRef(ix *graph.Index, s string) (graph.NodeID, error) {
 
 // pathCmd: casegraph path REF REF.
 type pathCmd struct {
-	DB       dbArgs   `embed:""`
-	JSON     bool     `name:"json" help:"print JSON"`
-	K        int      `name:"k" default:"1" placeholder:"N" help:"up to this many shortest simple paths"`
-	MaxHops  int      `name:"max-hops" default:"${max_path_hops}" placeholder:"N" help:"longest path searched (1–${max_path_hops})"`
-	Directed bool     `help:"follow money sender → receiver and links owner → owned only"`
-	Refs     []string `arg:"" optional:"" name:"ref" help:"the two ends: card:…, iin:…, iban:…"`
+	DB       dbArgs    `embed:""`
+	Pull     pullFlags `embed:""`
+	JSON     bool      `name:"json" help:"print JSON"`
+	K        int       `name:"k" default:"1" placeholder:"N" help:"up to this many shortest simple paths"`
+	MaxHops  int       `name:"max-hops" default:"${max_path_hops}" placeholder:"N" help:"longest path searched (1–${max_path_hops})"`
+	Directed bool      `help:"follow money sender → receiver and links owner → owned only"`
+	Refs     []string  `arg:"" optional:"" name:"ref" help:"the two ends: card:…, iin:…, iban:…"`
 }
 
 func (c *pathCmd) Run(e *env) error { return cmdPath(e.ctx, c, e.stdout, e.stderr) }
@@ -60,6 +63,12 @@ func cmdPath(ctx context.Context, c *pathCmd, stdout, stderr io.Writer) error {
 	}
 	if c.K < 1 || c.MaxHops < 1 || c.MaxHops > graph.MaxPathHops {
 		return usageError{msg: fmt.Sprintf("--k must be ≥ 1 and --max-hops in 1–%d", graph.MaxPathHops)}
+	}
+	// On a cluster: every path of at most --max-hops between the two ends
+	// lies within half of it around one of them.
+	var err error
+	if dbf.pull, err = c.Pull.spec(dbf, (c.MaxHops+1)/2, stderr, pos...); err != nil {
+		return err
 	}
 	return withIndex(ctx, dbf, stderr, func(ix *graph.Index) error {
 		a, err := lookupRef(ix, pos[0])
@@ -108,6 +117,7 @@ func cmdPath(ctx context.Context, c *pathCmd, stdout, stderr io.Writer) error {
 // traceCmd: casegraph trace REF|TXID.
 type traceCmd struct {
 	DB           dbArgs        `embed:""`
+	Pull         pullFlags     `embed:""`
 	JSON         bool          `name:"json" help:"print JSON"`
 	Backward     bool          `help:"follow the money back to where it came from"`
 	MaxHops      int           `name:"max-hops" default:"${trace_hops}" placeholder:"N" help:"hop depth of the trace"`
@@ -122,6 +132,18 @@ func cmdTrace(ctx context.Context, c *traceCmd, stdout, stderr io.Writer) error 
 	dbf, pos := c.DB.flags(), c.Start
 	if len(pos) != 1 {
 		return usageError{msg: "trace needs one REF (card:…, iban:…, iin:… for everything a person holds) or transaction id"}
+	}
+	// On a cluster: the trail hop by hop, each hop following the money on
+	// (later than it came, or back: earlier than it left).
+	var err error
+	if dbf.pull, err = c.Pull.spec(dbf, c.MaxHops, stderr, pos...); err != nil {
+		return err
+	}
+	if dbf.pull != nil {
+		dbf.pull.follow, dbf.pull.holders, dbf.pull.txSeeds = dgraphdb.FollowOut, true, true
+		if c.Backward {
+			dbf.pull.follow = dgraphdb.FollowIn
+		}
 	}
 	return withIndex(ctx, dbf, stderr, func(ix *graph.Index) error {
 		var start graph.TraceStart
@@ -184,6 +206,7 @@ func printTrace(w io.Writer, ix *graph.Index, tr graph.FlowTrace) {
 // clustersCmd: casegraph clusters.
 type clustersCmd struct {
 	DB     dbArgs    `embed:""`
+	Pull   pullFlags `embed:""`
 	Rules  ruleFlags `embed:""`
 	JSON   bool      `name:"json" help:"print JSON"`
 	By     string    `default:"risk" placeholder:"turnover|risk" help:"rank by turnover or risk"`
@@ -200,6 +223,10 @@ func cmdClusters(ctx context.Context, c *clustersCmd, stdout, stderr io.Writer) 
 	}
 	if c.Method != "groups" && c.Method != "louvain" {
 		return usageError{msg: "--method must be groups or louvain"}
+	}
+	var err error
+	if dbf.pull, err = c.Pull.spec(dbf, 2, stderr); err != nil {
+		return err
 	}
 	a, err := runRules(ctx, dbf, rf, stderr)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/posener/complete"
 	"github.com/willabides/kongplete"
 
+	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/importers/profile"
 	"casegraph/internal/safetext"
@@ -45,6 +46,7 @@ type cli struct {
 	Clusters   clustersCmd   `cmd:"" help:"suspected groups ranked (louvain: money communities)"`
 	Path       pathCmd       `cmd:"" help:"shortest paths between two entities"`
 	Trace      traceCmd      `cmd:"" help:"follow the money forward (or back) from an instrument or a transaction"`
+	Pull       pullCmd       `cmd:"" help:"pull a neighbourhood of a Dgraph cluster (seeds, hops, a time window) into a new folder every command works on"`
 	Bench      benchCmd      `cmd:"" help:"measure start-up, search, page and memory targets"`
 	Serve      serveCmd      `cmd:"" help:"serve the TUI to a team over SSH: one database, every key a user and a role (docs/SECURITY.md)"`
 	Completion completionCmd `cmd:"" help:"print the shell completion script for bash, zsh or fish"`
@@ -56,8 +58,9 @@ const description = `casegraph — link-graph workbench for financial-crime inve
 With no command (or only flags) it opens the TUI on --db DIR, by default the demo database.
 
 --db dgraph://HOST:PORT[,HOST:PORT…] names a Dgraph v25 cluster instead of a folder for import,
-search, show, stats, bench and the TUI; cases and the journal stay in a local store beside it
-(docs/DGRAPH.md).
+search, show, stats, bench and the TUI; cases and the journal stay in a local store beside it.
+flags, clusters, path and trace on a cluster pull the neighbourhood --seed/--case/--hops name
+into a scratch folder and answer there; casegraph pull keeps one (docs/DGRAPH.md).
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its
@@ -128,6 +131,8 @@ func newParser(stdout, stderr io.Writer) (*kong.Kong, error) {
 			"trace_hops":    strconv.Itoa(graph.DefaultTraceHops),
 			"trace_dwell":   graph.DefaultDwell.String(),
 			"profiles":      strings.Join(profile.Builtins(), ", "),
+			"pull_nodes":    strconv.Itoa(dgraphdb.DefaultPullNodes),
+			"pull_txns":     strconv.Itoa(dgraphdb.DefaultPullTxns),
 		},
 	)
 }

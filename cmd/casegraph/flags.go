@@ -32,6 +32,19 @@ type dbFlags struct {
 	dir        string
 	keyFile    string
 	journalKey string
+	// pull, on a dgraph:// --db, is the neighbourhood flags, clusters,
+	// path and trace pull to analyse (pullcmd.go); release removes the
+	// scratch folder openToAnalyse pulled into.
+	pull    *pullSpec
+	release func()
+}
+
+// releasePull removes the scratch folder of a pull, if any.
+func (f *dbFlags) releasePull() {
+	if f.release != nil {
+		f.release()
+		f.release = nil
+	}
 }
 
 // open opens the database the flags name. A missing directory is an error
@@ -45,7 +58,7 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	if scheme, _, ok := strings.Cut(f.dir, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) {
 		if f.remote() {
 			return nil, fmt.Errorf("--db %s is a URL of a Dgraph cluster: this command does not work on one yet "+
-				"(search, show, stats, import and the TUI do; docs/DGRAPH.md)", f.dir)
+				"(search, show, stats, import, pull and the TUI do; flags, clusters, path and trace on a pulled neighbourhood; docs/DGRAPH.md)", f.dir)
 		}
 		return nil, fmt.Errorf("--db %s is a URL: this casegraph opens database folders only (a %s backend is not built in)", f.dir, scheme)
 	}
@@ -98,6 +111,13 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 // each other out. A database a writer holds (a TUI, an import, a server)
 // stays refused.
 func (f *dbFlags) openToAnalyse(ctx context.Context) (*store.DB, error) {
+	if f.remote() && f.pull != nil {
+		// A cluster: the neighbourhood the command names, pulled into a
+		// scratch folder (pullcmd.go); the caller calls releasePull.
+		db, done, err := f.openPulled(ctx, f.pull.stderr)
+		f.release = done
+		return db, err
+	}
 	db, err := f.openIn(ctx, false, false)
 	if errors.Is(err, store.ErrLocked) {
 		if ro, rerr := f.openIn(ctx, false, true); rerr == nil {

@@ -205,11 +205,16 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	for _, args := range [][]string{{"flags", "--db", "dgraph://127.0.0.1:9080"}, {"stats", "--db", "mysql://127.0.0.1:9080"}} {
+	for _, args := range [][]string{{"calibrate", "--db", "dgraph://127.0.0.1:9080"}, {"stats", "--db", "mysql://127.0.0.1:9080"}} {
 		err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), "is a URL") {
 			t.Errorf("%v: %v", args, err)
 		}
+	}
+	// flags on a cluster runs on a pulled neighbourhood: it asks for one.
+	err := run(context.Background(), []string{"flags", "--db", "dgraph://127.0.0.1:9080"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--seed REF or --case NAME") {
+		t.Errorf("flags --db dgraph://: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dgraph:")); err == nil {
 		t.Error("a folder named dgraph: was created")

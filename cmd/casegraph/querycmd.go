@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"casegraph/backend"
+	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/internal/safetext"
@@ -249,8 +250,8 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	}
 	// A person's or organisation's: their counterparties over everything
 	// they hold, and their transactions merged.
-	// A cluster (wb nil) has neither holdings nor a kept analysis yet
-	// (docs/DGRAPH.md): its own neighbours only.
+	// A cluster (wb nil) has no holdings yet (docs/DGRAPH.md): its own
+	// neighbours only, and the risk written back to it, if any.
 	var nbs []graph.Neighbor
 	var nbTotal int
 	if wb != nil {
@@ -274,6 +275,12 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 		}
 		if held, err = wb.Holdings(ctx, ref, 10); err != nil {
 			return fmt.Errorf("holdings of %s: %w", ref, err)
+		}
+	} else if dg, ok := b.(*dgraphdb.DB); ok {
+		// A cluster: the risk an analysis of a pulled neighbourhood wrote
+		// back (flags --db dgraph://… --seed …).
+		if risk, _, hasRisk, err = workbench.RemoteRisk(ctx, dg, ref); err != nil {
+			return fmt.Errorf("risk of %s: %w", ref, err)
 		}
 	}
 	if c.JSON {

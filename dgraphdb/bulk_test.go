@@ -1,0 +1,162 @@
+package dgraphdb_test
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"casegraph/dgraphdb"
+	"casegraph/internal/dgraphtest"
+	"casegraph/workbench"
+)
+
+// withExtraRow copies a transactions file under another name with one more
+// row: its other rows are imported again (the same data, a new provenance),
+// not skipped by the file's hash.
+func withExtraRow(t *testing.T, src, name, row string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, append(b, []byte(row+"\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDgraphBulkSameAnswers is the contract on a cluster loaded by Dgraph's
+// own bulk loader: casegraph writes the bulk input from the contract's first
+// step (plus a copy of its generated file with one more row, so that every
+// transaction of it comes twice and the file keeps the last version only),
+// zero starts, `dgraph bulk` runs with two map and reduce shards, and each
+// alpha starts on its shard. Every read then answers as a Badger folder
+// loaded from the same files does; then an increment through the client
+// (new months, a bulk-loaded file again, skipped by its hash, and another
+// copy of it with a new row, whose rows upsert onto the bulk-loaded nodes)
+// leaves both sides answering alike again.
+func TestDgraphBulkSameAnswers(t *testing.T) {
+	bin := dgraphtest.Require(t)
+	ctx := context.Background()
+	step1, step2 := contractSteps(t)
+	months := step1[len(step1)-1]
+	step1 = append(step1, withExtraRow(t, months, "months-again.csv",
+		"B1,2025-04-02 10:00:00,card:4400430000000015,cash,100,KZT,cash_out,,,,,,bulk twice"))
+	step2 = append(step2, withExtraRow(t, months, "months-third.csv",
+		"B2,2025-11-02 10:00:00,cash,card:4400430000000015,700,KZT,topup,,,,,,client after bulk"))
+
+	out := filepath.Join(t.TempDir(), "bulk")
+	w, err := dgraphdb.NewBulkWriter(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := workbench.ImportBulk(ctx, w, step1, filepath.Join(t.TempDir(), "rejects-0.csv"), nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := 0
+	for _, fr := range res.Files {
+		rejected += fr.Report.Rejected
+	}
+	if !res.Bulk || rejected == 0 {
+		t.Errorf("bulk import: bulk %v, %d rejected (the fixture has bad rows)", res.Bulk, rejected)
+	}
+	checkBulkFiles(t, out)
+	if _, err := dgraphdb.NewBulkWriter(out); err == nil || !strings.Contains(err.Error(), "already holds") {
+		t.Errorf("a second bulk output into the same folder: %v", err)
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	c, err := dgraphtest.StartBulk(cctx, bin, t.TempDir(), 2, func(zero, o string) []string {
+		return dgraphdb.BulkCommand(bin, out, zero, o, 2)
+	})
+	if err != nil {
+		t.Fatalf("start a cluster from the bulk output: %v", err)
+	}
+	t.Cleanup(c.Stop)
+	t.Logf("dgraph bulk took %s", c.BulkTook)
+	st, err := c.State(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := map[uint32]int{}
+	for _, g := range st.Tablets() {
+		groups[g]++
+	}
+	if len(groups) != 2 {
+		t.Errorf("the bulk-loaded predicates are served by %d groups, want 2: %v", len(groups), groups)
+	}
+
+	dg, err := dgraphdb.Open(ctx, c.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dg.Close() })
+	bdb := openStore(t, "badger")
+	f := fixture{badger: workbench.New(bdb, "badger"), store: bdb, dgraph: workbench.NewRemote(openStore(t, "local"), dg), dg: dg}
+	f.importStep(t, step1, true, false)
+	f.resD = append(f.resD, res)
+	f.loadSearch(t)
+	t.Run("bulk", func(t *testing.T) { compareContract(t, f) })
+
+	f.importStep(t, step2, true, true)
+	f.loadSearch(t)
+	t.Run("increment", func(t *testing.T) {
+		compareContract(t, f)
+		if got := f.resD[1].Files[2].Report.Imported; got < 400 {
+			t.Errorf("the copy of a bulk-loaded file imported %d rows through the client", got)
+		}
+	})
+}
+
+// checkBulkFiles reads the bulk output: a schema with month buckets, and
+// N-Quads whose transactions are each given once.
+func checkBulkFiles(t *testing.T, dir string) {
+	t.Helper()
+	schema, err := os.ReadFile(filepath.Join(dir, dgraphdb.BulkSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(schema), "cg.ref: string @index(exact) @upsert .") ||
+		!strings.Contains(string(schema), "sent.2025_08: [uid] .") {
+		t.Errorf("schema:\n%s", schema)
+	}
+	fh, err := os.Open(filepath.Join(dir, dgraphdb.BulkData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int{}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) > 2 && f[1] == "<tx.id>" {
+			ids[f[2]]++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("transaction %s given %d times in the bulk file", id, n)
+		}
+	}
+	if len(ids) < 400 {
+		t.Errorf("%d transactions in the bulk file", len(ids))
+	}
+	if _, err := os.Stat(filepath.Join(dir, dgraphdb.BulkData+".part")); err == nil {
+		t.Errorf("the partial data file was left behind")
+	}
+}

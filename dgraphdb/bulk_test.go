@@ -6,11 +6,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"casegraph/dgraphdb"
+	"casegraph/graph"
 	"casegraph/internal/dgraphtest"
 	"casegraph/workbench"
 )
@@ -50,6 +52,8 @@ func TestDgraphBulkSameAnswers(t *testing.T) {
 		"B1,2025-04-02 10:00:00,card:4400430000000015,cash,100,KZT,cash_out,,,,,,bulk twice"))
 	step2 = append(step2, withExtraRow(t, months, "months-third.csv",
 		"B2,2025-11-02 10:00:00,cash,card:4400430000000015,700,KZT,topup,,,,,,client after bulk"))
+
+	step1 = append(step1, hostileFiles(t)...)
 
 	out := filepath.Join(t.TempDir(), "bulk")
 	w, err := dgraphdb.NewBulkWriter(out)
@@ -104,7 +108,17 @@ func TestDgraphBulkSameAnswers(t *testing.T) {
 	f.importStep(t, step1, true, false)
 	f.resD = append(f.resD, res)
 	f.loadSearch(t)
-	t.Run("bulk", func(t *testing.T) { compareContract(t, f) })
+	t.Run("bulk", func(t *testing.T) {
+		compareContract(t, f)
+		// The hostile rows were imported, not rejected.
+		g, err := dg.Entity(ctx, graph.Ref{Kind: graph.KindGroup, Key: `G-"q"\x/y`})
+		if err != nil || !strings.Contains(g.Name, `Quote " slash`) {
+			t.Errorf("hostile group: %+v, %v", g, err)
+		}
+		if tx, err := dg.Txn(ctx, `Q"\1 <tx.id> x`); err != nil || !strings.Contains(tx.Reference, "two\nlines") {
+			t.Errorf("hostile transaction: %+v, %v", tx, err)
+		}
+	})
 
 	f.importStep(t, step2, true, true)
 	f.loadSearch(t)
@@ -114,6 +128,33 @@ func TestDgraphBulkSameAnswers(t *testing.T) {
 			t.Errorf("the copy of a bulk-loaded file imported %d rows through the client", got)
 		}
 	})
+}
+
+// hostileFiles are a group, a membership and transactions whose ids, names,
+// roles and references hold quotes, backslashes, slashes, tabs, a newline,
+// an RDF comment sign and a blank node's prefix: the N-Quads must carry them
+// as the client's JSON does.
+func hostileFiles(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"hostile_groups.csv": "group_id,name,case_ref\n" +
+			`"G-""q""\x/y","Quote "" slash / back\slash <x> _:e1 . # not a comment","AFM ""1"""` + "\n",
+		"hostile_memberships.csv": "member,group_id,role\n" +
+			`850312300002,"G-""q""\x/y","org ""x"" \ y, (z=1)"` + "\n",
+		"hostile_transactions.csv": "tx_id,time,from,to,amount,currency,channel,atm_id,device_id,ip,iin_provided,app_confirmed,reference\n" +
+			`"Q""\1 <tx.id> x",2025-05-05 10:00:00,card:4400430000000015,cash,100,KZT,cash_out,,,,,,"two` + "\n" + `lines\t""q"""` + "\n",
+	}
+	var out []string
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // checkBulkFiles reads the bulk output: a schema with month buckets, and

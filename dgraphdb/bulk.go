@@ -67,6 +67,7 @@ type BulkWriter struct {
 	begun   map[uint32]graph.Batch
 	batches []graph.Batch
 	lines   int64
+	buf     []byte // scratch for str
 	err     error
 	done    bool
 }
@@ -224,14 +225,14 @@ func (w *BulkWriter) PutTxn(t graph.Txn) error {
 	m := Month(t.Time)
 	w.months[m] = true
 	s := txLabel(key)
-	w.value(s, predTxID, rdfString(t.ID))
+	w.str(s, predTxID, t.ID)
 	w.value(s, predTxTime, rdfTyped(t.Time.Format(time.RFC3339Nano), "xs:dateTime"))
 	w.value(s, predTxAmount, rdfTyped(strconv.FormatInt(t.Amount, 10), "xs:int"))
 	w.value(s, predTxChan, rdfTyped(strconv.Itoa(int(t.Channel)), "xs:int"))
-	w.value(s, predTxSortID, rdfString(sortID(t.ID)))
+	w.str(s, predTxSortID, sortID(t.ID))
 	w.edge(s, predTxFrom, from.label, "")
 	w.edge(s, predTxTo, to.label, "")
-	w.value(s, predTxRec, rdfString(mustJSON(t)))
+	w.str(s, predTxRec, mustJSON(t))
 	w.edge(from.label, predSent+m, s, "")
 	w.edge(to.label, predRecv+m, s, "")
 	return w.err
@@ -261,6 +262,21 @@ func (w *BulkWriter) value(subj, pred, obj string) {
 	w.lines++
 }
 
+// str writes one N-Quad whose object is the string literal v.
+func (w *BulkWriter) str(subj, pred, v string) {
+	if w.err != nil {
+		return
+	}
+	w.buf = append(w.buf[:0], subj...)
+	w.buf = append(w.buf, " <"...)
+	w.buf = append(w.buf, pred...)
+	w.buf = append(w.buf, "> "...)
+	w.buf = appendRDFString(w.buf, v)
+	w.buf = append(w.buf, " .\n"...)
+	_, w.err = w.w.Write(w.buf)
+	w.lines++
+}
+
 // edge writes one N-Quad to another node, with facets ("" for none).
 func (w *BulkWriter) edge(subj, pred, obj, facets string) {
 	if w.err != nil {
@@ -285,34 +301,42 @@ func (w *BulkWriter) edge(subj, pred, obj, facets string) {
 // for the Loader's JSON mutations. Quotes, backslashes and control
 // characters are escaped (the lexer refuses a raw newline; strconv.Unquote
 // reads the escapes).
-func rdfString(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
+func rdfString(s string) string { return string(appendRDFString(nil, s)) }
+
+func appendRDFString(b []byte, s string) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	b = append(b, '"')
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		i += n
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, `\uFFFD`...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		i++
 		switch {
-		case r == utf8.RuneError && n == 1:
-			b.WriteString(`\uFFFD`)
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04X`, r)
+		case c == '"':
+			b = append(b, '\\', '"')
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
 		default:
-			b.WriteRune(r)
+			b = append(b, c)
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	return append(b, '"')
 }
 
 func rdfTyped(v, typ string) string { return `"` + v + `"^^<` + typ + `>` }
@@ -401,12 +425,12 @@ func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, don
 	for _, b := range w.batches {
 		s := "_:b" + strconv.FormatUint(uint64(b.ID), 10)
 		w.value(s, predBatch, rdfTyped(strconv.FormatUint(uint64(b.ID), 10), "xs:int"))
-		w.value(s, predBatchSum, rdfString(b.SHA256))
-		w.value(s, predBatchRec, rdfString(mustJSON(b)))
+		w.str(s, predBatchSum, b.SHA256)
+		w.str(s, predBatchRec, mustJSON(b))
 	}
 	st.Batches = w.batches
-	w.value("_:stats", predMeta, rdfString(metaStats))
-	w.value("_:stats", predStatsRec, rdfString(mustJSON(st)))
+	w.str("_:stats", predMeta, metaStats)
+	w.str("_:stats", predStatsRec, mustJSON(st))
 	if w.err != nil {
 		return w.err
 	}
@@ -428,11 +452,11 @@ func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, don
 // writeEntity writes an entity node as the Loader leaves it and counts it.
 func (w *BulkWriter) writeEntity(e *bulkEnt, st *graph.Stats) {
 	s := e.label
-	w.value(s, predRef, rdfString(refID(e.ref)))
+	w.str(s, predRef, refID(e.ref))
 	w.value(s, predKind, rdfTyped(strconv.Itoa(int(e.ref.Kind)), "xs:int"))
-	w.value(s, predKey, rdfString(e.ref.Key))
+	w.str(s, predKey, e.ref.Key)
 	if e.stub != nil {
-		w.value(s, predStubRec, rdfString(mustJSON(*e.stub)))
+		w.str(s, predStubRec, mustJSON(*e.stub))
 	}
 	rec := e.full
 	if rec == nil {
@@ -446,9 +470,9 @@ func (w *BulkWriter) writeEntity(e *bulkEnt, st *graph.Stats) {
 		st.Stubs++
 	}
 	w.value(s, predStub, rdfTyped(strconv.FormatBool(rec.Stub), "xs:boolean"))
-	w.value(s, predEntity, rdfString(mustJSON(*rec)))
-	w.value(s, predName, rdfString(rec.Name))
-	w.value(s, predFind, rdfString(FindText(graph.DocFor(*rec))))
+	w.str(s, predEntity, mustJSON(*rec))
+	w.str(s, predName, rec.Name)
+	w.str(s, predFind, FindText(graph.DocFor(*rec)))
 }
 
 func (w *BulkWriter) close() error {

@@ -201,3 +201,60 @@ func checkBulkFiles(t *testing.T, dir string) {
 		t.Errorf("the partial data file was left behind")
 	}
 }
+
+// TestBulkWriterLastVersion: a transaction corrected within one bulk output
+// (another month and endpoint) is written once, in its last version, with
+// only its new month's edges; the stats count it once. An aborted output
+// leaves no data file.
+func TestBulkWriterLastVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	w, err := dgraphdb.NewBulkWriter(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.BeginBatch("x.csv", "sum", "transactions")
+	must(t, w.PutTxn(txn("T1", time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC), cardA, cardB, 100)))
+	must(t, w.PutTxn(txn("T2", time.Date(2025, 1, 6, 10, 0, 0, 0, time.UTC), cardA, cardB, 200)))
+	must(t, w.PutTxn(txn("T1", time.Date(2025, 3, 5, 10, 0, 0, 0, time.UTC), cardA, cardC, 150)))
+	must(t, w.EndBatch(graph.Batch{ID: b}))
+	must(t, w.Finish(ctx, nil))
+	fh, err := os.Open(filepath.Join(dir, dgraphdb.BulkData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	all := strings.Join(lines, "\n")
+	count := func(s string) int { return strings.Count(all, s) }
+	if count(`<tx.id> "T1"`) != 1 || count(`<tx.amount> "150"`) != 1 || count(`<tx.amount> "100"`) != 0 ||
+		count("<sent.2025_01>") != 1 || count("<sent.2025_03>") != 1 || count("<recv.2025_03>") != 1 {
+		t.Errorf("bulk file:\n%s", all)
+	}
+	if !strings.Contains(all, `\"Txns\":2,\"TxnsByChan\":{\"1\":2}`) {
+		t.Errorf("stats: %s", lines[len(lines)-1])
+	}
+	schema, _ := os.ReadFile(filepath.Join(dir, dgraphdb.BulkSchema))
+	if !strings.Contains(string(schema), "sent.2025_01: [uid] .") || !strings.Contains(string(schema), "recv.2025_03: [uid] .") {
+		t.Errorf("schema:\n%s", schema)
+	}
+
+	dir2 := t.TempDir()
+	w2, err := dgraphdb.NewBulkWriter(dir2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, w2.PutTxn(txn("T1", time.Date(2025, 1, 5, 10, 0, 0, 0, time.UTC), cardA, cardB, 100)))
+	_ = w2.Abort()
+	if ents, _ := os.ReadDir(dir2); len(ents) != 0 {
+		t.Errorf("an aborted output left %v", ents)
+	}
+}

@@ -152,34 +152,54 @@ type fixture struct {
 // the cluster.
 func importBoth(t *testing.T, dg *dgraphdb.DB, steps ...[]string) fixture {
 	t.Helper()
-	ctx := context.Background()
-	open := func(name string) *store.DB {
-		db, err := store.Open(filepath.Join(t.TempDir(), name), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
+	bdb := openStore(t, "badger")
+	f := fixture{badger: workbench.New(bdb, "badger"), store: bdb, dgraph: workbench.NewRemote(openStore(t, "local"), dg), dg: dg}
+	for _, files := range steps {
+		f.importStep(t, files, true, true)
 	}
-	bdb := open("badger")
-	f := fixture{badger: workbench.New(bdb, "badger"), store: bdb, dgraph: workbench.NewRemote(open("local"), dg), dg: dg}
-	for i, files := range steps {
-		for _, side := range []struct {
-			wb  *workbench.Workbench
-			res *[]workbench.ImportResult
-		}{{f.badger, &f.resB}, {f.dgraph, &f.resD}} {
-			rej := filepath.Join(t.TempDir(), fmt.Sprintf("rejects-%d.csv", i))
-			res, err := side.wb.Import(ctx, files, rej, nil, nil)
-			if err != nil {
-				t.Fatalf("import step %d into %s: %v", i, side.wb.Name(), err)
-			}
-			*side.res = append(*side.res, res)
-		}
-	}
-	if _, _, err := f.badger.LoadSearch(ctx); err != nil {
+	f.loadSearch(t)
+	return f
+}
+
+func openStore(t *testing.T, name string) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), name), store.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// importStep imports files into the Badger side and the cluster side (each
+// when asked), with a rejects file of the step's own.
+func (f *fixture) importStep(t *testing.T, files []string, badger, dgraph bool) {
+	t.Helper()
+	ctx := context.Background()
+	for _, side := range []struct {
+		on  bool
+		wb  *workbench.Workbench
+		res *[]workbench.ImportResult
+	}{{badger, f.badger, &f.resB}, {dgraph, f.dgraph, &f.resD}} {
+		if !side.on {
+			continue
+		}
+		rej := filepath.Join(t.TempDir(), fmt.Sprintf("rejects-%d.csv", len(*side.res)))
+		res, err := side.wb.Import(ctx, files, rej, nil, nil)
+		if err != nil {
+			t.Fatalf("import step %d into %s: %v", len(*side.res), side.wb.Name(), err)
+		}
+		*side.res = append(*side.res, res)
+	}
+}
+
+// loadSearch loads the Badger side's search index (the cluster serves its
+// own).
+func (f *fixture) loadSearch(t *testing.T) {
+	t.Helper()
+	if _, _, err := f.badger.LoadSearch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func canonicalFiles(t *testing.T) []string {
@@ -191,17 +211,36 @@ func canonicalFiles(t *testing.T) []string {
 	return files
 }
 
+// contractSteps are the imports the contract compares: a bulk load of
+// testdata/canonical with its bad rows and eight months of generated
+// transactions, then an incremental one — new transactions in new months,
+// and the first step's last file again (skipped by its hash).
+func contractSteps(t *testing.T) (step1, step2 []string) {
+	t.Helper()
+	dir := t.TempDir()
+	step1 = append(canonicalFiles(t), writeMonths(t, dir, "months.csv", 1, 400, 8))
+	step2 = []string{writeMonths(t, dir, "more.csv", 5000, 120, 10), step1[len(step1)-1]}
+	return step1, step2
+}
+
 func TestContractSameAnswers(t *testing.T) {
 	dg := openFresh(t)
-	dir := t.TempDir()
-	step1 := append(canonicalFiles(t), writeMonths(t, dir, "months.csv", 1, 400, 8))
-	// The second import is incremental: new transactions in new months, and
-	// the first file again (skipped by its hash).
-	step2 := []string{writeMonths(t, dir, "more.csv", 5000, 120, 10), step1[len(step1)-1]}
+	step1, step2 := contractSteps(t)
 	f := importBoth(t, dg, step1, step2)
+	compareContract(t, f)
+}
+
+// compareContract compares every read of the two sides of f, and their
+// import reports step by step: the first step a bulk load, the later ones
+// incremental, the second file of the second step one imported before.
+func compareContract(t *testing.T, f fixture) {
+	t.Helper()
 	ctx := context.Background()
 
 	t.Run("import reports", func(t *testing.T) {
+		if len(f.resB) != len(f.resD) || len(f.resB) == 0 {
+			t.Fatalf("%d import steps (badger) vs %d (dgraph)", len(f.resB), len(f.resD))
+		}
 		for i := range f.resB {
 			b, d := f.resB[i], f.resD[i]
 			if len(b.Files) != len(d.Files) {
@@ -237,7 +276,7 @@ func TestContractSameAnswers(t *testing.T) {
 				t.Errorf("step %d: rejects differ:\n%s\n---\n%s", i, rejB, rejD)
 			}
 		}
-		if f.resD[1].Files[1].Skipped == "" {
+		if len(f.resD) > 1 && f.resD[1].Files[1].Skipped == "" {
 			t.Errorf("a file imported again was not skipped: %+v", f.resD[1].Files[1])
 		}
 	})
@@ -259,7 +298,7 @@ func TestContractSameAnswers(t *testing.T) {
 		if !reflect.DeepEqual(sb, sd) {
 			t.Errorf("stats differ:\n badger %+v\n dgraph %+v", sb, sd)
 		}
-		if sb.Txns < 500 {
+		if want := 400 + 100*(len(f.resB)-1); sb.Txns < want {
 			t.Errorf("fixture too small: %d transactions", sb.Txns)
 		}
 	})

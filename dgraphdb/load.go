@@ -75,7 +75,8 @@ func (l *Loader) CopiesRecords() {}
 // Bulk reports whether the cluster held no import when the load began: as
 // for a fresh Badger store, the records of such a load are not checked
 // against earlier imports one by one (there are none). The loader upserts
-// either way; Dgraph's own bulk loader is not used yet (docs/DGRAPH.md).
+// either way; a large fresh load goes through Dgraph's own bulk loader
+// instead, from the files a BulkWriter writes (docs/DGRAPH.md, "Loading").
 func (l *Loader) Bulk() bool { return l.fresh }
 
 // PutEntity queues an entity.

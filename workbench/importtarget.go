@@ -2,11 +2,13 @@ package workbench
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 
 	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/importers"
+	"casegraph/importers/profile"
 	"casegraph/store"
 )
 
@@ -89,3 +91,33 @@ func (t dgraphTarget) records() recordReader { return t.dg }
 
 // RejectsDir is where an import writes its rejects by default.
 func RejectsDir(dbDir string) string { return filepath.Join(dbDir, "rejects") }
+
+// bulkTarget writes the input of Dgraph's bulk loader for a fresh cluster
+// (dgraphdb.BulkWriter): nothing was imported before, and the rejects go
+// beside the files.
+type bulkTarget struct{ w *dgraphdb.BulkWriter }
+
+func (t bulkTarget) where() string      { return t.w.Dir() }
+func (t bulkTarget) rejectsDir() string { return RejectsDir(t.w.Dir()) }
+func (t bulkTarget) sealer() *store.DB  { return nil }
+func (t bulkTarget) importedFile(context.Context, string) (graph.Batch, bool, error) {
+	return graph.Batch{}, false, nil
+}
+func (t bulkTarget) newLoader(context.Context) (importLoader, error) { return t.w, nil }
+func (t bulkTarget) records() recordReader                           { return t.w }
+
+// ImportBulk imports files as Import does — the same importers, validation,
+// rejects file and reconciled counts — into w, which writes them as the
+// input of Dgraph's bulk loader for a fresh cluster (docs/DGRAPH.md,
+// "Loading"). prog may be nil; the rejects go to rejectsPath, else under
+// w's folder.
+func ImportBulk(ctx context.Context, w *dgraphdb.BulkWriter, files []string, rejectsPath string, prog ImportProgress,
+	prof *profile.Profile, as string) (ImportResult, error) {
+	if as != "" && as != AsList {
+		return ImportResult{}, fmt.Errorf("--as %q: want %q", as, AsList)
+	}
+	if prog == nil {
+		prog = noProgress{}
+	}
+	return importFiles(ctx, bulkTarget{w}, files, rejectsPath, prog, prof, as)
+}

@@ -110,3 +110,58 @@ func dropTimes(s string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestDgraphBulkOut: import --bulk-out reads the files as an import into a
+// folder does (the same summary and rejects), writes the bulk loader's
+// input and prints the command and the steps; it refuses a --db and
+// --groups without --bulk-out.
+func TestDgraphBulkOut(t *testing.T) {
+	canonical := filepath.Join("..", "..", "testdata", "canonical")
+	out := filepath.Join(t.TempDir(), "bulk")
+	var so, se bytes.Buffer
+	if err := run(context.Background(), []string{"import", "--bulk-out", out, "--groups", "2", "--zero", "10.0.0.5:5080", canonical}, &so, &se); err != nil {
+		t.Fatalf("%v\n%s", err, se.String())
+	}
+	var fo bytes.Buffer
+	if err := run(context.Background(), []string{"import", "--db", filepath.Join(t.TempDir(), "db"), canonical}, &fo, &se); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(s string) string {
+		var lines []string
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, "took ") || strings.Contains(l, "rejected rows with file") {
+				continue
+			}
+			lines = append(lines, l)
+		}
+		return strings.Join(lines, "\n")
+	}
+	got := so.String()
+	if !strings.HasPrefix(keep(got), keep(fo.String())) {
+		t.Errorf("bulk summary:\n%s\nfolder summary:\n%s", got, fo.String())
+	}
+	for _, want := range []string{
+		"dgraph bulk --files " + filepath.Join(out, "data.rdf.gz") + " --schema " + filepath.Join(out, "schema") +
+			" --zero 10.0.0.5:5080 --out " + filepath.Join(out, "out") + " --map_shards 2 --reduce_shards 2",
+		filepath.Join(out, "out", "1", "p") + " → the p folder (-p) of group 2's alpha",
+		filepath.Join(out, "rejects"),
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, f := range []string{"data.rdf.gz", "schema"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"import", "--bulk-out", filepath.Join(t.TempDir(), "b"), "--db", "dgraph://127.0.0.1:9080", canonical},
+		{"import", "--db", filepath.Join(t.TempDir(), "db2"), "--groups", "2", canonical},
+		{"import", "--bulk-out", filepath.Join(t.TempDir(), "b"), "--groups", "0", canonical},
+	} {
+		if err := run(context.Background(), args, &so, &se); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}

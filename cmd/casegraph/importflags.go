@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/importers"
 	"casegraph/importers/profile"
@@ -21,6 +22,9 @@ type importCmd struct {
 	Rejects string   `placeholder:"FILE" predictor:"file" help:"where to write rejected rows (CSV); default DIR/rejects/import-N.csv"`
 	Profile string   `placeholder:"NAME|FILE" help:"map non-canonical files with a mapping profile: a built-in name (${profiles}) or a YAML file"`
 	As      string   `placeholder:"list" help:"read every file as this kind instead of recognising it: list (a watch list, address list or AFSA register without a list_status column)"`
+	BulkOut string   `name:"bulk-out" placeholder:"DIR" predictor:"dir" help:"instead of importing, write the input of Dgraph's bulk loader for a fresh cluster into DIR (data.rdf.gz, schema) and print how to load it (docs/DGRAPH.md); takes no --db"`
+	Groups  int      `default:"1" placeholder:"N" help:"with --bulk-out: the number of groups (one alpha each) of the cluster to load: the bulk loader's shards"`
+	Zero    string   `default:"127.0.0.1:5080" placeholder:"HOST:PORT" help:"with --bulk-out: the gRPC address of the new cluster's zero, for the printed bulk command"`
 	Paths   []string `arg:"" optional:"" name:"path" predictor:"file" help:"files or folders to import"`
 }
 
@@ -35,6 +39,15 @@ func cmdImport(ctx context.Context, c *importCmd, stdout, stderr io.Writer) erro
 	if c.As != "" && c.As != workbench.AsList {
 		return usageError{msg: "--as takes list"}
 	}
+	if c.BulkOut != "" && dbf.dir != "" {
+		return usageError{msg: "--bulk-out writes files for a cluster that is not running yet: it takes no --db (say its size with --groups)"}
+	}
+	if c.BulkOut == "" && (c.Groups != 1 || c.Zero != "127.0.0.1:5080") {
+		return usageError{msg: "--groups and --zero go with --bulk-out"}
+	}
+	if c.Groups < 1 {
+		return usageError{msg: "--groups takes a number of groups, 1 or more"}
+	}
 	var prof *profile.Profile
 	var files []string
 	if c.Profile != "" {
@@ -47,6 +60,9 @@ func cmdImport(ctx context.Context, c *importCmd, stdout, stderr io.Writer) erro
 	}
 	if err != nil {
 		return err
+	}
+	if c.BulkOut != "" {
+		return cmdImportBulk(ctx, c, files, prof, stdout, stderr)
 	}
 	var b *workbench.Workbench
 	if dbf.remote() {
@@ -127,4 +143,23 @@ func printSkips(w io.Writer, r importers.Report) {
 		fmt.Fprintf(w, " line %d %s;", s.Line, safetext.Line(s.Reason))
 	}
 	fmt.Fprintln(w)
+}
+
+// cmdImportBulk imports the files into a dgraphdb.BulkWriter: the same
+// importers, validation and rejects as an import, written as the input of
+// Dgraph's bulk loader; it prints the summary and the operator's next steps.
+func cmdImportBulk(ctx context.Context, c *importCmd, files []string, prof *profile.Profile, stdout, stderr io.Writer) error {
+	w, err := dgraphdb.NewBulkWriter(c.BulkOut)
+	if err != nil {
+		return err
+	}
+	defer workbench.LimitImportMemory()()
+	res, err := workbench.ImportBulk(ctx, w, files, c.Rejects, newProgress(stderr), prof, c.As)
+	printImportSummary(stdout, res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s N-Quads\n", count(int(w.Lines())))
+	fmt.Fprint(stdout, dgraphdb.BulkSteps(c.BulkOut, c.Zero, c.Groups))
+	return nil
 }

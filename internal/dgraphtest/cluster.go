@@ -64,8 +64,13 @@ type Cluster struct {
 	Alphas    []string // the alphas' gRPC addresses, one per group
 	AlphaHTTP []string
 	ZeroHTTP  string
-	dir       string
-	procs     []*proc
+	ZeroGRPC  string
+	// BulkTook is how long `dgraph bulk` ran (StartBulk), BulkLog its log.
+	BulkTook time.Duration
+	BulkLog  string
+	dir      string
+	base     int
+	procs    []*proc
 }
 
 type proc struct {
@@ -95,23 +100,113 @@ func Require(t TB) string {
 // until every alpha is healthy and zero lists all the groups. The caller
 // calls Stop.
 func Start(ctx context.Context, bin, dir string, groups int) (*Cluster, error) {
+	c, err := startZero(bin, dir, groups)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.startAlphas(ctx, bin, groups); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// StartBulk starts a cluster from Dgraph's bulk loader: zero first, then
+// the loader against it (bulk returns its command line for zero's gRPC
+// address and the output folder; a --tmp and an --http address of the
+// test's are added), then one alpha per group on its shard: the loader's
+// out/g/p becomes alpha g+1's p folder, as docs/DGRAPH.md tells an operator.
+// The loader's time is in BulkTook, its log beside the others.
+func StartBulk(ctx context.Context, bin, dir string, groups int, bulk func(zero, out string) []string) (*Cluster, error) {
+	c, err := startZero(bin, dir, groups)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.runBulk(ctx, bin, groups, bulk); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	if err := c.startAlphas(ctx, bin, groups); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func startZero(bin, dir string, groups int) (*Cluster, error) {
 	c := &Cluster{dir: dir}
 	base, err := freeOffset(groups)
 	if err != nil {
 		return nil, err
 	}
-	zeroGRPC := fmt.Sprintf("127.0.0.1:%d", 5080+base)
+	c.base = base
+	c.ZeroGRPC = fmt.Sprintf("127.0.0.1:%d", 5080+base)
 	c.ZeroHTTP = fmt.Sprintf("127.0.0.1:%d", 6080+base)
 	zdir := filepath.Join(dir, "zero")
-	if err := c.spawn(bin, "zero", zdir, "zero", "--my", zeroGRPC, "--port_offset", strconv.Itoa(base),
+	if err := c.spawn(bin, "zero", zdir, "zero", "--my", c.ZeroGRPC, "--port_offset", strconv.Itoa(base),
 		"--replicas", "1", "--raft", "idx=1", "--wal", filepath.Join(zdir, "zw"), "--bindall=false"); err != nil {
 		c.Stop()
 		return nil, err
 	}
+	return c, nil
+}
+
+// runBulk waits for zero, runs the bulk loader and moves each shard's p
+// folder into its alpha's folder.
+func (c *Cluster) runBulk(ctx context.Context, bin string, groups int, bulk func(zero, out string) []string) error {
+	if err := c.waitZero(ctx); err != nil {
+		return err
+	}
+	bdir := filepath.Join(c.dir, "bulk")
+	out := filepath.Join(bdir, "out")
+	if err := os.MkdirAll(bdir, 0o700); err != nil {
+		return err
+	}
+	httpPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	args := bulk(c.ZeroGRPC, out)
+	if len(args) < 2 {
+		return fmt.Errorf("bulk command %q: too short", args)
+	}
+	args = append(args[1:], "--tmp", filepath.Join(bdir, "tmp"), "--http", fmt.Sprintf("127.0.0.1:%d", httpPort))
+	logPath := filepath.Join(c.dir, "bulk.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = bdir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = procAttr()
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("dgraph bulk %q: %w; its log ends:\n%s", args, err, tail(logPath))
+	}
+	c.BulkTook = time.Since(start)
+	c.BulkLog = logPath
+	for g := 0; g < groups; g++ {
+		adir := filepath.Join(c.dir, fmt.Sprintf("alpha%d", g+1))
+		if err := os.MkdirAll(adir, 0o700); err != nil {
+			return err
+		}
+		if err := os.Rename(filepath.Join(out, strconv.Itoa(g), "p"), filepath.Join(adir, "p")); err != nil {
+			return fmt.Errorf("dgraph bulk made no shard %d: %w", g, err)
+		}
+	}
+	return nil
+}
+
+// startAlphas starts the alphas one at a time, each on the p folder in its
+// own folder (empty, or a bulk loader's shard).
+func (c *Cluster) startAlphas(ctx context.Context, bin string, groups int) error {
+	zeroGRPC, base := c.ZeroGRPC, c.base
 	for g := 1; g <= groups; g++ {
 		off := base + g
 		name := fmt.Sprintf("alpha%d", g)
-		adir := filepath.Join(dir, name)
+		adir := filepath.Join(c.dir, name)
 		c.Alphas = append(c.Alphas, fmt.Sprintf("127.0.0.1:%d", 9080+off))
 		c.AlphaHTTP = append(c.AlphaHTTP, fmt.Sprintf("127.0.0.1:%d", 8080+off))
 		err := c.spawn(bin, name, adir, "alpha", "--my", fmt.Sprintf("127.0.0.1:%d", 7080+off),
@@ -119,23 +214,47 @@ func Start(ctx context.Context, bin, dir string, groups int) (*Cluster, error) {
 			"-p", filepath.Join(adir, "p"), "-w", filepath.Join(adir, "w"), "--tmp", filepath.Join(adir, "t"),
 			"--cache", "size-mb=256", "--security", "whitelist=127.0.0.1/32", "--bindall=false")
 		if err != nil {
-			c.Stop()
-			return nil, err
+			return err
 		}
 		// One alpha at a time: zero gives each new alpha the next group, so
 		// alpha g serves group g.
 		if err := c.waitGroups(ctx, g); err != nil {
-			c.Stop()
-			return nil, err
+			return err
 		}
 	}
 	for i := range c.AlphaHTTP {
 		if err := c.waitHealthy(ctx, i); err != nil {
-			c.Stop()
-			return nil, err
+			return err
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// waitZero waits until zero answers /state.
+func (c *Cluster) waitZero(ctx context.Context) error {
+	for {
+		if err := c.exited(); err != nil {
+			return err
+		}
+		_, err := c.State(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("dgraph zero does not answer: %w (last: %v)", ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // StartT starts a two-group cluster for a test and stops it when the test

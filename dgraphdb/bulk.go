@@ -1,0 +1,679 @@
+package dgraphdb
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"casegraph/graph"
+)
+
+// Files a BulkWriter leaves in its folder: the input of `dgraph bulk`.
+const (
+	BulkData   = "data.rdf.gz"
+	BulkSchema = "schema"
+)
+
+// BulkWriter writes what a Loader would upsert into a fresh cluster as the
+// input of Dgraph's own bulk loader (`dgraph bulk`): gzipped RDF N-Quads
+// (BulkData) and the schema (BulkSchema) in one folder. It is an
+// importers.Sink and takes the loader's place in an import, so the records
+// pass the same importers and validation; the operator then runs the bulk
+// loader and starts each group's alpha on its shard (BulkSteps).
+//
+// The nodes carry the same predicates as the Loader writes, month buckets
+// included, and the same external ids (cg.ref for an entity, tx.id for a
+// transaction, cg.batch for an import batch), which is what a later client
+// import looks nodes up by: an increment through the client upserts onto
+// the bulk-loaded nodes. Blank nodes only tie the triples of one file
+// together.
+//
+// A record's final form is what the Loader would leave after the same
+// sequence of Puts: the last version of a transaction (its earlier ones and
+// their month edges are dropped from the file), a full entity with its
+// stub's missing properties, a stub that never hides a full entity, the last
+// role of a link. Entities and links are kept in memory until Finish (an
+// entity's record may change until the last row); a transaction is written
+// at once and only a 16-byte hash of its id is kept.
+type BulkWriter struct {
+	dir  string
+	part *os.File
+	gz   *gzip.Writer
+	w    *bufio.Writer
+
+	ents     map[string]*bulkEnt // by refID
+	entList  []*bulkEnt          // in order of first mention
+	links    map[bulkLinkKey]*bulkLink
+	linkList []*bulkLink
+	txs      map[txKey]txSeen
+	dups     map[txKey]uint32 // ids written more than once: how many times
+	months   map[string]bool
+	chans    map[graph.Channel]int
+
+	seq     uint32
+	begun   map[uint32]graph.Batch
+	batches []graph.Batch
+	lines   int64
+	buf     []byte // scratch for str
+	err     error
+	done    bool
+}
+
+type bulkEnt struct {
+	label string
+	ref   graph.Ref
+	stub  *graph.Entity // the last stub record
+	full  *graph.Entity // the last full record, with the missing properties of the stub before it
+}
+
+type bulkLinkKey struct {
+	from, to string // refIDs
+	typ      graph.LinkType
+}
+
+type bulkLink struct {
+	from, to *bulkEnt
+	typ      graph.LinkType
+	role     string
+	src      string // the provenance as JSON
+}
+
+type txKey [16]byte
+
+type txSeen struct {
+	n  uint32 // times written
+	ch graph.Channel
+}
+
+// NewBulkWriter starts writing bulk-loader input into dir (created if
+// missing). It refuses a folder that already holds BulkData.
+func NewBulkWriter(dir string) (*BulkWriter, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("bulk output %s: %w", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, BulkData)); err == nil {
+		return nil, fmt.Errorf("bulk output %s already holds %s: remove it or choose another folder", dir, BulkData)
+	}
+	part, err := os.OpenFile(filepath.Join(dir, BulkData+".part"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("bulk output %s: %w", dir, err)
+	}
+	w := &BulkWriter{dir: dir, part: part, ents: map[string]*bulkEnt{}, links: map[bulkLinkKey]*bulkLink{},
+		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{},
+		begun: map[uint32]graph.Batch{}}
+	w.open(part)
+	return w, nil
+}
+
+// gzipLevel trades size for speed: the files are read once, by the loader.
+const gzipLevel = gzip.BestSpeed
+
+func (w *BulkWriter) open(f io.Writer) {
+	w.gz, _ = gzip.NewWriterLevel(f, gzipLevel) // a valid level never fails
+	w.w = bufio.NewWriterSize(w.gz, 1<<20)
+}
+
+// Dir is the folder the files go to.
+func (w *BulkWriter) Dir() string { return w.dir }
+
+// CopiesRecords marks the writer as an importers.RecordCopier.
+func (w *BulkWriter) CopiesRecords() {}
+
+// Bulk is true: the files are for a fresh cluster, so records are not
+// checked against earlier imports (there are none).
+func (w *BulkWriter) Bulk() bool { return true }
+
+// ent returns the entity of a reference, numbering it on first mention.
+func (w *BulkWriter) ent(r graph.Ref) *bulkEnt {
+	id := refID(r)
+	e := w.ents[id]
+	if e == nil {
+		e = &bulkEnt{label: "_:e" + strconv.Itoa(len(w.entList)+1), ref: r}
+		w.ents[id] = e
+		w.entList = append(w.entList, e)
+	}
+	return e
+}
+
+// PutEntity keeps an entity's record for Finish, as Loader.PutEntity would
+// leave it.
+func (w *BulkWriter) PutEntity(e graph.Entity) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := checkRef(e.Ref); err != nil {
+		return fmt.Errorf("put entity: %w", err)
+	}
+	e.Props = cloneProps(e.Props)
+	be := w.ent(e.Ref)
+	if e.Stub {
+		be.stub = &e
+		return nil
+	}
+	if be.stub != nil {
+		e.Props = graph.WithMissingProps(e.Props, be.stub.Props)
+	}
+	be.full = &e
+	return nil
+}
+
+// PutLink keeps a link for Finish: one per (from, type, to), the last role
+// and provenance.
+func (w *BulkWriter) PutLink(k graph.Link) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := checkRef(k.From); err != nil {
+		return fmt.Errorf("put %s link: from: %w", k.Type, err)
+	}
+	if err := checkRef(k.To); err != nil {
+		return fmt.Errorf("put %s link: to: %w", k.Type, err)
+	}
+	if !slices.Contains(linkTypes, k.Type) {
+		return fmt.Errorf("put link: unknown type %d", k.Type)
+	}
+	key := bulkLinkKey{from: refID(k.From), to: refID(k.To), typ: k.Type}
+	l := w.links[key]
+	if l == nil {
+		l = &bulkLink{from: w.ent(k.From), to: w.ent(k.To), typ: k.Type}
+		w.links[key] = l
+		w.linkList = append(w.linkList, l)
+	}
+	l.role, l.src = k.Role, mustJSON(k.Src)
+	return nil
+}
+
+// PutTxn writes a transaction node and its month edges. The same id again
+// is written again; Finish keeps its last version only.
+func (w *BulkWriter) PutTxn(t graph.Txn) error {
+	if w.err != nil {
+		return w.err
+	}
+	if t.ID == "" || len(t.ID) > maxField {
+		return fmt.Errorf("put transaction %.40q: id must be 1 to %d bytes", t.ID, maxField)
+	}
+	if err := checkRef(t.From); err != nil {
+		return fmt.Errorf("put transaction %s: from: %w", t.ID, err)
+	}
+	if err := checkRef(t.To); err != nil {
+		return fmt.Errorf("put transaction %s: to: %w", t.ID, err)
+	}
+	t.Time = t.Time.UTC()
+	t.Props = cloneProps(t.Props)
+	key := hashID(t.ID)
+	seen, again := w.txs[key]
+	if again {
+		w.chans[seen.ch]--
+		w.dups[key] = seen.n + 1
+	}
+	w.txs[key] = txSeen{n: seen.n + 1, ch: t.Channel}
+	w.chans[t.Channel]++
+	from, to := w.ent(t.From), w.ent(t.To)
+	m := Month(t.Time)
+	w.months[m] = true
+	s := txLabel(key)
+	w.str(s, predTxID, t.ID)
+	w.value(s, predTxTime, rdfTyped(t.Time.Format(time.RFC3339Nano), "xs:dateTime"))
+	w.value(s, predTxAmount, rdfTyped(strconv.FormatInt(t.Amount, 10), "xs:int"))
+	w.value(s, predTxChan, rdfTyped(strconv.Itoa(int(t.Channel)), "xs:int"))
+	w.str(s, predTxSortID, sortID(t.ID))
+	w.edge(s, predTxFrom, from.label, "")
+	w.edge(s, predTxTo, to.label, "")
+	w.str(s, predTxRec, mustJSON(t))
+	w.edge(from.label, predSent+m, s, "")
+	w.edge(to.label, predRecv+m, s, "")
+	return w.err
+}
+
+func hashID(id string) txKey {
+	h := fnv.New128a()
+	h.Write([]byte(id))
+	var k txKey
+	h.Sum(k[:0])
+	return k
+}
+
+func txLabel(k txKey) string { return "_:t" + hex.EncodeToString(k[:]) }
+
+// value writes one N-Quad with a literal object.
+func (w *BulkWriter) value(subj, pred, obj string) {
+	if w.err != nil {
+		return
+	}
+	w.w.WriteString(subj)
+	w.w.WriteString(" <")
+	w.w.WriteString(pred)
+	w.w.WriteString("> ")
+	w.w.WriteString(obj)
+	_, w.err = w.w.WriteString(" .\n")
+	w.lines++
+}
+
+// str writes one N-Quad whose object is the string literal v.
+func (w *BulkWriter) str(subj, pred, v string) {
+	if w.err != nil {
+		return
+	}
+	w.buf = append(w.buf[:0], subj...)
+	w.buf = append(w.buf, " <"...)
+	w.buf = append(w.buf, pred...)
+	w.buf = append(w.buf, "> "...)
+	w.buf = appendRDFString(w.buf, v)
+	w.buf = append(w.buf, " .\n"...)
+	_, w.err = w.w.Write(w.buf)
+	w.lines++
+}
+
+// edge writes one N-Quad to another node, with facets ("" for none).
+func (w *BulkWriter) edge(subj, pred, obj, facets string) {
+	if w.err != nil {
+		return
+	}
+	w.w.WriteString(subj)
+	w.w.WriteString(" <")
+	w.w.WriteString(pred)
+	w.w.WriteString("> ")
+	w.w.WriteString(obj)
+	if facets != "" {
+		w.w.WriteString(" (")
+		w.w.WriteString(facets)
+		w.w.WriteString(")")
+	}
+	_, w.err = w.w.WriteString(" .\n")
+	w.lines++
+}
+
+// rdfString is an RDF string literal that Dgraph's parser reads back as s,
+// with invalid UTF-8 replaced byte by byte by U+FFFD as encoding/json does
+// for the Loader's JSON mutations. Quotes, backslashes and control
+// characters are escaped (the lexer refuses a raw newline; strconv.Unquote
+// reads the escapes).
+func rdfString(s string) string { return string(appendRDFString(nil, s)) }
+
+func appendRDFString(b []byte, s string) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, `\uFFFD`...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		i++
+		switch {
+		case c == '"':
+			b = append(b, '\\', '"')
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+func rdfTyped(v, typ string) string { return `"` + v + `"^^<` + typ + `>` }
+
+// BeginBatch hands out the next batch number.
+func (w *BulkWriter) BeginBatch(file, sha256, format string) uint32 {
+	w.seq++
+	w.begun[w.seq] = graph.Batch{ID: w.seq, File: file, SHA256: sha256, Format: format}
+	return w.seq
+}
+
+// EndBatch keeps the batch for Finish, which writes it with the records, so
+// that the bulk-loaded cluster lists the file as imported (a later client
+// import of it is skipped).
+func (w *BulkWriter) EndBatch(b graph.Batch) error {
+	if w.err != nil {
+		return w.err
+	}
+	begun, ok := w.begun[b.ID]
+	if !ok {
+		return fmt.Errorf("end batch %d: not begun by this writer, or already ended", b.ID)
+	}
+	delete(w.begun, b.ID)
+	if b.File == "" {
+		b.File = begun.File
+	}
+	if b.SHA256 == "" {
+		b.SHA256 = begun.SHA256
+	}
+	if b.Format == "" {
+		b.Format = begun.Format
+	}
+	if b.At.IsZero() {
+		b.At = time.Now().UTC()
+	}
+	w.batches = append(w.batches, b)
+	return nil
+}
+
+// Finish drops the superseded versions of transactions given more than
+// once, writes the entities, links, batches and the stats the Loader would
+// store, closes the data file and writes the schema with every month
+// bucket.
+func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, done, total int64)) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.done {
+		return errors.New("bulk output: finished already")
+	}
+	w.done = true
+	if progress != nil {
+		progress("writing bulk files", 0, int64(len(w.entList)))
+	}
+	if len(w.dups) > 0 {
+		if w.err = w.dropSuperseded(ctx); w.err != nil {
+			return w.err
+		}
+	}
+	st := graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{}, TxnsByChan: map[graph.Channel]int{}}
+	for i, e := range w.entList {
+		if i%100_000 == 0 {
+			if err := ctx.Err(); err != nil {
+				w.err = err
+				return err
+			}
+		}
+		w.writeEntity(e, &st)
+	}
+	for _, l := range w.linkList {
+		f := "src=" + rdfString(l.src)
+		if l.role != "" {
+			f += ", role=" + rdfString(l.role)
+		}
+		w.edge(l.from.label, predLinkOut+l.typ.String(), l.to.label, f)
+		w.edge(l.to.label, predLinkIn+l.typ.String(), l.from.label, f)
+		st.Links[l.typ]++
+	}
+	for c, n := range w.chans {
+		if n > 0 {
+			st.TxnsByChan[c] = n
+			st.Txns += n
+		}
+	}
+	slices.SortFunc(w.batches, func(a, b graph.Batch) int { return int(a.ID) - int(b.ID) })
+	for _, b := range w.batches {
+		s := "_:b" + strconv.FormatUint(uint64(b.ID), 10)
+		w.value(s, predBatch, rdfTyped(strconv.FormatUint(uint64(b.ID), 10), "xs:int"))
+		w.str(s, predBatchSum, b.SHA256)
+		w.str(s, predBatchRec, mustJSON(b))
+	}
+	st.Batches = w.batches
+	w.str("_:stats", predMeta, metaStats)
+	w.str("_:stats", predStatsRec, mustJSON(st))
+	if w.err != nil {
+		return w.err
+	}
+	if w.err = w.close(); w.err != nil {
+		return w.err
+	}
+	if w.err = os.Rename(w.part.Name(), filepath.Join(w.dir, BulkData)); w.err != nil {
+		return w.err
+	}
+	if w.err = os.WriteFile(filepath.Join(w.dir, BulkSchema), []byte(w.Schema()), 0o600); w.err != nil {
+		return w.err
+	}
+	if progress != nil {
+		progress("writing bulk files", int64(len(w.entList)), int64(len(w.entList)))
+	}
+	return nil
+}
+
+// writeEntity writes an entity node as the Loader leaves it and counts it.
+func (w *BulkWriter) writeEntity(e *bulkEnt, st *graph.Stats) {
+	s := e.label
+	w.str(s, predRef, refID(e.ref))
+	w.value(s, predKind, rdfTyped(strconv.Itoa(int(e.ref.Kind)), "xs:int"))
+	w.str(s, predKey, e.ref.Key)
+	if e.stub != nil {
+		w.str(s, predStubRec, mustJSON(*e.stub))
+	}
+	rec := e.full
+	if rec == nil {
+		rec = e.stub
+	}
+	if rec == nil {
+		return // only referenced: a node with its reference, as the Loader makes
+	}
+	st.Entities[e.ref.Kind]++
+	if rec.Stub {
+		st.Stubs++
+	}
+	w.value(s, predStub, rdfTyped(strconv.FormatBool(rec.Stub), "xs:boolean"))
+	w.str(s, predEntity, mustJSON(*rec))
+	w.str(s, predName, rec.Name)
+	w.str(s, predFind, FindText(graph.DocFor(*rec)))
+}
+
+func (w *BulkWriter) close() error {
+	if err := w.w.Flush(); err != nil {
+		return err
+	}
+	if err := w.gz.Close(); err != nil {
+		return err
+	}
+	if err := w.part.Sync(); err != nil {
+		return err
+	}
+	return w.part.Close()
+}
+
+// dropSuperseded rewrites the transactions written so far, keeping of each
+// id written more than once its last block (a block is the lines from a
+// tx.id line to the next: the node and its two month edges).
+func (w *BulkWriter) dropSuperseded(ctx context.Context) error {
+	if err := w.close(); err != nil {
+		return err
+	}
+	old := w.part.Name() + ".old"
+	if err := os.Rename(w.part.Name(), old); err != nil {
+		return err
+	}
+	defer os.Remove(old)
+	in, err := os.Open(old)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		return err
+	}
+	part, err := os.OpenFile(w.part.Name(), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	w.part = part
+	w.open(part)
+	last := make(map[string]uint32, len(w.dups))
+	for k, n := range w.dups {
+		last[txLabel(k)] = n
+	}
+	seen := map[string]uint32{}
+	idPred := []byte(" <" + predTxID + "> ")
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<30)
+	keep := true
+	w.lines = 0
+	for n := 0; sc.Scan(); n++ {
+		if n%1_000_000 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		line := sc.Bytes()
+		if sp := bytes.IndexByte(line, ' '); sp > 0 && bytes.HasPrefix(line[sp:], idPred) {
+			label := string(line[:sp])
+			if total, dup := last[label]; dup {
+				seen[label]++
+				keep = seen[label] == total
+			} else {
+				keep = true
+			}
+		}
+		if keep {
+			w.w.Write(line)
+			if err := w.w.WriteByte('\n'); err != nil {
+				return err
+			}
+			w.lines++
+		}
+	}
+	return sc.Err()
+}
+
+// Abort removes the partial data file.
+func (w *BulkWriter) Abort() error {
+	if w.done && w.err == nil {
+		return nil
+	}
+	w.done = true
+	if w.err == nil {
+		w.err = errors.New("bulk output: aborted")
+	}
+	w.gz.Close()
+	w.part.Close()
+	return os.Remove(w.part.Name())
+}
+
+// Lines is the number of N-Quads written.
+func (w *BulkWriter) Lines() int64 { return w.lines }
+
+// Schema is the bulk loader's schema: casegraph's, with the month buckets
+// the data use.
+func (w *BulkWriter) Schema() string {
+	var b strings.Builder
+	b.WriteString(baseSchema())
+	months := make([]string, 0, len(w.months))
+	for m := range w.months {
+		months = append(months, m)
+	}
+	slices.Sort(months)
+	for _, m := range months {
+		fmt.Fprintf(&b, "%s%s: [uid] .\n%s%s: [uid] .\n", predSent, m, predRecv, m)
+	}
+	return b.String()
+}
+
+// Entity returns an entity written so far (the full record, else the
+// stub), or an error wrapping graph.ErrNotFound: the list importers read
+// what the import stored before them.
+func (w *BulkWriter) Entity(_ context.Context, ref graph.Ref) (graph.Entity, error) {
+	if e := w.ents[refID(ref)]; e != nil {
+		if rec, ok := e.record(); ok {
+			return rec, nil
+		}
+	}
+	return graph.Entity{}, fmt.Errorf("read entity %s: %w", ref, graph.ErrNotFound)
+}
+
+func (e *bulkEnt) record() (graph.Entity, bool) {
+	rec := e.full
+	if rec == nil {
+		rec = e.stub
+	}
+	if rec == nil {
+		return graph.Entity{}, false
+	}
+	out := *rec
+	out.Props = cloneProps(out.Props)
+	return out, true
+}
+
+// Txn is not kept by the writer: an import into a fresh cluster checks no
+// transaction against earlier imports.
+func (w *BulkWriter) Txn(_ context.Context, id string) (graph.Txn, error) {
+	return graph.Txn{}, fmt.Errorf("read transaction %s: %w (a bulk output keeps no transactions to read)", id, graph.ErrNotFound)
+}
+
+// Entities calls fn for every entity (full or stub) of kind k written so
+// far, in order of first mention.
+func (w *BulkWriter) Entities(ctx context.Context, k graph.Kind, fn func(graph.Entity) error) error {
+	for _, e := range w.entList {
+		if e.ref.Kind != k {
+			continue
+		}
+		if rec, ok := e.record(); ok {
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// BulkCommand is the `dgraph bulk` command line that loads dir into a
+// cluster of groups groups whose zero listens (gRPC) on zero; its output
+// goes to out (out/0/p is group 1's, out/1/p group 2's, …).
+func BulkCommand(bin, dir, zero, out string, groups int) []string {
+	return []string{bin, "bulk",
+		"--files", filepath.Join(dir, BulkData),
+		"--schema", filepath.Join(dir, BulkSchema),
+		"--zero", zero,
+		"--out", out,
+		"--map_shards", strconv.Itoa(groups),
+		"--reduce_shards", strconv.Itoa(groups),
+	}
+}
+
+// BulkSteps says what an operator does with a bulk output: the command to
+// run and how to start the alphas on its shards.
+func BulkSteps(dir, zero string, groups int) string {
+	out := filepath.Join(dir, "out")
+	var b strings.Builder
+	fmt.Fprintf(&b, "Wrote %s and %s for Dgraph's bulk loader. casegraph does not manage the alphas' data folders; to load a fresh cluster:\n",
+		filepath.Join(dir, BulkData), filepath.Join(dir, BulkSchema))
+	fmt.Fprintf(&b, "  1. start dgraph zero only (no alpha yet), listening on %s (gRPC);\n", zero)
+	fmt.Fprintf(&b, "  2. run the bulk loader (add --tmp DIR on a disk with room, -j N for more threads):\n       %s\n",
+		shellJoin(BulkCommand("dgraph", dir, zero, out, groups)))
+	b.WriteString("  3. copy each shard's p folder into its group's alpha before starting it, one alpha at a time (zero gives\n")
+	b.WriteString("     each new alpha the next group):\n")
+	for g := 0; g < groups; g++ {
+		fmt.Fprintf(&b, "       %s → the p folder (-p) of group %d's alpha\n", filepath.Join(out, strconv.Itoa(g), "p"), g+1)
+	}
+	b.WriteString("  4. later files: casegraph import --db dgraph://ALPHA:PORT,… FILE… (through the client, onto the loaded nodes).\n")
+	return b.String()
+}
+
+// shellJoin quotes the words of a command line for a POSIX shell.
+func shellJoin(words []string) string {
+	out := make([]string, len(words))
+	for i, s := range words {
+		if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:,=") == "" {
+			out[i] = s
+			continue
+		}
+		out[i] = "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return strings.Join(out, " ")
+}

@@ -63,8 +63,7 @@ type BulkWriter struct {
 	months   map[string]bool
 	chans    map[graph.Channel]int
 
-	seq     uint32
-	begun   map[uint32]graph.Batch
+	book    graph.BatchBook
 	batches []graph.Batch
 	lines   int64
 	buf     []byte // scratch for str
@@ -112,8 +111,7 @@ func NewBulkWriter(dir string) (*BulkWriter, error) {
 		return nil, fmt.Errorf("bulk output %s: %w", dir, err)
 	}
 	w := &BulkWriter{dir: dir, part: part, ents: map[string]*bulkEnt{}, links: map[bulkLinkKey]*bulkLink{},
-		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{},
-		begun: map[uint32]graph.Batch{}}
+		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{}}
 	w.open(part)
 	return w, nil
 }
@@ -343,9 +341,7 @@ func rdfTyped(v, typ string) string { return `"` + v + `"^^<` + typ + `>` }
 
 // BeginBatch hands out the next batch number.
 func (w *BulkWriter) BeginBatch(file, sha256, format string) uint32 {
-	w.seq++
-	w.begun[w.seq] = graph.Batch{ID: w.seq, File: file, SHA256: sha256, Format: format}
-	return w.seq
+	return w.book.Begin(file, sha256, format)
 }
 
 // EndBatch keeps the batch for Finish, which writes it with the records, so
@@ -355,22 +351,9 @@ func (w *BulkWriter) EndBatch(b graph.Batch) error {
 	if w.err != nil {
 		return w.err
 	}
-	begun, ok := w.begun[b.ID]
-	if !ok {
-		return fmt.Errorf("end batch %d: not begun by this writer, or already ended", b.ID)
-	}
-	delete(w.begun, b.ID)
-	if b.File == "" {
-		b.File = begun.File
-	}
-	if b.SHA256 == "" {
-		b.SHA256 = begun.SHA256
-	}
-	if b.Format == "" {
-		b.Format = begun.Format
-	}
-	if b.At.IsZero() {
-		b.At = time.Now().UTC()
+	b, err := w.book.End(b, time.Now())
+	if err != nil {
+		return err
 	}
 	w.batches = append(w.batches, b)
 	return nil

@@ -32,8 +32,7 @@ type Loader struct {
 	fresh   bool // the cluster held no import batch when the load began
 	ctx     context.Context
 	recs    []record
-	seq     uint32
-	begun   map[uint32]graph.Batch
+	book    graph.BatchBook
 	err     error
 	written int
 }
@@ -61,9 +60,9 @@ func (db *DB) NewLoader(ctx context.Context) (*Loader, error) {
 	if err := db.query(ctx, q, nil, &out); err != nil {
 		return nil, err
 	}
-	l := &Loader{db: db, ctx: ctx, begun: map[uint32]graph.Batch{}, fresh: len(out.B) == 0}
+	l := &Loader{db: db, ctx: ctx, fresh: len(out.B) == 0}
 	if len(out.B) > 0 {
-		l.seq = out.B[0].N
+		l.book.Seq = out.B[0].N
 	}
 	return l, nil
 }
@@ -155,9 +154,7 @@ func (l *Loader) add(r record) error {
 
 // BeginBatch hands out the next batch number.
 func (l *Loader) BeginBatch(file, sha256, format string) uint32 {
-	l.seq++
-	l.begun[l.seq] = graph.Batch{ID: l.seq, File: file, SHA256: sha256, Format: format}
-	return l.seq
+	return l.book.Begin(file, sha256, format)
 }
 
 // EndBatch commits the batch's records, then records the batch, so
@@ -166,22 +163,9 @@ func (l *Loader) EndBatch(b graph.Batch) error {
 	if l.err != nil {
 		return l.err
 	}
-	begun, ok := l.begun[b.ID]
-	if !ok {
-		return fmt.Errorf("end batch %d: not begun by this loader, or already ended", b.ID)
-	}
-	delete(l.begun, b.ID)
-	if b.File == "" {
-		b.File = begun.File
-	}
-	if b.SHA256 == "" {
-		b.SHA256 = begun.SHA256
-	}
-	if b.Format == "" {
-		b.Format = begun.Format
-	}
-	if b.At.IsZero() {
-		b.At = time.Now().UTC()
+	b, err := l.book.End(b, time.Now())
+	if err != nil {
+		return err
 	}
 	if l.err = l.flush(); l.err != nil {
 		return l.err

@@ -472,6 +472,49 @@ type Stats struct {
 	Batches    []Batch
 }
 
+// BatchBook hands out import batch numbers and completes an ended batch
+// from what its beginning said. Every loader keeps one: the store's, the
+// Dgraph client's and the Dgraph bulk writer. Seq is the last number
+// handed out (a loader sets it from the batches already stored).
+type BatchBook struct {
+	Seq   uint32
+	begun map[uint32]Batch
+}
+
+// Begin hands out the next batch number for a file.
+func (b *BatchBook) Begin(file, sha256, format string) uint32 {
+	b.Seq++
+	if b.begun == nil {
+		b.begun = make(map[uint32]Batch)
+	}
+	b.begun[b.Seq] = Batch{ID: b.Seq, File: file, SHA256: sha256, Format: format}
+	return b.Seq
+}
+
+// End completes x, a batch begun here: the file, hash and format given at
+// Begin where x leaves them empty, and now as its time when it has none.
+// A batch not begun here, or ended already, is an error.
+func (b *BatchBook) End(x Batch, now time.Time) (Batch, error) {
+	begun, ok := b.begun[x.ID]
+	if !ok {
+		return x, fmt.Errorf("end batch %d: not begun by this loader, or already ended", x.ID)
+	}
+	delete(b.begun, x.ID)
+	if x.File == "" {
+		x.File = begun.File
+	}
+	if x.SHA256 == "" {
+		x.SHA256 = begun.SHA256
+	}
+	if x.Format == "" {
+		x.Format = begun.Format
+	}
+	if x.At.IsZero() {
+		x.At = now.UTC()
+	}
+	return x, nil
+}
+
 // Batch describes one import batch (one file imported once).
 type Batch struct {
 	ID       uint32

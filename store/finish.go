@@ -308,7 +308,7 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("bulk write to %s: %w", l.db.dir, err)
 	}
-	l.put(metaKey(metaBatchSeq), seqValue(l.seq))
+	l.put(metaKey(metaBatchSeq), seqValue(l.book.Seq))
 	for _, b := range l.batches {
 		v, err := json.Marshal(b)
 		if err != nil {

@@ -37,9 +37,8 @@ const (
 type Loader struct {
 	db    *DB
 	bulk  bool
-	seq   uint32 // last batch id handed out
-	begun map[uint32]graph.Batch
-	err   error // first write error; later puts return it
+	book  graph.BatchBook // the batch ids handed out (book.Seq: the last one)
+	err   error           // first write error; later puts return it
 	done  bool
 	stale bool // an incremental Finish wrote records but failed to reindex
 	// recovering is set when an earlier incremental import was killed: this
@@ -97,7 +96,7 @@ func (db *DB) NewLoader() (*Loader, error) {
 		v, err := db.getValue(metaKey(metaBatchSeq))
 		switch {
 		case err == nil && len(v) == 4:
-			l.seq = uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+			l.book.Seq = uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
 		case err == nil:
 			return nil, fmt.Errorf("import into %s: batch sequence is %d bytes, want 4", db.dir, len(v))
 		case !errors.Is(err, ErrNotFound):
@@ -118,7 +117,7 @@ func (db *DB) NewLoader() (*Loader, error) {
 		if l.recovering {
 			// Batches the killed import began but never recorded are handed out
 			// again (see recoveredBatchSeq).
-			if err := l.w.set(metaKey(metaBatchSeq), seqValue(l.seq)); err != nil {
+			if err := l.w.set(metaKey(metaBatchSeq), seqValue(l.book.Seq)); err != nil {
 				l.w.txn.Discard()
 				return nil, fmt.Errorf("import into %s: reset batch sequence: %w", db.dir, err)
 			}
@@ -132,7 +131,7 @@ func (db *DB) NewLoader() (*Loader, error) {
 }
 
 // markIncremental writes the marker of an incremental import beginning at
-// batch sequence l.seq or, when a killed incremental import left its marker,
+// batch sequence l.book.Seq or, when a killed incremental import left its marker,
 // keeps that marker and takes over its recovery.
 func (l *Loader) markIncremental() error {
 	m, interrupted, err := readMarker(l.db.dir)
@@ -141,10 +140,10 @@ func (l *Loader) markIncremental() error {
 	}
 	if interrupted && m.mode == markerIncrement {
 		l.recovering = true
-		l.seq, err = l.db.recoveredBatchSeq(m.seq)
+		l.book.Seq, err = l.db.recoveredBatchSeq(m.seq)
 		return err
 	}
-	return writeMarker(l.db.dir, importMarker{mode: markerIncrement, seq: l.seq})
+	return writeMarker(l.db.dir, importMarker{mode: markerIncrement, seq: l.book.Seq})
 }
 
 // Bulk reports whether the loader writes with the StreamWriter at Finish.
@@ -154,15 +153,11 @@ func (l *Loader) Bulk() bool { return l.bulk }
 // in Src.Batch. EndBatch records the batch, taking the file, hash and format
 // given here when its argument leaves them empty.
 func (l *Loader) BeginBatch(file, sha256, format string) uint32 {
-	l.seq++
-	if l.begun == nil {
-		l.begun = make(map[uint32]graph.Batch)
-	}
-	l.begun[l.seq] = graph.Batch{ID: l.seq, File: file, SHA256: sha256, Format: format}
+	id := l.book.Begin(file, sha256, format)
 	if !l.bulk {
-		l.put(metaKey(metaBatchSeq), seqValue(l.seq))
+		l.put(metaKey(metaBatchSeq), seqValue(id))
 	}
-	return l.seq
+	return id
 }
 
 func seqValue(n uint32) []byte { return []byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)} }
@@ -173,22 +168,9 @@ func (l *Loader) EndBatch(b graph.Batch) error {
 	if err := l.check(); err != nil {
 		return err
 	}
-	begun, ok := l.begun[b.ID]
-	if !ok {
-		return fmt.Errorf("end batch %d: not begun by this loader, or already ended", b.ID)
-	}
-	delete(l.begun, b.ID)
-	if b.File == "" {
-		b.File = begun.File
-	}
-	if b.SHA256 == "" {
-		b.SHA256 = begun.SHA256
-	}
-	if b.Format == "" {
-		b.Format = begun.Format
-	}
-	if b.At.IsZero() {
-		b.At = time.Now().UTC()
+	b, err := l.book.End(b, time.Now())
+	if err != nil {
+		return err
 	}
 	if l.bulk {
 		l.batches = append(l.batches, b)

@@ -263,12 +263,7 @@ func rangeTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.Tx
 		if ok, err := bandKeeps(q, v); err != nil || !ok {
 			return err
 		}
-		page.Total++
-		if graph.Direction(k[len(k)-1]) == graph.DirIn {
-			page.In = graph.AddSat(page.In, amt)
-		} else {
-			page.Out = graph.AddSat(page.Out, amt)
-		}
+		countTotal(page, k, amt)
 		return nil
 	})
 	if errors.Is(err, errEnough) {

@@ -311,12 +311,7 @@ func readTotals(ctx context.Context, txn *badger.Txn, ref graph.Ref, page *graph
 		if err != nil {
 			return err
 		}
-		page.Total++
-		if graph.Direction(k[len(k)-1]) == graph.DirIn {
-			page.In = graph.AddSat(page.In, amt)
-		} else {
-			page.Out = graph.AddSat(page.Out, amt)
-		}
+		countTotal(page, k, amt)
 		return nil
 	})
 	if errors.Is(err, errEnough) {
@@ -652,4 +647,16 @@ func (db *DB) searchDocsFromEntities(ctx context.Context, fn func(graph.SearchDo
 		return fmt.Errorf("read search docs of %s: %w", db.dir, err)
 	}
 	return nil
+}
+
+// countTotal adds a transaction row (its key k and amount) to a page's
+// totals: one more row, its amount to money in or out by the key's
+// direction, saturating.
+func countTotal(page *graph.TxPage, k []byte, amt int64) {
+	page.Total++
+	if graph.Direction(k[len(k)-1]) == graph.DirIn {
+		page.In = graph.AddSat(page.In, amt)
+	} else {
+		page.Out = graph.AddSat(page.Out, amt)
+	}
 }

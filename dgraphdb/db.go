@@ -177,7 +177,7 @@ func (db *DB) Refresh() {
 // DropAll deletes every predicate and all data of the cluster (tests, and a
 // reload from scratch).
 func (db *DB) DropAll(ctx context.Context) error {
-	if err := db.dg.Alter(ctx, &api.Operation{DropAll: true}); err != nil {
+	if err := alterOp(ctx, db.dg, &api.Operation{DropAll: true}); err != nil {
 		return fmt.Errorf("dgraph %s: drop all: %w", db.url, err)
 	}
 	db.mu.Lock()

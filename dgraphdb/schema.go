@@ -107,14 +107,19 @@ func (db *DB) Schema(ctx context.Context) error {
 	return nil
 }
 
-// alter writes schema, again for up to 30 s while the cluster answers that
-// it is not ready ("Please retry": an alpha that has just joined; "No
-// connection exists": its connection to the other group's alpha is not up
-// yet).
+// alter writes schema; see alterOp.
 func alter(ctx context.Context, c *dgo.Dgraph, schema string) error {
+	return alterOp(ctx, c, &api.Operation{Schema: schema})
+}
+
+// alterOp runs a schema operation, again for up to 30 s while the cluster
+// answers that it is not ready ("Please retry": an alpha that has just
+// joined; "No connection exists": its connection to the other group's
+// alpha is not up yet).
+func alterOp(ctx context.Context, c *dgo.Dgraph, op *api.Operation) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		err := c.Alter(ctx, &api.Operation{Schema: schema})
+		err := c.Alter(ctx, op)
 		if err == nil || !notReady(err) || time.Now().After(deadline) {
 			return err
 		}

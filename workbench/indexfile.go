@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"casegraph/graph"
 	"casegraph/internal/mapfile"
@@ -126,8 +125,8 @@ func replaceFile(ctx context.Context, path string, write func(*os.File) error) e
 }
 
 // keepIndexFile saves ix, an index in the heap, as the graph index file and
-// returns the index mapped from that file, letting the heap copy go; when
-// that fails it returns ix and says why in how.
+// returns the index mapped from that file, for the caller to let the heap
+// copy go; when that fails it returns ix and says why in how.
 func keepIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.Stamp, how string) (*graph.Index, string) {
 	if err := saveIndexFile(ctx, db, ix, st); err != nil {
 		return ix, how + "; " + err.Error() + ", the next start rebuilds it"
@@ -140,8 +139,5 @@ func keepIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.
 	if db.Writable() {
 		_ = db.DeleteBlob(ctx, indexBlob)
 	}
-	// The heap copy is garbage now: give its memory back (most of the
-	// analysis's own memory) before the rules run.
-	debug.FreeOSMemory()
 	return mapped, how + "; saved and mapped " + IndexFileName
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"strings"
 
 	"casegraph/graph"
 	"casegraph/store"
@@ -34,8 +36,19 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 // total the statistics expect, and kept again when the database is open for
 // writing (an unencrypted database then maps the file it just wrote and lets
 // the heap copy go). how says which, and why a kept index was not used.
-func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
+func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, string, error) {
 	defer limitAnalysisMemory()()
+	ix, how, err := loadIndex(ctx, db, progress)
+	if ix != nil && ix.Mapped() && strings.HasPrefix(how, "rebuilt") {
+		// The heap copy keepIndexFile mapped is garbage now (nothing here
+		// holds it: this is why loadIndex is a function of its own): give
+		// its memory back, most of the analysis's own, before the rules run.
+		debug.FreeOSMemory()
+	}
+	return ix, how, err
+}
+
+func loadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
 	if progress != nil {
 		progress("loading graph", 0, 1)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -338,4 +339,45 @@ func FuzzOpenIndexFile(f *testing.F) {
 			_, _, _ = ix.TxID(i), ix.TxTo(i), ix.TxCurrency(i)
 		}
 	})
+}
+
+// TestIndexFileReleased: the mapping is released once the index is
+// unreachable (after IndexFileGrace), and not while it is reachable.
+func TestIndexFileReleased(t *testing.T) {
+	if !IndexFileSupported {
+		t.Skip("graph index files are not supported on this host")
+	}
+	defer func(g time.Duration) { IndexFileGrace = g }(IndexFileGrace)
+	IndexFileGrace = 0
+	b := writeIndexFile(t, richIndex(rand.New(rand.NewPCG(5, 5)), 10, 20, 10, 50), fileStamp)
+	words := make([]uint64, (len(b)+7)/8)
+	data := bytesOf(words)[:len(b)]
+	copy(data, b)
+	released := make(chan struct{})
+	ix, err := OpenIndexFile(data, fileStamp, func() { close(released) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	select {
+	case <-released:
+		t.Fatal("released while reachable")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if ix.Len() == 0 {
+		t.Fatal("empty index")
+	}
+	runtime.KeepAlive(ix)
+	ix = nil
+	deadline := time.After(10 * time.Second)
+	for {
+		runtime.GC()
+		select {
+		case <-released:
+			return
+		case <-deadline:
+			t.Fatal("not released once unreachable")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

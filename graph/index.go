@@ -163,6 +163,10 @@ type Index struct {
 	zones    []zone   // wall clocks of the sources; txZone indexes it
 	txZone   []uint8  // nil when every transaction is in zones[0]
 	timeUnit int64    // see TimeUnit
+
+	// mapped: the fixed-width arrays and txIDs lie in a mapped graph index
+	// file (index_file.go); TxID copies what it returns.
+	mapped bool
 }
 
 type indexProp struct {
@@ -247,7 +251,15 @@ func (ix *Index) Links(id NodeID) []LinkEdge { return ix.links[ix.linkOff[id]:ix
 func (ix *Index) TxCount() int { return len(ix.txFrom) }
 
 // TxID returns the id of transaction i.
-func (ix *Index) TxID(i uint32) string { return ix.txIDs[ix.txIDOff[i]:ix.txIDOff[i+1]] }
+func (ix *Index) TxID(i uint32) string {
+	if ix.mapped {
+		return strings.Clone(ix.txID(i))
+	}
+	return ix.txID(i)
+}
+
+// txID is TxID without the copy: the string may point into a mapped file.
+func (ix *Index) txID(i uint32) string { return ix.txIDs[ix.txIDOff[i]:ix.txIDOff[i+1]] }
 
 // TxFrom returns the sender of transaction i.
 func (ix *Index) TxFrom(i uint32) NodeID { return ix.txFrom[i] }
@@ -281,7 +293,7 @@ func (ix *Index) TxATM(i uint32) (NodeID, bool) { return ix.txATM[i], ix.txATM[i
 // single lookup, not in loops.
 func (ix *Index) LookupTx(id string) (uint32, bool) {
 	for i := range ix.txFrom {
-		if ix.TxID(uint32(i)) == id {
+		if ix.txID(uint32(i)) == id {
 			return uint32(i), true
 		}
 	}

@@ -180,6 +180,47 @@ func (db *DB) PutBlob(ctx context.Context, name string, st Stamp, r io.Reader) (
 	return int64(size), nil
 }
 
+// DeleteBlob removes the blob name and its chunks, if there is one.
+func (db *DB) DeleteBlob(ctx context.Context, name string) error {
+	if db.readOnly {
+		return fmt.Errorf("delete blob %s from %s: database is open read-only", name, db.dir)
+	}
+	fail := func(err error) error { return fmt.Errorf("delete blob %s from %s: %w", name, db.dir, err) }
+	// The meta row first: a blob cut short reads as missing.
+	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Delete(blobMetaKey(name)) }); err != nil {
+		return fail(err)
+	}
+	var keys [][]byte
+	err := db.bdb.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.PrefetchValues = false
+		o.Prefix = appendField([]byte{pfxBlob}, name)
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	wb := db.bdb.NewWriteBatch()
+	defer wb.Cancel()
+	for _, k := range keys {
+		if err := wb.Delete(k); err != nil {
+			return fail(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
 // Blob opens the blob name for reading. It returns ErrNotFound when there is
 // none and ErrStale when the data changed after it was written. The reader
 // holds a read transaction open until Close; it returns an error rather than

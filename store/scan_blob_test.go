@@ -198,3 +198,48 @@ func FuzzParseBlobKey(f *testing.F) {
 		}
 	})
 }
+
+// TestDeleteBlob: a deleted blob reads as missing and leaves no chunk; other
+// blobs stay; deleting a missing one is not an error.
+func TestDeleteBlob(t *testing.T) {
+	db := openAt(t, t.TempDir())
+	ctx := context.Background()
+	load(t, db, dataset(3, 10))
+	st, err := db.Stamp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutBlob(ctx, "ix", st, bytes.NewReader(randomBytes(blobChunk+7))); err != nil {
+		t.Fatal(err)
+	}
+	keep := []byte("kept")
+	if _, err := db.PutBlob(ctx, "ixx", st, bytes.NewReader(keep)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteBlob(ctx, "ix"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Blob(ctx, "ix"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted blob: %v, want ErrNotFound", err)
+	}
+	chunks := 0
+	err = db.bdb.View(func(txn *badger.Txn) error {
+		o := badger.DefaultIteratorOptions
+		o.Prefix = appendField([]byte{pfxBlob}, "ix")
+		it := txn.NewIterator(o)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			chunks++
+		}
+		return nil
+	})
+	if err != nil || chunks != 0 {
+		t.Fatalf("%d chunks left (%v)", chunks, err)
+	}
+	if got, err := readBlob(t, db, "ixx"); err != nil || !bytes.Equal(got, keep) {
+		t.Fatalf("other blob: %q, %v", got, err)
+	}
+	if err := db.DeleteBlob(ctx, "missing"); err != nil {
+		t.Fatalf("deleting a missing blob: %v", err)
+	}
+}

@@ -185,9 +185,9 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 	prog.Done()
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
-	// The import leaves the graph index snapshot stale (its stamp no longer
-	// matches): the first analysis after it rebuilds the index and stores a
-	// new snapshot. Building it here would hold the whole index in memory on
+	// The import leaves the graph index file (or an encrypted database's
+	// snapshot) stale (its stamp no longer matches): the first analysis after
+	// it rebuilds the index and keeps it again (indexfile.go). Building it here would hold the whole index in memory on
 	// top of the import's own peak (T3) for data that may never be analysed.
 	return res, rej.Close()
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"strings"
 
 	"casegraph/graph"
 	"casegraph/store"
@@ -25,34 +27,72 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 	return graph.ReadIndex(rc)
 }
 
-// LoadIndex returns the in-memory graph index of db: from the snapshot the
-// last analysis stored when it is still current (a few hundred milliseconds to a
-// second on the medium demo), else rebuilt with the lean scan, calling
-// progress with the records read and the total the statistics expect, and
-// stored again when the database is open for writing. how says which, and
-// why a snapshot was not used.
-func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
+// LoadIndex returns the graph index of db. An unencrypted database keeps it
+// in the file graph.idx beside the store, mapped rather than read into the
+// heap (indexfile.go, docs/adr/0005-mapped-graph-index.md); an encrypted one
+// (or a host that cannot map the file) keeps a snapshot in the store, read
+// into the heap. Either is used while it is current; else the index is
+// rebuilt with the lean scan, calling progress with the records read and the
+// total the statistics expect, and kept again when the database is open for
+// writing (an unencrypted database then maps the file it just wrote and lets
+// the heap copy go). how says which, and why a kept index was not used.
+func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, string, error) {
 	defer limitAnalysisMemory()()
+	ix, how, err := loadIndex(ctx, db, progress)
+	if ix != nil && ix.Mapped() && strings.HasPrefix(how, "rebuilt") {
+		// The heap copy keepIndexFile mapped is garbage now (nothing here
+		// holds it: this is why loadIndex is a function of its own): give
+		// its memory back, most of the analysis's own, before the rules run.
+		debug.FreeOSMemory()
+	}
+	return ix, how, err
+}
+
+func loadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (ix *graph.Index, how string, err error) {
 	if progress != nil {
 		progress("loading graph", 0, 1)
 	}
-	ix, err = readIndexSnapshot(ctx, db)
-	if err == nil {
+	loaded := func(ix *graph.Index, how string) (*graph.Index, string, error) {
 		if progress != nil {
 			progress("loading graph", 1, 1)
 		}
-		return ix, "from snapshot", nil
+		return ix, how, nil
+	}
+	var why string
+	if useIndexFile(db) {
+		st, err := db.Stamp()
+		if err != nil {
+			return nil, "", fmt.Errorf("load graph: %w", err)
+		}
+		ix, err = openIndexFile(db, st)
+		if err == nil {
+			return loaded(ix, "mapped from "+IndexFileName)
+		}
+		why = indexFileWhy(err)
+		// A snapshot an earlier casegraph kept in the store.
+		if ix, err := readIndexSnapshot(ctx, db); err == nil {
+			how := "from snapshot (" + why + ")"
+			if db.Writable() {
+				ix, how = keepIndexFile(ctx, db, ix, st, how)
+			}
+			return loaded(ix, how)
+		}
+	} else {
+		ix, err = readIndexSnapshot(ctx, db)
+		if err == nil {
+			return loaded(ix, "from snapshot")
+		}
+		// Any unusable snapshot (none, stale, damaged, unreadable) means a rebuild.
+		why = err.Error()
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			why = "no snapshot"
+		case errors.Is(err, store.ErrStale):
+			why = "snapshot stale"
+		}
 	}
 	if ctx.Err() != nil {
 		return nil, "", fmt.Errorf("load graph: %w", ctx.Err())
-	}
-	// Any unusable snapshot (none, stale, damaged, unreadable) means a rebuild.
-	why := err.Error()
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		why = "no snapshot"
-	case errors.Is(err, store.ErrStale):
-		why = "snapshot stale"
 	}
 	ix, st, err := buildIndexLean(ctx, db, progress)
 	if err != nil {
@@ -60,7 +100,9 @@ func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, do
 	}
 	how = "rebuilt (" + why + ")"
 	if db.Writable() {
-		if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
+		if useIndexFile(db) {
+			ix, how = keepIndexFile(ctx, db, ix, st, how)
+		} else if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
 			how += "; " + err.Error() + ", the next start rebuilds it"
 		}
 	}
@@ -128,9 +170,14 @@ func writeIndexSnapshot(ctx context.Context, db *store.DB, ix *graph.Index, st s
 }
 
 // HasAnalysis reports whether db holds a current analysis: the graph index
-// snapshot an analysis stores (the TUI's, or `casegraph flags`'s), still
-// matching the data. It reads only the snapshot's stamp.
+// file or snapshot an analysis keeps (the TUI's, or `casegraph flags`'s),
+// still matching the data. It reads only the file's or snapshot's stamp.
 func HasAnalysis(ctx context.Context, db *store.DB) bool {
+	if useIndexFile(db) {
+		if st, err := db.Stamp(); err == nil && indexFileCurrent(db, st) {
+			return true
+		}
+	}
 	rc, err := db.Blob(ctx, indexBlob)
 	if err != nil {
 		return false

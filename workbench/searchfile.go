@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,37 +57,13 @@ func saveSearchFile(ctx context.Context, db *store.DB, ix *graph.SearchIndex, st
 	if db.Encrypted() {
 		return errNoSearchFile
 	}
-	path := searchFilePath(db)
-	// Temporary files a killed process left behind.
-	if old, err := filepath.Glob(path + ".*.tmp"); err == nil {
-		for _, o := range old {
-			os.Remove(o)
+	return replaceFile(ctx, searchFilePath(db), func(f *os.File) error {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if _, err := ix.WriteFile(w, st); err != nil {
+			return err
 		}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), SearchFileName+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save search index: %w", err)
-	}
-	tmp := f.Name()
-	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = ix.WriteFile(w, st)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save search index %s: %w", path, err)
-	}
-	return nil
+		return w.Flush()
+	})
 }
 
 // prepareSearchFile is the last step of an import into db (open for

@@ -1,0 +1,143 @@
+package workbench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"casegraph/graph"
+	"casegraph/internal/mapfile"
+	"casegraph/store"
+)
+
+// IndexFileName is the graph index file kept in the database folder: the
+// graph index an analysis built, mapped by the next one instead of read
+// into the heap (docs/adr/0005-mapped-graph-index.md). Like the search index
+// file it names the data it was built from by the store's Stamp: any
+// import, finished or aborted, makes it stale, and the next analysis on a
+// database open for writing rebuilds and replaces it. Encrypted databases
+// have none (they keep the snapshot in the encrypted store): it would hold
+// every key, name and amount in the clear (docs/SECURITY.md).
+const IndexFileName = "graph.idx"
+
+func indexFilePath(db *store.DB) string { return filepath.Join(db.Dir(), IndexFileName) }
+
+// errNoIndexFile means the database keeps no graph index file.
+var errNoIndexFile = errors.New("no graph index file: encrypted database, or a host that cannot map it")
+
+// useIndexFile reports whether db keeps its graph index in a file: not when
+// it is encrypted, nor on a host whose memory layout is not the file's.
+func useIndexFile(db *store.DB) bool { return !db.Encrypted() && graph.IndexFileSupported }
+
+// openIndexFile maps the graph index file of db when it is of the data as
+// of st. Errors wrap os.ErrNotExist, graph.ErrStaleIndexFile,
+// graph.ErrBadIndexFile or errNoIndexFile when there is no usable file.
+func openIndexFile(db *store.DB, st store.Stamp) (*graph.Index, error) {
+	if !useIndexFile(db) {
+		return nil, errNoIndexFile
+	}
+	data, release, err := mapfile.Open(indexFilePath(db))
+	if err != nil {
+		return nil, err
+	}
+	ix, err := graph.OpenIndexFile(data, st, release)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("%s: %w", indexFilePath(db), err)
+	}
+	return ix, nil
+}
+
+// indexFileCurrent reports whether db's graph index file names the data as
+// of st, reading only its header.
+func indexFileCurrent(db *store.DB, st store.Stamp) bool {
+	f, err := os.Open(indexFilePath(db))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 128)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return false
+	}
+	s, err := graph.IndexFileStamp(head)
+	return err == nil && s == st
+}
+
+// indexFileWhy says in a few words why the file was not used.
+func indexFileWhy(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no " + IndexFileName
+	case errors.Is(err, graph.ErrStaleIndexFile):
+		return IndexFileName + " stale"
+	}
+	return err.Error()
+}
+
+// saveIndexFile writes ix as the graph index file of the data as of st:
+// into a temporary file (0600), then renamed over the old one, so that a
+// process that has the old one mapped keeps reading it and a crash leaves
+// either file whole (a torn one fails its checksums and is rebuilt). It is
+// not synced: losing it costs one rebuild.
+func saveIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.Stamp) error {
+	if !useIndexFile(db) {
+		return errNoIndexFile
+	}
+	return replaceFile(ctx, indexFilePath(db), func(f *os.File) error {
+		_, err := ix.WriteFile(f, st)
+		return err
+	})
+}
+
+// replaceFile writes the file at path with write, through a temporary file
+// (0600) in the same folder renamed over it. Temporary files a killed
+// process left behind are removed first.
+func replaceFile(ctx context.Context, path string, write func(*os.File) error) error {
+	if old, err := filepath.Glob(path + ".*.tmp"); err == nil {
+		for _, o := range old {
+			os.Remove(o)
+		}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	tmp := f.Name()
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	return nil
+}
+
+// keepIndexFile saves ix, an index in the heap, as the graph index file and
+// returns the index mapped from that file, for the caller to let the heap
+// copy go; when that fails it returns ix and says why in how.
+func keepIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.Stamp, how string) (*graph.Index, string) {
+	if err := saveIndexFile(ctx, db, ix, st); err != nil {
+		return ix, how + "; " + err.Error() + ", the next start rebuilds it"
+	}
+	mapped, err := openIndexFile(db, st)
+	if err != nil {
+		return ix, how + "; saved " + IndexFileName + " but could not map it: " + err.Error()
+	}
+	// A snapshot an earlier casegraph kept in the store is of no more use.
+	if db.Writable() {
+		_ = db.DeleteBlob(ctx, indexBlob)
+	}
+	return mapped, how + "; saved and mapped " + IndexFileName
+}

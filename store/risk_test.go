@@ -111,6 +111,11 @@ func TestKeptAnalysisRoundTripReplaceAndStale(t *testing.T) {
 	// Rows a crash left behind (a generation never made current) go with
 	// the next analysis.
 	if err := db.bdb.Update(func(txn *badger.Txn) error {
+		// One generation after the kept one and one before it: the
+		// delete seeks past the kept generation's rows.
+		if err := txn.Set(riskKey(0, cardRef(8)), encodeKeptRisk(first[0])); err != nil {
+			return err
+		}
 		return txn.Set(riskKey(77, cardRef(9)), encodeKeptRisk(first[0]))
 	}); err != nil {
 		t.Fatal(err)

@@ -226,8 +226,10 @@ type flagsEncoder struct{ b []byte }
 
 func (e *flagsEncoder) uint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *flagsEncoder) int(v int64)   { e.b = binary.AppendVarint(e.b, v) }
-func (e *flagsEncoder) f64(v float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
-func (e *flagsEncoder) str(s string)  { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *flagsEncoder) f64(v float64) {
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v))
+}
+func (e *flagsEncoder) str(s string) { e.uint(uint64(len(s))); e.b = append(e.b, s...) }
 func (e *flagsEncoder) node(n NodeID) {
 	if n == NoNode {
 		e.uint(0)

@@ -40,13 +40,6 @@ type benchReport struct {
 	SearchSource   string             `json:"search_source"`
 	Keystroke      latency            `json:"keystroke"`
 	KeystrokeCold  latency            `json:"keystroke_cold"`
-	// On a cluster, the same keystrokes through the search pane
-	// (paneKeys): until the local hits show, and until the cluster's are
-	// merged (DebounceMS included); the local index's documents after.
-	KeystrokeLocal  latency `json:"keystroke_local,omitzero"`
-	KeystrokeMerged latency `json:"keystroke_merged,omitzero"`
-	DebounceMS      float64 `json:"debounce_ms,omitempty"`
-	LocalDocs       int     `json:"local_search_docs,omitempty"`
 	FirstPage      latency            `json:"first_page_sample"`
 	HubFirstPage   latency            `json:"first_page_hubs"`
 	HubMaxTxns     int                `json:"hub_max_transactions"`
@@ -61,6 +54,14 @@ type benchReport struct {
 	GoMaxProcs     int                `json:"gomaxprocs"`
 	MeasuredAtUTC  string             `json:"measured_at_utc"`
 	KeystrokeCount int                `json:"keystrokes"`
+
+	// On a cluster, the same keystrokes through the search pane
+	// (paneKeys): until the local hits show, and until the cluster's are
+	// merged (DebounceMS included); the local index's documents after.
+	KeystrokeLocal  latency `json:"keystroke_local,omitzero"`
+	KeystrokeMerged latency `json:"keystroke_merged,omitzero"`
+	DebounceMS      float64 `json:"debounce_ms,omitempty"`
+	LocalDocs       int     `json:"local_search_docs,omitempty"`
 }
 
 // keystroke is one query as typed so far and how long its search took.

@@ -239,6 +239,9 @@ func (b *Workbench) loadLocalSearch(ctx context.Context) (int, time.Duration, er
 	}
 	b.local.add(kept...)
 	b.local.settle()
+	b.mu.Lock()
+	b.ixHow = fmt.Sprintf("the cluster's, after the local index of %d bookmarked entities", len(kept))
+	b.mu.Unlock()
 	return b.local.len(), time.Since(start), nil
 }
 

@@ -182,7 +182,7 @@ func checkBulkFiles(t *testing.T, dir string) {
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 1<<24)
 	for sc.Scan() {
-		if f := strings.Fields(sc.Text()); len(f) > 2 && f[1] == "<tx.id>" {
+		if f := strings.Fields(sc.Text()); len(f) > 2 && strings.HasPrefix(f[1], "<tx.id.") {
 			ids[f[2]]++
 		}
 	}
@@ -235,7 +235,8 @@ func TestBulkWriterLastVersion(t *testing.T) {
 	}
 	all := strings.Join(lines, "\n")
 	count := func(s string) int { return strings.Count(all, s) }
-	if count(`<tx.id> "T1"`) != 1 || count(`<tx.amount> "150"`) != 1 || count(`<tx.amount> "100"`) != 0 ||
+	if count("<"+dgraphdb.TxIDPred("T1")+`> "T1"`) != 1 || count(`<tx.2025_03.amount> "150"`) != 1 ||
+		count(`.amount> "100"`) != 0 || count(`<tx.2025_01.time>`) != 1 || count(`<tx.2025_03.time>`) != 1 ||
 		count("<sent.2025_01>") != 1 || count("<sent.2025_03>") != 1 || count("<recv.2025_03>") != 1 {
 		t.Errorf("bulk file:\n%s", all)
 	}

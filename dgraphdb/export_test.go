@@ -16,6 +16,9 @@ func SetMonthsTTL(d time.Duration) time.Duration {
 	return old
 }
 
+// TxIDPred is the id predicate of a transaction id's bucket ("tx.id.07").
+func TxIDPred(id string) string { return predTxID(idBucket(id)) }
+
 // CountEdges is what a pull counts before it reads a hop of nodes: their
 // month-bucket edges in the window of opt.
 func (db *DB) CountEdges(ctx context.Context, refs []graph.Ref, opt PullOptions) (int, error) {
@@ -25,7 +28,7 @@ func (db *DB) CountEdges(ctx context.Context, refs []graph.Ref, opt PullOptions)
 		return 0, err
 	}
 	p := &puller{db: db, opt: opt, months: windowMonths(months, opt.From, opt.To),
-		filter: txFilter(graph.TxQuery{From: opt.From, To: opt.To}), nodes: map[string]*pullNode{}}
+		filter: filterOf(graph.TxQuery{From: opt.From, To: opt.To}), nodes: map[string]*pullNode{}}
 	opt.MaxNodes = len(refs)
 	p.opt = opt
 	frontier, err := p.seeds(ctx)
@@ -38,3 +41,31 @@ func (db *DB) CountEdges(ctx context.Context, refs []graph.Ref, opt PullOptions)
 	}
 	return p.countEdges(ctx, strings.Join(uids, ", "))
 }
+
+// CountHas counts the nodes that have pred.
+func (db *DB) CountHas(ctx context.Context, pred string) (int, error) {
+	var out struct {
+		Q []struct {
+			N int `json:"count"`
+		} `json:"q"`
+	}
+	if err := db.query(ctx, `{ q(func: has(`+pred+`)) { count(uid) } }`, nil, &out); err != nil {
+		return 0, err
+	}
+	if len(out.Q) == 0 {
+		return 0, nil
+	}
+	return out.Q[0].N, nil
+}
+
+// TxFields are the attribute fields of a transaction (tx.YYYY_MM.FIELD).
+func TxFields() []string {
+	out := make([]string, len(txFields))
+	for i, f := range txFields {
+		out[i] = f.field
+	}
+	return out
+}
+
+// TxIDBuckets is the number of id buckets.
+const TxIDBuckets = txIDBuckets

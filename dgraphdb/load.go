@@ -328,29 +328,35 @@ type nodeState struct {
 
 // txState is what a flush knows of a transaction node.
 type txState struct {
-	uid      string
-	month    string // "" when new
-	from, to string // uids of the endpoints it hangs off
-	// pending: month, from and to were set by this flush (fromNode and
-	// toNode hold the edges); node is its mutation object.
+	uid string
+	// What the cluster holds: the month, and the uids of the endpoints the
+	// transaction hangs off ("" when new).
+	month, from, to string
+	// What this flush writes (pending): the month, and the endpoints whose
+	// mutation objects hold its month edges; node is its mutation object.
 	pending          bool
+	cur              string
 	fromNode, toNode *nodeState
 	node             map[string]any
 }
 
 type flushState struct {
-	ents  map[graph.Ref]*nodeState
-	txns  map[string]*txState
-	nodes []map[string]any
-	blank int
+	ents   map[graph.Ref]*nodeState
+	txns   map[string]*txState
+	txList []*txState // in order of first mention
+	nodes  []map[string]any
+	blank  int
 }
 
 // lookup reads the nodes the queued records name, inside txn, so that a
 // concurrent loader writing the same ids aborts one of the two (the upsert
-// indexes) instead of making duplicates.
+// indexes) instead of making duplicates. One query reads the entities and,
+// per id bucket, the transactions with their months; a second reads the
+// endpoints of the transactions found, per month.
 func (l *Loader) lookup(txn *dgo.Txn) (*flushState, error) {
 	refs := map[graph.Ref]bool{}
-	ids := map[string]bool{}
+	buckets := map[int][]string{} // quoted ids by bucket
+	seen := map[string]bool{}
 	for _, r := range l.recs {
 		switch {
 		case r.ent != nil:
@@ -359,7 +365,11 @@ func (l *Loader) lookup(txn *dgo.Txn) (*flushState, error) {
 			refs[r.link.From], refs[r.link.To] = true, true
 		case r.txn != nil:
 			refs[r.txn.From], refs[r.txn.To] = true, true
-			ids[r.txn.ID] = true
+			if !seen[r.txn.ID] {
+				seen[r.txn.ID] = true
+				b := idBucket(r.txn.ID)
+				buckets[b] = append(buckets[b], quote(r.txn.ID))
+			}
 		}
 	}
 	refList := make([]string, 0, len(refs))
@@ -369,44 +379,38 @@ func (l *Loader) lookup(txn *dgo.Txn) (*flushState, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "{ e(func: eq(%s, [%s])) { uid %s %s %s %s }", predRef, strings.Join(refList, ","),
 		predKind, predKey, predStub, predStubRec)
-	if len(ids) > 0 {
-		idList := make([]string, 0, len(ids))
-		for id := range ids {
-			idList = append(idList, quote(id))
-		}
-		fmt.Fprintf(&b, " t(func: eq(%s, [%s])) { uid %s %s %s { uid } %s { uid } }", predTxID, strings.Join(idList, ","),
-			predTxID, predTxTime, predTxFrom, predTxTo)
+	for bk, ids := range buckets {
+		fmt.Fprintf(&b, " t%02d(func: eq(%s, [%s])) { uid id: %s m: %s }", bk, predTxID(bk), strings.Join(ids, ","),
+			predTxID(bk), predTxMonth(bk))
 	}
 	b.WriteString(" }")
 	resp, err := txn.QueryWithVars(l.ctx, b.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		E []struct {
-			UID     string  `json:"uid"`
-			Kind    int     `json:"cg.kind"`
-			Key     string  `json:"cg.key"`
-			Stub    *bool   `json:"cg.stub"`
-			StubRec *string `json:"cg.stubrec"`
-		} `json:"e"`
-		T []struct {
-			UID  string    `json:"uid"`
-			ID   string    `json:"tx.id"`
-			Time time.Time `json:"tx.time"`
-			From struct {
-				UID string `json:"uid"`
-			} `json:"tx.from"`
-			To struct {
-				UID string `json:"uid"`
-			} `json:"tx.to"`
-		} `json:"t"`
+	type txFound struct {
+		UID   string `json:"uid"`
+		ID    string `json:"id"`
+		Month string `json:"m"`
 	}
+	var out map[string]json.RawMessage
 	if err := json.Unmarshal(resp.Json, &out); err != nil {
 		return nil, fmt.Errorf("decode lookup: %w", err)
 	}
+	var ents []struct {
+		UID     string  `json:"uid"`
+		Kind    int     `json:"cg.kind"`
+		Key     string  `json:"cg.key"`
+		Stub    *bool   `json:"cg.stub"`
+		StubRec *string `json:"cg.stubrec"`
+	}
+	if raw, ok := out["e"]; ok {
+		if err := json.Unmarshal(raw, &ents); err != nil {
+			return nil, fmt.Errorf("decode lookup: %w", err)
+		}
+	}
 	st := &flushState{ents: map[graph.Ref]*nodeState{}, txns: map[string]*txState{}}
-	for _, e := range out.E {
+	for _, e := range ents {
 		ref := graph.Ref{Kind: graph.Kind(e.Kind), Key: e.Key}
 		ns := &nodeState{uid: e.UID, full: e.Stub != nil && !*e.Stub}
 		if e.StubRec != nil {
@@ -418,8 +422,58 @@ func (l *Loader) lookup(txn *dgo.Txn) (*flushState, error) {
 		}
 		st.ents[ref] = ns
 	}
-	for _, t := range out.T {
-		st.txns[t.ID] = &txState{uid: t.UID, month: Month(t.Time), from: t.From.UID, to: t.To.UID}
+	byMonth := map[string][]string{} // uids of the transactions found, by month
+	byUID := map[string]*txState{}
+	for bk := range buckets {
+		raw, ok := out[fmt.Sprintf("t%02d", bk)]
+		if !ok {
+			continue
+		}
+		var found []txFound
+		if err := json.Unmarshal(raw, &found); err != nil {
+			return nil, fmt.Errorf("decode lookup: %w", err)
+		}
+		for _, t := range found {
+			if !isMonth(t.Month) {
+				return nil, fmt.Errorf("transaction %s: stored month %q", t.ID, t.Month)
+			}
+			ts := &txState{uid: t.UID, month: t.Month}
+			st.txns[t.ID] = ts
+			byUID[t.UID] = ts
+			byMonth[t.Month] = append(byMonth[t.Month], t.UID)
+		}
+	}
+	if len(byMonth) == 0 {
+		return st, nil
+	}
+	b.Reset()
+	b.WriteString("{")
+	for m, uids := range byMonth {
+		fmt.Fprintf(&b, " f_%s(func: uid(%s)) { uid from: %s { uid } to: %s { uid } }", m, strings.Join(uids, ","),
+			txPred(m, fFrom), txPred(m, fTo))
+	}
+	b.WriteString(" }")
+	if resp, err = txn.QueryWithVars(l.ctx, b.String(), nil); err != nil {
+		return nil, err
+	}
+	var ends map[string][]struct {
+		UID  string `json:"uid"`
+		From struct {
+			UID string `json:"uid"`
+		} `json:"from"`
+		To struct {
+			UID string `json:"uid"`
+		} `json:"to"`
+	}
+	if err := json.Unmarshal(resp.Json, &ends); err != nil {
+		return nil, fmt.Errorf("decode lookup: %w", err)
+	}
+	for _, rows := range ends {
+		for _, r := range rows {
+			if ts := byUID[r.UID]; ts != nil {
+				ts.from, ts.to = r.From.UID, r.To.UID
+			}
+		}
 	}
 	return st, nil
 }
@@ -441,7 +495,8 @@ func (st *flushState) node(r graph.Ref) *nodeState {
 }
 
 // apply turns the records, in order, into the JSON mutations: what to set
-// and what to delete (a corrected transaction's old month edges).
+// and what to delete (a corrected transaction's old month edges and
+// attributes, or its old endpoints' edges).
 func (st *flushState) apply(recs []record) (set, del []any) {
 	for _, r := range recs {
 		switch {
@@ -460,8 +515,11 @@ func (st *flushState) apply(recs []record) (set, del []any) {
 			edge(from, predLinkOut+k.Type.String(), to)
 			edge(to, predLinkIn+k.Type.String(), from)
 		case r.txn != nil:
-			del = append(del, st.txn(*r.txn)...)
+			st.txn(*r.txn)
 		}
+	}
+	for _, ts := range st.txList {
+		del = append(del, ts.moved()...)
 	}
 	for _, n := range st.nodes {
 		set = append(set, n)
@@ -500,11 +558,11 @@ func (st *flushState) entity(e graph.Entity) {
 	ns.node[predFind] = FindText(graph.DocFor(e))
 }
 
-// txn writes a transaction node and hangs it off its endpoints' month
-// buckets; when an earlier version hung elsewhere (another month or
-// endpoints), it returns the old edges to delete, or drops them from this
-// flush when the earlier version came in it too.
-func (st *flushState) txn(t graph.Txn) (del []any) {
+// txn writes a transaction node (its id, its month and its attributes of
+// that month) and hangs it off its endpoints' month buckets. A transaction
+// given earlier in the same flush is taken back first: its edges and
+// attributes of that version leave the mutation.
+func (st *flushState) txn(t graph.Txn) {
 	from, to := st.node(t.From), st.node(t.To)
 	ts := st.txns[t.ID]
 	if ts == nil {
@@ -512,32 +570,64 @@ func (st *flushState) txn(t graph.Txn) (del []any) {
 		ts = &txState{uid: fmt.Sprintf("_:t%d", st.blank)}
 		st.txns[t.ID] = ts
 	}
-	m := Month(t.Time)
-	if ts.month != "" && (ts.month != m || ts.from != from.uid || ts.to != to.uid) {
-		if ts.pending {
-			dropEdge(ts.fromNode, predSent+ts.month, ts.uid)
-			dropEdge(ts.toNode, predRecv+ts.month, ts.uid)
-		} else {
-			del = append(del,
-				map[string]any{"uid": ts.from, predSent + ts.month: []any{map[string]any{"uid": ts.uid}}},
-				map[string]any{"uid": ts.to, predRecv + ts.month: []any{map[string]any{"uid": ts.uid}}})
-		}
-	}
-	ts.month, ts.from, ts.to, ts.fromNode, ts.toNode, ts.pending = m, from.uid, to.uid, from, to, true
 	if ts.node == nil {
 		ts.node = map[string]any{"uid": ts.uid}
 		st.nodes = append(st.nodes, ts.node)
+		st.txList = append(st.txList, ts)
 	}
-	ts.node[predTxID] = t.ID
-	ts.node[predTxTime] = t.Time.UTC().Format(time.RFC3339Nano)
-	ts.node[predTxAmount] = t.Amount
-	ts.node[predTxChan] = int(t.Channel)
-	ts.node[predTxSortID] = sortID(t.ID)
-	ts.node[predTxFrom] = map[string]any{"uid": from.uid}
-	ts.node[predTxTo] = map[string]any{"uid": to.uid}
-	ts.node[predTxRec] = mustJSON(t)
+	if ts.pending {
+		dropEdge(ts.fromNode, predSent+ts.cur, ts.uid)
+		dropEdge(ts.toNode, predRecv+ts.cur, ts.uid)
+		for _, f := range txFields {
+			delete(ts.node, txPred(ts.cur, f.field))
+		}
+	}
+	m := Month(t.Time)
+	ts.cur, ts.fromNode, ts.toNode, ts.pending = m, from, to, true
+	b := idBucket(t.ID)
+	ts.node[predTxID(b)] = t.ID
+	ts.node[predTxMonth(b)] = m
+	ts.node[txPred(m, fTime)] = t.Time.UTC().Format(time.RFC3339Nano)
+	ts.node[txPred(m, fAmount)] = t.Amount
+	ts.node[txPred(m, fChan)] = int(t.Channel)
+	ts.node[txPred(m, fSortID)] = sortID(t.ID)
+	ts.node[txPred(m, fFrom)] = map[string]any{"uid": from.uid}
+	ts.node[txPred(m, fTo)] = map[string]any{"uid": to.uid}
+	ts.node[txPred(m, fRec)] = mustJSON(t)
 	addEdge(from, predSent+m, ts.uid)
 	addEdge(to, predRecv+m, ts.uid)
+}
+
+// moved returns the deletions that take a stored transaction out of where
+// the flush no longer puts it: its old month (edges and every attribute of
+// that month) or its old endpoints' edges. Nothing for a new one.
+func (ts *txState) moved() []any {
+	if ts.month == "" || !ts.pending {
+		return nil
+	}
+	var del []any
+	edge := func(owner, pred string) {
+		del = append(del, map[string]any{"uid": owner, pred: []any{map[string]any{"uid": ts.uid}}})
+	}
+	if ts.month != ts.cur {
+		if ts.from != "" {
+			edge(ts.from, predSent+ts.month)
+		}
+		if ts.to != "" {
+			edge(ts.to, predRecv+ts.month)
+		}
+		attrs := map[string]any{"uid": ts.uid}
+		for _, f := range txFields {
+			attrs[txPred(ts.month, f.field)] = nil // S P *: every value of the old month's attribute
+		}
+		return append(del, attrs)
+	}
+	if ts.from != "" && ts.from != ts.fromNode.uid {
+		edge(ts.from, predSent+ts.month)
+	}
+	if ts.to != "" && ts.to != ts.toNode.uid {
+		edge(ts.to, predRecv+ts.month)
+	}
 	return del
 }
 

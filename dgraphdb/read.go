@@ -54,28 +54,53 @@ func relOrder(isTxn bool, code uint8) int {
 	return int(code)
 }
 
-// groupRow is one row of a month's @groupby(counterparty, channel).
+// groupRow is one row of a month's @groupby(counterparty, channel) (or of
+// a coarser grouping: the fields it does not group by stay zero).
 type groupRow struct {
-	From    string    `json:"tx.from"`
-	To      string    `json:"tx.to"`
-	Channel int       `json:"tx.channel"`
-	Count   int       `json:"count"`
-	Sum     int64     `json:"sum(tx.amount)"`
-	Min     time.Time `json:"min(tx.time)"`
-	Max     time.Time `json:"max(tx.time)"`
+	Other   string // uid of the counterparty
+	Channel int
+	Count   int
+	Sum     int64
+	Min     time.Time
+	Max     time.Time
 }
 
-// groupRows decodes a block with @groupby: [{"@groupby": [rows…]}].
-func groupRows(raw json.RawMessage) ([]groupRow, error) {
+// groupRows decodes a block of month m with @groupby:
+// [{"@groupby": [rows…]}], whose keys are the month's predicates
+// ("tx.2026_03.to", "sum(tx.2026_03.amount)"); other is the counterparty's
+// field (fFrom or fTo; "" when not grouped by one).
+func groupRows(raw json.RawMessage, m, other string) ([]groupRow, error) {
 	var g []struct {
-		Rows []groupRow `json:"@groupby"`
+		Rows []map[string]json.RawMessage `json:"@groupby"`
 	}
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return nil, err
 	}
 	var out []groupRow
 	for _, x := range g {
-		out = append(out, x.Rows...)
+		for _, r := range x.Rows {
+			var row groupRow
+			for _, f := range []struct {
+				key string
+				dst any
+			}{
+				{txPred(m, other), &row.Other},
+				{txPred(m, fChan), &row.Channel},
+				{"count", &row.Count},
+				{"sum(" + txPred(m, fAmount) + ")", &row.Sum},
+				{"min(" + txPred(m, fTime) + ")", &row.Min},
+				{"max(" + txPred(m, fTime) + ")", &row.Max},
+			} {
+				v, ok := r[f.key]
+				if !ok {
+					continue
+				}
+				if err := json.Unmarshal(v, f.dst); err != nil {
+					return nil, fmt.Errorf("%s: %w", f.key, err)
+				}
+			}
+			out = append(out, row)
+		}
 	}
 	return out, nil
 }
@@ -99,10 +124,11 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 		}
 	}
 	for _, m := range months {
-		fmt.Fprintf(&b, "  s_%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-			m, predSent, m, predTxTo, predTxChan, predTxAmount, predTxTime, predTxTime)
-		fmt.Fprintf(&b, "  r_%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-			m, predRecv, m, predTxFrom, predTxChan, predTxAmount, predTxTime, predTxTime)
+		for _, d := range []struct{ alias, pred, other string }{{"s_", predSent, fTo}, {"r_", predRecv, fFrom}} {
+			fmt.Fprintf(&b, "  %s%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
+				d.alias, m, d.pred, m, txPred(m, d.other), txPred(m, fChan),
+				txPred(m, fAmount), txPred(m, fTime), txPred(m, fTime))
+		}
 	}
 	b.WriteString("} }")
 	var out struct {
@@ -173,15 +199,16 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 				if !ok {
 					continue
 				}
-				rows, err := groupRows(raw)
+				otherField := fTo
+				if dir == graph.DirIn {
+					otherField = fFrom
+				}
+				rows, err := groupRows(raw, m, otherField)
 				if err != nil {
 					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, alias, err)
 				}
 				for _, r := range rows {
-					other := r.To
-					if dir == graph.DirIn {
-						other = r.From
-					}
+					other := r.Other
 					ch := graph.Channel(r.Channel)
 					n := row(key{relOrder(true, uint8(ch)), dir, other}, ch.String())
 					n.Count += r.Count
@@ -279,8 +306,12 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 		fmt.Fprintf(&b, " var(func: has(%s%s)) { l%d as count(%s%s) }\n l%d() { n: sum(val(l%d)) }\n",
 			predLinkOut, t, t, predLinkOut, t, t, t)
 	}
-	for c := graph.ChannelUnknown; !strings.HasPrefix(c.String(), "channel("); c++ {
-		fmt.Fprintf(&b, " c%d(func: eq(%s, %d)) { count(uid) }\n", c, predTxChan, c)
+	months, err := db.Months(ctx)
+	if err != nil {
+		return s, fmt.Errorf("read stats: %w", err)
+	}
+	for _, m := range months {
+		fmt.Fprintf(&b, " c_%s(func: has(%s)) @groupby(%s) { count(uid) }\n", m, txPred(m, fChan), txPred(m, fChan))
 	}
 	fmt.Fprintf(&b, " batches(func: has(%s), orderasc: %s) { %s }\n}", predBatch, predBatch, predBatchRec)
 	var out map[string]json.RawMessage
@@ -310,7 +341,6 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 			s.Entities[k] = n
 		}
 	}
-	var err error
 	if s.Stubs, err = count("stubs", "count"); err != nil {
 		return s, err
 	}
@@ -323,14 +353,20 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 			s.Links[t] = n
 		}
 	}
-	for c := graph.ChannelUnknown; !strings.HasPrefix(c.String(), "channel("); c++ {
-		n, err := count(fmt.Sprintf("c%d", c), "count")
-		if err != nil {
-			return s, err
+	for _, m := range months {
+		raw, ok := out["c_"+m]
+		if !ok {
+			continue
 		}
-		if n > 0 {
-			s.TxnsByChan[c] = n
-			s.Txns += n
+		rows, err := groupRows(raw, m, "")
+		if err != nil {
+			return s, fmt.Errorf("read stats: decode the channels of %s: %w", m, err)
+		}
+		for _, r := range rows {
+			if r.Count > 0 {
+				s.TxnsByChan[graph.Channel(r.Channel)] += r.Count
+				s.Txns += r.Count
+			}
 		}
 	}
 	var batches []struct {
@@ -351,19 +387,35 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 	return s, nil
 }
 
-// Txn returns one transaction by id, or an error wrapping graph.ErrNotFound.
+// Txn returns one transaction by id, or an error wrapping graph.ErrNotFound:
+// the id's bucket names its month (one query), whose record predicate holds
+// the transaction (a second).
 func (db *DB) Txn(ctx context.Context, id string) (graph.Txn, error) {
+	b := idBucket(id)
 	var out struct {
-		T []txRow `json:"t"`
+		T []struct {
+			UID   string `json:"uid"`
+			Month string `json:"m"`
+		} `json:"t"`
 	}
-	q := fmt.Sprintf(`{ t(func: eq(%s, %s)) { %s } }`, predTxID, quote(id), predTxRec)
+	q := fmt.Sprintf(`{ t(func: eq(%s, %s)) { uid m: %s } }`, predTxID(b), quote(id), predTxMonth(b))
 	if err := db.query(ctx, q, nil, &out); err != nil {
 		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, err)
 	}
-	if len(out.T) == 0 {
+	if len(out.T) == 0 || !isMonth(out.T[0].Month) {
 		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, graph.ErrNotFound)
 	}
-	return decodeTxn(out.T[0])
+	var rec struct {
+		T []txRow `json:"t"`
+	}
+	q = fmt.Sprintf(`{ t(func: uid(%s)) { rec: %s } }`, out.T[0].UID, txPred(out.T[0].Month, fRec))
+	if err := db.query(ctx, q, nil, &rec); err != nil {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, err)
+	}
+	if len(rec.T) == 0 || rec.T[0].Rec == "" {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, graph.ErrNotFound)
+	}
+	return decodeTxn(rec.T[0])
 }
 
 // entitiesPage is how many entities Entities reads per query.

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/dgo/v250"
@@ -70,6 +71,9 @@ type DB struct {
 	mu     sync.Mutex
 	months []string  // known month buckets, "2026_03", sorted
 	loaded time.Time // when months was read from the schema; zero: never
+
+	nb      nbCache      // neighbour summaries read by PrefetchNeighbors
+	queries atomic.Int64 // read-only queries sent (query), for tests and figures
 }
 
 // monthsTTL is how long the month list read from the schema is trusted: a
@@ -125,6 +129,7 @@ func (db *DB) Alphas() int { return len(db.each) }
 
 // query runs a read-only query with variables and decodes its JSON into out.
 func (db *DB) query(ctx context.Context, q string, vars map[string]string, out any) error {
+	db.queries.Add(1)
 	resp, err := db.dg.NewReadOnlyTxn().QueryWithVars(ctx, q, vars)
 	if err != nil {
 		return fmt.Errorf("dgraph %s: %w", db.url, err)
@@ -166,12 +171,13 @@ func (db *DB) Months(ctx context.Context) ([]string, error) {
 	return slices.Clone(db.months), nil
 }
 
-// Refresh forgets what was read of the schema (after another process loaded
-// new months).
+// Refresh forgets what was read of the schema and the prefetched neighbour
+// summaries (after another process loaded new data).
 func (db *DB) Refresh() {
 	db.mu.Lock()
 	db.loaded = time.Time{}
 	db.mu.Unlock()
+	db.nb.clear()
 }
 
 // DropAll deletes every predicate and all data of the cluster (tests, and a
@@ -183,5 +189,7 @@ func (db *DB) DropAll(ctx context.Context) error {
 	db.mu.Lock()
 	db.months, db.loaded = nil, time.Time{}
 	db.mu.Unlock()
+	importGen.Add(1)
+	db.nb.clear()
 	return nil
 }

@@ -69,3 +69,22 @@ func TxFields() []string {
 
 // TxIDBuckets is the number of id buckets.
 const TxIDBuckets = txIDBuckets
+
+// Queries is how many read-only queries db has sent.
+func (db *DB) Queries() int64 { return db.queries.Load() }
+
+// SetNeighborCache sets the neighbour cache's size and age limits, for a
+// test; it returns the old ones.
+func SetNeighborCache(max int, ttl time.Duration) (int, time.Duration) {
+	om, ot := nbMax, nbTTL
+	nbMax, nbTTL = max, ttl
+	return om, ot
+}
+
+// SetMaxPrefetch sets how many entities a prefetch reads, for a test; it
+// returns the old value.
+func SetMaxPrefetch(n int) int {
+	old := prefetchMax
+	prefetchMax = n
+	return old
+}

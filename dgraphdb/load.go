@@ -310,6 +310,9 @@ func (l *Loader) flush() error {
 		set, del := st.apply(l.recs)
 		return mutateJSON(l.ctx, txn, set, del)
 	})
+	// Prefetched neighbour summaries read before this commit are stale
+	// (nbCache); bumped after a failed commit too, which may have landed.
+	importGen.Add(1)
 	if err != nil {
 		return fmt.Errorf("dgraph %s: store %d records: %w", l.db.url, len(l.recs), err)
 	}

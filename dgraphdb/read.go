@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -44,15 +43,6 @@ type refJSON struct {
 func (r refJSON) ref() graph.Ref { return graph.Ref{Kind: graph.Kind(r.Kind), Key: r.Key} }
 
 const refFields = "uid " + predKind + " " + predKey + " " + predName
-
-// relOrder ranks relations as the Badger store does: links in LinkType
-// order, then transaction channels in Channel order.
-func relOrder(isTxn bool, code uint8) int {
-	if isTxn {
-		return 256 + int(code)
-	}
-	return int(code)
-}
 
 // groupRow is one row of a month's @groupby(counterparty, channel) (or of
 // a coarser grouping: the fields it does not group by stay zero).
@@ -103,161 +93,6 @@ func groupRows(raw json.RawMessage, m, other string) ([]groupRow, error) {
 		}
 	}
 	return out, nil
-}
-
-// Neighbors returns the aggregated edges of ref, as the Badger store does:
-// one row per (relation, direction, other entity), links first, then the
-// transactions of each channel summed over every month bucket by the cluster
-// (@groupby per month, merged here), ordered by relation, then Count
-// descending, then reference, then direction; at most limit rows (all when
-// limit ≤ 0) with names, and the total row count.
-func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
-	months, err := db.Months(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) { uid\n", predRef, quote(refID(ref)))
-	for _, t := range linkTypes {
-		for _, p := range []string{predLinkOut, predLinkIn} {
-			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
-		}
-	}
-	for _, m := range months {
-		for _, d := range []struct{ alias, pred, other string }{{"s_", predSent, fTo}, {"r_", predRecv, fFrom}} {
-			fmt.Fprintf(&b, "  %s%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-				d.alias, m, d.pred, m, txPred(m, d.other), txPred(m, fChan),
-				txPred(m, fAmount), txPred(m, fTime), txPred(m, fTime))
-		}
-	}
-	b.WriteString("} }")
-	var out struct {
-		E []map[string]json.RawMessage `json:"e"`
-	}
-	if err := db.query(ctx, b.String(), nil, &out); err != nil {
-		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
-	}
-	type key struct {
-		rel   int
-		dir   graph.Direction
-		other string // uid
-	}
-	rows := map[key]*graph.Neighbor{}
-	ranks := map[*graph.Neighbor]int{}
-	uids := map[*graph.Neighbor]string{}
-	row := func(k key, rel string) *graph.Neighbor {
-		n := rows[k]
-		if n == nil {
-			n = &graph.Neighbor{Relation: rel, Dir: k.dir}
-			rows[k] = n
-			ranks[n] = k.rel
-			uids[n] = k.other
-		}
-		return n
-	}
-	names := map[string]refJSON{}
-	if len(out.E) > 0 {
-		e := out.E[0]
-		for _, t := range linkTypes {
-			for _, p := range []string{predLinkOut, predLinkIn} {
-				raw, ok := e[p+t.String()]
-				if !ok {
-					continue
-				}
-				var others []refJSON
-				if err := json.Unmarshal(raw, &others); err != nil {
-					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, p+t.String(), err)
-				}
-				var roles []map[string]any
-				_ = json.Unmarshal(raw, &roles)
-				dir := graph.DirOut
-				if p == predLinkIn {
-					dir = graph.DirIn
-				}
-				for i, o := range others {
-					n := row(key{relOrder(false, uint8(t)), dir, o.UID}, t.String())
-					n.Count++
-					if r, ok := roles[i][p+t.String()+"|role"].(string); ok && r != "" {
-						n.Role = r
-					}
-					if src, ok := roles[i][p+t.String()+"|src"].(string); ok {
-						if err := json.Unmarshal([]byte(src), &n.Src); err != nil {
-							return nil, 0, fmt.Errorf("read neighbours of %s: decode the provenance of a %s link: %w", ref, t, err)
-						}
-					}
-					names[o.UID] = o
-				}
-			}
-		}
-		for _, m := range months {
-			for _, dir := range []graph.Direction{graph.DirOut, graph.DirIn} {
-				alias := "s_" + m
-				if dir == graph.DirIn {
-					alias = "r_" + m
-				}
-				raw, ok := e[alias]
-				if !ok {
-					continue
-				}
-				otherField := fTo
-				if dir == graph.DirIn {
-					otherField = fFrom
-				}
-				rows, err := groupRows(raw, m, otherField)
-				if err != nil {
-					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, alias, err)
-				}
-				for _, r := range rows {
-					other := r.Other
-					ch := graph.Channel(r.Channel)
-					n := row(key{relOrder(true, uint8(ch)), dir, other}, ch.String())
-					n.Count += r.Count
-					n.Amount = graph.AddSat(n.Amount, r.Sum)
-					if n.FirstSeen.IsZero() || r.Min.Before(n.FirstSeen) {
-						n.FirstSeen = r.Min.UTC()
-					}
-					if r.Max.After(n.LastSeen) {
-						n.LastSeen = r.Max.UTC()
-					}
-				}
-			}
-		}
-	}
-	// The counterparties of the money rows: one multi-uid query.
-	var missing []string
-	for _, u := range uids {
-		if _, ok := names[u]; !ok && !slices.Contains(missing, u) {
-			missing = append(missing, u)
-		}
-	}
-	if len(missing) > 0 {
-		var got struct {
-			N []refJSON `json:"n"`
-		}
-		q := fmt.Sprintf(`{ n(func: uid(%s)) { %s } }`, strings.Join(missing, ", "), refFields)
-		if err := db.query(ctx, q, nil, &got); err != nil {
-			return nil, 0, fmt.Errorf("read neighbour names of %s: %w", ref, err)
-		}
-		for _, r := range got.N {
-			names[r.UID] = r
-		}
-	}
-	list := make([]*graph.Neighbor, 0, len(rows))
-	for _, n := range rows {
-		r := names[uids[n]]
-		n.Ref, n.Name = r.ref(), r.Name
-		list = append(list, n)
-	}
-	graph.SortNeighbors(list, func(n *graph.Neighbor) int { return ranks[n] })
-	total := len(list)
-	if limit > 0 && len(list) > limit {
-		list = list[:limit]
-	}
-	res := make([]graph.Neighbor, len(list))
-	for i, n := range list {
-		res[i] = *n
-	}
-	return res, total, nil
 }
 
 // Stats returns the counts the last import stored (Loader.Finish), as the

@@ -62,6 +62,7 @@ type BulkWriter struct {
 	dups     map[txKey]uint32 // ids written more than once: how many times
 	months   map[string]bool
 	chans    map[graph.Channel]int
+	perMonth map[entMonth]int32 // transactions (sent and received) of an entity in a month
 
 	book    graph.BatchBook
 	batches []graph.Batch
@@ -93,8 +94,17 @@ type bulkLink struct {
 type txKey [16]byte
 
 type txSeen struct {
-	n  uint32 // times written
-	ch graph.Channel
+	n        uint32 // times written
+	ch       graph.Channel
+	month    int32 // monthIndex of the last version
+	from, to *bulkEnt
+}
+
+// entMonth is an entity's month, whose transactions the writer counts to
+// find the hubs (hubs.go).
+type entMonth struct {
+	e     *bulkEnt
+	month int32 // monthIndex
 }
 
 // NewBulkWriter starts writing bulk-loader input into dir (created if
@@ -111,7 +121,8 @@ func NewBulkWriter(dir string) (*BulkWriter, error) {
 		return nil, fmt.Errorf("bulk output %s: %w", dir, err)
 	}
 	w := &BulkWriter{dir: dir, part: part, ents: map[string]*bulkEnt{}, links: map[bulkLinkKey]*bulkLink{},
-		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{}}
+		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{},
+		perMonth: map[entMonth]int32{}}
 	w.open(part)
 	return w, nil
 }
@@ -216,11 +227,16 @@ func (w *BulkWriter) PutTxn(t graph.Txn) error {
 	if again {
 		w.chans[seen.ch]--
 		w.dups[key] = seen.n + 1
+		w.perMonth[entMonth{seen.from, seen.month}]--
+		w.perMonth[entMonth{seen.to, seen.month}]--
 	}
-	w.txs[key] = txSeen{n: seen.n + 1, ch: t.Channel}
-	w.chans[t.Channel]++
 	from, to := w.ent(t.From), w.ent(t.To)
 	m := Month(t.Time)
+	mi := int32(monthIndex(m))
+	w.txs[key] = txSeen{n: seen.n + 1, ch: t.Channel, month: mi, from: from, to: to}
+	w.chans[t.Channel]++
+	w.perMonth[entMonth{from, mi}]++
+	w.perMonth[entMonth{to, mi}]++
 	w.months[m] = true
 	s := txLabel(key)
 	b := idBucket(t.ID)
@@ -380,6 +396,9 @@ func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, don
 		if w.err = w.dropSuperseded(ctx); w.err != nil {
 			return w.err
 		}
+	}
+	if w.err = w.hubSummaries(ctx); w.err != nil {
+		return w.err
 	}
 	st := graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{}, TxnsByChan: map[graph.Channel]int{}}
 	for i, e := range w.entList {

@@ -2,6 +2,7 @@ package dgraphdb
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -87,4 +88,63 @@ func SetMaxPrefetch(n int) int {
 	old := prefetchMax
 	prefetchMax = n
 	return old
+}
+
+// SetHubMin sets the hub threshold, for a test; it returns the old one.
+func SetHubMin(n int) int {
+	old := hubMin
+	hubMin = n
+	return old
+}
+
+// SetHubsIgnored makes Neighbors group every month's transactions, hub
+// summaries or not (the answer the summaries must give), for a test.
+func SetHubsIgnored(on bool) { hubsIgnored = on }
+
+// HubMonths counts, over every month, the entities with hub summaries and
+// the entities with transactions.
+func (db *DB) HubMonths(ctx context.Context) (hubs, pairs int, err error) {
+	months, err := db.Months(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range months {
+		h, err := db.CountHas(ctx, predHubs+m)
+		if err != nil {
+			return 0, 0, err
+		}
+		var out struct {
+			Q []struct {
+				N int `json:"count"`
+			} `json:"q"`
+		}
+		q := fmt.Sprintf(`{ q(func: has(%s%s)) @filter(NOT has(%s%s)) { count(uid) } }`, predSent, m, predRecv, m)
+		if err := db.query(ctx, q, nil, &out); err != nil {
+			return 0, 0, err
+		}
+		r, err := db.CountHas(ctx, predRecv+m)
+		if err != nil {
+			return 0, 0, err
+		}
+		hubs += h
+		pairs += r
+		if len(out.Q) > 0 {
+			pairs += out.Q[0].N
+		}
+	}
+	return hubs, pairs, nil
+}
+
+// HasHub reports whether ref has hub summaries in month m.
+func (db *DB) HasHub(ctx context.Context, ref graph.Ref, m string) (bool, error) {
+	var out struct {
+		E []struct {
+			N int `json:"n"`
+		} `json:"e"`
+	}
+	q := fmt.Sprintf(`{ e(func: eq(%s, %s)) { n: count(%s%s) } }`, predRef, quote(refID(ref)), predHubs, m)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return false, err
+	}
+	return len(out.E) > 0 && out.E[0].N > 0, nil
 }

@@ -265,26 +265,36 @@ func (l *Loader) Abort() error {
 func (l *Loader) commit(fn func(txn *dgo.Txn) error) error { return l.db.commit(l.ctx, fn) }
 
 func mutateJSON(ctx context.Context, txn *dgo.Txn, set, del []any) error {
+	_, err := mutateUIDs(ctx, txn, set, del)
+	return err
+}
+
+// mutateUIDs sends the deletions, then the sets, in one request, and
+// returns the uids the cluster gave the blank nodes ("e5" for "_:e5").
+func mutateUIDs(ctx context.Context, txn *dgo.Txn, set, del []any) (map[string]string, error) {
 	req := &api.Request{}
 	if len(del) > 0 {
 		b, err := json.Marshal(del)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Mutations = append(req.Mutations, &api.Mutation{DeleteJson: b})
 	}
 	if len(set) > 0 {
 		b, err := json.Marshal(set)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Mutations = append(req.Mutations, &api.Mutation{SetJson: b})
 	}
 	if len(req.Mutations) == 0 {
-		return nil
+		return nil, nil
 	}
-	_, err := txn.Do(ctx, req)
-	return err
+	resp, err := txn.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Uids, nil
 }
 
 // flush sends the queued records in one Dgraph transaction.
@@ -302,15 +312,23 @@ func (l *Loader) flush() error {
 			}
 		}
 	}
+	var pairs map[hubPair]bool
 	err := l.commit(func(txn *dgo.Txn) error {
 		st, err := l.lookup(txn)
 		if err != nil {
 			return err
 		}
 		set, del := st.apply(l.recs)
-		return mutateJSON(l.ctx, txn, set, del)
+		uids, err := mutateUIDs(l.ctx, txn, set, del)
+		pairs = st.touched(uids)
+		return err
 	})
-	// Prefetched neighbour summaries read before this commit are stale
+	if err == nil {
+		// The hub summaries of what the flush touched, before the batch
+		// that holds it is recorded (hubs.go).
+		err = l.db.refreshHubs(l.ctx, pairs)
+	}
+	// Prefetched neighbour summaries read before these commits are stale
 	// (nbCache); bumped after a failed commit too, which may have landed.
 	importGen.Add(1)
 	if err != nil {
@@ -599,6 +617,28 @@ func (st *flushState) txn(t graph.Txn) {
 	ts.node[txPred(m, fRec)] = mustJSON(t)
 	addEdge(from, predSent+m, ts.uid)
 	addEdge(to, predRecv+m, ts.uid)
+}
+
+// touched lists the (entity, month) pairs whose transactions the flush
+// changed: the endpoints' months of every transaction it wrote, before and
+// after; uids resolves the new nodes' blank names.
+func (st *flushState) touched(uids map[string]string) map[hubPair]bool {
+	pairs := map[hubPair]bool{}
+	add := func(uid, month string) {
+		if b, ok := strings.CutPrefix(uid, "_:"); ok {
+			uid = uids[b]
+		}
+		if uid != "" && month != "" {
+			pairs[hubPair{uid, month}] = true
+		}
+	}
+	for _, ts := range st.txList {
+		add(ts.fromNode.uid, ts.cur)
+		add(ts.toNode.uid, ts.cur)
+		add(ts.from, ts.month)
+		add(ts.to, ts.month)
+	}
+	return pairs
 }
 
 // moved returns the deletions that take a stored transaction out of where

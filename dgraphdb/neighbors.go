@@ -93,9 +93,10 @@ func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 
 // readNeighbors reads the full, sorted neighbour rows of refs in one query:
 // per entity its links (both directions, with names) and per month bucket
-// its transactions grouped by counterparty and channel; a var block per
-// month and direction collects the counterparties, whose names the same
-// query reads. A reference the cluster does not hold has no rows.
+// either its hub summaries (hs.YYYY_MM, with the counterparties' names), or,
+// for the entities without them that month, its transactions grouped by
+// counterparty and channel, whose counterparties a var block collects and
+// the same query names. A reference the cluster does not hold has no rows.
 func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Ref][]graph.Neighbor, error) {
 	months, err := db.Months(ctx)
 	if err != nil {
@@ -105,45 +106,113 @@ func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Re
 	for i, r := range refs {
 		ids[i] = quote(refID(r))
 	}
-	root := fmt.Sprintf("func: eq(%s, [%s])", predRef, strings.Join(ids, ","))
 	var b strings.Builder
-	fmt.Fprintf(&b, "{ e(%s) { uid %s %s\n", root, predKind, predKey)
+	fmt.Fprintf(&b, "{ E as var(func: eq(%s, [%s]))\n", predRef, strings.Join(ids, ","))
+	fmt.Fprintf(&b, " e(func: uid(E)) { uid %s %s\n", predKind, predKey)
 	for _, t := range linkTypes {
 		for _, p := range []string{predLinkOut, predLinkIn} {
 			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
 		}
 	}
+	b.WriteString(" }\n")
 	var vars []string
-	var collect strings.Builder
 	for _, m := range months {
-		for _, d := range []struct{ alias, pred, other string }{{"s_", predSent, fTo}, {"r_", predRecv, fFrom}} {
-			fmt.Fprintf(&b, "  %s%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-				d.alias, m, d.pred, m, txPred(m, d.other), txPred(m, fChan),
-				txPred(m, fAmount), txPred(m, fTime), txPred(m, fTime))
-			v := "c" + d.alias + m
-			vars = append(vars, v)
-			fmt.Fprintf(&collect, "  %s%s { %s as %s }\n", d.pred, m, v, txPred(m, d.other))
+		noHub := fmt.Sprintf("@filter(NOT has(%s%s))", predHubs, m)
+		if hubsIgnored {
+			noHub = ""
 		}
+		fmt.Fprintf(&b, " g_%s(func: uid(E)) %s { uid\n", m, noHub)
+		for _, d := range []struct{ alias, pred, other string }{{"s", predSent, fTo}, {"r", predRecv, fFrom}} {
+			fmt.Fprintf(&b, "  %s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
+				d.alias, d.pred, m, txPred(m, d.other), txPred(m, fChan),
+				txPred(m, fAmount), txPred(m, fTime), txPred(m, fTime))
+		}
+		b.WriteString(" }\n")
+		fmt.Fprintf(&b, " var(func: uid(E)) %s { %s%s { cs_%s as %s } %s%s { cr_%s as %s } }\n", noHub,
+			predSent, m, m, txPred(m, fTo), predRecv, m, m, txPred(m, fFrom))
+		vars = append(vars, "cs_"+m, "cr_"+m)
+		if hubsIgnored {
+			continue
+		}
+		fmt.Fprintf(&b, " h_%s(func: uid(E)) @filter(has(%s%s)) { uid %s%s { row: %s other: %s { %s } } }\n",
+			m, predHubs, m, predHubs, m, hubPred(m, hubRowFld), hubPred(m, hubOther), refFields)
 	}
-	b.WriteString("}\n")
 	if len(vars) > 0 {
-		fmt.Fprintf(&b, " var(%s) {\n%s }\n", root, collect.String())
 		fmt.Fprintf(&b, " n(func: uid(%s)) { %s }\n", strings.Join(vars, ", "), refFields)
 	}
 	b.WriteString("}")
-	var out struct {
-		E []map[string]json.RawMessage `json:"e"`
-		N []refJSON                    `json:"n"`
-	}
+	var out map[string]json.RawMessage
 	if err := db.query(ctx, b.String(), nil, &out); err != nil {
 		return nil, fmt.Errorf("read neighbours of %s: %w", refList(refs), err)
 	}
+	var ents []map[string]json.RawMessage
+	var named []refJSON
+	for name, dst := range map[string]any{"e": &ents, "n": &named} {
+		if raw, ok := out[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return nil, fmt.Errorf("read neighbours: decode %s: %w", name, err)
+			}
+		}
+	}
 	names := map[string]refJSON{}
-	for _, r := range out.N {
+	for _, r := range named {
 		names[r.UID] = r
 	}
+	// The money rows of each entity (by uid), month by month.
+	money := map[string][]moneyRow{}
+	for _, m := range months {
+		var grouped []map[string]json.RawMessage
+		if raw, ok := out["g_"+m]; ok {
+			if err := json.Unmarshal(raw, &grouped); err != nil {
+				return nil, fmt.Errorf("read neighbours: decode g_%s: %w", m, err)
+			}
+		}
+		for _, g := range grouped {
+			var uid string
+			_ = json.Unmarshal(g["uid"], &uid)
+			for _, d := range []struct {
+				alias, other string
+				dir          graph.Direction
+			}{{"s", fTo, graph.DirOut}, {"r", fFrom, graph.DirIn}} {
+				raw, ok := g[d.alias]
+				if !ok {
+					continue
+				}
+				rows, err := groupRows(raw, m, d.other)
+				if err != nil {
+					return nil, fmt.Errorf("read neighbours: decode g_%s: %w", m, err)
+				}
+				for _, r := range rows {
+					money[uid] = append(money[uid], moneyRow{dir: d.dir, groupRow: r})
+				}
+			}
+		}
+		var hubs []map[string]json.RawMessage
+		if raw, ok := out["h_"+m]; ok {
+			if err := json.Unmarshal(raw, &hubs); err != nil {
+				return nil, fmt.Errorf("read neighbours: decode h_%s: %w", m, err)
+			}
+		}
+		for _, h := range hubs {
+			var uid string
+			_ = json.Unmarshal(h["uid"], &uid)
+			raw, ok := h[predHubs+m]
+			if !ok {
+				continue
+			}
+			rows, others, err := hubRows(raw)
+			if err != nil {
+				return nil, fmt.Errorf("read neighbours: decode h_%s: %w", m, err)
+			}
+			for i, r := range rows {
+				names[others[i].UID] = others[i]
+				money[uid] = append(money[uid], moneyRow{dir: r.Dir, groupRow: groupRow{
+					Other: others[i].UID, Channel: r.Chan, Count: r.Count, Sum: r.Sum, Min: r.Min, Max: r.Max}})
+			}
+		}
+	}
 	res := make(map[graph.Ref][]graph.Neighbor, len(refs))
-	for _, e := range out.E {
+	for _, e := range ents {
 		var self refJSON
 		for f, dst := range map[string]any{"uid": &self.UID, predKind: &self.Kind, predKey: &self.Key} {
 			if raw, ok := e[f]; ok {
@@ -153,13 +222,24 @@ func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Re
 			}
 		}
 		ref := self.ref()
-		rows, err := neighborRows(e, months, names)
+		rows, err := neighborRows(e, money[self.UID], names)
 		if err != nil {
 			return nil, fmt.Errorf("read neighbours of %s: %w", ref, err)
 		}
 		res[ref] = rows
 	}
 	return res, nil
+}
+
+// hubsIgnored makes readNeighbors group every month's transactions, as if
+// no entity had hub summaries (a test compares the two).
+var hubsIgnored bool
+
+// moneyRow is one (direction, counterparty, channel) summary of one month:
+// grouped from the month's transactions or read from a hub summary.
+type moneyRow struct {
+	dir graph.Direction
+	groupRow
 }
 
 func refList(refs []graph.Ref) string {
@@ -169,10 +249,10 @@ func refList(refs []graph.Ref) string {
 	return fmt.Sprintf("%d entities", len(refs))
 }
 
-// neighborRows turns one entity's block of readNeighbors into its sorted
-// rows; names are the counterparties the query named (the links' own
-// targets carry theirs).
-func neighborRows(e map[string]json.RawMessage, months []string, names map[string]refJSON) ([]graph.Neighbor, error) {
+// neighborRows turns one entity's links block of readNeighbors and its
+// money rows into its sorted rows; names are the counterparties the query
+// named (the links' own targets carry theirs).
+func neighborRows(e map[string]json.RawMessage, money []moneyRow, names map[string]refJSON) ([]graph.Neighbor, error) {
 	type key struct {
 		rel   int
 		dir   graph.Direction
@@ -223,32 +303,16 @@ func neighborRows(e map[string]json.RawMessage, months []string, names map[strin
 			}
 		}
 	}
-	for _, m := range months {
-		for _, dir := range []graph.Direction{graph.DirOut, graph.DirIn} {
-			alias, otherField := "s_"+m, fTo
-			if dir == graph.DirIn {
-				alias, otherField = "r_"+m, fFrom
-			}
-			raw, ok := e[alias]
-			if !ok {
-				continue
-			}
-			grouped, err := groupRows(raw, m, otherField)
-			if err != nil {
-				return nil, fmt.Errorf("decode %s: %w", alias, err)
-			}
-			for _, r := range grouped {
-				ch := graph.Channel(r.Channel)
-				n := row(key{relOrder(true, uint8(ch)), dir, r.Other}, ch.String())
-				n.Count += r.Count
-				n.Amount = graph.AddSat(n.Amount, r.Sum)
-				if n.FirstSeen.IsZero() || r.Min.Before(n.FirstSeen) {
-					n.FirstSeen = r.Min.UTC()
-				}
-				if r.Max.After(n.LastSeen) {
-					n.LastSeen = r.Max.UTC()
-				}
-			}
+	for _, r := range money {
+		ch := graph.Channel(r.Channel)
+		n := row(key{relOrder(true, uint8(ch)), r.dir, r.Other}, ch.String())
+		n.Count += r.Count
+		n.Amount = graph.AddSat(n.Amount, r.Sum)
+		if n.FirstSeen.IsZero() || r.Min.Before(n.FirstSeen) {
+			n.FirstSeen = r.Min.UTC()
+		}
+		if r.Max.After(n.LastSeen) {
+			n.LastSeen = r.Max.UTC()
 		}
 	}
 	list := make([]*graph.Neighbor, 0, len(rows))

@@ -70,6 +70,27 @@ var txFields = []struct{ field, schema string }{
 	{fRec, "string"},
 }
 
+// Hub summaries of month m (docs/adr/0003-dgraph-month-buckets.md): an
+// entity with at least hubMin transactions in the month has, under
+// hs.YYYY_MM, one summary node per (direction, counterparty, channel) of the
+// month: h.YYYY_MM.other is the counterparty, h.YYYY_MM.row the rest
+// (hubRow as JSON). Neighbors reads them instead of grouping the month's
+// transactions.
+const (
+	predHubs  = "hs." // hs.YYYY_MM: entity → its summary nodes of the month
+	hubOther  = "other"
+	hubRowFld = "row"
+)
+
+// hubPred is the predicate of a summary node's field in month m:
+// "h.2026_03.row".
+func hubPred(m, field string) string { return "h." + m + "." + field }
+
+// hubMin is the number of transactions (sent and received) of an entity in
+// a month from which the month has hub summaries. See docs/DGRAPH.md, "Hub
+// summaries", for the measurement behind it.
+var hubMin = 1000
+
 // txPred is the predicate of a transaction attribute in month m:
 // "tx.2026_03.amount".
 func txPred(m, field string) string { return "tx." + m + "." + field }
@@ -155,6 +176,7 @@ func monthSchema(m string) string {
 	for _, f := range txFields {
 		fmt.Fprintf(&b, "%s: %s .\n", txPred(m, f.field), f.schema)
 	}
+	fmt.Fprintf(&b, "%s%s: [uid] .\n%s: uid .\n%s: string .\n", predHubs, m, hubPred(m, hubOther), hubPred(m, hubRowFld))
 	return b.String()
 }
 

@@ -117,9 +117,12 @@ func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Re
 	b.WriteString(" }\n")
 	var vars []string
 	for _, m := range months {
-		noHub := fmt.Sprintf("@filter(NOT has(%s%s))", predHubs, m)
-		if hubsIgnored {
-			noHub = ""
+		// The entities with summaries this month: one has() per month,
+		// over hs.YYYY_MM, which only hubs have.
+		noHub := ""
+		if !hubsIgnored {
+			fmt.Fprintf(&b, " H_%s as var(func: uid(E)) @filter(has(%s%s))\n", m, predHubs, m)
+			noHub = fmt.Sprintf("@filter(NOT uid(H_%s))", m)
 		}
 		fmt.Fprintf(&b, " g_%s(func: uid(E)) %s { uid\n", m, noHub)
 		for _, d := range []struct{ alias, pred, other string }{{"s", predSent, fTo}, {"r", predRecv, fFrom}} {
@@ -134,8 +137,8 @@ func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Re
 		if hubsIgnored {
 			continue
 		}
-		fmt.Fprintf(&b, " h_%s(func: uid(E)) @filter(has(%s%s)) { uid %s%s { row: %s other: %s { %s } } }\n",
-			m, predHubs, m, predHubs, m, hubPred(m, hubRowFld), hubPred(m, hubOther), refFields)
+		fmt.Fprintf(&b, " h_%s(func: uid(H_%s)) { uid %s%s { row: %s other: %s { %s } } }\n",
+			m, m, predHubs, m, hubPred(m, hubRowFld), hubPred(m, hubOther), refFields)
 	}
 	if len(vars) > 0 {
 		fmt.Fprintf(&b, " n(func: uid(%s)) { %s }\n", strings.Join(vars, ", "), refFields)

@@ -4,13 +4,16 @@
 //
 // The model (docs/DGRAPH.md, docs/adr/0003-dgraph-month-buckets.md): every
 // entity is a node keyed by its stable reference (cg.ref, an upsert index);
-// every transaction is a node keyed by its id (tx.id), because Dgraph keeps
-// one edge per (subject, predicate, object) and repeated payments between the
-// same instruments must all stay; and an entity's transactions hang off it by
-// month, sent.YYYY_MM and recv.YYYY_MM, so that each month is its own
-// predicate, Dgraph places each predicate whole on one group, and the months
-// of a national data set spread over the groups while a time window reads
-// only its months. casegraph writes the schema itself (Schema, EnsureMonth).
+// every transaction is a node keyed by its id (tx.id.NN, one of 32 hash
+// buckets), because Dgraph keeps one edge per (subject, predicate, object)
+// and repeated payments between the same instruments must all stay; an
+// entity's transactions hang off it by month, sent.YYYY_MM and recv.YYYY_MM,
+// and a transaction's attributes are its month's, tx.YYYY_MM.*, so that each
+// month is its own predicates, Dgraph places each predicate whole on one
+// group, and the months of a national data set spread over the groups while
+// a time window reads only its months. Hubs keep monthly per-counterparty
+// summaries (hubs.go). casegraph writes the schema itself (Schema,
+// EnsureMonth).
 package dgraphdb
 
 import (

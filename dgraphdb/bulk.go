@@ -35,10 +35,10 @@ const (
 // loader and starts each group's alpha on its shard (BulkSteps).
 //
 // The nodes carry the same predicates as the Loader writes, month buckets
-// included, and the same external ids (cg.ref for an entity, tx.id for a
-// transaction, cg.batch for an import batch), which is what a later client
-// import looks nodes up by: an increment through the client upserts onto
-// the bulk-loaded nodes. Blank nodes only tie the triples of one file
+// and transaction attributes by month included, and the same external ids
+// (cg.ref for an entity, tx.id.NN for a transaction, cg.batch for an import
+// batch), which is what a later client import looks nodes up by: an
+// increment through the client upserts onto the bulk-loaded nodes. Blank nodes only tie the triples of one file
 // together.
 //
 // A record's final form is what the Loader would leave after the same
@@ -62,6 +62,7 @@ type BulkWriter struct {
 	dups     map[txKey]uint32 // ids written more than once: how many times
 	months   map[string]bool
 	chans    map[graph.Channel]int
+	perMonth map[entMonth]int32 // transactions (sent and received) of an entity in a month
 
 	book    graph.BatchBook
 	batches []graph.Batch
@@ -93,8 +94,17 @@ type bulkLink struct {
 type txKey [16]byte
 
 type txSeen struct {
-	n  uint32 // times written
-	ch graph.Channel
+	n        uint32 // times written
+	ch       graph.Channel
+	month    int32 // monthIndex of the last version
+	from, to *bulkEnt
+}
+
+// entMonth is an entity's month, whose transactions the writer counts to
+// find the hubs (hubs.go).
+type entMonth struct {
+	e     *bulkEnt
+	month int32 // monthIndex
 }
 
 // NewBulkWriter starts writing bulk-loader input into dir (created if
@@ -111,7 +121,8 @@ func NewBulkWriter(dir string) (*BulkWriter, error) {
 		return nil, fmt.Errorf("bulk output %s: %w", dir, err)
 	}
 	w := &BulkWriter{dir: dir, part: part, ents: map[string]*bulkEnt{}, links: map[bulkLinkKey]*bulkLink{},
-		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{}}
+		txs: map[txKey]txSeen{}, dups: map[txKey]uint32{}, months: map[string]bool{}, chans: map[graph.Channel]int{},
+		perMonth: map[entMonth]int32{}}
 	w.open(part)
 	return w, nil
 }
@@ -216,21 +227,28 @@ func (w *BulkWriter) PutTxn(t graph.Txn) error {
 	if again {
 		w.chans[seen.ch]--
 		w.dups[key] = seen.n + 1
+		w.perMonth[entMonth{seen.from, seen.month}]--
+		w.perMonth[entMonth{seen.to, seen.month}]--
 	}
-	w.txs[key] = txSeen{n: seen.n + 1, ch: t.Channel}
-	w.chans[t.Channel]++
 	from, to := w.ent(t.From), w.ent(t.To)
 	m := Month(t.Time)
+	mi := int32(monthIndex(m))
+	w.txs[key] = txSeen{n: seen.n + 1, ch: t.Channel, month: mi, from: from, to: to}
+	w.chans[t.Channel]++
+	w.perMonth[entMonth{from, mi}]++
+	w.perMonth[entMonth{to, mi}]++
 	w.months[m] = true
 	s := txLabel(key)
-	w.str(s, predTxID, t.ID)
-	w.value(s, predTxTime, rdfTyped(t.Time.Format(time.RFC3339Nano), "xs:dateTime"))
-	w.value(s, predTxAmount, rdfTyped(strconv.FormatInt(t.Amount, 10), "xs:int"))
-	w.value(s, predTxChan, rdfTyped(strconv.Itoa(int(t.Channel)), "xs:int"))
-	w.str(s, predTxSortID, sortID(t.ID))
-	w.edge(s, predTxFrom, from.label, "")
-	w.edge(s, predTxTo, to.label, "")
-	w.str(s, predTxRec, mustJSON(t))
+	b := idBucket(t.ID)
+	w.str(s, predTxID(b), t.ID) // first: dropSuperseded cuts blocks at it
+	w.str(s, predTxMonth(b), m)
+	w.value(s, txPred(m, fTime), rdfTyped(t.Time.Format(time.RFC3339Nano), "xs:dateTime"))
+	w.value(s, txPred(m, fAmount), rdfTyped(strconv.FormatInt(t.Amount, 10), "xs:int"))
+	w.value(s, txPred(m, fChan), rdfTyped(strconv.Itoa(int(t.Channel)), "xs:int"))
+	w.str(s, txPred(m, fSortID), sortID(t.ID))
+	w.edge(s, txPred(m, fFrom), from.label, "")
+	w.edge(s, txPred(m, fTo), to.label, "")
+	w.str(s, txPred(m, fRec), mustJSON(t))
 	w.edge(from.label, predSent+m, s, "")
 	w.edge(to.label, predRecv+m, s, "")
 	return w.err
@@ -379,6 +397,9 @@ func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, don
 			return w.err
 		}
 	}
+	if w.err = w.hubSummaries(ctx); w.err != nil {
+		return w.err
+	}
 	st := graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{}, TxnsByChan: map[graph.Channel]int{}}
 	for i, e := range w.entList {
 		if i%100_000 == 0 {
@@ -473,7 +494,8 @@ func (w *BulkWriter) close() error {
 
 // dropSuperseded rewrites the transactions written so far, keeping of each
 // id written more than once its last block (a block is the lines from a
-// tx.id line to the next: the node and its two month edges).
+// tx.id.NN line to the next: the node, its attributes and its two month
+// edges).
 func (w *BulkWriter) dropSuperseded(ctx context.Context) error {
 	if err := w.close(); err != nil {
 		return err
@@ -503,7 +525,7 @@ func (w *BulkWriter) dropSuperseded(ctx context.Context) error {
 		last[txLabel(k)] = n
 	}
 	seen := map[string]uint32{}
-	idPred := []byte(" <" + predTxID + "> ")
+	idPred := []byte(" <tx.id.") // predTxID(b)
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 1<<20), 1<<30)
 	keep := true
@@ -552,8 +574,8 @@ func (w *BulkWriter) Abort() error {
 // Lines is the number of N-Quads written.
 func (w *BulkWriter) Lines() int64 { return w.lines }
 
-// Schema is the bulk loader's schema: casegraph's, with the month buckets
-// the data use.
+// Schema is the bulk loader's schema: casegraph's (the id buckets included),
+// with the month buckets the data use (their adjacency and attributes).
 func (w *BulkWriter) Schema() string {
 	var b strings.Builder
 	b.WriteString(baseSchema())
@@ -563,7 +585,7 @@ func (w *BulkWriter) Schema() string {
 	}
 	slices.Sort(months)
 	for _, m := range months {
-		fmt.Fprintf(&b, "%s%s: [uid] .\n%s%s: [uid] .\n", predSent, m, predRecv, m)
+		b.WriteString(monthSchema(m))
 	}
 	return b.String()
 }

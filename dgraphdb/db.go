@@ -4,13 +4,16 @@
 //
 // The model (docs/DGRAPH.md, docs/adr/0003-dgraph-month-buckets.md): every
 // entity is a node keyed by its stable reference (cg.ref, an upsert index);
-// every transaction is a node keyed by its id (tx.id), because Dgraph keeps
-// one edge per (subject, predicate, object) and repeated payments between the
-// same instruments must all stay; and an entity's transactions hang off it by
-// month, sent.YYYY_MM and recv.YYYY_MM, so that each month is its own
-// predicate, Dgraph places each predicate whole on one group, and the months
-// of a national data set spread over the groups while a time window reads
-// only its months. casegraph writes the schema itself (Schema, EnsureMonth).
+// every transaction is a node keyed by its id (tx.id.NN, one of 32 hash
+// buckets), because Dgraph keeps one edge per (subject, predicate, object)
+// and repeated payments between the same instruments must all stay; an
+// entity's transactions hang off it by month, sent.YYYY_MM and recv.YYYY_MM,
+// and a transaction's attributes are its month's, tx.YYYY_MM.*, so that each
+// month is its own predicates, Dgraph places each predicate whole on one
+// group, and the months of a national data set spread over the groups while
+// a time window reads only its months. Hubs keep monthly per-counterparty
+// summaries (hubs.go). casegraph writes the schema itself (Schema,
+// EnsureMonth).
 package dgraphdb
 
 import (
@@ -22,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/dgo/v250"
@@ -70,6 +74,9 @@ type DB struct {
 	mu     sync.Mutex
 	months []string  // known month buckets, "2026_03", sorted
 	loaded time.Time // when months was read from the schema; zero: never
+
+	nb      nbCache      // neighbour summaries read by PrefetchNeighbors
+	queries atomic.Int64 // read-only queries sent (query), for tests and figures
 }
 
 // monthsTTL is how long the month list read from the schema is trusted: a
@@ -125,6 +132,7 @@ func (db *DB) Alphas() int { return len(db.each) }
 
 // query runs a read-only query with variables and decodes its JSON into out.
 func (db *DB) query(ctx context.Context, q string, vars map[string]string, out any) error {
+	db.queries.Add(1)
 	resp, err := db.dg.NewReadOnlyTxn().QueryWithVars(ctx, q, vars)
 	if err != nil {
 		return fmt.Errorf("dgraph %s: %w", db.url, err)
@@ -166,12 +174,13 @@ func (db *DB) Months(ctx context.Context) ([]string, error) {
 	return slices.Clone(db.months), nil
 }
 
-// Refresh forgets what was read of the schema (after another process loaded
-// new months).
+// Refresh forgets what was read of the schema and the prefetched neighbour
+// summaries (after another process loaded new data).
 func (db *DB) Refresh() {
 	db.mu.Lock()
 	db.loaded = time.Time{}
 	db.mu.Unlock()
+	db.nb.clear()
 }
 
 // DropAll deletes every predicate and all data of the cluster (tests, and a
@@ -183,5 +192,7 @@ func (db *DB) DropAll(ctx context.Context) error {
 	db.mu.Lock()
 	db.months, db.loaded = nil, time.Time{}
 	db.mu.Unlock()
+	importGen.Add(1)
+	db.nb.clear()
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dgraph-io/dgo/v250"
@@ -265,26 +264,36 @@ func (l *Loader) Abort() error {
 func (l *Loader) commit(fn func(txn *dgo.Txn) error) error { return l.db.commit(l.ctx, fn) }
 
 func mutateJSON(ctx context.Context, txn *dgo.Txn, set, del []any) error {
+	_, err := mutateUIDs(ctx, txn, set, del)
+	return err
+}
+
+// mutateUIDs sends the deletions, then the sets, in one request, and
+// returns the uids the cluster gave the blank nodes ("e5" for "_:e5").
+func mutateUIDs(ctx context.Context, txn *dgo.Txn, set, del []any) (map[string]string, error) {
 	req := &api.Request{}
 	if len(del) > 0 {
 		b, err := json.Marshal(del)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Mutations = append(req.Mutations, &api.Mutation{DeleteJson: b})
 	}
 	if len(set) > 0 {
 		b, err := json.Marshal(set)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Mutations = append(req.Mutations, &api.Mutation{SetJson: b})
 	}
 	if len(req.Mutations) == 0 {
-		return nil
+		return nil, nil
 	}
-	_, err := txn.Do(ctx, req)
-	return err
+	resp, err := txn.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Uids, nil
 }
 
 // flush sends the queued records in one Dgraph transaction.
@@ -302,265 +311,31 @@ func (l *Loader) flush() error {
 			}
 		}
 	}
+	var pairs map[hubPair]bool
 	err := l.commit(func(txn *dgo.Txn) error {
 		st, err := l.lookup(txn)
 		if err != nil {
 			return err
 		}
 		set, del := st.apply(l.recs)
-		return mutateJSON(l.ctx, txn, set, del)
+		uids, err := mutateUIDs(l.ctx, txn, set, del)
+		pairs = st.touched(uids)
+		return err
 	})
+	if err == nil {
+		// The hub summaries of what the flush touched, before the batch
+		// that holds it is recorded (hubs.go).
+		err = l.db.refreshHubs(l.ctx, pairs)
+	}
+	// Prefetched neighbour summaries read before these commits are stale
+	// (nbCache); bumped after a failed commit too, which may have landed.
+	importGen.Add(1)
 	if err != nil {
 		return fmt.Errorf("dgraph %s: store %d records: %w", l.db.url, len(l.recs), err)
 	}
 	l.written += len(l.recs)
 	l.recs = l.recs[:0]
 	return nil
-}
-
-// nodeState is what a flush knows of an entity node.
-type nodeState struct {
-	uid  string // "0x…", or a blank node "_:eN" when new
-	full bool
-	stub *graph.Entity // the stub record, if any
-	node map[string]any
-}
-
-// txState is what a flush knows of a transaction node.
-type txState struct {
-	uid      string
-	month    string // "" when new
-	from, to string // uids of the endpoints it hangs off
-	// pending: month, from and to were set by this flush (fromNode and
-	// toNode hold the edges); node is its mutation object.
-	pending          bool
-	fromNode, toNode *nodeState
-	node             map[string]any
-}
-
-type flushState struct {
-	ents  map[graph.Ref]*nodeState
-	txns  map[string]*txState
-	nodes []map[string]any
-	blank int
-}
-
-// lookup reads the nodes the queued records name, inside txn, so that a
-// concurrent loader writing the same ids aborts one of the two (the upsert
-// indexes) instead of making duplicates.
-func (l *Loader) lookup(txn *dgo.Txn) (*flushState, error) {
-	refs := map[graph.Ref]bool{}
-	ids := map[string]bool{}
-	for _, r := range l.recs {
-		switch {
-		case r.ent != nil:
-			refs[r.ent.Ref] = true
-		case r.link != nil:
-			refs[r.link.From], refs[r.link.To] = true, true
-		case r.txn != nil:
-			refs[r.txn.From], refs[r.txn.To] = true, true
-			ids[r.txn.ID] = true
-		}
-	}
-	refList := make([]string, 0, len(refs))
-	for r := range refs {
-		refList = append(refList, quote(refID(r)))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "{ e(func: eq(%s, [%s])) { uid %s %s %s %s }", predRef, strings.Join(refList, ","),
-		predKind, predKey, predStub, predStubRec)
-	if len(ids) > 0 {
-		idList := make([]string, 0, len(ids))
-		for id := range ids {
-			idList = append(idList, quote(id))
-		}
-		fmt.Fprintf(&b, " t(func: eq(%s, [%s])) { uid %s %s %s { uid } %s { uid } }", predTxID, strings.Join(idList, ","),
-			predTxID, predTxTime, predTxFrom, predTxTo)
-	}
-	b.WriteString(" }")
-	resp, err := txn.QueryWithVars(l.ctx, b.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		E []struct {
-			UID     string  `json:"uid"`
-			Kind    int     `json:"cg.kind"`
-			Key     string  `json:"cg.key"`
-			Stub    *bool   `json:"cg.stub"`
-			StubRec *string `json:"cg.stubrec"`
-		} `json:"e"`
-		T []struct {
-			UID  string    `json:"uid"`
-			ID   string    `json:"tx.id"`
-			Time time.Time `json:"tx.time"`
-			From struct {
-				UID string `json:"uid"`
-			} `json:"tx.from"`
-			To struct {
-				UID string `json:"uid"`
-			} `json:"tx.to"`
-		} `json:"t"`
-	}
-	if err := json.Unmarshal(resp.Json, &out); err != nil {
-		return nil, fmt.Errorf("decode lookup: %w", err)
-	}
-	st := &flushState{ents: map[graph.Ref]*nodeState{}, txns: map[string]*txState{}}
-	for _, e := range out.E {
-		ref := graph.Ref{Kind: graph.Kind(e.Kind), Key: e.Key}
-		ns := &nodeState{uid: e.UID, full: e.Stub != nil && !*e.Stub}
-		if e.StubRec != nil {
-			var s graph.Entity
-			if err := json.Unmarshal([]byte(*e.StubRec), &s); err != nil {
-				return nil, fmt.Errorf("decode stub of %s: %w", ref, err)
-			}
-			ns.stub = &s
-		}
-		st.ents[ref] = ns
-	}
-	for _, t := range out.T {
-		st.txns[t.ID] = &txState{uid: t.UID, month: Month(t.Time), from: t.From.UID, to: t.To.UID}
-	}
-	return st, nil
-}
-
-// node returns the mutation object of an entity node, creating the node
-// (its reference, kind and key) when the cluster has none.
-func (st *flushState) node(r graph.Ref) *nodeState {
-	ns := st.ents[r]
-	if ns == nil {
-		st.blank++
-		ns = &nodeState{uid: fmt.Sprintf("_:e%d", st.blank)}
-		st.ents[r] = ns
-	}
-	if ns.node == nil {
-		ns.node = map[string]any{"uid": ns.uid, predRef: refID(r), predKind: int(r.Kind), predKey: r.Key}
-		st.nodes = append(st.nodes, ns.node)
-	}
-	return ns
-}
-
-// apply turns the records, in order, into the JSON mutations: what to set
-// and what to delete (a corrected transaction's old month edges).
-func (st *flushState) apply(recs []record) (set, del []any) {
-	for _, r := range recs {
-		switch {
-		case r.ent != nil:
-			st.entity(*r.ent)
-		case r.link != nil:
-			k := r.link
-			from, to := st.node(k.From), st.node(k.To)
-			edge := func(n *nodeState, pred string, other *nodeState) {
-				e := map[string]any{"uid": other.uid, pred + "|src": mustJSON(k.Src)}
-				if k.Role != "" {
-					e[pred+"|role"] = k.Role
-				}
-				n.node[pred] = append(asList(n.node[pred]), e)
-			}
-			edge(from, predLinkOut+k.Type.String(), to)
-			edge(to, predLinkIn+k.Type.String(), from)
-		case r.txn != nil:
-			del = append(del, st.txn(*r.txn)...)
-		}
-	}
-	for _, n := range st.nodes {
-		set = append(set, n)
-	}
-	return set, del
-}
-
-func asList(v any) []any {
-	if l, ok := v.([]any); ok {
-		return l
-	}
-	return nil
-}
-
-// entity writes an entity as the Badger loader does: a full entity replaces
-// an older full one and takes the stub's properties it lacks; a stub never
-// hides a full entity (it is kept as the stub record only).
-func (st *flushState) entity(e graph.Entity) {
-	ns := st.node(e.Ref)
-	if e.Stub {
-		s := e
-		ns.stub = &s
-		ns.node[predStubRec] = mustJSON(e)
-		if ns.full {
-			return
-		}
-	} else {
-		ns.full = true
-		if ns.stub != nil {
-			e.Props = graph.WithMissingProps(e.Props, ns.stub.Props)
-		}
-	}
-	ns.node[predStub] = e.Stub
-	ns.node[predEntity] = mustJSON(e)
-	ns.node[predName] = e.Name
-	ns.node[predFind] = FindText(graph.DocFor(e))
-}
-
-// txn writes a transaction node and hangs it off its endpoints' month
-// buckets; when an earlier version hung elsewhere (another month or
-// endpoints), it returns the old edges to delete, or drops them from this
-// flush when the earlier version came in it too.
-func (st *flushState) txn(t graph.Txn) (del []any) {
-	from, to := st.node(t.From), st.node(t.To)
-	ts := st.txns[t.ID]
-	if ts == nil {
-		st.blank++
-		ts = &txState{uid: fmt.Sprintf("_:t%d", st.blank)}
-		st.txns[t.ID] = ts
-	}
-	m := Month(t.Time)
-	if ts.month != "" && (ts.month != m || ts.from != from.uid || ts.to != to.uid) {
-		if ts.pending {
-			dropEdge(ts.fromNode, predSent+ts.month, ts.uid)
-			dropEdge(ts.toNode, predRecv+ts.month, ts.uid)
-		} else {
-			del = append(del,
-				map[string]any{"uid": ts.from, predSent + ts.month: []any{map[string]any{"uid": ts.uid}}},
-				map[string]any{"uid": ts.to, predRecv + ts.month: []any{map[string]any{"uid": ts.uid}}})
-		}
-	}
-	ts.month, ts.from, ts.to, ts.fromNode, ts.toNode, ts.pending = m, from.uid, to.uid, from, to, true
-	if ts.node == nil {
-		ts.node = map[string]any{"uid": ts.uid}
-		st.nodes = append(st.nodes, ts.node)
-	}
-	ts.node[predTxID] = t.ID
-	ts.node[predTxTime] = t.Time.UTC().Format(time.RFC3339Nano)
-	ts.node[predTxAmount] = t.Amount
-	ts.node[predTxChan] = int(t.Channel)
-	ts.node[predTxSortID] = sortID(t.ID)
-	ts.node[predTxFrom] = map[string]any{"uid": from.uid}
-	ts.node[predTxTo] = map[string]any{"uid": to.uid}
-	ts.node[predTxRec] = mustJSON(t)
-	addEdge(from, predSent+m, ts.uid)
-	addEdge(to, predRecv+m, ts.uid)
-	return del
-}
-
-// addEdge adds an edge to uid under pred, once.
-func addEdge(n *nodeState, pred, uid string) {
-	l := asList(n.node[pred])
-	for _, e := range l {
-		if e.(map[string]any)["uid"] == uid {
-			return
-		}
-	}
-	n.node[pred] = append(l, map[string]any{"uid": uid})
-}
-
-// dropEdge removes an edge added by addEdge in this flush.
-func dropEdge(n *nodeState, pred, uid string) {
-	l := asList(n.node[pred])
-	l = slices.DeleteFunc(l, func(e any) bool { return e.(map[string]any)["uid"] == uid })
-	if len(l) == 0 {
-		delete(n.node, pred)
-		return
-	}
-	n.node[pred] = l
 }
 
 func mustJSON(v any) string {

@@ -88,6 +88,88 @@ func TestMonthsSpreadOverGroups(t *testing.T) {
 	}
 }
 
+// TestTxAttributesSpreadOverGroups loads 240 transactions over six months
+// and reads zero's state: each month's transaction attributes
+// (tx.YYYY_MM.*) are served by the group of its sent and recv, so the months'
+// attributes spread over both groups; the id buckets (tx.id.NN with their
+// tx.month.NN) spread over both groups too; and no tx.* predicate holds
+// every transaction.
+func TestTxAttributesSpreadOverGroups(t *testing.T) {
+	dg := openFresh(t)
+	c := cluster(t)
+	const perMonth = 40
+	cards := []graph.Ref{cardA, cardB, cardC}
+	load(t, dg, func(l *dgraphdb.Loader) {
+		for m := 1; m <= 6; m++ {
+			for i := 0; i < perMonth; i++ {
+				at := time.Date(2026, time.Month(m), 1+i%28, i%24, 0, 0, 0, time.UTC)
+				must(t, l.PutTxn(txn(fmt.Sprintf("A%d-%d", m, i), at, cards[i%3], cards[(i+1)%3], int64(100+i))))
+			}
+		}
+	})
+	ctx := context.Background()
+	st, err := c.State(ctx)
+	must(t, err)
+	tablets := st.Tablets()
+	attrGroups := map[uint32]int{}
+	var prev uint32
+	for m := 1; m <= 6; m++ {
+		month := fmt.Sprintf("2026_%02d", m)
+		sent := tablets["sent."+month]
+		for _, f := range dgraphdb.TxFields() {
+			p := "tx." + month + "." + f
+			g, ok := tablets[p]
+			if !ok {
+				t.Fatalf("zero serves no tablet %s: %v", p, keys(tablets))
+			}
+			if g != sent {
+				t.Errorf("%s on group %d, sent.%s on group %d", p, g, month, sent)
+			}
+			attrGroups[g]++
+		}
+		if m > 1 && tablets["tx."+month+".rec"] == prev {
+			t.Errorf("the records of months %d and %d both on group %d", m-1, m, prev)
+		}
+		prev = tablets["tx."+month+".rec"]
+	}
+	if len(attrGroups) != 2 {
+		t.Errorf("transaction attributes on groups %v, want both groups", attrGroups)
+	}
+	idGroups := map[uint32]int{}
+	for b := 0; b < dgraphdb.TxIDBuckets; b++ {
+		id, month := fmt.Sprintf("tx.id.%02d", b), fmt.Sprintf("tx.month.%02d", b)
+		g, ok := tablets[id]
+		if !ok || tablets[month] != g {
+			t.Errorf("%s on group %d (%v), %s on group %d", id, g, ok, month, tablets[month])
+		}
+		idGroups[g]++
+	}
+	if len(idGroups) != 2 {
+		t.Errorf("id buckets on groups %v, want both groups", idGroups)
+	}
+	const total = 6 * perMonth
+	ids, recs := 0, 0
+	for p := range tablets {
+		if !strings.HasPrefix(p, "tx.") {
+			continue
+		}
+		n, err := dg.CountHas(ctx, p)
+		must(t, err)
+		if n >= total {
+			t.Errorf("%s holds %d of the %d transactions", p, n, total)
+		}
+		switch {
+		case strings.HasPrefix(p, "tx.id."):
+			ids += n
+		case strings.HasSuffix(p, ".rec"):
+			recs += n
+		}
+	}
+	if ids != total || recs != total {
+		t.Errorf("the id buckets hold %d ids and the months %d records, want %d each", ids, recs, total)
+	}
+}
+
 func keys(m map[string]uint32) []string {
 	var out []string
 	for k := range m {
@@ -146,6 +228,20 @@ func TestLoaderIdempotentAndMoves(t *testing.T) {
 	got, err := dg.Txn(ctx, "T0")
 	if err != nil || got.From != cardC || got.Amount != 700 {
 		t.Errorf("Txn(T0) = %+v, %v", got, err)
+	}
+	// Its January attributes left with it; T1 moved to February and back
+	// within one flush stays in January with nothing left in February.
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutTxn(txn("T1", time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC), cardA, cardC, 100)))
+		must(t, l.PutTxn(txn("T1", jan.Add(time.Hour), cardA, cardB, 100)))
+	})
+	for p, want := range map[string]int{"tx.2026_01.rec": 4, "tx.2026_01.time": 4, "tx.2026_03.rec": 1, "tx.2026_02.rec": 0, "sent.2026_02": 0} {
+		if n, err := dg.CountHas(ctx, p); err != nil || n != want {
+			t.Errorf("%d nodes have %s, want %d (%v)", n, p, want, err)
+		}
+	}
+	if p, err := dg.Transactions(ctx, cardA, graph.TxQuery{}); err != nil || p.Total != 4 || p.Out != 400 {
+		t.Errorf("A after T1 went and came back: %+v, %v", p, err)
 	}
 	// A full entity after its stub takes the stub's properties it lacks.
 	load(t, dg, func(l *dgraphdb.Loader) {

@@ -200,7 +200,7 @@ func (db *DB) Pull(ctx context.Context, opt PullOptions) (*Subgraph, error) {
 		return nil, err
 	}
 	months = windowMonths(months, opt.From, opt.To)
-	filter := txFilter(graph.TxQuery{From: opt.From, To: opt.To})
+	filter := filterOf(graph.TxQuery{From: opt.From, To: opt.To})
 
 	p := &puller{db: db, opt: opt, months: months, filter: filter,
 		nodes: map[string]*pullNode{}, txns: map[string]graph.Txn{}, links: map[linkKey]graph.Link{}}
@@ -298,7 +298,7 @@ type puller struct {
 	db     *DB
 	opt    PullOptions
 	months []string
-	filter string
+	filter txFilter
 	nodes  map[string]*pullNode // by uid
 	txns   map[string]graph.Txn // by id
 	links  map[linkKey]graph.Link
@@ -342,13 +342,13 @@ func (p *puller) seeds(ctx context.Context) ([]*pullNode, error) {
 
 // pullTx is a transaction as a hop reads it.
 type pullTx struct {
-	Rec  string `json:"tx.rec"`
+	Rec  string `json:"rec"`
 	From struct {
 		UID string `json:"uid"`
-	} `json:"tx.from"`
+	} `json:"from"`
 	To struct {
 		UID string `json:"uid"`
-	} `json:"tx.to"`
+	} `json:"to"`
 }
 
 // expand expands a chunk of the frontier: first it counts the chunk's
@@ -381,8 +381,8 @@ func (p *puller) expand(ctx context.Context, hop int, chunk []*pullNode) error {
 	}
 	for _, m := range p.months {
 		for _, pr := range []string{predSent, predRecv} {
-			fmt.Fprintf(&b, "  %s_%s: %s%s%s { %s %s { uid } %s { uid } }\n", pr[:1], m, pr, m, p.filter,
-				predTxRec, predTxFrom, predTxTo)
+			fmt.Fprintf(&b, "  %s_%s: %s%s%s { rec: %s from: %s { uid } to: %s { uid } }\n", pr[:1], m, pr, m, p.filter.at(m),
+				txPred(m, fRec), txPred(m, fFrom), txPred(m, fTo))
 		}
 	}
 	b.WriteString("} }")
@@ -535,10 +535,10 @@ func (p *puller) countEdges(ctx context.Context, list string) (int, error) {
 	fmt.Fprintf(&b, "{ f(func: uid(%s)) { uid\n", list)
 	for _, m := range p.months {
 		for _, pr := range []string{predSent, predRecv} {
-			if p.filter == "" {
+			if f := p.filter.at(m); f == "" {
 				fmt.Fprintf(&b, "  %s_%s: count(%s%s)\n", pr[:1], m, pr, m)
 			} else {
-				fmt.Fprintf(&b, "  %s_%s: %s%s%s { count(uid) }\n", pr[:1], m, pr, m, p.filter)
+				fmt.Fprintf(&b, "  %s_%s: %s%s%s { count(uid) }\n", pr[:1], m, pr, m, f)
 			}
 		}
 	}

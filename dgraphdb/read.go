@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -45,192 +44,55 @@ func (r refJSON) ref() graph.Ref { return graph.Ref{Kind: graph.Kind(r.Kind), Ke
 
 const refFields = "uid " + predKind + " " + predKey + " " + predName
 
-// relOrder ranks relations as the Badger store does: links in LinkType
-// order, then transaction channels in Channel order.
-func relOrder(isTxn bool, code uint8) int {
-	if isTxn {
-		return 256 + int(code)
-	}
-	return int(code)
-}
-
-// groupRow is one row of a month's @groupby(counterparty, channel).
+// groupRow is one row of a month's @groupby(counterparty, channel) (or of
+// a coarser grouping: the fields it does not group by stay zero).
 type groupRow struct {
-	From    string    `json:"tx.from"`
-	To      string    `json:"tx.to"`
-	Channel int       `json:"tx.channel"`
-	Count   int       `json:"count"`
-	Sum     int64     `json:"sum(tx.amount)"`
-	Min     time.Time `json:"min(tx.time)"`
-	Max     time.Time `json:"max(tx.time)"`
+	Other   string // uid of the counterparty
+	Channel int
+	Count   int
+	Sum     int64
+	Min     time.Time
+	Max     time.Time
 }
 
-// groupRows decodes a block with @groupby: [{"@groupby": [rows…]}].
-func groupRows(raw json.RawMessage) ([]groupRow, error) {
+// groupRows decodes a block of month m with @groupby:
+// [{"@groupby": [rows…]}], whose keys are the month's predicates
+// ("tx.2026_03.to", "sum(tx.2026_03.amount)"); other is the counterparty's
+// field (fFrom or fTo; "" when not grouped by one).
+func groupRows(raw json.RawMessage, m, other string) ([]groupRow, error) {
 	var g []struct {
-		Rows []groupRow `json:"@groupby"`
+		Rows []map[string]json.RawMessage `json:"@groupby"`
 	}
 	if err := json.Unmarshal(raw, &g); err != nil {
 		return nil, err
 	}
 	var out []groupRow
 	for _, x := range g {
-		out = append(out, x.Rows...)
+		for _, r := range x.Rows {
+			var row groupRow
+			for _, f := range []struct {
+				key string
+				dst any
+			}{
+				{txPred(m, other), &row.Other},
+				{txPred(m, fChan), &row.Channel},
+				{"count", &row.Count},
+				{"sum(" + txPred(m, fAmount) + ")", &row.Sum},
+				{"min(" + txPred(m, fTime) + ")", &row.Min},
+				{"max(" + txPred(m, fTime) + ")", &row.Max},
+			} {
+				v, ok := r[f.key]
+				if !ok {
+					continue
+				}
+				if err := json.Unmarshal(v, f.dst); err != nil {
+					return nil, fmt.Errorf("%s: %w", f.key, err)
+				}
+			}
+			out = append(out, row)
+		}
 	}
 	return out, nil
-}
-
-// Neighbors returns the aggregated edges of ref, as the Badger store does:
-// one row per (relation, direction, other entity), links first, then the
-// transactions of each channel summed over every month bucket by the cluster
-// (@groupby per month, merged here), ordered by relation, then Count
-// descending, then reference, then direction; at most limit rows (all when
-// limit ≤ 0) with names, and the total row count.
-func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.Neighbor, int, error) {
-	months, err := db.Months(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) { uid\n", predRef, quote(refID(ref)))
-	for _, t := range linkTypes {
-		for _, p := range []string{predLinkOut, predLinkIn} {
-			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
-		}
-	}
-	for _, m := range months {
-		fmt.Fprintf(&b, "  s_%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-			m, predSent, m, predTxTo, predTxChan, predTxAmount, predTxTime, predTxTime)
-		fmt.Fprintf(&b, "  r_%s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-			m, predRecv, m, predTxFrom, predTxChan, predTxAmount, predTxTime, predTxTime)
-	}
-	b.WriteString("} }")
-	var out struct {
-		E []map[string]json.RawMessage `json:"e"`
-	}
-	if err := db.query(ctx, b.String(), nil, &out); err != nil {
-		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
-	}
-	type key struct {
-		rel   int
-		dir   graph.Direction
-		other string // uid
-	}
-	rows := map[key]*graph.Neighbor{}
-	ranks := map[*graph.Neighbor]int{}
-	uids := map[*graph.Neighbor]string{}
-	row := func(k key, rel string) *graph.Neighbor {
-		n := rows[k]
-		if n == nil {
-			n = &graph.Neighbor{Relation: rel, Dir: k.dir}
-			rows[k] = n
-			ranks[n] = k.rel
-			uids[n] = k.other
-		}
-		return n
-	}
-	names := map[string]refJSON{}
-	if len(out.E) > 0 {
-		e := out.E[0]
-		for _, t := range linkTypes {
-			for _, p := range []string{predLinkOut, predLinkIn} {
-				raw, ok := e[p+t.String()]
-				if !ok {
-					continue
-				}
-				var others []refJSON
-				if err := json.Unmarshal(raw, &others); err != nil {
-					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, p+t.String(), err)
-				}
-				var roles []map[string]any
-				_ = json.Unmarshal(raw, &roles)
-				dir := graph.DirOut
-				if p == predLinkIn {
-					dir = graph.DirIn
-				}
-				for i, o := range others {
-					n := row(key{relOrder(false, uint8(t)), dir, o.UID}, t.String())
-					n.Count++
-					if r, ok := roles[i][p+t.String()+"|role"].(string); ok && r != "" {
-						n.Role = r
-					}
-					if src, ok := roles[i][p+t.String()+"|src"].(string); ok {
-						if err := json.Unmarshal([]byte(src), &n.Src); err != nil {
-							return nil, 0, fmt.Errorf("read neighbours of %s: decode the provenance of a %s link: %w", ref, t, err)
-						}
-					}
-					names[o.UID] = o
-				}
-			}
-		}
-		for _, m := range months {
-			for _, dir := range []graph.Direction{graph.DirOut, graph.DirIn} {
-				alias := "s_" + m
-				if dir == graph.DirIn {
-					alias = "r_" + m
-				}
-				raw, ok := e[alias]
-				if !ok {
-					continue
-				}
-				rows, err := groupRows(raw)
-				if err != nil {
-					return nil, 0, fmt.Errorf("read neighbours of %s: decode %s: %w", ref, alias, err)
-				}
-				for _, r := range rows {
-					other := r.To
-					if dir == graph.DirIn {
-						other = r.From
-					}
-					ch := graph.Channel(r.Channel)
-					n := row(key{relOrder(true, uint8(ch)), dir, other}, ch.String())
-					n.Count += r.Count
-					n.Amount = graph.AddSat(n.Amount, r.Sum)
-					if n.FirstSeen.IsZero() || r.Min.Before(n.FirstSeen) {
-						n.FirstSeen = r.Min.UTC()
-					}
-					if r.Max.After(n.LastSeen) {
-						n.LastSeen = r.Max.UTC()
-					}
-				}
-			}
-		}
-	}
-	// The counterparties of the money rows: one multi-uid query.
-	var missing []string
-	for _, u := range uids {
-		if _, ok := names[u]; !ok && !slices.Contains(missing, u) {
-			missing = append(missing, u)
-		}
-	}
-	if len(missing) > 0 {
-		var got struct {
-			N []refJSON `json:"n"`
-		}
-		q := fmt.Sprintf(`{ n(func: uid(%s)) { %s } }`, strings.Join(missing, ", "), refFields)
-		if err := db.query(ctx, q, nil, &got); err != nil {
-			return nil, 0, fmt.Errorf("read neighbour names of %s: %w", ref, err)
-		}
-		for _, r := range got.N {
-			names[r.UID] = r
-		}
-	}
-	list := make([]*graph.Neighbor, 0, len(rows))
-	for _, n := range rows {
-		r := names[uids[n]]
-		n.Ref, n.Name = r.ref(), r.Name
-		list = append(list, n)
-	}
-	graph.SortNeighbors(list, func(n *graph.Neighbor) int { return ranks[n] })
-	total := len(list)
-	if limit > 0 && len(list) > limit {
-		list = list[:limit]
-	}
-	res := make([]graph.Neighbor, len(list))
-	for i, n := range list {
-		res[i] = *n
-	}
-	return res, total, nil
 }
 
 // Stats returns the counts the last import stored (Loader.Finish), as the
@@ -279,8 +141,12 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 		fmt.Fprintf(&b, " var(func: has(%s%s)) { l%d as count(%s%s) }\n l%d() { n: sum(val(l%d)) }\n",
 			predLinkOut, t, t, predLinkOut, t, t, t)
 	}
-	for c := graph.ChannelUnknown; !strings.HasPrefix(c.String(), "channel("); c++ {
-		fmt.Fprintf(&b, " c%d(func: eq(%s, %d)) { count(uid) }\n", c, predTxChan, c)
+	months, err := db.Months(ctx)
+	if err != nil {
+		return s, fmt.Errorf("read stats: %w", err)
+	}
+	for _, m := range months {
+		fmt.Fprintf(&b, " c_%s(func: has(%s)) @groupby(%s) { count(uid) }\n", m, txPred(m, fChan), txPred(m, fChan))
 	}
 	fmt.Fprintf(&b, " batches(func: has(%s), orderasc: %s) { %s }\n}", predBatch, predBatch, predBatchRec)
 	var out map[string]json.RawMessage
@@ -310,7 +176,6 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 			s.Entities[k] = n
 		}
 	}
-	var err error
 	if s.Stubs, err = count("stubs", "count"); err != nil {
 		return s, err
 	}
@@ -323,14 +188,20 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 			s.Links[t] = n
 		}
 	}
-	for c := graph.ChannelUnknown; !strings.HasPrefix(c.String(), "channel("); c++ {
-		n, err := count(fmt.Sprintf("c%d", c), "count")
-		if err != nil {
-			return s, err
+	for _, m := range months {
+		raw, ok := out["c_"+m]
+		if !ok {
+			continue
 		}
-		if n > 0 {
-			s.TxnsByChan[c] = n
-			s.Txns += n
+		rows, err := groupRows(raw, m, "")
+		if err != nil {
+			return s, fmt.Errorf("read stats: decode the channels of %s: %w", m, err)
+		}
+		for _, r := range rows {
+			if r.Count > 0 {
+				s.TxnsByChan[graph.Channel(r.Channel)] += r.Count
+				s.Txns += r.Count
+			}
 		}
 	}
 	var batches []struct {
@@ -351,19 +222,35 @@ func (db *DB) countStats(ctx context.Context) (graph.Stats, error) {
 	return s, nil
 }
 
-// Txn returns one transaction by id, or an error wrapping graph.ErrNotFound.
+// Txn returns one transaction by id, or an error wrapping graph.ErrNotFound:
+// the id's bucket names its month (one query), whose record predicate holds
+// the transaction (a second).
 func (db *DB) Txn(ctx context.Context, id string) (graph.Txn, error) {
+	b := idBucket(id)
 	var out struct {
-		T []txRow `json:"t"`
+		T []struct {
+			UID   string `json:"uid"`
+			Month string `json:"m"`
+		} `json:"t"`
 	}
-	q := fmt.Sprintf(`{ t(func: eq(%s, %s)) { %s } }`, predTxID, quote(id), predTxRec)
+	q := fmt.Sprintf(`{ t(func: eq(%s, %s)) { uid m: %s } }`, predTxID(b), quote(id), predTxMonth(b))
 	if err := db.query(ctx, q, nil, &out); err != nil {
 		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, err)
 	}
-	if len(out.T) == 0 {
+	if len(out.T) == 0 || !isMonth(out.T[0].Month) {
 		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, graph.ErrNotFound)
 	}
-	return decodeTxn(out.T[0])
+	var rec struct {
+		T []txRow `json:"t"`
+	}
+	q = fmt.Sprintf(`{ t(func: uid(%s)) { rec: %s } }`, out.T[0].UID, txPred(out.T[0].Month, fRec))
+	if err := db.query(ctx, q, nil, &rec); err != nil {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, err)
+	}
+	if len(rec.T) == 0 || rec.T[0].Rec == "" {
+		return graph.Txn{}, fmt.Errorf("read transaction %s: %w", id, graph.ErrNotFound)
+	}
+	return decodeTxn(rec.T[0])
 }
 
 // entitiesPage is how many entities Entities reads per query.

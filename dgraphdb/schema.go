@@ -3,6 +3,7 @@ package dgraphdb
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,8 +17,12 @@ import (
 
 // Predicates. Entities: cg.*; link types: l.TYPE (outgoing, with the link's
 // role as a facet) and li.TYPE (the same link seen from its target);
-// transactions: tx.*; import batches: cg.batch*; month buckets: sent.YYYY_MM
-// and recv.YYYY_MM from an entity to its transactions of that month.
+// transactions: tx.YYYY_MM.FIELD (the attributes of the month's
+// transactions) and tx.id.NN / tx.month.NN (the stable id, in one of
+// txIDBuckets hash buckets, and the month the transaction is in); import
+// batches: cg.batch*; month buckets: sent.YYYY_MM and recv.YYYY_MM from an
+// entity to its transactions of that month. Why the transactions are cut
+// this way: docs/adr/0003-dgraph-month-buckets.md.
 const (
 	predRef      = "cg.ref"      // "KIND:KEY", KIND the graph.Kind number: the stable external id
 	predKind     = "cg.kind"     // graph.Kind
@@ -27,14 +32,6 @@ const (
 	predStub     = "cg.stub"     // true while only referenced, false once imported itself
 	predEntity   = "cg.entity"   // the entity as JSON (graph.Entity), stub properties merged
 	predStubRec  = "cg.stubrec"  // the stub record as JSON, kept for a full entity written later
-	predTxID     = "tx.id"       // transaction id: the stable external id
-	predTxTime   = "tx.time"     // datetime, UTC
-	predTxAmount = "tx.amount"   // minor units
-	predTxChan   = "tx.channel"  // graph.Channel
-	predTxSortID = "tx.sortid"   // id ordered as the Badger store orders ties: length, then bytes
-	predTxFrom   = "tx.from"     // uid of the sending entity
-	predTxTo     = "tx.to"       // uid of the receiving entity
-	predTxRec    = "tx.rec"      // the transaction as JSON (graph.Txn)
 	predBatch    = "cg.batch"    // import batch number
 	predBatchSum = "cg.sha256"   // the imported file's SHA-256
 	predBatchRec = "cg.batchrec" // the batch as JSON (graph.Batch)
@@ -48,6 +45,79 @@ const (
 	predLinkOut  = "l."
 	predLinkIn   = "li."
 )
+
+// The attributes of a transaction, each a predicate per month:
+// tx.YYYY_MM.FIELD (txPred).
+const (
+	fTime   = "time"    // datetime, UTC
+	fAmount = "amount"  // minor units
+	fChan   = "channel" // graph.Channel
+	fSortID = "sortid"  // id ordered as the Badger store orders ties: length, then bytes
+	fFrom   = "from"    // uid of the sending entity
+	fTo     = "to"      // uid of the receiving entity
+	fRec    = "rec"     // the transaction as JSON (graph.Txn)
+)
+
+// txFields are the attribute fields with their schema, in the order a
+// month's schema lists them.
+var txFields = []struct{ field, schema string }{
+	{fTime, "datetime @index(hour)"},
+	{fAmount, "int @index(int)"},
+	{fChan, "int"},
+	{fSortID, "string"},
+	{fFrom, "uid"},
+	{fTo, "uid"},
+	{fRec, "string"},
+}
+
+// Hub summaries of month m (docs/adr/0003-dgraph-month-buckets.md): an
+// entity with at least hubMin transactions in the month has, under
+// hs.YYYY_MM, one summary node per (direction, counterparty, channel) of the
+// month: h.YYYY_MM.other is the counterparty, h.YYYY_MM.row the rest
+// (hubRow as JSON). Neighbors reads them instead of grouping the month's
+// transactions.
+const (
+	predHubs  = "hs." // hs.YYYY_MM: entity → its summary nodes of the month
+	hubOther  = "other"
+	hubRowFld = "row"
+)
+
+// hubPred is the predicate of a summary node's field in month m:
+// "h.2026_03.row".
+func hubPred(m, field string) string { return "h." + m + "." + field }
+
+// hubMin is the number of transactions (sent and received) of an entity in
+// a month from which the month has hub summaries. See docs/DGRAPH.md, "Hub
+// summaries", for the measurement behind it.
+var hubMin = 1000
+
+// txPred is the predicate of a transaction attribute in month m:
+// "tx.2026_03.amount".
+func txPred(m, field string) string { return "tx." + m + "." + field }
+
+// txIDBuckets is how many hash buckets the transaction ids are spread over:
+// tx.id.00 … tx.id.31, each its own tablet, so that no single predicate
+// holds every id. The bucket of an id (idBucket) depends on the id only, not
+// on its month, so a transaction imported again with another time is found
+// where it was. The number is part of the data model: changing it changes
+// every id's bucket, and a cluster loaded with another number must be
+// loaded again.
+const txIDBuckets = 32
+
+// idBucket is the bucket of a transaction id: FNV-1a (32 bits) modulo
+// txIDBuckets.
+func idBucket(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % txIDBuckets)
+}
+
+// predTxID is the id predicate of bucket b: "tx.id.07" (exact, upsert).
+func predTxID(b int) string { return fmt.Sprintf("tx.id.%02d", b) }
+
+// predTxMonth is the month predicate of bucket b, "tx.month.07": the
+// month ("2026_03") whose tx.YYYY_MM.* attributes the transaction has.
+func predTxMonth(b int) string { return fmt.Sprintf("tx.month.%02d", b) }
 
 // linkTypes are the link types that have predicates.
 var linkTypes = func() []graph.LinkType {
@@ -74,14 +144,6 @@ func baseSchema() string {
 		predStub + `: bool @index(bool) .`,
 		predEntity + `: string .`,
 		predStubRec + `: string .`,
-		predTxID + `: string @index(exact) @upsert .`,
-		predTxTime + `: datetime @index(hour) .`,
-		predTxAmount + `: int @index(int) .`,
-		predTxChan + `: int @index(int) .`,
-		predTxSortID + `: string .`,
-		predTxFrom + `: uid .`,
-		predTxTo + `: uid .`,
-		predTxRec + `: string .`,
 		predBatch + `: int @index(int) @upsert .`,
 		predBatchSum + `: string @index(exact) .`,
 		predBatchRec + `: string .`,
@@ -95,14 +157,55 @@ func baseSchema() string {
 	for _, t := range linkTypes {
 		fmt.Fprintf(&b, "%s%s: [uid] .\n%s%s: [uid] .\n", predLinkOut, t, predLinkIn, t)
 	}
+	for i := 0; i < txIDBuckets; i++ {
+		b.WriteString(idBucketSchema(i))
+	}
+	return b.String()
+}
+
+// idBucketSchema is the schema of id bucket i.
+func idBucketSchema(i int) string {
+	return fmt.Sprintf("%s: string @index(exact) @upsert .\n%s: string .\n", predTxID(i), predTxMonth(i))
+}
+
+// monthSchema is the schema of month m: its adjacency (sent, recv) and its
+// transactions' attributes.
+func monthSchema(m string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s: [uid] .\n%s%s: [uid] .\n", predSent, m, predRecv, m)
+	for _, f := range txFields {
+		fmt.Fprintf(&b, "%s: %s .\n", txPred(m, f.field), f.schema)
+	}
+	fmt.Fprintf(&b, "%s%s: [uid] .\n%s: uid .\n%s: string .\n", predHubs, m, hubPred(m, hubOther), hubPred(m, hubRowFld))
 	return b.String()
 }
 
 // Schema writes casegraph's schema (all but the month buckets, which
-// EnsureMonth adds as data needs them). Writing it again changes nothing.
+// EnsureMonth adds as data needs them). The id buckets are written through
+// alpha i%alphas of the URL, as the months are (EnsureMonth), so that each
+// group the URL names serves its share of them. Writing it again changes
+// nothing.
 func (db *DB) Schema(ctx context.Context) error {
-	if err := alter(ctx, db.dg, baseSchema()); err != nil {
+	var base strings.Builder
+	for _, l := range strings.SplitAfter(baseSchema(), "\n") {
+		if !strings.HasPrefix(l, "tx.") {
+			base.WriteString(l)
+		}
+	}
+	if err := alter(ctx, db.dg, base.String()); err != nil {
 		return fmt.Errorf("dgraph %s: write schema: %w", db.url, err)
+	}
+	each := make([]strings.Builder, len(db.each))
+	for i := 0; i < txIDBuckets; i++ {
+		each[i%len(db.each)].WriteString(idBucketSchema(i))
+	}
+	for i, c := range db.each {
+		if each[i].Len() == 0 {
+			continue
+		}
+		if err := alter(ctx, c, each[i].String()); err != nil {
+			return fmt.Errorf("dgraph %s: write the id buckets' schema: %w", db.url, err)
+		}
 	}
 	return nil
 }
@@ -159,10 +262,12 @@ func monthIndex(m string) int {
 	return y*12 + mo - 1
 }
 
-// EnsureMonth adds the predicates of a month bucket unless the cluster has
-// them. They are written through alpha monthIndex%alphas of the URL: Dgraph
-// gives a new predicate to the group of the alpha that first asks for it,
-// so consecutive months go to the groups of consecutive alphas in the URL.
+// EnsureMonth adds the predicates of a month bucket (monthSchema: the
+// adjacency and the transactions' attributes) unless the cluster has them.
+// They are written through alpha monthIndex%alphas of the URL: Dgraph gives
+// a new predicate to the group of the alpha that first asks for it, so
+// consecutive months go to the groups of consecutive alphas in the URL and
+// a month's edges and attributes go to the same group.
 func (db *DB) EnsureMonth(ctx context.Context, m string) error {
 	if !isMonth(m) {
 		return fmt.Errorf("month bucket %q: want YYYY_MM", m)
@@ -177,8 +282,7 @@ func (db *DB) EnsureMonth(ctx context.Context, m string) error {
 		return nil
 	}
 	c := db.each[monthIndex(m)%len(db.each)]
-	s := fmt.Sprintf("%s%s: [uid] .\n%s%s: [uid] .\n", predSent, m, predRecv, m)
-	if err := alter(ctx, c, s); err != nil {
+	if err := alter(ctx, c, monthSchema(m)); err != nil {
 		return fmt.Errorf("dgraph %s: add month %s: %w", db.url, m, err)
 	}
 	db.mu.Lock()

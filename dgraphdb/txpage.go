@@ -15,12 +15,19 @@ import (
 
 // txRow is one transaction as seen from an entity: the record and the
 // direction it has for that entity.
+// The queries name the month's predicates with these aliases (txFields).
 type txRow struct {
-	Rec    string    `json:"tx.rec"`
-	Time   time.Time `json:"tx.time"`
-	SortID string    `json:"tx.sortid"`
-	Amount int64     `json:"tx.amount"`
+	Rec    string    `json:"rec"`
+	Time   time.Time `json:"time"`
+	SortID string    `json:"sortid"`
+	Amount int64     `json:"amount"`
 	dir    graph.Direction
+}
+
+// txRowFields reads a txRow's fields of month m under their aliases.
+func txRowFields(m string) string {
+	return fmt.Sprintf("rec: %s time: %s sortid: %s amount: %s",
+		txPred(m, fRec), txPred(m, fTime), txPred(m, fSortID), txPred(m, fAmount))
 }
 
 // keyCmp orders rows as the Badger store's transaction keys: time, then id
@@ -60,7 +67,7 @@ func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) 
 	if q.Currency != "" {
 		return page, fmt.Errorf("read transactions of %s: %w", ref, ErrCurrencyFilter)
 	}
-	filter := txFilter(q)
+	filter := filterOf(q)
 	counts, err := db.monthTotals(ctx, ref, filter, &page)
 	if err != nil {
 		return graph.TxPage{}, fmt.Errorf("read transactions of %s: %w", ref, err)
@@ -84,22 +91,32 @@ func (db *DB) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) 
 // predicate a query can filter on.
 var ErrCurrencyFilter = errors.New("a currency filter works on a folder only: a Dgraph cluster has no currency predicate yet")
 
-// txFilter is the DQL filter of q's time range [From, To) and amount band
-// [MinAmount, MaxAmount) on a month bucket's transactions ("" without
-// either), placed after the bucket's arguments.
-func txFilter(q graph.TxQuery) string {
+// txFilter is a time range [From, To) and an amount band [MinAmount,
+// MaxAmount) on transactions; the zero value keeps every row.
+type txFilter struct {
+	from, to   time.Time
+	minA, maxA int64
+}
+
+func filterOf(q graph.TxQuery) txFilter {
+	return txFilter{from: q.From, to: q.To, minA: q.MinAmount, maxA: q.MaxAmount}
+}
+
+// at is the DQL filter on month m's transactions ("" when it keeps every
+// row), placed after the bucket's arguments.
+func (f txFilter) at(m string) string {
 	var fs []string
-	if !q.From.IsZero() {
-		fs = append(fs, fmt.Sprintf("ge(%s, %s)", predTxTime, quote(q.From.UTC().Format(time.RFC3339Nano))))
+	if !f.from.IsZero() {
+		fs = append(fs, fmt.Sprintf("ge(%s, %s)", txPred(m, fTime), quote(f.from.UTC().Format(time.RFC3339Nano))))
 	}
-	if !q.To.IsZero() {
-		fs = append(fs, fmt.Sprintf("lt(%s, %s)", predTxTime, quote(q.To.UTC().Format(time.RFC3339Nano))))
+	if !f.to.IsZero() {
+		fs = append(fs, fmt.Sprintf("lt(%s, %s)", txPred(m, fTime), quote(f.to.UTC().Format(time.RFC3339Nano))))
 	}
-	if q.MinAmount != 0 {
-		fs = append(fs, fmt.Sprintf("ge(%s, %d)", predTxAmount, q.MinAmount))
+	if f.minA != 0 {
+		fs = append(fs, fmt.Sprintf("ge(%s, %d)", txPred(m, fAmount), f.minA))
 	}
-	if q.MaxAmount != 0 {
-		fs = append(fs, fmt.Sprintf("lt(%s, %d)", predTxAmount, q.MaxAmount))
+	if f.maxA != 0 {
+		fs = append(fs, fmt.Sprintf("lt(%s, %d)", txPred(m, fAmount), f.maxA))
 	}
 	if len(fs) == 0 {
 		return ""
@@ -109,7 +126,7 @@ func txFilter(q graph.TxQuery) string {
 
 // monthTotals fills the page's totals over the rows filter keeps and
 // returns the months with such transactions of ref, oldest first.
-func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, filter string, page *graph.TxPage) ([]monthCounts, error) {
+func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, filter txFilter, page *graph.TxPage) ([]monthCounts, error) {
 	months, err := db.Months(ctx)
 	if err != nil || len(months) == 0 {
 		return nil, err
@@ -117,8 +134,10 @@ func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, filter string, pag
 	var b strings.Builder
 	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) {\n", predRef, quote(refID(ref)))
 	for _, m := range months {
-		fmt.Fprintf(&b, "  s_%s: %s%s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predSent, m, filter, predTxChan, predTxAmount)
-		fmt.Fprintf(&b, "  r_%s: %s%s%s @groupby(%s) { count(uid) sum(%s) }\n", m, predRecv, m, filter, predTxChan, predTxAmount)
+		for _, p := range []string{predSent, predRecv} {
+			fmt.Fprintf(&b, "  %s_%s: %s%s%s @groupby(%s) { count(uid) sum(%s) }\n", p[:1], m, p, m, filter.at(m),
+				txPred(m, fChan), txPred(m, fAmount))
+		}
 	}
 	b.WriteString("} }")
 	var out struct {
@@ -138,7 +157,7 @@ func (db *DB) monthTotals(ctx context.Context, ref graph.Ref, filter string, pag
 			if !ok {
 				continue
 			}
-			rows, err := groupRows(raw)
+			rows, err := groupRows(raw, m, "")
 			if err != nil {
 				return nil, fmt.Errorf("decode %s: %w", alias, err)
 			}
@@ -167,9 +186,9 @@ type fetch struct {
 }
 
 // readRows reads, per month and direction, the first n transactions that
-// filter keeps (txFilter) in order (a DQL ordering such as "orderdesc:
-// tx.time, orderdesc: tx.sortid").
-func (db *DB) readRows(ctx context.Context, ref graph.Ref, order, filter string, fs []fetch) (map[string][]txRow, error) {
+// filter keeps in the order order(m) says (a DQL ordering of month m such as
+// "orderdesc: tx.2026_03.time, orderdesc: tx.2026_03.sortid").
+func (db *DB) readRows(ctx context.Context, ref graph.Ref, order func(m string) string, filter txFilter, fs []fetch) (map[string][]txRow, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "{ e(func: eq(%s, %s)) {\n", predRef, quote(refID(ref)))
 	for _, f := range fs {
@@ -178,8 +197,8 @@ func (db *DB) readRows(ctx context.Context, ref graph.Ref, order, filter string,
 			first = fmt.Sprintf(", first: %d", f.n)
 		}
 		for _, p := range []string{predSent, predRecv} {
-			fmt.Fprintf(&b, "  %s_%s: %s%s (%s%s)%s { %s %s %s %s }\n", p[:1], f.month, p, f.month, order, first, filter,
-				predTxRec, predTxTime, predTxSortID, predTxAmount)
+			fmt.Fprintf(&b, "  %s_%s: %s%s (%s%s)%s { %s }\n", p[:1], f.month, p, f.month, order(f.month), first,
+				filter.at(f.month), txRowFields(f.month))
 		}
 	}
 	b.WriteString("} }")
@@ -217,7 +236,7 @@ func (db *DB) readRows(ctx context.Context, ref graph.Ref, order, filter string,
 	return res, nil
 }
 
-func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filter string, counts []monthCounts, page *graph.TxPage) error {
+func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filter txFilter, counts []monthCounts, page *graph.TxPage) error {
 	desc := q.Sort == graph.SortTimeDesc
 	if desc {
 		counts = slices.Clone(counts)
@@ -254,7 +273,10 @@ func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filt
 	if desc {
 		dir = "orderdesc"
 	}
-	rows, err := db.readRows(ctx, ref, fmt.Sprintf("%s: %s, %s: %s", dir, predTxTime, dir, predTxSortID), filter, fs)
+	order := func(m string) string {
+		return fmt.Sprintf("%s: %s, %s: %s", dir, txPred(m, fTime), dir, txPred(m, fSortID))
+	}
+	rows, err := db.readRows(ctx, ref, order, filter, fs)
 	if err != nil {
 		return err
 	}
@@ -281,7 +303,7 @@ func (db *DB) timePage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filt
 	return nil
 }
 
-func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filter string, counts []monthCounts, page *graph.TxPage) error {
+func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, filter txFilter, counts []monthCounts, page *graph.TxPage) error {
 	desc := q.Sort == graph.SortAmountDesc
 	keep := 0
 	if q.Limit > 0 {
@@ -294,9 +316,12 @@ func (db *DB) amountPage(ctx context.Context, ref graph.Ref, q graph.TxQuery, fi
 	if len(fs) == 0 {
 		return nil
 	}
-	order := fmt.Sprintf("orderasc: %s, orderasc: %s, orderasc: %s", predTxAmount, predTxTime, predTxSortID)
+	dir := "orderasc"
 	if desc {
-		order = fmt.Sprintf("orderdesc: %s, orderasc: %s, orderasc: %s", predTxAmount, predTxTime, predTxSortID)
+		dir = "orderdesc"
+	}
+	order := func(m string) string {
+		return fmt.Sprintf("%s: %s, orderasc: %s, orderasc: %s", dir, txPred(m, fAmount), txPred(m, fTime), txPred(m, fSortID))
 	}
 	byMonth, err := db.readRows(ctx, ref, order, filter, fs)
 	if err != nil {

@@ -1,0 +1,150 @@
+package dgraphdb_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"casegraph/dgraphdb"
+	"casegraph/graph"
+)
+
+// TestPrefetchNeighbors loads the contract's files and checks, for every
+// fixture entity, that Neighbors answers the same (all rows and the first
+// 3, with totals) without a prefetch, from a prefetch, and as the Badger
+// folder does; that a prefetch of up to dgraphdb.MaxPrefetch entities is
+// one query and the answers from it none; that an import through this
+// process, an entry's age and the cache's size each send Neighbors back to
+// the cluster.
+func TestPrefetchNeighbors(t *testing.T) {
+	dg := openFresh(t)
+	step1, step2 := contractSteps(t)
+	f := importBoth(t, dg, step1, step2)
+	ctx := context.Background()
+	refs := allRefs(t, f)
+
+	type answer struct {
+		rows  []graph.Neighbor
+		total int
+	}
+	read := func(r graph.Ref, limit int) answer {
+		t.Helper()
+		rows, total, err := dg.Neighbors(ctx, r, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return answer{rows, total}
+	}
+	want := map[graph.Ref][2]answer{}
+	for _, r := range refs {
+		a := [2]answer{read(r, 0), read(r, 3)}
+		for i, limit := range []int{0, 3} {
+			nb, tb, err := f.badger.Neighbors(ctx, r, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tb != a[i].total || !reflect.DeepEqual(nb, a[i].rows) {
+				t.Fatalf("%s limit %d without prefetch: %d %+v, badger %d %+v", r, limit, a[i].total, a[i].rows, tb, nb)
+			}
+		}
+		want[r] = a
+	}
+
+	// Every entity, prefetched MaxPrefetch at a time: one query each, then
+	// Neighbors answers from the cache with none.
+	if _, err := dg.Months(ctx); err != nil { // the month list is read once, not per prefetch
+		t.Fatal(err)
+	}
+	prefetches := 0
+	for lo := 0; lo < len(refs); lo += dgraphdb.MaxPrefetch {
+		chunk := refs[lo:min(len(refs), lo+dgraphdb.MaxPrefetch)]
+		before := dg.Queries()
+		if err := dg.PrefetchNeighbors(ctx, chunk); err != nil {
+			t.Fatal(err)
+		}
+		if n := dg.Queries() - before; n != 1 {
+			t.Errorf("prefetch of %d entities sent %d queries, want 1", len(chunk), n)
+		}
+		prefetches++
+		before = dg.Queries()
+		for _, r := range chunk {
+			for i, limit := range []int{0, 3} {
+				if got := read(r, limit); !reflect.DeepEqual(got, want[r][i]) {
+					t.Errorf("%s limit %d from the prefetch:\n %+v\n want %+v", r, limit, got, want[r][i])
+				}
+			}
+		}
+		if n := dg.Queries() - before; n != 0 {
+			t.Errorf("Neighbors of %d prefetched entities sent %d queries, want 0", len(chunk), n)
+		}
+		// Prefetching them again sends nothing: they are held.
+		before = dg.Queries()
+		if err := dg.PrefetchNeighbors(ctx, chunk); err != nil || dg.Queries() != before {
+			t.Errorf("a second prefetch of held entities sent %d queries (%v)", dg.Queries()-before, err)
+		}
+	}
+	t.Logf("%d entities, %d prefetches", len(refs), prefetches)
+
+	// More than the bound at once (lowered to 10 here: the fixture has
+	// fewer than MaxPrefetch entities): the first 10 are read.
+	old := dgraphdb.SetMaxPrefetch(10)
+	dg.Refresh()
+	if _, err := dg.Months(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := dg.PrefetchNeighbors(ctx, refs); err != nil {
+		t.Fatal(err)
+	}
+	dgraphdb.SetMaxPrefetch(old)
+	before := dg.Queries()
+	read(refs[9], 0)
+	read(refs[10], 0)
+	if n := dg.Queries() - before; n != 1 {
+		t.Errorf("after a prefetch of %d with a bound of 10: the 10th and 11th entity sent %d queries, want 1", len(refs), n)
+	}
+
+	// An import through this process: the prefetched rows are not used.
+	card := graph.Ref{Kind: graph.KindCard, Key: "4400430000000015"}
+	other := graph.Ref{Kind: graph.KindCard, Key: "4003039876543213"}
+	if _, ok := want[card]; !ok {
+		t.Fatalf("%s is not a fixture entity", card)
+	}
+	must(t, dg.PrefetchNeighbors(ctx, []graph.Ref{card}))
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutTxn(txn("PREFETCH-1", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), card, other, 12_345)))
+	})
+	after := read(card, 0)
+	if reflect.DeepEqual(after, want[card][0]) {
+		t.Errorf("%s: a transaction imported after the prefetch is not seen", card)
+	}
+	dg.Refresh()
+	if fresh := read(card, 0); !reflect.DeepEqual(after, fresh) {
+		t.Errorf("%s after the import:\n %+v\n uncached %+v", card, after, fresh)
+	}
+
+	// Age and size bounds.
+	oldMax, oldTTL := dgraphdb.SetNeighborCache(2, 50*time.Millisecond)
+	defer dgraphdb.SetNeighborCache(oldMax, oldTTL)
+	dg.Refresh()
+	if _, err := dg.Months(ctx); err != nil {
+		t.Fatal(err)
+	}
+	must(t, dg.PrefetchNeighbors(ctx, refs[:3])) // keeps refs[1] and refs[2]
+	before = dg.Queries()
+	read(refs[2], 0)
+	read(refs[1], 0)
+	if n := dg.Queries() - before; n != 0 {
+		t.Errorf("the two most recent entries sent %d queries", n)
+	}
+	read(refs[0], 0)
+	if n := dg.Queries() - before; n != 1 {
+		t.Errorf("the entry past the cache's size sent %d queries, want 1", n)
+	}
+	time.Sleep(80 * time.Millisecond)
+	before = dg.Queries()
+	read(refs[1], 0)
+	if n := dg.Queries() - before; n != 1 {
+		t.Errorf("an entry older than its age limit sent %d queries, want 1", n)
+	}
+}

@@ -20,6 +20,9 @@ func (b *Workbench) Holdings(ctx context.Context, ref graph.Ref, limit int) (gra
 	if !holderKind(ref.Kind) {
 		return graph.Holdings{}, nil
 	}
+	if b.remote != nil {
+		return readerHoldings(ctx, b.remote, ref, limit)
+	}
 	return b.db.Holdings(ctx, ref, limit)
 }
 
@@ -35,7 +38,7 @@ func (b *Workbench) owners(ctx context.Context, ref, via graph.Ref) ([]graph.Ref
 	if !via.IsZero() {
 		limit = 0 // find via among all of them
 	}
-	h, err := b.db.Holdings(ctx, ref, limit)
+	h, err := b.Holdings(ctx, ref, limit)
 	if err != nil || h.Total == 0 {
 		return nil, 0, err
 	}
@@ -65,11 +68,14 @@ func (b *Workbench) HolderNeighbors(ctx context.Context, ref, via graph.Ref, lim
 		return nil, 0, err
 	}
 	if owners == nil {
-		return b.db.Neighbors(ctx, ref, limit)
+		return b.Neighbors(ctx, ref, limit)
 	}
 	held := owners
 	if via.IsZero() {
 		held = owners[1:] // the holder's own rows come with its links
+	}
+	if b.remote != nil {
+		return readerNeighborsOf(ctx, b.remote, ref, held, limit)
 	}
 	return b.db.NeighborsOf(ctx, ref, held, limit)
 }

@@ -80,6 +80,12 @@ func (b *Workbench) analyzeRemote(ctx context.Context, cfg graph.RuleConfig, pro
 		Progress: func(hop, hops, nodes, txns int) {
 			progress(fmt.Sprintf("pulling hop %d of %d: %d nodes", hop, hops, nodes), txns, 0)
 		}}
+	// The last import before the pull: a later one makes the risks
+	// written back stale.
+	batch, err := b.remote.LastBatch(ctx)
+	if err != nil {
+		return nil, err
+	}
 	sg, err := b.remote.Pull(ctx, opt)
 	if err != nil {
 		return nil, err
@@ -105,7 +111,7 @@ func (b *Workbench) analyzeRemote(ctx context.Context, cfg graph.RuleConfig, pro
 			os.RemoveAll(dir)
 		}
 	}()
-	scope := PullScope{URL: b.remote.Name(), Hops: RemoteAnalysisHops, Follow: FollowName(dgraphdb.FollowAll)}
+	scope := PullScope{URL: b.remote.Name(), Hops: RemoteAnalysisHops, Follow: FollowName(dgraphdb.FollowAll), Batch: batch}
 	for _, r := range focus.seeds {
 		scope.Seeds = append(scope.Seeds, r.String())
 	}
@@ -206,4 +212,16 @@ func (b *Workbench) remoteActivity(ctx context.Context, q graph.ActivityQuery) (
 	}
 	q.Refs = refs
 	return p.db.Activity(ctx, q)
+}
+
+// readWhole reports whether the current analysis read all of ref's data:
+// on a folder always (it is of the whole graph), on a cluster when ref is
+// one of the expanded entities of the pulled neighbourhood.
+func (b *Workbench) readWhole(ref graph.Ref) bool {
+	if b.remote == nil {
+		return true
+	}
+	b.pmu.RLock()
+	defer b.pmu.RUnlock()
+	return b.pulled != nil && b.pulled.expanded[ref]
 }

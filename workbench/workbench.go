@@ -141,7 +141,11 @@ func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQ
 // (dgraphdb.DB.Search).
 func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
 	if b.remote != nil {
-		return b.remote.Search(ctx, query, kind, limit)
+		res, err := b.remote.Search(ctx, query, kind, limit)
+		if err == nil {
+			b.markHits(ctx, &res) // the risks written back
+		}
+		return res, err
 	}
 	b.mu.RLock()
 	ix := b.ix

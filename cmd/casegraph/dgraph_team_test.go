@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,10 +23,12 @@ import (
 
 	"casegraph/internal/dgraphtest"
 	"casegraph/store"
+	"casegraph/workbench"
 )
 
 // TestDgraphTeam runs the team's work on one cluster: the team server on a
-// dgraph:// URL over a real SSH client.
+// dgraph:// URL over a real SSH client; pulls from a watch list and a
+// search; written-back risks going stale.
 func TestDgraphTeam(t *testing.T) {
 	c := dgraphtest.StartT(t)
 	t.Setenv("CASEGRAPH_HOME", t.TempDir())
@@ -41,6 +44,109 @@ func TestDgraphTeam(t *testing.T) {
 	runOut("import", "--db", c.URL(), rules)
 
 	t.Run("serve", func(t *testing.T) { testDgraphServe(t, c.URL()) })
+	t.Run("seeds from a list and a search", func(t *testing.T) { testDgraphListSeeds(t, c.URL()) })
+}
+
+// testDgraphListSeeds: pull, flags and clusters start from the entities of
+// an imported watch list (--list) and from the hits of a search
+// (--search), the scope says so in pull.json and in the risks written back;
+// show says a risk is stale once the cluster imported another file.
+func testDgraphListSeeds(t *testing.T, url string) {
+	run2 := func(args ...string) (string, string, error) {
+		var out, errBuf bytes.Buffer
+		err := run(context.Background(), args, &out, &errBuf)
+		return out.String(), errBuf.String(), err
+	}
+	runOut := func(args ...string) string {
+		t.Helper()
+		out, errs, err := run2(args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errs)
+		}
+		return out
+	}
+	dir := t.TempDir()
+	list := filepath.Join(dir, "watch.csv")
+	if err := os.WriteFile(list, []byte("iin,list_status,name\n990101300102,grey,Дроппер 1\n990101300201,black,Дроппер 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runOut("import", "--db", url, list)
+	pull := func(args ...string) workbench.PullScope {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "pulled")
+		var scope workbench.PullScope
+		if err := json.Unmarshal([]byte(runOut(append([]string{"pull", "--json", "--db", url, "--hops", "1", "--out", out}, args...)...)), &scope); err != nil {
+			t.Fatal(err)
+		}
+		kept, ok, err := workbench.ReadPullScope(out)
+		if err != nil || !ok || kept.Describe() != scope.Describe() {
+			t.Errorf("pull.json: %+v %v %v", kept, ok, err)
+		}
+		return scope
+	}
+	s := pull("--list", "watch.csv")
+	if strings.Join(s.Seeds, " ") != "iin:990101300102 iin:990101300201" || s.List != "watch.csv" ||
+		!strings.Contains(s.Describe(), "1 hops around list watch.csv") || s.Batch == 0 {
+		t.Errorf("--list: %+v %s", s, s.Describe())
+	}
+	// The list's holders bring their cards at one hop.
+	if s.Entities < 8 {
+		t.Errorf("--list pulled %d entities", s.Entities)
+	}
+	s = pull("--search", "Дроппер", "--search-limit", "3", "--seed", "exchange:EX-0001")
+	if len(s.Seeds) != 4 || s.Seeds[0] != "exchange:EX-0001" || s.Search != "Дроппер" ||
+		s.Describe() != `1 hops around exchange:EX-0001 and the hits of search "Дроппер"` {
+		t.Errorf("--search: %+v %s", s, s.Describe())
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"flags", "--db", url, "--list", "nope.csv"}, "no list nope.csv on " + url + " (imported lists: watch.csv)"},
+		{[]string{"clusters", "--db", url, "--search", "xyzzyq"}, `--search "xyzzyq" finds nothing`},
+		{[]string{"pull", "--db", url, "--search", "Дроппер", "--search-limit", "0", "--out", filepath.Join(t.TempDir(), "x")}, "--search-limit must be positive"},
+		{[]string{"flags", "--db", filepath.Join(t.TempDir(), "db"), "--list", "watch.csv"}, "use them with --db dgraph://"},
+	} {
+		if _, errs, err := run2(c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q\n%s", c.args, err, c.want, errs)
+		}
+	}
+
+	// flags on the list's neighbourhood writes the risks back with the
+	// scope; show reads them, current, then stale after another import.
+	if _, errs, err := run2("flags", "--db", url, "--list", "watch.csv"); err != nil || !strings.Contains(errs, "written back to") {
+		t.Fatalf("flags --list: %v\n%s", err, errs)
+	}
+	type shown struct {
+		Risk *workbench.EntityRisk `json:"risk"`
+	}
+	show := func() (shown, string) {
+		var sh shown
+		if err := json.Unmarshal([]byte(runOut("show", "--json", "--db", url, "iin:990101300102")), &sh); err != nil {
+			t.Fatal(err)
+		}
+		return sh, runOut("show", "--db", url, "iin:990101300102")
+	}
+	sh, text := show()
+	if sh.Risk == nil || !sh.Risk.Flagged || sh.Risk.Analysis.Stale || sh.Risk.Scope != "2 hops around list watch.csv" ||
+		strings.Contains(text, "stale") {
+		t.Errorf("show after flags --list: %+v\n%s", sh.Risk, text)
+	}
+	late := filepath.Join(dir, "late.csv")
+	if err := os.WriteFile(late, []byte("tx_id,time,from,to,amount,channel\nLATE9,2025-04-02 10:00:00,card:440043100000007,card:440043100100005,1000,transfer\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runOut("import", "--db", url, late)
+	sh, text = show()
+	if sh.Risk == nil || !sh.Risk.Analysis.Stale || !strings.Contains(text, "stale: the cluster imported data after the analysis") {
+		t.Errorf("show after another import: %+v\n%s", sh.Risk, text)
+	}
+	// The same file again is skipped: no new batch, nothing staler.
+	runOut("flags", "--db", url, "--list", "watch.csv")
+	runOut("import", "--db", url, late)
+	if sh, text = show(); sh.Risk == nil || sh.Risk.Analysis.Stale {
+		t.Errorf("show after a skipped import: %+v\n%s", sh.Risk, text)
+	}
 }
 
 // testDgraphServe: casegraph serve --db dgraph://… serves the TUI over SSH;
@@ -102,7 +208,8 @@ func testDgraphServe(t *testing.T, url string) {
 	s.send("Дроппер 1")
 	s.wait(10*time.Second, "IIN 990101 300102", "1 of 1 matches")
 	s.send("\r")
-	s.wait(10*time.Second, "Дроппер 1", "persons.csv:2")
+	// A person's page: everything they hold, on a cluster as on a folder.
+	s.wait(10*time.Second, "Дроппер 1", "persons.csv:2", "3 instruments · i: one at a time", "Transactions of 3 instruments")
 	s.send("b")
 	s.wait(5*time.Second, "Bookmark")
 	s.send("\tCluster case\tmule\x13") // the case picker, the new case's name, tags; ctrl+s

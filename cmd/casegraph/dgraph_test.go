@@ -90,7 +90,7 @@ func TestDgraphCommands(t *testing.T) {
 		t.Errorf("export --db dgraph://: %v", err)
 	}
 	err = run(context.Background(), []string{"flags", "--db", c.URL()}, &out, &out)
-	if err == nil || !strings.Contains(err.Error(), "--seed REF or --case NAME") {
+	if err == nil || !strings.Contains(err.Error(), "--seed REF, --case NAME, --list NAME or --search QUERY") {
 		t.Errorf("flags --db dgraph://: %v", err)
 	}
 	// A band of one currency: a folder only.

@@ -28,14 +28,14 @@ const PullFile = "pull.json"
 
 // PullScope says what a folder pulled from a cluster holds.
 type PullScope struct {
-	URL      string    `json:"url"`
-	Seeds    []string  `json:"seeds"`
-	Case     string    `json:"case,omitempty"`
-	List     string    `json:"list,omitempty"`   // an imported watch list or register (its file name)
-	Search   string    `json:"search,omitempty"` // a search whose hits are seeds
+	URL    string   `json:"url"`
+	Seeds  []string `json:"seeds"`
+	Case   string   `json:"case,omitempty"`
+	List   string   `json:"list,omitempty"`   // an imported watch list or register (its file name)
+	Search string   `json:"search,omitempty"` // a search whose hits are seeds
 	// Given is how many of Seeds, first, were named one by one (--seed)
 	// beside a case, a list or a search.
-	Given int `json:"given,omitempty"`
+	Given    int       `json:"given,omitempty"`
 	Hops     int       `json:"hops"`
 	From     time.Time `json:"from,omitzero"`
 	To       time.Time `json:"to,omitzero"`

@@ -19,6 +19,26 @@ import (
 // order the Badger store's merge gives them (store/holdings.go), so that a
 // holder's page on a cluster is a folder's.
 
+// readerMerge is a holderStore over a backend.Reader.
+type readerMerge struct{ backend.Reader }
+
+func (m readerMerge) Holdings(ctx context.Context, ref graph.Ref, limit int) (graph.Holdings, error) {
+	return readerHoldings(ctx, m.Reader, ref, limit)
+}
+
+func (m readerMerge) NeighborsOf(ctx context.Context, ref graph.Ref, held []graph.Ref, limit int) ([]graph.Neighbor, int, error) {
+	return readerNeighborsOf(ctx, m.Reader, ref, held, limit)
+}
+
+func (m readerMerge) TransactionsOf(ctx context.Context, owners []graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
+	return readerTransactionsOf(ctx, m.Reader, owners, q)
+}
+
+// ClusterHolderPages reads a holder's page straight from r, a cluster,
+// as a workbench on it does (casegraph show --db dgraph://…, which needs no
+// local store).
+func ClusterHolderPages(r backend.Reader) HolderPages { return holderPages{readerMerge{r}} }
+
 // readerHoldings is store.DB.Holdings over r: the holds links of ref's
 // neighbours, each instrument's totals from the first row of its page.
 func readerHoldings(ctx context.Context, r backend.Reader, ref graph.Ref, limit int) (graph.Holdings, error) {

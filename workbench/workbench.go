@@ -111,31 +111,6 @@ func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]
 	return b.db.Neighbors(ctx, ref, limit)
 }
 
-// Transactions implements tui.Backend: a person's or organisation's are
-// those of everything they hold (holdings.go; on a cluster holdmerge.go).
-func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
-	owners, omitted, err := b.owners(ctx, ref, q.Via)
-	if err != nil || owners == nil {
-		if err == nil {
-			q.Via = graph.Ref{}
-			if b.remote != nil {
-				return b.remote.Transactions(ctx, ref, q)
-			}
-			return b.db.Transactions(ctx, ref, q)
-		}
-		return graph.TxPage{}, err
-	}
-	q.Via = graph.Ref{}
-	var page graph.TxPage
-	if b.remote != nil {
-		page, err = readerTransactionsOf(ctx, b.remote, owners, q)
-	} else {
-		page, err = b.db.TransactionsOf(ctx, owners, q)
-	}
-	page.Omitted = omitted
-	return page, err
-}
-
 // Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
 // has built the index; on a Dgraph cluster the cluster answers
 // (dgraphdb.DB.Search).

@@ -46,8 +46,8 @@ type PullScope struct {
 	Links    int       `json:"links"`
 	Txns     int       `json:"transactions"`
 	// Batch is the cluster's last import batch when the pull began
-	// (dgraphdb.DB.LastBatch): the risks written back from the folder are
-	// stale once the cluster has a later one.
+	// (dgraphdb.Subgraph.LastBatch): the risks written back from the folder
+	// are stale once the cluster has a later one.
 	Batch uint32 `json:"batch"`
 	// Expanded are the nodes whose links and transactions in the window are
 	// all in the folder (distance < Hops); the others are its boundary, whose
@@ -159,7 +159,7 @@ func PullInto(ctx context.Context, db *store.DB, sg *dgraphdb.Subgraph, scope Pu
 	if err := l.Finish(ctx, progress); err != nil {
 		return scope, fmt.Errorf("pull into %s: %w", db.Dir(), err)
 	}
-	scope.At = time.Now().UTC()
+	scope.At, scope.Batch = time.Now().UTC(), sg.LastBatch
 	scope.Nodes, scope.Entities, scope.Links, scope.Txns = sg.Nodes, len(sg.Entities), len(sg.Links), len(sg.Txns)
 	scope.Expanded = make([]string, len(sg.Expanded))
 	for i, r := range sg.Expanded {

@@ -80,12 +80,6 @@ func (b *Workbench) analyzeRemote(ctx context.Context, cfg graph.RuleConfig, pro
 		Progress: func(hop, hops, nodes, txns int) {
 			progress(fmt.Sprintf("pulling hop %d of %d: %d nodes", hop, hops, nodes), txns, 0)
 		}}
-	// The last import before the pull: a later one makes the risks
-	// written back stale.
-	batch, err := b.remote.LastBatch(ctx)
-	if err != nil {
-		return nil, err
-	}
 	sg, err := b.remote.Pull(ctx, opt)
 	if err != nil {
 		return nil, err
@@ -111,7 +105,7 @@ func (b *Workbench) analyzeRemote(ctx context.Context, cfg graph.RuleConfig, pro
 			os.RemoveAll(dir)
 		}
 	}()
-	scope := PullScope{URL: b.remote.Name(), Hops: RemoteAnalysisHops, Follow: FollowName(dgraphdb.FollowAll), Batch: batch}
+	scope := PullScope{URL: b.remote.Name(), Hops: RemoteAnalysisHops, Follow: FollowName(dgraphdb.FollowAll)}
 	for _, r := range focus.seeds {
 		scope.Seeds = append(scope.Seeds, r.String())
 	}

@@ -225,11 +225,6 @@ func pullInto(ctx context.Context, url string, spec pullSpec, out string, stderr
 			p.draw(fmt.Sprintf("pull hop %d/%d  %s nodes  %s transactions", hop, hops, count(nodes), count(txns)))
 		}
 	}
-	// The last import before the pull: a later one makes the risks
-	// written back from it stale.
-	if scope.Batch, err = dg.LastBatch(ctx); err != nil {
-		return scope, err
-	}
 	sg, err := dg.Pull(ctx, opt)
 	p.Done()
 	if err != nil {

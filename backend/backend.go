@@ -45,3 +45,12 @@ type Reader interface {
 	// graph.KindUnknown.
 	Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error)
 }
+
+// Prefetcher is implemented by a reader that can warm its neighbour
+// summaries ahead of need (a Dgraph cluster, in one multi-uid query): the
+// TUI names the neighbours listed on an entity page, so that expanding one
+// of them does not wait on the network. It is optional; an error only
+// means nothing was warmed.
+type Prefetcher interface {
+	PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error
+}

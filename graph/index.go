@@ -167,6 +167,8 @@ type Index struct {
 	// mapped: the fixed-width arrays and txIDs lie in a mapped graph index
 	// file (index_file.go); TxID copies what it returns.
 	mapped bool
+	// fileStamp is the stamp of the data a mapped index file names (FileStamp).
+	fileStamp [32]byte
 }
 
 type indexProp struct {

@@ -510,7 +510,7 @@ func OpenIndexFile(data []byte, stamp [32]byte, release func()) (*Index, error) 
 	}
 
 	sec := func(i int) []byte { return data[offs[i] : offs[i]+sizes[i] : offs[i]+sizes[i]] }
-	ix := &Index{mapped: true}
+	ix := &Index{mapped: true, fileStamp: stamp}
 	ix.kinds = sliceOf[Kind](sec(secKinds))
 	ix.keyOff = sliceOf[uint32](sec(secKeyOff))
 	ix.nameOff = sliceOf[uint32](sec(secNameOff))
@@ -648,3 +648,8 @@ func checkEdges(off []uint32, es []TxEdge, n, m, curs int) string {
 
 // Mapped reports whether the index's arrays lie in a mapped graph index file.
 func (ix *Index) Mapped() bool { return ix.mapped }
+
+// FileStamp returns the stamp of the data a mapped index names (the store's
+// Stamp its file was written with); ok is false for an index in the heap,
+// whose data nothing names.
+func (ix *Index) FileStamp() (stamp [32]byte, ok bool) { return ix.fileStamp, ix.mapped }

@@ -26,6 +26,10 @@ type AnalysisRun struct {
 	// Stale is set when the run is read back and the data changed since it
 	// was computed (an import after the analysis).
 	Stale bool `json:"stale"`
+	// Results names the rules run kept (hex of the workbench's results key:
+	// the data, the configuration, the verdicts and the program), empty when
+	// nothing names it. A run with the same key need not be kept again.
+	Results string `json:"results,omitempty"`
 }
 
 // KeptRisk is one entity's risk as an analysis left it: the parts of Risk

@@ -32,3 +32,12 @@ type SearchResult struct {
 	Hits  []SearchHit
 	Total int // all matches, of which Hits are the best
 }
+
+// CompareHits is the order of every search's hits (SearchIndex.Search, and
+// a Dgraph cluster's, which ranks its candidates with a SearchIndex): score
+// descending, full entities before stubs, label, then Ref. A hit's score is
+// computed from its document's own strings and the query, so two answers to
+// the same query ranked apart keep their order when their union is ranked
+// with it (the TUI merges its local and its cluster's hits so,
+// docs/DGRAPH.md).
+func CompareHits(a, b SearchHit) int { return compareHits(a, b) }

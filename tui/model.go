@@ -43,7 +43,8 @@ type SearchReadyMsg struct {
 	Took time.Duration
 	Err  error
 	// Server says the database answers search itself (a Dgraph cluster,
-	// docs/DGRAPH.md): there is no index to load.
+	// docs/DGRAPH.md): Docs are those of the local index whose hits show
+	// before the cluster's (tui/search/server.go).
 	Server bool
 }
 
@@ -328,7 +329,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		if msg.Server {
-			m.setStatus("search served by "+m.b.Name(), false)
+			m.setStatus(fmt.Sprintf("search served by %s · its hits after %s, those of the %s entities at hand at once",
+				m.b.Name(), search.Debounce, fmtInt(msg.Docs)), false)
 		} else {
 			m.setStatus(fmt.Sprintf("search index ready · %s documents in %s", fmtInt(msg.Docs), msg.Took.Round(time.Millisecond)), false)
 		}
@@ -402,6 +404,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if n, ok := msg.(neighborsLoadedMsg); ok && n.err == nil {
 			for _, r := range n.rows {
 				m.noteName(r.Ref, r.Name)
+			}
+			if n.ref == m.ent.ref && n.via == m.ent.via {
+				return m, prefetchNeighbors(m.ctx, m.b, n.ref, n.rows)
 			}
 		}
 		return m, nil

@@ -26,6 +26,11 @@ type Analysis struct {
 	// stamped (Analyze); KeepAnalysis keeps the risks with it.
 	stamp   store.Stamp
 	stamped bool
+	// results is the key of the run in the results file when it was read
+	// from it or written to it (flagsfile.go), zero otherwise; reused says
+	// it was read.
+	results [32]byte
+	reused  bool
 
 	mu       sync.Mutex
 	clusters map[tui.ClusterOrder][]tui.Cluster

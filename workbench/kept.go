@@ -2,6 +2,7 @@ package workbench
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -36,8 +37,18 @@ func (b *Workbench) KeepAnalysis(ctx context.Context, a *Analysis) (graph.Analys
 			return graph.AnalysisRun{}, err
 		}
 	}
+	var results string
+	if a.results != ([32]byte{}) {
+		results = hex.EncodeToString(a.results[:])
+		// The same run is kept already (an analysis of unchanged data read
+		// back from the results file): writing every risk again would change
+		// nothing but the time.
+		if kept, ok, err := b.db.Analysis(ctx); err == nil && ok && !kept.Stale && kept.Results == results {
+			return kept, nil
+		}
+	}
 	flags := a.flags
-	run := graph.AnalysisRun{Time: time.Now(), User: b.actor().User, Threshold: flags.Threshold,
+	run := graph.AnalysisRun{Results: results, Time: time.Now(), User: b.actor().User, Threshold: flags.Threshold,
 		Entities: len(flags.Risks), Flagged: len(flags.Flagged()), Subjects: len(flags.FlaggedSubjects()), Hits: len(flags.Hits)}
 	if v, ok, err := b.db.RuleConfig(ctx); err != nil {
 		return run, err

@@ -21,7 +21,7 @@ var ErrRemote = errors.New("not available on a Dgraph cluster yet")
 // the local casegraph store local (the team's work product, not the
 // national data). The caller keeps closing both.
 func NewRemote(local *store.DB, dg *dgraphdb.DB) *Workbench {
-	return &Workbench{shared: &shared{db: local, name: dg.Name(), remote: dg}}
+	return &Workbench{shared: &shared{db: local, name: dg.Name(), remote: dg, local: newLocalIndex(LocalSearchMax)}}
 }
 
 // Remote returns the Dgraph cluster the workbench reads, or nil.

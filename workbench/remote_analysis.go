@@ -113,6 +113,9 @@ func (b *Workbench) analyzeRemote(ctx context.Context, cfg graph.RuleConfig, pro
 	if scope, err = PullInto(ctx, db, sg, scope, nil); err != nil {
 		return nil, err
 	}
+	if err := b.addLocalStore(ctx, db); err != nil {
+		return nil, fmt.Errorf("analyse: %w", err)
+	}
 	pulled := New(db, filepath.Base(dir))
 	ix, _, err := LoadIndex(ctx, db, progress)
 	if err != nil {

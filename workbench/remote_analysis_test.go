@@ -70,6 +70,13 @@ func TestDgraphTUIAnalysis(t *testing.T) {
 	if strings.Contains(d.screen(), "load activity") {
 		t.Errorf("the sparklines are refused after the analysis:\n%s", d.screen())
 	}
+	// The pulled neighbourhood is at hand for the local search: a card
+	// of the person's that nothing opened or searched.
+	wb.local.settle()
+	if res, _ := wb.SearchLocal(ctx, "440043100001005", graph.KindCard, 5); len(res.Hits) == 0 ||
+		res.Hits[0].Doc.Ref != (graph.Ref{Kind: graph.KindCard, Key: "440043100001005"}) {
+		t.Errorf("the pulled card is not in the local search index (%d documents): %+v", wb.LocalSearchDocs(), res.Hits)
+	}
 	_ = want
 	// The timeline of the person: from the pulled folder, as the folder's.
 	ft := newTUI(t, folder, tui.Options{Start: &start}, 160, 45)

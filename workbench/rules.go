@@ -37,13 +37,39 @@ func (b *Workbench) RunRules(ctx context.Context, ix *graph.Index, cfg graph.Rul
 	for ref, v := range vs {
 		opt.Verdicts[ref] = v.Kind
 	}
+	// The same data, configuration, verdicts and program give the same
+	// run: read it from the results file when it is there (flagsfile.go).
+	key, named := resultsKey(ix, cfg, opt.Verdicts)
+	if named {
+		if flags, ok := readFlagsFile(b.db, ix, key); ok {
+			if progress != nil {
+				progress(1, 1)
+			}
+			a := newAnalysis(ix, flags)
+			a.results, a.reused = key, true
+			return a, nil
+		}
+	}
 	defer limitAnalysisMemory()()
 	flags, err := graph.RunRulesWith(ctx, ix, cfg, opt, progress)
 	if err != nil {
 		return nil, err
 	}
-	return newAnalysis(ix, flags), nil
+	a := newAnalysis(ix, flags)
+	if named {
+		// Losing the file costs one run of the rules: an error here is not
+		// the analysis's.
+		if saveFlagsFile(ctx, b.db, flags, key) == nil {
+			a.results = key
+		}
+	}
+	return a, nil
 }
+
+// Reused reports whether the run was read from the results file rather than
+// computed (the same data, configuration, verdicts and program as the run
+// that wrote it).
+func (a *Analysis) Reused() bool { return a.reused }
 
 // Index is the graph index the analysis ran on.
 func (a *Analysis) Index() *graph.Index { return a.ix }

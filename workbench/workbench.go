@@ -37,6 +37,10 @@ type shared struct {
 	// remote, when set, holds the case data: reads and imports go to the
 	// Dgraph cluster and db keeps the cases (remote.go).
 	remote *dgraphdb.DB
+	// local is, on a cluster, the search index of the entities this
+	// workbench has at hand, searched before the cluster answers
+	// (localsearch.go).
+	local *localIndex
 
 	mu    sync.RWMutex
 	ix    *graph.SearchIndex
@@ -95,10 +99,15 @@ func (b *Workbench) Stats(ctx context.Context) (graph.Stats, error) {
 	return b.db.Stats(ctx)
 }
 
-// Entity implements tui.Backend.
+// Entity implements tui.Backend. On a cluster the entity joins the local
+// search index (localsearch.go).
 func (b *Workbench) Entity(ctx context.Context, ref graph.Ref) (graph.Entity, error) {
 	if b.remote != nil {
-		return b.remote.Entity(ctx, ref)
+		e, err := b.remote.Entity(ctx, ref)
+		if err == nil {
+			b.local.add(graph.DocFor(e))
+		}
+		return e, err
 	}
 	return b.db.Entity(ctx, ref)
 }
@@ -113,11 +122,13 @@ func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]
 
 // Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
 // has built the index; on a Dgraph cluster the cluster answers
-// (dgraphdb.DB.Search).
+// (dgraphdb.DB.Search) and its hits join the local search index
+// (SearchLocal).
 func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, limit int) (graph.SearchResult, error) {
 	if b.remote != nil {
 		res, err := b.remote.Search(ctx, query, kind, limit)
 		if err == nil {
+			b.local.add(hitDocs(res)...)
 			b.markHits(ctx, &res) // the risks written back
 		}
 		return res, err
@@ -151,10 +162,15 @@ func (b *Workbench) ForgetQueries() {
 // the index is ready Search answers tui.ErrSearchNotReady. It returns the
 // documents indexed and how long it took until the index was ready;
 // SearchSource says where it came from.
-// On a Dgraph cluster there is nothing to load: the cluster serves search.
+// On a Dgraph cluster the cluster serves search; LoadSearch fills the
+// local index searched before it answers with the entities the cases
+// bookmark (SearchLocal).
 func (b *Workbench) LoadSearch(ctx context.Context) (int, time.Duration, error) {
 	b.loading.Lock()
 	defer b.loading.Unlock()
+	if b.remote != nil {
+		return b.loadLocalSearch(ctx)
+	}
 	return b.loadSearch(ctx)
 }
 

@@ -116,8 +116,12 @@ func runRulesThen(ctx context.Context, dbf dbFlags, rf ruleFlags, stderr io.Writ
 		return nil, err
 	}
 	flags := a.Flags()
-	fmt.Fprintf(stderr, "rules: %s hits, %s subjects (%s entities) at risk ≥ %.2f in %s\n", count(len(flags.Hits)),
-		count(len(flags.FlaggedSubjects())), count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond))
+	how := ""
+	if a.Reused() {
+		how = " (read from " + workbench.FlagsFileName + ": the same data, configuration, verdicts and program as its run)"
+	}
+	fmt.Fprintf(stderr, "rules: %s hits, %s subjects (%s entities) at risk ≥ %.2f in %s%s\n", count(len(flags.Hits)),
+		count(len(flags.FlaggedSubjects())), count(len(flags.Flagged())), flags.Threshold, time.Since(start).Round(time.Millisecond), how)
 	if then != nil {
 		if err := then(wb, a, cfg); err != nil {
 			return nil, err
@@ -225,6 +229,10 @@ func keepAnalysis(ctx context.Context, wb *workbench.Workbench, a *workbench.Ana
 	run, err := wb.KeepAnalysis(ctx, a)
 	if err != nil {
 		fmt.Fprintf(stderr, "rules: not kept in the database: %v\n", err)
+		return
+	}
+	if run.Time.Before(start) {
+		fmt.Fprintf(stderr, "rules: the analysis kept in the database (%s) holds these results already\n", run.Time.Local().Format("2006-01-02 15:04"))
 		return
 	}
 	fmt.Fprintf(stderr, "rules: %s risks kept in the database in %s: show, search and the TUI carry them, marked stale after an import\n",

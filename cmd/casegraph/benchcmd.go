@@ -18,6 +18,7 @@ import (
 	"casegraph/dgraphdb"
 	"casegraph/graph"
 	"casegraph/tui"
+	"casegraph/tui/search"
 	"casegraph/workbench"
 )
 
@@ -53,6 +54,14 @@ type benchReport struct {
 	GoMaxProcs     int                `json:"gomaxprocs"`
 	MeasuredAtUTC  string             `json:"measured_at_utc"`
 	KeystrokeCount int                `json:"keystrokes"`
+
+	// On a cluster, the same keystrokes through the search pane
+	// (paneKeys): until the local hits show, and until the cluster's are
+	// merged (DebounceMS included); the local index's documents after.
+	KeystrokeLocal  latency `json:"keystroke_local,omitzero"`
+	KeystrokeMerged latency `json:"keystroke_merged,omitzero"`
+	DebounceMS      float64 `json:"debounce_ms,omitempty"`
+	LocalDocs       int     `json:"local_search_docs,omitempty"`
 }
 
 // keystroke is one query as typed so far and how long its search took.
@@ -169,6 +178,18 @@ func cmdBench(ctx context.Context, c *benchCmd, stdout io.Writer) error {
 	r.SearchDocs = n
 	r.SearchSource = b.SearchSource()
 	r.SearchReadyMS = ms(time.Since(processStart))
+
+	// On a cluster: the keystrokes through the search pane first, in a
+	// session whose local index holds only what LoadSearch put there.
+	if b.SearchServer() != "" {
+		local, merged, err := paneKeys(ctx, b)
+		if err != nil {
+			return err
+		}
+		r.KeystrokeLocal, r.KeystrokeMerged = summarize(local), summarize(merged)
+		r.DebounceMS = ms(search.Debounce)
+		r.LocalDocs = b.LocalSearchDocs()
+	}
 
 	// T5: every keystroke of whole typed words, as the TUI issues them; then
 	// the same prefixes cold, each scanned from scratch with no earlier query
@@ -330,6 +351,12 @@ func printBench(w io.Writer, r benchReport) {
 		qs = append(qs, fmt.Sprintf("%s %.1f", q, r.Queries[q]))
 	}
 	fmt.Fprintf(w, "   last keystroke (ms): %s\n", strings.Join(qs, " · "))
+	if r.KeystrokeMerged.N > 0 {
+		fmt.Fprintf(w, "   through the search pane, a pause after each key: local hits p50 %.1f ms · p95 %.1f ms · max %.1f ms; "+
+			"the cluster's merged (%.0f ms debounce included) p50 %.0f ms · p95 %.0f ms · max %.0f ms; local index %s documents\n",
+			r.KeystrokeLocal.P50, r.KeystrokeLocal.P95, r.KeystrokeLocal.Max, r.DebounceMS,
+			r.KeystrokeMerged.P50, r.KeystrokeMerged.P95, r.KeystrokeMerged.Max, count(r.LocalDocs))
+	}
 	slow := make([]string, 0, len(r.Slowest))
 	for _, k := range r.Slowest {
 		slow = append(slow, fmt.Sprintf("%q %.1f", k.Query, k.MS))

@@ -18,7 +18,7 @@ import (
 type generateCmd struct {
 	Out       string `placeholder:"DIR" predictor:"dir" help:"directory to write the data set into (required)"`
 	Seed      int64  `default:"1" placeholder:"N" help:"random seed; the same seed and scale give byte-identical files"`
-	Scale     string `default:"small" placeholder:"small|medium|large" help:"small (≈20k persons, 300k tx), medium (≈100k, 2M) or large (≈1M entities, 10M tx)"`
+	Scale     string `default:"small" placeholder:"small|medium|large|xlarge" help:"small (≈20k persons, 300k tx), medium (≈100k, 2M), large (≈1M entities, 10M tx) or xlarge (≈3M entities, 30M tx)"`
 	World     string `default:"demo" placeholder:"demo|decoys" help:"demo (the planted-group demo) or decoys (an independent evaluation world with hard decoys; the ground truth lists the decoys)"`
 	Persons   int    `placeholder:"N" help:"--world decoys: number of persons (default 6000)"`
 	Currency  string `default:"KZT" placeholder:"KZT|USD" help:"--world decoys: KZT, or USD for the same world in dollars"`
@@ -125,7 +125,7 @@ func generate(ctx context.Context, dir string, seed int64, sc gen.Scale, stderr 
 type demoCmd struct {
 	DB    dbArgs `embed:""`
 	Seed  int64  `default:"1" placeholder:"N" help:"random seed of the generated case"`
-	Scale string `default:"small" placeholder:"small|medium|large" help:"small, medium or large"`
+	Scale string `default:"small" placeholder:"small|medium|large|xlarge" help:"small, medium, large or xlarge"`
 	NoTUI bool   `name:"no-tui" help:"prepare the demo database and exit without opening the TUI"`
 }
 

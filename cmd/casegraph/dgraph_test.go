@@ -88,6 +88,21 @@ func TestDgraphCommands(t *testing.T) {
 		rep.KeystrokeCount == 0 {
 		t.Errorf("bench on the cluster: %+v", rep)
 	}
+	// and the same keystrokes through the search pane: the local hits,
+	// then the cluster's merged after the debounce.
+	if rep.KeystrokeLocal.N != rep.KeystrokeCount || rep.KeystrokeMerged.N != rep.KeystrokeCount ||
+		rep.DebounceMS != 200 || rep.KeystrokeMerged.P50 < rep.DebounceMS || rep.KeystrokeLocal.P50 >= rep.DebounceMS ||
+		rep.LocalDocs == 0 {
+		t.Errorf("bench through the pane on the cluster: local %+v merged %+v debounce %v, %d local documents",
+			rep.KeystrokeLocal, rep.KeystrokeMerged, rep.DebounceMS, rep.LocalDocs)
+	}
+	var folder benchReport
+	if err := json.Unmarshal([]byte(runOut("bench", "--json", "--samples", "5", "--db", dir)), &folder); err != nil {
+		t.Fatal(err)
+	}
+	if folder.KeystrokeMerged.N != 0 || folder.KeystrokeLocal.N != 0 || folder.KeystrokeCount == 0 {
+		t.Errorf("bench on a folder measured a cluster's tiers: %+v", folder)
+	}
 	// Commands that read the whole graph locally refuse a cluster; the
 	// analyses ask for a neighbourhood to pull (TestDgraphPull).
 	var out bytes.Buffer

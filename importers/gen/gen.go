@@ -38,16 +38,17 @@ const (
 	ScaleSmall  Scale = "small"  // ≈20k persons, 300k transactions: imports in seconds
 	ScaleMedium Scale = "medium" // ≈100k persons, 2M transactions
 	ScaleLarge  Scale = "large"  // ≈1M entities, 10M transactions
+	ScaleXLarge Scale = "xlarge" // ≈3M entities, 30M transactions: how cost grows (docs/PERFORMANCE.md)
 	scaleTiny   Scale = "tiny"   // tests only
 )
 
-// ParseScale parses "small", "medium" or "large" (any case).
+// ParseScale parses "small", "medium", "large" or "xlarge" (any case).
 func ParseScale(s string) (Scale, error) {
 	switch sc := Scale(strings.ToLower(strings.TrimSpace(s))); sc {
-	case ScaleSmall, ScaleMedium, ScaleLarge:
+	case ScaleSmall, ScaleMedium, ScaleLarge, ScaleXLarge:
 		return sc, nil
 	}
-	return "", fmt.Errorf("unknown scale %q (want small, medium or large)", s)
+	return "", fmt.Errorf("unknown scale %q (want small, medium, large or xlarge)", s)
 }
 
 // Config chooses the world.
@@ -96,8 +97,12 @@ func paramsFor(s Scale) (params, error) {
 		p = params{persons: 100000, txns: 2000000, groups: 60, exchanges: 60, days: 120}
 	case ScaleLarge:
 		p = params{persons: 120000, txns: 10000000, groups: 300, exchanges: 120, days: 180}
+	case ScaleXLarge:
+		// Three large demos side by side: three times the persons, groups,
+		// exchanges and transactions over the same 180 days.
+		p = params{persons: 360000, txns: 30000000, groups: 900, exchanges: 360, days: 180}
 	default:
-		return p, fmt.Errorf("unknown scale %q (want small, medium or large)", s)
+		return p, fmt.Errorf("unknown scale %q (want small, medium, large or xlarge)", s)
 	}
 	p.atms = p.persons/40 + 20
 	p.employers = p.persons/60 + 5

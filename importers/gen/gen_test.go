@@ -75,7 +75,7 @@ func readTruth(t *testing.T, dir string) truth {
 }
 
 func TestParseScale(t *testing.T) {
-	for in, want := range map[string]Scale{"small": ScaleSmall, " Medium ": ScaleMedium, "LARGE": ScaleLarge} {
+	for in, want := range map[string]Scale{"small": ScaleSmall, " Medium ": ScaleMedium, "LARGE": ScaleLarge, "xlarge": ScaleXLarge} {
 		got, err := ParseScale(in)
 		if err != nil || got != want {
 			t.Errorf("ParseScale(%q) = %q, %v; want %q", in, got, err, want)
@@ -85,6 +85,13 @@ func TestParseScale(t *testing.T) {
 		if _, err := ParseScale(in); err == nil {
 			t.Errorf("ParseScale(%q) accepted", in)
 		}
+	}
+	// xlarge is three large demos over the same days (issue #14: how cost
+	// grows from 10M to 30M transactions).
+	l, _ := paramsFor(ScaleLarge)
+	x, err := paramsFor(ScaleXLarge)
+	if err != nil || x.txns != 3*l.txns || x.persons != 3*l.persons || x.groups != 3*l.groups || x.days != l.days {
+		t.Errorf("xlarge params %+v (%v), want three times large %+v over the same days", x, err, l)
 	}
 }
 

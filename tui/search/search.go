@@ -1,7 +1,8 @@
 // Package search is the fuzzy-search pane: a text input, a kind filter and a
 // ranked result list. Every keystroke runs the query in a command tagged with
 // a sequence number, so typing never waits for results and stale results are
-// dropped.
+// dropped. Over a server (a Dgraph cluster) the local results show at once
+// and the server's are merged after a debounce (server.go).
 package search
 
 import (
@@ -61,6 +62,9 @@ type ResultsMsg struct {
 	Res   graph.SearchResult
 	Took  time.Duration
 	Err   error
+	// Server marks the server's answer to a keystroke, merged into the
+	// local one (LocalFirst, server.go).
+	Server bool
 }
 
 // KeyMap are the search pane bindings.
@@ -106,6 +110,15 @@ type Model struct {
 	src      Searcher
 	notReady error // the sentinel the searcher returns while loading
 	ctx      context.Context
+	// local is src when it asks a server (LocalFirst): each keystroke
+	// then shows the local hits at once and merges the server's, asked
+	// after debounce under a context the next keystroke cancels.
+	local      LocalFirst
+	serverName string
+	debounce   time.Duration
+	cancel     context.CancelFunc
+	server     serverState
+	serverTook time.Duration
 
 	Keys  KeyMap
 	input textinput.Model
@@ -145,7 +158,11 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 	in.Placeholder = "name, IIN, card digits, IBAN, phone, wallet, domain…"
 	// ctrl+b bookmarks the hits (left moves the cursor back).
 	in.KeyMap.CharacterBackward = key.NewBinding(key.WithKeys("left"))
-	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now}
+	m := Model{src: src, notReady: notReady, ctx: ctx, Keys: DefaultKeys(), input: in, st: st, ready: true, now: time.Now,
+		debounce: Debounce}
+	if l, ok := src.(LocalFirst); ok && l.SearchServer() != "" {
+		m.local, m.serverName = l, l.SearchServer()
+	}
 	m.list = list.New(st)
 	m.hits = newHitCache()
 	// The query line is the filter: typed letters (j, k, G, /) go to it.
@@ -159,6 +176,9 @@ func New(ctx context.Context, src Searcher, notReady error, st theme.Styles) Mod
 
 // SetClock replaces the clock that times queries (tests use a fixed one).
 func (m *Model) SetClock(now func() time.Time) { m.now = now }
+
+// SetDebounce replaces Debounce, the wait before the server is asked.
+func (m *Model) SetDebounce(d time.Duration) { m.debounce = d }
 
 // SetStyles applies a theme.
 func (m *Model) SetStyles(st theme.Styles) {
@@ -230,9 +250,12 @@ func (m *Model) SetReady() tea.Cmd {
 	return m.run()
 }
 
-// run sends the current query as a new sequence number.
+// run sends the current query as a new sequence number: to the searcher,
+// or over a server to the local search at once and to the server after the
+// debounce (server.go). The previous keystroke's server query is cancelled.
 func (m *Model) run() tea.Cmd {
 	m.seq++
+	m.stopServer()
 	q := strings.TrimSpace(m.input.Value())
 	if q == "" {
 		m.res, m.err, m.busy, m.ran = graph.SearchResult{}, nil, false, ""
@@ -241,24 +264,31 @@ func (m *Model) run() tea.Cmd {
 		return nil
 	}
 	m.busy, m.more, m.moreErr = true, false, false
-	return runQuery(m.ctx, m.src, m.now, m.seq, q, m.Kind(), Limit)
+	if m.local == nil {
+		return runQuery(m.ctx, m.src.Search, m.now, m.seq, q, m.Kind(), Limit, false)
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.cancel = cancel
+	m.server.waiting = true
+	return tea.Batch(runQuery(m.ctx, m.local.SearchLocal, m.now, m.seq, q, m.Kind(), Limit, false),
+		serverQuery(ctx, m.src, m.serverName, m.now, m.debounce, m.seq, q, m.Kind(), Limit))
 }
 
-func runQuery(ctx context.Context, src Searcher, now func() time.Time, seq int, q string, kind graph.Kind, limit int) tea.Cmd {
+func runQuery(ctx context.Context, search searchFunc, now func() time.Time, seq int, q string, kind graph.Kind, limit int, server bool) tea.Cmd {
 	return func() tea.Msg {
 		start := now()
-		res, err := src.Search(ctx, q, kind, limit)
+		res, err := search(ctx, q, kind, limit)
 		if err != nil {
 			err = fmt.Errorf("search %q: %w", q, err)
 		}
-		return ResultsMsg{Seq: seq, Limit: limit, Res: res, Took: now().Sub(start), Err: err}
+		return ResultsMsg{Seq: seq, Limit: limit, Res: res, Took: now().Sub(start), Err: err, Server: server}
 	}
 }
 
 // canLoadMore reports whether the query has matches beyond the loaded
 // hits that a larger limit would load.
 func (m Model) canLoadMore() bool {
-	return !m.busy && !m.done && m.err == nil && m.ready && m.ran != "" &&
+	return !m.busy && !m.server.waiting && !m.done && m.err == nil && m.ready && m.ran != "" &&
 		len(m.res.Hits) < m.res.Total && m.limit < MaxLimit
 }
 
@@ -270,7 +300,7 @@ func (m *Model) loadMore() tea.Cmd {
 		return nil
 	}
 	m.more = true
-	return runQuery(m.ctx, m.src, m.now, m.seq, m.ran, m.Kind(), nextLimit(m.limit))
+	return runQuery(m.ctx, m.src.Search, m.now, m.seq, m.ran, m.Kind(), nextLimit(m.limit), m.local != nil)
 }
 
 // appendMore adds the hits of a load with a larger limit that are not
@@ -307,6 +337,20 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.Seq != m.seq {
 			return m, nil // stale: a newer query is on its way
 		}
+		if msg.Server && m.server.waiting {
+			m.applyServer(msg)
+			return m, m.loadMore()
+		}
+		if m.local != nil && !msg.Server && !m.busy && m.server.in {
+			// The local answer after the server's: merged into it (a
+			// failure leaves the server's hits; the root shows it).
+			if msg.Err == nil {
+				m.took = msg.Took
+				n := m.merge(msg.Res)
+				m.server.added -= len(msg.Res.Hits) - n // those were the server's too
+			}
+			return m, m.loadMore()
+		}
 		if m.more && !m.busy && msg.Limit > m.limit {
 			// More hits of the query shown.
 			m.more = false
@@ -328,12 +372,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			m.err = msg.Err
 			return m, nil
 		}
-		m.ready = true
-		m.err = nil
-		m.res, m.took, m.ran = msg.Res, msg.Took, msg.Res.Query
-		m.limit, m.done = max(msg.Limit, len(msg.Res.Hits)), false
-		m.hits = newHitCache()
-		m.list.Reset(len(m.res.Hits), m.res.Total, nil)
+		m.show(msg)
 		return m, m.loadMore()
 
 	case tea.MouseWheelMsg:
@@ -385,6 +424,20 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, cmd
 }
 
+// show replaces the hits shown with an answer to the current query.
+func (m *Model) show(msg ResultsMsg) {
+	m.busy, m.ready, m.err = false, true, nil
+	m.res, m.ran = msg.Res, msg.Res.Query
+	if msg.Server {
+		m.serverTook = msg.Took
+	} else {
+		m.took = msg.Took
+	}
+	m.limit, m.done = max(msg.Limit, len(msg.Res.Hits)), false
+	m.hits = newHitCache()
+	m.list.Reset(len(m.res.Hits), m.res.Total, nil)
+}
+
 // Move moves the selection by d results.
 func (m *Model) Move(d int) { m.list.Move(d) }
 
@@ -398,7 +451,7 @@ func (m Model) Footer() string {
 	case m.ran == "" && !m.busy:
 		return ""
 	}
-	f := fmt.Sprintf("%s of %s matches · %s", group(len(m.res.Hits)), group(m.res.Total), fmtDur(m.took))
+	f := fmt.Sprintf("%s of %s matches · %s", group(len(m.res.Hits)), group(m.res.Total), fmtDur(m.took)) + m.serverFooter()
 	switch {
 	case m.busy:
 		f = "searching… · " + f
@@ -455,6 +508,8 @@ func (m Model) Lines() []string {
 	case strings.TrimSpace(m.input.Value()) == "":
 		lines = append(lines, st.Muted.Render("Type a name, IIN, card digits or last 4, IBAN, phone, wallet or domain."),
 			st.Muted.Render("Latin and Cyrillic both match; tab narrows to one kind."))
+	case len(m.res.Hits) == 0 && !m.busy && m.server.waiting:
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("no local matches for %q — asking the %s…", m.ran, m.serverName)))
 	case len(m.res.Hits) == 0 && !m.busy && m.Kind() != graph.KindUnknown:
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("no matches for %q among %s — shift+tab clears the filter",
 			m.ran, plural(m.Kind().String()))))

@@ -85,6 +85,10 @@ type Subgraph struct {
 	Expanded []graph.Ref
 	Nodes    int // nodes reached, expanded or not
 	HopsDone int
+	// LastBatch is the cluster's last import batch before the pull read
+	// anything (LastBatch): a risk computed on the subgraph is stale once
+	// the cluster has a later one (PutRisks).
+	LastBatch uint32
 }
 
 // BudgetError says which budget a pull exceeded.
@@ -195,6 +199,10 @@ func (db *DB) Pull(ctx context.Context, opt PullOptions) (*Subgraph, error) {
 	if opt.MaxTxns <= 0 {
 		opt.MaxTxns = DefaultPullTxns
 	}
+	last, err := db.LastBatch(ctx)
+	if err != nil {
+		return nil, err
+	}
 	months, err := db.Months(ctx)
 	if err != nil {
 		return nil, err
@@ -208,7 +216,7 @@ func (db *DB) Pull(ctx context.Context, opt PullOptions) (*Subgraph, error) {
 	if err != nil {
 		return nil, err
 	}
-	sg := &Subgraph{}
+	sg := &Subgraph{LastBatch: last}
 	for hop := 1; hop <= opt.Hops && len(frontier) > 0; hop++ {
 		p.next = nil
 		for lo := 0; lo < len(frontier); lo += pullChunk {

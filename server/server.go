@@ -168,7 +168,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.mu.Unlock()
 	go func() {
 		n, took, err := s.wb.LoadSearch(ctx)
-		s.searchDone = tui.SearchReadyMsg{Docs: n, Took: took, Err: err}
+		s.searchDone = tui.SearchReadyMsg{Docs: n, Took: took, Err: err, Server: s.wb.Remote() != nil}
 		close(s.search)
 		collectSooner()
 	}()

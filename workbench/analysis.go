@@ -233,8 +233,10 @@ func withVerdict(row *tui.FlagRow, vs map[graph.Ref]graph.Verdict) {
 func (b *Workbench) EntityFlags(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
 	a := b.analysis()
 	var row tui.FlagRow
-	if a == nil {
-		// Before an analysis in this session: the one kept in the database.
+	if a == nil || !b.readWhole(ref) {
+		// Before an analysis in this session: the one kept in the database
+		// (on a cluster: written back, also for what this session's
+		// neighbourhood read only in part).
 		kept, ok, err := b.keptRow(ctx, ref)
 		if err != nil || !ok {
 			return tui.FlagRow{}, false, err

@@ -30,6 +30,32 @@ type conflictCheck struct {
 	ctx context.Context
 	db  recordReader // nil for a bulk import into an empty database
 	run *importers.IDGuard
+	// listed, when not nil, collects the entities each list file of the run
+	// named, by file name (a cluster indexes them: imports.go).
+	listed map[string][]graph.Ref
+}
+
+// listSink is the sink of the list file name: the loader's, noting the
+// entities the list names when the run collects them.
+func (p *conflictCheck) listSink(name string) importers.Sink {
+	if p.listed == nil {
+		return p.Sink
+	}
+	return listedSink{Sink: p.Sink, note: func(r graph.Ref) { p.listed[name] = append(p.listed[name], r) }}
+}
+
+// listedSink notes the entities put through it.
+type listedSink struct {
+	importers.Sink
+	note func(graph.Ref)
+}
+
+func (s listedSink) PutEntity(e graph.Entity) error {
+	if err := s.Sink.PutEntity(e); err != nil {
+		return err
+	}
+	s.note(e.Ref)
+	return nil
 }
 
 func newConflictCheck(ctx context.Context, sink importers.Sink, db recordReader) *conflictCheck {

@@ -47,7 +47,7 @@ func importAny(ctx context.Context, db recordReader, f *os.File, check *conflict
 		return lists.Options{Options: opts, Status: listStatusFromName(opts.Name), Chain: chainFromName(opts.Name)}
 	}
 	if as == AsList {
-		rep, err = lists.Import(ctx, f, check.Sink, db, lo())
+		rep, err = lists.Import(ctx, f, check.listSink(opts.Name), db, lo())
 		return rep, "", err
 	}
 	switch {
@@ -82,7 +82,7 @@ func importAny(ctx context.Context, db recordReader, f *os.File, check *conflict
 		said := kind == lists.FormatRegister || kind == lists.FormatWatchlist && lists.SaysList(first) ||
 			kind == lists.FormatAddresses && nameSaysList(opts.Name) && looksLikeAddresses(head)
 		if said {
-			rep, err = lists.Import(ctx, f, check.Sink, db, lo())
+			rep, err = lists.Import(ctx, f, check.listSink(opts.Name), db, lo())
 			return rep, "", err
 		}
 		return importers.Report{File: opts.Name}, "", fmt.Errorf("%s: refused: not a file casegraph recognises: "+

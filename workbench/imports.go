@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,6 +160,10 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 		prior = db.records()
 	}
 	check := newConflictCheck(ctx, loader, prior)
+	dg, remote := db.(dgraphTarget)
+	if remote {
+		check.listed = map[string][]graph.Ref{}
+	}
 	ok := false
 	defer func() {
 		if !ok {
@@ -177,6 +182,12 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 		return res, fmt.Errorf("finish import into %s: %w", db.where(), err)
 	}
 	ok = true
+	// A cluster indexes the entities of each list (pull --list NAME).
+	for _, name := range slices.Sorted(maps.Keys(check.listed)) {
+		if err := dg.dg.MarkListed(ctx, name, check.listed[name]); err != nil {
+			return res, err
+		}
+	}
 	if t, local := db.(storeTarget); local { // a cluster serves search itself
 		prog.Stage(SearchFileName, 0, 1)
 		res.SearchNote = prepareSearchFile(ctx, t.db)

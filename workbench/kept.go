@@ -111,9 +111,20 @@ func (b *Workbench) KeptAnalysis(ctx context.Context) (graph.AnalysisRun, bool, 
 }
 
 // keptRow is ref's flag row from the kept analysis; ok is false when the
-// analysis kept no risk for ref or no analysis was kept.
+// analysis kept no risk for ref or no analysis was kept. On a cluster it is
+// the risk an analysis of a pulled neighbourhood wrote back, stale once the
+// cluster imported data after it (dgraphdb.DB.Risk).
 func (b *Workbench) keptRow(ctx context.Context, ref graph.Ref) (tui.FlagRow, bool, error) {
-	k, run, has, ok, err := b.db.KeptRisk(ctx, ref)
+	var k graph.KeptRisk
+	var run graph.AnalysisRun
+	var has, ok bool
+	var err error
+	if b.remote != nil {
+		k, run, _, has, err = b.remote.Risk(ctx, ref)
+		ok = has
+	} else {
+		k, run, has, ok, err = b.db.KeptRisk(ctx, ref)
+	}
 	if err != nil || !ok || !has {
 		return tui.FlagRow{}, false, err
 	}
@@ -126,15 +137,20 @@ func (b *Workbench) keptRow(ctx context.Context, ref graph.Ref) (tui.FlagRow, bo
 		row.Hits = append(row.Hits, tui.FlagHit{Rule: h.Rule, Score: h.Score, Reason: h.Reason, Evidence: h.Evidence,
 			EvidenceTotal: h.EvidenceTotal, From: h.From, To: h.To, On: h.On})
 	}
-	if e, err := b.db.Entity(ctx, ref); err == nil {
+	if e, err := b.Entity(ctx, ref); err == nil {
 		row.Name = e.Name
 	}
 	return row, true, nil
 }
 
 // RiskMarks implements tui.Analytics: the risk of each of refs from the
-// current analysis when it has run, else from the kept one.
+// current analysis when it has run, else from the kept one. On a cluster
+// they are the risks written back, the session's own analysis's among them
+// (it writes back the risks of what it read whole).
 func (b *Workbench) RiskMarks(ctx context.Context, refs []graph.Ref) (map[graph.Ref]graph.RiskMark, error) {
+	if b.remote != nil {
+		return b.remote.RiskMarks(ctx, refs)
+	}
 	if a := b.analysis(); a != nil {
 		out := make(map[graph.Ref]graph.RiskMark, len(refs))
 		for _, ref := range refs {
@@ -226,6 +242,9 @@ func (b *Workbench) EntityRisk(ctx context.Context, ref graph.Ref) (EntityRisk, 
 				k, has = a.kept(flags.Risks[i]), true
 			}
 		}
+	} else if b.remote != nil {
+		r, _, ok, err := RemoteRisk(ctx, b.remote, ref)
+		return r, ok, err
 	} else {
 		var ok bool
 		var err error
@@ -310,7 +329,10 @@ func (r EntityRisk) Lines() []string {
 	if r.Scope != "" {
 		out = append(out, "  risk from an analysis of "+r.Scope)
 	}
-	if r.Analysis.Stale {
+	switch {
+	case r.Analysis.Stale && r.Scope != "":
+		out = append(out, fmt.Sprintf("  stale: the cluster imported data after the analysis of %s — run casegraph flags on the neighbourhood again to refresh", when))
+	case r.Analysis.Stale:
 		out = append(out, fmt.Sprintf("  risk from analysis of %s, data changed since — run casegraph flags to refresh", when))
 	}
 	return out

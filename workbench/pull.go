@@ -28,9 +28,14 @@ const PullFile = "pull.json"
 
 // PullScope says what a folder pulled from a cluster holds.
 type PullScope struct {
-	URL      string    `json:"url"`
-	Seeds    []string  `json:"seeds"`
-	Case     string    `json:"case,omitempty"`
+	URL    string   `json:"url"`
+	Seeds  []string `json:"seeds"`
+	Case   string   `json:"case,omitempty"`
+	List   string   `json:"list,omitempty"`   // an imported watch list or register (its file name)
+	Search string   `json:"search,omitempty"` // a search whose hits are seeds
+	// Given is how many of Seeds, first, were named one by one (--seed)
+	// beside a case, a list or a search.
+	Given    int       `json:"given,omitempty"`
 	Hops     int       `json:"hops"`
 	From     time.Time `json:"from,omitzero"`
 	To       time.Time `json:"to,omitzero"`
@@ -40,6 +45,10 @@ type PullScope struct {
 	Entities int       `json:"entities"`
 	Links    int       `json:"links"`
 	Txns     int       `json:"transactions"`
+	// Batch is the cluster's last import batch when the pull began
+	// (dgraphdb.Subgraph.LastBatch): the risks written back from the folder
+	// are stale once the cluster has a later one.
+	Batch uint32 `json:"batch"`
 	// Expanded are the nodes whose links and transactions in the window are
 	// all in the folder (distance < Hops); the others are its boundary, whose
 	// risks the folder underrates: only the expanded subjects' risks are
@@ -50,9 +59,25 @@ type PullScope struct {
 // Describe is the scope in a line: "2 hops around card:…, 2025-01-01 …
 // 2025-04-01".
 func (s PullScope) Describe() string {
-	seeds := strings.Join(s.Seeds, ", ")
+	// The seeds a case, a list or a search stand for are named by them;
+	// the ones given one by one are listed only without those.
+	var named []string
 	if s.Case != "" {
-		seeds = "case " + s.Case
+		named = append(named, "case "+s.Case)
+	}
+	if s.List != "" {
+		named = append(named, "list "+s.List)
+	}
+	if s.Search != "" {
+		named = append(named, fmt.Sprintf("the hits of search %q", s.Search))
+	}
+	seeds := strings.Join(s.Seeds, ", ")
+	if len(named) > 0 {
+		given := s.Seeds[:min(s.Given, len(s.Seeds))]
+		seeds = strings.Join(append(slices.Clone(given), named...), ", ")
+		if i := strings.LastIndex(seeds, ", "); i >= 0 {
+			seeds = seeds[:i] + " and " + seeds[i+2:]
+		}
 	}
 	d := fmt.Sprintf("%d hops around %s", s.Hops, seeds)
 	if s.Follow != "" && s.Follow != "all" {
@@ -134,7 +159,7 @@ func PullInto(ctx context.Context, db *store.DB, sg *dgraphdb.Subgraph, scope Pu
 	if err := l.Finish(ctx, progress); err != nil {
 		return scope, fmt.Errorf("pull into %s: %w", db.Dir(), err)
 	}
-	scope.At = time.Now().UTC()
+	scope.At, scope.Batch = time.Now().UTC(), sg.LastBatch
 	scope.Nodes, scope.Entities, scope.Links, scope.Txns = sg.Nodes, len(sg.Entities), len(sg.Links), len(sg.Txns)
 	scope.Expanded = make([]string, len(sg.Expanded))
 	for i, r := range sg.Expanded {
@@ -208,15 +233,16 @@ func WriteBackRisks(ctx context.Context, dg *dgraphdb.DB, wb *Workbench, a *Anal
 		}
 	}
 	slices.SortFunc(risks, func(x, y graph.KeptRisk) int { return strings.Compare(x.Ref.String(), y.Ref.String()) })
-	if err := dg.PutRisks(ctx, run, scope.Describe(), risks); err != nil {
+	if err := dg.PutRisks(ctx, run, scope.Describe(), scope.Batch, risks); err != nil {
 		return 0, 0, err
 	}
 	return len(risks), flagged, nil
 }
 
 // RemoteRisk is EntityRisk on a cluster: the risk an analysis of a pulled
-// neighbourhood wrote back (WriteBackRisks), with the scope it came from;
-// ok is false when none was written for ref.
+// neighbourhood wrote back (WriteBackRisks), with the scope it came from,
+// stale when the cluster imported data after the pull began; ok is false
+// when none was written for ref.
 func RemoteRisk(ctx context.Context, dg *dgraphdb.DB, ref graph.Ref) (EntityRisk, string, bool, error) {
 	k, run, scope, ok, err := dg.Risk(ctx, ref)
 	if err != nil || !ok {

@@ -210,3 +210,15 @@ func (b *Workbench) remoteActivity(ctx context.Context, q graph.ActivityQuery) (
 	q.Refs = refs
 	return p.db.Activity(ctx, q)
 }
+
+// readWhole reports whether the current analysis read all of ref's data:
+// on a folder always (it is of the whole graph), on a cluster when ref is
+// one of the expanded entities of the pulled neighbourhood.
+func (b *Workbench) readWhole(ref graph.Ref) bool {
+	if b.remote == nil {
+		return true
+	}
+	b.pmu.RLock()
+	defer b.pmu.RUnlock()
+	return b.pulled != nil && b.pulled.expanded[ref]
+}

@@ -2,6 +2,8 @@ package workbench
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,6 +118,69 @@ func TestDgraphTUIAnalysis(t *testing.T) {
 	// A folder's analysis is of the whole graph: focus changes nothing.
 	if scoped, changed := folder.FocusAnalysis([]graph.Ref{other}, ""); scoped || changed {
 		t.Errorf("a folder's focus: scoped %v changed %v", scoped, changed)
+	}
+
+	// Another program on the cluster, before any analysis of its own: the
+	// search hit and the entity page carry the risk written back, marked
+	// as the folder's kept analysis is; an import into the cluster makes
+	// it stale on both.
+	testWrittenBackOnPages(t, NewRemote(local, dg), got.Score, false)
+	late := filepath.Join(t.TempDir(), "late.csv")
+	csv := "tx_id,time,from,to,amount,channel\nLATE1,2025-04-01 10:00:00,card:440043100000007,card:440043100100005,1000,transfer\n"
+	if err := os.WriteFile(late, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wb.Import(ctx, []string{late}, filepath.Join(t.TempDir(), "rejects2.csv"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	testWrittenBackOnPages(t, NewRemote(local, dg), got.Score, true)
+	stale, _, ok, err := RemoteRisk(ctx, dg, dropper1)
+	if err != nil || !ok || !stale.Analysis.Stale || !strings.Contains(strings.Join(stale.Lines(), "\n"), "stale: the cluster imported data after the analysis") {
+		t.Errorf("show after an import: %v %+v\n%s", err, stale.Analysis, strings.Join(stale.Lines(), "\n"))
+	}
+	// A new analysis writes fresh risks: no longer stale.
+	fresh := NewRemote(local, dg)
+	fresh.FocusAnalysis([]graph.Ref{dropper1}, dropper1.String())
+	if err := fresh.Analyze(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	testWrittenBackOnPages(t, NewRemote(local, dg), got.Score, false)
+}
+
+// testWrittenBackOnPages: on wb, a program that ran no analysis, the search
+// hit of dropper 1 and their entity page show the written-back score,
+// flagged, stale or not as asked.
+func testWrittenBackOnPages(t *testing.T, wb *Workbench, score float64, stale bool) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := wb.Search(ctx, "Дроппер 1", graph.KindUnknown, 5)
+	if err != nil || len(res.Hits) == 0 || res.Hits[0].Doc.Ref != dropper1 {
+		t.Fatalf("search: %+v %v", res, err)
+	}
+	if m := res.Hits[0].Risk; !m.Known || m.Score != score || !m.Flagged || m.Stale != stale {
+		t.Errorf("the search hit's risk: %+v, want %.2f flagged, stale %v", m, score, stale)
+	}
+	row, ok, err := wb.EntityFlags(ctx, dropper1)
+	if err != nil || !ok || row.Kept == nil || row.Kept.Stale != stale || row.Score != score || !row.Flagged || len(row.Hits) == 0 {
+		t.Errorf("the entity's flags: ok %v err %v score %.2f kept %+v", ok, err, row.Score, row.Kept)
+	}
+	d := newTUI(t, wb, tui.Options{}, 160, 45)
+	d.send(tui.SearchReadyMsg{Server: true})
+	d.keys("/", "Дроппер 1")
+	if stale {
+		d.requires("⚑~0.") // the hit's risk column, marked stale as a folder's
+	} else {
+		d.requires("⚑ 0.")
+	}
+	d.keys("enter")
+	d.requires(fmt.Sprintf("%.2f ⚑ flagged", score))
+	if stale {
+		d.requires("stale  press F to refresh · risk from analysis of")
+	} else {
+		d.requires("as of", "F lists all")
+		if strings.Contains(d.screen(), "press F to refresh") {
+			t.Errorf("a current written-back risk reads stale:\n%s", d.screen())
+		}
 	}
 }
 

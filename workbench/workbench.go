@@ -120,26 +120,6 @@ func (b *Workbench) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]
 	return b.db.Neighbors(ctx, ref, limit)
 }
 
-// Transactions implements tui.Backend: a person's or organisation's are
-// those of everything they hold (holdings.go).
-func (b *Workbench) Transactions(ctx context.Context, ref graph.Ref, q graph.TxQuery) (graph.TxPage, error) {
-	if b.remote != nil {
-		return b.remote.Transactions(ctx, ref, q)
-	}
-	owners, omitted, err := b.owners(ctx, ref, q.Via)
-	if err != nil || owners == nil {
-		if err == nil {
-			q.Via = graph.Ref{}
-			return b.db.Transactions(ctx, ref, q)
-		}
-		return graph.TxPage{}, err
-	}
-	q.Via = graph.Ref{}
-	page, err := b.db.TransactionsOf(ctx, owners, q)
-	page.Omitted = omitted
-	return page, err
-}
-
 // Search implements tui.Backend: tui.ErrSearchNotReady until LoadSearch
 // has built the index; on a Dgraph cluster the cluster answers
 // (dgraphdb.DB.Search) and its hits join the local search index
@@ -149,6 +129,7 @@ func (b *Workbench) Search(ctx context.Context, query string, kind graph.Kind, l
 		res, err := b.remote.Search(ctx, query, kind, limit)
 		if err == nil {
 			b.local.add(hitDocs(res)...)
+			b.markHits(ctx, &res) // the risks written back
 		}
 		return res, err
 	}

@@ -58,9 +58,10 @@ const description = `casegraph — link-graph workbench for financial-crime inve
 With no command (or only flags) it opens the TUI on --db DIR, by default the demo database.
 
 --db dgraph://HOST:PORT[,HOST:PORT…] names a Dgraph v25 cluster instead of a folder for import,
-search, show, stats, bench and the TUI; cases and the journal stay in a local store beside it.
-flags, clusters, path and trace on a cluster pull the neighbourhood --seed/--case/--hops name
-into a scratch folder and answer there; casegraph pull keeps one (docs/DGRAPH.md).
+search, show, stats, bench, serve and the TUI; cases and the journal stay in a local store beside
+it. flags, clusters, path and trace on a cluster pull the neighbourhood --seed/--case/--list/
+--search/--hops name into a scratch folder and answer there; casegraph pull keeps one
+(docs/DGRAPH.md).
 
 Every command that opens a database takes --key-file FILE (or CASEGRAPH_KEY_FILE) for
 databases encrypted at rest; the key is 16, 24 or 32 bytes, raw or hex, in a file only its

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,8 +59,10 @@ func TestDgraphCommands(t *testing.T) {
 		// A band and a range are kept by the cluster as by the store.
 		{"show", "--json", "--min-amount", "450k", "--max-amount", "1.5m", "card:4400430000000015"},
 		{"show", "--json", "--from", "2025-03-14", "--max-amount", "1m", "card:4400431234567894"},
-		// A person's page on a folder adds up everything they hold and the
-		// kept analysis; a cluster has neither yet (docs/DGRAPH.md).
+		// A person's page adds up everything they hold, on a cluster as on
+		// a folder.
+		{"show", "--json", "iin:850312300002"},
+		{"show", "--json", "--min-amount", "1k", "--limit", "3", "iin:850312300002"},
 	} {
 		b := runOut(append(args, "--db", dir)...)
 		d := runOut(append(args, "--db", c.URL())...)
@@ -71,6 +74,9 @@ func TestDgraphCommands(t *testing.T) {
 		}
 		if len(d) < 40 {
 			t.Errorf("%v: answer too short: %s", args, d)
+		}
+		if slices.Contains(args, "iin:850312300002") && !strings.Contains(d, `"holdings"`) {
+			t.Errorf("%v: no holdings: %s", args, d)
 		}
 	}
 	// bench measures the cluster like a folder.
@@ -105,7 +111,7 @@ func TestDgraphCommands(t *testing.T) {
 		t.Errorf("export --db dgraph://: %v", err)
 	}
 	err = run(context.Background(), []string{"flags", "--db", c.URL()}, &out, &out)
-	if err == nil || !strings.Contains(err.Error(), "--seed REF or --case NAME") {
+	if err == nil || !strings.Contains(err.Error(), "--seed REF, --case NAME, --list NAME or --search QUERY") {
 		t.Errorf("flags --db dgraph://: %v", err)
 	}
 	// A band of one currency: a folder only.

@@ -58,7 +58,7 @@ func (f *dbFlags) open(create, readOnly bool) (*store.DB, error) {
 	if scheme, _, ok := strings.Cut(f.dir, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\`) {
 		if f.remote() {
 			return nil, fmt.Errorf("--db %s is a URL of a Dgraph cluster: this command does not work on one yet "+
-				"(search, show, stats, import, pull and the TUI do; flags, clusters, path and trace on a pulled neighbourhood; docs/DGRAPH.md)", f.dir)
+				"(search, show, stats, import, pull, serve and the TUI do; flags, clusters, path and trace on a pulled neighbourhood; docs/DGRAPH.md)", f.dir)
 		}
 		return nil, fmt.Errorf("--db %s is a URL: this casegraph opens database folders only (a %s backend is not built in)", f.dir, scheme)
 	}

@@ -213,7 +213,7 @@ func TestDBThatIsNotADatabase(t *testing.T) {
 	}
 	// flags on a cluster runs on a pulled neighbourhood: it asks for one.
 	err := run(context.Background(), []string{"flags", "--db", "dgraph://127.0.0.1:9080"}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "--seed REF or --case NAME") {
+	if err == nil || !strings.Contains(err.Error(), "--seed REF, --case NAME, --list NAME or --search QUERY") {
 		t.Errorf("flags --db dgraph://: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dgraph:")); err == nil {

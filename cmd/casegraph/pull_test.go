@@ -134,7 +134,7 @@ func TestDgraphPull(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"flags", "--db", c.URL()}, "--seed REF or --case NAME"},
+		{[]string{"flags", "--db", c.URL()}, "--seed REF, --case NAME, --list NAME or --search QUERY"},
 		{[]string{"clusters", "--db", c.URL(), "--seed", "iin:850312300002", "--max-txns", "2"}, "budget of 2 transactions"},
 		{[]string{"flags", "--db", dir, "--seed", "iin:850312300002"}, "use them with --db dgraph://"},
 		{[]string{"pull", "--db", c.URL(), "--seed", "iin:850312300002", "--out", pulled}, "is not empty"},

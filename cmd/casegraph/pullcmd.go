@@ -25,6 +25,9 @@ import (
 type pullFlags struct {
 	Seed     []string `name:"seed" placeholder:"REF" help:"on a dgraph:// --db: pull around this entity (repeatable)"`
 	Case     string   `name:"case" placeholder:"NAME" help:"on a dgraph:// --db: pull around the entities the case's bookmarks name"`
+	List     string   `name:"list" placeholder:"NAME" help:"on a dgraph:// --db: pull around the entities of an imported watch list or register (its file name, e.g. watchlist.csv)"`
+	Search   string   `name:"search" placeholder:"QUERY" help:"on a dgraph:// --db: pull around the hits of a search"`
+	SearchN  int      `name:"search-limit" default:"20" placeholder:"N" help:"on a dgraph:// --db: with --search, the best N hits"`
 	Hops     int      `name:"hops" default:"-1" placeholder:"N" help:"on a dgraph:// --db: hops around the seeds (default: 2; path: half of --max-hops; trace: --max-hops)"`
 	From     string   `name:"from" placeholder:"DATE" help:"on a dgraph:// --db: only transactions from this day or time on"`
 	To       string   `name:"to" placeholder:"DATE" help:"on a dgraph:// --db: only transactions before this day or time"`
@@ -34,8 +37,11 @@ type pullFlags struct {
 
 // given reports whether any flag names what to pull.
 func (p pullFlags) given() bool {
-	return len(p.Seed) > 0 || p.Case != "" || p.Hops >= 0 || p.From != "" || p.To != ""
+	return len(p.Seed) > 0 || p.Case != "" || p.List != "" || p.Search != "" || p.Hops >= 0 || p.From != "" || p.To != ""
 }
+
+// noSeeds is the refusal of a pull that names no seeds.
+const noSeeds = "on a Dgraph cluster this command runs on a pulled neighbourhood: name it with --seed REF, --case NAME, --list NAME or --search QUERY (and --hops N)"
 
 // pullSpec is a pull a command asks for: the flags, and the seeds and
 // defaults of the command itself (path's two ends, trace's start).
@@ -54,7 +60,7 @@ type pullSpec struct {
 func (p pullFlags) spec(dbf dbFlags, hops int, stderr io.Writer, seeds ...string) (*pullSpec, error) {
 	if !dbf.remote() {
 		if p.given() {
-			return nil, usageError{msg: "--seed, --case, --hops, --from and --to pull from a Dgraph cluster: use them with --db dgraph://…"}
+			return nil, usageError{msg: "--seed, --case, --list, --search, --hops, --from and --to pull from a Dgraph cluster: use them with --db dgraph://…"}
 		}
 		return nil, nil
 	}
@@ -72,7 +78,7 @@ func (s pullSpec) options(ctx context.Context, dg *dgraphdb.DB, url string) (dgr
 	if opt.Hops < 0 {
 		opt.Hops = s.hops
 	}
-	scope := workbench.PullScope{URL: url, Case: f.Case, Hops: opt.Hops, Follow: workbench.FollowName(s.follow)}
+	scope := workbench.PullScope{URL: url, Case: f.Case, List: f.List, Search: f.Search, Hops: opt.Hops, Follow: workbench.FollowName(s.follow)}
 	var err error
 	if f.From != "" {
 		if opt.From, err = parseWhen(f.From); err != nil {
@@ -111,6 +117,9 @@ func (s pullSpec) options(ctx context.Context, dg *dgraphdb.DB, url string) (dgr
 		}
 		add(r)
 	}
+	if f.Case != "" || f.List != "" || f.Search != "" {
+		scope.Given = len(opt.Seeds)
+	}
 	if f.Case != "" {
 		refs, err := caseRefs(ctx, url, f.Case)
 		if err != nil {
@@ -120,8 +129,33 @@ func (s pullSpec) options(ctx context.Context, dg *dgraphdb.DB, url string) (dgr
 			add(r)
 		}
 	}
+	if f.List != "" {
+		refs, err := dg.Listed(ctx, f.List)
+		if err != nil {
+			return opt, scope, fmt.Errorf("--list %s: %w", f.List, err)
+		}
+		for _, r := range refs {
+			add(r)
+		}
+	}
+	if f.Search != "" {
+		if f.SearchN <= 0 {
+			return opt, scope, usageError{msg: "--search-limit must be positive"}
+		}
+		res, err := dg.Search(ctx, f.Search, graph.KindUnknown, f.SearchN)
+		if err != nil {
+			return opt, scope, fmt.Errorf("--search %q: %w", f.Search, err)
+		}
+		if len(res.Hits) == 0 {
+			return opt, scope, fmt.Errorf("--search %q finds nothing on %s (the cluster finds entities whose text contains the query, of %d characters or more: docs/DGRAPH.md)",
+				f.Search, url, dgraphdb.MinQuery)
+		}
+		for _, h := range res.Hits {
+			add(h.Doc.Ref)
+		}
+	}
 	if len(opt.Seeds) == 0 {
-		return opt, scope, usageError{msg: "on a Dgraph cluster this command runs on a pulled neighbourhood: name it with --seed REF or --case NAME (and --hops N)"}
+		return opt, scope, usageError{msg: noSeeds}
 	}
 	if s.holders {
 		// A trace from a person starts at everything they hold.
@@ -218,7 +252,7 @@ func pullInto(ctx context.Context, url string, spec pullSpec, out string, stderr
 // store and opens it; done closes and removes it.
 func (f *dbFlags) openPulled(ctx context.Context, stderr io.Writer) (*store.DB, func(), error) {
 	if f.pull == nil || !f.pull.flags.given() && len(f.pull.seeds) == 0 {
-		return nil, nil, usageError{msg: "on a Dgraph cluster this command runs on a pulled neighbourhood: name it with --seed REF or --case NAME (and --hops N)"}
+		return nil, nil, usageError{msg: noSeeds}
 	}
 	root := pullScratchDir(f.dir)
 	if err := os.MkdirAll(root, 0o700); err != nil {

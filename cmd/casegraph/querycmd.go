@@ -248,33 +248,30 @@ func cmdShow(ctx context.Context, c *showCmd, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("show %s: %w", ref, err)
 	}
-	// A person's or organisation's: their counterparties over everything
-	// they hold, and their transactions merged.
-	// A cluster (wb nil) has no holdings yet (docs/DGRAPH.md): its own
-	// neighbours only, and the risk written back to it, if any.
-	var nbs []graph.Neighbor
-	var nbTotal int
-	if wb != nil {
-		nbs, nbTotal, err = wb.HolderNeighbors(ctx, ref, graph.Ref{}, c.Limit)
-	} else {
-		nbs, nbTotal, err = b.Neighbors(ctx, ref, c.Limit)
+	// A person's or organisation's: their holdings, their counterparties
+	// over everything they hold, and their transactions merged; on a
+	// cluster (wb nil) read from it straight (docs/DGRAPH.md).
+	var hp workbench.HolderPages = wb
+	if wb == nil {
+		hp = workbench.ClusterHolderPages(b)
 	}
+	nbs, nbTotal, err := hp.HolderNeighbors(ctx, ref, graph.Ref{}, c.Limit)
 	if err != nil {
 		return fmt.Errorf("neighbours of %s: %w", ref, err)
 	}
-	page, err := b.Transactions(ctx, ref, q)
+	page, err := hp.Transactions(ctx, ref, q)
 	if err != nil {
 		return fmt.Errorf("transactions of %s: %w", ref, err)
 	}
+	held, err := hp.Holdings(ctx, ref, 10)
+	if err != nil {
+		return fmt.Errorf("holdings of %s: %w", ref, err)
+	}
 	var risk workbench.EntityRisk
 	var hasRisk bool
-	var held graph.Holdings
 	if wb != nil {
 		if risk, hasRisk, err = wb.EntityRisk(ctx, ref); err != nil {
 			return fmt.Errorf("risk of %s: %w", ref, err)
-		}
-		if held, err = wb.Holdings(ctx, ref, 10); err != nil {
-			return fmt.Errorf("holdings of %s: %w", ref, err)
 		}
 	} else if dg, ok := b.(*dgraphdb.DB); ok {
 		// A cluster: the risk an analysis of a pulled neighbourhood wrote

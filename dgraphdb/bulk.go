@@ -61,6 +61,7 @@ type BulkWriter struct {
 	txs      map[txKey]txSeen
 	dups     map[txKey]uint32 // ids written more than once: how many times
 	months   map[string]bool
+	listed   bool // some entity is on a list (MarkListed): the schema has cg.list
 	chans    map[graph.Channel]int
 	perMonth map[entMonth]int32 // transactions (sent and received) of an entity in a month
 
@@ -77,6 +78,7 @@ type bulkEnt struct {
 	ref   graph.Ref
 	stub  *graph.Entity // the last stub record
 	full  *graph.Entity // the last full record, with the missing properties of the stub before it
+	lists []string      // the list files that named it (MarkListed), cg.list
 }
 
 type bulkLinkKey struct {
@@ -473,6 +475,9 @@ func (w *BulkWriter) writeEntity(e *bulkEnt, st *graph.Stats) {
 	if rec.Stub {
 		st.Stubs++
 	}
+	for _, l := range e.lists {
+		w.str(s, predList, l)
+	}
 	w.value(s, predStub, rdfTyped(strconv.FormatBool(rec.Stub), "xs:boolean"))
 	w.str(s, predEntity, mustJSON(*rec))
 	w.str(s, predName, rec.Name)
@@ -579,6 +584,9 @@ func (w *BulkWriter) Lines() int64 { return w.lines }
 func (w *BulkWriter) Schema() string {
 	var b strings.Builder
 	b.WriteString(baseSchema())
+	if w.listed {
+		b.WriteString(listSchema)
+	}
 	months := make([]string, 0, len(w.months))
 	for m := range w.months {
 		months = append(months, m)
@@ -681,4 +689,18 @@ func shellJoin(words []string) string {
 		out[i] = "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	return strings.Join(out, " ")
+}
+
+// MarkListed records, before Finish, that the list file name named refs, as
+// DB.MarkListed does after a client import: each entity's node carries name
+// in cg.list, so that a bulk-loaded cluster answers pull --list as one the
+// client loaded.
+func (w *BulkWriter) MarkListed(name string, refs []graph.Ref) {
+	for _, r := range refs {
+		e := w.ent(r)
+		if !slices.Contains(e.lists, name) {
+			e.lists = append(e.lists, name)
+			w.listed = true
+		}
+	}
 }

@@ -73,6 +73,13 @@ func bulkSameAnswers(t *testing.T, check func(t *testing.T, dg *dgraphdb.DB)) {
 		"B2,2025-11-02 10:00:00,cash,card:4400430000000015,700,KZT,topup,,,,,,client after bulk"))
 
 	step1 = append(step1, hostileFiles(t)...)
+	// A watch list: the bulk loader's files index its entities (cg.list) as
+	// a client import does, so pull --list works on a bulk-loaded cluster.
+	watch := filepath.Join(t.TempDir(), "watch.csv")
+	if err := os.WriteFile(watch, []byte("iin,list_status,name\n850312300002,grey,Ахметов\n900515300008,black,Сейткали\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	step1 = append(step1, watch)
 
 	out := filepath.Join(t.TempDir(), "bulk")
 	w, err := dgraphdb.NewBulkWriter(out)
@@ -136,6 +143,11 @@ func bulkSameAnswers(t *testing.T, check func(t *testing.T, dg *dgraphdb.DB)) {
 		}
 		if tx, err := dg.Txn(ctx, `Q"\1 <tx.id> x`); err != nil || !strings.Contains(tx.Reference, "two\nlines") {
 			t.Errorf("hostile transaction: %+v, %v", tx, err)
+		}
+		listed, err := dg.Listed(ctx, "watch.csv")
+		want := []graph.Ref{{Kind: graph.KindPerson, Key: "850312300002"}, {Kind: graph.KindPerson, Key: "900515300008"}}
+		if err != nil || !slices.Equal(listed, want) {
+			t.Errorf("the bulk-loaded watch list: %v, %v; want %v", listed, err, want)
 		}
 		if check != nil {
 			check(t, dg)

@@ -161,7 +161,8 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 	}
 	check := newConflictCheck(ctx, loader, prior)
 	dg, remote := db.(dgraphTarget)
-	if remote {
+	bulk, toBulk := db.(bulkTarget)
+	if remote || toBulk {
 		check.listed = map[string][]graph.Ref{}
 	}
 	ok := false
@@ -178,14 +179,22 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 			return res, err
 		}
 	}
+	// A cluster indexes the entities of each list (pull --list NAME); the
+	// bulk loader's files carry it on the entities' nodes.
+	if toBulk {
+		for _, name := range slices.Sorted(maps.Keys(check.listed)) {
+			bulk.w.MarkListed(name, check.listed[name])
+		}
+	}
 	if err := loader.Finish(ctx, prog.Stage); err != nil {
 		return res, fmt.Errorf("finish import into %s: %w", db.where(), err)
 	}
 	ok = true
-	// A cluster indexes the entities of each list (pull --list NAME).
-	for _, name := range slices.Sorted(maps.Keys(check.listed)) {
-		if err := dg.dg.MarkListed(ctx, name, check.listed[name]); err != nil {
-			return res, err
+	if remote {
+		for _, name := range slices.Sorted(maps.Keys(check.listed)) {
+			if err := dg.dg.MarkListed(ctx, name, check.listed[name]); err != nil {
+				return res, err
+			}
 		}
 	}
 	if t, local := db.(storeTarget); local { // a cluster serves search itself

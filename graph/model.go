@@ -443,6 +443,58 @@ type Holdings struct {
 	Truncated bool // more than MaxHoldings instruments: the rest are not counted
 }
 
+// SumHoldings completes h from the holder's own totals and its held
+// instruments (each item's totals read by totals): it adds them up, orders
+// the items by transactions (most first, then reference) and keeps at most
+// limit of them (all when limit ≤ 0). Both engines build a holder's page
+// with it (store, workbench over a cluster).
+func SumHoldings(h *Holdings, own TxPage, items []Holding, limit int, totals func(Ref) (TxPage, error)) error {
+	h.Txns, h.In, h.Out = own.Total, own.In, own.Out
+	for i := range items {
+		p, err := totals(items[i].Ref)
+		if err != nil {
+			return err
+		}
+		items[i].Txns, items[i].In, items[i].Out = p.Total, p.In, p.Out
+		h.Txns += p.Total
+		h.In, h.Out = AddSat(h.In, p.In), AddSat(h.Out, p.Out)
+		h.Truncated = h.Truncated || p.Truncated
+	}
+	slices.SortFunc(items, func(a, b Holding) int {
+		if c := cmp.Compare(b.Txns, a.Txns); c != 0 {
+			return c
+		}
+		if a.Ref.Less(b.Ref) {
+			return -1
+		}
+		if b.Ref.Less(a.Ref) {
+			return 1
+		}
+		return 0
+	})
+	h.Total = len(items)
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	h.Items = items
+	return nil
+}
+
+// PickVia names, for each neighbour of a holder's combined counterparties,
+// the held instrument that carried most of its transactions with it (ties
+// to the lower reference) and how many instruments it came through.
+func PickVia(via map[*Neighbor]map[Ref]int) {
+	for n, owners := range via {
+		best, bestN := Ref{}, -1
+		for o, c := range owners {
+			if c > bestN || c == bestN && o.Less(best) {
+				best, bestN = o, c
+			}
+		}
+		n.Via, n.ViaCount = best, len(owners)
+	}
+}
+
 // MaxHoldings bounds the instruments read for one holder; MaxMerged bounds
 // the instruments whose transactions one combined listing merges (a k-way
 // merge by time keeps one iterator per instrument open).

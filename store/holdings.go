@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -44,33 +43,15 @@ func (db *DB) Holdings(ctx context.Context, ref graph.Ref, limit int) (graph.Hol
 		if err := readTotals(ctx, txn, ref, &own); err != nil {
 			return err
 		}
-		h.Txns, h.In, h.Out = own.Total, own.In, own.Out
-		for i := range items {
+		err = graph.SumHoldings(&h, own, items, limit, func(r graph.Ref) (graph.TxPage, error) {
 			var p graph.TxPage
-			if err := readTotals(ctx, txn, items[i].Ref, &p); err != nil {
-				return err
-			}
-			items[i].Txns, items[i].In, items[i].Out = p.Total, p.In, p.Out
-			h.Txns += p.Total
-			h.In, h.Out = graph.AddSat(h.In, p.In), graph.AddSat(h.Out, p.Out)
-			h.Truncated = h.Truncated || p.Truncated
-		}
-		slices.SortFunc(items, func(a, b graph.Holding) int {
-			if c := cmp.Compare(b.Txns, a.Txns); c != 0 {
-				return c
-			}
-			if a.Ref.Less(b.Ref) {
-				return -1
-			}
-			if b.Ref.Less(a.Ref) {
-				return 1
-			}
-			return 0
+			err := readTotals(ctx, txn, r, &p)
+			return p, err
 		})
-		h.Total = len(items)
-		if limit > 0 && len(items) > limit {
-			items = items[:limit]
+		if err != nil {
+			return err
 		}
+		items = h.Items
 		for i := range items {
 			if e, err := getEntity(txn, items[i].Ref); err == nil {
 				items[i].Name = e.Name

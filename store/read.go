@@ -150,15 +150,7 @@ func (db *DB) neighborsOf(ctx context.Context, ref graph.Ref, held []graph.Ref, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
 	}
-	for n, owners := range via {
-		best, bestN := graph.Ref{}, -1
-		for o, c := range owners {
-			if c > bestN || c == bestN && o.Less(best) {
-				best, bestN = o, c
-			}
-		}
-		n.Via, n.ViaCount = best, len(owners)
-	}
+	graph.PickVia(via)
 	return db.sortNeighbors(ctx, ref, rows, ranks, limit)
 }
 

@@ -65,34 +65,10 @@ func readerHoldings(ctx context.Context, r backend.Reader, ref graph.Ref, limit 
 	if err != nil {
 		return graph.Holdings{}, fmt.Errorf("read holdings of %s: %w", ref, err)
 	}
-	h.Txns, h.In, h.Out = own.Total, own.In, own.Out
-	for i := range items {
-		p, err := totals(items[i].Ref)
-		if err != nil {
-			return graph.Holdings{}, fmt.Errorf("read holdings of %s: %w", ref, err)
-		}
-		items[i].Txns, items[i].In, items[i].Out = p.Total, p.In, p.Out
-		h.Txns += p.Total
-		h.In, h.Out = graph.AddSat(h.In, p.In), graph.AddSat(h.Out, p.Out)
-		h.Truncated = h.Truncated || p.Truncated
+	err = graph.SumHoldings(&h, own, items, limit, totals)
+	if err != nil {
+		return graph.Holdings{}, fmt.Errorf("read holdings of %s: %w", ref, err)
 	}
-	slices.SortFunc(items, func(a, b graph.Holding) int {
-		if c := cmp.Compare(b.Txns, a.Txns); c != 0 {
-			return c
-		}
-		if a.Ref.Less(b.Ref) {
-			return -1
-		}
-		if b.Ref.Less(a.Ref) {
-			return 1
-		}
-		return 0
-	})
-	h.Total = len(items)
-	if limit > 0 && len(items) > limit {
-		items = items[:limit]
-	}
-	h.Items = items
 	return h, nil
 }
 
@@ -187,15 +163,7 @@ func readerNeighborsOf(ctx context.Context, r backend.Reader, ref graph.Ref, hel
 			}
 		}
 	}
-	for n, owners := range via {
-		best, bestN := graph.Ref{}, -1
-		for o, c := range owners {
-			if c > bestN || c == bestN && o.Less(best) {
-				best, bestN = o, c
-			}
-		}
-		n.Via, n.ViaCount = best, len(owners)
-	}
+	graph.PickVia(via)
 	graph.SortNeighbors(order, func(n *graph.Neighbor) int { return ranks[n] })
 	total := len(order)
 	if limit > 0 && len(order) > limit {

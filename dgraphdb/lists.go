@@ -2,7 +2,6 @@ package dgraphdb
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -36,25 +35,10 @@ func (db *DB) MarkListed(ctx context.Context, name string, refs []graph.Ref) err
 	}
 	for lo := 0; lo < len(refs); lo += pullChunk {
 		chunk := refs[lo:min(len(refs), lo+pullChunk)]
-		ids := make([]string, len(chunk))
-		for i, r := range chunk {
-			ids[i] = quote(refID(r))
-		}
 		err := db.commit(ctx, func(txn *dgo.Txn) error {
-			var out struct {
-				E []refJSON `json:"e"`
-			}
-			q := fmt.Sprintf(`{ e(func: eq(%s, [%s])) { %s } }`, predRef, strings.Join(ids, ","), refFields)
-			resp, err := txn.QueryWithVars(ctx, q, nil)
+			uids, err := uidsIn(ctx, txn, chunk)
 			if err != nil {
 				return err
-			}
-			if err := json.Unmarshal(resp.Json, &out); err != nil {
-				return err
-			}
-			uids := map[graph.Ref]string{}
-			for _, e := range out.E {
-				uids[e.ref()] = e.UID
 			}
 			set := make([]any, 0, len(chunk))
 			for _, r := range chunk {

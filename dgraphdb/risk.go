@@ -40,25 +40,14 @@ func (db *DB) PutRisks(ctx context.Context, run graph.AnalysisRun, scope string,
 	}
 	for lo := 0; lo < len(risks); lo += pullChunk {
 		chunk := risks[lo:min(len(risks), lo+pullChunk)]
-		ids := make([]string, len(chunk))
+		refs := make([]graph.Ref, len(chunk))
 		for i, r := range chunk {
-			ids[i] = quote(refID(r.Ref))
+			refs[i] = r.Ref
 		}
 		err := db.commit(ctx, func(txn *dgo.Txn) error {
-			var out struct {
-				E []refJSON `json:"e"`
-			}
-			q := fmt.Sprintf(`{ e(func: eq(%s, [%s])) { %s } }`, predRef, strings.Join(ids, ","), refFields)
-			resp, err := txn.QueryWithVars(ctx, q, nil)
+			uids, err := uidsIn(ctx, txn, refs)
 			if err != nil {
 				return err
-			}
-			if err := json.Unmarshal(resp.Json, &out); err != nil {
-				return err
-			}
-			uids := map[graph.Ref]string{}
-			for _, e := range out.E {
-				uids[e.ref()] = e.UID
 			}
 			set := make([]any, 0, len(chunk))
 			for _, r := range chunk {
@@ -185,4 +174,30 @@ func (db *DB) commit(ctx context.Context, fn func(txn *dgo.Txn) error) error {
 		time.Sleep(time.Duration(try+1) * 50 * time.Millisecond)
 	}
 	return err
+}
+
+// uidsIn looks up the nodes of refs inside txn (one query), so that a
+// mutation in the same transaction writes onto them; refs the cluster does
+// not hold are absent from the map.
+func uidsIn(ctx context.Context, txn *dgo.Txn, refs []graph.Ref) (map[graph.Ref]string, error) {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = quote(refID(r))
+	}
+	var out struct {
+		E []refJSON `json:"e"`
+	}
+	q := fmt.Sprintf(`{ e(func: eq(%s, [%s])) { %s } }`, predRef, strings.Join(ids, ","), refFields)
+	resp, err := txn.QueryWithVars(ctx, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(resp.Json, &out); err != nil {
+		return nil, err
+	}
+	uids := make(map[graph.Ref]string, len(out.E))
+	for _, e := range out.E {
+		uids[e.ref()] = e.UID
+	}
+	return uids, nil
 }

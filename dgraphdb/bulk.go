@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"casegraph/graph"
 )
@@ -265,99 +264,6 @@ func hashID(id string) txKey {
 }
 
 func txLabel(k txKey) string { return "_:t" + hex.EncodeToString(k[:]) }
-
-// value writes one N-Quad with a literal object.
-func (w *BulkWriter) value(subj, pred, obj string) {
-	if w.err != nil {
-		return
-	}
-	w.w.WriteString(subj)
-	w.w.WriteString(" <")
-	w.w.WriteString(pred)
-	w.w.WriteString("> ")
-	w.w.WriteString(obj)
-	_, w.err = w.w.WriteString(" .\n")
-	w.lines++
-}
-
-// str writes one N-Quad whose object is the string literal v.
-func (w *BulkWriter) str(subj, pred, v string) {
-	if w.err != nil {
-		return
-	}
-	w.buf = append(w.buf[:0], subj...)
-	w.buf = append(w.buf, " <"...)
-	w.buf = append(w.buf, pred...)
-	w.buf = append(w.buf, "> "...)
-	w.buf = appendRDFString(w.buf, v)
-	w.buf = append(w.buf, " .\n"...)
-	_, w.err = w.w.Write(w.buf)
-	w.lines++
-}
-
-// edge writes one N-Quad to another node, with facets ("" for none).
-func (w *BulkWriter) edge(subj, pred, obj, facets string) {
-	if w.err != nil {
-		return
-	}
-	w.w.WriteString(subj)
-	w.w.WriteString(" <")
-	w.w.WriteString(pred)
-	w.w.WriteString("> ")
-	w.w.WriteString(obj)
-	if facets != "" {
-		w.w.WriteString(" (")
-		w.w.WriteString(facets)
-		w.w.WriteString(")")
-	}
-	_, w.err = w.w.WriteString(" .\n")
-	w.lines++
-}
-
-// rdfString is an RDF string literal that Dgraph's parser reads back as s,
-// with invalid UTF-8 replaced byte by byte by U+FFFD as encoding/json does
-// for the Loader's JSON mutations. Quotes, backslashes and control
-// characters are escaped (the lexer refuses a raw newline; strconv.Unquote
-// reads the escapes).
-func rdfString(s string) string { return string(appendRDFString(nil, s)) }
-
-func appendRDFString(b []byte, s string) []byte {
-	const hexDigits = "0123456789ABCDEF"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, `\uFFFD`...)
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
-			continue
-		}
-		i++
-		switch {
-		case c == '"':
-			b = append(b, '\\', '"')
-		case c == '\\':
-			b = append(b, '\\', '\\')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
-
-func rdfTyped(v, typ string) string { return `"` + v + `"^^<` + typ + `>` }
 
 // BeginBatch hands out the next batch number.
 func (w *BulkWriter) BeginBatch(file, sha256, format string) uint32 {
@@ -643,52 +549,6 @@ func (w *BulkWriter) Entities(ctx context.Context, k graph.Kind, fn func(graph.E
 		}
 	}
 	return ctx.Err()
-}
-
-// BulkCommand is the `dgraph bulk` command line that loads dir into a
-// cluster of groups groups whose zero listens (gRPC) on zero; its output
-// goes to out (out/0/p is group 1's, out/1/p group 2's, …).
-func BulkCommand(bin, dir, zero, out string, groups int) []string {
-	return []string{bin, "bulk",
-		"--files", filepath.Join(dir, BulkData),
-		"--schema", filepath.Join(dir, BulkSchema),
-		"--zero", zero,
-		"--out", out,
-		"--map_shards", strconv.Itoa(groups),
-		"--reduce_shards", strconv.Itoa(groups),
-	}
-}
-
-// BulkSteps says what an operator does with a bulk output: the command to
-// run and how to start the alphas on its shards.
-func BulkSteps(dir, zero string, groups int) string {
-	out := filepath.Join(dir, "out")
-	var b strings.Builder
-	fmt.Fprintf(&b, "Wrote %s and %s for Dgraph's bulk loader. casegraph does not manage the alphas' data folders; to load a fresh cluster:\n",
-		filepath.Join(dir, BulkData), filepath.Join(dir, BulkSchema))
-	fmt.Fprintf(&b, "  1. start dgraph zero only (no alpha yet), listening on %s (gRPC);\n", zero)
-	fmt.Fprintf(&b, "  2. run the bulk loader (add --tmp DIR on a disk with room, -j N for more threads):\n       %s\n",
-		shellJoin(BulkCommand("dgraph", dir, zero, out, groups)))
-	b.WriteString("  3. copy each shard's p folder into its group's alpha before starting it, one alpha at a time (zero gives\n")
-	b.WriteString("     each new alpha the next group):\n")
-	for g := 0; g < groups; g++ {
-		fmt.Fprintf(&b, "       %s → the p folder (-p) of group %d's alpha\n", filepath.Join(out, strconv.Itoa(g), "p"), g+1)
-	}
-	b.WriteString("  4. later files: casegraph import --db dgraph://ALPHA:PORT,… FILE… (through the client, onto the loaded nodes).\n")
-	return b.String()
-}
-
-// shellJoin quotes the words of a command line for a POSIX shell.
-func shellJoin(words []string) string {
-	out := make([]string, len(words))
-	for i, s := range words {
-		if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:,=") == "" {
-			out[i] = s
-			continue
-		}
-		out[i] = "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	return strings.Join(out, " ")
 }
 
 // MarkListed records, before Finish, that the list file name named refs, as

@@ -52,8 +52,11 @@ var programID = sync.OnceValues(func() ([32]byte, bool) {
 // which no stamp names, or an unreadable executable).
 func resultsKey(ix *graph.Index, cfg graph.RuleConfig, verdicts map[graph.Ref]graph.VerdictKind) (key [32]byte, ok bool) {
 	st, mapped := ix.FileStamp()
+	if !mapped {
+		return key, false
+	}
 	prog, progOK := programID()
-	if !mapped || !progOK {
+	if !progOK {
 		return key, false
 	}
 	h := sha256.New()

@@ -308,6 +308,7 @@ func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, don
 	if w.err = w.hubSummaries(ctx); w.err != nil {
 		return w.err
 	}
+	w.entityMonths()
 	st := graph.Stats{Entities: map[graph.Kind]int{}, Links: map[graph.LinkType]int{}, TxnsByChan: map[graph.Channel]int{}}
 	for i, e := range w.entList {
 		if i%100_000 == 0 {
@@ -342,6 +343,7 @@ func (w *BulkWriter) Finish(ctx context.Context, progress func(stage string, don
 	}
 	st.Batches = w.batches
 	w.str("_:stats", predMeta, metaStats)
+	w.value("_:stats", predMonthsOK, rdfTyped("true", "xs:boolean"))
 	w.str("_:stats", predStatsRec, mustJSON(st))
 	if w.err != nil {
 		return w.err
@@ -562,5 +564,25 @@ func (w *BulkWriter) MarkListed(name string, refs []graph.Ref) {
 			e.lists = append(e.lists, name)
 			w.listed = true
 		}
+	}
+}
+
+// entityMonths writes each entity's months (cg.months): those it has
+// transactions in, after dropSuperseded, in the entities' order.
+func (w *BulkWriter) entityMonths() {
+	pairs := make([]entMonth, 0, len(w.perMonth))
+	for k, n := range w.perMonth {
+		if n > 0 {
+			pairs = append(pairs, k)
+		}
+	}
+	slices.SortFunc(pairs, func(a, b entMonth) int {
+		if c := strings.Compare(a.e.label, b.e.label); c != 0 {
+			return c
+		}
+		return int(a.month - b.month)
+	})
+	for _, p := range pairs {
+		w.str(p.e.label, predMonths, monthName(int(p.month)))
 	}
 }

@@ -281,6 +281,14 @@ func compareContract(t *testing.T, f fixture) {
 		}
 	})
 
+	t.Run("month lists", func(t *testing.T) {
+		// Bulk-loaded or loaded by the client, every entity lists its
+		// months, so the reads below name only those.
+		if ok, err := f.dg.MonthsRecorded(ctx); err != nil || !ok {
+			t.Errorf("the cluster does not mark its month lists complete: %v, %v", ok, err)
+		}
+	})
+
 	t.Run("stats", func(t *testing.T) {
 		sb, err := f.badger.Stats(ctx)
 		if err != nil {
@@ -422,6 +430,8 @@ func compareContract(t *testing.T, f fixture) {
 		// as the store's [Min, Max) and [From, To).
 		band := graph.TxQuery{MinAmount: 50_000_00, MaxAmount: 150_000_00}
 		atEnds := 0
+		sortMax := dgraphdb.SetLocalSortMax(0)
+		defer dgraphdb.SetLocalSortMax(sortMax)
 		for _, r := range refs {
 			// A holder's listing merges everything they hold
 			// (workbench/holdings.go; on a cluster holdmerge.go).
@@ -443,30 +453,40 @@ func compareContract(t *testing.T, f fixture) {
 				{MaxAmount: 2_500_00, Offset: 2},
 				{From: from, To: to, Offset: 3, Limit: 7},
 				{From: from, To: to, MinAmount: band.MinAmount, MaxAmount: band.MaxAmount}}
-			for _, s := range []graph.TxSort{graph.SortTimeDesc, graph.SortTimeAsc, graph.SortAmountDesc, graph.SortAmountAsc} {
-				for _, q := range queries {
-					q.Sort = s
-					pb, err := f.badger.Transactions(ctx, r, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					pd, err := f.dgraph.Transactions(ctx, r, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !reflect.DeepEqual(pb, pd) {
-						t.Errorf("%s %+v:\n badger %d/%d %v\n dgraph %d/%d %v", r, q, len(pb.Txns), pb.Total, txIDs(pb),
-							len(pd.Txns), pd.Total, txIDs(pd))
-					}
-					if len(pb.Txns) > 0 {
-						pages++
-						if q.Ranged() || q.Banded() {
-							filtered++
+			// Every page twice: each month's rows sorted here (the
+			// fixture's entities have few a month), and ordered by the
+			// cluster (as for an entity with more than localSortMax).
+			for _, sortHere := range []bool{true, false} {
+				if sortHere {
+					dgraphdb.SetLocalSortMax(sortMax)
+				} else {
+					dgraphdb.SetLocalSortMax(0)
+				}
+				for _, s := range []graph.TxSort{graph.SortTimeDesc, graph.SortTimeAsc, graph.SortAmountDesc, graph.SortAmountAsc} {
+					for _, q := range queries {
+						q.Sort = s
+						pb, err := f.badger.Transactions(ctx, r, q)
+						if err != nil {
+							t.Fatal(err)
 						}
-					}
-					for i := 1; i < len(pb.Txns); i++ {
-						if pb.Txns[i].Time.Equal(pb.Txns[i-1].Time) {
-							ties++
+						pd, err := f.dgraph.Transactions(ctx, r, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(pb, pd) {
+							t.Errorf("%s %+v:\n badger %d/%d %v\n dgraph %d/%d %v", r, q, len(pb.Txns), pb.Total, txIDs(pb),
+								len(pd.Txns), pd.Total, txIDs(pd))
+						}
+						if len(pb.Txns) > 0 {
+							pages++
+							if q.Ranged() || q.Banded() {
+								filtered++
+							}
+						}
+						for i := 1; i < len(pb.Txns); i++ {
+							if pb.Txns[i].Time.Equal(pb.Txns[i-1].Time) {
+								ties++
+							}
 						}
 					}
 				}

@@ -28,6 +28,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"casegraph/graph"
+
 	"github.com/dgraph-io/dgo/v250"
 	"github.com/dgraph-io/dgo/v250/protos/api"
 	"google.golang.org/grpc"
@@ -72,8 +74,11 @@ type DB struct {
 	dg   *dgo.Dgraph // round robin over all of them
 
 	mu     sync.Mutex
-	months []string  // known month buckets, "2026_03", sorted
-	loaded time.Time // when months was read from the schema; zero: never
+	months []string // known month buckets, "2026_03", sorted
+	// monthsOK: every entity lists its months (cg.months), so a query of
+	// one entity's transactions names only those (entityMonths).
+	monthsOK bool
+	loaded   time.Time // when months was read from the schema; zero: never
 
 	nb      nbCache      // neighbour summaries read by PrefetchNeighbors
 	queries atomic.Int64 // read-only queries sent (query), for tests and figures
@@ -159,10 +164,23 @@ func (db *DB) Months(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		seen := map[string]bool{}
+		lists := false
 		for _, p := range out.Schema {
 			if m, ok := strings.CutPrefix(p.Predicate, predSent); ok && isMonth(m) {
 				seen[m] = true
 			}
+			lists = lists || p.Predicate == predMonthsOK
+		}
+		db.monthsOK = false
+		if lists { // a cluster without the predicate (older, or empty) has no mark
+			var ok struct {
+				S []map[string]bool `json:"s"`
+			}
+			q := fmt.Sprintf(`{ s(func: eq(%s, %s)) { %s } }`, predMeta, quote(metaStats), predMonthsOK)
+			if err := db.query(ctx, q, nil, &ok); err != nil {
+				return nil, err
+			}
+			db.monthsOK = len(ok.S) > 0 && ok.S[0][predMonthsOK]
 		}
 		db.months = db.months[:0]
 		for m := range seen {
@@ -195,4 +213,50 @@ func (db *DB) DropAll(ctx context.Context) error {
 	importGen.Add(1)
 	db.nb.clear()
 	return nil
+}
+
+// monthListsIgnored makes entityMonths name every month the cluster holds
+// (a test compares the two).
+var monthListsIgnored bool
+
+// entityMonths returns the month buckets a query of refs' transactions must
+// read, oldest first: the months the refs list (cg.months), read in one
+// query, when the cluster's loads recorded them for every entity (monthsOK);
+// else every month the cluster holds. The cost of a page or a neighbour
+// summary grows with the months it names, so an entity active in two months
+// of a year's data is read in two (docs/DGRAPH.md, "Months of an entity").
+func (db *DB) entityMonths(ctx context.Context, refs []graph.Ref) ([]string, error) {
+	all, err := db.Months(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db.mu.Lock()
+	ok := db.monthsOK && !monthListsIgnored
+	db.mu.Unlock()
+	if !ok || len(refs) == 0 {
+		return all, nil
+	}
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = quote(refID(r))
+	}
+	var out struct {
+		E []map[string][]string `json:"e"`
+	}
+	q := fmt.Sprintf(`{ e(func: eq(%s, [%s])) { %s } }`, predRef, strings.Join(ids, ","), predMonths)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var res []string
+	for _, e := range out.E {
+		for _, m := range e[predMonths] {
+			if isMonth(m) && !seen[m] {
+				seen[m] = true
+				res = append(res, m)
+			}
+		}
+	}
+	slices.Sort(res)
+	return res, nil
 }

@@ -148,3 +148,32 @@ func (db *DB) HasHub(ctx context.Context, ref graph.Ref, m string) (bool, error)
 	}
 	return len(out.E) > 0 && out.E[0].N > 0, nil
 }
+
+// EntityMonths is entityMonths: the months a query of refs reads.
+func (db *DB) EntityMonths(ctx context.Context, refs []graph.Ref) ([]string, error) {
+	return db.entityMonths(ctx, refs)
+}
+
+// MonthsRecorded reports whether the cluster says every entity lists its
+// months (cg.monthsok), as read with the month buckets.
+func (db *DB) MonthsRecorded(ctx context.Context) (bool, error) {
+	db.Refresh()
+	if _, err := db.Months(ctx); err != nil {
+		return false, err
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.monthsOK, nil
+}
+
+// SetMonthListsIgnored makes entityMonths name every month, as on a cluster
+// whose first load was not recorded (a test compares the two).
+func SetMonthListsIgnored(on bool) { monthListsIgnored = on }
+
+// SetLocalSortMax sets localSortMax (0: the cluster orders every month's
+// rows) and returns the old value.
+func SetLocalSortMax(n int) int {
+	old := localSortMax
+	localSortMax = n
+	return old
+}

@@ -295,6 +295,18 @@ func (st *flushState) txn(t graph.Txn) {
 	ts.node[txPred(m, fRec)] = mustJSON(t)
 	addEdge(from, predSent+m, ts.uid)
 	addEdge(to, predRecv+m, ts.uid)
+	addMonth(from, m)
+	addMonth(to, m)
+}
+
+// addMonth lists month m among the node's months (cg.months), once per
+// flush; the cluster keeps the list a set.
+func addMonth(n *nodeState, m string) {
+	l := asList(n.node[predMonths])
+	if slices.Contains(l, any(m)) {
+		return
+	}
+	n.node[predMonths] = append(l, m)
 }
 
 // touched lists the (entity, month) pairs whose transactions the flush

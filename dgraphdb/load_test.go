@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -325,5 +326,67 @@ func TestMonthsSeenByAnotherReader(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if p, err := reader.Transactions(ctx, cardA, graph.TxQuery{}); err != nil || p.Total != 1 {
 		t.Errorf("after: %+v, %v", p, err)
+	}
+}
+
+// TestEntityMonths: a load lists each entity's months (cg.months) and marks
+// the cluster as listing them all; a page or a neighbour summary then names
+// only the entity's months, and answers as when it names every month.
+func TestEntityMonths(t *testing.T) {
+	dg := openFresh(t)
+	ctx := context.Background()
+	at := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 10, 0, 0, 0, time.UTC) }
+	load(t, dg, func(l *dgraphdb.Loader) {
+		must(t, l.PutEntity(graph.Entity{Ref: cardA, Name: "A"}))
+		must(t, l.PutTxn(txn("M1", at(1, 3), cardA, cardB, 100)))
+		must(t, l.PutTxn(txn("M2", at(1, 9), cardA, cardB, 200)))
+		must(t, l.PutTxn(txn("M3", at(4, 1), cardB, cardC, 300)))
+		must(t, l.PutTxn(txn("M4", at(6, 1), cardC, cardB, 400)))
+	})
+	if ok, err := dg.MonthsRecorded(ctx); err != nil || !ok {
+		t.Fatalf("a fresh cluster's first load did not mark its month lists: %v, %v", ok, err)
+	}
+	// A later load adds months to the lists it touches.
+	load(t, dg, func(l *dgraphdb.Loader) { must(t, l.PutTxn(txn("M5", at(8, 1), cardA, cardC, 500))) })
+	for _, c := range []struct {
+		refs []graph.Ref
+		want []string
+	}{
+		{[]graph.Ref{cardA}, []string{"2026_01", "2026_08"}},
+		{[]graph.Ref{cardB}, []string{"2026_01", "2026_04", "2026_06"}},
+		{[]graph.Ref{cardA, cardC}, []string{"2026_01", "2026_04", "2026_06", "2026_08"}},
+		{[]graph.Ref{{Kind: graph.KindCard, Key: "4400439999999999"}}, nil},
+	} {
+		got, err := dg.EntityMonths(ctx, c.refs)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("months of %v = %v, %v; want %v", c.refs, got, err, c.want)
+		}
+	}
+	if ok, err := dg.MonthsRecorded(ctx); err != nil || !ok {
+		t.Errorf("a later load dropped the mark: %v, %v", ok, err)
+	}
+	read := func() (pages []graph.TxPage, nbs [][]graph.Neighbor) {
+		for _, r := range []graph.Ref{cardA, cardB, cardC} {
+			for _, q := range []graph.TxQuery{{Sort: graph.SortTimeDesc, Limit: 2}, {Sort: graph.SortAmountAsc, Offset: 1, Limit: 2}} {
+				p, err := dg.Transactions(ctx, r, q)
+				must(t, err)
+				pages = append(pages, p)
+			}
+			dg.Refresh() // no neighbour from the cache
+			nb, _, err := dg.Neighbors(ctx, r, 0)
+			must(t, err)
+			nbs = append(nbs, nb)
+		}
+		return pages, nbs
+	}
+	pages, nbs := read()
+	dgraphdb.SetMonthListsIgnored(true)
+	defer dgraphdb.SetMonthListsIgnored(false)
+	allPages, allNbs := read()
+	if !reflect.DeepEqual(pages, allPages) || !reflect.DeepEqual(nbs, allNbs) {
+		t.Errorf("reading the entities' months answers otherwise than reading every month:\n %+v\n %+v\n %+v\n %+v", pages, allPages, nbs, allNbs)
+	}
+	if pages[2].Total != 4 || len(pages[2].Txns) != 2 || pages[2].Txns[0].ID != "M4" || len(nbs[1]) != 3 {
+		t.Errorf("B's page %+v, neighbours %+v", pages[2], nbs[1])
 	}
 }

@@ -58,9 +58,9 @@ var prefetchMax = MaxPrefetch
 
 // PrefetchNeighbors reads the neighbour summaries of refs (the first
 // MaxPrefetch of them that the cache does not hold fresh) in one multi-uid
-// query, one round trip, and keeps them in the neighbour cache, from which
-// Neighbors answers them (issue #12: expanding a node prefetches its
-// neighbours' summaries). The cache's staleness rule: docs/DGRAPH.md,
+// query (after one query of their months), and keeps them in the neighbour
+// cache, from which Neighbors answers them (issue #12: expanding a node
+// prefetches its neighbours' summaries). The cache's staleness rule: docs/DGRAPH.md,
 // "Neighbour prefetch".
 func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 	var want []graph.Ref
@@ -91,76 +91,25 @@ func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 	return nil
 }
 
-// readNeighbors reads the full, sorted neighbour rows of refs in one query:
-// per entity its links (both directions, with names) and per month bucket
-// either its hub summaries (hs.YYYY_MM, with the counterparties' names), or,
-// for the entities without them that month, its transactions grouped by
-// counterparty and channel, whose counterparties a var block collects and
-// the same query names. A reference the cluster does not hold has no rows.
+// readNeighbors reads the full, sorted neighbour rows of refs in one query
+// (neighborsQuery) after their months (entityMonths). A reference the
+// cluster does not hold has no rows.
 func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Ref][]graph.Neighbor, error) {
-	months, err := db.Months(ctx)
+	months, err := db.entityMonths(ctx, refs)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(refs))
-	for i, r := range refs {
-		ids[i] = quote(refID(r))
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "{ E as var(func: eq(%s, [%s]))\n", predRef, strings.Join(ids, ","))
-	fmt.Fprintf(&b, " e(func: uid(E)) { uid %s %s\n", predKind, predKey)
-	for _, t := range linkTypes {
-		for _, p := range []string{predLinkOut, predLinkIn} {
-			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
-		}
-	}
-	b.WriteString(" }\n")
-	var vars []string
-	for _, m := range months {
-		// The entities with summaries this month: one has() per month,
-		// over hs.YYYY_MM, which only hubs have.
-		noHub := ""
-		if !hubsIgnored {
-			fmt.Fprintf(&b, " H_%s as var(func: uid(E)) @filter(has(%s%s))\n", m, predHubs, m)
-			noHub = fmt.Sprintf("@filter(NOT uid(H_%s))", m)
-		}
-		fmt.Fprintf(&b, " g_%s(func: uid(E)) %s { uid\n", m, noHub)
-		for _, d := range []struct{ alias, pred, other string }{{"s", predSent, fTo}, {"r", predRecv, fFrom}} {
-			fmt.Fprintf(&b, "  %s: %s%s @groupby(%s, %s) { count(uid) sum(%s) min(%s) max(%s) }\n",
-				d.alias, d.pred, m, txPred(m, d.other), txPred(m, fChan),
-				txPred(m, fAmount), txPred(m, fTime), txPred(m, fTime))
-		}
-		b.WriteString(" }\n")
-		fmt.Fprintf(&b, " var(func: uid(E)) %s { %s%s { cs_%s as %s } %s%s { cr_%s as %s } }\n", noHub,
-			predSent, m, m, txPred(m, fTo), predRecv, m, m, txPred(m, fFrom))
-		vars = append(vars, "cs_"+m, "cr_"+m)
-		if hubsIgnored {
-			continue
-		}
-		fmt.Fprintf(&b, " h_%s(func: uid(H_%s)) { uid %s%s { row: %s other: %s { %s } } }\n",
-			m, m, predHubs, m, hubPred(m, hubRowFld), hubPred(m, hubOther), refFields)
-	}
-	if len(vars) > 0 {
-		fmt.Fprintf(&b, " n(func: uid(%s)) { %s }\n", strings.Join(vars, ", "), refFields)
-	}
-	b.WriteString("}")
 	var out map[string]json.RawMessage
-	if err := db.query(ctx, b.String(), nil, &out); err != nil {
+	if err := db.query(ctx, neighborsQuery(refs, months), nil, &out); err != nil {
 		return nil, fmt.Errorf("read neighbours of %s: %w", refList(refs), err)
 	}
 	var ents []map[string]json.RawMessage
-	var named []refJSON
-	for name, dst := range map[string]any{"e": &ents, "n": &named} {
-		if raw, ok := out[name]; ok {
-			if err := json.Unmarshal(raw, dst); err != nil {
-				return nil, fmt.Errorf("read neighbours: decode %s: %w", name, err)
-			}
+	if raw, ok := out["e"]; ok {
+		if err := json.Unmarshal(raw, &ents); err != nil {
+			return nil, fmt.Errorf("read neighbours: decode e: %w", err)
 		}
 	}
-	names := map[string]refJSON{}
-	for _, r := range named {
-		names[r.UID] = r
-	}
+	names := map[string]refJSON{} // the money counterparties, by uid
 	// The money rows of each entity (by uid), month by month.
 	money := map[string][]moneyRow{}
 	for _, m := range months {
@@ -174,14 +123,14 @@ func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Re
 			var uid string
 			_ = json.Unmarshal(g["uid"], &uid)
 			for _, d := range []struct {
-				alias, other string
-				dir          graph.Direction
-			}{{"s", fTo, graph.DirOut}, {"r", fFrom, graph.DirIn}} {
+				alias string
+				dir   graph.Direction
+			}{{"s", graph.DirOut}, {"r", graph.DirIn}} {
 				raw, ok := g[d.alias]
 				if !ok {
 					continue
 				}
-				rows, err := groupRows(raw, m, d.other)
+				rows, err := sumRows(raw, names)
 				if err != nil {
 					return nil, fmt.Errorf("read neighbours: decode g_%s: %w", m, err)
 				}
@@ -232,6 +181,51 @@ func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Re
 		res[ref] = rows
 	}
 	return res, nil
+}
+
+// neighborsQuery is the query of readNeighbors: per entity its links (both
+// directions, with names) and per month bucket either its hub summaries
+// (hs.YYYY_MM, with the counterparties' names) or, for the entities without
+// them that month, its transactions with their counterparties' names,
+// channels, amounts and times, which sumRows sums here: a month without
+// summaries has fewer than hubMin transactions, and reading them costs the
+// cluster less than grouping them in it and naming the counterparties in a
+// later block (docs/DGRAPH.md, "Neighbour prefetch").
+func neighborsQuery(refs []graph.Ref, months []string) string {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = quote(refID(r))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "{ E as var(func: eq(%s, [%s]))\n", predRef, strings.Join(ids, ","))
+	fmt.Fprintf(&b, " e(func: uid(E)) { uid %s %s\n", predKind, predKey)
+	for _, t := range linkTypes {
+		for _, p := range []string{predLinkOut, predLinkIn} {
+			fmt.Fprintf(&b, "  %s%s @facets(role, src) { %s }\n", p, t, refFields)
+		}
+	}
+	b.WriteString(" }\n")
+	for _, m := range months {
+		// The entities with summaries this month: one has() per month,
+		// over hs.YYYY_MM, which only hubs have.
+		noHub := ""
+		if !hubsIgnored {
+			fmt.Fprintf(&b, " H_%s as var(func: uid(E)) @filter(has(%s%s))\n", m, predHubs, m)
+			noHub = fmt.Sprintf("@filter(NOT uid(H_%s))", m)
+		}
+		fmt.Fprintf(&b, " g_%s(func: uid(E)) %s { uid\n", m, noHub)
+		for _, d := range []struct{ alias, pred, other string }{{"s", predSent, fTo}, {"r", predRecv, fFrom}} {
+			fmt.Fprintf(&b, "  %s: %s%s { o: %s { %s } c: %s a: %s t: %s }\n",
+				d.alias, d.pred, m, txPred(m, d.other), refFields, txPred(m, fChan), txPred(m, fAmount), txPred(m, fTime))
+		}
+		b.WriteString(" }\n")
+		if !hubsIgnored {
+			fmt.Fprintf(&b, " h_%s(func: uid(H_%s)) { uid %s%s { row: %s other: %s { %s } } }\n",
+				m, m, predHubs, m, hubPred(m, hubRowFld), hubPred(m, hubOther), refFields)
+		}
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // hubsIgnored makes readNeighbors group every month's transactions, as if
@@ -423,4 +417,47 @@ func (c *nbCache) clear() {
 	c.mu.Lock()
 	c.ll, c.ent = nil, nil
 	c.mu.Unlock()
+}
+
+// sumRows sums a month's transactions of one direction, as read by
+// readNeighbors (each with its counterparty, channel, amount and time),
+// into one row per (counterparty, channel) in the order first seen, and
+// names the counterparties. A month without hub summaries has fewer than
+// hubMin of them.
+func sumRows(raw json.RawMessage, names map[string]refJSON) ([]groupRow, error) {
+	var txs []struct {
+		O refJSON   `json:"o"`
+		C int       `json:"c"`
+		A int64     `json:"a"`
+		T time.Time `json:"t"`
+	}
+	if err := json.Unmarshal(raw, &txs); err != nil {
+		return nil, err
+	}
+	type key struct {
+		other string
+		ch    int
+	}
+	at := map[key]int{}
+	var out []groupRow
+	for _, t := range txs {
+		k := key{t.O.UID, t.C}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, groupRow{Other: t.O.UID, Channel: t.C, Min: t.T, Max: t.T})
+			names[t.O.UID] = t.O
+		}
+		r := &out[i]
+		r.Count++
+		r.Sum = graph.AddSat(r.Sum, t.A)
+		if t.T.Before(r.Min) {
+			r.Min = t.T
+		}
+		if t.T.After(r.Max) {
+			r.Max = t.T
+		}
+	}
+	return out, nil
 }

@@ -39,6 +39,8 @@ const (
 	predStatsRec = "cg.statsrec" // the counts the last import stored (graph.Stats as JSON)
 	predRisk     = "cg.risk"     // an entity's risk score, written back by an analysis of a pulled neighbourhood
 	predRiskRec  = "cg.riskrec"  // that risk, its analysis run and the pull's scope as JSON
+	predMonths   = "cg.months"   // the month buckets an entity has transactions in (a superset: a moved transaction leaves its old month listed)
+	predMonthsOK = "cg.monthsok" // on the stats node: every entity's cg.months is complete (the cluster's first load wrote them)
 	metaStats    = "stats"
 	predSent     = "sent." // sent.YYYY_MM: entity → its outgoing transactions of the month
 	predRecv     = "recv." // recv.YYYY_MM: entity → its incoming transactions of the month
@@ -151,6 +153,8 @@ func baseSchema() string {
 		predBatchSum + `: string @index(exact) .`,
 		predBatchRec + `: string .`,
 		predMeta + `: string @index(exact) @upsert .`,
+		predMonths + `: [string] .`,
+		predMonthsOK + `: bool .`,
 		predStatsRec + `: string .`,
 		predRisk + `: float @index(float) .`,
 		predRiskRec + `: string .`,
@@ -257,6 +261,9 @@ func isMonth(s string) bool {
 	m, err2 := strconv.Atoi(s[5:])
 	return err1 == nil && err2 == nil && y >= 0 && m >= 1 && m <= 12
 }
+
+// monthName is the bucket of a monthIndex.
+func monthName(i int) string { return fmt.Sprintf("%04d_%02d", i/12, i%12+1) }
 
 // monthIndex numbers months consecutively (year*12 + month - 1).
 func monthIndex(m string) int {

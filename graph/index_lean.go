@@ -74,9 +74,20 @@ type LeanSource interface {
 }
 
 // BuildIndexLean reads everything src holds into a new Index. It builds the
-// same index as BuildIndex over the same data. When src also reports its
-// Stats, the builder reserves room for what they count.
+// same index as BuildIndex over the same data.
 func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
+	b, err := LeanBuilder(ctx, src, nil)
+	if err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}
+
+// LeanBuilder reads everything src holds into a new builder, for Build or
+// BuildFile, calling each (if not nil) after every record. When src also
+// reports its Stats, the builder reserves room for what they count and
+// learns the batches they list.
+func LeanBuilder(ctx context.Context, src LeanSource, each func()) (*IndexBuilder, error) {
 	b := NewIndexBuilder()
 	if s, ok := src.(interface {
 		Stats(context.Context) (Stats, error)
@@ -88,17 +99,20 @@ func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
 			}
 		}
 	}
+	if each == nil {
+		each = func() {}
+	}
 	err := src.ScanLean(ctx,
-		func(e *ScanEntity) error { b.AddScanEntity(e); return nil },
-		func(l *ScanLink) error { b.AddScanLink(l); return nil },
-		func(t *ScanTxn) error { b.AddScanTxn(t); return nil })
+		func(e *ScanEntity) error { b.AddScanEntity(e); each(); return nil },
+		func(l *ScanLink) error { b.AddScanLink(l); each(); return nil },
+		func(t *ScanTxn) error { b.AddScanTxn(t); each(); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("build graph index: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("build graph index: %w", err)
 	}
-	return b.Build(), nil
+	return b, nil
 }
 
 // Reserve makes room for the entities, links and transactions st counts, so

@@ -14,6 +14,11 @@ import (
 // stubs, kept and dropped properties, links of several types, transactions
 // with ATM, device, IP and flags, and a self-transfer.
 func richIndex(r *rand.Rand, np, nc, nl, nt int) *Index {
+	return richBuilder(r, np, nc, nl, nt).Build()
+}
+
+// richBuilder is the builder richIndex builds.
+func richBuilder(r *rand.Rand, np, nc, nl, nt int) *IndexBuilder {
 	b := NewIndexBuilder()
 	for i := range np {
 		b.AddEntity(Entity{Ref: iperson(i), Name: fmt.Sprintf("Айдар %d", i), Stub: r.IntN(5) == 0,
@@ -57,7 +62,7 @@ func richIndex(r *rand.Rand, np, nc, nl, nt int) *Index {
 		}
 		b.AddTxn(t)
 	}
-	return b.Build()
+	return b
 }
 
 // requireSameIndex compares two indexes through every accessor.

@@ -93,6 +93,43 @@ func saveIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.
 	})
 }
 
+// buildIndexFile rebuilds the graph index from the store straight into its
+// file and maps it: the builder lays the index out in a writable mapping of
+// a temporary file (graph.BuildFile, mapfile.Writable) renamed over the old
+// one as saveIndexFile does, so that the index's arrays are never in the
+// heap, only the builder's columns (docs/adr/0007-index-built-into-its-file.md).
+// The builder is garbage when it returns.
+func buildIndexFile(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, error) {
+	b, st, err := leanBuilder(ctx, db, progress)
+	if err != nil {
+		return nil, err
+	}
+	err = replaceFile(ctx, indexFilePath(db), func(f *os.File) error {
+		var done func() error
+		err := b.BuildFile(ctx, st, func(size int) ([]byte, error) {
+			data, d, err := mapfile.Writable(f, size)
+			done = d
+			return data, err
+		})
+		if done != nil {
+			if derr := done(); err == nil {
+				err = derr
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ix, err := openIndexFile(db, st)
+	if err != nil {
+		return nil, fmt.Errorf("built %s but could not map it: %w", IndexFileName, err)
+	}
+	// A snapshot an earlier casegraph kept in the store is of no more use.
+	_ = db.DeleteBlob(ctx, indexBlob)
+	return ix, nil
+}
+
 // replaceFile writes the file at path with write, through a temporary file
 // (0600) in the same folder renamed over it. Temporary files a killed
 // process left behind are removed first.

@@ -66,6 +66,46 @@ func TestBuildFileMatches(t *testing.T) {
 	}
 }
 
+// TestBuildFileReserveIn: a builder whose columns lie in memory ReserveIn
+// was given builds the same file, also when the records outgrow the room
+// the statistics made (more transactions, longer ids: the columns move to
+// the heap).
+func TestBuildFileReserveIn(t *testing.T) {
+	if !IndexFileSupported {
+		t.Skip("graph index files are not supported on this host")
+	}
+	for i, txns := range []int{0, 1, 4000, 20000, 40000} {
+		seed := uint64(200 + i)
+		want := writeIndexFile(t, richBuilder(rand.New(rand.NewPCG(seed, 1)), 50, 300, 100, 20000).Build(), fileStamp)
+		b := NewIndexBuilder()
+		asked := -1
+		if err := b.ReserveIn(Stats{Txns: txns}, func(size int) ([]byte, error) { asked = size; return heapFile(size) }); err != nil {
+			t.Fatal(err)
+		}
+		if asked != txns*(txColumnBytes+16) {
+			t.Fatalf("%d transactions: asked for %d bytes", txns, asked)
+		}
+		richFeed(b, rand.New(rand.NewPCG(seed, 1)), 50, 300, 100, 20000)
+		if got := buildFileBytes(t, b, fileStamp); !bytes.Equal(got, want) {
+			t.Fatalf("room for %d transactions: the file differs", txns)
+		}
+	}
+	// Ids longer than the room made for them.
+	b := NewIndexBuilder()
+	if err := b.ReserveIn(Stats{Txns: 3}, heapFile); err != nil {
+		t.Fatal(err)
+	}
+	h := NewIndexBuilder()
+	for _, x := range []*IndexBuilder{b, h} {
+		for i := range 3 {
+			x.AddTxn(Txn{ID: fmt.Sprintf("a-transaction-id-of-forty-bytes-%08d", 2-i), Time: ixT0, From: icard(i), To: icard(i + 1), Amount: 5})
+		}
+	}
+	if !bytes.Equal(buildFileBytes(t, b, fileStamp), writeIndexFile(t, h.Build(), fileStamp)) {
+		t.Fatal("long ids: the file differs")
+	}
+}
+
 func TestBuildFileStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

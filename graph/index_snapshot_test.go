@@ -20,6 +20,12 @@ func richIndex(r *rand.Rand, np, nc, nl, nt int) *Index {
 // richBuilder is the builder richIndex builds.
 func richBuilder(r *rand.Rand, np, nc, nl, nt int) *IndexBuilder {
 	b := NewIndexBuilder()
+	richFeed(b, r, np, nc, nl, nt)
+	return b
+}
+
+// richFeed adds richIndex's records to b.
+func richFeed(b *IndexBuilder, r *rand.Rand, np, nc, nl, nt int) {
 	for i := range np {
 		b.AddEntity(Entity{Ref: iperson(i), Name: fmt.Sprintf("Айдар %d", i), Stub: r.IntN(5) == 0,
 			Props: map[string]string{"birth": "1985", PropBank: fmt.Sprintf("bank %d", r.IntN(3))}})
@@ -62,7 +68,6 @@ func richBuilder(r *rand.Rand, np, nc, nl, nt int) *IndexBuilder {
 		}
 		b.AddTxn(t)
 	}
-	return b
 }
 
 // requireSameIndex compares two indexes through every accessor.

@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"casegraph/graph"
+	"casegraph/internal/mapfile"
 )
 
 // leanDataset is dataset plus what the lean decoder must get right: kept
@@ -245,8 +246,8 @@ func BenchmarkIndexRebuildPaired(b *testing.B) {
 }
 
 // requireBuildFileSame: the graph index file laid out straight from the
-// lean scan (LeanBuilder, BuildFile) is byte for byte want's written by
-// WriteFile.
+// lean scan (LeanBuilder with its columns in a scratch mapping, BuildFile)
+// is byte for byte want's written by WriteFile.
 func requireBuildFileSame(t *testing.T, db *DB, want *graph.Index) {
 	t.Helper()
 	if !graph.IndexFileSupported {
@@ -269,7 +270,13 @@ func requireBuildFileSame(t *testing.T, db *DB, want *graph.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := graph.LeanBuilder(context.Background(), db, nil)
+	b, err := graph.LeanBuilder(context.Background(), db, nil, func(size int) ([]byte, error) {
+		data, release, err := mapfile.Scratch(t.TempDir(), size)
+		if err == nil {
+			t.Cleanup(release)
+		}
+		return data, err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

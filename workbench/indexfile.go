@@ -94,13 +94,25 @@ func saveIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.
 }
 
 // buildIndexFile rebuilds the graph index from the store straight into its
-// file and maps it: the builder lays the index out in a writable mapping of
-// a temporary file (graph.BuildFile, mapfile.Writable) renamed over the old
-// one as saveIndexFile does, so that the index's arrays are never in the
-// heap, only the builder's columns (docs/adr/0007-index-built-into-its-file.md).
-// The builder is garbage when it returns.
+// file and maps it: the builder keeps the transactions' columns in a mapped
+// scratch file (mapfile.Scratch) and lays the index out in a writable
+// mapping of a temporary file (graph.BuildFile, mapfile.Writable) renamed
+// over the old one as saveIndexFile does, so that neither the index's arrays
+// nor the bulk of the builder's are the process's own memory
+// (docs/adr/0007-index-built-into-its-file.md). The builder is garbage when
+// it returns.
 func buildIndexFile(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, error) {
-	b, st, err := leanBuilder(ctx, db, progress)
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	b, st, err := leanBuilder(ctx, db, progress, func(size int) ([]byte, error) {
+		data, r, err := mapfile.Scratch(db.Dir(), size)
+		release = r
+		return data, err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +130,12 @@ func buildIndexFile(ctx context.Context, db *store.DB, progress func(stage strin
 		}
 		return err
 	})
+	// The builder's columns point into the scratch memory: it is not used
+	// from here on, and the memory goes now rather than at the return.
+	if release != nil {
+		release()
+		release = nil
+	}
 	if err != nil {
 		return nil, err
 	}

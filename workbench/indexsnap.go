@@ -122,7 +122,7 @@ func loadIndex(ctx context.Context, db *store.DB, progress func(stage string, do
 // buildIndexLean rebuilds the graph index in the heap from the store with
 // the lean scan and returns it with the stamp of the data it read.
 func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, store.Stamp, error) {
-	b, st, err := leanBuilder(ctx, db, progress)
+	b, st, err := leanBuilder(ctx, db, progress, nil)
 	if err != nil {
 		return nil, st, err
 	}
@@ -130,9 +130,11 @@ func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage strin
 }
 
 // leanBuilder reads the store with the lean scan into an index builder and
-// returns it with the stamp of the data it read. progress, if not nil, is
-// called every 65,536 records, and once more when the records are read.
-func leanBuilder(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.IndexBuilder, store.Stamp, error) {
+// returns it with the stamp of the data it read; the builder's transaction
+// columns are in the memory mem gives when it is not nil (graph.LeanBuilder).
+// progress, if not nil, is called every 65,536 records, and once more when
+// the records are read.
+func leanBuilder(ctx context.Context, db *store.DB, progress func(stage string, done, total int), mem func(int) ([]byte, error)) (*graph.IndexBuilder, store.Stamp, error) {
 	st, err := db.Stamp()
 	if err != nil {
 		return nil, st, err
@@ -156,7 +158,7 @@ func leanBuilder(ctx context.Context, db *store.DB, progress func(stage string, 
 		if done++; done%65536 == 0 {
 			progress("loading graph", done, total)
 		}
-	})
+	}, mem)
 	if err != nil {
 		return nil, st, fmt.Errorf("load graph: %w", err)
 	}

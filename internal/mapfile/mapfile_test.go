@@ -71,3 +71,26 @@ func TestWritable(t *testing.T) {
 		}
 	}
 }
+
+func TestScratch(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 4096, 1<<20 + 3} {
+		data, release, err := Scratch(dir, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) != size || size > 0 && uintptr(unsafe.Pointer(&data[0]))%8 != 0 {
+			t.Fatalf("size %d: %d bytes, or not 8-byte aligned", size, len(data))
+		}
+		for i := range data {
+			if data[i] != 0 {
+				t.Fatalf("size %d: byte %d not zero", size, i)
+			}
+			data[i] = byte(i)
+		}
+		release()
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("scratch left %d files behind", len(left))
+	}
+}

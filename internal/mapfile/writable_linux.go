@@ -55,7 +55,11 @@ var errCannotAllocate = errors.New("the file system cannot allocate ahead")
 
 // mapAllocated allocates size bytes of blocks for f and maps them shared
 // and writable; errCannotAllocate when the file system cannot allocate, or
-// size is 0.
+// size is 0. Every page is written once, in order, before the mapping is
+// returned: the first write to a page of a shared file mapping faults, and
+// faulting 640 MB in random order (as an index's edges are filled) took
+// 22–24 s against 1.1 s written in order first and then at random
+// (docs/adr/0007-index-built-into-its-file.md).
 func mapAllocated(f *os.File, size int) ([]byte, error) {
 	if size == 0 {
 		return nil, errCannotAllocate
@@ -72,6 +76,10 @@ func mapAllocated(f *os.File, size int) ([]byte, error) {
 	data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("map %s: %w", f.Name(), err)
+	}
+	page := os.Getpagesize()
+	for i := 0; i < len(data); i += page {
+		data[i] = 0
 	}
 	return data, nil
 }

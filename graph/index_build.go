@@ -225,7 +225,16 @@ type buildPlan struct {
 	txZone          []uint8       // by new transaction number; nil when all are in zone 0
 	links           []builderLink // remapped, sorted, without duplicates
 	curs            []string
+	ctx             context.Context // BuildFile's, checked while filling; nil for Build
 }
+
+// stopped reports whether BuildFile's context is done: fill then stops
+// early, leaving arrays its caller discards.
+func (p *buildPlan) stopped() bool { return p.ctx != nil && p.ctx.Err() != nil }
+
+// stopEvery is how many transactions fill lays out between two looks at
+// the context.
+const stopEvery = 1 << 20
 
 func (p *buildPlan) remap(id NodeID) NodeID {
 	if id == NoNode {
@@ -377,6 +386,9 @@ func (b *IndexBuilder) fill(p *buildPlan, a *indexArrays) {
 	}
 	b.refs, b.names, b.full = nil, nil, nil
 	b.fillTxns(p, a)
+	if p.stopped() {
+		return
+	}
 	fillLinks(p, a)
 }
 
@@ -384,6 +396,9 @@ func (b *IndexBuilder) fillTxns(p *buildPlan, a *indexArrays) {
 	n := p.n
 	ko := 0
 	for i, old := range p.perm {
+		if i%stopEvery == 0 && p.stopped() {
+			return
+		}
 		ko += copy(a.txIDs[ko:], b.txID(old))
 		a.txIDOff[i+1] = uint32(ko)
 		a.txFrom[i] = b.txFrom[old]
@@ -405,6 +420,9 @@ func (b *IndexBuilder) fillTxns(p *buildPlan, a *indexArrays) {
 	outNext := slices.Clone(a.outOff[:n])
 	inNext := slices.Clone(a.inOff[:n])
 	for i, old := range p.perm {
+		if i%stopEvery == 0 && p.stopped() {
+			return
+		}
 		from, dst := b.txFrom[old], b.txTo[old]
 		q := outNext[from]
 		outNext[from]++

@@ -16,8 +16,8 @@ import (
 // the file's size, and must return that many zero bytes, 8-byte aligned (a
 // writable mapping of the file, or memory the caller then writes to it).
 // The bytes are those Build followed by WriteFile would write. The builder
-// may be discarded afterwards. ctx is checked between the stages; after an
-// error the memory holds no valid file.
+// may be discarded afterwards. ctx is checked between the stages and every
+// 2^20 transactions laid out; after an error the memory holds no valid file.
 func (b *IndexBuilder) BuildFile(ctx context.Context, stamp [32]byte, alloc func(size int) ([]byte, error)) error {
 	fail := func(err error) error { return fmt.Errorf("build graph index file: %w", err) }
 	if !IndexFileSupported {
@@ -30,6 +30,7 @@ func (b *IndexBuilder) BuildFile(ctx context.Context, stamp [32]byte, alloc func
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	p.ctx = ctx
 	n, m, np := p.n, p.m, len(p.props)
 	valLen := 0
 	for _, pr := range p.props {

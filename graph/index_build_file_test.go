@@ -117,6 +117,15 @@ func TestBuildFileStops(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || called {
 		t.Fatalf("cancelled: err %v, memory asked for: %v", err, called)
 	}
+	// Cancelled once the file's memory is given: the layout stops.
+	ctx, cancel = context.WithCancel(context.Background())
+	err = richBuilder(rand.New(rand.NewPCG(1, 2)), 5, 5, 5, 50).BuildFile(ctx, fileStamp, func(size int) ([]byte, error) {
+		cancel()
+		return heapFile(size)
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled while laid out: %v", err)
+	}
 	boom := fmt.Errorf("no room")
 	err = richBuilder(rand.New(rand.NewPCG(1, 2)), 5, 5, 5, 50).BuildFile(context.Background(), fileStamp, func(int) ([]byte, error) {
 		return nil, boom

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // IndexSource streams every entity (full and stub, each reference once), link
@@ -174,66 +175,124 @@ func (b *IndexBuilder) AddTxn(t Txn) {
 }
 
 // Build numbers the nodes, sorts the transactions and lays out the
-// adjacency. The builder may be discarded afterwards; reusing it is not
-// supported.
+// adjacency in the heap. The builder may be discarded afterwards; reusing it
+// is not supported. BuildFile lays out the same arrays in a graph index file.
 func (b *IndexBuilder) Build() *Index {
-	n := len(b.refs)
-	ix := &Index{}
-
-	// Number nodes in Ref order.
-	order := make([]NodeID, n)
-	for i := range order {
-		order[i] = NodeID(i)
+	p := b.plan()
+	a := indexArrays{
+		kinds: make([]Kind, p.n), keyOff: make([]uint32, p.n+1), keys: make([]byte, p.keyLen),
+		nameOff: make([]uint32, p.n+1), names: make([]byte, p.nameLen), stub: make([]uint64, (p.n+63)/64),
+		txIDOff: make([]uint32, p.m+1), txIDs: make([]byte, len(b.txIDs)), txFrom: make([]NodeID, p.m),
+		txOutPos: make([]uint32, p.m), txFlags: make([]TxFlags, p.m),
+		txATM: make([]NodeID, p.m), txDev: make([]NodeID, p.m), txIP: make([]NodeID, p.m),
+		outOff: make([]uint32, p.n+1), out: make([]TxEdge, p.m), inOff: make([]uint32, p.n+1), in: make([]TxEdge, p.m),
+		linkOff: make([]uint32, p.n+1), links: make([]LinkEdge, 2*len(p.links)),
 	}
-	slices.SortFunc(order, func(x, y NodeID) int {
+	b.fill(p, &a)
+	ix := &Index{
+		kinds: a.kinds, keyOff: a.keyOff, keys: heapString(a.keys), nameOff: a.nameOff, names: heapString(a.names),
+		stub: a.stub, props: p.props,
+		outOff: a.outOff, inOff: a.inOff, out: a.out, in: a.in, linkOff: a.linkOff, links: a.links,
+		txIDOff: a.txIDOff, txIDs: heapString(a.txIDs), txFrom: a.txFrom, txOutPos: a.txOutPos, txFlags: a.txFlags,
+		txATM: a.txATM, txDev: a.txDev, txIP: a.txIP,
+		curs: p.curs, txZone: p.txZone,
+	}
+	ix.buildZones(p.zoneNames)
+	ix.computeTimeUnit()
+	return ix
+}
+
+// heapString returns b as a string without copying; b must not change
+// afterwards.
+func heapString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// buildPlan is what Build decides before it lays out any array: the nodes'
+// numbering, the transactions' order, their zones, the properties and links
+// that remain, and so the size of every array.
+type buildPlan struct {
+	n, m            int
+	order           []NodeID // old ids in Ref order
+	newID           []NodeID // rank of each old id
+	keyLen, nameLen int
+	props           []indexProp // by node, then slot; the last value added wins
+	perm            []uint32    // old transaction numbers in their new order
+	zoneNames       []string
+	txZone          []uint8       // by new transaction number; nil when all are in zone 0
+	links           []builderLink // remapped, sorted, without duplicates
+	curs            []string
+	ctx             context.Context // BuildFile's, checked while filling; nil for Build
+}
+
+// stopped reports whether BuildFile's context is done: fill then stops
+// early, leaving arrays its caller discards.
+func (p *buildPlan) stopped() bool { return p.ctx != nil && p.ctx.Err() != nil }
+
+// stopEvery is how many transactions fill lays out between two looks at
+// the context.
+const stopEvery = 1 << 20
+
+func (p *buildPlan) remap(id NodeID) NodeID {
+	if id == NoNode {
+		return NoNode
+	}
+	return p.newID[id]
+}
+
+// indexArrays are the arrays Build fills: the Index's own in the heap, or
+// sections of a graph index file (BuildFile). Every one is zero on entry and
+// of its final length.
+type indexArrays struct {
+	kinds              []Kind
+	keyOff, nameOff    []uint32
+	keys, names        []byte
+	stub               []uint64
+	txIDOff            []uint32
+	txIDs              []byte
+	txFrom             []NodeID
+	txOutPos           []uint32
+	txFlags            []TxFlags
+	txATM, txDev, txIP []NodeID
+	outOff, inOff      []uint32
+	out, in            []TxEdge
+	linkOff            []uint32
+	links              []LinkEdge
+}
+
+// plan numbers the nodes in Ref order, sorts the properties, the
+// transactions and the links, and names the zones.
+func (b *IndexBuilder) plan() *buildPlan {
+	n := len(b.refs)
+	p := &buildPlan{n: n, m: len(b.txIDEnd)}
+	p.order = make([]NodeID, n)
+	for i := range p.order {
+		p.order[i] = NodeID(i)
+	}
+	slices.SortFunc(p.order, func(x, y NodeID) int {
 		rx, ry := b.refs[x], b.refs[y]
 		if c := cmp.Compare(rx.Kind, ry.Kind); c != 0 {
 			return c
 		}
 		return strings.Compare(rx.Key, ry.Key)
 	})
-	newID := make([]NodeID, n)
-	for rank, old := range order {
-		newID[old] = NodeID(rank)
+	p.newID = make([]NodeID, n)
+	for rank, old := range p.order {
+		p.newID[old] = NodeID(rank)
 	}
 	b.ids = [kindCount + 1]map[string]NodeID{}
-	remap := func(id NodeID) NodeID {
-		if id == NoNode {
-			return NoNode
-		}
-		return newID[id]
-	}
-
-	ix.kinds = make([]Kind, n)
-	ix.keyOff = make([]uint32, n+1)
-	ix.nameOff = make([]uint32, n+1)
-	ix.stub = make([]uint64, (n+63)/64)
-	var keys, names strings.Builder
-	keyLen, nameLen := 0, 0
 	for i, r := range b.refs {
-		keyLen += len(r.Key)
-		nameLen += len(b.names[i])
+		p.keyLen += len(r.Key)
+		p.nameLen += len(b.names[i])
 	}
-	keys.Grow(keyLen)
-	names.Grow(nameLen)
-	for rank, old := range order {
-		r := b.refs[old]
-		ix.kinds[rank] = r.Kind
-		keys.WriteString(r.Key)
-		names.WriteString(b.names[old])
-		ix.keyOff[rank+1] = uint32(keys.Len())
-		ix.nameOff[rank+1] = uint32(names.Len())
-		if !b.full[old] {
-			ix.stub[rank/64] |= 1 << (rank % 64)
-		}
-	}
-	ix.keys, ix.names = keys.String(), names.String()
-	b.refs, b.names, b.full = nil, nil, nil
 
 	// Properties: the last value added for a (node, key) wins.
 	props := make([]indexProp, len(b.props))
-	for i, p := range b.props {
-		props[i] = indexProp{node: newID[p.node], slot: p.slot, val: p.val}
+	for i, pr := range b.props {
+		props[i] = indexProp{node: p.newID[pr.node], slot: pr.slot, val: pr.val}
 	}
 	slices.SortStableFunc(props, func(x, y indexProp) int {
 		if c := cmp.Compare(x.node, y.node); c != 0 {
@@ -245,39 +304,57 @@ func (b *IndexBuilder) Build() *Index {
 		if i+1 < len(props) && props[i+1].node == props[i].node && props[i+1].slot == props[i].slot {
 			continue
 		}
-		ix.props = append(ix.props, props[i])
+		p.props = append(p.props, props[i])
 	}
 	b.props = nil
 
-	ix.buildTxns(b, remap)
-	ix.buildLinks(b, n, remap)
-	return ix
+	b.planTxns(p)
+	p.links = b.links
+	for i := range p.links {
+		p.links[i].from, p.links[i].to = p.remap(p.links[i].from), p.remap(p.links[i].to)
+	}
+	slices.SortFunc(p.links, func(x, y builderLink) int {
+		if c := cmp.Compare(x.from, y.from); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.typ, y.typ); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.to, y.to)
+	})
+	p.links = slices.Compact(p.links)
+	b.links = nil
+	p.curs = b.curs.codes
+	if len(p.curs) == 0 {
+		p.curs = []string{"KZT"}
+	}
+	return p
 }
 
-func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
-	n := len(ix.kinds)
-	m := len(b.txIDEnd)
-	txID := func(i uint32) []byte {
-		start := uint32(0)
-		if i > 0 {
-			start = b.txIDEnd[i-1]
-		}
-		return b.txIDs[start:b.txIDEnd[i]]
+func (b *IndexBuilder) txID(i uint32) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = b.txIDEnd[i-1]
 	}
-	for i := range m {
-		b.txFrom[i], b.txTo[i] = remap(b.txFrom[i]), remap(b.txTo[i])
+	return b.txIDs[start:b.txIDEnd[i]]
+}
+
+// planTxns remaps the transactions' endpoints and orders them.
+func (b *IndexBuilder) planTxns(p *buildPlan) {
+	for i := range p.m {
+		b.txFrom[i], b.txTo[i] = p.remap(b.txFrom[i]), p.remap(b.txTo[i])
 	}
 	// Transactions in (time, id) order, ties broken by the endpoints and the
 	// amount so equal inputs give equal indexes whatever order they came in.
-	perm := make([]uint32, m)
-	for i := range perm {
-		perm[i] = uint32(i)
+	p.perm = make([]uint32, p.m)
+	for i := range p.perm {
+		p.perm[i] = uint32(i)
 	}
-	slices.SortFunc(perm, func(x, y uint32) int {
+	slices.SortFunc(p.perm, func(x, y uint32) int {
 		if c := cmp.Compare(b.txTime[x], b.txTime[y]); c != 0 {
 			return c
 		}
-		if c := bytes.Compare(txID(x), txID(y)); c != 0 {
+		if c := bytes.Compare(b.txID(x), b.txID(y)); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(b.txFrom[x], b.txFrom[y]); c != 0 {
@@ -288,63 +365,76 @@ func (ix *Index) buildTxns(b *IndexBuilder, remap func(NodeID) NodeID) {
 		}
 		return cmp.Compare(b.txAmount[x], b.txAmount[y])
 	})
-
-	ix.txIDOff = make([]uint32, m+1)
-	ix.txFrom = make([]NodeID, m)
-	ix.txOutPos = make([]uint32, m)
-	ix.txFlags = make([]TxFlags, m)
-	ix.txATM = make([]NodeID, m)
-	ix.txDev = make([]NodeID, m)
-	ix.txIP = make([]NodeID, m)
-	zoneNames, txZone := b.txZones(perm)
-	ix.txZone = txZone
-	ix.outOff = make([]uint32, n+1)
-	ix.inOff = make([]uint32, n+1)
-	to := make([]NodeID, m)
-	ids := make([]byte, 0, len(b.txIDs))
-	for i, old := range perm {
-		ids = append(ids, txID(old)...)
-		ix.txIDOff[i+1] = uint32(len(ids))
-		ix.txFrom[i] = b.txFrom[old]
-		to[i] = b.txTo[old]
-		ix.txFlags[i] = b.txFlags[old] | b.batchDateOnly(b.txBatch[old])
-		ix.txATM[i] = remap(b.txATM[old])
-		ix.txDev[i] = remap(b.txDev[old])
-		ix.txIP[i] = remap(b.txIP[old])
-		ix.outOff[ix.txFrom[i]+1]++
-		ix.inOff[to[i]+1]++
+	p.zoneNames, p.txZone = b.txZones(p.perm)
+	if p.m == 0 {
+		p.txZone = nil
 	}
-	ix.txIDs = string(ids)
-	b.txIDs, b.txIDEnd = nil, nil
+}
+
+// fill lays out the plan into a, dropping the builder's columns as it goes.
+func (b *IndexBuilder) fill(p *buildPlan, a *indexArrays) {
+	ko, no := 0, 0
+	for rank, old := range p.order {
+		a.kinds[rank] = b.refs[old].Kind
+		ko += copy(a.keys[ko:], b.refs[old].Key)
+		no += copy(a.names[no:], b.names[old])
+		a.keyOff[rank+1] = uint32(ko)
+		a.nameOff[rank+1] = uint32(no)
+		if !b.full[old] {
+			a.stub[rank/64] |= 1 << (rank % 64)
+		}
+	}
+	b.refs, b.names, b.full = nil, nil, nil
+	b.fillTxns(p, a)
+	if p.stopped() {
+		return
+	}
+	fillLinks(p, a)
+}
+
+func (b *IndexBuilder) fillTxns(p *buildPlan, a *indexArrays) {
+	n := p.n
+	ko := 0
+	for i, old := range p.perm {
+		if i%stopEvery == 0 && p.stopped() {
+			return
+		}
+		ko += copy(a.txIDs[ko:], b.txID(old))
+		a.txIDOff[i+1] = uint32(ko)
+		a.txFrom[i] = b.txFrom[old]
+		a.txFlags[i] = b.txFlags[old] | b.batchDateOnly(b.txBatch[old])
+		a.txATM[i] = p.remap(b.txATM[old])
+		a.txDev[i] = p.remap(b.txDev[old])
+		a.txIP[i] = p.remap(b.txIP[old])
+		a.outOff[b.txFrom[old]+1]++
+		a.inOff[b.txTo[old]+1]++
+	}
+	b.txIDs, b.txIDEnd, b.txFlags, b.txATM, b.txDev, b.txIP, b.txBatch = nil, nil, nil, nil, nil, nil, nil
 	for v := range n {
-		ix.outOff[v+1] += ix.outOff[v]
-		ix.inOff[v+1] += ix.inOff[v]
+		a.outOff[v+1] += a.outOff[v]
+		a.inOff[v+1] += a.inOff[v]
 	}
 	// Filling in transaction order leaves every node's edges sorted by time,
-	// then transaction index, with no per-node sort.
-	ix.out = make([]TxEdge, m)
-	ix.in = make([]TxEdge, m)
-	outNext := slices.Clone(ix.outOff[:n])
-	inNext := slices.Clone(ix.inOff[:n])
-	for i, old := range perm {
-		from, dst := ix.txFrom[i], to[i]
-		e := TxEdge{Tx: uint32(i), Other: dst, Time: b.txTime[old], Amount: b.txAmount[old], Channel: b.txChan[old], Cur: b.txCur[old]}
-		p := outNext[from]
+	// then transaction index, with no per-node sort. Edges are written field
+	// by field: a file's padding stays as it was, zero.
+	outNext := slices.Clone(a.outOff[:n])
+	inNext := slices.Clone(a.inOff[:n])
+	for i, old := range p.perm {
+		if i%stopEvery == 0 && p.stopped() {
+			return
+		}
+		from, dst := b.txFrom[old], b.txTo[old]
+		q := outNext[from]
 		outNext[from]++
-		ix.out[p] = e
-		ix.txOutPos[i] = p
-		e.Other = from
-		ix.in[inNext[dst]] = e
+		e := &a.out[q]
+		e.Tx, e.Other, e.Time, e.Amount, e.Channel, e.Cur = uint32(i), dst, b.txTime[old], b.txAmount[old], b.txChan[old], b.txCur[old]
+		a.txOutPos[i] = q
+		f := &a.in[inNext[dst]]
 		inNext[dst]++
+		f.Tx, f.Other, f.Time, f.Amount, f.Channel, f.Cur = uint32(i), from, e.Time, e.Amount, e.Channel, e.Cur
 	}
-	b.txTime, b.txAmount, b.txFrom, b.txTo, b.txChan, b.txFlags = nil, nil, nil, nil, nil, nil
-	b.txATM, b.txDev, b.txIP, b.txCur, b.txBatch = nil, nil, nil, nil, nil
-	ix.curs = b.curs.codes
-	if len(ix.curs) == 0 {
-		ix.curs = []string{"KZT"}
-	}
-	ix.buildZones(zoneNames)
-	ix.computeTimeUnit()
+	b.txTime, b.txAmount, b.txFrom, b.txTo, b.txChan, b.txCur = nil, nil, nil, nil, nil, nil
+	p.perm = nil
 }
 
 // batchDateOnly returns TxDateOnly for the transactions of a batch that
@@ -396,41 +486,28 @@ func (b *IndexBuilder) txZones(perm []uint32) ([]string, []uint8) {
 	return names, txZone
 }
 
-func (ix *Index) buildLinks(b *IndexBuilder, n int, remap func(NodeID) NodeID) {
-	links := b.links
-	for i := range links {
-		links[i].from, links[i].to = remap(links[i].from), remap(links[i].to)
-	}
-	slices.SortFunc(links, func(x, y builderLink) int {
-		if c := cmp.Compare(x.from, y.from); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.typ, y.typ); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.to, y.to)
-	})
-	links = slices.Compact(links)
-	ix.linkOff = make([]uint32, n+1)
-	for _, l := range links {
-		ix.linkOff[l.from+1]++
-		ix.linkOff[l.to+1]++
+func fillLinks(p *buildPlan, a *indexArrays) {
+	n := p.n
+	for _, l := range p.links {
+		a.linkOff[l.from+1]++
+		a.linkOff[l.to+1]++
 	}
 	for v := range n {
-		ix.linkOff[v+1] += ix.linkOff[v]
+		a.linkOff[v+1] += a.linkOff[v]
 	}
-	ix.links = make([]LinkEdge, ix.linkOff[n])
-	next := slices.Clone(ix.linkOff[:n])
-	for _, l := range links {
-		ix.links[next[l.from]] = LinkEdge{Other: l.to, Type: l.typ, Out: true}
+	next := slices.Clone(a.linkOff[:n])
+	for _, l := range p.links {
+		e := &a.links[next[l.from]]
+		e.Other, e.Type, e.Out = l.to, l.typ, true
 		next[l.from]++
-		ix.links[next[l.to]] = LinkEdge{Other: l.from, Type: l.typ, Out: false}
+		e = &a.links[next[l.to]]
+		e.Other, e.Type, e.Out = l.from, l.typ, false
 		next[l.to]++
 	}
 	for v := range n {
-		slices.SortFunc(ix.links[ix.linkOff[v]:ix.linkOff[v+1]], compareLinkEdge)
+		slices.SortFunc(a.links[a.linkOff[v]:a.linkOff[v+1]], compareLinkEdge)
 	}
-	b.links = nil
+	p.links = nil
 }
 
 func compareLinkEdge(x, y LinkEdge) int {

@@ -302,7 +302,7 @@ func (ix *Index) WriteFile(w io.WriteSeeker, stamp [32]byte) (int64, error) {
 	for i, s := range secs {
 		sizes[i] = s.size()
 	}
-	offs, bodyOff, blocks, size := indexFileLayout(sizes)
+	_, bodyOff, blocks, size := indexFileLayout(sizes)
 	if _, err := w.Seek(int64(bodyOff), io.SeekStart); err != nil {
 		return fail(err)
 	}
@@ -360,6 +360,21 @@ func (ix *Index) WriteFile(w io.WriteSeeker, stamp [32]byte) (int64, error) {
 		return fail(fmt.Errorf("%d blocks written, %d laid out", len(sums), blocks))
 	}
 
+	h := indexFileHead(stamp, [4]int{len(ix.kinds), len(ix.txFrom), len(ix.links), len(ix.props)}, sizes, sums)
+	if _, err := w.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	if _, err := w.Write(h); err != nil {
+		return fail(err)
+	}
+	return int64(size), nil
+}
+
+// indexFileHead returns the header, section table and block sums of a
+// graph index file (its first bodyOff bytes) of dims (nodes, transactions,
+// link edges, properties) and section sizes, whose body's blocks have sums.
+func indexFileHead(stamp [32]byte, dims [4]int, sizes [secCount]int, sums []uint32) []byte {
+	offs, bodyOff, blocks, size := indexFileLayout(sizes)
 	h := make([]byte, indexFileHeader, bodyOff)
 	copy(h, indexFileMagic)
 	binary.LittleEndian.PutUint32(h[8:], indexFileVersion)
@@ -371,10 +386,9 @@ func (ix *Index) WriteFile(w io.WriteSeeker, stamp [32]byte) (int64, error) {
 	binary.LittleEndian.PutUint32(h[64:], secCount)
 	binary.LittleEndian.PutUint32(h[68:], uint32(blocks))
 	binary.LittleEndian.PutUint32(h[72:], indexFileBlock)
-	binary.LittleEndian.PutUint64(h[80:], uint64(len(ix.kinds)))
-	binary.LittleEndian.PutUint64(h[88:], uint64(len(ix.txFrom)))
-	binary.LittleEndian.PutUint64(h[96:], uint64(len(ix.links)))
-	binary.LittleEndian.PutUint64(h[104:], uint64(len(ix.props)))
+	for i, d := range dims {
+		binary.LittleEndian.PutUint64(h[80+8*i:], uint64(d))
+	}
 	for i := range secCount {
 		h = binary.LittleEndian.AppendUint64(h, uint64(offs[i]))
 		h = binary.LittleEndian.AppendUint64(h, uint64(sizes[i]))
@@ -383,14 +397,7 @@ func (ix *Index) WriteFile(w io.WriteSeeker, stamp [32]byte) (int64, error) {
 		h = binary.LittleEndian.AppendUint32(h, c)
 	}
 	binary.LittleEndian.PutUint32(h[124:], crc32.Update(crc32.Checksum(h[:124], castagnoli), castagnoli, h[indexFileHeader:]))
-	h = h[:bodyOff]
-	if _, err := w.Seek(0, io.SeekStart); err != nil {
-		return fail(err)
-	}
-	if _, err := w.Write(h); err != nil {
-		return fail(err)
-	}
-	return int64(size), nil
+	return h[:bodyOff]
 }
 
 func badIndexFile(format string, args ...any) error {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The lean path feeds the builder straight from a store's encoded records:
@@ -74,37 +75,110 @@ type LeanSource interface {
 }
 
 // BuildIndexLean reads everything src holds into a new Index. It builds the
-// same index as BuildIndex over the same data. When src also reports its
-// Stats, the builder reserves room for what they count.
+// same index as BuildIndex over the same data.
 func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
+	b, err := LeanBuilder(ctx, src, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}
+
+// LeanBuilder reads everything src holds into a new builder, for Build or
+// BuildFile, calling each (if not nil) after every record. When src also
+// reports its Stats, the builder reserves room for what they count (in the
+// memory mem gives, when mem is not nil: see ReserveIn) and learns the
+// batches they list.
+func LeanBuilder(ctx context.Context, src LeanSource, each func(), mem func(size int) ([]byte, error)) (*IndexBuilder, error) {
 	b := NewIndexBuilder()
 	if s, ok := src.(interface {
 		Stats(context.Context) (Stats, error)
 	}); ok {
 		if st, err := s.Stats(ctx); err == nil {
-			b.Reserve(st)
+			if mem == nil {
+				b.Reserve(st)
+			} else if err := b.ReserveIn(st, mem); err != nil {
+				return nil, fmt.Errorf("build graph index: %w", err)
+			}
 			for _, bt := range st.Batches {
 				b.AddBatch(bt)
 			}
 		}
 	}
+	if each == nil {
+		each = func() {}
+	}
 	err := src.ScanLean(ctx,
-		func(e *ScanEntity) error { b.AddScanEntity(e); return nil },
-		func(l *ScanLink) error { b.AddScanLink(l); return nil },
-		func(t *ScanTxn) error { b.AddScanTxn(t); return nil })
+		func(e *ScanEntity) error { b.AddScanEntity(e); each(); return nil },
+		func(l *ScanLink) error { b.AddScanLink(l); each(); return nil },
+		func(t *ScanTxn) error { b.AddScanTxn(t); each(); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("build graph index: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("build graph index: %w", err)
 	}
-	return b.Build(), nil
+	return b, nil
 }
 
 // Reserve makes room for the entities, links and transactions st counts, so
 // the builder's columns and maps do not grow (and copy) while it is fed.
 // Counts are hints: more or fewer records are fine.
 func (b *IndexBuilder) Reserve(st Stats) {
+	b.reserveNodes(st)
+	m := st.Txns
+	b.txIDs = slices.Grow(b.txIDs, 10*m)
+	b.txIDEnd = slices.Grow(b.txIDEnd, m)
+	b.txTime, b.txAmount = slices.Grow(b.txTime, m), slices.Grow(b.txAmount, m)
+	b.txFrom, b.txTo = slices.Grow(b.txFrom, m), slices.Grow(b.txTo, m)
+	b.txChan, b.txFlags = slices.Grow(b.txChan, m), slices.Grow(b.txFlags, m)
+	b.txATM, b.txDev, b.txIP = slices.Grow(b.txATM, m), slices.Grow(b.txDev, m), slices.Grow(b.txIP, m)
+	b.txCur, b.txBatch = slices.Grow(b.txCur, m), slices.Grow(b.txBatch, m)
+}
+
+// ReserveIn is Reserve with the transactions' columns, the bulk of what a
+// builder holds, laid out in memory mem returns (called once, with the size
+// wanted; 8-byte aligned): a mapped scratch file keeps them out of the
+// process's own memory (docs/adr/0007-index-built-into-its-file.md). Room
+// is made for 16 bytes of id per transaction; a column that outgrows its
+// room moves to the heap as append moves it. The memory must stay valid
+// until Build or BuildFile has returned, and the builder must not be used
+// once it is released.
+func (b *IndexBuilder) ReserveIn(st Stats, mem func(size int) ([]byte, error)) error {
+	b.reserveNodes(st)
+	m := st.Txns
+	const idRoom = 16
+	buf, err := mem(m * (txColumnBytes + idRoom))
+	if err != nil {
+		return err
+	}
+	if len(buf) != m*(txColumnBytes+idRoom) || m > 0 && uintptr(unsafe.Pointer(&buf[0]))%8 != 0 {
+		return fmt.Errorf("memory for the builder's columns: %d bytes or not 8-byte aligned", len(buf))
+	}
+	// 8-byte columns first, so that every column is aligned.
+	b.txTime, b.txAmount = carve(&buf, m, b.txTime), carve(&buf, m, b.txAmount)
+	b.txIDEnd, b.txBatch = carve(&buf, m, b.txIDEnd), carve(&buf, m, b.txBatch)
+	b.txFrom, b.txTo = carve(&buf, m, b.txFrom), carve(&buf, m, b.txTo)
+	b.txATM, b.txDev, b.txIP = carve(&buf, m, b.txATM), carve(&buf, m, b.txDev), carve(&buf, m, b.txIP)
+	b.txChan, b.txFlags, b.txCur = carve(&buf, m, b.txChan), carve(&buf, m, b.txFlags), carve(&buf, m, b.txCur)
+	b.txIDs = carve(&buf, idRoom*m, b.txIDs)
+	return nil
+}
+
+// txColumnBytes is the size of one transaction's fixed-width columns.
+const txColumnBytes = 8 + 8 + 4 + 4 + 4 + 4 + 3*4 + 1 + 1 + 1
+
+// carve returns the first n elements' room of *buf as an empty slice of
+// capacity n holding a copy of old, and moves *buf past it.
+func carve[T any](buf *[]byte, n int, old []T) []T {
+	var z T
+	size := n * int(unsafe.Sizeof(z))
+	s := sliceOf[T]((*buf)[:size:size])
+	*buf = (*buf)[size:]
+	return append(s[:0:n], old...)
+}
+
+func (b *IndexBuilder) reserveNodes(st Stats) {
 	nodes := 0 // Entities counts stubs too
 	for k, n := range st.Entities {
 		nodes += n
@@ -116,18 +190,10 @@ func (b *IndexBuilder) Reserve(st Stats) {
 	for _, n := range st.Links {
 		links += n
 	}
-	m := st.Txns
 	b.refs = slices.Grow(b.refs, nodes)
 	b.names = slices.Grow(b.names, nodes)
 	b.full = slices.Grow(b.full, nodes)
 	b.links = slices.Grow(b.links, links)
-	b.txIDs = slices.Grow(b.txIDs, 10*m)
-	b.txIDEnd = slices.Grow(b.txIDEnd, m)
-	b.txTime, b.txAmount = slices.Grow(b.txTime, m), slices.Grow(b.txAmount, m)
-	b.txFrom, b.txTo = slices.Grow(b.txFrom, m), slices.Grow(b.txTo, m)
-	b.txChan, b.txFlags = slices.Grow(b.txChan, m), slices.Grow(b.txFlags, m)
-	b.txATM, b.txDev, b.txIP = slices.Grow(b.txATM, m), slices.Grow(b.txDev, m), slices.Grow(b.txIP, m)
-	b.txCur, b.txBatch = slices.Grow(b.txCur, m), slices.Grow(b.txBatch, m)
 }
 
 func (b *IndexBuilder) addTxID(id string) {

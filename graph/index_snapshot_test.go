@@ -14,7 +14,18 @@ import (
 // stubs, kept and dropped properties, links of several types, transactions
 // with ATM, device, IP and flags, and a self-transfer.
 func richIndex(r *rand.Rand, np, nc, nl, nt int) *Index {
+	return richBuilder(r, np, nc, nl, nt).Build()
+}
+
+// richBuilder is the builder richIndex builds.
+func richBuilder(r *rand.Rand, np, nc, nl, nt int) *IndexBuilder {
 	b := NewIndexBuilder()
+	richFeed(b, r, np, nc, nl, nt)
+	return b
+}
+
+// richFeed adds richIndex's records to b.
+func richFeed(b *IndexBuilder, r *rand.Rand, np, nc, nl, nt int) {
 	for i := range np {
 		b.AddEntity(Entity{Ref: iperson(i), Name: fmt.Sprintf("Айдар %d", i), Stub: r.IntN(5) == 0,
 			Props: map[string]string{"birth": "1985", PropBank: fmt.Sprintf("bank %d", r.IntN(3))}})
@@ -57,7 +68,6 @@ func richIndex(r *rand.Rand, np, nc, nl, nt int) *Index {
 		}
 		b.AddTxn(t)
 	}
-	return b.Build()
 }
 
 // requireSameIndex compares two indexes through every accessor.

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"casegraph/graph"
+	"casegraph/internal/mapfile"
 )
 
 // leanDataset is dataset plus what the lean decoder must get right: kept
@@ -85,6 +88,7 @@ func TestLeanScanBuildsTheSameIndex(t *testing.T) {
 	if !bytes.Equal(snapshotOf(t, full), snapshotOf(t, lean)) {
 		t.Fatal("lean index differs from the index built from ScanAll")
 	}
+	requireBuildFileSame(t, db, lean)
 	ex2, ok := lean.Lookup(graph.Ref{Kind: graph.KindExchange, Key: "EX-2"})
 	if !ok || lean.Prop(ex2, graph.PropIssued) != "2023" || lean.Name(ex2) != "Обменник" {
 		t.Errorf("EX-2 in lean index: ok=%v issued=%q name=%q", ok, lean.Prop(ex2, graph.PropIssued), lean.Name(ex2))
@@ -238,5 +242,53 @@ func BenchmarkIndexRebuildPaired(b *testing.B) {
 		b.ReportMetric(best[1].Seconds(), "lean-cpu-s")
 		b.ReportMetric(bestWall[0].Seconds(), "full-s")
 		b.ReportMetric(bestWall[1].Seconds(), "lean-s")
+	}
+}
+
+// requireBuildFileSame: the graph index file laid out straight from the
+// lean scan (LeanBuilder with its columns in a scratch mapping, BuildFile)
+// is byte for byte want's written by WriteFile.
+func requireBuildFileSame(t *testing.T, db *DB, want *graph.Index) {
+	t.Helper()
+	if !graph.IndexFileSupported {
+		return
+	}
+	st, err := db.Stamp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "graph.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := want.WriteFile(f, st); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	wantFile, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := graph.LeanBuilder(context.Background(), db, nil, func(size int) ([]byte, error) {
+		data, release, err := mapfile.Scratch(t.TempDir(), size)
+		if err == nil {
+			t.Cleanup(release)
+		}
+		return data, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	if err := b.BuildFile(context.Background(), st, func(size int) ([]byte, error) {
+		w := make([]uint64, (size+7)/8)
+		got = unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), size)
+		return got, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, wantFile) {
+		t.Fatalf("BuildFile from the lean scan: %d bytes, not the %d of the lean index's file", len(got), len(wantFile))
 	}
 }

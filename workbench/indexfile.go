@@ -93,6 +93,61 @@ func saveIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.
 	})
 }
 
+// buildIndexFile rebuilds the graph index from the store straight into its
+// file and maps it: the builder keeps the transactions' columns in a mapped
+// scratch file (mapfile.Scratch) and lays the index out in a writable
+// mapping of a temporary file (graph.BuildFile, mapfile.Writable) renamed
+// over the old one as saveIndexFile does, so that neither the index's arrays
+// nor the bulk of the builder's are the process's own memory
+// (docs/adr/0007-index-built-into-its-file.md). The builder is garbage when
+// it returns.
+func buildIndexFile(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, error) {
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	b, st, err := leanBuilder(ctx, db, progress, func(size int) ([]byte, error) {
+		data, r, err := mapfile.Scratch(db.Dir(), size)
+		release = r
+		return data, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = replaceFile(ctx, indexFilePath(db), func(f *os.File) error {
+		var done func() error
+		err := b.BuildFile(ctx, st, func(size int) ([]byte, error) {
+			data, d, err := mapfile.Writable(f, size)
+			done = d
+			return data, err
+		})
+		if done != nil {
+			if derr := done(); err == nil {
+				err = derr
+			}
+		}
+		return err
+	})
+	// The builder's columns point into the scratch memory: it is not used
+	// from here on, and the memory goes now rather than at the return.
+	if release != nil {
+		release()
+		release = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ix, err := openIndexFile(db, st)
+	if err != nil {
+		return nil, fmt.Errorf("built %s but could not map it: %w", IndexFileName, err)
+	}
+	// A snapshot an earlier casegraph kept in the store is of no more use.
+	_ = db.DeleteBlob(ctx, indexBlob)
+	return ix, nil
+}
+
 // replaceFile writes the file at path with write, through a temporary file
 // (0600) in the same folder renamed over it. Temporary files a killed
 // process left behind are removed first.

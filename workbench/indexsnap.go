@@ -34,15 +34,17 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 // into the heap. Either is used while it is current; else the index is
 // rebuilt with the lean scan, calling progress with the records read and the
 // total the statistics expect, and kept again when the database is open for
-// writing (an unencrypted database then maps the file it just wrote and lets
-// the heap copy go). how says which, and why a kept index was not used.
+// writing: an unencrypted one lays the index out straight into its file and
+// maps it (buildIndexFile), never holding the index in the heap. how says
+// which, and why a kept index was not used.
 func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, string, error) {
 	defer limitAnalysisMemory()()
 	ix, how, err := loadIndex(ctx, db, progress)
 	if ix != nil && ix.Mapped() && strings.HasPrefix(how, "rebuilt") {
-		// The heap copy keepIndexFile mapped is garbage now (nothing here
-		// holds it: this is why loadIndex is a function of its own): give
-		// its memory back, most of the analysis's own, before the rules run.
+		// The builder's columns (buildIndexFile), or the heap copy
+		// keepIndexFile mapped, are garbage now (nothing here holds them:
+		// this is why loadIndex is a function of its own): give their
+		// memory back, most of the analysis's own, before the rules run.
 		debug.FreeOSMemory()
 	}
 	return ix, how, err
@@ -94,25 +96,45 @@ func loadIndex(ctx context.Context, db *store.DB, progress func(stage string, do
 	if ctx.Err() != nil {
 		return nil, "", fmt.Errorf("load graph: %w", ctx.Err())
 	}
+	how = "rebuilt (" + why + ")"
+	if db.Writable() && useIndexFile(db) {
+		ix, err := buildIndexFile(ctx, db, progress)
+		if err == nil {
+			return ix, how + "; built into " + IndexFileName + " and mapped", nil
+		}
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("load graph: %w", ctx.Err())
+		}
+		how += "; " + err.Error() + ", built in memory instead"
+	}
 	ix, st, err := buildIndexLean(ctx, db, progress)
 	if err != nil {
 		return nil, "", err
 	}
-	how = "rebuilt (" + why + ")"
-	if db.Writable() {
-		if useIndexFile(db) {
-			ix, how = keepIndexFile(ctx, db, ix, st, how)
-		} else if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
+	if db.Writable() && !useIndexFile(db) {
+		if _, err := writeIndexSnapshot(ctx, db, ix, st); err != nil {
 			how += "; " + err.Error() + ", the next start rebuilds it"
 		}
 	}
 	return ix, how, nil
 }
 
-// buildIndexLean rebuilds the graph index from the store with the lean scan
-// and returns it with the stamp of the data it read. progress, if not nil,
-// is called every 65,536 records.
+// buildIndexLean rebuilds the graph index in the heap from the store with
+// the lean scan and returns it with the stamp of the data it read.
 func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, store.Stamp, error) {
+	b, st, err := leanBuilder(ctx, db, progress, nil)
+	if err != nil {
+		return nil, st, err
+	}
+	return b.Build(), st, nil
+}
+
+// leanBuilder reads the store with the lean scan into an index builder and
+// returns it with the stamp of the data it read; the builder's transaction
+// columns are in the memory mem gives when it is not nil (graph.LeanBuilder).
+// progress, if not nil, is called every 65,536 records, and once more when
+// the records are read.
+func leanBuilder(ctx context.Context, db *store.DB, progress func(stage string, done, total int), mem func(int) ([]byte, error)) (*graph.IndexBuilder, store.Stamp, error) {
 	st, err := db.Stamp()
 	if err != nil {
 		return nil, st, err
@@ -120,13 +142,8 @@ func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage strin
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	b := graph.NewIndexBuilder()
 	total := 0
 	if stats, err := db.Stats(ctx); err == nil {
-		b.Reserve(stats)
-		for _, bt := range stats.Batches { // time zones and resolutions of the sources
-			b.AddBatch(bt)
-		}
 		total = stats.Txns
 		for _, n := range stats.Entities {
 			total += n
@@ -136,21 +153,17 @@ func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage strin
 		}
 	}
 	done := 0
-	tick := func() {
+	progress("loading graph", 0, total)
+	b, err := graph.LeanBuilder(ctx, db, func() {
 		if done++; done%65536 == 0 {
 			progress("loading graph", done, total)
 		}
-	}
-	progress("loading graph", 0, total)
-	err = db.ScanLean(ctx,
-		func(e *graph.ScanEntity) error { b.AddScanEntity(e); tick(); return nil },
-		func(l *graph.ScanLink) error { b.AddScanLink(l); tick(); return nil },
-		func(t *graph.ScanTxn) error { b.AddScanTxn(t); tick(); return nil })
+	}, mem)
 	if err != nil {
 		return nil, st, fmt.Errorf("load graph: %w", err)
 	}
 	progress("indexing graph", total, total)
-	return b.Build(), st, nil
+	return b, st, nil
 }
 
 // writeIndexSnapshot stores ix as the snapshot of the data as of st.

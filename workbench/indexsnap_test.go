@@ -142,7 +142,10 @@ func TestIndexFileLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	loadAndCheck(t, db, IndexFileName+" stale")
+	// Rebuilt straight into the file (never in the heap) and mapped.
+	if rebuilt := loadAndCheck(t, db, IndexFileName+" stale); built into "+IndexFileName+" and mapped"); !rebuilt.Mapped() {
+		t.Fatal("the rebuilt index is not mapped")
+	}
 	ix2 := loadAndCheck(t, db, "mapped from "+IndexFileName)
 	if bytes.Equal(snapBytes(t, ix), snapBytes(t, ix2)) {
 		t.Fatal("the second import changed nothing in the index; the test needs a change")

@@ -22,3 +22,23 @@ func readAll(f *os.File, size int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// heapScratch returns size zero bytes of heap memory, 8-byte aligned.
+func heapScratch(size int) []byte {
+	if size == 0 {
+		return nil
+	}
+	words := make([]uint64, (size+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), size)
+}
+
+// heapWritable is Writable in heap memory: done writes it to f.
+func heapWritable(f *os.File, size int) ([]byte, func() error, error) {
+	data := heapScratch(size)
+	return data, func() error {
+		if _, err := f.WriteAt(data, 0); err != nil {
+			return fmt.Errorf("write %s: %w", f.Name(), err)
+		}
+		return nil
+	}, nil
+}

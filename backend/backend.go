@@ -50,7 +50,11 @@ type Reader interface {
 // summaries ahead of need (a Dgraph cluster, in one multi-uid query): the
 // TUI names the neighbours listed on an entity page, so that expanding one
 // of them does not wait on the network. It is optional; an error only
-// means nothing was warmed.
+// means nothing was warmed. One call reads at most MaxPrefetch references
+// (the first ones).
 type Prefetcher interface {
 	PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error
 }
+
+// MaxPrefetch is the most references one PrefetchNeighbors call reads.
+const MaxPrefetch = 200

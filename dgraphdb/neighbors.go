@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"casegraph/backend"
 	"casegraph/graph"
 )
 
@@ -51,7 +52,7 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 
 // MaxPrefetch bounds the entities one PrefetchNeighbors reads: the first
 // MaxPrefetch references are read, the others are not.
-const MaxPrefetch = 200
+const MaxPrefetch = backend.MaxPrefetch
 
 // prefetchMax is MaxPrefetch (a test lowers it).
 var prefetchMax = MaxPrefetch

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -279,5 +280,47 @@ func TestExpandMatchesBruteForce(t *testing.T) {
 				t.Fatalf("iter %d: dangling or wrong edge %+v", iter, e)
 			}
 		}
+	}
+}
+
+// TestExpandPrefetch: from the second hop on, Prefetch is given the nodes
+// the hop reads, once, before nb reads them (never the center, never
+// cash); every node nb reads after the first was named by an earlier call.
+func TestExpandPrefetch(t *testing.T) {
+	g := newMemGraph()
+	p := person("p1")
+	c1, c2, c3 := card("c1"), card("c2"), card("c3")
+	g.add(p, c1, "holds", 1, 0)
+	g.add(p, c2, "holds", 1, 0)
+	g.add(c3, c1, "transfer", 2, 500)
+	g.add(c3, c2, "transfer", 5, 900)
+	g.add(c1, CashRef, "cash_out", 1, 400)
+	var calls [][]Ref
+	named := map[Ref]bool{}
+	var unnamed []Ref
+	nb := func(ctx context.Context, r Ref) ([]Neighbor, error) {
+		if r != c3 && !named[r] {
+			unnamed = append(unnamed, r)
+		}
+		return g.neighbors(ctx, r)
+	}
+	opt := HoodOptions{Hops: 3, Prefetch: func(_ context.Context, refs []Ref) {
+		calls = append(calls, slices.Clone(refs))
+		for _, r := range refs {
+			named[r] = true
+		}
+	}}
+	if _, err := Expand(context.Background(), c3, opt, nb); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]Ref{{c2, c1}, {p}} // hop 2 reads c3's neighbours, hop 3 the person (cash is not read)
+	if !reflect.DeepEqual(calls, want) {
+		t.Errorf("prefetches %v, want %v", calls, want)
+	}
+	if len(unnamed) > 0 {
+		t.Errorf("read without a prefetch first: %v", unnamed)
+	}
+	if _, err := Expand(context.Background(), c3, HoodOptions{Hops: 1, Prefetch: opt.Prefetch}, nb); err != nil || len(calls) != 2 {
+		t.Errorf("one hop reads the center alone and prefetches nothing: %d calls, %v", len(calls), err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"casegraph/backend"
 	"casegraph/graph"
 	"casegraph/tui/graphview"
 )
@@ -118,14 +119,26 @@ func loadTxns(ctx context.Context, b Backend, ref graph.Ref, q graph.TxQuery) te
 	}
 }
 
-// expandHood runs graph.Expand over the backend's neighbour rows.
+// expandHood runs graph.Expand over the backend's neighbour rows. On a
+// backend that can (backend.Prefetcher: a Dgraph cluster) each hop's nodes
+// are prefetched together, in batches of backend.MaxPrefetch, before the
+// hop reads them one by one.
 func expandHood(ctx context.Context, b Backend, req graphview.RequestMsg) tea.Cmd {
 	return func() tea.Msg {
 		nb := func(ctx context.Context, r graph.Ref) ([]graph.Neighbor, error) {
 			rows, _, err := b.Neighbors(ctx, r, graph.HubDegree+1)
 			return rows, err
 		}
-		h, err := graph.Expand(ctx, req.Center, req.Opts, nb)
+		opts := req.Opts
+		if p, ok := b.(backend.Prefetcher); ok {
+			opts.Prefetch = func(ctx context.Context, refs []graph.Ref) {
+				for lo := 0; lo < len(refs); lo += backend.MaxPrefetch {
+					// A failure only means nothing was warmed: nb reads them.
+					_ = p.PrefetchNeighbors(ctx, refs[lo:min(len(refs), lo+backend.MaxPrefetch)])
+				}
+			}
+		}
+		h, err := graph.Expand(ctx, req.Center, opts, nb)
 		if err != nil {
 			err = fmt.Errorf("expand %s: %w", req.Center, err)
 		} else {

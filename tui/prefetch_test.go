@@ -13,6 +13,7 @@ import (
 
 	"casegraph/backend"
 	"casegraph/graph"
+	"casegraph/tui/graphview"
 )
 
 // prefetchFake is the fake backend with backend.Prefetcher: it records
@@ -108,5 +109,30 @@ func TestPrefetchIsACommand(t *testing.T) {
 	plain, _ := newModel(t, 140, 40, Options{Start: &refCard})
 	if _, cmd := plain.Update(neighborsLoadedMsg{ref: refCard, rows: rows, total: len(rows)}); cmd != nil {
 		t.Error("a backend without backend.Prefetcher got a prefetch command")
+	}
+}
+
+// TestGraphExpandPrefetches: expanding a node in the graph view prefetches,
+// on a backend that can, the nodes of each hop after the first in one call
+// before reading them; a backend without backend.Prefetcher expands alike.
+func TestGraphExpandPrefetches(t *testing.T) {
+	p := &prefetchFake{fakeBackend: newFake()}
+	req := graphview.RequestMsg{Center: refCard, Opts: graph.HoodOptions{Hops: 2}}
+	msg, ok := expandHood(context.Background(), p, req)().(hoodLoadedMsg)
+	if !ok || msg.err != nil {
+		t.Fatalf("expand: %+v", msg)
+	}
+	var hop1 []graph.Ref
+	for _, n := range msg.hood.Nodes {
+		if n.Hop == 1 && n.Folded == 0 && n.Ref.Kind != graph.KindCash {
+			hop1 = append(hop1, n.Ref)
+		}
+	}
+	if len(hop1) == 0 || len(p.calls) != 1 || !slices.Equal(p.calls[0], hop1) {
+		t.Fatalf("prefetches %v, want one of the first hop's nodes %v", p.calls, hop1)
+	}
+	plain, ok := expandHood(context.Background(), p.fakeBackend, req)().(hoodLoadedMsg)
+	if !ok || plain.err != nil || len(plain.hood.Nodes) != len(msg.hood.Nodes) {
+		t.Errorf("without a prefetcher: %+v", plain)
 	}
 }

@@ -401,19 +401,7 @@ func compareContract(t *testing.T, f fixture) {
 					continue
 				}
 				for _, s := range []graph.TxSort{graph.SortTimeDesc, graph.SortAmountAsc} {
-					q := graph.TxQuery{Sort: s, Via: via, Offset: 1, Limit: 5}
-					pb, err := f.badger.Transactions(ctx, r, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					pd, err := f.dgraph.Transactions(ctx, r, q)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !reflect.DeepEqual(pb, pd) {
-						t.Errorf("%s %+v:\n badger %d/%d %v\n dgraph %d/%d %v", r, q, len(pb.Txns), pb.Total, txIDs(pb),
-							len(pd.Txns), pd.Total, txIDs(pd))
-					}
+					samePage(t, f, r, graph.TxQuery{Sort: s, Via: via, Offset: 1, Limit: 5})
 				}
 			}
 		}
@@ -465,18 +453,7 @@ func compareContract(t *testing.T, f fixture) {
 				for _, s := range []graph.TxSort{graph.SortTimeDesc, graph.SortTimeAsc, graph.SortAmountDesc, graph.SortAmountAsc} {
 					for _, q := range queries {
 						q.Sort = s
-						pb, err := f.badger.Transactions(ctx, r, q)
-						if err != nil {
-							t.Fatal(err)
-						}
-						pd, err := f.dgraph.Transactions(ctx, r, q)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if !reflect.DeepEqual(pb, pd) {
-							t.Errorf("%s %+v:\n badger %d/%d %v\n dgraph %d/%d %v", r, q, len(pb.Txns), pb.Total, txIDs(pb),
-								len(pd.Txns), pd.Total, txIDs(pd))
-						}
+						pb := samePage(t, f, r, q)
 						if len(pb.Txns) > 0 {
 							pages++
 							if q.Ranged() || q.Banded() {
@@ -588,3 +565,23 @@ func allRefs(t *testing.T, f fixture) []graph.Ref {
 }
 
 var _ backend.Reader = (*dgraphdb.DB)(nil)
+
+// samePage reads page q of r from both sides, reports a difference and
+// returns the store's page.
+func samePage(t *testing.T, f fixture, r graph.Ref, q graph.TxQuery) graph.TxPage {
+	t.Helper()
+	ctx := context.Background()
+	pb, err := f.badger.Transactions(ctx, r, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, err := f.dgraph.Transactions(ctx, r, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(pb, pd) {
+		t.Errorf("%s %+v:\n badger %d/%d %v\n dgraph %d/%d %v", r, q, len(pb.Txns), pb.Total, txIDs(pb),
+			len(pd.Txns), pd.Total, txIDs(pd))
+	}
+	return pb
+}

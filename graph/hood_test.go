@@ -32,10 +32,12 @@ func (g *memGraph) neighbors(_ context.Context, r Ref) ([]Neighbor, error) {
 func card(k string) Ref   { return Ref{Kind: KindCard, Key: k} }
 func person(k string) Ref { return Ref{Kind: KindPerson, Key: k} }
 
-func TestExpandSmall(t *testing.T) {
-	g := newMemGraph()
-	p := person("p1")
-	c1, c2, c3 := card("c1"), card("c2"), card("c3")
+// smallGraph: a person holding two cards, a third card paying both, both
+// cashing out, and a card only reachable through cash.
+func smallGraph() (g *memGraph, p, c1, c2, c3 Ref) {
+	g = newMemGraph()
+	p = person("p1")
+	c1, c2, c3 = card("c1"), card("c2"), card("c3")
 	g.add(p, c1, "holds", 1, 0)
 	g.add(p, c2, "holds", 1, 0)
 	g.add(c3, c1, "transfer", 2, 500)
@@ -43,6 +45,11 @@ func TestExpandSmall(t *testing.T) {
 	g.add(c1, CashRef, "cash_out", 1, 400)
 	g.add(c2, CashRef, "cash_out", 1, 800)
 	g.add(CashRef, card("c9"), "topup", 1, 100) // only reachable through cash
+	return g, p, c1, c2, c3
+}
+
+func TestExpandSmall(t *testing.T) {
+	g, p, c1, c2, c3 := smallGraph()
 
 	h, err := Expand(context.Background(), c3, HoodOptions{Hops: 3}, g.neighbors)
 	if err != nil {
@@ -287,14 +294,7 @@ func TestExpandMatchesBruteForce(t *testing.T) {
 // the hop reads, once, before nb reads them (never the center, never
 // cash); every node nb reads after the first was named by an earlier call.
 func TestExpandPrefetch(t *testing.T) {
-	g := newMemGraph()
-	p := person("p1")
-	c1, c2, c3 := card("c1"), card("c2"), card("c3")
-	g.add(p, c1, "holds", 1, 0)
-	g.add(p, c2, "holds", 1, 0)
-	g.add(c3, c1, "transfer", 2, 500)
-	g.add(c3, c2, "transfer", 5, 900)
-	g.add(c1, CashRef, "cash_out", 1, 400)
+	g, p, c1, c2, c3 := smallGraph()
 	var calls [][]Ref
 	named := map[Ref]bool{}
 	var unnamed []Ref

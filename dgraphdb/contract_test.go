@@ -146,6 +146,11 @@ type fixture struct {
 	store          *store.DB // the Badger side's
 	dg             *dgraphdb.DB
 	resB, resD     []workbench.ImportResult
+	// clusterSorted: the transaction pages are compared a second time with
+	// every month ordered by the cluster (localSortMax 0), as for entities
+	// with more than localSortMax rows a month; once is enough for the
+	// package (TestContractSameAnswers), whose time CI bounds.
+	clusterSorted bool
 }
 
 // importBoth runs the same imports, step by step, into a Badger store and
@@ -227,6 +232,7 @@ func TestContractSameAnswers(t *testing.T) {
 	dg := openFresh(t)
 	step1, step2 := contractSteps(t)
 	f := importBoth(t, dg, step1, step2)
+	f.clusterSorted = true
 	compareContract(t, f)
 }
 
@@ -445,6 +451,9 @@ func compareContract(t *testing.T, f fixture) {
 			// fixture's entities have few a month), and ordered by the
 			// cluster (as for an entity with more than localSortMax).
 			for _, sortHere := range []bool{true, false} {
+				if !sortHere && !f.clusterSorted {
+					continue
+				}
 				if sortHere {
 					dgraphdb.SetLocalSortMax(sortMax)
 				} else {

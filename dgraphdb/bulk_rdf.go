@@ -7,19 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// value writes one N-Quad with a literal object.
-func (w *BulkWriter) value(subj, pred, obj string) {
-	if w.err != nil {
-		return
-	}
-	w.w.WriteString(subj)
-	w.w.WriteString(" <")
-	w.w.WriteString(pred)
-	w.w.WriteString("> ")
-	w.w.WriteString(obj)
-	_, w.err = w.w.WriteString(" .\n")
-	w.lines++
-}
+// value writes one N-Quad with a literal object (already in RDF form).
+func (w *BulkWriter) value(subj, pred, obj string) { w.edge(subj, pred, obj, "") }
 
 // str writes one N-Quad whose object is the string literal v.
 func (w *BulkWriter) str(subj, pred, v string) {
@@ -36,7 +25,8 @@ func (w *BulkWriter) str(subj, pred, v string) {
 	w.lines++
 }
 
-// edge writes one N-Quad to another node, with facets ("" for none).
+// edge writes one N-Quad whose object is written as given (another node's
+// label, or a literal for value), with facets ("" for none).
 func (w *BulkWriter) edge(subj, pred, obj, facets string) {
 	if w.err != nil {
 		return

@@ -74,16 +74,6 @@ type LeanSource interface {
 	ScanLean(ctx context.Context, fe func(*ScanEntity) error, fl func(*ScanLink) error, ft func(*ScanTxn) error) error
 }
 
-// BuildIndexLean reads everything src holds into a new Index. It builds the
-// same index as BuildIndex over the same data.
-func BuildIndexLean(ctx context.Context, src LeanSource) (*Index, error) {
-	b, err := LeanBuilder(ctx, src, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	return b.Build(), nil
-}
-
 // LeanBuilder reads everything src holds into a new builder, for Build or
 // BuildFile, calling each (if not nil) after every record. When src also
 // reports its Stats, the builder reserves room for what they count (in the

@@ -340,6 +340,16 @@ func (l *Loader) finishBulk(ctx context.Context, progress func(string, int64, in
 		return fmt.Errorf("prepare bulk write to %s: %w", l.db.dir, err)
 	}
 	parts := make([]*indexer, len(bounds)+1)
+	if l.keepLean {
+		l.lean = make([]*leanPart, len(parts))
+		for i := range l.lean {
+			p, err := newLeanPart(l.db.dir)
+			if err != nil {
+				return err
+			}
+			l.lean[i] = p
+		}
+	}
 	var (
 		wg       sync.WaitGroup
 		errMu    sync.Mutex
@@ -429,6 +439,10 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 	// memtable insert per entity.
 	ix.emit = func(k, v []byte) error { return feed.add(k, v, base+streamNbr) }
 	ix.emitAgg = func(k, v []byte) error { return feed.add(k, v, base+streamAgg) }
+	var lean *leanPart // the records kept for the graph index, when asked
+	if l.lean != nil {
+		lean = l.lean[part]
+	}
 	var n int64
 	write := func(k, v []byte) error {
 		if err := ix.observe(k, v); err != nil {
@@ -436,6 +450,11 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 		}
 		if err := feed.add(k, v, base+streamMain); err != nil {
 			return err
+		}
+		if lean != nil {
+			if err := lean.add(k, v); err != nil {
+				return err
+			}
 		}
 		if n++; n%progressEvery == 0 {
 			pr.add(progressEvery)
@@ -479,6 +498,9 @@ func (l *Loader) mergePart(ctx context.Context, sw *badger.StreamWriter, part, p
 	}
 	if err == nil {
 		err = ix.finish()
+	}
+	if err == nil && lean != nil {
+		err = lean.flush()
 	}
 	if ferr := feed.close(err == nil); ferr != nil && (err == nil || errors.Is(err, errFeedFailed)) {
 		err = ferr

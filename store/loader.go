@@ -58,7 +58,9 @@ type Loader struct {
 	runs       []spillRun // spilled run files, in write order
 	tmpDir     string
 	batches    []graph.Batch
-	scratch    [6][]byte // PutTxn's keys and values, copied by the sort buffer
+	scratch    [6][]byte   // PutTxn's keys and values, copied by the sort buffer
+	keepLean   bool        // keep the lean scan's records for the graph index (KeepLean)
+	lean       []*leanPart // the merge parts' kept records, until LeanLog takes them
 
 	// stubProps is set once a stub with properties is in the database or
 	// this import (metaStubProps).
@@ -148,6 +150,35 @@ func (l *Loader) markIncremental() error {
 
 // Bulk reports whether the loader writes with the StreamWriter at Finish.
 func (l *Loader) Bulk() bool { return l.bulk }
+
+// KeepLean asks a bulk loader to keep, while its Finish writes the
+// database, a copy of the records the lean scan reads, for LeanLog. It
+// reports whether it will: an incremental loader does not (its records are
+// not all at hand).
+func (l *Loader) KeepLean() bool {
+	l.keepLean = l.bulk
+	return l.keepLean
+}
+
+// LeanLog hands over the records a bulk loader kept (KeepLean) once Finish
+// has succeeded, for graph.LeanBuilder; the caller closes it. It returns
+// nil when nothing was kept.
+func (l *Loader) LeanLog() *LeanLog {
+	if !l.done || l.lean == nil {
+		return nil
+	}
+	g := &LeanLog{db: l.db, parts: l.lean}
+	l.lean = nil
+	return g
+}
+
+// dropLean removes kept records that will not be handed over.
+func (l *Loader) dropLean() {
+	for _, p := range l.lean {
+		_ = p.close()
+	}
+	l.lean = nil
+}
 
 // BeginBatch hands out the next batch id. Records of the batch should carry it
 // in Src.Batch. EndBatch records the batch, taking the file, hash and format
@@ -481,6 +512,7 @@ func (l *Loader) Finish(ctx context.Context, progress func(stage string, done, t
 			_ = l.removeTmp()
 		}()
 		if err := l.finishBulk(ctx, progress); err != nil {
+			l.dropLean()
 			// The database was empty: put it back that way rather than leave half an import.
 			if derr := l.db.bdb.DropAll(); derr != nil {
 				return errors.Join(err, fmt.Errorf("discard partial import: %w", derr))
@@ -534,6 +566,7 @@ func (l *Loader) Abort() error {
 	if l.bulk {
 		werr := l.waitSpill()
 		l.buf, l.spare = nil, nil
+		l.dropLean()
 		// Nothing reached the database, which is still empty.
 		return errors.Join(werr, l.removeTmp(), removeMarker(l.db.dir))
 	}

@@ -93,109 +93,139 @@ func unixSeconds(u uint64) int64 {
 	return s
 }
 
+// leanDecoder decodes the records the lean scan reads from their keys and
+// values, the store's own (ScanLean) or a bulk import's kept copy (LeanLog):
+// one decoding for both. It skips a stub that follows its full record, so
+// it must see every entity key in key order.
+type leanDecoder struct {
+	last []byte // [e][ref] of the previous entity: a stub after its full record is skipped
+	e    graph.ScanEntity
+	l    graph.ScanLink
+	t    graph.ScanTxn
+}
+
+func (d *leanDecoder) entity(k, v []byte, fn func(*graph.ScanEntity) error) error {
+	if len(k) < 2 || k[0] != pfxEntity {
+		return fmt.Errorf("entity key: wrong prefix")
+	}
+	ref, rest, err := rawRef(k[1:])
+	if err != nil {
+		return fmt.Errorf("entity key: %w", err)
+	}
+	if len(rest) != 1 || rest[0] > flagStub {
+		return fmt.Errorf("entity key %s: bad flag", ref.Key)
+	}
+	if d.last != nil && bytes.Equal(k[:len(k)-1], d.last) {
+		return nil
+	}
+	d.last = append(d.last[:0], k[:len(k)-1]...)
+	e := &d.e
+	*e = graph.ScanEntity{Ref: ref, Stub: rest[0] == flagStub}
+	r := reader{b: v}
+	e.Name = r.raw()
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		key, val := r.raw(), r.raw()
+		if slot, ok := graph.IndexPropSlot(key); ok {
+			e.Props[slot] = val
+			e.HasProps |= 1 << slot
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("decode entity %d:%s: %w", ref.Kind, ref.Key, r.err)
+	}
+	return fn(e)
+}
+
+func (d *leanDecoder) link(k []byte, fn func(*graph.ScanLink) error) error {
+	if len(k) < 2 || k[0] != pfxLinkOut {
+		return fmt.Errorf("link key: wrong prefix")
+	}
+	from, rest, err := rawRef(k[1:])
+	if err != nil {
+		return fmt.Errorf("link key source: %w", err)
+	}
+	if len(rest) < 1 {
+		return fmt.Errorf("link key type: %w", errShortKey)
+	}
+	typ := graph.LinkType(rest[0])
+	to, rest, err := rawRef(rest[1:])
+	if err != nil {
+		return fmt.Errorf("link key target: %w", err)
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("link key: %d trailing bytes", len(rest))
+	}
+	d.l = graph.ScanLink{From: from, To: to, Type: typ}
+	return fn(&d.l)
+}
+
+// senderRow reads a sender's [t] key: the owner, the time and the id. It
+// reports false for a receiver's row, which the lean scan does not read.
+func senderRow(k []byte) (owner graph.ScanRef, at int64, id []byte, out bool, err error) {
+	// The direction byte ends the key; only the sender's row is read.
+	if len(k) < 2 || k[len(k)-1] != byte(graph.DirOut) {
+		return owner, 0, nil, false, nil
+	}
+	owner, rest, err := rawRef(k[1:])
+	if err != nil {
+		return owner, 0, nil, false, fmt.Errorf("transaction key owner: %w", err)
+	}
+	if len(rest) < 8+2+1 {
+		return owner, 0, nil, false, fmt.Errorf("transaction key: %w", errShortKey)
+	}
+	at = unixSeconds(binary.BigEndian.Uint64(rest))
+	idLen := int(binary.BigEndian.Uint16(rest[8:]))
+	if len(rest) != 8+2+idLen+1 {
+		return owner, 0, nil, false, fmt.Errorf("transaction key id: %w", errShortKey)
+	}
+	return owner, at, rest[10 : 10+idLen : 10+idLen], true, nil
+}
+
+// txn decodes a sender's transaction row whose key senderRow read.
+func (d *leanDecoder) txn(owner graph.ScanRef, at int64, id, v []byte, fn func(*graph.ScanTxn) error) error {
+	if len(v) < txnFixed {
+		return fmt.Errorf("decode transaction %s: %w", id, errShortValue)
+	}
+	t := &d.t
+	*t = graph.ScanTxn{ID: id, Time: at, From: owner,
+		Amount:  int64(binary.BigEndian.Uint64(v)),
+		Channel: graph.Channel(v[8]), IINProvided: graph.Tri(v[9]), AppConfirmed: graph.Tri(v[10])}
+	r := reader{b: v[txnFixed:]}
+	t.To.Kind = graph.Kind(r.byte())
+	t.To.Key = r.raw()
+	t.Currency = r.raw()
+	t.ATM, t.Device, t.IP, t.Reference = r.raw(), r.raw(), r.raw(), r.raw()
+	r.skipProps()
+	_ = r.raw() // provenance: file
+	_ = r.uvarint()
+	t.Batch = uint32(r.uvarint())
+	if r.err == nil && len(r.b) > 0 {
+		t.DateOnly = r.byte()&timeDateOnly != 0
+	}
+	if r.err != nil {
+		return fmt.Errorf("decode transaction %s: %w", id, r.err)
+	}
+	return fn(t)
+}
+
 func leanEntities(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanEntity) error) error {
-	var last []byte // [e][ref] of the previous record: a stub after its full record is skipped
-	var e graph.ScanEntity
-	return scan(ctx, txn, []byte{pfxEntity}, true, func(k, v []byte) error {
-		if len(k) < 2 || k[0] != pfxEntity {
-			return fmt.Errorf("entity key: wrong prefix")
-		}
-		ref, rest, err := rawRef(k[1:])
-		if err != nil {
-			return fmt.Errorf("entity key: %w", err)
-		}
-		if len(rest) != 1 || rest[0] > flagStub {
-			return fmt.Errorf("entity key %s: bad flag", ref.Key)
-		}
-		if last != nil && bytes.Equal(k[:len(k)-1], last) {
-			return nil
-		}
-		last = append(last[:0], k[:len(k)-1]...)
-		e = graph.ScanEntity{Ref: ref, Stub: rest[0] == flagStub}
-		r := reader{b: v}
-		e.Name = r.raw()
-		n := r.uvarint()
-		for i := uint64(0); i < n && r.err == nil; i++ {
-			key, val := r.raw(), r.raw()
-			if slot, ok := graph.IndexPropSlot(key); ok {
-				e.Props[slot] = val
-				e.HasProps |= 1 << slot
-			}
-		}
-		if r.err != nil {
-			return fmt.Errorf("decode entity %d:%s: %w", ref.Kind, ref.Key, r.err)
-		}
-		return fn(&e)
-	})
+	var d leanDecoder
+	return scan(ctx, txn, []byte{pfxEntity}, true, func(k, v []byte) error { return d.entity(k, v, fn) })
 }
 
 func leanLinks(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanLink) error) error {
-	var l graph.ScanLink
-	return scan(ctx, txn, []byte{pfxLinkOut}, false, func(k, _ []byte) error {
-		from, rest, err := rawRef(k[1:])
-		if err != nil {
-			return fmt.Errorf("link key source: %w", err)
-		}
-		if len(rest) < 1 {
-			return fmt.Errorf("link key type: %w", errShortKey)
-		}
-		typ := graph.LinkType(rest[0])
-		to, rest, err := rawRef(rest[1:])
-		if err != nil {
-			return fmt.Errorf("link key target: %w", err)
-		}
-		if len(rest) != 0 {
-			return fmt.Errorf("link key: %d trailing bytes", len(rest))
-		}
-		l = graph.ScanLink{From: from, To: to, Type: typ}
-		return fn(&l)
-	})
+	var d leanDecoder
+	return scan(ctx, txn, []byte{pfxLinkOut}, false, func(k, _ []byte) error { return d.link(k, fn) })
 }
 
 func leanTxns(ctx context.Context, txn *badger.Txn, fn func(*graph.ScanTxn) error) error {
-	var t graph.ScanTxn
+	var d leanDecoder
 	return scanItems(ctx, txn, []byte{pfxTxn}, func(item *badger.Item) error {
-		k := item.Key()
-		// The direction byte ends the key; only the sender's row is read.
-		if k[len(k)-1] != byte(graph.DirOut) {
-			return nil
+		owner, at, id, out, err := senderRow(item.Key())
+		if err != nil || !out {
+			return err
 		}
-		owner, rest, err := rawRef(k[1:])
-		if err != nil {
-			return fmt.Errorf("transaction key owner: %w", err)
-		}
-		if len(rest) < 8+2+1 {
-			return fmt.Errorf("transaction key: %w", errShortKey)
-		}
-		at := unixSeconds(binary.BigEndian.Uint64(rest))
-		idLen := int(binary.BigEndian.Uint16(rest[8:]))
-		if len(rest) != 8+2+idLen+1 {
-			return fmt.Errorf("transaction key id: %w", errShortKey)
-		}
-		id := rest[10 : 10+idLen : 10+idLen]
-		return item.Value(func(v []byte) error {
-			if len(v) < txnFixed {
-				return fmt.Errorf("decode transaction %s: %w", id, errShortValue)
-			}
-			t = graph.ScanTxn{ID: id, Time: at, From: owner,
-				Amount:  int64(binary.BigEndian.Uint64(v)),
-				Channel: graph.Channel(v[8]), IINProvided: graph.Tri(v[9]), AppConfirmed: graph.Tri(v[10])}
-			r := reader{b: v[txnFixed:]}
-			t.To.Kind = graph.Kind(r.byte())
-			t.To.Key = r.raw()
-			t.Currency = r.raw()
-			t.ATM, t.Device, t.IP, t.Reference = r.raw(), r.raw(), r.raw(), r.raw()
-			r.skipProps()
-			_ = r.raw() // provenance: file
-			_ = r.uvarint()
-			t.Batch = uint32(r.uvarint())
-			if r.err == nil && len(r.b) > 0 {
-				t.DateOnly = r.byte()&timeDateOnly != 0
-			}
-			if r.err != nil {
-				return fmt.Errorf("decode transaction %s: %w", id, r.err)
-			}
-			return fn(&t)
-		})
+		return item.Value(func(v []byte) error { return d.txn(owner, at, id, v, fn) })
 	})
 }

@@ -77,6 +77,14 @@ type ImportResult struct {
 	// SearchNote says why the search index file was not saved after the
 	// import ("" when it was, or needs none: an encrypted database).
 	SearchNote string
+	// IndexNote says why a bulk import into an unencrypted database did not
+	// leave the graph index file built ("" when it did, or when the import
+	// builds none: see buildIndexAtImport).
+	IndexNote string
+	// Indexed is set when the import built the graph index file, which
+	// took IndexTook of Took.
+	Indexed   bool
+	IndexTook time.Duration
 }
 
 // FileResult is what an import did with one file.
@@ -151,6 +159,7 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 		return res, fmt.Errorf("start import into %s: %w", db.where(), err)
 	}
 	res.Bulk = loader.Bulk()
+	lean := keepLean(db, loader)
 	rej := &lazyRejects{path: rejectsPath, dir: db.rejectsDir(), db: db.sealer()}
 	seen := map[string]string{}
 	// Every record of the run passes one conflict check: against the other
@@ -201,14 +210,15 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 		prog.Stage(SearchFileName, 0, 1)
 		res.SearchNote = prepareSearchFile(ctx, t.db)
 		prog.Stage(SearchFileName, 1, 1)
+		if lean != nil {
+			began := time.Now()
+			res.Indexed, res.IndexNote = buildIndexAtImport(ctx, t.db, lean, prog)
+			res.IndexTook = time.Since(began)
+		}
 	}
 	prog.Done()
 	res.RejectsPath = rej.finalPath()
 	res.Took = time.Since(start)
-	// The import leaves the graph index file (or an encrypted database's
-	// snapshot) stale (its stamp no longer matches): the first analysis after
-	// it rebuilds the index and keeps it again (indexfile.go). Building it here would hold the whole index in memory on
-	// top of the import's own peak (T3) for data that may never be analysed.
 	return res, rej.Close()
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"casegraph/graph"
 	"casegraph/internal/mapfile"
@@ -93,22 +94,22 @@ func saveIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.
 	})
 }
 
-// buildIndexFile rebuilds the graph index from the store straight into its
-// file and maps it: the builder keeps the transactions' columns in a mapped
+// buildIndexFile builds the graph index of db from src (db's lean scan, or
+// the records a bulk import of it kept) straight into its file and maps it: the builder keeps the transactions' columns in a mapped
 // scratch file (mapfile.Scratch) and lays the index out in a writable
 // mapping of a temporary file (graph.BuildFile, mapfile.Writable) renamed
 // over the old one as saveIndexFile does, so that neither the index's arrays
 // nor the bulk of the builder's are the process's own memory
 // (docs/adr/0007-index-built-into-its-file.md). The builder is garbage when
 // it returns.
-func buildIndexFile(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, error) {
+func buildIndexFile(ctx context.Context, db *store.DB, src graph.LeanSource, progress func(stage string, done, total int)) (*graph.Index, error) {
 	var release func()
 	defer func() {
 		if release != nil {
 			release()
 		}
 	}()
-	b, st, err := leanBuilder(ctx, db, progress, func(size int) ([]byte, error) {
+	b, st, err := leanBuilder(ctx, db, src, progress, func(size int) ([]byte, error) {
 		data, r, err := mapfile.Scratch(db.Dir(), size)
 		release = r
 		return data, err
@@ -195,4 +196,46 @@ func keepIndexFile(ctx context.Context, db *store.DB, ix *graph.Index, st store.
 		_ = db.DeleteBlob(ctx, indexBlob)
 	}
 	return mapped, how + "; saved and mapped " + IndexFileName
+}
+
+// keepLean asks the loader of a bulk import into an unencrypted store to
+// keep the records the graph index is built from, and returns it when it
+// will (buildIndexAtImport); nil otherwise.
+func keepLean(db importTarget, loader importLoader) *store.Loader {
+	t, local := db.(storeTarget)
+	l, ok := loader.(*store.Loader)
+	if !local || !ok || !useIndexFile(t.db) || !l.KeepLean() {
+		return nil
+	}
+	return l
+}
+
+// buildIndexAtImport builds the graph index file as the last step of a bulk
+// import, from the records the loader kept while it wrote the database
+// rather than from a scan of it (docs/adr/0008-index-built-by-the-import.md),
+// so that the first analysis maps it. An incremental import, or an
+// encrypted database, leaves the index stale for the first analysis to
+// rebuild (LoadIndex). It reports whether the file was built, else why not:
+// a failure here leaves the import whole and costs the first analysis one
+// rebuild.
+func buildIndexAtImport(ctx context.Context, db *store.DB, l *store.Loader, prog ImportProgress) (bool, string) {
+	g := l.LeanLog()
+	if g == nil {
+		return false, ""
+	}
+	defer g.Close()
+	defer limitAnalysisMemory()()
+	// The index mapped at the end is dropped: the analysis maps it again.
+	stages := map[string]string{"loading graph": "graph index: read", "indexing graph": "graph index: lay out"}
+	_, err := buildIndexFile(ctx, db, g, func(stage string, done, total int) {
+		if s, ok := stages[stage]; ok {
+			stage = s
+		}
+		prog.Stage(stage, int64(done), int64(total))
+	})
+	debug.FreeOSMemory()
+	if err != nil {
+		return false, "graph index not built (the first analysis builds it): " + err.Error()
+	}
+	return true, ""
 }

@@ -98,7 +98,7 @@ func loadIndex(ctx context.Context, db *store.DB, progress func(stage string, do
 	}
 	how = "rebuilt (" + why + ")"
 	if db.Writable() && useIndexFile(db) {
-		ix, err := buildIndexFile(ctx, db, progress)
+		ix, err := buildIndexFile(ctx, db, db, progress)
 		if err == nil {
 			return ix, how + "; built into " + IndexFileName + " and mapped", nil
 		}
@@ -122,19 +122,20 @@ func loadIndex(ctx context.Context, db *store.DB, progress func(stage string, do
 // buildIndexLean rebuilds the graph index in the heap from the store with
 // the lean scan and returns it with the stamp of the data it read.
 func buildIndexLean(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, store.Stamp, error) {
-	b, st, err := leanBuilder(ctx, db, progress, nil)
+	b, st, err := leanBuilder(ctx, db, db, progress, nil)
 	if err != nil {
 		return nil, st, err
 	}
 	return b.Build(), st, nil
 }
 
-// leanBuilder reads the store with the lean scan into an index builder and
-// returns it with the stamp of the data it read; the builder's transaction
+// leanBuilder reads src, the store's lean scan or the records a bulk import
+// of it kept (store.LeanLog), into an index builder and returns it with the
+// stamp of db's data; the builder's transaction
 // columns are in the memory mem gives when it is not nil (graph.LeanBuilder).
 // progress, if not nil, is called every 65,536 records, and once more when
 // the records are read.
-func leanBuilder(ctx context.Context, db *store.DB, progress func(stage string, done, total int), mem func(int) ([]byte, error)) (*graph.IndexBuilder, store.Stamp, error) {
+func leanBuilder(ctx context.Context, db *store.DB, src graph.LeanSource, progress func(stage string, done, total int), mem func(int) ([]byte, error)) (*graph.IndexBuilder, store.Stamp, error) {
 	st, err := db.Stamp()
 	if err != nil {
 		return nil, st, err
@@ -154,7 +155,7 @@ func leanBuilder(ctx context.Context, db *store.DB, progress func(stage string, 
 	}
 	done := 0
 	progress("loading graph", 0, total)
-	b, err := graph.LeanBuilder(ctx, db, func() {
+	b, err := graph.LeanBuilder(ctx, src, func() {
 		if done++; done%65536 == 0 {
 			progress("loading graph", done, total)
 		}

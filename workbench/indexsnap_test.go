@@ -58,32 +58,39 @@ func loadAndCheckBoth(t *testing.T, db *store.DB, how string) (*graph.Index, str
 	return ix, msg
 }
 
-// TestIndexFileLifecycle: the first analysis after an import rebuilds the
-// index and keeps it as graph.idx, and later loads map it; a later import
-// makes it stale and the next writable load rebuilds and replaces it; a
-// damaged or truncated file is refused and rebuilt; a snapshot an earlier
-// casegraph kept in the store is turned into the file.
+// TestIndexFileLifecycle: a bulk import (into an empty database) builds the
+// index as its last step and keeps it as graph.idx, which the first
+// analysis and later loads map; a later import makes it stale and the next
+// writable load rebuilds and replaces it; a damaged or truncated file is
+// refused and rebuilt; a snapshot an earlier casegraph kept in the store is
+// turned into the file.
 func TestIndexFileLifecycle(t *testing.T) {
 	if !graph.IndexFileSupported {
 		t.Skip("this host keeps the snapshot (TestIndexSnapshotEncrypted covers it)")
 	}
 	ctx := context.Background()
 	data := filepath.Join("..", "testdata", "rules")
-	dir := importTestdata(t, "rules")
+	dir := filepath.Join(t.TempDir(), "db")
+	if res := importIntoRes(t, dir, data); !res.Bulk || !res.Indexed || res.IndexNote != "" {
+		t.Fatalf("first import: bulk %v, indexed %v, note %q", res.Bulk, res.Indexed, res.IndexNote)
+	}
 	path := filepath.Join(dir, IndexFileName)
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the import made %s: %v", IndexFileName, err)
+	built, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("the bulk import did not build %s: %v", IndexFileName, err)
+	}
+	if built.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", IndexFileName, built.Mode().Perm())
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".lean-*")); len(left) != 0 {
+		t.Fatalf("the import left its kept records: %v", left)
 	}
 
-	// The first analysis (a CLI twin opens the database writable) rebuilds
-	// the index and keeps the file; a read-only command then maps it.
+	// The first analysis (a CLI twin opens the database writable) maps the
+	// file the import built rather than building another.
 	analyseIn(t, dir)
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Fatalf("%s has mode %v, want 0600", IndexFileName, fi.Mode().Perm())
+	if fi, err := os.Stat(path); err != nil || !os.SameFile(fi, built) {
+		t.Fatalf("the first analysis replaced the %s the import built (%v)", IndexFileName, err)
 	}
 	ro, err := store.Open(dir, store.Options{ReadOnly: true})
 	if err != nil {
@@ -115,7 +122,9 @@ func TestIndexFileLifecycle(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(extra, "persons.csv"), []byte(changed), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	importInto(t, dir, extra)
+	if res := importIntoRes(t, dir, extra); res.Bulk || res.Indexed {
+		t.Fatalf("a second import: bulk %v, indexed %v", res.Bulk, res.Indexed)
+	}
 
 	// A read-only opening rebuilds in the heap and writes nothing.
 	ro, err = store.Open(dir, store.Options{ReadOnly: true})
@@ -327,6 +336,12 @@ func analyseIn(t *testing.T, dir string) {
 // importInto imports the files of data into the database in dir.
 func importInto(t *testing.T, dir, data string) {
 	t.Helper()
+	importIntoRes(t, dir, data)
+}
+
+// importIntoRes is importInto returning what the import said.
+func importIntoRes(t *testing.T, dir, data string) ImportResult {
+	t.Helper()
 	db, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +351,9 @@ func importInto(t *testing.T, dir, data string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(db, "test").Import(context.Background(), files, "", nil, nil); err != nil {
+	res, err := New(db, "test").Import(context.Background(), files, "", nil, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return res
 }

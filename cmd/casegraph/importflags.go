@@ -111,7 +111,14 @@ func printImportSummary(w io.Writer, res workbench.ImportResult) {
 	fmt.Fprintf(w, "%-28s %-13s %12s %12s %10s\n", "total", "", count(read), count(imp), count(rej))
 	if res.Took > 0 {
 		rate := float64(read) / res.Took.Seconds()
-		fmt.Fprintf(w, "took %s (%s rows/s)\n", res.Took.Round(time.Millisecond), count(int(rate)))
+		fmt.Fprintf(w, "took %s (%s rows/s)", res.Took.Round(time.Millisecond), count(int(rate)))
+		if res.Indexed {
+			fmt.Fprintf(w, ", of which %s building the graph index for the first analysis", res.IndexTook.Round(time.Millisecond))
+		}
+		fmt.Fprintln(w)
+	}
+	if res.IndexNote != "" {
+		fmt.Fprintln(w, safetext.Line(res.IndexNote))
 	}
 	if res.SearchNote != "" {
 		fmt.Fprintln(w, safetext.Line(res.SearchNote))

@@ -350,7 +350,21 @@ func (b *IndexBuilder) planTxns(p *buildPlan) {
 	for i := range p.perm {
 		p.perm[i] = uint32(i)
 	}
-	slices.SortFunc(p.perm, func(x, y uint32) int {
+	b.sortTxns(p.perm)
+	p.zoneNames, p.txZone = b.txZones(p.perm)
+	if p.m == 0 {
+		p.txZone = nil
+	}
+}
+
+// sortTxns orders perm, the transactions' indexes, by time, then id, then
+// endpoints and amount. The times are sorted as packed integers, (time -
+// earliest) << 32 | index, which keeps the comparisons in one array rather
+// than in four columns at random; only runs of equal times (date-only data)
+// are then ordered by the rest. On the large demo that took the sort from
+// 5.7 s to about 1 s of CPU (docs/PERFORMANCE.md).
+func (b *IndexBuilder) sortTxns(perm []uint32) {
+	full := func(x, y uint32) int {
 		if c := cmp.Compare(b.txTime[x], b.txTime[y]); c != 0 {
 			return c
 		}
@@ -364,10 +378,34 @@ func (b *IndexBuilder) planTxns(p *buildPlan) {
 			return c
 		}
 		return cmp.Compare(b.txAmount[x], b.txAmount[y])
-	})
-	p.zoneNames, p.txZone = b.txZones(p.perm)
-	if p.m == 0 {
-		p.txZone = nil
+	}
+	m := len(perm)
+	if m < 2 {
+		return
+	}
+	lo, hi := slices.Min(b.txTime[:m]), slices.Max(b.txTime[:m])
+	if span := uint64(hi) - uint64(lo); hi-lo < 0 || span >= 1<<32 {
+		// Times more than 136 years apart (or an overflowing span).
+		slices.SortFunc(perm, full)
+		return
+	}
+	keys := make([]uint64, m)
+	for i := range keys {
+		keys[i] = uint64(b.txTime[i]-lo)<<32 | uint64(i)
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		perm[i] = uint32(k)
+	}
+	for i := 0; i < m; {
+		j := i + 1
+		for j < m && keys[j]>>32 == keys[i]>>32 {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(perm[i:j], full)
+		}
+		i = j
 	}
 }
 

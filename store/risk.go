@@ -259,8 +259,12 @@ func (db *DB) PutAnalysis(ctx context.Context, run graph.AnalysisRun, st Stamp, 
 	if err := db.bdb.Update(func(txn *badger.Txn) error { return txn.Set(metaKey(metaAnalysis), meta) }); err != nil {
 		return fail(err)
 	}
-	if err := db.deleteRiskRowsExcept(ctx, gen, true); err != nil {
-		return fail(fmt.Errorf("delete the previous analysis: %w", err))
+	// The rows of the previous analysis; with none kept before, the first
+	// sweep left no other rows than this one's.
+	if had {
+		if err := db.deleteRiskRowsExcept(ctx, gen, true); err != nil {
+			return fail(fmt.Errorf("delete the previous analysis: %w", err))
+		}
 	}
 	cur, err := db.Stamp()
 	if err != nil {

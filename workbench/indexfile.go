@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -15,11 +14,12 @@ import (
 )
 
 // IndexFileName is the graph index file kept in the database folder: the
-// graph index an analysis built, mapped by the next one instead of read
-// into the heap (docs/adr/0005-mapped-graph-index.md). Like the search index
-// file it names the data it was built from by the store's Stamp: any
-// import, finished or aborted, makes it stale, and the next analysis on a
-// database open for writing rebuilds and replaces it. Encrypted databases
+// graph index a bulk import (docs/adr/0008-index-built-by-the-import.md) or
+// an analysis built, mapped by every analysis instead of read into the heap
+// (docs/adr/0005-mapped-graph-index.md). Like the search index file it
+// names the data it was built from by the store's Stamp: any later import,
+// finished or aborted, makes it stale, and the next analysis on a database
+// open for writing rebuilds and replaces it. Encrypted databases
 // have none (they keep the snapshot in the encrypted store): it would hold
 // every key, name and amount in the clear (docs/SECURITY.md).
 const IndexFileName = "graph.idx"
@@ -50,22 +50,6 @@ func openIndexFile(db *store.DB, st store.Stamp) (*graph.Index, error) {
 		return nil, fmt.Errorf("%s: %w", indexFilePath(db), err)
 	}
 	return ix, nil
-}
-
-// indexFileCurrent reports whether db's graph index file names the data as
-// of st, reading only its header.
-func indexFileCurrent(db *store.DB, st store.Stamp) bool {
-	f, err := os.Open(indexFilePath(db))
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 128)
-	if _, err := io.ReadFull(f, head); err != nil {
-		return false
-	}
-	s, err := graph.IndexFileStamp(head)
-	return err == nil && s == st
 }
 
 // indexFileWhy says in a few words why the file was not used.

@@ -183,19 +183,11 @@ func writeIndexSnapshot(ctx context.Context, db *store.DB, ix *graph.Index, st s
 	return n, nil
 }
 
-// HasAnalysis reports whether db holds a current analysis: the graph index
-// file or snapshot an analysis keeps (the TUI's, or `casegraph flags`'s),
-// still matching the data. It reads only the file's or snapshot's stamp.
+// HasAnalysis reports whether db holds a current analysis: the one the
+// TUI's or `casegraph flags`'s last run kept in the store (KeepAnalysis),
+// still of the data the store holds. A current graph index is not one: a
+// bulk import builds it (docs/adr/0008-index-built-by-the-import.md).
 func HasAnalysis(ctx context.Context, db *store.DB) bool {
-	if useIndexFile(db) {
-		if st, err := db.Stamp(); err == nil && indexFileCurrent(db, st) {
-			return true
-		}
-	}
-	rc, err := db.Blob(ctx, indexBlob)
-	if err != nil {
-		return false
-	}
-	rc.Close()
-	return true
+	run, ok, err := db.Analysis(ctx)
+	return err == nil && ok && !run.Stale
 }

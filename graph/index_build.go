@@ -61,6 +61,10 @@ type IndexBuilder struct {
 	ids    [kindCount + 1]map[string]NodeID // by kind; the last slot holds kinds out of range
 	last   Ref                              // the last reference interned, and its id: a store scan
 	lastID NodeID                           // meets one sender's transactions in a row
+	// seen is the last reference interned in each role of a borrowed
+	// record (internBytes): the sender, the receiver, the ATM, device
+	// and IP of one sender's transactions, met in a row, repeat.
+	seen [roleCount]seenRef
 	refs   []Ref
 	names  []string
 	full   []bool // a full (non-stub) entity was added
@@ -80,9 +84,28 @@ type IndexBuilder struct {
 	batches            map[uint32]Batch
 }
 
+// The roles a borrowed record's references are interned in (seen).
+const (
+	roleEntity = iota // an entity, or the source of a link or transaction
+	roleTo
+	roleATM
+	roleDevice
+	roleIP
+	roleCount
+)
+
+type seenRef struct {
+	kind Kind
+	key  string // the interned key
+	id   NodeID // NoNode: none yet
+}
+
 // NewIndexBuilder returns an empty builder.
 func NewIndexBuilder() *IndexBuilder {
 	b := &IndexBuilder{lastID: NoNode}
+	for i := range b.seen {
+		b.seen[i].id = NoNode
+	}
 	for i := range b.ids {
 		b.ids[i] = make(map[string]NodeID)
 	}

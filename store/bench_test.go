@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -220,4 +221,44 @@ func dirSize(b *testing.B, dir string) int64 {
 		b.Fatal(err)
 	}
 	return size
+}
+
+// BenchmarkStreamWriterLimit is the limit the import is measured against
+// (docs/PERFORMANCE.md): 5M sorted keys of 40 bytes with 60-byte values, as
+// PERF-LIMITS 2b, written with Badger's StreamWriter into a database opened
+// with the store's options, through the import's own buffer feed, and
+// nothing else. It reports keys/s.
+func BenchmarkStreamWriterLimit(b *testing.B) {
+	const n = 5_000_000
+	val := make([]byte, 60)
+	var total time.Duration
+	for range b.N {
+		db, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		sw := db.bdb.NewStreamWriter()
+		if err := sw.Prepare(); err != nil {
+			b.Fatal(err)
+		}
+		feed := newStreamFeed(sw, db.dir, nil)
+		key := []byte("t-limit-0000000000000000000000000000000")[:32]
+		key = append(key, make([]byte, 8)...)
+		for i := range n {
+			binary.BigEndian.PutUint64(key[32:], uint64(i))
+			if err := feed.add(key, val, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := feed.close(true); err != nil {
+			b.Fatal(err)
+		}
+		if err := sw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+		db.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "keys/s")
 }

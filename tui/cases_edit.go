@@ -56,14 +56,11 @@ func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, id, name s
 	})
 }
 
-// exportCase writes a case's files in a command; the status bar shows
-// what was written.
+// exportCase writes a case's files into dir (named: the dialog has
+// refused an empty one) in a command; the status bar shows what was
+// written.
 func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact bool) tea.Cmd {
 	return func() tea.Msg {
-		dir = strings.TrimSpace(dir)
-		if dir == "" {
-			return caseChangedMsg{err: fmt.Errorf("export %q: name a folder", name)}
-		}
 		res, err := b.ExportCase(ctx, caseID, dir, redact)
 		if err != nil {
 			return caseChangedMsg{err: fmt.Errorf("export %q: %w", name, err)}
@@ -99,8 +96,7 @@ func (m *Model) saveDialog(d caseDialog) (tea.Cmd, *refusal) {
 	case dialogMove, dialogMerge:
 		o, ok := d.picked()
 		if !ok {
-			m.setStatus("no other case to choose", true)
-			return nil, nil
+			return nil, &refusal{field: 0, msg: "no other case to choose"}
 		}
 		from, ids, copy := d.caseID, d.moveIDs, d.checked
 		if d.kind == dialogMerge {
@@ -134,6 +130,9 @@ func (m *Model) saveDialog(d caseDialog) (tea.Cmd, *refusal) {
 	switch d.kind {
 	case dialogRenameCase:
 		id, name := d.caseID, d.value(0)
+		if name == "" {
+			return nil, &refusal{field: 0, msg: "name the case"}
+		}
 		return changeCase(func() (string, string, error) {
 			c, err := b.RenameCase(ctx, id, name)
 			return fmt.Sprintf("renamed to %q", c.Name), "", err
@@ -156,14 +155,16 @@ func (m *Model) saveDialog(d caseDialog) (tea.Cmd, *refusal) {
 			return nil, nil
 		}
 		dir, redact := d.value(0), d.checked
-		if dir != "" && !filepath.IsAbs(dir) {
+		if dir == "" {
+			return nil, &refusal{field: 0, msg: "name a folder"}
+		}
+		if !filepath.IsAbs(dir) {
 			switch {
 			case m.exportDir != "":
 				dir = filepath.Join(m.exportDir, dir)
 			case !m.remote:
 				// Never the directory the program was started from.
-				m.setStatus("export: no export folder is configured (casegraph --exports DIR): give an absolute folder", true)
-				return nil, nil
+				return nil, &refusal{field: 0, msg: "no export folder is configured (casegraph --exports DIR): give an absolute folder"}
 			}
 		}
 		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)

@@ -297,8 +297,9 @@ func majorText(minor int64) string {
 	return s
 }
 
-// saveBandDialog applies the band typed in d; a value that does not parse
-// leaves the list as it was and says why.
+// saveBandDialog applies the band typed in d; a value that does not parse,
+// or an empty band, is refused: the list stays as it was, the dialog open
+// on the field to fix.
 func (m *Model) saveBandDialog(d caseDialog) (tea.Cmd, *refusal) {
 	var b txBand
 	for i, v := range []*int64{&b.lo, &b.hi} {
@@ -307,14 +308,12 @@ func (m *Model) saveBandDialog(d caseDialog) (tea.Cmd, *refusal) {
 		}
 		x, err := graph.ParseMajorAmount(d.value(i))
 		if err != nil {
-			m.setStatus(d.labels[i]+": "+err.Error(), true)
-			return nil, nil
+			return nil, &refusal{field: d.base() + i, msg: d.labels[i] + ": " + err.Error()}
 		}
 		*v = x
 	}
 	if b.hi != 0 && b.hi <= b.lo {
-		m.setStatus(fmt.Sprintf("below %s is not above from %s: the band is empty", d.value(1), d.value(0)), true)
-		return nil, nil
+		return nil, &refusal{field: d.base() + 1, msg: fmt.Sprintf("below %s is not above from %s: the band is empty", d.value(1), d.value(0))}
 	}
 	if b.lo != 0 || b.hi != 0 {
 		b.cur = d.bandCur

@@ -70,8 +70,27 @@ type caseDialog struct {
 	// dialogBand: the currency of the band being edited ("" for any).
 	bandCur string
 
+	// err is why the last save was refused (refuse): shown in the dialog
+	// until the next key that is not a move between fields.
+	err string
+
 	keys dialogKeys
 	w    int
+}
+
+// refusal is why a dialog will not save as it is filled in: what to do
+// (msg) and the field to do it in (field, a focus index). The dialog
+// that gets one stays open with every field as typed.
+type refusal struct {
+	field int
+	msg   string
+}
+
+// refuse keeps the dialog open after a refused save: it shows r's
+// message and moves the focus to r's field.
+func (d *caseDialog) refuse(r *refusal) tea.Cmd {
+	d.err = r.msg
+	return d.focusField(r.field)
 }
 
 type dialogKind int
@@ -391,6 +410,9 @@ func (d caseDialog) update(msg tea.Msg) (caseDialog, tea.Cmd, dialogAction) {
 	}
 	in, onInput := d.input()
 	if k, ok := msg.(tea.KeyPressMsg); ok {
+		if !key.Matches(k, d.keys.Next, d.keys.Prev) {
+			d.err = ""
+		}
 		switch {
 		case key.Matches(k, d.keys.Cancel):
 			return d, nil, dialogCancelled
@@ -441,6 +463,11 @@ func (d caseDialog) view(st theme.Styles) string {
 	if d.kind == dialogBookmark {
 		b.WriteString(st.Muted.Render(ansi.Truncate(d.target.Key(), inner, "…")))
 		b.WriteString("\n")
+	}
+	if d.err != "" {
+		// Under the title, where a dialog cut short by a small terminal
+		// still shows it.
+		b.WriteString(st.Err.Render(ansi.Wrap(safetext.Line(d.err), inner, " ")) + "\n")
 	}
 	b.WriteString("\n")
 	if d.kind == dialogConfirm {
@@ -563,8 +590,13 @@ func (s *dialogScreen) Update(msg tea.Msg) tea.Cmd {
 		m.pop()
 		return nil
 	case dialogSaved:
+		save, no := m.saveDialog(d)
+		if no != nil {
+			// Refused: the dialog stays, as typed, on the field to fix.
+			return s.d.refuse(no)
+		}
 		m.pop()
-		return m.saveDialog(d)
+		return save
 	case dialogEditor:
 		if m.remote {
 			// The editor would run on the server, with a shell a key away.

@@ -28,13 +28,10 @@ func changeCase(fn func() (status, caseID string, err error)) tea.Cmd {
 
 // saveBookmark files target into the case id (picked in the dialog), or,
 // when id is empty, into a new case called name (the case of that name
-// when one exists).
+// when one exists); the dialog has refused to save with neither.
 func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, id, name string, bm graph.Bookmark) tea.Cmd {
 	return changeCase(func() (string, string, error) {
 		name = strings.Join(strings.Fields(name), " ")
-		if id == "" && name == "" {
-			return "", "", fmt.Errorf("bookmark: choose a case, or name the new case")
-		}
 		for _, c := range cases {
 			if id == "" && strings.EqualFold(c.Name, name) {
 				id = c.ID
@@ -59,14 +56,11 @@ func saveBookmark(ctx context.Context, b Backend, cases []graph.Case, id, name s
 	})
 }
 
-// exportCase writes a case's files in a command; the status bar shows
-// what was written.
+// exportCase writes a case's files into dir (named: the dialog has
+// refused an empty one) in a command; the status bar shows what was
+// written.
 func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact bool) tea.Cmd {
 	return func() tea.Msg {
-		dir = strings.TrimSpace(dir)
-		if dir == "" {
-			return caseChangedMsg{err: fmt.Errorf("export %q: name a folder", name)}
-		}
 		res, err := b.ExportCase(ctx, caseID, dir, redact)
 		if err != nil {
 			return caseChangedMsg{err: fmt.Errorf("export %q: %w", name, err)}
@@ -83,8 +77,10 @@ func exportCase(ctx context.Context, b Backend, caseID, name, dir string, redact
 	}
 }
 
-// saveDialog turns a saved dialog into the backend call it stands for.
-func (m *Model) saveDialog(d caseDialog) tea.Cmd {
+// saveDialog turns a saved dialog into the backend call it stands for,
+// or refuses it, before anything is changed, when what is typed cannot
+// be saved: the dialog then stays open on the field to fix (dialogScreen).
+func (m *Model) saveDialog(d caseDialog) (tea.Cmd, *refusal) {
 	ctx, b := m.ctx, m.b
 	switch d.kind {
 	case dialogBookmark:
@@ -93,19 +89,21 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 		if o, ok := d.picked(); ok {
 			id, name = o.id, o.name
 		}
-		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), id, name, bm)
+		if id == "" && name == "" {
+			return nil, &refusal{field: d.base(), msg: "choose a case, or name the new case"}
+		}
+		return saveBookmark(ctx, b, slices.Clone(m.cs.cases), id, name, bm), nil
 	case dialogMove, dialogMerge:
 		o, ok := d.picked()
 		if !ok {
-			m.setStatus("no other case to choose", true)
-			return nil
+			return nil, &refusal{field: 0, msg: "no other case to choose"}
 		}
 		from, ids, copy := d.caseID, d.moveIDs, d.checked
 		if d.kind == dialogMerge {
 			return changeCase(func() (string, string, error) {
 				r, err := b.MergeCases(ctx, o.id, from)
 				return fmt.Sprintf("merged %q into %q: %d bookmarks moved, %d joined ones it had · u undoes", r.From, r.To, r.Moved, r.Folded), o.id, err
-			})
+			}), nil
 		}
 		return changeCase(func() (string, string, error) {
 			r, err := b.MoveBookmarks(ctx, from, o.id, ids, copy)
@@ -118,12 +116,12 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 				s += fmt.Sprintf(" (joined the bookmark %q had on the same target)", r.To)
 			}
 			return s, "", err
-		})
+		}), nil
 	case dialogConfirm:
 		if d.confirm != nil {
-			return d.confirm()
+			return d.confirm(), nil
 		}
-		return nil
+		return nil, nil
 	case dialogBand:
 		return m.saveBandDialog(d)
 	case dialogRenameCase, dialogTagCase, dialogNoteCase, dialogTagBookmark, dialogNoteBookmark:
@@ -132,50 +130,55 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 	switch d.kind {
 	case dialogRenameCase:
 		id, name := d.caseID, d.value(0)
+		if name == "" {
+			return nil, &refusal{field: 0, msg: "name the case"}
+		}
 		return changeCase(func() (string, string, error) {
 			c, err := b.RenameCase(ctx, id, name)
 			return fmt.Sprintf("renamed to %q", c.Name), "", err
-		})
+		}), nil
 	case dialogTagCase:
 		id, tags := d.caseID, splitTags(d.value(0))
 		return changeCase(func() (string, string, error) {
 			_, err := b.SetCaseTags(ctx, id, tags)
 			return "case tags saved", "", err
-		})
+		}), nil
 	case dialogNoteCase:
 		id, note := d.caseID, d.noteValue()
 		return changeCase(func() (string, string, error) {
 			_, err := b.SetCaseNotes(ctx, id, note)
 			return "case notes saved", "", err
-		})
+		}), nil
 	case dialogExport:
 		c, ok := m.cs.caseByID(d.caseID)
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		dir, redact := d.value(0), d.checked
-		if dir != "" && !filepath.IsAbs(dir) {
+		if dir == "" {
+			return nil, &refusal{field: 0, msg: "name a folder"}
+		}
+		if !filepath.IsAbs(dir) {
 			switch {
 			case m.exportDir != "":
 				dir = filepath.Join(m.exportDir, dir)
 			case !m.remote:
 				// Never the directory the program was started from.
-				m.setStatus("export: no export folder is configured (casegraph --exports DIR): give an absolute folder", true)
-				return nil
+				return nil, &refusal{field: 0, msg: "no export folder is configured (casegraph --exports DIR): give an absolute folder"}
 			}
 		}
 		m.setStatus(fmt.Sprintf("exporting %q to %s…", c.Name, dir), false)
-		return exportCase(ctx, b, c.ID, c.Name, dir, redact)
+		return exportCase(ctx, b, c.ID, c.Name, dir, redact), nil
 	case dialogVerdictNote:
-		return m.judgeWithNote(d.verdictRef, d.verdict, d.noteValue())
+		return m.judgeWithNote(d.verdictRef, d.verdict, d.noteValue()), nil
 	case dialogTagBookmark, dialogNoteBookmark:
 		c, ok := m.cs.caseByID(d.caseID)
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		bp, ok := c.Bookmark(d.bmID)
 		if !ok {
-			return nil
+			return nil, nil
 		}
 		tags, note := bp.Tags, bp.Note
 		if d.kind == dialogTagBookmark {
@@ -187,9 +190,9 @@ func (m *Model) saveDialog(d caseDialog) tea.Cmd {
 		return changeCase(func() (string, string, error) {
 			out, err := b.UpdateBookmark(ctx, id, bmID, tags, note)
 			return "saved " + out.Target.Title(), "", err
-		})
+		}), nil
 	}
-	return nil
+	return nil, nil
 }
 
 func (m *Model) casesScreenKey(msg tea.KeyPressMsg) tea.Cmd {

@@ -184,17 +184,22 @@ func TestCasesExportDialog(t *testing.T) {
 		}
 	}
 
-	// An empty folder and a failing export end up in the status bar.
+	// An empty folder is refused: the dialog stays, redact ticked, on
+	// the folder, and says why.
 	press(t, m, "x")
 	for range len(m.dialog().value(0)) {
 		press(t, m, "backspace")
 	}
+	press(t, m, "tab", "space")
 	run(t, m, ctrlS)
-	// run executes the command; the message is an error.
-	if !m.statusErr || !strings.Contains(m.status, "name a folder") {
-		t.Errorf("empty folder: status %q", m.status)
+	if d := m.dialog(); d == nil || !d.checked || d.focus != 0 {
+		t.Fatalf("empty folder: dialog %+v", d)
 	}
-	press(t, m, "esc")
+	requireContains(t, m, "name a folder")
+	if len(f.cases.exports) != 1 {
+		t.Errorf("exports: %+v", f.cases.exports)
+	}
+	press(t, m, "esc", "esc")
 	if onStack[*casesScreen](m) {
 		t.Error("esc did not close the Cases screen")
 	}

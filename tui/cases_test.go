@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"casegraph/graph"
@@ -67,19 +68,69 @@ func TestBookmarkDialogCreatesCaseAndBookmark(t *testing.T) {
 	}
 }
 
-func TestBookmarkDialogCancelAndEmptyCase(t *testing.T) {
+func TestBookmarkDialogCancel(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{Start: &refCard})
-	press(t, m, "b", "esc")
+	press(t, m, "b", "tab", "tab")
+	typeText(t, m, "mule")
+	press(t, m, "esc")
 	if m.dialog() != nil {
 		t.Fatal("esc did not close the dialog")
 	}
-	press(t, m, "b")
+	if cs, _ := f.Cases(context.Background()); len(cs) != 0 {
+		t.Errorf("cases created: %+v", cs)
+	}
+}
+
+// Saved with no case chosen and no new case named, the bookmark dialog
+// refuses and stays open: the tags and note as typed, the reason inside
+// the dialog, the focus on the new case's name. Named there, it saves
+// the bookmark with them.
+func TestBookmarkDialogRefusesNoCaseKeepingInput(t *testing.T) {
+	m, f := newModel(t, 120, 40, Options{Start: &refCard})
+	press(t, m, "b", "tab", "tab") // past the picker (on a new case: none yet) and the empty name
+	typeText(t, m, "mule, Organiser")
+	press(t, m, "tab")
+	typeText(t, m, "topped up at ATM-ALA-0042")
+	press(t, m, "enter")
+	typeText(t, m, "then cashed out")
 	run(t, m, ctrlS)
-	if !m.statusErr || !strings.Contains(m.status, "choose a case, or name the new case") {
-		t.Errorf("status %q (err %v)", m.status, m.statusErr)
+	d := m.dialog()
+	if d == nil {
+		t.Fatal("ctrl+s with no case closed the dialog")
+	}
+	if d.value(1) != "mule, Organiser" || d.noteValue() != "topped up at ATM-ALA-0042\nthen cashed out" {
+		t.Errorf("fields after the refusal: tags %q, note %q", d.value(1), d.noteValue())
+	}
+	if !d.pickingNew() || d.focus != d.base() {
+		t.Errorf("focus on field %d (new case %v), want the new case's name (%d)", d.focus, d.pickingNew(), d.base())
+	}
+	const why = "choose a case, or name the new case"
+	if box := ansi.Strip(d.view(m.st)); !strings.Contains(box, why) {
+		t.Errorf("the dialog does not say why:\n%s", box)
+	}
+	requireContains(t, m, why, "mule, Organiser", "then cashed out")
+	if m.statusErr {
+		t.Errorf("status bar error %q: the dialog says why", m.status)
 	}
 	if cs, _ := f.Cases(context.Background()); len(cs) != 0 {
 		t.Errorf("cases created: %+v", cs)
+	}
+
+	// The name typed where the focus is; the reason goes with the first key.
+	typeText(t, m, "Almaty cash-out")
+	if strings.Contains(screenText(m), why) {
+		t.Error("the reason outlived the fix")
+	}
+	run(t, m, ctrlS)
+	if m.dialog() != nil {
+		t.Fatal("named, the dialog did not save")
+	}
+	cs, _ := f.Cases(context.Background())
+	if len(cs) != 1 || cs[0].Name != "Almaty cash-out" || len(cs[0].Bookmarks) != 1 {
+		t.Fatalf("cases: %+v", cs)
+	}
+	if b := cs[0].Bookmarks[0]; strings.Join(b.Tags, ",") != "mule,organiser" || b.Note != "topped up at ATM-ALA-0042\nthen cashed out" {
+		t.Errorf("bookmark: %+v", b)
 	}
 }
 

@@ -286,19 +286,20 @@ func TestExportGoesUnderTheExportFolder(t *testing.T) {
 			if !strings.Contains(last, end) || !strings.Contains(last, "exported to") {
 				t.Errorf("status line %q lacks %s", last, end)
 			}
-			// Without an export folder a relative name is refused.
+			// Without an export folder a relative name is refused: the
+			// dialog stays, with the name, and says why.
 			m, f = newModel(t, sz[0], sz[1], Options{})
 			seedCases(t, f)
 			press(t, m, "c")
 			selectRow(t, m, "Almaty cash-out")
-			press(t, m, "x")
-			_, cmd = m.Update(ctrlS)
-			for _, msg := range expand(cmd) {
-				run(t, m, msg)
+			press(t, m, "x", "tab") // the focus on the check box
+			name = m.dialog().value(0)
+			run(t, m, ctrlS)
+			d := m.dialog()
+			if len(f.cases.exports) != 0 || d == nil || d.value(0) != name || d.focus != 0 {
+				t.Fatalf("relative export without a folder: exports %+v, dialog %+v", f.cases.exports, d)
 			}
-			if len(f.cases.exports) != 0 || !m.statusErr {
-				t.Errorf("relative export without a folder: %+v %q", f.cases.exports, m.status)
-			}
+			requireContains(t, m, "no export folder is configured")
 		})
 	}
 	if after, _ := os.ReadDir(wd); len(after) != len(before) {
@@ -387,6 +388,45 @@ func TestMidTrunc(t *testing.T) {
 		got := midTrunc(c.in, c.w)
 		if got != c.want || ansi.StringWidth(got) > c.w {
 			t.Errorf("midTrunc(%q, %d) = %q, want %q", c.in, c.w, got, c.want)
+		}
+	}
+}
+
+// What a case dialog cannot save is refused with the dialog left open, as
+// typed, the reason in it and the focus on the field to fix: a move with
+// no other case to move to (its copy box as ticked), a rename to nothing.
+func TestCaseDialogsRefuseAndStayOpen(t *testing.T) {
+	for _, sz := range caseSizes {
+		m, f := newModel(t, sz[0], sz[1], Options{})
+		ctx := context.Background()
+		c, _ := f.CreateCase(ctx, "Almaty cash-out")
+		f.AddBookmark(ctx, c.ID, graph.Bookmark{Target: graph.EntityTarget(refCard, "")})
+		press(t, m, "c")
+		selectRow(t, m, "Almaty cash-out")
+		press(t, m, "down", "y", "tab")
+		run(t, m, ctrlS)
+		d := m.dialog()
+		if d == nil || d.kind != dialogMove || !d.checked || d.focus != 0 {
+			t.Fatalf("%v: copy with no other case: dialog %+v", sz, d)
+		}
+		requireContains(t, m, "no other case to choose")
+		press(t, m, "esc")
+
+		selectRow(t, m, "Almaty cash-out")
+		press(t, m, "r")
+		for range len("Almaty cash-out") {
+			press(t, m, "backspace")
+		}
+		typeText(t, m, "  ")
+		run(t, m, ctrlS)
+		if d := m.dialog(); d == nil || d.kind != dialogRenameCase || d.focus != 0 {
+			t.Fatalf("%v: rename to nothing: dialog %+v", sz, d)
+		}
+		requireContains(t, m, "name the case")
+		typeText(t, m, "Taraz")
+		run(t, m, ctrlS)
+		if m.dialog() != nil || caseNamed(t, f, "Taraz").ID != c.ID {
+			t.Fatalf("%v: renamed: dialog %v, status %q", sz, m.dialog() != nil, m.status)
 		}
 	}
 }

@@ -297,9 +297,10 @@ func majorText(minor int64) string {
 	return s
 }
 
-// saveBandDialog applies the band typed in d; a value that does not parse
-// leaves the list as it was and says why.
-func (m *Model) saveBandDialog(d caseDialog) tea.Cmd {
+// saveBandDialog applies the band typed in d; a value that does not parse,
+// or an empty band, is refused: the list stays as it was, the dialog open
+// on the field to fix.
+func (m *Model) saveBandDialog(d caseDialog) (tea.Cmd, *refusal) {
 	var b txBand
 	for i, v := range []*int64{&b.lo, &b.hi} {
 		if d.value(i) == "" {
@@ -307,19 +308,17 @@ func (m *Model) saveBandDialog(d caseDialog) tea.Cmd {
 		}
 		x, err := graph.ParseMajorAmount(d.value(i))
 		if err != nil {
-			m.setStatus(d.labels[i]+": "+err.Error(), true)
-			return nil
+			return nil, &refusal{field: d.base() + i, msg: d.labels[i] + ": " + err.Error()}
 		}
 		*v = x
 	}
 	if b.hi != 0 && b.hi <= b.lo {
-		m.setStatus(fmt.Sprintf("below %s is not above from %s: the band is empty", d.value(1), d.value(0)), true)
-		return nil
+		return nil, &refusal{field: d.base() + 1, msg: fmt.Sprintf("below %s is not above from %s: the band is empty", d.value(1), d.value(0))}
 	}
 	if b.lo != 0 || b.hi != 0 {
 		b.cur = d.bandCur
 	}
-	return m.setTxBand(b)
+	return m.setTxBand(b), nil
 }
 
 // setTxBand filters the entity screen's transaction list to the band (the

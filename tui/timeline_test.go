@@ -359,8 +359,9 @@ func TestTimelineBandInTheMainCurrency(t *testing.T) {
 }
 
 // A on the entity page asks for a band without the chart: typed in major
-// units, [from, below), of every currency; a value that does not parse
-// leaves the list as it was and says why; emptied, the band is dropped.
+// units, [from, below), of every currency; a value that does not parse,
+// or an empty band, is refused with the dialog open as typed and the list
+// as it was; emptied, the band is dropped.
 func TestBandDialogFiltersTransactions(t *testing.T) {
 	m, f := newModel(t, 120, 40, Options{Start: &refCard})
 	press(t, m, "A")
@@ -386,10 +387,29 @@ func TestBandDialogFiltersTransactions(t *testing.T) {
 		press(t, m, "backspace")
 	}
 	typeText(t, m, "450,000")
-	press(t, m, "enter")
+	press(t, m, "shift+tab") // enter on from moves to below; ctrl+s saves from anywhere
+	run(t, m, ctrlS)
+	// Refused: the dialog stays as typed, on the value, and says why.
+	if d := m.dialog(); d == nil || d.value(1) != "450,000" || d.focus != 1 {
+		t.Fatalf("a bad value: dialog %+v", d)
+	}
 	requireContains(t, m, "below: amount \"450,000\": no thousands separators")
 	if m.ent.band.hi != 495_001_00 || m.ent.tx.Total != want {
 		t.Fatalf("a bad value changed the band to %+v", m.ent.band)
+	}
+	// An empty band, the same.
+	for range 7 {
+		press(t, m, "backspace")
+	}
+	typeText(t, m, "100k")
+	press(t, m, "enter")
+	if d := m.dialog(); d == nil || d.focus != 1 {
+		t.Fatalf("an empty band: dialog %+v", d)
+	}
+	requireContains(t, m, "below 100k is not above from 150000: the band is empty")
+	press(t, m, "esc")
+	if m.dialog() != nil || m.ent.band.hi != 495_001_00 {
+		t.Fatalf("esc: dialog %v, band %+v", m.dialog() != nil, m.ent.band)
 	}
 
 	// Both emptied: every amount.

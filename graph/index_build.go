@@ -64,12 +64,12 @@ type IndexBuilder struct {
 	// seen is the last reference interned in each role of a borrowed
 	// record (internBytes): the sender, the receiver, the ATM, device
 	// and IP of one sender's transactions, met in a row, repeat.
-	seen [roleCount]seenRef
-	refs   []Ref
-	names  []string
-	full   []bool // a full (non-stub) entity was added
-	props  []builderProp
-	links  []builderLink
+	seen  [roleCount]seenRef
+	refs  []Ref
+	names []string
+	full  []bool // a full (non-stub) entity was added
+	props []builderProp
+	links []builderLink
 
 	txIDs              []byte   // the ids of all transactions, concatenated
 	txIDEnd            []uint32 // where transaction i's id ends in txIDs

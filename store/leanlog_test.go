@@ -100,8 +100,8 @@ func TestLeanLogStopsAndCloses(t *testing.T) {
 	}
 }
 
-// An incremental import keeps nothing; an aborted or failed bulk import
-// leaves no kept records behind.
+// An incremental import keeps nothing, nor an encrypted database's; an
+// aborted or failed bulk import leaves no kept records behind.
 func TestLeanLogOnlyForBulk(t *testing.T) {
 	db := openTemp(t)
 	load(t, db, dataset(5, 50))
@@ -118,6 +118,19 @@ func TestLeanLogOnlyForBulk(t *testing.T) {
 	}
 	if l.LeanLog() != nil {
 		t.Error("an incremental loader handed over a lean log")
+	}
+
+	sealed, err := Open(t.TempDir(), Options{EncryptionKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sealed.Close()
+	if l, err := sealed.NewLoader(); err != nil {
+		t.Fatal(err)
+	} else if l.KeepLean() {
+		t.Error("the loader of an encrypted database said it keeps the lean records in the clear")
+	} else {
+		l.Abort()
 	}
 
 	empty := openTemp(t)

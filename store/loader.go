@@ -154,9 +154,10 @@ func (l *Loader) Bulk() bool { return l.bulk }
 // KeepLean asks a bulk loader to keep, while its Finish writes the
 // database, a copy of the records the lean scan reads, for LeanLog. It
 // reports whether it will: an incremental loader does not (its records are
-// not all at hand).
+// not all at hand), nor one of an encrypted database (the copy would be in
+// the clear, docs/SECURITY.md).
 func (l *Loader) KeepLean() bool {
-	l.keepLean = l.bulk
+	l.keepLean = l.bulk && !l.db.Encrypted()
 	return l.keepLean
 }
 

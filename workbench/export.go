@@ -179,11 +179,9 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 	}
 	batches := map[uint32]bool{}
 	for _, r := range order {
-		e, err := db.Entity(ctx, r)
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
-			e = graph.Entity{Ref: r, Stub: true}
-		} else if err != nil {
-			return fmt.Errorf("read %s: %w", r, err)
+		e, err := exportEntity(ctx, db, r)
+		if err != nil {
+			return err
 		}
 		in.Entities = append(in.Entities, e)
 		batches[e.Src.Batch] = true
@@ -239,11 +237,9 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 					continue
 				}
 				addRef(r)
-				e, err := db.Entity(ctx, r)
-				if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
-					e = graph.Entity{Ref: r, Stub: true}
-				} else if err != nil {
-					return fmt.Errorf("read %s: %w", r, err)
+				e, err := exportEntity(ctx, db, r)
+				if err != nil {
+					return err
 				}
 				in.Entities = append(in.Entities, e)
 			}
@@ -265,6 +261,18 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 		}
 	}
 	return nil
+}
+
+// exportEntity reads r's record, or a stub when the data has none (an end
+// that only transactions or links name).
+func exportEntity(ctx context.Context, db *store.DB, r graph.Ref) (graph.Entity, error) {
+	e, err := db.Entity(ctx, r)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
+		return graph.Entity{Ref: r, Stub: true}, nil
+	} else if err != nil {
+		return graph.Entity{}, fmt.Errorf("read %s: %w", r, err)
+	}
+	return e, nil
 }
 
 // ExportFlags turns the rule hits into export rows with transaction ids.

@@ -109,7 +109,7 @@ func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, er
 	}
 	queries = append(queries,
 		fmt.Sprintf("neighbours: 1 hop of every selected entity, at most %d rows each", exportNeighbourLimit),
-		fmt.Sprintf("transactions: both ends among the selected entities and their neighbours, oldest first, at most %d read per entity; plus the evidence of their red flags",
+		fmt.Sprintf("transactions: both ends among the selected entities and their neighbours, or the money of a selected person or organisation (holdings), oldest first, at most %d read per entity; plus the evidence of their red flags",
 			exportTxnLimit))
 	in.Queries = queries
 	if err := gatherExport(ctx, db, seeds, &in); err != nil {
@@ -142,9 +142,22 @@ func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, er
 	return res, nil
 }
 
+// exportHolder is a selected person or organisation: its money is on the
+// instruments it holds.
+type exportHolder struct {
+	ref         graph.Ref
+	instruments int             // held instruments exported
+	more        bool            // its neighbour rows were cut among the holds links
+	txns        map[string]bool // the transactions read of it and its instruments
+	capped      bool            // one of them had more than exportTxnLimit
+}
+
 // gatherExport reads the seeds, their one-hop neighbours, the relations
 // between them and the transactions among all of them, and the import
-// batches those records came from.
+// batches those records came from. A person's or organisation's money is on
+// the instruments it holds (holds links), as its page reads it: of a
+// selected holder, every transaction read of it and of the instruments it
+// holds is exported, with the counterparties at their other ends.
 func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *export.Input) error {
 	set := map[graph.Ref]bool{}
 	var order []graph.Ref
@@ -157,16 +170,32 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 	for _, s := range seeds {
 		addRef(s)
 	}
+	var holders []exportHolder
+	// moneyOf names the holders whose money an entity's transactions are:
+	// a selected holder's own and its held instruments'.
+	moneyOf := map[graph.Ref][]int{}
+	isHolder := map[graph.Ref]bool{}
 	for _, s := range seeds {
-		nbs, _, err := db.Neighbors(ctx, s, exportNeighbourLimit)
+		nbs, total, err := db.Neighbors(ctx, s, exportNeighbourLimit)
 		if err != nil {
 			return fmt.Errorf("neighbours of %s: %w", s, err)
+		}
+		h := -1
+		if holderKind(s.Kind) && !isHolder[s] { // a seed may be bookmarked twice
+			isHolder[s] = true
+			h = len(holders)
+			holders = append(holders, exportHolder{ref: s, txns: map[string]bool{}})
+			moneyOf[s] = append(moneyOf[s], h)
 		}
 		for _, n := range nbs {
 			addRef(n.Ref)
 			lt, err := graph.ParseLinkType(n.Relation)
 			if err != nil {
 				continue // a transaction channel: transactions are read below
+			}
+			if h >= 0 && lt == graph.LinkHolds && n.Dir == graph.DirOut {
+				holders[h].instruments++
+				moneyOf[n.Ref] = append(moneyOf[n.Ref], h)
 			}
 			// The link's own provenance: the file it came from is a
 			// source of the export (memberships.csv was missing without it).
@@ -176,39 +205,87 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 			}
 			in.Links = append(in.Links, l)
 		}
+		// Holds links come first among the rows: when every row read is
+		// one and more were left, it holds more than are exported.
+		if h >= 0 && total > len(nbs) && holders[h].instruments == len(nbs) {
+			holders[h].more = true
+		}
 	}
 	batches := map[uint32]bool{}
 	for _, r := range order {
-		e, err := db.Entity(ctx, r)
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
-			e = graph.Entity{Ref: r, Stub: true}
-		} else if err != nil {
-			return fmt.Errorf("read %s: %w", r, err)
+		e, err := exportEntity(ctx, db, r)
+		if err != nil {
+			return err
 		}
 		in.Entities = append(in.Entities, e)
 		batches[e.Src.Batch] = true
 	}
 	seen := map[string]bool{}
+	// beyond are the counterparties of the holders' money that are not
+	// among the seeds and their neighbours, in the order first met.
+	var beyond []graph.Ref
+	isBeyond := map[graph.Ref]bool{}
 	for _, r := range order {
 		if r == graph.CashRef {
 			continue // every cash transaction has an instrument on the other side
 		}
+		money := moneyOf[r]
+		full := false
 		for off := 0; off < exportTxnLimit; off += exportTxnPage {
 			page, err := db.Transactions(ctx, r, graph.TxQuery{Sort: graph.SortTimeAsc, Offset: off, Limit: exportTxnPage})
 			if err != nil {
 				return fmt.Errorf("transactions of %s: %w", r, err)
 			}
 			for _, t := range page.Txns {
-				if set[t.From] && set[t.To] && !seen[t.ID] {
-					seen[t.ID] = true
-					in.Txns = append(in.Txns, t)
-					batches[t.Src.Batch] = true
+				for _, h := range money {
+					holders[h].txns[t.ID] = true
+				}
+				if seen[t.ID] || len(money) == 0 && !(set[t.From] && set[t.To]) {
+					continue
+				}
+				seen[t.ID] = true
+				in.Txns = append(in.Txns, t)
+				batches[t.Src.Batch] = true
+				for _, end := range []graph.Ref{t.From, t.To} {
+					if !set[end] && !isBeyond[end] {
+						isBeyond[end] = true
+						beyond = append(beyond, end)
+					}
 				}
 			}
-			if len(page.Txns) < exportTxnPage {
+			if full = len(page.Txns) == exportTxnPage; !full {
 				break
 			}
 		}
+		if full {
+			// More transactions than exportTxnLimit, or exactly as many.
+			for _, h := range money {
+				holders[h].capped = true
+			}
+		}
+	}
+	for _, r := range beyond {
+		addRef(r)
+		e, err := exportEntity(ctx, db, r)
+		if err != nil {
+			return err
+		}
+		in.Entities = append(in.Entities, e)
+	}
+	if len(holders) > 0 {
+		in.Queries = append(in.Queries, fmt.Sprintf("holdings: a person's or organisation's transactions are those of the instruments it holds "+
+			"(holds links, those among its first %d neighbour rows): of a selected one, every transaction of it and of its instruments, "+
+			"at most %d read of each, oldest first, and the counterparties at their other ends", exportNeighbourLimit, exportTxnLimit))
+	}
+	for _, h := range holders {
+		q := fmt.Sprintf("holdings of %s: %d instruments, %d transactions", h.ref, h.instruments, len(h.txns))
+		if h.more {
+			q += fmt.Sprintf("; it holds more instruments than its first %d neighbour rows", exportNeighbourLimit)
+		}
+		if h.capped {
+			q += fmt.Sprintf("; an instrument has %d transactions or more, its first %d are exported", exportTxnLimit, exportTxnLimit)
+		}
+		in.Queries = append(in.Queries, q)
 	}
 	for _, l := range in.Links {
 		batches[l.Src.Batch] = true
@@ -239,11 +316,9 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 					continue
 				}
 				addRef(r)
-				e, err := db.Entity(ctx, r)
-				if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
-					e = graph.Entity{Ref: r, Stub: true}
-				} else if err != nil {
-					return fmt.Errorf("read %s: %w", r, err)
+				e, err := exportEntity(ctx, db, r)
+				if err != nil {
+					return err
 				}
 				in.Entities = append(in.Entities, e)
 			}
@@ -265,6 +340,19 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 		}
 	}
 	return nil
+}
+
+// exportEntity reads r's record, or a stub when the data has none (an end
+// that only transactions or links name).
+func exportEntity(ctx context.Context, db *store.DB, r graph.Ref) (graph.Entity, error) {
+	e, err := db.Entity(ctx, r)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, graph.ErrNotFound) {
+		return graph.Entity{Ref: r, Stub: true}, nil
+	}
+	if err != nil {
+		return graph.Entity{}, fmt.Errorf("read %s: %w", r, err)
+	}
+	return e, nil
 }
 
 // ExportFlags turns the rule hits into export rows with transaction ids.

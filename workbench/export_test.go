@@ -2,12 +2,15 @@ package workbench
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,4 +218,271 @@ func TestRedactedExportLeaksNoSourceIdentifier(t *testing.T) {
 	for _, l := range leaked(t, red, texts, digits) {
 		t.Errorf("redacted export leaks %s", l)
 	}
+}
+
+// readCSVFile reads an export's CSV file as rows keyed by column name.
+func readCSVFile(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []map[string]string
+	for _, r := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			m[strings.TrimPrefix(h, "\ufeff")] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// checkHolderExport exports a case holding only holder and checks that
+// the export carries the holder's money as its entity page reads it (the
+// transactions of the instruments it holds): every transaction, every
+// counterparty as an entity (a full record where the data has one), the
+// holds links, counts that reconcile in the manifest, and the rule said in
+// the reports. It returns the export folder.
+func checkHolderExport(t *testing.T, b *Workbench, holder graph.Ref) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := b.CreateCase(ctx, "Holder "+holder.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddBookmark(ctx, c.ID, graph.Bookmark{Target: graph.EntityTarget(holder, "")}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := b.Transactions(ctx, holder, graph.TxQuery{Sort: graph.SortTimeAsc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := b.Holdings(ctx, holder, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Txns) < 2 || held.Total == 0 || page.Total != len(page.Txns) {
+		t.Fatalf("the fixture gives %s %d transactions on %d instruments", holder, len(page.Txns), held.Total)
+	}
+	// The page lists a transfer between two held instruments once for each.
+	want := map[string]bool{}
+	for _, tx := range page.Txns {
+		want[tx.ID] = true
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	res, err := b.Export(ctx, ExportRequest{Case: c.ID, Out: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents := readCSVFile(t, filepath.Join(dir, "entities.csv"))
+	txns := readCSVFile(t, filepath.Join(dir, "transactions.csv"))
+	links := readCSVFile(t, filepath.Join(dir, "links.csv"))
+	m := readManifest(t, dir)
+	if m.Counts.Transactions != len(txns) || m.Counts.Entities != len(ents) || m.Counts.Links != len(links) ||
+		res.Manifest.Counts != m.Counts {
+		t.Errorf("manifest counts %+v, files hold %d entities, %d links, %d transactions", m.Counts, len(ents), len(links), len(txns))
+	}
+	byRef, byID := map[string]map[string]string{}, map[string]string{}
+	for _, e := range ents {
+		byRef[e["ref"]], byID[e["id"]] = e, e["ref"]
+	}
+	got := map[string]map[string]string{}
+	for _, tx := range txns {
+		got[tx["tx_id"]] = tx
+		// Reconciled: both ends of every transaction are exported entities.
+		if byID[tx["from_id"]] != tx["from"] || byID[tx["to_id"]] != tx["to"] {
+			t.Errorf("transaction %s: %s (%s) → %s (%s) not both exported entities", tx["tx_id"], tx["from"], tx["from_id"], tx["to"], tx["to_id"])
+		}
+	}
+	for _, tx := range page.Txns {
+		row, ok := got[tx.ID]
+		if !ok {
+			t.Errorf("transaction %s of %s via %s is not exported (%d of %d are)", tx.ID, holder, tx.Via, len(got), len(want))
+			continue
+		}
+		if row["from"] != tx.From.String() || row["to"] != tx.To.String() {
+			t.Errorf("transaction %s exported as %s → %s", tx.ID, row["from"], row["to"])
+		}
+		for _, end := range []graph.Ref{tx.From, tx.To} {
+			e, ok := byRef[end.String()]
+			if !ok {
+				t.Errorf("counterparty %s of %s is not an exported entity", end, tx.ID)
+				continue
+			}
+			// A counterparty the data has a record of is exported with it.
+			if rec, err := b.db.Entity(ctx, end); err == nil && e["stub"] != strconv.FormatBool(rec.Stub) {
+				t.Errorf("counterparty %s exported with stub %s, stored with %v", end, e["stub"], rec.Stub)
+			}
+		}
+	}
+	if len(got) < len(want) {
+		t.Fatalf("%d transactions exported, %s's page lists %d", len(got), holder, len(want))
+	}
+	// The gathered input reconciles before the export package fills in
+	// stubs for any end it lacks: every transaction's ends are entities
+	// read from the store, each once.
+	var in export.Input
+	if err := gatherExport(ctx, b.db, []graph.Ref{holder}, &in); err != nil {
+		t.Fatal(err)
+	}
+	gathered := map[graph.Ref]bool{}
+	for _, e := range in.Entities {
+		if gathered[e.Ref] {
+			t.Errorf("%s gathered twice", e.Ref)
+		}
+		gathered[e.Ref] = true
+	}
+	for _, tx := range in.Txns {
+		if !gathered[tx.From] || !gathered[tx.To] {
+			t.Errorf("transaction %s: %s → %s, not both gathered", tx.ID, tx.From, tx.To)
+		}
+	}
+	holds := map[string]bool{}
+	for _, l := range links {
+		if l["from_ref"] == holder.String() && l["relation"] == "holds" {
+			holds[l["to_ref"]] = true
+		}
+	}
+	for _, it := range held.Items {
+		if !holds[it.Ref.String()] || byRef[it.Ref.String()] == nil {
+			t.Errorf("held instrument %s (or its holds link) is not exported", it.Ref)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "instruments it holds") || !slices.ContainsFunc(m.Queries, func(q string) bool {
+		return strings.Contains(q, "instruments it holds")
+	}) {
+		t.Errorf("the report does not say whose transactions a holder's are: %q", m.Queries)
+	}
+	return dir
+}
+
+// A person has no transactions of his own: his money moves on the cards
+// and accounts he holds. A case holding only the organiser exports those
+// transactions and their counterparties (it exported none), the same on
+// every run.
+func TestExportPersonCarriesHeldInstrumentsMoney(t *testing.T) {
+	b, _ := canonicalCase(t)
+	organiser := graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}
+	dir := checkHolderExport(t, b, organiser)
+	got := map[string]bool{}
+	for _, tx := range readCSVFile(t, filepath.Join(dir, "transactions.csv")) {
+		got[tx["tx_id"]] = true
+	}
+	// The ATM top-up, the purchase at the exchange and the transfer from his
+	// second card (testdata/canonical/transactions.csv).
+	for _, id := range []string{"T000001", "T000002", "T000003"} {
+		if !got[id] {
+			t.Errorf("%s is not exported", id)
+		}
+	}
+	ents := map[string]bool{}
+	for _, e := range readCSVFile(t, filepath.Join(dir, "entities.csv")) {
+		ents[e["ref"]] = true
+	}
+	for _, r := range []string{"atm:ATM-ALA-0042", "exchange:EX-0001", "card:4400431234567894"} {
+		if !ents[r] {
+			t.Errorf("counterparty %s is not exported", r)
+		}
+	}
+	// Deterministic: the same case exports byte-identical files.
+	again := filepath.Join(t.TempDir(), "again")
+	c, err := b.db.Case(context.Background(), "Holder "+organiser.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.Export(context.Background(), ExportRequest{Case: c.ID, Out: again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(filepath.Join(dir, export.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(first)
+	if res.ManifestSHA256 != hex.EncodeToString(sum[:]) {
+		t.Error("a second export of the same case differs")
+	}
+}
+
+// goAMLCompany is a goAML report in which a company owns an account that
+// receives from a person's account and pays a third one.
+const goAMLCompany = `<?xml version="1.0" encoding="UTF-8"?>
+<report>
+  <rentity_id>7</rentity_id>
+  <report_code>STR</report_code>
+  <entity_reference>KZ-9</entity_reference>
+  <currency_code_local>KZT</currency_code_local>
+  <transaction>
+    <transactionnumber>C1</transactionnumber>
+    <date_transaction>2025-03-15T02:10:00</date_transaction>
+    <amount_local>495000.00</amount_local>
+    <t_from>
+      <from_account>
+        <institution_name>Kaspi Bank</institution_name>
+        <iban>KZ45 722S 0000 5432 6792</iban>
+        <signatory><is_primary>true</is_primary><t_person><first_name>Жанболат</first_name><last_name>Ахметов</last_name><ssn>850312300002</ssn></t_person><role>A</role></signatory>
+      </from_account>
+    </t_from>
+    <t_to_my_client>
+      <to_account>
+        <institution_name>Halyk</institution_name>
+        <iban>KZ48 551A 0240 0021 3KZT</iban>
+        <t_entity><name>ТОО Ромашка</name><incorporation_number>040340004345</incorporation_number></t_entity>
+      </to_account>
+    </t_to_my_client>
+  </transaction>
+  <transaction>
+    <transactionnumber>C2</transactionnumber>
+    <date_transaction>2025-03-16T10:00:00</date_transaction>
+    <amount_local>480000.00</amount_local>
+    <t_from_my_client>
+      <from_account>
+        <institution_name>Halyk</institution_name>
+        <iban>KZ48 551A 0240 0021 3KZT</iban>
+        <t_entity><name>ТОО Ромашка</name><incorporation_number>040340004345</incorporation_number></t_entity>
+      </from_account>
+    </t_from_my_client>
+    <t_to>
+      <to_account>
+        <institution_name>Freedom Bank</institution_name>
+        <iban>KZ84 722S 0000 9988 7766</iban>
+      </to_account>
+    </t_to>
+  </transaction>
+</report>`
+
+// A company's money is on the accounts it holds, as a person's: the same
+// rule exports it.
+func TestExportOrganisationCarriesHeldAccountsMoney(t *testing.T) {
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "str.xml"), []byte(goAMLCompany), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dbDir := filepath.Join(t.TempDir(), "db")
+	importInto(t, dbDir, data)
+	s, err := store.Open(dbDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	b := New(s, "test").As("aigerim")
+	var org graph.Ref
+	err = s.EntitiesOf(context.Background(), []graph.Kind{graph.KindOrganisation}, func(e graph.Entity) error {
+		org = e.Ref
+		return nil
+	})
+	if err != nil || org.IsZero() {
+		t.Fatalf("no organisation imported (%v)", err)
+	}
+	checkHolderExport(t, b, org)
 }

@@ -163,6 +163,7 @@ func leanBuilder(ctx context.Context, db *store.DB, src graph.LeanSource, progre
 	if err != nil {
 		return nil, st, fmt.Errorf("load graph: %w", err)
 	}
+	progress("loading graph", done, max(total, done))
 	progress("indexing graph", total, total)
 	return b, st, nil
 }

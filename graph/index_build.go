@@ -63,7 +63,9 @@ type IndexBuilder struct {
 	lastID NodeID                           // meets one sender's transactions in a row
 	// seen is the last reference interned in each role of a borrowed
 	// record (internBytes): the sender, the receiver, the ATM, device
-	// and IP of one sender's transactions, met in a row, repeat.
+	// and IP of one sender's transactions, met in a row, repeat. (The
+	// receivers' random lookups are most of interning's cost:
+	// docs/PERFORMANCE.md, "The graph index built by the import".)
 	seen  [roleCount]seenRef
 	refs  []Ref
 	names []string
@@ -385,7 +387,7 @@ func (b *IndexBuilder) planTxns(p *buildPlan) {
 // earliest) << 32 | index, which keeps the comparisons in one array rather
 // than in four columns at random; only runs of equal times (date-only data)
 // are then ordered by the rest. On the large demo that took the sort from
-// 5.7 s to about 1 s of CPU (docs/PERFORMANCE.md).
+// 5.7 s to 1.8 s of CPU (docs/PERFORMANCE.md).
 func (b *IndexBuilder) sortTxns(perm []uint32) {
 	full := func(x, y uint32) int {
 		if c := cmp.Compare(b.txTime[x], b.txTime[y]); c != 0 {

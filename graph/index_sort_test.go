@@ -1,16 +1,14 @@
 package graph
 
 import (
-	"bytes"
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
 )
 
-// sortTxns orders transactions as the plain comparison by time, id,
-// endpoints and amount does: with many equal times (date-only data), with
+// sortTxns orders transactions as a plain sort by compareTxns (time, id,
+// endpoints and amount) does: with many equal times (date-only data), with
 // repeated ids, and with times too far apart to pack (the fallback).
 func TestSortTxnsOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
@@ -42,21 +40,7 @@ func TestSortTxnsOrder(t *testing.T) {
 		key := func(x uint32) string {
 			return fmt.Sprintf("%d|%s|%d|%d|%d", b.txTime[x], b.txID(x), b.txFrom[x], b.txTo[x], b.txAmount[x])
 		}
-		slices.SortFunc(want, func(x, y uint32) int {
-			if c := cmp.Compare(b.txTime[x], b.txTime[y]); c != 0 {
-				return c
-			}
-			if c := bytes.Compare(b.txID(x), b.txID(y)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(b.txFrom[x], b.txFrom[y]); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(b.txTo[x], b.txTo[y]); c != 0 {
-				return c
-			}
-			return cmp.Compare(b.txAmount[x], b.txAmount[y])
-		})
+		slices.SortFunc(want, b.compareTxns)
 		b.sortTxns(perm)
 		seen := make([]bool, m)
 		for i := range perm {

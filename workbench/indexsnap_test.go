@@ -357,3 +357,43 @@ func importIntoRes(t *testing.T, dir, data string) ImportResult {
 	}
 	return res
 }
+
+// A bulk import whose graph index cannot be built (here: a folder stands
+// where graph.idx goes) still succeeds, says why in IndexNote, removes the
+// records it kept, and leaves the index for the first analysis to build.
+func TestImportIndexFailureIsANote(t *testing.T) {
+	if !graph.IndexFileSupported {
+		t.Skip("this host keeps the snapshot")
+	}
+	dir := filepath.Join(t.TempDir(), "db")
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := os.MkdirAll(filepath.Join(dir, IndexFileName, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files, err := ExpandInputs([]string{filepath.Join("..", "testdata", "rules")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := New(db, "test").Import(context.Background(), files, "", nil, nil)
+	if err != nil {
+		t.Fatalf("the import failed with its index: %v", err)
+	}
+	if res.Indexed || !strings.Contains(res.IndexNote, "graph index not built") {
+		t.Fatalf("indexed %v, note %q", res.Indexed, res.IndexNote)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".lean-*")); len(left) != 0 {
+		t.Fatalf("the failed build left its kept records: %v", left)
+	}
+	if st, err := db.Stats(context.Background()); err != nil || st.Txns == 0 {
+		t.Fatalf("the import did not stand: %+v, %v", st, err)
+	}
+	// With the folder gone, the first analysis builds the index.
+	if err := os.RemoveAll(filepath.Join(dir, IndexFileName)); err != nil {
+		t.Fatal(err)
+	}
+	loadAndCheck(t, db, "rebuilt")
+}

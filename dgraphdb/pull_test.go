@@ -47,6 +47,13 @@ func pullTo(t *testing.T, f fixture, opt dgraphdb.PullOptions) (*store.DB, workb
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A pull is a bulk import: it leaves the graph index built, and the
+	// analysis maps it (the analyses compare what it answers).
+	if graph.IndexFileSupported {
+		if _, how, err := workbench.LoadIndex(ctx, db, nil); err != nil || !strings.Contains(how, "mapped from "+workbench.IndexFileName) {
+			t.Fatalf("the pulled folder's index: %q, %v", how, err)
+		}
+	}
 	return db, scope
 }
 

@@ -212,7 +212,7 @@ func importFiles(ctx context.Context, db importTarget, files []string, rejectsPa
 		prog.Stage(SearchFileName, 1, 1)
 		if lean != nil {
 			began := time.Now()
-			res.Indexed, res.IndexNote = buildIndexAtImport(ctx, t.db, lean, prog)
+			res.Indexed, res.IndexNote = buildIndexAtImport(ctx, t.db, lean, prog.Stage)
 			res.IndexTook = time.Since(began)
 		}
 	}

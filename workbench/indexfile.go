@@ -202,7 +202,7 @@ func keepLean(db importTarget, loader importLoader) *store.Loader {
 // rebuild (LoadIndex). It reports whether the file was built, else why not:
 // a failure here leaves the import whole and costs the first analysis one
 // rebuild.
-func buildIndexAtImport(ctx context.Context, db *store.DB, l *store.Loader, prog ImportProgress) (bool, string) {
+func buildIndexAtImport(ctx context.Context, db *store.DB, l *store.Loader, stage func(stage string, done, total int64)) (bool, string) {
 	g := l.LeanLog()
 	if g == nil {
 		return false, ""
@@ -211,11 +211,11 @@ func buildIndexAtImport(ctx context.Context, db *store.DB, l *store.Loader, prog
 	defer limitAnalysisMemory()()
 	// The index mapped at the end is dropped: the analysis maps it again.
 	stages := map[string]string{"loading graph": "graph index: read", "indexing graph": "graph index: lay out"}
-	_, err := buildIndexFile(ctx, db, g, func(stage string, done, total int) {
-		if s, ok := stages[stage]; ok {
-			stage = s
+	_, err := buildIndexFile(ctx, db, g, func(name string, done, total int) {
+		if s, ok := stages[name]; ok {
+			name = s
 		}
-		prog.Stage(stage, int64(done), int64(total))
+		stage(name, int64(done), int64(total))
 	})
 	debug.FreeOSMemory()
 	if err != nil {

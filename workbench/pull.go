@@ -126,6 +126,9 @@ func PullInto(ctx context.Context, db *store.DB, sg *dgraphdb.Subgraph, scope Pu
 	fail := func(err error) (PullScope, error) {
 		return scope, errors.Join(fmt.Errorf("pull into %s: %w", db.Dir(), err), l.Abort())
 	}
+	// A pull is a bulk import: it builds the graph index from the records
+	// it writes (ADR 0008), so the analysis that follows maps it.
+	lean := keepLean(storeTarget{db}, l)
 	// The cluster's import batches, with their numbers: the records'
 	// provenance names them, and their time zones and resolutions say how
 	// the rules read the transactions' clocks.
@@ -171,6 +174,13 @@ func PullInto(ctx context.Context, db *store.DB, sg *dgraphdb.Subgraph, scope Pu
 	wb := New(db, filepath.Base(db.Dir()))
 	if _, _, err := wb.LoadSearch(ctx); err != nil {
 		return scope, fmt.Errorf("pull into %s: search index: %w", db.Dir(), err)
+	}
+	if lean != nil {
+		if progress == nil {
+			progress = func(string, int64, int64) {}
+		}
+		// A failure costs the analysis one rebuild, which says why.
+		_, _ = buildIndexAtImport(ctx, db, lean, progress)
 	}
 	return scope, nil
 }

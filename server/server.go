@@ -226,6 +226,9 @@ func (s *Server) Close() error {
 	case <-time.After(10 * time.Second):
 		s.log.Warn("sessions did not end within 10s; closing their connections")
 	}
+	// The sessions' analyses shown before they were kept (the TUI's
+	// deferred keep) are kept before the database closes.
+	s.wb.WaitKeeps()
 	err := s.ssh.Close()
 	if errors.Is(err, ssh.ErrServerClosed) {
 		err = nil

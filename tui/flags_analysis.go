@@ -122,23 +122,46 @@ type analyzeProgressMsg struct {
 	p  progressUpdate
 }
 
-// analyzedMsg reports the end of an analysis run.
+// analyzedMsg reports the end of an analysis run; keep, when not nil,
+// keeps it in the database (DeferredKeeper).
 type analyzedMsg struct {
-	seq int
-	err error
+	seq  int
+	err  error
+	keep func(context.Context) error
 }
 
-// runAnalyze runs Backend.Analyze, forwarding progress to ch without ever
-// blocking the analysis: a report the TUI has not read yet is replaced.
+// keepingStatus ends the status while a deferred keep runs.
+const keepingStatus = " · keeping it in the database"
+
+// keptMsg reports the end of a deferred keep.
+type keptMsg struct{ err error }
+
+// runAnalyze runs Backend.Analyze (AnalyzeDeferred when the backend keeps
+// its analyses: the keep then runs after the analysis is on screen),
+// forwarding progress to ch without ever blocking the analysis: a report
+// the TUI has not read yet is replaced.
 func runAnalyze(ctx context.Context, b Backend, seq int, ch chan progressUpdate) tea.Cmd {
 	return func() tea.Msg {
-		err := b.Analyze(ctx, progressTo(ch))
+		var keep func(context.Context) error
+		var err error
+		if dk, ok := b.(DeferredKeeper); ok {
+			keep, err = dk.AnalyzeDeferred(ctx, progressTo(ch))
+		} else {
+			err = b.Analyze(ctx, progressTo(ch))
+		}
 		close(ch)
 		if err != nil {
 			err = fmt.Errorf("analyse: %w", err)
 		}
-		return analyzedMsg{seq: seq, err: err}
+		return analyzedMsg{seq: seq, err: err, keep: keep}
 	}
+}
+
+// runKeep keeps the analysis shown (analyzedMsg.keep). It is not the
+// job's: esc on a later job does not stop it, quitting does.
+func (m *Model) runKeep(keep func(context.Context) error) tea.Cmd {
+	ctx := m.ctx
+	return func() tea.Msg { return keptMsg{err: keep(ctx)} }
 }
 
 // waitProgress reads the next progress report; nil once the run ended.
@@ -269,8 +292,22 @@ func (m *Model) updateAnalytics(msg tea.Msg) (tea.Cmd, bool) {
 				status += ": " + s + " (risks written back to the cluster)"
 			}
 		}
+		cmds := []tea.Cmd{m.loadAnaView(), m.loadEntityFlags(m.ent.ref)}
+		if msg.keep != nil {
+			status += keepingStatus
+			cmds = append(cmds, m.runKeep(msg.keep))
+		}
 		m.setStatus(status, false)
-		return tea.Batch(m.loadAnaView(), m.loadEntityFlags(m.ent.ref)), true
+		return tea.Batch(cmds...), true
+	case keptMsg:
+		switch {
+		case msg.err != nil && !errors.Is(msg.err, context.Canceled):
+			m.setStatus("the analysis ran but was not kept in the database: "+msg.err.Error(), true)
+		case msg.err == nil && strings.HasSuffix(m.status, keepingStatus):
+			// Nothing else has been said since: say it is done.
+			m.setStatus(strings.TrimSuffix(m.status, keepingStatus)+" · kept in the database", false)
+		}
+		return nil, true
 	case flagsLoadedMsg:
 		return m.applyFlags(msg), true
 	case flagsMoreMsg:

@@ -3,6 +3,7 @@ package workbench
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -81,39 +82,81 @@ func newAnalysis(ix *graph.Index, flags graph.Flags) *Analysis {
 }
 
 // Analyze implements tui.Analytics: the first call builds the analysis, later
-// ones return at once. Concurrent callers wait for the first.
+// ones return at once. Concurrent callers wait for the first. The analysis
+// is kept in the database before it returns (AnalyzeDeferred, then its keep).
 func (b *Workbench) Analyze(ctx context.Context, progress func(stage string, done, total int)) error {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	keep, err := b.AnalyzeDeferred(ctx, progress)
+	if err != nil || keep == nil {
+		return err
+	}
+	progress("keeping the analysis", 0, 1)
+	if err := keep(ctx); err != nil {
+		return fmt.Errorf("the analysis ran but was not kept in the database: %w", err)
+	}
+	progress("keeping the analysis", 1, 1)
+	return nil
+}
+
+// AnalyzeDeferred implements tui.DeferredKeeper: Analyze, but it returns
+// once the analysis is current, with the keep still to run: the TUI shows
+// the flags while the risks are written. keep is nil when there is nothing
+// to keep: the analysis was current already, the database is read-only
+// (another program holds it), or a cluster's risks went back to the
+// cluster (analyzeRemote).
+func (b *Workbench) AnalyzeDeferred(ctx context.Context, progress func(stage string, done, total int)) (keep func(context.Context) error, err error) {
 	b.amu.Lock()
 	defer b.amu.Unlock()
 	if b.analysis() != nil {
-		return nil
+		return nil, nil
 	}
 	cfg, _, err := b.RuleConfig(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a, err := b.analyze(ctx, cfg, progress)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b.mu.Lock()
 	b.an = a
 	b.mu.Unlock()
-	// Kept in the database for every page and later sessions; a read-only
-	// database (another program holds it) keeps nothing. On a cluster the
-	// risks went back to the cluster (analyzeRemote).
-	if b.db.Writable() && b.remote == nil {
-		if progress == nil {
-			progress = func(string, int, int) {}
-		}
-		progress("keeping the analysis", 0, 1)
-		if _, err := b.KeepAnalysis(ctx, a); err != nil {
-			return fmt.Errorf("the analysis ran but was not kept in the database: %w", err)
-		}
-		progress("keeping the analysis", 1, 1)
+	// Kept in the database for every page and later sessions.
+	if b.remote != nil || !b.db.Writable() {
+		return nil, nil
 	}
-	return nil
+	return func(ctx context.Context) error {
+		b.keepMu.Lock()
+		if b.keepsClosed {
+			b.keepMu.Unlock()
+			return errKeepsClosed
+		}
+		b.keeps.Add(1)
+		b.running.Add(1)
+		b.keepMu.Unlock()
+		defer b.keeps.Done()
+		defer b.running.Add(-1)
+		_, err := b.KeepAnalysis(ctx, a)
+		return err
+	}, nil
 }
+
+// errKeepsClosed is a deferred keep started after WaitKeeps.
+var errKeepsClosed = errors.New("the database is closing")
+
+// WaitKeeps waits for the deferred keeps running (AnalyzeDeferred) and
+// refuses new ones: call it before the database closes.
+func (b *Workbench) WaitKeeps() {
+	b.keepMu.Lock()
+	b.keepsClosed = true
+	b.keepMu.Unlock()
+	b.keeps.Wait()
+}
+
+// Keeping reports whether a deferred keep is running.
+func (b *Workbench) Keeping() bool { return b.running.Load() > 0 }
 
 // dropAnalysis forgets the current analysis after the data changed: the
 // next Analyze builds it again.

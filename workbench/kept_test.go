@@ -195,3 +195,38 @@ func TestTUIShowsKeptRiskOnAnEntityFromSearch(t *testing.T) {
 		})
 	}
 }
+
+// AnalyzeDeferred makes the analysis current without keeping it; the keep
+// it returns keeps it, once; a read-only database gets no keep.
+func TestAnalyzeDeferredKeepsAfter(t *testing.T) {
+	dir := importTestdata(t, "rules")
+	ctx := context.Background()
+	wb := openWB(t, dir, false)
+	keep, err := wb.AnalyzeDeferred(ctx, nil)
+	if err != nil || keep == nil {
+		t.Fatalf("keep %v, err %v", keep != nil, err)
+	}
+	if wb.analysis() == nil {
+		t.Fatal("no current analysis before the keep")
+	}
+	if _, ok, err := wb.KeptAnalysis(ctx); err != nil || ok {
+		t.Fatalf("kept before the keep ran: ok %v, err %v", ok, err)
+	}
+	if err := keep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run, ok, err := wb.KeptAnalysis(ctx)
+	if err != nil || !ok || run.Stale || run.Entities == 0 {
+		t.Fatalf("after the keep: %+v ok %v err %v", run, ok, err)
+	}
+	if again, err := wb.AnalyzeDeferred(ctx, nil); err != nil || again != nil {
+		t.Fatalf("a current analysis gave another keep (%v, %v)", again != nil, err)
+	}
+	wb.db.Close()
+
+	ro := openWB(t, dir, true)
+	ro.dropAnalysis()
+	if keep, err := ro.AnalyzeDeferred(ctx, nil); err != nil || keep != nil {
+		t.Fatalf("read-only: keep %v, err %v", keep != nil, err)
+	}
+}

@@ -59,6 +59,12 @@ type shared struct {
 	pulled *pulledStore
 
 	amu sync.Mutex // serialises Analyze
+	// keeps counts the deferred keeps running (AnalyzeDeferred);
+	// keepsClosed, under keepMu, refuses new ones once WaitKeeps was called.
+	keepMu      sync.Mutex
+	keepsClosed bool
+	keeps       sync.WaitGroup
+	running     atomic.Int32 // deferred keeps running, for Keeping
 
 	hub      hub           // the changes sessions make, for the others (changes.go)
 	sessions atomic.Uint64 // the last session number given (As)
@@ -66,6 +72,7 @@ type shared struct {
 
 var _ tui.Backend = (*Workbench)(nil)
 var _ tui.ScopedAnalytics = (*Workbench)(nil)
+var _ tui.DeferredKeeper = (*Workbench)(nil)
 
 // New opens a workbench on db, named name in the status bar ("demo", the
 // database's folder name). The caller keeps closing db.

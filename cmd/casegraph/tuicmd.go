@@ -101,6 +101,12 @@ func openTUI(ctx context.Context, dbf dbFlags, startRef, exports string) error {
 		}
 	}()
 	_, err = p.Run()
+	// An analysis shown before it was kept is kept before the database
+	// closes (workbench.AnalyzeDeferred).
+	if b.Keeping() {
+		fmt.Fprintln(os.Stderr, "casegraph: keeping the analysis in the database…")
+	}
+	b.WaitKeeps()
 	if err != nil && ctx.Err() != nil {
 		return nil // interrupted by a signal: a normal way to leave
 	}

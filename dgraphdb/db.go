@@ -80,8 +80,8 @@ type DB struct {
 	monthsOK bool
 	loaded   time.Time // when months was read from the schema; zero: never
 
-	nb      nbCache      // neighbour summaries read by PrefetchNeighbors
-	queries atomic.Int64 // read-only queries sent (query), for tests and figures
+	nb      nbCache[[]graph.Neighbor] // neighbour summaries read by PrefetchNeighbors
+	queries atomic.Int64              // read-only queries sent (query), for tests and figures
 }
 
 // monthsTTL is how long the month list read from the schema is trusted: a

@@ -59,10 +59,11 @@ var prefetchMax = MaxPrefetch
 
 // PrefetchNeighbors reads the neighbour summaries of refs (the first
 // MaxPrefetch of them that the cache does not hold fresh) in one multi-uid
-// query (after one query of their months), and keeps them in the neighbour
-// cache, from which Neighbors answers them (issue #12: expanding a node
-// prefetches its neighbours' summaries). The cache's staleness rule: docs/DGRAPH.md,
-// "Neighbour prefetch".
+// query (after one query of the months the months cache does not hold,
+// which keeps them), and keeps them in the neighbour cache, from which
+// Neighbors answers them (issue #12: expanding a node prefetches its
+// neighbours' summaries). The caches' staleness rule: docs/DGRAPH.md,
+// "Neighbour prefetch" and "Months of an entity".
 func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 	var want []graph.Ref
 	seen := map[graph.Ref]bool{}
@@ -93,8 +94,9 @@ func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 }
 
 // readNeighbors reads the full, sorted neighbour rows of refs in one query
-// (neighborsQuery) after their months (entityMonths). A reference the
-// cluster does not hold has no rows.
+// (neighborsQuery) after their months (entityMonths: from the months cache,
+// or one query that fills it). A reference the cluster does not hold has no
+// rows.
 func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Ref][]graph.Neighbor, error) {
 	months, err := db.entityMonths(ctx, refs)
 	if err != nil {
@@ -339,14 +341,17 @@ func cloneNeighbors(rows []graph.Neighbor) []graph.Neighbor {
 	return out
 }
 
-// The neighbour cache.
+// The neighbour cache, and the months cache.
 //
 // nbCache keeps one value per entity: db.nb the full sorted neighbour rows,
-// kept by PrefetchNeighbors and read by Neighbors. An entry is used while it is younger than nbTTL and no Loader
-// of this process has flushed since its query began (importGen): an import
-// through this process is seen at once, one by another process within
-// nbTTL. Each cache keeps at most nbMax entities, the least recently used
-// leaving first.
+// kept by PrefetchNeighbors and read by Neighbors; db.mo the months an
+// entity lists (cg.months), kept and read by entityMonths (so a prefetch
+// keeps the months of the refs it reads too). Both follow the same rules.
+// An entry is used while it is younger than nbTTL and no Loader of this
+// process has flushed since its query began (importGen): an import through
+// this process is seen at once, one by another process within nbTTL. Each
+// cache keeps at most nbMax entities, the least recently used leaving
+// first.
 
 // importGen counts the flushes of every Loader of the process.
 var importGen atomic.Uint64

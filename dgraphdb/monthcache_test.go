@@ -85,7 +85,7 @@ func TestMonthsCacheImport(t *testing.T) {
 // TestMonthsCacheBounded: the months cache keeps at most the neighbour
 // cache's number of entities, the least recently used leaving first, each
 // for at most its age limit; a read of several entities asks the cluster
-// only for those it does not hold.
+// only for those it does not hold; without the month lists nothing is kept.
 func TestMonthsCacheBounded(t *testing.T) {
 	dg := openFresh(t)
 	ctx := context.Background()
@@ -137,4 +137,21 @@ func TestMonthsCacheBounded(t *testing.T) {
 	dgraphdb.SetNeighborCache(2, 50*time.Millisecond)
 	time.Sleep(80 * time.Millisecond)
 	check("older than the age limit", []graph.Ref{cardC}, 1)
+
+	// Without the lists (a cluster without the cg.monthsok mark, as
+	// SetMonthListsIgnored makes it look) every month is named and nothing
+	// is kept: an entity read then is read from its list once there is one.
+	dgraphdb.SetNeighborCache(2, time.Hour)
+	dg.Refresh()
+	all, err := dg.Months(ctx)
+	must(t, err)
+	dgraphdb.SetMonthListsIgnored(true)
+	before := dg.Queries()
+	got, err := dg.EntityMonths(ctx, []graph.Ref{cardA})
+	dgraphdb.SetMonthListsIgnored(false)
+	must(t, err)
+	if n := dg.Queries() - before; !slices.Equal(got, all) || n != 0 {
+		t.Errorf("without the lists: %v with %d queries, want %v with 0", got, n, all)
+	}
+	check("with the lists again", []graph.Ref{cardA}, 1)
 }

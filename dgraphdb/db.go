@@ -80,8 +80,9 @@ type DB struct {
 	monthsOK bool
 	loaded   time.Time // when months was read from the schema; zero: never
 
-	nb      nbCache      // neighbour summaries read by PrefetchNeighbors
-	queries atomic.Int64 // read-only queries sent (query), for tests and figures
+	nb      nbCache[[]graph.Neighbor] // neighbour summaries read by PrefetchNeighbors
+	mo      nbCache[[]string]         // each entity's months (cg.months), read by entityMonths
+	queries atomic.Int64              // read-only queries sent (query), for tests and figures
 }
 
 // monthsTTL is how long the month list read from the schema is trusted: a
@@ -192,13 +193,15 @@ func (db *DB) Months(ctx context.Context) ([]string, error) {
 	return slices.Clone(db.months), nil
 }
 
-// Refresh forgets what was read of the schema and the prefetched neighbour
-// summaries (after another process loaded new data).
+// Refresh forgets what was read of the schema, the prefetched neighbour
+// summaries and the entities' months (after another process loaded new
+// data).
 func (db *DB) Refresh() {
 	db.mu.Lock()
 	db.loaded = time.Time{}
 	db.mu.Unlock()
 	db.nb.clear()
+	db.mo.clear()
 }
 
 // DropAll deletes every predicate and all data of the cluster (tests, and a
@@ -212,6 +215,7 @@ func (db *DB) DropAll(ctx context.Context) error {
 	db.mu.Unlock()
 	importGen.Add(1)
 	db.nb.clear()
+	db.mo.clear()
 	return nil
 }
 
@@ -220,11 +224,15 @@ func (db *DB) DropAll(ctx context.Context) error {
 var monthListsIgnored bool
 
 // entityMonths returns the month buckets a query of refs' transactions must
-// read, oldest first: the months the refs list (cg.months), read in one
-// query, when the cluster's loads recorded them for every entity (monthsOK);
-// else every month the cluster holds. The cost of a page or a neighbour
-// summary grows with the months it names, so an entity active in two months
-// of a year's data is read in two (docs/DGRAPH.md, "Months of an entity").
+// read, oldest first: the months the refs list (cg.months) when the
+// cluster's loads recorded them for every entity (monthsOK), else every
+// month the cluster holds. The cost of a page or a neighbour summary grows
+// with the months it names, so an entity active in two months of a year's
+// data is read in two (docs/DGRAPH.md, "Months of an entity"). Each ref's
+// list is kept in the months cache (db.mo, nbCache's rules); the refs it
+// does not hold fresh are read in one query. Without the mark nothing is
+// cached or answered from the cache: an entity without a list there is not
+// an entity without months.
 func (db *DB) entityMonths(ctx context.Context, refs []graph.Ref) ([]string, error) {
 	all, err := db.Months(ctx)
 	if err != nil {
@@ -236,27 +244,72 @@ func (db *DB) entityMonths(ctx context.Context, refs []graph.Ref) ([]string, err
 	if !ok || len(refs) == 0 {
 		return all, nil
 	}
-	ids := make([]string, len(refs))
-	for i, r := range refs {
-		ids[i] = quote(refID(r))
-	}
-	var out struct {
-		E []map[string][]string `json:"e"`
-	}
-	q := fmt.Sprintf(`{ e(func: eq(%s, [%s])) { %s } }`, predRef, strings.Join(ids, ","), predMonths)
-	if err := db.query(ctx, q, nil, &out); err != nil {
-		return nil, err
-	}
 	seen := map[string]bool{}
 	var res []string
-	for _, e := range out.E {
-		for _, m := range e[predMonths] {
-			if isMonth(m) && !seen[m] {
+	add := func(months []string) {
+		for _, m := range months {
+			if !seen[m] {
 				seen[m] = true
 				res = append(res, m)
 			}
 		}
 	}
+	var want []graph.Ref
+	asked := map[graph.Ref]bool{}
+	for _, r := range refs {
+		if months, ok := db.mo.get(r); ok {
+			add(months)
+		} else if !asked[r] {
+			asked[r] = true
+			want = append(want, r)
+		}
+	}
+	if len(want) > 0 {
+		got, err := db.readEntityMonths(ctx, want)
+		if err != nil {
+			return nil, err
+		}
+		for _, months := range got {
+			add(months)
+		}
+	}
 	slices.Sort(res)
+	return res, nil
+}
+
+// readEntityMonths reads the months refs list (cg.months) in one query and
+// keeps each ref's in the months cache; a ref the cluster does not hold, or
+// that lists none, has none (the cluster's lists are complete: monthsOK).
+func (db *DB) readEntityMonths(ctx context.Context, refs []graph.Ref) (map[graph.Ref][]string, error) {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = quote(refID(r))
+	}
+	var out struct {
+		E []struct {
+			Ref    string   `json:"cg.ref"`
+			Months []string `json:"cg.months"`
+		} `json:"e"`
+	}
+	gen := importGen.Load()
+	q := fmt.Sprintf(`{ e(func: eq(%s, [%s])) { %s %s } }`, predRef, strings.Join(ids, ","), predRef, predMonths)
+	if err := db.query(ctx, q, nil, &out); err != nil {
+		return nil, err
+	}
+	byID := map[string][]string{}
+	for _, e := range out.E {
+		for _, m := range e.Months {
+			if isMonth(m) {
+				byID[e.Ref] = append(byID[e.Ref], m)
+			}
+		}
+	}
+	res := make(map[graph.Ref][]string, len(refs))
+	for _, r := range refs {
+		months := byID[refID(r)]
+		slices.Sort(months)
+		res[r] = months
+		db.mo.put(r, months, gen)
+	}
 	return res, nil
 }

@@ -59,10 +59,11 @@ var prefetchMax = MaxPrefetch
 
 // PrefetchNeighbors reads the neighbour summaries of refs (the first
 // MaxPrefetch of them that the cache does not hold fresh) in one multi-uid
-// query (after one query of their months), and keeps them in the neighbour
-// cache, from which Neighbors answers them (issue #12: expanding a node
-// prefetches its neighbours' summaries). The cache's staleness rule: docs/DGRAPH.md,
-// "Neighbour prefetch".
+// query (after one query of the months the months cache does not hold,
+// which keeps them), and keeps them in the neighbour cache, from which
+// Neighbors answers them (issue #12: expanding a node prefetches its
+// neighbours' summaries). The caches' staleness rule: docs/DGRAPH.md,
+// "Neighbour prefetch" and "Months of an entity".
 func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 	var want []graph.Ref
 	seen := map[graph.Ref]bool{}
@@ -93,8 +94,9 @@ func (db *DB) PrefetchNeighbors(ctx context.Context, refs []graph.Ref) error {
 }
 
 // readNeighbors reads the full, sorted neighbour rows of refs in one query
-// (neighborsQuery) after their months (entityMonths). A reference the
-// cluster does not hold has no rows.
+// (neighborsQuery) after their months (entityMonths: from the months cache,
+// or one query that fills it). A reference the cluster does not hold has no
+// rows.
 func (db *DB) readNeighbors(ctx context.Context, refs []graph.Ref) (map[graph.Ref][]graph.Neighbor, error) {
 	months, err := db.entityMonths(ctx, refs)
 	if err != nil {
@@ -339,58 +341,65 @@ func cloneNeighbors(rows []graph.Neighbor) []graph.Neighbor {
 	return out
 }
 
-// The neighbour cache.
+// The neighbour cache, and the months cache.
 //
-// Entries are the full sorted rows of one entity, kept by PrefetchNeighbors
-// and read by Neighbors. An entry is used while it is younger than nbTTL and
-// no Loader of this process has flushed since its query began (importGen):
-// an import through this process is seen at once, one by another process
-// within nbTTL. At most nbMax entities are kept, the least recently used
-// leaving first.
+// nbCache keeps one value per entity: db.nb the full sorted neighbour rows,
+// kept by PrefetchNeighbors and read by Neighbors; db.mo the months an
+// entity lists (cg.months), kept and read by entityMonths (so a prefetch
+// keeps the months of the refs it reads too). Both follow the same rules.
+// An entry is used while it is younger than nbTTL and no Loader of this
+// process has flushed since its query began (importGen): an import through
+// this process is seen at once, one by another process within nbTTL. Each
+// cache keeps at most nbMax entities, the least recently used leaving
+// first.
 
 // importGen counts the flushes of every Loader of the process.
 var importGen atomic.Uint64
 
-// nbTTL is how long a prefetched entry answers; nbMax how many entities the
+// nbTTL is how long a cached entry answers; nbMax how many entities each
 // cache keeps.
 var (
 	nbTTL = 30 * time.Second
 	nbMax = 1000
 )
 
-type nbCache struct {
+// nbCache is a bounded, least-recently-used cache of one V per entity with
+// an age limit and the import-generation rule above. Its zero value is
+// empty and ready.
+type nbCache[V any] struct {
 	mu  sync.Mutex
-	ll  *list.List // of *nbEntry, most recently used first
+	ll  *list.List // of *nbEntry[V], most recently used first
 	ent map[graph.Ref]*list.Element
 }
 
-type nbEntry struct {
-	ref  graph.Ref
-	rows []graph.Neighbor
-	gen  uint64
-	at   time.Time
+type nbEntry[V any] struct {
+	ref graph.Ref
+	val V
+	gen uint64
+	at  time.Time
 }
 
-// get returns the rows of ref if a fresh entry holds them.
-func (c *nbCache) get(ref graph.Ref) ([]graph.Neighbor, bool) {
+// get returns the value of ref if a fresh entry holds it.
+func (c *nbCache[V]) get(ref graph.Ref) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var zero V
 	el, ok := c.ent[ref]
 	if !ok {
-		return nil, false
+		return zero, false
 	}
-	e := el.Value.(*nbEntry)
+	e := el.Value.(*nbEntry[V])
 	if e.gen != importGen.Load() || time.Since(e.at) > nbTTL {
 		c.ll.Remove(el)
 		delete(c.ent, ref)
-		return nil, false
+		return zero, false
 	}
 	c.ll.MoveToFront(el)
-	return e.rows, true
+	return e.val, true
 }
 
-// put keeps the rows of ref read by a query that began at generation gen.
-func (c *nbCache) put(ref graph.Ref, rows []graph.Neighbor, gen uint64) {
+// put keeps the value of ref read by a query that began at generation gen.
+func (c *nbCache[V]) put(ref graph.Ref, val V, gen uint64) {
 	if gen != importGen.Load() {
 		return // a flush ran while it was read
 	}
@@ -399,7 +408,7 @@ func (c *nbCache) put(ref graph.Ref, rows []graph.Neighbor, gen uint64) {
 	if c.ll == nil {
 		c.ll, c.ent = list.New(), map[graph.Ref]*list.Element{}
 	}
-	e := &nbEntry{ref: ref, rows: rows, gen: gen, at: time.Now()}
+	e := &nbEntry[V]{ref: ref, val: val, gen: gen, at: time.Now()}
 	if el, ok := c.ent[ref]; ok {
 		el.Value = e
 		c.ll.MoveToFront(el)
@@ -409,12 +418,12 @@ func (c *nbCache) put(ref graph.Ref, rows []graph.Neighbor, gen uint64) {
 	for c.ll.Len() > nbMax {
 		last := c.ll.Back()
 		c.ll.Remove(last)
-		delete(c.ent, last.Value.(*nbEntry).ref)
+		delete(c.ent, last.Value.(*nbEntry[V]).ref)
 	}
 }
 
 // clear drops every entry.
-func (c *nbCache) clear() {
+func (c *nbCache[V]) clear() {
 	c.mu.Lock()
 	c.ll, c.ent = nil, nil
 	c.mu.Unlock()

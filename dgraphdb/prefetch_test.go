@@ -14,14 +14,21 @@ import (
 // fixture entity, that Neighbors answers the same (all rows and the first
 // 3, with totals) without a prefetch, from a prefetch, and as the Badger
 // folder does; that a prefetch of up to dgraphdb.MaxPrefetch entities is
-// one query and the answers from it none; that an import through this
-// process, an entry's age and the cache's size each send Neighbors back to
-// the cluster.
+// at most two queries (their months unless the months cache holds them, then
+// their summaries) and the answers from it none; that a prefetch fills the
+// months cache; that an import through this process, an entry's age and the
+// cache's size each send Neighbors back to the cluster.
 func TestPrefetchNeighbors(t *testing.T) {
 	// The queries of a read: the entities' months (the fixture's load lists
-	// them), then the summaries of them all.
-	const perRead = 2
+	// them), then the summaries of them all. The months are kept per entity
+	// (the months cache, with the neighbour cache's age, size and import
+	// rules), so a read of entities whose months a read within the age limit
+	// learnt sends only the summaries' query (perCachedRead).
+	const perRead, perCachedRead = 2, 1
 	dg := openFresh(t)
+	// The schema's month list is read once, not by a read whose queries are
+	// counted (Refresh below reads it again).
+	defer dgraphdb.SetMonthsTTL(dgraphdb.SetMonthsTTL(time.Hour))
 	step1, step2 := contractSteps(t)
 	f := importBoth(t, dg, step1, step2)
 	ctx := context.Background()
@@ -41,7 +48,13 @@ func TestPrefetchNeighbors(t *testing.T) {
 	}
 	want := map[graph.Ref][2]answer{}
 	for _, r := range refs {
-		a := [2]answer{read(r, 0), read(r, 3)}
+		a := [2]answer{read(r, 0)}
+		// The second read of r within the age limit: its months are held.
+		before := dg.Queries()
+		a[1] = read(r, 3)
+		if n := dg.Queries() - before; n != perCachedRead {
+			t.Errorf("%s: a second read sent %d queries, want %d (no months query)", r, n, perCachedRead)
+		}
 		for i, limit := range []int{0, 3} {
 			nb, tb, err := f.badger.Neighbors(ctx, r, limit)
 			if err != nil {
@@ -54,12 +67,10 @@ func TestPrefetchNeighbors(t *testing.T) {
 		want[r] = a
 	}
 
-	// Every entity, prefetched MaxPrefetch at a time: two queries each (the
-	// entities' months, then their summaries in one multi-uid query), then
-	// Neighbors answers from the cache with none.
-	if _, err := dg.Months(ctx); err != nil { // the month list is read once, not per prefetch
-		t.Fatal(err)
-	}
+	// Every entity, prefetched MaxPrefetch at a time: one query each (their
+	// summaries in one multi-uid query; the reads above, within the age
+	// limit, left their months in the months cache), then Neighbors answers
+	// from the cache with none.
 	prefetches := 0
 	for lo := 0; lo < len(refs); lo += dgraphdb.MaxPrefetch {
 		chunk := refs[lo:min(len(refs), lo+dgraphdb.MaxPrefetch)]
@@ -67,8 +78,8 @@ func TestPrefetchNeighbors(t *testing.T) {
 		if err := dg.PrefetchNeighbors(ctx, chunk); err != nil {
 			t.Fatal(err)
 		}
-		if n := dg.Queries() - before; n != perRead {
-			t.Errorf("prefetch of %d entities sent %d queries, want %d", len(chunk), n, perRead)
+		if n := dg.Queries() - before; n != perCachedRead {
+			t.Errorf("prefetch of %d entities sent %d queries, want %d", len(chunk), n, perCachedRead)
 		}
 		prefetches++
 		before = dg.Queries()
@@ -91,17 +102,31 @@ func TestPrefetchNeighbors(t *testing.T) {
 	t.Logf("%d entities, %d prefetches", len(refs), prefetches)
 
 	// More than the bound at once (lowered to 10 here: the fixture has
-	// fewer than MaxPrefetch entities): the first 10 are read.
+	// fewer than MaxPrefetch entities): the first 10 are read, two queries
+	// (Refresh dropped both caches), and their months are kept: the 10th
+	// entity's read and a read of the first ten's months send none, the
+	// 11th entity's both queries.
 	old := dgraphdb.SetMaxPrefetch(10)
 	dg.Refresh()
 	if _, err := dg.Months(ctx); err != nil {
 		t.Fatal(err)
 	}
+	before := dg.Queries()
 	if err := dg.PrefetchNeighbors(ctx, refs); err != nil {
 		t.Fatal(err)
 	}
 	dgraphdb.SetMaxPrefetch(old)
-	before := dg.Queries()
+	if n := dg.Queries() - before; n != perRead {
+		t.Errorf("a prefetch after Refresh sent %d queries, want %d", n, perRead)
+	}
+	before = dg.Queries()
+	if _, err := dg.EntityMonths(ctx, refs[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if n := dg.Queries() - before; n != 0 {
+		t.Errorf("the months of 10 prefetched entities sent %d queries, want 0", n)
+	}
+	before = dg.Queries()
 	read(refs[9], 0)
 	read(refs[10], 0)
 	if n := dg.Queries() - before; n != perRead {
@@ -127,7 +152,8 @@ func TestPrefetchNeighbors(t *testing.T) {
 		t.Errorf("%s after the import:\n %+v\n uncached %+v", card, after, fresh)
 	}
 
-	// Age and size bounds.
+	// Age and size bounds, of both caches (the months of refs[0] left the
+	// months cache with its summaries, and both aged alike).
 	oldMax, oldTTL := dgraphdb.SetNeighborCache(2, 50*time.Millisecond)
 	defer dgraphdb.SetNeighborCache(oldMax, oldTTL)
 	dg.Refresh()

@@ -168,7 +168,9 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 		return err
 	}
 	var verdicts map[graph.Ref]graph.Verdict
-	a, err := runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, _ graph.RuleConfig) error {
+	// runRulesThen calls the closure once the rules ran, with the database
+	// still open.
+	_, err = runRulesThen(ctx, dbf, rf, stderr, nil, func(wb *workbench.Workbench, a *workbench.Analysis, _ graph.RuleConfig) error {
 		if dbf.remote() {
 			// A pulled neighbourhood: the verdicts are the team's, in the
 			// cluster's local store; the risks go back to the cluster.
@@ -176,18 +178,30 @@ func cmdFlags(ctx context.Context, c *flagsCmd, stdout, stderr io.Writer) error 
 			if verdicts, err = remoteVerdicts(ctx, dbf.dir, stderr); err != nil {
 				return err
 			}
-			return writeBack(ctx, dbf.dir, wb, a, rf, stderr)
+			if err := writeBack(ctx, dbf.dir, wb, a, rf, stderr); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			if verdicts, err = wb.VerdictMap(ctx); err != nil {
+				return err
+			}
 		}
-		var err error
-		if verdicts, err = wb.VerdictMap(ctx); err != nil {
+		// The list first: keeping the risks in the database (seconds on a
+		// large case) need not hold it back.
+		if err := printFlags(stdout, c, a, verdicts); err != nil {
 			return err
 		}
-		keepAnalysis(ctx, wb, a, rf, stderr)
+		if !dbf.remote() {
+			keepAnalysis(ctx, wb, a, rf, stderr)
+		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
+	return err
+}
+
+// printFlags lists the analysis's subjects as casegraph flags prints them.
+func printFlags(stdout io.Writer, c *flagsCmd, a *workbench.Analysis, verdicts map[graph.Ref]graph.Verdict) error {
 	// One row per subject: a person carries the rules of the cards they
 	// hold, which are not listed again.
 	rows := a.Subjects(c.Rule, c.All, c.Limit)

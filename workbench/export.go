@@ -147,7 +147,7 @@ func (b *Workbench) Export(ctx context.Context, req ExportRequest) (Exported, er
 type exportHolder struct {
 	ref         graph.Ref
 	instruments int             // held instruments exported
-	more        bool            // its neighbour rows were cut among the holds links
+	more        bool            // it holds more than exportNeighbourLimit
 	txns        map[string]bool // the transactions read of it and its instruments
 	capped      bool            // one of them had more than exportTxnLimit
 }
@@ -170,32 +170,16 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 	for _, s := range seeds {
 		addRef(s)
 	}
-	var holders []exportHolder
-	// moneyOf names the holders whose money an entity's transactions are:
-	// a selected holder's own and its held instruments'.
-	moneyOf := map[graph.Ref][]int{}
-	isHolder := map[graph.Ref]bool{}
 	for _, s := range seeds {
-		nbs, total, err := db.Neighbors(ctx, s, exportNeighbourLimit)
+		nbs, _, err := db.Neighbors(ctx, s, exportNeighbourLimit)
 		if err != nil {
 			return fmt.Errorf("neighbours of %s: %w", s, err)
-		}
-		h := -1
-		if holderKind(s.Kind) && !isHolder[s] { // a seed may be bookmarked twice
-			isHolder[s] = true
-			h = len(holders)
-			holders = append(holders, exportHolder{ref: s, txns: map[string]bool{}})
-			moneyOf[s] = append(moneyOf[s], h)
 		}
 		for _, n := range nbs {
 			addRef(n.Ref)
 			lt, err := graph.ParseLinkType(n.Relation)
 			if err != nil {
 				continue // a transaction channel: transactions are read below
-			}
-			if h >= 0 && lt == graph.LinkHolds && n.Dir == graph.DirOut {
-				holders[h].instruments++
-				moneyOf[n.Ref] = append(moneyOf[n.Ref], h)
 			}
 			// The link's own provenance: the file it came from is a
 			// source of the export (memberships.csv was missing without it).
@@ -205,10 +189,27 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 			}
 			in.Links = append(in.Links, l)
 		}
-		// Holds links come first among the rows: when every row read is
-		// one and more were left, it holds more than are exported.
-		if h >= 0 && total > len(nbs) && holders[h].instruments == len(nbs) {
-			holders[h].more = true
+	}
+	// A selected holder's money: its own and that of the instruments it
+	// holds, as its page reads them (store.Holdings: the most active
+	// first). moneyOf names the holders an entity's transactions count for.
+	var holders []exportHolder
+	moneyOf := map[graph.Ref][]int{}
+	for _, s := range seeds {
+		if !holderKind(s.Kind) || moneyOf[s] != nil { // a seed may be bookmarked twice
+			continue
+		}
+		held, err := db.Holdings(ctx, s, exportNeighbourLimit)
+		if err != nil {
+			return err
+		}
+		h := len(holders)
+		holders = append(holders, exportHolder{ref: s, instruments: len(held.Items), more: held.Total > len(held.Items),
+			txns: map[string]bool{}})
+		moneyOf[s] = append(moneyOf[s], h)
+		for _, it := range held.Items {
+			addRef(it.Ref)
+			moneyOf[it.Ref] = append(moneyOf[it.Ref], h)
 		}
 	}
 	batches := map[uint32]bool{}
@@ -274,13 +275,13 @@ func gatherExport(ctx context.Context, db *store.DB, seeds []graph.Ref, in *expo
 	}
 	if len(holders) > 0 {
 		in.Queries = append(in.Queries, fmt.Sprintf("holdings: a person's or organisation's transactions are those of the instruments it holds "+
-			"(holds links, those among its first %d neighbour rows): of a selected one, every transaction of it and of its instruments, "+
+			"(holds links, at most the %d with the most transactions): of a selected one, every transaction of it and of its instruments, "+
 			"at most %d read of each, oldest first, and the counterparties at their other ends", exportNeighbourLimit, exportTxnLimit))
 	}
 	for _, h := range holders {
 		q := fmt.Sprintf("holdings of %s: %d instruments, %d transactions", h.ref, h.instruments, len(h.txns))
 		if h.more {
-			q += fmt.Sprintf("; it holds more instruments than its first %d neighbour rows", exportNeighbourLimit)
+			q += fmt.Sprintf("; it holds more instruments, the %d with the most transactions are exported", exportNeighbourLimit)
 		}
 		if h.capped {
 			q += fmt.Sprintf("; an instrument has %d transactions or more, its first %d are exported", exportTxnLimit, exportTxnLimit)

@@ -61,17 +61,11 @@ type IndexBuilder struct {
 	ids    [kindCount + 1]map[string]NodeID // by kind; the last slot holds kinds out of range
 	last   Ref                              // the last reference interned, and its id: a store scan
 	lastID NodeID                           // meets one sender's transactions in a row
-	// seen is the last reference interned in each role of a borrowed
-	// record (internBytes): the sender, the receiver, the ATM, device
-	// and IP of one sender's transactions, met in a row, repeat. (The
-	// receivers' random lookups are most of interning's cost:
-	// docs/PERFORMANCE.md, "The graph index built by the import".)
-	seen  [roleCount]seenRef
-	refs  []Ref
-	names []string
-	full  []bool // a full (non-stub) entity was added
-	props []builderProp
-	links []builderLink
+	refs   []Ref
+	names  []string
+	full   []bool // a full (non-stub) entity was added
+	props  []builderProp
+	links  []builderLink
 
 	txIDs              []byte   // the ids of all transactions, concatenated
 	txIDEnd            []uint32 // where transaction i's id ends in txIDs
@@ -86,28 +80,9 @@ type IndexBuilder struct {
 	batches            map[uint32]Batch
 }
 
-// The roles a borrowed record's references are interned in (seen).
-const (
-	roleEntity = iota // an entity, or the source of a link or transaction
-	roleTo
-	roleATM
-	roleDevice
-	roleIP
-	roleCount
-)
-
-type seenRef struct {
-	kind Kind
-	key  string // the interned key
-	id   NodeID // NoNode: none yet
-}
-
 // NewIndexBuilder returns an empty builder.
 func NewIndexBuilder() *IndexBuilder {
 	b := &IndexBuilder{lastID: NoNode}
-	for i := range b.seen {
-		b.seen[i].id = NoNode
-	}
 	for i := range b.ids {
 		b.ids[i] = make(map[string]NodeID)
 	}
@@ -389,7 +364,6 @@ func (b *IndexBuilder) planTxns(p *buildPlan) {
 // are then ordered by the rest. On the large demo that took the sort from
 // 5.7 s to 1.8 s of CPU (docs/PERFORMANCE.md).
 func (b *IndexBuilder) sortTxns(perm []uint32) {
-	full := b.compareTxns
 	m := len(perm)
 	if m < 2 {
 		return
@@ -397,7 +371,7 @@ func (b *IndexBuilder) sortTxns(perm []uint32) {
 	lo, hi := slices.Min(b.txTime[:m]), slices.Max(b.txTime[:m])
 	if span := uint64(hi) - uint64(lo); hi-lo < 0 || span >= 1<<32 {
 		// Times more than 136 years apart (or an overflowing span).
-		slices.SortFunc(perm, full)
+		slices.SortFunc(perm, b.compareTxns)
 		return
 	}
 	keys := make([]uint64, m)
@@ -414,7 +388,7 @@ func (b *IndexBuilder) sortTxns(perm []uint32) {
 			j++
 		}
 		if j-i > 1 {
-			slices.SortFunc(perm[i:j], full)
+			slices.SortFunc(perm[i:j], b.compareTxns)
 		}
 		i = j
 	}

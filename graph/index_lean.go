@@ -191,13 +191,11 @@ func (b *IndexBuilder) addTxID(id string) {
 	b.txIDEnd = append(b.txIDEnd, uint32(len(b.txIDs)))
 }
 
-// internBytes is intern for a borrowed key in a role: the key is copied
-// only when the reference is new, and looked up only when it is not the
-// role's last one.
-func (b *IndexBuilder) internBytes(role int, r ScanRef) NodeID {
-	c := &b.seen[role]
-	if c.id != NoNode && r.Kind == c.kind && string(r.Key) == c.key {
-		return c.id
+// internBytes is intern for a borrowed key: the key is copied only when the
+// reference is new.
+func (b *IndexBuilder) internBytes(r ScanRef) NodeID {
+	if b.lastID != NoNode && r.Kind == b.last.Kind && string(r.Key) == b.last.Key {
+		return b.lastID
 	}
 	m := b.ids[min(int(r.Kind), int(kindCount))]
 	id, ok := m[string(r.Key)]
@@ -206,20 +204,20 @@ func (b *IndexBuilder) internBytes(role int, r ScanRef) NodeID {
 		id = b.add(Ref{Kind: r.Kind, Key: key})
 		m[key] = id
 	}
-	*c = seenRef{kind: r.Kind, key: b.refs[id].Key, id: id}
+	b.last, b.lastID = b.refs[id], id
 	return id
 }
 
-func (b *IndexBuilder) internOptBytes(role int, k Kind, key []byte) NodeID {
+func (b *IndexBuilder) internOptBytes(k Kind, key []byte) NodeID {
 	if len(key) == 0 {
 		return NoNode
 	}
-	return b.internBytes(role, ScanRef{Kind: k, Key: key})
+	return b.internBytes(ScanRef{Kind: k, Key: key})
 }
 
 // AddScanEntity is AddEntity for a borrowed record.
 func (b *IndexBuilder) AddScanEntity(e *ScanEntity) {
-	id := b.internBytes(roleEntity, e.Ref)
+	id := b.internBytes(e.Ref)
 	if e.Stub && b.full[id] {
 		return
 	}
@@ -240,7 +238,7 @@ func (b *IndexBuilder) AddScanEntity(e *ScanEntity) {
 
 // AddScanLink is AddLink for a borrowed record.
 func (b *IndexBuilder) AddScanLink(l *ScanLink) {
-	b.links = append(b.links, builderLink{from: b.internBytes(roleEntity, l.From), to: b.internBytes(roleTo, l.To), typ: l.Type})
+	b.links = append(b.links, builderLink{from: b.internBytes(l.From), to: b.internBytes(l.To), typ: l.Type})
 }
 
 // AddScanTxn is AddTxn for a borrowed record.
@@ -249,8 +247,8 @@ func (b *IndexBuilder) AddScanTxn(t *ScanTxn) {
 	b.txIDEnd = append(b.txIDEnd, uint32(len(b.txIDs)))
 	b.txTime = append(b.txTime, t.Time)
 	b.txAmount = append(b.txAmount, t.Amount)
-	b.txFrom = append(b.txFrom, b.internBytes(roleEntity, t.From))
-	b.txTo = append(b.txTo, b.internBytes(roleTo, t.To))
+	b.txFrom = append(b.txFrom, b.internBytes(t.From))
+	b.txTo = append(b.txTo, b.internBytes(t.To))
 	b.txChan = append(b.txChan, t.Channel)
 	f := triFlags(t.IINProvided, t.AppConfirmed) | p2pFlag(looksP2PBytes(t.Reference))
 	if t.DateOnly {
@@ -259,9 +257,9 @@ func (b *IndexBuilder) AddScanTxn(t *ScanTxn) {
 	b.txFlags = append(b.txFlags, f)
 	b.txCur = append(b.txCur, b.curs.internBytes(t.Currency))
 	b.txBatch = append(b.txBatch, t.Batch)
-	b.txATM = append(b.txATM, b.internOptBytes(roleATM, KindATM, t.ATM))
-	b.txDev = append(b.txDev, b.internOptBytes(roleDevice, KindDevice, t.Device))
-	b.txIP = append(b.txIP, b.internOptBytes(roleIP, KindIP, t.IP))
+	b.txATM = append(b.txATM, b.internOptBytes(KindATM, t.ATM))
+	b.txDev = append(b.txDev, b.internOptBytes(KindDevice, t.Device))
+	b.txIP = append(b.txIP, b.internOptBytes(KindIP, t.IP))
 }
 
 func triFlags(iin, app Tri) TxFlags {

@@ -134,10 +134,14 @@ func (b *Workbench) AnalyzeDeferred(ctx context.Context, progress func(stage str
 			return errKeepsClosed
 		}
 		b.keeps.Add(1)
-		b.running.Add(1)
+		b.keeping++
 		b.keepMu.Unlock()
-		defer b.keeps.Done()
-		defer b.running.Add(-1)
+		defer func() {
+			b.keepMu.Lock()
+			b.keeping--
+			b.keepMu.Unlock()
+			b.keeps.Done()
+		}()
 		_, err := b.KeepAnalysis(ctx, a)
 		return err
 	}, nil
@@ -156,7 +160,11 @@ func (b *Workbench) WaitKeeps() {
 }
 
 // Keeping reports whether a deferred keep is running.
-func (b *Workbench) Keeping() bool { return b.running.Load() > 0 }
+func (b *Workbench) Keeping() bool {
+	b.keepMu.Lock()
+	defer b.keepMu.Unlock()
+	return b.keeping > 0
+}
 
 // dropAnalysis forgets the current analysis after the data changed: the
 // next Analyze builds it again.

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"time"
 
@@ -57,52 +56,13 @@ func (b *Workbench) KeepAnalysis(ctx context.Context, a *Analysis) (graph.Analys
 		run.RuleConfig, run.RuleConfigNote = v.Seq, v.Note
 	}
 	return b.db.PutAnalysis(ctx, run, st, func(put func(graph.KeptRisk) error) error {
-		return inOrderAhead(flags.Risks, a.kept, put)
-	})
-}
-
-// keptChunk is how many risks one worker of inOrderAhead turns at a time.
-const keptChunk = 4096
-
-// inOrderAhead calls put with conv of every element of in, in order, while
-// up to GOMAXPROCS workers convert the chunks that follow: put (the store's
-// writes) need not wait for conv. It stops at put's first error.
-func inOrderAhead[T, U any](in []T, conv func(T) U, put func(U) error) error {
-	type chunk struct {
-		out  []U
-		done chan struct{}
-	}
-	workers := max(1, runtime.GOMAXPROCS(0))
-	queue := make(chan *chunk, workers)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		defer close(queue)
-		for lo := 0; lo < len(in); lo += keptChunk {
-			c := &chunk{done: make(chan struct{})}
-			select {
-			case queue <- c:
-			case <-stop:
-				return
-			}
-			go func(part []T) {
-				c.out = make([]U, len(part))
-				for i, v := range part {
-					c.out[i] = conv(v)
-				}
-				close(c.done)
-			}(in[lo:min(lo+keptChunk, len(in))])
-		}
-	}()
-	for c := range queue {
-		<-c.done
-		for _, u := range c.out {
-			if err := put(u); err != nil {
+		for _, r := range flags.Risks {
+			if err := put(a.kept(r)); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // kept turns one risk into what the store keeps: a subject's hits with

@@ -59,12 +59,13 @@ type shared struct {
 	pulled *pulledStore
 
 	amu sync.Mutex // serialises Analyze
-	// keeps counts the deferred keeps running (AnalyzeDeferred);
-	// keepsClosed, under keepMu, refuses new ones once WaitKeeps was called.
+	// keeping counts the deferred keeps running (AnalyzeDeferred), and
+	// keepsClosed refuses new ones once WaitKeeps was called, both under
+	// keepMu; keeps is waited on.
 	keepMu      sync.Mutex
+	keeping     int
 	keepsClosed bool
 	keeps       sync.WaitGroup
-	running     atomic.Int32 // deferred keeps running, for Keeping
 
 	hub      hub           // the changes sessions make, for the others (changes.go)
 	sessions atomic.Uint64 // the last session number given (As)

@@ -259,15 +259,11 @@ func neighborRows(e map[string]json.RawMessage, money []moneyRow, names map[stri
 		other string // uid
 	}
 	rows := map[key]*graph.Neighbor{}
-	ranks := map[*graph.Neighbor]int{}
-	uids := map[*graph.Neighbor]string{}
 	row := func(k key, rel string) *graph.Neighbor {
 		n := rows[k]
 		if n == nil {
 			n = &graph.Neighbor{Relation: rel, Dir: k.dir}
 			rows[k] = n
-			ranks[n] = k.rel
-			uids[n] = k.other
 		}
 		return n
 	}
@@ -315,19 +311,19 @@ func neighborRows(e map[string]json.RawMessage, money []moneyRow, names map[stri
 			n.LastSeen = r.Max.UTC()
 		}
 	}
-	list := make([]*graph.Neighbor, 0, len(rows))
-	for _, n := range rows {
-		r, ok := linked[uids[n]]
+	list := make([]graph.RankedNeighbor, 0, len(rows))
+	for k, n := range rows {
+		r, ok := linked[k.other]
 		if !ok {
-			r = names[uids[n]]
+			r = names[k.other]
 		}
 		n.Ref, n.Name = r.ref(), r.Name
-		list = append(list, n)
+		list = append(list, graph.RankedNeighbor{Rank: k.rel, Row: n})
 	}
-	graph.SortNeighbors(list, func(n *graph.Neighbor) int { return ranks[n] })
+	graph.SortNeighbors(list)
 	res := make([]graph.Neighbor, len(list))
 	for i, n := range list {
-		res[i] = *n
+		res[i] = *n.Row
 	}
 	return res, nil
 }

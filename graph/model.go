@@ -321,14 +321,23 @@ func WithMissingProps(props, other map[string]string) map[string]string {
 	return out
 }
 
-// SortNeighbors orders neighbour rows for a page: by rank (the relation's
-// place in the view), then by count, most first, then by entity and
-// direction, so that two backends list the same rows alike.
-func SortNeighbors(rows []*Neighbor, rank func(*Neighbor) int) {
-	slices.SortFunc(rows, func(a, b *Neighbor) int {
-		if c := cmp.Compare(rank(a), rank(b)); c != 0 {
+// RankedNeighbor is a neighbour row with its relation's place in the view
+// (links before money, each in its own order), which the row's Relation
+// names but does not rank.
+type RankedNeighbor struct {
+	Rank int
+	Row  *Neighbor
+}
+
+// SortNeighbors orders neighbour rows for a page: by rank, then by count,
+// most first, then by entity and direction, so that two backends list the
+// same rows alike.
+func SortNeighbors(rows []RankedNeighbor) {
+	slices.SortFunc(rows, func(x, y RankedNeighbor) int {
+		if c := cmp.Compare(x.Rank, y.Rank); c != 0 {
 			return c
 		}
+		a, b := x.Row, y.Row
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c
 		}

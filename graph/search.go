@@ -61,6 +61,10 @@ type SearchIndex struct {
 	n      int // documents
 	chunks []searchChunk
 	alpha  *alphabet
+	// byRef finds a document by its reference (Label): an open-addressing
+	// table of document index + 1 (0 is empty), a power of two of at least
+	// twice the documents, probed linearly from refHash.
+	byRef []uint32
 	// mapped is set when the chunks' arrays live in a mapped index file
 	// (OpenSearchIndex), not on the Go heap.
 	mapped bool
@@ -173,6 +177,77 @@ func (ix *SearchIndex) Forget() {
 
 // Len returns the number of indexed documents.
 func (ix *SearchIndex) Len() int { return ix.n }
+
+// refHash is the hash of a reference in byRef: FNV-1a over the kind and
+// the key. It is written to the file, so it must not change without a new
+// searchFileVersion.
+func refHash(k Kind, key string) uint64 {
+	h := uint64(14695981039346656037)
+	h = (h ^ uint64(k)) * 1099511628211
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint64(key[i])) * 1099511628211
+	}
+	return h
+}
+
+// refSlots is the size of byRef for n documents.
+func refSlots(n int) int {
+	if n == 0 {
+		return 0
+	}
+	s := 2
+	for s < 2*n {
+		s <<= 1
+	}
+	return s
+}
+
+// buildByRef fills ix.byRef from the documents' references; a reference
+// listed twice is found at its first document.
+func (ix *SearchIndex) buildByRef(docs []SearchDoc) {
+	ix.byRef = make([]uint32, refSlots(len(docs)))
+	mask := uint64(len(ix.byRef) - 1)
+	for i, d := range docs {
+		for s := refHash(d.Ref.Kind, d.Ref.Key) & mask; ; s = (s + 1) & mask {
+			if v := ix.byRef[s]; v == 0 {
+				ix.byRef[s] = uint32(i + 1)
+				break
+			} else if docs[v-1].Ref == d.Ref {
+				break
+			}
+		}
+	}
+}
+
+// Label returns the label of the document of r (graph.Title of its entity:
+// its name, or its formatted reference when it has none), copied so that it
+// outlives the index; false when r has no document. It costs a hash and
+// about one probe, however many documents the index holds: a neighbour
+// listing names its rows from here rather than reading each entity from
+// the store (store.NameSource).
+func (ix *SearchIndex) Label(r Ref) (string, bool) {
+	slots := uint64(len(ix.byRef))
+	if slots == 0 {
+		return "", false
+	}
+	mask := slots - 1
+	s := refHash(r.Kind, r.Key) & mask
+	// At most slots probes: a damaged table cannot loop for ever.
+	for range slots {
+		v := ix.byRef[s]
+		if v == 0 || int(v) > ix.n {
+			return "", false
+		}
+		i := int(v - 1)
+		ch := &ix.chunks[i/searchChunkSize]
+		j := i - ch.base
+		if Kind(ch.kind[j]&^stubFlag) == r.Kind && ch.str(ch.sfirst[j]) == r.Key {
+			return strings.Clone(ch.str(ch.sfirst[j] + 1)), true
+		}
+		s = (s + 1) & mask
+	}
+	return "", false
+}
 
 // docStrings is the number of strings every document has before its terms:
 // ref key, label, facts.

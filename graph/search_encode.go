@@ -214,6 +214,7 @@ func NewSearchIndex(docs []SearchDoc) *SearchIndex {
 	parallelChunks(nChunks, workers, func(w, ci int) {
 		ix.chunks[ci] = ix.encodeChunk(ci*searchChunkSize, docs[ci*searchChunkSize:min(len(docs), (ci+1)*searchChunkSize)], &scratch[w])
 	})
+	ix.buildByRef(docs)
 	return ix
 }
 

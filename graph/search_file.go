@@ -23,7 +23,8 @@ import (
 //	header   [magic 8][version u32][chunk size u32][stamp 32][docs u64]
 //	         [chunks u64][alphabet offset u64][alphabet len u64]
 //	         [table offset u64][file size u64][alphabet+table crc32c u32]
-//	         [zero 24][header crc32c u32]                              (128 bytes)
+//	         [by-ref offset u64][by-ref slots u64][by-ref crc32c u32]
+//	         [zero 4][header crc32c u32]                               (128 bytes)
 //	alphabet lo [0x800]u8 · over u32 · pairs u32 · [pairs]{rune u32, code u32}
 //	table    [chunks]{offset u64, docs u32, fields u32, blob u32, strings u32,
 //	         string bytes u32, size u32, body crc32c u32, zero u32}    (40 bytes each)
@@ -32,6 +33,7 @@ import (
 //	         foff [fields+1]u32 · sfirst [docs+1]u32 · soff [strings+1]u32 ·
 //	         kind [docs]u8 · dbound [docs][3]i8 · fbound [fields][3]i8 ·
 //	         blob · strs · zero padding to 8
+//	by-ref   [slots]u32: document index + 1 by reference, 0 empty (Label)
 //
 // The stamp names the data the index was built from (the store's Stamp); an
 // index of other data is ErrStaleSearchFile, a damaged one ErrBadSearchFile.
@@ -42,7 +44,8 @@ const (
 	searchFileMagic = "CGSRCHIX"
 	// searchFileVersion changes whenever the encoding changes: the layout,
 	// or what encodeChunk, fieldMask, fieldBounds or newAlphabet compute.
-	searchFileVersion = 1
+	// Version 2 added the by-reference table.
+	searchFileVersion = 2
 	searchFileHeader  = 128
 	searchTableEntry  = 40
 	searchAlphaFixed  = 0x800 + 8
@@ -152,6 +155,11 @@ func (ix *SearchIndex) WriteFile(w io.Writer, stamp [32]byte) (int64, error) {
 	binary.LittleEndian.PutUint64(h[80:], uint64(tableOff))
 	binary.LittleEndian.PutUint64(h[88:], uint64(off))
 	binary.LittleEndian.PutUint32(h[96:], crc32.Update(crc32.Checksum(alpha, castagnoli), castagnoli, table))
+	byRef := bytesOf(ix.byRef)
+	binary.LittleEndian.PutUint64(h[100:], uint64(off))
+	binary.LittleEndian.PutUint64(h[108:], uint64(len(ix.byRef)))
+	binary.LittleEndian.PutUint32(h[116:], crc32.Checksum(byRef, castagnoli))
+	binary.LittleEndian.PutUint64(h[88:], uint64(off+len(byRef)))
 	binary.LittleEndian.PutUint32(h[124:], crc32.Checksum(h[:124], castagnoli))
 
 	var n int64
@@ -176,6 +184,9 @@ func (ix *SearchIndex) WriteFile(w io.Writer, stamp [32]byte) (int64, error) {
 		if err := write(zeros[:l.size()-l.unpadded()]); err != nil {
 			return n, fmt.Errorf("write search index: %w", err)
 		}
+	}
+	if err := write(byRef); err != nil {
+		return n, fmt.Errorf("write search index: %w", err)
 	}
 	return n, nil
 }
@@ -284,9 +295,15 @@ func OpenSearchIndex(data []byte, stamp [32]byte, release func()) (*SearchIndex,
 		layouts[ci], offs[ci], crcs[ci] = l, off, uint32(u(6))
 		off += uint64(l.size())
 	}
-	if off != size {
-		return nil, badFile("%d bytes after the last chunk", size-off)
+	refOff, slots := binary.LittleEndian.Uint64(h[100:]), binary.LittleEndian.Uint64(h[108:])
+	if refOff != off || slots != uint64(refSlots(int(docs))) || size-off != 4*slots {
+		return nil, badFile("by-reference table of %d slots at %d, after the last chunk at %d", slots, refOff, off)
 	}
+	byRef := data[off:size]
+	if crc32.Checksum(byRef, castagnoli) != binary.LittleEndian.Uint32(h[116:]) {
+		return nil, badFile("by-reference table checksum mismatch")
+	}
+	ix.byRef = sliceOf[uint32](byRef)
 	var bad atomic.Pointer[error]
 	parallelChunks(int(nChunks), max(1, min(runtime.GOMAXPROCS(0), int(nChunks))), func(_, ci int) {
 		l := layouts[ci]

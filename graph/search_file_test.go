@@ -201,6 +201,9 @@ func reseal(d []byte) {
 		}
 	}
 	binary.LittleEndian.PutUint32(d[96:], crc32.Update(crc32.Checksum(d[alphaOff:tableOff], castagnoli), castagnoli, table))
+	if refOff := binary.LittleEndian.Uint64(d[100:]); refOff <= uint64(len(d)) {
+		binary.LittleEndian.PutUint32(d[116:], crc32.Checksum(d[refOff:], castagnoli))
+	}
 	binary.LittleEndian.PutUint32(d[124:], crc32.Checksum(d[:124], castagnoli))
 }
 
@@ -239,6 +242,40 @@ func TestSearchFileHandMade(t *testing.T) {
 					_ = h.Doc.Label + h.Doc.Facts + h.Doc.Ref.Key
 				}
 			}
+			for _, doc := range docs {
+				ix.Label(doc.Ref)
+			}
 		}
+	}
+}
+
+// TestSearchLabel: the index finds every document's label by its
+// reference, built and opened from its file, over several chunks; a
+// reference it does not hold (another kind with the same key included) is
+// not found, and a reference listed twice is found at its first document.
+func TestSearchLabel(t *testing.T) {
+	docs := randomCorpus(rand.New(rand.NewPCG(5, 6)), 2*searchChunkSize+99)
+	dup := docs[17]
+	dup.Label = "a second document of the same reference"
+	docs = append(docs, dup)
+	built := NewSearchIndex(docs)
+	opened, err := OpenSearchIndex(writeSearchFile(t, built), testStamp, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ix := range map[string]*SearchIndex{"built": built, "opened": opened} {
+		for i, d := range docs[:len(docs)-1] {
+			if got, ok := ix.Label(d.Ref); !ok || got != d.Label {
+				t.Fatalf("%s: doc %d %s: label %q %v, want %q", name, i, d.Ref, got, ok, d.Label)
+			}
+		}
+		for _, r := range []Ref{{Kind: KindCard, Key: "no such card"}, {Kind: docs[0].Ref.Kind + 1, Key: docs[0].Ref.Key}, {}} {
+			if got, ok := ix.Label(r); ok {
+				t.Errorf("%s: %s found: %q", name, r, got)
+			}
+		}
+	}
+	if got, ok := NewSearchIndex(nil).Label(docs[0].Ref); ok {
+		t.Errorf("the empty index found %q", got)
 	}
 }

@@ -155,6 +155,9 @@ type DB struct {
 	caseMu sync.Mutex
 	// riskMu serialises the writers of kept analyses (risk.go).
 	riskMu sync.Mutex
+	// names, when set, names neighbour and holding rows from memory
+	// (names.go).
+	names atomic.Pointer[nameSource]
 
 	stopGC    chan struct{}
 	gcDone    sync.WaitGroup

@@ -52,10 +52,9 @@ func (db *DB) Holdings(ctx context.Context, ref graph.Ref, limit int) (graph.Hol
 			return err
 		}
 		items = h.Items
+		name := db.namer(txn)
 		for i := range items {
-			if e, err := getEntity(txn, items[i].Ref); err == nil {
-				items[i].Name = e.Name
-			} else if !errors.Is(err, ErrNotFound) {
+			if items[i].Name, err = name(items[i].Ref); err != nil {
 				return err
 			}
 		}

@@ -91,7 +91,6 @@ func (db *DB) Neighbors(ctx context.Context, ref graph.Ref, limit int) ([]graph.
 // through (ViaCount). The link rows are ref's own.
 func (db *DB) neighborsOf(ctx context.Context, ref graph.Ref, held []graph.Ref, limit int) ([]graph.Neighbor, int, error) {
 	rows := map[nbKey]*graph.Neighbor{}
-	ranks := map[*graph.Neighbor]int{}
 	// via counts, per money row, the transactions each owner brought.
 	via := map[*graph.Neighbor]map[graph.Ref]int{}
 	var owner graph.Ref
@@ -100,7 +99,6 @@ func (db *DB) neighborsOf(ctx context.Context, ref graph.Ref, held []graph.Ref, 
 		if n == nil {
 			n = &graph.Neighbor{Ref: other, Relation: rel, Dir: k.dir}
 			rows[k] = n
-			ranks[n] = k.rel
 		}
 		return n
 	}
@@ -151,7 +149,7 @@ func (db *DB) neighborsOf(ctx context.Context, ref graph.Ref, held []graph.Ref, 
 		return nil, 0, fmt.Errorf("read neighbours of %s: %w", ref, err)
 	}
 	graph.PickVia(via)
-	return db.sortNeighbors(ctx, ref, rows, ranks, limit)
+	return db.sortNeighbors(ctx, ref, rows, limit)
 }
 
 // moneyRows adds ref's transaction neighbours through row.
@@ -218,28 +216,25 @@ func moneyRows(ctx context.Context, txn *badger.Txn, ref graph.Ref, row func(k n
 
 // sortNeighbors orders the rows (by relation, count descending, reference),
 // keeps the first limit and fills in the names.
-func (db *DB) sortNeighbors(ctx context.Context, ref graph.Ref, rows map[nbKey]*graph.Neighbor, ranks map[*graph.Neighbor]int, limit int) ([]graph.Neighbor, int, error) {
-	out := make([]*graph.Neighbor, 0, len(rows))
-	for _, n := range rows {
-		out = append(out, n)
+func (db *DB) sortNeighbors(ctx context.Context, ref graph.Ref, rows map[nbKey]*graph.Neighbor, limit int) ([]graph.Neighbor, int, error) {
+	out := make([]graph.RankedNeighbor, 0, len(rows))
+	for k, n := range rows {
+		out = append(out, graph.RankedNeighbor{Rank: k.rel, Row: n})
 	}
-	graph.SortNeighbors(out, func(n *graph.Neighbor) int { return ranks[n] })
+	graph.SortNeighbors(out)
 	total := len(out)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	res := make([]graph.Neighbor, len(out))
 	err := db.view(ctx, func(txn *badger.Txn) error {
+		name := db.namer(txn)
 		for i, n := range out {
-			res[i] = *n
-			e, err := getEntity(txn, n.Ref)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
+			res[i] = *n.Row
+			var err error
+			if res[i].Name, err = name(n.Row.Ref); err != nil {
 				return err
 			}
-			res[i].Name = e.Name
 		}
 		return nil
 	})

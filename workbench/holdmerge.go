@@ -116,8 +116,7 @@ func readerNeighborsOf(ctx context.Context, r backend.Reader, ref graph.Ref, hel
 		other graph.Ref
 	}
 	rows := map[key]*graph.Neighbor{}
-	var order []*graph.Neighbor
-	ranks := map[*graph.Neighbor]int{}
+	var order []graph.RankedNeighbor
 	via := map[*graph.Neighbor]map[graph.Ref]int{}
 	for i, o := range append([]graph.Ref{ref}, held...) {
 		nbs, _, err := r.Neighbors(ctx, o, 0)
@@ -138,8 +137,8 @@ func readerNeighborsOf(ctx context.Context, r backend.Reader, ref graph.Ref, hel
 					c.Count, c.Amount, c.FirstSeen, c.LastSeen = 0, 0, nb.FirstSeen, nb.LastSeen
 				}
 				n = &c
-				rows[k], ranks[n] = n, rank
-				order = append(order, n)
+				rows[k] = n
+				order = append(order, graph.RankedNeighbor{Rank: rank, Row: n})
 			}
 			if !money {
 				continue
@@ -164,14 +163,14 @@ func readerNeighborsOf(ctx context.Context, r backend.Reader, ref graph.Ref, hel
 		}
 	}
 	graph.PickVia(via)
-	graph.SortNeighbors(order, func(n *graph.Neighbor) int { return ranks[n] })
+	graph.SortNeighbors(order)
 	total := len(order)
 	if limit > 0 && len(order) > limit {
 		order = order[:limit]
 	}
 	out := make([]graph.Neighbor, len(order))
 	for i, n := range order {
-		out[i] = *n
+		out[i] = *n.Row
 	}
 	return out, total, nil
 }

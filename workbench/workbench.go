@@ -208,7 +208,7 @@ func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) 
 	}
 	ix, ferr := openSearchFile(b.db, st)
 	if ferr == nil {
-		b.publishSearch(ix, "from "+SearchFileName)
+		b.publishSearch(ix, st, "from "+SearchFileName)
 		return ix.Len(), time.Since(start), nil
 	}
 	ix, err = buildSearch(ctx, b.db)
@@ -216,7 +216,7 @@ func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) 
 		return 0, 0, err
 	}
 	how := "rebuilt (" + searchFileWhy(ferr) + ")"
-	b.publishSearch(ix, how)
+	b.publishSearch(ix, st, how)
 	took := time.Since(start)
 	if b.db.Writable() && !b.db.Encrypted() {
 		if err := saveSearchFile(ctx, b.db, ix, st); err != nil {
@@ -253,10 +253,14 @@ func buildSearch(ctx context.Context, db *store.DB) (*graph.SearchIndex, error) 
 	return graph.NewSearchIndex(docs), nil
 }
 
-func (b *Workbench) publishSearch(ix *graph.SearchIndex, how string) {
+// publishSearch makes ix, built from the data named by st, the one searched,
+// and the store's source of names for neighbour and holding rows while the
+// data is still that (store.DB.UseNames).
+func (b *Workbench) publishSearch(ix *graph.SearchIndex, st store.Stamp, how string) {
 	b.mu.Lock()
 	b.ix, b.ixHow = ix, how
 	b.mu.Unlock()
+	b.db.UseNames(ix, st)
 }
 
 // searchFileWhy says why the search index file was not used.

@@ -317,7 +317,8 @@ func neighborRows(e map[string]json.RawMessage, money []moneyRow, names map[stri
 		if !ok {
 			r = names[k.other]
 		}
-		n.Ref, n.Name = r.ref(), r.Name
+		n.Ref = r.ref()
+		n.Name = graph.ListedName(n.Ref, r.Name)
 		list = append(list, graph.RankedNeighbor{Rank: k.rel, Row: n})
 	}
 	graph.SortNeighbors(list)

@@ -142,6 +142,18 @@ func RefTitle(r Ref) string {
 	return r.Key
 }
 
+// ListedName is the name a neighbour or holding row gives an entity: its
+// name, or "" when it has none or its name is only its formatted reference
+// (an address named by itself), so that a row reads the same whether its
+// name came from the entity or from a search label (Title), which cannot
+// tell the two apart.
+func ListedName(r Ref, name string) string {
+	if name == RefTitle(r) {
+		return ""
+	}
+	return name
+}
+
 // panShaped reports whether key is a full or masked card number, possibly
 // with a "~" disambiguation suffix.
 func panShaped(key string) bool {

@@ -355,7 +355,7 @@ func SortNeighbors(rows []RankedNeighbor) {
 // one row per (relation, direction, other entity).
 type Neighbor struct {
 	Ref       Ref
-	Name      string // display name of the other entity, if known
+	Name      string // display name of the other entity, if known and not only its reference (ListedName)
 	Relation  string // a LinkType name or a Channel name
 	Role      string // the link's role, e.g. "organiser" for member_of (imported case data)
 	Dir       Direction

@@ -51,7 +51,7 @@ func (db *DB) namer(txn *badger.Txn) func(graph.Ref) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return entityName(e.Ref, e.Name), nil
+		return graph.ListedName(e.Ref, e.Name), nil
 	}
 	ns := db.names.Load()
 	if ns == nil {
@@ -62,18 +62,8 @@ func (db *DB) namer(txn *badger.Txn) func(graph.Ref) (string, error) {
 	}
 	return func(r graph.Ref) (string, error) {
 		if label, ok := ns.src.Label(r); ok {
-			return entityName(r, label), nil
+			return graph.ListedName(r, label), nil
 		}
 		return fromStore(r)
 	}
-}
-
-// entityName is the name a listing shows for an entity: empty when it is
-// only its formatted reference (graph.RefTitle), which is how a label
-// without a name reads.
-func entityName(r graph.Ref, name string) string {
-	if name == graph.RefTitle(r) {
-		return ""
-	}
-	return name
 }

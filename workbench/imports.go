@@ -152,6 +152,7 @@ func (b *Workbench) ImportAs(ctx context.Context, files []string, rejectsPath st
 
 func importFiles(ctx context.Context, db importTarget, files []string, rejectsPath string, prog ImportProgress,
 	prof *profile.Profile, as string) (ImportResult, error) {
+	defer limitWorkMemory()()
 	start := time.Now()
 	var res ImportResult
 	loader, err := db.newLoader(ctx)

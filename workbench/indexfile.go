@@ -208,7 +208,7 @@ func buildIndexAtImport(ctx context.Context, db *store.DB, l *store.Loader, stag
 		return false, ""
 	}
 	defer g.Close()
-	defer limitAnalysisMemory()()
+	defer limitWorkMemory()()
 	// The index mapped at the end is dropped: the analysis maps it again.
 	stages := map[string]string{"loading graph": "graph index: read", "indexing graph": "graph index: lay out"}
 	_, err := buildIndexFile(ctx, db, g, func(name string, done, total int) {

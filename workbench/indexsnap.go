@@ -38,7 +38,7 @@ func readIndexSnapshot(ctx context.Context, db *store.DB) (*graph.Index, error) 
 // maps it (buildIndexFile), never holding the index in the heap. how says
 // which, and why a kept index was not used.
 func LoadIndex(ctx context.Context, db *store.DB, progress func(stage string, done, total int)) (*graph.Index, string, error) {
-	defer limitAnalysisMemory()()
+	defer limitWorkMemory()()
 	ix, how, err := loadIndex(ctx, db, progress)
 	if ix != nil && ix.Mapped() && strings.HasPrefix(how, "rebuilt") {
 		// The builder's columns (buildIndexFile), or the heap copy

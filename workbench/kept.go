@@ -30,6 +30,7 @@ func (b *Workbench) KeepAnalysis(ctx context.Context, a *Analysis) (graph.Analys
 	if !b.db.Writable() {
 		return graph.AnalysisRun{}, fmt.Errorf("keep analysis: database %s is open read-only", b.db.Dir())
 	}
+	defer limitWorkMemory()()
 	st := a.stamp
 	if !a.stamped {
 		var err error

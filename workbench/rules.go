@@ -50,7 +50,7 @@ func (b *Workbench) RunRules(ctx context.Context, ix *graph.Index, cfg graph.Rul
 			return a, nil
 		}
 	}
-	defer limitAnalysisMemory()()
+	defer limitWorkMemory()()
 	flags, err := graph.RunRulesWith(ctx, ix, cfg, opt, progress)
 	if err != nil {
 		return nil, err

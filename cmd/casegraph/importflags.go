@@ -80,7 +80,6 @@ func cmdImport(ctx context.Context, c *importCmd, stdout, stderr io.Writer) erro
 		defer db.Close()
 		b = newBackend(db)
 	}
-	defer workbench.LimitImportMemory()()
 	res, err := b.ImportAs(ctx, files, c.Rejects, newProgress(stderr), prof, c.As)
 	printImportSummary(stdout, res)
 	return err
@@ -160,7 +159,6 @@ func cmdImportBulk(ctx context.Context, c *importCmd, files []string, prof *prof
 	if err != nil {
 		return err
 	}
-	defer workbench.LimitImportMemory()()
 	res, err := workbench.ImportBulk(ctx, w, files, c.Rejects, newProgress(stderr), prof, c.As)
 	printImportSummary(stdout, res)
 	if err != nil {

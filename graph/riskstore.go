@@ -42,9 +42,12 @@ type KeptRisk struct {
 	Typologies        int
 	Evidence          int
 	// Subject is the holder the risk is about; zero when it is the entity itself.
-	Subject     Ref
-	Rules       []KeptRule // by score descending
-	Hits        []KeptHit  // the entity's own hits; a holder's also those of the instruments it holds (On)
+	Subject Ref
+	Rules   []KeptRule // by score descending
+	// Hits are the entity's own hits; a holder's also those of the
+	// instruments it holds (On), each instrument's hits together and the
+	// same as that instrument's own kept hits (a store keeps them once).
+	Hits        []KeptHit
 	Explanation string
 }
 

@@ -34,8 +34,18 @@ const pfxRisk byte = 'f'
 
 const metaAnalysis = "analysis"
 
-// keptRiskVersion is the first byte of a kept risk's value.
-const keptRiskVersion = 1
+// keptRiskVersion is the first byte of a kept risk's value. Version 2
+// keeps a holder's hits on a held instrument once, on the instrument's row:
+// the holder's row names the instrument and how many hits it has there
+// (a held entry), where version 1 repeated them with their evidence
+// (docs/PERFORMANCE.md, "A holder's kept hits"). Both are read.
+const keptRiskVersion = 2
+
+// The entries of a version 2 row's hit list.
+const (
+	entryHit  byte = 0 // a hit, encoded in full
+	entryHeld byte = 1 // [held instrument ref][its number of hits]
+)
 
 type keptMeta struct {
 	Gen   uint32            `json:"gen"`
@@ -115,30 +125,68 @@ func encodeKeptRisk(k graph.KeptRisk) []byte {
 		}
 		b = append(b, ctx)
 	}
-	b = binary.AppendUvarint(b, uint64(len(k.Hits)))
-	for _, h := range k.Hits {
-		b = appendStr(b, h.Rule)
-		b = appendF64(b, h.Score)
-		b = appendStr(b, h.Reason)
-		b = appendValRef(b, h.On)
-		b = appendUnix(b, h.From)
-		b = appendUnix(b, h.To)
-		b = binary.AppendUvarint(b, uint64(max(h.EvidenceTotal, len(h.Evidence))))
-		ev := h.Evidence
-		if len(ev) > graph.MaxKeptEvidence {
-			ev = ev[:graph.MaxKeptEvidence]
+	// A run of hits on one held instrument is that instrument's own hits
+	// (graph.KeptRisk.Hits): one held entry stands for it.
+	var entries int
+	for i := 0; i < len(k.Hits); entries++ {
+		i += heldRun(k.Hits[i:])
+	}
+	b = binary.AppendUvarint(b, uint64(entries))
+	for i := 0; i < len(k.Hits); {
+		h := k.Hits[i]
+		if n := heldRun(k.Hits[i:]); h.On != (graph.Ref{}) {
+			b = append(b, entryHeld)
+			b = appendValRef(b, h.On)
+			b = binary.AppendUvarint(b, uint64(n))
+			i += n
+			continue
 		}
-		b = binary.AppendUvarint(b, uint64(len(ev)))
-		for _, id := range ev {
-			b = appendStr(b, id)
-		}
+		i++
+		b = append(b, entryHit)
+		b = appendHit(b, h)
 	}
 	return b
 }
 
-func decodeKeptRisk(ref graph.Ref, v []byte) (graph.KeptRisk, error) {
+func appendHit(b []byte, h graph.KeptHit) []byte {
+	b = appendStr(b, h.Rule)
+	b = appendF64(b, h.Score)
+	b = appendStr(b, h.Reason)
+	b = appendValRef(b, h.On)
+	b = appendUnix(b, h.From)
+	b = appendUnix(b, h.To)
+	b = binary.AppendUvarint(b, uint64(max(h.EvidenceTotal, len(h.Evidence))))
+	ev := h.Evidence
+	if len(ev) > graph.MaxKeptEvidence {
+		ev = ev[:graph.MaxKeptEvidence]
+	}
+	b = binary.AppendUvarint(b, uint64(len(ev)))
+	for _, id := range ev {
+		b = appendStr(b, id)
+	}
+	return b
+}
+
+// heldRun is how many hits from the first are on the same held instrument
+// (1 for an own hit).
+func heldRun(hits []graph.KeptHit) int {
+	n := 1
+	if hits[0].On == (graph.Ref{}) {
+		return n
+	}
+	for n < len(hits) && hits[n].On == hits[0].On {
+		n++
+	}
+	return n
+}
+
+// decodeKeptRisk decodes ref's kept risk. held reads the own hits of a
+// held instrument that a version 2 row names instead of repeating them; nil
+// when the row is an instrument's, which names none.
+func decodeKeptRisk(ref graph.Ref, v []byte, held func(on graph.Ref) ([]graph.KeptHit, error)) (graph.KeptRisk, error) {
 	r := reader{b: v}
-	if ver := r.byte(); r.err == nil && ver != keptRiskVersion {
+	ver := r.byte()
+	if r.err == nil && ver != 1 && ver != keptRiskVersion {
 		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: unknown version %d", ref, ver)
 	}
 	k := graph.KeptRisk{Ref: ref}
@@ -162,6 +210,34 @@ func decodeKeptRisk(ref graph.Ref, v []byte) (graph.KeptRisk, error) {
 		return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %d hits in %d bytes: %w", ref, n, len(r.b), errShortValue)
 	}
 	for range n {
+		tag := entryHit
+		if ver > 1 {
+			tag = r.byte()
+		}
+		if tag > entryHeld && r.err == nil {
+			return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: hit entry of kind %d", ref, tag)
+		}
+		if tag == entryHeld {
+			on, count := r.ref(), r.uvarint()
+			if r.err != nil {
+				break
+			}
+			if held == nil {
+				return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: names the hits of %s, which no holder's row may", ref, on)
+			}
+			hits, err := held(on)
+			if err != nil {
+				return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %w", ref, err)
+			}
+			if uint64(len(hits)) != count {
+				return graph.KeptRisk{}, fmt.Errorf("kept risk of %s: %d hits on %s, whose own row has %d", ref, count, on, len(hits))
+			}
+			for _, h := range hits {
+				h.On = on
+				k.Hits = append(k.Hits, h)
+			}
+			continue
+		}
 		h := graph.KeptHit{Rule: r.str(), Score: r.f64(), Reason: r.str(), On: r.ref(), From: r.unix(), To: r.unix()}
 		h.EvidenceTotal = int(r.uvarint())
 		m := r.uvarint()
@@ -312,7 +388,19 @@ func (db *DB) keptView(ctx context.Context, fn func(txn *badger.Txn, m keptMeta,
 	})
 }
 
+// getKeptRisk reads ref's kept risk with the hits of the instruments it
+// holds, which its row may name rather than repeat.
 func getKeptRisk(txn *badger.Txn, gen uint32, ref graph.Ref) (graph.KeptRisk, bool, error) {
+	return readKeptRisk(txn, gen, ref, func(on graph.Ref) ([]graph.KeptHit, error) {
+		o, ok, err := readKeptRisk(txn, gen, on, nil)
+		if err == nil && !ok {
+			err = fmt.Errorf("the kept risk of %s, whose hits it names, is missing", on)
+		}
+		return o.Hits, err
+	})
+}
+
+func readKeptRisk(txn *badger.Txn, gen uint32, ref graph.Ref, held func(graph.Ref) ([]graph.KeptHit, error)) (graph.KeptRisk, bool, error) {
 	item, err := txn.Get(riskKey(gen, ref))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return graph.KeptRisk{}, false, nil
@@ -322,7 +410,7 @@ func getKeptRisk(txn *badger.Txn, gen uint32, ref graph.Ref) (graph.KeptRisk, bo
 	}
 	var k graph.KeptRisk
 	err = item.Value(func(v []byte) error {
-		k, err = decodeKeptRisk(ref, v)
+		k, err = decodeKeptRisk(ref, v, held)
 		return err
 	})
 	return k, err == nil, err
@@ -387,7 +475,7 @@ func (db *DB) RiskMarks(ctx context.Context, refs []graph.Ref) (marks map[graph.
 			}
 			err = item.Value(func(v []byte) error {
 				// The score is the first field after the version byte.
-				if len(v) < 9 || v[0] != keptRiskVersion {
+				if len(v) < 9 || v[0] != 1 && v[0] != keptRiskVersion {
 					return fmt.Errorf("kept risk of %s: %w", ref, errShortValue)
 				}
 				s := math.Float64frombits(binary.BigEndian.Uint64(v[1:9]))

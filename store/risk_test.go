@@ -153,13 +153,13 @@ func TestKeptAnalysisRoundTripReplaceAndStale(t *testing.T) {
 func TestDecodeKeptRiskDamaged(t *testing.T) {
 	v := encodeKeptRisk(keptRisks(1, 0.7)[0])
 	for cut := range len(v) {
-		if _, err := decodeKeptRisk(cardRef(0), v[:cut]); err == nil {
+		if _, err := decodeKeptRisk(cardRef(0), v[:cut], nil); err == nil {
 			t.Fatalf("a value cut at %d of %d bytes decodes", cut, len(v))
 		}
 	}
 	bad := append([]byte{keptRiskVersion}, make([]byte, 24)...)
 	bad = append(bad, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f) // a rule count far beyond the value
-	if _, err := decodeKeptRisk(cardRef(0), bad); err == nil || !errors.Is(err, errShortValue) {
+	if _, err := decodeKeptRisk(cardRef(0), bad, nil); err == nil || !errors.Is(err, errShortValue) {
 		t.Errorf("huge count: %v", err)
 	}
 }
@@ -179,5 +179,85 @@ func TestPutAnalysisReadOnly(t *testing.T) {
 	defer ro.Close()
 	if _, err := ro.PutAnalysis(context.Background(), graph.AnalysisRun{}, Stamp{}, func(func(graph.KeptRisk) error) error { return nil }); err == nil {
 		t.Error("a read-only database kept an analysis")
+	}
+}
+
+// TestKeptHolderHitsOnce: a holder's hits on the instruments it holds are
+// kept once, on the instruments' rows, and read back in full and in order;
+// a holder row naming an instrument whose row is missing or holds other
+// hits is an error, not a wrong risk; a version 1 row is still read.
+func TestKeptHolderHitsOnce(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	cards := keptRisks(3, 0.8)
+	cards[1].Hits = append(cards[1].Hits, graph.KeptHit{Rule: "R9", Score: 0.3, Reason: "night", Evidence: []string{"T9"}, EvidenceTotal: 1})
+	holder := graph.KeptRisk{Ref: personRef(0), Score: 0.9, Typology: 0.9, Typologies: 3, Evidence: 5,
+		Rules: []graph.KeptRule{{Rule: "R3", Score: 0.8, Via: cardRef(0)}},
+		Hits:  []graph.KeptHit{{Rule: "R5", Score: 0.2, Reason: "shares a device", Evidence: []string{}}}}
+	for _, c := range cards[:2] {
+		for _, h := range c.Hits {
+			h.On = c.Ref
+			holder.Hits = append(holder.Hits, h)
+		}
+	}
+	putKept(t, db, graph.AnalysisRun{Threshold: 0.5}, append([]graph.KeptRisk{holder}, cards...))
+	got, _, has, ok, err := db.KeptRisk(ctx, holder.Ref)
+	if err != nil || !has || !ok {
+		t.Fatalf("holder: has %v ok %v: %v", has, ok, err)
+	}
+	if !reflect.DeepEqual(got, holder) {
+		t.Fatalf("holder read back as\n%+v\nwant\n%+v", got, holder)
+	}
+	for _, c := range cards {
+		if got, _, _, _, err := db.KeptRisk(ctx, c.Ref); err != nil || !reflect.DeepEqual(got, c) {
+			t.Fatalf("%s read back as %+v (%v), want %+v", c.Ref, got, err, c)
+		}
+	}
+	// Kept once: the holder's row is no longer than its own parts.
+	own := holder
+	own.Hits = own.Hits[:1]
+	if n, m := len(encodeKeptRisk(holder)), len(encodeKeptRisk(own)); n > m+2*(len(cardRef(0).Key)+8) {
+		t.Errorf("holder row of %d bytes, %d without the held hits: they were repeated", n, m)
+	}
+
+	// The rows a holder names must be there and hold what it says.
+	gen := func() uint32 {
+		var m keptMeta
+		if err := db.bdb.View(func(txn *badger.Txn) (err error) { m, _, err = readKeptMeta(txn); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return m.Gen
+	}()
+	for name, change := range map[string]func(txn *badger.Txn) error{
+		"missing": func(txn *badger.Txn) error { return txn.Delete(riskKey(gen, cardRef(1))) },
+		"other hits": func(txn *badger.Txn) error {
+			return txn.Set(riskKey(gen, cardRef(1)), encodeKeptRisk(cards[2]))
+		},
+	} {
+		if err := db.bdb.Update(change); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, _, _, err := db.KeptRisk(ctx, holder.Ref); err == nil {
+			t.Errorf("%s instrument row: the holder's risk read without an error", name)
+		}
+		if err := db.bdb.Update(func(txn *badger.Txn) error {
+			return txn.Set(riskKey(gen, cardRef(1)), encodeKeptRisk(cards[1]))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, _, _, err := db.KeptRisk(ctx, holder.Ref); err != nil {
+		t.Fatalf("restored: %v", err)
+	}
+
+	// Version 1: the same hits without entry tags.
+	c := cards[0]
+	noHits := c
+	noHits.Hits = nil
+	v2 := encodeKeptRisk(c)
+	at := len(encodeKeptRisk(noHits)) // the tag of the only hit
+	v1 := append(append([]byte{1}, v2[1:at]...), v2[at+1:]...)
+	if got, err := decodeKeptRisk(c.Ref, v1, nil); err != nil || !reflect.DeepEqual(got, c) {
+		t.Errorf("version 1 row read as %+v (%v), want %+v", got, err, c)
 	}
 }

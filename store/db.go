@@ -217,20 +217,19 @@ func Open(dir string, opts Options) (*DB, error) {
 		// Prefix scans read fewer blocks; a point read decompresses a
 		// larger one (microseconds).
 		WithBlockSize(16 << 10).
-		// Badger's defaults (a 256 MiB block cache, 64 MiB memtables) are the
-		// process's own memory, which issue 14 budgets. Each memtable flush
-		// builds its table in an allocator of twice the memtable's size, and
-		// every block read stays in the cache decompressed: while keeping a
-		// replaced analysis on the large demo the two held 530 MB of a 957 MB
-		// heap. With a 64 MiB cache and 32 MiB memtables the keep's peak own
-		// memory fell from 1,109–1,286 to 897–1,023 MiB and an incremental
-		// import's (357k rows into the large demo) from 1,162–1,190 to 821–840
-		// MiB, its wall time within the runs' spread (27.0–35.9 s against
-		// 31.3–33.4 s); page and neighbour p99 unchanged, since the tables'
-		// compressed blocks stay in the kernel's page cache
-		// (docs/PERFORMANCE.md, "Badger's caches").
-		WithBlockCacheSize(64 << 20).
-		WithMemTableSize(32 << 20)
+		// Badger's default block cache (256 MiB) is the process's own memory,
+		// which issue 14 budgets, and every block read stays in it
+		// decompressed: while keeping a replaced analysis on the large demo it
+		// held 260 MB of a 957 MB heap (the sweep that deletes the previous
+		// analysis reads its rows). With 64 MiB the keep's peak own memory
+		// fell from 1,134–1,286 to 933–941 MiB and an incremental import's from
+		// 1,162–1,190 to 821–840 MiB; page and neighbour p99 are unchanged,
+		// since the tables' compressed blocks stay in the kernel's page cache
+		// (docs/PERFORMANCE.md, "Badger's block cache"). Smaller memtables
+		// (32 MiB) were tried with it and made the keep slower (15.8–20.5 s
+		// against 12.2–12.9 s on the large demo, 103 s against 81 s on
+		// xlarge) with a higher peak.
+		WithBlockCacheSize(64 << 20)
 	if len(opts.EncryptionKey) > 0 {
 		bo = bo.WithEncryptionKey(opts.EncryptionKey).WithIndexCacheSize(64 << 20)
 	}

@@ -35,7 +35,7 @@ type Analysis struct {
 
 	mu       sync.Mutex
 	clusters map[tui.ClusterOrder][]tui.Cluster
-	held     map[graph.NodeID][]graph.Risk // a subject's instruments at risk, once asked for (flags.go)
+	held     map[graph.NodeID][]int32 // a subject's instruments at risk, as indexes into flags.Risks, once asked for (flags.go)
 }
 
 // pathMaxDegree bounds path searches: a node with more counterparties than
@@ -224,7 +224,8 @@ func (a *Analysis) withHeldHits(row *tui.FlagRow, r graph.Risk) {
 	if r.Subject != r.Node {
 		return
 	}
-	for _, o := range a.heldRisks()[r.Node] {
+	for _, i := range a.heldRisks()[r.Node] {
+		o := &a.flags.Risks[i]
 		for _, k := range o.Hits {
 			h := a.flags.Hits[k]
 			fh := tui.FlagHit{Rule: h.Rule, Score: h.Score, Reason: h.Reason, On: o.Ref, Evidence: make([]string, 0, len(h.Evidence))}

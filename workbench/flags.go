@@ -28,15 +28,17 @@ func (a *Analysis) Subjects(rule string, all bool, limit int) []graph.Risk {
 	return rows
 }
 
-// heldRisks maps each subject to the risks of the instruments it holds.
-func (a *Analysis) heldRisks() map[graph.NodeID][]graph.Risk {
+// heldRisks maps each subject to the risks of the instruments it holds, as
+// indexes into Flags().Risks: at 30M transactions copies of the risks
+// themselves took 243 MB of the keep's heap (docs/PERFORMANCE.md).
+func (a *Analysis) heldRisks() map[graph.NodeID][]int32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.held == nil {
-		a.held = map[graph.NodeID][]graph.Risk{}
-		for _, o := range a.flags.Risks {
+		a.held = map[graph.NodeID][]int32{}
+		for i, o := range a.flags.Risks {
 			if o.Subject != o.Node {
-				a.held[o.Subject] = append(a.held[o.Subject], o)
+				a.held[o.Subject] = append(a.held[o.Subject], int32(i))
 			}
 		}
 	}
@@ -47,8 +49,8 @@ func (a *Analysis) heldRisks() map[graph.NodeID][]graph.Risk {
 // holds, as indexes into Flags().Hits.
 func (a *Analysis) SubjectHits(r graph.Risk) []int {
 	hits := slices.Clone(r.Hits)
-	for _, o := range a.heldRisks()[r.Node] {
-		hits = append(hits, o.Hits...)
+	for _, i := range a.heldRisks()[r.Node] {
+		hits = append(hits, a.flags.Risks[i].Hits...)
 	}
 	return hits
 }
@@ -117,8 +119,8 @@ func (a *Analysis) Report(rows []graph.Risk, rule string, verdicts map[graph.Ref
 		if v, ok := verdicts[r.Ref]; ok {
 			ro.Verdict, ro.VerdictNote = v.Kind, v.Note
 		}
-		for _, o := range held[r.Node] {
-			ro.Holds = append(ro.Holds, o.Ref.String())
+		for _, i := range held[r.Node] {
+			ro.Holds = append(ro.Holds, flags.Risks[i].Ref.String())
 		}
 		hits := a.SubjectHits(r)
 		for _, rs := range r.Rules {

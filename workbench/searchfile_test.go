@@ -221,3 +221,58 @@ func TestSearchFileEncrypted(t *testing.T) {
 		t.Fatalf("an encrypted database got %v", ents)
 	}
 }
+
+// TestNamesFromSearch: once the search index is loaded the store names
+// neighbour rows from it, with the same rows as read from the store; an
+// import loads the index again and the names follow it; a workbench that
+// never loaded it reads them from the store.
+func TestNamesFromSearch(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "db")
+	importInto(t, dir, filepath.Join("..", "testdata", "rules"))
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := New(db, "test")
+	card := graph.Ref{Kind: graph.KindCard, Key: "440043100000007"}
+	fromStore, _, err := b.Neighbors(ctx, card, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.NamesFromSearch() {
+		t.Fatal("names from a search index that was never loaded")
+	}
+	if _, _, err := b.LoadSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !b.NamesFromSearch() {
+		t.Fatal("the loaded search index does not name the rows")
+	}
+	got, _, err := b.Neighbors(ctx, card, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, fromStore) {
+		t.Fatalf("named from the search index:\n%+v\nfrom the store:\n%+v", got, fromStore)
+	}
+	named := false
+	for _, n := range got {
+		named = named || n.Name == "Дроппер 1"
+	}
+	if !named {
+		t.Fatalf("the holder is not named: %+v", got)
+	}
+
+	files, err := ExpandInputs([]string{filepath.Join("..", "testdata", "canonical", "persons.csv")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Import(ctx, files, filepath.Join(t.TempDir(), "rejects.csv"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !b.NamesFromSearch() {
+		t.Error("after an import the search index loaded again does not name the rows")
+	}
+}

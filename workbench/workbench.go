@@ -253,6 +253,13 @@ func buildSearch(ctx context.Context, db *store.DB) (*graph.SearchIndex, error) 
 	return graph.NewSearchIndex(docs), nil
 }
 
+// NamesFromSearch reports whether the store names neighbour and holding
+// rows from the loaded search index (publishSearch) rather than reading each
+// entity; false on a cluster, which names its own.
+func (b *Workbench) NamesFromSearch() bool {
+	return b.remote == nil && b.db.NamesFromSource()
+}
+
 // publishSearch makes ix, built from the data named by st, the one searched,
 // and the store's source of names for neighbour and holding rows while the
 // data is still that (store.DB.UseNames).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -108,12 +109,27 @@ func TestKeptAnalysisRoundTripReplaceAndStale(t *testing.T) {
 		t.Errorf("mark after the second analysis: %+v", m)
 	}
 
-	// Rows a crash left behind (a generation never made current) go with
-	// the next analysis.
+	// Rows a crash left behind go with the next analysis: a generation
+	// never made current (77), and the previous one when the crash came
+	// between the switch and its sweep (the meta still marks it unswept).
+	// The delete seeks past the kept generation's rows between them.
 	if err := db.bdb.Update(func(txn *badger.Txn) error {
-		// One generation after the kept one and one before it: the
-		// delete seeks past the kept generation's rows.
-		if err := txn.Set(riskKey(0, cardRef(8)), encodeKeptRisk(first[0])); err != nil {
+		m, _, err := readKeptMeta(txn)
+		if err != nil {
+			return err
+		}
+		if m.Swept != m.Gen {
+			return fmt.Errorf("after a keep the meta marks generation %d swept, want %d", m.Swept, m.Gen)
+		}
+		m.Swept = m.Gen - 1
+		meta, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(metaKey(metaAnalysis), meta); err != nil {
+			return err
+		}
+		if err := txn.Set(riskKey(m.Gen-1, cardRef(8)), encodeKeptRisk(first[0])); err != nil {
 			return err
 		}
 		return txn.Set(riskKey(77, cardRef(9)), encodeKeptRisk(first[0]))

@@ -66,20 +66,6 @@ func riskKey(gen uint32, r graph.Ref) []byte {
 	return appendRef(k, r)
 }
 
-func parseRiskKey(k []byte) (uint32, graph.Ref, error) {
-	if len(k) < 5 || k[0] != pfxRisk {
-		return 0, graph.Ref{}, fmt.Errorf("risk key: want prefix f and a generation")
-	}
-	r, rest, err := readRef(k[5:])
-	if err != nil {
-		return 0, graph.Ref{}, fmt.Errorf("risk key: %w", err)
-	}
-	if len(rest) != 0 {
-		return 0, graph.Ref{}, fmt.Errorf("risk key: %d trailing bytes", len(rest))
-	}
-	return binary.BigEndian.Uint32(k[1:5]), r, nil
-}
-
 func appendF64(b []byte, f float64) []byte {
 	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
 }

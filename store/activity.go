@@ -100,10 +100,7 @@ func txnSpan(txn *badger.Txn, refs []graph.Ref) (first, last time.Time, ok bool,
 // activityOf adds ref's rows in [a.From, a.To) to a.
 func activityOf(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.ActivityQuery, a *graph.Activity) error {
 	prefix := refPrefix(pfxTxn, ref)
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false // read each value in place, as amountPage does: faster than prefetching here
-	o.Prefix = prefix
-	it := txn.NewIterator(o)
+	it := keyIterator(txn, prefix)
 	defer it.Close()
 	start := binary.BigEndian.AppendUint64(append([]byte(nil), prefix...), encodeTime(a.From))
 	end := encodeTime(a.To)
@@ -222,10 +219,7 @@ func scanTxnRange(ctx context.Context, txn *badger.Txn, ref graph.Ref, q graph.T
 // transaction rows).
 func scanPrefixRange(ctx context.Context, txn *badger.Txn, prefix []byte, q graph.TxQuery, fn func(k, v []byte) error) error {
 	lo, hi := txnRangeKeys(prefix, q)
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false
-	o.Prefix = prefix
-	it := txn.NewIterator(o)
+	it := keyIterator(txn, prefix)
 	defer it.Close()
 	n := 0
 	for it.Seek(lo); it.ValidForPrefix(prefix); it.Next() {

@@ -380,14 +380,21 @@ func scan(ctx context.Context, txn *badger.Txn, prefix []byte, withValues bool, 
 	})
 }
 
+// keyIterator iterates the keys under prefix without prefetching values:
+// the caller reads a value in place when it needs it (faster than
+// prefetching for the store's reads). Close it.
+func keyIterator(txn *badger.Txn, prefix []byte) *badger.Iterator {
+	o := badger.DefaultIteratorOptions
+	o.PrefetchValues = false
+	o.Prefix = prefix
+	return txn.NewIterator(o)
+}
+
 // scanItems calls fn for every item under prefix, in key order, without
 // prefetching values: fn looks at the key and reads the value only when it
 // needs it. It checks ctx every progressEvery items.
 func scanItems(ctx context.Context, txn *badger.Txn, prefix []byte, fn func(item *badger.Item) error) error {
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false
-	o.Prefix = prefix
-	it := txn.NewIterator(o)
+	it := keyIterator(txn, prefix)
 	defer it.Close()
 	n := 0
 	for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {

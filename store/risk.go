@@ -375,10 +375,7 @@ func (db *DB) deleteRiskRowsExcept(ctx context.Context, from, keep uint32, keepA
 		kept = binary.BigEndian.AppendUint32([]byte{pfxRisk}, keep)
 	}
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.PrefetchValues = false
-		o.Prefix = prefix
-		it := txn.NewIterator(o)
+		it := keyIterator(txn, prefix)
 		defer it.Close()
 		n := 0
 		for it.Seek(start); it.ValidForPrefix(prefix); {

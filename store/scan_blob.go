@@ -153,12 +153,10 @@ func (db *DB) PutBlob(ctx context.Context, name string, st Stamp, r io.Reader) (
 	// Chunks of an earlier, longer blob of the same name.
 	var stale [][]byte
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.PrefetchValues = false
-		o.Prefix = appendField([]byte{pfxBlob}, name)
-		it := txn.NewIterator(o)
+		prefix := appendField([]byte{pfxBlob}, name)
+		it := keyIterator(txn, prefix)
 		defer it.Close()
-		for it.Seek(blobKey(name, uint32(chunks))); it.ValidForPrefix(o.Prefix); it.Next() {
+		for it.Seek(blobKey(name, uint32(chunks))); it.ValidForPrefix(prefix); it.Next() {
 			stale = append(stale, it.Item().KeyCopy(nil))
 		}
 		return nil
@@ -192,12 +190,10 @@ func (db *DB) DeleteBlob(ctx context.Context, name string) error {
 	}
 	var keys [][]byte
 	err := db.bdb.View(func(txn *badger.Txn) error {
-		o := badger.DefaultIteratorOptions
-		o.PrefetchValues = false
-		o.Prefix = appendField([]byte{pfxBlob}, name)
-		it := txn.NewIterator(o)
+		prefix := appendField([]byte{pfxBlob}, name)
+		it := keyIterator(txn, prefix)
 		defer it.Close()
-		for it.Seek(o.Prefix); it.ValidForPrefix(o.Prefix); it.Next() {
+		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
 			keys = append(keys, it.Item().KeyCopy(nil))
 		}
 		return nil
@@ -245,11 +241,9 @@ func (db *DB) Blob(ctx context.Context, name string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("blob %s in %s: %w", name, db.dir, ErrStale)
 	}
 	txn := db.bdb.NewTransaction(false)
-	o := badger.DefaultIteratorOptions
-	o.PrefetchValues = false
-	o.Prefix = appendField([]byte{pfxBlob}, name)
-	it := txn.NewIterator(o)
-	it.Seek(o.Prefix)
+	prefix := appendField([]byte{pfxBlob}, name)
+	it := keyIterator(txn, prefix)
+	it.Seek(prefix)
 	return &blobReader{ctx: ctx, db: db, name: name, meta: m, txn: txn, it: it}, nil
 }
 

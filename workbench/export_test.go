@@ -220,6 +220,16 @@ func TestRedactedExportLeaksNoSourceIdentifier(t *testing.T) {
 	}
 }
 
+// csvColumn is the set of values of one column of an export's CSV file.
+func csvColumn(t *testing.T, path, column string) map[string]bool {
+	t.Helper()
+	set := map[string]bool{}
+	for _, row := range readCSVFile(t, path) {
+		set[row[column]] = true
+	}
+	return set
+}
+
 // readCSVFile reads an export's CSV file as rows keyed by column name.
 func readCSVFile(t *testing.T, path string) []map[string]string {
 	t.Helper()
@@ -374,10 +384,7 @@ func TestExportPersonCarriesHeldInstrumentsMoney(t *testing.T) {
 	b, _ := canonicalCase(t)
 	organiser := graph.Ref{Kind: graph.KindPerson, Key: "850312300002"}
 	dir := checkHolderExport(t, b, organiser)
-	got := map[string]bool{}
-	for _, tx := range readCSVFile(t, filepath.Join(dir, "transactions.csv")) {
-		got[tx["tx_id"]] = true
-	}
+	got := csvColumn(t, filepath.Join(dir, "transactions.csv"), "tx_id")
 	// The ATM top-up, the purchase at the exchange and the transfer from his
 	// second card (testdata/canonical/transactions.csv).
 	for _, id := range []string{"T000001", "T000002", "T000003"} {
@@ -385,10 +392,7 @@ func TestExportPersonCarriesHeldInstrumentsMoney(t *testing.T) {
 			t.Errorf("%s is not exported", id)
 		}
 	}
-	ents := map[string]bool{}
-	for _, e := range readCSVFile(t, filepath.Join(dir, "entities.csv")) {
-		ents[e["ref"]] = true
-	}
+	ents := csvColumn(t, filepath.Join(dir, "entities.csv"), "ref")
 	for _, r := range []string{"atm:ATM-ALA-0042", "exchange:EX-0001", "card:4400431234567894"} {
 		if !ents[r] {
 			t.Errorf("counterparty %s is not exported", r)

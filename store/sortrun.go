@@ -1,14 +1,10 @@
 package store
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"container/heap"
 	"encoding/binary"
-	"fmt"
-	"io"
-	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -281,85 +277,6 @@ func (m *memRun) combine(i int) (int, []byte, error) {
 	return i, v, nil
 }
 
-// markEvery is the default spacing, in bytes of a run file, of its sparse
-// index.
-const markEvery = 64 << 10
-
-// runMark is one entry of a run file's sparse index: a key and the offset
-// of its record.
-type runMark struct {
-	key []byte
-	off int64
-}
-
-// spillRun is a sorted run written to disk, with a sparse index of its keys:
-// a merge can start part-way through the file, and the marks, each standing
-// for about markEvery bytes, sample the run's key distribution.
-type spillRun struct {
-	path  string
-	marks []runMark // the first record, then one every so many bytes
-	size  int64     // plaintext bytes
-	key   []byte    // seal key when the run is sealed (an encrypted database), else nil
-}
-
-// writeFile writes a sorted run as [klen uvarint][vlen uvarint][key][value]…
-// and marks a key every markBytes bytes (plaintext offsets). With a seal
-// key the stream is sealed (seal.go). The file is private (0600) and new.
-func (m *memRun) writeFile(path string, markBytes int64, sealKey []byte) (spillRun, error) {
-	run := spillRun{path: path, key: sealKey}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return run, fmt.Errorf("spill import run: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	w := bw
-	var sw *sealWriter
-	if sealKey != nil {
-		// The sealer writes whole chunks into bw; a small buffer in front
-		// keeps the many tiny header writes out of its loop.
-		if sw, err = newSealWriter(bw, sealKey); err != nil {
-			_ = f.Close()
-			return run, fmt.Errorf("spill import run %s: %w", path, err)
-		}
-		w = bufio.NewWriterSize(sw, 64<<10)
-	}
-	var hdr []byte
-	var off, nextMark int64
-	err = m.each(func(k, v []byte) error {
-		if off >= nextMark {
-			run.marks = append(run.marks, runMark{key: bytes.Clone(k), off: off})
-			nextMark = off + markBytes
-		}
-		hdr = binary.AppendUvarint(hdr[:0], uint64(len(k)))
-		hdr = binary.AppendUvarint(hdr, uint64(len(v)))
-		off += int64(len(hdr) + len(k) + len(v))
-		if _, err := w.Write(hdr); err != nil {
-			return err
-		}
-		if _, err := w.Write(k); err != nil {
-			return err
-		}
-		_, err := w.Write(v)
-		return err
-	})
-	if err == nil && sw != nil {
-		if err = w.Flush(); err == nil {
-			err = sw.Close()
-		}
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return run, fmt.Errorf("spill import run %s: %w", path, err)
-	}
-	run.size = off
-	return run, nil
-}
-
 // runIter yields the distinct keys of one sorted run in order.
 type runIter interface {
 	next() (k, v []byte, ok bool, err error)
@@ -431,75 +348,6 @@ func (r *rangeIter) next() ([]byte, []byte, bool, error) {
 }
 
 func (r *rangeIter) close() error { return r.it.close() }
-
-type fileIter struct {
-	f    *os.File
-	r    runReader
-	k, v []byte
-}
-
-// runReader is a buffered reader of a run's plaintext.
-type runReader interface {
-	io.Reader
-	io.ByteReader
-}
-
-// openRun opens a run file at the last mark not after lo (at its start when
-// lo is nil); the records before lo that remain are for the caller to skip.
-func openRun(run spillRun, lo []byte) (*fileIter, error) {
-	f, err := os.Open(run.path)
-	if err != nil {
-		return nil, fmt.Errorf("open import run: %w", err)
-	}
-	var off int64
-	if lo != nil {
-		// The first mark after lo; the one before it is where to start.
-		i := sort.Search(len(run.marks), func(i int) bool { return bytes.Compare(run.marks[i].key, lo) > 0 })
-		if i > 0 {
-			off = run.marks[i-1].off
-		}
-	}
-	if run.key != nil {
-		sr, err := openSealed(f, run.key, off)
-		if err != nil {
-			_ = f.Close()
-			return nil, fmt.Errorf("open import run: %w", err)
-		}
-		return &fileIter{f: f, r: sr}, nil
-	}
-	if off > 0 {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			_ = f.Close()
-			return nil, fmt.Errorf("seek import run %s: %w", run.path, err)
-		}
-	}
-	return &fileIter{f: f, r: bufio.NewReaderSize(f, 256<<10)}, nil
-}
-
-func (it *fileIter) next() ([]byte, []byte, bool, error) {
-	kl, err := binary.ReadUvarint(it.r)
-	if err == io.EOF {
-		return nil, nil, false, nil
-	}
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
-	}
-	vl, err := binary.ReadUvarint(it.r)
-	if err != nil {
-		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
-	}
-	it.k = slices.Grow(it.k[:0], int(kl))[:kl]
-	it.v = slices.Grow(it.v[:0], int(vl))[:vl]
-	if _, err := io.ReadFull(it.r, it.k); err != nil {
-		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
-	}
-	if _, err := io.ReadFull(it.r, it.v); err != nil {
-		return nil, nil, false, fmt.Errorf("read import run %s: %w", it.f.Name(), err)
-	}
-	return it.k, it.v, true, nil
-}
-
-func (it *fileIter) close() error { return it.f.Close() }
 
 // merger k-way merges sorted runs. Runs are given oldest first; for a key
 // present in several runs the newest run's value wins.

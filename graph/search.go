@@ -202,21 +202,30 @@ func refSlots(n int) int {
 	return s
 }
 
-// buildByRef fills ix.byRef from the documents' references; a reference
-// listed twice is found at its first document.
-func (ix *SearchIndex) buildByRef(docs []SearchDoc) {
-	ix.byRef = make([]uint32, refSlots(len(docs)))
+// buildByRef fills ix.byRef from the documents' references, as the chunks
+// hold them; a reference listed twice is found at its first document.
+func (ix *SearchIndex) buildByRef() {
+	ix.byRef = make([]uint32, refSlots(ix.n))
 	mask := uint64(len(ix.byRef) - 1)
-	for i, d := range docs {
-		for s := refHash(d.Ref.Kind, d.Ref.Key) & mask; ; s = (s + 1) & mask {
+	for i := range ix.n {
+		k, key := ix.refAt(i)
+		for s := refHash(k, key) & mask; ; s = (s + 1) & mask {
 			if v := ix.byRef[s]; v == 0 {
 				ix.byRef[s] = uint32(i + 1)
 				break
-			} else if docs[v-1].Ref == d.Ref {
+			} else if k2, key2 := ix.refAt(int(v - 1)); k2 == k && key2 == key {
 				break
 			}
 		}
 	}
+}
+
+// refAt returns the kind and the key of document i's reference, sharing
+// the index's memory.
+func (ix *SearchIndex) refAt(i int) (Kind, string) {
+	ch := &ix.chunks[i/searchChunkSize]
+	j := i - ch.base
+	return Kind(ch.kind[j] &^ stubFlag), ch.str(ch.sfirst[j])
 }
 
 // Label returns the label of the document of r (graph.Title of its entity:
@@ -239,10 +248,9 @@ func (ix *SearchIndex) Label(r Ref) (string, bool) {
 			return "", false
 		}
 		i := int(v - 1)
-		ch := &ix.chunks[i/searchChunkSize]
-		j := i - ch.base
-		if Kind(ch.kind[j]&^stubFlag) == r.Kind && ch.str(ch.sfirst[j]) == r.Key {
-			return strings.Clone(ch.str(ch.sfirst[j] + 1)), true
+		if k, key := ix.refAt(i); k == r.Kind && key == r.Key {
+			ch := &ix.chunks[i/searchChunkSize]
+			return strings.Clone(ch.str(ch.sfirst[i-ch.base] + 1)), true
 		}
 		s = (s + 1) & mask
 	}

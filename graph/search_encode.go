@@ -2,6 +2,7 @@ package graph
 
 import (
 	"cmp"
+	"errors"
 	"runtime"
 	"slices"
 	"sync"
@@ -158,64 +159,134 @@ func (a *alphabet) encode(dst []byte, s string) ([]byte, bool) {
 // docs may be dropped afterwards. Building uses every core: about a second
 // for a million documents.
 func NewSearchIndex(docs []SearchDoc) *SearchIndex {
-	ix := &SearchIndex{n: len(docs)}
-	nChunks := (len(docs) + searchChunkSize - 1) / searchChunkSize
-	ix.chunks = make([]searchChunk, nChunks)
-	workers := max(1, min(runtime.GOMAXPROCS(0), nChunks))
+	ix, _ := BuildSearchIndex(func(fn func(SearchDoc) error) error {
+		for _, d := range docs {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ix
+}
 
-	// Pass 1: count the non-ASCII runes, to build the alphabet.
+// BuildSearchIndex builds the index over the documents that read hands to
+// its callback, in the same order each time it is called; it is called
+// twice (the documents and their alphabet are counted first, then the
+// chunks are encoded). Only a few chunks of documents are held at once,
+// never all of them: a store's three million documents (1.1 GB as Go
+// strings and structs) cost the build the index itself and a few
+// megabytes. An error from read is returned; a second pass that reads
+// another number of documents than the first is an error.
+func BuildSearchIndex(read func(fn func(SearchDoc) error) error) (*SearchIndex, error) {
+	workers := max(1, runtime.GOMAXPROCS(0))
+
+	// Pass 1: count the documents and the non-ASCII runes, to build the
+	// alphabet.
 	partial := make([]map[rune]int, workers)
-	parallelChunks(nChunks, workers, func(w, ci int) {
+	n, err := eachDocBatch(-1, workers, read, func(w, _ int, docs []SearchDoc) {
 		if partial[w] == nil {
 			partial[w] = make(map[rune]int)
 		}
-		var lo [0x800]int32
-		m := partial[w]
-		count := func(s string) {
-			for i := 0; i < len(s); i++ {
-				if s[i] < utf8.RuneSelf {
-					continue
-				}
-				for _, r := range s[i:] {
-					if r < utf8.RuneSelf {
-						continue
-					}
-					if r < 0x800 {
-						lo[r]++
-					} else {
-						m[canonRune(r)]++
-					}
-				}
-				break
-			}
-		}
-		for _, d := range docs[ci*searchChunkSize : min(len(docs), (ci+1)*searchChunkSize)] {
-			count(d.Label)
-			for _, t := range d.Terms {
-				count(t)
-			}
-		}
-		for r, n := range lo {
-			if n > 0 {
-				m[canonRune(rune(r))] += int(n)
-			}
-		}
+		countRunes(partial[w], docs)
 	})
+	if err != nil {
+		return nil, err
+	}
 	counts := make(map[rune]int)
 	for _, m := range partial {
-		for r, n := range m {
-			counts[r] += n
+		for r, c := range m {
+			counts[r] += c
 		}
 	}
-	ix.alpha = newAlphabet(counts)
+	ix := &SearchIndex{n: n, alpha: newAlphabet(counts)}
+	ix.chunks = make([]searchChunk, (n+searchChunkSize-1)/searchChunkSize)
 
 	// Pass 2: encode every chunk.
 	scratch := make([]chunkScratch, workers)
-	parallelChunks(nChunks, workers, func(w, ci int) {
-		ix.chunks[ci] = ix.encodeChunk(ci*searchChunkSize, docs[ci*searchChunkSize:min(len(docs), (ci+1)*searchChunkSize)], &scratch[w])
+	if _, err := eachDocBatch(n, workers, read, func(w, ci int, docs []SearchDoc) {
+		ix.chunks[ci] = ix.encodeChunk(ci*searchChunkSize, docs, &scratch[w])
+	}); err != nil {
+		return nil, err
+	}
+	ix.buildByRef()
+	return ix, nil
+}
+
+// eachDocBatch reads the documents of read in batches of one chunk per
+// worker and hands each chunk's documents to fn on the workers, with the
+// worker's and the chunk's index. It returns the number of documents read;
+// want, unless negative, is the number there must be.
+func eachDocBatch(want, workers int, read func(fn func(SearchDoc) error) error, fn func(w, chunk int, docs []SearchDoc)) (int, error) {
+	batch := make([]SearchDoc, 0, workers*searchChunkSize)
+	first, seen := 0, 0 // the batch's first chunk; the documents read
+	flush := func() {
+		chunks := (len(batch) + searchChunkSize - 1) / searchChunkSize
+		parallelChunks(chunks, min(workers, chunks), func(w, c int) {
+			fn(w, first+c, batch[c*searchChunkSize:min(len(batch), (c+1)*searchChunkSize)])
+		})
+		first += chunks
+		clear(batch) // the documents' strings may hold their source's memory
+		batch = batch[:0]
+	}
+	err := read(func(d SearchDoc) error {
+		if seen++; want >= 0 && seen > want {
+			return errDocsChanged
+		}
+		batch = append(batch, d)
+		if len(batch) == cap(batch) {
+			flush()
+		}
+		return nil
 	})
-	ix.buildByRef(docs)
-	return ix
+	if err != nil {
+		return seen, err
+	}
+	if want >= 0 && seen != want {
+		return seen, errDocsChanged
+	}
+	if len(batch) > 0 {
+		flush()
+	}
+	return seen, nil
+}
+
+// errDocsChanged is BuildSearchIndex's error when its second pass reads
+// another number of documents than the first.
+var errDocsChanged = errors.New("build search index: the documents changed while it was built")
+
+// countRunes adds the non-ASCII runes of docs' labels and terms, folded, to m.
+func countRunes(m map[rune]int, docs []SearchDoc) {
+	var lo [0x800]int32
+	count := func(s string) {
+		for i := 0; i < len(s); i++ {
+			if s[i] < utf8.RuneSelf {
+				continue
+			}
+			for _, r := range s[i:] {
+				if r < utf8.RuneSelf {
+					continue
+				}
+				if r < 0x800 {
+					lo[r]++
+				} else {
+					m[canonRune(r)]++
+				}
+			}
+			break
+		}
+	}
+	for _, d := range docs {
+		count(d.Label)
+		for _, t := range d.Terms {
+			count(t)
+		}
+	}
+	for r, n := range lo {
+		if n > 0 {
+			m[canonRune(rune(r))] += int(n)
+		}
+	}
 }
 
 // parallelChunks runs fn for every chunk index on workers goroutines.

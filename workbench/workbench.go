@@ -234,23 +234,17 @@ func (b *Workbench) loadSearch(ctx context.Context) (int, time.Duration, error) 
 	return ix.Len(), took, nil
 }
 
-// buildSearch reads every entity's search document from db and builds the
-// search index.
+// buildSearch builds the search index of db's entities, reading their
+// search documents twice (graph.BuildSearchIndex) rather than holding them
+// all: three million documents were 1.1 GB of the heap at once.
 func buildSearch(ctx context.Context, db *store.DB) (*graph.SearchIndex, error) {
-	// Loading allocates a million small documents, live until the index
-	// holds its copy: a collection cycle during it finds nothing to free.
-	// Collect less often while loading; the caller hands the documents and
-	// the transient buffers back to the OS (T8).
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	docs := make([]graph.SearchDoc, 0, db.SearchDocCount())
-	err := db.SearchDocs(ctx, func(d graph.SearchDoc) error {
-		docs = append(docs, d)
-		return nil
+	ix, err := graph.BuildSearchIndex(func(fn func(graph.SearchDoc) error) error {
+		return db.SearchDocs(ctx, fn)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load search index: %w", err)
 	}
-	return graph.NewSearchIndex(docs), nil
+	return ix, nil
 }
 
 // NamesFromSearch reports whether the store names neighbour and holding
